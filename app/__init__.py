@@ -1,0 +1,3 @@
+"""Orchard: one normalised JSON API over linked App Store Connect accounts."""
+
+__version__ = "0.1.0"

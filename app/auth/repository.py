@@ -1,0 +1,94 @@
+"""SQL for workspaces and consumer tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import ApiToken, Workspace
+
+
+async def add_workspace(session: AsyncSession, name: str) -> Workspace:
+    workspace = Workspace(id=uuid.uuid4(), name=name)
+    session.add(workspace)
+    await session.flush()
+    return workspace
+
+
+async def workspace_by_name(session: AsyncSession, name: str) -> Workspace | None:
+    result = await session.scalars(select(Workspace).where(Workspace.name == name))
+    return result.one_or_none()
+
+
+async def list_workspaces(session: AsyncSession) -> list[Workspace]:
+    return list(await session.scalars(select(Workspace).order_by(Workspace.name)))
+
+
+async def add_token(
+    session: AsyncSession,
+    *,
+    workspace_id: uuid.UUID,
+    name: str,
+    token_hash: str,
+    display_prefix: str,
+    scopes: list[str],
+) -> ApiToken:
+    token = ApiToken(
+        id=uuid.uuid4(),
+        workspace_id=workspace_id,
+        name=name,
+        token_hash=token_hash,
+        display_prefix=display_prefix,
+        scopes=scopes,
+    )
+    session.add(token)
+    await session.flush()
+    await session.refresh(token)
+    return token
+
+
+async def active_token_by_hash(session: AsyncSession, token_hash: str) -> ApiToken | None:
+    result = await session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+    )
+    return result.one_or_none()
+
+
+async def list_tokens(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    include_revoked: bool,
+    after: tuple[datetime, uuid.UUID] | None = None,
+    limit: int | None = None,
+) -> list[ApiToken]:
+    query = select(ApiToken).where(ApiToken.workspace_id == workspace_id)
+    if not include_revoked:
+        query = query.where(ApiToken.revoked_at.is_(None))
+    if after is not None:
+        query = query.where(tuple_(ApiToken.created_at, ApiToken.id) > tuple_(*after))
+    query = query.order_by(ApiToken.created_at, ApiToken.id).limit(limit)
+    return list(await session.scalars(query))
+
+
+async def token_in_workspace(
+    session: AsyncSession, workspace_id: uuid.UUID | None, token_id: uuid.UUID
+) -> ApiToken | None:
+    """A token by id; ``workspace_id=None`` is for the operator's CLI, which sees every tenant."""
+    query = select(ApiToken).where(ApiToken.id == token_id)
+    if workspace_id is not None:
+        query = query.where(ApiToken.workspace_id == workspace_id)
+    result = await session.scalars(query)
+    return result.one_or_none()
+
+
+async def mark_revoked(session: AsyncSession, token: ApiToken, when: datetime) -> None:
+    token.revoked_at = when
+    await session.flush()
+
+
+async def touch_last_used(session: AsyncSession, token_id: uuid.UUID, when: datetime) -> None:
+    await session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=when))

@@ -1,0 +1,67 @@
+"""Consumer tokens of the caller's workspace (admin scope)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Query, status
+
+from app.auth import service
+from app.auth.schemas import TokenCreate, TokenCreated, TokenRead
+from app.kit.deps import Admin, Session
+from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
+from app.kit.problems import AUTHED, problem_responses
+
+router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
+
+
+@router.post(
+    "",
+    response_model=TokenCreated,
+    status_code=status.HTTP_201_CREATED,
+    operation_id="create_token",
+    responses=problem_responses(*AUTHED, 400, 413),
+)
+async def create_token(body: TokenCreate, principal: Admin, session: Session) -> TokenCreated:
+    """Create a token in the caller's workspace. The response carries the secret, once."""
+    issued = await service.create_token(
+        session, principal.workspace_id, name=body.name, scopes=body.scopes
+    )
+    await session.commit()
+    return TokenCreated(**TokenRead.model_validate(issued.token).model_dump(), token=issued.secret)
+
+
+@router.get(
+    "",
+    response_model=Page[TokenRead],
+    operation_id="list_tokens",
+    responses=problem_responses(*AUTHED),
+)
+async def list_tokens(
+    principal: Admin,
+    session: Session,
+    include_revoked: bool = Query(False, description="Also list revoked tokens."),
+    limit: LimitParam = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+) -> Page[TokenRead]:
+    """List the workspace's tokens (never their secrets), oldest first."""
+    tokens, next_cursor = await service.list_tokens(
+        session,
+        principal.workspace_id,
+        include_revoked=include_revoked,
+        cursor=cursor,
+        limit=limit,
+    )
+    return Page(items=[TokenRead.model_validate(t) for t in tokens], next_cursor=next_cursor)
+
+
+@router.delete(
+    "/{token_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="revoke_token",
+    responses=problem_responses(*AUTHED, 404),
+)
+async def revoke_token(token_id: uuid.UUID, principal: Admin, session: Session) -> None:
+    """Revoke a token of the caller's workspace. Revoking twice is harmless."""
+    await service.revoke_token(session, principal.workspace_id, token_id)
+    await session.commit()

@@ -1,0 +1,133 @@
+"""Tenancy and consumer-token rules. No FastAPI here: the CLI uses the same functions."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import repository
+from app.auth.tokens import (
+    Scope,
+    display_prefix,
+    generate_token,
+    grants,
+    hash_token,
+    looks_like_token,
+)
+from app.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from app.kit.pagination import DEFAULT_LIMIT, decode_cursor, page_of
+from app.models import ApiToken, Workspace
+
+WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# Writing last_used_at on every request would make every read a write; once a minute is plenty.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a token of one workspace with its scopes."""
+
+    workspace_id: uuid.UUID
+    token_id: uuid.UUID
+    scopes: tuple[str, ...]
+
+    def require(self, scope: Scope) -> None:
+        if not grants(self.scopes, scope):
+            raise Forbidden(
+                f"this token lacks the '{scope.value}' scope",
+                extensions={"required_scope": scope.value},
+            )
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str
+
+
+async def create_workspace(session: AsyncSession, name: str) -> tuple[Workspace, IssuedToken]:
+    """Create a workspace and its first admin token."""
+    if not WORKSPACE_NAME.match(name):
+        raise ValidationFailed.single(
+            "name", "use 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    if await repository.workspace_by_name(session, name) is not None:
+        raise Conflict(f"a workspace named '{name}' already exists")
+    workspace = await repository.add_workspace(session, name)
+    issued = await create_token(session, workspace.id, name="initial admin", scopes=[Scope.ADMIN])
+    return workspace, issued
+
+
+async def workspace_by_name(session: AsyncSession, name: str) -> Workspace:
+    workspace = await repository.workspace_by_name(session, name)
+    if workspace is None:
+        raise NotFound(f"no workspace named '{name}'")
+    return workspace
+
+
+async def create_token(
+    session: AsyncSession, workspace_id: uuid.UUID, *, name: str, scopes: list[Scope]
+) -> IssuedToken:
+    secret = generate_token()
+    token = await repository.add_token(
+        session,
+        workspace_id=workspace_id,
+        name=name,
+        token_hash=hash_token(secret),
+        display_prefix=display_prefix(secret),
+        scopes=sorted({scope.value for scope in scopes}),
+    )
+    return IssuedToken(token=token, secret=secret)
+
+
+async def list_tokens(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    include_revoked: bool = False,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> tuple[list[ApiToken], str | None]:
+    """A page of tokens, oldest first, and the cursor of the next page."""
+    after = None
+    if cursor is not None:
+        created_at, token_id = decode_cursor(cursor, 2)
+        try:
+            after = (datetime.fromisoformat(created_at), uuid.UUID(token_id))
+        except (TypeError, ValueError):
+            raise ValidationFailed.single(
+                "query.cursor", "not a cursor this list produced"
+            ) from None
+    tokens = await repository.list_tokens(
+        session, workspace_id, include_revoked=include_revoked, after=after, limit=limit + 1
+    )
+    return page_of(tokens, limit, lambda t: [t.created_at.isoformat(), str(t.id)])
+
+
+async def revoke_token(
+    session: AsyncSession, workspace_id: uuid.UUID | None, token_id: uuid.UUID
+) -> ApiToken:
+    token = await repository.token_in_workspace(session, workspace_id, token_id)
+    if token is None:
+        raise NotFound(f"no token with id {token_id}")
+    if token.revoked_at is None:
+        await repository.mark_revoked(session, token, datetime.now(UTC))
+    return token
+
+
+async def authenticate(session: AsyncSession, secret: str | None) -> Principal:
+    if not secret:
+        raise Unauthorized("send 'Authorization: Bearer <token>'")
+    if not looks_like_token(secret):
+        raise Unauthorized("the bearer token is not an Orchard token")
+    token = await repository.active_token_by_hash(session, hash_token(secret))
+    if token is None:
+        raise Unauthorized("the bearer token is unknown or revoked")
+    now = datetime.now(UTC)
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        await repository.touch_last_used(session, token.id, now)
+    return Principal(workspace_id=token.workspace_id, token_id=token.id, scopes=tuple(token.scopes))

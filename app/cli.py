@@ -1,0 +1,205 @@
+"""The `orchard` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from app.config import Settings, SettingsError, load_settings
+
+OPENAPI_PATH = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(f"orchard: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.kit.logging import configure_logging
+    from app.main import create_app
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format.value)
+    app = create_app(settings)
+    # Uvicorn turns SIGINT/SIGTERM into a graceful shutdown; the lifespan then stops the
+    # embedded PostgreSQL, so nothing is left running.
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=True)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from app.db import migrate
+    from app.db.runtime import resolve_url
+
+    async def run() -> None:
+        url, embedded = await resolve_url(_settings())  # the embedded server migrates on start
+        try:
+            if embedded is None:
+                await migrate.upgrade(url, args.revision)
+        finally:
+            if embedded is not None:
+                embedded.stop()
+
+    asyncio.run(run())
+    print(f"migrated to {args.revision}")
+    return 0
+
+
+def render_openapi() -> str:
+    from app.config import Settings
+    from app.main import create_app
+
+    schema = create_app(Settings()).openapi()
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    spec = render_openapi()
+    output = Path(args.output)
+    if args.check:
+        if not output.exists() or output.read_text() != spec:
+            print(f"{output} is out of date: run `orchard openapi`", file=sys.stderr)
+            return 1
+        print(f"{output} is up to date")
+        return 0
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(spec)
+    print(f"wrote {output}")
+    return 0
+
+
+def _with_session(action: Callable[[Any], Awaitable[int]]) -> int:
+    from app.db.runtime import open_database
+    from app.errors import AppError
+
+    async def run() -> int:
+        async with open_database(_settings()) as database, database.sessionmaker() as session:
+            try:
+                code = await action(session)
+            except AppError as exc:
+                print(f"orchard: {exc.detail}", file=sys.stderr)
+                return 1
+            await session.commit()
+            return code
+
+    return asyncio.run(run())
+
+
+def cmd_workspace_create(args: argparse.Namespace) -> int:
+    from app.auth import service
+
+    async def action(session: Any) -> int:
+        workspace, issued = await service.create_workspace(session, args.name)
+        print(f"workspace {workspace.name} {workspace.id}")
+        print(f"admin token (shown once): {issued.secret}")
+        return 0
+
+    return _with_session(action)
+
+
+def cmd_workspace_list(args: argparse.Namespace) -> int:
+    from app.auth import repository
+
+    async def action(session: Any) -> int:
+        for workspace in await repository.list_workspaces(session):
+            print(f"{workspace.id}  {workspace.name}")
+        return 0
+
+    return _with_session(action)
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from app.auth import service
+    from app.auth.tokens import Scope
+
+    async def action(session: Any) -> int:
+        workspace = await service.workspace_by_name(session, args.workspace)
+        issued = await service.create_token(
+            session,
+            workspace.id,
+            name=args.name,
+            scopes=[Scope(scope) for scope in args.scope],
+        )
+        print(f"token {issued.token.id} ({','.join(issued.token.scopes)}) for {workspace.name}")
+        print(f"secret (shown once): {issued.secret}")
+        return 0
+
+    return _with_session(action)
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    from app.auth import service
+
+    async def action(session: Any) -> int:
+        token = await service.revoke_token(session, None, args.id)
+        print(f"revoked token {token.id}")
+        return 0
+
+    return _with_session(action)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="orchard", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = commands.add_parser("migrate", help="upgrade the database schema")
+    migrate.add_argument("--revision", default="head")
+    migrate.set_defaults(func=cmd_migrate)
+
+    openapi = commands.add_parser("openapi", help="write openapi/openapi.json")
+    openapi.add_argument("--output", default=str(OPENAPI_PATH))
+    openapi.add_argument("--check", action="store_true", help="fail if the file is stale")
+    openapi.set_defaults(func=cmd_openapi)
+
+    workspace = commands.add_parser("workspace", help="manage workspaces (tenants)")
+    workspace_commands = workspace.add_subparsers(dest="workspace_command", required=True)
+    ws_create = workspace_commands.add_parser("create", help="create a workspace + admin token")
+    ws_create.add_argument("name")
+    ws_create.set_defaults(func=cmd_workspace_create)
+    ws_list = workspace_commands.add_parser("list", help="list workspaces")
+    ws_list.set_defaults(func=cmd_workspace_list)
+
+    token = commands.add_parser("token", help="manage API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    tk_create = token_commands.add_parser("create", help="create a token")
+    tk_create.add_argument("--workspace", required=True, help="workspace name")
+    tk_create.add_argument(
+        "--scope",
+        action="append",
+        choices=["read", "write", "admin"],
+        required=True,
+        help="repeat for several scopes",
+    )
+    tk_create.add_argument("--name", default="cli")
+    tk_create.set_defaults(func=cmd_token_create)
+    tk_revoke = token_commands.add_parser("revoke", help="revoke a token by id")
+    tk_revoke.add_argument("id", type=uuid.UUID)
+    tk_revoke.set_defaults(func=cmd_token_revoke)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,91 @@
+"""Orchard settings, read from ``ORCHARD_*`` environment variables and validated at start-up."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LogFormat(StrEnum):
+    JSON = "json"
+    TEXT = "text"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Every knob Orchard has. Each field maps to ``ORCHARD_<FIELD NAME IN CAPITALS>``."""
+
+    model_config = SettingsConfigDict(env_prefix="ORCHARD_", extra="ignore", frozen=True)
+
+    env: Environment = Environment.DEVELOPMENT
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="PostgreSQL URL; without it Orchard runs an embedded PostgreSQL.",
+    )
+    data_dir: Path = Path("./.orchard")
+    secret_keys: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated Fernet keys; the first encrypts, all decrypt.",
+    )
+    asc_base_url: str = "https://api.appstoreconnect.apple.com"
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.JSON
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("asc_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not value.get_secret_value().startswith(("postgresql", "postgres://")):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @property
+    def embedded_database(self) -> bool:
+        return self.database_url is None
+
+
+class SettingsError(Exception):
+    """Start-up configuration is invalid; the message names every bad variable."""
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment, turning pydantic's report into one clear message."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"])
+            problems.append(f"ORCHARD_{field.upper()}: {error['msg']}")
+        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

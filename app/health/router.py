@@ -1,0 +1,53 @@
+"""Liveness, readiness and Prometheus metrics for ops. No authentication."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from app.errors import ServiceUnavailable
+from app.health.schemas import Check, Liveness, Readiness
+from app.health.service import readiness
+from app.kit.problems import problem_responses
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=Liveness, operation_id="get_liveness")
+async def get_liveness() -> Liveness:
+    """Liveness: the process is up and serving. Touches nothing else; use it for restarts."""
+    return Liveness()
+
+
+@router.get(
+    "/health/ready",
+    response_model=Readiness,
+    operation_id="get_readiness",
+    responses=problem_responses(503),
+)
+async def get_readiness(request: Request) -> Readiness:
+    """Readiness: the database answers and its schema is at the code's migration head.
+
+    On failure the 503 problem lists every check in `checks`, naming the one that failed.
+    """
+    results = await readiness(request.app.state.engine)
+    checks = [Check(name=r.name, ok=r.ok, detail=r.detail) for r in results]
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        raise ServiceUnavailable(
+            "not ready: " + "; ".join(f"{c.name}: {c.detail}" for c in failed),
+            extensions={"checks": [c.model_dump() for c in checks]},
+        )
+    return Readiness(checks=checks)
+
+
+@router.get(
+    "/metrics",
+    operation_id="get_metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
+async def get_metrics(request: Request) -> Response:
+    """Prometheus metrics in the text exposition format."""
+    return Response(
+        request.app.state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
+    )

@@ -1,0 +1,100 @@
+"""The FastAPI application: lifespan (database, metrics), error handlers, routers, OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from app import __version__
+from app.auth.router import router as tokens_router
+from app.config import Settings, get_settings
+from app.db.runtime import open_database
+from app.errors import FieldError, Problem
+from app.health.metrics import Metrics
+from app.health.router import router as health_router
+from app.kit.handlers import install_handlers
+from app.kit.middleware import RequestContextMiddleware
+
+DESCRIPTION = """\
+One normalised JSON API over linked App Store Connect accounts.
+
+* Authenticate with `Authorization: Bearer <token>`; tokens belong to one workspace and carry
+  the scopes `read`, `write` or `admin`.
+* Every error is `application/problem+json` (RFC 9457).
+* Lists return `{"items": [...], "next_cursor": ...}`; pass `next_cursor` back as `cursor`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_database(settings) as database:
+            app.state.engine = database.engine
+            app.state.sessionmaker = database.sessionmaker
+            yield
+
+    app = FastAPI(
+        title="Orchard",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=lambda route: route.name,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    install_handlers(app)
+    app.add_middleware(
+        RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes
+    )
+    app.include_router(health_router)
+    app.include_router(tokens_router)
+    _check_operation_ids(app)
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _check_operation_ids(app: FastAPI) -> None:
+    seen: set[str] = set()
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            operation_id = route.operation_id or route.name
+            if operation_id in seen:
+                raise RuntimeError(f"duplicate operationId {operation_id}")
+            seen.add(operation_id)
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, with every error response described as our problem document."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    for model in (FieldError, Problem):
+        components[model.__name__] = model.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+    components["Problem"].pop("$defs", None)
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            operation["responses"]["500"] = {
+                "description": "Unexpected error; the problem carries the request id to report."
+            }
+            for status, response in operation["responses"].items():
+                if status.startswith(("4", "5")):
+                    response["content"] = problem
+    app.openapi_schema = schema
+    return schema

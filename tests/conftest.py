@@ -1,0 +1,165 @@
+"""Test fixtures: a real PostgreSQL, a fresh migrated database per test, the app over ASGI.
+
+The server is ``ORCHARD_TEST_DATABASE_URL`` when set (any database on it; the suite creates its
+own), else an embedded PostgreSQL from pgserver in a temporary folder. The schema is built once
+by the Alembic migrations into a template database; each test gets a copy of the template
+(``CREATE DATABASE … TEMPLATE``), so tests are isolated and may use many connections.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.auth import service as auth_service
+from app.auth.tokens import Scope
+from app.config import Settings
+from app.db import migrate
+from app.db.engine import create_engine, create_sessionmaker
+from app.main import create_app
+
+SHARED_ASC = Path(__file__).resolve().parents[2] / "shared" / "asc"
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def _plain(url: str) -> str:
+    """asyncpg's own connect() wants postgresql:// without the SQLAlchemy driver suffix."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    configured = os.environ.get("ORCHARD_TEST_DATABASE_URL")
+    if configured:
+        yield _plain(configured)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgserver
+
+        root = Path(tempfile.mkdtemp(prefix="orchard-test-"))
+        server = pgserver.get_server(root / "pg", cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+async def template_database(pg_server_url: str) -> AsyncIterator[str]:
+    name = f"orchard_tpl_{os.getpid()}"
+    admin = await asyncpg.connect(_with_database(pg_server_url, "postgres"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        url = _with_database(pg_server_url, name)
+        await migrate.upgrade(url)
+        yield name
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def database_url(pg_server_url: str, template_database: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for this test only."""
+    name = f"orchard_t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(_with_database(pg_server_url, "postgres"))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+        yield _with_database(pg_server_url, name)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,  # type: ignore[arg-type]
+        data_dir=tmp_path / "data",
+        log_format="text",  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://orchard.test") as c:
+        yield c
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A raw connection for assertions that read tables directly."""
+    conn = await asyncpg.connect(_plain(database_url))
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@dataclass(frozen=True)
+class Tenant:
+    workspace_id: uuid.UUID
+    name: str
+    admin_token: str
+
+    def headers(self, token: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token or self.admin_token}"}
+
+
+async def make_tenant(database_url: str, name: str) -> Tenant:
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            workspace, issued = await auth_service.create_workspace(session, name)
+            await session.commit()
+            return Tenant(workspace.id, name, issued.secret)
+    finally:
+        await engine.dispose()
+
+
+async def make_token(database_url: str, tenant: Tenant, scopes: list[Scope]) -> str:
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            issued = await auth_service.create_token(
+                session, tenant.workspace_id, name="test", scopes=scopes
+            )
+            await session.commit()
+            return issued.secret
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def tenant(database_url: str) -> Tenant:
+    return await make_tenant(database_url, "acme")
+
+
+@pytest.fixture
+async def other_tenant(database_url: str) -> Tenant:
+    return await make_tenant(database_url, "globex")
