@@ -1,0 +1,739 @@
+"""The App Store Connect HTTP client: auth, retries, rate-limit tracking, paging, reports.
+
+One ``AscClient`` per API key, sharing the process-wide ``httpx.AsyncClient`` (which it
+never creates or closes). Every call goes through ``_execute``, the single place that:
+
+* signs the request with the key's cached ES256 token (``Authorization: Bearer …``);
+* reads ``X-Rate-Limit`` from every response, errors included, and hands it to
+  ``on_rate_limit`` so the sync engine can keep a per-key budget in PostgreSQL;
+* retries 429 (waiting at least ``Retry-After`` when given), 5xx and transport failures
+  with capped exponential backoff and full jitter, a bounded number of times;
+* re-mints the token once after a 401 (Apple sends transient 401s, and a skewed clock
+  can invalidate a cached token) and raises ``AscUnauthorized`` on the second;
+* raises every other 4xx at once as a typed ``AscError``.
+
+Writes are retried more carefully (see ``post_document``/``delete``); report downloads are
+retried only until their first byte reaches the caller (see ``ReportDownload``).
+
+Logging (logger ``orchard.asc``) carries method, path, status, attempt and key id; never the
+token, the Authorization header or key material.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import enum
+import importlib.metadata
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from urllib.parse import urlencode
+
+import httpx
+from pydantic import ValidationError
+
+from app.asc.errors import (
+    AscError,
+    AscNotFound,
+    AscPagingLoop,
+    AscRateLimited,
+    AscReportCorrupt,
+    AscTransportError,
+    AscUnauthorized,
+    error_from_response,
+)
+from app.asc.jsonapi import Document
+from app.asc.jwt import AscCredentials, TokenMinter
+from app.asc.ratelimit import RATE_LIMIT_HEADER, RateLimitInfo, parse_rate_limit
+from app.asc.reports import AsyncTsvRows, BodyDecoder, Row
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_PAGE_LIMIT",
+    "DEFAULT_TIMEOUT",
+    "FINANCE_REPORTS_PATH",
+    "SALES_REPORTS_PATH",
+    "AscClient",
+    "BeforeSend",
+    "OnRateLimit",
+    "ParamValue",
+    "ReportDownload",
+    "ReportRows",
+    "RetryPolicy",
+    "create_http_client",
+    "finance_report_params",
+    "join_param",
+    "sales_report_params",
+    "user_agent",
+]
+
+logger = logging.getLogger("orchard.asc")
+
+T = TypeVar("T")
+ParamValue = str | int | float | bool | Sequence[str | int] | None
+Params = Mapping[str, ParamValue]
+OnRateLimit = Callable[[str, RateLimitInfo], Awaitable[None]]
+BeforeSend = Callable[[], Awaitable[None]]
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+
+DEFAULT_PAGE_LIMIT = 200
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+SALES_REPORTS_PATH = "/v1/salesReports"
+FINANCE_REPORTS_PATH = "/v1/financeReports"
+JSON_ACCEPT = "application/json"
+GZIP_ACCEPT = "application/a-gzip"
+REPORT_VERSION_HEADER = "x-reports-download-version"
+REPORT_FILENAME_HEADER = "x-reports-filename"
+
+# Transport failures where the request provably never reached Apple: safe to retry even for
+# non-idempotent writes.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def user_agent() -> str:
+    try:
+        version = importlib.metadata.version("orchard")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - source checkout
+        version = "0"
+    return f"orchard/{version}"
+
+
+def create_http_client(
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    limits: httpx.Limits = DEFAULT_LIMITS,
+    agent: str | None = None,
+) -> httpx.AsyncClient:
+    """The one ``httpx.AsyncClient`` a process shares for App Store Connect.
+
+    Explicit timeouts because httpx's 5 s default is too short for report downloads and no
+    timeout at all would let a stalled socket hold a worker's lease forever. ``transport``
+    lets the app point the client at the built-in sandbox (``httpx.ASGITransport``).
+    Redirects are not followed: Apple does not redirect API calls, and a redirect should
+    never carry our bearer token elsewhere.
+    """
+    return httpx.AsyncClient(
+        transport=transport,
+        timeout=timeout,
+        limits=limits,
+        headers={"User-Agent": agent or user_agent()},
+        follow_redirects=False,
+    )
+
+
+def join_param(values: Iterable[str | int]) -> str:
+    """Comma-join an array parameter as Apple expects (``include=build,app``).
+
+    The spec declares array params ``style: form, explode: false``; httpx would otherwise
+    send ``include=build&include=app``, which Apple reads as a single value.
+    """
+    return ",".join(str(value) for value in values)
+
+
+def _param_text(value: ParamValue) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    return join_param(value)
+
+
+def encode_params(params: Params | None) -> dict[str, str]:
+    """Normalise parameter values to strings; sequences are comma-joined, ``None`` dropped."""
+    encoded: dict[str, str] = {}
+    for key, value in (params or {}).items():
+        text = _param_text(value)
+        if text is not None:
+            encoded[key] = text
+    return encoded
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Bounded exponential backoff with full jitter (AWS style: ``rand() * cap``).
+
+    ``max_attempts`` counts every send of one logical request (the one extra send after a
+    401 re-mint is not counted). A ``Retry-After`` is honoured as the minimum wait; if it
+    exceeds ``max_retry_after`` the error is raised at once so the scheduler can defer the
+    work instead of a worker sleeping on its lease.
+    """
+
+    max_attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    max_retry_after: float = 120.0
+    sleep: Sleep = field(default=asyncio.sleep)
+    rand: Callable[[], float] = field(default=random.random)
+
+    def backoff(self, failure: int) -> float:
+        """Jittered delay before retry number ``failure`` (1-based)."""
+        cap = min(self.max_delay, self.base_delay * 2.0 ** min(failure - 1, 32))
+        return self.rand() * cap
+
+    def delay_for(self, error: AscError, failure: int) -> float | None:
+        """Seconds to wait before retrying after ``error``; ``None`` means do not retry."""
+        delay = self.backoff(failure)
+        if isinstance(error, AscRateLimited) and error.retry_after is not None:
+            if error.retry_after > self.max_retry_after:
+                return None
+            delay = max(delay, error.retry_after)
+        return delay
+
+
+class _Retry(enum.Enum):
+    """Which failures a request may be repeated after."""
+
+    ALL = "all"  # reads and idempotent writes: 429, 5xx, any transport error
+    BEFORE_EFFECT = "before_effect"  # non-idempotent writes: 429 and never-sent failures only
+
+
+def sales_report_params(
+    vendor_number: str,
+    report_type: str,
+    report_subtype: str,
+    frequency: str,
+    report_date: str | dt.date | None = None,
+    version: str | None = None,
+) -> dict[str, str]:
+    """Exactly Apple's ``/v1/salesReports`` filters.
+
+    A ``date`` is formatted as Apple wants for the frequency: ``YYYY-MM-DD`` (daily, weekly
+    — the week-ending Sunday), ``YYYY-MM`` (monthly), ``YYYY`` (yearly).
+    """
+    params = {
+        "filter[vendorNumber]": vendor_number,
+        "filter[reportType]": report_type,
+        "filter[reportSubType]": report_subtype,
+        "filter[frequency]": frequency,
+    }
+    if report_date is not None:
+        if isinstance(report_date, dt.date):
+            fmt = {"MONTHLY": "%Y-%m", "YEARLY": "%Y"}.get(frequency.upper(), "%Y-%m-%d")
+            report_date = report_date.strftime(fmt)
+        params["filter[reportDate]"] = report_date
+    if version is not None:
+        params["filter[version]"] = version
+    return params
+
+
+def finance_report_params(
+    vendor_number: str, report_type: str, region_code: str, report_date: str
+) -> dict[str, str]:
+    """Exactly Apple's ``/v1/financeReports`` filters (all four are required).
+
+    ``report_date`` is ``YYYY-MM`` in Apple's *fiscal* calendar, so it is taken as text and
+    never derived from a calendar date here.
+    """
+    return {
+        "filter[vendorNumber]": vendor_number,
+        "filter[reportType]": report_type,
+        "filter[regionCode]": region_code,
+        "filter[reportDate]": report_date,
+    }
+
+
+class AscClient:
+    """App Store Connect API client for one API key."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        credentials: AscCredentials,
+        base_url: str,
+        *,
+        retry: RetryPolicy | None = None,
+        on_rate_limit: OnRateLimit | None = None,
+        clock: Clock = time.time,
+        minter: TokenMinter | None = None,
+        before_send: BeforeSend | None = None,
+    ) -> None:
+        self._http = http
+        # Awaited before every send; raising stops the request unsent (the sync engine uses it
+        # to stop at the key's budget reserve before Apple would answer 429).
+        self.before_send = before_send
+        self.credentials = credentials
+        self.base_url = base_url.rstrip("/")
+        self._origin = self._origin_of(httpx.URL(self.base_url))
+        self.retry = retry or RetryPolicy()
+        self.on_rate_limit = on_rate_limit
+        self._clock = clock
+        self._minter = minter or TokenMinter(credentials, clock=clock)
+        self.rate_limit: RateLimitInfo | None = None
+        self.request_count = 0
+        self.status_counts: Counter[int] = Counter()
+        self.transport_error_count = 0
+
+    def __repr__(self) -> str:
+        return f"AscClient(kid={self.key_id!r}, base_url={self.base_url!r})"
+
+    @property
+    def key_id(self) -> str:
+        return self.credentials.key_id
+
+    @property
+    def minter(self) -> TokenMinter:
+        return self._minter
+
+    # -- URLs ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _origin_of(url: httpx.URL) -> tuple[str, str, int | None]:
+        return (url.scheme, url.host, url.port)
+
+    def _resolve(self, path_or_url: str, params: Params | None = None) -> str:
+        """Absolute URL for a path, or an absolute URL checked to be Apple's (our base).
+
+        Following a ``links.next`` to another origin would hand our bearer token to it.
+        """
+        if path_or_url.startswith(("http://", "https://")):
+            url = path_or_url
+            if self._origin_of(httpx.URL(url)) != self._origin:
+                raise AscError("refusing to send App Store Connect credentials to another origin")
+        else:
+            url = f"{self.base_url}/{path_or_url.lstrip('/')}"
+        encoded = encode_params(params)
+        if encoded:
+            # Keep commas literal, as Apple documents its array parameters.
+            url += ("&" if "?" in url else "?") + urlencode(encoded, safe=",")
+        return url
+
+    # -- the request loop ---------------------------------------------------------------
+
+    def _headers(self, accept: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._minter.token()}", "Accept": accept}
+
+    async def _observe(self, response: httpx.Response, attempt: int, started: float) -> None:
+        status = response.status_code
+        self.status_counts[status] += 1
+        logger.debug(
+            "asc %s %s -> %s attempt=%d kid=%s %.0fms",
+            response.request.method,
+            response.request.url.path,
+            status,
+            attempt,
+            self.key_id,
+            (time.monotonic() - started) * 1000,
+            extra={
+                "asc_method": response.request.method,
+                "asc_path": response.request.url.path,
+                "asc_status": status,
+                "asc_attempt": attempt,
+                "asc_kid": self.key_id,
+            },
+        )
+        info = parse_rate_limit(response.headers.get(RATE_LIMIT_HEADER))
+        if info is None:
+            return
+        self.rate_limit = info
+        if self.on_rate_limit is not None:
+            try:
+                await self.on_rate_limit(self.key_id, info)
+            except Exception:
+                # The budget is advisory; failing to persist it must not fail the API call.
+                logger.warning("on_rate_limit callback failed kid=%s", self.key_id, exc_info=True)
+
+    async def _execute(
+        self,
+        method: str,
+        url: str,
+        *,
+        accept: str,
+        handle: Callable[[httpx.Response], Awaitable[T]],
+        mode: _Retry = _Retry.ALL,
+        json_body: Any = None,
+    ) -> T:
+        """Send until success or a non-retryable failure, then ``handle`` the response.
+
+        ``handle`` runs inside the retry protection on a streamed 2xx response, so a
+        transport error while reading the body, or the first bytes of a report, is retried
+        like any other failure. ``handle`` owns the response on success.
+        """
+        attempt = 0
+        failures = 0
+        reauthed = False
+        path = httpx.URL(url).path
+        while True:
+            attempt += 1
+            if self.before_send is not None:
+                await self.before_send()
+            request = self._http.build_request(
+                method, url, headers=self._headers(accept), json=json_body
+            )
+            started = time.monotonic()
+            response: httpx.Response | None = None
+            error: AscError
+            self.request_count += 1
+            try:
+                response = await self._http.send(request, stream=True)
+                await self._observe(response, attempt, started)
+                if response.is_success:
+                    return await handle(response)
+                body = await response.aread()
+                await response.aclose()
+                error = error_from_response(
+                    response.status_code, body, response.headers, now=self._clock()
+                )
+            except httpx.TransportError as exc:
+                if response is not None:
+                    await response.aclose()
+                self.transport_error_count += 1
+                error = AscTransportError(
+                    f"{type(exc).__name__} talking to App Store Connect: {exc}"
+                )
+                if mode is _Retry.BEFORE_EFFECT and not isinstance(exc, _NOT_SENT):
+                    error.retryable = False
+                error.__cause__ = exc
+            except AscError as exc:  # raised by ``handle`` (bad JSON, corrupt report start)
+                if response is not None:
+                    await response.aclose()
+                exc.method, exc.path, exc.attempts = method, path, attempt
+                raise
+            except BaseException:
+                if response is not None:
+                    await response.aclose()
+                raise
+
+            error.method, error.path, error.attempts = method, path, attempt
+            if isinstance(error, AscUnauthorized) and not reauthed:
+                reauthed = True
+                self._minter.token(force=True)
+                logger.info(
+                    "asc %s %s got 401; retrying once with a fresh token kid=%s",
+                    method,
+                    path,
+                    self.key_id,
+                )
+                continue
+            failures += 1
+            # Non-idempotent writes: a 5xx may have applied the write, so only 429 and
+            # never-sent transport failures (flagged above) are repeated.
+            unsafe = mode is _Retry.BEFORE_EFFECT and not isinstance(
+                error, AscRateLimited | AscTransportError
+            )
+            retryable = error.retryable and not unsafe
+            delay = self.retry.delay_for(error, failures) if retryable else None
+            if delay is None or failures >= self.retry.max_attempts:
+                if retryable:
+                    logger.warning(
+                        "asc %s %s giving up after %d attempts status=%s kid=%s",
+                        method,
+                        path,
+                        attempt,
+                        error.status,
+                        self.key_id,
+                    )
+                raise error
+            logger.info(
+                "asc %s %s retry in %.2fs after %s (attempt %d) kid=%s",
+                method,
+                path,
+                delay,
+                error.status or type(error).__name__,
+                attempt,
+                self.key_id,
+            )
+            await self.retry.sleep(delay)
+
+    async def _read_document(self, response: httpx.Response) -> Document:
+        try:
+            body = await response.aread()
+        finally:
+            await response.aclose()
+        if not body.strip():
+            return Document()
+        try:
+            return Document.model_validate_json(body)
+        except ValidationError:
+            raise AscError(
+                "App Store Connect returned a body that is not a JSON:API document",
+                status=response.status_code,
+            ) from None
+
+    # -- JSON:API -----------------------------------------------------------------------
+
+    async def _get(self, url: str) -> tuple[Document, str]:
+        sent: list[str] = []
+
+        async def handle(response: httpx.Response) -> Document:
+            sent.append(str(response.request.url))
+            return await self._read_document(response)
+
+        document = await self._execute("GET", url, accept=JSON_ACCEPT, handle=handle)
+        return document, sent[-1]
+
+    async def get_document(self, path_or_url: str, params: Params | None = None) -> Document:
+        """GET one JSON:API document (a resource or a single page of a list)."""
+        document, _ = await self._get(self._resolve(path_or_url, params))
+        return document
+
+    async def paginate(self, path: str, params: Params | None = None) -> AsyncIterator[Document]:
+        """Yield every page of a list, following document-level ``links.next`` verbatim.
+
+        The first request carries ``params`` (with ``limit=200`` unless given); later pages
+        are fetched from the absolute ``next`` URL as-is, because Apple's cursor URL already
+        holds every parameter. A ``next`` that repeats a fetched URL raises ``AscPagingLoop``.
+        """
+        first = dict(params or {})
+        first.setdefault("limit", DEFAULT_PAGE_LIMIT)
+        url: str | None = self._resolve(path, first)
+        seen: set[str] = set()
+        while url is not None:
+            document, sent = await self._get(url)
+            seen.add(sent)
+            yield document
+            next_url = document.next_url()
+            if next_url is None:
+                return
+            url = self._resolve(next_url)
+            if str(httpx.URL(url)) in seen:
+                raise AscPagingLoop(
+                    "App Store Connect links.next repeats a page already fetched",
+                    code="PAGING_LOOP",
+                )
+
+    async def post_document(
+        self, path: str, body: Mapping[str, Any], *, idempotent: bool = False
+    ) -> Document:
+        """POST a JSON:API document and return Apple's answer (usually 201 + the resource).
+
+        Unless ``idempotent`` is set, only failures that provably had no effect are retried:
+        429 (refused before processing), transport errors before the request was sent, and
+        one re-mint after 401. A 5xx or a read timeout may have applied the write, so it is
+        raised for the caller to decide. Review replies *overwrite* (POSTing again is
+        harmless), so callers may pass ``idempotent=True`` for them.
+        """
+        mode = _Retry.ALL if idempotent else _Retry.BEFORE_EFFECT
+        return await self._execute(
+            "POST",
+            self._resolve(path),
+            accept=JSON_ACCEPT,
+            handle=self._read_document,
+            mode=mode,
+            json_body=dict(body),
+        )
+
+    async def delete(self, path: str, *, missing_ok: bool = False) -> None:
+        """DELETE a resource. DELETE is idempotent, so all retryable failures are retried;
+        a retry after an ambiguous failure can then see 404, hence ``missing_ok``."""
+
+        async def handle(response: httpx.Response) -> None:
+            await response.aclose()
+
+        try:
+            await self._execute("DELETE", self._resolve(path), accept=JSON_ACCEPT, handle=handle)
+        except AscNotFound:
+            if not missing_ok:
+                raise
+
+    # -- reports ------------------------------------------------------------------------
+
+    def stream_report(self, path: str, params: Params | None = None) -> ReportDownload:
+        """Download a gzip report as decompressed byte chunks.
+
+        Use as ``async with client.stream_report(path, params) as report: async for chunk
+        in report: ...``; ``report.version`` is Apple's ``x-reports-download-version``.
+        """
+        return ReportDownload(self, self._resolve(path, params))
+
+    def sales_report_rows(
+        self,
+        vendor_number: str,
+        report_type: str,
+        report_subtype: str,
+        frequency: str,
+        report_date: str | dt.date | None,
+        version: str | None,
+    ) -> ReportRows:
+        """Rows (dicts keyed by header) of one Sales and Trends report."""
+        params = sales_report_params(
+            vendor_number, report_type, report_subtype, frequency, report_date, version
+        )
+        return ReportRows(self.stream_report(SALES_REPORTS_PATH, params))
+
+    def finance_report_rows(
+        self, vendor_number: str, report_type: str, region_code: str, report_date: str
+    ) -> ReportRows:
+        """Rows of one finance report; stops at the ``Total_*`` footer (see ``.totals``)."""
+        params = finance_report_params(vendor_number, report_type, region_code, report_date)
+        return ReportRows(self.stream_report(FINANCE_REPORTS_PATH, params), stop_at_total=True)
+
+
+class ReportDownload:
+    """One report download: an async context manager and async iterable of decoded bytes.
+
+    Opening sends the request and reads the first chunk under the client's retry policy:
+    until a byte has been handed to the caller nothing is lost by starting over. After that
+    a failure (``AscTransportError`` mid-body, ``AscReportCorrupt`` for a truncated or
+    invalid gzip) is raised, and the caller re-downloads the whole report — report days are
+    replaced atomically, so a partial file is never half-stored.
+    """
+
+    def __init__(self, client: AscClient, url: str) -> None:
+        self._client = client
+        self.url = url
+        self._response: httpx.Response | None = None
+        self._raw: AsyncIterator[bytes] | None = None
+        self._first = b""
+        self._iterated = False
+        self.headers: httpx.Headers | None = None
+        self.bytes_received = 0
+        self.bytes_decoded = 0
+        self.is_gzip: bool | None = None
+
+    @property
+    def version(self) -> str | None:
+        """``x-reports-download-version``: which layout Apple served (e.g. ``1_3``)."""
+        return self.headers.get(REPORT_VERSION_HEADER) if self.headers is not None else None
+
+    @property
+    def filename(self) -> str | None:
+        return self.headers.get(REPORT_FILENAME_HEADER) if self.headers is not None else None
+
+    @property
+    def opened(self) -> bool:
+        return self._response is not None
+
+    async def _prime(self, response: httpx.Response) -> None:
+        raw = response.aiter_bytes()
+        try:
+            first = b""
+            async for chunk in raw:
+                if chunk:
+                    first = chunk
+                    break
+        except httpx.DecodingError:
+            await response.aclose()
+            raise AscReportCorrupt("report body could not be decoded") from None
+        self._response, self._raw, self._first = response, raw, first
+        self.headers = response.headers
+        self.bytes_received = len(first)
+
+    async def open(self) -> None:
+        if self._response is not None:
+            return
+        await self._client._execute("GET", self.url, accept=GZIP_ACCEPT, handle=self._prime)
+
+    async def aclose(self) -> None:
+        response, self._response = self._response, None
+        raw, self._raw = self._raw, None
+        close_raw = getattr(raw, "aclose", None)
+        if close_raw is not None:
+            await close_raw()
+        if response is not None:
+            await response.aclose()
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._iterated:
+            raise RuntimeError("a report download can be iterated only once")
+        self._iterated = True
+        return self._decoded()
+
+    async def _decoded(self) -> AsyncIterator[bytes]:
+        await self.open()
+        decoder = BodyDecoder()
+        raw = self._raw
+        assert raw is not None
+        try:
+            pending = decoder.feed(self._first)
+            while True:
+                for piece in pending:
+                    self.bytes_decoded += len(piece)
+                    yield piece
+                try:
+                    chunk = await anext(raw)
+                except StopAsyncIteration:
+                    break
+                self.bytes_received += len(chunk)
+                pending = decoder.feed(chunk)
+            for piece in decoder.finish():
+                self.bytes_decoded += len(piece)
+                yield piece
+            self.is_gzip = decoder.is_gzip
+        except httpx.TransportError as exc:
+            raise AscTransportError(
+                f"report download interrupted ({type(exc).__name__}); not retried after "
+                "data was delivered"
+            ) from exc
+        except httpx.DecodingError:
+            raise AscReportCorrupt("report body could not be decoded") from None
+        finally:
+            self.is_gzip = decoder.is_gzip
+            await self.aclose()
+
+
+class ReportRows:
+    """Async iterable of report rows (dicts keyed by header name) plus download metadata.
+
+    ``async with client.sales_report_rows(...) as rows:`` opens the download (so ``version``
+    is known before the first row) and guarantees the connection is released if the caller
+    stops early; plain ``async for row in rows`` also works and closes at the end.
+    After iteration ``totals``/``row_count`` hold the finance footer and the row count.
+    """
+
+    def __init__(self, download: ReportDownload, *, stop_at_total: bool = False) -> None:
+        self.download = download
+        self._rows = AsyncTsvRows(download, stop_at_total=stop_at_total)
+
+    @property
+    def version(self) -> str | None:
+        return self.download.version
+
+    @property
+    def header(self) -> list[str] | None:
+        return self._rows.header
+
+    @property
+    def totals(self) -> dict[str, str]:
+        return self._rows.totals
+
+    @property
+    def row_count(self) -> int:
+        return self._rows.row_count
+
+    @property
+    def footer_row_count(self) -> int | None:
+        return self._rows.parser.footer_row_count
+
+    async def __aenter__(self) -> Self:
+        await self.download.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.download.aclose()
+
+    def batches(self) -> AsyncIterator[list[Row]]:
+        """Rows grouped per network chunk, for bulk inserts."""
+        return self._rows.batches()
+
+    def __aiter__(self) -> AsyncIterator[Row]:
+        return aiter(self._rows)

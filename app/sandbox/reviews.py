@@ -1,0 +1,251 @@
+"""Customer reviews (and developer responses) of generated apps, plus their endpoint.
+
+Reviews live on an absolute timeline: each 30-day block of an app draws its reviews from
+its own seeded RNG, so ids, texts and dates are stable and new reviews appear as the clock
+moves on. Only the last :data:`REVIEW_HISTORY_DAYS` days are served. Ratings skew positive;
+texts are in the language of the reviewer's storefront (Latin and non-Latin scripts).
+A response becomes visible when written (a few hours to days after the review) and is
+``PENDING_PUBLISH`` for its first 12 hours, ``PUBLISHED`` afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from starlette.responses import JSONResponse, Response
+
+from app.sandbox.catalog import SandboxApp, find_app
+from app.sandbox.catalog_routes import apple_datetime
+from app.sandbox.context import V1Context, V1Route
+from app.sandbox.errors import invalid_value, resource_not_found
+from app.sandbox.jsonapi import (
+    Included,
+    ParamSpec,
+    Resource,
+    collection_document,
+    make_resource,
+    paginate,
+    relationship_links,
+    words,
+)
+from app.sandbox.markets import COUNTRIES, COUNTRY_BY_ALPHA3, COUNTRY_WEIGHTS
+from app.sandbox.permissions import ANY_ROLE
+from app.sandbox.seeding import poisson, rng, stable_uuid
+from app.sandbox.state import SandboxTeam
+from app.sandbox.text import NICKNAME_PARTS, RESPONSES, REVIEWS
+
+REVIEW_HISTORY_DAYS = 400
+BLOCK_DAYS = 30
+PENDING_PUBLISH = timedelta(hours=12)
+_RATINGS = (1, 2, 3, 4, 5)
+_RATING_WEIGHTS = (11, 5, 8, 19, 57)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewResponse:
+    id: str
+    body: str
+    last_modified: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    id: str
+    rating: int
+    title: str
+    body: str
+    nickname: str
+    created: datetime
+    territory: str  # ISO 3166 alpha-3
+    response: ReviewResponse | None
+
+    def response_at(self, now: datetime) -> ReviewResponse | None:
+        if self.response is None or self.response.last_modified > now:
+            return None
+        return self.response
+
+
+def _sentiment(rating: int) -> str:
+    return "positive" if rating >= 4 else "neutral" if rating == 3 else "negative"
+
+
+def app_reviews(team: SandboxTeam, app: SandboxApp, now: datetime) -> list[Review]:
+    """Reviews of ``app`` created in the last 400 days up to ``now``, oldest first."""
+    first = max(
+        datetime.combine(app.launch_date, datetime.min.time(), UTC),
+        now - timedelta(days=REVIEW_HISTORY_DAYS),
+    )
+    rate = 0.15 * app.popularity * BLOCK_DAYS
+    reviews: list[Review] = []
+    for block in range(
+        first.date().toordinal() // BLOCK_DAYS, now.date().toordinal() // BLOCK_DAYS + 1
+    ):
+        r = rng(team.seed, "reviews", app.id, block)
+        start = datetime.fromordinal(block * BLOCK_DAYS).replace(tzinfo=UTC)
+        drawn = [_draw_review(team, app, block, i, start) for i in range(poisson(r, rate))]
+        reviews.extend(rv for rv in drawn if first <= rv.created <= now)
+    reviews.sort(key=lambda rv: rv.created)
+    return reviews
+
+
+def _draw_review(
+    team: SandboxTeam, app: SandboxApp, block: int, index: int, start: datetime
+) -> Review:
+    gen = rng(team.seed, "review", app.id, block, index)
+    created = start + timedelta(seconds=gen.randrange(BLOCK_DAYS * 86400))
+    rating = gen.choices(_RATINGS, _RATING_WEIGHTS)[0]
+    country = gen.choices(COUNTRIES, COUNTRY_WEIGHTS)[0]
+    language = country.language if country.language in REVIEWS else "en"
+    sentiment = _sentiment(rating)
+    title, body = gen.choice(REVIEWS[language][sentiment])
+    nickname = gen.choice(NICKNAME_PARTS[language])
+    if gen.random() < 0.5:
+        nickname = f"{nickname}{gen.randrange(10, 999)}"
+    review_id = stable_uuid(team.seed, "review", app.id, block, index)
+    response = None
+    chance = {"positive": 0.15, "neutral": 0.3, "negative": 0.6}[sentiment]
+    if gen.random() < chance:
+        written = created + timedelta(seconds=gen.randrange(2 * 3600, 5 * 86400))
+        response = ReviewResponse(
+            id=stable_uuid(team.seed, "response", review_id),
+            body=RESPONSES[sentiment].format(app=app.name, domain=f"{team.slug}.example.com"),
+            last_modified=written,
+        )
+    return Review(
+        id=review_id,
+        rating=rating,
+        title=title.format(app=app.name),
+        body=body.format(app=app.name),
+        nickname=nickname,
+        created=created,
+        territory=country.alpha3,
+        response=response,
+    )
+
+
+# --- endpoint ----------------------------------------------------------------------------
+
+REVIEWS_PARAMS = ParamSpec(
+    names=words(
+        "filter[territory] filter[rating] filter[reviewTerritory] exists[publishedResponse] "
+        "sort include"
+    ),
+    fields={
+        "customerReviews": words(
+            "rating title body reviewerNickname createdDate territory response reviewTerritory"
+        ),
+        "customerReviewResponses": words("responseBody lastModifiedDate state review"),
+        "territories": words("currency"),
+    },
+    enums={
+        "sort": words("rating -rating createdDate -createdDate"),
+        "include": words("response reviewTerritory"),
+        "filter[rating]": words("1 2 3 4 5"),
+        "exists[publishedResponse]": words("true false"),
+    },
+    paged=True,
+)
+
+
+def response_resource(
+    base_url: str, review: Review, response: ReviewResponse, now: datetime, fields: set[str] | None
+) -> Resource:
+    pending = now - response.last_modified < PENDING_PUBLISH
+    return make_resource(
+        base_url=base_url,
+        resource_type="customerReviewResponses",
+        resource_id=response.id,
+        attributes={
+            "responseBody": response.body,
+            "lastModifiedDate": apple_datetime(response.last_modified),
+            "state": "PENDING_PUBLISH" if pending else "PUBLISHED",
+        },
+        relationships={"review": {"data": {"type": "customerReviews", "id": review.id}}},
+        fields=fields,
+    )
+
+
+def review_resource(ctx: V1Context, review: Review, included: Included) -> Resource:
+    q, base, now = ctx.query, ctx.base_url, ctx.now
+    includes = q.includes()
+    relationships: dict[str, Resource] = {
+        "response": {"links": relationship_links(base, "customerReviews", review.id, "response")}
+    }
+    response = review.response_at(now)
+    if "response" in includes and response is not None:
+        relationships["response"]["data"] = included.add(
+            response_resource(base, review, response, now, q.fields("customerReviewResponses"))
+        )
+    if "reviewTerritory" in includes:
+        country = COUNTRY_BY_ALPHA3[review.territory]
+        territory = make_resource(
+            base_url=base,
+            resource_type="territories",
+            resource_id=review.territory,
+            attributes={"currency": country.currency},
+            fields=q.fields("territories"),
+        )
+        relationships["reviewTerritory"] = {"data": included.add(territory)}
+    return make_resource(
+        base_url=base,
+        resource_type="customerReviews",
+        resource_id=review.id,
+        attributes={
+            "rating": review.rating,
+            "title": review.title,
+            "body": review.body,
+            "reviewerNickname": review.nickname,
+            "createdDate": apple_datetime(review.created),
+            "territory": review.territory,
+        },
+        relationships=relationships,
+        fields=q.fields("customerReviews"),
+    )
+
+
+async def list_app_reviews(ctx: V1Context) -> Response:
+    app_id = ctx.path_params["id"]
+    app = find_app(ctx.team, app_id)
+    if app is None:
+        raise resource_not_found("apps", app_id)
+    q, now = ctx.query, ctx.now
+    territories = q.value_set("filter[territory]")
+    review_territories = q.value_set("filter[reviewTerritory]")
+    if review_territories is not None:
+        territories = (
+            review_territories if territories is None else territories & review_territories
+        )
+    for code in territories or ():
+        if not re.fullmatch(r"[A-Z]{3}", code):
+            raise invalid_value("filter[territory]", code)
+    ratings = {int(v) for v in q.value_set("filter[rating]") or ()} or None
+    published = q.first("exists[publishedResponse]")
+
+    def keep(review: Review) -> bool:
+        if ratings is not None and review.rating not in ratings:
+            return False
+        if territories is not None and review.territory not in territories:
+            return False
+        if published is not None:
+            response = review.response_at(now)
+            has = response is not None and now - response.last_modified >= PENDING_PUBLISH
+            return has == (published == "true")
+        return True
+
+    reviews = [rv for rv in app_reviews(ctx.team, app, now) if keep(rv)]
+    sort = q.sort("-createdDate")
+    if sort.lstrip("-") == "rating":
+        reviews.sort(key=lambda rv: (rv.rating, rv.created, rv.id), reverse=sort[0] == "-")
+    else:
+        reviews.sort(key=lambda rv: (rv.created, rv.id), reverse=sort[0] == "-")
+    page = paginate(reviews, base_url=ctx.base_url, path=ctx.path, query=q)
+    included = Included()
+    data = [review_resource(ctx, review, included) for review in page.items]
+    return JSONResponse(collection_document(data, page, ctx.self_url, included))
+
+
+ROUTES = [
+    V1Route("GET", "/v1/apps/{id}/customerReviews", list_app_reviews, ANY_ROLE, REVIEWS_PARAMS),
+]

@@ -1,0 +1,379 @@
+"""Summary Sales report (``SALES/SUMMARY`` 1_0) generation.
+
+Each reporting day of a team is generated from its own seeded RNG (cached), so a 365-day
+backfill costs a few milliseconds per day and weekly / monthly / yearly reports are exact
+aggregates of the dailies (same row key → units summed; ``Developer Proceeds`` and
+``Customer Price`` are per unit so they are part of the key).
+
+Rows cover the first :data:`MAX_SELLING_APPS` apps × a weighted sample of storefronts ×
+product types 1/1F, 3, 7, IA1, IA9, IAY (New/Renewal, intro offers, "Rate After One Year"),
+IA3 restores, now and then an unknown ``IAC`` code, refunds (negative Units and Customer
+Price, positive Developer Proceeds) and occasional partial refunds (Units 0). Empty cells are
+a single space like Apple's files (``CMB`` is truly empty). Some days have no sales at all.
+
+Use :func:`generate_sales_rows` in tests to compute expected totals.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from typing import NamedTuple
+
+from app.sandbox.catalog import SandboxApp, live_version, team_apps
+from app.sandbox.markets import COUNTRIES, Country, format_amount, local_price, proceeds
+from app.sandbox.periods import Frequency, sales_period
+from app.sandbox.seeding import numeric_id, poisson, rng, stable_hash
+from app.sandbox.state import SandboxTeam
+
+SALES_HEADER: tuple[str, ...] = (
+    "Provider",
+    "Provider Country",
+    "SKU",
+    "Developer",
+    "Title",
+    "Version",
+    "Product Type Identifier",
+    "Units",
+    "Developer Proceeds",
+    "Begin Date",
+    "End Date",
+    "Customer Currency",
+    "Country Code",
+    "Currency of Proceeds",
+    "Apple Identifier",
+    "Customer Price",
+    "Promo Code",
+    "Parent Identifier",
+    "Subscription",
+    "Period",
+    "Category",
+    "CMB",
+    "Device",
+    "Supported Platforms",
+    "Proceeds Reason",
+    "Preserved Pricing",
+    "Client",
+    "Order Type",
+)
+MAX_SELLING_APPS = 8
+NO_SALES_ONE_IN = 41
+STANDARD_RATE = Decimal("0.70")
+RETAINED_RATE = Decimal("0.85")
+BLANK = " "
+
+
+class LineKey(NamedTuple):
+    """Everything that identifies a report row except its units and dates."""
+
+    sku: str
+    developer: str
+    title: str
+    version: str
+    product_type: str
+    proceeds: Decimal  # per unit, in proceeds_currency (or customer currency when blank)
+    customer_currency: str
+    country: str
+    proceeds_currency: str
+    apple_id: str
+    customer_price: Decimal  # per unit; negative on refunds
+    parent_id: str
+    subscription: str
+    period: str
+    category: str
+    device: str
+    proceeds_reason: str
+    preserved_pricing: str
+    order_type: str
+
+
+def is_no_sales_day(team: SandboxTeam, day: date) -> bool:
+    """Days on which nothing sold (Apple answers 404 "There were no sales…")."""
+    if not team_apps(team):
+        return True
+    return stable_hash(team.seed, "no-sales", day.toordinal()) % NO_SALES_ONE_IN == 0
+
+
+class _DayBuilder:
+    def __init__(self, team: SandboxTeam, day: date) -> None:
+        self.team = team
+        self.day = day
+        self.lines: dict[LineKey, int] = {}
+
+    def add(
+        self,
+        app: SandboxApp,
+        country: Country,
+        units: int,
+        *,
+        product_type: str,
+        usd: Decimal,
+        device: str,
+        product: tuple[str, str, str] | None = None,  # (apple id, sku, title) of an IAP
+        subscription: str = BLANK,
+        period: str = BLANK,
+        rate: Decimal = STANDARD_RATE,
+        order_type: str = BLANK,
+        preserved: str = BLANK,
+        refund: bool = False,
+        price_factor: Decimal = Decimal(1),
+        blank_proceeds_currency: bool = False,
+    ) -> None:
+        price = local_price(usd, country.currency) * price_factor
+        price = Decimal(format_amount(price, country.currency))
+        unit_proceeds = proceeds(price, country, rate)
+        apple_id, sku, title = product or (app.id, app.sku, app.name)
+        key = LineKey(
+            sku=sku,
+            developer=BLANK if product else self.team.name,
+            title=title,
+            version=BLANK if product else live_version(app, self.day),
+            product_type=product_type,
+            proceeds=unit_proceeds,
+            customer_currency=country.currency,
+            country=country.alpha2,
+            proceeds_currency=BLANK if blank_proceeds_currency else country.currency,
+            apple_id=apple_id,
+            customer_price=-price if refund else price,
+            parent_id=app.sku if product else BLANK,
+            subscription=subscription,
+            period=period,
+            category=app.category,
+            device=device,
+            proceeds_reason="Rate After One Year" if rate == RETAINED_RATE else BLANK,
+            preserved_pricing=preserved,
+            order_type=order_type,
+        )
+        self.lines[key] = self.lines.get(key, 0) + units
+
+
+def _sample_countries(r_random: list[float], count: int) -> list[Country]:
+    # Efraimidis–Spirakis weighted sampling without replacement.
+    keyed = sorted(
+        zip(COUNTRIES, r_random, strict=True),
+        key=lambda pair: pair[1] ** (1.0 / pair[0].weight),
+        reverse=True,
+    )
+    return [country for country, _ in keyed[:count]]
+
+
+def _app_day(b: _DayBuilder, app: SandboxApp) -> None:
+    day = b.day
+    r = rng(b.team.seed, "sales", app.id, day.toordinal())
+    demand = app.popularity * (1.15 if day.weekday() >= 5 else 1.0) * r.uniform(0.7, 1.3)
+    count = min(len(COUNTRIES), 2 + poisson(r, 2.5 * demand))
+    countries = _sample_countries([r.random() for _ in COUNTRIES], count)
+    update_wave = (day - app.launch_date).days % app.release_cadence_days < 3
+    paid: list[tuple[str, Decimal, tuple[str, str, str] | None, str, str]] = []
+    for country in countries:
+        share = max(country.weight / 7.0, 0.15) * demand
+        device = r.choices(("iPhone", "iPad", "Desktop"), (80, 17, 3))[0]
+        downloads = poisson(r, 4 * share)
+        if downloads:
+            b.add(
+                app,
+                country,
+                downloads,
+                product_type=app.download_type,
+                usd=app.usd_price,
+                device=device,
+                blank_proceeds_currency=app.usd_price == 0 and r.random() < 0.4,
+            )
+            if app.usd_price:
+                paid.append((app.download_type, app.usd_price, None, BLANK, BLANK))
+        if r.random() < 0.6:
+            b.add(
+                app, country, 1 + poisson(r, share), product_type="3", usd=Decimal(0), device=device
+            )
+        if update_wave or r.random() < 0.3:
+            units = 1 + poisson(r, (6 if update_wave else 1) * share)
+            b.add(app, country, units, product_type="7", usd=Decimal(0), device=device)
+        chance = min(0.9, 0.3 * share + 0.1)
+        for product in app.products:
+            ref = (product.apple_id, product.product_id, product.name)
+            if product.type_code == "IAY":
+                if r.random() < chance:
+                    retained = r.random() < 0.25
+                    b.add(
+                        app,
+                        country,
+                        1 + poisson(r, share),
+                        product_type="IAY",
+                        usd=product.usd_price,
+                        device=device,
+                        product=ref,
+                        subscription="Renewal",
+                        period=product.period,
+                        rate=RETAINED_RATE if retained else STANDARD_RATE,
+                        preserved="Yes" if r.random() < 0.1 else BLANK,
+                    )
+                    paid.append(("IAY", product.usd_price, ref, "Renewal", product.period))
+                if r.random() < chance * 0.6:
+                    intro = r.random() < 0.3
+                    b.add(
+                        app,
+                        country,
+                        1 + poisson(r, share / 2),
+                        product_type="IAY",
+                        usd=product.usd_price,
+                        device=device,
+                        product=ref,
+                        subscription="New",
+                        period=product.period,
+                        order_type="Pay As You Go Intro Offer" if intro else BLANK,
+                        price_factor=Decimal("0.5") if intro else Decimal(1),
+                    )
+            elif r.random() < (chance if product.type_code == "IA1" else chance * 0.3):
+                units = 1 + poisson(r, share)
+                b.add(
+                    app,
+                    country,
+                    units,
+                    product_type=product.type_code,
+                    usd=product.usd_price,
+                    device=device,
+                    product=ref,
+                )
+                paid.append((product.type_code, product.usd_price, ref, BLANK, BLANK))
+            if product.restorable and r.random() < chance * 0.3:
+                b.add(
+                    app,
+                    country,
+                    1 + poisson(r, share / 3),
+                    product_type="IA3",
+                    usd=Decimal(0),
+                    device=device,
+                    product=ref,
+                )
+        if paid and r.random() < 0.12 * min(demand, 3.0):
+            kind, usd, refunded, subscription, period = r.choice(paid)
+            b.add(
+                app,
+                country,
+                -(1 + (r.random() < 0.2)),
+                product_type=kind,
+                usd=usd,
+                device=device,
+                product=refunded,
+                subscription=subscription,
+                period=period,
+                refund=True,
+            )
+        paid.clear()
+    subs = app.subscriptions
+    if subs and r.random() < 0.05 * demand:
+        product = r.choice(subs)
+        country = countries[0]
+        b.add(
+            app,
+            country,
+            0,
+            product_type="IAY",
+            usd=product.usd_price,
+            device="iPhone",
+            product=(product.apple_id, product.product_id, product.name),
+            subscription="New",
+            period=product.period,
+            order_type="Pay As You Go Intro Offer",
+            refund=True,
+            price_factor=Decimal(r.choice(("0.3", "0.5", "0.7"))),
+        )
+    if r.random() < 0.02:
+        b.add(
+            app,
+            countries[-1],
+            1 + poisson(r, 1),
+            product_type="IAC",
+            usd=Decimal(0),
+            device="iPhone",
+            product=(
+                numeric_id(10, 6, b.team.seed, "iac", app.id),
+                f"{app.bundle_id}.free",
+                f"{app.name} Free Trial",
+            ),
+            subscription="New",
+            period="1 Month",
+        )
+
+
+@lru_cache(maxsize=1024)
+def daily_lines(team: SandboxTeam, day: date) -> tuple[tuple[LineKey, int], ...]:
+    """The rows of ``team``'s daily report for ``day`` (empty on a no-sales day)."""
+    if is_no_sales_day(team, day):
+        return ()
+    builder = _DayBuilder(team, day)
+    for app in team_apps(team)[:MAX_SELLING_APPS]:
+        if app.launch_date <= day:
+            _app_day(builder, app)
+    return tuple(builder.lines.items())
+
+
+def aggregate_lines(days: Iterable[tuple[tuple[LineKey, int], ...]]) -> dict[LineKey, int]:
+    totals: dict[LineKey, int] = {}
+    for lines in days:
+        for key, units in lines:
+            totals[key] = totals.get(key, 0) + units
+    return totals
+
+
+def _mdy(day: date) -> str:
+    return day.strftime("%m/%d/%Y")
+
+
+def line_cells(key: LineKey, units: int, begin: date, end: date) -> dict[str, str]:
+    amount_currency = key.customer_currency
+    values = (
+        "APPLE",
+        "US",
+        key.sku,
+        key.developer,
+        key.title,
+        key.version,
+        key.product_type,
+        str(units),
+        format_amount(key.proceeds, amount_currency),
+        _mdy(begin),
+        _mdy(end),
+        key.customer_currency,
+        key.country,
+        key.proceeds_currency,
+        key.apple_id,
+        format_amount(key.customer_price, amount_currency),
+        BLANK,
+        key.parent_id,
+        key.subscription,
+        key.period,
+        key.category,
+        "",
+        key.device,
+        "iOS",
+        key.proceeds_reason,
+        key.preserved_pricing,
+        BLANK,
+        key.order_type,
+    )
+    return dict(zip(SALES_HEADER, values, strict=True))
+
+
+def generate_sales_rows(team: SandboxTeam, frequency: str, anchor: date) -> list[dict[str, str]]:
+    """Rows (header name → cell text) of the SALES/SUMMARY report ``frequency`` that contains
+    ``anchor`` (the day; any day of the Monday–Sunday week, month or year). Empty = no sales.
+    """
+    period = sales_period(Frequency(frequency), anchor)
+    totals = aggregate_lines(daily_lines(team, day) for day in period.days())
+    return [line_cells(key, units, period.start, period.end) for key, units in totals.items()]
+
+
+def rows_to_tsv(header: Iterable[str], rows: Iterable[dict[str, str]]) -> str:
+    names = list(header)
+    lines = ["\t".join(names)]
+    lines.extend("\t".join(row[name] for name in names) for row in rows)
+    return "\n".join(lines) + "\n"
+
+
+def gzip_text(text: str) -> bytes:
+    """Deterministic gzip (mtime 0) so the same report always has the same bytes."""
+    return gzip.compress(text.encode("utf-8"), mtime=0)
