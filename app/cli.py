@@ -31,6 +31,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.main import create_app
 
     settings = _settings()
+    if args.no_worker:
+        settings = settings.model_copy(update={"run_worker": False})
     configure_logging(settings.log_level, settings.log_format.value)
     app = create_app(settings)
     # Uvicorn turns SIGINT/SIGTERM into a graceful shutdown; the lifespan then stops the
@@ -150,6 +152,39 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     return _with_session(action)
 
 
+def cmd_keys_generate(args: argparse.Namespace) -> int:
+    from cryptography.fernet import Fernet
+
+    print(Fernet.generate_key().decode())
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    import httpx
+
+    from app.accounts import service
+    from app.accounts.clients import AscClientFactory
+    from app.accounts.crypto import load_cipher
+
+    settings = _settings()
+
+    async def action(session: Any) -> int:
+        async with httpx.AsyncClient() as http:
+            factory = AscClientFactory(http, settings.asc_base_url, load_cipher(settings))
+            count = await service.rotate_encryption(session, factory)
+        print(f"re-encrypted {count} credential(s) under the first ORCHARD_SECRET_KEYS key")
+        return 0
+
+    return _with_session(action)
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from app.sandbox.server import run_sandbox
+
+    run_sandbox(host=args.host, port=args.port, seed=args.seed)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orchard", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -157,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--no-worker", action="store_true", help="API only; run `orchard worker` elsewhere"
+    )
     serve.set_defaults(func=cmd_serve)
 
     migrate = commands.add_parser("migrate", help="upgrade the database schema")
@@ -192,6 +230,21 @@ def build_parser() -> argparse.ArgumentParser:
     tk_revoke = token_commands.add_parser("revoke", help="revoke a token by id")
     tk_revoke.add_argument("id", type=uuid.UUID)
     tk_revoke.set_defaults(func=cmd_token_revoke)
+
+    keys = commands.add_parser("keys", help="credential encryption keys")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
+    keys_generate = keys_commands.add_parser("generate", help="print a new Fernet key")
+    keys_generate.set_defaults(func=cmd_keys_generate)
+    keys_rotate = keys_commands.add_parser(
+        "rotate", help="re-encrypt every stored credential under the first ORCHARD_SECRET_KEYS key"
+    )
+    keys_rotate.set_defaults(func=cmd_keys_rotate)
+
+    sandbox = commands.add_parser("sandbox", help="run the App Store Connect sandbox over HTTP")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=9001)
+    sandbox.add_argument("--seed", type=int, default=42)
+    sandbox.set_defaults(func=cmd_sandbox)
     return parser
 
 

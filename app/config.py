@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +41,33 @@ class Settings(BaseSettings):
     log_format: LogFormat = LogFormat.JSON
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    verify_interval: timedelta = Field(
+        default=timedelta(hours=6), description="How often each account's key is re-verified."
+    )
+    run_worker: bool = Field(
+        default=True, description="Run the background worker inside `orchard serve`."
+    )
+    worker_concurrency: int = Field(default=2, ge=1, le=64)
+    worker_poll_seconds: float = Field(default=2.0, gt=0, le=300)
+    lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    key_concurrency: int = Field(
+        default=2, ge=1, le=16, description="Units running at once per App Store Connect key."
+    )
+    budget_reserve: int = Field(
+        default=50, ge=0, description="Requests per key kept in reserve of Apple's hourly limit."
+    )
+    max_attempts: int = Field(default=5, ge=1, le=50)
+    retry_base_seconds: float = Field(default=30.0, gt=0)
+    scheduler_seconds: float = Field(default=15.0, gt=0)
+    heartbeat_seconds: float = Field(default=5.0, gt=0)
+    shutdown_timeout_seconds: float = Field(default=30.0, ge=0)
+    worker_stale_seconds: float = Field(
+        default=60.0, gt=0, description="A worker silent this long counts as gone."
+    )
+    expect_worker: bool = Field(
+        default=True, description="Readiness reports degraded when no worker is alive."
+    )
+    initial_backfill_days: int = Field(default=90, ge=0, le=365)
 
     @field_validator("log_level")
     @classmethod

@@ -6,11 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 
 from app import __version__
+from app.accounts.clients import AscClientFactory
+from app.accounts.crypto import load_cipher
+from app.accounts.router import router as accounts_router
+from app.asc.client import RetryPolicy, create_http_client
 from app.auth.router import router as tokens_router
+from app.catalog.router import router as catalog_router
 from app.config import Settings, get_settings
 from app.db.runtime import open_database
 from app.errors import FieldError, Problem
@@ -18,6 +23,8 @@ from app.health.metrics import Metrics
 from app.health.router import router as health_router
 from app.kit.handlers import install_handlers
 from app.kit.middleware import RequestContextMiddleware
+from app.sync.router import router as sync_router
+from app.sync.worker import SyncWorker
 
 DESCRIPTION = """\
 One normalised JSON API over linked App Store Connect accounts.
@@ -29,16 +36,41 @@ One normalised JSON API over linked App Store Connect accounts.
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    asc_transport: httpx.AsyncBaseTransport | None = None,
+    asc_retry: RetryPolicy | None = None,
+) -> FastAPI:
+    """Build the app. ``asc_transport`` routes App Store Connect calls elsewhere (the sandbox
+    in-process, or a fault injector); by default they go over the network to
+    ``asc_base_url``. ``asc_retry`` overrides the retry policy (tests make it instant)."""
     settings = settings or get_settings()
     metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_database(settings) as database:
+        cipher = load_cipher(settings)  # fails fast on bad or missing keys
+        async with (
+            open_database(settings) as database,
+            create_http_client(transport=asc_transport) as http,
+        ):
+            http.event_hooks["response"].append(metrics.count_apple_response)
             app.state.engine = database.engine
             app.state.sessionmaker = database.sessionmaker
-            yield
+            app.state.asc_clients = AscClientFactory(
+                http, settings.asc_base_url, cipher, retry=asc_retry
+            )
+            worker = None
+            if settings.run_worker:
+                worker = SyncWorker(settings, database.sessionmaker, app.state.asc_clients, metrics)
+                await worker.start()
+            app.state.worker = worker
+            try:
+                yield
+            finally:
+                if worker is not None:
+                    await worker.stop()
 
     app = FastAPI(
         title="Orchard",
@@ -55,19 +87,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(health_router)
     app.include_router(tokens_router)
-    _check_operation_ids(app)
+    app.include_router(accounts_router)
+    app.include_router(sync_router)
+    app.include_router(catalog_router)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app
-
-
-def _check_operation_ids(app: FastAPI) -> None:
-    seen: set[str] = set()
-    for route in app.routes:
-        if isinstance(route, APIRoute):
-            operation_id = route.operation_id or route.name
-            if operation_id in seen:
-                raise RuntimeError(f"duplicate operationId {operation_id}")
-            seen.add(operation_id)
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:

@@ -22,12 +22,15 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.asc.client import RetryPolicy
 from app.auth import service as auth_service
 from app.auth.tokens import Scope
 from app.config import Settings
 from app.db import migrate
 from app.db.engine import create_engine, create_sessionmaker
 from app.main import create_app
+from app.sandbox.app import create_sandbox_app
+from app.sandbox.state import SandboxState
 
 SHARED_ASC = Path(__file__).resolve().parents[2] / "shared" / "asc"
 
@@ -88,18 +91,41 @@ async def database_url(pg_server_url: str, template_database: str) -> AsyncItera
         await admin.close()
 
 
+SANDBOX_URL = "https://sandbox.test"
+
+
+async def _no_sleep(_seconds: float) -> None:
+    return None
+
+
+#: Retries happen, but without waiting: tests count attempts, not seconds.
+INSTANT_RETRY = RetryPolicy(max_attempts=3, sleep=_no_sleep)
+
+
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,  # type: ignore[arg-type]
         data_dir=tmp_path / "data",
         log_format="text",  # type: ignore[arg-type]
+        asc_base_url=SANDBOX_URL,
+        run_worker=False,  # tests drive background work explicitly
     )
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
+def sandbox() -> SandboxState:
+    """Apple, simulated: the built-in App Store Connect sandbox, reached in-process."""
+    return SandboxState(seed=7)
+
+
+@pytest.fixture
+async def app(settings: Settings, sandbox: SandboxState) -> AsyncIterator[FastAPI]:
+    application = create_app(
+        settings,
+        asc_transport=httpx.ASGITransport(app=create_sandbox_app(sandbox)),
+        asc_retry=INSTANT_RETRY,
+    )
     async with application.router.lifespan_context(application):
         yield application
 

@@ -30,7 +30,11 @@ async def test_not_ready_when_schema_is_behind(pg_server_url: str, tmp_path: Pat
     admin = await asyncpg.connect(_with_database(pg_server_url, "postgres"))
     await admin.execute('CREATE DATABASE "orchard_unmigrated"')
     try:
-        settings = Settings(database_url=_with_database(pg_server_url, "orchard_unmigrated"))  # type: ignore[arg-type]
+        settings = Settings(
+            database_url=_with_database(pg_server_url, "orchard_unmigrated"),  # type: ignore[arg-type]
+            data_dir=tmp_path,
+            run_worker=False,
+        )
         app = create_app(settings)
         async with (
             app.router.lifespan_context(app),
@@ -78,10 +82,12 @@ def _pg_ctl(server: object, action: str) -> None:
     subprocess.run(command, check=True, capture_output=True, timeout=30)
 
 
-async def test_ready_turns_503_while_database_is_down_and_recovers(own_server: object) -> None:
+async def test_ready_turns_503_while_database_is_down_and_recovers(
+    own_server: object, tmp_path: Path
+) -> None:
     url = own_server.get_uri()  # type: ignore[attr-defined]
     await migrate.upgrade(url)
-    app = create_app(Settings(database_url=url))  # type: ignore[arg-type]
+    app = create_app(Settings(database_url=url, data_dir=tmp_path, run_worker=False))  # type: ignore[arg-type]
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,

@@ -1,0 +1,162 @@
+"""Linked App Store Connect accounts."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Query, Request, status
+
+from app.accounts import service
+from app.accounts.clients import AscClientFactory
+from app.accounts.schemas import (
+    AccountCreate,
+    AccountDetail,
+    AccountRead,
+    AccountUpdate,
+    PreviousKey,
+)
+from app.kit.deps import Reader, Session, Writer
+from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
+from app.kit.problems import AUTHED, problem_responses
+from app.models import AscAccount
+
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+
+VerifyParam = Query(
+    True, description="Check the key with App Store Connect now (false: store it unverified)."
+)
+
+
+def _factory(request: Request) -> AscClientFactory:
+    factory: AscClientFactory = request.app.state.asc_clients
+    return factory
+
+
+async def _detail(session: Session, account: AscAccount) -> AccountDetail:
+    history = await service.previous_keys(session, account)
+    return AccountDetail(
+        **AccountRead.model_validate(account).model_dump(),
+        previous_keys=[PreviousKey.model_validate(item) for item in history],
+    )
+
+
+@router.post(
+    "",
+    response_model=AccountDetail,
+    status_code=status.HTTP_201_CREATED,
+    operation_id="link_account",
+    responses=problem_responses(*AUTHED, 400, 409, 413, 503),
+)
+async def link_account(
+    body: AccountCreate,
+    request: Request,
+    principal: Writer,
+    session: Session,
+    verify: bool = VerifyParam,
+) -> AccountDetail:
+    """Link an App Store Connect API key.
+
+    The key is validated (PEM PKCS#8 EC P-256), then verified live with Apple and its
+    capabilities probed (sales, finance, reviews, TestFlight, users). A key Apple rejects
+    answers 422 `credentials_rejected` with Apple's code in `apple_code`, and nothing is stored.
+    The private key is stored encrypted and never returned.
+    """
+    account = await service.link_account(
+        session, _factory(request), principal.workspace_id, body, verify=verify
+    )
+    await session.commit()
+    return await _detail(session, account)
+
+
+@router.get(
+    "",
+    response_model=Page[AccountRead],
+    operation_id="list_accounts",
+    responses=problem_responses(*AUTHED),
+)
+async def list_accounts(
+    principal: Reader,
+    session: Session,
+    limit: LimitParam = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+) -> Page[AccountRead]:
+    """List the workspace's linked accounts, oldest first, with credential health."""
+    accounts, next_cursor = await service.list_accounts(
+        session, principal.workspace_id, cursor=cursor, limit=limit
+    )
+    return Page(items=[AccountRead.model_validate(a) for a in accounts], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{account_id}",
+    response_model=AccountDetail,
+    operation_id="get_account",
+    responses=problem_responses(*AUTHED, 404),
+)
+async def get_account(account_id: uuid.UUID, principal: Reader, session: Session) -> AccountDetail:
+    """One linked account with its credential status, capabilities and key history."""
+    account = await service.get_account(session, principal.workspace_id, account_id)
+    return await _detail(session, account)
+
+
+@router.patch(
+    "/{account_id}",
+    response_model=AccountDetail,
+    operation_id="update_account",
+    responses=problem_responses(*AUTHED, 400, 404, 409, 413, 503),
+)
+async def update_account(
+    account_id: uuid.UUID,
+    body: AccountUpdate,
+    request: Request,
+    principal: Writer,
+    session: Session,
+    verify: bool = VerifyParam,
+) -> AccountDetail:
+    """Rename, change the vendor number, or rotate the key.
+
+    A new key or vendor number is verified before anything changes; a key Apple rejects
+    answers 422 `credentials_rejected` and the account stays as it was. The replaced key's id
+    and fingerprint are kept in `previous_keys`; its private key is destroyed.
+    """
+    account = await service.update_account(
+        session, _factory(request), principal.workspace_id, account_id, body, verify=verify
+    )
+    await session.commit()
+    return await _detail(session, account)
+
+
+@router.delete(
+    "/{account_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="unlink_account",
+    responses=problem_responses(*AUTHED, 404),
+)
+async def unlink_account(
+    account_id: uuid.UUID,
+    principal: Writer,
+    session: Session,
+    purge: bool = Query(False, description="Also delete every row synced for this account."),
+) -> None:
+    """Unlink an account: its private key is destroyed at once. Synced data stays unless
+    `purge=true`."""
+    await service.unlink_account(session, principal.workspace_id, account_id, purge=purge)
+    await session.commit()
+
+
+@router.post(
+    "/{account_id}/verify",
+    response_model=AccountDetail,
+    operation_id="verify_account",
+    responses=problem_responses(*AUTHED, 404, 503),
+)
+async def verify_account(
+    account_id: uuid.UUID, request: Request, principal: Writer, session: Session
+) -> AccountDetail:
+    """Verify the key with App Store Connect now and refresh its status and capabilities."""
+    account = await service.get_account(
+        session, principal.workspace_id, account_id, for_update=True
+    )
+    account = await service.reverify(session, _factory(request), account)
+    await session.commit()
+    return await _detail(session, account)

@@ -1,0 +1,100 @@
+"""SQL for the app catalog."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select, text, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import App
+
+
+@dataclass(frozen=True)
+class AppRecord:
+    apple_id: str
+    name: str
+    bundle_id: str
+    sku: str
+    primary_locale: str | None
+
+
+async def upsert_apps(
+    session: AsyncSession,
+    *,
+    workspace_id: uuid.UUID,
+    account_id: uuid.UUID,
+    apps: list[AppRecord],
+    now: dt.datetime,
+) -> None:
+    """Store the full current list: upsert what Apple returned (one statement), mark the rest
+    removed. An app that comes back loses its ``removed_at``."""
+    if apps:
+        await session.execute(
+            text(
+                """
+                INSERT INTO apps (id, workspace_id, account_id, apple_id, name, bundle_id, sku,
+                                  primary_locale, first_seen_at, last_seen_at)
+                SELECT gen_random_uuid(), :ws, :account, a.apple_id, a.name, a.bundle_id, a.sku,
+                       a.locale, :now, :now
+                FROM unnest(CAST(:ids AS text[]), CAST(:names AS text[]),
+                            CAST(:bundles AS text[]), CAST(:skus AS text[]),
+                            CAST(:locales AS text[]))
+                     AS a(apple_id, name, bundle_id, sku, locale)
+                ON CONFLICT (account_id, apple_id) DO UPDATE SET
+                    name = EXCLUDED.name, bundle_id = EXCLUDED.bundle_id, sku = EXCLUDED.sku,
+                    primary_locale = EXCLUDED.primary_locale, last_seen_at = EXCLUDED.last_seen_at,
+                    removed_at = NULL
+                """
+            ),
+            {
+                "ws": workspace_id,
+                "account": account_id,
+                "now": now,
+                "ids": [a.apple_id for a in apps],
+                "names": [a.name for a in apps],
+                "bundles": [a.bundle_id for a in apps],
+                "skus": [a.sku for a in apps],
+                "locales": [a.primary_locale for a in apps],
+            },
+        )
+    await session.execute(
+        text(
+            "UPDATE apps SET removed_at = :now WHERE account_id = :account "
+            "AND removed_at IS NULL AND NOT (apple_id = ANY(CAST(:ids AS text[])))"
+        ),
+        {"account": account_id, "now": now, "ids": [a.apple_id for a in apps]},
+    )
+
+
+async def list_apps(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    account_id: uuid.UUID | None,
+    query: str | None,
+    include_removed: bool,
+    after: tuple[str, uuid.UUID] | None,
+    limit: int,
+) -> list[App]:
+    statement = select(App).where(App.workspace_id == workspace_id)
+    if account_id is not None:
+        statement = statement.where(App.account_id == account_id)
+    if not include_removed:
+        statement = statement.where(App.removed_at.is_(None))
+    if query:
+        pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(or_(App.name.ilike(pattern), App.bundle_id.ilike(pattern)))
+    if after is not None:
+        statement = statement.where(tuple_(App.name, App.id) > tuple_(*after))
+    statement = statement.order_by(App.name, App.id).limit(limit)
+    return list(await session.scalars(statement))
+
+
+async def get_app(session: AsyncSession, workspace_id: uuid.UUID, app_id: uuid.UUID) -> App | None:
+    result = await session.scalars(
+        select(App).where(App.id == app_id, App.workspace_id == workspace_id)
+    )
+    return result.one_or_none()

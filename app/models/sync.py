@@ -1,0 +1,138 @@
+"""The sync engine's tables: the job queue, per-dataset state, per-key budgets, availability,
+worker heartbeats. PostgreSQL is the only coordination point between workers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, UuidPrimaryKey
+
+
+class SyncJob(UuidPrimaryKey, Base):
+    """One unit of work: (account, dataset, unit key), e.g. one report date or one app.
+
+    States: ``waiting`` (due at ``run_after``), ``queued`` (due now), ``running`` (leased),
+    ``succeeded``, ``failed`` (attempts exhausted or not retryable), ``paused`` (credentials).
+    The unique key makes enqueueing idempotent across any number of schedulers.
+    """
+
+    __tablename__ = "sync_jobs"
+    __table_args__ = (
+        UniqueConstraint("account_id", "dataset", "unit_key"),
+        # The claim query walks this index in order: only due work, fairest first.
+        Index(
+            "ix_sync_jobs_claim",
+            "priority",
+            "fair_rank",
+            "run_after",
+            postgresql_where=text("state = 'queued'"),
+        ),
+        Index("ix_sync_jobs_waiting", "run_after", postgresql_where=text("state = 'waiting'")),
+        Index(
+            "ix_sync_jobs_running",
+            "key_id",
+            "lease_expires_at",
+            postgresql_where=text("state = 'running'"),
+        ),
+        Index("ix_sync_jobs_account_dataset_state", "account_id", "dataset", "state"),
+    )
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    # The App Store Connect key the unit spends budget on (rate limits are per key).
+    key_id: Mapped[str] = mapped_column(String(10))
+    dataset: Mapped[str] = mapped_column(String(64))
+    unit_key: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    fair_rank: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    run_after: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column()
+    last_error_code: Mapped[str | None] = mapped_column(String(100))
+    last_error_message: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[dt.datetime | None] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    started_at: Mapped[dt.datetime | None] = mapped_column()
+    finished_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class SyncDatasetState(Base):
+    """Per (account, dataset): the last outcome, for sync-status and the scheduler."""
+
+    __tablename__ = "sync_dataset_states"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("asc_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    dataset: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column()
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column()
+    last_error_code: Mapped[str | None] = mapped_column(String(100))
+    last_error_message: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[dt.datetime | None] = mapped_column()
+    last_unit_requests: Mapped[int | None] = mapped_column(Integer)
+    notes: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+
+class AscKeyBudget(Base):
+    """The last ``X-Rate-Limit`` seen for an App Store Connect key, shared by all workers."""
+
+    __tablename__ = "asc_key_budgets"
+
+    key_id: Mapped[str] = mapped_column(String(10), primary_key=True)
+    hour_limit: Mapped[int] = mapped_column(Integer)
+    remaining: Mapped[int] = mapped_column(Integer)
+    observed_at: Mapped[dt.datetime] = mapped_column()
+    # No unit for this key starts before this time (budget reserve reached, or a 429).
+    blocked_until: Mapped[dt.datetime | None] = mapped_column()
+    consecutive_429: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+
+
+class DatasetAvailability(Base):
+    """What Apple said about one report date: only ``published`` and ``no_data`` are facts."""
+
+    __tablename__ = "dataset_availability"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("asc_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    dataset: Mapped[str] = mapped_column(String(64), primary_key=True)
+    report_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    state: Mapped[str] = mapped_column(String(24))
+    fetched_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    row_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    detail: Mapped[str | None] = mapped_column(Text)
+    report_version: Mapped[str | None] = mapped_column(String(16))
+
+
+class SyncWorkerHeartbeat(Base):
+    """One row per running worker process, refreshed every few seconds."""
+
+    __tablename__ = "sync_workers"
+
+    worker_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    concurrency: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    last_beat_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    stopped_at: Mapped[dt.datetime | None] = mapped_column()

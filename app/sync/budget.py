@@ -1,0 +1,128 @@
+"""Per-key App Store Connect request budgets, shared by every worker through PostgreSQL.
+
+Apple's ``X-Rate-Limit`` says how many requests a key has left in the rolling hour. Each
+response's figure is written to ``asc_key_budgets``; below the reserve the key is blocked
+(no unit starts for it) until enough of the hour has rolled by, and a 429 blocks it with
+exponential backoff. Inside a running unit, ``guard`` stops the next request once this
+process has seen the budget fall to the reserve, so Apple never has to answer 429.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.asc.client import BeforeSend
+from app.asc.ratelimit import RateLimitInfo
+from app.health.metrics import Metrics
+
+log = logging.getLogger("orchard.sync")
+
+MIN_BLOCK = dt.timedelta(seconds=10)
+MAX_BLOCK = dt.timedelta(hours=1)
+
+
+class BudgetReserveReached(Exception):
+    """The key's remaining budget is at the reserve: stop sending, try again later."""
+
+    def __init__(self, key_id: str, until: dt.datetime) -> None:
+        super().__init__(f"request budget of key {key_id} is at its reserve until {until:%H:%M:%S}")
+        self.key_id = key_id
+        self.until = until
+
+
+def refill_wait(info: RateLimitInfo, reserve: int) -> dt.timedelta:
+    """How long until roughly enough of the rolling hour has expired to be above the reserve,
+    assuming the hour's requests were spread evenly."""
+    needed = reserve - info.remaining + 1
+    seconds = 3600.0 * needed / max(info.limit, 1)
+    return min(max(dt.timedelta(seconds=seconds), MIN_BLOCK), MAX_BLOCK)
+
+
+class KeyBudgets:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        reserve: int,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.reserve = reserve
+        self.metrics = metrics
+        self._last: dict[str, tuple[RateLimitInfo, dt.datetime]] = {}
+
+    async def record(self, key_id: str, info: RateLimitInfo) -> None:
+        now = dt.datetime.now(dt.UTC)
+        self._last[key_id] = (info, now)
+        if self.metrics is not None:
+            self.metrics.observe_budget(key_id, info.remaining, info.limit)
+        blocked_until = (
+            now + refill_wait(info, self.reserve) if info.remaining < self.reserve else None
+        )
+        async with self.sessionmaker() as session, session.begin():
+            await session.execute(
+                text(
+                    """
+                    INSERT INTO asc_key_budgets (key_id, hour_limit, remaining, observed_at,
+                                                 blocked_until, consecutive_429)
+                    VALUES (:key, :limit, :remaining, :now, :blocked, 0)
+                    ON CONFLICT (key_id) DO UPDATE SET hour_limit = EXCLUDED.hour_limit,
+                        remaining = EXCLUDED.remaining, observed_at = EXCLUDED.observed_at,
+                        blocked_until = GREATEST(asc_key_budgets.blocked_until,
+                                                 EXCLUDED.blocked_until),
+                        consecutive_429 = CASE WHEN EXCLUDED.remaining > 0 THEN 0
+                                               ELSE asc_key_budgets.consecutive_429 END
+                    """
+                ),
+                {
+                    "key": key_id,
+                    "limit": info.limit,
+                    "remaining": info.remaining,
+                    "now": now,
+                    "blocked": blocked_until,
+                },
+            )
+
+    async def rate_limited(self, key_id: str, retry_after: float | None) -> dt.datetime:
+        """Apple answered 429: block the key with exponential backoff. Returns until when."""
+        async with self.sessionmaker() as session, session.begin():
+            count = await session.scalar(
+                text(
+                    """
+                    INSERT INTO asc_key_budgets (key_id, hour_limit, remaining, observed_at,
+                                                 consecutive_429)
+                    VALUES (:key, 0, 0, now(), 1)
+                    ON CONFLICT (key_id) DO UPDATE
+                        SET consecutive_429 = asc_key_budgets.consecutive_429 + 1
+                    RETURNING consecutive_429
+                    """
+                ),
+                {"key": key_id},
+            )
+            doublings: int = min(int(count or 1) - 1, 8)
+            backoff = MIN_BLOCK * 3 * (1 << doublings)
+            wait = max(backoff, dt.timedelta(seconds=retry_after or 0))
+            until = dt.datetime.now(dt.UTC) + min(wait, MAX_BLOCK)
+            await session.execute(
+                text("UPDATE asc_key_budgets SET blocked_until = :until WHERE key_id = :key"),
+                {"until": until, "key": key_id},
+            )
+        log.warning(
+            "key rate limited by Apple", extra={"kid": key_id, "blocked_until": until.isoformat()}
+        )
+        return until
+
+    def guard(self, key_id: str) -> BeforeSend:
+        async def before_send() -> None:
+            seen = self._last.get(key_id)
+            if seen is None:
+                return
+            info, at = seen
+            if info.remaining < self.reserve:
+                raise BudgetReserveReached(key_id, at + refill_wait(info, self.reserve))
+
+        return before_send

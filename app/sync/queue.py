@@ -1,0 +1,307 @@
+"""SQL for the job queue: enqueue, claim with leases, renew, finish, reap, pause and resume.
+
+Claiming takes the fairest due job with ``FOR UPDATE SKIP LOCKED`` (so concurrent workers never
+take the same row), then a transaction-scoped advisory lock on the job's API key, under which
+it counts that key's running jobs: claimers of one key are serialised for those few
+milliseconds, so the per-key concurrency cap holds exactly across all workers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.sync.datasets import PlannedUnit
+
+# Job states.
+WAITING = "waiting"
+QUEUED = "queued"
+RUNNING = "running"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+PAUSED = "paused"
+
+_KEY_LOCK_NAMESPACE = 0x0C4A  # first half of the advisory lock key: "orchard key slots"
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: uuid.UUID
+    account_id: uuid.UUID
+    workspace_id: uuid.UUID
+    key_id: str
+    dataset: str
+    unit_key: str
+    attempts: int
+    priority: int
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    account_id: uuid.UUID,
+    workspace_id: uuid.UUID,
+    key_id: str,
+    dataset: str,
+    units: list[PlannedUnit],
+    now: dt.datetime,
+    force: bool = False,
+) -> int:
+    """Insert the units; an existing unit is re-queued only when it is finished and stale
+    (its ``refresh_after`` elapsed), or with ``force`` (a manual backfill). Idempotent: any
+    number of schedulers may enqueue the same units at once. Returns how many were (re)queued.
+    """
+    groups: dict[dt.timedelta | None, list[tuple[int, PlannedUnit]]] = {}
+    # Round-robin across accounts: each account's k-th unit ranks k, so two accounts'
+    # backfills interleave instead of one waiting for the other to finish.
+    for rank, unit in enumerate(units):
+        groups.setdefault(unit.refresh_after, []).append((rank, unit))
+    total = 0
+    for refresh_after, group in groups.items():
+        result = await session.execute(
+            _ENQUEUE,
+            {
+                "account_id": account_id,
+                "workspace_id": workspace_id,
+                "key_id": key_id,
+                "dataset": dataset,
+                "keys": [unit.unit_key for _, unit in group],
+                "priorities": [int(unit.priority) for _, unit in group],
+                "ranks": [rank for rank, _ in group],
+                "run_afters": [unit.run_after or now for _, unit in group],
+                "now": now,
+                "force": force,
+                "refresh": refresh_after.total_seconds() if refresh_after is not None else None,
+            },
+        )
+        total += len(result.fetchall())
+    return total
+
+
+_ENQUEUE = text(
+    """
+    INSERT INTO sync_jobs (id, account_id, workspace_id, key_id, dataset, unit_key, state,
+                           priority, fair_rank, run_after, created_at)
+    SELECT gen_random_uuid(), :account_id, :workspace_id, :key_id, :dataset, u.unit_key,
+           CASE WHEN u.run_after <= :now THEN 'queued' ELSE 'waiting' END,
+           u.priority, u.rank, u.run_after, :now
+    FROM unnest(CAST(:keys AS text[]), CAST(:priorities AS int[]),
+                CAST(:ranks AS bigint[]), CAST(:run_afters AS timestamptz[]))
+         AS u(unit_key, priority, rank, run_after)
+    ON CONFLICT (account_id, dataset, unit_key) DO UPDATE SET
+        state = EXCLUDED.state, priority = EXCLUDED.priority,
+        fair_rank = EXCLUDED.fair_rank, run_after = EXCLUDED.run_after,
+        key_id = EXCLUDED.key_id, attempts = 0,
+        lease_owner = NULL, lease_expires_at = NULL
+    WHERE (CAST(:force AS boolean) AND sync_jobs.state IN ('succeeded', 'failed', 'waiting'))
+       OR (sync_jobs.state IN ('succeeded', 'failed')
+           AND CAST(:refresh AS float8) IS NOT NULL
+           AND sync_jobs.finished_at < CAST(:now AS timestamptz)
+                                       - make_interval(secs => CAST(:refresh AS float8)))
+    RETURNING id
+    """
+)
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    worker_id: str,
+    lease: dt.timedelta,
+    key_concurrency: int,
+    budget_reserve: int,
+    max_skips: int = 20,
+) -> ClaimedJob | None:
+    """Lease the next due job, or None. Commit right after: the locks are only for the claim."""
+    excluded: list[str] = []
+    for _ in range(max_skips):
+        row = (
+            await session.execute(
+                text(
+                    """
+                    SELECT j.id, j.key_id FROM sync_jobs j
+                    WHERE j.state = 'queued' AND j.key_id <> ALL(CAST(:excluded AS text[]))
+                      AND NOT EXISTS (
+                          SELECT 1 FROM asc_key_budgets b
+                          WHERE b.key_id = j.key_id
+                            AND (b.blocked_until > now()
+                                 OR (b.remaining < :reserve
+                                     AND b.observed_at > now() - interval '1 hour')))
+                    ORDER BY j.priority, j.fair_rank, j.run_after
+                    LIMIT 1
+                    FOR UPDATE OF j SKIP LOCKED
+                    """
+                ),
+                {"excluded": excluded, "reserve": budget_reserve},
+            )
+        ).first()
+        if row is None:
+            return None
+        job_id, key_id = row
+        locked = await session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:ns, hashtext(:key_id))"),
+            {"ns": _KEY_LOCK_NAMESPACE, "key_id": key_id},
+        )
+        running = 0
+        if locked:
+            running = int(
+                await session.scalar(
+                    text(
+                        "SELECT count(*) FROM sync_jobs WHERE key_id = :key_id "
+                        "AND state = 'running' AND lease_expires_at > now()"
+                    ),
+                    {"key_id": key_id},
+                )
+                or 0
+            )
+        if not locked or running >= key_concurrency:
+            excluded.append(key_id)
+            continue
+        claimed = (
+            await session.execute(
+                text(
+                    """
+                    UPDATE sync_jobs SET state = 'running', lease_owner = :worker,
+                        lease_expires_at = now() + make_interval(secs => :lease),
+                        attempts = attempts + 1, started_at = now()
+                    WHERE id = :id
+                    RETURNING id, account_id, workspace_id, key_id, dataset, unit_key,
+                              attempts, priority
+                    """
+                ),
+                {"id": job_id, "worker": worker_id, "lease": lease.total_seconds()},
+            )
+        ).one()
+        return ClaimedJob(*claimed)
+    return None
+
+
+async def renew(
+    session: AsyncSession, job_id: uuid.UUID, worker_id: str, lease: dt.timedelta
+) -> bool:
+    result = await session.execute(
+        text(
+            "UPDATE sync_jobs SET lease_expires_at = now() + make_interval(secs => :lease) "
+            "WHERE id = :id AND lease_owner = :worker AND state = 'running' RETURNING id"
+        ),
+        {"id": job_id, "worker": worker_id, "lease": lease.total_seconds()},
+    )
+    return result.first() is not None
+
+
+async def finish(
+    session: AsyncSession,
+    job_id: uuid.UUID,
+    worker_id: str,
+    *,
+    state: str,
+    run_after: dt.datetime | None = None,
+    reset_attempts: bool = False,
+    error_code: str | None = None,
+    error_message: str | None = None,
+) -> bool:
+    """Move a job we hold out of ``running``. False if we no longer hold its lease."""
+    result = await session.execute(
+        text(
+            """
+            UPDATE sync_jobs SET state = :state,
+                run_after = COALESCE(:run_after, run_after),
+                attempts = CASE WHEN :reset THEN 0 ELSE attempts END,
+                lease_owner = NULL, lease_expires_at = NULL,
+                finished_at = CASE WHEN :state IN ('succeeded', 'failed') THEN now()
+                                   ELSE finished_at END,
+                last_error_code = :code, last_error_message = :message,
+                last_error_at = CASE WHEN :code IS NULL THEN last_error_at ELSE now() END
+            WHERE id = :id AND lease_owner = :worker AND state = 'running'
+            RETURNING id
+            """
+        ),
+        {
+            "id": job_id,
+            "worker": worker_id,
+            "state": state,
+            "run_after": run_after,
+            "reset": reset_attempts,
+            "code": error_code,
+            "message": error_message,
+        },
+    )
+    return result.first() is not None
+
+
+async def reap_expired(session: AsyncSession, max_attempts: int) -> int:
+    """Return units whose worker died (lease expired) to the queue; a unit that keeps killing
+    its workers fails after ``max_attempts``."""
+    result = await session.execute(
+        text(
+            """
+            UPDATE sync_jobs SET
+                state = CASE WHEN attempts >= :max THEN 'failed' ELSE 'queued' END,
+                finished_at = CASE WHEN attempts >= :max THEN now() ELSE finished_at END,
+                last_error_code = 'lease_expired',
+                last_error_message = 'the worker running this unit stopped renewing its lease',
+                last_error_at = now(), lease_owner = NULL, lease_expires_at = NULL
+            WHERE state = 'running' AND lease_expires_at < now()
+            RETURNING id
+            """
+        ),
+        {"max": max_attempts},
+    )
+    return len(result.fetchall())
+
+
+async def promote_waiting(session: AsyncSession) -> int:
+    result = await session.execute(
+        text(
+            "UPDATE sync_jobs SET state = 'queued' "
+            "WHERE state = 'waiting' AND run_after <= now() RETURNING id"
+        )
+    )
+    return len(result.fetchall())
+
+
+async def pause_account(session: AsyncSession, account_id: uuid.UUID) -> int:
+    result = await session.execute(
+        text(
+            "UPDATE sync_jobs SET state = 'paused' "
+            "WHERE account_id = :a AND state IN ('queued', 'waiting') RETURNING id"
+        ),
+        {"a": account_id},
+    )
+    return len(result.fetchall())
+
+
+async def resume_account(session: AsyncSession, account_id: uuid.UUID) -> int:
+    result = await session.execute(
+        text(
+            "UPDATE sync_jobs SET state = 'queued', run_after = now(), attempts = 0 "
+            "WHERE account_id = :a AND state = 'paused' RETURNING id"
+        ),
+        {"a": account_id},
+    )
+    return len(result.fetchall())
+
+
+async def release_worker(session: AsyncSession, worker_id: str) -> int:
+    """Give back every lease a stopping worker still holds (graceful shutdown)."""
+    result = await session.execute(
+        text(
+            "UPDATE sync_jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, "
+            "attempts = GREATEST(attempts - 1, 0) "
+            "WHERE lease_owner = :worker AND state = 'running' RETURNING id"
+        ),
+        {"worker": worker_id},
+    )
+    return len(result.fetchall())
+
+
+async def undo_attempt(session: AsyncSession, job_id: uuid.UUID) -> None:
+    """The unit was deferred (budget, 429), not failed: do not count the attempt."""
+    await session.execute(
+        text("UPDATE sync_jobs SET attempts = GREATEST(attempts - 1, 0) WHERE id = :id"),
+        {"id": job_id},
+    )

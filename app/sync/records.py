@@ -1,0 +1,188 @@
+"""SQL for what units leave behind: per-dataset state and per-date availability."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def record_success(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    dataset: str,
+    *,
+    requests: int,
+    notes: dict[str, Any],
+) -> None:
+    await session.execute(
+        text(
+            """
+            INSERT INTO sync_dataset_states (account_id, dataset, last_success_at, last_attempt_at,
+                                             last_unit_requests, notes)
+            VALUES (:a, :d, now(), now(), :requests, CAST(:notes AS jsonb))
+            ON CONFLICT (account_id, dataset) DO UPDATE SET
+                last_success_at = now(), last_attempt_at = now(),
+                last_unit_requests = EXCLUDED.last_unit_requests,
+                notes = sync_dataset_states.notes || EXCLUDED.notes
+            """
+        ),
+        {"a": account_id, "d": dataset, "requests": requests, "notes": json.dumps(notes)},
+    )
+
+
+async def record_failure(
+    session: AsyncSession, account_id: uuid.UUID, dataset: str, *, code: str, message: str
+) -> None:
+    await session.execute(
+        text(
+            """
+            INSERT INTO sync_dataset_states (account_id, dataset, last_attempt_at,
+                                             last_error_code, last_error_message, last_error_at)
+            VALUES (:a, :d, now(), :code, :message, now())
+            ON CONFLICT (account_id, dataset) DO UPDATE SET
+                last_attempt_at = now(), last_error_code = EXCLUDED.last_error_code,
+                last_error_message = EXCLUDED.last_error_message, last_error_at = now()
+            """
+        ),
+        {"a": account_id, "d": dataset, "code": code, "message": message[:2000]},
+    )
+
+
+async def record_availability(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    dataset: str,
+    report_date: dt.date,
+    *,
+    state: str,
+    row_count: int,
+    detail: str | None,
+    report_version: str | None,
+    keep_facts: bool = False,
+) -> None:
+    """Upsert a date's availability. ``keep_facts``: a failed re-fetch must not hide data
+    already stored, so it only overwrites states that are not facts."""
+    guard = "WHERE dataset_availability.state NOT IN ('published', 'no_data')" if keep_facts else ""
+    await session.execute(
+        text(
+            f"""
+            INSERT INTO dataset_availability (account_id, dataset, report_date, state, fetched_at,
+                                              row_count, detail, report_version)
+            VALUES (:a, :d, :day, :state, now(), :rows, :detail, :version)
+            ON CONFLICT (account_id, dataset, report_date) DO UPDATE SET
+                state = EXCLUDED.state, fetched_at = now(), row_count = EXCLUDED.row_count,
+                detail = EXCLUDED.detail, report_version = EXCLUDED.report_version
+            {guard}
+            """  # noqa: S608  (guard is one of two constants)
+        ),
+        {
+            "a": account_id,
+            "d": dataset,
+            "day": report_date,
+            "state": state,
+            "rows": row_count,
+            "detail": detail,
+            "version": report_version,
+        },
+    )
+
+
+async def job_counts(
+    session: AsyncSession, account_ids: list[uuid.UUID]
+) -> dict[tuple[uuid.UUID, str], dict[str, Any]]:
+    """Per (account, dataset): unit counts by state and the next due time."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT account_id, dataset, state, count(*) AS n,
+                   min(run_after) FILTER (WHERE state IN ('queued', 'waiting')) AS next_run
+            FROM sync_jobs WHERE account_id = ANY(CAST(:ids AS uuid[]))
+            GROUP BY account_id, dataset, state
+            """
+        ),
+        {"ids": account_ids},
+    )
+    counts: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
+    for account_id, dataset, state, n, next_run in rows:
+        entry = counts.setdefault((account_id, dataset), {"next_run": None})
+        entry[state] = int(n)
+        if next_run is not None and (entry["next_run"] is None or next_run < entry["next_run"]):
+            entry["next_run"] = next_run
+    return counts
+
+
+async def dataset_states(
+    session: AsyncSession, account_ids: list[uuid.UUID]
+) -> dict[tuple[uuid.UUID, str], Any]:
+    rows = await session.execute(
+        text("SELECT * FROM sync_dataset_states WHERE account_id = ANY(CAST(:ids AS uuid[]))"),
+        {"ids": account_ids},
+    )
+    return {(row.account_id, row.dataset): row for row in rows}
+
+
+async def newest_available(
+    session: AsyncSession, account_ids: list[uuid.UUID]
+) -> dict[tuple[uuid.UUID, str], dt.date]:
+    rows = await session.execute(
+        text(
+            """
+            SELECT account_id, dataset, max(report_date) FROM dataset_availability
+            WHERE account_id = ANY(CAST(:ids AS uuid[])) AND state IN ('published', 'no_data')
+            GROUP BY account_id, dataset
+            """
+        ),
+        {"ids": account_ids},
+    )
+    return {(a, d): day for a, d, day in rows}
+
+
+async def key_budgets(session: AsyncSession, key_ids: list[str]) -> dict[str, Any]:
+    rows = await session.execute(
+        text("SELECT * FROM asc_key_budgets WHERE key_id = ANY(CAST(:ids AS text[]))"),
+        {"ids": key_ids},
+    )
+    return {row.key_id: row for row in rows}
+
+
+async def availability_range(
+    session: AsyncSession, account_id: uuid.UUID, dataset: str, start: dt.date, end: dt.date
+) -> dict[dt.date, Any]:
+    rows = await session.execute(
+        text(
+            """
+            SELECT report_date, state, fetched_at, row_count, detail FROM dataset_availability
+            WHERE account_id = :a AND dataset = :d AND report_date BETWEEN :start AND :end
+            """
+        ),
+        {"a": account_id, "d": dataset, "start": start, "end": end},
+    )
+    return {row.report_date: row for row in rows}
+
+
+async def live_workers(session: AsyncSession, stale_after: dt.timedelta) -> int:
+    return int(
+        await session.scalar(
+            text(
+                "SELECT count(*) FROM sync_workers WHERE stopped_at IS NULL "
+                "AND last_beat_at > now() - make_interval(secs => :s)"
+            ),
+            {"s": stale_after.total_seconds()},
+        )
+        or 0
+    )
+
+
+async def queue_depth(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(
+        text(
+            "SELECT state, count(*) FROM sync_jobs "
+            "WHERE state IN ('queued', 'waiting', 'running', 'paused', 'failed') GROUP BY state"
+        )
+    )
+    return {state: int(n) for state, n in rows}

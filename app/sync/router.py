@@ -1,0 +1,100 @@
+"""Sync status, backfill requests and per-date availability."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from fastapi import APIRouter, Query, status
+
+from app.accounts import service as accounts
+from app.kit.deps import Reader, Session, Writer
+from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
+from app.kit.problems import AUTHED, problem_responses
+from app.sync import status as sync_status_service
+from app.sync.schemas import Availability, SyncAccepted, SyncRequest, SyncStatusEntry
+
+router = APIRouter(tags=["sync"])
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@router.get(
+    "/v1/sync-status",
+    response_model=Page[SyncStatusEntry],
+    operation_id="get_sync_status",
+    responses=problem_responses(*AUTHED),
+)
+async def get_sync_status(
+    principal: Reader,
+    session: Session,
+    limit: LimitParam = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+) -> Page[SyncStatusEntry]:
+    """Health of every dataset of every linked account in the workspace.
+
+    One entry per (account, dataset): `state` is `ok`, `running`, `lagging`, `failing`,
+    `paused_credentials` or `disabled_missing_capability`, with the reason, last success and
+    attempt, the next due time, the lag behind what Apple has published, unit counts, the last
+    error and the key's remaining hourly request budget. Pages by account (`limit` accounts).
+    """
+    page, next_cursor = await accounts.list_accounts(
+        session, principal.workspace_id, cursor=cursor, limit=limit
+    )
+    entries = await sync_status_service.sync_status(session, page, _now())
+    return Page(items=entries, next_cursor=next_cursor)
+
+
+@router.get(
+    "/v1/accounts/{account_id}/sync-status",
+    response_model=list[SyncStatusEntry],
+    operation_id="get_account_sync_status",
+    responses=problem_responses(*AUTHED, 404),
+)
+async def get_account_sync_status(
+    account_id: uuid.UUID, principal: Reader, session: Session
+) -> list[SyncStatusEntry]:
+    """Sync status of one account, one entry per dataset (see `/v1/sync-status`)."""
+    account = await accounts.get_account(session, principal.workspace_id, account_id)
+    return await sync_status_service.sync_status(session, [account], _now())
+
+
+@router.post(
+    "/v1/accounts/{account_id}/sync",
+    response_model=SyncAccepted,
+    status_code=status.HTTP_202_ACCEPTED,
+    operation_id="request_sync",
+    responses=problem_responses(*AUTHED, 400, 404, 413),
+)
+async def request_sync(
+    account_id: uuid.UUID, body: SyncRequest, principal: Writer, session: Session
+) -> SyncAccepted:
+    """Queue a sync or backfill now. For dated datasets `from`/`to` pick report dates
+    (bounded by what Apple keeps: 365 days for daily reports); other datasets refresh now.
+    Dates already stored are fetched again (a re-sync replaces a day atomically)."""
+    account = await accounts.get_account(session, principal.workspace_id, account_id)
+    accepted = await sync_status_service.request_sync(session, account, body, _now())
+    await session.commit()
+    return accepted
+
+
+@router.get(
+    "/v1/accounts/{account_id}/availability",
+    response_model=Availability,
+    operation_id="get_availability",
+    responses=problem_responses(*AUTHED, 404),
+)
+async def get_availability(
+    account_id: uuid.UUID,
+    principal: Reader,
+    session: Session,
+    dataset: str = Query(description="A dated dataset, e.g. `sales_daily`."),
+    from_date: dt.date = Query(alias="from", description="First report date (Pacific)."),
+    to_date: dt.date = Query(alias="to", description="Last report date (Pacific)."),
+) -> Availability:
+    """Per report date: `published`, `no_data` (Apple: no sales that day — a real zero),
+    `not_yet_published`, `expired`, `failed` or `not_fetched`, with fetch time and row count."""
+    account = await accounts.get_account(session, principal.workspace_id, account_id)
+    return await sync_status_service.availability(session, account, dataset, from_date, to_date)

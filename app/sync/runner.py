@@ -1,0 +1,308 @@
+"""Runs one claimed unit: lease renewal, the unit's transaction, and what each failure means.
+
+The unit's rows, its availability row, the dataset state and the job's completion commit in
+one transaction, and the completion only counts if this worker still holds the lease, so a
+unit taken over by another worker (after this one stalled) can never be written twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import random
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.accounts import service as accounts
+from app.accounts.clients import AscClientFactory
+from app.accounts.schemas import CredentialStatus
+from app.asc.client import AscClient
+from app.asc.errors import (
+    AscAgreementRequired,
+    AscError,
+    AscForbidden,
+    AscRateLimited,
+    AscUnauthorized,
+)
+from app.health.metrics import Metrics
+from app.models import AscAccount
+from app.sync import queue, records
+from app.sync.budget import BudgetReserveReached, KeyBudgets
+from app.sync.datasets import Dataset, Outcome, UnitContext, UnitResult, get
+
+log = logging.getLogger("orchard.sync")
+
+
+class LeaseLost(Exception):
+    """Another worker owns this unit now (our lease expired); our work must not commit."""
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    worker_id: str
+    lease: dt.timedelta
+    key_concurrency: int
+    budget_reserve: int
+    max_attempts: int
+    retry_base: dt.timedelta
+
+
+def retry_delay(attempts: int, base: dt.timedelta) -> dt.timedelta:
+    """Exponential backoff with full jitter, capped at an hour."""
+    doublings: int = min(max(attempts - 1, 0), 16)
+    cap = min(base * (1 << doublings), dt.timedelta(hours=1))
+    return max(cap * random.random(), base / 4)
+
+
+class Runner:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        factory: AscClientFactory,
+        budgets: KeyBudgets,
+        config: RunnerConfig,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.factory = factory
+        self.budgets = budgets
+        self.config = config
+        self.metrics = metrics
+
+    async def run_once(self) -> bool:
+        """Claim and run one due unit. False when there was nothing to claim."""
+        async with self.sessionmaker() as session, session.begin():
+            job = await queue.claim(
+                session,
+                worker_id=self.config.worker_id,
+                lease=self.config.lease,
+                key_concurrency=self.config.key_concurrency,
+                budget_reserve=self.config.budget_reserve,
+            )
+        if job is None:
+            return False
+        await self._run(job)
+        return True
+
+    async def _run(self, job: queue.ClaimedJob) -> None:
+        dataset = get(job.dataset)
+        async with self.sessionmaker() as session:
+            account = await session.get(AscAccount, job.account_id)
+        if dataset is None or account is None or account.encrypted_private_key is None:
+            await self._finish(job, queue.FAILED, "not_runnable", "dataset or account is gone")
+            return
+        client = self.factory.for_account(account)
+        client.on_rate_limit = self.budgets.record
+        client.before_send = self.budgets.guard(job.key_id)
+        unit_log = logging.LoggerAdapter(
+            log, {"account_id": str(job.account_id), "dataset": job.dataset, "unit": job.unit_key}
+        )
+        renewer = asyncio.create_task(self._renew_until_done(job))
+        try:
+            result = await self._execute(job, dataset, account, client, unit_log)
+        except BaseException as exc:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+            if isinstance(exc, asyncio.CancelledError):
+                raise  # shutdown: the worker releases our lease
+            await self._handle_failure(job, dataset, account, exc, unit_log)
+            return
+        renewer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewer
+        if self.metrics is not None:
+            self.metrics.units.labels(job.dataset, result.outcome.value).inc()
+        unit_log.info(
+            "unit done",
+            extra={
+                "outcome": result.outcome.value,
+                "rows": result.rows,
+                "requests": client.request_count,
+            },
+        )
+
+    async def _execute(
+        self,
+        job: queue.ClaimedJob,
+        dataset: Dataset,
+        account: AscAccount,
+        client: AscClient,
+        unit_log: logging.LoggerAdapter[logging.Logger],
+    ) -> UnitResult:
+        async with self.sessionmaker() as session, session.begin():
+            now = dt.datetime.now(dt.UTC)
+            context = UnitContext(
+                session=session,
+                account=account,
+                client=client,
+                dataset=job.dataset,
+                unit_key=job.unit_key,
+                now=now,
+                log=unit_log,
+            )
+            result = await dataset.run(context)
+            if dataset.dated and dataset.unit_date is not None:
+                await records.record_availability(
+                    session,
+                    job.account_id,
+                    job.dataset,
+                    dataset.unit_date(job.unit_key),
+                    state=result.outcome.value,
+                    row_count=result.rows,
+                    detail=result.detail,
+                    report_version=result.report_version,
+                )
+            await records.record_success(
+                session,
+                job.account_id,
+                job.dataset,
+                requests=client.request_count,
+                notes=result.notes,
+            )
+            if result.outcome is Outcome.NOT_YET_PUBLISHED:
+                state, run_after = queue.WAITING, result.retry_at or now + dt.timedelta(hours=1)
+            else:
+                state, run_after = queue.SUCCEEDED, None
+            held = await queue.finish(
+                session,
+                job.id,
+                self.config.worker_id,
+                state=state,
+                run_after=run_after,
+                reset_attempts=state == queue.WAITING,
+            )
+            if not held:
+                raise LeaseLost(f"lost the lease on {job.dataset}/{job.unit_key}")
+        return result
+
+    async def _renew_until_done(self, job: queue.ClaimedJob) -> None:
+        interval = self.config.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(interval)
+            async with self.sessionmaker() as session, session.begin():
+                held = await queue.renew(session, job.id, self.config.worker_id, self.config.lease)
+            if not held:
+                log.warning("lease lost while running", extra={"job_id": str(job.id)})
+                return
+
+    async def _handle_failure(
+        self,
+        job: queue.ClaimedJob,
+        dataset: Dataset,
+        account: AscAccount,
+        exc: BaseException,
+        unit_log: logging.LoggerAdapter[logging.Logger],
+    ) -> None:
+        now = dt.datetime.now(dt.UTC)
+        if isinstance(exc, LeaseLost):
+            unit_log.warning("unit discarded: another worker took it over")
+            return
+        if isinstance(exc, BudgetReserveReached):
+            await self._finish(
+                job, queue.WAITING, None, None, run_after=exc.until, undo_attempt=True
+            )
+            return
+        if isinstance(exc, AscRateLimited):
+            until = await self.budgets.rate_limited(job.key_id, exc.retry_after)
+            await self._finish(job, queue.WAITING, None, None, run_after=until, undo_attempt=True)
+            return
+        if isinstance(exc, AscUnauthorized | AscAgreementRequired):
+            status = (
+                CredentialStatus.AGREEMENT_REQUIRED
+                if isinstance(exc, AscAgreementRequired)
+                else CredentialStatus.REVOKED_OR_INVALID
+            )
+            async with self.sessionmaker() as session, session.begin():
+                await accounts.mark_credential_problem(session, account.id, status, exc.code)
+                await queue.finish(
+                    session,
+                    job.id,
+                    self.config.worker_id,
+                    state=queue.PAUSED,
+                    error_code=exc.code,
+                    error_message=str(exc),
+                )
+                await records.record_failure(
+                    session,
+                    job.account_id,
+                    job.dataset,
+                    code=exc.code or status.value,
+                    message=str(exc),
+                )
+            unit_log.warning("account paused: credentials", extra={"status": status.value})
+            return
+        if isinstance(exc, AscForbidden):
+            # The key lacks the role for this dataset: retrying cannot help.
+            async with self.sessionmaker() as session, session.begin():
+                if dataset.capability is not None:
+                    await accounts.mark_capability_missing(
+                        session, account.id, dataset.capability, str(exc)
+                    )
+            await self._finish(
+                job, queue.FAILED, exc.code or "forbidden", str(exc), dataset=dataset
+            )
+            return
+        retryable = not isinstance(exc, AscError) or exc.retryable
+        if isinstance(exc, AscError):
+            code, message = exc.code or type(exc).__name__, str(exc)
+        else:
+            unit_log.error("unit crashed", exc_info=exc)
+            code, message = "internal_error", f"{type(exc).__name__} in {job.dataset}"
+        if retryable and job.attempts < self.config.max_attempts:
+            run_after = now + retry_delay(job.attempts, self.config.retry_base)
+            await self._finish(
+                job, queue.WAITING, code, message, run_after=run_after, dataset=dataset
+            )
+        else:
+            await self._finish(job, queue.FAILED, code, message, dataset=dataset)
+        if self.metrics is not None:
+            self.metrics.units.labels(job.dataset, "failed").inc()
+
+    async def _finish(
+        self,
+        job: queue.ClaimedJob,
+        state: str,
+        code: str | None,
+        message: str | None,
+        *,
+        run_after: dt.datetime | None = None,
+        undo_attempt: bool = False,
+        dataset: Dataset | None = None,
+    ) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            await queue.finish(
+                session,
+                job.id,
+                self.config.worker_id,
+                state=state,
+                run_after=run_after,
+                error_code=code,
+                error_message=message,
+            )
+            if undo_attempt:
+                await queue.undo_attempt(session, job.id)
+            if code is not None and message is not None:
+                await records.record_failure(
+                    session, job.account_id, job.dataset, code=code, message=message
+                )
+            if (
+                state == queue.FAILED
+                and dataset is not None
+                and dataset.dated
+                and dataset.unit_date
+            ):
+                await records.record_availability(
+                    session,
+                    job.account_id,
+                    job.dataset,
+                    dataset.unit_date(job.unit_key),
+                    state=Outcome.FAILED.value,
+                    row_count=0,
+                    detail=message,
+                    report_version=None,
+                    keep_facts=True,
+                )

@@ -1,0 +1,131 @@
+"""Deciding what is due: routine planning, initial backfills on link, manual backfills."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import ValidationFailed
+from app.models import AscAccount
+from app.sync import queue
+from app.sync.datasets import Dataset, PlannedUnit, Priority, all_datasets, missing_requirement
+
+log = logging.getLogger("orchard.sync")
+
+# Only one scheduler plans at a time (others skip the round); the unique constraint on
+# (account, dataset, unit) would make double planning harmless anyway, just wasteful.
+_PLAN_LOCK = 0x0C4A0001
+SCHEDULABLE = ("active", "unverified", "missing_role", "invalid_vendor_number")
+
+
+async def _enqueue(
+    session: AsyncSession,
+    account: AscAccount,
+    dataset: Dataset,
+    units: list[PlannedUnit],
+    now: dt.datetime,
+    *,
+    force: bool = False,
+) -> int:
+    return await queue.enqueue(
+        session,
+        account_id=account.id,
+        workspace_id=account.workspace_id,
+        key_id=account.key_id,
+        dataset=dataset.name,
+        units=units,
+        now=now,
+        force=force,
+    )
+
+
+async def plan_round(session: AsyncSession, now: dt.datetime) -> int | None:
+    """Enqueue every routine unit that is due. None when another scheduler holds the round."""
+    got_lock = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _PLAN_LOCK})
+    if not got_lock:
+        return None
+    accounts = await session.scalars(
+        select(AscAccount).where(
+            AscAccount.unlinked_at.is_(None), AscAccount.credential_status.in_(SCHEDULABLE)
+        )
+    )
+    total = 0
+    datasets = all_datasets()
+    for account in accounts:
+        for dataset in datasets:
+            if missing_requirement(dataset, account) is not None:
+                continue
+            total += await _enqueue(session, account, dataset, dataset.plan(account, now), now)
+    return total
+
+
+def backfill_units(
+    dataset: Dataset, start: dt.date | None, end: dt.date | None, now: dt.datetime
+) -> list[str]:
+    """Unit keys for a backfill window, bounded by what Apple keeps."""
+    assert dataset.backfill is not None
+    today = now.date()
+    end = end or today
+    if dataset.retention is not None:
+        oldest = today - dataset.retention
+        if start is not None and start < oldest:
+            raise ValidationFailed.single(
+                "body.from",
+                f"{dataset.name} goes back {dataset.retention.days} days (Apple keeps no more): "
+                f"the earliest date is {oldest.isoformat()}",
+                "out_of_range",
+            )
+        start = start or oldest
+    if start is None or start > end:
+        raise ValidationFailed.single("body.from", "must not be after 'to'", "out_of_range")
+    return dataset.backfill(start, end, now)
+
+
+async def enqueue_backfill(
+    session: AsyncSession,
+    account: AscAccount,
+    dataset: Dataset,
+    start: dt.date | None,
+    end: dt.date | None,
+    now: dt.datetime,
+    *,
+    priority: Priority,
+    force: bool,
+) -> int:
+    if dataset.backfill is None:
+        units = [
+            PlannedUnit(unit.unit_key, priority=priority) for unit in dataset.plan(account, now)
+        ]
+    else:
+        keys = backfill_units(dataset, start, end, now)
+        # Newest first: the days people look at arrive before the long tail.
+        units = [PlannedUnit(key, priority=priority) for key in sorted(keys, reverse=True)]
+    return await _enqueue(session, account, dataset, units, now, force=force)
+
+
+async def enqueue_initial(
+    session: AsyncSession, account: AscAccount, window: dt.timedelta, now: dt.datetime
+) -> int:
+    """A newly linked account: routine units now, and each dated dataset's recent history."""
+    total = 0
+    for dataset in all_datasets():
+        if missing_requirement(dataset, account) is not None:
+            continue
+        start = (now - window).date()
+        if dataset.retention is not None:
+            start = max(start, now.date() - dataset.retention)
+        total += await enqueue_backfill(
+            session,
+            account,
+            dataset,
+            start,
+            now.date(),
+            now,
+            priority=Priority.BACKFILL,
+            force=False,
+        )
+    log.info("initial backfill enqueued", extra={"account_id": str(account.id), "units": total})
+    return total

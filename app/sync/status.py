@@ -1,0 +1,210 @@
+"""Sync status for ops and consumers, backfill requests, and per-date availability."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import ValidationFailed
+from app.models import AscAccount
+from app.sync import records
+from app.sync.datasets import Dataset, Priority, all_datasets, get, missing_requirement
+from app.sync.scheduler import enqueue_backfill
+from app.sync.schemas import (
+    Availability,
+    AvailabilityEntry,
+    AvailabilityState,
+    DatasetState,
+    LastError,
+    RateBudget,
+    SyncAccepted,
+    SyncRequest,
+    SyncStatusEntry,
+    UnitCounts,
+)
+
+PAUSING = {"revoked_or_invalid", "agreement_required"}
+MAX_AVAILABILITY_DAYS = 400
+
+
+def _state(
+    account: AscAccount,
+    dataset: Dataset,
+    counts: dict[str, Any],
+    state_row: Any,
+    lag_days: int | None,
+    now: dt.datetime,
+) -> tuple[DatasetState, str | None]:
+    if account.credential_status in PAUSING:
+        return DatasetState.PAUSED_CREDENTIALS, account.status_reason
+    missing = missing_requirement(dataset, account)
+    if missing is not None:
+        return DatasetState.DISABLED_MISSING_CAPABILITY, missing
+    if counts.get("running"):
+        return DatasetState.RUNNING, None
+    last_success = state_row.last_success_at if state_row is not None else None
+    last_error_at = state_row.last_error_at if state_row is not None else None
+    if counts.get("failed") and (
+        last_success is None or (last_error_at and last_error_at > last_success)
+    ):
+        message = state_row.last_error_message if state_row is not None else None
+        return DatasetState.FAILING, message or "units failed after retries"
+    if lag_days is not None and lag_days > 1:
+        return DatasetState.LAGGING, f"{lag_days} days behind what Apple has published"
+    if lag_days is None and dataset.dated and dataset.latest_expected is not None:
+        return DatasetState.LAGGING, "nothing fetched yet"
+    if not dataset.dated and (last_success is None or now - last_success > 2 * dataset.cadence):
+        return DatasetState.LAGGING, "not refreshed within twice its cadence"
+    return DatasetState.OK, None
+
+
+async def sync_status(
+    session: AsyncSession, accounts: list[AscAccount], now: dt.datetime
+) -> list[SyncStatusEntry]:
+    ids = [account.id for account in accounts]
+    counts = await records.job_counts(session, ids)
+    states = await records.dataset_states(session, ids)
+    newest = await records.newest_available(session, ids)
+    budgets = await records.key_budgets(session, [account.key_id for account in accounts])
+    entries = []
+    for account in accounts:
+        budget_row = budgets.get(account.key_id)
+        budget = (
+            RateBudget(
+                limit=budget_row.hour_limit,
+                remaining=budget_row.remaining,
+                observed_at=budget_row.observed_at,
+                blocked_until=budget_row.blocked_until,
+            )
+            if budget_row is not None
+            else None
+        )
+        for dataset in all_datasets():
+            key = (account.id, dataset.name)
+            unit_counts = counts.get(key, {})
+            state_row = states.get(key)
+            newest_date = newest.get(key)
+            expected = dataset.latest_expected(now) if dataset.latest_expected else None
+            lag = (expected - newest_date).days if expected and newest_date else None
+            if lag is not None:
+                lag = max(lag, 0)
+            state, reason = _state(account, dataset, unit_counts, state_row, lag, now)
+            last_error = None
+            if state_row is not None and state_row.last_error_code:
+                last_error = LastError(
+                    code=state_row.last_error_code,
+                    message=state_row.last_error_message or "",
+                    at=state_row.last_error_at,
+                )
+            entries.append(
+                SyncStatusEntry(
+                    account_id=account.id,
+                    account_name=account.name,
+                    dataset=dataset.name,
+                    state=state,
+                    reason=reason,
+                    last_success_at=state_row.last_success_at if state_row else None,
+                    last_attempt_at=state_row.last_attempt_at if state_row else None,
+                    next_run_at=unit_counts.get("next_run"),
+                    newest_available_date=newest_date,
+                    latest_expected_date=expected,
+                    lag_days=lag,
+                    units=UnitCounts(
+                        queued=unit_counts.get("queued", 0),
+                        waiting=unit_counts.get("waiting", 0),
+                        running=unit_counts.get("running", 0),
+                        failed=unit_counts.get("failed", 0),
+                        paused=unit_counts.get("paused", 0),
+                    ),
+                    last_error=last_error,
+                    last_unit_requests=state_row.last_unit_requests if state_row else None,
+                    rate_budget=budget,
+                )
+            )
+    return entries
+
+
+def dataset_or_422(name: str, field: str) -> Dataset:
+    dataset = get(name)
+    if dataset is None:
+        known = ", ".join(d.name for d in all_datasets())
+        raise ValidationFailed.single(field, f"unknown dataset '{name}' (known: {known})", "enum")
+    return dataset
+
+
+async def request_sync(
+    session: AsyncSession, account: AscAccount, request: SyncRequest, now: dt.datetime
+) -> SyncAccepted:
+    datasets = [dataset_or_422(name, "body.datasets") for name in request.datasets]
+    if request.from_date and request.to_date and request.from_date > request.to_date:
+        raise ValidationFailed.single("body.from", "must not be after 'to'", "out_of_range")
+    if request.to_date and request.to_date > now.date():
+        raise ValidationFailed.single("body.to", "must not be in the future", "out_of_range")
+    for dataset in datasets:
+        missing = missing_requirement(dataset, account)
+        if missing is not None:
+            raise ValidationFailed.single(
+                "body.datasets", f"{dataset.name}: {missing}", "capability"
+            )
+    per_dataset: dict[str, int] = {}
+    for dataset in datasets:
+        per_dataset[dataset.name] = await enqueue_backfill(
+            session,
+            account,
+            dataset,
+            request.from_date,
+            request.to_date,
+            now,
+            priority=Priority.MANUAL if dataset.backfill is None else Priority.BACKFILL,
+            force=True,
+        )
+    return SyncAccepted(enqueued=sum(per_dataset.values()), datasets=per_dataset)
+
+
+async def availability(
+    session: AsyncSession,
+    account: AscAccount,
+    dataset_name: str,
+    start: dt.date,
+    end: dt.date,
+) -> Availability:
+    dataset = dataset_or_422(dataset_name, "query.dataset")
+    if not dataset.dated or dataset.unit_date is None or dataset.backfill is None:
+        raise ValidationFailed.single(
+            "query.dataset", f"{dataset.name} has no report dates", "not_dated"
+        )
+    if start > end:
+        raise ValidationFailed.single("query.from", "must not be after 'to'", "out_of_range")
+    if (end - start).days >= MAX_AVAILABILITY_DAYS:
+        raise ValidationFailed.single(
+            "query.to", f"at most {MAX_AVAILABILITY_DAYS} days per request", "out_of_range"
+        )
+    rows = await records.availability_range(session, account.id, dataset.name, start, end)
+    now = dt.datetime.now(dt.UTC)
+    items = []
+    for unit_key in sorted(dataset.backfill(start, end, now)):
+        day = dataset.unit_date(unit_key)
+        row = rows.get(day)
+        if row is None:
+            items.append(
+                AvailabilityEntry(
+                    report_date=day,
+                    state=AvailabilityState.NOT_FETCHED,
+                    fetched_at=None,
+                    row_count=None,
+                    detail=None,
+                )
+            )
+        else:
+            items.append(
+                AvailabilityEntry(
+                    report_date=day,
+                    state=AvailabilityState(row.state),
+                    fetched_at=row.fetched_at,
+                    row_count=row.row_count,
+                    detail=row.detail,
+                )
+            )
+    return Availability(account_id=account.id, dataset=dataset.name, items=items)

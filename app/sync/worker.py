@@ -1,0 +1,186 @@
+"""A sync worker process: claim-and-run loops, the scheduler, the lease reaper, credential
+refresh and a heartbeat, until asked to stop.
+
+Everything coordinates through PostgreSQL, so any number of workers in any number of processes
+run side by side. Stopping is graceful: no new claims, in-flight units get
+``shutdown_timeout`` to finish, then they are cancelled (their transactions roll back) and
+their leases are handed back so another worker can start them at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.accounts.clients import AscClientFactory
+from app.accounts.jobs import verify_due_accounts
+from app.config import Settings
+from app.health.metrics import Metrics
+from app.sync import queue
+from app.sync.budget import KeyBudgets
+from app.sync.runner import Runner, RunnerConfig
+from app.sync.scheduler import plan_round
+
+log = logging.getLogger("orchard.worker")
+
+
+@dataclass
+class PeriodicTask:
+    name: str
+    run: Callable[[], Awaitable[object]]
+    every_seconds: float
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class SyncWorker:
+    def __init__(
+        self,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        factory: AscClientFactory,
+        metrics: Metrics | None = None,
+        *,
+        concurrency: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+        self.factory = factory
+        self.metrics = metrics
+        self.concurrency = concurrency or settings.worker_concurrency
+        self.worker_id = new_worker_id()
+        self.budgets = KeyBudgets(sessionmaker, reserve=settings.budget_reserve, metrics=metrics)
+        self.runner = Runner(
+            sessionmaker,
+            factory,
+            self.budgets,
+            RunnerConfig(
+                worker_id=self.worker_id,
+                lease=dt.timedelta(seconds=settings.lease_seconds),
+                key_concurrency=settings.key_concurrency,
+                budget_reserve=settings.budget_reserve,
+                max_attempts=settings.max_attempts,
+                retry_base=dt.timedelta(seconds=settings.retry_base_seconds),
+            ),
+            metrics,
+        )
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._loops: list[asyncio.Task[None]] = []
+
+    # -- periodic work ------------------------------------------------------------------
+
+    def periodic_tasks(self) -> list[PeriodicTask]:
+        settings = self.settings
+        return [
+            PeriodicTask("heartbeat", self.heartbeat, settings.heartbeat_seconds),
+            PeriodicTask("maintain_queue", self.maintain_queue, settings.scheduler_seconds),
+            PeriodicTask("plan", self.plan, settings.scheduler_seconds),
+            PeriodicTask(
+                "verify_accounts",
+                lambda: verify_due_accounts(
+                    self.sessionmaker, self.factory, settings.verify_interval
+                ),
+                60.0,
+            ),
+        ]
+
+    async def heartbeat(self) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            await session.execute(
+                text(
+                    """
+                    INSERT INTO sync_workers (worker_id, hostname, pid, concurrency, started_at,
+                                              last_beat_at)
+                    VALUES (:id, :host, :pid, :concurrency, now(), now())
+                    ON CONFLICT (worker_id) DO UPDATE SET last_beat_at = now(), stopped_at = NULL
+                    """
+                ),
+                {
+                    "id": self.worker_id,
+                    "host": socket.gethostname()[:255],
+                    "pid": os.getpid(),
+                    "concurrency": self.concurrency,
+                },
+            )
+
+    async def maintain_queue(self) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            expired = await queue.reap_expired(session, self.settings.max_attempts)
+            await queue.promote_waiting(session)
+        if expired:
+            log.warning("returned units of dead workers to the queue", extra={"units": expired})
+            if self.metrics is not None:
+                self.metrics.lease_expiries.inc(expired)
+
+    async def plan(self) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            await plan_round(session, dt.datetime.now(dt.UTC))
+
+    async def _periodic(self, task: PeriodicTask) -> None:
+        while not self._stopping.is_set():
+            try:
+                await task.run()
+            except Exception:
+                # One failing task must not stop the others; it runs again next period.
+                log.exception("worker task failed", extra={"task": task.name})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=task.every_seconds)
+
+    async def _claim_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                ran = await self.runner.run_once()
+            except Exception:
+                log.exception("claim loop error")
+                ran = False
+            if not ran:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._stopping.wait(), timeout=self.settings.worker_poll_seconds
+                    )
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._periodic(t)) for t in self.periodic_tasks()]
+        self._loops = [asyncio.create_task(self._claim_loop()) for _ in range(self.concurrency)]
+        log.info(
+            "worker started", extra={"worker_id": self.worker_id, "concurrency": self.concurrency}
+        )
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        timeout = self.settings.shutdown_timeout_seconds
+        if self._loops:
+            _, pending = await asyncio.wait(self._loops, timeout=timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        async with self.sessionmaker() as session, session.begin():
+            released = await queue.release_worker(session, self.worker_id)
+            await session.execute(
+                text("UPDATE sync_workers SET stopped_at = now() WHERE worker_id = :id"),
+                {"id": self.worker_id},
+            )
+        log.info("worker stopped", extra={"worker_id": self.worker_id, "released_units": released})
+
+    async def run_until(self, stop: asyncio.Event) -> None:
+        await self.start()
+        await stop.wait()
+        await self.stop()
