@@ -41,6 +41,37 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    import signal
+
+    from app.accounts.clients import AscClientFactory
+    from app.accounts.crypto import load_cipher
+    from app.asc.client import create_http_client
+    from app.db.runtime import open_database
+    from app.health.metrics import Metrics
+    from app.kit.logging import configure_logging
+    from app.sync.worker import SyncWorker
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format.value)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        cipher = load_cipher(settings)
+        async with open_database(settings) as database, create_http_client() as http:
+            factory = AscClientFactory(http, settings.asc_base_url, cipher)
+            worker = SyncWorker(
+                settings, database.sessionmaker, factory, Metrics(), concurrency=args.concurrency
+            )
+            await worker.run_until(stop)
+
+    asyncio.run(run())
+    return 0
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     from app.db import migrate
     from app.db.runtime import resolve_url
@@ -196,6 +227,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-worker", action="store_true", help="API only; run `orchard worker` elsewhere"
     )
     serve.set_defaults(func=cmd_serve)
+
+    worker = commands.add_parser("worker", help="run sync workers only (no HTTP API)")
+    worker.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        help="units run at once (ORCHARD_WORKER_CONCURRENCY)",
+    )
+    worker.set_defaults(func=cmd_worker)
 
     migrate = commands.add_parser("migrate", help="upgrade the database schema")
     migrate.add_argument("--revision", default="head")

@@ -110,6 +110,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         log_format="text",  # type: ignore[arg-type]
         asc_base_url=SANDBOX_URL,
         run_worker=False,  # tests drive background work explicitly
+        expect_worker=False,
     )
 
 
@@ -189,3 +190,61 @@ async def tenant(database_url: str) -> Tenant:
 @pytest.fixture
 async def other_tenant(database_url: str) -> Tenant:
     return await make_tenant(database_url, "globex")
+
+
+async def drain(app: FastAPI, *, max_units: int = 2000) -> int:
+    """Run due sync units one after another until none is left; returns how many ran.
+
+    The real engine (claim, lease, unit transaction, completion) with no background loop, so
+    a test decides exactly when work happens.
+    """
+    from app.sync.worker import SyncWorker
+
+    worker = SyncWorker(app.state.settings, app.state.sessionmaker, app.state.asc_clients)
+    ran = 0
+    while ran < max_units:
+        await worker.maintain_queue()
+        if not await worker.runner.run_once():
+            break
+        ran += 1
+    return ran
+
+
+async def run_unit(app: FastAPI, account_id: uuid.UUID, dataset: str, unit_key: str) -> None:
+    """Queue one unit ahead of everything else and run it (and only it) through the engine."""
+    import datetime as dt
+
+    from sqlalchemy import text
+
+    from app.models import AscAccount
+    from app.sync import queue
+    from app.sync.datasets import PlannedUnit, Priority
+
+    async with app.state.sessionmaker() as session, session.begin():
+        account = await session.get(AscAccount, account_id)
+        assert account is not None
+        # Park everything else so the runner can only pick this unit.
+        await session.execute(
+            text("UPDATE sync_jobs SET state = 'paused' WHERE state IN ('queued', 'waiting')")
+        )
+        await queue.enqueue(
+            session,
+            account_id=account.id,
+            workspace_id=account.workspace_id,
+            key_id=account.key_id,
+            dataset=dataset,
+            units=[PlannedUnit(unit_key, priority=Priority.MANUAL)],
+            now=dt.datetime.now(dt.UTC),
+            force=True,
+        )
+        await session.execute(
+            text(
+                "UPDATE sync_jobs SET state = 'queued', run_after = now() "
+                "WHERE account_id = :a AND dataset = :d AND unit_key = :u"
+            ),
+            {"a": account_id, "d": dataset, "u": unit_key},
+        )
+    from app.sync.worker import SyncWorker
+
+    worker = SyncWorker(app.state.settings, app.state.sessionmaker, app.state.asc_clients)
+    assert await worker.runner.run_once(), "the unit was not claimed"

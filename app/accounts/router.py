@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from fastapi import APIRouter, Query, Request, status
@@ -59,10 +60,16 @@ async def link_account(
     The key is validated (PEM PKCS#8 EC P-256), then verified live with Apple and its
     capabilities probed (sales, finance, reviews, TestFlight, users). A key Apple rejects
     answers 422 `credentials_rejected` with Apple's code in `apple_code`, and nothing is stored.
-    The private key is stored encrypted and never returned.
+    The private key is stored encrypted and never returned. The account's first sync is
+    queued at once (dated datasets back `ORCHARD_INITIAL_BACKFILL_DAYS`, default 90).
     """
     account = await service.link_account(
-        session, _factory(request), principal.workspace_id, body, verify=verify
+        session,
+        _factory(request),
+        principal.workspace_id,
+        body,
+        verify=verify,
+        initial_backfill=dt.timedelta(days=request.app.state.settings.initial_backfill_days),
     )
     await session.commit()
     return await _detail(session, account)

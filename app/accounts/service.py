@@ -22,7 +22,7 @@ from app.asc.jwt import AscCredentials
 from app.errors import AppError, Conflict, NotFound, ValidationFailed
 from app.kit.pagination import DEFAULT_LIMIT, decode_cursor, page_of
 from app.models import AscAccount, AscKeyHistory
-from app.sync import queue
+from app.sync import queue, scheduler
 
 log = logging.getLogger("orchard.accounts")
 
@@ -111,7 +111,10 @@ async def link_account(
     payload: AccountCreate,
     *,
     verify: bool,
+    initial_backfill: dt.timedelta = dt.timedelta(days=90),
 ) -> AscAccount:
+    """Link (and by default verify) a key, then queue its first sync: every dataset the key
+    can read, dated ones back ``initial_backfill`` (bounded by Apple's retention)."""
     if await repository.live_key_exists(session, workspace_id, payload.key_id):
         raise Conflict(
             f"key {payload.key_id} is already linked in this workspace",
@@ -147,7 +150,10 @@ async def link_account(
             "status": account.credential_status,
         },
     )
-    return await repository.add(session, account)
+    account = await repository.add(session, account)
+    if CredentialStatus(account.credential_status) not in PAUSING_STATUSES:
+        await scheduler.enqueue_initial(session, account, initial_backfill, _now())
+    return account
 
 
 async def get_account(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import APIRouter, Request, Response
 
 from app.errors import ServiceUnavailable
@@ -28,16 +30,24 @@ async def get_readiness(request: Request) -> Readiness:
     """Readiness: the database answers and its schema is at the code's migration head.
 
     On failure the 503 problem lists every check in `checks`, naming the one that failed.
+    With no live sync worker (and `ORCHARD_EXPECT_WORKER` true) it answers 200 with
+    `status: degraded`: requests are served, but data is not being refreshed.
     """
-    results = await readiness(request.app.state.engine)
-    checks = [Check(name=r.name, ok=r.ok, detail=r.detail) for r in results]
-    failed = [c for c in checks if not c.ok]
+    settings = request.app.state.settings
+    required, advisory = await readiness(
+        request.app.state.engine,
+        expect_worker=settings.expect_worker,
+        worker_stale_after=dt.timedelta(seconds=settings.worker_stale_seconds),
+    )
+    checks = [Check(name=r.name, ok=r.ok, detail=r.detail) for r in required + advisory]
+    failed = [r for r in required if not r.ok]
     if failed:
         raise ServiceUnavailable(
             "not ready: " + "; ".join(f"{c.name}: {c.detail}" for c in failed),
             extensions={"checks": [c.model_dump() for c in checks]},
         )
-    return Readiness(checks=checks)
+    degraded = any(not r.ok for r in advisory)
+    return Readiness(status="degraded" if degraded else "ready", checks=checks)
 
 
 @router.get(

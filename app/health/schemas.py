@@ -16,5 +16,8 @@ class Check(BaseModel):
 
 
 class Readiness(BaseModel):
-    status: Literal["ready"] = "ready"
+    status: Literal["ready", "degraded"] = Field(
+        description="`degraded`: serving, but an advisory check failed (e.g. no sync worker "
+        "alive, so data is going stale)."
+    )
     checks: list[Check]

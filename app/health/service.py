@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -45,8 +46,35 @@ async def check_migrations(engine: AsyncEngine, heads: set[str]) -> CheckResult:
     return CheckResult("migrations", True, f"at head {sorted(heads)}")
 
 
-async def readiness(engine: AsyncEngine) -> list[CheckResult]:
+async def check_workers(engine: AsyncEngine, stale_after: dt.timedelta) -> CheckResult:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), engine.connect() as conn:
+            alive = await conn.scalar(
+                text(
+                    "SELECT count(*) FROM sync_workers WHERE stopped_at IS NULL "
+                    "AND last_beat_at > now() - make_interval(secs => :s)"
+                ),
+                {"s": stale_after.total_seconds()},
+            )
+    except Exception as exc:
+        return CheckResult("workers", False, f"cannot read heartbeats ({type(exc).__name__})")
+    if not alive:
+        return CheckResult(
+            "workers",
+            False,
+            f"no sync worker has sent a heartbeat in {stale_after.total_seconds():.0f}s: "
+            "data is not being refreshed (run `orchard worker`, or serve without --no-worker)",
+        )
+    return CheckResult("workers", True, f"{alive} alive")
+
+
+async def readiness(
+    engine: AsyncEngine, *, expect_worker: bool, worker_stale_after: dt.timedelta
+) -> tuple[list[CheckResult], list[CheckResult]]:
+    """The checks that decide readiness, and advisory ones that only degrade it."""
     database = await check_database(engine)
     if not database.ok:
-        return [database, CheckResult("migrations", False, "skipped: database unreachable")]
-    return [database, await check_migrations(engine, head_revisions())]
+        return [database, CheckResult("migrations", False, "skipped: database unreachable")], []
+    required = [database, await check_migrations(engine, head_revisions())]
+    advisory = [await check_workers(engine, worker_stale_after)] if expect_worker else []
+    return required, advisory

@@ -3,6 +3,7 @@
 from app.models.api_token import ApiToken
 from app.models.asc_account import AscAccount, AscKeyHistory
 from app.models.catalog import App
+from app.models.sales import SalesDailyRollup, SalesRow
 from app.models.sync import (
     AscKeyBudget,
     DatasetAvailability,
@@ -19,6 +20,8 @@ __all__ = [
     "AscKeyBudget",
     "AscKeyHistory",
     "DatasetAvailability",
+    "SalesDailyRollup",
+    "SalesRow",
     "SyncDatasetState",
     "SyncJob",
     "SyncWorkerHeartbeat",

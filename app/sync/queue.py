@@ -208,14 +208,16 @@ async def finish(
     result = await session.execute(
         text(
             """
-            UPDATE sync_jobs SET state = :state,
-                run_after = COALESCE(:run_after, run_after),
-                attempts = CASE WHEN :reset THEN 0 ELSE attempts END,
+            UPDATE sync_jobs SET state = CAST(:state AS text),
+                run_after = COALESCE(CAST(:run_after AS timestamptz), run_after),
+                attempts = CASE WHEN CAST(:reset AS boolean) THEN 0 ELSE attempts END,
                 lease_owner = NULL, lease_expires_at = NULL,
-                finished_at = CASE WHEN :state IN ('succeeded', 'failed') THEN now()
-                                   ELSE finished_at END,
-                last_error_code = :code, last_error_message = :message,
-                last_error_at = CASE WHEN :code IS NULL THEN last_error_at ELSE now() END
+                finished_at = CASE WHEN CAST(:state AS text) IN ('succeeded', 'failed')
+                                   THEN now() ELSE finished_at END,
+                last_error_code = CAST(:code AS text),
+                last_error_message = CAST(:message AS text),
+                last_error_at = CASE WHEN CAST(:code AS text) IS NULL THEN last_error_at
+                                     ELSE now() END
             WHERE id = :id AND lease_owner = :worker AND state = 'running'
             RETURNING id
             """

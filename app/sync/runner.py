@@ -29,6 +29,7 @@ from app.asc.errors import (
 )
 from app.health.metrics import Metrics
 from app.models import AscAccount
+from app.reports.ingest import IngestError
 from app.sync import queue, records
 from app.sync.budget import BudgetReserveReached, KeyBudgets
 from app.sync.datasets import Dataset, Outcome, UnitContext, UnitResult, get
@@ -246,9 +247,14 @@ class Runner:
                 job, queue.FAILED, exc.code or "forbidden", str(exc), dataset=dataset
             )
             return
-        retryable = not isinstance(exc, AscError) or exc.retryable
+        retryable = not isinstance(exc, AscError | IngestError) or (
+            isinstance(exc, AscError) and exc.retryable
+        )
         if isinstance(exc, AscError):
             code, message = exc.code or type(exc).__name__, str(exc)
+        elif isinstance(exc, IngestError):
+            # Apple never regenerates a file: fetching the same one again cannot help.
+            code, message = "report_unreadable", str(exc)
         else:
             unit_log.error("unit crashed", exc_info=exc)
             code, message = "internal_error", f"{type(exc).__name__} in {job.dataset}"

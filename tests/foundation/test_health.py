@@ -34,6 +34,7 @@ async def test_not_ready_when_schema_is_behind(pg_server_url: str, tmp_path: Pat
             database_url=_with_database(pg_server_url, "orchard_unmigrated"),  # type: ignore[arg-type]
             data_dir=tmp_path,
             run_worker=False,
+            expect_worker=False,
         )
         app = create_app(settings)
         async with (
@@ -87,7 +88,9 @@ async def test_ready_turns_503_while_database_is_down_and_recovers(
 ) -> None:
     url = own_server.get_uri()  # type: ignore[attr-defined]
     await migrate.upgrade(url)
-    app = create_app(Settings(database_url=url, data_dir=tmp_path, run_worker=False))  # type: ignore[arg-type]
+    app = create_app(
+        Settings(database_url=url, data_dir=tmp_path, run_worker=False, expect_worker=False)
+    )  # type: ignore[arg-type]
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
@@ -127,3 +130,27 @@ async def test_metrics_count_requests_by_route_template(
     )
     assert 'route="unmatched",status="404"' in text
     assert "orchard_http_request_duration_seconds_bucket" in text
+
+
+async def test_ready_is_degraded_without_a_live_worker(
+    settings: Settings, sandbox: object, tmp_path: Path
+) -> None:
+    from app.sync.worker import SyncWorker
+
+    expecting = settings.model_copy(update={"expect_worker": True, "worker_stale_seconds": 30})
+    app = create_app(expecting)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
+    ):
+        response = await c.get("/health/ready")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["status"] == "degraded"
+        workers = next(check for check in body["checks"] if check["name"] == "workers")
+        assert workers["ok"] is False
+        assert "orchard worker" in workers["detail"]
+
+        worker = SyncWorker(expecting, app.state.sessionmaker, app.state.asc_clients)
+        await worker.heartbeat()
+        assert (await c.get("/health/ready")).json()["status"] == "ready"

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Identity, Index, Numeric, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+
+
+class SalesRow(Base):
+    """One row of an Apple SALES/SUMMARY report, normalised.
+
+    Money is per unit, exactly as Apple writes it, in the row's own currencies: line proceeds
+    are ``units × developer_proceeds`` (already negative on refunds, where Apple writes negative
+    units with a positive per-unit proceeds). A report (account, frequency, report date) is
+    replaced atomically. Fact rows use a bigint identity key: at tens of millions of rows a UUID
+    key would double the index for nothing.
+    """
+
+    __tablename__ = "sales_rows"
+    __table_args__ = (
+        Index("ix_sales_rows_partition", "account_id", "frequency", "report_date"),
+        Index("ix_sales_rows_workspace_date", "workspace_id", "frequency", "report_date", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    frequency: Mapped[str] = mapped_column(String(8))
+    report_date: Mapped[dt.date] = mapped_column(Date)
+    # The catalog app the row belongs to (by Apple Identifier, or for in-app products by the
+    # parent app's SKU); null when the catalog does not know it. The row is kept either way.
+    app_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("apps.id", ondelete="SET NULL"))
+    begin_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    provider: Mapped[str | None] = mapped_column(Text)
+    provider_country: Mapped[str | None] = mapped_column(Text)
+    sku: Mapped[str | None] = mapped_column(Text)
+    developer: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[str | None] = mapped_column(Text)
+    product_type: Mapped[str | None] = mapped_column(Text)
+    unit_kind: Mapped[str] = mapped_column(String(24))
+    units: Mapped[Decimal] = mapped_column(Numeric)
+    developer_proceeds: Mapped[Decimal | None] = mapped_column(Numeric)
+    proceeds_currency: Mapped[str | None] = mapped_column(Text)
+    customer_price: Mapped[Decimal | None] = mapped_column(Numeric)
+    customer_currency: Mapped[str | None] = mapped_column(Text)
+    country_code: Mapped[str | None] = mapped_column(Text)
+    apple_identifier: Mapped[str | None] = mapped_column(Text)
+    parent_identifier: Mapped[str | None] = mapped_column(Text)
+    promo_code: Mapped[str | None] = mapped_column(Text)
+    subscription: Mapped[str | None] = mapped_column(Text)
+    period: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(Text)
+    cmb: Mapped[str | None] = mapped_column(Text)
+    device: Mapped[str | None] = mapped_column(Text)
+    supported_platforms: Mapped[str | None] = mapped_column(Text)
+    proceeds_reason: Mapped[str | None] = mapped_column(Text)
+    preserved_pricing: Mapped[str | None] = mapped_column(Text)
+    client: Mapped[str | None] = mapped_column(Text)
+    order_type: Mapped[str | None] = mapped_column(Text)
+    platform: Mapped[str] = mapped_column(String(16))
+    extra: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+
+class SalesDailyRollup(Base):
+    """Daily sums of ``sales_rows`` per dimension combination, rebuilt for a day in the same
+    transaction that replaces the day's rows, so dashboard queries never scan raw rows."""
+
+    __tablename__ = "sales_daily_rollup"
+    __table_args__ = (
+        Index("ix_sales_daily_rollup_workspace_date", "workspace_id", "report_date"),
+        Index("ix_sales_daily_rollup_app_date", "app_id", "report_date"),
+        Index("ix_sales_daily_rollup_account_date", "account_id", "report_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    report_date: Mapped[dt.date] = mapped_column(Date)
+    app_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("apps.id", ondelete="SET NULL"))
+    app_apple_id: Mapped[str | None] = mapped_column(Text)
+    product: Mapped[str | None] = mapped_column(Text)
+    sku: Mapped[str | None] = mapped_column(Text)
+    country_code: Mapped[str | None] = mapped_column(Text)
+    device: Mapped[str | None] = mapped_column(Text)
+    platform: Mapped[str] = mapped_column(String(16))
+    unit_kind: Mapped[str] = mapped_column(String(24))
+    proceeds_currency: Mapped[str | None] = mapped_column(Text)
+    customer_currency: Mapped[str | None] = mapped_column(Text)
+    units_in: Mapped[Decimal] = mapped_column(Numeric)
+    refunds: Mapped[Decimal] = mapped_column(Numeric)
+    net_units: Mapped[Decimal] = mapped_column(Numeric)
+    proceeds: Mapped[Decimal] = mapped_column(Numeric)
+    customer_sales: Mapped[Decimal] = mapped_column(Numeric)

@@ -1,0 +1,272 @@
+"""Streaming bulk ingest of Apple's TSV reports into PostgreSQL.
+
+The decompressed text goes straight into ``COPY`` — one line per row of a single-column staging
+table, with no Python work per row — and PostgreSQL splits, converts and inserts it in one
+``INSERT … SELECT``. Memory stays flat (one network chunk at a time) and throughput is close to
+a bare ``COPY``. Columns are found by header name, never position; header names the layout does
+not know are kept per row in the ``extra`` JSONB column.
+
+Everything happens inside the caller's transaction: the old partition is deleted and the new
+one inserted together, so a crash or an error anywhere (a truncated gzip, a bad cell, a footer
+that does not add up) leaves the previous data exactly as it was.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import asyncpg
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+Kind = Literal["text", "numeric", "date_mdy", "date_iso", "bool_yes"]
+
+_BOM = b"\xef\xbb\xbf"
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class IngestError(Exception):
+    """The report cannot be loaded as it is; the message says why, for a person."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One target column, filled from the first header name present among ``headers``."""
+
+    target: str
+    headers: tuple[str, ...]
+    kind: Kind = "text"
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    fields: tuple[Field, ...]
+    #: Header names that are known but deliberately not stored (kept out of ``extra``).
+    ignored: frozenset[str] = frozenset()
+
+
+@dataclass
+class LoadResult:
+    rows: int
+    header: list[str]
+    unknown_columns: list[str]
+    footer: dict[str, str] = field(default_factory=dict)
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _cell(position: int) -> str:
+    # Apple writes some empty cells as a single space; both mean "no value".
+    return f"NULLIF(btrim(c[{position}]), '')"
+
+
+def _convert(position: int, kind: Kind) -> str:
+    cell = _cell(position)
+    if kind == "numeric":
+        return f"CAST(replace({cell}, ',', '') AS numeric)"
+    if kind == "date_mdy":
+        return f"to_date({cell}, 'MM/DD/YYYY')"
+    if kind == "date_iso":
+        return f"CAST({cell} AS date)"
+    if kind == "bool_yes":
+        return f"(lower({cell}) = 'yes')"
+    return cell
+
+
+def resolve_columns(layout: Layout, header: list[str]) -> tuple[list[str], list[str]]:
+    """SQL expressions for each layout field (in layout order), and the unknown header names."""
+    positions = {name: index + 1 for index, name in reversed(list(enumerate(header)))}
+    expressions = []
+    for item in layout.fields:
+        position = next((positions[h] for h in item.headers if h in positions), None)
+        if position is None:
+            if item.required:
+                raise IngestError(
+                    f"the {layout.name} report has no '{item.headers[0]}' column "
+                    f"(its columns: {', '.join(header)})"
+                )
+            expressions.append("NULL")
+        else:
+            expressions.append(_convert(position, item.kind))
+    known = {h for item in layout.fields for h in item.headers} | layout.ignored
+    unknown = [name for name in header if name and name not in known]
+    return expressions, unknown
+
+
+def _extra(header: list[str], unknown: list[str]) -> str:
+    if not unknown:
+        return "'{}'::jsonb"
+    positions = {name: index + 1 for index, name in enumerate(header)}
+    pairs = ", ".join(f"{_literal(name)}, {_cell(positions[name])}" for name in unknown[:50])
+    return f"jsonb_strip_nulls(jsonb_build_object({pairs}))"
+
+
+class _HeaderSplitter:
+    """Takes the first line off the byte stream; passes the rest through untouched."""
+
+    def __init__(self, chunks: AsyncIterable[bytes]) -> None:
+        self._chunks = chunks
+        self.header: list[str] | None = None
+        self._first_body = b""
+
+    async def read_header(self) -> None:
+        buffered = b""
+        self._iterator = aiter(self._chunks)
+        async for chunk in self._iterator:
+            buffered += chunk
+            newline = buffered.find(b"\n")
+            if newline >= 0:
+                line, self._first_body = buffered[:newline], buffered[newline + 1 :]
+                break
+        else:
+            line = buffered
+        if line.startswith(_BOM):
+            line = line[len(_BOM) :]
+        try:
+            decoded = line.decode("utf-8").rstrip("\r")
+        except UnicodeDecodeError:
+            raise IngestError("the report header is not UTF-8 text") from None
+        self.header = [name.strip() for name in decoded.split("\t")] if decoded.strip() else []
+
+    async def body(self) -> AsyncIterator[bytes]:
+        if self._first_body:
+            yield self._first_body
+        async for chunk in self._iterator:
+            if chunk:
+                yield chunk
+
+
+async def load_report(
+    session: AsyncSession,
+    chunks: AsyncIterable[bytes],
+    layout: Layout,
+    *,
+    table: str,
+    constants: Mapping[str, Any],
+    replace: Mapping[str, Any],
+    derived: Mapping[str, str] | None = None,
+    footer: bool = False,
+    extra_column: str | None = "extra",
+    joins: str = "",
+) -> LoadResult:
+    """Replace one partition of ``table`` with the report streamed from ``chunks``.
+
+    ``constants`` are bound values for every row (account, report date, …); ``replace`` names
+    the partition to delete first (column → value); ``derived`` adds columns computed in SQL
+    from the layout's target columns (e.g. a unit kind from the product type), optionally
+    over ``joins`` (``LEFT JOIN … ON …`` against ``typed``, the parsed rows). With
+    ``footer``, rows stop at the first line starting ``Total_`` and the footer lines are
+    returned in ``LoadResult.footer`` for the caller to check.
+    """
+    for name in (table, *constants, *replace, *(derived or {}), *(f.target for f in layout.fields)):
+        if not _IDENTIFIER.match(name):
+            raise ValueError(f"not a plain SQL identifier: {name!r}")
+
+    splitter = _HeaderSplitter(chunks)
+    await splitter.read_header()
+    header = splitter.header or []
+    if not header:
+        await session.execute(
+            text(f"DELETE FROM {table} WHERE " + " AND ".join(f"{c} = :r_{c}" for c in replace)),  # noqa: S608
+            {f"r_{c}": v for c, v in replace.items()},
+        )
+        return LoadResult(rows=0, header=[], unknown_columns=[])
+    expressions, unknown = resolve_columns(layout, header)
+
+    staging = f"orchard_staging_{uuid.uuid4().hex[:12]}"
+    await session.execute(
+        text(
+            f"CREATE TEMP TABLE {staging} "
+            "(n bigint GENERATED ALWAYS AS IDENTITY, line text) ON COMMIT DROP"
+        )
+    )
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    try:
+        # One line per row: \x02 never appears in Apple's text, \x01 disables quoting.
+        await driver.copy_to_table(
+            staging,
+            source=splitter.body(),
+            columns=["line"],
+            format="csv",
+            delimiter="\x02",
+            quote="\x01",
+        )
+    except (
+        asyncpg.DataError,
+        asyncpg.BadCopyFileFormatError,
+        asyncpg.CharacterNotInRepertoireError,
+    ) as exc:
+        raise IngestError(f"the {layout.name} report could not be read: {exc}") from None
+
+    footer_values: dict[str, str] = {}
+    stop = "9223372036854775807"
+    if footer:
+        rows = await session.execute(
+            text(
+                f"SELECT line FROM {staging} WHERE n >= (SELECT min(n) FROM {staging} "  # noqa: S608
+                r"WHERE line LIKE 'Total\_%') ORDER BY n"
+            )
+        )
+        for (line,) in rows:
+            parts = (line or "").rstrip("\r").split("\t")
+            if parts and parts[0].startswith("Total_") and len(parts) > 1:
+                footer_values.setdefault(parts[0].strip(), parts[1].strip())
+        stop = f"COALESCE((SELECT min(n) FROM {staging} WHERE line LIKE 'Total\\_%'), {stop})"  # noqa: S608
+
+    delete_sql = f"DELETE FROM {table} WHERE " + " AND ".join(  # noqa: S608
+        f"{column} = :r_{column}" for column in replace
+    )
+    await session.execute(text(delete_sql), {f"r_{c}": v for c, v in replace.items()})
+
+    targets = [f.target for f in layout.fields]
+    inner = ", ".join(
+        f"{expr} AS {target}" for expr, target in zip(expressions, targets, strict=True)
+    )
+    if extra_column is not None:
+        inner += f", {_extra(header, unknown)} AS {extra_column}"
+    outer_columns = [*constants, *targets, *(derived or {})]
+    outer_values = [f":c_{c}" for c in constants]
+    outer_values += [f"typed.{t}" for t in targets] + list((derived or {}).values())
+    if extra_column is not None:
+        outer_columns.append(extra_column)
+        outer_values.append(f"typed.{extra_column}")
+    insert_sql = f"""
+        INSERT INTO {table} ({", ".join(outer_columns)})
+        SELECT {", ".join(outer_values)}
+        FROM (
+            SELECT {inner}
+            FROM (
+                SELECT string_to_array(rtrim(line, E'\\r'), E'\\t') AS c FROM {staging}
+                WHERE line IS NOT NULL AND btrim(line, E' \\t\\r') <> '' AND n < {stop}
+            ) AS split
+        ) AS typed
+        {joins}
+    """  # noqa: S608  (identifiers are checked above; values are bound)
+    try:
+        result = await session.execute(
+            text(insert_sql), {f"c_{c}": v for c, v in constants.items()}
+        )
+    except DBAPIError as exc:
+        # SQLSTATE class 22 (data exception): a cell PostgreSQL cannot convert.
+        if not str(getattr(exc.orig, "sqlstate", "") or "").startswith("22"):
+            raise
+        raise IngestError(
+            f"the {layout.name} report has a value that cannot be read: {exc.orig}"
+        ) from None
+    return LoadResult(
+        rows=int(getattr(result, "rowcount", 0) or 0),
+        header=header,
+        unknown_columns=unknown,
+        footer=footer_values,
+    )

@@ -1,0 +1,124 @@
+"""One report date as a sync unit: download, classify Apple's answer, load, say what it was.
+
+Apple's answers for a report date (FACTS §4.5, §7):
+
+* 200 — the report: loaded, ``published``;
+* 404 "There were no sales for the date specified." — a real zero, ``no_data``, but only
+  once the date is certainly past its availability time (before that, Apple's 404s mean "not
+  generated yet");
+* any other 404 before or after — ``not_yet_published``, asked again later;
+* 410 — past Apple's retention, ``expired``, never asked again;
+* 400 naming ``filter[version]`` — Apple moved the report to a new version: read it from the
+  detail, retry once, and record the drift for sync-status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from app.asc.client import Params
+from app.asc.errors import AscGone, AscInvalidParameter, AscNotFound, NotFoundKind
+from app.reports.ingest import Layout, LoadResult, load_report
+from app.sync.datasets import Outcome, UnitContext, UnitResult
+
+#: How soon to ask again about a date Apple has not published yet.
+NOT_YET_RETRY = dt.timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    path: str
+    params: Callable[[str | None], Params]  # version → query parameters
+    version: str | None
+    #: When Apple should have published this date; a "no sales" 404 before it is not a zero.
+    available_at: dt.datetime
+
+
+async def fetch_report_unit(
+    ctx: UnitContext,
+    request: ReportRequest,
+    layout: Layout,
+    *,
+    table: str,
+    constants: Mapping[str, Any],
+    replace: Mapping[str, Any],
+    derived: Mapping[str, str] | None = None,
+    footer: bool = False,
+    joins: str = "",
+    check: Callable[[LoadResult], None] | None = None,
+) -> tuple[UnitResult, LoadResult | None]:
+    """Run one report unit inside ``ctx.session``'s transaction. ``check`` may raise to reject
+    a loaded file (e.g. finance totals that do not add up): the transaction then rolls back."""
+    version = request.version
+    notes: dict[str, Any] = {}
+    for attempt in (1, 2):
+        try:
+            async with ctx.client.stream_report(request.path, request.params(version)) as download:
+                loaded = await load_report(
+                    ctx.session,
+                    download,
+                    layout,
+                    table=table,
+                    constants=constants,
+                    replace=replace,
+                    derived=derived,
+                    footer=footer,
+                    joins=joins,
+                )
+                served_version = download.version or version
+        except AscInvalidParameter as error:
+            latest = error.latest_version
+            if (
+                attempt == 1
+                and error.parameter == "filter[version]"
+                and latest
+                and latest != version
+            ):
+                ctx.log.warning("report version drift", extra={"from": version, "to": latest})
+                notes["version_drift"] = {
+                    "requested": version,
+                    "latest": latest,
+                    "at": ctx.now.isoformat(),
+                }
+                version = latest
+                continue
+            raise
+        except AscGone as error:
+            return UnitResult(Outcome.EXPIRED, detail=error.detail, notes=notes), None
+        except AscNotFound as error:
+            if error.kind is NotFoundKind.NO_SALES and ctx.now >= request.available_at:
+                # A real zero: make sure nothing is left from an earlier fetch.
+                await _clear(ctx, table, replace)
+                return UnitResult(Outcome.NO_DATA, detail=error.detail, notes=notes), None
+            retry_at = max(request.available_at, ctx.now + NOT_YET_RETRY)
+            return (
+                UnitResult(
+                    Outcome.NOT_YET_PUBLISHED, retry_at=retry_at, detail=error.detail, notes=notes
+                ),
+                None,
+            )
+        if check is not None:
+            check(loaded)
+        notes["report_version"] = served_version
+        if loaded.unknown_columns:
+            notes["unknown_columns"] = loaded.unknown_columns
+        return (
+            UnitResult(
+                Outcome.PUBLISHED, rows=loaded.rows, report_version=served_version, notes=notes
+            ),
+            loaded,
+        )
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _clear(ctx: UnitContext, table: str, replace: Mapping[str, Any]) -> None:
+    from sqlalchemy import text
+
+    where = " AND ".join(f"{column} = :r_{column}" for column in replace)
+    await ctx.session.execute(
+        text(f"DELETE FROM {table} WHERE {where}"),  # noqa: S608  (identifiers from code)
+        {f"r_{c}": v for c, v in replace.items()},
+    )

@@ -1,0 +1,233 @@
+"""Streaming a SALES/SUMMARY report into sales_rows: the real sample, odd files, atomicity."""
+
+import gzip
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.config import Settings
+from app.main import create_app
+from app.sandbox.state import SandboxState
+from tests.accounts.helpers import link
+from tests.conftest import INSTANT_RETRY, SHARED_ASC, Tenant, run_unit
+
+SAMPLE = SHARED_ASC / "samples" / "sales_summary_daily_v1_0__kachit.tsv"
+DAY = "2020-10-05"
+
+
+def _apple(body_for: Callable[[httpx.Request], bytes | None]) -> httpx.MockTransport:
+    """Apple at the HTTP boundary: /v1/apps lists nothing, salesReports serves ``body_for``."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        headers = {"X-Rate-Limit": "user-hour-lim:3600;user-hour-rem:3500;"}
+        if request.url.path == "/v1/salesReports":
+            body = body_for(request)
+            if body is None:
+                return httpx.Response(
+                    404,
+                    json={
+                        "errors": [
+                            {
+                                "status": "404",
+                                "code": "NOT_FOUND",
+                                "title": "x",
+                                "detail": "There were no sales for the date specified.",
+                            }
+                        ]
+                    },
+                    headers=headers,
+                )
+            return httpx.Response(
+                200,
+                content=body,
+                headers={
+                    **headers,
+                    "Content-Type": "application/a-gzip",
+                    "Content-Encoding": "agzip",
+                    "x-reports-download-version": "1_0",
+                },
+            )
+        return httpx.Response(
+            200, json={"data": [], "links": {"self": str(request.url)}}, headers=headers
+        )
+
+    return httpx.MockTransport(handle)
+
+
+@pytest.fixture
+def report() -> dict[str, bytes | None]:
+    return {"body": gzip.compress(SAMPLE.read_bytes())}
+
+
+@pytest.fixture
+async def mock_app(settings: Settings, report: dict[str, bytes | None]) -> AsyncIterator[FastAPI]:
+    application = create_app(
+        settings, asc_transport=_apple(lambda _: report["body"]), asc_retry=INSTANT_RETRY
+    )
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+async def _account(app: FastAPI, tenant: Tenant, sandbox: SandboxState) -> uuid.UUID:
+    key = sandbox.add_key("acme")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        response = await link(c, tenant, key, params={"verify": "false"})
+    assert response.status_code == 201, response.text
+    return uuid.UUID(response.json()["id"])
+
+
+async def _rows(db: asyncpg.Connection) -> list[asyncpg.Record]:
+    return await db.fetch("SELECT * FROM sales_rows ORDER BY id")
+
+
+async def test_real_sample_parses_row_for_row(
+    mock_app: FastAPI, tenant: Tenant, sandbox: SandboxState, db: asyncpg.Connection
+) -> None:
+    account_id = await _account(mock_app, tenant, sandbox)
+    await run_unit(mock_app, account_id, "sales_daily", DAY)
+    rows = await _rows(db)
+    assert len(rows) == 46
+    first = rows[0]
+    assert first["product_type"] == "IAY"
+    assert first["unit_kind"] == "subscription"
+    assert first["units"] == Decimal("12")
+    assert first["developer_proceeds"] == Decimal("209.30")
+    assert first["customer_price"] == Decimal("299.00")
+    assert (first["customer_currency"], first["proceeds_currency"]) == ("RUB", "RUB")
+    assert str(first["begin_date"]) == DAY
+    assert first["developer"] is None  # a single-space cell is no value
+    assert first["version"] is None
+    assert first["period"] == "7 Days"
+    assert first["subscription"] == "Renewal"
+    assert first["preserved_pricing"] == "Yes"
+    assert first["platform"] == "ios"
+    assert json.loads(first["extra"]) == {}
+    # Row 5 of the file: a first-time download whose Currency of Proceeds is empty.
+    assert rows[3]["unit_kind"] == "first_time_download"
+    assert rows[3]["proceeds_currency"] is None
+    # The partial refund: 0 units, negative customer price, positive proceeds — kept as is.
+    partial = rows[19]
+    assert (partial["units"], partial["customer_price"], partial["developer_proceeds"]) == (
+        Decimal("0"),
+        Decimal("-85.43"),
+        Decimal("59.80"),
+    )
+    kinds = {row["unit_kind"] for row in rows}
+    assert kinds == {"subscription", "redownload", "first_time_download", "update"}
+    availability = await db.fetchrow("SELECT * FROM dataset_availability")
+    assert (availability["state"], availability["row_count"]) == ("published", 46)
+    assert availability["report_version"] == "1_0"
+
+
+def _tsv(header: list[str], rows: list[list[str]], newline: str = "\n") -> bytes:
+    lines = ["\t".join(header)] + ["\t".join(row) for row in rows]
+    return gzip.compress((newline.join(lines) + newline).encode())
+
+
+def _sample_rows() -> tuple[list[str], list[list[str]]]:
+    lines = SAMPLE.read_text().splitlines()
+    return lines[0].split("\t"), [line.split("\t") for line in lines[1:]]
+
+
+async def test_reordered_columns_extra_column_and_crlf(
+    mock_app: FastAPI,
+    tenant: Tenant,
+    sandbox: SandboxState,
+    db: asyncpg.Connection,
+    report: dict[str, bytes | None],
+) -> None:
+    header, rows = _sample_rows()
+    order = list(reversed(range(len(header))))
+    shuffled_header = [header[i] for i in order] + ["Brand New Column"]
+    shuffled_rows = [[row[i] for i in order] + [f"x{n}"] for n, row in enumerate(rows)]
+    report["body"] = _tsv(shuffled_header, shuffled_rows, newline="\r\n")
+    account_id = await _account(mock_app, tenant, sandbox)
+    await run_unit(mock_app, account_id, "sales_daily", DAY)
+    loaded = await _rows(db)
+    assert len(loaded) == 46
+    assert loaded[0]["product_type"] == "IAY"
+    assert loaded[0]["order_type"] is None  # last column, no stray \r
+    assert json.loads(loaded[0]["extra"]) == {"Brand New Column": "x0"}
+    assert loaded[45]["country_code"] == "LU"
+
+
+async def test_empty_report_and_no_sales_day(
+    mock_app: FastAPI,
+    tenant: Tenant,
+    sandbox: SandboxState,
+    db: asyncpg.Connection,
+    report: dict[str, bytes | None],
+) -> None:
+    header, _ = _sample_rows()
+    report["body"] = _tsv(header, [])
+    account_id = await _account(mock_app, tenant, sandbox)
+    await run_unit(mock_app, account_id, "sales_daily", DAY)
+    assert await db.fetchval("SELECT count(*) FROM sales_rows") == 0
+    assert await db.fetchval("SELECT state FROM dataset_availability") == "published"
+
+    report["body"] = None  # Apple: "There were no sales for the date specified."
+    await run_unit(mock_app, account_id, "sales_daily", "2020-10-06")
+    states = dict(await db.fetch("SELECT report_date::text, state FROM dataset_availability"))
+    assert states == {DAY: "published", "2020-10-06": "no_data"}
+
+
+async def test_failed_refetch_leaves_the_previous_day_intact(
+    mock_app: FastAPI,
+    tenant: Tenant,
+    sandbox: SandboxState,
+    db: asyncpg.Connection,
+    report: dict[str, bytes | None],
+) -> None:
+    account_id = await _account(mock_app, tenant, sandbox)
+    await run_unit(mock_app, account_id, "sales_daily", DAY)
+    before = [dict(row) for row in await _rows(db)]
+    assert len(before) == 46
+
+    # Truncated gzip: the stream breaks after rows were already copied to staging.
+    whole = gzip.compress(SAMPLE.read_bytes() * 50)
+    report["body"] = whole[: len(whole) // 2]
+    await run_unit(mock_app, account_id, "sales_daily", DAY)
+    assert [dict(row) for row in await _rows(db)] == before
+    job = await db.fetchrow(
+        "SELECT * FROM sync_jobs WHERE unit_key = $1 AND dataset = 'sales_daily'", DAY
+    )
+    assert job["last_error_code"] is not None
+    assert "gzip" in job["last_error_message"] or "truncated" in job["last_error_message"]
+    assert await db.fetchval("SELECT state FROM dataset_availability") == "published"
+
+    # A cell PostgreSQL cannot read, on the last line: everything before it rolls back too.
+    header, rows = _sample_rows()
+    rows[-1][7] = "lots"
+    report["body"] = _tsv(header, rows)
+    await run_unit(mock_app, account_id, "sales_daily", DAY)
+    assert [dict(row) for row in await _rows(db)] == before
+    message = await db.fetchval(
+        "SELECT last_error_message FROM sync_jobs WHERE unit_key = $1 AND dataset = 'sales_daily'",
+        DAY,
+    )
+    assert "cannot be read" in message
+
+
+async def test_resync_replaces_the_day_without_duplicates(
+    mock_app: FastAPI, tenant: Tenant, sandbox: SandboxState, db: asyncpg.Connection
+) -> None:
+    account_id = await _account(mock_app, tenant, sandbox)
+    await run_unit(mock_app, account_id, "sales_daily", DAY)
+    first = await db.fetch("SELECT product_type, units, country_code FROM sales_rows ORDER BY id")
+    await run_unit(mock_app, account_id, "sales_daily", DAY)
+    again = await db.fetch("SELECT product_type, units, country_code FROM sales_rows ORDER BY id")
+    assert len(again) == 46
+    assert [tuple(r) for r in again] == [tuple(r) for r in first]
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM sales_daily_rollup WHERE report_date = $1::date",
+            __import__("datetime").date(2020, 10, 5),
+        )
+        > 0
+    )
