@@ -209,6 +209,12 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     return _with_session(action)
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from app.demo import main as demo_main
+
+    return demo_main(_settings(), args.host, args.port)
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from app.sandbox.server import run_sandbox
 
@@ -279,6 +285,13 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate", help="re-encrypt every stored credential under the first ORCHARD_SECRET_KEYS key"
     )
     keys_rotate.set_defaults(func=cmd_keys_rotate)
+
+    demo = commands.add_parser(
+        "demo", help="sandbox + service + worker + a linked demo account, with progress"
+    )
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.set_defaults(func=cmd_demo)
 
     sandbox = commands.add_parser("sandbox", help="run the App Store Connect sandbox over HTTP")
     sandbox.add_argument("--host", default="127.0.0.1")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 
 from fastapi import APIRouter, Request, Response
 
@@ -10,8 +12,10 @@ from app.errors import ServiceUnavailable
 from app.health.schemas import Check, Liveness, Readiness
 from app.health.service import readiness
 from app.kit.problems import problem_responses
+from app.sync.records import queue_depth
 
 router = APIRouter(tags=["health"])
+log = logging.getLogger("orchard.health")
 
 
 @router.get("/health", response_model=Liveness, operation_id="get_liveness")
@@ -58,6 +62,14 @@ async def get_readiness(request: Request) -> Readiness:
 )
 async def get_metrics(request: Request) -> Response:
     """Prometheus metrics in the text exposition format."""
+    metrics = request.app.state.metrics
+    try:
+        async with asyncio.timeout(2), request.app.state.sessionmaker() as session:
+            depth = await queue_depth(session)
+        for state in ("queued", "waiting", "running", "paused", "failed"):
+            metrics.queue_depth.labels(state).set(depth.get(state, 0))
+    except Exception:  # the database being down must not hide the other metrics
+        log.warning("queue depth unavailable for /metrics")
     return Response(
         request.app.state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
     )

@@ -22,7 +22,9 @@ from app.sync.datasets import Dataset, Outcome, PlannedUnit, UnitContext, UnitRe
 
 # Re-fetch a recent period once more a day later: Apple's late files (FACTS §5.7).
 LATE_FILE_REFRESH = dt.timedelta(hours=20)
-ROUTINE_LOOKBACK = 7  # periods the routine plan makes sure exist
+# Periods the routine plan makes sure exist (catching up after downtime); older ones are
+# backfills. Yearly files change nothing after their year: the latest one is enough.
+ROUTINE_LOOKBACK = {"DAILY": 7, "WEEKLY": 4, "MONTHLY": 3, "YEARLY": 1}
 
 # The catalog app of a row: the app itself, or for in-app products the parent app (by SKU).
 APP_JOINS = """
@@ -136,7 +138,7 @@ def _planner(frequency: Frequency) -> Callable[[AscAccount, dt.datetime], list[P
         latest = frequency.latest(now)
         units = [PlannedUnit(frequency.unit_key(latest), refresh_after=LATE_FILE_REFRESH)]
         current = latest
-        for _ in range(ROUTINE_LOOKBACK - 1):
+        for _ in range(ROUTINE_LOOKBACK[frequency.name] - 1):
             current = frequency.step(current)
             units.append(PlannedUnit(frequency.unit_key(current)))
         return units
@@ -151,6 +153,13 @@ def _backfill(frequency: Frequency) -> Callable[[dt.date, dt.date, dt.datetime],
         return [frequency.unit_key(day) for day in periods(frequency, start, end) if day <= newest]
 
     return backfill
+
+
+def _unit_keys(frequency: Frequency) -> Callable[[dt.date, dt.date], list[str]]:
+    def unit_keys(start: dt.date, end: dt.date) -> list[str]:
+        return [frequency.unit_key(day) for day in periods(frequency, start, end)]
+
+    return unit_keys
 
 
 def _runner(frequency: Frequency) -> Callable[[UnitContext], object]:
@@ -208,6 +217,7 @@ for _frequency in FREQUENCIES.values():
             needs_vendor_number=True,
             retention=_frequency.retention,
             backfill=_backfill(_frequency),
+            unit_keys=_unit_keys(_frequency),
             unit_date=_frequency.unit_date,
             latest_expected=_frequency.latest,
         )

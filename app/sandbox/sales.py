@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
@@ -299,7 +299,7 @@ def _app_day(b: _DayBuilder, app: SandboxApp) -> None:
         )
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=8192)
 def daily_lines(team: SandboxTeam, day: date) -> tuple[tuple[LineKey, int], ...]:
     """The rows of ``team``'s daily report for ``day`` (empty on a no-sales day)."""
     if is_no_sales_day(team, day):
@@ -363,8 +363,16 @@ def generate_sales_rows(team: SandboxTeam, frequency: str, anchor: date) -> list
     ``anchor`` (the day; any day of the Monday–Sunday week, month or year). Empty = no sales.
     """
     period = sales_period(Frequency(frequency), anchor)
-    totals = aggregate_lines(daily_lines(team, day) for day in period.days())
-    return [line_cells(key, units, period.start, period.end) for key, units in totals.items()]
+    return list(_period_rows(team, period.start, period.end))
+
+
+@lru_cache(maxsize=256)
+def _period_rows(team: SandboxTeam, start: date, end: date) -> tuple[dict[str, str], ...]:
+    # A yearly report aggregates 365 generated days: cached, since tests and demos ask for the
+    # same periods again and again (callers get a fresh list; rows are never mutated).
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    totals = aggregate_lines(daily_lines(team, day) for day in days)
+    return tuple(line_cells(key, units, start, end) for key, units in totals.items())
 
 
 def rows_to_tsv(header: Iterable[str], rows: Iterable[dict[str, str]]) -> str:

@@ -94,6 +94,9 @@ class Dataset:
     retention: dt.timedelta | None = None
     #: Units for an explicit backfill window; None means "the routine plan, now".
     backfill: BackfillPlanner | None = None
+    #: Every unit key of a date range, published or not (availability lists them all);
+    #: None means the backfill's keys.
+    unit_keys: Callable[[dt.date, dt.date], list[str]] | None = None
     #: Unit keys to date: how a unit key maps to the day reported in availability.
     unit_date: Callable[[str], dt.date] | None = None
     #: For sync-status lag: the newest date Apple should have published by ``now``.

@@ -117,15 +117,19 @@ async def enqueue_initial(
         start = (now - window).date()
         if dataset.retention is not None:
             start = max(start, now.date() - dataset.retention)
-        total += await enqueue_backfill(
-            session,
-            account,
-            dataset,
-            start,
-            now.date(),
-            now,
-            priority=Priority.BACKFILL,
-            force=False,
-        )
+        # The routine plan too: the latest periods of coarse reports (last month, last year)
+        # may lie before a short window, and a new account should not wait for the scheduler.
+        total += await _enqueue(session, account, dataset, dataset.plan(account, now), now)
+        if dataset.backfill is not None:
+            total += await enqueue_backfill(
+                session,
+                account,
+                dataset,
+                start,
+                now.date(),
+                now,
+                priority=Priority.BACKFILL,
+                force=False,
+            )
     log.info("initial backfill enqueued", extra={"account_id": str(account.id), "units": total})
     return total

@@ -184,7 +184,8 @@ async def availability(
     rows = await records.availability_range(session, account.id, dataset.name, start, end)
     now = dt.datetime.now(dt.UTC)
     items = []
-    for unit_key in sorted(dataset.backfill(start, end, now)):
+    keys = dataset.unit_keys(start, end) if dataset.unit_keys else dataset.backfill(start, end, now)
+    for unit_key in sorted(keys):
         day = dataset.unit_date(unit_key)
         row = rows.get(day)
         if row is None:

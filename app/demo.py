@@ -1,0 +1,180 @@
+"""`orchard demo`: the whole service on a laptop, with App Store Connect simulated.
+
+Starts the built-in sandbox on loopback and Orchard (API + worker) against it on the embedded
+database, creates a `demo` workspace and prints a read token, links a sandbox account, and
+shows the first backfill's progress until it completes. Re-running reuses everything: the
+sandbox's keys are deterministic for its seed, so the account already linked is found again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+
+import uvicorn
+from sqlalchemy import select, text
+
+from app.accounts import service as accounts
+from app.accounts.schemas import AccountCreate
+from app.auth import service as auth
+from app.auth.tokens import Scope
+from app.config import Settings
+from app.errors import NotFound
+from app.kit.logging import configure_logging
+from app.main import create_app
+from app.models import AscAccount
+from app.sandbox.app import create_sandbox_app
+from app.sandbox.state import SandboxState
+
+DEMO_WORKSPACE = "demo"
+SANDBOX_SEED = 42
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+class QuietServer(uvicorn.Server):
+    """A uvicorn server that leaves signals to us, so both servers stop together."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def _serve(server: uvicorn.Server) -> None:
+    await server.serve()
+
+
+async def run_demo(settings: Settings, *, host: str, port: int) -> None:
+    configure_logging("WARNING", settings.log_format.value)
+    sandbox_port = free_port()
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    state = SandboxState(seed=SANDBOX_SEED)
+    demo_key = state.default_demo_key()
+    sandbox = QuietServer(
+        uvicorn.Config(
+            create_sandbox_app(state), host="127.0.0.1", port=sandbox_port, log_config=None
+        )
+    )
+    settings = settings.model_copy(update={"asc_base_url": sandbox_url, "run_worker": True})
+    app = create_app(settings)
+    orchard = QuietServer(uvicorn.Config(app, host=host, port=port, log_config=None))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+
+    tasks = [asyncio.create_task(_serve(sandbox)), asyncio.create_task(_serve(orchard))]
+    try:
+        while not (sandbox.started and orchard.started):
+            if any(task.done() for task in tasks):
+                raise SystemExit("orchard demo: a server failed to start (is the port free?)")
+            await asyncio.sleep(0.1)
+        say(f"App Store Connect sandbox: {sandbox_url}")
+        say(f"Orchard API:               http://{host}:{port}  (docs at /docs)")
+        token, account_id = await _prepare(
+            app,
+            demo_key.key_id,
+            demo_key.issuer_id,
+            demo_key.private_key_pem,
+            demo_key.vendor_number,
+        )
+        say(f"Workspace '{DEMO_WORKSPACE}', read token (shown once): {token}")
+        say(f"Linked sandbox account {account_id} (key {demo_key.key_id})")
+        await _progress(app, account_id, stop)
+        say("")
+        say(f'Try:  curl -H "Authorization: Bearer {token}" http://{host}:{port}/v1/sync-status')
+        say(f'      curl -H "Authorization: Bearer {token}" "http://{host}:{port}/v1/apps"')
+        say("Serving until Ctrl-C.")
+        await stop.wait()
+    finally:
+        orchard.should_exit = True
+        sandbox.should_exit = True
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _prepare(
+    app: object, key_id: str, issuer_id: str, pem: str, vendor_number: str
+) -> tuple[str, uuid.UUID]:
+    state = app.state  # type: ignore[attr-defined]
+    async with state.sessionmaker() as session:
+        try:
+            workspace = await auth.workspace_by_name(session, DEMO_WORKSPACE)
+        except NotFound:
+            workspace, _ = await auth.create_workspace(session, DEMO_WORKSPACE)
+        issued = await auth.create_token(
+            session, workspace.id, name="demo reader", scopes=[Scope.READ]
+        )
+        existing = (
+            await session.scalars(
+                select(AscAccount).where(
+                    AscAccount.workspace_id == workspace.id,
+                    AscAccount.key_id == key_id,
+                    AscAccount.unlinked_at.is_(None),
+                )
+            )
+        ).first()
+        if existing is None:
+            existing = await accounts.link_account(
+                session,
+                state.asc_clients,
+                workspace.id,
+                AccountCreate(
+                    name="Sandbox demo",
+                    key_id=key_id,
+                    issuer_id=uuid.UUID(issuer_id),
+                    private_key=pem,
+                    vendor_number=vendor_number,
+                ),
+                verify=True,
+            )
+        await session.commit()
+        return issued.secret, existing.id
+
+
+async def _progress(app: object, account_id: uuid.UUID, stop: asyncio.Event) -> None:
+    sessionmaker = app.state.sessionmaker  # type: ignore[attr-defined]
+    last = ""
+    started = time.monotonic()
+    while not stop.is_set():
+        async with sessionmaker() as session:
+            rows = await session.execute(
+                text(
+                    "SELECT state, count(*) FROM sync_jobs WHERE account_id = :a "
+                    "AND (state <> 'waiting' OR run_after < now() + interval '1 minute') "
+                    "GROUP BY state"
+                ),
+                {"a": account_id},
+            )
+            counts = dict(rows.tuples().all())
+        total = sum(counts.values())
+        done = counts.get("succeeded", 0) + counts.get("failed", 0)
+        line = f"first backfill: {done}/{total} units done"
+        if counts.get("failed"):
+            line += f" ({counts['failed']} failed)"
+        if line != last:
+            say(line)
+            last = line
+        if total and done == total:
+            say(f"first backfill complete in {time.monotonic() - started:.0f}s")
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=1.0)
+
+
+def main(settings: Settings, host: str, port: int) -> int:
+    with contextlib.suppress(KeyboardInterrupt):  # the signal handler normally catches it
+        asyncio.run(run_demo(settings, host=host, port=port))
+    return 0

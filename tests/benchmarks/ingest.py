@@ -1,0 +1,399 @@
+"""Benchmark: ingesting a 1,000,000-row SALES/SUMMARY report.
+
+    python tests/benchmarks/ingest.py                # 1,000,000 rows
+    python tests/benchmarks/ingest.py --rows 100000  # a quick run
+
+1. Generates a gzip TSV in Apple's 28-column SALES/SUMMARY layout, streamed to a temp file
+   (50 apps, their in-app products and subscriptions, 60 storefronts and currencies incl. JPY,
+   every product type, ~3 % refunds with negative units and customer price, blank cells).
+2. Parse only: (a) decompress and split lines into cells, (b) Orchard's dict parser
+   ``app.asc.reports.read_tsv_file``.
+3. Orchard's full ingest, through the real ``sales_daily`` unit: the sync engine claims the
+   unit, the ASC client downloads the file (served in 64 KiB chunks by an ``httpx``
+   MockTransport — Apple simulated at the HTTP boundary), ``load_report`` streams it into
+   ``COPY`` and replaces the day with the sales layout, derived columns and catalog joins, the
+   day's rollup is rebuilt, and the unit commits. Peak RSS growth of this process is sampled
+   during the unit (the PostgreSQL server is a separate process).
+4. A bare ``COPY`` (asyncpg ``copy_records_to_table``) of the same rows, parsed and typed in
+   Python beforehand (untimed), into the same (emptied) table.
+
+Targets: full ingest ≥ 50 % of the bare COPY's rows/s; RSS growth < 150 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import gzip
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a script
+
+from app.asc.reports import read_tsv_file
+from app.config import Settings
+from app.db.engine import create_engine, create_sessionmaker
+from app.main import create_app
+from app.sales.layout import MAC_PRODUCT_TYPES, SALES_LAYOUT, unit_kind
+from app.sales.repository import rebuild_daily_rollup
+from app.sandbox.sales import SALES_HEADER
+from app.sandbox.state import SandboxState
+from tests.accounts.helpers import link
+from tests.benchmarks.sales_common import (
+    RssSampler,
+    add_app,
+    add_database_argument,
+    benchmark_database,
+    machine,
+    make_tenant,
+)
+from tests.conftest import Tenant, run_unit
+
+DAY = dt.date(2026, 10, 5)
+CHUNK = 64 * 1024
+APPS = 50
+COUNTRIES = [  # storefront, currency, price of the 0.99 USD tier, decimals
+    ("US", "USD", "0.99", 2), ("GB", "GBP", "0.99", 2), ("DE", "EUR", "1.19", 2),
+    ("FR", "EUR", "1.19", 2), ("IT", "EUR", "1.19", 2), ("ES", "EUR", "1.19", 2),
+    ("JP", "JPY", "160", 0), ("CN", "CNY", "6.00", 2), ("KR", "KRW", "1400", 0),
+    ("AU", "AUD", "1.49", 2), ("CA", "CAD", "1.39", 2), ("BR", "BRL", "5.90", 2),
+    ("MX", "MXN", "19.00", 2), ("IN", "INR", "89", 0), ("RU", "RUB", "99.00", 2),
+    ("TR", "TRY", "39.99", 2), ("CH", "CHF", "1.00", 2), ("SE", "SEK", "12.00", 2),
+    ("NO", "NOK", "12.00", 2), ("DK", "DKK", "9.00", 2), ("PL", "PLN", "4.99", 2),
+    ("ID", "IDR", "15000", 0), ("SA", "SAR", "3.99", 2), ("AE", "AED", "3.99", 2),
+    ("ZA", "ZAR", "19.99", 2), ("SG", "SGD", "1.48", 2), ("HK", "HKD", "8.00", 2),
+    ("TW", "TWD", "30", 0), ("TH", "THB", "35.00", 2), ("IL", "ILS", "3.90", 2),
+    ("NZ", "NZD", "1.69", 2), ("VN", "VND", "25000", 0), ("PH", "PHP", "59.00", 2),
+    ("MY", "MYR", "4.90", 2), ("CL", "CLP", "990", 0), ("CO", "COP", "4900", 0),
+    ("PE", "PEN", "3.90", 2), ("EG", "EGP", "49.99", 2), ("NG", "NGN", "1500", 0),
+    ("KZ", "KZT", "490.00", 2), ("PK", "PKR", "300", 0), ("QA", "QAR", "3.99", 2),
+    ("CZ", "CZK", "29.00", 2), ("HU", "HUF", "399", 0), ("RO", "RON", "4.99", 2),
+    ("AT", "EUR", "1.19", 2), ("BE", "EUR", "1.19", 2), ("IE", "EUR", "1.19", 2),
+    ("PT", "EUR", "1.19", 2), ("FI", "EUR", "1.19", 2), ("GR", "EUR", "1.19", 2),
+    ("AR", "USD", "0.99", 2), ("UA", "USD", "0.99", 2), ("KE", "USD", "0.99", 2),
+    ("LU", "EUR", "1.19", 2), ("BG", "BGN", "1.99", 2), ("HR", "EUR", "1.19", 2),
+    ("SK", "EUR", "1.19", 2), ("SI", "EUR", "1.19", 2), ("LT", "EUR", "1.19", 2),
+]  # fmt: skip
+PRODUCT_TYPES = ["1", "3", "7", "IA1", "IAY", "IA3", "IA9", "IAC", "1F", "F1", "F7", "IAY-M"]
+TYPE_WEIGHTS = [26, 18, 18, 12, 11, 3, 2, 1, 4, 2, 1, 2]
+IAP_TYPES = {"IA1", "IAY", "IA3", "IA9", "IAC", "IAY-M"}
+FREE_TYPES = {"3", "7", "F7", "IA3", "IAC"}
+REFUNDABLE = {"1", "1F", "F1", "IA1", "IAY", "IA9", "IAY-M"}
+
+
+def _amount(base: str, factor: Decimal, decimals: int) -> Decimal:
+    return (Decimal(base) * factor).quantize(Decimal(1).scaleb(-decimals))
+
+
+def generate_lines(rows: int, seed: int = 42) -> Iterator[str]:
+    """Report lines (without the header), Apple's conventions: MM/DD/YYYY dates, a single
+    space for empty cells, per-unit money, refunds as negative units and customer price."""
+    rng = random.Random(seed)
+    mdy = DAY.strftime("%m/%d/%Y")
+    weighted_countries = rng.choices(
+        COUNTRIES, [1 / (n + 1) for n in range(len(COUNTRIES))], k=4096
+    )
+    for n in range(rows):
+        app = rng.randrange(APPS)
+        product_type = rng.choices(PRODUCT_TYPES, TYPE_WEIGHTS)[0]
+        country, currency, base, decimals = weighted_countries[n & 4095]
+        tier = rng.randrange(1, 6)
+        iap = product_type in IAP_TYPES
+        free = product_type in FREE_TYPES or (product_type in {"1", "1F"} and tier < 3)
+        refund = not free and product_type in REFUNDABLE and rng.random() < 0.03
+        units = -rng.randint(1, 2) if refund else rng.randint(1, 40)
+        price = Decimal(0) if free else _amount(base, Decimal(tier), decimals)
+        proceeds = _amount(str(price), Decimal("0.7"), decimals) if price else Decimal(0)
+        app_sku = f"com.bench.app{app}"
+        mac = product_type in MAC_PRODUCT_TYPES
+        cells = (
+            "APPLE",
+            "US",
+            f"{app_sku}.iap{tier}" if iap else app_sku,
+            " " if iap else "Bench Inc",
+            f"Bench App {app}" + (f" Pack {tier}" if iap else ""),
+            " " if iap else f"3.{n % 7}.0",
+            product_type,
+            str(units),
+            f"{proceeds:.{decimals}f}",
+            mdy,
+            mdy,
+            currency,
+            country,
+            " " if free and rng.random() < 0.3 else currency,
+            str(1_500_000_000 + app * 10 + (tier if iap else 0)),
+            f"{-price if refund else price:.{decimals}f}",
+            " ",
+            app_sku if iap else " ",
+            rng.choice(("New", "Renewal")) if product_type.startswith("IAY") else " ",
+            "1 Month" if product_type.startswith("IAY") else " ",
+            "Games",
+            "",
+            "Desktop" if mac else rng.choices(("iPhone", "iPad"), (80, 20))[0],
+            "macOS" if mac else "iOS",
+            " ",
+            " ",
+            " ",
+            " ",
+        )
+        yield "\t".join(cells)
+
+
+def write_report(path: Path, rows: int) -> None:
+    with gzip.open(path, "wt", encoding="utf-8", compresslevel=6, newline="") as handle:
+        handle.write("\t".join(SALES_HEADER) + "\n")
+        batch: list[str] = []
+        for line in generate_lines(rows):
+            batch.append(line)
+            if len(batch) == 10_000:
+                handle.write("\n".join(batch) + "\n")
+                batch.clear()
+        if batch:
+            handle.write("\n".join(batch) + "\n")
+
+
+def rate(rows: int, seconds: float) -> str:
+    return f"{rows / seconds:>10,.0f} rows/s  ({seconds:6.2f} s)"
+
+
+def parse_only(path: Path, rows: int) -> None:
+    started = time.perf_counter()
+    count = 0
+    with gzip.open(path, "rb") as handle:
+        next(handle)
+        for line in handle:
+            line.rstrip(b"\r\n").split(b"\t")
+            count += 1
+    assert count == rows, count
+    print(
+        f"parse only: gunzip + split lines into cells    {rate(rows, time.perf_counter() - started)}"
+    )
+    started = time.perf_counter()
+    count = sum(1 for _ in read_tsv_file(path))
+    assert count == rows, count
+    print(
+        f"parse only: app.asc.reports.read_tsv_file      {rate(rows, time.perf_counter() - started)}"
+    )
+
+
+class FileApple:
+    """Apple's salesReports endpoint serving the file from disk in chunks (never whole)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        with self.path.open("rb") as handle:
+            while chunk := handle.read(CHUNK):
+                yield chunk
+
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        headers = {"X-Rate-Limit": "user-hour-lim:3600;user-hour-rem:3500;"}
+        if request.url.path != "/v1/salesReports":
+            return httpx.Response(200, json={"data": [], "links": {}}, headers=headers)
+        return httpx.Response(
+            200,
+            content=self._chunks(),
+            headers={
+                **headers,
+                "Content-Type": "application/a-gzip",
+                "x-reports-download-version": "1_0",
+            },
+        )
+
+
+async def full_ingest(url: str, path: Path, rows: int) -> tuple[float, uuid.UUID, uuid.UUID]:
+    settings = Settings(
+        database_url=url.replace("postgresql://", "postgresql+asyncpg://", 1),  # type: ignore[arg-type]
+        data_dir=Path(tempfile.mkdtemp(prefix="orchard-bench-app-")),
+        asc_base_url="https://apple.bench",
+        run_worker=False,
+        expect_worker=False,
+        log_level="WARNING",
+    )
+    tenant = await make_tenant(url, "bench")
+    application = create_app(settings, asc_transport=httpx.MockTransport(FileApple(path).handle))
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            key = SandboxState(seed=1).add_key("bench")
+            owner = Tenant(tenant.workspace_id, "bench", tenant.token)
+            response = await link(client, owner, key, params={"verify": "false"})
+            assert response.status_code == 201, response.text
+            account_id = uuid.UUID(response.json()["id"])
+        conn = await asyncpg.connect(url)
+        try:
+            for app in range(APPS):  # the catalog, so rows link to their apps
+                await add_app(
+                    conn, tenant.workspace_id, account_id, str(1_500_000_000 + app * 10),
+                    f"com.bench.app{app}",
+                )  # fmt: skip
+        finally:
+            await conn.close()
+
+        with RssSampler() as rss:
+            started = time.perf_counter()
+            await run_unit(application, account_id, "sales_daily", DAY.isoformat())
+            seconds = time.perf_counter() - started
+        conn = await asyncpg.connect(url)
+        try:
+            state = await conn.fetchrow(
+                "SELECT state, row_count FROM dataset_availability WHERE account_id = $1",
+                account_id,
+            )
+            if state is None or state["state"] != "published" or state["row_count"] != rows:
+                error = await conn.fetchval(
+                    "SELECT last_error_message FROM sync_jobs WHERE account_id = $1 "
+                    "AND dataset = 'sales_daily'",
+                    account_id,
+                )
+                raise RuntimeError(f"the unit did not load the report: {state} {error}")
+            linked = await conn.fetchval("SELECT count(*) FROM sales_rows WHERE app_id IS NOT NULL")
+            rollup = await conn.fetchval("SELECT count(*) FROM sales_daily_rollup")
+        finally:
+            await conn.close()
+        print(
+            f"full ingest: sales_daily unit (download, COPY, replace, rollup, commit)"
+            f"\n                                               {rate(rows, seconds)}"
+            f"   {linked:,} rows linked to catalog apps, {rollup:,} rollup rows"
+        )
+        print(
+            f"peak RSS growth during the unit: {rss.growth_mb:.1f} MB "
+            f"(from {rss.baseline / 2**20:.0f} MB)   target < 150 MB: "
+            f"{'MET' if rss.growth_mb < 150 else 'MISSED'}"
+        )
+        engine = create_engine(settings.database_url.get_secret_value(), pool_size=1)  # type: ignore[union-attr]
+        try:
+            async with create_sessionmaker(engine)() as session, session.begin():
+                started = time.perf_counter()
+                await rebuild_daily_rollup(session, account_id, DAY)
+                print(
+                    f"  of which the day's rollup rebuild takes about {time.perf_counter() - started:.2f} s"
+                )
+        finally:
+            await engine.dispose()
+    return seconds, tenant.workspace_id, account_id
+
+
+def platform(product_type: str | None, device: str | None) -> str:
+    """The same classification as ``app.sales.layout.platform_sql``."""
+    if product_type in MAC_PRODUCT_TYPES or device in ("Desktop", "Mac"):
+        return "macos"
+    if device == "Apple TV":
+        return "tvos"
+    if device == "Apple Watch":
+        return "watchos"
+    if device and device.startswith("Apple Vision"):
+        return "visionos"
+    return "ios" if device in ("iPhone", "iPad", "iPod", "iPod touch") else "unknown"
+
+
+COLUMNS = [
+    "workspace_id", "account_id", "frequency", "report_date",
+    *(field.target for field in SALES_LAYOUT.fields), "unit_kind", "platform", "app_id",
+]  # fmt: skip
+
+
+def typed_rows(path: Path, workspace_id: uuid.UUID, account_id: uuid.UUID) -> list[tuple[Any, ...]]:
+    """The report's rows as the tuples a COPY needs, typed in Python (values interned so a
+    million rows fit in memory); the same derived values as Orchard's ingest."""
+    cache: dict[Any, Any] = {}
+
+    def intern(value: Any) -> Any:
+        return cache.setdefault(value, value)
+
+    def text(cell: str) -> str | None:
+        cell = cell.strip()
+        return intern(cell) if cell else None
+
+    def number(cell: str) -> Decimal | None:
+        cell = cell.strip()
+        return intern(Decimal(cell)) if cell else None
+
+    def mdy(cell: str) -> dt.date | None:
+        cell = cell.strip()
+        return intern(dt.datetime.strptime(cell, "%m/%d/%Y").date()) if cell else None
+
+    kinds: dict[str, Any] = {f.target: f.kind for f in SALES_LAYOUT.fields}
+    convert = {"text": text, "numeric": number, "date_mdy": mdy}
+    header = list(SALES_HEADER)
+    positions = [header.index(f.headers[0]) for f in SALES_LAYOUT.fields]
+    converters = [convert[kinds[f.target]] for f in SALES_LAYOUT.fields]
+    apps = {str(1_500_000_000 + n * 10): None for n in range(APPS)}
+    prefix = (workspace_id, account_id, "DAILY", DAY)
+    out = []
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
+        next(handle)
+        for line in handle:
+            cells = line.rstrip("\r\n").split("\t")
+            values = [c(cells[p]) for c, p in zip(converters, positions, strict=True)]
+            out.append(
+                (
+                    *prefix,
+                    *values,
+                    unit_kind(values[6]).value,
+                    platform(values[6], values[22]),
+                    apps.get(values[14] or ""),
+                )
+            )
+    return out
+
+
+async def bare_copy(
+    url: str, path: Path, rows: int, workspace_id: uuid.UUID, account_id: uuid.UUID
+) -> float:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("TRUNCATE sales_rows, sales_daily_rollup")
+        await conn.execute("VACUUM ANALYZE sales_rows")
+        records = typed_rows(path, workspace_id, account_id)
+        assert len(records) == rows
+        started = time.perf_counter()
+        async with conn.transaction():
+            await conn.copy_records_to_table("sales_rows", records=records, columns=COLUMNS)
+        seconds = time.perf_counter() - started
+    finally:
+        await conn.close()
+    print(f"bare COPY: copy_records_to_table, typed rows    {rate(rows, seconds)}")
+    return seconds
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    add_database_argument(parser)
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    with tempfile.TemporaryDirectory(prefix="orchard-bench-report-") as folder:
+        path = Path(folder) / f"S_D_80000000_{DAY:%Y%m%d}.txt.gz"
+        started = time.perf_counter()
+        write_report(path, args.rows)
+        print(
+            f"generated {args.rows:,} rows: {path.stat().st_size / 2**20:.1f} MB gzipped "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+        parse_only(path, args.rows)
+        async with benchmark_database(args.database_url) as url:
+            full, workspace_id, account_id = await full_ingest(url, path, args.rows)
+            bare = await bare_copy(url, path, args.rows, workspace_id, account_id)
+    ratio = bare / full
+    print(
+        f"full ingest throughput = {ratio:.0%} of bare COPY   target >= 50%: "
+        f"{'MET' if ratio >= 0.5 else 'MISSED'}"
+    )
+    return 0 if ratio >= 0.5 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import Counter
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+
+from app.reports.calendar import pacific_today
+from app.sandbox.sales import generate_sales_rows
+from app.sandbox.state import SandboxKey, SandboxState
+from tests.accounts.helpers import link
+from tests.conftest import Tenant
+
+
+async def link_account(
+    client: httpx.AsyncClient, tenant: Tenant, key: SandboxKey, **kwargs: object
+) -> uuid.UUID:
+    response = await link(client, tenant, key, **kwargs)  # type: ignore[arg-type]
+    assert response.status_code == 201, response.text
+    return uuid.UUID(response.json()["id"])
+
+
+async def job_states(db: asyncpg.Connection, account_id: uuid.UUID | None = None) -> Counter[str]:
+    if account_id is None:
+        rows = await db.fetch("SELECT state FROM sync_jobs")
+    else:
+        rows = await db.fetch("SELECT state FROM sync_jobs WHERE account_id = $1", account_id)
+    return Counter(row["state"] for row in rows)
+
+
+def expected_daily_rows(
+    sandbox: SandboxState, key: SandboxKey, days: list[dt.date]
+) -> dict[dt.date, int]:
+    """What the sandbox serves for each day, computed independently of Orchard."""
+    return {day: len(generate_sales_rows(key.team, "DAILY", day)) for day in days}
+
+
+async def stored_daily_rows(db: asyncpg.Connection, account_id: uuid.UUID) -> dict[dt.date, int]:
+    rows = await db.fetch(
+        "SELECT report_date, count(*) AS n FROM sales_rows WHERE account_id = $1 "
+        "AND frequency = 'DAILY' GROUP BY report_date",
+        account_id,
+    )
+    return {row["report_date"]: row["n"] for row in rows}
+
+
+async def daily_units(db: asyncpg.Connection, account_id: uuid.UUID) -> list[dt.date]:
+    rows = await db.fetch(
+        "SELECT unit_key FROM sync_jobs WHERE account_id = $1 AND dataset = 'sales_daily'",
+        account_id,
+    )
+    return sorted(dt.date.fromisoformat(row["unit_key"]) for row in rows)
+
+
+def today_pacific() -> dt.date:
+    return pacific_today(dt.datetime.now(dt.UTC))
+
+
+async def api(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
