@@ -68,6 +68,10 @@ class Settings(BaseSettings):
         default=True, description="Readiness reports degraded when no worker is alive."
     )
     initial_backfill_days: int = Field(default=90, ge=0, le=365)
+    rate_limit_per_minute: int = Field(
+        default=600, ge=1, description="Requests per minute per API token (per API process)."
+    )
+    rate_limit_burst: int = Field(default=120, ge=1, description="Requests a token may burst.")
 
     @field_validator("log_level")
     @classmethod

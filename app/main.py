@@ -14,6 +14,7 @@ from app.accounts.clients import AscClientFactory
 from app.accounts.crypto import load_cipher
 from app.accounts.router import router as accounts_router
 from app.asc.client import RetryPolicy, create_http_client
+from app.auth.ratelimit import TokenRateLimiter
 from app.auth.router import router as tokens_router
 from app.catalog.router import router as catalog_router
 from app.config import Settings, get_settings
@@ -81,6 +82,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.rate_limiter = TokenRateLimiter(
+        settings.rate_limit_per_minute, settings.rate_limit_burst
+    )
     install_handlers(app)
     app.add_middleware(
         RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes

@@ -30,12 +30,14 @@ Session = Annotated[AsyncSession, Depends(get_session)]
 
 def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
     async def dependency(
+        request: Request,
         session: Session,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Principal:
         principal = await authenticate(session, credentials.credentials if credentials else None)
         # authenticate() may record last use; keep that out of the handler's transaction.
         await session.commit()
+        request.app.state.rate_limiter.check(principal.token_id)
         principal.require(scope)
         return principal
 

@@ -20,7 +20,7 @@ _DESCRIPTIONS = {
 }
 
 # Every authenticated route can answer these.
-AUTHED = (401, 403, 422)
+AUTHED = (401, 403, 422, 429)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
