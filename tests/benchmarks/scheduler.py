@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
 import statistics
 import time
 import uuid
@@ -110,26 +111,33 @@ async def grow_jobs(conn: asyncpg.Connection, target: int, queued_share: float) 
     await conn.execute("ANALYZE sync_jobs")
 
 
-async def measure(url: str, claims: int) -> tuple[float, float, float]:
-    """Claims per second through the real claim/finish code, and the claim SELECT's cost."""
-    engine = create_engine(url, pool_size=2)
+async def measure(url: str, claims: int, workers: int) -> dict[str, float]:
+    """Claims per second through the real claim/finish code with ``workers`` concurrent
+    claimers, the claim transaction's latency (incl. its commit), and the claim SELECT's own
+    execution time (EXPLAIN ANALYZE)."""
+    engine = create_engine(url, pool_size=workers + 1)
     sessionmaker = create_sessionmaker(engine)
+    latencies: list[float] = []
+
+    async def claimer(count: int) -> None:
+        for _ in range(count):
+            began = time.perf_counter()
+            async with sessionmaker() as session, session.begin():
+                job = await queue.claim(
+                    session,
+                    worker_id="bench",
+                    lease=dt.timedelta(seconds=60),
+                    key_concurrency=2,
+                    budget_reserve=50,
+                )
+            latencies.append((time.perf_counter() - began) * 1000)
+            if job is None:
+                return
+            async with sessionmaker() as session, session.begin():
+                await queue.finish(session, job.id, "bench", state=queue.SUCCEEDED)
+
     started = time.perf_counter()
-    done = 0
-    for _ in range(claims):
-        async with sessionmaker() as session, session.begin():
-            job = await queue.claim(
-                session,
-                worker_id="bench",
-                lease=dt.timedelta(seconds=60),
-                key_concurrency=2,
-                budget_reserve=50,
-            )
-        if job is None:
-            break
-        async with sessionmaker() as session, session.begin():
-            await queue.finish(session, job.id, "bench", state=queue.SUCCEEDED)
-        done += 1
+    await asyncio.gather(*(claimer(claims // workers) for _ in range(workers)))
     elapsed = time.perf_counter() - started
     await engine.dispose()
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
@@ -138,10 +146,17 @@ async def measure(url: str, claims: int) -> tuple[float, float, float]:
         for _ in range(20):
             async with conn.transaction():
                 plan = await conn.fetchval(CLAIM_SELECT, [], 50)
-            timings.append(float(__import__("json").loads(plan)[0]["Execution Time"]))
+            timings.append(float(json.loads(plan)[0]["Execution Time"]))
     finally:
         await conn.close()
-    return done / elapsed, statistics.median(timings), max(timings)
+    latencies.sort()
+    return {
+        "rate": len(latencies) / elapsed,
+        "tx_p50": latencies[len(latencies) // 2],
+        "tx_p95": latencies[int(len(latencies) * 0.95)],
+        "select_p50": statistics.median(timings),
+        "select_max": max(timings),
+    }
 
 
 async def main() -> None:
@@ -150,6 +165,7 @@ async def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--claims", type=int, default=500)
     parser.add_argument("--queued-share", type=float, default=0.05)
+    parser.add_argument("--workers", type=int, default=4, help="concurrent claimers")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
@@ -169,8 +185,11 @@ async def main() -> None:
                 queued = await conn.fetchval(
                     "SELECT count(*) FROM sync_jobs WHERE state = 'queued'"
                 )
-                rate, p50, worst = await measure(url, args.claims)
-                print(f"{size:>10} {queued:>8} {rate:>10.0f} {p50:>13.3f} {worst:>13.3f}")
+                m = await measure(url, args.claims, args.workers)
+                print(
+                    f"{size:>10} {queued:>8} {m['rate']:>9.0f} {m['tx_p50']:>13.2f} "
+                    f"{m['tx_p95']:>13.2f} {m['select_p50']:>11.3f} {m['select_max']:>11.3f}"
+                )
         finally:
             await conn.close()
 
