@@ -176,7 +176,8 @@ async def main() -> None:
         print(f"machine: {machine()}")
         print(f"linked {args.accounts} sandbox accounts in {time.perf_counter() - started:.1f}s")
         print(
-            f"{'jobs':>10} {'queued':>8} {'claims/s':>10} {'claim p50 ms':>13} {'claim max ms':>13}"
+            f"{'jobs':>10} {'queued':>8} {'claims/s':>9} {'claim tx p50':>13} {'claim tx p95':>13}"
+            f" {'SELECT p50':>11} {'SELECT max':>11}   (ms; {args.workers} claimers)"
         )
         conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
         try:
