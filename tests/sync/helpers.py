@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections import Counter
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 from app.reports.calendar import pacific_today
 from app.sandbox.sales import generate_sales_rows
 from app.sandbox.state import SandboxKey, SandboxState
+from app.sync.worker import SyncWorker
 from tests.accounts.helpers import link
 from tests.conftest import Tenant
 
@@ -61,3 +63,18 @@ def today_pacific() -> dt.date:
 
 async def api(app: FastAPI) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+
+
+async def run_workers_until(
+    workers: list[SyncWorker], db: asyncpg.Connection, succeeded: int, timeout: float = 60
+) -> None:
+    """Start the workers, wait until ``succeeded`` units have succeeded, stop them."""
+    for worker in workers:
+        await worker.start()
+    try:
+        async with asyncio.timeout(timeout):
+            while (await job_states(db)).get("succeeded", 0) < succeeded:
+                await asyncio.sleep(0.1)
+    finally:
+        for worker in workers:
+            await worker.stop()

@@ -18,6 +18,7 @@ from tests.sync.helpers import (
     expected_daily_rows,
     job_states,
     link_account,
+    run_workers_until,
     stored_daily_rows,
 )
 
@@ -85,15 +86,7 @@ async def test_two_workers_share_the_queue_without_running_a_unit_twice(
         SyncWorker(settings, app.state.sessionmaker, app.state.asc_clients, concurrency=3)
         for _ in range(2)
     ]
-    for worker in workers:
-        await worker.start()
-    try:
-        async with asyncio.timeout(60):
-            while (await job_states(db)).get("succeeded", 0) < total:
-                await asyncio.sleep(0.1)
-    finally:
-        for worker in workers:
-            await worker.stop()
+    await run_workers_until(workers, db, total)
 
     owners = await db.fetch("SELECT DISTINCT lease_owner FROM sync_jobs")
     assert owners == [{"lease_owner": None}] or all(o["lease_owner"] is None for o in owners)
@@ -132,15 +125,7 @@ async def test_per_key_concurrency_is_capped_across_workers(
         SyncWorker(capped, app.state.sessionmaker, app.state.asc_clients, concurrency=3)
         for _ in range(3)
     ]
-    for worker in workers:
-        await worker.start()
-    try:
-        async with asyncio.timeout(60):
-            while (await job_states(db)).get("succeeded", 0) < total:
-                await asyncio.sleep(0.1)
-    finally:
-        for worker in workers:
-            await worker.stop()
+    await run_workers_until(workers, db, total)
     # Nine runners wanted the key; two at a time got it (and the cap was reached).
     assert sandbox.max_concurrency[key.key_id] == 2
 
