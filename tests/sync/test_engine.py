@@ -92,9 +92,14 @@ async def test_two_workers_share_the_queue_without_running_a_unit_twice(
     assert owners == [{"lease_owner": None}] or all(o["lease_owner"] is None for o in owners)
     # Each report was requested exactly once: no unit ran twice, none was lost.
     report_requests = [
-        (r.key_id, dict(r.query).get("filter[frequency]"), dict(r.query).get("filter[reportDate]"))
+        (
+            r.key_id,
+            dict(r.query).get("filter[reportType]"),
+            dict(r.query).get("filter[frequency]"),
+            dict(r.query).get("filter[reportDate]"),
+        )
         for r in sandbox.requests
-        if r.path == "/v1/salesReports"
+        if r.path == "/v1/salesReports" and dict(r.query).get("filter[reportType]") == "SALES"
     ]
     assert len(report_requests) == len(set(report_requests))
     assert len(report_requests) == await db.fetchval(

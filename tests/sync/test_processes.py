@@ -110,7 +110,12 @@ async def test_a_worker_process_and_an_in_process_worker_share_the_work(
     workers = await db.fetch("SELECT pid, stopped_at FROM sync_workers")
     assert any(row["pid"] == process.pid and row["stopped_at"] is not None for row in workers)
     reports = [
-        (r.key_id, dict(r.query)["filter[frequency]"], dict(r.query)["filter[reportDate]"])
+        (
+            r.key_id,
+            dict(r.query)["filter[reportType]"],
+            dict(r.query)["filter[frequency]"],
+            dict(r.query)["filter[reportDate]"],
+        )
         for r in sandbox.requests
         if r.path == "/v1/salesReports"
     ]
