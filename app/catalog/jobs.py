@@ -1,44 +1,27 @@
-"""The `apps` dataset: the account's full app list, refreshed on the catalog cadence."""
+"""The catalog's datasets. ``apps`` (the account's app list) is defined here; importing this
+module also registers the release-side datasets, each in its own module.
+
+Every catalog dataset refreshes on the catalog cadence with one unit per account (``all``):
+the per-app datasets walk the account's live apps in that unit, so the request count the sync
+engine records for the unit (``last_unit_requests`` in sync-status) is what one full refresh
+of that dataset costs the account. A unit key that is an Apple app id refreshes just that app.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from app.catalog.repository import AppRecord, upsert_apps
-from app.models import AscAccount
-from app.sync.datasets import Dataset, PlannedUnit, UnitContext, UnitResult, register
-
-CATALOG_CADENCE = dt.timedelta(minutes=30)
-APPS_UNIT = "all"
-APP_FIELDS = "name,bundleId,sku,primaryLocale"
-
-
-def plan_apps(account: AscAccount, now: dt.datetime) -> list[PlannedUnit]:
-    return [PlannedUnit(APPS_UNIT, refresh_after=CATALOG_CADENCE)]
+# Each of these modules registers its dataset.
+import app.catalog.builds_job
+import app.catalog.submissions_job
+import app.catalog.team_job
+import app.catalog.testflight_job
+import app.catalog.versions_job  # noqa: F401
+from app.catalog.listing import refresh_apps
+from app.catalog.units import CATALOG_CADENCE, plan_per_account
+from app.sync.datasets import Dataset, UnitContext, UnitResult, register
 
 
 async def run_apps(ctx: UnitContext) -> UnitResult:
-    records: list[AppRecord] = []
-    async for page in ctx.client.paginate("/v1/apps", {"fields[apps]": APP_FIELDS, "limit": 200}):
-        for resource in page.resources():
-            attributes = resource.attributes
-            records.append(
-                AppRecord(
-                    apple_id=resource.id,
-                    name=str(attributes.get("name") or ""),
-                    bundle_id=str(attributes.get("bundleId") or ""),
-                    sku=str(attributes.get("sku") or ""),
-                    primary_locale=attributes.get("primaryLocale"),
-                )
-            )
-    await upsert_apps(
-        ctx.session,
-        workspace_id=ctx.account.workspace_id,
-        account_id=ctx.account.id,
-        apps=records,
-        now=ctx.now,
-    )
-    return UnitResult(rows=len(records))
+    return UnitResult(rows=await refresh_apps(ctx))
 
 
 APPS = register(
@@ -46,7 +29,7 @@ APPS = register(
         name="apps",
         capability=None,
         cadence=CATALOG_CADENCE,
-        plan=plan_apps,
+        plan=plan_per_account,
         run=run_apps,
     )
 )

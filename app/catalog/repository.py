@@ -5,11 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Literal
 
-from sqlalchemy import or_, select, text, tuple_
+from sqlalchemy import exists, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import App
+from app.models import App, AppVersion
+
+SyncMarker = Literal[
+    "versions_synced_at", "builds_synced_at", "testflight_synced_at", "submissions_synced_at"
+]
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,7 @@ async def list_apps(
     workspace_id: uuid.UUID,
     *,
     account_id: uuid.UUID | None,
+    platform: str | None,
     query: str | None,
     include_removed: bool,
     after: tuple[str, uuid.UUID] | None,
@@ -82,6 +88,14 @@ async def list_apps(
     statement = select(App).where(App.workspace_id == workspace_id)
     if account_id is not None:
         statement = statement.where(App.account_id == account_id)
+    if platform is not None:
+        statement = statement.where(
+            exists().where(
+                AppVersion.app_id == App.id,
+                AppVersion.platform == platform,
+                AppVersion.removed_at.is_(None),
+            )
+        )
     if not include_removed:
         statement = statement.where(App.removed_at.is_(None))
     if query:
@@ -98,3 +112,32 @@ async def get_app(session: AsyncSession, workspace_id: uuid.UUID, app_id: uuid.U
         select(App).where(App.id == app_id, App.workspace_id == workspace_id)
     )
     return result.one_or_none()
+
+
+async def account_has_apps(session: AsyncSession, account_id: uuid.UUID) -> bool:
+    """Whether the account's app list was ever stored (removed apps count)."""
+    found = await session.scalar(select(exists().where(App.account_id == account_id)))
+    return bool(found)
+
+
+async def live_apps(
+    session: AsyncSession, account_id: uuid.UUID, marker: SyncMarker, *, apple_id: str | None
+) -> list[tuple[App, dt.datetime | None]]:
+    """The account's listed apps (or the one with ``apple_id``) with their ``marker``."""
+    statement = select(App, getattr(App, marker)).where(
+        App.account_id == account_id, App.removed_at.is_(None)
+    )
+    if apple_id is not None:
+        statement = statement.where(App.apple_id == apple_id)
+    rows = await session.execute(statement.order_by(App.apple_id))
+    return [(app, synced_at) for app, synced_at in rows]
+
+
+async def mark_synced(
+    session: AsyncSession, app_id: uuid.UUID, marker: SyncMarker, now: dt.datetime
+) -> None:
+    """Record the first finished run of a per-app dataset (later runs keep the first time)."""
+    column = getattr(App, marker)
+    await session.execute(
+        update(App).where(App.id == app_id, column.is_(None)).values({column: now})
+    )

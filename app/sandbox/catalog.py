@@ -3,6 +3,8 @@
 Apps are a pure function of the team (cached). Builds live on an absolute timeline (30-day
 blocks, each drawn from its own seeded RNG) so they stay put as the clock advances; only
 builds uploaded in the last :data:`BUILD_HISTORY_DAYS` days and not in the future exist.
+Besides the block's own builds, each release's candidate build (see :mod:`.releases`) lands in
+the block of its upload; build numbers follow upload order within a block.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
-from app.sandbox.seeding import numeric_id, rng, stable_hash, stable_uuid
+from app.sandbox.releases import release, release_index, releases_between, version_for_release
+from app.sandbox.seeding import numeric_id, rng, stable_uuid
 from app.sandbox.state import SandboxTeam
 from app.sandbox.text import APP_ADJECTIVES, APP_NOUNS, CATEGORY_LIST, PRIMARY_LOCALES
 
@@ -138,17 +141,6 @@ def find_app(team: SandboxTeam, app_id: str) -> SandboxApp | None:
     return next((app for app in team_apps(team) if app.id == app_id), None)
 
 
-def version_for_release(app: SandboxApp, release: int) -> str:
-    release = max(0, release)
-    major, minor = 1 + release // 10, release % 10
-    patch = stable_hash(app.id, "patch", release) % 4
-    return f"{major}.{minor}.{patch}" if patch == 3 else f"{major}.{minor}"
-
-
-def release_index(app: SandboxApp, day: date) -> int:
-    return max(0, (day - app.launch_date).days) // app.release_cadence_days
-
-
 def live_version(app: SandboxApp, day: date) -> str:
     """The App Store version customers download on ``day``."""
     return version_for_release(app, release_index(app, day))
@@ -168,6 +160,7 @@ class Build:
     processing_state: str
     audience: str
     min_os: str
+    release: int | None = None  # the release this build is the candidate of
 
     @property
     def expiration(self) -> datetime:
@@ -195,37 +188,68 @@ def pre_release_version_id(app: SandboxApp, version: str, platform: str) -> str:
     return stable_uuid("preReleaseVersions", app.id, version, platform)
 
 
+def _block_start(block: int) -> datetime:
+    return datetime.fromordinal(block * BUILD_BLOCK_DAYS).replace(tzinfo=UTC)
+
+
+@lru_cache(maxsize=4096)
+def block_builds(team: SandboxTeam, app: SandboxApp, block: int) -> tuple[Build, ...]:
+    """Every build of ``app`` uploaded in 30-day ``block``, in upload order."""
+    launch_block = app.launch_date.toordinal() // BUILD_BLOCK_DAYS
+    start = _block_start(block)
+    r = rng(team.seed, "builds", app.id, block)
+    count = r.choice((0, 1, 1, 2, 2, 3))
+    uploads: list[tuple[datetime, int | None]] = [
+        (start + timedelta(seconds=r.randrange(BUILD_BLOCK_DAYS * 86400)), None)
+        for _ in range(count)
+    ]
+    end = _block_start(block + 1)
+    uploads += [(rc.rc_uploaded, rc.index) for rc in releases_between(team, app, start, end)]
+    uploads.sort(key=lambda upload: upload[0])
+    builds = []
+    for slot, (uploaded, candidate_of) in enumerate(uploads):
+        number = (block - launch_block) * 8 + slot + 1
+        br = rng(team.seed, "build", app.id, number)
+        invalid = br.random() < 0.04
+        internal = br.random() < 0.15
+        if candidate_of is None:
+            version = version_for_release(app, release_index(app, uploaded.date()) + 1)
+        else:  # a candidate is what gets submitted: valid and App Store eligible
+            version = version_for_release(app, candidate_of)
+            invalid = internal = False
+        builds.append(
+            Build(
+                id=stable_uuid(team.seed, "build", app.id, number),
+                app=app,
+                number=number,
+                version=version,
+                platform="IOS",
+                uploaded=uploaded.replace(microsecond=0),
+                processing_state="INVALID" if invalid else "VALID",
+                audience="INTERNAL_ONLY" if internal else "APP_STORE_ELIGIBLE",
+                min_os="17.0" if uploaded.year >= 2025 else "16.0",
+                release=candidate_of,
+            )
+        )
+    return tuple(builds)
+
+
 def app_builds(team: SandboxTeam, app: SandboxApp, now: datetime) -> list[Build]:
     """Builds of ``app`` uploaded in the last 180 days up to ``now``, oldest first."""
     today = now.astimezone(UTC).date()
     first_day = max(app.launch_date, today - timedelta(days=BUILD_HISTORY_DAYS))
-    launch_block = app.launch_date.toordinal() // BUILD_BLOCK_DAYS
-    builds: list[Build] = []
-    for block in range(
-        first_day.toordinal() // BUILD_BLOCK_DAYS, today.toordinal() // BUILD_BLOCK_DAYS + 1
-    ):
-        r = rng(team.seed, "builds", app.id, block)
-        count = r.choice((0, 1, 1, 2, 2, 3))
-        offsets = sorted(r.randrange(BUILD_BLOCK_DAYS * 86400) for _ in range(count))
-        for slot, offset in enumerate(offsets):
-            base = datetime.fromordinal(block * BUILD_BLOCK_DAYS).replace(tzinfo=UTC)
-            uploaded = base + timedelta(seconds=offset)
-            if uploaded > now or uploaded.date() < first_day:
-                continue
-            number = (block - launch_block) * 4 + slot + 1
-            br = rng(team.seed, "build", app.id, number)
-            version = version_for_release(app, release_index(app, uploaded.date()) + 1)
-            builds.append(
-                Build(
-                    id=stable_uuid(team.seed, "build", app.id, number),
-                    app=app,
-                    number=number,
-                    version=version,
-                    platform="IOS",
-                    uploaded=uploaded.replace(microsecond=0),
-                    processing_state="INVALID" if br.random() < 0.04 else "VALID",
-                    audience="INTERNAL_ONLY" if br.random() < 0.15 else "APP_STORE_ELIGIBLE",
-                    min_os="17.0" if uploaded.year >= 2025 else "16.0",
-                )
-            )
-    return builds
+    return [
+        build
+        for block in range(
+            first_day.toordinal() // BUILD_BLOCK_DAYS, today.toordinal() // BUILD_BLOCK_DAYS + 1
+        )
+        for build in block_builds(team, app, block)
+        if build.uploaded <= now and build.uploaded.date() >= first_day
+    ]
+
+
+def release_build(team: SandboxTeam, app: SandboxApp, index: int) -> Build:
+    """The build submitted with release ``index`` (its candidate)."""
+    candidate = release(team, app, index)
+    block = candidate.rc_uploaded.date().toordinal() // BUILD_BLOCK_DAYS
+    return next(b for b in block_builds(team, app, block) if b.release == index)

@@ -2,7 +2,9 @@
 
 Not implemented yet (accepted, ignored): app ``include``s and the appStoreVersions /
 reviewSubmissions / betaGroups filters; build filters on beta review state, groups and app
-store versions. Default order: apps in creation order; builds newest upload first.
+store versions. Default order: apps in creation order; builds newest upload first. App Store
+versions and review submissions are in :mod:`.versions`, TestFlight groups and testers in
+:mod:`.testflight`.
 """
 
 from __future__ import annotations
@@ -289,8 +291,13 @@ def beta_detail_resource(
     )
 
 
-def build_resource(ctx: V1Context, build: Build, included: Included) -> Resource:
-    now, base, includes = ctx.now, ctx.base_url, ctx.query.includes()
+def build_resource(
+    ctx: V1Context, build: Build, included: Included, includes: set[str] | None = None
+) -> Resource:
+    """A build; ``includes`` defaults to the request's (pass ``set()`` for an included build,
+    whose own relationships Apple does not expand)."""
+    now, base = ctx.now, ctx.base_url
+    includes = ctx.query.includes() if includes is None else includes
     token = format(stable_hash(build.id, "icon"), "016x")
     attributes = {
         "version": str(build.number),

@@ -1,0 +1,289 @@
+"""SQL for versions, builds, TestFlight and review submissions (reads for the API)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select, tuple_
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import (
+    App,
+    AppVersion,
+    AppVersionStateChange,
+    AscAccount,
+    BetaGroup,
+    BetaTester,
+    Build,
+    ReviewSubmission,
+)
+
+LIVE_STATES = ("READY_FOR_DISTRIBUTION", "READY_FOR_SALE", "PREORDER_READY_FOR_SALE")
+#: States after which a version is no longer "in flight" (released, replaced, pulled).
+FINAL_STATES = frozenset(
+    {*LIVE_STATES, "REPLACED_WITH_NEW_VERSION", "DEVELOPER_REMOVED_FROM_SALE", "REMOVED_FROM_SALE"}
+)
+IN_REVIEW_STATES = ("WAITING_FOR_REVIEW", "IN_REVIEW")
+
+
+def version_state() -> ColumnElement[str | None]:
+    """Apple's current state field, the deprecated one when Apple sent only that."""
+    return func.coalesce(AppVersion.app_version_state, AppVersion.app_store_state)
+
+
+def _version_order() -> ColumnElement[dt.datetime]:
+    return func.coalesce(AppVersion.created_date, AppVersion.first_seen_at)
+
+
+def _build_order() -> ColumnElement[dt.datetime]:
+    return func.coalesce(Build.uploaded_at, Build.first_seen_at)
+
+
+def _submission_order() -> ColumnElement[dt.datetime]:
+    return func.coalesce(ReviewSubmission.submitted_date, ReviewSubmission.first_seen_at)
+
+
+def _before(key: ColumnElement[Any], row_id: Any, after: Sequence[Any]) -> ColumnElement[bool]:
+    """Keyset condition for lists ordered newest first: rows after the cursor's row."""
+    return tuple_(key, row_id) < tuple_(*after)
+
+
+# --- versions -------------------------------------------------------------------------------
+
+
+async def list_versions(
+    session: AsyncSession,
+    app_id: uuid.UUID,
+    *,
+    platform: str | None,
+    state: str | None,
+    include_removed: bool,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> list[tuple[AppVersion, dt.datetime]]:
+    key = _version_order()
+    statement = select(AppVersion, key).where(AppVersion.app_id == app_id)
+    if platform is not None:
+        statement = statement.where(AppVersion.platform == platform)
+    if state is not None:
+        statement = statement.where(version_state() == state)
+    if not include_removed:
+        statement = statement.where(AppVersion.removed_at.is_(None))
+    if after is not None:
+        statement = statement.where(_before(key, AppVersion.id, after))
+    statement = statement.order_by(key.desc(), AppVersion.id.desc()).limit(limit)
+    return [(row, key) for row, key in await session.execute(statement)]
+
+
+async def histories(
+    session: AsyncSession, version_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[AppVersionStateChange]]:
+    rows = await session.scalars(
+        select(AppVersionStateChange)
+        .where(AppVersionStateChange.version_id.in_(version_ids))
+        .order_by(AppVersionStateChange.observed_at, AppVersionStateChange.id)
+    )
+    found: dict[uuid.UUID, list[AppVersionStateChange]] = {vid: [] for vid in version_ids}
+    for row in rows:
+        found[row.version_id].append(row)
+    return found
+
+
+async def newest_versions(
+    session: AsyncSession, app_id: uuid.UUID, *, live_only: bool
+) -> list[AppVersion]:
+    """Per platform, the newest listed version (only live ones with ``live_only``)."""
+    statement = (
+        select(AppVersion)
+        .ext(distinct_on(AppVersion.platform))
+        .where(AppVersion.app_id == app_id, AppVersion.removed_at.is_(None))
+        .order_by(AppVersion.platform, _version_order().desc(), AppVersion.id.desc())
+    )
+    if live_only:
+        statement = statement.where(version_state().in_(LIVE_STATES))
+    return list(await session.scalars(statement))
+
+
+async def versions_by_apple_id(
+    session: AsyncSession, app_id: uuid.UUID, apple_ids: set[str]
+) -> dict[str, AppVersion]:
+    if not apple_ids:
+        return {}
+    rows = await session.scalars(
+        select(AppVersion).where(AppVersion.app_id == app_id, AppVersion.apple_id.in_(apple_ids))
+    )
+    return {row.apple_id: row for row in rows}
+
+
+# --- builds ---------------------------------------------------------------------------------
+
+
+async def latest_build(session: AsyncSession, app_id: uuid.UUID) -> Build | None:
+    statement = (
+        select(Build)
+        .where(Build.app_id == app_id, Build.removed_at.is_(None))
+        .order_by(_build_order().desc(), Build.id.desc())
+        .limit(1)
+    )
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def list_builds(
+    session: AsyncSession,
+    app_id: uuid.UUID,
+    *,
+    processing_state: str | None,
+    expired: bool | None,
+    include_removed: bool,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> list[tuple[Build, dt.datetime]]:
+    key = _build_order()
+    statement = select(Build, key).where(Build.app_id == app_id)
+    if processing_state is not None:
+        statement = statement.where(Build.processing_state == processing_state)
+    if expired is not None:
+        statement = statement.where(Build.expired.is_(expired))
+    if not include_removed:
+        statement = statement.where(Build.removed_at.is_(None))
+    if after is not None:
+        statement = statement.where(_before(key, Build.id, after))
+    statement = statement.order_by(key.desc(), Build.id.desc()).limit(limit)
+    return [(row, key) for row, key in await session.execute(statement)]
+
+
+# --- TestFlight -----------------------------------------------------------------------------
+
+
+async def list_groups(
+    session: AsyncSession,
+    app_id: uuid.UUID,
+    *,
+    include_removed: bool,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> list[tuple[BetaGroup, int]]:
+    testers = (
+        select(func.count())
+        .where(
+            BetaTester.app_id == BetaGroup.app_id,
+            BetaTester.removed_at.is_(None),
+            BetaGroup.apple_id == func.any(BetaTester.group_apple_ids),
+        )
+        .correlate(BetaGroup)
+        .scalar_subquery()
+    )
+    statement = select(BetaGroup, testers).where(BetaGroup.app_id == app_id)
+    if not include_removed:
+        statement = statement.where(BetaGroup.removed_at.is_(None))
+    if after is not None:
+        statement = statement.where(tuple_(BetaGroup.name, BetaGroup.id) > tuple_(*after))
+    statement = statement.order_by(BetaGroup.name, BetaGroup.id).limit(limit)
+    return [(group, int(count)) for group, count in await session.execute(statement)]
+
+
+def _tester_key() -> tuple[ColumnElement[str], ColumnElement[str]]:
+    return func.coalesce(BetaTester.last_name, ""), func.coalesce(BetaTester.first_name, "")
+
+
+async def list_testers(
+    session: AsyncSession,
+    app_id: uuid.UUID,
+    *,
+    state: str | None,
+    group_apple_id: str | None,
+    include_removed: bool,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> list[BetaTester]:
+    last, first = _tester_key()
+    statement = select(BetaTester).where(BetaTester.app_id == app_id)
+    if state is not None:
+        statement = statement.where(BetaTester.state == state)
+    if group_apple_id is not None:
+        statement = statement.where(BetaTester.group_apple_ids.contains([group_apple_id]))
+    if not include_removed:
+        statement = statement.where(BetaTester.removed_at.is_(None))
+    if after is not None:
+        statement = statement.where(tuple_(last, first, BetaTester.id) > tuple_(*after))
+    statement = statement.order_by(last, first, BetaTester.id).limit(limit)
+    return list(await session.scalars(statement))
+
+
+async def groups_of_app(session: AsyncSession, app_id: uuid.UUID) -> list[BetaGroup]:
+    return list(await session.scalars(select(BetaGroup).where(BetaGroup.app_id == app_id)))
+
+
+# --- review submissions ---------------------------------------------------------------------
+
+
+async def list_submissions(
+    session: AsyncSession,
+    app_id: uuid.UUID,
+    *,
+    state: str | None,
+    include_removed: bool,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> list[tuple[ReviewSubmission, dt.datetime]]:
+    key = _submission_order()
+    statement = select(ReviewSubmission, key).where(ReviewSubmission.app_id == app_id)
+    if state is not None:
+        statement = statement.where(ReviewSubmission.state == state)
+    if not include_removed:
+        statement = statement.where(ReviewSubmission.removed_at.is_(None))
+    if after is not None:
+        statement = statement.where(_before(key, ReviewSubmission.id, after))
+    statement = statement.order_by(key.desc(), ReviewSubmission.id.desc()).limit(limit)
+    return [(row, key) for row, key in await session.execute(statement)]
+
+
+# --- the review queue -----------------------------------------------------------------------
+
+
+async def review_queue(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    account_id: uuid.UUID | None,
+    state: str | None,
+    platform: str | None,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> list[tuple[AppVersion, App, dt.datetime | None]]:
+    """Versions waiting for or in App Review, longest in their state first. Apps Apple no
+    longer lists and unlinked accounts (whose data is no longer refreshed) are left out."""
+    submitted = (
+        select(func.max(ReviewSubmission.submitted_date))
+        .where(
+            ReviewSubmission.app_id == AppVersion.app_id,
+            ReviewSubmission.version_apple_id == AppVersion.apple_id,
+            ReviewSubmission.removed_at.is_(None),
+        )
+        .correlate(AppVersion)
+        .scalar_subquery()
+    )
+    statement = (
+        select(AppVersion, App, submitted)
+        .join(App, App.id == AppVersion.app_id)
+        .join(AscAccount, AscAccount.id == AppVersion.account_id)
+        .where(
+            AppVersion.workspace_id == workspace_id,
+            AppVersion.removed_at.is_(None),
+            App.removed_at.is_(None),
+            AscAccount.unlinked_at.is_(None),
+            version_state().in_([state] if state else IN_REVIEW_STATES),
+        )
+    )
+    if account_id is not None:
+        statement = statement.where(AppVersion.account_id == account_id)
+    if platform is not None:
+        statement = statement.where(AppVersion.platform == platform)
+    if after is not None:
+        statement = statement.where(tuple_(AppVersion.state_since, AppVersion.id) > tuple_(*after))
+    statement = statement.order_by(AppVersion.state_since, AppVersion.id).limit(limit)
+    return [(version, app, sent) for version, app, sent in await session.execute(statement)]

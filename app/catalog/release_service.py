@@ -1,0 +1,322 @@
+"""Versions with their history, builds, TestFlight, review submissions and the review queue.
+
+Every read resolves the app (or the account) in the caller's workspace first: another
+workspace's app answers 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.catalog import cursors, release_repository
+from app.catalog.schemas_release import (
+    BetaGroupRead,
+    BetaTesterRead,
+    BuildRead,
+    GroupRef,
+    PhasedReleaseRead,
+    QueueApp,
+    ReviewQueueEntry,
+    ReviewSubmissionRead,
+    ReviewTimingRead,
+    StateChangeRead,
+    SubmissionItemRead,
+    VersionRead,
+    VersionRef,
+)
+from app.catalog.service import get_app, version_summary
+from app.db.base import Base
+from app.errors import NotFound
+from app.kit.pagination import page_of
+from app.models import AppVersion, AppVersionStateChange
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.isoformat()
+
+
+def _seconds(start: dt.datetime | None, end: dt.datetime | None) -> int | None:
+    return int((end - start).total_seconds()) if start and end else None
+
+
+def review_timing(history: list[AppVersionStateChange]) -> ReviewTimingRead | None:
+    """The latest review round in ``history`` (oldest first). Only observed transitions count:
+    a first observation says nothing about when its state began."""
+    submitted = started = ended = None
+    outcome = None
+    for change in history:
+        if change.from_state is None:
+            continue
+        if change.to_state == "WAITING_FOR_REVIEW":
+            submitted, started, ended, outcome = change.observed_at, None, None, None
+        elif change.to_state == "IN_REVIEW":
+            started, ended, outcome = change.observed_at, None, None
+        elif change.from_state == "IN_REVIEW":
+            ended, outcome = change.observed_at, change.to_state
+    if submitted is None and started is None:
+        return None
+    return ReviewTimingRead(
+        submitted_at=submitted,
+        review_started_at=started,
+        review_ended_at=ended,
+        outcome=outcome,
+        waited_seconds=_seconds(submitted, started),
+        reviewed_seconds=_seconds(started, ended),
+    )
+
+
+def _version_read(version: AppVersion, history: list[AppVersionStateChange]) -> VersionRead:
+    phased = None
+    if version.phased_release_state is not None:
+        phased = PhasedReleaseRead(
+            state=version.phased_release_state,
+            start_date=version.phased_release_start_date,
+            current_day=version.phased_release_day,
+        )
+    return VersionRead(
+        **version_summary(version).model_dump(),
+        app_id=version.app_id,
+        release_type=version.release_type,
+        earliest_release_date=version.earliest_release_date,
+        downloadable=version.downloadable,
+        build_apple_id=version.build_apple_id,
+        phased_release=phased,
+        first_seen_at=version.first_seen_at,
+        last_seen_at=version.last_seen_at,
+        removed_at=version.removed_at,
+        history=[
+            StateChangeRead(
+                from_state=change.from_state,
+                to_state=change.to_state,
+                from_app_store_state=change.from_store_state,
+                to_app_store_state=change.to_store_state,
+                observed_at=change.observed_at,
+            )
+            for change in history
+        ],
+        review=review_timing(history),
+    )
+
+
+async def list_versions(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    app_id: uuid.UUID,
+    *,
+    platform: str | None,
+    state: str | None,
+    include_removed: bool,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[VersionRead], str | None]:
+    app = await get_app(session, workspace_id, app_id)
+    rows = await release_repository.list_versions(
+        session,
+        app.id,
+        platform=platform,
+        state=state,
+        include_removed=include_removed,
+        after=cursors.decode(cursor, cursors.moment, cursors.UUID),
+        limit=limit + 1,
+    )
+    page, next_cursor = page_of(rows, limit, lambda row: [_iso(row[1]), str(row[0].id)])
+    histories = await release_repository.histories(session, [v.id for v, _ in page])
+    return [_version_read(v, histories[v.id]) for v, _ in page], next_cursor
+
+
+async def list_builds(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    app_id: uuid.UUID,
+    *,
+    processing_state: str | None,
+    expired: bool | None,
+    include_removed: bool,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[BuildRead], str | None]:
+    app = await get_app(session, workspace_id, app_id)
+    rows = await release_repository.list_builds(
+        session,
+        app.id,
+        processing_state=processing_state,
+        expired=expired,
+        include_removed=include_removed,
+        after=cursors.decode(cursor, cursors.moment, cursors.UUID),
+        limit=limit + 1,
+    )
+    page, next_cursor = page_of(rows, limit, lambda row: [_iso(row[1]), str(row[0].id)])
+    return [BuildRead.model_validate(build) for build, _ in page], next_cursor
+
+
+async def list_groups(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    app_id: uuid.UUID,
+    *,
+    include_removed: bool,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[BetaGroupRead], str | None]:
+    app = await get_app(session, workspace_id, app_id)
+    rows = await release_repository.list_groups(
+        session,
+        app.id,
+        include_removed=include_removed,
+        after=cursors.decode(cursor, cursors.TEXT, cursors.UUID),
+        limit=limit + 1,
+    )
+    page, next_cursor = page_of(rows, limit, lambda row: [row[0].name, str(row[0].id)])
+    items = [
+        BetaGroupRead.model_validate({**_columns(group), "tester_count": count})
+        for group, count in page
+    ]
+    return items, next_cursor
+
+
+def _columns(row: Base) -> dict[str, Any]:
+    """A row's column values by attribute name (for read models with extra fields)."""
+    return {attr.key: getattr(row, attr.key) for attr in inspect(row).mapper.column_attrs}
+
+
+async def list_testers(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    app_id: uuid.UUID,
+    *,
+    state: str | None,
+    group_id: uuid.UUID | None,
+    include_removed: bool,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[BetaTesterRead], str | None]:
+    app = await get_app(session, workspace_id, app_id)
+    groups = {
+        group.apple_id: group for group in await release_repository.groups_of_app(session, app.id)
+    }
+    group_apple_id = None
+    if group_id is not None:
+        match = [g for g in groups.values() if g.id == group_id]
+        if not match:
+            raise NotFound(f"no beta group with id {group_id} in this app")
+        group_apple_id = match[0].apple_id
+    rows = await release_repository.list_testers(
+        session,
+        app.id,
+        state=state,
+        group_apple_id=group_apple_id,
+        include_removed=include_removed,
+        after=cursors.decode(cursor, cursors.TEXT, cursors.TEXT, cursors.UUID),
+        limit=limit + 1,
+    )
+    page, next_cursor = page_of(
+        rows, limit, lambda t: [t.last_name or "", t.first_name or "", str(t.id)]
+    )
+    items = [
+        BetaTesterRead(
+            **{k: v for k, v in _columns(tester).items() if k != "group_apple_ids"},
+            groups=[
+                GroupRef(id=groups[g].id, apple_id=g, name=groups[g].name)
+                for g in tester.group_apple_ids
+                if g in groups
+            ],
+        )
+        for tester in page
+    ]
+    return items, next_cursor
+
+
+async def list_submissions(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    app_id: uuid.UUID,
+    *,
+    state: str | None,
+    include_removed: bool,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[ReviewSubmissionRead], str | None]:
+    app = await get_app(session, workspace_id, app_id)
+    rows = await release_repository.list_submissions(
+        session,
+        app.id,
+        state=state,
+        include_removed=include_removed,
+        after=cursors.decode(cursor, cursors.moment, cursors.UUID),
+        limit=limit + 1,
+    )
+    page, next_cursor = page_of(rows, limit, lambda row: [_iso(row[1]), str(row[0].id)])
+    wanted = {s.version_apple_id for s, _ in page if s.version_apple_id}
+    versions = await release_repository.versions_by_apple_id(session, app.id, wanted)
+    items = []
+    for submission, _ in page:
+        version = versions.get(submission.version_apple_id or "")
+        items.append(
+            ReviewSubmissionRead(
+                **{k: v for k, v in _columns(submission).items() if k != "items"},
+                version=(
+                    VersionRef(
+                        id=version.id,
+                        apple_id=version.apple_id,
+                        version_string=version.version_string,
+                        platform=version.platform,
+                    )
+                    if version is not None
+                    else None
+                ),
+                items=[SubmissionItemRead.model_validate(item) for item in submission.items],
+            )
+        )
+    return items, next_cursor
+
+
+async def review_queue(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    account_id: uuid.UUID | None,
+    state: str | None,
+    platform: str | None,
+    cursor: str | None,
+    limit: int,
+    now: dt.datetime,
+) -> tuple[list[ReviewQueueEntry], str | None]:
+    rows = await release_repository.review_queue(
+        session,
+        workspace_id,
+        account_id=account_id,
+        state=state,
+        platform=platform,
+        after=cursors.decode(cursor, cursors.moment, cursors.UUID),
+        limit=limit + 1,
+    )
+    page, next_cursor = page_of(rows, limit, lambda row: [_iso(row[0].state_since), str(row[0].id)])
+    items = [
+        ReviewQueueEntry(
+            app=QueueApp(
+                id=app.id,
+                account_id=app.account_id,
+                apple_id=app.apple_id,
+                name=app.name,
+                bundle_id=app.bundle_id,
+            ),
+            version=VersionRef(
+                id=version.id,
+                apple_id=version.apple_id,
+                version_string=version.version_string,
+                platform=version.platform,
+            ),
+            state=version.app_version_state or version.app_store_state or "",
+            state_since=version.state_since,
+            state_since_observed=version.state_since_observed,
+            seconds_in_state=max(0, int((now - version.state_since).total_seconds())),
+            submitted_date=submitted,
+        )
+        for version, app, submitted in page
+    ]
+    return items, next_cursor

@@ -1,0 +1,169 @@
+"""Team members, invitations and the events feed, scoped to the caller's workspace."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts import service as accounts
+from app.catalog import cursors, events_repository, team_repository
+from app.catalog.changes import EventType
+from app.catalog.schemas_team import (
+    EventFeed,
+    EventRead,
+    EventSubject,
+    TeamInvitationRead,
+    TeamMemberRead,
+    VisibleApp,
+)
+from app.catalog.team_repository import Person
+from app.kit.pagination import encode_cursor, page_of
+from app.models import App, TeamInvitation, TeamMember
+
+
+def _person_fields(person: TeamMember | TeamInvitation, apps: dict[str, App]) -> dict[str, Any]:
+    return {
+        "id": person.id,
+        "account_id": person.account_id,
+        "apple_id": person.apple_id,
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "roles": person.roles,
+        "all_apps_visible": person.all_apps_visible,
+        "provisioning_allowed": person.provisioning_allowed,
+        "visible_apps": [
+            VisibleApp(
+                apple_id=apple_id,
+                app_id=apps[apple_id].id if apple_id in apps else None,
+                name=apps[apple_id].name if apple_id in apps else None,
+            )
+            for apple_id in person.visible_app_apple_ids
+        ],
+        "visible_app_total": person.visible_app_total,
+        "first_seen_at": person.first_seen_at,
+        "last_seen_at": person.last_seen_at,
+        "removed_at": person.removed_at,
+    }
+
+
+async def _people(
+    session: AsyncSession,
+    model: type[Person],
+    workspace_id: uuid.UUID,
+    account_id: uuid.UUID,
+    *,
+    include_removed: bool,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Person], dict[str, App], str | None]:
+    account = await accounts.get_account(session, workspace_id, account_id)
+    rows = await team_repository.list_people(
+        session,
+        model,
+        account.id,
+        include_removed=include_removed,
+        after=cursors.decode(cursor, cursors.TEXT, cursors.TEXT, cursors.UUID),
+        limit=limit + 1,
+    )
+    page, next_cursor = page_of(
+        rows, limit, lambda p: [p.last_name or "", p.first_name or "", str(p.id)]
+    )
+    wanted = {apple_id for person in page for apple_id in person.visible_app_apple_ids}
+    apps = await team_repository.apps_by_apple_id(session, account.id, wanted)
+    return page, apps, next_cursor
+
+
+async def list_members(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    account_id: uuid.UUID,
+    *,
+    include_removed: bool,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[TeamMemberRead], str | None]:
+    page, apps, next_cursor = await _people(
+        session,
+        TeamMember,
+        workspace_id,
+        account_id,
+        include_removed=include_removed,
+        cursor=cursor,
+        limit=limit,
+    )
+    items = [TeamMemberRead(**_person_fields(m, apps), username=m.username) for m in page]
+    return items, next_cursor
+
+
+async def list_invitations(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    account_id: uuid.UUID,
+    *,
+    include_removed: bool,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[TeamInvitationRead], str | None]:
+    page, apps, next_cursor = await _people(
+        session,
+        TeamInvitation,
+        workspace_id,
+        account_id,
+        include_removed=include_removed,
+        cursor=cursor,
+        limit=limit,
+    )
+    items = [
+        TeamInvitationRead(**_person_fields(i, apps), email=i.email, expires_at=i.expires_at)
+        for i in page
+    ]
+    return items, next_cursor
+
+
+async def event_feed(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    types: list[EventType] | None,
+    account_id: uuid.UUID | None,
+    app_id: uuid.UUID | None,
+    since: dt.datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> EventFeed:
+    """A page of the feed and the cursor to continue from (the same one when nothing new)."""
+    after = cursors.decode(cursor, cursors.integer, cursors.integer)
+    rows = await events_repository.list_events(
+        session,
+        workspace_id,
+        types=[t.value for t in types] if types else None,
+        account_id=account_id,
+        app_id=app_id,
+        since=since,
+        after=(after[0], after[1]) if after is not None else None,
+        limit=limit,
+    )
+    if rows:
+        next_cursor = encode_cursor([rows[-1].txid, rows[-1].seq])
+    else:
+        next_cursor = cursor or encode_cursor([0, 0])
+    items = [
+        EventRead(
+            id=row.id,
+            type=EventType(row.type),
+            observed_at=row.observed_at,
+            account_id=row.account_id,
+            app_id=row.app_id,
+            subject=EventSubject(
+                type=row.subject_type, id=row.subject_id, apple_id=row.subject_apple_id
+            ),
+            from_state=row.from_state,
+            to_state=row.to_state,
+            details=row.details,
+        )
+        for row in rows
+    ]
+    return EventFeed(items=items, next_cursor=next_cursor)

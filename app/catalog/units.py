@@ -1,0 +1,123 @@
+"""What every per-app catalog unit shares: its cadence and plan, the apps it walks, the lock
+that keeps two runs of one (dataset, app) apart, and Apple's timestamps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.asc.errors import AscNotFound
+from app.catalog import repository
+from app.catalog.listing import refresh_apps
+from app.models import AscAccount
+from app.sync.datasets import PlannedUnit, UnitContext, UnitResult
+
+CATALOG_CADENCE = dt.timedelta(minutes=30)
+ALL_APPS = "all"
+
+
+def plan_per_account(account: AscAccount, now: dt.datetime) -> list[PlannedUnit]:
+    return [PlannedUnit(ALL_APPS, refresh_after=CATALOG_CADENCE)]
+
+
+@dataclass(frozen=True)
+class AppRef:
+    id: uuid.UUID
+    apple_id: str
+    workspace_id: uuid.UUID
+    account_id: uuid.UUID
+    #: When this dataset first finished for the app (None: this run is its first).
+    synced_at: dt.datetime | None
+
+    @property
+    def scope(self) -> dict[str, uuid.UUID]:
+        return {"app_id": self.id}
+
+    def owned(self) -> dict[str, uuid.UUID]:
+        """The ownership columns of a row that belongs to this app."""
+        return {"workspace_id": self.workspace_id, "account_id": self.account_id, "app_id": self.id}
+
+
+async def apps_for_unit(ctx: UnitContext, marker: repository.SyncMarker) -> list[AppRef]:
+    """The live apps this unit covers (all of the account's, or the one its key names).
+
+    An account whose apps were never listed (this unit won the race against the first
+    ``apps`` unit) gets its list fetched here first: one request instead of a wasted round.
+    """
+    session, account = ctx.session, ctx.account
+    if ctx.unit_key == ALL_APPS and not await repository.account_has_apps(session, account.id):
+        await refresh_apps(ctx)
+    apple_id = None if ctx.unit_key == ALL_APPS else ctx.unit_key
+    rows = await repository.live_apps(session, account.id, marker, apple_id=apple_id)
+    return [
+        AppRef(
+            id=row.id,
+            apple_id=row.apple_id,
+            workspace_id=row.workspace_id,
+            account_id=row.account_id,
+            synced_at=synced_at,
+        )
+        for row, synced_at in rows
+    ]
+
+
+async def lock_app(session: AsyncSession, dataset: str, app: AppRef) -> None:
+    """Serialise runs of one (dataset, app) until the transaction ends: each run diffs what
+    Apple says against what the previous run stored, so two must not interleave."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"catalog:{dataset}:{app.id}"},
+    )
+
+
+def apple_datetime(value: object) -> dt.datetime | None:
+    """An Apple timestamp (``2025-06-10T11:00:00-07:00``) as an aware datetime, else None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
+
+
+def text_or_none(value: object) -> str | None:
+    """Apple's enum and string attributes, kept verbatim (Apple adds enum values)."""
+    return value if isinstance(value, str) else None
+
+
+def bool_or_none(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+async def run_per_app(
+    ctx: UnitContext,
+    marker: repository.SyncMarker,
+    sync_app: Callable[[UnitContext, AppRef], Awaitable[int]],
+) -> UnitResult:
+    """Run ``sync_app`` for each app of the unit; an app Apple deleted since the app list was
+    read (404) is skipped — the next ``apps`` run marks it removed."""
+    rows = 0
+    apps = await apps_for_unit(ctx, marker)
+    for app in apps:
+        try:
+            rows += await sync_app(ctx, app)
+        except AscNotFound:
+            ctx.log.info("app %s is gone since the app list was read", app.apple_id)
+    return UnitResult(rows=rows, notes={"apps": len(apps)})
+
+
+def unique(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per Apple id (the last), so a resource Apple repeats across pages is
+    neither upserted twice in one statement nor reported twice."""
+    return list({record["apple_id"]: record for record in records}.values())
