@@ -5,18 +5,23 @@ its own seeded RNG, so ids, texts and dates are stable and new reviews appear as
 moves on. Only the last :data:`REVIEW_HISTORY_DAYS` days are served. Ratings skew positive;
 texts are in the language of the reviewer's storefront (Latin and non-Latin scripts).
 A response becomes visible when written (a few hours to days after the review) and is
-``PENDING_PUBLISH`` for its first 12 hours, ``PUBLISHED`` afterwards.
+``PENDING_PUBLISH`` for its first 12 hours, ``PUBLISHED`` afterwards. A few reviews are
+edited by their author days later (same id and ``createdDate``, new rating and text).
+
+What the API and tests change on top of that timeline (replies written or deleted, edits,
+removals, a busier app) is kept in :mod:`app.sandbox.review_ledger`; :func:`visible_reviews`
+is the merged view every endpoint serves.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from starlette.responses import JSONResponse, Response
 
-from app.sandbox.catalog import SandboxApp, find_app
+from app.sandbox.catalog import SandboxApp, find_app, team_apps
 from app.sandbox.catalog_routes import apple_datetime
 from app.sandbox.context import V1Context, V1Route
 from app.sandbox.errors import invalid_value, resource_not_found
@@ -32,22 +37,19 @@ from app.sandbox.jsonapi import (
 )
 from app.sandbox.markets import COUNTRIES, COUNTRY_BY_ALPHA3, COUNTRY_WEIGHTS
 from app.sandbox.permissions import ANY_ROLE
+from app.sandbox.review_ledger import ReviewEdit, ReviewResponse, ledger
 from app.sandbox.seeding import poisson, rng, stable_uuid
-from app.sandbox.state import SandboxTeam
+from app.sandbox.state import SandboxState, SandboxTeam
 from app.sandbox.text import NICKNAME_PARTS, RESPONSES, REVIEWS
 
 REVIEW_HISTORY_DAYS = 400
 BLOCK_DAYS = 30
 PENDING_PUBLISH = timedelta(hours=12)
+EDIT_CHANCE = 0.04
 _RATINGS = (1, 2, 3, 4, 5)
 _RATING_WEIGHTS = (11, 5, 8, 19, 57)
 
-
-@dataclass(frozen=True, slots=True)
-class ReviewResponse:
-    id: str
-    body: str
-    last_modified: datetime
+__all__ = ["Review", "ReviewEdit", "ReviewResponse", "app_reviews", "visible_reviews"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,24 +62,43 @@ class Review:
     created: datetime
     territory: str  # ISO 3166 alpha-3
     response: ReviewResponse | None
+    edit: ReviewEdit | None = None  # a later rewrite by the customer
 
     def response_at(self, now: datetime) -> ReviewResponse | None:
         if self.response is None or self.response.last_modified > now:
             return None
         return self.response
 
+    def as_of(self, now: datetime) -> Review:
+        """The review as served at ``now``: an edit that happened replaces rating and text."""
+        if self.edit is None or self.edit.at > now:
+            return self
+        edit = self.edit
+        return replace(self, rating=edit.rating, title=edit.title, body=edit.body, edit=None)
+
+    def is_published(self, now: datetime) -> bool:
+        """Whether the developer response is public (``exists[publishedResponse]``)."""
+        response = self.response_at(now)
+        return response is not None and now - response.last_modified >= PENDING_PUBLISH
+
 
 def _sentiment(rating: int) -> str:
     return "positive" if rating >= 4 else "neutral" if rating == 3 else "negative"
 
 
-def app_reviews(team: SandboxTeam, app: SandboxApp, now: datetime) -> list[Review]:
-    """Reviews of ``app`` created in the last 400 days up to ``now``, oldest first."""
+def app_reviews(
+    team: SandboxTeam, app: SandboxApp, now: datetime, *, volume: float = 1.0
+) -> list[Review]:
+    """Generated reviews of ``app`` created in the last 400 days up to ``now``, oldest first.
+
+    ``volume`` scales the review rate; each review is drawn from its own generator, so a
+    higher volume adds reviews without changing the others.
+    """
     first = max(
         datetime.combine(app.launch_date, datetime.min.time(), UTC),
         now - timedelta(days=REVIEW_HISTORY_DAYS),
     )
-    rate = 0.15 * app.popularity * BLOCK_DAYS
+    rate = 0.15 * app.popularity * BLOCK_DAYS * volume
     reviews: list[Review] = []
     for block in range(
         first.date().toordinal() // BLOCK_DAYS, now.date().toordinal() // BLOCK_DAYS + 1
@@ -113,6 +134,17 @@ def _draw_review(
             body=RESPONSES[sentiment].format(app=app.name, domain=f"{team.slug}.example.com"),
             last_modified=written,
         )
+    # Drawn last so that adding edits left every earlier draw (and review) as it was.
+    edit = None
+    if gen.random() < EDIT_CHANCE:
+        new_rating = gen.choices(_RATINGS, _RATING_WEIGHTS)[0]
+        new_title, new_body = gen.choice(REVIEWS[language][_sentiment(new_rating)])
+        edit = ReviewEdit(
+            at=created + timedelta(seconds=gen.randrange(86400, 20 * 86400)),
+            rating=new_rating,
+            title=new_title.format(app=app.name),
+            body=new_body.format(app=app.name),
+        )
     return Review(
         id=review_id,
         rating=rating,
@@ -122,7 +154,40 @@ def _draw_review(
         created=created,
         territory=country.alpha3,
         response=response,
+        edit=edit,
     )
+
+
+def visible_reviews(
+    state: SandboxState, team: SandboxTeam, app: SandboxApp, now: datetime
+) -> list[Review]:
+    """What App Store Connect lists for ``app`` at ``now``: the generated timeline with the
+    ledger applied (edits as of ``now``, removed reviews dropped, written replies), oldest
+    first. Returned reviews have no pending ``edit`` left."""
+    changes = ledger(state)
+    served: list[Review] = []
+    for review in app_reviews(team, app, now, volume=changes.volume):
+        if review.id in changes.removed:
+            continue
+        review = review.as_of(now)
+        edit = changes.edits.get(review.id)
+        if edit is not None and edit.at <= now:
+            review = replace(review, rating=edit.rating, title=edit.title, body=edit.body)
+        if review.id in changes.responses:
+            review = replace(review, response=changes.responses[review.id])
+        served.append(replace(review, edit=None))
+    return served
+
+
+def find_review(
+    state: SandboxState, team: SandboxTeam, review_id: str, now: datetime
+) -> tuple[SandboxApp, Review] | None:
+    """The served review ``review_id`` of any of ``team``'s apps."""
+    for app in team_apps(team):
+        for review in visible_reviews(state, team, app, now):
+            if review.id == review_id:
+                return app, review
+    return None
 
 
 # --- endpoint ----------------------------------------------------------------------------
@@ -229,12 +294,10 @@ async def list_app_reviews(ctx: V1Context) -> Response:
         if territories is not None and review.territory not in territories:
             return False
         if published is not None:
-            response = review.response_at(now)
-            has = response is not None and now - response.last_modified >= PENDING_PUBLISH
-            return has == (published == "true")
+            return review.is_published(now) == (published == "true")
         return True
 
-    reviews = [rv for rv in app_reviews(ctx.team, app, now) if keep(rv)]
+    reviews = [rv for rv in visible_reviews(ctx.state, ctx.team, app, now) if keep(rv)]
     sort = q.sort("-createdDate")
     if sort.lstrip("-") == "rating":
         reviews.sort(key=lambda rv: (rv.rating, rv.created, rv.id), reverse=sort[0] == "-")

@@ -1,0 +1,171 @@
+"""The ``reviews`` dataset: customer reviews (with developer responses) of every listed app.
+
+Units: one per app, keyed by Apple's app id. The engine's planner only sees the account, not
+the database, so the dataset plans in two steps: the routine unit :data:`APP_LIST_UNIT`
+reads the account's listed apps (the ``apps`` dataset keeps that table) and enqueues one
+unit per app through the job queue, inside its own unit's transaction.
+
+An app unit pages ``GET /v1/apps/{id}/customerReviews?sort=-createdDate&include=response``:
+
+* **incremental** (the routine pass): newest first, stopping after the page that reaches
+  :data:`OVERLAP` before the newest review already stored. Apple has no created-date filter,
+  so this is how a pass costs one request for a quiet app; the overlap re-reads recent
+  reviews, catching customers' edits and reviews that Apple lists late.
+* **full** (the first pass, then every :data:`FULL_PASS_EVERY`): every page. Reviews Apple
+  no longer lists are marked ``removed_at`` (never deleted), and older reviews' responses
+  (written, changed or deleted elsewhere) are refreshed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from app.asc.errors import AscNotFound
+from app.models import AscAccount
+from app.reviews import apple, ingest
+from app.reviews.apple import ReviewRecord
+from app.sync import queue, records
+from app.sync.datasets import (
+    Dataset,
+    Outcome,
+    PlannedUnit,
+    UnitContext,
+    UnitResult,
+    register,
+)
+
+DATASET = "reviews"
+CADENCE = dt.timedelta(hours=1)
+FULL_PASS_EVERY = dt.timedelta(days=7)
+OVERLAP = dt.timedelta(days=3)
+PAGE_LIMIT = 200
+APP_LIST_UNIT = "app-list"
+# The app list re-plans every cadence; app units finished a little less than a cadence ago
+# count as due, so each app runs about once per cadence rather than every other one.
+_APP_UNIT_REFRESH = CADENCE * 0.9
+# No apps stored while the account's `apps` unit is still pending (a new account).
+_APPS_PENDING_RETRY = dt.timedelta(seconds=15)
+
+
+def plan_reviews(account: AscAccount, now: dt.datetime) -> list[PlannedUnit]:
+    return [PlannedUnit(APP_LIST_UNIT, refresh_after=CADENCE)]
+
+
+async def run_reviews(ctx: UnitContext) -> UnitResult:
+    if ctx.unit_key == APP_LIST_UNIT:
+        return await enqueue_app_units(ctx)
+    return await sync_app_reviews(ctx, ctx.unit_key)
+
+
+async def enqueue_app_units(ctx: UnitContext) -> UnitResult:
+    """Queue one unit per listed app of the account (those already due or new only)."""
+    app_ids = await ingest.listed_app_ids(ctx.session, ctx.account.id)
+    if not app_ids:
+        pending = await records.job_counts(ctx.session, [ctx.account.id])
+        apps = pending.get((ctx.account.id, "apps"), {})
+        if any(apps.get(state) for state in ("queued", "running", "waiting")):
+            # A new account: the `apps` unit has not finished yet. Look again shortly.
+            return UnitResult(
+                outcome=Outcome.NOT_YET_PUBLISHED,
+                retry_at=ctx.now + _APPS_PENDING_RETRY,
+                detail="waiting for the account's app list",
+            )
+        return UnitResult(detail="the account has no apps")
+    queued = await queue.enqueue(
+        ctx.session,
+        account_id=ctx.account.id,
+        workspace_id=ctx.account.workspace_id,
+        key_id=ctx.account.key_id,
+        dataset=DATASET,
+        units=[PlannedUnit(app_id, refresh_after=_APP_UNIT_REFRESH) for app_id in app_ids],
+        now=ctx.now,
+    )
+    return UnitResult(notes={"apps": len(app_ids)}, detail=f"{queued} app units queued")
+
+
+async def sync_app_reviews(ctx: UnitContext, app_apple_id: str) -> UnitResult:
+    account = ctx.account
+    app = await ingest.listed_app(ctx.session, account.id, app_apple_id)
+    if app is None:
+        return UnitResult(detail="App Store Connect no longer lists this app")
+    last_full = await ingest.last_full_pass(ctx.session, account.id, app_apple_id)
+    newest = await ingest.newest_created_at(ctx.session, account.id, app_apple_id)
+    full = newest is None or last_full is None or ctx.now - last_full >= FULL_PASS_EVERY
+    boundary = None if full or newest is None else newest - OVERLAP
+
+    requests_before = ctx.client.request_count
+    listed: set[str] = set()
+    stored = skipped = pages_done = 0
+    pages = ctx.client.paginate(
+        apple.reviews_path(app_apple_id),
+        {"sort": "-createdDate", "include": "response", "limit": PAGE_LIMIT},
+    )
+    try:
+        # Stopping early is just a break: the pager holds no open response between pages.
+        async for page in pages:
+            pages_done += 1
+            records, unreadable = apple.parse_page(page)
+            skipped += unreadable
+            listed.update(r.id for r in page.resources() if r.type == "customerReviews")
+            fresh = _dedupe(records)
+            await ingest.upsert_reviews(
+                ctx.session,
+                workspace_id=account.workspace_id,
+                account_id=account.id,
+                app_id=app.id,
+                app_apple_id=app_apple_id,
+                reviews=fresh,
+                seen_at=ctx.now,
+            )
+            stored += len(fresh)
+            if boundary is not None and any(r.created_at < boundary for r in records):
+                break
+    except AscNotFound:
+        if pages_done:
+            raise  # a page vanished mid-listing: fail rather than trust half a listing
+        # The app is gone from App Store Connect; the next `apps` refresh marks it removed.
+        return UnitResult(detail="App Store Connect does not know this app (any more)")
+    removed = 0
+    if full:
+        removed = await ingest.mark_removed(
+            ctx.session,
+            account_id=account.id,
+            app_apple_id=app_apple_id,
+            listed=listed,
+            now=ctx.now,
+        )
+    requests = ctx.client.request_count - requests_before
+    await ingest.record_pass(
+        ctx.session,
+        workspace_id=account.workspace_id,
+        account_id=account.id,
+        app_apple_id=app_apple_id,
+        now=ctx.now,
+        full=full,
+        requests=requests,
+        reviews=stored,
+    )
+    if skipped:
+        ctx.log.warning("skipped unreadable reviews", extra={"skipped": skipped})
+    mode = "full" if full else "incremental"
+    return UnitResult(
+        rows=stored,
+        detail=f"{mode} pass: {stored} reviews in {requests} requests, {removed} removed",
+    )
+
+
+def _dedupe(records: list[ReviewRecord]) -> list[ReviewRecord]:
+    """One record per review id: a page that repeats one would make the upsert fail."""
+    by_id = {record.apple_id: record for record in records}
+    return list(by_id.values())
+
+
+REVIEWS = register(
+    Dataset(
+        name=DATASET,
+        capability="reviews",
+        cadence=CADENCE,
+        plan=plan_reviews,
+        run=run_reviews,
+    )
+)
