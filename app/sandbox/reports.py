@@ -21,9 +21,11 @@ Validation order (first failure wins), all 400 unless noted:
 6. Availability on the sandbox clock (see :mod:`app.sandbox.periods`): not yet available or
    future → **404** "Report is not available yet…"; past retention → **410** ``GONE``
    "Report is no longer available…".
-7. Nothing sold → **404** "There were no sales for the date specified.". Only
-   ``SALES/SUMMARY`` has data for now; every other valid combination answers this 404, as
-   does ``FINANCE_DETAIL`` (which requires ``regionCode=Z1``).
+7. Nothing sold → **404** "There were no sales for the date specified.". ``SALES/SUMMARY``
+   and the subscription family (``SUBSCRIPTION``, ``SUBSCRIPTION_EVENT``, ``SUBSCRIBER``; see
+   :mod:`app.sandbox.subscriptions`, which also answers "Invalid vendor number" for a team
+   without auto-renewable subscriptions) have data; every other valid combination answers this
+   404, as does ``FINANCE_DETAIL`` (which requires ``regionCode=Z1``).
 
 200: gzip bytes, ``Content-Type: application/a-gzip``, ``Content-Encoding: agzip`` (as
 observed from Apple; httpx ignores it and hands over the gzip bytes), ``Content-Disposition``
@@ -39,6 +41,7 @@ from datetime import date
 
 from starlette.responses import Response
 
+from app.sandbox import subscriptions
 from app.sandbox.context import V1Context, V1Route
 from app.sandbox.errors import (
     invalid_combination,
@@ -237,6 +240,9 @@ async def get_sales_report(ctx: V1Context) -> Response:
     else:
         period = latest_available(frequency, ctx.now)
     _check_available(period, ctx)
+    if (report_type, sub_type) in subscriptions.REPORTS:
+        text, filename = subscriptions.daily_report(ctx.team, report_type, period.end)
+        return _download(ctx, text, filename, version)
     if (report_type, sub_type) != ("SALES", "SUMMARY"):
         raise no_sales()
     rows = generate_sales_rows(ctx.team, frequency, period.end)

@@ -277,7 +277,10 @@ async def test_parameter_errors(reports: Reports, admin_key: SandboxKey) -> None
 
 
 async def test_other_valid_reports_have_no_data_yet(reports: Reports) -> None:
-    response = await reports.sales("DAILY", "2025-06-08", reportType="SUBSCRIPTION", version="1_3")
+    # The subscription family has data (tests/subscriptions); offer-code redemptions do not.
+    response = await reports.sales(
+        "DAILY", "2025-06-08", reportType="SUBSCRIPTION_OFFER_CODE_REDEMPTION", version="1_0"
+    )
     assert_error(response, 404, "NOT_FOUND")
     unversioned = await reports.sales(
         "DAILY", "2025-06-08", reportType="SUBSCRIPTION", drop=("version",)

@@ -1,0 +1,151 @@
+"""SQL for the payments API. Every query is scoped to one workspace."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import FinanceReportRow
+
+
+@dataclass(frozen=True)
+class PaymentGroup:
+    period: str
+    account_id: uuid.UUID
+    region: str
+    currency: str | None
+    period_start: dt.date | None
+    period_end: dt.date | None
+    units_sold: int
+    returns: int
+    net_units: int
+    earned: Decimal
+    rows: int
+
+    def sort_key(self) -> list[Any]:
+        return [
+            self.period,
+            str(self.account_id),
+            self.region,
+            self.currency is None,
+            self.currency or "",
+        ]
+
+
+async def payment_groups(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    first: str,
+    last: str,
+    region: str,
+    account_id: uuid.UUID | None,
+    after: list[Any] | None,
+    limit: int,
+) -> list[PaymentGroup]:
+    """Σ per (fiscal period, account, region file, partner share currency), in that order."""
+    params: dict[str, Any] = {
+        "ws": workspace_id,
+        "first": first,
+        "last": last,
+        "region": region,
+        "limit": limit,
+    }
+    account = ""
+    if account_id is not None:
+        account = " AND f.account_id = :account"
+        params["account"] = account_id
+    order = "period, account_id, region_code, currency IS NULL, COALESCE(currency, '')"
+    keyset = ""
+    if after is not None:
+        keyset = f"WHERE ({order}) > (:k0, CAST(:k1 AS uuid), :k2, :k3, :k4)"
+        params.update({f"k{n}": value for n, value in enumerate(after)})
+    sql = f"""
+        SELECT * FROM (
+            SELECT f.fiscal_period AS period, f.account_id, f.region_code,
+                   f.partner_share_currency AS currency,
+                   min(f.period_start) AS period_start, max(f.period_end) AS period_end,
+                   COALESCE(sum(f.quantity) FILTER (WHERE f.sale_or_return IS DISTINCT FROM 'R'),
+                            0) AS units_sold,
+                   COALESCE(-sum(f.quantity) FILTER (WHERE f.sale_or_return = 'R'), 0) AS returns,
+                   COALESCE(sum(f.quantity), 0) AS net_units,
+                   COALESCE(sum(f.extended_partner_share), 0) AS earned,
+                   count(*) AS row_count
+            FROM finance_report_rows AS f
+            WHERE f.workspace_id = :ws AND f.region_code = :region
+                  AND f.fiscal_period BETWEEN :first AND :last{account}
+            GROUP BY f.fiscal_period, f.account_id, f.region_code, f.partner_share_currency
+        ) AS g
+        {keyset}
+        ORDER BY {order}
+        LIMIT :limit
+    """  # noqa: S608  (fixed SQL; values are bound)
+    result = await session.execute(text(sql), params)
+    return [
+        PaymentGroup(
+            period=row["period"],
+            account_id=row["account_id"],
+            region=row["region_code"],
+            currency=row["currency"],
+            period_start=row["period_start"],
+            period_end=row["period_end"],
+            units_sold=int(row["units_sold"]),
+            returns=int(row["returns"]),
+            net_units=int(row["net_units"]),
+            earned=Decimal(row["earned"]),
+            rows=int(row["row_count"]),
+        )
+        for row in result.mappings()
+    ]
+
+
+async def payment_rows(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    period: str,
+    region: str,
+    account_id: uuid.UUID | None,
+    currency: str | None,
+    after_id: int | None,
+    limit: int,
+) -> list[FinanceReportRow]:
+    statement = select(FinanceReportRow).where(
+        FinanceReportRow.workspace_id == workspace_id,
+        FinanceReportRow.fiscal_period == period,
+        FinanceReportRow.region_code == region,
+    )
+    if account_id is not None:
+        statement = statement.where(FinanceReportRow.account_id == account_id)
+    if currency is not None:
+        statement = statement.where(FinanceReportRow.partner_share_currency == currency)
+    if after_id is not None:
+        statement = statement.where(FinanceReportRow.id > after_id)
+    statement = statement.order_by(FinanceReportRow.id).limit(limit)
+    return list(await session.scalars(statement))
+
+
+async def month_states(
+    session: AsyncSession,
+    account_ids: list[uuid.UUID],
+    dataset: str,
+    months: list[dt.date],
+) -> dict[tuple[dt.date, uuid.UUID], str]:
+    """Availability state per (named month's first day, account) where one is recorded."""
+    if not account_ids or not months:
+        return {}
+    result = await session.execute(
+        text(
+            "SELECT report_date, account_id, state FROM dataset_availability "
+            "WHERE dataset = :dataset AND account_id = ANY(CAST(:ids AS uuid[])) "
+            "AND report_date = ANY(CAST(:months AS date[]))"
+        ),
+        {"dataset": dataset, "ids": account_ids, "months": months},
+    )
+    return {(row[0], row[1]): row[2] for row in result}

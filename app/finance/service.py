@@ -1,0 +1,240 @@
+"""Payments queries: fiscal-month ranges, scope, completeness, rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import NotFound, ValidationFailed
+from app.finance import fiscal, repository
+from app.finance.jobs import DATASET
+from app.finance.schemas import IncompletePeriod, PaymentRowRead, PaymentsReport, PaymentSummary
+from app.kit.pagination import decode_cursor, page_of
+from app.models import AscAccount, FinanceReportRow
+from app.sales.schemas import Money
+from app.sync.schemas import AvailabilityState
+
+_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MAX_MONTHS = 120
+DEFAULT_MONTHS = 12
+FACTS = {AvailabilityState.PUBLISHED.value, AvailabilityState.NO_DATA.value}
+
+
+def parse_period(value: str, field: str) -> dt.date:
+    """``YYYY-MM`` → the first day of that month (raises a 422 naming ``field``)."""
+    found = _PERIOD.match(value)
+    if not found:
+        raise ValidationFailed.single(field, "a fiscal month as YYYY-MM, e.g. 2014-09", "format")
+    return dt.date(int(found[1]), int(found[2]), 1)
+
+
+def _add_months(first: dt.date, months: int) -> dt.date:
+    index = first.year * 12 + first.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _months(first: dt.date, last: dt.date) -> list[dt.date]:
+    count = (last.year - first.year) * 12 + last.month - first.month + 1
+    return [_add_months(first, n) for n in range(count)]
+
+
+def _money(amount: Decimal | None, currency: str | None) -> Money | None:
+    return None if amount is None else Money(amount=format(amount, "f"), currency=currency)
+
+
+async def _accounts(
+    session: AsyncSession, workspace_id: uuid.UUID, account_id: uuid.UUID | None
+) -> list[uuid.UUID]:
+    """The named account (404 unless it is the workspace's), else every linked account."""
+    if account_id is not None:
+        account = await session.get(AscAccount, account_id)
+        if account is None or account.workspace_id != workspace_id:
+            raise NotFound(f"no account with id {account_id}")
+        return [account_id]
+    result = await session.execute(
+        text(
+            "SELECT id FROM asc_accounts WHERE workspace_id = :ws AND unlinked_at IS NULL "
+            "ORDER BY id"
+        ),
+        {"ws": workspace_id},
+    )
+    return list(result.scalars())
+
+
+async def _incomplete(
+    session: AsyncSession,
+    accounts: list[uuid.UUID],
+    months: list[dt.date],
+    now: dt.datetime,
+) -> list[IncompletePeriod]:
+    states = await repository.month_states(session, accounts, DATASET, months)
+    newest = fiscal.latest_expected(now)
+    missing = []
+    for month in months:
+        for account_id in accounts:
+            state = states.get((month, account_id))
+            if state in FACTS:
+                continue
+            if state is None:
+                state = (
+                    AvailabilityState.NOT_YET_PUBLISHED.value
+                    if month > newest
+                    else AvailabilityState.NOT_FETCHED.value
+                )
+            missing.append(
+                IncompletePeriod(
+                    period=month.strftime("%Y-%m"),
+                    account_id=account_id,
+                    state=AvailabilityState(state),
+                )
+            )
+    return missing
+
+
+def _after(cursor: str) -> list[object]:
+    values = decode_cursor(cursor, 5)
+    try:
+        valid = (
+            _PERIOD.match(str(values[0])) is not None
+            and uuid.UUID(str(values[1])) is not None
+            and isinstance(values[2], str)
+            and isinstance(values[3], bool)
+            and isinstance(values[4], str)
+        )
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ValidationFailed.single("query.cursor", "not a cursor this list produced", "cursor")
+    return values
+
+
+async def payments(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    from_period: str | None,
+    to_period: str | None,
+    region: str,
+    account_id: uuid.UUID | None,
+    cursor: str | None,
+    limit: int,
+    now: dt.datetime,
+) -> PaymentsReport:
+    last = (
+        parse_period(to_period, "query.to_period")
+        if to_period is not None
+        else fiscal.latest_expected(now)
+    )
+    first = (
+        parse_period(from_period, "query.from_period")
+        if from_period is not None
+        else _add_months(last, 1 - DEFAULT_MONTHS)
+    )
+    if first > last:
+        raise ValidationFailed.single(
+            "query.from_period", "must not be after 'to_period'", "out_of_range"
+        )
+    months = _months(first, last)
+    if len(months) > MAX_MONTHS:
+        raise ValidationFailed.single(
+            "query.to_period", f"the range may span at most {MAX_MONTHS} months", "out_of_range"
+        )
+    accounts = await _accounts(session, workspace_id, account_id)
+    groups = await repository.payment_groups(
+        session,
+        workspace_id,
+        first=first.strftime("%Y-%m"),
+        last=last.strftime("%Y-%m"),
+        region=region,
+        account_id=account_id,
+        after=_after(cursor) if cursor is not None else None,
+        limit=limit + 1,
+    )
+    page, next_cursor = page_of(groups, limit, repository.PaymentGroup.sort_key)
+    return PaymentsReport(
+        items=[
+            PaymentSummary(
+                account_id=group.account_id,
+                period=group.period,
+                period_start=group.period_start,
+                period_end=group.period_end,
+                region=group.region,
+                currency=group.currency,
+                units_sold=group.units_sold,
+                returns=group.returns,
+                net_units=group.net_units,
+                earned=Money(amount=format(group.earned, "f"), currency=group.currency),
+                rows=group.rows,
+            )
+            for group in page
+        ],
+        next_cursor=next_cursor,
+        incomplete_periods=await _incomplete(session, accounts, months, now),
+    )
+
+
+def row_read(row: FinanceReportRow) -> PaymentRowRead:
+    currency = row.partner_share_currency
+    return PaymentRowRead(
+        id=row.id,
+        account_id=row.account_id,
+        period=row.fiscal_period,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        region=row.region_code,
+        report_type=row.report_type,
+        vendor_identifier=row.vendor_identifier,
+        quantity=row.quantity,
+        partner_share=_money(row.partner_share, currency),
+        extended_partner_share=_money(row.extended_partner_share, currency),
+        sale_or_return=row.sale_or_return,
+        apple_identifier=row.apple_identifier,
+        title=row.title,
+        product_type=row.product_type,
+        country_of_sale=row.country_of_sale,
+        preorder_flag=row.preorder_flag,
+        promo_code=row.promo_code,
+        customer_price=_money(row.customer_price, row.customer_currency),
+        extra=row.extra or {},
+    )
+
+
+async def payment_rows(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    period: str,
+    *,
+    region: str,
+    account_id: uuid.UUID | None,
+    currency: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[PaymentRowRead], str | None]:
+    parse_period(period, "path.period")
+    if account_id is not None:
+        await _accounts(session, workspace_id, account_id)
+    after_id = None
+    if cursor is not None:
+        (after,) = decode_cursor(cursor, 1)
+        if not isinstance(after, int) or isinstance(after, bool):
+            raise ValidationFailed.single(
+                "query.cursor", "not a cursor this list produced", "cursor"
+            )
+        after_id = after
+    rows = await repository.payment_rows(
+        session,
+        workspace_id,
+        period=period,
+        region=region,
+        account_id=account_id,
+        currency=currency,
+        after_id=after_id,
+        limit=limit + 1,
+    )
+    page, next_cursor = page_of(rows, limit, lambda row: [row.id])
+    return [row_read(row) for row in page], next_cursor

@@ -1,0 +1,141 @@
+"""Apple's subscription-family daily reports, one table per report (FACTS §5.3–5.5).
+
+Rows are stored as Apple writes them (text enums, per-unit money in the row's own currencies),
+parsed by header name; columns Apple adds later land in ``extra``. Each table is partitioned
+by (account, report date) — the date *requested*, since the Subscription Report has no date
+column — and a report day is replaced atomically. Fact rows use a bigint identity key, like
+the sales rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    Numeric,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+
+
+class _ReportRow:
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    # Apple's reporting day (Pacific) of the file: the day asked for.
+    report_date: Mapped[dt.date] = mapped_column(Date)
+    app_name: Mapped[str | None] = mapped_column(Text)
+    app_apple_id: Mapped[str | None] = mapped_column(Text)
+    subscription_name: Mapped[str | None] = mapped_column(Text)
+    subscription_apple_id: Mapped[str | None] = mapped_column(Text)
+    subscription_group_id: Mapped[str | None] = mapped_column(Text)
+    standard_duration: Mapped[str | None] = mapped_column(Text)
+    offer_name: Mapped[str | None] = mapped_column(Text)
+    promotional_offer_id: Mapped[str | None] = mapped_column(Text)
+    preserved_pricing: Mapped[str | None] = mapped_column(Text)
+    proceeds_reason: Mapped[str | None] = mapped_column(Text)
+    client: Mapped[str | None] = mapped_column(Text)
+    device: Mapped[str | None] = mapped_column(Text)
+    country: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+
+class SubscriptionSnapshotRow(_ReportRow, Base):
+    """One row of SUBSCRIPTION/SUMMARY: active subscriptions at one price point on a day."""
+
+    __tablename__ = "subscription_snapshot_rows"
+    __table_args__ = (
+        Index("ix_subscription_snapshot_rows_partition", "account_id", "report_date"),
+        Index("ix_subscription_snapshot_rows_workspace_date", "workspace_id", "report_date"),
+    )
+
+    offer_type: Mapped[str | None] = mapped_column(Text)
+    customer_price: Mapped[Decimal | None] = mapped_column(Numeric)
+    customer_currency: Mapped[str | None] = mapped_column(Text)
+    developer_proceeds: Mapped[Decimal | None] = mapped_column(Numeric)
+    proceeds_currency: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str | None] = mapped_column(Text)
+    active_standard: Mapped[int | None] = mapped_column(Integer)
+    free_trial_introductory: Mapped[int | None] = mapped_column(Integer)
+    pay_up_front_introductory: Mapped[int | None] = mapped_column(Integer)
+    pay_as_you_go_introductory: Mapped[int | None] = mapped_column(Integer)
+    free_trial_promotional: Mapped[int | None] = mapped_column(Integer)
+    pay_up_front_promotional: Mapped[int | None] = mapped_column(Integer)
+    pay_as_you_go_promotional: Mapped[int | None] = mapped_column(Integer)
+    free_trial_offer_code: Mapped[int | None] = mapped_column(Integer)
+    pay_up_front_offer_code: Mapped[int | None] = mapped_column(Integer)
+    pay_as_you_go_offer_code: Mapped[int | None] = mapped_column(Integer)
+    free_trial_win_back: Mapped[int | None] = mapped_column(Integer)
+    pay_up_front_win_back: Mapped[int | None] = mapped_column(Integer)
+    pay_as_you_go_win_back: Mapped[int | None] = mapped_column(Integer)
+    marketing_opt_ins: Mapped[int | None] = mapped_column(Integer)
+    billing_retry: Mapped[int | None] = mapped_column(Integer)
+    grace_period: Mapped[int | None] = mapped_column(Integer)
+    subscribers: Mapped[int | None] = mapped_column(Integer)
+
+
+class SubscriptionEventRow(_ReportRow, Base):
+    """One row of SUBSCRIPTION_EVENT/SUMMARY: ``quantity`` identical events on ``event_date``
+    (a daily file can carry several event dates)."""
+
+    __tablename__ = "subscription_event_rows"
+    __table_args__ = (
+        Index("ix_subscription_event_rows_partition", "account_id", "report_date"),
+        Index("ix_subscription_event_rows_workspace_event_date", "workspace_id", "event_date"),
+    )
+
+    event_date: Mapped[dt.date | None] = mapped_column(Date)
+    event: Mapped[str | None] = mapped_column(Text)
+    offer_type: Mapped[str | None] = mapped_column(Text)
+    offer_duration: Mapped[str | None] = mapped_column(Text)
+    marketing_opt_in: Mapped[str | None] = mapped_column(Text)
+    marketing_opt_in_duration: Mapped[str | None] = mapped_column(Text)
+    consecutive_paid_periods: Mapped[int | None] = mapped_column(Integer)
+    original_start_date: Mapped[dt.date | None] = mapped_column(Date)
+    state: Mapped[str | None] = mapped_column(Text)
+    previous_subscription_name: Mapped[str | None] = mapped_column(Text)
+    previous_subscription_apple_id: Mapped[str | None] = mapped_column(Text)
+    days_before_canceling: Mapped[int | None] = mapped_column(Integer)
+    cancellation_reason: Mapped[str | None] = mapped_column(Text)
+    days_canceled: Mapped[int | None] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(Integer)
+    paid_service_days_recovered: Mapped[int | None] = mapped_column(Integer)
+
+
+class SubscriberTransactionRow(_ReportRow, Base):
+    """One row of SUBSCRIBER/DETAILED: one subscriber transaction. ``subscriber_id`` is
+    Apple's already-anonymised per-developer id, stored as given."""
+
+    __tablename__ = "subscriber_transaction_rows"
+    __table_args__ = (
+        Index("ix_subscriber_transaction_rows_partition", "account_id", "report_date"),
+        Index("ix_subscriber_transaction_rows_workspace_event_date", "workspace_id", "event_date"),
+    )
+
+    event_date: Mapped[dt.date | None] = mapped_column(Date)
+    offer_type: Mapped[str | None] = mapped_column(Text)
+    offer_duration: Mapped[str | None] = mapped_column(Text)
+    marketing_opt_in_duration: Mapped[str | None] = mapped_column(Text)
+    customer_price: Mapped[Decimal | None] = mapped_column(Numeric)
+    customer_currency: Mapped[str | None] = mapped_column(Text)
+    developer_proceeds: Mapped[Decimal | None] = mapped_column(Numeric)
+    proceeds_currency: Mapped[str | None] = mapped_column(Text)
+    subscriber_id: Mapped[str | None] = mapped_column(Text)
+    subscriber_id_reset: Mapped[bool | None] = mapped_column(Boolean)
+    refund: Mapped[bool | None] = mapped_column(Boolean)
+    purchase_date: Mapped[dt.date | None] = mapped_column(Date)
+    units: Mapped[Decimal | None] = mapped_column(Numeric)

@@ -1,0 +1,214 @@
+"""SQL for the subscription API. Every query is scoped to one workspace."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.subscriptions.metrics import STATISTICS, OfferType
+
+#: Group-by dimension → the column it groups rows by.
+SNAPSHOT_DIMENSIONS = {
+    "subscription": "s.subscription_apple_id",
+    "country": "s.country",
+}
+EVENT_DIMENSIONS = {
+    "subscription": "e.subscription_apple_id",
+    "country": "e.country",
+}
+_KINDS = ", ".join(
+    [f"('{kind.value}', s.{kind.column})" for kind in OfferType]
+    + [f"('{name}', s.{name})" for name in STATISTICS]
+)
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """Rows of one account, or of one app (its account and Apple id); None: the workspace."""
+
+    account_id: uuid.UUID | None = None
+    app_apple_id: str | None = None
+
+
+def _where(alias: str, filters: RowFilter, params: dict[str, Any]) -> str:
+    sql = ""
+    if filters.account_id is not None:
+        sql += f" AND {alias}.account_id = :f_account"
+        params["f_account"] = filters.account_id
+    if filters.app_apple_id is not None:
+        sql += f" AND {alias}.app_apple_id = :f_app"
+        params["f_app"] = filters.app_apple_id
+    return sql
+
+
+@dataclass(frozen=True)
+class KindRow:
+    """Σ of one count column over rows sharing a date, group, currency and duration."""
+
+    report_date: dt.date
+    group: tuple[str | None, ...]
+    subscription_name: str | None
+    app_apple_id: str | None
+    kind: str
+    currency: str | None
+    duration: str | None
+    count: int
+    # Σ count × developer proceeds over the rows that have proceeds; None when none has.
+    proceeds: Decimal | None
+    unpriced: int  # subscriptions on rows without developer proceeds
+
+
+async def snapshot_kinds(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    filters: RowFilter,
+    start: dt.date,
+    end: dt.date,
+    dimensions: list[str],
+) -> list[KindRow]:
+    """Each count column of the Subscription Report, summed per (date, group, currency,
+    standard duration) — enough for every measure and for MRR without listing price points."""
+    params: dict[str, Any] = {"ws": workspace_id, "start": start, "end": end}
+    groups = "".join(f", {SNAPSHOT_DIMENSIONS[d]}" for d in dimensions)
+    sql = f"""
+        SELECT s.report_date{groups}, k.kind, s.proceeds_currency, s.standard_duration,
+               max(s.subscription_name) AS subscription_name,
+               max(s.app_apple_id) AS app_apple_id,
+               sum(k.n) AS n,
+               sum(k.n * s.developer_proceeds) AS proceeds,
+               COALESCE(sum(k.n) FILTER (WHERE s.developer_proceeds IS NULL), 0) AS unpriced
+        FROM subscription_snapshot_rows AS s
+        CROSS JOIN LATERAL (VALUES {_KINDS}) AS k(kind, n)
+        WHERE s.workspace_id = :ws AND s.report_date BETWEEN :start AND :end
+              AND k.n <> 0 {_where("s", filters, params)}
+        GROUP BY s.report_date{groups}, k.kind, s.proceeds_currency, s.standard_duration
+    """  # noqa: S608  (identifiers come from the fixed maps above; values are bound)
+    result = await session.execute(text(sql), params)
+    width = len(dimensions)
+    return [
+        KindRow(
+            report_date=row[0],
+            group=tuple(row[1 : 1 + width]),
+            kind=row[1 + width],
+            currency=row[2 + width],
+            duration=row[3 + width],
+            subscription_name=row[4 + width],
+            app_apple_id=row[5 + width],
+            count=int(row[6 + width]),
+            proceeds=row[7 + width],
+            unpriced=int(row[8 + width]),
+        )
+        for row in result
+    ]
+
+
+@dataclass(frozen=True)
+class EventRow:
+    event_date: dt.date
+    group: tuple[str | None, ...]
+    subscription_name: str | None
+    event: str | None
+    free_trial: bool
+    quantity: int
+
+
+async def event_counts(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    filters: RowFilter,
+    start: dt.date,
+    end: dt.date,
+    dimensions: list[str],
+) -> list[EventRow]:
+    """Σ quantity per (event date, event, free-trial offer or not, group)."""
+    params: dict[str, Any] = {"ws": workspace_id, "start": start, "end": end}
+    groups = "".join(f", {EVENT_DIMENSIONS[d]}" for d in dimensions)
+    sql = f"""
+        SELECT e.event_date{groups}, e.event,
+               COALESCE(lower(btrim(e.offer_type)) = 'free trial', false) AS free_trial,
+               max(e.subscription_name) AS subscription_name,
+               sum(e.quantity) AS quantity
+        FROM subscription_event_rows AS e
+        WHERE e.workspace_id = :ws AND e.event_date BETWEEN :start AND :end
+              {_where("e", filters, params)}
+        GROUP BY e.event_date{groups}, e.event, {3 + len(dimensions)}
+    """  # noqa: S608  (identifiers come from the fixed maps above; values are bound)
+    result = await session.execute(text(sql), params)
+    width = len(dimensions)
+    return [
+        EventRow(
+            event_date=row[0],
+            group=tuple(row[1 : 1 + width]),
+            event=row[1 + width],
+            free_trial=bool(row[2 + width]),
+            subscription_name=row[3 + width],
+            quantity=int(row[4 + width] or 0),
+        )
+        for row in result
+    ]
+
+
+async def accounts_in_scope(
+    session: AsyncSession, workspace_id: uuid.UUID, account_id: uuid.UUID | None
+) -> list[uuid.UUID]:
+    """The accounts whose report days a query covers: the named one, else every linked one."""
+    sql = "SELECT id FROM asc_accounts WHERE workspace_id = :ws"
+    params: dict[str, Any] = {"ws": workspace_id}
+    if account_id is not None:
+        sql += " AND id = :account"
+        params["account"] = account_id
+    else:
+        sql += " AND unlinked_at IS NULL"
+    result = await session.execute(text(sql + " ORDER BY id"), params)
+    return list(result.scalars())
+
+
+async def availability(
+    session: AsyncSession,
+    account_ids: list[uuid.UUID],
+    dataset: str,
+    start: dt.date,
+    end: dt.date,
+) -> list[tuple[dt.date, uuid.UUID, str | None]]:
+    """(date, account, availability state or None when never asked) for every date of the
+    range and account, by date then account."""
+    if not account_ids:
+        return []
+    result = await session.execute(
+        text(
+            """
+            SELECT CAST(d AS date), a.id, av.state
+            FROM unnest(CAST(:ids AS uuid[])) AS a(id)
+            CROSS JOIN generate_series(CAST(:start AS date), CAST(:end AS date),
+                                       interval '1 day') AS d
+            LEFT JOIN dataset_availability AS av
+                   ON av.account_id = a.id AND av.dataset = :dataset
+                  AND av.report_date = CAST(d AS date)
+            ORDER BY 1, 2
+            """
+        ),
+        {"ids": account_ids, "dataset": dataset, "start": start, "end": end},
+    )
+    return [(row[0], row[1], row[2]) for row in result]
+
+
+async def newest_fact(
+    session: AsyncSession, account_ids: list[uuid.UUID], dataset: str
+) -> dt.date | None:
+    """The newest report date stored as published or as Apple's "no data" for any account."""
+    if not account_ids:
+        return None
+    value = await session.scalar(
+        text(
+            "SELECT max(report_date) FROM dataset_availability WHERE dataset = :dataset "
+            "AND account_id = ANY(CAST(:ids AS uuid[])) AND state IN ('published', 'no_data')"
+        ),
+        {"ids": account_ids, "dataset": dataset},
+    )
+    return value if isinstance(value, dt.date) else None

@@ -1,0 +1,157 @@
+"""Subscriptions: active counts and estimated MRR for a day, daily series, events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.kit.dates import Day
+from app.kit.deps import Reader, Session
+from app.kit.problems import AUTHED, problem_responses
+from app.subscriptions import service
+from app.subscriptions.schemas import (
+    EventDimension,
+    Metric,
+    SubscriptionEvents,
+    SubscriptionSeries,
+    SubscriptionSummary,
+    SummaryDimension,
+)
+
+router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
+
+AccountParam = Annotated[
+    uuid.UUID | None, Query(description="Only this linked account (404 if not yours).")
+]
+AppParam = Annotated[
+    uuid.UUID | None,
+    Query(description="Only this app's subscriptions: Orchard's app id (404 if not yours)."),
+]
+FromParam = Annotated[Day, Query(alias="from", description="First day (Apple's Pacific-time day).")]
+ToParam = Annotated[Day, Query(alias="to", description="Last day, inclusive.")]
+GroupByParam = Annotated[
+    list[str] | None,
+    Query(description="Dimensions, comma-separated (`group_by=country,offer_type`) or repeated."),
+]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@router.get(
+    "/summary",
+    response_model=SubscriptionSummary,
+    operation_id="get_subscription_summary",
+    responses=problem_responses(*AUTHED, 404),
+)
+async def get_summary(
+    principal: Reader,
+    session: Session,
+    report_date: Day | None = Query(
+        None,
+        alias="date",
+        description="Apple's report day (Pacific time); default: the newest day stored.",
+    ),
+    account_id: AccountParam = None,
+    app_id: AppParam = None,
+    group_by: GroupByParam = None,
+) -> SubscriptionSummary:
+    """Active subscriptions on one day from Apple's Subscription Report: all active, paying,
+    free trials, introductory / promotional / offer-code / win-back offers, billing retry,
+    grace period, and the estimated MRR per proceeds currency.
+
+    `group_by` splits them by `subscription`, `country` and/or `offer_type` (the offer mode:
+    `standard`, `free_trial_introductory`, `pay_as_you_go_promotional`, …). A day whose report
+    is not stored for an account in scope is listed in `incomplete_dates`: it is not zero.
+
+    Estimated MRR = Σ (standard-price + pay-as-you-go subscriptions) × developer proceeds ×
+    (30.4375 days ÷ standard duration in days, or 1 ÷ months: 7 days → 4.348214…, 1 month → 1,
+    2 months → 1/2, 3 months → 1/3, 6 months → 1/6, 1 year → 1/12), per proceeds currency,
+    never converted.
+    """
+    dimensions = service.parse_dimensions(group_by, SummaryDimension)
+    scope = await service.resolve_scope(session, principal.workspace_id, account_id, app_id)
+    return await service.summary(
+        session,
+        principal.workspace_id,
+        scope,
+        day=report_date,
+        group_by=dimensions,
+        now=_now(),
+    )
+
+
+@router.get(
+    "/summary/series",
+    response_model=SubscriptionSeries,
+    operation_id="get_subscription_series",
+    responses=problem_responses(*AUTHED, 404),
+)
+async def get_series(
+    principal: Reader,
+    session: Session,
+    from_date: FromParam,
+    to_date: ToParam,
+    metric: Metric = Query(
+        Metric.ACTIVE,
+        description="A summary measure (`active`, `paying`, `free_trial`, `introductory`, "
+        "`promotional`, `offer_code`, `win_back`, `billing_retry`, `grace_period`, "
+        "`marketing_opt_ins`, `subscribers`, `estimated_mrr`) or an event metric by event date "
+        "(`churned`, `trial_starts`, `trial_conversions`).",
+    ),
+    account_id: AccountParam = None,
+    app_id: AppParam = None,
+) -> SubscriptionSeries:
+    """One metric per day (at most 400 days), oldest first. A day no account in scope has
+    yet is `null`, not zero; `complete` says whether every account's report is in."""
+    scope = await service.resolve_scope(session, principal.workspace_id, account_id, app_id)
+    return await service.series(
+        session,
+        principal.workspace_id,
+        scope,
+        metric=metric,
+        start=from_date,
+        end=to_date,
+        now=_now(),
+    )
+
+
+@router.get(
+    "/events",
+    response_model=SubscriptionEvents,
+    operation_id="get_subscription_events",
+    responses=problem_responses(*AUTHED, 404),
+)
+async def get_events(
+    principal: Reader,
+    session: Session,
+    from_date: FromParam,
+    to_date: ToParam,
+    account_id: AccountParam = None,
+    app_id: AppParam = None,
+    group_by: GroupByParam = None,
+) -> SubscriptionEvents:
+    """Subscription events from Apple's Subscription Event Report, counted by event date (at
+    most 400 days): activations, cancellations, conversions, renewals, reactivations… as Apple
+    names them (`event`), with Orchard's stable `event_group` (`activation`, `cancellation`,
+    `conversion`, `renewal`, `billing`, `other`).
+
+    `group_by`: `event` (default), `event_group`, `subscription`, `country`. Also returns the
+    derived metrics `churned` (Σ cancellation events), `trial_starts` and `trial_conversions`
+    (activation / conversion events of Free Trial offers).
+    """
+    dimensions = service.parse_dimensions(group_by or ["event"], EventDimension)
+    scope = await service.resolve_scope(session, principal.workspace_id, account_id, app_id)
+    return await service.events(
+        session,
+        principal.workspace_id,
+        scope,
+        start=from_date,
+        end=to_date,
+        group_by=dimensions,
+        now=_now(),
+    )

@@ -1,0 +1,415 @@
+"""Subscription queries: scope, completeness of dates, and the measures of ``metrics``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.catalog import service as catalog
+from app.errors import NotFound, ValidationFailed
+from app.models import AscAccount
+from app.reports import calendar
+from app.sales.schemas import IncompleteDate, Money
+from app.subscriptions import repository
+from app.subscriptions.metrics import (
+    OFFER_KINDS,
+    STATISTICS,
+    EventGroup,
+    MrrTotal,
+    OfferType,
+    event_group,
+)
+from app.subscriptions.repository import EventRow, KindRow, RowFilter
+from app.subscriptions.schemas import (
+    EVENT_METRICS,
+    EventCount,
+    EventDimension,
+    EventGroupTotals,
+    Metric,
+    SeriesPoint,
+    SubscriptionEvents,
+    SubscriptionMeasures,
+    SubscriptionSeries,
+    SubscriptionSummary,
+    SummaryDimension,
+    SummaryGroup,
+)
+from app.sync.schemas import AvailabilityState
+
+SNAPSHOT_DATASET = "subscriptions_daily"
+EVENTS_DATASET = "subscription_events_daily"
+MAX_RANGE_DAYS = 400
+FACTS = {AvailabilityState.PUBLISHED.value, AvailabilityState.NO_DATA.value}
+D = TypeVar("D", bound=StrEnum)
+
+
+@dataclass(frozen=True)
+class Scope:
+    filters: RowFilter
+    accounts: list[uuid.UUID]
+
+
+async def resolve_scope(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    account_id: uuid.UUID | None,
+    app_id: uuid.UUID | None,
+) -> Scope:
+    """Rows and accounts a query covers. A named account or app of another workspace is 404."""
+    if account_id is not None:
+        account = await session.get(AscAccount, account_id)
+        if account is None or account.workspace_id != workspace_id:
+            raise NotFound(f"no account with id {account_id}")
+    if app_id is None:
+        accounts = await repository.accounts_in_scope(session, workspace_id, account_id)
+        return Scope(RowFilter(account_id=account_id), accounts)
+    app = await catalog.get_app(session, workspace_id, app_id)
+    if account_id is not None and app.account_id != account_id:
+        raise NotFound(f"no app with id {app_id} in account {account_id}")
+    return Scope(RowFilter(account_id=app.account_id, app_apple_id=app.apple_id), [app.account_id])
+
+
+def check_range(start: dt.date, end: dt.date) -> None:
+    if start > end:
+        raise ValidationFailed.single("query.from", "must not be after 'to'", "out_of_range")
+    if (end - start).days + 1 > MAX_RANGE_DAYS:
+        raise ValidationFailed.single(
+            "query.to", f"the range may span at most {MAX_RANGE_DAYS} days", "out_of_range"
+        )
+
+
+def parse_dimensions(values: Iterable[str] | None, kind: type[D]) -> list[D]:
+    """``group_by`` comma-separated, repeated or both; deduplicated, in canonical order."""
+    chosen: set[D] = set()
+    known = ", ".join(d.value for d in kind)
+    for value in values or []:
+        for name in (part.strip() for part in value.split(",")):
+            if not name:
+                continue
+            try:
+                chosen.add(kind(name))
+            except ValueError:
+                raise ValidationFailed.single(
+                    "query.group_by", f"unknown dimension '{name[:40]}' (known: {known})", "enum"
+                ) from None
+    return [d for d in kind if d in chosen]
+
+
+# --- completeness -----------------------------------------------------------------------
+
+
+@dataclass
+class Completeness:
+    facts: dict[dt.date, int] = field(default_factory=lambda: defaultdict(int))
+    incomplete: list[IncompleteDate] = field(default_factory=list)
+    accounts: int = 0
+
+    def complete(self, day: dt.date) -> bool:
+        return self.facts[day] == self.accounts
+
+    def known(self, day: dt.date) -> bool:
+        return self.facts[day] > 0
+
+
+async def completeness(
+    session: AsyncSession,
+    scope: Scope,
+    dataset: str,
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
+) -> Completeness:
+    newest = calendar.latest_daily(now)
+    found = Completeness(accounts=len(scope.accounts))
+    for day, account_id, state in await repository.availability(
+        session, scope.accounts, dataset, start, end
+    ):
+        if state in FACTS:
+            found.facts[day] += 1
+            continue
+        if state is None:
+            # Never asked: a day Apple cannot have published yet is not a gap in the sync.
+            state = (
+                AvailabilityState.NOT_YET_PUBLISHED.value
+                if day > newest
+                else AvailabilityState.NOT_FETCHED.value
+            )
+        found.incomplete.append(
+            IncompleteDate(report_date=day, account_id=account_id, state=AvailabilityState(state))
+        )
+    return found
+
+
+# --- snapshot measures ------------------------------------------------------------------
+
+
+def _money(pairs: Iterable[tuple[str, Decimal]]) -> list[Money]:
+    return [Money(amount=format(a, "f"), currency=c) for c, a in pairs if a != 0]
+
+
+@dataclass
+class Tally:
+    kinds: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    mrr: MrrTotal = field(default_factory=MrrTotal)
+
+    def add(self, row: KindRow) -> None:
+        self.kinds[row.kind] += row.count
+        if row.kind in OFFER_KINDS and OfferType(row.kind).in_mrr:
+            self.mrr.add(row.currency, row.duration, row.proceeds, row.count - row.unpriced)
+            self.mrr.excluded += row.unpriced
+
+    def measures(self, *, statistics: bool = True) -> dict[str, Any]:
+        offers = [(OfferType(k), n) for k, n in self.kinds.items() if k in OFFER_KINDS]
+        values: dict[str, Any] = {
+            "active": sum(n for _, n in offers),
+            "paying": sum(n for kind, n in offers if kind.paying),
+            "free_trial": sum(n for kind, n in offers if not kind.paying),
+            **{
+                program: sum(n for kind, n in offers if kind.program == program)
+                for program in ("introductory", "promotional", "offer_code", "win_back")
+            },
+            "estimated_mrr": _money(self.mrr.rounded()),
+            "mrr_excluded_subscriptions": self.mrr.excluded,
+        }
+        for name in STATISTICS:
+            values[name] = self.kinds.get(name, 0) if statistics else None
+        return values
+
+    def value(self, metric: Metric) -> int:
+        measures = self.measures()
+        return int(measures[metric.value])
+
+
+def _sort_key(values: tuple[str | None, ...]) -> tuple[tuple[bool, str], ...]:
+    return tuple((value is None, value or "") for value in values)
+
+
+def summary_groups(rows: list[KindRow], group_by: list[SummaryDimension]) -> list[SummaryGroup]:
+    sql_dims = [d for d in group_by if d is not SummaryDimension.OFFER_TYPE]
+    by_offer = SummaryDimension.OFFER_TYPE in group_by
+    tallies: dict[tuple[str | None, ...], Tally] = defaultdict(Tally)
+    names: dict[str | None, tuple[str | None, str | None]] = {}
+    for row in rows:
+        if by_offer and row.kind not in OFFER_KINDS:
+            continue  # Apple does not split billing retry & co. by offer
+        values: dict[SummaryDimension, str | None] = dict(zip(sql_dims, row.group, strict=True))
+        values[SummaryDimension.OFFER_TYPE] = row.kind
+        key = tuple(values[d] for d in group_by)
+        tallies[key].add(row)
+        if SummaryDimension.SUBSCRIPTION in values:
+            names[values[SummaryDimension.SUBSCRIPTION]] = (
+                row.subscription_name,
+                row.app_apple_id,
+            )
+    groups = []
+    for key in sorted(tallies, key=_sort_key):
+        values = dict(zip(group_by, key, strict=True))
+        subscription = values.get(SummaryDimension.SUBSCRIPTION)
+        name, app_apple_id = names.get(subscription, (None, None)) if subscription else (None,) * 2
+        offer = values.get(SummaryDimension.OFFER_TYPE)
+        groups.append(
+            SummaryGroup(
+                subscription_apple_id=subscription,
+                subscription_name=name,
+                app_apple_id=app_apple_id,
+                country=values.get(SummaryDimension.COUNTRY),
+                offer_type=OfferType(offer) if offer else None,
+                **tallies[key].measures(statistics=not by_offer),
+            )
+        )
+    return groups
+
+
+async def summary(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    scope: Scope,
+    *,
+    day: dt.date | None,
+    group_by: list[SummaryDimension],
+    now: dt.datetime,
+) -> SubscriptionSummary:
+    if day is None:
+        day = await repository.newest_fact(session, scope.accounts, SNAPSHOT_DATASET)
+    if day is None:
+        return SubscriptionSummary(
+            report_date=None,
+            group_by=group_by,
+            totals=SubscriptionMeasures(**Tally().measures()),
+            groups=[],
+            incomplete_dates=[],
+        )
+    sql_dims = [d.value for d in group_by if d is not SummaryDimension.OFFER_TYPE]
+    rows = await repository.snapshot_kinds(session, workspace_id, scope.filters, day, day, sql_dims)
+    totals = Tally()
+    for row in rows:
+        totals.add(row)
+    done = await completeness(session, scope, SNAPSHOT_DATASET, day, day, now)
+    return SubscriptionSummary(
+        report_date=day,
+        group_by=group_by,
+        totals=SubscriptionMeasures(**totals.measures()),
+        groups=summary_groups(rows, group_by) if group_by else [],
+        incomplete_dates=done.incomplete,
+    )
+
+
+# --- events ------------------------------------------------------------------------------
+
+
+@dataclass
+class EventTally:
+    groups: dict[EventGroup, int] = field(default_factory=lambda: dict.fromkeys(EventGroup, 0))
+    trial_starts: int = 0
+    trial_conversions: int = 0
+
+    def add(self, row: EventRow) -> None:
+        group = event_group(row.event)
+        self.groups[group] += row.quantity
+        if row.free_trial and group is EventGroup.ACTIVATION:
+            self.trial_starts += row.quantity
+        if row.free_trial and group is EventGroup.CONVERSION:
+            self.trial_conversions += row.quantity
+
+    def metric(self, metric: Metric) -> int:
+        if metric is Metric.CHURNED:
+            return self.groups[EventGroup.CANCELLATION]
+        return self.trial_starts if metric is Metric.TRIAL_STARTS else self.trial_conversions
+
+
+def event_groups(rows: list[EventRow], group_by: list[EventDimension]) -> list[EventCount]:
+    sql_dims = [d for d in group_by if d in (EventDimension.SUBSCRIPTION, EventDimension.COUNTRY)]
+    totals: dict[tuple[str | None, ...], int] = defaultdict(int)
+    names: dict[str | None, str | None] = {}
+    for row in rows:
+        values: dict[EventDimension, str | None] = dict(zip(sql_dims, row.group, strict=True))
+        values[EventDimension.EVENT] = row.event
+        values[EventDimension.EVENT_GROUP] = event_group(row.event).value
+        totals[tuple(values[d] for d in group_by)] += row.quantity
+        names[values.get(EventDimension.SUBSCRIPTION)] = row.subscription_name
+    counts = []
+    for key in sorted(totals, key=_sort_key):
+        values = dict(zip(group_by, key, strict=True))
+        event = values.get(EventDimension.EVENT)
+        group = values.get(EventDimension.EVENT_GROUP)
+        if EventDimension.EVENT in values:
+            group = event_group(event).value
+        subscription = values.get(EventDimension.SUBSCRIPTION)
+        counts.append(
+            EventCount(
+                event=event,
+                event_group=EventGroup(group) if group else None,
+                subscription_apple_id=subscription,
+                subscription_name=names.get(subscription) if subscription else None,
+                country=values.get(EventDimension.COUNTRY),
+                quantity=totals[key],
+            )
+        )
+    return counts
+
+
+async def events(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    scope: Scope,
+    *,
+    start: dt.date,
+    end: dt.date,
+    group_by: list[EventDimension],
+    now: dt.datetime,
+) -> SubscriptionEvents:
+    check_range(start, end)
+    sql_dims = [
+        d.value for d in group_by if d in (EventDimension.SUBSCRIPTION, EventDimension.COUNTRY)
+    ]
+    rows = await repository.event_counts(session, workspace_id, scope.filters, start, end, sql_dims)
+    tally = EventTally()
+    for row in rows:
+        tally.add(row)
+    done = await completeness(
+        session, scope, EVENTS_DATASET, start, end + dt.timedelta(days=1), now
+    )
+    return SubscriptionEvents(
+        from_date=start,
+        to_date=end,
+        group_by=group_by,
+        groups=event_groups(rows, group_by),
+        totals=EventGroupTotals(**{g.value: n for g, n in tally.groups.items()}),
+        churned=tally.groups[EventGroup.CANCELLATION],
+        trial_starts=tally.trial_starts,
+        trial_conversions=tally.trial_conversions,
+        incomplete_dates=done.incomplete,
+    )
+
+
+# --- series ------------------------------------------------------------------------------
+
+
+async def series(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    scope: Scope,
+    *,
+    metric: Metric,
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
+) -> SubscriptionSeries:
+    check_range(start, end)
+    amounts: dict[dt.date, list[Money]] = {}
+    values: dict[dt.date, int] = {}
+    if metric in EVENT_METRICS:
+        done = await completeness(
+            session, scope, EVENTS_DATASET, start, end + dt.timedelta(days=1), now
+        )
+        per_day: dict[dt.date, EventTally] = defaultdict(EventTally)
+        for event in await repository.event_counts(
+            session, workspace_id, scope.filters, start, end, []
+        ):
+            per_day[event.event_date].add(event)
+        values = {day: tally.metric(metric) for day, tally in per_day.items()}
+        next_day = dt.timedelta(days=1)
+
+        def complete(day: dt.date) -> bool:
+            return done.complete(day) and done.complete(day + next_day)
+
+    else:
+        done = await completeness(session, scope, SNAPSHOT_DATASET, start, end, now)
+        tallies: dict[dt.date, Tally] = defaultdict(Tally)
+        for row in await repository.snapshot_kinds(
+            session, workspace_id, scope.filters, start, end, []
+        ):
+            tallies[row.report_date].add(row)
+        if metric is Metric.ESTIMATED_MRR:
+            amounts = {day: _money(tally.mrr.rounded()) for day, tally in tallies.items()}
+        else:
+            values = {day: tally.value(metric) for day, tally in tallies.items()}
+        complete = done.complete
+
+    points = []
+    mrr = metric is Metric.ESTIMATED_MRR
+    for day in calendar.days(start, end):
+        known = done.known(day)
+        points.append(
+            SeriesPoint(
+                report_date=day,
+                value=values.get(day, 0) if known and not mrr else None,
+                amounts=amounts.get(day, []) if known and mrr else None,
+                complete=complete(day),
+            )
+        )
+    return SubscriptionSeries(
+        metric=metric,
+        from_date=start,
+        to_date=end,
+        points=points,
+        incomplete_dates=done.incomplete,
+    )
