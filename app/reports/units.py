@@ -15,17 +15,29 @@ Apple's answers for a report date (FACTS §4.5, §7):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+import functools
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.asc.client import Params
-from app.asc.errors import AscGone, AscInvalidParameter, AscNotFound, NotFoundKind
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.asc.client import Params, ReportDownload
+from app.asc.errors import (
+    AscGone,
+    AscInvalidParameter,
+    AscNotFound,
+    AscReportCorrupt,
+    AscTransportError,
+    NotFoundKind,
+)
 from app.reports.ingest import Layout, LoadResult, load_report
 from app.sync.datasets import Outcome, UnitContext, UnitResult
 
 #: How soon to ask again about a date Apple has not published yet.
 NOT_YET_RETRY = dt.timedelta(hours=2)
+#: Downloads of one report per unit when its body arrives cut short (see _download_and_load).
+DOWNLOAD_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -54,21 +66,19 @@ async def fetch_report_unit(
     a loaded file (e.g. finance totals that do not add up): the transaction then rolls back."""
     version = request.version
     notes: dict[str, Any] = {}
+    load = functools.partial(
+        load_report,
+        layout=layout,
+        table=table,
+        constants=constants,
+        replace=replace,
+        derived=derived,
+        footer=footer,
+        joins=joins,
+    )
     for attempt in (1, 2):
         try:
-            async with ctx.client.stream_report(request.path, request.params(version)) as download:
-                loaded = await load_report(
-                    ctx.session,
-                    download,
-                    layout,
-                    table=table,
-                    constants=constants,
-                    replace=replace,
-                    derived=derived,
-                    footer=footer,
-                    joins=joins,
-                )
-                served_version = download.version or version
+            loaded, served_version = await _download_and_load(ctx, request, version, load)
         except AscInvalidParameter as error:
             latest = error.latest_version
             if (
@@ -111,6 +121,36 @@ async def fetch_report_unit(
             ),
             loaded,
         )
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _download_and_load(
+    ctx: UnitContext,
+    request: ReportRequest,
+    version: str | None,
+    load: Callable[[AsyncSession, ReportDownload], Awaitable[LoadResult]],
+) -> tuple[LoadResult, str | None]:
+    """Stream the report into its partition; fetch it again whole if it arrives broken.
+
+    The client retries a download only until its first bytes are delivered. A body cut
+    short after that (a truncated gzip, a connection dropped mid-file) surfaces here, when
+    rows are already in the COPY: each try runs in a savepoint, so a broken one leaves
+    nothing behind, and the next downloads the file from the start.
+    """
+    for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+        download = ctx.client.stream_report(request.path, request.params(version))
+        try:
+            async with ctx.session.begin_nested(), download:
+                loaded = await load(ctx.session, download)
+                return loaded, download.version or version
+        except (AscReportCorrupt, AscTransportError) as error:
+            mid_body = isinstance(error, AscReportCorrupt) or download.bytes_received > 0
+            if not mid_body or attempt == DOWNLOAD_ATTEMPTS:
+                raise
+            ctx.log.warning(
+                "report download broken off; fetching it again",
+                extra={"attempt": attempt, "error": str(error)},
+            )
     raise AssertionError("unreachable")  # pragma: no cover
 
 

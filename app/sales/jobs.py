@@ -17,7 +17,7 @@ from app.reports import calendar
 from app.reports.units import ReportRequest, fetch_report_unit
 from app.reports.versions import report_version
 from app.sales.layout import SALES_LAYOUT, platform_sql, unit_kind_sql
-from app.sales.repository import rebuild_daily_rollup
+from app.sales.repository import lock_catalog_for_sales, rebuild_daily_rollup
 from app.sync.datasets import Dataset, Outcome, PlannedUnit, UnitContext, UnitResult, register
 
 # Re-fetch a recent period once more a day later: Apple's late files (FACTS §5.7).
@@ -168,6 +168,7 @@ def _runner(frequency: Frequency) -> Callable[[UnitContext], object]:
         if vendor is None:  # the planner never plans this; a manual request could
             return UnitResult(Outcome.FAILED, detail="the account has no vendor number")
         report_date = frequency.unit_date(ctx.unit_key)
+        await lock_catalog_for_sales(ctx.session, ctx.account.id)
 
         def params(version: str | None) -> Params:
             return sales_report_params(

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import SalesRow
 
 
 async def rebuild_daily_rollup(
@@ -24,20 +28,346 @@ async def rebuild_daily_rollup(
                 workspace_id, account_id, report_date, app_id, app_apple_id, product, sku,
                 country_code, device, platform, unit_kind, proceeds_currency, customer_currency,
                 units_in, refunds, net_units, proceeds, customer_sales)
-            SELECT s.workspace_id, s.account_id, s.report_date, s.app_id,
-                   a.apple_id, s.apple_identifier, s.sku, s.country_code, s.device, s.platform,
-                   s.unit_kind, s.proceeds_currency, s.customer_currency,
-                   COALESCE(sum(s.units) FILTER (WHERE s.units > 0), 0),
-                   COALESCE(-sum(s.units) FILTER (WHERE s.units < 0), 0),
-                   sum(s.units),
-                   sum(s.units * COALESCE(s.developer_proceeds, 0)),
-                   sum(s.units * abs(COALESCE(s.customer_price, 0)))
-            FROM sales_rows s LEFT JOIN apps a ON a.id = s.app_id
-            WHERE s.account_id = :a AND s.frequency = 'DAILY' AND s.report_date = :d
-            GROUP BY s.workspace_id, s.account_id, s.report_date, s.app_id, a.apple_id,
-                     s.apple_identifier, s.sku, s.country_code, s.device, s.platform,
-                     s.unit_kind, s.proceeds_currency, s.customer_currency
+            SELECT account.workspace_id, account.id, CAST(:d AS date), g.app_id, a.apple_id,
+                   g.apple_identifier, g.sku, g.country_code, g.device, g.platform,
+                   g.unit_kind, g.proceeds_currency, g.customer_currency,
+                   g.units_in, g.refunds, g.net_units, g.proceeds, g.customer_sales
+            FROM (
+                -- Only the varying columns are grouping keys (the account and day are fixed,
+                -- the app's Apple id follows from the app): half the sort work of a 1M-row day.
+                SELECT s.app_id, s.apple_identifier, s.sku, s.country_code, s.device,
+                       s.platform, s.unit_kind, s.proceeds_currency, s.customer_currency,
+                       COALESCE(sum(s.units) FILTER (WHERE s.units > 0), 0) AS units_in,
+                       COALESCE(-sum(s.units) FILTER (WHERE s.units < 0), 0) AS refunds,
+                       sum(s.units) AS net_units,
+                       sum(s.units * COALESCE(s.developer_proceeds, 0)) AS proceeds,
+                       sum(s.units * abs(COALESCE(s.customer_price, 0))) AS customer_sales
+                FROM sales_rows s
+                WHERE s.account_id = :a AND s.frequency = 'DAILY' AND s.report_date = :d
+                GROUP BY s.app_id, s.apple_identifier, s.sku, s.country_code, s.device,
+                         s.platform, s.unit_kind, s.proceeds_currency, s.customer_currency
+            ) AS g
+            JOIN asc_accounts AS account ON account.id = :a
+            LEFT JOIN apps AS a ON a.id = g.app_id
             """
         ),
         params,
+    )
+
+
+# --- queries behind the sales API -------------------------------------------------------------
+
+#: Rollup column of each ``group_by`` dimension (keys are ``Dimension`` values).
+DIMENSION_COLUMNS = {
+    "account": "account_id",
+    "app": "app_id",
+    "product": "product",
+    "country": "country_code",
+    "device": "device",
+    "unit_kind": "unit_kind",
+    "platform": "platform",
+}
+BUCKETS = {
+    "day": "r.report_date",
+    "week": "CAST(date_trunc('week', CAST(r.report_date AS timestamp)) AS date)",
+    "month": "CAST(date_trunc('month', CAST(r.report_date AS timestamp)) AS date)",
+    "year": "CAST(date_trunc('year', CAST(r.report_date AS timestamp)) AS date)",
+}
+#: Measure name → the unit kind whose positive units it counts.
+KIND_MEASURES = {
+    "first_time_downloads": "first_time_download",
+    "redownloads": "redownload",
+    "updates": "update",
+    "iap_units": "iap",
+    "subscription_units": "subscription",
+    "restores": "restore",
+}
+
+
+@dataclass(frozen=True)
+class SalesFilter:
+    """Row filters; each list matches any of its values, an empty list matches everything."""
+
+    account_ids: list[uuid.UUID] = field(default_factory=list)
+    app_ids: list[uuid.UUID] = field(default_factory=list)
+    skus: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+    devices: list[str] = field(default_factory=list)
+    unit_kinds: list[str] = field(default_factory=list)
+
+
+_FILTER_COLUMNS = (
+    ("account_ids", "account_id", "uuid"),
+    ("app_ids", "app_id", "uuid"),
+    ("skus", "sku", "text"),
+    ("countries", "country_code", "text"),
+    ("devices", "device", "text"),
+    ("unit_kinds", "unit_kind", "text"),
+)
+
+
+def _filter_sql(filters: SalesFilter, alias: str, params: dict[str, Any]) -> str:
+    clauses = []
+    for attribute, column, sql_type in _FILTER_COLUMNS:
+        values = getattr(filters, attribute)
+        if len(values) == 1:  # plain equality gives the planner exact estimates
+            clauses.append(f"{alias}.{column} = :f_{attribute}")
+            params[f"f_{attribute}"] = values[0]
+        elif values:
+            clauses.append(f"{alias}.{column} = ANY(CAST(:f_{attribute} AS {sql_type}[]))")
+            params[f"f_{attribute}"] = values
+    return "".join(f" AND {clause}" for clause in clauses)
+
+
+@dataclass(frozen=True)
+class AggregateRow:
+    bucket: dt.date
+    group: tuple[str | None, ...]  # one value per requested dimension, in request order
+    counts: dict[str, int]  # KIND_MEASURES keys, refunds, net_units
+    # (currency, amount as decimal text): one entry per currency with a non-zero total,
+    # sorted by currency, null (Apple left it empty) last.
+    proceeds: list[tuple[str | None, str]]
+    customer_sales: list[tuple[str | None, str]]
+
+    def sort_key(self) -> list[Any]:
+        """The keyset position of this row (what ``aggregate``'s ``after`` takes)."""
+        key: list[Any] = [self.bucket.isoformat()]
+        for value in self.group:
+            key += [value is None, value or ""]
+        return key
+
+
+COUNTS = (*KIND_MEASURES, "refunds", "net_units")
+# One row's money per currency: non-zero totals as decimal text, by currency, null last.
+_CURRENCY_TOTALS = """
+    SELECT array_agg(currency ORDER BY currency COLLATE "C" NULLS LAST) AS currencies,
+           array_agg(CAST(total AS text) ORDER BY currency COLLATE "C" NULLS LAST) AS amounts
+    FROM (SELECT currency, sum(amount) AS total
+          FROM unnest(grouped.{currencies}, grouped.{amounts}) AS pair(currency, amount)
+          GROUP BY currency) AS per_currency
+    WHERE total <> 0
+"""
+
+
+async def aggregate(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    start: dt.date,
+    end: dt.date,
+    granularity: str,
+    dimensions: list[str],
+    filters: SalesFilter,
+    after: list[Any] | None,
+    limit: int,
+) -> list[AggregateRow]:
+    """Sum the daily rollup per calendar bucket and group, ordered by bucket then each group
+    value (nulls last); ``after`` is the ``sort_key`` of the last row of the previous page.
+
+    ``base`` sums per (bucket, group, proceeds currency, customer currency); ``grouped`` per
+    (bucket, group), carrying the per-currency-pair money as arrays; the lateral subqueries
+    total those per currency, so currencies never mix and the API has nothing left to add.
+    """
+    params: dict[str, Any] = {"ws": workspace_id, "start": start, "end": end, "limit": limit}
+    groups = [f"g{n}" for n in range(len(dimensions))]
+    inner_groups = "".join(
+        f", CAST(r.{DIMENSION_COLUMNS[d]} AS text) AS {g}"
+        for d, g in zip(dimensions, groups, strict=True)
+    )
+    kind_sums = "".join(
+        f", sum(r.units_in) FILTER (WHERE r.unit_kind = '{kind}') AS {measure}"
+        for measure, kind in KIND_MEASURES.items()
+    )
+    order = ["bucket"]
+    for g in groups:
+        order += [f"({g} IS NULL)", f"COALESCE({g}, '') COLLATE \"C\""]
+    keyset = ""
+    if after is not None:
+        placeholders = []
+        for n, value in enumerate(after):
+            params[f"k{n}"] = dt.date.fromisoformat(value) if n == 0 else value
+            placeholders.append(f":k{n}")
+        keyset = f"WHERE ({', '.join(order)}) > ({', '.join(placeholders)})"
+        # Lets the scan skip days before the cursor's bucket instead of grouping them again.
+        params["start"] = max(start, params["k0"])
+    keys = "bucket" + "".join(f", {g}" for g in groups)
+    counts = ", ".join(f"CAST(COALESCE(sum({m}), 0) AS bigint) AS {m}" for m in COUNTS)
+    sql = f"""
+        WITH base AS (
+            SELECT {BUCKETS[granularity]} AS bucket{inner_groups},
+                   r.proceeds_currency, r.customer_currency{kind_sums},
+                   sum(r.refunds) AS refunds, sum(r.net_units) AS net_units,
+                   sum(r.proceeds) AS proceeds, sum(r.customer_sales) AS customer_sales
+            FROM sales_daily_rollup AS r
+            WHERE r.workspace_id = :ws AND r.report_date BETWEEN :start AND :end
+                  {_filter_sql(filters, "r", params)}
+            GROUP BY 1{"".join(f", {n + 2}" for n in range(len(groups)))},
+                     r.proceeds_currency, r.customer_currency
+        ), grouped AS (
+            SELECT {keys}, {counts},
+                   array_agg(proceeds_currency) AS pcs, array_agg(proceeds) AS pas,
+                   array_agg(customer_currency) AS ccs, array_agg(customer_sales) AS cas
+            FROM base
+            {keyset}
+            GROUP BY {keys}
+            ORDER BY {", ".join(order)}
+            LIMIT :limit
+        )
+        SELECT {keys}, {", ".join(COUNTS)}, p.currencies, p.amounts, c.currencies, c.amounts
+        FROM grouped
+        CROSS JOIN LATERAL ({_CURRENCY_TOTALS.format(currencies="pcs", amounts="pas")}) AS p
+        CROSS JOIN LATERAL ({_CURRENCY_TOTALS.format(currencies="ccs", amounts="cas")}) AS c
+        ORDER BY {", ".join(order)}
+    """  # noqa: S608  (every identifier comes from the fixed maps above; values are bound)
+    result = await session.execute(text(sql), params)
+    return [
+        AggregateRow(
+            bucket=row[0],
+            group=tuple(row[1 : 1 + len(groups)]),
+            counts=dict(
+                zip(COUNTS, row[1 + len(groups) : 1 + len(groups) + len(COUNTS)], strict=True)
+            ),
+            proceeds=list(zip(row[-4] or (), row[-3] or (), strict=True)),
+            customer_sales=list(zip(row[-2] or (), row[-1] or (), strict=True)),
+        )
+        for row in result
+    ]
+
+
+async def accounts_in_scope(
+    session: AsyncSession, workspace_id: uuid.UUID, filters: SalesFilter
+) -> list[uuid.UUID]:
+    """Accounts whose report dates a sales query covers: the workspace's linked accounts, or
+    when the account or app filter names some, exactly those (an unlinked account's gaps stay
+    visible to whoever asks about it)."""
+    named = bool(filters.account_ids or filters.app_ids)
+    params: dict[str, Any] = {"ws": workspace_id}
+    sql = "SELECT id FROM asc_accounts WHERE workspace_id = :ws"
+    if not named:
+        sql += " AND unlinked_at IS NULL"
+    if filters.account_ids:
+        sql += " AND id = ANY(CAST(:accounts AS uuid[]))"
+        params["accounts"] = filters.account_ids
+    if filters.app_ids:
+        sql += (
+            " AND id IN (SELECT account_id FROM apps WHERE workspace_id = :ws"
+            " AND id = ANY(CAST(:apps AS uuid[])))"
+        )
+        params["apps"] = filters.app_ids
+    result = await session.execute(text(sql + " ORDER BY id"), params)
+    return list(result.scalars())
+
+
+async def daily_states(
+    session: AsyncSession,
+    account_ids: list[uuid.UUID],
+    start: dt.date,
+    end: dt.date,
+    *,
+    incomplete_only: bool,
+) -> list[tuple[dt.date, uuid.UUID, str | None]]:
+    """(date, account, availability state of the daily sales report, None when never asked)
+    for every date of the range and account, by date then account; with ``incomplete_only``
+    only dates that are not facts (published, or Apple's "no sales")."""
+    if not account_ids:
+        return []
+    only = "WHERE av.state IS NULL OR av.state NOT IN ('published', 'no_data')"
+    result = await session.execute(
+        text(
+            f"""
+            SELECT CAST(d AS date) AS report_date, a.id AS account_id, av.state
+            FROM unnest(CAST(:ids AS uuid[])) AS a(id)
+            CROSS JOIN generate_series(CAST(:start AS date), CAST(:end AS date),
+                                       interval '1 day') AS d
+            LEFT JOIN dataset_availability AS av
+                ON av.account_id = a.id AND av.dataset = 'sales_daily'
+                AND av.report_date = CAST(d AS date)
+            {only if incomplete_only else ""}
+            ORDER BY 1, 2
+            """  # noqa: S608  (a constant clause)
+        ),
+        {"ids": account_ids, "start": start, "end": end},
+    )
+    return [(row.report_date, row.account_id, row.state) for row in result]
+
+
+async def list_rows(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    frequency: str,
+    start: dt.date | None,
+    end: dt.date | None,
+    filters: SalesFilter,
+    after: tuple[dt.date, int] | None,
+    limit: int,
+) -> list[SalesRow]:
+    """Rows in (report_date, id) order — the order of ``ix_sales_rows_workspace_date``."""
+    statement = select(SalesRow).where(
+        SalesRow.workspace_id == workspace_id, SalesRow.frequency == frequency
+    )
+    if start is not None:
+        statement = statement.where(SalesRow.report_date >= start)
+    if end is not None:
+        statement = statement.where(SalesRow.report_date <= end)
+    for attribute, column, _ in _FILTER_COLUMNS:
+        values = getattr(filters, attribute)
+        if values:
+            statement = statement.where(getattr(SalesRow, column).in_(values))
+    if after is not None:
+        statement = statement.where(tuple_(SalesRow.report_date, SalesRow.id) > tuple_(*after))
+    statement = statement.order_by(SalesRow.report_date, SalesRow.id).limit(limit)
+    return list(await session.scalars(statement))
+
+
+async def link_rows_to_apps(session: AsyncSession, account_id: uuid.UUID) -> list[dt.date]:
+    """Give rows loaded before their app was in the catalog their ``app_id`` now.
+
+    Units run in any order (a report day can land before the account's first app list, or a
+    new app's first sales before the next catalog refresh), so the catalog calls this after
+    each refresh; the days touched get their rollup rebuilt. Returns those DAILY days.
+    """
+    result = await session.execute(
+        text(
+            """
+            UPDATE sales_rows AS s SET app_id = matched.app_id
+            FROM (
+                SELECT r.id AS row_id, COALESCE(direct.id, parent.id) AS app_id
+                FROM sales_rows AS r
+                LEFT JOIN apps AS direct
+                    ON direct.account_id = :a AND direct.apple_id = r.apple_identifier
+                LEFT JOIN (SELECT DISTINCT ON (sku) id, sku FROM apps WHERE account_id = :a
+                           ORDER BY sku, removed_at NULLS FIRST, id) AS parent
+                    ON parent.sku = r.parent_identifier
+                WHERE r.account_id = :a AND r.app_id IS NULL
+            ) AS matched
+            WHERE s.id = matched.row_id AND matched.app_id IS NOT NULL
+            RETURNING s.frequency, s.report_date
+            """
+        ),
+        {"a": account_id},
+    )
+    days = sorted({day for frequency, day in result if frequency == "DAILY"})
+    for day in days:
+        await rebuild_daily_rollup(session, account_id, day)
+    return days
+
+
+# Sales units and catalog refreshes of one account are serialised on this lock (sales shared,
+# catalog exclusive): a report committing while the app list is being stored would otherwise
+# be invisible to the refresh's linking, and the new apps invisible to the report's insert.
+_CATALOG_LOCK = 0x0C4A0002
+
+
+async def lock_catalog_for_sales(session: AsyncSession, account_id: uuid.UUID) -> None:
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock_shared(:ns, hashtext(CAST(:a AS text)))"),
+        {"ns": _CATALOG_LOCK, "a": str(account_id)},
+    )
+
+
+async def lock_catalog_for_refresh(session: AsyncSession, account_id: uuid.UUID) -> None:
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(:ns, hashtext(CAST(:a AS text)))"),
+        {"ns": _CATALOG_LOCK, "a": str(account_id)},
     )

@@ -150,9 +150,45 @@ def upgrade() -> None:
         ["workspace_id", "frequency", "report_date", "id"],
         unique=False,
     )
+    # The sales API's one-app queries: a covering index instead of the plain (app, date) one.
+    op.drop_index("ix_sales_daily_rollup_app_date", table_name="sales_daily_rollup")
+    op.create_index(
+        "ix_sales_daily_rollup_app_totals",
+        "sales_daily_rollup",
+        ["app_id", "report_date", "proceeds_currency", "customer_currency"],
+        unique=False,
+        postgresql_include=[
+            "workspace_id",
+            "unit_kind",
+            "units_in",
+            "refunds",
+            "net_units",
+            "proceeds",
+            "customer_sales",
+        ],
+    )
+    op.create_index(
+        "ix_sales_rows_unlinked",
+        "sales_rows",
+        ["account_id"],
+        unique=False,
+        postgresql_where=sa.text("app_id IS NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(
+        "ix_sales_rows_unlinked",
+        table_name="sales_rows",
+        postgresql_where=sa.text("app_id IS NULL"),
+    )
+    op.drop_index("ix_sales_daily_rollup_app_totals", table_name="sales_daily_rollup")
+    op.create_index(
+        "ix_sales_daily_rollup_app_date",
+        "sales_daily_rollup",
+        ["app_id", "report_date"],
+        unique=False,
+    )
     op.drop_index("ix_sales_rows_workspace_date", table_name="sales_rows")
     op.drop_index("ix_sales_rows_partition", table_name="sales_rows")
     op.drop_table("sales_rows")

@@ -25,6 +25,7 @@ __all__ = [
     "add_database_argument",
     "benchmark_database",
     "describe",
+    "load_average",
     "machine",
     "make_tenant",
     "percentile",
@@ -112,6 +113,14 @@ def describe(samples: list[float]) -> str:
         f"p50 {percentile(ms, 0.5):7.1f} ms  p95 {percentile(ms, 0.95):7.1f} ms  "
         f"mean {statistics.fmean(ms):7.1f} ms  (n={len(ms)})"
     )
+
+
+def load_average() -> str:
+    """The machine's 1-minute load average: other work on the same cores skews every figure."""
+    try:
+        return f"load average {os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "load average unknown"
 
 
 def current_rss() -> int:

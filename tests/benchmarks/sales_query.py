@@ -44,6 +44,7 @@ from tests.benchmarks.sales_common import (
     add_database_argument,
     benchmark_database,
     describe,
+    load_average,
     machine,
     make_tenant,
     percentile,
@@ -284,9 +285,16 @@ def queries(world: dict[str, Any]) -> list[tuple[str, Any, float | None]]:
 
 
 async def measure(url: str, world: dict[str, Any], args: argparse.Namespace) -> bool:
+    with tempfile.TemporaryDirectory(prefix="orchard-bench-app-") as data_dir:
+        return await _measure(url, Path(data_dir), world, args)
+
+
+async def _measure(
+    url: str, data_dir: Path, world: dict[str, Any], args: argparse.Namespace
+) -> bool:
     settings = Settings(
         database_url=url.replace("postgresql://", "postgresql+asyncpg://", 1),  # type: ignore[arg-type]
-        data_dir=Path(tempfile.mkdtemp(prefix="orchard-bench-app-")),
+        data_dir=data_dir,
         run_worker=False,
         expect_worker=False,
         log_level="WARNING",
@@ -294,6 +302,7 @@ async def measure(url: str, world: dict[str, Any], args: argparse.Namespace) -> 
     application = create_app(settings)
     headers = {"Authorization": f"Bearer {world['tenant'].token}"}
     met = True
+    print(f"measuring through the API in-process (httpx ASGITransport); {load_average()}")
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
@@ -319,6 +328,7 @@ async def measure(url: str, world: dict[str, Any], args: argparse.Namespace) -> 
                     met = met and ok
                     verdict = f"  target p95 < {target * 1000:.0f} ms: {'MET' if ok else 'MISSED'}"
                 print(f"{label:<58} {describe(samples)}  items {items}{verdict}")
+    print(f"done; {load_average()}")
     return met
 
 

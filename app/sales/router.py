@@ -1,0 +1,230 @@
+"""Sales and trends: aggregated measures, the normalised rows, and an app's dashboard card."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+import pydantic_core
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import Field
+
+from app.kit.dates import Day
+from app.kit.deps import Reader, Session
+from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
+from app.kit.problems import AUTHED, problem_responses
+from app.sales import service
+from app.sales.layout import UnitKind
+from app.sales.repository import SalesFilter
+from app.sales.schemas import (
+    AppSalesSummary,
+    Frequency,
+    Granularity,
+    SalesReport,
+    SalesRowRead,
+)
+
+router = APIRouter(tags=["sales"])
+
+MAX_REPORT_LIMIT = 5000
+
+FromParam = Annotated[
+    Day, Query(alias="from", description="First report date (Apple's Pacific-time day).")
+]
+ToParam = Annotated[
+    Day, Query(alias="to", description="Last report date, inclusive (Pacific-time day).")
+]
+AccountsParam = Annotated[
+    list[uuid.UUID] | None,
+    Query(alias="account_id", description="Only these linked accounts (repeat for several)."),
+]
+AppsParam = Annotated[
+    list[uuid.UUID] | None,
+    Query(alias="app_id", description="Only these apps, Orchard ids (repeat for several)."),
+]
+SkusParam = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=255)]] | None,
+    Query(alias="sku", description="Only these SKUs, exactly (repeat for several)."),
+]
+CountriesParam = Annotated[
+    list[Annotated[str, Field(pattern="^[A-Za-z]{2}$")]] | None,
+    Query(alias="country", description="Only these storefronts, ISO 3166-1 alpha-2 (`US`)."),
+]
+DevicesParam = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=64)]] | None,
+    Query(
+        alias="device",
+        description="Only these devices as Apple names them (`iPhone`, `iPad`, `Desktop`, …).",
+    ),
+]
+KindsParam = Annotated[
+    list[UnitKind] | None,
+    Query(alias="unit_kind", description="Only these unit kinds (repeat for several)."),
+]
+
+
+def _max_days(request: Request) -> int:
+    return int(request.app.state.settings.sales_max_range_days)
+
+
+def _json(document: service.Payload) -> Response:
+    # Straight to JSON (see service.Payload); `response_model` documents the shape.
+    return Response(pydantic_core.to_json(document), media_type="application/json")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@router.get(
+    "/v1/sales",
+    response_model=SalesReport,
+    operation_id="get_sales",
+    responses=problem_responses(*AUTHED),
+)
+async def get_sales(
+    request: Request,
+    principal: Reader,
+    session: Session,
+    from_date: FromParam,
+    to_date: ToParam,
+    granularity: Granularity = Query(
+        Granularity.DAY,
+        description="Calendar buckets of the daily reports: `day`, `week` (Monday to Sunday, "
+        "like Apple's weekly reports, which are named by their week-ending Sunday), `month`, "
+        "`year`. Edge buckets may be partial (see `partial`).",
+    ),
+    group_by: list[str] | None = Query(
+        None,
+        description="Split each bucket by any of `account`, `app`, `product` (Apple "
+        "Identifier), `country`, `device`, `unit_kind`, `platform`: comma-separated "
+        "(`group_by=country,app`) or repeated.",
+    ),
+    account_ids: AccountsParam = None,
+    app_ids: AppsParam = None,
+    skus: SkusParam = None,
+    countries: CountriesParam = None,
+    devices: DevicesParam = None,
+    unit_kinds: KindsParam = None,
+    limit: int = Query(
+        1000, ge=1, le=MAX_REPORT_LIMIT, description=f"Items per page, at most {MAX_REPORT_LIMIT}."
+    ),
+    cursor: CursorParam = None,
+) -> Response:
+    """Sales measures over a range of report dates, per calendar bucket and optional groups.
+
+    Per bucket: `first_time_downloads`, `redownloads`, `updates`, `iap_units`,
+    `subscription_units` and `restores` (positive units of that kind only — a refund is never a
+    download), `refunds` (refunded units of any kind), `net_units` (Apple's own units total)
+    and money per currency: `proceeds` (Σ units × developer proceeds; refunds are negative)
+    and `customer_sales` (Σ units × |customer price|). Currencies are never converted or mixed.
+
+    `incomplete_dates` lists the dates (per linked account in scope) whose daily report is not
+    stored yet: Apple has not published it, it failed, or it was never fetched. A day with
+    no rows is zero only when it is not listed there. The range may span at most
+    `ORCHARD_SALES_MAX_RANGE_DAYS` days (400 by default).
+    """
+    span = service.date_range(from_date, to_date, _max_days(request))
+    report = await service.sales_report(
+        session,
+        principal.workspace_id,
+        span=span,
+        granularity=granularity,
+        group_by=service.parse_group_by(group_by),
+        filters=_filters(account_ids, app_ids, skus, countries, devices, unit_kinds),
+        cursor=cursor,
+        limit=limit,
+        now=_now(),
+    )
+    return _json(report)
+
+
+def _filters(
+    account_ids: list[uuid.UUID] | None,
+    app_ids: list[uuid.UUID] | None,
+    skus: list[str] | None,
+    countries: list[str] | None,
+    devices: list[str] | None,
+    unit_kinds: list[UnitKind] | None,
+) -> SalesFilter:
+    return service.normalise_filter(
+        account_ids=account_ids,
+        app_ids=app_ids,
+        skus=skus,
+        countries=countries,
+        devices=devices,
+        unit_kinds=unit_kinds,
+    )
+
+
+@router.get(
+    "/v1/sales/rows",
+    response_model=Page[SalesRowRead],
+    operation_id="list_sales_rows",
+    responses=problem_responses(*AUTHED),
+)
+async def list_sales_rows(
+    principal: Reader,
+    session: Session,
+    from_date: Annotated[
+        Day | None, Query(alias="from", description="First report date (Pacific).")
+    ] = None,
+    to_date: Annotated[
+        Day | None, Query(alias="to", description="Last report date, inclusive (Pacific).")
+    ] = None,
+    frequency: Frequency = Query(
+        Frequency.DAILY, description="Which of Apple's reports: daily, weekly, monthly, yearly."
+    ),
+    account_ids: AccountsParam = None,
+    app_ids: AppsParam = None,
+    skus: SkusParam = None,
+    countries: CountriesParam = None,
+    devices: DevicesParam = None,
+    unit_kinds: KindsParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+) -> Page[SalesRowRead]:
+    """The normalised lines of Apple's SALES/SUMMARY reports, for consumers that aggregate
+    themselves, ordered by `report_date` then `id`.
+
+    Each row has Apple's columns, the derived `unit_kind`, `platform` and `app_id`, the
+    per-unit money as Apple wrote it (`developer_proceeds`, `customer_price`, each with its
+    currency) and the line amounts `proceeds` (units × developer proceeds) and
+    `customer_sales` (units × |customer price|). Refunds are rows with negative units.
+    """
+    items, next_cursor = await service.list_rows(
+        session,
+        principal.workspace_id,
+        frequency=frequency.value,
+        start=from_date,
+        end=to_date,
+        filters=_filters(account_ids, app_ids, skus, countries, devices, unit_kinds),
+        cursor=cursor,
+        limit=limit,
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/v1/apps/{app_id}/sales/summary",
+    response_model=AppSalesSummary,
+    operation_id="get_app_sales_summary",
+    responses=problem_responses(*AUTHED, 404),
+)
+async def get_app_sales_summary(
+    request: Request,
+    app_id: uuid.UUID,
+    principal: Reader,
+    session: Session,
+    from_date: FromParam,
+    to_date: ToParam,
+) -> Response:
+    """A ready-made dashboard card for one app: the sales measures (see `GET /v1/sales`) over
+    the range, and a daily series with one entry per day, each with its availability `state`
+    (a day is zero only when `published` or `no_data`)."""
+    span = service.date_range(from_date, to_date, _max_days(request))
+    summary = await service.app_summary(
+        session, principal.workspace_id, app_id, span=span, now=_now()
+    )
+    return _json(summary)

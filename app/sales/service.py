@@ -1,0 +1,389 @@
+"""Sales queries: validation, calendar buckets, money per currency, completeness of dates.
+
+Everything reads the daily rollup (``sales_daily_rollup``), never raw rows, except the row
+listing itself. Every query is scoped to the caller's workspace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.catalog import service as catalog
+from app.errors import ValidationFailed
+from app.kit.pagination import decode_cursor, page_of
+from app.models import SalesRow
+from app.reports import calendar
+from app.sales import repository
+from app.sales.layout import UnitKind
+from app.sales.repository import AggregateRow, SalesFilter
+from app.sales.schemas import (
+    Dimension,
+    Frequency,
+    Granularity,
+    Money,
+    SalesRowRead,
+)
+from app.sync.schemas import AvailabilityState
+
+#: A response document exactly as the API sends it, shaped like its pydantic schema in
+#: ``app.sales.schemas`` (which documents it). Reports are built as plain data and serialised
+#: without a second validation: a 90-day report holds thousands of amounts, and turning each
+#: into a model object cost ~10 ms and enough garbage to trigger 100 ms collections. The
+#: tests validate every response against the schema.
+Payload = dict[str, Any]
+
+_DIMENSION_ORDER = list(Dimension)
+_ZERO = Decimal(0)
+COMPLETE = {AvailabilityState.PUBLISHED, AvailabilityState.NO_DATA}
+
+
+@dataclass(frozen=True)
+class DateRange:
+    start: dt.date
+    end: dt.date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def date_range(start: dt.date, end: dt.date, max_days: int) -> DateRange:
+    if start > end:
+        raise ValidationFailed.single("query.from", "must not be after 'to'", "out_of_range")
+    if (end - start).days + 1 > max_days:
+        raise ValidationFailed.single(
+            "query.to", f"the range may span at most {max_days} days", "out_of_range"
+        )
+    return DateRange(start, end)
+
+
+def parse_group_by(values: Iterable[str] | None) -> list[Dimension]:
+    """``group_by`` given comma-separated, repeated, or both; deduplicated, in canonical order
+    (account, app, product, country, device, unit_kind, platform) so groups sort the same way
+    however the caller spelled them."""
+    chosen: set[Dimension] = set()
+    known = ", ".join(d.value for d in Dimension)
+    for value in values or []:
+        for name in value.split(","):
+            name = name.strip()
+            if not name:
+                continue
+            try:
+                chosen.add(Dimension(name))
+            except ValueError:
+                raise ValidationFailed.single(
+                    "query.group_by", f"unknown dimension '{name[:40]}' (known: {known})", "enum"
+                ) from None
+    return [d for d in _DIMENSION_ORDER if d in chosen]
+
+
+def normalise_filter(
+    *,
+    account_ids: list[uuid.UUID] | None = None,
+    app_ids: list[uuid.UUID] | None = None,
+    skus: list[str] | None = None,
+    countries: list[str] | None = None,
+    devices: list[str] | None = None,
+    unit_kinds: list[UnitKind] | None = None,
+) -> SalesFilter:
+    return SalesFilter(
+        account_ids=list(dict.fromkeys(account_ids or [])),
+        app_ids=list(dict.fromkeys(app_ids or [])),
+        skus=list(dict.fromkeys(skus or [])),
+        # Apple writes storefronts in capitals; accept `us` as well.
+        countries=list(dict.fromkeys(c.upper() for c in countries or [])),
+        devices=list(dict.fromkeys(devices or [])),
+        unit_kinds=list(dict.fromkeys(k.value for k in unit_kinds or [])),
+    )
+
+
+def _decimal_text(value: Decimal) -> str:
+    text = str(value)
+    # Never exponent notation (`0E-8`), whatever the scale of the value.
+    return format(value, "f") if "E" in text else text
+
+
+def _money(pairs: list[tuple[str | None, str]]) -> list[dict[str, Any]]:
+    # Plain dicts (see ``Payload``): a big report has thousands of them.
+    return [{"amount": amount, "currency": currency} for currency, amount in pairs]
+
+
+def _measures(row: AggregateRow) -> dict[str, Any]:
+    return {
+        **row.counts,
+        "proceeds": _money(row.proceeds),
+        "customer_sales": _money(row.customer_sales),
+    }
+
+
+def _merged(rows: list[AggregateRow]) -> dict[str, Any]:
+    """The measures of several rows together (money added per currency)."""
+    counts = dict.fromkeys(repository.COUNTS, 0)
+    proceeds: dict[str | None, Decimal] = {}
+    sales: dict[str | None, Decimal] = {}
+    for row in rows:
+        for name, value in row.counts.items():
+            counts[name] += value
+        for totals, pairs in ((proceeds, row.proceeds), (sales, row.customer_sales)):
+            for currency, amount in pairs:
+                totals[currency] = totals.get(currency, _ZERO) + Decimal(amount)
+
+    def money(totals: dict[str | None, Decimal]) -> list[dict[str, Any]]:
+        ordered = sorted(totals.items(), key=lambda item: (item[0] is None, item[0] or ""))
+        return [
+            {"amount": _decimal_text(amount), "currency": currency}
+            for currency, amount in ordered
+            if amount
+        ]
+
+    return {**counts, "proceeds": money(proceeds), "customer_sales": money(sales)}
+
+
+def _count(value: Decimal) -> int:
+    # Apple types Units as DECIMAL but only ever writes whole counts.
+    return int(value.to_integral_value())
+
+
+def bucket_end(start: dt.date, granularity: Granularity) -> dt.date:
+    """Last day of the calendar bucket starting at ``start``. Weeks run Monday to Sunday, like
+    Apple's weekly reports (which are named by their week-ending Sunday)."""
+    if granularity is Granularity.DAY:
+        return start
+    if granularity is Granularity.WEEK:
+        return start + dt.timedelta(days=6)
+    if granularity is Granularity.MONTH:
+        return calendar.month_end(start)
+    return dt.date(start.year, 12, 31)
+
+
+def _state(day: dt.date, state: str | None, newest: dt.date) -> AvailabilityState:
+    if state is not None:
+        return AvailabilityState(state)
+    # Never asked: a day Apple cannot have published yet is not a gap in Orchard's sync.
+    return AvailabilityState.NOT_YET_PUBLISHED if day > newest else AvailabilityState.NOT_FETCHED
+
+
+async def _incomplete(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    filters: SalesFilter,
+    span: DateRange,
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    accounts = await repository.accounts_in_scope(session, workspace_id, filters)
+    newest = calendar.latest_daily(now)
+    rows = await repository.daily_states(
+        session, accounts, span.start, span.end, incomplete_only=True
+    )
+    return [
+        {"report_date": day, "account_id": account_id, "state": _state(day, state, newest)}
+        for day, account_id, state in rows
+    ]
+
+
+def _after(cursor: str, arity: int) -> list[Any]:
+    values = decode_cursor(cursor, arity)
+    try:
+        dt.date.fromisoformat(values[0])
+        valid = all(
+            isinstance(flag, bool) and isinstance(value, str)
+            for flag, value in zip(values[1::2], values[2::2], strict=True)
+        )
+    except (TypeError, ValueError):
+        valid = False
+    if not valid:
+        raise ValidationFailed.single("query.cursor", "not a cursor this list produced", "cursor")
+    return values
+
+
+async def sales_report(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    span: DateRange,
+    granularity: Granularity,
+    group_by: list[Dimension],
+    filters: SalesFilter,
+    cursor: str | None,
+    limit: int,
+    now: dt.datetime,
+) -> Payload:
+    """The `SalesReport` document (see ``Payload``)."""
+    after = _after(cursor, 1 + 2 * len(group_by)) if cursor is not None else None
+    rows = await repository.aggregate(
+        session,
+        workspace_id,
+        start=span.start,
+        end=span.end,
+        granularity=granularity.value,
+        dimensions=[d.value for d in group_by],
+        filters=filters,
+        after=after,
+        limit=limit + 1,
+    )
+    page, next_cursor = page_of(rows, limit, AggregateRow.sort_key)
+    items = []
+    for row in page:
+        end = bucket_end(row.bucket, granularity)
+        items.append(
+            {
+                "period_start": row.bucket,
+                "period_end": end,
+                "partial": row.bucket < span.start or end > span.end,
+                "group": {d.value: value for d, value in zip(group_by, row.group, strict=True)},
+                **_measures(row),
+            }
+        )
+    return {
+        "granularity": granularity,
+        "group_by": group_by,
+        "items": items,
+        "next_cursor": next_cursor,
+        "incomplete_dates": await _incomplete(session, workspace_id, filters, span, now),
+    }
+
+
+async def app_summary(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    app_id: uuid.UUID,
+    *,
+    span: DateRange,
+    now: dt.datetime,
+) -> Payload:
+    """The `AppSalesSummary` document (see ``Payload``)."""
+    app = await catalog.get_app(session, workspace_id, app_id)  # 404 outside the workspace
+    filters = SalesFilter(app_ids=[app.id])
+    rows = await repository.aggregate(
+        session,
+        workspace_id,
+        start=span.start,
+        end=span.end,
+        granularity=Granularity.DAY.value,
+        dimensions=[],
+        filters=filters,
+        after=None,
+        limit=span.days,
+    )
+    by_day = {row.bucket: row for row in rows}
+    newest = calendar.latest_daily(now)
+    states = {
+        day: _state(day, state, newest)
+        for day, _, state in await repository.daily_states(
+            session, [app.account_id], span.start, span.end, incomplete_only=False
+        )
+    }
+    series = []
+    for day in calendar.days(span.start, span.end):
+        row = by_day.get(day)
+        series.append(
+            {
+                "report_date": day,
+                "state": states[day],
+                **(_measures(row) if row else _merged([])),
+            }
+        )
+    return {
+        "app_id": app.id,
+        "app_name": app.name,
+        "from": span.start,
+        "to": span.end,
+        "totals": _merged(rows),
+        "series": series,
+        "incomplete_dates": [
+            {"report_date": day, "account_id": app.account_id, "state": state}
+            for day, state in states.items()
+            if state not in COMPLETE
+        ],
+    }
+
+
+async def list_rows(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    frequency: str,
+    start: dt.date | None,
+    end: dt.date | None,
+    filters: SalesFilter,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[SalesRowRead], str | None]:
+    if start is not None and end is not None and start > end:
+        raise ValidationFailed.single("query.from", "must not be after 'to'", "out_of_range")
+    after = None
+    if cursor is not None:
+        day, row_id = decode_cursor(cursor, 2)
+        try:
+            after = (dt.date.fromisoformat(day), int(row_id))
+        except (TypeError, ValueError):
+            raise ValidationFailed.single(
+                "query.cursor", "not a cursor this list produced", "cursor"
+            ) from None
+    rows = await repository.list_rows(
+        session,
+        workspace_id,
+        frequency=frequency,
+        start=start,
+        end=end,
+        filters=filters,
+        after=after,
+        limit=limit + 1,
+    )
+    page, next_cursor = page_of(rows, limit, lambda r: [r.report_date.isoformat(), r.id])
+    return [_row_read(row) for row in page], next_cursor
+
+
+def _unit_money(amount: Decimal | None, currency: str | None) -> Money | None:
+    return None if amount is None else Money(amount=_decimal_text(amount), currency=currency)
+
+
+def _row_read(row: SalesRow) -> SalesRowRead:
+    proceeds = row.units * (row.developer_proceeds or Decimal(0))
+    # abs(): Apple writes refunds as negative units *and* a negative price.
+    customer_sales = row.units * abs(row.customer_price or Decimal(0))
+    return SalesRowRead(
+        id=row.id,
+        account_id=row.account_id,
+        app_id=row.app_id,
+        frequency=Frequency(row.frequency),
+        report_date=row.report_date,
+        begin_date=row.begin_date,
+        end_date=row.end_date,
+        provider=row.provider,
+        provider_country=row.provider_country,
+        sku=row.sku,
+        developer=row.developer,
+        title=row.title,
+        version=row.version,
+        product_type=row.product_type,
+        unit_kind=UnitKind(row.unit_kind),
+        platform=row.platform,
+        units=_count(row.units),
+        developer_proceeds=_unit_money(row.developer_proceeds, row.proceeds_currency),
+        customer_price=_unit_money(row.customer_price, row.customer_currency),
+        proceeds=Money(amount=_decimal_text(proceeds), currency=row.proceeds_currency),
+        customer_sales=Money(amount=_decimal_text(customer_sales), currency=row.customer_currency),
+        country=row.country_code,
+        apple_identifier=row.apple_identifier,
+        parent_identifier=row.parent_identifier,
+        promo_code=row.promo_code,
+        subscription=row.subscription,
+        period=row.period,
+        category=row.category,
+        cmb=row.cmb,
+        device=row.device,
+        supported_platforms=row.supported_platforms,
+        proceeds_reason=row.proceeds_reason,
+        preserved_pricing=row.preserved_pricing,
+        client=row.client,
+        order_type=row.order_type,
+        extra=row.extra or {},
+    )
