@@ -50,6 +50,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from app.db.runtime import open_database
     from app.health.metrics import Metrics
     from app.kit.logging import configure_logging
+    from app.main import asc_http_timeout
     from app.sync.worker import SyncWorker
 
     settings = _settings()
@@ -61,7 +62,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         cipher = load_cipher(settings)
-        async with open_database(settings) as database, create_http_client() as http:
+        async with (
+            open_database(settings) as database,
+            create_http_client(timeout=asc_http_timeout(settings)) as http,
+        ):
             factory = AscClientFactory(http, settings.asc_base_url, cipher)
             worker = SyncWorker(
                 settings, database.sessionmaker, factory, Metrics(), concurrency=args.concurrency

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
         description="Comma-separated Fernet keys; the first encrypts, all decrypt.",
     )
     asc_base_url: str = "https://api.appstoreconnect.apple.com"
+    asc_read_timeout_seconds: float = Field(default=60.0, gt=0, le=600)  # a stalled Apple read
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.JSON
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
@@ -72,6 +73,7 @@ class Settings(BaseSettings):
         default=600, ge=1, description="Requests per minute per API token (per API process)."
     )
     rate_limit_burst: int = Field(default=120, ge=1, description="Requests a token may burst.")
+    sales_max_range_days: int = Field(default=400, ge=1, le=3660)  # one sales query's span
 
     @field_validator("log_level")
     @classmethod

@@ -32,6 +32,9 @@ from app.main import create_app
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.state import SandboxState
 
+#: Fails the session if a private key, an Orchard token or a JWT ever reaches a log record.
+pytest_plugins = ["tests.secrets_guard"]
+
 SHARED_ASC = Path(__file__).resolve().parents[2] / "shared" / "asc"
 
 

@@ -184,7 +184,8 @@ async def list_accounts(
     if cursor is not None:
         created_at, account_id = decode_cursor(cursor, 2)
         try:
-            after = (dt.datetime.fromisoformat(created_at), uuid.UUID(account_id))
+            # str(): uuid.UUID(True) raises AttributeError, which would surface as a 500.
+            after = (dt.datetime.fromisoformat(created_at), uuid.UUID(str(account_id)))
         except (TypeError, ValueError):
             raise ValidationFailed.single(
                 "query.cursor", "not a cursor this list produced", "cursor"

@@ -97,7 +97,8 @@ async def list_tokens(
     if cursor is not None:
         created_at, token_id = decode_cursor(cursor, 2)
         try:
-            after = (datetime.fromisoformat(created_at), uuid.UUID(token_id))
+            # str(): uuid.UUID(True) raises AttributeError, which would surface as a 500.
+            after = (datetime.fromisoformat(created_at), uuid.UUID(str(token_id)))
         except (TypeError, ValueError):
             raise ValidationFailed.single(
                 "query.cursor", "not a cursor this list produced"

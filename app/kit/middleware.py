@@ -1,4 +1,5 @@
-"""The outermost ASGI layer: request ids, body-size limit, metrics, access log, last-resort 500."""
+"""The outermost ASGI layer: request ids, body-size limit, metrics, access log, last-resort
+problems (503 while the database is unreachable, else 500)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,59 @@ import time
 import uuid
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PROBLEM_CONTENT_TYPE, AppError, PayloadTooLarge
+from app.errors import PROBLEM_CONTENT_TYPE, AppError, PayloadTooLarge, ServiceUnavailable
 from app.health.metrics import Metrics
+from app.kit import nul
 from app.kit.logging import request_id_var
 
 log = logging.getLogger("orchard.http")
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# SQLSTATEs meaning "no usable connection" rather than "this statement is wrong": connection
+# exceptions (class 08), shutdown / starting up (57P01-57P03), too many connections.
+_OUTAGE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means PostgreSQL cannot be reached right now (down, restarting, every
+    pooled connection busy) — an outage to report as 503, not a bug to report as 500."""
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, PoolTimeout):
+            return True
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return True
+        if str(getattr(error, "sqlstate", None) or "").startswith(_OUTAGE_SQLSTATES):
+            return True
+        # Refused / missing socket / connect timeout, raised by the driver while connecting.
+        if isinstance(error, OSError | TimeoutError) and _raised_by_driver(error):
+            return True
+        # SQLAlchemy keeps the driver's error as ``orig`` (and usually as the cause too).
+        error = error.__cause__ or getattr(error, "orig", None) or error.__context__
+    return False
+
+
+def _raised_by_driver(error: BaseException) -> bool:
+    traceback = error.__traceback__
+    while traceback is not None:
+        if traceback.tb_frame.f_globals.get("__name__", "").startswith("asyncpg"):
+            return True
+        traceback = traceback.tb_next
+    return False
+
+
+def database_outage_problem() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "the database is unreachable; retry shortly",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
 
 
 def problem_message(error: AppError, instance: str) -> tuple[bytes, list[tuple[bytes, bytes]]]:
@@ -63,12 +108,26 @@ class RequestContextMiddleware:
             if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
                 await self._send_problem(scope, send_with_id, self._too_large())
                 return
-            await self.app(scope, self._limited(receive), send_with_id)
-        except Exception:
-            log.exception("unhandled error", extra={"path": scope["path"]})
+            if nul.in_url(scope):
+                await self._send_problem(scope, send_with_id, nul.refused("query"))
+                return
+            await self.app(scope, self._limited(receive, json=nul.is_json(scope)), send_with_id)
+        except Exception as exc:
+            error: AppError
+            if database_unavailable(exc):
+                # An outage, not a bug: one line per request, no stack trace.
+                log.warning(
+                    "database unavailable",
+                    extra={"path": scope["path"], "error": type(exc).__name__},
+                )
+                error = database_outage_problem()
+            else:
+                log.exception("unhandled error", extra={"path": scope["path"]})
+                error = AppError(
+                    "an unexpected error occurred; quote the request id when reporting it"
+                )
             if response_started:
                 raise
-            error = AppError("an unexpected error occurred; quote the request id when reporting it")
             error.extensions["request_id"] = request_id
             await self._send_problem(scope, send_with_id, error)
         finally:
@@ -94,16 +153,22 @@ class RequestContextMiddleware:
             extensions={"max_body_bytes": self.max_body_bytes},
         )
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, *, json: bool) -> Receive:
         received = 0
+        body = bytearray()  # JSON bodies only, to look for an escaped NUL across chunks
 
         async def limited_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > self.max_body_bytes:
                     raise self._too_large()
+                if json:
+                    body.extend(chunk)
+                    if not message.get("more_body", False) and nul.in_json(bytes(body)):
+                        raise nul.refused("body")
             return message
 
         return limited_receive

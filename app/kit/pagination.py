@@ -41,9 +41,20 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError):
         values = None
-    if not isinstance(values, list) or len(values) != arity:
+    if not isinstance(values, list) or len(values) != arity or not all(map(_scalar, values)):
         raise ValidationFailed.single("query.cursor", "not a cursor this list produced", "cursor")
     return values
+
+
+def _scalar(value: Any) -> bool:
+    """What a sort key holds: text, a flag, null or a 64-bit integer. A forged cursor with
+    anything else (objects, floats, integers PostgreSQL cannot bind, text with a NUL) never
+    reaches a query."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -(2**63) <= value < 2**63
+    if isinstance(value, str):
+        return "\x00" not in value
+    return value is None or isinstance(value, bool)
 
 
 LimitParam = Annotated[

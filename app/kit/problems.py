@@ -19,8 +19,8 @@ _DESCRIPTIONS = {
     503: "A dependency (the database, App Store Connect) is unavailable.",
 }
 
-# Every authenticated route can answer these.
-AUTHED = (401, 403, 422, 429)
+# Every authenticated route can answer these (503: the token is checked in the database).
+AUTHED = (401, 403, 422, 429, 503)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -2,8 +2,26 @@
 
 from app.models.api_token import ApiToken
 from app.models.asc_account import AscAccount, AscKeyHistory
-from app.models.catalog import App
+from app.models.catalog import (
+    App,
+    AppVersion,
+    AppVersionStateChange,
+    BetaGroup,
+    BetaTester,
+    Build,
+    CatalogEvent,
+    ReviewSubmission,
+    TeamInvitation,
+    TeamMember,
+)
+from app.models.finance import FinanceReportRow
+from app.models.reviews import CustomerReview, ReviewReplyRequest, ReviewSyncState
 from app.models.sales import SalesDailyRollup, SalesRow
+from app.models.subscriptions import (
+    SubscriberTransactionRow,
+    SubscriptionEventRow,
+    SubscriptionSnapshotRow,
+)
 from app.models.sync import (
     AscKeyBudget,
     DatasetAvailability,
@@ -16,14 +34,30 @@ from app.models.workspace import Workspace
 __all__ = [
     "ApiToken",
     "App",
+    "AppVersion",
+    "AppVersionStateChange",
     "AscAccount",
     "AscKeyBudget",
     "AscKeyHistory",
+    "BetaGroup",
+    "BetaTester",
+    "Build",
+    "CatalogEvent",
+    "CustomerReview",
     "DatasetAvailability",
+    "FinanceReportRow",
+    "ReviewReplyRequest",
+    "ReviewSubmission",
+    "ReviewSyncState",
     "SalesDailyRollup",
     "SalesRow",
+    "SubscriberTransactionRow",
+    "SubscriptionEventRow",
+    "SubscriptionSnapshotRow",
     "SyncDatasetState",
     "SyncJob",
     "SyncWorkerHeartbeat",
+    "TeamInvitation",
+    "TeamMember",
     "Workspace",
 ]

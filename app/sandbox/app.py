@@ -13,11 +13,13 @@ import logging
 import time
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from app.sandbox import admin, catalog_routes, people, reports, reviews
+from app.sandbox import admin, catalog_routes, people, reports, review_responses, reviews
+from app.sandbox import testflight, versions
 from app.sandbox.auth import authenticate
 from app.sandbox.context import V1Context, V1Route
 from app.sandbox.errors import (
@@ -29,6 +31,7 @@ from app.sandbox.errors import (
     rate_limited,
     unexpected,
 )
+from app.sandbox.faults import FaultInjector
 from app.sandbox.jsonapi import Query
 from app.sandbox.ratelimit import default_header
 from app.sandbox.state import RequestRecord, SandboxKey, SandboxState
@@ -37,7 +40,10 @@ logger = logging.getLogger(__name__)
 
 V1_ROUTES: list[V1Route] = [
     *catalog_routes.ROUTES,
+    *versions.ROUTES,
+    *testflight.ROUTES,
     *reviews.ROUTES,
+    *review_responses.ROUTES,
     *people.ROUTES,
     *reports.ROUTES,
 ]
@@ -146,7 +152,9 @@ def create_sandbox_app(state: SandboxState | None = None) -> Starlette:
                 dispatcher.dispatch,
                 methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
             ),
-        ]
+        ],
+        # Off unless a test switches a FaultPlan on (app.sandbox.faults.inject).
+        middleware=[Middleware(FaultInjector, state=sandbox)],
     )
     app.state.sandbox = sandbox
     return app

@@ -5,7 +5,14 @@ endpoint                                    key types    roles (any of)
 ==========================================  ===========  ==========================================
 ``GET /v1/apps``, ``GET /v1/apps/{id}``     team, indiv  any role
 ``GET /v1/apps/{id}/customerReviews``       team, indiv  any role
+``GET /v1/customerReviews/{id}/response``   team, indiv  any role
+``POST /v1/customerReviewResponses``,       team, indiv  ADMIN, APP_MANAGER, CUSTOMER_SUPPORT
+``DELETE /v1/customerReviewResponses/{id}``
 ``GET /v1/builds``                          team, indiv  ADMIN, APP_MANAGER, DEVELOPER
+``GET /v1/betaGroups``                      team, indiv  ADMIN, APP_MANAGER, DEVELOPER
+``GET /v1/betaTesters``                     team, indiv  ADMIN, APP_MANAGER, DEVELOPER
+``GET /v1/apps/{id}/appStoreVersions``      team, indiv  any role
+``GET /v1/reviewSubmissions``               team, indiv  any role
 ``GET /v1/users``, ``/v1/userInvitations``  team, indiv  ADMIN
 ``GET /v1/salesReports``                    team only    ADMIN, FINANCE, SALES, ACCESS_TO_REPORTS
 ``GET /v1/financeReports``                  team only    ADMIN, FINANCE
@@ -43,3 +50,4 @@ SALES_REPORTS = Permission(
     frozenset({"ADMIN", "FINANCE", "SALES", "ACCESS_TO_REPORTS"}), team_keys_only=True
 )
 FINANCE_REPORTS = Permission(frozenset({"ADMIN", "FINANCE"}), team_keys_only=True)
+REVIEW_RESPONSES = Permission(frozenset({"ADMIN", "APP_MANAGER", "CUSTOMER_SUPPORT"}))

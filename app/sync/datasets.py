@@ -126,7 +126,10 @@ def all_datasets() -> list[Dataset]:
 def load_all() -> None:
     """Import every domain's jobs module so its datasets register themselves."""
     import app.catalog.jobs
-    import app.sales.jobs  # noqa: F401
+    import app.finance.jobs
+    import app.reviews.jobs
+    import app.sales.jobs
+    import app.subscriptions.jobs  # noqa: F401
 
 
 def missing_requirement(dataset: Dataset, account: AscAccount) -> str | None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
 from app.accounts import service as accounts
+from app.kit.dates import Day
 from app.kit.deps import Reader, Session, Writer
 from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from app.kit.problems import AUTHED, problem_responses
@@ -90,9 +92,10 @@ async def get_availability(
     account_id: uuid.UUID,
     principal: Reader,
     session: Session,
-    dataset: str = Query(description="A dated dataset, e.g. `sales_daily`."),
-    from_date: dt.date = Query(alias="from", description="First report date (Pacific)."),
-    to_date: dt.date = Query(alias="to", description="Last report date (Pacific)."),
+    dataset: Annotated[str, Query(description="A dated dataset, e.g. `sales_daily`.")],
+    # The Annotated form: with `from_date: Day = Query(...)` FastAPI drops Day's range check.
+    from_date: Annotated[Day, Query(alias="from", description="First report date (Pacific).")],
+    to_date: Annotated[Day, Query(alias="to", description="Last report date (Pacific).")],
 ) -> Availability:
     """Per report date: `published`, `no_data` (Apple: no sales that day — a real zero),
     `not_yet_published`, `expired`, `failed` or `not_fetched`, with fetch time and row count."""

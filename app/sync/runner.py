@@ -37,6 +37,13 @@ from app.sync.datasets import Dataset, Outcome, UnitContext, UnitResult, get
 log = logging.getLogger("orchard.sync")
 
 
+async def _stop(renewer: asyncio.Task[None]) -> None:
+    """Stop the lease renewer; its own failure (a database blip) must not mask the unit's."""
+    renewer.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await renewer
+
+
 class LeaseLost(Exception):
     """Another worker owns this unit now (our lease expired); our work must not commit."""
 
@@ -105,16 +112,12 @@ class Runner:
         try:
             result = await self._execute(job, dataset, account, client, unit_log)
         except BaseException as exc:
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
+            await _stop(renewer)
             if isinstance(exc, asyncio.CancelledError):
                 raise  # shutdown: the worker releases our lease
             await self._handle_failure(job, dataset, account, exc, unit_log)
             return
-        renewer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await renewer
+        await _stop(renewer)
         if self.metrics is not None:
             self.metrics.units.labels(job.dataset, result.outcome.value).inc()
         unit_log.info(

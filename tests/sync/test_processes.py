@@ -49,8 +49,14 @@ def sandbox_url(sandbox: SandboxState) -> Iterator[str]:
 
 
 def _worker_process(
-    settings: Settings, database_url: str, sandbox_url: str, **env: str
+    settings: Settings,
+    database_url: str,
+    sandbox_url: str,
+    *,
+    command: tuple[str, ...] = ("worker", "--concurrency", "2"),
+    **env: str,
 ) -> subprocess.Popen[str]:
+    """``orchard worker`` (or another ``orchard`` ``command``) on the test's database."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("ORCHARD_")}
     environment.update(
         ORCHARD_DATABASE_URL=database_url,
@@ -63,7 +69,7 @@ def _worker_process(
         **env,
     )
     return subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "worker", "--concurrency", "2"],
+        [sys.executable, "-m", "app.cli", *command],
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

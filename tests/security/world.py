@@ -1,0 +1,227 @@
+"""Two workspaces with real synced data, built once and shared by the security tests.
+
+Workspace A ("victim") and workspace B ("intruder") each link a sandbox account of their own
+team and sync it to the end, so every table holds rows of both. The security tests then call
+the API as B with A's identifiers, and compare what B sees and what the database holds with
+what A owns.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+
+from app.auth.tokens import Scope
+from app.config import Settings
+from app.main import create_app
+from app.sandbox.app import create_sandbox_app
+from app.sandbox.state import SandboxKey, SandboxState
+from tests.conftest import (
+    INSTANT_RETRY,
+    SANDBOX_URL,
+    Tenant,
+    _plain,
+    _with_database,
+    drain,
+    make_tenant,
+    make_token,
+)
+from tests.sync.helpers import link_account
+
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+#: Shorter strings (country codes, states, currencies) are shared vocabulary, not identity.
+MIN_MARKER_LENGTH = 8
+
+
+def world_settings(database_url: str, data_dir: Path) -> Settings:
+    return Settings(
+        database_url=database_url,  # type: ignore[arg-type]
+        data_dir=data_dir,
+        log_format="text",  # type: ignore[arg-type]
+        asc_base_url=SANDBOX_URL,
+        run_worker=False,
+        expect_worker=False,
+        initial_backfill_days=1,
+        retry_base_seconds=0.01,
+        budget_reserve=3,
+        # The fuzzer and the hostile-input tests send hundreds of requests with one token.
+        rate_limit_per_minute=1_000_000,
+        rate_limit_burst=1_000_000,
+    )
+
+
+@asynccontextmanager
+async def scratch_database(pg_server_url: str, template: str) -> AsyncIterator[str]:
+    """A fresh migrated database (a copy of the session's template) for a group of tests."""
+    name = f"orchard_sec_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(_with_database(pg_server_url, "postgres"))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        try:
+            yield _with_database(pg_server_url, name)
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@asynccontextmanager
+async def running_app(settings: Settings, sandbox: SandboxState) -> AsyncIterator[FastAPI]:
+    application = create_app(
+        settings,
+        asc_transport=httpx.ASGITransport(app=create_sandbox_app(sandbox)),
+        asc_retry=INSTANT_RETRY,
+    )
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@dataclass(repr=False)
+class World:
+    app: FastAPI
+    client: httpx.AsyncClient
+    db: asyncpg.Connection
+    database_url: str
+    sandbox: SandboxState
+    victim: Tenant
+    intruder: Tenant
+    victim_key: SandboxKey
+    intruder_key: SandboxKey
+    #: The secret of A's read-only token (the token B tries to revoke).
+    victim_reader_secret: str
+    #: Strings and ids that only A's rows hold (see ``owned_markers``).
+    victim_markers: frozenset[str] = field(default_factory=frozenset)
+
+    def __repr__(self) -> str:
+        return f"<World {self.victim.name} / {self.intruder.name}>"
+
+    def leaked(self, text: str, sent: set[str] | frozenset[str] = frozenset()) -> list[str]:
+        """A's markers found in ``text`` (empty: nothing of A's is in it).
+
+        What the caller sent itself (an id in the path, echoed in a 404) is not a leak.
+        """
+        found = {m for m in UUID_RE.findall(text) if m in self.victim_markers}
+        try:
+            strings = set(_strings(json.loads(text)))
+        except ValueError:  # not JSON: any occurrence counts
+            found |= {m for m in self.victim_markers if m in text}
+        else:
+            found |= strings & self.victim_markers
+        return sorted(found - sent)
+
+
+def _strings(document: Any) -> Iterator[str]:
+    """Every string in a JSON document, keys included."""
+    if isinstance(document, str):
+        yield document
+    elif isinstance(document, dict):
+        for key, value in document.items():
+            yield key
+            yield from _strings(value)
+    elif isinstance(document, list):
+        for value in document:
+            yield from _strings(value)
+
+
+async def workspace_tables(db: asyncpg.Connection) -> list[str]:
+    rows = await db.fetch(
+        "SELECT table_name FROM information_schema.columns "
+        "WHERE table_schema = 'public' AND column_name = 'workspace_id' ORDER BY table_name"
+    )
+    return [row["table_name"] for row in rows]
+
+
+async def _values(db: asyncpg.Connection, workspace_id: uuid.UUID) -> set[str]:
+    """Every uuid and every longer string stored in the workspace's rows."""
+    values: set[str] = set()
+    for table in await workspace_tables(db):
+        for row in await db.fetch(f'SELECT * FROM "{table}" WHERE workspace_id = $1', workspace_id):
+            for value in row.values():
+                if isinstance(value, uuid.UUID):
+                    values.add(str(value))
+                elif isinstance(value, str) and len(value) >= MIN_MARKER_LENGTH:
+                    values.add(value)
+    return values
+
+
+async def owned_markers(db: asyncpg.Connection, owner: Tenant, other: Tenant) -> frozenset[str]:
+    """Values only ``owner``'s rows hold: seeing one in ``other``'s answers is a leak.
+
+    Values both workspaces hold (shared vocabulary such as product type names or dates) are
+    left out, as is the owner's workspace id (it never appears in answers anyway).
+    """
+    mine = await _values(db, owner.workspace_id)
+    theirs = await _values(db, other.workspace_id)
+    return frozenset(mine - theirs - {str(owner.workspace_id)})
+
+
+async def database_digest(db: asyncpg.Connection) -> dict[str, str]:
+    """A digest of every table's rows, to prove a refused request changed nothing.
+
+    A token's ``last_used_at`` moves on every authenticated request by design, so it is left
+    out; everything else must stay byte for byte the same.
+    """
+    tables = await db.fetch(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name"
+    )
+    digest: dict[str, str] = {}
+    for row in tables:
+        table = row["table_name"]
+        digest[table] = await db.fetchval(
+            f"SELECT md5(coalesce(string_agg(r, '|' ORDER BY r), '')) FROM "
+            f"(SELECT (to_jsonb(t) - 'last_used_at')::text AS r FROM \"{table}\" t) s"
+        )
+    return digest
+
+
+@asynccontextmanager
+async def build_world(
+    database_url: str, data_dir: Path, *, intruder_data: bool = True
+) -> AsyncIterator[World]:
+    """Link and fully sync an account for A (two apps) and one for B (one app)."""
+    sandbox = SandboxState(seed=7)
+    victim = await make_tenant(database_url, "victim")
+    intruder = await make_tenant(database_url, "intruder")
+    reader = await make_token(database_url, victim, [Scope.READ])
+    victim_key = sandbox.add_key(sandbox.add_team("Victim Orchards", apps=2))
+    intruder_key = sandbox.add_key(sandbox.add_team("Intruder Farms", apps=1))
+    settings = world_settings(database_url, data_dir)
+    async with (
+        running_app(settings, sandbox) as app,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://orchard.test"
+        ) as client,
+    ):
+        await link_account(client, victim, victim_key)
+        if intruder_data:
+            await link_account(client, intruder, intruder_key)
+        await drain(app)
+        db = await asyncpg.connect(_plain(database_url))
+        try:
+            world = World(
+                app=app,
+                client=client,
+                db=db,
+                database_url=database_url,
+                sandbox=sandbox,
+                victim=victim,
+                intruder=intruder,
+                victim_key=victim_key,
+                intruder_key=intruder_key,
+                victim_reader_secret=reader,
+            )
+            world.victim_markers = await owned_markers(db, victim, intruder)
+            yield world
+        finally:
+            await db.close()
