@@ -18,8 +18,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from app.sandbox import admin, catalog_routes, people, reports, review_responses, reviews
-from app.sandbox import testflight, versions
+from app.sandbox import (
+    admin,
+    catalog_routes,
+    people,
+    reports,
+    review_responses,
+    reviews,
+    testflight,
+    versions,
+)
 from app.sandbox.auth import authenticate
 from app.sandbox.context import V1Context, V1Route
 from app.sandbox.errors import (
