@@ -15,17 +15,26 @@ a bare ``x: Day = Query(...)``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 EARLIEST_DAY = dt.date(2000, 1, 1)
 LATEST_DAY = dt.date(2999, 12, 31)
+_ISO_START = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 def _within(day: dt.date) -> None:
     if not EARLIEST_DAY <= day <= LATEST_DAY:
         raise ValueError(f"must be between {EARLIEST_DAY} and {LATEST_DAY}")
+
+
+def _iso(value: Any) -> Any:
+    # pydantic would also read `since=1099511627776` as a Unix time; the API says ISO 8601.
+    if isinstance(value, str) and not _ISO_START.match(value):
+        raise ValueError("must be an ISO 8601 date (YYYY-MM-DD…)")
+    return value
 
 
 def _day(value: dt.date) -> dt.date:
@@ -38,5 +47,5 @@ def _instant(value: dt.datetime) -> dt.datetime:
     return value
 
 
-Day = Annotated[dt.date, AfterValidator(_day)]
-Instant = Annotated[dt.datetime, AfterValidator(_instant)]
+Day = Annotated[dt.date, BeforeValidator(_iso), AfterValidator(_day)]
+Instant = Annotated[dt.datetime, BeforeValidator(_iso), AfterValidator(_instant)]

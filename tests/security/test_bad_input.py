@@ -434,3 +434,18 @@ UNCAPPED_FILTERS = frozenset({"list_reviews", "get_app_ratings", "list_sales_row
 def test_nul_escapes_are_told_from_literal_text(body: bytes, has_nul: bool) -> None:
     assert nul.in_json(body) is has_nul
     assert (json.loads(body)["a"].count("\x00") > 0) is has_nul  # agrees with a JSON parser
+
+
+@pytest.mark.usefixtures("unchanged")
+async def test_dates_are_iso_8601_not_unix_times(world: World) -> None:
+    """The spec says ISO 8601; a number must not be read as seconds (or ms) since 1970."""
+    dated = [
+        (op, p) for op in operations() for p in op.query_params if p.formats & {"date", "date-time"}
+    ]
+    assert len(dated) >= 8
+    for operation, parameter in dated:
+        base = await required_query(world, operation)
+        for number in ("1099511627776", "1700000000", "0"):
+            response = await request(world, operation, params={**base, parameter.name: number})
+            assert response.status_code == 422, f"{operation} {parameter.name}={number}"
+            assert_clean(response)
