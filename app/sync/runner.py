@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.accounts import service as accounts
 from app.accounts.clients import AscClientFactory
+from app.accounts.crypto import SecretKeysError
 from app.accounts.schemas import CredentialStatus
 from app.asc.client import AscClient
 from app.asc.errors import (
@@ -102,12 +103,18 @@ class Runner:
         if dataset is None or account is None or account.encrypted_private_key is None:
             await self._finish(job, queue.FAILED, "not_runnable", "dataset or account is gone")
             return
-        client = self.factory.for_account(account)
-        client.on_rate_limit = self.budgets.record
-        client.before_send = self.budgets.guard(job.key_id)
         unit_log = logging.LoggerAdapter(
             log, {"account_id": str(job.account_id), "dataset": job.dataset, "unit": job.unit_key}
         )
+        try:
+            client = self.factory.for_account(account)
+        except SecretKeysError as exc:
+            # This process lacks the key that encrypted the credential (a rotation in
+            # progress): retry later, when a worker with the right keys may take the unit.
+            await self._handle_failure(job, dataset, account, exc, unit_log)
+            return
+        client.on_rate_limit = self.budgets.record
+        client.before_send = self.budgets.guard(job.key_id)
         renewer = asyncio.create_task(self._renew_until_done(job))
         try:
             result = await self._execute(job, dataset, account, client, unit_log)
@@ -258,6 +265,8 @@ class Runner:
         elif isinstance(exc, IngestError):
             # Apple never regenerates a file: fetching the same one again cannot help.
             code, message = "report_unreadable", str(exc)
+        elif isinstance(exc, SecretKeysError):
+            code, message = "credential_undecryptable", str(exc)
         else:
             unit_log.error("unit crashed", exc_info=exc)
             code, message = "internal_error", f"{type(exc).__name__} in {job.dataset}"

@@ -421,3 +421,31 @@ async def test_a_late_completion_by_a_worker_that_lost_its_lease_is_discarded(
     assert held is False
     assert await db.fetchval("SELECT lease_owner FROM sync_jobs WHERE id = $1", job.id) == "other"
     _ = uuid
+
+
+async def test_a_worker_without_the_encryption_key_hands_the_unit_back(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sandbox: SandboxState,
+    db: asyncpg.Connection,
+    settings: Settings,
+) -> None:
+    from cryptography.fernet import Fernet
+
+    from app.accounts.clients import AscClientFactory
+    from app.accounts.crypto import CredentialCipher
+
+    await link_account(client, tenant, sandbox.add_key("acme"))
+    # A process started with the wrong ORCHARD_SECRET_KEYS (e.g. mid-rotation).
+    stranger = AscClientFactory(
+        app.state.asc_clients.http, settings.asc_base_url, CredentialCipher([Fernet.generate_key()])
+    )
+    worker = SyncWorker(settings, app.state.sessionmaker, stranger)
+    assert await worker.runner.run_once()
+    row = await db.fetchrow("SELECT * FROM sync_jobs WHERE last_error_code IS NOT NULL")
+    assert row["state"] == "waiting"  # handed back for a worker that has the key
+    assert row["last_error_code"] == "credential_undecryptable"
+    assert row["lease_owner"] is None
+    await drain(app)  # the app's own worker holds the right key
+    assert set(await job_states(db)) == {"succeeded"}
