@@ -20,7 +20,8 @@ from app.accounts.verification import (
 )
 from app.asc.jwt import AscCredentials
 from app.errors import AppError, Conflict, NotFound, ValidationFailed
-from app.kit.pagination import DEFAULT_LIMIT, decode_cursor, page_of
+from app.kit import cursors
+from app.kit.pagination import DEFAULT_LIMIT, page_of
 from app.models import AscAccount, AscKeyHistory
 from app.sync import queue, scheduler
 
@@ -180,16 +181,7 @@ async def list_accounts(
     cursor: str | None = None,
     limit: int = DEFAULT_LIMIT,
 ) -> tuple[list[AscAccount], str | None]:
-    after = None
-    if cursor is not None:
-        created_at, account_id = decode_cursor(cursor, 2)
-        try:
-            # str(): uuid.UUID(True) raises AttributeError, which would surface as a 500.
-            after = (dt.datetime.fromisoformat(created_at), uuid.UUID(str(account_id)))
-        except (TypeError, ValueError):
-            raise ValidationFailed.single(
-                "query.cursor", "not a cursor this list produced", "cursor"
-            ) from None
+    after = cursors.decode(cursor, cursors.moment, cursors.UUID)
     accounts = await repository.list_live(session, workspace_id, after=after, limit=limit + 1)
     return page_of(accounts, limit, lambda a: [a.created_at.isoformat(), str(a.id)])
 

@@ -19,7 +19,8 @@ from app.auth.tokens import (
     looks_like_token,
 )
 from app.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
-from app.kit.pagination import DEFAULT_LIMIT, decode_cursor, page_of
+from app.kit import cursors
+from app.kit.pagination import DEFAULT_LIMIT, page_of
 from app.models import ApiToken, Workspace
 
 WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -93,16 +94,7 @@ async def list_tokens(
     limit: int = DEFAULT_LIMIT,
 ) -> tuple[list[ApiToken], str | None]:
     """A page of tokens, oldest first, and the cursor of the next page."""
-    after = None
-    if cursor is not None:
-        created_at, token_id = decode_cursor(cursor, 2)
-        try:
-            # str(): uuid.UUID(True) raises AttributeError, which would surface as a 500.
-            after = (datetime.fromisoformat(created_at), uuid.UUID(str(token_id)))
-        except (TypeError, ValueError):
-            raise ValidationFailed.single(
-                "query.cursor", "not a cursor this list produced"
-            ) from None
+    after = cursors.decode(cursor, cursors.moment, cursors.UUID)
     tokens = await repository.list_tokens(
         session, workspace_id, include_revoked=include_revoked, after=after, limit=limit + 1
     )

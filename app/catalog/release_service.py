@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.catalog import cursors, release_repository
+from app.catalog import release_repository
 from app.catalog.schemas_release import (
     BetaGroupRead,
     BetaTesterRead,
@@ -32,6 +32,7 @@ from app.catalog.schemas_release import (
 from app.catalog.service import get_app, version_summary
 from app.db.base import Base
 from app.errors import NotFound
+from app.kit import cursors
 from app.kit.pagination import page_of
 from app.models import AppVersion, AppVersionStateChange
 

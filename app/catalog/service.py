@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.catalog import release_repository, repository
 from app.catalog.release_repository import FINAL_STATES
 from app.catalog.schemas import AppDetail, AppRead, BuildSummary, VersionSummary
-from app.errors import NotFound, ValidationFailed
-from app.kit.pagination import decode_cursor, page_of
+from app.errors import NotFound
+from app.kit import cursors
+from app.kit.pagination import page_of
 from app.models import App, AppVersion
 
 
@@ -25,15 +26,7 @@ async def list_apps(
     cursor: str | None,
     limit: int,
 ) -> tuple[list[App], str | None]:
-    after = None
-    if cursor is not None:
-        name, app_id = decode_cursor(cursor, 2)
-        try:
-            after = (str(name), uuid.UUID(str(app_id)))
-        except (TypeError, ValueError):
-            raise ValidationFailed.single(
-                "query.cursor", "not a cursor this list produced", "cursor"
-            ) from None
+    after = cursors.decode(cursor, cursors.TEXT, cursors.UUID)
     apps = await repository.list_apps(
         session,
         workspace_id,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import service as accounts
-from app.catalog import cursors, events_repository, team_repository
+from app.catalog import events_repository, team_repository
 from app.catalog.changes import EventType
 from app.catalog.schemas_team import (
     EventFeed,
@@ -20,6 +20,7 @@ from app.catalog.schemas_team import (
     VisibleApp,
 )
 from app.catalog.team_repository import Person
+from app.kit import cursors
 from app.kit.pagination import encode_cursor, page_of
 from app.models import App, TeamInvitation, TeamMember
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from app.sales.schemas import Money
+from app.kit.money import Money
 from app.sync.schemas import AvailabilityState
 
 PERIOD = (

@@ -14,9 +14,9 @@ from app.errors import NotFound, ValidationFailed
 from app.finance import fiscal, repository
 from app.finance.jobs import DATASET
 from app.finance.schemas import IncompletePeriod, PaymentRowRead, PaymentsReport, PaymentSummary
+from app.kit.money import Money
 from app.kit.pagination import decode_cursor, page_of
 from app.models import AscAccount, FinanceReportRow
-from app.sales.schemas import Money
 from app.sync.schemas import AvailabilityState
 
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")

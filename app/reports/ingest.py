@@ -155,6 +155,18 @@ class _HeaderSplitter:
                 yield chunk
 
 
+async def delete_partition(session: AsyncSession, table: str, replace: Mapping[str, Any]) -> None:
+    """Delete one partition of ``table`` (column → value), e.g. an account's report date."""
+    for name in (table, *replace):
+        if not _IDENTIFIER.match(name):
+            raise ValueError(f"not a plain SQL identifier: {name!r}")
+    where = " AND ".join(f"{column} = :r_{column}" for column in replace)
+    await session.execute(
+        text(f"DELETE FROM {table} WHERE {where}"),  # noqa: S608  (identifiers checked above)
+        {f"r_{column}": value for column, value in replace.items()},
+    )
+
+
 async def load_report(
     session: AsyncSession,
     chunks: AsyncIterable[bytes],
@@ -185,10 +197,7 @@ async def load_report(
     await splitter.read_header()
     header = splitter.header or []
     if not header:
-        await session.execute(
-            text(f"DELETE FROM {table} WHERE " + " AND ".join(f"{c} = :r_{c}" for c in replace)),  # noqa: S608
-            {f"r_{c}": v for c, v in replace.items()},
-        )
+        await delete_partition(session, table, replace)
         return LoadResult(rows=0, header=[], unknown_columns=[])
     expressions, unknown = resolve_columns(layout, header)
 
@@ -234,10 +243,7 @@ async def load_report(
                 footer_values.setdefault(parts[0].strip(), parts[1].strip())
         stop = f"COALESCE((SELECT min(n) FROM {staging} WHERE line LIKE 'Total\\_%'), {stop})"  # noqa: S608
 
-    delete_sql = f"DELETE FROM {table} WHERE " + " AND ".join(  # noqa: S608
-        f"{column} = :r_{column}" for column in replace
-    )
-    await session.execute(text(delete_sql), {f"r_{c}": v for c, v in replace.items()})
+    await delete_partition(session, table, replace)
 
     targets = [f.target for f in layout.fields]
     inner = ", ".join(

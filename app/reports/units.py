@@ -31,7 +31,7 @@ from app.asc.errors import (
     AscTransportError,
     NotFoundKind,
 )
-from app.reports.ingest import Layout, LoadResult, load_report
+from app.reports.ingest import Layout, LoadResult, delete_partition, load_report
 from app.sync.datasets import Outcome, UnitContext, UnitResult
 
 #: How soon to ask again about a date Apple has not published yet.
@@ -101,7 +101,7 @@ async def fetch_report_unit(
         except AscNotFound as error:
             if error.kind is NotFoundKind.NO_SALES and ctx.now >= request.available_at:
                 # A real zero: make sure nothing is left from an earlier fetch.
-                await _clear(ctx, table, replace)
+                await delete_partition(ctx.session, table, replace)
                 return UnitResult(Outcome.NO_DATA, detail=error.detail, notes=notes), None
             retry_at = max(request.available_at, ctx.now + NOT_YET_RETRY)
             return (
@@ -152,13 +152,3 @@ async def _download_and_load(
                 extra={"attempt": attempt, "error": str(error)},
             )
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-async def _clear(ctx: UnitContext, table: str, replace: Mapping[str, Any]) -> None:
-    from sqlalchemy import text
-
-    where = " AND ".join(f"{column} = :r_{column}" for column in replace)
-    await ctx.session.execute(
-        text(f"DELETE FROM {table} WHERE {where}"),  # noqa: S608  (identifiers from code)
-        {f"r_{c}": v for c, v in replace.items()},
-    )

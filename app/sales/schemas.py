@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from app.kit.money import Money
 from app.sales.layout import UnitKind
 from app.sync.schemas import AvailabilityState
 
@@ -39,16 +40,6 @@ class Frequency(StrEnum):
     WEEKLY = "WEEKLY"
     MONTHLY = "MONTHLY"
     YEARLY = "YEARLY"
-
-
-class Money(BaseModel):
-    """An amount in one currency, never converted."""
-
-    amount: str = Field(description="Decimal string, e.g. `12.34`.", examples=["12.34"])
-    currency: str | None = Field(
-        description="ISO 4217 code as Apple reports it; null when Apple left it empty.",
-        examples=["EUR"],
-    )
 
 
 class SalesMeasures(BaseModel):

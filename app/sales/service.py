@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog import service as catalog
 from app.errors import ValidationFailed
+from app.kit.money import Money
 from app.kit.pagination import decode_cursor, page_of
 from app.models import SalesRow
 from app.reports import calendar
@@ -27,7 +28,6 @@ from app.sales.schemas import (
     Dimension,
     Frequency,
     Granularity,
-    Money,
     SalesRowRead,
 )
 from app.sync.schemas import AvailabilityState

@@ -17,13 +17,11 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import text
-
 from app.asc.client import SALES_REPORTS_PATH, Params, sales_report_params
 from app.asc.errors import AscInvalidParameter
 from app.models import AscAccount
 from app.reports import calendar
-from app.reports.ingest import Layout
+from app.reports.ingest import Layout, delete_partition
 from app.reports.units import ReportRequest, fetch_report_unit
 from app.reports.versions import report_version
 from app.subscriptions.layout import (
@@ -135,13 +133,7 @@ def _runner(report: SubscriptionReport) -> Callable[[UnitContext], Awaitable[Uni
         except AscInvalidParameter as error:
             if not (refuses_vendor(error) and sales_verified(ctx.account)):
                 raise
-            await ctx.session.execute(
-                text(
-                    f"DELETE FROM {report.table} "  # noqa: S608  (table name from code)
-                    "WHERE account_id = :account_id AND report_date = :report_date"
-                ),
-                partition,
-            )
+            await delete_partition(ctx.session, report.table, partition)
             return UnitResult(Outcome.NO_DATA, detail=NO_SUBSCRIPTIONS)
         return result
 

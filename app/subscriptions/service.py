@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog import service as catalog
 from app.errors import NotFound, ValidationFailed
+from app.kit.money import Money
 from app.models import AscAccount
 from app.reports import calendar
-from app.sales.schemas import IncompleteDate, Money
+from app.sales.schemas import IncompleteDate
 from app.subscriptions import repository
 from app.subscriptions.metrics import (
     OFFER_KINDS,

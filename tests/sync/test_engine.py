@@ -3,7 +3,6 @@ per-key caps and budgets, credential pauses, retries, fairness, graceful shutdow
 
 import asyncio
 import datetime as dt
-import uuid
 
 import asyncpg
 import httpx
@@ -420,7 +419,6 @@ async def test_a_late_completion_by_a_worker_that_lost_its_lease_is_discarded(
         held = await queue.finish(session, job.id, "slow-worker", state=queue.SUCCEEDED)
     assert held is False
     assert await db.fetchval("SELECT lease_owner FROM sync_jobs WHERE id = $1", job.id) == "other"
-    _ = uuid
 
 
 async def test_a_worker_without_the_encryption_key_hands_the_unit_back(

@@ -8,7 +8,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import asyncpg
 import httpx
@@ -176,4 +175,3 @@ async def test_sigkill_mid_unit_loses_nothing_and_duplicates_nothing(
     days = await daily_units(db, account_id)
     expected = {d: n for d, n in expected_daily_rows(sandbox, key, days).items() if n}
     assert await stored_daily_rows(db, account_id) == expected
-    _ = Path

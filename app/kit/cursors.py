@@ -1,4 +1,4 @@
-"""Keyset cursors of the catalog lists: encoded by ``app.kit.pagination``, typed here."""
+"""Typed keyset cursors: encoded by ``app.kit.pagination``, each position parsed by a kind."""
 
 from __future__ import annotations
 
