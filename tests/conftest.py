@@ -33,9 +33,8 @@ from app.sandbox.app import create_sandbox_app
 from app.sandbox.state import SandboxState
 
 #: Fails the session if a private key, an Orchard token or a JWT ever reaches a log record.
-pytest_plugins = ["tests.secrets_guard"]
-
-SHARED_ASC = Path(__file__).resolve().parents[2] / "shared" / "asc"
+#: Fails a test that reads a file beside the repository (a clone has nothing there).
+pytest_plugins = ["tests.secrets_guard", "tests.fixtures.outside_reads"]
 
 
 def _with_database(url: str, name: str) -> str:

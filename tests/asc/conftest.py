@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,20 +23,6 @@ from app.asc.jwt import AscCredentials
 BASE_URL = "https://api.appstoreconnect.apple.com"
 KEY_ID = "2X9R4HXF34"
 ISSUER_ID = "57246542-96fe-1a63-e053-0824d011072a"
-
-
-def shared_asc_dir() -> Path:
-    """``shared/asc`` beside the repository clone (where CI and the dev box keep it)."""
-    return Path(__file__).resolve().parents[2].parent / "shared" / "asc"
-
-
-def sample_path(name: str) -> Path:
-    path = shared_asc_dir() / "samples" / name
-    if not path.is_file():
-        # CI and every checkout keep shared/ beside the clone; without it the test must fail,
-        # not quietly skip.
-        pytest.fail(f"sample file {path} not found: put shared/ beside the repository clone")
-    return path
 
 
 class FakeClock:

@@ -30,7 +30,8 @@ from app.asc.reports import (
     iter_tsv_rows,
     read_tsv_file,
 )
-from tests.asc.conftest import RecordingSleep, apple_error, sample_path
+from tests.asc.conftest import RecordingSleep, apple_error
+from tests.fixtures.apple_files import sample_path
 
 SALES_SAMPLE = "sales_summary_daily_v1_0__kachit.tsv"
 FINANCE_EU_SAMPLE = "finance_financial_region_EU__fedoco.txt"

@@ -11,10 +11,11 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.sandbox.state import SandboxState
-from tests.conftest import SHARED_ASC, Tenant, run_unit
+from tests.conftest import Tenant, run_unit
+from tests.fixtures.apple_files import SAMPLES
 from tests.subscriptions.apple import FakeApple, api, app_with, apple_error, link_unverified
 
-SAMPLES = SHARED_ASC / "samples"
+SAMPLES = SAMPLES
 REGIONS = {
     region: (SAMPLES / f"finance_financial_region_{region}__fedoco.txt").read_text()
     for region in ("EU", "JP", "CH")

@@ -15,9 +15,10 @@ from app.config import Settings
 from app.main import create_app
 from app.sandbox.state import SandboxState
 from tests.accounts.helpers import link
-from tests.conftest import INSTANT_RETRY, SHARED_ASC, Tenant, run_unit
+from tests.conftest import INSTANT_RETRY, Tenant, run_unit
+from tests.fixtures.apple_files import SAMPLES
 
-SAMPLE = SHARED_ASC / "samples" / "sales_summary_daily_v1_0__kachit.tsv"
+SAMPLE = SAMPLES / "sales_summary_daily_v1_0__kachit.tsv"
 DAY = "2020-10-05"
 
 

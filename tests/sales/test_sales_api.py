@@ -14,7 +14,8 @@ import pytest
 
 from app.config import Settings
 from app.sandbox.state import SandboxState
-from tests.conftest import SHARED_ASC, Tenant, run_unit
+from tests.conftest import Tenant, run_unit
+from tests.fixtures.apple_files import SAMPLES
 from tests.sales.helpers import (
     FakeApple,
     expected_measures,
@@ -65,7 +66,7 @@ async def test_day_totals_equal_the_hand_computed_ones(world: World) -> None:
 async def test_the_real_sample_file(
     settings: Settings, tenant: Tenant, sandbox: SandboxState
 ) -> None:
-    sample = SHARED_ASC / "samples" / "sales_summary_daily_v1_0__kachit.tsv"
+    sample = SAMPLES / "sales_summary_daily_v1_0__kachit.tsv"
     header, *lines = sample.read_text().splitlines()
     cells = [dict(zip(header.split("\t"), line.split("\t"), strict=True)) for line in lines]
     apple = FakeApple()

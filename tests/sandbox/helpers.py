@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import copy
 import gzip
-import json
 from datetime import datetime, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jwt
@@ -16,13 +14,9 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
 from app.sandbox import SandboxKey
+from tests.fixtures.apple_files import asc_openapi_spec
 
 SPEC_URI = "urn:asc-openapi"
-
-
-def asc_shared_dir() -> Path:
-    """``shared/asc`` beside the repository clone (CI checks it out there too)."""
-    return Path(__file__).resolve().parents[2].parent / "shared" / "asc"
 
 
 def _tighten(node: Any) -> Any:
@@ -43,10 +37,7 @@ def _tighten(node: Any) -> Any:
 
 @cache
 def _raw_spec() -> dict[str, Any]:
-    spec: dict[str, Any] = json.loads(
-        (asc_shared_dir() / "app-store-connect-openapi.json").read_text()
-    )
-    return spec
+    return asc_openapi_spec()
 
 
 @cache

@@ -8,11 +8,12 @@ import httpx
 import jsonschema
 import pytest
 
-from tests.sandbox.helpers import asc_shared_dir, assert_matches_spec
+from tests.fixtures.apple_files import ASC_DATA
+from tests.sandbox.helpers import assert_matches_spec
 
 
-def test_spec_is_beside_the_clone() -> None:
-    assert (asc_shared_dir() / "app-store-connect-openapi.json").is_file()
+def test_spec_is_in_the_repository() -> None:
+    assert (ASC_DATA / "app-store-connect-openapi.json.gz").is_file()
 
 
 async def test_drift_is_caught(client: httpx.AsyncClient, admin_headers: dict[str, str]) -> None:

@@ -13,10 +13,11 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.sandbox.state import SandboxState
-from tests.conftest import SHARED_ASC, Tenant, run_unit
+from tests.conftest import Tenant, run_unit
+from tests.fixtures.apple_files import SAMPLES
 from tests.subscriptions.apple import FakeApple, app_with, apple_error, link_unverified
 
-SAMPLES = SHARED_ASC / "samples"
+SAMPLES = SAMPLES
 SUBSCRIPTION = SAMPLES / "subscription_daily_v1_2__kachit.tsv"
 EVENTS = SAMPLES / "subscription_event_daily_v1_2__kachit.tsv"
 SUBSCRIBERS = SAMPLES / "subscriber_detailed_daily_v1_2__kachit.tsv"
