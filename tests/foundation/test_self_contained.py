@@ -37,8 +37,10 @@ def test_a_test_reading_beside_the_repository_fails(tmp_path: Path) -> None:
         )
     )
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-        + ["-p", "tests.fixtures.outside_reads", f"--rootdir={tmp_path}", str(probe)],
+        [
+            *(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"),
+            *("-p", "tests.fixtures.outside_reads", f"--rootdir={tmp_path}", str(probe)),
+        ],
         cwd=REPOSITORY,
         capture_output=True,
         text=True,
