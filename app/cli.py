@@ -48,8 +48,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from app.accounts.crypto import load_cipher
     from app.asc.client import create_http_client
     from app.db.runtime import open_database
-    from app.health.metrics import Metrics
     from app.kit.logging import configure_logging
+    from app.kit.metrics import Metrics
     from app.main import asc_http_timeout
     from app.sync.worker import SyncWorker
 

@@ -22,9 +22,9 @@ from app.config import Settings, get_settings
 from app.db.runtime import open_database
 from app.errors import FieldError, Problem
 from app.finance.router import router as payments_router
-from app.health.metrics import Metrics
 from app.health.router import router as health_router
 from app.kit.handlers import install_handlers
+from app.kit.metrics import Metrics
 from app.kit.middleware import RequestContextMiddleware
 from app.kit.problems import problem_responses
 from app.reviews.router import router as reviews_router

@@ -16,7 +16,8 @@ from app.accounts.schemas import (
     AccountUpdate,
     PreviousKey,
 )
-from app.kit.deps import Reader, Session, Writer
+from app.auth.deps import Reader, Writer
+from app.kit.deps import Session
 from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from app.kit.problems import AUTHED, problem_responses
 from app.models import AscAccount

@@ -7,8 +7,9 @@ import uuid
 from fastapi import APIRouter, Query, status
 
 from app.auth import service
+from app.auth.deps import Admin
 from app.auth.schemas import TokenCreate, TokenCreated, TokenRead
-from app.kit.deps import Admin, Session
+from app.kit.deps import Session
 from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from app.kit.problems import AUTHED, problem_responses
 

@@ -9,12 +9,13 @@ from typing import Literal
 
 from fastapi import APIRouter, Query
 
+from app.auth.deps import Reader
 from app.catalog import release_service, team_service
 from app.catalog.changes import EventType
 from app.catalog.schemas_release import ReviewQueueEntry
 from app.catalog.schemas_team import EventFeed, TeamInvitationRead, TeamMemberRead
 from app.kit.dates import Instant
-from app.kit.deps import Reader, Session
+from app.kit.deps import Session
 from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from app.kit.problems import AUTHED, problem_responses
 

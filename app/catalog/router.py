@@ -8,6 +8,7 @@ import uuid
 
 from fastapi import APIRouter, Query
 
+from app.auth.deps import Reader
 from app.catalog import release_service, service
 from app.catalog.feeds_router import router as feeds_router
 from app.catalog.schemas import AppDetail, AppRead
@@ -18,7 +19,7 @@ from app.catalog.schemas_release import (
     ReviewSubmissionRead,
     VersionRead,
 )
-from app.kit.deps import Reader, Session
+from app.kit.deps import Session
 from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from app.kit.problems import AUTHED, problem_responses
 

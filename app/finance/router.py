@@ -8,9 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from app.auth.deps import Reader
 from app.finance import service
 from app.finance.schemas import PaymentRowRead, PaymentsReport
-from app.kit.deps import Reader, Session
+from app.kit.deps import Session
 from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from app.kit.problems import AUTHED, problem_responses
 

@@ -15,9 +15,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import PROBLEM_CONTENT_TYPE, AppError, PayloadTooLarge, ServiceUnavailable
-from app.health.metrics import Metrics
 from app.kit import nul
 from app.kit.logging import request_id_var
+from app.kit.metrics import Metrics
 
 log = logging.getLogger("orchard.http")
 

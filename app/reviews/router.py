@@ -9,8 +9,9 @@ from fastapi import APIRouter, Header, Query, Request, status
 from pydantic import Field
 
 from app.accounts.clients import AscClientFactory
+from app.auth.deps import Reader, Writer
 from app.kit.dates import Day, Instant
-from app.kit.deps import Reader, Session, Writer
+from app.kit.deps import Session
 from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from app.kit.problems import AUTHED, problem_responses
 from app.reviews import replies, service

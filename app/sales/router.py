@@ -10,8 +10,9 @@ import pydantic_core
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
+from app.auth.deps import Reader
 from app.kit.dates import Day
-from app.kit.deps import Reader, Session
+from app.kit.deps import Session
 from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from app.kit.problems import AUTHED, problem_responses
 from app.sales import service

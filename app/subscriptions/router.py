@@ -8,8 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from app.auth.deps import Reader
 from app.kit.dates import Day
-from app.kit.deps import Reader, Session
+from app.kit.deps import Session
 from app.kit.problems import AUTHED, problem_responses
 from app.subscriptions import service
 from app.subscriptions.schemas import (

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.asc.client import BeforeSend
 from app.asc.ratelimit import RateLimitInfo
-from app.health.metrics import Metrics
+from app.kit.metrics import Metrics
 
 log = logging.getLogger("orchard.sync")
 

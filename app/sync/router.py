@@ -9,8 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app.accounts import service as accounts
+from app.auth.deps import Reader, Writer
 from app.kit.dates import Day
-from app.kit.deps import Reader, Session, Writer
+from app.kit.deps import Session
 from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from app.kit.problems import AUTHED, problem_responses
 from app.sync import status as sync_status_service

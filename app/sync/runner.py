@@ -28,7 +28,7 @@ from app.asc.errors import (
     AscRateLimited,
     AscUnauthorized,
 )
-from app.health.metrics import Metrics
+from app.kit.metrics import Metrics
 from app.models import AscAccount
 from app.reports.ingest import IngestError
 from app.sync import queue, records

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.accounts.clients import AscClientFactory
 from app.accounts.jobs import verify_due_accounts
 from app.config import Settings
-from app.health.metrics import Metrics
+from app.kit.metrics import Metrics
 from app.sync import queue
 from app.sync.budget import KeyBudgets
 from app.sync.runner import Runner, RunnerConfig
