@@ -44,9 +44,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     import signal
 
-    from app.accounts.clients import AscClientFactory
-    from app.accounts.crypto import load_cipher
     from app.asc.client import create_http_client
+    from app.credentials.clients import AscClientFactory
+    from app.credentials.crypto import load_cipher
     from app.db.runtime import open_database
     from app.kit.logging import configure_logging
     from app.kit.metrics import Metrics
@@ -198,8 +198,8 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     import httpx
 
     from app.accounts import service
-    from app.accounts.clients import AscClientFactory
-    from app.accounts.crypto import load_cipher
+    from app.credentials.clients import AscClientFactory
+    from app.credentials.crypto import load_cipher
 
     settings = _settings()
 

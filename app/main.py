@@ -11,14 +11,14 @@ import httpx
 from fastapi import FastAPI
 
 from app import __version__
-from app.accounts.clients import AscClientFactory
-from app.accounts.crypto import load_cipher
 from app.accounts.router import router as accounts_router
 from app.asc.client import DEFAULT_TIMEOUT, RetryPolicy, create_http_client
 from app.auth.ratelimit import TokenRateLimiter
 from app.auth.router import router as tokens_router
 from app.catalog.router import router as catalog_router
 from app.config import Settings, get_settings
+from app.credentials.clients import AscClientFactory
+from app.credentials.crypto import load_cipher
 from app.db.runtime import open_database
 from app.errors import FieldError, Problem
 from app.finance.router import router as payments_router

@@ -8,7 +8,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.accounts import repository, service
-from app.accounts.clients import AscClientFactory
+from app.credentials.clients import AscClientFactory
 from app.errors import AppError
 
 log = logging.getLogger("orchard.accounts")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import AscAccount, AscKeyHistory
@@ -16,23 +16,6 @@ async def add(session: AsyncSession, account: AscAccount) -> AscAccount:
     await session.flush()
     await session.refresh(account)
     return account
-
-
-async def get_live(
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    account_id: uuid.UUID,
-    *,
-    for_update: bool = False,
-) -> AscAccount | None:
-    query = select(AscAccount).where(
-        AscAccount.id == account_id,
-        AscAccount.workspace_id == workspace_id,
-        AscAccount.unlinked_at.is_(None),
-    )
-    if for_update:
-        query = query.with_for_update()
-    return (await session.scalars(query)).one_or_none()
 
 
 async def live_key_exists(
@@ -50,22 +33,6 @@ async def live_key_exists(
     if except_id is not None:
         query = query.where(AscAccount.id != except_id)
     return (await session.scalars(query.limit(1))).first() is not None
-
-
-async def list_live(
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    *,
-    after: tuple[datetime, uuid.UUID] | None,
-    limit: int,
-) -> list[AscAccount]:
-    query = select(AscAccount).where(
-        AscAccount.workspace_id == workspace_id, AscAccount.unlinked_at.is_(None)
-    )
-    if after is not None:
-        query = query.where(tuple_(AscAccount.created_at, AscAccount.id) > tuple_(*after))
-    query = query.order_by(AscAccount.created_at, AscAccount.id).limit(limit)
-    return list(await session.scalars(query))
 
 
 async def previous_keys(session: AsyncSession, account_id: uuid.UUID) -> list[AscKeyHistory]:

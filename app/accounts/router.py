@@ -8,7 +8,6 @@ import uuid
 from fastapi import APIRouter, Query, Request, status
 
 from app.accounts import service
-from app.accounts.clients import AscClientFactory
 from app.accounts.schemas import (
     AccountCreate,
     AccountDetail,
@@ -17,6 +16,8 @@ from app.accounts.schemas import (
     PreviousKey,
 )
 from app.auth.deps import Reader, Writer
+from app.credentials import lookup
+from app.credentials.clients import AscClientFactory
 from app.kit.deps import Session
 from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from app.kit.problems import AUTHED, problem_responses
@@ -89,7 +90,7 @@ async def list_accounts(
     cursor: CursorParam = None,
 ) -> Page[AccountRead]:
     """List the workspace's linked accounts, oldest first, with credential health."""
-    accounts, next_cursor = await service.list_accounts(
+    accounts, next_cursor = await lookup.list_accounts(
         session, principal.workspace_id, cursor=cursor, limit=limit
     )
     return Page(items=[AccountRead.model_validate(a) for a in accounts], next_cursor=next_cursor)
@@ -103,7 +104,7 @@ async def list_accounts(
 )
 async def get_account(account_id: uuid.UUID, principal: Reader, session: Session) -> AccountDetail:
     """One linked account with its credential status, capabilities and key history."""
-    account = await service.get_account(session, principal.workspace_id, account_id)
+    account = await lookup.get_account(session, principal.workspace_id, account_id)
     return await _detail(session, account)
 
 
@@ -162,9 +163,7 @@ async def verify_account(
     account_id: uuid.UUID, request: Request, principal: Writer, session: Session
 ) -> AccountDetail:
     """Verify the key with App Store Connect now and refresh its status and capabilities."""
-    account = await service.get_account(
-        session, principal.workspace_id, account_id, for_update=True
-    )
+    account = await lookup.get_account(session, principal.workspace_id, account_id, for_update=True)
     account = await service.reverify(session, _factory(request), account)
     await session.commit()
     return await _detail(session, account)

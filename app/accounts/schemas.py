@@ -2,35 +2,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 from typing import Literal
 
 from cryptography.hazmat.primitives import serialization
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.asc.jwt import InvalidPrivateKey, load_private_key
+from app.credentials.states import Capability, CredentialStatus
 
 KEY_ID_PATTERN = r"^[A-Z0-9]{10}$"
 VENDOR_NUMBER_PATTERN = r"^[0-9]{1,12}$"
 # A real .p8 is about 250 characters; anything this large is not a key.
 MAX_PEM_CHARS = 10_000
-
-
-class CredentialStatus(StrEnum):
-    UNVERIFIED = "unverified"
-    ACTIVE = "active"
-    REVOKED_OR_INVALID = "revoked_or_invalid"
-    MISSING_ROLE = "missing_role"
-    AGREEMENT_REQUIRED = "agreement_required"
-    INVALID_VENDOR_NUMBER = "invalid_vendor_number"
-
-
-class Capability(StrEnum):
-    SALES = "sales"
-    FINANCE = "finance"
-    REVIEWS = "reviews"
-    TESTFLIGHT = "testflight"
-    USERS = "users"
 
 
 class CapabilityRead(BaseModel):

@@ -10,25 +10,23 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import repository
-from app.accounts.clients import AscClientFactory
-from app.accounts.schemas import AccountCreate, AccountUpdate, CredentialStatus
-from app.accounts.verification import (
-    REMEDY,
+from app.accounts.schemas import AccountCreate, AccountUpdate
+from app.asc.jwt import AscCredentials
+from app.credentials import lookup
+from app.credentials.clients import AscClientFactory
+from app.credentials.states import PAUSING_STATUSES, CredentialStatus
+from app.credentials.verification import (
     AscUnavailable,
     Verification,
     verify_credentials,
 )
-from app.asc.jwt import AscCredentials
-from app.errors import AppError, Conflict, NotFound, ValidationFailed
-from app.kit import cursors
-from app.kit.pagination import DEFAULT_LIMIT, page_of
+from app.errors import AppError, Conflict, ValidationFailed
 from app.models import AscAccount, AscKeyHistory
 from app.sync import queue, scheduler
 
 log = logging.getLogger("orchard.accounts")
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
-PAUSING_STATUSES = {CredentialStatus.REVOKED_OR_INVALID, CredentialStatus.AGREEMENT_REQUIRED}
 
 
 class CredentialsRejected(AppError):
@@ -157,33 +155,8 @@ async def link_account(
     return account
 
 
-async def get_account(
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    account_id: uuid.UUID,
-    *,
-    for_update: bool = False,
-) -> AscAccount:
-    account = await repository.get_live(session, workspace_id, account_id, for_update=for_update)
-    if account is None:
-        raise NotFound(f"no account with id {account_id}")
-    return account
-
-
 async def previous_keys(session: AsyncSession, account: AscAccount) -> list[AscKeyHistory]:
     return await repository.previous_keys(session, account.id)
-
-
-async def list_accounts(
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    *,
-    cursor: str | None = None,
-    limit: int = DEFAULT_LIMIT,
-) -> tuple[list[AscAccount], str | None]:
-    after = cursors.decode(cursor, cursors.moment, cursors.UUID)
-    accounts = await repository.list_live(session, workspace_id, after=after, limit=limit + 1)
-    return page_of(accounts, limit, lambda a: [a.created_at.isoformat(), str(a.id)])
 
 
 async def update_account(
@@ -195,7 +168,7 @@ async def update_account(
     *,
     verify: bool,
 ) -> AscAccount:
-    account = await get_account(session, workspace_id, account_id, for_update=True)
+    account = await lookup.get_account(session, workspace_id, account_id, for_update=True)
     fields = patch.model_fields_set
     new_key = patch.private_key  # the schema guarantees key_id comes with it
     needs_verification = new_key is not None or "vendor_number" in fields
@@ -278,7 +251,7 @@ async def reverify(
 async def unlink_account(
     session: AsyncSession, workspace_id: uuid.UUID, account_id: uuid.UUID, *, purge: bool
 ) -> None:
-    account = await get_account(session, workspace_id, account_id, for_update=True)
+    account = await lookup.get_account(session, workspace_id, account_id, for_update=True)
     if purge:
         await repository.purge(session, account)
     else:
@@ -299,36 +272,3 @@ async def rotate_encryption(session: AsyncSession, factory: AscClientFactory) ->
         account.encrypted_private_key = factory.cipher.rotate(account.encrypted_private_key)
     await session.flush()
     return len(accounts)
-
-
-async def mark_credential_problem(
-    session: AsyncSession, account_id: uuid.UUID, status: CredentialStatus, code: str | None
-) -> None:
-    """A sync unit learned the key is unusable: record it and pause the account's work.
-
-    A later successful verification (background or POST /verify) resumes it.
-    """
-    account = await session.get(AscAccount, account_id, with_for_update=True)
-    if account is None:
-        return
-    account.credential_status = status.value
-    account.status_reason = REMEDY[status]
-    account.status_code = code
-    account.updated_at = _now()
-    await queue.pause_account(session, account_id)
-    log.warning("account paused", extra={"account_id": str(account_id), "status": status.value})
-
-
-async def mark_capability_missing(
-    session: AsyncSession, account_id: uuid.UUID, capability: str, reason: str
-) -> None:
-    account = await session.get(AscAccount, account_id, with_for_update=True)
-    if account is None:
-        return
-    capabilities = dict(account.capabilities or {})
-    capabilities[capability] = {
-        "available": False,
-        "reason": f"App Store Connect refused: {reason}",
-    }
-    account.capabilities = capabilities
-    await session.flush()

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts import service as accounts
 from app.catalog import events_repository, team_repository
 from app.catalog.changes import EventType
 from app.catalog.schemas_team import (
@@ -20,6 +19,7 @@ from app.catalog.schemas_team import (
     VisibleApp,
 )
 from app.catalog.team_repository import Person
+from app.credentials import lookup
 from app.kit import cursors
 from app.kit.pagination import encode_cursor, page_of
 from app.models import App, TeamInvitation, TeamMember
@@ -60,7 +60,7 @@ async def _people(
     cursor: str | None,
     limit: int,
 ) -> tuple[list[Person], dict[str, App], str | None]:
-    account = await accounts.get_account(session, workspace_id, account_id)
+    account = await lookup.get_account(session, workspace_id, account_id)
     rows = await team_repository.list_people(
         session,
         model,

@@ -21,9 +21,9 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.clients import AscClientFactory
 from app.asc.client import AscClient
 from app.asc.errors import AscError, AscNotFound
+from app.credentials.clients import AscClientFactory
 from app.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.models import AscAccount
 from app.reviews import apple, repository

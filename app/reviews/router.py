@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, status
 from pydantic import Field
 
-from app.accounts.clients import AscClientFactory
 from app.auth.deps import Reader, Writer
+from app.credentials.clients import AscClientFactory
 from app.kit.dates import Day, Instant
 from app.kit.deps import Session
 from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page

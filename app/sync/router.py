@@ -8,8 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from app.accounts import service as accounts
 from app.auth.deps import Reader, Writer
+from app.credentials import lookup
 from app.kit.dates import Day
 from app.kit.deps import Session
 from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
@@ -43,7 +43,7 @@ async def get_sync_status(
     attempt, the next due time, the lag behind what Apple has published, unit counts, the last
     error and the key's remaining hourly request budget. Pages by account (`limit` accounts).
     """
-    page, next_cursor = await accounts.list_accounts(
+    page, next_cursor = await lookup.list_accounts(
         session, principal.workspace_id, cursor=cursor, limit=limit
     )
     entries = await sync_status_service.sync_status(session, page, _now())
@@ -60,7 +60,7 @@ async def get_account_sync_status(
     account_id: uuid.UUID, principal: Reader, session: Session
 ) -> list[SyncStatusEntry]:
     """Sync status of one account, one entry per dataset (see `/v1/sync-status`)."""
-    account = await accounts.get_account(session, principal.workspace_id, account_id)
+    account = await lookup.get_account(session, principal.workspace_id, account_id)
     return await sync_status_service.sync_status(session, [account], _now())
 
 
@@ -77,7 +77,7 @@ async def request_sync(
     """Queue a sync or backfill now. For dated datasets `from`/`to` pick report dates
     (bounded by what Apple keeps: 365 days for daily reports); other datasets refresh now.
     Dates already stored are fetched again (a re-sync replaces a day atomically)."""
-    account = await accounts.get_account(session, principal.workspace_id, account_id)
+    account = await lookup.get_account(session, principal.workspace_id, account_id)
     accepted = await sync_status_service.request_sync(session, account, body, _now())
     await session.commit()
     return accepted
@@ -100,5 +100,5 @@ async def get_availability(
 ) -> Availability:
     """Per report date: `published`, `no_data` (Apple: no sales that day — a real zero),
     `not_yet_published`, `expired`, `failed` or `not_fetched`, with fetch time and row count."""
-    account = await accounts.get_account(session, principal.workspace_id, account_id)
+    account = await lookup.get_account(session, principal.workspace_id, account_id)
     return await sync_status_service.availability(session, account, dataset, from_date, to_date)

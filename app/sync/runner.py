@@ -16,10 +16,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.accounts import service as accounts
-from app.accounts.clients import AscClientFactory
-from app.accounts.crypto import SecretKeysError
-from app.accounts.schemas import CredentialStatus
 from app.asc.client import AscClient
 from app.asc.errors import (
     AscAgreementRequired,
@@ -28,6 +24,10 @@ from app.asc.errors import (
     AscRateLimited,
     AscUnauthorized,
 )
+from app.credentials import states as credential_states
+from app.credentials.clients import AscClientFactory
+from app.credentials.crypto import SecretKeysError
+from app.credentials.states import CredentialStatus
 from app.kit.metrics import Metrics
 from app.models import AscAccount
 from app.reports.ingest import IngestError
@@ -228,7 +228,10 @@ class Runner:
                 else CredentialStatus.REVOKED_OR_INVALID
             )
             async with self.sessionmaker() as session, session.begin():
-                await accounts.mark_credential_problem(session, account.id, status, exc.code)
+                await credential_states.mark_credential_problem(
+                    session, account.id, status, exc.code
+                )
+                await queue.pause_account(session, account.id)
                 await queue.finish(
                     session,
                     job.id,
@@ -250,7 +253,7 @@ class Runner:
             # The key lacks the role for this dataset: retrying cannot help.
             async with self.sessionmaker() as session, session.begin():
                 if dataset.capability is not None:
-                    await accounts.mark_capability_missing(
+                    await credential_states.mark_capability_missing(
                         session, account.id, dataset.capability, str(exc)
                     )
             await self._finish(

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.accounts.clients import AscClientFactory
 from app.accounts.jobs import verify_due_accounts
 from app.config import Settings
+from app.credentials.clients import AscClientFactory
 from app.kit.metrics import Metrics
 from app.sync import queue
 from app.sync.budget import KeyBudgets

@@ -14,8 +14,8 @@ import pytest
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 
-from app.accounts.crypto import CredentialCipher, SecretKeysError, load_cipher
 from app.config import Settings
+from app.credentials.crypto import CredentialCipher, SecretKeysError, load_cipher
 from app.sandbox.state import SandboxState
 from tests.accounts.helpers import link
 from tests.conftest import Tenant
@@ -110,8 +110,8 @@ async def test_keys_rotate_command_reencrypts_every_credential(
 ) -> None:
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     from app.accounts import service
-    from app.accounts.clients import AscClientFactory
     from app.accounts.schemas import AccountCreate
+    from app.credentials.clients import AscClientFactory
     from app.db.engine import create_engine, create_sessionmaker
     from tests.conftest import make_tenant
 

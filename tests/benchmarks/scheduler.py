@@ -23,10 +23,10 @@ import asyncpg
 import httpx
 
 from app.accounts import service as accounts
-from app.accounts.clients import AscClientFactory
-from app.accounts.crypto import CredentialCipher
 from app.accounts.schemas import AccountCreate
 from app.auth import service as auth
+from app.credentials.clients import AscClientFactory
+from app.credentials.crypto import CredentialCipher
 from app.db.engine import create_engine, create_sessionmaker
 from app.sandbox.state import SandboxState
 from app.sync import queue

@@ -37,11 +37,11 @@ except ModuleNotFoundError:  # run as a script: python tests/benchmarks/sync_sca
     from common import benchmark_database, machine  # type: ignore[import-not-found,no-redef]
 
 from app.accounts import service as accounts
-from app.accounts.clients import AscClientFactory
-from app.accounts.crypto import load_cipher
 from app.accounts.schemas import AccountCreate
 from app.auth import service as auth
 from app.config import Settings
+from app.credentials.clients import AscClientFactory
+from app.credentials.crypto import load_cipher
 from app.db.engine import create_engine, create_sessionmaker
 from app.reports.calendar import latest_daily
 from app.sync import queue

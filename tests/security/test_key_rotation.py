@@ -22,9 +22,9 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from app.accounts import service as accounts
-from app.accounts.clients import AscClientFactory
-from app.accounts.crypto import CredentialCipher, SecretKeysError, load_cipher
 from app.config import Settings
+from app.credentials.clients import AscClientFactory
+from app.credentials.crypto import CredentialCipher, SecretKeysError, load_cipher
 from app.db.engine import create_engine, create_sessionmaker
 from app.sandbox.state import SandboxState
 from app.sync.worker import SyncWorker

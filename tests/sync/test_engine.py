@@ -431,8 +431,8 @@ async def test_a_worker_without_the_encryption_key_hands_the_unit_back(
 ) -> None:
     from cryptography.fernet import Fernet
 
-    from app.accounts.clients import AscClientFactory
-    from app.accounts.crypto import CredentialCipher
+    from app.credentials.clients import AscClientFactory
+    from app.credentials.crypto import CredentialCipher
 
     await link_account(client, tenant, sandbox.add_key("acme"))
     # A process started with the wrong ORCHARD_SECRET_KEYS (e.g. mid-rotation).

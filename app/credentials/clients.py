@@ -11,9 +11,9 @@ import uuid
 
 import httpx
 
-from app.accounts.crypto import CredentialCipher
 from app.asc.client import AscClient, OnRateLimit, RetryPolicy
 from app.asc.jwt import AscCredentials, TokenMinter
+from app.credentials.crypto import CredentialCipher
 from app.models import AscAccount
 
 

@@ -11,7 +11,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.accounts.schemas import Capability, CredentialStatus
 from app.asc.client import AscClient, finance_report_params, sales_report_params
 from app.asc.errors import (
     AscAgreementRequired,
@@ -22,30 +21,11 @@ from app.asc.errors import (
     AscNotFound,
     AscUnauthorized,
 )
+from app.credentials.states import REMEDY, Capability, CredentialStatus
 
 SALES_REPORTS = "/v1/salesReports"
 FINANCE_REPORTS = "/v1/financeReports"
 
-REMEDY = {
-    CredentialStatus.REVOKED_OR_INVALID: (
-        "App Store Connect rejected this key: it was revoked, or the key ID, issuer ID and "
-        "private key do not belong together. Create a new key in App Store Connect → Users and "
-        "Access → Integrations and rotate it here (PATCH with key_id and private_key)."
-    ),
-    CredentialStatus.AGREEMENT_REQUIRED: (
-        "A required agreement is missing or has expired. The Account Holder must accept it in "
-        "App Store Connect → Business; Orchard checks again at the next verification."
-    ),
-    CredentialStatus.MISSING_ROLE: (
-        "The key cannot read Sales and Trends reports: that needs a team key with the Admin, "
-        "Finance or Sales role. A key's role cannot be changed: create a new team key with one "
-        "of these roles and rotate it here."
-    ),
-    CredentialStatus.INVALID_VENDOR_NUMBER: (
-        "App Store Connect does not accept this vendor number for this key. Copy the vendor "
-        "number from App Store Connect → Payments and Financial Reports and update the account."
-    ),
-}
 
 ROLE_HINTS = {
     Capability.SALES: "needs a team key with the Admin, Finance or Sales role",
