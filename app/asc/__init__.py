@@ -7,7 +7,6 @@ the common names.
 from app.asc.client import (
     AscClient,
     ReportDownload,
-    ReportRows,
     RetryPolicy,
     create_http_client,
     finance_report_params,
@@ -66,7 +65,6 @@ __all__ = [
     "NotFoundKind",
     "RateLimitInfo",
     "ReportDownload",
-    "ReportRows",
     "Resource",
     "RetryPolicy",
     "TokenMinter",

@@ -51,7 +51,7 @@ from app.asc.errors import (
 from app.asc.jsonapi import Document
 from app.asc.jwt import AscCredentials, TokenMinter
 from app.asc.ratelimit import RATE_LIMIT_HEADER, RateLimitInfo, parse_rate_limit
-from app.asc.reports import AsyncTsvRows, BodyDecoder, Row
+from app.asc.reports import BodyDecoder
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -64,7 +64,6 @@ __all__ = [
     "OnRateLimit",
     "ParamValue",
     "ReportDownload",
-    "ReportRows",
     "RetryPolicy",
     "create_http_client",
     "finance_report_params",
@@ -548,28 +547,6 @@ class AscClient:
         """
         return ReportDownload(self, self._resolve(path, params))
 
-    def sales_report_rows(
-        self,
-        vendor_number: str,
-        report_type: str,
-        report_subtype: str,
-        frequency: str,
-        report_date: str | dt.date | None,
-        version: str | None,
-    ) -> ReportRows:
-        """Rows (dicts keyed by header) of one Sales and Trends report."""
-        params = sales_report_params(
-            vendor_number, report_type, report_subtype, frequency, report_date, version
-        )
-        return ReportRows(self.stream_report(SALES_REPORTS_PATH, params))
-
-    def finance_report_rows(
-        self, vendor_number: str, report_type: str, region_code: str, report_date: str
-    ) -> ReportRows:
-        """Rows of one finance report; stops at the ``Total_*`` footer (see ``.totals``)."""
-        params = finance_report_params(vendor_number, report_type, region_code, report_date)
-        return ReportRows(self.stream_report(FINANCE_REPORTS_PATH, params), stop_at_total=True)
-
 
 class ReportDownload:
     """One report download: an async context manager and async iterable of decoded bytes.
@@ -684,56 +661,3 @@ class ReportDownload:
         finally:
             self.is_gzip = decoder.is_gzip
             await self.aclose()
-
-
-class ReportRows:
-    """Async iterable of report rows (dicts keyed by header name) plus download metadata.
-
-    ``async with client.sales_report_rows(...) as rows:`` opens the download (so ``version``
-    is known before the first row) and guarantees the connection is released if the caller
-    stops early; plain ``async for row in rows`` also works and closes at the end.
-    After iteration ``totals``/``row_count`` hold the finance footer and the row count.
-    """
-
-    def __init__(self, download: ReportDownload, *, stop_at_total: bool = False) -> None:
-        self.download = download
-        self._rows = AsyncTsvRows(download, stop_at_total=stop_at_total)
-
-    @property
-    def version(self) -> str | None:
-        return self.download.version
-
-    @property
-    def header(self) -> list[str] | None:
-        return self._rows.header
-
-    @property
-    def totals(self) -> dict[str, str]:
-        return self._rows.totals
-
-    @property
-    def row_count(self) -> int:
-        return self._rows.row_count
-
-    @property
-    def footer_row_count(self) -> int | None:
-        return self._rows.parser.footer_row_count
-
-    async def __aenter__(self) -> Self:
-        await self.download.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.download.aclose()
-
-    def batches(self) -> AsyncIterator[list[Row]]:
-        """Rows grouped per network chunk, for bulk inserts."""
-        return self._rows.batches()
-
-    def __aiter__(self) -> AsyncIterator[Row]:
-        return aiter(self._rows)
