@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.accounts.schemas import Capability, CredentialStatus
-from app.asc.client import AscClient, finance_report_params, sales_report_params
+from app.asc.client import AscClient
 from app.asc.errors import (
     AscAgreementRequired,
     AscError,
@@ -22,6 +22,7 @@ from app.asc.errors import (
     AscNotFound,
     AscUnauthorized,
 )
+from app.asc.report_download import finance_report_params, sales_report_params
 
 SALES_REPORTS = "/v1/salesReports"
 FINANCE_REPORTS = "/v1/financeReports"

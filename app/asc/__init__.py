@@ -4,15 +4,7 @@ Import from the submodules (``app.asc.client``, ``app.asc.errors``, ...) or from
 the common names.
 """
 
-from app.asc.client import (
-    AscClient,
-    ReportDownload,
-    RetryPolicy,
-    create_http_client,
-    finance_report_params,
-    join_param,
-    sales_report_params,
-)
+from app.asc.client import AscClient, RetryPolicy, create_http_client, join_param
 from app.asc.errors import (
     AscAgreementRequired,
     AscConflict,
@@ -41,6 +33,7 @@ from app.asc.jwt import (
     public_key_fingerprint,
 )
 from app.asc.ratelimit import RateLimitInfo, parse_rate_limit
+from app.asc.report_download import ReportDownload, finance_report_params, sales_report_params
 
 __all__ = [
     "AscAgreementRequired",

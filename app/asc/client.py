@@ -1,4 +1,4 @@
-"""The App Store Connect HTTP client: auth, retries, rate-limit tracking, paging, reports.
+"""The App Store Connect HTTP client: auth, retries, rate-limit tracking, paging, writes.
 
 One ``AscClient`` per API key, sharing the process-wide ``httpx.AsyncClient`` (which it
 never creates or closes). Every call goes through ``_execute``, the single place that:
@@ -12,8 +12,9 @@ never creates or closes). Every call goes through ``_execute``, the single place
   can invalidate a cached token) and raises ``AscUnauthorized`` on the second;
 * raises every other 4xx at once as a typed ``AscError``.
 
-Writes are retried more carefully (see ``post_document``/``delete``); report downloads are
-retried only until their first byte reaches the caller (see ``ReportDownload``).
+Writes are retried more carefully (see ``post_document``/``delete``). Report downloads
+(``stream_report``) live in ``app.asc.report_download``: they go through the same loop but
+are retried only until their first byte reaches the caller (see ``ReportDownload``).
 
 Logging (logger ``orchard.asc``) carries method, path, status, attempt and key id; never the
 token, the Authorization header or key material.
@@ -22,7 +23,6 @@ token, the Authorization header or key material.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import enum
 import importlib.metadata
 import logging
@@ -31,8 +31,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -43,7 +42,6 @@ from app.asc.errors import (
     AscNotFound,
     AscPagingLoop,
     AscRateLimited,
-    AscReportCorrupt,
     AscTransportError,
     AscUnauthorized,
     error_from_response,
@@ -51,24 +49,19 @@ from app.asc.errors import (
 from app.asc.jsonapi import Document
 from app.asc.jwt import AscCredentials, TokenMinter
 from app.asc.ratelimit import RATE_LIMIT_HEADER, RateLimitInfo, parse_rate_limit
-from app.asc.reports import BodyDecoder
+from app.asc.report_download import ReportDownload
 
 __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_PAGE_LIMIT",
     "DEFAULT_TIMEOUT",
-    "FINANCE_REPORTS_PATH",
-    "SALES_REPORTS_PATH",
     "AscClient",
     "BeforeSend",
     "OnRateLimit",
     "ParamValue",
-    "ReportDownload",
     "RetryPolicy",
     "create_http_client",
-    "finance_report_params",
     "join_param",
-    "sales_report_params",
     "user_agent",
 ]
 
@@ -85,12 +78,7 @@ Clock = Callable[[], float]
 DEFAULT_PAGE_LIMIT = 200
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-SALES_REPORTS_PATH = "/v1/salesReports"
-FINANCE_REPORTS_PATH = "/v1/financeReports"
 JSON_ACCEPT = "application/json"
-GZIP_ACCEPT = "application/a-gzip"
-REPORT_VERSION_HEADER = "x-reports-download-version"
-REPORT_FILENAME_HEADER = "x-reports-filename"
 
 # Transport failures where the request provably never reached Apple: safe to retry even for
 # non-idempotent writes.
@@ -197,51 +185,6 @@ class _Retry(enum.Enum):
 
     ALL = "all"  # reads and idempotent writes: 429, 5xx, any transport error
     BEFORE_EFFECT = "before_effect"  # non-idempotent writes: 429 and never-sent failures only
-
-
-def sales_report_params(
-    vendor_number: str,
-    report_type: str,
-    report_subtype: str,
-    frequency: str,
-    report_date: str | dt.date | None = None,
-    version: str | None = None,
-) -> dict[str, str]:
-    """Exactly Apple's ``/v1/salesReports`` filters.
-
-    A ``date`` is formatted as Apple wants for the frequency: ``YYYY-MM-DD`` (daily, weekly
-    — the week-ending Sunday), ``YYYY-MM`` (monthly), ``YYYY`` (yearly).
-    """
-    params = {
-        "filter[vendorNumber]": vendor_number,
-        "filter[reportType]": report_type,
-        "filter[reportSubType]": report_subtype,
-        "filter[frequency]": frequency,
-    }
-    if report_date is not None:
-        if isinstance(report_date, dt.date):
-            fmt = {"MONTHLY": "%Y-%m", "YEARLY": "%Y"}.get(frequency.upper(), "%Y-%m-%d")
-            report_date = report_date.strftime(fmt)
-        params["filter[reportDate]"] = report_date
-    if version is not None:
-        params["filter[version]"] = version
-    return params
-
-
-def finance_report_params(
-    vendor_number: str, report_type: str, region_code: str, report_date: str
-) -> dict[str, str]:
-    """Exactly Apple's ``/v1/financeReports`` filters (all four are required).
-
-    ``report_date`` is ``YYYY-MM`` in Apple's *fiscal* calendar, so it is taken as text and
-    never derived from a calendar date here.
-    """
-    return {
-        "filter[vendorNumber]": vendor_number,
-        "filter[reportType]": report_type,
-        "filter[regionCode]": region_code,
-        "filter[reportDate]": report_date,
-    }
 
 
 class AscClient:
@@ -546,118 +489,3 @@ class AscClient:
         in report: ...``; ``report.version`` is Apple's ``x-reports-download-version``.
         """
         return ReportDownload(self, self._resolve(path, params))
-
-
-class ReportDownload:
-    """One report download: an async context manager and async iterable of decoded bytes.
-
-    Opening sends the request and reads the first chunk under the client's retry policy:
-    until a byte has been handed to the caller nothing is lost by starting over. After that
-    a failure (``AscTransportError`` mid-body, ``AscReportCorrupt`` for a truncated or
-    invalid gzip) is raised, and the caller re-downloads the whole report — report days are
-    replaced atomically, so a partial file is never half-stored.
-    """
-
-    def __init__(self, client: AscClient, url: str) -> None:
-        self._client = client
-        self.url = url
-        self._response: httpx.Response | None = None
-        self._raw: AsyncIterator[bytes] | None = None
-        self._first = b""
-        self._iterated = False
-        self.headers: httpx.Headers | None = None
-        self.bytes_received = 0
-        self.bytes_decoded = 0
-        self.is_gzip: bool | None = None
-
-    @property
-    def version(self) -> str | None:
-        """``x-reports-download-version``: which layout Apple served (e.g. ``1_3``)."""
-        return self.headers.get(REPORT_VERSION_HEADER) if self.headers is not None else None
-
-    @property
-    def filename(self) -> str | None:
-        return self.headers.get(REPORT_FILENAME_HEADER) if self.headers is not None else None
-
-    @property
-    def opened(self) -> bool:
-        return self._response is not None
-
-    async def _prime(self, response: httpx.Response) -> None:
-        raw = response.aiter_bytes()
-        try:
-            first = b""
-            async for chunk in raw:
-                if chunk:
-                    first = chunk
-                    break
-        except httpx.DecodingError:
-            await response.aclose()
-            raise AscReportCorrupt("report body could not be decoded") from None
-        self._response, self._raw, self._first = response, raw, first
-        self.headers = response.headers
-        self.bytes_received = len(first)
-
-    async def open(self) -> None:
-        if self._response is not None:
-            return
-        await self._client._execute("GET", self.url, accept=GZIP_ACCEPT, handle=self._prime)
-
-    async def aclose(self) -> None:
-        response, self._response = self._response, None
-        raw, self._raw = self._raw, None
-        close_raw = getattr(raw, "aclose", None)
-        if close_raw is not None:
-            await close_raw()
-        if response is not None:
-            await response.aclose()
-
-    async def __aenter__(self) -> Self:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        if self._iterated:
-            raise RuntimeError("a report download can be iterated only once")
-        self._iterated = True
-        return self._decoded()
-
-    async def _decoded(self) -> AsyncIterator[bytes]:
-        await self.open()
-        decoder = BodyDecoder()
-        raw = self._raw
-        assert raw is not None
-        try:
-            pending = decoder.feed(self._first)
-            while True:
-                for piece in pending:
-                    self.bytes_decoded += len(piece)
-                    yield piece
-                try:
-                    chunk = await anext(raw)
-                except StopAsyncIteration:
-                    break
-                self.bytes_received += len(chunk)
-                pending = decoder.feed(chunk)
-            for piece in decoder.finish():
-                self.bytes_decoded += len(piece)
-                yield piece
-            self.is_gzip = decoder.is_gzip
-        except httpx.TransportError as exc:
-            raise AscTransportError(
-                f"report download interrupted ({type(exc).__name__}); not retried after "
-                "data was delivered"
-            ) from exc
-        except httpx.DecodingError:
-            raise AscReportCorrupt("report body could not be decoded") from None
-        finally:
-            self.is_gzip = decoder.is_gzip
-            await self.aclose()

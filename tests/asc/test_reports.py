@@ -21,7 +21,7 @@ from app.asc.errors import (
     AscTransportError,
     NotFoundKind,
 )
-from app.asc.reports import GzipDecoder
+from app.asc.report_download import GzipDecoder
 from tests.asc.conftest import RecordingSleep, apple_error
 from tests.fixtures.apple_files import sample_path
 from tests.fixtures.report_rows import finance_report_rows, sales_report_rows
