@@ -187,6 +187,25 @@ class _Retry(enum.Enum):
     BEFORE_EFFECT = "before_effect"  # non-idempotent writes: 429 and never-sent failures only
 
 
+@dataclass(slots=True)
+class _Attempts:
+    """One logical request's progress across its sends."""
+
+    method: str
+    path: str
+    mode: _Retry
+    sent: int = 0  # every send, the one after a 401 re-mint included
+    failures: int = 0  # sends that count against ``RetryPolicy.max_attempts``
+    reauthed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """A send that failed in a way the retry policy decides about (returned, not raised)."""
+
+    error: AscError
+
+
 class AscClient:
     """App Store Connect API client for one API key."""
 
@@ -303,91 +322,122 @@ class AscClient:
         transport error while reading the body, or the first bytes of a report, is retried
         like any other failure. ``handle`` owns the response on success.
         """
-        attempt = 0
-        failures = 0
-        reauthed = False
-        path = httpx.URL(url).path
+        attempts = _Attempts(method, httpx.URL(url).path, mode)
         while True:
-            attempt += 1
-            if self.before_send is not None:
-                await self.before_send()
-            request = self._http.build_request(
-                method, url, headers=self._headers(accept), json=json_body
-            )
-            started = time.monotonic()
-            response: httpx.Response | None = None
-            error: AscError
-            self.request_count += 1
-            try:
-                response = await self._http.send(request, stream=True)
-                await self._observe(response, attempt, started)
-                if response.is_success:
-                    return await handle(response)
-                body = await response.aread()
-                await response.aclose()
-                error = error_from_response(
-                    response.status_code, body, response.headers, now=self._clock()
-                )
-            except httpx.TransportError as exc:
-                if response is not None:
-                    await response.aclose()
-                self.transport_error_count += 1
-                error = AscTransportError(
-                    f"{type(exc).__name__} talking to App Store Connect: {exc}"
-                )
-                if mode is _Retry.BEFORE_EFFECT and not isinstance(exc, _NOT_SENT):
-                    error.retryable = False
-                error.__cause__ = exc
-            except AscError as exc:  # raised by ``handle`` (bad JSON, corrupt report start)
-                if response is not None:
-                    await response.aclose()
-                exc.method, exc.path, exc.attempts = method, path, attempt
-                raise
-            except BaseException:
-                if response is not None:
-                    await response.aclose()
-                raise
+            attempts.sent += 1
+            outcome = await self._send_once(url, accept, handle, json_body, attempts)
+            if not isinstance(outcome, _Failure):
+                return outcome
+            error = outcome.error
+            error.method, error.path, error.attempts = method, attempts.path, attempts.sent
+            if self._remint_after(error, attempts):
+                continue
+            delay = self._retry_delay(error, attempts)
+            if delay is None:
+                raise error
+            await self.retry.sleep(delay)
 
-            error.method, error.path, error.attempts = method, path, attempt
-            if isinstance(error, AscUnauthorized) and not reauthed:
-                reauthed = True
-                self._minter.token(force=True)
-                logger.info(
-                    "asc %s %s got 401; retrying once with a fresh token kid=%s",
-                    method,
-                    path,
+    async def _send_once(
+        self,
+        url: str,
+        accept: str,
+        handle: Callable[[httpx.Response], Awaitable[T]],
+        json_body: Any,
+        attempts: _Attempts,
+    ) -> T | _Failure:
+        """One send: ``handle``'s result for a 2xx, else the failure for the retry decision.
+
+        An ``AscError`` raised by ``handle`` itself (a body that is not JSON:API, a corrupt
+        report start) is final and propagates, tagged with the request.
+        """
+        if self.before_send is not None:
+            await self.before_send()
+        request = self._http.build_request(
+            attempts.method, url, headers=self._headers(accept), json=json_body
+        )
+        started = time.monotonic()
+        response: httpx.Response | None = None
+        self.request_count += 1
+        try:
+            response = await self._http.send(request, stream=True)
+            await self._observe(response, attempts.sent, started)
+            if response.is_success:
+                return await handle(response)
+            return _Failure(await self._read_error(response))
+        except httpx.TransportError as exc:
+            if response is not None:
+                await response.aclose()
+            return _Failure(self._transport_error(exc, attempts.mode))
+        except AscError as exc:
+            if response is not None:
+                await response.aclose()
+            exc.method, exc.path, exc.attempts = attempts.method, attempts.path, attempts.sent
+            raise
+        except BaseException:
+            if response is not None:
+                await response.aclose()
+            raise
+
+    async def _read_error(self, response: httpx.Response) -> AscError:
+        """The typed error for a non-2xx response (its body read and the response closed)."""
+        body = await response.aread()
+        await response.aclose()
+        return error_from_response(response.status_code, body, response.headers, now=self._clock())
+
+    def _transport_error(self, exc: httpx.TransportError, mode: _Retry) -> AscTransportError:
+        self.transport_error_count += 1
+        error = AscTransportError(f"{type(exc).__name__} talking to App Store Connect: {exc}")
+        # A non-idempotent write may have reached Apple unless the request was never sent.
+        if mode is _Retry.BEFORE_EFFECT and not isinstance(exc, _NOT_SENT):
+            error.retryable = False
+        error.__cause__ = exc
+        return error
+
+    def _remint_after(self, error: AscError, attempts: _Attempts) -> bool:
+        """After a request's first 401, force a fresh token and send again (not a failure)."""
+        if not isinstance(error, AscUnauthorized) or attempts.reauthed:
+            return False
+        attempts.reauthed = True
+        self._minter.token(force=True)
+        logger.info(
+            "asc %s %s got 401; retrying once with a fresh token kid=%s",
+            attempts.method,
+            attempts.path,
+            self.key_id,
+        )
+        return True
+
+    def _retry_delay(self, error: AscError, attempts: _Attempts) -> float | None:
+        """Seconds to wait before sending again after ``error``; ``None`` means raise it."""
+        attempts.failures += 1
+        # Non-idempotent writes: a 5xx may have applied the write, so only 429 and
+        # never-sent transport failures (see ``_transport_error``) are repeated.
+        unsafe = attempts.mode is _Retry.BEFORE_EFFECT and not isinstance(
+            error, AscRateLimited | AscTransportError
+        )
+        retryable = error.retryable and not unsafe
+        delay = self.retry.delay_for(error, attempts.failures) if retryable else None
+        if delay is None or attempts.failures >= self.retry.max_attempts:
+            if retryable:
+                logger.warning(
+                    "asc %s %s giving up after %d attempts status=%s kid=%s",
+                    attempts.method,
+                    attempts.path,
+                    attempts.sent,
+                    error.status,
                     self.key_id,
                 )
-                continue
-            failures += 1
-            # Non-idempotent writes: a 5xx may have applied the write, so only 429 and
-            # never-sent transport failures (flagged above) are repeated.
-            unsafe = mode is _Retry.BEFORE_EFFECT and not isinstance(
-                error, AscRateLimited | AscTransportError
-            )
-            retryable = error.retryable and not unsafe
-            delay = self.retry.delay_for(error, failures) if retryable else None
-            if delay is None or failures >= self.retry.max_attempts:
-                if retryable:
-                    logger.warning(
-                        "asc %s %s giving up after %d attempts status=%s kid=%s",
-                        method,
-                        path,
-                        attempt,
-                        error.status,
-                        self.key_id,
-                    )
-                raise error
-            logger.info(
-                "asc %s %s retry in %.2fs after %s (attempt %d) kid=%s",
-                method,
-                path,
-                delay,
-                error.status or type(error).__name__,
-                attempt,
-                self.key_id,
-            )
-            await self.retry.sleep(delay)
+            return None
+        logger.info(
+            "asc %s %s retry in %.2fs after %s (attempt %d) kid=%s",
+            attempts.method,
+            attempts.path,
+            delay,
+            error.status or type(error).__name__,
+            attempts.sent,
+            self.key_id,
+        )
+        return delay
 
     async def _read_document(self, response: httpx.Response) -> Document:
         try:
