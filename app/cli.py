@@ -46,7 +46,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     from app.accounts.clients import AscClientFactory
     from app.accounts.crypto import load_cipher
-    from app.asc.client import create_http_client
+    from app.asc.http_client import create_http_client
     from app.db.runtime import open_database
     from app.health.metrics import Metrics
     from app.kit.logging import configure_logging

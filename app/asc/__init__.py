@@ -4,7 +4,7 @@ Import from the submodules (``app.asc.client``, ``app.asc.errors``, ...) or from
 the common names.
 """
 
-from app.asc.client import AscClient, RetryPolicy, create_http_client, join_param
+from app.asc.client import AscClient, RetryPolicy, join_param
 from app.asc.errors import (
     AscAgreementRequired,
     AscConflict,
@@ -24,6 +24,7 @@ from app.asc.errors import (
     NotFoundKind,
     error_from_response,
 )
+from app.asc.http_client import create_http_client
 from app.asc.jsonapi import Document, Resource
 from app.asc.jwt import (
     AscCredentials,

@@ -1,7 +1,8 @@
 """The App Store Connect HTTP client: auth, retries, rate-limit tracking, paging, writes.
 
-One ``AscClient`` per API key, sharing the process-wide ``httpx.AsyncClient`` (which it
-never creates or closes). Every call goes through ``_execute``, the single place that:
+One ``AscClient`` per API key, sharing the process-wide ``httpx.AsyncClient`` (built by
+``app.asc.http_client``; the ``AscClient`` never creates or closes it). Every call goes
+through ``_execute``, the single place that:
 
 * signs the request with the key's cached ES256 token (``Authorization: Bearer …``);
 * reads ``X-Rate-Limit`` from every response, errors included, and hands it to
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import importlib.metadata
 import logging
 import random
 import time
@@ -52,17 +52,13 @@ from app.asc.ratelimit import RATE_LIMIT_HEADER, RateLimitInfo, parse_rate_limit
 from app.asc.report_download import ReportDownload
 
 __all__ = [
-    "DEFAULT_LIMITS",
     "DEFAULT_PAGE_LIMIT",
-    "DEFAULT_TIMEOUT",
     "AscClient",
     "BeforeSend",
     "OnRateLimit",
     "ParamValue",
     "RetryPolicy",
-    "create_http_client",
     "join_param",
-    "user_agent",
 ]
 
 logger = logging.getLogger("orchard.asc")
@@ -76,45 +72,11 @@ Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 
 DEFAULT_PAGE_LIMIT = 200
-DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
-DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 JSON_ACCEPT = "application/json"
 
 # Transport failures where the request provably never reached Apple: safe to retry even for
 # non-idempotent writes.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-def user_agent() -> str:
-    try:
-        version = importlib.metadata.version("orchard")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - source checkout
-        version = "0"
-    return f"orchard/{version}"
-
-
-def create_http_client(
-    *,
-    transport: httpx.AsyncBaseTransport | None = None,
-    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-    limits: httpx.Limits = DEFAULT_LIMITS,
-    agent: str | None = None,
-) -> httpx.AsyncClient:
-    """The one ``httpx.AsyncClient`` a process shares for App Store Connect.
-
-    Explicit timeouts because httpx's 5 s default is too short for report downloads and no
-    timeout at all would let a stalled socket hold a worker's lease forever. ``transport``
-    lets the app point the client at the built-in sandbox (``httpx.ASGITransport``).
-    Redirects are not followed: Apple does not redirect API calls, and a redirect should
-    never carry our bearer token elsewhere.
-    """
-    return httpx.AsyncClient(
-        transport=transport,
-        timeout=timeout,
-        limits=limits,
-        headers={"User-Agent": agent or user_agent()},
-        follow_redirects=False,
-    )
 
 
 def join_param(values: Iterable[str | int]) -> str:
