@@ -44,7 +44,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     import signal
 
-    from app.asc.client import create_http_client
+    from app.asc.http_client import create_http_client
     from app.credentials.clients import AscClientFactory
     from app.credentials.crypto import load_cipher
     from app.db.runtime import open_database

@@ -4,16 +4,7 @@ Import from the submodules (``app.asc.client``, ``app.asc.errors``, ...) or from
 the common names.
 """
 
-from app.asc.client import (
-    AscClient,
-    ReportDownload,
-    ReportRows,
-    RetryPolicy,
-    create_http_client,
-    finance_report_params,
-    join_param,
-    sales_report_params,
-)
+from app.asc.client import AscClient, RetryPolicy, join_param
 from app.asc.errors import (
     AscAgreementRequired,
     AscConflict,
@@ -33,6 +24,7 @@ from app.asc.errors import (
     NotFoundKind,
     error_from_response,
 )
+from app.asc.http_client import create_http_client
 from app.asc.jsonapi import Document, Resource
 from app.asc.jwt import (
     AscCredentials,
@@ -42,6 +34,7 @@ from app.asc.jwt import (
     public_key_fingerprint,
 )
 from app.asc.ratelimit import RateLimitInfo, parse_rate_limit
+from app.asc.report_download import ReportDownload, finance_report_params, sales_report_params
 
 __all__ = [
     "AscAgreementRequired",
@@ -66,7 +59,6 @@ __all__ = [
     "NotFoundKind",
     "RateLimitInfo",
     "ReportDownload",
-    "ReportRows",
     "Resource",
     "RetryPolicy",
     "TokenMinter",

@@ -1,7 +1,8 @@
-"""The App Store Connect HTTP client: auth, retries, rate-limit tracking, paging, reports.
+"""The App Store Connect HTTP client: auth, retries, rate-limit tracking, paging, writes.
 
-One ``AscClient`` per API key, sharing the process-wide ``httpx.AsyncClient`` (which it
-never creates or closes). Every call goes through ``_execute``, the single place that:
+One ``AscClient`` per API key, sharing the process-wide ``httpx.AsyncClient`` (built by
+``app.asc.http_client``; the ``AscClient`` never creates or closes it). Every call goes
+through ``_execute``, the single place that:
 
 * signs the request with the key's cached ES256 token (``Authorization: Bearer …``);
 * reads ``X-Rate-Limit`` from every response, errors included, and hands it to
@@ -12,8 +13,9 @@ never creates or closes). Every call goes through ``_execute``, the single place
   can invalidate a cached token) and raises ``AscUnauthorized`` on the second;
 * raises every other 4xx at once as a typed ``AscError``.
 
-Writes are retried more carefully (see ``post_document``/``delete``); report downloads are
-retried only until their first byte reaches the caller (see ``ReportDownload``).
+Writes are retried more carefully (see ``post_document``/``delete``). Report downloads
+(``stream_report``) live in ``app.asc.report_download``: they go through the same loop but
+are retried only until their first byte reaches the caller (see ``ReportDownload``).
 
 Logging (logger ``orchard.asc``) carries method, path, status, attempt and key id; never the
 token, the Authorization header or key material.
@@ -22,17 +24,14 @@ token, the Authorization header or key material.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import enum
-import importlib.metadata
 import logging
 import random
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -43,7 +42,6 @@ from app.asc.errors import (
     AscNotFound,
     AscPagingLoop,
     AscRateLimited,
-    AscReportCorrupt,
     AscTransportError,
     AscUnauthorized,
     error_from_response,
@@ -51,26 +49,16 @@ from app.asc.errors import (
 from app.asc.jsonapi import Document
 from app.asc.jwt import AscCredentials, TokenMinter
 from app.asc.ratelimit import RATE_LIMIT_HEADER, RateLimitInfo, parse_rate_limit
-from app.asc.reports import AsyncTsvRows, BodyDecoder, Row
+from app.asc.report_download import ReportDownload
 
 __all__ = [
-    "DEFAULT_LIMITS",
     "DEFAULT_PAGE_LIMIT",
-    "DEFAULT_TIMEOUT",
-    "FINANCE_REPORTS_PATH",
-    "SALES_REPORTS_PATH",
     "AscClient",
     "BeforeSend",
     "OnRateLimit",
     "ParamValue",
-    "ReportDownload",
-    "ReportRows",
     "RetryPolicy",
-    "create_http_client",
-    "finance_report_params",
     "join_param",
-    "sales_report_params",
-    "user_agent",
 ]
 
 logger = logging.getLogger("orchard.asc")
@@ -84,50 +72,11 @@ Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 
 DEFAULT_PAGE_LIMIT = 200
-DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
-DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-SALES_REPORTS_PATH = "/v1/salesReports"
-FINANCE_REPORTS_PATH = "/v1/financeReports"
 JSON_ACCEPT = "application/json"
-GZIP_ACCEPT = "application/a-gzip"
-REPORT_VERSION_HEADER = "x-reports-download-version"
-REPORT_FILENAME_HEADER = "x-reports-filename"
 
 # Transport failures where the request provably never reached Apple: safe to retry even for
 # non-idempotent writes.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-def user_agent() -> str:
-    try:
-        version = importlib.metadata.version("orchard")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - source checkout
-        version = "0"
-    return f"orchard/{version}"
-
-
-def create_http_client(
-    *,
-    transport: httpx.AsyncBaseTransport | None = None,
-    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-    limits: httpx.Limits = DEFAULT_LIMITS,
-    agent: str | None = None,
-) -> httpx.AsyncClient:
-    """The one ``httpx.AsyncClient`` a process shares for App Store Connect.
-
-    Explicit timeouts because httpx's 5 s default is too short for report downloads and no
-    timeout at all would let a stalled socket hold a worker's lease forever. ``transport``
-    lets the app point the client at the built-in sandbox (``httpx.ASGITransport``).
-    Redirects are not followed: Apple does not redirect API calls, and a redirect should
-    never carry our bearer token elsewhere.
-    """
-    return httpx.AsyncClient(
-        transport=transport,
-        timeout=timeout,
-        limits=limits,
-        headers={"User-Agent": agent or user_agent()},
-        follow_redirects=False,
-    )
 
 
 def join_param(values: Iterable[str | int]) -> str:
@@ -200,49 +149,23 @@ class _Retry(enum.Enum):
     BEFORE_EFFECT = "before_effect"  # non-idempotent writes: 429 and never-sent failures only
 
 
-def sales_report_params(
-    vendor_number: str,
-    report_type: str,
-    report_subtype: str,
-    frequency: str,
-    report_date: str | dt.date | None = None,
-    version: str | None = None,
-) -> dict[str, str]:
-    """Exactly Apple's ``/v1/salesReports`` filters.
+@dataclass(slots=True)
+class _Attempts:
+    """One logical request's progress across its sends."""
 
-    A ``date`` is formatted as Apple wants for the frequency: ``YYYY-MM-DD`` (daily, weekly
-    — the week-ending Sunday), ``YYYY-MM`` (monthly), ``YYYY`` (yearly).
-    """
-    params = {
-        "filter[vendorNumber]": vendor_number,
-        "filter[reportType]": report_type,
-        "filter[reportSubType]": report_subtype,
-        "filter[frequency]": frequency,
-    }
-    if report_date is not None:
-        if isinstance(report_date, dt.date):
-            fmt = {"MONTHLY": "%Y-%m", "YEARLY": "%Y"}.get(frequency.upper(), "%Y-%m-%d")
-            report_date = report_date.strftime(fmt)
-        params["filter[reportDate]"] = report_date
-    if version is not None:
-        params["filter[version]"] = version
-    return params
+    method: str
+    path: str
+    mode: _Retry
+    sent: int = 0  # every send, the one after a 401 re-mint included
+    failures: int = 0  # sends that count against ``RetryPolicy.max_attempts``
+    reauthed: bool = False
 
 
-def finance_report_params(
-    vendor_number: str, report_type: str, region_code: str, report_date: str
-) -> dict[str, str]:
-    """Exactly Apple's ``/v1/financeReports`` filters (all four are required).
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """A send that failed in a way the retry policy decides about (returned, not raised)."""
 
-    ``report_date`` is ``YYYY-MM`` in Apple's *fiscal* calendar, so it is taken as text and
-    never derived from a calendar date here.
-    """
-    return {
-        "filter[vendorNumber]": vendor_number,
-        "filter[reportType]": report_type,
-        "filter[regionCode]": region_code,
-        "filter[reportDate]": report_date,
-    }
+    error: AscError
 
 
 class AscClient:
@@ -361,91 +284,122 @@ class AscClient:
         transport error while reading the body, or the first bytes of a report, is retried
         like any other failure. ``handle`` owns the response on success.
         """
-        attempt = 0
-        failures = 0
-        reauthed = False
-        path = httpx.URL(url).path
+        attempts = _Attempts(method, httpx.URL(url).path, mode)
         while True:
-            attempt += 1
-            if self.before_send is not None:
-                await self.before_send()
-            request = self._http.build_request(
-                method, url, headers=self._headers(accept), json=json_body
-            )
-            started = time.monotonic()
-            response: httpx.Response | None = None
-            error: AscError
-            self.request_count += 1
-            try:
-                response = await self._http.send(request, stream=True)
-                await self._observe(response, attempt, started)
-                if response.is_success:
-                    return await handle(response)
-                body = await response.aread()
-                await response.aclose()
-                error = error_from_response(
-                    response.status_code, body, response.headers, now=self._clock()
-                )
-            except httpx.TransportError as exc:
-                if response is not None:
-                    await response.aclose()
-                self.transport_error_count += 1
-                error = AscTransportError(
-                    f"{type(exc).__name__} talking to App Store Connect: {exc}"
-                )
-                if mode is _Retry.BEFORE_EFFECT and not isinstance(exc, _NOT_SENT):
-                    error.retryable = False
-                error.__cause__ = exc
-            except AscError as exc:  # raised by ``handle`` (bad JSON, corrupt report start)
-                if response is not None:
-                    await response.aclose()
-                exc.method, exc.path, exc.attempts = method, path, attempt
-                raise
-            except BaseException:
-                if response is not None:
-                    await response.aclose()
-                raise
+            attempts.sent += 1
+            outcome = await self._send_once(url, accept, handle, json_body, attempts)
+            if not isinstance(outcome, _Failure):
+                return outcome
+            error = outcome.error
+            error.method, error.path, error.attempts = method, attempts.path, attempts.sent
+            if self._remint_after(error, attempts):
+                continue
+            delay = self._retry_delay(error, attempts)
+            if delay is None:
+                raise error
+            await self.retry.sleep(delay)
 
-            error.method, error.path, error.attempts = method, path, attempt
-            if isinstance(error, AscUnauthorized) and not reauthed:
-                reauthed = True
-                self._minter.token(force=True)
-                logger.info(
-                    "asc %s %s got 401; retrying once with a fresh token kid=%s",
-                    method,
-                    path,
+    async def _send_once(
+        self,
+        url: str,
+        accept: str,
+        handle: Callable[[httpx.Response], Awaitable[T]],
+        json_body: Any,
+        attempts: _Attempts,
+    ) -> T | _Failure:
+        """One send: ``handle``'s result for a 2xx, else the failure for the retry decision.
+
+        An ``AscError`` raised by ``handle`` itself (a body that is not JSON:API, a corrupt
+        report start) is final and propagates, tagged with the request.
+        """
+        if self.before_send is not None:
+            await self.before_send()
+        request = self._http.build_request(
+            attempts.method, url, headers=self._headers(accept), json=json_body
+        )
+        started = time.monotonic()
+        response: httpx.Response | None = None
+        self.request_count += 1
+        try:
+            response = await self._http.send(request, stream=True)
+            await self._observe(response, attempts.sent, started)
+            if response.is_success:
+                return await handle(response)
+            return _Failure(await self._read_error(response))
+        except httpx.TransportError as exc:
+            if response is not None:
+                await response.aclose()
+            return _Failure(self._transport_error(exc, attempts.mode))
+        except AscError as exc:
+            if response is not None:
+                await response.aclose()
+            exc.method, exc.path, exc.attempts = attempts.method, attempts.path, attempts.sent
+            raise
+        except BaseException:
+            if response is not None:
+                await response.aclose()
+            raise
+
+    async def _read_error(self, response: httpx.Response) -> AscError:
+        """The typed error for a non-2xx response (its body read and the response closed)."""
+        body = await response.aread()
+        await response.aclose()
+        return error_from_response(response.status_code, body, response.headers, now=self._clock())
+
+    def _transport_error(self, exc: httpx.TransportError, mode: _Retry) -> AscTransportError:
+        self.transport_error_count += 1
+        error = AscTransportError(f"{type(exc).__name__} talking to App Store Connect: {exc}")
+        # A non-idempotent write may have reached Apple unless the request was never sent.
+        if mode is _Retry.BEFORE_EFFECT and not isinstance(exc, _NOT_SENT):
+            error.retryable = False
+        error.__cause__ = exc
+        return error
+
+    def _remint_after(self, error: AscError, attempts: _Attempts) -> bool:
+        """After a request's first 401, force a fresh token and send again (not a failure)."""
+        if not isinstance(error, AscUnauthorized) or attempts.reauthed:
+            return False
+        attempts.reauthed = True
+        self._minter.token(force=True)
+        logger.info(
+            "asc %s %s got 401; retrying once with a fresh token kid=%s",
+            attempts.method,
+            attempts.path,
+            self.key_id,
+        )
+        return True
+
+    def _retry_delay(self, error: AscError, attempts: _Attempts) -> float | None:
+        """Seconds to wait before sending again after ``error``; ``None`` means raise it."""
+        attempts.failures += 1
+        # Non-idempotent writes: a 5xx may have applied the write, so only 429 and
+        # never-sent transport failures (see ``_transport_error``) are repeated.
+        unsafe = attempts.mode is _Retry.BEFORE_EFFECT and not isinstance(
+            error, AscRateLimited | AscTransportError
+        )
+        retryable = error.retryable and not unsafe
+        delay = self.retry.delay_for(error, attempts.failures) if retryable else None
+        if delay is None or attempts.failures >= self.retry.max_attempts:
+            if retryable:
+                logger.warning(
+                    "asc %s %s giving up after %d attempts status=%s kid=%s",
+                    attempts.method,
+                    attempts.path,
+                    attempts.sent,
+                    error.status,
                     self.key_id,
                 )
-                continue
-            failures += 1
-            # Non-idempotent writes: a 5xx may have applied the write, so only 429 and
-            # never-sent transport failures (flagged above) are repeated.
-            unsafe = mode is _Retry.BEFORE_EFFECT and not isinstance(
-                error, AscRateLimited | AscTransportError
-            )
-            retryable = error.retryable and not unsafe
-            delay = self.retry.delay_for(error, failures) if retryable else None
-            if delay is None or failures >= self.retry.max_attempts:
-                if retryable:
-                    logger.warning(
-                        "asc %s %s giving up after %d attempts status=%s kid=%s",
-                        method,
-                        path,
-                        attempt,
-                        error.status,
-                        self.key_id,
-                    )
-                raise error
-            logger.info(
-                "asc %s %s retry in %.2fs after %s (attempt %d) kid=%s",
-                method,
-                path,
-                delay,
-                error.status or type(error).__name__,
-                attempt,
-                self.key_id,
-            )
-            await self.retry.sleep(delay)
+            return None
+        logger.info(
+            "asc %s %s retry in %.2fs after %s (attempt %d) kid=%s",
+            attempts.method,
+            attempts.path,
+            delay,
+            error.status or type(error).__name__,
+            attempts.sent,
+            self.key_id,
+        )
+        return delay
 
     async def _read_document(self, response: httpx.Response) -> Document:
         try:
@@ -547,193 +501,3 @@ class AscClient:
         in report: ...``; ``report.version`` is Apple's ``x-reports-download-version``.
         """
         return ReportDownload(self, self._resolve(path, params))
-
-    def sales_report_rows(
-        self,
-        vendor_number: str,
-        report_type: str,
-        report_subtype: str,
-        frequency: str,
-        report_date: str | dt.date | None,
-        version: str | None,
-    ) -> ReportRows:
-        """Rows (dicts keyed by header) of one Sales and Trends report."""
-        params = sales_report_params(
-            vendor_number, report_type, report_subtype, frequency, report_date, version
-        )
-        return ReportRows(self.stream_report(SALES_REPORTS_PATH, params))
-
-    def finance_report_rows(
-        self, vendor_number: str, report_type: str, region_code: str, report_date: str
-    ) -> ReportRows:
-        """Rows of one finance report; stops at the ``Total_*`` footer (see ``.totals``)."""
-        params = finance_report_params(vendor_number, report_type, region_code, report_date)
-        return ReportRows(self.stream_report(FINANCE_REPORTS_PATH, params), stop_at_total=True)
-
-
-class ReportDownload:
-    """One report download: an async context manager and async iterable of decoded bytes.
-
-    Opening sends the request and reads the first chunk under the client's retry policy:
-    until a byte has been handed to the caller nothing is lost by starting over. After that
-    a failure (``AscTransportError`` mid-body, ``AscReportCorrupt`` for a truncated or
-    invalid gzip) is raised, and the caller re-downloads the whole report — report days are
-    replaced atomically, so a partial file is never half-stored.
-    """
-
-    def __init__(self, client: AscClient, url: str) -> None:
-        self._client = client
-        self.url = url
-        self._response: httpx.Response | None = None
-        self._raw: AsyncIterator[bytes] | None = None
-        self._first = b""
-        self._iterated = False
-        self.headers: httpx.Headers | None = None
-        self.bytes_received = 0
-        self.bytes_decoded = 0
-        self.is_gzip: bool | None = None
-
-    @property
-    def version(self) -> str | None:
-        """``x-reports-download-version``: which layout Apple served (e.g. ``1_3``)."""
-        return self.headers.get(REPORT_VERSION_HEADER) if self.headers is not None else None
-
-    @property
-    def filename(self) -> str | None:
-        return self.headers.get(REPORT_FILENAME_HEADER) if self.headers is not None else None
-
-    @property
-    def opened(self) -> bool:
-        return self._response is not None
-
-    async def _prime(self, response: httpx.Response) -> None:
-        raw = response.aiter_bytes()
-        try:
-            first = b""
-            async for chunk in raw:
-                if chunk:
-                    first = chunk
-                    break
-        except httpx.DecodingError:
-            await response.aclose()
-            raise AscReportCorrupt("report body could not be decoded") from None
-        self._response, self._raw, self._first = response, raw, first
-        self.headers = response.headers
-        self.bytes_received = len(first)
-
-    async def open(self) -> None:
-        if self._response is not None:
-            return
-        await self._client._execute("GET", self.url, accept=GZIP_ACCEPT, handle=self._prime)
-
-    async def aclose(self) -> None:
-        response, self._response = self._response, None
-        raw, self._raw = self._raw, None
-        close_raw = getattr(raw, "aclose", None)
-        if close_raw is not None:
-            await close_raw()
-        if response is not None:
-            await response.aclose()
-
-    async def __aenter__(self) -> Self:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        if self._iterated:
-            raise RuntimeError("a report download can be iterated only once")
-        self._iterated = True
-        return self._decoded()
-
-    async def _decoded(self) -> AsyncIterator[bytes]:
-        await self.open()
-        decoder = BodyDecoder()
-        raw = self._raw
-        assert raw is not None
-        try:
-            pending = decoder.feed(self._first)
-            while True:
-                for piece in pending:
-                    self.bytes_decoded += len(piece)
-                    yield piece
-                try:
-                    chunk = await anext(raw)
-                except StopAsyncIteration:
-                    break
-                self.bytes_received += len(chunk)
-                pending = decoder.feed(chunk)
-            for piece in decoder.finish():
-                self.bytes_decoded += len(piece)
-                yield piece
-            self.is_gzip = decoder.is_gzip
-        except httpx.TransportError as exc:
-            raise AscTransportError(
-                f"report download interrupted ({type(exc).__name__}); not retried after "
-                "data was delivered"
-            ) from exc
-        except httpx.DecodingError:
-            raise AscReportCorrupt("report body could not be decoded") from None
-        finally:
-            self.is_gzip = decoder.is_gzip
-            await self.aclose()
-
-
-class ReportRows:
-    """Async iterable of report rows (dicts keyed by header name) plus download metadata.
-
-    ``async with client.sales_report_rows(...) as rows:`` opens the download (so ``version``
-    is known before the first row) and guarantees the connection is released if the caller
-    stops early; plain ``async for row in rows`` also works and closes at the end.
-    After iteration ``totals``/``row_count`` hold the finance footer and the row count.
-    """
-
-    def __init__(self, download: ReportDownload, *, stop_at_total: bool = False) -> None:
-        self.download = download
-        self._rows = AsyncTsvRows(download, stop_at_total=stop_at_total)
-
-    @property
-    def version(self) -> str | None:
-        return self.download.version
-
-    @property
-    def header(self) -> list[str] | None:
-        return self._rows.header
-
-    @property
-    def totals(self) -> dict[str, str]:
-        return self._rows.totals
-
-    @property
-    def row_count(self) -> int:
-        return self._rows.row_count
-
-    @property
-    def footer_row_count(self) -> int | None:
-        return self._rows.parser.footer_row_count
-
-    async def __aenter__(self) -> Self:
-        await self.download.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.download.aclose()
-
-    def batches(self) -> AsyncIterator[list[Row]]:
-        """Rows grouped per network chunk, for bulk inserts."""
-        return self._rows.batches()
-
-    def __aiter__(self) -> AsyncIterator[Row]:
-        return aiter(self._rows)

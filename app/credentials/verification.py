@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.asc.client import AscClient, finance_report_params, sales_report_params
+from app.asc.client import AscClient
 from app.asc.errors import (
     AscAgreementRequired,
     AscError,
@@ -21,6 +21,7 @@ from app.asc.errors import (
     AscNotFound,
     AscUnauthorized,
 )
+from app.asc.report_download import finance_report_params, sales_report_params
 from app.credentials.states import REMEDY, Capability, CredentialStatus
 
 SALES_REPORTS = "/v1/salesReports"

@@ -22,8 +22,9 @@ from typing import Any
 
 from sqlalchemy import text
 
-from app.asc.client import FINANCE_REPORTS_PATH, Params, finance_report_params
+from app.asc.client import Params
 from app.asc.errors import AscAgreementRequired, AscForbidden, AscReportCorrupt
+from app.asc.report_download import FINANCE_REPORTS_PATH, finance_report_params
 from app.finance import fiscal
 from app.finance.layout import FINANCE_DETAIL_LAYOUT, FINANCIAL_LAYOUT, FISCAL_PERIOD_SQL
 from app.finance.settings import finance_regions

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.asc.client import Params, ReportDownload
+from app.asc.client import Params
 from app.asc.errors import (
     AscGone,
     AscInvalidParameter,
@@ -31,6 +31,7 @@ from app.asc.errors import (
     AscTransportError,
     NotFoundKind,
 )
+from app.asc.report_download import ReportDownload
 from app.reports.ingest import Layout, LoadResult, delete_partition, load_report
 from app.sync.datasets import Outcome, UnitContext, UnitResult
 

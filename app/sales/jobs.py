@@ -11,7 +11,8 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.asc.client import SALES_REPORTS_PATH, Params, sales_report_params
+from app.asc.client import Params
+from app.asc.report_download import SALES_REPORTS_PATH, sales_report_params
 from app.models import AscAccount
 from app.reports import calendar
 from app.reports.units import ReportRequest, fetch_report_unit

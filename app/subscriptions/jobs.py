@@ -17,8 +17,9 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from app.asc.client import SALES_REPORTS_PATH, Params, sales_report_params
+from app.asc.client import Params
 from app.asc.errors import AscInvalidParameter
+from app.asc.report_download import SALES_REPORTS_PATH, sales_report_params
 from app.models import AscAccount
 from app.reports import calendar
 from app.reports.ingest import Layout, delete_partition

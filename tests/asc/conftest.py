@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-from app.asc.client import AscClient, RetryPolicy, create_http_client
+from app.asc.client import AscClient, RetryPolicy
+from app.asc.http_client import create_http_client
 from app.asc.jwt import AscCredentials
 
 BASE_URL = "https://api.appstoreconnect.apple.com"

@@ -11,7 +11,7 @@ import jwt
 import pytest
 import respx
 
-from app.asc.client import AscClient, RetryPolicy, create_http_client
+from app.asc.client import AscClient, RetryPolicy
 from app.asc.errors import (
     AscAgreementRequired,
     AscConflict,
@@ -27,6 +27,7 @@ from app.asc.errors import (
     AscUnprocessable,
     ForbiddenReason,
 )
+from app.asc.http_client import create_http_client
 from app.asc.jwt import AscCredentials
 from app.asc.ratelimit import RateLimitInfo
 from tests.asc.conftest import (

@@ -21,8 +21,11 @@ from app.asc.errors import (
     AscTransportError,
     NotFoundKind,
 )
-from app.asc.reports import (
-    GzipDecoder,
+from app.asc.report_download import GzipDecoder
+from tests.asc.conftest import RecordingSleep, apple_error
+from tests.fixtures.apple_files import sample_path
+from tests.fixtures.report_rows import finance_report_rows, sales_report_rows
+from tests.fixtures.tsv import (
     TsvRowParser,
     aiter_decoded,
     aiter_tsv_rows,
@@ -30,8 +33,6 @@ from app.asc.reports import (
     iter_tsv_rows,
     read_tsv_file,
 )
-from tests.asc.conftest import RecordingSleep, apple_error
-from tests.fixtures.apple_files import sample_path
 
 SALES_SAMPLE = "sales_summary_daily_v1_0__kachit.tsv"
 FINANCE_EU_SAMPLE = "finance_financial_region_EU__fedoco.txt"
@@ -244,8 +245,8 @@ async def test_sales_report_rows_agzip(apple: respx.MockRouter, client: AscClien
         return_value=_report_response(gzip.compress(data), **{"Content-Encoding": "agzip"})
     )
 
-    async with client.sales_report_rows(
-        "80012345", "SALES", "SUMMARY", "DAILY", dt.date(2020, 10, 5), "1_0"
+    async with sales_report_rows(
+        client, "80012345", "SALES", "SUMMARY", "DAILY", dt.date(2020, 10, 5), "1_0"
     ) as report:
         assert report.version == "1_0"
         rows = [row async for row in report]
@@ -281,7 +282,7 @@ async def test_report_date_formats(
 ) -> None:
     route = apple.get("/v1/salesReports").mock(return_value=_report_response(b"A\n"))
     rows = [
-        r async for r in client.sales_report_rows("1", "SALES", "SUMMARY", frequency, date, None)
+        r async for r in sales_report_rows(client, "1", "SALES", "SUMMARY", frequency, date, None)
     ]
     assert rows == []
     params = route.calls.last.request.url.params
@@ -293,7 +294,7 @@ async def test_plain_report_body_passes_through(apple: respx.MockRouter, client:
     apple.get("/v1/salesReports").mock(
         return_value=_report_response(b"A\tB\r\n1\t2\r\n", **{"Content-Type": "text/plain"})
     )
-    report = client.sales_report_rows("1", "SALES", "SUMMARY", "DAILY", "2020-10-05", "1_0")
+    report = sales_report_rows(client, "1", "SALES", "SUMMARY", "DAILY", "2020-10-05", "1_0")
     assert [row async for row in report] == [{"A": "1", "B": "2"}]
     assert report.download.is_gzip is False
     assert report.version == "1_0"
@@ -315,7 +316,7 @@ async def test_truncated_report_raises_corrupt(apple: respx.MockRouter, client: 
     route = apple.get("/v1/salesReports").mock(
         return_value=_report_response(gzip.compress(TEXT)[:-20], **{"Content-Encoding": "agzip"})
     )
-    report = client.sales_report_rows("1", "SALES", "SUMMARY", "DAILY", "2020-10-05", "1_0")
+    report = sales_report_rows(client, "1", "SALES", "SUMMARY", "DAILY", "2020-10-05", "1_0")
     with pytest.raises(AscReportCorrupt):
         async for _ in report:
             pass
@@ -334,7 +335,7 @@ async def test_streamed_chunks_are_decoded_incrementally(
     apple.get("/v1/salesReports").mock(
         return_value=httpx.Response(200, content=body(), headers={"Content-Encoding": "agzip"})
     )
-    report = client.sales_report_rows("1", "SALES", "SUMMARY", "DAILY", "2020-10-05", "1_0")
+    report = sales_report_rows(client, "1", "SALES", "SUMMARY", "DAILY", "2020-10-05", "1_0")
     rows = [row async for row in report]
     assert len(rows) == 2000
     assert rows[-1] == {"Provider": "APPLE", "Units": "1999"}
@@ -358,7 +359,7 @@ async def test_failure_before_first_byte_is_retried(
             _report_response(data),
         ]
     )
-    report = client.sales_report_rows("1", "SALES", "SUMMARY", "DAILY", "2020-10-05", "1_0")
+    report = sales_report_rows(client, "1", "SALES", "SUMMARY", "DAILY", "2020-10-05", "1_0")
     assert len([row async for row in report]) == 2000
     assert route.call_count == 4
     assert len(sleeper.calls) == 3
@@ -376,7 +377,7 @@ async def test_failure_after_first_byte_is_not_retried(
     route = apple.get("/v1/salesReports").mock(
         return_value=httpx.Response(200, content=broken_body())
     )
-    report = client.sales_report_rows("1", "SALES", "SUMMARY", "DAILY", "2020-10-05", "1_0")
+    report = sales_report_rows(client, "1", "SALES", "SUMMARY", "DAILY", "2020-10-05", "1_0")
     with pytest.raises(AscTransportError, match="interrupted"):
         async for _ in report:
             pass
@@ -390,7 +391,7 @@ async def test_finance_report_rows_stop_at_total(
     route = apple.get("/v1/financeReports").mock(
         return_value=_report_response(gzip.compress(data), **{"Content-Encoding": "agzip"})
     )
-    report = client.finance_report_rows("80012345", "FINANCIAL", "EU", "2014-09")
+    report = finance_report_rows(client, "80012345", "FINANCIAL", "EU", "2014-09")
     rows = [row async for row in report]
     assert len(rows) == 6
     assert report.totals == {"Total_Rows": "6", "Total_Amount": "206.89", "Total_Units": "20"}
@@ -418,7 +419,7 @@ async def test_report_404_kinds(
         return_value=httpx.Response(404, json=apple_error(404, "NOT_FOUND", detail))
     )
     with pytest.raises(AscNotFound) as info:
-        async with client.sales_report_rows("1", "SALES", "SUMMARY", "DAILY", "2020-10-05", "1_0"):
+        async with sales_report_rows(client, "1", "SALES", "SUMMARY", "DAILY", "2020-10-05", "1_0"):
             pass
     assert info.value.kind is kind
     assert route.call_count == 1
@@ -441,11 +442,11 @@ async def test_report_version_drift_and_gone(apple: respx.MockRouter, client: As
         ]
     )
     with pytest.raises(AscInvalidParameter) as info:
-        [r async for r in client.sales_report_rows("1", "SALES", "SUMMARY", "DAILY", None, "1_0")]
+        [r async for r in sales_report_rows(client, "1", "SALES", "SUMMARY", "DAILY", None, "1_0")]
     assert info.value.parameter == "filter[version]"
     assert info.value.latest_version == "1_1"
     with pytest.raises(AscGone):
-        [r async for r in client.sales_report_rows("1", "SALES", "SUMMARY", "DAILY", None, "1_0")]
+        [r async for r in sales_report_rows(client, "1", "SALES", "SUMMARY", "DAILY", None, "1_0")]
 
 
 def test_zlib_sanity() -> None:

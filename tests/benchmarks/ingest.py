@@ -13,8 +13,9 @@
    day's rollup is rebuilt, and the unit commits. Peak RSS growth of this process is sampled
    during the unit (the PostgreSQL server is a separate process). It runs first, before
    anything else has grown the heap.
-3. Parse only: (a) decompress and split lines into cells, (b) Orchard's dict parser
-   ``app.asc.reports.read_tsv_file``.
+3. Parse only: (a) decompress and split lines into cells, (b) the dict-per-row parser the
+   tests read reports with, ``tests.fixtures.tsv.read_tsv_file`` (ingest itself does not
+   parse rows in Python: it streams the bytes into ``COPY``).
 4. A bare ``COPY`` (asyncpg ``copy_records_to_table``) of the same rows, parsed and typed in
    Python beforehand (untimed), into the same (emptied) table.
 
@@ -42,7 +43,6 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a script
 
-from app.asc.reports import read_tsv_file
 from app.config import Settings
 from app.db.engine import create_engine, create_sessionmaker
 from app.main import create_app
@@ -61,6 +61,7 @@ from tests.benchmarks.sales_common import (
     make_tenant,
 )
 from tests.conftest import Tenant, run_unit
+from tests.fixtures.tsv import read_tsv_file
 
 DAY = dt.date(2026, 10, 5)
 CHUNK = 64 * 1024
@@ -185,7 +186,7 @@ def parse_only(path: Path, rows: int) -> None:
     count = sum(1 for _ in read_tsv_file(path))
     assert count == rows, count
     print(
-        f"parse only: app.asc.reports.read_tsv_file      {rate(rows, time.perf_counter() - started)}"
+        f"parse only: tests.fixtures.tsv.read_tsv_file   {rate(rows, time.perf_counter() - started)}"
     )
 
 

@@ -32,6 +32,7 @@ from app.sandbox.app import create_sandbox_app
 from app.sandbox.faults import TRANSIENT, Fault, FaultPlan
 from app.sandbox.state import SandboxKey, SandboxState
 from tests.conftest import SANDBOX_URL, Tenant, run_unit
+from tests.fixtures.report_rows import sales_report_rows
 from tests.reliability.world import TEAMS, Reference, add_keys, partition_counts
 from tests.sync.helpers import link_account
 from tests.sync.test_processes import sandbox_url  # noqa: F401  (fixture)
@@ -150,8 +151,8 @@ async def test_each_fault_reaches_the_client_as_the_real_failure(
 async def _provoke(client: AscClient, key: SandboxKey, fault: Fault) -> None:
     """The call a fault of this kind can hit: a report download, a list, or any GET."""
     if fault is Fault.TRUNCATED_GZIP:
-        report = client.sales_report_rows(
-            key.vendor_number, "SALES", "SUMMARY", "DAILY", None, "1_0"
+        report = sales_report_rows(
+            client, key.vendor_number, "SALES", "SUMMARY", "DAILY", None, "1_0"
         )
         async with report as rows:
             async for _ in rows:

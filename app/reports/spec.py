@@ -1,0 +1,166 @@
+"""A report dataset is a spec: one declarative description per Apple report drives its
+planning, backfill, unit and registration.
+
+:class:`ReportSpec` says which report (type, subtype, period), how its file is laid out, where
+its rows go and what to rebuild after a load; :func:`report_dataset` turns it into the sync
+engine's :class:`~app.sync.contract.Dataset`. Reports that need more than one file per unit
+(finance) use :func:`dated_dataset` with their own unit and still share the period logic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.asc.errors import AscInvalidParameter
+from app.asc.report_download import SALES_REPORTS_PATH, Params, sales_report_params
+from app.reports import app_links
+from app.reports.ingest import Layout, delete_partition
+from app.reports.periods import Period
+from app.reports.units import ReportRequest, fetch_report_unit
+from app.reports.versions import report_version
+from app.sync.contract import (
+    Dataset,
+    Outcome,
+    PlanContext,
+    PlannedUnit,
+    UnitContext,
+    UnitResult,
+    UnitRunner,
+)
+
+#: Re-fetch the newest period once more a day later: Apple's late files (FACTS §5.7).
+LATE_FILE_REFRESH = dt.timedelta(hours=20)
+
+#: Runs in the unit's transaction after a file was loaded (or found empty): rebuilds what is
+#: derived from the period's rows (a rollup), so it is never stale.
+AfterLoad = Callable[[AsyncSession, uuid.UUID, dt.date], Awaitable[object]]
+#: Apple refused a parameter: a result to record instead (e.g. "no data"), or None to fail.
+OnRefusal = Callable[[UnitContext, AscInvalidParameter], UnitResult | None]
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """One Apple report read through ``GET /v1/salesReports`` into one table."""
+
+    dataset: str
+    report_type: str
+    report_subtype: str
+    period: Period
+    layout: Layout
+    table: str
+    capability: str = "sales"
+    #: Columns computed in SQL while loading (``target → expression`` over ``typed.*``).
+    derived: Mapping[str, str] = field(default_factory=dict)
+    #: Join the rows to the account's apps while loading (see :mod:`app.reports.app_links`).
+    links_apps: bool = False
+    #: Partition columns beyond account and report date, with their value for this report.
+    partition_extra: Mapping[str, Any] = field(default_factory=dict)
+    after_load: AfterLoad | None = None
+    on_refusal: OnRefusal | None = None
+
+    @property
+    def version(self) -> str:
+        return report_version(self.report_type, self.report_subtype)
+
+
+def dated_dataset(
+    name: str,
+    period: Period,
+    run: UnitRunner,
+    *,
+    capability: str,
+    needs_vendor_number: bool = True,
+) -> Dataset:
+    """A dataset with one unit per report period of ``period``."""
+
+    async def plan(ctx: PlanContext) -> list[PlannedUnit]:
+        newest, *older = period.routine(ctx.now)
+        return [PlannedUnit(period.unit_key(newest), refresh_after=LATE_FILE_REFRESH)] + [
+            PlannedUnit(period.unit_key(day)) for day in older
+        ]
+
+    def backfill(start: dt.date, end: dt.date, now: dt.datetime) -> list[str]:
+        # Periods Apple has not published yet are left to the routine plan.
+        newest = period.latest(now)
+        return [period.unit_key(day) for day in period.periods(start, end) if day <= newest]
+
+    def unit_keys(start: dt.date, end: dt.date) -> list[str]:
+        return [period.unit_key(day) for day in period.periods(start, end)]
+
+    return Dataset(
+        name=name,
+        capability=capability,
+        cadence=period.cadence,
+        plan=plan,
+        run=run,
+        dated=True,
+        needs_vendor_number=needs_vendor_number,
+        retention=period.retention,
+        backfill=backfill,
+        unit_keys=unit_keys,
+        unit_date=period.unit_date,
+        latest_expected=period.latest,
+    )
+
+
+def report_dataset(spec: ReportSpec) -> Dataset:
+    return dated_dataset(spec.dataset, spec.period, _unit(spec), capability=spec.capability)
+
+
+def _unit(spec: ReportSpec) -> UnitRunner:
+    async def run(ctx: UnitContext) -> UnitResult:
+        vendor = ctx.account.vendor_number
+        if vendor is None:  # the planner never plans this; a manual request could
+            return UnitResult(Outcome.FAILED, detail="the account has no vendor number")
+        report_date = spec.period.unit_date(ctx.unit_key)
+        partition = {"account_id": ctx.account.id, **spec.partition_extra}
+        partition["report_date"] = report_date
+        if spec.links_apps:
+            await app_links.lock_for_report(ctx.session, ctx.account.id)
+
+        def params(version: str | None) -> Params:
+            return sales_report_params(
+                vendor,
+                spec.report_type,
+                spec.report_subtype,
+                spec.period.frequency,
+                ctx.unit_key,
+                version,
+            )
+
+        derived = dict(spec.derived)
+        if spec.links_apps:
+            derived["app_id"] = app_links.APP_ID_SQL
+        try:
+            result, _ = await fetch_report_unit(
+                ctx,
+                ReportRequest(
+                    path=SALES_REPORTS_PATH,
+                    params=params,
+                    version=spec.version,
+                    available_at=spec.period.available_at(report_date),
+                ),
+                spec.layout,
+                table=spec.table,
+                constants={"workspace_id": ctx.account.workspace_id, **partition},
+                replace=partition,
+                derived=derived or None,
+                joins=app_links.APP_JOINS if spec.links_apps else "",
+            )
+        except AscInvalidParameter as error:
+            instead = spec.on_refusal(ctx, error) if spec.on_refusal is not None else None
+            if instead is None:
+                raise
+            await delete_partition(ctx.session, spec.table, partition)
+            result = instead
+        if spec.after_load is not None and result.outcome in (Outcome.PUBLISHED, Outcome.NO_DATA):
+            await spec.after_load(ctx.session, ctx.account.id, report_date)
+        return result
+
+    return run
