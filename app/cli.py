@@ -51,6 +51,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from app.kit.logging import configure_logging
     from app.kit.metrics import Metrics
     from app.main import asc_http_timeout
+    from app.registry import worker_parts
     from app.sync.worker import SyncWorker
 
     settings = _settings()
@@ -68,7 +69,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
         ):
             factory = AscClientFactory(http, settings.asc_base_url, cipher)
             worker = SyncWorker(
-                settings, database.sessionmaker, factory, Metrics(), concurrency=args.concurrency
+                settings,
+                database.sessionmaker,
+                factory,
+                worker_parts(settings),
+                Metrics(),
+                concurrency=args.concurrency,
             )
             await worker.run_until(stop)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, TypeAdapter, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -74,6 +75,15 @@ class Settings(BaseSettings):
     )
     rate_limit_burst: int = Field(default=120, ge=1, description="Requests a token may burst.")
     sales_max_range_days: int = Field(default=400, ge=1, le=3660)  # one sales query's span
+    finance_regions: str = Field(
+        default="",
+        description="FINANCIAL region codes to fetch besides ZZ (comma-separated, e.g. EU,JP).",
+    )
+    cadences: str = Field(
+        default="",
+        description="Routine cadence per dataset, overriding its default: "
+        "`dataset=duration` pairs, comma-separated (`reviews=PT30M,apps=900`).",
+    )
 
     @field_validator("log_level")
     @classmethod
@@ -99,9 +109,57 @@ class Settings(BaseSettings):
             raise ValueError("must be a postgresql:// URL")
         return value
 
+    @field_validator("finance_regions")
+    @classmethod
+    def _region_codes(cls, value: str) -> str:
+        codes = [code.strip().upper() for code in value.split(",") if code.strip()]
+        bad = [code for code in codes if not _REGION.match(code) or code in ("ZZ", "Z1")]
+        if bad:
+            raise ValueError(f"not FINANCIAL region codes: {', '.join(bad)}")
+        return ",".join(dict.fromkeys(codes))
+
+    @field_validator("cadences")
+    @classmethod
+    def _cadence_pairs(cls, value: str) -> str:
+        parse_cadences(value)
+        return value
+
+    @property
+    def finance_region_codes(self) -> tuple[str, ...]:
+        return tuple(code for code in self.finance_regions.split(",") if code)
+
+    @property
+    def cadence_overrides(self) -> dict[str, timedelta]:
+        return parse_cadences(self.cadences)
+
     @property
     def embedded_database(self) -> bool:
         return self.database_url is None
+
+
+_REGION = re.compile(r"^[A-Z][A-Z0-9]$")
+_DATASET_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_DURATION = TypeAdapter(timedelta)
+_SECONDS = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+
+
+def parse_cadences(value: str) -> dict[str, timedelta]:
+    """``reviews=PT30M,apps=900`` → {dataset: cadence}; durations in seconds or ISO 8601."""
+    cadences: dict[str, timedelta] = {}
+    for pair in filter(None, (part.strip() for part in value.split(","))):
+        name, _, raw = pair.partition("=")
+        name = name.strip()
+        if not _DATASET_NAME.match(name) or not raw.strip():
+            raise ValueError(f"{pair!r} is not dataset=duration")
+        raw = raw.strip()
+        try:
+            cadence = _DURATION.validate_python(float(raw) if _SECONDS.match(raw) else raw)
+        except ValidationError:
+            raise ValueError(f"{raw!r} is not a duration (seconds or ISO 8601)") from None
+        if cadence < timedelta(minutes=1):
+            raise ValueError(f"the cadence of {name} must be at least a minute")
+        cadences[name] = cadence
+    return cadences
 
 
 class SettingsError(Exception):

@@ -130,6 +130,7 @@ async def _prepare(
             existing = await accounts.link_account(
                 session,
                 state.asc_clients,
+                state.registry,
                 workspace.id,
                 AccountCreate(
                     name="Sandbox demo",

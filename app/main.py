@@ -28,6 +28,7 @@ from app.kit.handlers import install_handlers
 from app.kit.metrics import Metrics
 from app.kit.middleware import RequestContextMiddleware
 from app.kit.problems import problem_responses
+from app.registry import worker_parts
 from app.reviews.router import router as reviews_router
 from app.sales.router import router as sales_router
 from app.subscriptions.router import router as subscriptions_router
@@ -65,6 +66,7 @@ def create_app(
     ``asc_base_url``. ``asc_retry`` overrides the retry policy (tests make it instant)."""
     settings = settings or get_settings()
     metrics = Metrics()
+    parts = worker_parts(settings)  # every dataset; fails fast on unknown ORCHARD_CADENCES
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -81,7 +83,9 @@ def create_app(
             )
             worker = None
             if settings.run_worker:
-                worker = SyncWorker(settings, database.sessionmaker, app.state.asc_clients, metrics)
+                worker = SyncWorker(
+                    settings, database.sessionmaker, app.state.asc_clients, parts, metrics
+                )
                 await worker.start()
             app.state.worker = worker
             # Everything allocated so far lives as long as the process: keep it out of the
@@ -103,6 +107,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.registry = parts.registry
     app.state.rate_limiter = TokenRateLimiter(
         settings.rate_limit_per_minute, settings.rate_limit_burst
     )

@@ -29,6 +29,7 @@ from app.config import Settings
 from app.db import migrate
 from app.db.engine import create_engine, create_sessionmaker
 from app.main import create_app
+from app.registry import worker_parts
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.state import SandboxState
 
@@ -202,7 +203,12 @@ async def drain(app: FastAPI, *, max_units: int = 2000) -> int:
     """
     from app.sync.worker import SyncWorker
 
-    worker = SyncWorker(app.state.settings, app.state.sessionmaker, app.state.asc_clients)
+    worker = SyncWorker(
+        app.state.settings,
+        app.state.sessionmaker,
+        app.state.asc_clients,
+        worker_parts(app.state.settings),
+    )
     ran = 0
     while ran < max_units:
         await worker.maintain_queue()
@@ -220,7 +226,7 @@ async def run_unit(app: FastAPI, account_id: uuid.UUID, dataset: str, unit_key: 
 
     from app.models import AscAccount
     from app.sync import queue
-    from app.sync.datasets import PlannedUnit, Priority
+    from app.sync.contract import PlannedUnit, Priority
 
     async with app.state.sessionmaker() as session, session.begin():
         account = await session.get(AscAccount, account_id)
@@ -248,5 +254,10 @@ async def run_unit(app: FastAPI, account_id: uuid.UUID, dataset: str, unit_key: 
         )
     from app.sync.worker import SyncWorker
 
-    worker = SyncWorker(app.state.settings, app.state.sessionmaker, app.state.asc_clients)
+    worker = SyncWorker(
+        app.state.settings,
+        app.state.sessionmaker,
+        app.state.asc_clients,
+        worker_parts(app.state.settings),
+    )
     assert await worker.runner.run_once(), "the unit was not claimed"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -45,3 +46,14 @@ async def verify_due_accounts(
                 break
         done += 1
     return done
+
+
+def verification_task(
+    interval: dt.timedelta,
+) -> Callable[[async_sessionmaker[AsyncSession], AscClientFactory], Awaitable[int]]:
+    """The worker's periodic task: re-verify the accounts checked longer than ``interval`` ago."""
+
+    async def run(sessionmaker: async_sessionmaker[AsyncSession], factory: AscClientFactory) -> int:
+        return await verify_due_accounts(sessionmaker, factory, interval)
+
+    return run

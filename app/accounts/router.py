@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 
 from app.accounts import service
 from app.accounts.schemas import (
@@ -17,22 +17,18 @@ from app.accounts.schemas import (
 )
 from app.auth.deps import Reader, Writer
 from app.credentials import lookup
-from app.credentials.clients import AscClientFactory
-from app.kit.deps import Session
+from app.credentials.deps import AscClients
+from app.kit.deps import AppSettings, Session
 from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from app.kit.problems import AUTHED, problem_responses
 from app.models import AscAccount
+from app.sync.deps import Registry
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 
 VerifyParam = Query(
     True, description="Check the key with App Store Connect now (false: store it unverified)."
 )
-
-
-def _factory(request: Request) -> AscClientFactory:
-    factory: AscClientFactory = request.app.state.asc_clients
-    return factory
 
 
 async def _detail(session: Session, account: AscAccount) -> AccountDetail:
@@ -52,9 +48,11 @@ async def _detail(session: Session, account: AscAccount) -> AccountDetail:
 )
 async def link_account(
     body: AccountCreate,
-    request: Request,
     principal: Writer,
     session: Session,
+    clients: AscClients,
+    registry: Registry,
+    settings: AppSettings,
     verify: bool = VerifyParam,
 ) -> AccountDetail:
     """Link an App Store Connect API key.
@@ -67,11 +65,12 @@ async def link_account(
     """
     account = await service.link_account(
         session,
-        _factory(request),
+        clients,
+        registry,
         principal.workspace_id,
         body,
         verify=verify,
-        initial_backfill=dt.timedelta(days=request.app.state.settings.initial_backfill_days),
+        initial_backfill=dt.timedelta(days=settings.initial_backfill_days),
     )
     await session.commit()
     return await _detail(session, account)
@@ -117,8 +116,8 @@ async def get_account(account_id: uuid.UUID, principal: Reader, session: Session
 async def update_account(
     account_id: uuid.UUID,
     body: AccountUpdate,
-    request: Request,
     principal: Writer,
+    clients: AscClients,
     session: Session,
     verify: bool = VerifyParam,
 ) -> AccountDetail:
@@ -129,7 +128,7 @@ async def update_account(
     and fingerprint are kept in `previous_keys`; its private key is destroyed.
     """
     account = await service.update_account(
-        session, _factory(request), principal.workspace_id, account_id, body, verify=verify
+        session, clients, principal.workspace_id, account_id, body, verify=verify
     )
     await session.commit()
     return await _detail(session, account)
@@ -160,10 +159,10 @@ async def unlink_account(
     responses=problem_responses(*AUTHED, 404, 503),
 )
 async def verify_account(
-    account_id: uuid.UUID, request: Request, principal: Writer, session: Session
+    account_id: uuid.UUID, principal: Writer, session: Session, clients: AscClients
 ) -> AccountDetail:
     """Verify the key with App Store Connect now and refresh its status and capabilities."""
     account = await lookup.get_account(session, principal.workspace_id, account_id, for_update=True)
-    account = await service.reverify(session, _factory(request), account)
+    account = await service.reverify(session, clients, account)
     await session.commit()
     return await _detail(session, account)

@@ -23,6 +23,7 @@ from app.credentials.verification import (
 from app.errors import AppError, Conflict, ValidationFailed
 from app.models import AscAccount, AscKeyHistory
 from app.sync import queue, scheduler
+from app.sync.contract import DatasetRegistry
 
 log = logging.getLogger("orchard.accounts")
 
@@ -106,6 +107,7 @@ def _apply(account: AscAccount, verification: Verification) -> None:
 async def link_account(
     session: AsyncSession,
     factory: AscClientFactory,
+    registry: DatasetRegistry,
     workspace_id: uuid.UUID,
     payload: AccountCreate,
     *,
@@ -151,7 +153,7 @@ async def link_account(
     )
     account = await repository.add(session, account)
     if CredentialStatus(account.credential_status) not in PAUSING_STATUSES:
-        await scheduler.enqueue_initial(session, account, initial_backfill, _now())
+        await scheduler.enqueue_initial(session, registry, account, initial_backfill, _now())
     return account
 
 

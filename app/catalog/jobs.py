@@ -1,5 +1,5 @@
-"""The catalog's datasets. ``apps`` (the account's app list) is defined here; importing this
-module also registers the release-side datasets, each in its own module.
+"""The catalog's datasets: ``apps`` (the account's app list), the release side (versions,
+builds, TestFlight, review submissions) and the team.
 
 Every catalog dataset refreshes on the catalog cadence with one unit per account (``all``):
 the per-app datasets walk the account's live apps in that unit, so the request count the sync
@@ -9,27 +9,24 @@ of that dataset costs the account. A unit key that is an Apple app id refreshes 
 
 from __future__ import annotations
 
-# Each of these modules registers its dataset.
-import app.catalog.builds_job
-import app.catalog.submissions_job
-import app.catalog.team_job
-import app.catalog.testflight_job
-import app.catalog.versions_job  # noqa: F401
-from app.catalog.listing import refresh_apps
+from app.catalog import builds_job, submissions_job, team_job, testflight_job, versions_job
+from app.catalog.listing import AppListing
 from app.catalog.units import CATALOG_CADENCE, plan_per_account
-from app.sync.datasets import Dataset, UnitContext, UnitResult, register
+from app.sync.contract import Dataset, UnitContext, UnitResult
 
 
-async def run_apps(ctx: UnitContext) -> UnitResult:
-    return UnitResult(rows=await refresh_apps(ctx))
+def datasets(listing: AppListing) -> list[Dataset]:
+    async def run_apps(ctx: UnitContext) -> UnitResult:
+        return UnitResult(rows=await listing.refresh(ctx))
 
-
-APPS = register(
-    Dataset(
-        name="apps",
-        capability=None,
-        cadence=CATALOG_CADENCE,
-        plan=plan_per_account,
-        run=run_apps,
+    apps = Dataset(
+        name="apps", capability=None, cadence=CATALOG_CADENCE, plan=plan_per_account, run=run_apps
     )
-)
+    return [
+        apps,
+        versions_job.dataset(listing),
+        builds_job.dataset(listing),
+        testflight_job.dataset(listing),
+        submissions_job.dataset(listing),
+        team_job.TEAM,
+    ]

@@ -23,7 +23,7 @@ from app.catalog.units import (
     unique,
 )
 from app.models import TeamInvitation, TeamMember
-from app.sync.datasets import Dataset, UnitContext, UnitResult, register
+from app.sync.contract import Dataset, UnitContext, UnitResult
 
 DATASET = "team"
 COMMON_FIELDS = "firstName,lastName,roles,allAppsVisible,provisioningAllowed,visibleApps"
@@ -99,12 +99,6 @@ async def run(ctx: UnitContext) -> UnitResult:
     return UnitResult(rows=len(members) + len(invitations))
 
 
-TEAM = register(
-    Dataset(
-        name=DATASET,
-        capability="users",
-        cadence=CATALOG_CADENCE,
-        plan=plan_per_account,
-        run=run,
-    )
+TEAM = Dataset(
+    name=DATASET, capability="users", cadence=CATALOG_CADENCE, plan=plan_per_account, run=run
 )

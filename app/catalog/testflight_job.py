@@ -15,20 +15,19 @@ from app.asc.client import Params
 from app.asc.jsonapi import Resource
 from app.catalog import bulk, changes, repository
 from app.catalog.changes import ACCEPTED_STATES, Change, EventType, SubjectType
+from app.catalog.listing import AppListing
 from app.catalog.units import (
-    CATALOG_CADENCE,
     AppRef,
     apple_datetime,
     bool_or_none,
     int_or_none,
     lock_app,
-    plan_per_account,
-    run_per_app,
+    per_app_dataset,
     text_or_none,
     unique,
 )
 from app.models import BetaGroup, BetaTester
-from app.sync.datasets import Dataset, UnitContext, UnitResult, register
+from app.sync.contract import Dataset, UnitContext
 
 DATASET = "testflight"
 MARKER: repository.SyncMarker = "testflight_synced_at"
@@ -135,16 +134,5 @@ async def sync_app(ctx: UnitContext, app: AppRef) -> int:
     return len(group_rows) + len(tester_rows)
 
 
-async def run(ctx: UnitContext) -> UnitResult:
-    return await run_per_app(ctx, MARKER, sync_app)
-
-
-TESTFLIGHT = register(
-    Dataset(
-        name=DATASET,
-        capability="testflight",
-        cadence=CATALOG_CADENCE,
-        plan=plan_per_account,
-        run=run,
-    )
-)
+def dataset(listing: AppListing) -> Dataset:
+    return per_app_dataset(DATASET, MARKER, sync_app, listing, capability="testflight")

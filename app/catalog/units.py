@@ -14,16 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.asc.errors import AscNotFound
 from app.catalog import repository
-from app.catalog.listing import refresh_apps
-from app.models import AscAccount
-from app.sync.datasets import PlannedUnit, UnitContext, UnitResult
+from app.catalog.listing import AppListing
+from app.sync.contract import Dataset, PlanContext, PlannedUnit, UnitContext, UnitResult
 
 CATALOG_CADENCE = dt.timedelta(minutes=30)
+#: Refreshes one app inside a unit; returns the rows it stored.
+SyncApp = Callable[["UnitContext", "AppRef"], Awaitable[int]]
 ALL_APPS = "all"
 
 
-def plan_per_account(account: AscAccount, now: dt.datetime) -> list[PlannedUnit]:
-    return [PlannedUnit(ALL_APPS, refresh_after=CATALOG_CADENCE)]
+async def plan_per_account(ctx: PlanContext) -> list[PlannedUnit]:
+    return [PlannedUnit(ALL_APPS, refresh_after=ctx.cadence)]
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,9 @@ class AppRef:
         return {"workspace_id": self.workspace_id, "account_id": self.account_id, "app_id": self.id}
 
 
-async def apps_for_unit(ctx: UnitContext, marker: repository.SyncMarker) -> list[AppRef]:
+async def apps_for_unit(
+    ctx: UnitContext, marker: repository.SyncMarker, listing: AppListing
+) -> list[AppRef]:
     """The live apps this unit covers (all of the account's, or the one its key names).
 
     An account whose apps were never listed (this unit won the race against the first
@@ -52,7 +55,7 @@ async def apps_for_unit(ctx: UnitContext, marker: repository.SyncMarker) -> list
     """
     session, account = ctx.session, ctx.account
     if ctx.unit_key == ALL_APPS and not await repository.account_has_apps(session, account.id):
-        await refresh_apps(ctx)
+        await listing.refresh(ctx)
     apple_id = None if ctx.unit_key == ALL_APPS else ctx.unit_key
     rows = await repository.live_apps(session, account.id, marker, apple_id=apple_id)
     return [
@@ -103,18 +106,37 @@ def int_or_none(value: object) -> int | None:
 async def run_per_app(
     ctx: UnitContext,
     marker: repository.SyncMarker,
-    sync_app: Callable[[UnitContext, AppRef], Awaitable[int]],
+    sync_app: SyncApp,
+    listing: AppListing,
 ) -> UnitResult:
     """Run ``sync_app`` for each app of the unit; an app Apple deleted since the app list was
     read (404) is skipped — the next ``apps`` run marks it removed."""
     rows = 0
-    apps = await apps_for_unit(ctx, marker)
+    apps = await apps_for_unit(ctx, marker, listing)
     for app in apps:
         try:
             rows += await sync_app(ctx, app)
         except AscNotFound:
             ctx.log.info("app %s is gone since the app list was read", app.apple_id)
     return UnitResult(rows=rows, notes={"apps": len(apps)})
+
+
+def per_app_dataset(
+    name: str,
+    marker: repository.SyncMarker,
+    sync_app: SyncApp,
+    listing: AppListing,
+    *,
+    capability: str | None = None,
+) -> Dataset:
+    """A catalog dataset that refreshes each live app of the account in one unit."""
+
+    async def run(ctx: UnitContext) -> UnitResult:
+        return await run_per_app(ctx, marker, sync_app, listing)
+
+    return Dataset(
+        name=name, capability=capability, cadence=CATALOG_CADENCE, plan=plan_per_account, run=run
+    )
 
 
 def unique(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

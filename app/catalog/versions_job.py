@@ -16,20 +16,19 @@ from app.asc.client import Params
 from app.asc.jsonapi import Document, Resource
 from app.catalog import bulk, changes, repository
 from app.catalog.changes import Change, EventType, SubjectType
+from app.catalog.listing import AppListing
 from app.catalog.units import (
-    CATALOG_CADENCE,
     AppRef,
     apple_datetime,
     bool_or_none,
     int_or_none,
     lock_app,
-    plan_per_account,
-    run_per_app,
+    per_app_dataset,
     text_or_none,
     unique,
 )
 from app.models import AppVersion, AppVersionStateChange
-from app.sync.datasets import Dataset, UnitContext, UnitResult, register
+from app.sync.contract import Dataset, UnitContext
 
 DATASET = "app_versions"
 MARKER: repository.SyncMarker = "versions_synced_at"
@@ -156,16 +155,5 @@ async def sync_app(ctx: UnitContext, app: AppRef) -> int:
     return len(rows)
 
 
-async def run(ctx: UnitContext) -> UnitResult:
-    return await run_per_app(ctx, MARKER, sync_app)
-
-
-APP_VERSIONS = register(
-    Dataset(
-        name=DATASET,
-        capability=None,
-        cadence=CATALOG_CADENCE,
-        plan=plan_per_account,
-        run=run,
-    )
-)
+def dataset(listing: AppListing) -> Dataset:
+    return per_app_dataset(DATASET, MARKER, sync_app, listing)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -25,21 +26,19 @@ from sqlalchemy import text
 from app.asc.client import Params
 from app.asc.errors import AscAgreementRequired, AscForbidden, AscReportCorrupt
 from app.asc.report_download import FINANCE_REPORTS_PATH, finance_report_params
-from app.finance import fiscal
 from app.finance.layout import FINANCE_DETAIL_LAYOUT, FINANCIAL_LAYOUT, FISCAL_PERIOD_SQL
-from app.finance.settings import finance_regions
-from app.models import AscAccount
+from app.reports import fiscal, periods
 from app.reports.ingest import IngestError, Layout, LoadResult
+from app.reports.spec import dated_dataset
 from app.reports.units import ReportRequest, fetch_report_unit
-from app.sync.datasets import Dataset, Outcome, PlannedUnit, UnitContext, UnitResult, register
+from app.sync.contract import Dataset, Outcome, UnitContext, UnitResult
 
 DATASET = "finance_monthly"
 TABLE = "finance_report_rows"
 ALL_REGIONS = "ZZ"
 DETAIL_REGION = "Z1"
-CADENCE = dt.timedelta(hours=12)
+#: Fetch the newest fiscal month's files once more a day later.
 REFRESH = dt.timedelta(days=1)
-ROUTINE_LOOKBACK = 3  # fiscal months the routine plan makes sure exist
 
 
 _LABEL = re.compile(r"^\d{4}-\d{2}$")
@@ -51,21 +50,6 @@ class TotalsMismatch(AscReportCorrupt):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, code="FINANCE_TOTALS_MISMATCH")
-
-
-def plan_months(account: AscAccount, now: dt.datetime) -> list[PlannedUnit]:
-    latest = fiscal.latest_available(now)
-    units = [PlannedUnit(latest.key, refresh_after=REFRESH)]
-    period = latest
-    for _ in range(ROUTINE_LOOKBACK - 1):
-        period = period.previous()
-        units.append(PlannedUnit(period.key))
-    return units
-
-
-def backfill_months(start: dt.date, end: dt.date, now: dt.datetime) -> list[str]:
-    newest = fiscal.latest_available(now)
-    return [p.key for p in fiscal.periods_between(start, end) if p <= newest]
 
 
 def _amount(raw: str) -> Decimal:
@@ -174,7 +158,19 @@ async def load_file(
     return result
 
 
-async def run_month(ctx: UnitContext) -> UnitResult:
+def dataset(regions: Sequence[str]) -> Dataset:
+    """``finance_monthly``, loading the ``FINANCIAL`` files of ``regions`` besides ZZ
+    (``ORCHARD_FINANCE_REGIONS``)."""
+
+    async def run(ctx: UnitContext) -> UnitResult:
+        return await run_month(ctx, regions)
+
+    return dated_dataset(
+        DATASET, periods.FISCAL_MONTH, run, capability="finance", late_refresh=REFRESH
+    )
+
+
+async def run_month(ctx: UnitContext, regions: Sequence[str]) -> UnitResult:
     vendor = ctx.account.vendor_number
     if vendor is None:  # the planner never plans this; a manual request could
         return UnitResult(Outcome.FAILED, detail="the account has no vendor number")
@@ -183,7 +179,7 @@ async def run_month(ctx: UnitContext) -> UnitResult:
     if main.outcome not in (Outcome.PUBLISHED, Outcome.NO_DATA):
         return main
     results = [main]
-    for region in finance_regions():
+    for region in regions:
         results.append(
             await load_file(ctx, vendor, period, "FINANCIAL", region, layout=FINANCIAL_LAYOUT)
         )
@@ -221,19 +217,3 @@ async def run_month(ctx: UnitContext) -> UnitResult:
         detail=None if published else main.detail,
         notes=notes,
     )
-
-
-FINANCE_MONTHLY = register(
-    Dataset(
-        name=DATASET,
-        capability="finance",
-        cadence=CADENCE,
-        plan=plan_months,
-        run=run_month,
-        dated=True,
-        needs_vendor_number=True,
-        backfill=backfill_months,
-        unit_date=fiscal.unit_date,
-        latest_expected=fiscal.latest_expected,
-    )
-)

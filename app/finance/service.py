@@ -11,12 +11,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound, ValidationFailed
-from app.finance import fiscal, repository
+from app.finance import repository
 from app.finance.jobs import DATASET
 from app.finance.schemas import IncompletePeriod, PaymentRowRead, PaymentsReport, PaymentSummary
 from app.kit.money import Money
 from app.kit.pagination import decode_cursor, page_of
 from app.models import AscAccount, FinanceReportRow
+from app.reports import fiscal
 from app.sync.schemas import AvailabilityState
 
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")

@@ -24,14 +24,19 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.sync.contract import PermanentUnitError
+
 Kind = Literal["text", "numeric", "date_mdy", "date_iso", "bool_yes"]
 
 _BOM = b"\xef\xbb\xbf"
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
-class IngestError(Exception):
-    """The report cannot be loaded as it is; the message says why, for a person."""
+class IngestError(PermanentUnitError):
+    """The report cannot be loaded as it is; the message says why, for a person. Permanent:
+    Apple never regenerates a file, so fetching the same one again cannot help."""
+
+    code = "report_unreadable"
 
 
 @dataclass(frozen=True)

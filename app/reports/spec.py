@@ -17,8 +17,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.asc.client import Params
 from app.asc.errors import AscInvalidParameter
-from app.asc.report_download import SALES_REPORTS_PATH, Params, sales_report_params
+from app.asc.report_download import SALES_REPORTS_PATH, sales_report_params
 from app.reports import app_links
 from app.reports.ingest import Layout, delete_partition
 from app.reports.periods import Period
@@ -76,12 +77,14 @@ def dated_dataset(
     *,
     capability: str,
     needs_vendor_number: bool = True,
+    late_refresh: dt.timedelta = LATE_FILE_REFRESH,
 ) -> Dataset:
-    """A dataset with one unit per report period of ``period``."""
+    """A dataset with one unit per report period of ``period``; the newest period is fetched
+    again ``late_refresh`` after it was (Apple's late files)."""
 
     async def plan(ctx: PlanContext) -> list[PlannedUnit]:
         newest, *older = period.routine(ctx.now)
-        return [PlannedUnit(period.unit_key(newest), refresh_after=LATE_FILE_REFRESH)] + [
+        return [PlannedUnit(period.unit_key(newest), refresh_after=late_refresh)] + [
             PlannedUnit(period.unit_key(day)) for day in older
         ]
 

@@ -33,7 +33,7 @@ from app.asc.errors import (
 )
 from app.asc.report_download import ReportDownload
 from app.reports.ingest import Layout, LoadResult, delete_partition, load_report
-from app.sync.datasets import Outcome, UnitContext, UnitResult
+from app.sync.contract import Outcome, UnitContext, UnitResult
 
 #: How soon to ask again about a date Apple has not published yet.
 NOT_YET_RETRY = dt.timedelta(hours=2)

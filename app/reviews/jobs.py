@@ -1,9 +1,8 @@
 """The ``reviews`` dataset: customer reviews (with developer responses) of every listed app.
 
-Units: one per app, keyed by Apple's app id. The engine's planner only sees the account, not
-the database, so the dataset plans in two steps: the routine unit :data:`APP_LIST_UNIT`
-reads the account's listed apps (the ``apps`` dataset keeps that table) and enqueues one
-unit per app through the job queue, inside its own unit's transaction.
+Units: one per listed app (the ``apps`` dataset keeps that list), keyed by Apple's app id and
+planned straight from the database; an account whose apps are not listed yet gets its units
+at the scheduler's next round after its first ``apps`` unit.
 
 An app unit pages ``GET /v1/apps/{id}/customerReviews?sort=-createdDate&include=response``:
 
@@ -21,66 +20,24 @@ from __future__ import annotations
 import datetime as dt
 
 from app.asc.errors import AscNotFound
-from app.models import AscAccount
 from app.reviews import apple, ingest
 from app.reviews.apple import ReviewRecord
-from app.sync import queue, records
-from app.sync.datasets import (
-    Dataset,
-    Outcome,
-    PlannedUnit,
-    UnitContext,
-    UnitResult,
-    register,
-)
+from app.sync.contract import Dataset, PlanContext, PlannedUnit, UnitContext, UnitResult
 
 DATASET = "reviews"
 CADENCE = dt.timedelta(hours=1)
 FULL_PASS_EVERY = dt.timedelta(days=7)
 OVERLAP = dt.timedelta(days=3)
 PAGE_LIMIT = 200
-APP_LIST_UNIT = "app-list"
-# The app list re-plans every cadence; app units finished a little less than a cadence ago
-# count as due, so each app runs about once per cadence rather than every other one.
-_APP_UNIT_REFRESH = CADENCE * 0.9
-# No apps stored while the account's `apps` unit is still pending (a new account).
-_APPS_PENDING_RETRY = dt.timedelta(seconds=15)
 
 
-def plan_reviews(account: AscAccount, now: dt.datetime) -> list[PlannedUnit]:
-    return [PlannedUnit(APP_LIST_UNIT, refresh_after=CADENCE)]
+async def plan_reviews(ctx: PlanContext) -> list[PlannedUnit]:
+    app_ids = await ingest.listed_app_ids(ctx.session, ctx.account.id)
+    return [PlannedUnit(app_id, refresh_after=ctx.cadence) for app_id in app_ids]
 
 
 async def run_reviews(ctx: UnitContext) -> UnitResult:
-    if ctx.unit_key == APP_LIST_UNIT:
-        return await enqueue_app_units(ctx)
     return await sync_app_reviews(ctx, ctx.unit_key)
-
-
-async def enqueue_app_units(ctx: UnitContext) -> UnitResult:
-    """Queue one unit per listed app of the account (those already due or new only)."""
-    app_ids = await ingest.listed_app_ids(ctx.session, ctx.account.id)
-    if not app_ids:
-        pending = await records.job_counts(ctx.session, [ctx.account.id])
-        apps = pending.get((ctx.account.id, "apps"), {})
-        if any(apps.get(state) for state in ("queued", "running", "waiting")):
-            # A new account: the `apps` unit has not finished yet. Look again shortly.
-            return UnitResult(
-                outcome=Outcome.NOT_YET_PUBLISHED,
-                retry_at=ctx.now + _APPS_PENDING_RETRY,
-                detail="waiting for the account's app list",
-            )
-        return UnitResult(detail="the account has no apps")
-    queued = await queue.enqueue(
-        ctx.session,
-        account_id=ctx.account.id,
-        workspace_id=ctx.account.workspace_id,
-        key_id=ctx.account.key_id,
-        dataset=DATASET,
-        units=[PlannedUnit(app_id, refresh_after=_APP_UNIT_REFRESH) for app_id in app_ids],
-        now=ctx.now,
-    )
-    return UnitResult(notes={"apps": len(app_ids)}, detail=f"{queued} app units queued")
 
 
 async def sync_app_reviews(ctx: UnitContext, app_apple_id: str) -> UnitResult:
@@ -160,12 +117,6 @@ def _dedupe(records: list[ReviewRecord]) -> list[ReviewRecord]:
     return list(by_id.values())
 
 
-REVIEWS = register(
-    Dataset(
-        name=DATASET,
-        capability="reviews",
-        cadence=CADENCE,
-        plan=plan_reviews,
-        run=run_reviews,
-    )
+REVIEWS = Dataset(
+    name=DATASET, capability="reviews", cadence=CADENCE, plan=plan_reviews, run=run_reviews
 )

@@ -351,23 +351,3 @@ async def link_rows_to_apps(session: AsyncSession, account_id: uuid.UUID) -> lis
     for day in days:
         await rebuild_daily_rollup(session, account_id, day)
     return days
-
-
-# Sales units and catalog refreshes of one account are serialised on this lock (sales shared,
-# catalog exclusive): a report committing while the app list is being stored would otherwise
-# be invisible to the refresh's linking, and the new apps invisible to the report's insert.
-_CATALOG_LOCK = 0x0C4A0002
-
-
-async def lock_catalog_for_sales(session: AsyncSession, account_id: uuid.UUID) -> None:
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock_shared(:ns, hashtext(CAST(:a AS text)))"),
-        {"ns": _CATALOG_LOCK, "a": str(account_id)},
-    )
-
-
-async def lock_catalog_for_refresh(session: AsyncSession, account_id: uuid.UUID) -> None:
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(:ns, hashtext(CAST(:a AS text)))"),
-        {"ns": _CATALOG_LOCK, "a": str(account_id)},
-    )

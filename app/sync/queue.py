@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.sync.datasets import PlannedUnit
+from app.sync.contract import PlannedUnit
 
 # Job states.
 WAITING = "waiting"

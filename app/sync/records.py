@@ -186,3 +186,26 @@ async def queue_depth(session: AsyncSession) -> dict[str, int]:
         )
     )
     return {state: int(n) for state, n in rows}
+
+
+async def worker_beat(
+    session: AsyncSession, worker_id: str, *, host: str, pid: int, concurrency: int
+) -> None:
+    await session.execute(
+        text(
+            """
+            INSERT INTO sync_workers (worker_id, hostname, pid, concurrency, started_at,
+                                      last_beat_at)
+            VALUES (:id, :host, :pid, :concurrency, now(), now())
+            ON CONFLICT (worker_id) DO UPDATE SET last_beat_at = now(), stopped_at = NULL
+            """
+        ),
+        {"id": worker_id, "host": host, "pid": pid, "concurrency": concurrency},
+    )
+
+
+async def worker_stopped(session: AsyncSession, worker_id: str) -> None:
+    await session.execute(
+        text("UPDATE sync_workers SET stopped_at = now() WHERE worker_id = :id"),
+        {"id": worker_id},
+    )

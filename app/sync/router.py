@@ -15,6 +15,7 @@ from app.kit.deps import Session
 from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from app.kit.problems import AUTHED, problem_responses
 from app.sync import status as sync_status_service
+from app.sync.deps import Registry
 from app.sync.schemas import Availability, SyncAccepted, SyncRequest, SyncStatusEntry
 
 router = APIRouter(tags=["sync"])
@@ -33,6 +34,7 @@ def _now() -> dt.datetime:
 async def get_sync_status(
     principal: Reader,
     session: Session,
+    registry: Registry,
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> Page[SyncStatusEntry]:
@@ -46,7 +48,7 @@ async def get_sync_status(
     page, next_cursor = await lookup.list_accounts(
         session, principal.workspace_id, cursor=cursor, limit=limit
     )
-    entries = await sync_status_service.sync_status(session, page, _now())
+    entries = await sync_status_service.sync_status(session, registry, page, _now())
     return Page(items=entries, next_cursor=next_cursor)
 
 
@@ -57,11 +59,11 @@ async def get_sync_status(
     responses=problem_responses(*AUTHED, 404),
 )
 async def get_account_sync_status(
-    account_id: uuid.UUID, principal: Reader, session: Session
+    account_id: uuid.UUID, principal: Reader, session: Session, registry: Registry
 ) -> list[SyncStatusEntry]:
     """Sync status of one account, one entry per dataset (see `/v1/sync-status`)."""
     account = await lookup.get_account(session, principal.workspace_id, account_id)
-    return await sync_status_service.sync_status(session, [account], _now())
+    return await sync_status_service.sync_status(session, registry, [account], _now())
 
 
 @router.post(
@@ -72,13 +74,17 @@ async def get_account_sync_status(
     responses=problem_responses(*AUTHED, 400, 404, 413),
 )
 async def request_sync(
-    account_id: uuid.UUID, body: SyncRequest, principal: Writer, session: Session
+    account_id: uuid.UUID,
+    body: SyncRequest,
+    principal: Writer,
+    session: Session,
+    registry: Registry,
 ) -> SyncAccepted:
     """Queue a sync or backfill now. For dated datasets `from`/`to` pick report dates
     (bounded by what Apple keeps: 365 days for daily reports); other datasets refresh now.
     Dates already stored are fetched again (a re-sync replaces a day atomically)."""
     account = await lookup.get_account(session, principal.workspace_id, account_id)
-    accepted = await sync_status_service.request_sync(session, account, body, _now())
+    accepted = await sync_status_service.request_sync(session, registry, account, body, _now())
     await session.commit()
     return accepted
 
@@ -93,6 +99,7 @@ async def get_availability(
     account_id: uuid.UUID,
     principal: Reader,
     session: Session,
+    registry: Registry,
     dataset: Annotated[str, Query(description="A dated dataset, e.g. `sales_daily`.")],
     # The Annotated form: with `from_date: Day = Query(...)` FastAPI drops Day's range check.
     from_date: Annotated[Day, Query(alias="from", description="First report date (Pacific).")],
@@ -101,4 +108,6 @@ async def get_availability(
     """Per report date: `published`, `no_data` (Apple: no sales that day — a real zero),
     `not_yet_published`, `expired`, `failed` or `not_fetched`, with fetch time and row count."""
     account = await lookup.get_account(session, principal.workspace_id, account_id)
-    return await sync_status_service.availability(session, account, dataset, from_date, to_date)
+    return await sync_status_service.availability(
+        session, registry, account, dataset, from_date, to_date
+    )

@@ -30,10 +30,16 @@ from app.credentials.crypto import SecretKeysError
 from app.credentials.states import CredentialStatus
 from app.kit.metrics import Metrics
 from app.models import AscAccount
-from app.reports.ingest import IngestError
 from app.sync import queue, records
 from app.sync.budget import BudgetReserveReached, KeyBudgets
-from app.sync.datasets import Dataset, Outcome, UnitContext, UnitResult, get
+from app.sync.contract import (
+    Dataset,
+    DatasetRegistry,
+    Outcome,
+    PermanentUnitError,
+    UnitContext,
+    UnitResult,
+)
 
 log = logging.getLogger("orchard.sync")
 
@@ -71,12 +77,14 @@ class Runner:
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         factory: AscClientFactory,
+        registry: DatasetRegistry,
         budgets: KeyBudgets,
         config: RunnerConfig,
         metrics: Metrics | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.factory = factory
+        self.registry = registry
         self.budgets = budgets
         self.config = config
         self.metrics = metrics
@@ -97,7 +105,7 @@ class Runner:
         return True
 
     async def _run(self, job: queue.ClaimedJob) -> None:
-        dataset = get(job.dataset)
+        dataset = self.registry.get(job.dataset)
         async with self.sessionmaker() as session:
             account = await session.get(AscAccount, job.account_id)
         if dataset is None or account is None or account.encrypted_private_key is None:
@@ -260,14 +268,13 @@ class Runner:
                 job, queue.FAILED, exc.code or "forbidden", str(exc), dataset=dataset
             )
             return
-        retryable = not isinstance(exc, AscError | IngestError) or (
+        retryable = not isinstance(exc, AscError | PermanentUnitError) or (
             isinstance(exc, AscError) and exc.retryable
         )
         if isinstance(exc, AscError):
             code, message = exc.code or type(exc).__name__, str(exc)
-        elif isinstance(exc, IngestError):
-            # Apple never regenerates a file: fetching the same one again cannot help.
-            code, message = "report_unreadable", str(exc)
+        elif isinstance(exc, PermanentUnitError):
+            code, message = exc.code, str(exc)
         elif isinstance(exc, SecretKeysError):
             code, message = "credential_undecryptable", str(exc)
         else:

@@ -11,7 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import ValidationFailed
 from app.models import AscAccount
 from app.sync import queue
-from app.sync.datasets import Dataset, PlannedUnit, Priority, all_datasets, missing_requirement
+from app.sync.contract import (
+    Dataset,
+    DatasetRegistry,
+    PlanContext,
+    PlannedUnit,
+    Priority,
+    missing_requirement,
+)
 
 log = logging.getLogger("orchard.sync")
 
@@ -42,7 +49,15 @@ async def _enqueue(
     )
 
 
-async def plan_round(session: AsyncSession, now: dt.datetime) -> int | None:
+async def routine_units(
+    session: AsyncSession, account: AscAccount, dataset: Dataset, now: dt.datetime
+) -> list[PlannedUnit]:
+    return await dataset.plan(PlanContext(session, account, now, dataset.cadence))
+
+
+async def plan_round(
+    session: AsyncSession, registry: DatasetRegistry, now: dt.datetime
+) -> int | None:
     """Enqueue every routine unit that is due. None when another scheduler holds the round."""
     got_lock = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _PLAN_LOCK})
     if not got_lock:
@@ -53,12 +68,13 @@ async def plan_round(session: AsyncSession, now: dt.datetime) -> int | None:
         )
     )
     total = 0
-    datasets = all_datasets()
+    datasets = registry.all()
     for account in accounts:
         for dataset in datasets:
             if missing_requirement(dataset, account) is not None:
                 continue
-            total += await _enqueue(session, account, dataset, dataset.plan(account, now), now)
+            units = await routine_units(session, account, dataset, now)
+            total += await _enqueue(session, account, dataset, units, now)
     return total
 
 
@@ -97,7 +113,8 @@ async def enqueue_backfill(
 ) -> int:
     if dataset.backfill is None:
         units = [
-            PlannedUnit(unit.unit_key, priority=priority) for unit in dataset.plan(account, now)
+            PlannedUnit(unit.unit_key, priority=priority)
+            for unit in await routine_units(session, account, dataset, now)
         ]
     else:
         keys = backfill_units(dataset, start, end, now)
@@ -107,11 +124,15 @@ async def enqueue_backfill(
 
 
 async def enqueue_initial(
-    session: AsyncSession, account: AscAccount, window: dt.timedelta, now: dt.datetime
+    session: AsyncSession,
+    registry: DatasetRegistry,
+    account: AscAccount,
+    window: dt.timedelta,
+    now: dt.datetime,
 ) -> int:
     """A newly linked account: routine units now, and each dated dataset's recent history."""
     total = 0
-    for dataset in all_datasets():
+    for dataset in registry.all():
         if missing_requirement(dataset, account) is not None:
             continue
         start = (now - window).date()
@@ -119,7 +140,8 @@ async def enqueue_initial(
             start = max(start, now.date() - dataset.retention)
         # The routine plan too: the latest periods of coarse reports (last month, last year)
         # may lie before a short window, and a new account should not wait for the scheduler.
-        total += await _enqueue(session, account, dataset, dataset.plan(account, now), now)
+        units = await routine_units(session, account, dataset, now)
+        total += await _enqueue(session, account, dataset, units, now)
         if dataset.backfill is not None:
             total += await enqueue_backfill(
                 session,

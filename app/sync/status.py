@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import ValidationFailed
 from app.models import AscAccount
 from app.sync import records
-from app.sync.datasets import Dataset, Priority, all_datasets, get, missing_requirement
+from app.sync.contract import Dataset, DatasetRegistry, Priority, missing_requirement
 from app.sync.scheduler import enqueue_backfill
 from app.sync.schemas import (
     Availability,
@@ -61,7 +61,10 @@ def _state(
 
 
 async def sync_status(
-    session: AsyncSession, accounts: list[AscAccount], now: dt.datetime
+    session: AsyncSession,
+    registry: DatasetRegistry,
+    accounts: list[AscAccount],
+    now: dt.datetime,
 ) -> list[SyncStatusEntry]:
     ids = [account.id for account in accounts]
     counts = await records.job_counts(session, ids)
@@ -81,7 +84,7 @@ async def sync_status(
             if budget_row is not None
             else None
         )
-        for dataset in all_datasets():
+        for dataset in registry.all():
             key = (account.id, dataset.name)
             unit_counts = counts.get(key, {})
             state_row = states.get(key)
@@ -126,18 +129,22 @@ async def sync_status(
     return entries
 
 
-def dataset_or_422(name: str, field: str) -> Dataset:
-    dataset = get(name)
+def dataset_or_422(registry: DatasetRegistry, name: str, field: str) -> Dataset:
+    dataset = registry.get(name)
     if dataset is None:
-        known = ", ".join(d.name for d in all_datasets())
+        known = ", ".join(registry.names())
         raise ValidationFailed.single(field, f"unknown dataset '{name}' (known: {known})", "enum")
     return dataset
 
 
 async def request_sync(
-    session: AsyncSession, account: AscAccount, request: SyncRequest, now: dt.datetime
+    session: AsyncSession,
+    registry: DatasetRegistry,
+    account: AscAccount,
+    request: SyncRequest,
+    now: dt.datetime,
 ) -> SyncAccepted:
-    datasets = [dataset_or_422(name, "body.datasets") for name in request.datasets]
+    datasets = [dataset_or_422(registry, name, "body.datasets") for name in request.datasets]
     if request.from_date and request.to_date and request.from_date > request.to_date:
         raise ValidationFailed.single("body.from", "must not be after 'to'", "out_of_range")
     if request.to_date and request.to_date > now.date():
@@ -165,12 +172,13 @@ async def request_sync(
 
 async def availability(
     session: AsyncSession,
+    registry: DatasetRegistry,
     account: AscAccount,
     dataset_name: str,
     start: dt.date,
     end: dt.date,
 ) -> Availability:
-    dataset = dataset_or_422(dataset_name, "query.dataset")
+    dataset = dataset_or_422(registry, dataset_name, "query.dataset")
     if not dataset.dated or dataset.unit_date is None or dataset.backfill is None:
         raise ValidationFailed.single(
             "query.dataset", f"{dataset.name} has no report dates", "not_dated"

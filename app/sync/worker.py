@@ -12,22 +12,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.accounts.jobs import verify_due_accounts
 from app.config import Settings
 from app.credentials.clients import AscClientFactory
 from app.kit.metrics import Metrics
-from app.sync import queue
+from app.sync import queue, records
 from app.sync.budget import KeyBudgets
+from app.sync.contract import DatasetRegistry
 from app.sync.runner import Runner, RunnerConfig
 from app.sync.scheduler import plan_round
 
@@ -41,6 +41,26 @@ class PeriodicTask:
     every_seconds: float
 
 
+#: A domain's periodic work (background re-verification of keys), run with the worker's
+#: database and Apple clients.
+DomainTaskRun = Callable[[async_sessionmaker[AsyncSession], AscClientFactory], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class DomainTask:
+    name: str
+    run: DomainTaskRun
+    every_seconds: float
+
+
+@dataclass(frozen=True)
+class WorkerParts:
+    """What the entry points hand a worker: every dataset, and the domains' periodic tasks."""
+
+    registry: DatasetRegistry
+    tasks: Sequence[DomainTask] = ()
+
+
 def new_worker_id() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -51,6 +71,7 @@ class SyncWorker:
         settings: Settings,
         sessionmaker: async_sessionmaker[AsyncSession],
         factory: AscClientFactory,
+        parts: WorkerParts,
         metrics: Metrics | None = None,
         *,
         concurrency: int | None = None,
@@ -58,6 +79,7 @@ class SyncWorker:
         self.settings = settings
         self.sessionmaker = sessionmaker
         self.factory = factory
+        self.parts = parts
         self.metrics = metrics
         self.concurrency = concurrency or settings.worker_concurrency
         self.worker_id = new_worker_id()
@@ -65,6 +87,7 @@ class SyncWorker:
         self.runner = Runner(
             sessionmaker,
             factory,
+            parts.registry,
             self.budgets,
             RunnerConfig(
                 worker_id=self.worker_id,
@@ -88,32 +111,24 @@ class SyncWorker:
             PeriodicTask("heartbeat", self.heartbeat, settings.heartbeat_seconds),
             PeriodicTask("maintain_queue", self.maintain_queue, settings.scheduler_seconds),
             PeriodicTask("plan", self.plan, settings.scheduler_seconds),
-            PeriodicTask(
-                "verify_accounts",
-                lambda: verify_due_accounts(
-                    self.sessionmaker, self.factory, settings.verify_interval
-                ),
-                60.0,
+            *(
+                PeriodicTask(
+                    task.name,
+                    functools.partial(task.run, self.sessionmaker, self.factory),
+                    task.every_seconds,
+                )
+                for task in self.parts.tasks
             ),
         ]
 
     async def heartbeat(self) -> None:
         async with self.sessionmaker() as session, session.begin():
-            await session.execute(
-                text(
-                    """
-                    INSERT INTO sync_workers (worker_id, hostname, pid, concurrency, started_at,
-                                              last_beat_at)
-                    VALUES (:id, :host, :pid, :concurrency, now(), now())
-                    ON CONFLICT (worker_id) DO UPDATE SET last_beat_at = now(), stopped_at = NULL
-                    """
-                ),
-                {
-                    "id": self.worker_id,
-                    "host": socket.gethostname()[:255],
-                    "pid": os.getpid(),
-                    "concurrency": self.concurrency,
-                },
+            await records.worker_beat(
+                session,
+                self.worker_id,
+                host=socket.gethostname()[:255],
+                pid=os.getpid(),
+                concurrency=self.concurrency,
             )
 
     async def maintain_queue(self) -> None:
@@ -127,7 +142,7 @@ class SyncWorker:
 
     async def plan(self) -> None:
         async with self.sessionmaker() as session, session.begin():
-            await plan_round(session, dt.datetime.now(dt.UTC))
+            await plan_round(session, self.parts.registry, dt.datetime.now(dt.UTC))
 
     async def _periodic(self, task: PeriodicTask) -> None:
         while not self._stopping.is_set():
@@ -174,10 +189,7 @@ class SyncWorker:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         async with self.sessionmaker() as session, session.begin():
             released = await queue.release_worker(session, self.worker_id)
-            await session.execute(
-                text("UPDATE sync_workers SET stopped_at = now() WHERE worker_id = :id"),
-                {"id": self.worker_id},
-            )
+            await records.worker_stopped(session, self.worker_id)
         log.info("worker stopped", extra={"worker_id": self.worker_id, "released_units": released})
 
     async def run_until(self, stop: asyncio.Event) -> None:

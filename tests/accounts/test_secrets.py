@@ -113,7 +113,10 @@ async def test_keys_rotate_command_reencrypts_every_credential(
     from app.accounts.schemas import AccountCreate
     from app.credentials.clients import AscClientFactory
     from app.db.engine import create_engine, create_sessionmaker
+    from app.registry import build_registry
     from tests.conftest import make_tenant
+
+    registry = build_registry(Settings())
 
     tenant = await make_tenant(database_url, "acme")
     key = sandbox.add_key("acme")
@@ -123,7 +126,9 @@ async def test_keys_rotate_command_reencrypts_every_credential(
         payload = AccountCreate(
             name="a", key_id=key.key_id, issuer_id=key.issuer_id, private_key=key.private_key_pem
         )
-        await service.link_account(session, factory, tenant.workspace_id, payload, verify=False)
+        await service.link_account(
+            session, factory, registry, tenant.workspace_id, payload, verify=False
+        )
         await session.commit()
     await engine.dispose()
 

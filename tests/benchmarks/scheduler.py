@@ -25,9 +25,11 @@ import httpx
 from app.accounts import service as accounts
 from app.accounts.schemas import AccountCreate
 from app.auth import service as auth
+from app.config import Settings
 from app.credentials.clients import AscClientFactory
 from app.credentials.crypto import CredentialCipher
 from app.db.engine import create_engine, create_sessionmaker
+from app.registry import build_registry
 from app.sandbox.state import SandboxState
 from app.sync import queue
 
@@ -55,6 +57,7 @@ async def link_accounts(url: str, count: int) -> list[tuple[uuid.UUID, uuid.UUID
     from cryptography.fernet import Fernet
 
     sandbox = SandboxState(seed=1)
+    registry = build_registry(Settings())
     engine = create_engine(url, pool_size=2)
     sessionmaker = create_sessionmaker(engine)
     linked = []
@@ -73,6 +76,7 @@ async def link_accounts(url: str, count: int) -> list[tuple[uuid.UUID, uuid.UUID
             account = await accounts.link_account(
                 session,
                 factory,
+                registry,
                 workspace.id,
                 payload,
                 verify=False,

@@ -43,9 +43,10 @@ from app.config import Settings
 from app.credentials.clients import AscClientFactory
 from app.credentials.crypto import load_cipher
 from app.db.engine import create_engine, create_sessionmaker
+from app.registry import build_registry
 from app.reports.calendar import latest_daily
 from app.sync import queue
-from app.sync.datasets import PlannedUnit, Priority
+from app.sync.contract import PlannedUnit, Priority
 
 HOUR_BUDGET = 3600
 
@@ -84,6 +85,7 @@ async def start_sandbox(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 async def link_accounts(url: str, sandbox_url: str, data_dir: Path, count: int) -> list[uuid.UUID]:
     settings = Settings(data_dir=data_dir)
+    registry = build_registry(settings)
     engine = create_engine(url, pool_size=2)
     sessionmaker = create_sessionmaker(engine)
     ids = []
@@ -98,6 +100,7 @@ async def link_accounts(url: str, sandbox_url: str, data_dir: Path, count: int) 
             account = await accounts.link_account(
                 session,
                 factory,
+                registry,
                 workspace.id,
                 AccountCreate(
                     name=f"account {n}",

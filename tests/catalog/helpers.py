@@ -18,7 +18,7 @@ from app.models import AscAccount
 from app.sandbox import SandboxKey, SandboxState, create_sandbox_app
 from app.sandbox.catalog import SandboxApp, team_apps
 from app.sandbox.releases import Release, app_releases
-from app.sync.datasets import UnitContext, UnitResult, get
+from app.sync.contract import UnitContext, UnitResult
 from tests.accounts.helpers import link
 from tests.conftest import INSTANT_RETRY, SANDBOX_URL, Tenant
 
@@ -44,7 +44,7 @@ async def run_unit(
     client: AscClient | None = None,
 ) -> tuple[UnitResult, AscClient]:
     """Run one unit the way the engine does: one transaction, committed at the end."""
-    registered = get(dataset)
+    registered = app.state.registry.get(dataset)
     assert registered is not None
     sessionmaker = app.state.sessionmaker
     async with sessionmaker() as session:

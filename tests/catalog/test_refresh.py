@@ -12,9 +12,10 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.models import AscAccount
+from app.registry import worker_parts
 from app.sandbox import SandboxState
 from app.sandbox.catalog import team_apps
-from app.sync.datasets import get, missing_requirement
+from app.sync.contract import missing_requirement
 from app.sync.worker import SyncWorker
 from tests.catalog.helpers import link_account, rewritten_apple, run_unit
 from tests.conftest import Tenant
@@ -43,7 +44,9 @@ async def test_full_catalog_refresh_costs_five_requests_per_app_plus_three(
     account_id = await link_account(client, tenant, key)
     # Only the catalog is under test: drop what other domains queued on linking.
     await db.execute("DELETE FROM sync_jobs WHERE NOT (dataset = ANY($1::text[]))", CATALOG)
-    worker = SyncWorker(settings, app.state.sessionmaker, app.state.asc_clients)
+    worker = SyncWorker(
+        settings, app.state.sessionmaker, app.state.asc_clients, worker_parts(settings)
+    )
     assert await drain(worker) == len(CATALOG)  # the initial refresh, in any order
 
     # A routine full refresh (everything due again), measured at Apple's end.
@@ -102,7 +105,7 @@ async def test_datasets_need_their_capabilities(
     assert account is not None
     blocked = {}
     for name in CATALOG:
-        dataset = get(name)
+        dataset = app.state.registry.get(name)
         assert dataset is not None
         blocked[name] = missing_requirement(dataset, account)
     assert blocked["team"] and "users" in blocked["team"]

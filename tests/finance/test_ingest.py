@@ -15,7 +15,6 @@ from tests.conftest import Tenant, run_unit
 from tests.fixtures.apple_files import SAMPLES
 from tests.subscriptions.apple import FakeApple, api, app_with, apple_error, link_unverified
 
-SAMPLES = SAMPLES
 REGIONS = {
     region: (SAMPLES / f"finance_financial_region_{region}__fedoco.txt").read_text()
     for region in ("EU", "JP", "CH")
@@ -40,15 +39,14 @@ async def _rows(db: asyncpg.Connection, region: str) -> list[asyncpg.Record]:
     )
 
 
+@pytest.mark.parametrize("finance_regions", ["EU,JP,CH"])
 async def test_regional_samples_parse_with_their_totals(
     fake_app: FastAPI,
     apple: FakeApple,
     tenant: Tenant,
     sandbox: SandboxState,
     db: asyncpg.Connection,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("ORCHARD_FINANCE_REGIONS", "EU,JP,CH")
     for region, text in REGIONS.items():
         apple.set_text(f"FINANCIAL/{region}", text)
     account_id = await link_unverified(fake_app, tenant, sandbox)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.finance import fiscal
+from app.reports import fiscal
 from app.sandbox.finance import generate_finance_rows
 from app.sandbox.state import SandboxState, utc_now
 from tests.accounts.helpers import link
@@ -57,15 +57,14 @@ async def _get(client: httpx.AsyncClient, tenant: Tenant, path: str, **params: A
     return response.json()
 
 
+@pytest.mark.parametrize("finance_regions", ["JP,EU"])
 async def test_payouts_match_the_raw_files(
     app: FastAPI,
     client: httpx.AsyncClient,
     tenant: Tenant,
     other_tenant: Tenant,
     sandbox: SandboxState,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("ORCHARD_FINANCE_REGIONS", "JP,EU")
     response = await link(client, tenant, sandbox.add_key("acme", roles=("FINANCE",)))
     assert response.status_code == 201, response.text
     assert response.json()["capabilities"]["finance"]["available"] is True

@@ -12,6 +12,7 @@ import pytest
 from app.config import Settings
 from app.db import migrate
 from app.main import create_app
+from app.registry import worker_parts
 from tests.conftest import _with_database
 
 
@@ -151,6 +152,8 @@ async def test_ready_is_degraded_without_a_live_worker(
         assert workers["ok"] is False
         assert "orchard worker" in workers["detail"]
 
-        worker = SyncWorker(expecting, app.state.sessionmaker, app.state.asc_clients)
+        worker = SyncWorker(
+            expecting, app.state.sessionmaker, app.state.asc_clients, worker_parts(expecting)
+        )
         await worker.heartbeat()
         assert (await c.get("/health/ready")).json()["status"] == "ready"

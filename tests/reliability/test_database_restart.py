@@ -18,6 +18,7 @@ from app.config import Settings
 from app.db import migrate
 from app.kit.middleware import database_unavailable
 from app.main import create_app
+from app.registry import worker_parts
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.state import SandboxState
 from app.sync.worker import SyncWorker
@@ -83,7 +84,9 @@ async def test_postgres_restart_mid_sync_gives_503s_then_everything_resumes(
         await link_account(api, tenant, key)
         await sync_app_lists_first(app)
         sandbox.latency_seconds = 0.05  # a sync that lasts long enough to be interrupted
-        worker = SyncWorker(settings, app.state.sessionmaker, app.state.asc_clients)
+        worker = SyncWorker(
+            settings, app.state.sessionmaker, app.state.asc_clients, worker_parts(settings)
+        )
         await worker.start()
         async with asyncio.timeout(30):
             while await _succeeded(url) < 8:

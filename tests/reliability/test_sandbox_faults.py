@@ -26,7 +26,7 @@ from app.asc.errors import (
 from app.asc.jwt import AscCredentials
 from app.config import Settings
 from app.main import create_app
-from app.sales.jobs import FREQUENCIES
+from app.reports.periods import DAILY
 from app.sandbox import faults
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.faults import TRANSIENT, Fault, FaultPlan
@@ -192,7 +192,7 @@ async def test_every_transient_fault_alone_is_absorbed_by_the_engine(
     key = add_keys(sandbox, TEAMS[:1])[0]
     account_id = await link_account(client, tenant, key)
     await run_unit(app, account_id, "apps", "all")
-    daily = FREQUENCIES["DAILY"]
+    daily = DAILY
     day = daily.unit_key(daily.latest(dt.datetime.now(dt.UTC)))
     partition = ("sales_rows", key.key_id, "DAILY", day)
     team = [row for row in reference.snapshot.tables["team_members"] if key.key_id in row]

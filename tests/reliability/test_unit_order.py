@@ -13,7 +13,7 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 
-from app.sales.jobs import FREQUENCIES
+from app.reports.periods import DAILY
 from app.sandbox.state import SandboxState
 from tests.conftest import Tenant, _plain, run_unit
 from tests.reliability.world import TEAMS, add_keys
@@ -39,7 +39,7 @@ async def test_a_sales_day_loaded_before_the_app_list_is_linked_to_its_apps(
 ) -> None:
     key = add_keys(sandbox, TEAMS[:1])[0]
     account_id = await link_account(client, tenant, key)
-    daily = FREQUENCIES["DAILY"]
+    daily = DAILY
     day = daily.latest(dt.datetime.now(dt.UTC))
     await run_unit(app, account_id, "sales_daily", daily.unit_key(day))  # before the app list
     await run_unit(app, account_id, "apps", "all")
@@ -61,7 +61,7 @@ async def test_a_sales_day_committing_while_the_app_list_arrives_is_linked_to_it
     deterministically with a row lock on the report unit's job."""
     key = add_keys(sandbox, TEAMS[:1])[0]
     account_id = await link_account(client, tenant, key)
-    daily = FREQUENCIES["DAILY"]
+    daily = DAILY
     day = daily.latest(dt.datetime.now(dt.UTC))
     sandbox.latency_seconds = 0.5  # time to take the lock once the report unit is running
     report_unit = asyncio.create_task(run_unit(app, account_id, "sales_daily", daily.unit_key(day)))

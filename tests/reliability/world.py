@@ -24,6 +24,7 @@ from sqlalchemy import text
 
 from app.config import Settings
 from app.main import create_app
+from app.registry import worker_parts
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.state import SandboxKey, SandboxState, utc_now
 from app.sync.worker import SyncWorker
@@ -274,7 +275,12 @@ async def sync_app_lists_first(app: FastAPI) -> int:
             )
         )
         count = len(result.fetchall())
-    worker = SyncWorker(app.state.settings, app.state.sessionmaker, app.state.asc_clients)
+    worker = SyncWorker(
+        app.state.settings,
+        app.state.sessionmaker,
+        app.state.asc_clients,
+        worker_parts(app.state.settings),
+    )
     for _ in range(count):
         assert await worker.runner.run_once()
     return count
@@ -290,6 +296,7 @@ async def run_workers(
             app.state.settings,
             app.state.sessionmaker,
             app.state.asc_clients,
+            worker_parts(app.state.settings),
             concurrency=concurrency,
         )
         for _ in range(workers)

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from app.models import AscAccount
 from app.sandbox.state import RequestRecord, SandboxKey, SandboxState
-from app.sync.datasets import UnitContext, UnitResult, get
+from app.sync.contract import UnitContext, UnitResult
 from tests.accounts.helpers import link
 from tests.conftest import Tenant
 
@@ -42,7 +42,7 @@ async def run_unit(
     app: FastAPI, account_id: uuid.UUID, dataset: str, unit_key: str, now: dt.datetime
 ) -> UnitResult:
     """One unit exactly as the engine runs it: inside its own transaction, committed after."""
-    found = get(dataset)
+    found = app.state.registry.get(dataset)
     assert found is not None
     async with app.state.sessionmaker() as session, session.begin():
         account = await session.get(AscAccount, account_id)

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.models import AscAccount
 from app.reviews import jobs
 from app.sandbox.catalog import SandboxApp
 from app.sandbox.markets import COUNTRY_BY_ALPHA3
@@ -18,15 +19,15 @@ from app.sandbox.review_ledger import ReviewLedger
 from app.sandbox.reviews import PENDING_PUBLISH, Review, visible_reviews
 from app.sandbox.state import SandboxKey, SandboxState
 from app.sync.budget import KeyBudgets
-from app.sync.datasets import Outcome
+from app.sync.contract import PlanContext
 from app.sync.runner import Runner, RunnerConfig
+from app.sync.scheduler import plan_round
 from tests.conftest import Tenant
 from tests.reviews.helpers import (
     FakeClock,
     link_account,
     query_of,
     review_list_requests,
-    run_unit,
     sync_reviews,
 )
 
@@ -264,22 +265,28 @@ async def test_engine_plans_one_unit_per_listed_app(
     account_id: uuid.UUID,
     db: asyncpg.Connection,
 ) -> None:
-    """Through the real runner: the app-list unit queues one unit per app, each then runs."""
+    """Through the real scheduler and runner: the planner reads the account's listed apps and
+    queues one unit per app directly; each then runs."""
     # Only this dataset's work: other domains' units are not this test's business.
     await db.execute(
         "UPDATE sync_jobs SET state = 'succeeded', finished_at = now() "
         "WHERE account_id = $1 AND dataset <> 'reviews'",
         account_id,
     )
+    async with app.state.sessionmaker() as session, session.begin():
+        await plan_round(session, app.state.registry, dt.datetime.now(dt.UTC))
     queued = await db.fetch(
         "SELECT unit_key, state FROM sync_jobs WHERE account_id = $1 AND dataset = 'reviews'",
         account_id,
     )
-    assert [(r["unit_key"], r["state"]) for r in queued] == [(jobs.APP_LIST_UNIT, "queued")]
+    assert sorted((r["unit_key"], r["state"]) for r in queued) == sorted(
+        (a.id, "queued") for a in sandbox_apps
+    )
 
     runner = Runner(
         app.state.sessionmaker,
         app.state.asc_clients,
+        app.state.registry,
         KeyBudgets(app.state.sessionmaker, reserve=0),
         RunnerConfig(
             worker_id="reviews-test",
@@ -298,10 +305,7 @@ async def test_engine_plans_one_unit_per_listed_app(
         "SELECT unit_key, state FROM sync_jobs WHERE account_id = $1 AND dataset = 'reviews'",
         account_id,
     )
-    assert {r["unit_key"]: r["state"] for r in units} == {
-        jobs.APP_LIST_UNIT: "succeeded",
-        **{a.id: "succeeded" for a in sandbox_apps},
-    }
+    assert {r["unit_key"]: r["state"] for r in units} == {a.id: "succeeded" for a in sandbox_apps}
     counts = await db.fetch(
         "SELECT app_apple_id, count(*) AS n FROM customer_reviews GROUP BY app_apple_id"
     )
@@ -319,7 +323,7 @@ async def test_engine_plans_one_unit_per_listed_app(
     assert status["last_error_code"] is None
 
 
-async def test_app_list_waits_for_the_apps_dataset_and_unknown_apps_are_skipped(
+async def test_no_units_before_the_app_list_and_unknown_apps_are_skipped(
     app: FastAPI,
     client: httpx.AsyncClient,
     tenant: Tenant,
@@ -328,15 +332,19 @@ async def test_app_list_waits_for_the_apps_dataset_and_unknown_apps_are_skipped(
     db: asyncpg.Connection,
 ) -> None:
     account = await link_account(client, tenant, admin_key)
-    early = await run_unit(app, account, "reviews", jobs.APP_LIST_UNIT, clock.now)
-    assert early.outcome is Outcome.NOT_YET_PUBLISHED  # the `apps` unit is still queued
-    assert early.retry_at is not None and clock.now < early.retry_at < clock.now + HOUR
-    await db.execute(
-        "UPDATE sync_jobs SET state = 'succeeded' WHERE account_id = $1 AND dataset = 'apps'",
-        account,
+    # Linked, its app list not fetched yet: nothing to plan (the scheduler's round after the
+    # `apps` unit plans one unit per app).
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM sync_jobs WHERE account_id = $1 AND dataset = 'reviews'", account
+        )
+        == 0
     )
-    empty = await run_unit(app, account, "reviews", jobs.APP_LIST_UNIT, clock.now)
-    assert empty.outcome is Outcome.DONE  # an account without apps: nothing to wait for
+    reviews = app.state.registry.get("reviews")
+    async with app.state.sessionmaker() as session:
+        linked = await session.get(AscAccount, account)
+        assert linked is not None
+        assert await reviews.plan(PlanContext(session, linked, clock.now, reviews.cadence)) == []
 
     # An app Orchard lists but App Store Connect answers 404 for (deleted since).
     workspace = await db.fetchval("SELECT workspace_id FROM asc_accounts WHERE id = $1", account)

@@ -26,6 +26,7 @@ from app.config import Settings
 from app.credentials.clients import AscClientFactory
 from app.credentials.crypto import CredentialCipher, SecretKeysError, load_cipher
 from app.db.engine import create_engine, create_sessionmaker
+from app.registry import worker_parts
 from app.sandbox.state import SandboxState
 from app.sync.worker import SyncWorker
 from tests.conftest import Tenant
@@ -59,7 +60,7 @@ def process_with_keys(app: FastAPI, settings: Settings, keys: str) -> SyncWorker
     factory = AscClientFactory(
         shared.http, shared.base_url, load_cipher(restarted), retry=shared.retry
     )
-    return SyncWorker(restarted, app.state.sessionmaker, factory)
+    return SyncWorker(restarted, app.state.sessionmaker, factory, worker_parts(restarted))
 
 
 async def states(db: asyncpg.Connection) -> Counter[str]:

@@ -8,6 +8,7 @@ what A owns.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import uuid
@@ -26,6 +27,7 @@ from app.config import Settings
 from app.main import create_app
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.state import SandboxKey, SandboxState
+from app.sync.scheduler import plan_round
 from tests.conftest import (
     INSTANT_RETRY,
     SANDBOX_URL,
@@ -206,6 +208,11 @@ async def build_world(
         await link_account(client, victim, victim_key)
         if intruder_data:
             await link_account(client, intruder, intruder_key)
+        await drain(app)
+        # The scheduler's next round: units planned from what the first pass stored (one
+        # reviews unit per listed app).
+        async with app.state.sessionmaker() as session, session.begin():
+            await plan_round(session, app.state.registry, dt.datetime.now(dt.UTC))
         await drain(app)
         db = await asyncpg.connect(_plain(database_url))
         try:

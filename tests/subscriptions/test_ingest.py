@@ -17,7 +17,6 @@ from tests.conftest import Tenant, run_unit
 from tests.fixtures.apple_files import SAMPLES
 from tests.subscriptions.apple import FakeApple, app_with, apple_error, link_unverified
 
-SAMPLES = SAMPLES
 SUBSCRIPTION = SAMPLES / "subscription_daily_v1_2__kachit.tsv"
 EVENTS = SAMPLES / "subscription_event_daily_v1_2__kachit.tsv"
 SUBSCRIBERS = SAMPLES / "subscriber_detailed_daily_v1_2__kachit.tsv"

@@ -7,6 +7,7 @@ import httpx
 from fastapi import FastAPI
 
 from app.config import Settings
+from app.registry import worker_parts
 from app.reports.calendar import latest_daily
 from app.sandbox.sales import is_no_sales_day
 from app.sandbox.state import SandboxState
@@ -157,7 +158,13 @@ async def test_metrics_show_units_queue_apple_calls_and_budgets(
 ) -> None:
     key = sandbox.add_key("acme")
     await link_account(client, tenant, key)
-    worker = SyncWorker(settings, app.state.sessionmaker, app.state.asc_clients, app.state.metrics)
+    worker = SyncWorker(
+        settings,
+        app.state.sessionmaker,
+        app.state.asc_clients,
+        worker_parts(settings),
+        app.state.metrics,
+    )
     while await worker.runner.run_once():
         pass
     text = (await client.get("/metrics")).text

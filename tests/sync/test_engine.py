@@ -9,6 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from app.config import Settings
+from app.registry import worker_parts
 from app.sandbox.state import SandboxState
 from app.sync.worker import SyncWorker
 from tests.conftest import Tenant, drain
@@ -82,7 +83,13 @@ async def test_two_workers_share_the_queue_without_running_a_unit_twice(
     sandbox.clear_requests()
 
     workers = [
-        SyncWorker(settings, app.state.sessionmaker, app.state.asc_clients, concurrency=3)
+        SyncWorker(
+            settings,
+            app.state.sessionmaker,
+            app.state.asc_clients,
+            worker_parts(settings),
+            concurrency=3,
+        )
         for _ in range(2)
     ]
     await run_workers_until(workers, db, total)
@@ -126,7 +133,13 @@ async def test_per_key_concurrency_is_capped_across_workers(
     sandbox.latency_seconds = 0.05
     capped = settings.model_copy(update={"key_concurrency": 2})
     workers = [
-        SyncWorker(capped, app.state.sessionmaker, app.state.asc_clients, concurrency=3)
+        SyncWorker(
+            capped,
+            app.state.sessionmaker,
+            app.state.asc_clients,
+            worker_parts(capped),
+            concurrency=3,
+        )
         for _ in range(3)
     ]
     await run_workers_until(workers, db, total)
@@ -264,8 +277,7 @@ async def test_a_long_backfill_does_not_starve_another_accounts_routine_unit(
     settings: Settings,
 ) -> None:
     from app.models import AscAccount
-    from app.sync.datasets import get
-    from app.sync.scheduler import _enqueue
+    from app.sync.scheduler import _enqueue, routine_units
 
     busy = await link_account(client, tenant, sandbox.add_key("busy"))
     quiet = await link_account(client, tenant, sandbox.add_key("quiet"))
@@ -277,17 +289,23 @@ async def test_a_long_backfill_does_not_starve_another_accounts_routine_unit(
         headers=tenant.headers(),
     )
     assert response.json()["enqueued"] >= 360
-    worker = SyncWorker(settings, app.state.sessionmaker, app.state.asc_clients, concurrency=1)
+    worker = SyncWorker(
+        settings,
+        app.state.sessionmaker,
+        app.state.asc_clients,
+        worker_parts(settings),
+        concurrency=1,
+    )
     assert await worker.runner.run_once()  # the backfill is under way
 
     # The quiet account's scheduler round comes while 360 backfill units wait.
-    daily = get("sales_daily")
+    daily = app.state.registry.get("sales_daily")
     assert daily is not None
     now = dt.datetime.now(dt.UTC)
     async with app.state.sessionmaker() as session, session.begin():
         account = await session.get(AscAccount, quiet)
         assert account is not None
-        routine = daily.plan(account, now)
+        routine = await routine_units(session, account, daily, now)
         await _enqueue(session, account, daily, routine, now)
     for _ in range(len(routine)):
         assert await worker.runner.run_once()
@@ -322,7 +340,9 @@ async def test_backfills_of_two_accounts_interleave(
             },
             headers=tenant.headers(),
         )
-    worker = SyncWorker(settings, app.state.sessionmaker, app.state.asc_clients)
+    worker = SyncWorker(
+        settings, app.state.sessionmaker, app.state.asc_clients, worker_parts(settings)
+    )
     for _ in range(44):
         await worker.runner.run_once()
     # Round-robin: the 20-day backfill is done after ~2×20 units, not after the 200-day one.
@@ -341,7 +361,9 @@ async def test_graceful_stop_hands_back_in_flight_units(
     await link_account(client, tenant, key)
     sandbox.latency_seconds = 2.0
     quick = settings.model_copy(update={"shutdown_timeout_seconds": 0.2})
-    worker = SyncWorker(quick, app.state.sessionmaker, app.state.asc_clients, concurrency=2)
+    worker = SyncWorker(
+        quick, app.state.sessionmaker, app.state.asc_clients, worker_parts(quick), concurrency=2
+    )
     await worker.start()
     async with asyncio.timeout(10):
         while not (await job_states(db)).get("running"):
@@ -439,7 +461,7 @@ async def test_a_worker_without_the_encryption_key_hands_the_unit_back(
     stranger = AscClientFactory(
         app.state.asc_clients.http, settings.asc_base_url, CredentialCipher([Fernet.generate_key()])
     )
-    worker = SyncWorker(settings, app.state.sessionmaker, stranger)
+    worker = SyncWorker(settings, app.state.sessionmaker, stranger, worker_parts(settings))
     assert await worker.runner.run_once()
     row = await db.fetchrow("SELECT * FROM sync_jobs WHERE last_error_code IS NOT NULL")
     assert row["state"] == "waiting"  # handed back for a worker that has the key

@@ -1,16 +1,20 @@
-"""The dataset registry: what there is to sync and how each dataset splits into units.
+"""The sync engine's contract with the datasets it runs: what a dataset declares, what a unit
+receives and returns, and the registry the entry points hand to the engine.
 
-A dataset is registered once with its name, the capability it needs, its cadence and two
-functions: ``plan`` (which units are due for an account now) and ``run`` (do one unit). A unit
-is idempotent: running it twice leaves the same rows, so a unit whose worker died can simply
-run again elsewhere.
+A dataset is declared once with its name, the capability it needs, its cadence and two
+functions: ``plan`` (which units are due for an account now; it may read the database) and
+``run`` (do one unit). A unit is idempotent: running it twice leaves the same rows, so a unit
+whose worker died can simply run again elsewhere.
+
+The engine never imports a domain: the one module that lists every dataset
+(``app.registry``) builds a :class:`DatasetRegistry` and passes it in.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
@@ -40,6 +44,13 @@ class Outcome(StrEnum):
     DONE = "done"  # undated datasets (catalog, reviews)
 
 
+class PermanentUnitError(Exception):
+    """A unit failure that running the unit again cannot fix (an unreadable report file:
+    Apple never regenerates one). The runner fails the unit at once, recording ``code``."""
+
+    code = "permanent_failure"
+
+
 @dataclass(frozen=True)
 class PlannedUnit:
     unit_key: str
@@ -60,6 +71,17 @@ class UnitResult:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PlanContext:
+    """What a planner sees: the account, the time, the dataset's cadence (as configured) and a
+    session to read what is stored (e.g. the account's apps, for one unit per app)."""
+
+    session: AsyncSession
+    account: AscAccount
+    now: dt.datetime
+    cadence: dt.timedelta
+
+
 @dataclass
 class UnitContext:
     """Everything a unit needs. ``session`` is inside the unit's transaction: write through it,
@@ -74,8 +96,8 @@ class UnitContext:
     log: logging.LoggerAdapter[logging.Logger]
 
 
-Planner = Callable[[AscAccount, dt.datetime], list[PlannedUnit]]
-Runner = Callable[[UnitContext], Awaitable[UnitResult]]
+Planner = Callable[[PlanContext], Awaitable[list[PlannedUnit]]]
+UnitRunner = Callable[[UnitContext], Awaitable[UnitResult]]
 BackfillPlanner = Callable[[dt.date, dt.date, dt.datetime], list[str]]
 
 
@@ -86,7 +108,7 @@ class Dataset:
     capability: str | None
     cadence: dt.timedelta
     plan: Planner
-    run: Runner
+    run: UnitRunner
     #: Units are report dates (``YYYY-MM-DD``/``YYYY-MM``/``YYYY``): availability is tracked.
     dated: bool = False
     needs_vendor_number: bool = False
@@ -103,33 +125,24 @@ class Dataset:
     latest_expected: Callable[[dt.datetime], dt.date] | None = None
 
 
-_REGISTRY: dict[str, Dataset] = {}
+class DatasetRegistry:
+    """Every dataset the engine may run, by name. Built once by the entry points."""
 
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self._by_name: dict[str, Dataset] = {}
+        for dataset in datasets:
+            if dataset.name in self._by_name:
+                raise ValueError(f"dataset {dataset.name} registered twice")
+            self._by_name[dataset.name] = dataset
 
-def register(dataset: Dataset) -> Dataset:
-    if dataset.name in _REGISTRY and _REGISTRY[dataset.name] is not dataset:
-        raise ValueError(f"dataset {dataset.name} registered twice")
-    _REGISTRY[dataset.name] = dataset
-    return dataset
+    def get(self, name: str) -> Dataset | None:
+        return self._by_name.get(name)
 
+    def all(self) -> list[Dataset]:
+        return sorted(self._by_name.values(), key=lambda d: d.name)
 
-def get(name: str) -> Dataset | None:
-    load_all()
-    return _REGISTRY.get(name)
-
-
-def all_datasets() -> list[Dataset]:
-    load_all()
-    return sorted(_REGISTRY.values(), key=lambda d: d.name)
-
-
-def load_all() -> None:
-    """Import every domain's jobs module so its datasets register themselves."""
-    import app.catalog.jobs
-    import app.finance.jobs
-    import app.reviews.jobs
-    import app.sales.jobs
-    import app.subscriptions.jobs  # noqa: F401
+    def names(self) -> list[str]:
+        return sorted(self._by_name)
 
 
 def missing_requirement(dataset: Dataset, account: AscAccount) -> str | None:

@@ -37,6 +37,12 @@ class FiscalPeriod:
             raise ValueError(f"not a fiscal period: {key!r} (expected YYYY-MM)")
         return cls(int(found[1]), int(found[2]))
 
+    @classmethod
+    def named_after(cls, month: dt.date) -> FiscalPeriod:
+        """The period named after a calendar month (October → period 1 of the next year)."""
+        number = (month.month - 10) % 12 + 1
+        return cls(month.year + 1 if month.month >= 10 else month.year, number)
+
     @property
     def key(self) -> str:
         """Apple's ``filter[reportDate]`` for this period."""

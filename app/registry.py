@@ -1,0 +1,61 @@
+"""The dataset registry: the one module that lists every dataset Orchard syncs.
+
+Like a web framework's task registry, it is built once by the entry points (``main``, ``cli``,
+``demo``) and handed to the sync engine, which knows datasets only through their contract
+(:mod:`app.sync.contract`) and never imports a domain. It also wires what crosses domains:
+the catalog's app list tells the sales rows their apps.
+
+A new dataset goes into its domain's ``jobs.py`` (for an Apple report, a
+:class:`~app.reports.spec.ReportSpec`) and is listed here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from app.accounts.jobs import verification_task
+from app.catalog import jobs as catalog
+from app.catalog.listing import AppListing
+from app.config import Settings
+from app.finance import jobs as finance
+from app.reviews import jobs as reviews
+from app.sales import jobs as sales
+from app.subscriptions import jobs as subscriptions
+from app.sync.contract import Dataset, DatasetRegistry
+from app.sync.worker import DomainTask, WorkerParts
+
+__all__ = ["build_registry", "worker_parts"]
+
+
+def _datasets(settings: Settings) -> list[Dataset]:
+    listing = AppListing(after_refresh=(sales.AFTER_APPS_REFRESH,))
+    return [
+        *catalog.datasets(listing),
+        reviews.REVIEWS,
+        *sales.DATASETS,
+        *subscriptions.DATASETS,
+        finance.dataset(settings.finance_region_codes),
+    ]
+
+
+def build_registry(settings: Settings) -> DatasetRegistry:
+    """Every dataset, with the cadences ``ORCHARD_CADENCES`` overrides."""
+    datasets = _datasets(settings)
+    overrides = settings.cadence_overrides
+    unknown = sorted(set(overrides) - {dataset.name for dataset in datasets})
+    if unknown:
+        known = ", ".join(sorted(dataset.name for dataset in datasets))
+        raise ValueError(f"ORCHARD_CADENCES names unknown datasets {unknown} (known: {known})")
+    return DatasetRegistry(
+        dataclasses.replace(dataset, cadence=overrides.get(dataset.name, dataset.cadence))
+        for dataset in datasets
+    )
+
+
+def worker_parts(settings: Settings) -> WorkerParts:
+    """What a sync worker runs besides the engine's own loops: the datasets and the domains'
+    periodic tasks (background re-verification of keys)."""
+    return WorkerParts(
+        registry=build_registry(settings),
+        tasks=[DomainTask("verify_accounts", verification_task(settings.verify_interval), 60.0)],
+    )
