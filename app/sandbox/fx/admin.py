@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.sandbox.fx.state import FxState
+from app.sandbox.fx.state import FAILURE_KINDS, FxState
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -140,8 +140,10 @@ def routes(state: FxState) -> list[Route]:
             state.knobs.failures.clear()
             return JSONResponse(overview(state))
         body = await _body(request)
-        kind = str(body.get("kind", "503"))
-        state.fail_next(int(body["count"]), kind, str(body.get("path_prefix", "/")))  # type: ignore[arg-type]
+        kind = next((k for k in FAILURE_KINDS if k == str(body.get("kind", "503"))), None)
+        if kind is None:
+            raise BadRequest(f"kind must be one of {list(FAILURE_KINDS)}")
+        state.fail_next(int(body["count"]), kind, str(body.get("path_prefix", "/")))
         return JSONResponse(overview(state))
 
     async def rate(request: Request) -> Response:

@@ -47,7 +47,7 @@ def _ecb_span(state: FxState, last_day: date | None) -> Span:
 
 def _provider_span(state: FxState, key: str) -> Span:
     books, today = state.providers, state.now().date()
-    first = state.history_start
+    first = state.walks.origin
     while first <= today and not books.observes(key, first):
         first += timedelta(days=1)
     last = books.latest_observation(key, today, visible=True)

@@ -1,9 +1,11 @@
 """Frankfurter's other providers: when each observes the gap currencies, and at what rate (§3).
 
-Daily providers observe on weekdays; the "monthly" ones (SBP for PKR, CBC for TWD — FACTS §3
-cadence) observe once a month, on its last weekday. An observation becomes visible at 12:00
-UTC of its day (sandbox choice). Frankfurter carries an observation forward for up to 14 days
-(45 for monthly providers) when asked for a later date ([R-FRANK] ``Rate.latest``).
+Providers' data starts 60 days before the ECB history (the walks' origin), so a monthly rate
+exists at ``history_start``. Daily providers observe on weekdays; the "monthly" ones (SBP for
+PKR, CBC for TWD — FACTS §3 cadence) observe once a month, on its last weekday. An
+observation becomes visible at 12:00 UTC of its day (sandbox choice). Frankfurter carries an
+observation forward for up to 14 days (45 for monthly providers) when asked for a later date
+([R-FRANK] ``Rate.latest``).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ class ProviderBook:
 
     def observes(self, provider: str, day: date) -> bool:
         """Whether ``provider`` has (or will have) an observation dated ``day``."""
-        if day < self.state.history_start or day.weekday() >= 5:
+        if day < self.state.walks.origin or day.weekday() >= 5:
             return False
         if day in self.state.knobs.skipped.get(provider, ()):
             return False

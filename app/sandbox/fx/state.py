@@ -21,6 +21,7 @@ from app.sandbox.fx.truth import RateQuote, Truth
 from app.sandbox.fx.walk import RandomWalks
 
 DEFAULT_HISTORY_START = date(2020, 1, 2)
+PROVIDER_LEAD_DAYS = 60
 FailureKind = Literal["500", "502", "503", "404", "timeout", "reset"]
 FAILURE_KINDS: tuple[FailureKind, ...] = ("500", "502", "503", "404", "timeout", "reset")
 
@@ -165,7 +166,8 @@ class FxState:
         self.stall_seconds = stall_seconds
         self.knobs = Knobs()
         self.requests: list[RequestRecord] = []
-        self.walks = RandomWalks(seed, history_start - timedelta(days=60))
+        #: Frankfurter's other providers start 60 days before the ECB history.
+        self.walks = RandomWalks(seed, history_start - timedelta(days=PROVIDER_LEAD_DAYS))
         self.ecb = EcbBook(self)
         self.providers = ProviderBook(self)
         self.truth = Truth(self)

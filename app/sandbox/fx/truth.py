@@ -56,7 +56,7 @@ class Truth:
         code = currency.upper()
         for back in range(QUOTE_LOOKBACK_DAYS + 1):
             cursor = day - timedelta(days=back)
-            if cursor < self.state.history_start:
+            if cursor < self.state.walks.origin:
                 return None
             found = self._on(cursor, code, visible=True)
             if found is not None:
