@@ -30,7 +30,7 @@ from app.sandbox.store.storefronts import GAMES_GENRE, POOL_GENRES
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 #: The legacy feeds go to 200 entries (FACTS §2b); the overall ranking is kept that deep.
 MAX_DEPTH = 200
-KNOT_PERIODS = 6  # the random walk changes direction every six periods
+KNOT_PERIODS = 12  # the random walk changes direction every twelve periods
 _MAX_SKIPPED = 500
 
 
@@ -170,22 +170,34 @@ def _knot(seed: int, country: str, spec: ChartSpec, knot: int) -> tuple[float, .
     return tuple(draw.gauss(0, 1) for _ in fillers(seed))
 
 
-@lru_cache(maxsize=32)
-def filler_order(seed: int, country: str, spec: ChartSpec, period: int) -> tuple[int, ...]:
-    """Filler ids of one storefront's overall chart in rank order at ``period``."""
-    knot, step = divmod(period, KNOT_PERIODS)
-    before, after = _knot(seed, country, spec, knot), _knot(seed, country, spec, knot + 1)
-    weight = step / KNOT_PERIODS
+@lru_cache(maxsize=64)
+def _eligible(seed: int, country: str, family: str) -> tuple[tuple[int, float, int], ...]:
+    """(index, log of the time-independent score, id) of every filler in this chart."""
     affinity = _affinity(seed, country)
-    scored = []
+    eligible = []
     for i, filler in enumerate(fillers(seed)):
-        if spec.family != "grossing" and filler.is_free != (spec.family == "free"):
+        if family != "grossing" and filler.is_free != (family == "free"):
             continue
         if not filler_available(seed, filler.app_id, country):
             continue
-        base = filler.revenue if spec.family == "grossing" else filler.popularity
-        walk = before[i] * (1 - weight) + after[i] * weight
-        scored.append((base * affinity[i] * math.exp(0.45 * walk), filler.app_id))
+        base = filler.revenue if family == "grossing" else filler.popularity
+        eligible.append((i, math.log(base * affinity[i]), filler.app_id))
+    return tuple(eligible)
+
+
+@lru_cache(maxsize=32)
+def filler_order(seed: int, country: str, spec: ChartSpec, period: int) -> tuple[int, ...]:
+    """Filler ids of one storefront's overall chart in rank order at ``period``.
+
+    score = popularity × affinity × exp(0.2 × walk), the walk interpolated between knots.
+    """
+    knot, step = divmod(period, KNOT_PERIODS)
+    before, after = _knot(seed, country, spec, knot), _knot(seed, country, spec, knot + 1)
+    weight = step / KNOT_PERIODS
+    scored = [
+        (log_base + 0.2 * (before[i] * (1 - weight) + after[i] * weight), app_id)
+        for i, log_base, app_id in _eligible(seed, country, spec.family)
+    ]
     scored.sort(reverse=True)
     return tuple(app_id for _, app_id in scored)
 

@@ -143,7 +143,8 @@ def _checked(name: str, value: Any, current: Any) -> Any:
     if isinstance(current, int | float) and not isinstance(value, bool):
         low, high = BOUNDS[name]
         if not isinstance(value, int | float) or value < low or (high and value >= high):
-            raise ValueError(f"{name} must be a number >= {low}" + (f" and < {high}" * bool(high)))
+            limits = f">= {low}" if high is None else f">= {low} and < {high}"
+            raise ValueError(f"{name} must be a number {limits}")
         return type(current)(value)
     if isinstance(current, str) and isinstance(value, str) and value:
         return value
