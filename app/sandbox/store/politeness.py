@@ -80,8 +80,9 @@ class Throttle:
 
 def throttled_response(variant: ThrottleResponse) -> Response:
     """The refusal in the chosen variant; never a Retry-After header (FACTS §1)."""
-    if variant == "403_empty_results":
-        return Response(b'{"resultCount":0,"results":[]}', 403, media_type="text/javascript")
+    if variant in ("403_empty_results", "200_empty_results"):
+        status = 403 if variant.startswith("403") else 200
+        return Response(b'{"resultCount":0,"results":[]}', status, media_type="text/javascript")
     if variant == "429":
         return Response(b"", 429)
     return Response(b"", 403)

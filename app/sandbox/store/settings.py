@@ -21,7 +21,7 @@ StaleUpdated = Literal["snapshot", "current"]
 V2Genres = Literal["empty", "objects"]
 LegacyStatus = Literal["alive", "not_found", "empty_feed", "server_error", "html", "redirect"]
 SingleEntry = Literal["array", "object"]
-ThrottleResponse = Literal["403_empty", "403_empty_results", "429"]
+ThrottleResponse = Literal["403_empty", "403_empty_results", "200_empty_results", "429"]
 ThrottleScope = Literal["client", "global"]
 ThrottleEndpoints = Literal["lookup", "all"]
 
@@ -45,7 +45,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "v2_genres": ("empty", "objects"),
     "legacy_status": ("alive", "not_found", "empty_feed", "server_error", "html", "redirect"),
     "legacy_single_entry": ("array", "object"),
-    "throttle_response": ("403_empty", "403_empty_results", "429"),
+    "throttle_response": ("403_empty", "403_empty_results", "200_empty_results", "429"),
     "throttle_scope": ("client", "global"),
     "throttle_endpoints": ("lookup", "all"),
 }
@@ -97,7 +97,8 @@ class StoreSettings:
     # --- Politeness (FACTS §1 "Rate limit") -------------------------------------------------
     #: "approximately 20 calls per minute"; 0 switches throttling off.
     throttle_per_minute: int = 20
-    #: 403 with an empty body [G5]; 403 with an empty result list [G7]; 429 [G20].
+    #: 403 with an empty body [G5]; an empty result list [G7] (with 403, or — the other
+    #: reading — with 200, indistinguishable from "not in storefront"); 429 [G20].
     throttle_response: ThrottleResponse = "403_empty"
     #: Whether the limit is per IP is unconfirmed: per client address, or one global budget.
     throttle_scope: ThrottleScope = "client"

@@ -124,7 +124,7 @@ def test_known_app_leaves_and_reenters_the_top_100(store: StoreState, clock: Fak
     puzzle = store.known("Puzzle Harbor")
     ranks = [
         store.rank(puzzle.app_id, "us", "top-free", at=clock.now + timedelta(hours=h))
-        for h in range(0, 96, 2)
+        for h in range(0, 72, 3)
     ]
     inside = [r is not None and r <= 100 for r in ranks]
     assert any(inside) and not all(inside)

@@ -41,12 +41,17 @@ async def test_paced_client_is_never_throttled(
 
 @pytest.mark.parametrize(
     ("variant", "status", "body"),
-    [("403_empty_results", 403, {"resultCount": 0, "results": []}), ("429", 429, None)],
+    [
+        ("403_empty_results", 403, {"resultCount": 0, "results": []}),
+        ("200_empty_results", 200, {"resultCount": 0, "results": []}),
+        ("429", 429, None),
+    ],
 )
 async def test_refusal_variants(
     store: StoreState, store_client: httpx.AsyncClient, variant: str, status: int, body: object
 ) -> None:
-    """One report: 403 with an empty result list [G7]; some clients see 429 [G20]."""
+    """One report: an empty result list [G7] (403, or 200 on the other reading); some
+    clients see 429 [G20]."""
     store.settings.update({"throttle_response": variant, "throttle_per_minute": 2})
     await _statuses(store_client, LOOKUP, 2)
     refused = await store_client.get(LOOKUP)
