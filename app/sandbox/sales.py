@@ -168,12 +168,12 @@ def _sample_countries(r_random: list[float], count: int) -> list[Country]:
 
 #: A sale that can be refunded later the same day: (type, USD price, IAP ref, sub, period).
 _PaidSale = tuple[str, Decimal, tuple[str, str, str] | None, str, str]
-_DEVICES = (("iPhone", "iPad", "Desktop"), (80, 17, 3))
+DEVICE_WEIGHTS = (("iPhone", "iPad", "Desktop"), (80, 17, 3))
 _PARTIAL_REFUND_FACTORS = ("0.3", "0.5", "0.7")
 
 
 @dataclass
-class _Storefront:
+class StorefrontDay:
     """One app in one storefront on one day: what every selling step needs."""
 
     b: DayBuilder
@@ -190,7 +190,7 @@ class _Storefront:
         return min(0.9, 0.3 * self.share + 0.1)
 
 
-def _sell_app(s: _Storefront) -> None:
+def _sell_app(s: StorefrontDay) -> None:
     """First downloads (a paid app's are revenue), redownloads (3) and updates (7)."""
     app, r = s.app, s.r
     downloads = poisson(r, 4 * s.share)
@@ -217,13 +217,13 @@ def _sell_app(s: _Storefront) -> None:
         )
 
 
-def _sell_updates(s: _Storefront, update_wave: bool) -> None:
+def _sell_updates(s: StorefrontDay, update_wave: bool) -> None:
     if update_wave or s.r.random() < 0.3:
         units = 1 + poisson(s.r, (6 if update_wave else 1) * s.share)
         s.b.add(s.app, s.country, units, product_type="7", usd=Decimal(0), device=s.device)
 
 
-def _sell_subscription(s: _Storefront, product: Product) -> None:
+def _sell_subscription(s: StorefrontDay, product: Product) -> None:
     """Renewals (some at the 85 % "Rate After One Year") and new subscriptions (some intro)."""
     r, ref = s.r, (product.apple_id, product.product_id, product.name)
     if r.random() < s.chance:
@@ -259,7 +259,7 @@ def _sell_subscription(s: _Storefront, product: Product) -> None:
         )
 
 
-def _sell_purchase(s: _Storefront, product: Product) -> None:
+def _sell_purchase(s: StorefrontDay, product: Product) -> None:
     """Consumables/non-consumables (IA1) and non-renewing passes (IA9), then restores (IA3)."""
     r, ref = s.r, (product.apple_id, product.product_id, product.name)
     if r.random() < (s.chance if product.type_code == "IA1" else s.chance * 0.3):
@@ -276,7 +276,7 @@ def _sell_purchase(s: _Storefront, product: Product) -> None:
         s.paid.append((product.type_code, product.usd_price, ref, BLANK, BLANK))
 
 
-def _sell_restores(s: _Storefront, product: Product) -> None:
+def _sell_restores(s: StorefrontDay, product: Product) -> None:
     if product.restorable and s.r.random() < s.chance * 0.3:
         ref = (product.apple_id, product.product_id, product.name)
         s.b.add(
@@ -290,7 +290,7 @@ def _sell_restores(s: _Storefront, product: Product) -> None:
         )
 
 
-def _refund_one(s: _Storefront, demand: float) -> None:
+def _refund_one(s: StorefrontDay, demand: float) -> None:
     """Now and then one of today's paid sales comes back (1 or 2 units)."""
     if s.paid and s.r.random() < 0.12 * min(demand, 3.0):
         kind, usd, refunded, subscription, period = s.r.choice(s.paid)
@@ -308,7 +308,7 @@ def _refund_one(s: _Storefront, demand: float) -> None:
         )
 
 
-def _sell_in(s: _Storefront, demand: float, update_wave: bool) -> None:
+def sell_in_storefront(s: StorefrontDay, demand: float, update_wave: bool) -> None:
     _sell_app(s)
     _sell_updates(s, update_wave)
     for product in s.app.products:
@@ -373,8 +373,8 @@ def _app_day(b: DayBuilder, app: SandboxApp) -> None:
     update_wave = (day - app.launch_date).days % app.release_cadence_days < 3
     for country in countries:
         share = max(country.weight / 7.0, 0.15) * demand
-        device = r.choices(*_DEVICES)[0]
-        _sell_in(_Storefront(b, app, r, country, share, device), demand, update_wave)
+        device = r.choices(*DEVICE_WEIGHTS)[0]
+        sell_in_storefront(StorefrontDay(b, app, r, country, share, device), demand, update_wave)
     _partial_refund(b, app, r, demand, countries[0])
     _legacy_code(b, app, r, countries[-1])
 
