@@ -81,7 +81,7 @@ class SubmittedDate(StrEnum):
     FIRST = "first_submission"  # stays at the first submission
 
 
-_ENUMS: dict[str, type[StrEnum]] = {
+OPTION_ENUMS: dict[str, type[StrEnum]] = {
     "zz_footer": ZzFooter,
     "version_error": VersionErrorShape,
     "finance_detail": FinanceDetailShape,
@@ -137,11 +137,11 @@ _FIELD_TYPES = {item.name: item.type for item in fields(Fidelity)}
 def _coerce(name: str, value: Any) -> Any:
     if name not in _FIELD_TYPES:
         raise ValueError(f"unknown option '{name}'")
-    if name in _ENUMS:
+    if name in OPTION_ENUMS:
         try:
-            return _ENUMS[name](value)
+            return OPTION_ENUMS[name](value)
         except ValueError:
-            allowed = ", ".join(member.value for member in _ENUMS[name])
+            allowed = ", ".join(member.value for member in OPTION_ENUMS[name])
             raise ValueError(f"'{name}' must be one of: {allowed}") from None
     if name == "late_days":
         try:
@@ -151,7 +151,8 @@ def _coerce(name: str, value: Any) -> Any:
     kind = {"bool": bool, "int": int, "float": float}[str(_FIELD_TYPES[name])]
     numeric = isinstance(value, int | float) and not isinstance(value, bool)
     if (kind is bool and not isinstance(value, bool)) or (kind is not bool and not numeric):
-        raise ValueError(f"'{name}' must be a {kind.__name__}")
+        article = {bool: "a boolean", int: "an integer", float: "a number"}[kind]
+        raise ValueError(f"'{name}' must be {article}")
     if kind is not bool and value < 0:
         raise ValueError(f"'{name}' must not be negative")
     return kind(value)
