@@ -13,6 +13,8 @@ documents), :mod:`.catalog` / :mod:`.catalog_routes` (apps, builds), :mod:`.peop
 invitations), :mod:`.reviews`, :mod:`.sales` / :mod:`.finance` / :mod:`.periods` /
 :mod:`.reports` (report files, fiscal calendar, availability), :mod:`.admin` (sandbox-only
 ``/sandbox`` surface), :mod:`.app` (pipeline), :mod:`.server` (uvicorn).
+:mod:`.fidelity` holds the selectable Apple behaviours (``SandboxState.fidelity``, admin
+``/sandbox/fidelity``); defaults are the behaviour described by each module.
 """
 
 from app.sandbox.app import create_sandbox_app

@@ -16,6 +16,8 @@ failure modes. It has no authentication: bind the sandbox to localhost.
                             "hour_limit"?, "remaining"?, "send_retry_after"?}``
 ``GET /sandbox/requests``   request log (``?key_id=&limit=``), in-flight and max concurrency
 ``DELETE /sandbox/requests`` clear the log
+``/sandbox/fidelity…``      selectable Apple behaviours, sandbox-wide and per team (see
+                            :mod:`app.sandbox.fidelity_admin`)
 ==========================  =============================================================
 """
 
@@ -29,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from app.sandbox import fidelity_admin
 from app.sandbox.errors import ApiError
 from app.sandbox.state import SandboxKey, SandboxState, SandboxTeam
 
@@ -228,4 +231,5 @@ def routes(state: SandboxState) -> list[Route]:
         Route("/keys/{kid}", guarded(patch_key), methods=["PATCH"]),
         Route("/requests", guarded(list_requests), methods=["GET"]),
         Route("/requests", guarded(clear_requests), methods=["DELETE"]),
+        *fidelity_admin.routes(state),
     ]

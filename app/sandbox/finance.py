@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from app.sandbox.markets import COUNTRY_BY_ALPHA2, CURRENCIES
+from app.sandbox.markets import CURRENCIES
+from app.sandbox.payment_regions import day_lines, region_of
 from app.sandbox.periods import Period, fiscal_period
-from app.sandbox.sales import daily_lines
 from app.sandbox.state import SandboxTeam
 
 FINANCE_HEADER: tuple[str, ...] = (
@@ -64,14 +64,16 @@ def generate_finance_rows(
     return finance_rows_for(team, period, region)
 
 
-def finance_rows_for(team: SandboxTeam, period: Period, region: str) -> list[dict[str, str]]:
+def finance_rows_for(
+    team: SandboxTeam, period: Period, region: str, *, usd_regions: bool = False
+) -> list[dict[str, str]]:
+    """``usd_regions``: include the extra USD storefronts (``payment_regions`` option)."""
     totals: dict[_FinanceKey, int] = {}
     for day in period.days():
-        for line, units in daily_lines(team, day):
+        for line, units in day_lines(team, day, usd_regions=usd_regions):
             if units == 0 or line.customer_price == 0 or line.product_type in _NO_REVENUE_TYPES:
                 continue
-            country = COUNTRY_BY_ALPHA2[line.country]
-            if region not in (ALL_REGIONS, country.region):
+            if region not in (ALL_REGIONS, region_of(line.country)):
                 continue
             key: _FinanceKey = (
                 line.sku,

@@ -20,12 +20,17 @@ Validation order (first failure wins), all 400 unless noted:
    the week-ending Sunday. Omitted → the latest available period.
 6. Availability on the sandbox clock (see :mod:`app.sandbox.periods`): not yet available or
    future → **404** "Report is not available yet…"; past retention → **410** ``GONE``
-   "Report is no longer available…".
+   "Report is no longer available…" (or 404 / 400 per the team's ``expiry`` option).
 7. Nothing sold → **404** "There were no sales for the date specified.". ``SALES/SUMMARY``
    and the subscription family (``SUBSCRIPTION``, ``SUBSCRIPTION_EVENT``, ``SUBSCRIBER``; see
    :mod:`app.sandbox.subscriptions`, which also answers "Invalid vendor number" for a team
    without auto-renewable subscriptions) have data; every other valid combination answers this
    404, as does ``FINANCE_DETAIL`` (which requires ``regionCode=Z1``).
+
+The team's fidelity options (:mod:`app.sandbox.fidelity`, :mod:`app.sandbox.report_variants`)
+select the shapes Apple leaves open: version errors without ``source``, late files, ``PRE_ORDER``
+rows, ``FINANCE_DETAIL`` rows, ZZ file endings and extra USD payment regions. Their defaults
+are the behaviour described above.
 
 200: gzip bytes, ``Content-Type: application/a-gzip``, ``Content-Encoding: agzip`` (as
 observed from Apple; httpx ignores it and hands over the gzip bytes), ``Content-Disposition``
@@ -41,13 +46,12 @@ from datetime import date
 
 from starlette.responses import Response
 
-from app.sandbox import subscriptions
+from app.sandbox import report_variants, subscriptions
 from app.sandbox.context import V1Context, V1Route
 from app.sandbox.errors import (
     invalid_combination,
     invalid_parameter,
     invalid_value,
-    no_longer_available,
     no_sales,
     not_acceptable,
     not_available_yet,
@@ -59,8 +63,10 @@ from app.sandbox.finance import (
     finance_report_text,
     finance_rows_for,
 )
+from app.sandbox.finance_layouts import zz_report_text
 from app.sandbox.jsonapi import ParamSpec, words
 from app.sandbox.markets import REGION_CURRENCY
+from app.sandbox.payment_regions import FINANCE_REGION_CURRENCY, sales_rows
 from app.sandbox.periods import (
     Availability,
     Frequency,
@@ -72,7 +78,7 @@ from app.sandbox.periods import (
     sales_period,
 )
 from app.sandbox.permissions import FINANCE_REPORTS, SALES_REPORTS
-from app.sandbox.sales import SALES_HEADER, generate_sales_rows, gzip_text, rows_to_tsv
+from app.sandbox.sales import SALES_HEADER, gzip_text, rows_to_tsv
 
 GZIP_TYPE = "application/a-gzip"
 _ACCEPTABLE = {"*/*", "application/*", GZIP_TYPE}
@@ -170,8 +176,8 @@ def _check_available(period: Period, ctx: V1Context) -> None:
     state = availability(period, ctx.now)
     if state is Availability.NOT_YET:
         raise not_available_yet()
-    if state is Availability.GONE:
-        raise no_longer_available()
+    if state is Availability.GONE:  # 410 unless the team's ``expiry`` option says otherwise
+        raise report_variants.expired(period, report_variants.fidelity_of(ctx))
 
 
 def parse_report_date(frequency: Frequency, raw: str) -> date:
@@ -204,19 +210,20 @@ def _sales_version(ctx: V1Context, report_type: str, sub_type: str, frequency: s
     latest = ctx.state.report_versions.get((report_type, sub_type), served[0])
     accepted = {latest} if (report_type, sub_type) in ctx.state.report_versions else set(served)
     requested = ctx.query.first("filter[version]")
+    choice = report_variants.fidelity_of(ctx)  # with or without source.parameter
     if requested is None:
         if latest != "1_0":
-            raise invalid_parameter(
-                "filter[version]",
+            raise report_variants.version_error(
                 f"Please include the version parameter. The latest version for this report "
                 f"is {latest}.",
+                choice,
             )
         return latest
     if requested not in accepted:
-        raise invalid_parameter(
-            "filter[version]",
+        raise report_variants.version_error(
             "The version parameter you have specified is invalid. The latest version for "
             f"this report is {latest}.",
+            choice,
         )
     return requested
 
@@ -240,12 +247,18 @@ async def get_sales_report(ctx: V1Context) -> Response:
     else:
         period = latest_available(frequency, ctx.now)
     _check_available(period, ctx)
+    choice = report_variants.fidelity_of(ctx)
+    if report_variants.held_back(period, ctx.now, choice):
+        raise no_sales()  # a late file: "no sales" for now, the real file later
     if (report_type, sub_type) in subscriptions.REPORTS:
         text, filename = subscriptions.daily_report(ctx.team, report_type, period.end)
         return _download(ctx, text, filename, version)
+    if (report_type, sub_type) == ("PRE_ORDER", "SUMMARY"):
+        text, filename = report_variants.pre_order_file(ctx, frequency, period)
+        return _download(ctx, text, filename, version)
     if (report_type, sub_type) != ("SALES", "SUMMARY"):
         raise no_sales()
-    rows = generate_sales_rows(ctx.team, frequency, period.end)
+    rows = sales_rows(ctx.team, frequency, period.end, usd_regions=choice.payment_regions)
     if not rows:
         raise no_sales()
     stamp = {"MONTHLY": "%Y%m", "YEARLY": "%Y"}.get(frequency.value, "%Y%m%d")
@@ -271,18 +284,22 @@ async def get_finance_report(ctx: V1Context) -> Response:
         raise invalid_parameter(
             "filter[regionCode]", "FINANCE_DETAIL reports require the region code Z1."
         )
-    if report_type == "FINANCIAL" and region not in {ALL_REGIONS, *REGION_CURRENCY}:
+    choice = report_variants.fidelity_of(ctx)
+    regions = FINANCE_REGION_CURRENCY if choice.payment_regions else REGION_CURRENCY
+    if report_type == "FINANCIAL" and region not in {ALL_REGIONS, *regions}:
         raise invalid_value("filter[regionCode]", region)
     fiscal_year, number = _fiscal_month(raw_date)
     period = fiscal_period(fiscal_year, number)
     _check_available(period, ctx)
-    if report_type == "FINANCE_DETAIL":
-        raise no_sales()
-    rows = finance_rows_for(ctx.team, period, region)
-    if not rows:
-        raise no_sales()
     year, month = fiscal_calendar_month(fiscal_year, number)
     filename = f"{ctx.team.vendor_number}_{month:02d}{year % 100:02d}_{region}.txt.gz"
+    if report_type == "FINANCE_DETAIL":
+        return _download(ctx, report_variants.finance_detail_file(ctx, period), filename, None)
+    rows = finance_rows_for(ctx.team, period, region, usd_regions=choice.payment_regions)
+    if not rows:
+        raise no_sales()
+    if region == ALL_REGIONS:  # ZZ: the ending is the team's ``zz_footer`` choice
+        return _download(ctx, zz_report_text(rows, choice.zz_footer), filename, None)
     return _download(ctx, finance_report_text(rows, region), filename, None)
 
 

@@ -2,8 +2,11 @@
 
 ``POST /v1/customerReviewResponses`` overwrites the review's existing response (Apple keeps
 one per review) and answers 201 with the response in ``PENDING_PUBLISH``; it turns
-``PUBLISHED`` :data:`~app.sandbox.reviews.PENDING_PUBLISH` later on the sandbox clock.
-Writing and deleting need the Admin, App Manager or Customer Support role.
+``PUBLISHED`` :data:`~app.sandbox.reviews.PENDING_PUBLISH` later on the sandbox clock (or
+after the team's ``reply_publish_hours``, see :mod:`.fidelity`). ``GET
+/v1/customerReviewResponses/{id}`` and ``GET /v1/customerReviews/{id}/response`` show the
+state at the time of the request. Writing and deleting need the Admin, App Manager or
+Customer Support role.
 
 Refusals follow the operation's documented statuses (no 404 for POST): an unreadable body is
 422 ``ENTITY_UNPROCESSABLE``; a missing or wrong member, an empty or too long
@@ -24,7 +27,9 @@ from app.sandbox.jsonapi import Included, ParamSpec, single_document, words
 from app.sandbox.permissions import ANY_ROLE, REVIEW_RESPONSES
 from app.sandbox.review_ledger import ReviewResponse, ledger
 from app.sandbox.reviews import (
+    Review,
     find_review,
+    reply_delay,
     response_resource,
     review_resource,
     visible_reviews,
@@ -112,9 +117,8 @@ async def create_response(ctx: V1Context) -> Response:
         response_id = stable_uuid(ctx.team.seed, "response", review.id, "write", changes.writes)
     response = ReviewResponse(id=response_id, body=body, last_modified=now)
     changes.responses[review.id] = response
-    resource = response_resource(
-        ctx.base_url, review, response, now, ctx.query.fields("customerReviewResponses")
-    )
+    fields = ctx.query.fields("customerReviewResponses")
+    resource = response_resource(ctx.base_url, review, response, now, fields, reply_delay(ctx))
     self_url = f"{ctx.base_url}/v1/customerReviewResponses/{response_id}"
     return JSONResponse(single_document(resource, self_url), status_code=201)
 
@@ -134,26 +138,39 @@ async def get_review_response(ctx: V1Context) -> Response:
             "The specified resource does not exist",
             f"The customer review '{review_id}' has no response.",
         )
+    return _response_document(ctx, review, response)
+
+
+def _response_document(ctx: V1Context, review: Review, response: ReviewResponse) -> Response:
     q = ctx.query
-    resource = response_resource(
-        ctx.base_url, review, response, now, q.fields("customerReviewResponses")
-    )
+    fields = q.fields("customerReviewResponses")
+    resource = response_resource(ctx.base_url, review, response, ctx.now, fields, reply_delay(ctx))
     included = Included()
     if "review" in q.includes():
         included.add(review_resource(ctx, review, Included()))
     return JSONResponse(single_document(resource, ctx.self_url, included))
 
 
-async def delete_response(ctx: V1Context) -> Response:
-    response_id = ctx.path_params["id"]
+def _find_response(ctx: V1Context, response_id: str) -> tuple[Review, ReviewResponse]:
+    """The served review whose current response is ``response_id`` (404 otherwise)."""
     now = ctx.now
     for app in team_apps(ctx.team):
         for review in visible_reviews(ctx.state, ctx.team, app, now):
             current = review.response_at(now)
             if current is not None and current.id == response_id:
-                ledger(ctx.state).responses[review.id] = None
-                return Response(status_code=204)
+                return review, current
     raise resource_not_found("customerReviewResponses", response_id)
+
+
+async def get_response(ctx: V1Context) -> Response:
+    review, response = _find_response(ctx, ctx.path_params["id"])
+    return _response_document(ctx, review, response)
+
+
+async def delete_response(ctx: V1Context) -> Response:
+    review, _ = _find_response(ctx, ctx.path_params["id"])
+    ledger(ctx.state).responses[review.id] = None
+    return Response(status_code=204)
 
 
 RESPONSE_FIELDS = words("responseBody lastModifiedDate state review")
@@ -175,6 +192,7 @@ ROUTES = [
         ANY_ROLE,
         GET_RESPONSE_PARAMS,
     ),
+    V1Route("GET", "/v1/customerReviewResponses/{id}", get_response, ANY_ROLE, GET_RESPONSE_PARAMS),
     V1Route(
         "DELETE",
         "/v1/customerReviewResponses/{id}",

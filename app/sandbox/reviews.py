@@ -5,7 +5,8 @@ its own seeded RNG, so ids, texts and dates are stable and new reviews appear as
 moves on. Only the last :data:`REVIEW_HISTORY_DAYS` days are served. Ratings skew positive;
 texts are in the language of the reviewer's storefront (Latin and non-Latin scripts).
 A response becomes visible when written (a few hours to days after the review) and is
-``PENDING_PUBLISH`` for its first 12 hours, ``PUBLISHED`` afterwards. A few reviews are
+``PENDING_PUBLISH`` for its first 12 hours (the team's ``reply_publish_hours`` option, see
+:mod:`.fidelity`), ``PUBLISHED`` afterwards. A few reviews are
 edited by their author days later (same id and ``createdDate``, new rating and text).
 
 What the API and tests change on top of that timeline (replies written or deleted, edits,
@@ -76,10 +77,10 @@ class Review:
         edit = self.edit
         return replace(self, rating=edit.rating, title=edit.title, body=edit.body, edit=None)
 
-    def is_published(self, now: datetime) -> bool:
+    def is_published(self, now: datetime, pending_for: timedelta = PENDING_PUBLISH) -> bool:
         """Whether the developer response is public (``exists[publishedResponse]``)."""
         response = self.response_at(now)
-        return response is not None and now - response.last_modified >= PENDING_PUBLISH
+        return response is not None and now - response.last_modified >= pending_for
 
 
 def _sentiment(rating: int) -> str:
@@ -214,10 +215,20 @@ REVIEWS_PARAMS = ParamSpec(
 )
 
 
+def reply_delay(ctx: V1Context) -> timedelta:
+    """How long the team's responses stay ``PENDING_PUBLISH`` (FACTS §4.4: not instant)."""
+    return ctx.state.fidelity.for_team(ctx.team.name).reply_publish_delay
+
+
 def response_resource(
-    base_url: str, review: Review, response: ReviewResponse, now: datetime, fields: set[str] | None
+    base_url: str,
+    review: Review,
+    response: ReviewResponse,
+    now: datetime,
+    fields: set[str] | None,
+    pending_for: timedelta = PENDING_PUBLISH,
 ) -> Resource:
-    pending = now - response.last_modified < PENDING_PUBLISH
+    pending = now - response.last_modified < pending_for
     return make_resource(
         base_url=base_url,
         resource_type="customerReviewResponses",
@@ -240,8 +251,9 @@ def review_resource(ctx: V1Context, review: Review, included: Included) -> Resou
     }
     response = review.response_at(now)
     if "response" in includes and response is not None:
+        fields = q.fields("customerReviewResponses")
         relationships["response"]["data"] = included.add(
-            response_resource(base, review, response, now, q.fields("customerReviewResponses"))
+            response_resource(base, review, response, now, fields, reply_delay(ctx))
         )
     if "reviewTerritory" in includes:
         country = COUNTRY_BY_ALPHA3[review.territory]
@@ -287,6 +299,7 @@ async def list_app_reviews(ctx: V1Context) -> Response:
             raise invalid_value("filter[territory]", code)
     ratings = {int(v) for v in q.value_set("filter[rating]") or ()} or None
     published = q.first("exists[publishedResponse]")
+    delay = reply_delay(ctx)
 
     def keep(review: Review) -> bool:
         if ratings is not None and review.rating not in ratings:
@@ -294,7 +307,7 @@ async def list_app_reviews(ctx: V1Context) -> Response:
         if territories is not None and review.territory not in territories:
             return False
         if published is not None:
-            return review.is_published(now) == (published == "true")
+            return review.is_published(now, delay) == (published == "true")
         return True
 
     reviews = [rv for rv in visible_reviews(ctx.state, ctx.team, app, now) if keep(rv)]

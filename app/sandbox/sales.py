@@ -17,13 +17,15 @@ Use :func:`generate_sales_rows` in tests to compute expected totals.
 from __future__ import annotations
 
 import gzip
+import random
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
-from app.sandbox.catalog import SandboxApp, live_version, team_apps
+from app.sandbox.catalog import Product, SandboxApp, live_version, team_apps
 from app.sandbox.markets import COUNTRIES, Country, format_amount, local_price, proceeds
 from app.sandbox.periods import Frequency, sales_period
 from app.sandbox.seeding import numeric_id, poisson, rng, stable_hash
@@ -97,7 +99,7 @@ def is_no_sales_day(team: SandboxTeam, day: date) -> bool:
     return stable_hash(team.seed, "no-sales", day.toordinal()) % NO_SALES_ONE_IN == 0
 
 
-class _DayBuilder:
+class DayBuilder:
     def __init__(self, team: SandboxTeam, day: date) -> None:
         self.team = team
         self.day = day
@@ -160,113 +162,171 @@ def _sample_countries(r_random: list[float], count: int) -> list[Country]:
     return [country for country, _ in keyed[:count]]
 
 
-def _app_day(b: _DayBuilder, app: SandboxApp) -> None:
-    day = b.day
-    r = rng(b.team.seed, "sales", app.id, day.toordinal())
-    demand = app.popularity * (1.15 if day.weekday() >= 5 else 1.0) * r.uniform(0.7, 1.3)
-    count = min(len(COUNTRIES), 2 + poisson(r, 2.5 * demand))
-    countries = _sample_countries([r.random() for _ in COUNTRIES], count)
-    update_wave = (day - app.launch_date).days % app.release_cadence_days < 3
-    paid: list[tuple[str, Decimal, tuple[str, str, str] | None, str, str]] = []
-    for country in countries:
-        share = max(country.weight / 7.0, 0.15) * demand
-        device = r.choices(("iPhone", "iPad", "Desktop"), (80, 17, 3))[0]
-        downloads = poisson(r, 4 * share)
-        if downloads:
-            b.add(
-                app,
-                country,
-                downloads,
-                product_type=app.download_type,
-                usd=app.usd_price,
-                device=device,
-                blank_proceeds_currency=app.usd_price == 0 and r.random() < 0.4,
-            )
-            if app.usd_price:
-                paid.append((app.download_type, app.usd_price, None, BLANK, BLANK))
-        if r.random() < 0.6:
-            b.add(
-                app, country, 1 + poisson(r, share), product_type="3", usd=Decimal(0), device=device
-            )
-        if update_wave or r.random() < 0.3:
-            units = 1 + poisson(r, (6 if update_wave else 1) * share)
-            b.add(app, country, units, product_type="7", usd=Decimal(0), device=device)
-        chance = min(0.9, 0.3 * share + 0.1)
-        for product in app.products:
-            ref = (product.apple_id, product.product_id, product.name)
-            if product.type_code == "IAY":
-                if r.random() < chance:
-                    retained = r.random() < 0.25
-                    b.add(
-                        app,
-                        country,
-                        1 + poisson(r, share),
-                        product_type="IAY",
-                        usd=product.usd_price,
-                        device=device,
-                        product=ref,
-                        subscription="Renewal",
-                        period=product.period,
-                        rate=RETAINED_RATE if retained else STANDARD_RATE,
-                        preserved="Yes" if r.random() < 0.1 else BLANK,
-                    )
-                    paid.append(("IAY", product.usd_price, ref, "Renewal", product.period))
-                if r.random() < chance * 0.6:
-                    intro = r.random() < 0.3
-                    b.add(
-                        app,
-                        country,
-                        1 + poisson(r, share / 2),
-                        product_type="IAY",
-                        usd=product.usd_price,
-                        device=device,
-                        product=ref,
-                        subscription="New",
-                        period=product.period,
-                        order_type="Pay As You Go Intro Offer" if intro else BLANK,
-                        price_factor=Decimal("0.5") if intro else Decimal(1),
-                    )
-            elif r.random() < (chance if product.type_code == "IA1" else chance * 0.3):
-                units = 1 + poisson(r, share)
-                b.add(
-                    app,
-                    country,
-                    units,
-                    product_type=product.type_code,
-                    usd=product.usd_price,
-                    device=device,
-                    product=ref,
-                )
-                paid.append((product.type_code, product.usd_price, ref, BLANK, BLANK))
-            if product.restorable and r.random() < chance * 0.3:
-                b.add(
-                    app,
-                    country,
-                    1 + poisson(r, share / 3),
-                    product_type="IA3",
-                    usd=Decimal(0),
-                    device=device,
-                    product=ref,
-                )
-        if paid and r.random() < 0.12 * min(demand, 3.0):
-            kind, usd, refunded, subscription, period = r.choice(paid)
-            b.add(
-                app,
-                country,
-                -(1 + (r.random() < 0.2)),
-                product_type=kind,
-                usd=usd,
-                device=device,
-                product=refunded,
-                subscription=subscription,
-                period=period,
-                refund=True,
-            )
-        paid.clear()
+# --- one app's day, in named steps ------------------------------------------------------
+# Every step draws from the app-day generator ``r`` in a fixed order (short-circuits
+# included): the order *is* the data, so steps must not be reordered or merged.
+
+#: A sale that can be refunded later the same day: (type, USD price, IAP ref, sub, period).
+_PaidSale = tuple[str, Decimal, tuple[str, str, str] | None, str, str]
+DEVICE_WEIGHTS = (("iPhone", "iPad", "Desktop"), (80, 17, 3))
+_PARTIAL_REFUND_FACTORS = ("0.3", "0.5", "0.7")
+
+
+@dataclass
+class StorefrontDay:
+    """One app in one storefront on one day: what every selling step needs."""
+
+    b: DayBuilder
+    app: SandboxApp
+    r: random.Random
+    country: Country
+    share: float  # expected demand in this storefront
+    device: str
+    paid: list[_PaidSale] = field(default_factory=list)
+
+    @property
+    def chance(self) -> float:
+        """How likely an in-app product sells here today."""
+        return min(0.9, 0.3 * self.share + 0.1)
+
+
+def _sell_app(s: StorefrontDay) -> None:
+    """First downloads (a paid app's are revenue), redownloads (3) and updates (7)."""
+    app, r = s.app, s.r
+    downloads = poisson(r, 4 * s.share)
+    if downloads:
+        s.b.add(
+            app,
+            s.country,
+            downloads,
+            product_type=app.download_type,
+            usd=app.usd_price,
+            device=s.device,
+            blank_proceeds_currency=app.usd_price == 0 and r.random() < 0.4,
+        )
+        if app.usd_price:
+            s.paid.append((app.download_type, app.usd_price, None, BLANK, BLANK))
+    if r.random() < 0.6:
+        s.b.add(
+            app,
+            s.country,
+            1 + poisson(r, s.share),
+            product_type="3",
+            usd=Decimal(0),
+            device=s.device,
+        )
+
+
+def _sell_updates(s: StorefrontDay, update_wave: bool) -> None:
+    if update_wave or s.r.random() < 0.3:
+        units = 1 + poisson(s.r, (6 if update_wave else 1) * s.share)
+        s.b.add(s.app, s.country, units, product_type="7", usd=Decimal(0), device=s.device)
+
+
+def _sell_subscription(s: StorefrontDay, product: Product) -> None:
+    """Renewals (some at the 85 % "Rate After One Year") and new subscriptions (some intro)."""
+    r, ref = s.r, (product.apple_id, product.product_id, product.name)
+    if r.random() < s.chance:
+        retained = r.random() < 0.25
+        s.b.add(
+            s.app,
+            s.country,
+            1 + poisson(r, s.share),
+            product_type="IAY",
+            usd=product.usd_price,
+            device=s.device,
+            product=ref,
+            subscription="Renewal",
+            period=product.period,
+            rate=RETAINED_RATE if retained else STANDARD_RATE,
+            preserved="Yes" if r.random() < 0.1 else BLANK,
+        )
+        s.paid.append(("IAY", product.usd_price, ref, "Renewal", product.period))
+    if r.random() < s.chance * 0.6:
+        intro = r.random() < 0.3
+        s.b.add(
+            s.app,
+            s.country,
+            1 + poisson(r, s.share / 2),
+            product_type="IAY",
+            usd=product.usd_price,
+            device=s.device,
+            product=ref,
+            subscription="New",
+            period=product.period,
+            order_type="Pay As You Go Intro Offer" if intro else BLANK,
+            price_factor=Decimal("0.5") if intro else Decimal(1),
+        )
+
+
+def _sell_purchase(s: StorefrontDay, product: Product) -> None:
+    """Consumables/non-consumables (IA1) and non-renewing passes (IA9), then restores (IA3)."""
+    r, ref = s.r, (product.apple_id, product.product_id, product.name)
+    if r.random() < (s.chance if product.type_code == "IA1" else s.chance * 0.3):
+        units = 1 + poisson(r, s.share)
+        s.b.add(
+            s.app,
+            s.country,
+            units,
+            product_type=product.type_code,
+            usd=product.usd_price,
+            device=s.device,
+            product=ref,
+        )
+        s.paid.append((product.type_code, product.usd_price, ref, BLANK, BLANK))
+
+
+def _sell_restores(s: StorefrontDay, product: Product) -> None:
+    if product.restorable and s.r.random() < s.chance * 0.3:
+        ref = (product.apple_id, product.product_id, product.name)
+        s.b.add(
+            s.app,
+            s.country,
+            1 + poisson(s.r, s.share / 3),
+            product_type="IA3",
+            usd=Decimal(0),
+            device=s.device,
+            product=ref,
+        )
+
+
+def _refund_one(s: StorefrontDay, demand: float) -> None:
+    """Now and then one of today's paid sales comes back (1 or 2 units)."""
+    if s.paid and s.r.random() < 0.12 * min(demand, 3.0):
+        kind, usd, refunded, subscription, period = s.r.choice(s.paid)
+        s.b.add(
+            s.app,
+            s.country,
+            -(1 + (s.r.random() < 0.2)),
+            product_type=kind,
+            usd=usd,
+            device=s.device,
+            product=refunded,
+            subscription=subscription,
+            period=period,
+            refund=True,
+        )
+
+
+def sell_in_storefront(s: StorefrontDay, demand: float, update_wave: bool) -> None:
+    _sell_app(s)
+    _sell_updates(s, update_wave)
+    for product in s.app.products:
+        if product.type_code == "IAY":
+            _sell_subscription(s, product)
+        else:
+            _sell_purchase(s, product)
+        _sell_restores(s, product)
+    _refund_one(s, demand)
+
+
+def _partial_refund(
+    b: DayBuilder, app: SandboxApp, r: random.Random, demand: float, country: Country
+) -> None:
+    """A zero-unit IAY row with money (FACTS §8 "Zero-unit rows with money")."""
     subs = app.subscriptions
     if subs and r.random() < 0.05 * demand:
         product = r.choice(subs)
-        country = countries[0]
         b.add(
             app,
             country,
@@ -279,12 +339,16 @@ def _app_day(b: _DayBuilder, app: SandboxApp) -> None:
             period=product.period,
             order_type="Pay As You Go Intro Offer",
             refund=True,
-            price_factor=Decimal(r.choice(("0.3", "0.5", "0.7"))),
+            price_factor=Decimal(r.choice(_PARTIAL_REFUND_FACTORS)),
         )
+
+
+def _legacy_code(b: DayBuilder, app: SandboxApp, r: random.Random, country: Country) -> None:
+    """Rarely an old product type Apple no longer lists (``IAC``, FACTS §5.2)."""
     if r.random() < 0.02:
         b.add(
             app,
-            countries[-1],
+            country,
             1 + poisson(r, 1),
             product_type="IAC",
             usd=Decimal(0),
@@ -299,12 +363,28 @@ def _app_day(b: _DayBuilder, app: SandboxApp) -> None:
         )
 
 
+def _app_day(b: DayBuilder, app: SandboxApp) -> None:
+    """Everything ``app`` sold on ``b.day``: a few storefronts, then two rare extras."""
+    day = b.day
+    r = rng(b.team.seed, "sales", app.id, day.toordinal())
+    demand = app.popularity * (1.15 if day.weekday() >= 5 else 1.0) * r.uniform(0.7, 1.3)
+    count = min(len(COUNTRIES), 2 + poisson(r, 2.5 * demand))
+    countries = _sample_countries([r.random() for _ in COUNTRIES], count)
+    update_wave = (day - app.launch_date).days % app.release_cadence_days < 3
+    for country in countries:
+        share = max(country.weight / 7.0, 0.15) * demand
+        device = r.choices(*DEVICE_WEIGHTS)[0]
+        sell_in_storefront(StorefrontDay(b, app, r, country, share, device), demand, update_wave)
+    _partial_refund(b, app, r, demand, countries[0])
+    _legacy_code(b, app, r, countries[-1])
+
+
 @lru_cache(maxsize=8192)
 def daily_lines(team: SandboxTeam, day: date) -> tuple[tuple[LineKey, int], ...]:
     """The rows of ``team``'s daily report for ``day`` (empty on a no-sales day)."""
     if is_no_sales_day(team, day):
         return ()
-    builder = _DayBuilder(team, day)
+    builder = DayBuilder(team, day)
     for app in team_apps(team)[:MAX_SELLING_APPS]:
         if app.launch_date <= day:
             _app_day(builder, app)

@@ -19,6 +19,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from app.sandbox.fidelity import FidelityOptions
 from app.sandbox.ratelimit import DEFAULT_HOUR_LIMIT, RateWindow
 from app.sandbox.seeding import numeric_id, stable_hash, stable_uuid
 
@@ -209,6 +210,8 @@ class SandboxState:
         self.max_concurrency: defaultdict[str, int] = defaultdict(int)
         #: Latest served version per (reportType, reportSubType); override to simulate drift.
         self.report_versions: dict[tuple[str, str], str] = {}
+        #: Selectable Apple behaviours (FACTS §8), sandbox-wide and per team; see fidelity.py.
+        self.fidelity = FidelityOptions()
         self._key_counter = 0
 
     # --- time ---------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from app.sandbox.jsonapi import (
 from app.sandbox.people import team_users
 from app.sandbox.permissions import ANY_ROLE
 from app.sandbox.releases import PHASED_RELEASE_DAYS, Release, app_releases
+from app.sandbox.review_timing import submission_view
 from app.sandbox.seeding import stable_uuid
 
 PLATFORMS = words("IOS MAC_OS TV_OS VISION_OS")
@@ -256,12 +257,13 @@ def submission_resource(
 ) -> Resource:
     base, now, q = ctx.base_url, ctx.now, ctx.query
     includes = q.includes()
-    state = item.submission_state(now)
-    submitted = item.last_submitted(now)
+    view = submission_view(item, now, ctx.state.fidelity.for_team(ctx.team.name))
+    state, submitted = view.state, view.submitted  # per the team's fidelity options
     attributes: dict[str, Any] = {"platform": item.platform, "state": state}
     if submitted is not None:
         attributes["submittedDate"] = apple_datetime(submitted)
-    updated_by = item.actor_id if state == "WAITING_FOR_REVIEW" else APPLE_ACTOR_ID
+    by_developer = state in ("WAITING_FOR_REVIEW", "READY_FOR_REVIEW")
+    updated_by = item.actor_id if by_developer else APPLE_ACTOR_ID
     relationships: dict[str, Resource] = {
         "app": {"data": {"type": "apps", "id": app.id}},
         "items": {
@@ -276,7 +278,7 @@ def submission_resource(
             base_url=base,
             resource_type="reviewSubmissionItems",
             resource_id=item.item_id,
-            attributes={"state": item.item_state(now)},
+            attributes={"state": view.item_state},
             relationships={
                 "appStoreVersion": {"data": {"type": "appStoreVersions", "id": item.version_id}}
             },
@@ -310,19 +312,21 @@ async def list_submissions(ctx: V1Context) -> Response:
     if not app_ids:
         raise required_parameter("filter[app]")
     platforms, states = q.value_set("filter[platform]"), q.value_set("filter[state]")
+    choice = ctx.state.fidelity.for_team(ctx.team.name)
     found = [
-        (app, item)
+        (app, item, view)
         for app in team_apps(ctx.team)
         if app.id in app_ids
         for item in app_releases(ctx.team, app, now)
-        if item.submission_state(now) is not None
+        for view in [submission_view(item, now, choice)]
+        if view.state is not None
         and _filter(platforms, item.platform)
-        and _filter(states, item.submission_state(now) or "")
+        and _filter(states, view.state)
     ]
-    found.sort(key=lambda pair: (pair[1].last_submitted(now), pair[1].submission_id), reverse=True)
+    found.sort(key=lambda entry: (entry[2].listed_at, entry[1].submission_id), reverse=True)
     page = paginate(found, base_url=ctx.base_url, path=ctx.path, query=q)
     included = Included()
-    data = [submission_resource(ctx, app, item, included) for app, item in page.items]
+    data = [submission_resource(ctx, app, item, included) for app, item, _ in page.items]
     return JSONResponse(collection_document(data, page, ctx.self_url, included))
 
 
