@@ -49,6 +49,14 @@ STORE_STATE = {
     "PROCESSING_FOR_DISTRIBUTION": "PROCESSING_FOR_APP_STORE",
     "READY_FOR_DISTRIBUTION": "READY_FOR_SALE",
     "REPLACED_WITH_NEW_VERSION": "REPLACED_WITH_NEW_VERSION",
+    # States only a test forces (app.sandbox.version_overrides); same name in both enums.
+    **{
+        state: state
+        for state in (
+            "ACCEPTED DEVELOPER_REJECTED INVALID_BINARY METADATA_REJECTED PENDING_APPLE_RELEASE "
+            "READY_FOR_REVIEW WAITING_FOR_EXPORT_COMPLIANCE"
+        ).split()
+    },
 }
 
 
