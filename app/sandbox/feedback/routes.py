@@ -23,6 +23,7 @@ are temporary (:mod:`.images`). Dates use the sandbox's Apple-style format.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
@@ -162,9 +163,19 @@ def _app(ctx: V1Context) -> SandboxApp:
     return app
 
 
+def _device_models(ctx: V1Context) -> set[str] | None:
+    """``filter[deviceModel]`` values. Models contain a comma (``iPhone16,2``, as integrators
+    send them) while array parameters are comma-separated, so adjacent parts are rejoined."""
+    parts = ctx.query.values("filter[deviceModel]")
+    if parts is None:
+        return None
+    return {*parts, *(f"{a},{b}" for a, b in pairwise(parts))}
+
+
 def _matches(ctx: V1Context) -> Callable[[Feedback], bool]:
     q = ctx.query
     wanted = {name: q.value_set(f"filter[{name}]") for name in _FILTERS}
+    wanted["deviceModel"] = _device_models(ctx)
     pre_release = q.value_set("filter[build.preReleaseVersion]")
 
     def keep(item: Feedback) -> bool:

@@ -151,7 +151,8 @@ class WebhookHub:
                         change.new,
                     )
                 )
-            self._watermarks[(team_name, app_id)] = now
+            # Never backwards: a clock set back must not report the same changes twice.
+            self._watermarks[(team_name, app_id)] = max(since, now)
         return found
 
     def emit(

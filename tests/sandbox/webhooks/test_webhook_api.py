@@ -4,6 +4,7 @@ validation and the unconfirmed limits served as options."""
 from __future__ import annotations
 
 from collections.abc import Callable
+
 import httpx
 import pytest
 
