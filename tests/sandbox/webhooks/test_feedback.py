@@ -164,6 +164,9 @@ async def test_delete_removes_a_submission(
 ) -> None:
     item = app_feedback(state, admin_key.team, app0, "screenshot", clock.now)[0]
     path = f"/v1/{SCREENSHOTS}/{item.id}"
+    got = await client.get(path, params={"include": "build"}, headers=admin_headers)
+    assert_matches_spec(got.json(), f"/v1/{SCREENSHOTS}/{{id}}")
+    assert got.json()["included"][0]["id"] == item.build.id
     assert (await client.delete(path, headers=admin_headers)).status_code == 204
     assert_error(await client.get(path, headers=admin_headers), 404, "NOT_FOUND")
     assert_error(await client.delete(path, headers=admin_headers), 404, "NOT_FOUND")
