@@ -12,7 +12,8 @@ Modules by domain: :mod:`.state` (teams, keys, clock, request log), :mod:`.auth`
 documents), :mod:`.catalog` / :mod:`.catalog_routes` (apps, builds), :mod:`.people` (users,
 invitations), :mod:`.reviews`, :mod:`.sales` / :mod:`.finance` / :mod:`.periods` /
 :mod:`.reports` (report files, fiscal calendar, availability), :mod:`.admin` (sandbox-only
-``/sandbox`` surface), :mod:`.app` (pipeline), :mod:`.server` (uvicorn).
+``/sandbox`` surface), :mod:`.app` (pipeline), :mod:`.server` (uvicorn), :mod:`.webhooks`
+(webhook API and signed deliveries), :mod:`.feedback` (TestFlight feedback).
 :mod:`.fidelity` holds the selectable Apple behaviours (``SandboxState.fidelity``, admin
 ``/sandbox/fidelity``); defaults are the behaviour described by each module.
 """

@@ -40,9 +40,14 @@ from app.sandbox.errors import (
     unexpected,
 )
 from app.sandbox.faults import FaultInjector
+from app.sandbox.feedback import admin as feedback_admin
+from app.sandbox.feedback import images as feedback_images
+from app.sandbox.feedback import routes as feedback_routes
 from app.sandbox.jsonapi import Query
 from app.sandbox.ratelimit import default_header
 from app.sandbox.state import RequestRecord, SandboxKey, SandboxState
+from app.sandbox.webhooks import admin as webhook_admin
+from app.sandbox.webhooks import routes as webhook_routes
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +59,8 @@ V1_ROUTES: list[V1Route] = [
     *review_responses.ROUTES,
     *people.ROUTES,
     *reports.ROUTES,
+    *webhook_routes.ROUTES,
+    *feedback_routes.ROUTES,
 ]
 
 
@@ -154,6 +161,10 @@ def create_sandbox_app(state: SandboxState | None = None) -> Starlette:
     app = Starlette(
         routes=[
             Route("/", index, methods=["GET"]),
+            # Before the /sandbox mount, which would otherwise swallow these paths.
+            *webhook_admin.routes(sandbox),
+            *feedback_admin.routes(sandbox),
+            *feedback_images.routes(sandbox),
             Mount("/sandbox", routes=admin.routes(sandbox)),
             Route(
                 "/v1/{path:path}",

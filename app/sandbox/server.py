@@ -11,6 +11,8 @@ from pathlib import Path
 
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.state import SandboxKey, SandboxState
+from app.sandbox.webhooks.delivery import deliver_in_background
+from app.sandbox.webhooks.hub import webhooks
 
 DEFAULT_KEY_DIR = Path(".orchard") / "sandbox"
 
@@ -53,7 +55,8 @@ def run_sandbox(
     key = state.default_demo_key()
     key_path = write_key_file(key, key_dir or DEFAULT_KEY_DIR)
     print(startup_message(key, f"http://{host}:{port}", key_path.resolve()), flush=True)
-    uvicorn.run(create_sandbox_app(state), host=host, port=port, log_level="info")
+    app = deliver_in_background(create_sandbox_app(state), webhooks(state).deliver_due)
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 def main(argv: list[str] | None = None) -> None:

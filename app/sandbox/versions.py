@@ -41,6 +41,7 @@ from app.sandbox.permissions import ANY_ROLE
 from app.sandbox.releases import PHASED_RELEASE_DAYS, Release, app_releases
 from app.sandbox.review_timing import submission_view
 from app.sandbox.seeding import stable_uuid
+from app.sandbox.version_overrides import with_forced_states
 
 PLATFORMS = words("IOS MAC_OS TV_OS VISION_OS")
 VERSION_FIELDS = words(
@@ -210,7 +211,7 @@ async def list_versions(ctx: V1Context) -> Response:
     )
     releases = [
         item
-        for item in reversed(app_releases(ctx.team, app, now))
+        for item in reversed(with_forced_states(ctx.state, app_releases(ctx.team, app, now)))
         if _filter(platforms, item.platform)
         and _filter(strings, item.version_string)
         and _filter(store_states, item.store_state(now))
