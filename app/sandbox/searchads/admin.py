@@ -1,0 +1,225 @@
+"""Sandbox-only admin surface under ``/sandbox-ads`` — NOT part of Apple Ads. No authentication:
+bind the sandbox to localhost.
+
+==================================  =====================================================
+``GET /sandbox-ads``                overview: now, org, accounts, credentials, options
+``GET /sandbox-ads/accounts``       accounts (v5 orgId, v1 adAccountId, currency, zone) and
+                                    their campaigns (id, name, adamId, linked, deleted)
+``POST /sandbox-ads/credentials``   ``{"roles"?: {"<v5 orgId>": ROLE}, "rate_limit"?,
+                                    "rate_window_seconds"?, "options"?: {...},
+                                    "campaign_scope"?: {"<orgId>": [campaignId]},
+                                    "team_id_equals_client_id"?}`` → 201 with client_id,
+                                    team_id, key_id, ``private_key_pem``
+``GET /sandbox-ads/credentials``    credentials without private keys
+``GET /sandbox-ads/credentials/{client_id}``  one credential with ``private_key_pem``
+``PATCH /sandbox-ads/credentials/{client_id}`` ``{"revoked"?, "roles"?, "rate_limit"?,
+                                    "remaining"?, "options"?: {...} | null}``
+``GET|PATCH /sandbox-ads/options``  state-wide variant options (see :mod:`.options`)
+``GET /sandbox-ads/truth/campaigns/{id}?start=&end=&tz=``  the truth per day
+``GET|DELETE /sandbox-ads/requests`` the request log (``?client_id=&limit=``)
+==================================  =====================================================
+
+ROLE is one of ``ADMIN``, ``API_ACCOUNT_MANAGER``, ``API_ACCOUNT_READ_ONLY``,
+``LIMITED_READ_WRITE``, ``LIMITED_READ_ONLY`` (an account left out = no access).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from app.sandbox.searchads.credentials import AdsCredential
+from app.sandbox.searchads.options import AdsOptions, option_choices
+
+if TYPE_CHECKING:
+    from app.sandbox.searchads.state import AppleAdsState
+
+_CREATE_FIELDS = {"roles", "rate_limit", "rate_window_seconds", "options", "campaign_scope",
+                  "team_id_equals_client_id"}  # fmt: skip
+_PATCH_FIELDS = {"revoked", "roles", "rate_limit", "remaining", "options"}
+
+
+class AdminError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+async def _body(request: Request, allowed: set[str]) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        raise AdminError(400, "The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise AdminError(400, "The request body must be a JSON object.")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise AdminError(400, f"Unknown field(s): {', '.join(unknown)}.")
+    return body
+
+
+def _options(base: AdsOptions, changes: Any) -> AdsOptions:
+    if not isinstance(changes, dict):
+        raise AdminError(400, "'options' must be an object.")
+    try:
+        return base.with_changes(changes)
+    except (ValueError, TypeError) as error:
+        raise AdminError(400, str(error)) from None
+
+
+def _int(body: dict[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise AdminError(400, f"'{name}' must be an integer.")
+    return value
+
+
+def _id_map(raw: Any, name: str) -> dict[int, Any]:
+    if not isinstance(raw, dict) or not all(str(k).isdigit() for k in raw):
+        raise AdminError(400, f"'{name}' must map v5 org ids to values.")
+    return {int(k): v for k, v in raw.items()}
+
+
+def _account_summary(state: AppleAdsState, org_id: int) -> dict[str, Any]:
+    account = state.world.accounts[org_id]
+    return {
+        "org_id": account.org_id,
+        "ad_account_id": account.ad_account_id,
+        "parent_org_id": account.parent.org_id,
+        "name": account.name,
+        "currency": account.currency,
+        "time_zone": account.time_zone,
+        "product": account.product,
+        "campaigns": [
+            {"id": c.id, "name": c.name, "adam_id": c.app.adam_id if c.app else None,
+             "linked": bool(c.app and c.app.linked), "deleted": c.deleted, "status": c.status}
+            for c in state.world.account_campaigns(account)
+        ],
+    }  # fmt: skip
+
+
+def routes(state: AppleAdsState) -> list[Route]:
+    """Admin routes bound to ``state`` (mounted under ``/sandbox-ads``)."""
+
+    def guarded(handler: Callable[[Request], Awaitable[Response]]) -> Any:
+        async def endpoint(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except AdminError as error:
+                return JSONResponse({"error": error.message}, status_code=error.status)
+
+        return endpoint
+
+    def find(request: Request) -> AdsCredential:
+        credential = state.credentials.get(request.path_params["client_id"])
+        if credential is None:
+            raise AdminError(404, "There is no such credential.")
+        return credential
+
+    async def overview(request: Request) -> Response:
+        return JSONResponse({
+            "sandbox": "Apple Ads sandbox (Orchard) — sandbox-only admin surface",
+            "seed": state.seed, "now": state.now().isoformat(),
+            "org": {"org_id": state.org.org_id, "name": state.org.name},
+            "accounts": [_account_summary(state, a) for a in state.world.accounts],
+            "credentials": [c.summary() for c in state.credentials.values()],
+            "options": state.options.as_dict(), "option_choices": option_choices(),
+        })  # fmt: skip
+
+    async def accounts(request: Request) -> Response:
+        return JSONResponse({"accounts": [_account_summary(state, a) for a in state.world.accounts]})
+
+    async def create(request: Request) -> Response:
+        body = await _body(request, _CREATE_FIELDS)
+        try:
+            credential = state.add_credential(
+                _id_map(body["roles"], "roles") if "roles" in body else None,
+                rate_limit=_int(body, "rate_limit"),
+                rate_window_seconds=_int(body, "rate_window_seconds"),
+                options=_options(state.options, body["options"]) if "options" in body else None,
+                campaign_scope=_id_map(body.get("campaign_scope", {}), "campaign_scope"),
+                team_id_equals_client_id=bool(body.get("team_id_equals_client_id")),
+            )
+        except ValueError as error:
+            raise AdminError(400, str(error)) from None
+        return JSONResponse(credential.summary(include_private_key=True), status_code=201)
+
+    async def list_credentials(request: Request) -> Response:
+        return JSONResponse({"credentials": [c.summary() for c in state.credentials.values()]})
+
+    async def get_credential(request: Request) -> Response:
+        return JSONResponse(find(request).summary(include_private_key=True))
+
+    async def patch_credential(request: Request) -> Response:
+        credential = find(request)
+        body = await _body(request, _PATCH_FIELDS)
+        if "revoked" in body:
+            credential.revoked = bool(body["revoked"])
+        if "roles" in body:
+            credential.roles = _id_map(body["roles"], "roles")
+        if (limit := _int(body, "rate_limit")) is not None:
+            credential.rate.limit = limit
+        if (remaining := _int(body, "remaining")) is not None:
+            credential.rate.set_remaining(remaining)
+        if "options" in body:
+            base = credential.options or state.options
+            credential.options = None if body["options"] is None else _options(base, body["options"])
+        return JSONResponse(credential.summary())
+
+    async def get_options(request: Request) -> Response:
+        return JSONResponse({"options": state.options.as_dict(), "choices": option_choices()})
+
+    async def patch_options(request: Request) -> Response:
+        state.options = _options(state.options, json.loads(await request.body() or b"{}"))
+        return JSONResponse({"options": state.options.as_dict()})
+
+    async def truth(request: Request) -> Response:
+        campaign_id = int(request.path_params["campaign_id"])
+        if campaign_id not in state.world.campaigns:
+            raise AdminError(404, "There is no such campaign.")
+        try:
+            start = date.fromisoformat(request.query_params["start"])
+            end = date.fromisoformat(request.query_params.get("end", start.isoformat()))
+        except (KeyError, ValueError):
+            raise AdminError(400, "start (and end) must be YYYY-MM-DD dates.") from None
+        tz = request.query_params.get("tz", "ORTZ")
+        account = state.world.campaigns[campaign_id].account
+        days = state.truth.daily(campaign_id, start, end, tz=tz)
+        return JSONResponse({
+            "campaign_id": campaign_id, "tz": tz, "currency": account.currency,
+            "days": {d.isoformat(): {k: str(v) for k, v in state.truth.values(m, account).items()}
+                     for d, m in days.items()},
+        })  # fmt: skip
+
+    async def requests(request: Request) -> Response:
+        client_id = request.query_params.get("client_id")
+        records = [r for r in state.requests if client_id is None or r.client_id == client_id]
+        limit = int(request.query_params.get("limit", "100") or 100)
+        return JSONResponse(
+            {"total": len(records), "requests": [r.as_dict() for r in records[-limit:]]}
+        )
+
+    async def clear(request: Request) -> Response:
+        state.clear_requests()
+        return Response(status_code=204)
+
+    return [
+        Route("/", guarded(overview), methods=["GET"]),
+        Route("/accounts", guarded(accounts), methods=["GET"]),
+        Route("/credentials", guarded(create), methods=["POST"]),
+        Route("/credentials", guarded(list_credentials), methods=["GET"]),
+        Route("/credentials/{client_id}", guarded(get_credential), methods=["GET"]),
+        Route("/credentials/{client_id}", guarded(patch_credential), methods=["PATCH"]),
+        Route("/options", guarded(get_options), methods=["GET"]),
+        Route("/options", guarded(patch_options), methods=["PATCH"]),
+        Route("/truth/campaigns/{campaign_id:int}", guarded(truth), methods=["GET"]),
+        Route("/requests", guarded(requests), methods=["GET"]),
+        Route("/requests", guarded(clear), methods=["DELETE"]),
+    ]
