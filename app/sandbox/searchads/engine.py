@@ -10,7 +10,7 @@ Search-term rows below :data:`SEARCH_TERM_THRESHOLD` impressions are folded into
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 from app.sandbox.searchads.delivery import Atom, DayView, Observer
@@ -73,6 +73,18 @@ def bucket_of(granularity: str | None, moment: datetime) -> Bucket:
     if granularity == "MONTHLY":
         return day.replace(day=1), None
     return day, None
+
+
+def all_buckets(scope: ReportScope) -> list[Bucket]:
+    """Every bucket of the requested range in order (rows list zero buckets too)."""
+    zone = UTC if scope.utc else scope.account.zone
+    moment = datetime.combine(scope.start, time(), zone).astimezone(UTC)
+    stop = datetime.combine(scope.end + timedelta(days=1), time(), zone).astimezone(UTC)
+    buckets: dict[Bucket, None] = {}
+    while moment < stop:
+        buckets[bucket_of(scope.granularity, moment.astimezone(zone))] = None
+        moment += timedelta(hours=1)
+    return list(buckets)
 
 
 def _runs(view: DayView, scope: ReportScope) -> list[tuple[Bucket, int, int]]:

@@ -63,7 +63,9 @@ class AdsTruth:
     def daily(
         self, campaign_id: int, start: date, end: date, *, tz: str = "ORTZ", **filters: Any
     ) -> dict[date, Metrics]:
-        days: dict[date, Metrics] = {}
+        days: dict[date, Metrics] = {
+            start + timedelta(days=i): ZERO for i in range((end - start).days + 1)
+        }
         for day, cell in self._cells(
             campaign_id,
             start,
@@ -74,8 +76,8 @@ class AdsTruth:
             filters.get("country"),
             filters.get("device"),
         ):
-            days[day] = days.get(day, ZERO).plus(cell)
-        return dict(sorted(days.items()))
+            days[day] = days[day].plus(cell)
+        return days
 
     def spend(
         self, campaign_id: int, day: date, *, tz: str = "ORTZ", country: str | None = None

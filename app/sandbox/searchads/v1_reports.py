@@ -21,6 +21,7 @@ from app.sandbox.searchads.engine import (
     Level,
     ReportRow,
     ReportScope,
+    all_buckets,
     build_report,
     empty_rows,
     fold_low_volume,
@@ -28,7 +29,7 @@ from app.sandbox.searchads.engine import (
 from app.sandbox.searchads.errors import invalid
 from app.sandbox.searchads.filtering import Condition, select_indices
 from app.sandbox.searchads.formats import V1_METRIC_NAMES, is_zero_value, metric_values
-from app.sandbox.searchads.metrics import Metrics, total
+from app.sandbox.searchads.metrics import ZERO, Metrics, total
 from app.sandbox.searchads.options import AdsOptions
 from app.sandbox.searchads.report_rules import (
     check_group_by,
@@ -153,12 +154,12 @@ def _report(ctx: AdsContext, level: Level, request: V1ReportRequest) -> Body:
         rows = fold_low_volume(rows, suppress=suppress)
     elif "EMPTY_METRICS" in request.include_rows:
         rows = empty_rows(world, scope, rows)
-    return _answer(ctx, request, rows, level)
+    return _answer(ctx, request, rows, level, all_buckets(scope))
 
 
-def _answer(ctx: AdsContext, request: V1ReportRequest, rows: list[ReportRow], level: Level
-            ) -> Body:  # fmt: skip
-    records = [_render(ctx, request, row, level) for row in rows]
+def _answer(ctx: AdsContext, request: V1ReportRequest, rows: list[ReportRow], level: Level,
+            buckets: list[Bucket]) -> Body:  # fmt: skip
+    records = [_render(ctx, request, row, level, buckets) for row in rows]
     flat = [{**r["totalMetrics"], **r["metadata"]} for r in records]
     conditions = [c for c in request.filters if c.field not in _ID_FILTERS]
     chosen = select_indices(flat, conditions, request.sorting)
@@ -187,8 +188,8 @@ def _bucket_date(bucket: Bucket) -> str:
     return day.isoformat() if hour is None else f"{day.isoformat()} {hour:02d}"
 
 
-def _render(ctx: AdsContext, request: V1ReportRequest, row: ReportRow, level: Level
-            ) -> dict[str, Any]:  # fmt: skip
+def _render(ctx: AdsContext, request: V1ReportRequest, row: ReportRow, level: Level,
+            buckets: list[Bucket]) -> dict[str, Any]:  # fmt: skip
     placement = ctx.options.v1_group_values
     meta = _metadata(ctx, row, level)
     dims = row.dimensions
@@ -199,8 +200,9 @@ def _render(ctx: AdsContext, request: V1ReportRequest, row: ReportRow, level: Le
     in_buckets = dims if placement in ("bucket", "both") else {}
     if request.granularity is not None:
         record["granularMetrics"] = [
-            {"date": _bucket_date(bucket), **in_buckets, **_metrics(ctx, request, metrics)}
-            for bucket, metrics in sorted(row.buckets.items())
+            {"date": _bucket_date(bucket), **in_buckets,
+             **_metrics(ctx, request, row.buckets.get(bucket, ZERO))}
+            for bucket in buckets
         ]
     elif in_buckets:
         totals.update(in_buckets)

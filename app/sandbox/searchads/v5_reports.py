@@ -17,9 +17,11 @@ from typing import Any
 
 from app.sandbox.searchads.context import AdsContext, AdsRoute, Body, Handler
 from app.sandbox.searchads.engine import (
+    Bucket,
     Level,
     ReportRow,
     ReportScope,
+    all_buckets,
     build_report,
     empty_rows,
     fold_low_volume,
@@ -33,7 +35,7 @@ from app.sandbox.searchads.errors import (
 )
 from app.sandbox.searchads.filtering import select_indices
 from app.sandbox.searchads.formats import metric_values
-from app.sandbox.searchads.metrics import total
+from app.sandbox.searchads.metrics import ZERO, total
 from app.sandbox.searchads.options import AdsOptions
 from app.sandbox.searchads.report_rules import (
     check_group_by,
@@ -136,13 +138,13 @@ def _report(ctx: AdsContext, request: V5ReportRequest, level: Level,
         rows = fold_low_volume(rows, suppress=False)
     elif request.with_empty and not request.group_by:
         rows = empty_rows(world, scope, rows)
-    return _answer(ctx, request, rows, level)
+    return _answer(ctx, request, rows, level, all_buckets(scope))
 
 
-def _answer(ctx: AdsContext, request: V5ReportRequest, rows: list[ReportRow], level: Level
-            ) -> Body:  # fmt: skip
+def _answer(ctx: AdsContext, request: V5ReportRequest, rows: list[ReportRow], level: Level,
+            buckets: list[Bucket]) -> Body:  # fmt: skip
     account, options, selector = ctx.scoped_account, ctx.options, request.selector
-    records = [_render(ctx, row, level, request) for row in rows]
+    records = [_render(ctx, row, level, request, buckets) for row in rows]
     flat = [{**(r.get("total") or {}), **r["metadata"]} for r in records]
     conditions = [c for c in selector.conditions if c.field != "campaignId"]
     order = [selector.order_by] if selector.order_by else []
@@ -158,8 +160,8 @@ def _answer(ctx: AdsContext, request: V5ReportRequest, rows: list[ReportRow], le
                                      options))  # fmt: skip
 
 
-def _render(ctx: AdsContext, row: ReportRow, level: Level, request: V5ReportRequest
-            ) -> dict[str, Any]:  # fmt: skip
+def _render(ctx: AdsContext, row: ReportRow, level: Level, request: V5ReportRequest,
+            buckets: list[Bucket]) -> dict[str, Any]:  # fmt: skip
     account, options = ctx.scoped_account, ctx.options
     record: dict[str, Any] = {
         "other": row.other,
@@ -170,8 +172,8 @@ def _render(ctx: AdsContext, row: ReportRow, level: Level, request: V5ReportRequ
     else:
         record["granularity"] = [
             {**bucket_fields(bucket, request.granularity, options),
-             **metric_values(metrics, account, options, "v5")}
-            for bucket, metrics in sorted(row.buckets.items())
+             **metric_values(row.buckets.get(bucket, ZERO), account, options, "v5")}
+            for bucket in buckets
         ]  # fmt: skip
     if level == "keyword" and row.keyword_id is not None:
         record["insights"] = insights(ctx.state.world, row.keyword_id, account, options)

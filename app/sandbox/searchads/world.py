@@ -260,11 +260,12 @@ def _utc(day: date, account: AdsAccount, hour: int) -> datetime:
 
 def _keyword_slot(keyword: Keyword, g: random.Random) -> Slot:
     text = keyword.text
+    # The rare term comes first: split remainders go to the last (largest) term.
     terms = (
-        SearchTerm(text, "TARGETED", keyword.id, 60),
-        SearchTerm(f"{text} app", "TARGETED", keyword.id, 25),
-        SearchTerm(f"best {text}", "TARGETED", keyword.id, 12),
         SearchTerm(f"{text} free download ipad", "TARGETED", keyword.id, 1),
+        SearchTerm(f"best {text}", "TARGETED", keyword.id, 120),
+        SearchTerm(f"{text} for iphone", "TARGETED", keyword.id, 250),
+        SearchTerm(text, "TARGETED", keyword.id, 600),
     )
     return Slot(keyword.id, keyword.weight, g.randint(40, 120), g.randint(250, 550), terms)
 
@@ -273,9 +274,9 @@ def _auto_slot(app: AdsApp, g: random.Random, *, searchable: bool) -> Slot:
     """Search Match traffic; search-tab campaigns have no search terms at all."""
     noun = app.name.lower().split()[-1]
     terms = (
-        SearchTerm(app.name.lower(), "AUTO", None, 50),
-        SearchTerm(f"{noun} tracker", "AUTO", None, 30),
         SearchTerm(f"{noun} for kids offline", "AUTO", None, 1),
+        SearchTerm(f"{noun} tracker", "AUTO", None, 300),
+        SearchTerm(app.name.lower(), "AUTO", None, 500),
     )
     if not searchable:
         terms = ()
