@@ -40,8 +40,14 @@ from app.sandbox.searchads.options import AdsOptions, option_choices
 if TYPE_CHECKING:
     from app.sandbox.searchads.state import AppleAdsState
 
-_CREATE_FIELDS = {"roles", "rate_limit", "rate_window_seconds", "options", "campaign_scope",
-                  "team_id_equals_client_id"}  # fmt: skip
+_CREATE_FIELDS = {
+    "roles",
+    "rate_limit",
+    "rate_window_seconds",
+    "options",
+    "campaign_scope",
+    "team_id_equals_client_id",
+}
 _PATCH_FIELDS = {"revoked", "roles", "rate_limit", "remaining", "options"}
 
 
@@ -98,11 +104,17 @@ def _account_summary(state: AppleAdsState, org_id: int) -> dict[str, Any]:
         "time_zone": account.time_zone,
         "product": account.product,
         "campaigns": [
-            {"id": c.id, "name": c.name, "adam_id": c.app.adam_id if c.app else None,
-             "linked": bool(c.app and c.app.linked), "deleted": c.deleted, "status": c.status}
+            {
+                "id": c.id,
+                "name": c.name,
+                "adam_id": c.app.adam_id if c.app else None,
+                "linked": bool(c.app and c.app.linked),
+                "deleted": c.deleted,
+                "status": c.status,
+            }
             for c in state.world.account_campaigns(account)
         ],
-    }  # fmt: skip
+    }
 
 
 def routes(state: AppleAdsState) -> list[Route]:
@@ -124,17 +136,23 @@ def routes(state: AppleAdsState) -> list[Route]:
         return credential
 
     async def overview(request: Request) -> Response:
-        return JSONResponse({
-            "sandbox": "Apple Ads sandbox (Orchard) — sandbox-only admin surface",
-            "seed": state.seed, "now": state.now().isoformat(),
-            "org": {"org_id": state.org.org_id, "name": state.org.name},
-            "accounts": [_account_summary(state, a) for a in state.world.accounts],
-            "credentials": [c.summary() for c in state.credentials.values()],
-            "options": state.options.as_dict(), "option_choices": option_choices(),
-        })  # fmt: skip
+        return JSONResponse(
+            {
+                "sandbox": "Apple Ads sandbox (Orchard) — sandbox-only admin surface",
+                "seed": state.seed,
+                "now": state.now().isoformat(),
+                "org": {"org_id": state.org.org_id, "name": state.org.name},
+                "accounts": [_account_summary(state, a) for a in state.world.accounts],
+                "credentials": [c.summary() for c in state.credentials.values()],
+                "options": state.options.as_dict(),
+                "option_choices": option_choices(),
+            }
+        )
 
     async def accounts(request: Request) -> Response:
-        return JSONResponse({"accounts": [_account_summary(state, a) for a in state.world.accounts]})
+        return JSONResponse(
+            {"accounts": [_account_summary(state, a) for a in state.world.accounts]}
+        )
 
     async def create(request: Request) -> Response:
         body = await _body(request, _CREATE_FIELDS)
@@ -170,7 +188,9 @@ def routes(state: AppleAdsState) -> list[Route]:
             credential.rate.set_remaining(remaining)
         if "options" in body:
             base = credential.options or state.options
-            credential.options = None if body["options"] is None else _options(base, body["options"])
+            credential.options = (
+                None if body["options"] is None else _options(base, body["options"])
+            )
         return JSONResponse(credential.summary())
 
     async def get_options(request: Request) -> Response:
@@ -192,11 +212,17 @@ def routes(state: AppleAdsState) -> list[Route]:
         tz = request.query_params.get("tz", "ORTZ")
         account = state.world.campaigns[campaign_id].account
         days = state.truth.daily(campaign_id, start, end, tz=tz)
-        return JSONResponse({
-            "campaign_id": campaign_id, "tz": tz, "currency": account.currency,
-            "days": {d.isoformat(): {k: str(v) for k, v in state.truth.values(m, account).items()}
-                     for d, m in days.items()},
-        })  # fmt: skip
+        return JSONResponse(
+            {
+                "campaign_id": campaign_id,
+                "tz": tz,
+                "currency": account.currency,
+                "days": {
+                    d.isoformat(): {k: str(v) for k, v in state.truth.values(m, account).items()}
+                    for d, m in days.items()
+                },
+            }
+        )
 
     async def requests(request: Request) -> Response:
         client_id = request.query_params.get("client_id")

@@ -121,8 +121,9 @@ class AdsCredential:
             "iat": int(issued.timestamp()),
             "exp": int((issued + lifetime).timestamp()),
         }
-        return jwt.encode(claims, self._private_key, algorithm="ES256",
-                          headers={"kid": self.key_id})  # fmt: skip
+        return jwt.encode(
+            claims, self._private_key, algorithm="ES256", headers={"kid": self.key_id}
+        )
 
     def summary(self, *, include_private_key: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {

@@ -91,9 +91,7 @@ class Delivery:
         country_total = sum(campaign.country_weights)
         atoms = []
         for index, slot in enumerate(slots):
-            if slot.keyword_id is not None and not world.keywords[slot.keyword_id].delivers_on(
-                day
-            ):
+            if slot.keyword_id is not None and not world.keywords[slot.keyword_id].delivers_on(day):
                 continue
             for country, country_weight in zip(
                 campaign.countries, campaign.country_weights, strict=True
@@ -102,8 +100,15 @@ class Delivery:
                     mean = base * slot.weight / slot_total * country_weight / country_total
                     final = _draw(g, campaign, slot, mean * device_percent / 100)
                     atoms.append(
-                        Atom(group.id, slot.keyword_id, index, country, device, final,
-                             g.randrange(1000))  # fmt: skip
+                        Atom(
+                            group.id,
+                            slot.keyword_id,
+                            index,
+                            country,
+                            device,
+                            final,
+                            g.randrange(1000),
+                        )
                     )
         return tuple(atoms)
 
@@ -148,8 +153,7 @@ class Observer:
             available = bisect.bisect_right([h + HOUR for h in hours], reported_until)
             age = self.now - (hours[-1] + HOUR)
             pending = pending_fraction(age, self.settings.window, self.settings.step)
-            view = DayView(day, hours, hour_cumulative(account.time_zone, day), available,
-                           pending)  # fmt: skip
+            view = DayView(day, hours, hour_cumulative(account.time_zone, day), available, pending)
             self._days[key] = view
         return view
 

@@ -191,8 +191,11 @@ class ReportBuilder:
         row.buckets[bucket] = row.buckets.get(bucket, ZERO).plus(part)
 
     def _dims(self, atom: Atom) -> tuple[tuple[str, str], ...]:
-        values = {"countryOrRegion": atom.country, "storefront": atom.country,
-                  "deviceClass": atom.device}  # fmt: skip
+        values = {
+            "countryOrRegion": atom.country,
+            "storefront": atom.country,
+            "deviceClass": atom.device,
+        }
         return tuple((name, values[name]) for name in self.scope.group_by)
 
 
@@ -225,8 +228,9 @@ def fold_low_volume(rows: list[ReportRow], *, suppress: bool) -> list[ReportRow]
         key = (row.campaign_id, row.ad_group_id, row.keyword_id, row.dims)
         other = others.get(key)
         if other is None:
-            other = ReportRow(row.campaign_id, row.ad_group_id, row.keyword_id, None,
-                              row.dims, {}, other=True)  # fmt: skip
+            other = ReportRow(
+                row.campaign_id, row.ad_group_id, row.keyword_id, None, row.dims, {}, other=True
+            )
             others[key] = other
         for bucket, metrics in row.buckets.items():
             other.buckets[bucket] = other.buckets.get(bucket, ZERO).plus(metrics)

@@ -75,14 +75,26 @@ def missing_context_v1(as_bad_request: bool) -> AdsError:
 
 def invalid(message: str, field: str = "", detail_code: str = "INVALID_VALUE") -> AdsError:
     """A malformed request (v1 ``INVALID_ARGUMENT``)."""
-    return AdsError(400, "INVALID_ARGUMENT", message, v5_code="INVALID_INPUT", field=field,
-                    detail_code=detail_code)  # fmt: skip
+    return AdsError(
+        400,
+        "INVALID_ARGUMENT",
+        message,
+        v5_code="INVALID_INPUT",
+        field=field,
+        detail_code=detail_code,
+    )
 
 
 def rule_violation(message: str, field: str = "") -> AdsError:
     """A well-formed request that breaks a documented rule (v1 ``VALIDATION_ERROR``)."""
-    return AdsError(400, "VALIDATION_ERROR", message, v5_code="INVALID_INPUT", field=field,
-                    detail_code="INVALID_VALUE")  # fmt: skip
+    return AdsError(
+        400,
+        "VALIDATION_ERROR",
+        message,
+        v5_code="INVALID_INPUT",
+        field=field,
+        detail_code="INVALID_VALUE",
+    )
 
 
 def not_found(what: str) -> AdsError:
@@ -95,8 +107,7 @@ def method_not_allowed() -> AdsError:
 
 def rate_limited(retry_after: int | None) -> AdsError:
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-    return AdsError(429, "RATE_LIMIT_EXCEEDED", "Too many requests; retry later.",
-                    headers=headers)  # fmt: skip
+    return AdsError(429, "RATE_LIMIT_EXCEEDED", "Too many requests; retry later.", headers=headers)
 
 
 def unexpected() -> AdsError:

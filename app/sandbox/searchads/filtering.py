@@ -14,10 +14,21 @@ from typing import Any
 
 OPERATORS = frozenset(
     {
-        "EQUALS", "NOT_EQUALS", "IN", "NOT_IN", "LESS_THAN", "GREATER_THAN", "BETWEEN",
-        "STARTSWITH", "ENDSWITH", "CONTAINS", "CONTAINS_ANY", "CONTAINS_ALL", "LIKE",
+        "EQUALS",
+        "NOT_EQUALS",
+        "IN",
+        "NOT_IN",
+        "LESS_THAN",
+        "GREATER_THAN",
+        "BETWEEN",
+        "STARTSWITH",
+        "ENDSWITH",
+        "CONTAINS",
+        "CONTAINS_ANY",
+        "CONTAINS_ALL",
+        "LIKE",
     }
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -101,13 +112,13 @@ def matches(record: dict[str, Any], cond: Condition) -> bool:
     return _scalar_matches(value, cond)
 
 
-def apply(records: Iterable[dict[str, Any]], conditions: Sequence[Condition]
-          ) -> list[dict[str, Any]]:  # fmt: skip
+def apply(
+    records: Iterable[dict[str, Any]], conditions: Sequence[Condition]
+) -> list[dict[str, Any]]:
     return [r for r in records if all(matches(r, c) for c in conditions)]
 
 
-def sorted_indices(records: Sequence[dict[str, Any]], field: str, descending: bool
-                   ) -> list[int]:  # fmt: skip
+def sorted_indices(records: Sequence[dict[str, Any]], field: str, descending: bool) -> list[int]:
     """Positions of ``records`` stably sorted by ``field`` (numbers numerically, Money by
     amount); records without the field come last."""
     present = [i for i, r in enumerate(records) if r.get(field) is not None]
@@ -121,8 +132,9 @@ def sorted_indices(records: Sequence[dict[str, Any]], field: str, descending: bo
     return sorted(present, key=key, reverse=descending) + missing
 
 
-def sort_records(records: list[dict[str, Any]], field: str, descending: bool
-                 ) -> list[dict[str, Any]]:  # fmt: skip
+def sort_records(
+    records: list[dict[str, Any]], field: str, descending: bool
+) -> list[dict[str, Any]]:
     return [records[i] for i in sorted_indices(records, field, descending)]
 
 

@@ -20,12 +20,29 @@ from app.sandbox.searchads.options import AdsOptions
 Api = Literal["v1", "v5"]
 
 V1_METRIC_NAMES = (
-    "impressions", "taps", "ttr", "localSpend", "cpt", "cpm", "tapInstalls",
-    "tapNewDownloads", "tapRedownloads", "tapInstallCPI", "tapInstallRate", "viewInstalls",
-    "viewNewDownloads", "viewRedownloads", "totalInstalls", "totalNewDownloads",
-    "totalRedownloads", "totalAvgCPI", "totalInstallRate", "tapPreOrdersPlaced",
-    "viewPreOrdersPlaced", "totalPreOrdersPlaced",
-)  # fmt: skip
+    "impressions",
+    "taps",
+    "ttr",
+    "localSpend",
+    "cpt",
+    "cpm",
+    "tapInstalls",
+    "tapNewDownloads",
+    "tapRedownloads",
+    "tapInstallCPI",
+    "tapInstallRate",
+    "viewInstalls",
+    "viewNewDownloads",
+    "viewRedownloads",
+    "totalInstalls",
+    "totalNewDownloads",
+    "totalRedownloads",
+    "totalAvgCPI",
+    "totalInstallRate",
+    "tapPreOrdersPlaced",
+    "viewPreOrdersPlaced",
+    "totalPreOrdersPlaced",
+)
 
 
 def decimal_text(value: Decimal, places: int, options: AdsOptions) -> str:
@@ -36,8 +53,9 @@ def decimal_text(value: Decimal, places: int, options: AdsOptions) -> str:
     return format(fixed, "f")
 
 
-def money(value: Decimal, account: AdsAccount, options: AdsOptions, *, places: int | None = None
-          ) -> dict[str, str]:  # fmt: skip
+def money(
+    value: Decimal, account: AdsAccount, options: AdsOptions, *, places: int | None = None
+) -> dict[str, str]:
     digits = account.minor_digits if places is None else places
     return {"amount": decimal_text(value, digits, options), "currency": account.currency}
 
@@ -58,8 +76,7 @@ def _rate(numerator: int, denominator: int) -> float:
     return round(numerator / denominator, 4) if denominator else 0.0
 
 
-def metric_values(m: Metrics, account: AdsAccount, options: AdsOptions, api: Api
-                  ) -> dict[str, Any]:  # fmt: skip
+def metric_values(m: Metrics, account: AdsAccount, options: AdsOptions, api: Api) -> dict[str, Any]:
     """Every metric of ``m`` under ``api``'s names, derived ones included."""
     spend = Decimal(m.spend).scaleb(-account.minor_digits)
     places = options.derived_money_places

@@ -30,7 +30,7 @@ from app.sandbox.searchads.state import AdsRequestRecord
 if TYPE_CHECKING:
     from app.sandbox.searchads.state import AppleAdsState
 
-TOKEN_PATH = "/auth/oauth2/token"
+TOKEN_PATH = "/auth/oauth2/token"  # noqa: S105 (a URL path, not a password)
 MAX_SECRET_LIFETIME = timedelta(days=180)  # FACTS §1
 CLOCK_SKEW = timedelta(seconds=60)
 _REQUIRED_CLAIMS = ["sub", "aud", "iss", "iat", "exp"]
@@ -59,9 +59,13 @@ def secret_is_valid(
             algorithms=["ES256"],
             audience=OAUTH_AUDIENCE,
             issuer=credential.team_id,
-            options={"require": _REQUIRED_CLAIMS, "verify_exp": False, "verify_iat": False,
-                     "verify_nbf": False},
-        )  # fmt: skip
+            options={
+                "require": _REQUIRED_CLAIMS,
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
+        )
     except jwt.PyJWTError:
         return False
     if claims["sub"] != credential.client_id:
@@ -83,9 +87,16 @@ def token_endpoint(state: AppleAdsState) -> Callable[[Request], Awaitable[Respon
         credential = state.credentials.get(params.get("client_id", ""))
         response, code = _answer(state, params, credential)
         state.requests.append(
-            AdsRequestRecord("oauth", params.get("client_id"), request.method,
-                             request.url.path, response.status_code, state.now(), code)
-        )  # fmt: skip
+            AdsRequestRecord(
+                "oauth",
+                params.get("client_id"),
+                request.method,
+                request.url.path,
+                response.status_code,
+                state.now(),
+                code,
+            )
+        )
         return response
 
     return endpoint

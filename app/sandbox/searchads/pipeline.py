@@ -65,8 +65,9 @@ class Dispatcher:
             path_matched = True
         raise method_not_allowed() if path_matched else not_found("Resource")
 
-    def _account(self, request: Request, credential: AdsCredential, options: AdsOptions
-                 ) -> AdsAccount:  # fmt: skip
+    def _account(
+        self, request: Request, credential: AdsCredential, options: AdsOptions
+    ) -> AdsAccount:
         world = self.state.world
         header = request.headers.get("x-ap-context")
         key = "orgId" if self.api == "v5" else "adAccountId"
@@ -83,15 +84,15 @@ class Dispatcher:
             raise forbidden(NO_ACCESS_MESSAGE)
         return account
 
-    async def _handle(self, request: Request, credential: AdsCredential, options: AdsOptions
-                      ) -> Response:  # fmt: skip
+    async def _handle(
+        self, request: Request, credential: AdsCredential, options: AdsOptions
+    ) -> Response:
         if not credential.rate.try_consume():
             send = self.api == "v1" or options.v5_retry_after
             raise rate_limited(credential.rate.reset_seconds() if send else None)
         route, params = self._route(request)
         account = self._account(request, credential, options) if route.context else None
-        context = AdsContext(request, self.state, self.api, credential, options, params,
-                             account)  # fmt: skip
+        context = AdsContext(request, self.state, self.api, credential, options, params, account)
         return JSONResponse(await route.handler(context))
 
     async def dispatch(self, request: Request) -> Response:

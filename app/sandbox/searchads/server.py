@@ -28,8 +28,9 @@ def write_key_file(credential: AdsCredential, key_dir: Path) -> Path:
     return path
 
 
-def startup_message(state: AppleAdsState, credential: AdsCredential, base_url: str,
-                    key_path: Path) -> str:  # fmt: skip
+def startup_message(
+    state: AppleAdsState, credential: AdsCredential, base_url: str, key_path: Path
+) -> str:
     accounts = ", ".join(
         f"{a.name} (orgId {a.org_id} / adAccountId {a.ad_account_id}, {a.currency})"
         for a in state.accounts()
@@ -50,16 +51,22 @@ def startup_message(state: AppleAdsState, credential: AdsCredential, base_url: s
     )
 
 
-def run(host: str = "127.0.0.1", port: int = DEFAULT_PORT, seed: int = 42, *,
-        key_dir: Path | None = None) -> None:  # fmt: skip
+def run(
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    seed: int = 42,
+    *,
+    key_dir: Path | None = None,
+) -> None:
     """Serve a fresh :class:`AppleAdsState` (real clock) with uvicorn until interrupted."""
     import uvicorn
 
     state = AppleAdsState(seed=seed, clock=utc_now)
     credential = state.demo_credential()
     key_path = write_key_file(credential, key_dir or DEFAULT_KEY_DIR)
-    print(startup_message(state, credential, f"http://{host}:{port}", key_path.resolve()),
-          flush=True)  # fmt: skip
+    print(
+        startup_message(state, credential, f"http://{host}:{port}", key_path.resolve()), flush=True
+    )
     uvicorn.run(create_apple_ads_app(state), host=host, port=port, log_level="info")
 
 

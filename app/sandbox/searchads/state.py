@@ -156,13 +156,15 @@ class AppleAdsState:
     # --- credentials --------------------------------------------------------------------
     def add_credential(
         self,
-        roles: Mapping[AdsAccount | int, str] | None = None,
+        roles: Mapping[AdsAccount, str] | Mapping[int, str] | None = None,
         *,
         org: AdsOrg | None = None,
         rate_limit: int | None = None,
         rate_window_seconds: int | None = None,
         options: AdsOptions | None = None,
-        campaign_scope: Mapping[AdsAccount | int, Iterable[int]] | None = None,
+        campaign_scope: Mapping[AdsAccount, Iterable[int]]
+        | Mapping[int, Iterable[int]]
+        | None = None,
         team_id_equals_client_id: bool = False,
         label: str | None = None,
     ) -> AdsCredential:
@@ -172,7 +174,7 @@ class AppleAdsState:
         label = label or f"credential-{self._counter}"
         org = org or self.org
         if roles is None:
-            roles = {a: "API_ACCOUNT_READ_ONLY" for a in self.world.accounts_of(org)}
+            roles = dict.fromkeys(self.world.accounts_of(org), "API_ACCOUNT_READ_ONLY")
         client_id = f"SEARCHADS.{stable_uuid(self.seed, 'client', label)}"
         credential = AdsCredential(
             client_id=client_id,
@@ -190,9 +192,7 @@ class AppleAdsState:
                 rate_window_seconds or self.rate_window_seconds,
             ),
             options=options,
-            campaign_scope={
-                _org_id(k): frozenset(v) for k, v in (campaign_scope or {}).items()
-            },
+            campaign_scope={_org_id(k): frozenset(v) for k, v in (campaign_scope or {}).items()},
         )
         if client_id in self.credentials:
             raise ValueError(f"credential label {label!r} already used")

@@ -151,12 +151,24 @@ class AdsTruth:
                         restated = observer.restated(atom, view)
                         if tz != "UTC":
                             if start <= day <= end:
-                                yield day, hours_part(restated, view.cumulative, 0,
-                                                      len(view.hours), view.available)  # fmt: skip
+                                yield (
+                                    day,
+                                    hours_part(
+                                        restated,
+                                        view.cumulative,
+                                        0,
+                                        len(view.hours),
+                                        view.available,
+                                    ),
+                                )
                             continue
                         for index, hour in enumerate(view.hours):
                             utc_day = hour.astimezone(UTC).date()
                             if start <= utc_day <= end:
-                                yield utc_day, hours_part(restated, view.cumulative, index,
-                                                          index + 1, view.available)  # fmt: skip
+                                yield (
+                                    utc_day,
+                                    hours_part(
+                                        restated, view.cumulative, index, index + 1, view.available
+                                    ),
+                                )
             day += timedelta(days=1)

@@ -118,8 +118,9 @@ def _require_keyword_scope(query: V1Query) -> None:
             raise invalid("At most 1000 adGroupId values are allowed.", "adGroupId")
         return
     if query.filter_on("campaignId") is None:
-        raise invalid("An adGroupId or campaignId filter is required.", "filters",
-                      "MISSING_REQUIRED_FIELD")  # fmt: skip
+        raise invalid(
+            "An adGroupId or campaignId filter is required.", "filters", "MISSING_REQUIRED_FIELD"
+        )
 
 
 async def get_campaign(ctx: AdsContext) -> Body:

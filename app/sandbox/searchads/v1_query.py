@@ -100,8 +100,7 @@ def parse_paging(raw: Any, *, max_size: int, default_size: int) -> Paging:
     return Paging(offset, size, bool(data.get("fetchTotalCount", False)))
 
 
-def parse_query(body: dict[str, Any], *, max_size: int = 1000, default_size: int = 100
-                ) -> V1Query:  # fmt: skip
+def parse_query(body: dict[str, Any], *, max_size: int = 1000, default_size: int = 100) -> V1Query:
     reject_unknown(body, QUERY_KEYS, "the query request")
     return V1Query(
         parse_filters(body.get("filters")),
@@ -110,15 +109,15 @@ def parse_query(body: dict[str, Any], *, max_size: int = 1000, default_size: int
     )
 
 
-def check_fields(conditions: Sequence[Condition], sorting: Sequence[tuple[str, bool]],
-                 known: set[str]) -> None:  # fmt: skip
+def check_fields(
+    conditions: Sequence[Condition], sorting: Sequence[tuple[str, bool]], known: set[str]
+) -> None:
     for name in [c.field for c in conditions] + [s[0] for s in sorting]:
         if known and name not in known:
             raise invalid(f"Unknown field '{name}'.", name, "INVALID_FIELD")
 
 
-def select(records: list[dict[str, Any]], query: V1Query, known: set[str]
-           ) -> list[dict[str, Any]]:  # fmt: skip
+def select(records: list[dict[str, Any]], query: V1Query, known: set[str]) -> list[dict[str, Any]]:
     """Filter and sort ``records`` (all of them; paging is :func:`page`'s job)."""
     check_fields(query.filters, query.sorting, known)
     selected = apply(records, query.filters)
@@ -127,8 +126,13 @@ def select(records: list[dict[str, Any]], query: V1Query, known: set[str]
     return selected
 
 
-def page(records: list[dict[str, Any]], paging: Paging, options: AdsOptions, *,
-         always_total: bool = False) -> dict[str, Any]:  # fmt: skip
+def page(
+    records: list[dict[str, Any]],
+    paging: Paging,
+    options: AdsOptions,
+    *,
+    always_total: bool = False,
+) -> dict[str, Any]:
     """The envelope ``{result, pagination, error}`` for one page of ``records``."""
     items = records[paging.offset : paging.offset + paging.page_size]
     size = paging.page_size if options.v1_page_size_echo == "requested" else len(items)

@@ -123,8 +123,9 @@ def _check_rules(ctx: AdsContext, request: V1ReportRequest, level: Level) -> Non
         if request.granularity == "HOURLY":
             raise invalid("Search term reports do not support HOURLY.", "granularity")
     if "EMPTY_METRICS" in request.include_rows and (request.group_by or level == "searchterm"):
-        raise invalid("EMPTY_METRICS cannot be combined with groupBy or search terms.",
-                      "includeRows")  # fmt: skip
+        raise invalid(
+            "EMPTY_METRICS cannot be combined with groupBy or search terms.", "includeRows"
+        )
     options = ctx.options
     if options.v1_campaign_filter_required and request.ids("campaignId", options) is None:
         raise invalid("A campaignId filter is required.", "filters", "MISSING_REQUIRED_FIELD")
@@ -143,10 +144,17 @@ def _report(ctx: AdsContext, level: Level, request: V1ReportRequest) -> Body:
         if c.app is not None and (wanted is None or c.id in wanted)
     ]
     scope = ReportScope(
-        level, ctx.scoped_account, tuple(c.id for c in campaigns), request.start, request.end,
-        request.utc, request.granularity, request.group_by,
-        request.ids("adGroupId", options), request.ids("keywordId", options),
-    )  # fmt: skip
+        level,
+        ctx.scoped_account,
+        tuple(c.id for c in campaigns),
+        request.start,
+        request.end,
+        request.utc,
+        request.granularity,
+        request.group_by,
+        request.ids("adGroupId", options),
+        request.ids("keywordId", options),
+    )
     world = ctx.state.world
     rows = build_report(world, ctx.state.observer(), scope)
     if level == "searchterm":
@@ -157,8 +165,13 @@ def _report(ctx: AdsContext, level: Level, request: V1ReportRequest) -> Body:
     return _answer(ctx, request, rows, level, all_buckets(scope))
 
 
-def _answer(ctx: AdsContext, request: V1ReportRequest, rows: list[ReportRow], level: Level,
-            buckets: list[Bucket]) -> Body:  # fmt: skip
+def _answer(
+    ctx: AdsContext,
+    request: V1ReportRequest,
+    rows: list[ReportRow],
+    level: Level,
+    buckets: list[Bucket],
+) -> Body:
     records = [_render(ctx, request, row, level, buckets) for row in rows]
     flat = [{**r["totalMetrics"], **r["metadata"]} for r in records]
     conditions = [c for c in request.filters if c.field not in _ID_FILTERS]
@@ -188,8 +201,9 @@ def _bucket_date(bucket: Bucket) -> str:
     return day.isoformat() if hour is None else f"{day.isoformat()} {hour:02d}"
 
 
-def _render(ctx: AdsContext, request: V1ReportRequest, row: ReportRow, level: Level,
-            buckets: list[Bucket]) -> dict[str, Any]:  # fmt: skip
+def _render(
+    ctx: AdsContext, request: V1ReportRequest, row: ReportRow, level: Level, buckets: list[Bucket]
+) -> dict[str, Any]:
     placement = ctx.options.v1_group_values
     meta = _metadata(ctx, row, level)
     dims = row.dimensions
@@ -200,15 +214,19 @@ def _render(ctx: AdsContext, request: V1ReportRequest, row: ReportRow, level: Le
     in_buckets = dims if placement in ("bucket", "both") else {}
     if request.granularity is not None:
         record["granularMetrics"] = [
-            {"date": _bucket_date(bucket), **in_buckets,
-             **_metrics(ctx, request, row.buckets.get(bucket, ZERO))}
+            {
+                "date": _bucket_date(bucket),
+                **in_buckets,
+                **_metrics(ctx, request, row.buckets.get(bucket, ZERO)),
+            }
             for bucket in buckets
         ]
     elif in_buckets:
         totals.update(in_buckets)
     if level == "keyword" and row.keyword_id is not None:
-        record["insights"] = insights(ctx.state.world, row.keyword_id, ctx.scoped_account,
-                                      ctx.options)  # fmt: skip
+        record["insights"] = insights(
+            ctx.state.world, row.keyword_id, ctx.scoped_account, ctx.options
+        )
     return record
 
 

@@ -116,8 +116,9 @@ async def get_ad_group(ctx: AdsContext) -> Body:
     return envelope(shapes.ad_group(_ad_group(ctx, campaign), campaign, ctx.options), None)
 
 
-def _keyword_records(ctx: AdsContext, campaign: Campaign, group_id: int | None
-                     ) -> list[dict[str, Any]]:  # fmt: skip
+def _keyword_records(
+    ctx: AdsContext, campaign: Campaign, group_id: int | None
+) -> list[dict[str, Any]]:
     world = ctx.state.world
     return [
         shapes.keyword(k, campaign.account, ctx.options)

@@ -112,8 +112,7 @@ def _keyword_display(status: str, deleted: bool) -> str:
     return "RUNNING" if status == "ACTIVE" else "PAUSED"
 
 
-def metadata(world: AdsWorld, row: ReportRow, level: Level, options: AdsOptions
-             ) -> dict[str, Any]:  # fmt: skip
+def metadata(world: AdsWorld, row: ReportRow, level: Level, options: AdsOptions) -> dict[str, Any]:
     if level == "campaign":
         meta = campaign_metadata(world.campaigns[row.campaign_id], options)
     elif level == "adgroup":
@@ -128,8 +127,9 @@ def metadata(world: AdsWorld, row: ReportRow, level: Level, options: AdsOptions
     return meta
 
 
-def insights(world: AdsWorld, keyword_id: int, account: AdsAccount, options: AdsOptions
-             ) -> dict[str, Any]:  # fmt: skip
+def insights(
+    world: AdsWorld, keyword_id: int, account: AdsAccount, options: AdsOptions
+) -> dict[str, Any]:
     bid = world.keywords[keyword_id].bid_minor
     return {
         "bidRecommendation": {

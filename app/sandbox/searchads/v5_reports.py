@@ -51,10 +51,17 @@ from app.sandbox.searchads.v5_selector import Selector, envelope, pagination, pa
 
 BODY_KEYS = frozenset(
     {
-        "startTime", "endTime", "selector", "granularity", "groupBy", "timeZone",
-        "returnRowTotals", "returnGrandTotals", "returnRecordsWithNoMetrics",
+        "startTime",
+        "endTime",
+        "selector",
+        "granularity",
+        "groupBy",
+        "timeZone",
+        "returnRowTotals",
+        "returnGrandTotals",
+        "returnRecordsWithNoMetrics",
     }
-)  # fmt: skip
+)
 V5_DIMENSIONS = ("countryOrRegion", "deviceClass")
 
 
@@ -100,8 +107,10 @@ def parse_request(body: dict[str, Any], options: AdsOptions) -> V5ReportRequest:
 def _check_rules(request: V5ReportRequest, level: Level, ctx: AdsContext) -> None:
     """FACTS §3 "Rules": totals vs granularity, search-term limits, ranges."""
     if request.granularity is not None and (request.row_totals or request.grand_totals):
-        raise invalid("returnRowTotals and returnGrandTotals must be false with granularity.",
-                      "returnRowTotals")  # fmt: skip
+        raise invalid(
+            "returnRowTotals and returnGrandTotals must be false with granularity.",
+            "returnRowTotals",
+        )
     if request.granularity is None and not request.row_totals:
         raise invalid(ROW_TOTALS_MESSAGE, "returnRowTotals")
     if level == "searchterm" and request.utc:
@@ -122,16 +131,27 @@ def _scope_campaigns(ctx: AdsContext, request: V5ReportRequest) -> list[Campaign
     return campaigns
 
 
-def _report(ctx: AdsContext, request: V5ReportRequest, level: Level,
-            campaigns: list[Campaign], ad_group: int | None = None) -> Body:  # fmt: skip
+def _report(
+    ctx: AdsContext,
+    request: V5ReportRequest,
+    level: Level,
+    campaigns: list[Campaign],
+    ad_group: int | None = None,
+) -> Body:
     _check_rules(request, level, ctx)
     if level == "keyword" and campaigns and not campaigns[0].has_keywords:
         raise invalid(NO_KEYWORDS_MESSAGE)  # FACTS §4 (search-tab campaigns)
     scope = ReportScope(
-        level, ctx.scoped_account, tuple(c.id for c in campaigns), request.start, request.end,
-        request.utc, request.granularity, request.group_by,
+        level,
+        ctx.scoped_account,
+        tuple(c.id for c in campaigns),
+        request.start,
+        request.end,
+        request.utc,
+        request.granularity,
+        request.group_by,
         None if ad_group is None else frozenset({ad_group}),
-    )  # fmt: skip
+    )
     world = ctx.state.world
     rows = build_report(world, ctx.state.observer(), scope)
     if level == "searchterm":
@@ -141,8 +161,13 @@ def _report(ctx: AdsContext, request: V5ReportRequest, level: Level,
     return _answer(ctx, request, rows, level, all_buckets(scope))
 
 
-def _answer(ctx: AdsContext, request: V5ReportRequest, rows: list[ReportRow], level: Level,
-            buckets: list[Bucket]) -> Body:  # fmt: skip
+def _answer(
+    ctx: AdsContext,
+    request: V5ReportRequest,
+    rows: list[ReportRow],
+    level: Level,
+    buckets: list[Bucket],
+) -> Body:
     account, options, selector = ctx.scoped_account, ctx.options, request.selector
     records = [_render(ctx, row, level, request, buckets) for row in rows]
     flat = [{**(r.get("total") or {}), **r["metadata"]} for r in records]
@@ -153,15 +178,19 @@ def _answer(ctx: AdsContext, request: V5ReportRequest, rows: list[ReportRow], le
     content: dict[str, Any] = {"row": [records[i] for i in page]}
     if request.grand_totals:
         grand = total(rows[i].total for i in chosen)
-        content["grandTotals"] = {"other": False,
-                                  "total": metric_values(grand, account, options, "v5")}  # fmt: skip
+        content["grandTotals"] = {
+            "other": False,
+            "total": metric_values(grand, account, options, "v5"),
+        }
     data = content if options.v5_report_wrapper == "bare" else {"reportingDataResponse": content}
-    return envelope(data, pagination(len(chosen), selector.offset, selector.limit, len(page),
-                                     options))  # fmt: skip
+    return envelope(
+        data, pagination(len(chosen), selector.offset, selector.limit, len(page), options)
+    )
 
 
-def _render(ctx: AdsContext, row: ReportRow, level: Level, request: V5ReportRequest,
-            buckets: list[Bucket]) -> dict[str, Any]:  # fmt: skip
+def _render(
+    ctx: AdsContext, row: ReportRow, level: Level, request: V5ReportRequest, buckets: list[Bucket]
+) -> dict[str, Any]:
     account, options = ctx.scoped_account, ctx.options
     record: dict[str, Any] = {
         "other": row.other,
@@ -171,10 +200,12 @@ def _render(ctx: AdsContext, row: ReportRow, level: Level, request: V5ReportRequ
         record["total"] = metric_values(row.total, account, options, "v5")
     else:
         record["granularity"] = [
-            {**bucket_fields(bucket, request.granularity, options),
-             **metric_values(row.buckets.get(bucket, ZERO), account, options, "v5")}
+            {
+                **bucket_fields(bucket, request.granularity, options),
+                **metric_values(row.buckets.get(bucket, ZERO), account, options, "v5"),
+            }
             for bucket in buckets
-        ]  # fmt: skip
+        ]
     if level == "keyword" and row.keyword_id is not None:
         record["insights"] = insights(ctx.state.world, row.keyword_id, account, options)
     return record

@@ -104,8 +104,9 @@ def parse_selector(raw: Any, options: AdsOptions) -> Selector:
     )
 
 
-def pagination(total: int, offset: int, limit: int, returned: int, options: AdsOptions
-               ) -> dict[str, int]:  # fmt: skip
+def pagination(
+    total: int, offset: int, limit: int, returned: int, options: AdsOptions
+) -> dict[str, int]:
     per_page = returned if options.v5_items_per_page == "returned" else limit
     return {"totalResults": total, "startIndex": offset, "itemsPerPage": per_page}
 

@@ -187,9 +187,7 @@ class AdsWorld:
             slots.append(_auto_slot(campaign.app, g, searchable=campaign.has_keywords))
         self.slots[group.id] = tuple(slots)
 
-    def _add_keyword(
-        self, campaign: Campaign, group: AdGroup, index: int, broad: bool
-    ) -> Keyword:
+    def _add_keyword(self, campaign: Campaign, group: AdGroup, index: int, broad: bool) -> Keyword:
         g = rng(self.seed, "keyword", group.id, index)
         assert campaign.app is not None
         deleted = index == 2 and not broad
@@ -273,7 +271,7 @@ def _keyword_slot(keyword: Keyword, g: random.Random) -> Slot:
 def _auto_slot(app: AdsApp, g: random.Random, *, searchable: bool) -> Slot:
     """Search Match traffic; search-tab campaigns have no search terms at all."""
     noun = app.name.lower().split()[-1]
-    terms = (
+    terms: tuple[SearchTerm, ...] = (
         SearchTerm(f"{noun} for kids offline", "AUTO", None, 1),
         SearchTerm(f"{noun} tracker", "AUTO", None, 300),
         SearchTerm(app.name.lower(), "AUTO", None, 500),

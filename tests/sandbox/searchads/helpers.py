@@ -40,8 +40,7 @@ def client_secret(
     key: Any = signing_pem or credential.private_key_pem
     if algorithm.startswith("HS"):
         key = "a-shared-secret-that-is-long-enough-for-hmac-sha256"
-    return jwt.encode(payload, key, algorithm=algorithm,
-                      headers={"kid": kid or credential.key_id})  # fmt: skip
+    return jwt.encode(payload, key, algorithm=algorithm, headers={"kid": kid or credential.key_id})
 
 
 def token_params(credential: AdsCredential, secret: str) -> dict[str, str]:
@@ -53,16 +52,17 @@ def token_params(credential: AdsCredential, secret: str) -> dict[str, str]:
     }
 
 
-async def fetch_token(client: httpx.AsyncClient, credential: AdsCredential, now: datetime
-                      ) -> str:  # fmt: skip
-    response = await client.post(TOKEN_PATH, data=token_params(credential,
-                                                               client_secret(credential, now)))
+async def fetch_token(client: httpx.AsyncClient, credential: AdsCredential, now: datetime) -> str:
+    response = await client.post(
+        TOKEN_PATH, data=token_params(credential, client_secret(credential, now))
+    )
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])
 
 
-def v1_headers(token: str, account: AdsAccount | None = None, *, semicolon: bool = True
-               ) -> dict[str, str]:  # fmt: skip
+def v1_headers(
+    token: str, account: AdsAccount | None = None, *, semicolon: bool = True
+) -> dict[str, str]:
     headers = {"Authorization": f"Bearer {token}"}
     if account is not None:
         headers["X-AP-Context"] = f"adAccountId={account.ad_account_id}" + (
@@ -82,8 +82,13 @@ def amount(money: dict[str, str]) -> Decimal:
     return Decimal(money["amount"])
 
 
-async def v1_all(client: httpx.AsyncClient, path: str, headers: dict[str, str],
-                 body: dict[str, Any], page_size: int) -> tuple[list[Any], int]:  # fmt: skip
+async def v1_all(
+    client: httpx.AsyncClient,
+    path: str,
+    headers: dict[str, str],
+    body: dict[str, Any],
+    page_size: int,
+) -> tuple[list[Any], int]:
     """Every item of a v1 query, paging until a short page; returns (items, requests)."""
     items: list[Any] = []
     offset = calls = 0

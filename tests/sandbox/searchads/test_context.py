@@ -25,49 +25,60 @@ async def test_v1_context_with_and_without_trailing_semicolon(
     ads_client: httpx.AsyncClient, token: str, usd: AdsAccount
 ) -> None:
     for semicolon in (True, False):
-        response = await ads_client.post(QUERY, headers=v1_headers(token, usd, semicolon=semicolon),
-                                         json={})  # fmt: skip
+        response = await ads_client.post(
+            QUERY, headers=v1_headers(token, usd, semicolon=semicolon), json={}
+        )
         assert response.status_code == 200, response.text
         assert {c["adAccountId"] for c in response.json()["result"]} == {usd.ad_account_id}
 
 
 @pytest.mark.parametrize(("policy", "works"), [("required", (True,)), ("forbidden", (False,))])
 async def test_variant_semicolon_policies(
-    ads_client: httpx.AsyncClient, ads_state: AppleAdsState, token: str, usd: AdsAccount,
-    policy: str, works: tuple[bool, ...],
-) -> None:  # fmt: skip
+    ads_client: httpx.AsyncClient,
+    ads_state: AppleAdsState,
+    token: str,
+    usd: AdsAccount,
+    policy: str,
+    works: tuple[bool, ...],
+) -> None:
     ads_state.options = AdsOptions(context_semicolon=policy)  # type: ignore[arg-type]
     for semicolon in (True, False):
         headers = v1_headers(token, usd, semicolon=semicolon)
         response = await ads_client.post(QUERY, headers=headers, json={})
         assert (response.status_code == 200) == (semicolon in works), (policy, semicolon)
-    v5 = await ads_client.get("/api/v5/campaigns", headers={
-        **v5_headers(token), "X-AP-Context": f"orgId={usd.org_id};"})  # fmt: skip
+    v5 = await ads_client.get(
+        "/api/v5/campaigns", headers={**v5_headers(token), "X-AP-Context": f"orgId={usd.org_id};"}
+    )
     assert (v5.status_code == 200) == (True in works)
 
 
 async def test_v1_missing_or_wrong_context(
     ads_client: httpx.AsyncClient, ads_state: AppleAdsState, token: str, usd: AdsAccount
 ) -> None:
-    error = v1_error(await ads_client.post(QUERY, headers=v1_headers(token), json={}), 403,
-                     "FORBIDDEN")  # fmt: skip
+    error = v1_error(
+        await ads_client.post(QUERY, headers=v1_headers(token), json={}), 403, "FORBIDDEN"
+    )
     assert error["message"] == MISSING_HEADER_MESSAGE
     v5_style = {**v1_headers(token), "X-AP-Context": f"orgId={usd.org_id}"}
     v1_error(await ads_client.post(QUERY, headers=v5_style, json={}), 403)
     unknown = {**v1_headers(token), "X-AP-Context": "adAccountId=123"}
-    assert v1_error(await ads_client.post(QUERY, headers=unknown, json={}), 403)[
-        "message"] == NO_ACCESS_MESSAGE  # fmt: skip
+    assert (
+        v1_error(await ads_client.post(QUERY, headers=unknown, json={}), 403)["message"]
+        == NO_ACCESS_MESSAGE
+    )
     ads_state.options = AdsOptions(v1_missing_context="invalid_argument_400")
-    error = v1_error(await ads_client.post(QUERY, headers=v1_headers(token), json={}), 400,
-                     "INVALID_ARGUMENT")  # fmt: skip
+    error = v1_error(
+        await ads_client.post(QUERY, headers=v1_headers(token), json={}), 400, "INVALID_ARGUMENT"
+    )
     assert error["details"][0]["code"] == "MISSING_REQUIRED_HEADER"
 
 
 async def test_v5_missing_or_wrong_context(
     ads_client: httpx.AsyncClient, ads_state: AppleAdsState, token: str, usd: AdsAccount
 ) -> None:
-    error = v5_error(await ads_client.get("/api/v5/campaigns", headers=v5_headers(token)), 403,
-                     "FORBIDDEN")  # fmt: skip
+    error = v5_error(
+        await ads_client.get("/api/v5/campaigns", headers=v5_headers(token)), 403, "FORBIDDEN"
+    )
     assert error["message"] == MISSING_HEADER_MESSAGE  # FACTS §1 [F-685569]
     v1_style = {**v5_headers(token), "X-AP-Context": f"adAccountId={usd.ad_account_id}"}
     v5_error(await ads_client.get("/api/v5/campaigns", headers=v1_style), 403)
@@ -84,9 +95,12 @@ async def test_acls_and_me_need_no_context(
 
 
 async def test_roles_decide_visible_accounts(
-    ads_client: httpx.AsyncClient, ads_state: AppleAdsState, ads_clock: FakeClock,
-    usd: AdsAccount, eur: AdsAccount,
-) -> None:  # fmt: skip
+    ads_client: httpx.AsyncClient,
+    ads_state: AppleAdsState,
+    ads_clock: FakeClock,
+    usd: AdsAccount,
+    eur: AdsAccount,
+) -> None:
     credential = ads_state.add_credential({usd: "API_ACCOUNT_MANAGER", eur: "LIMITED_READ_ONLY"})
     token = await fetch_token(ads_client, credential, ads_clock.now)
     acls = (await ads_client.get("/v1/acls", headers=v1_headers(token))).json()["result"]["acls"]
@@ -105,12 +119,15 @@ async def test_roles_decide_visible_accounts(
 
 
 async def test_limited_role_sees_only_its_campaigns(
-    ads_client: httpx.AsyncClient, ads_state: AppleAdsState, ads_clock: FakeClock,
+    ads_client: httpx.AsyncClient,
+    ads_state: AppleAdsState,
+    ads_clock: FakeClock,
     usd: AdsAccount,
-) -> None:  # fmt: skip
+) -> None:
     first, second = ads_state.world.campaign_ids[usd.org_id][:2]
-    credential = ads_state.add_credential({usd: "LIMITED_READ_WRITE"},
-                                          campaign_scope={usd: [first]})  # fmt: skip
+    credential = ads_state.add_credential(
+        {usd: "LIMITED_READ_WRITE"}, campaign_scope={usd: [first]}
+    )
     token = await fetch_token(ads_client, credential, ads_clock.now)
     listed = (await ads_client.post(QUERY, headers=v1_headers(token, usd), json={})).json()
     assert [c["id"] for c in listed["result"]] == [first]

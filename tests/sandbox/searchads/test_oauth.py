@@ -33,9 +33,11 @@ async def _post_without_logging(state: AppleAdsState, params: dict[str, str]) ->
 
 
 async def test_token_from_query_string_and_from_form_body(
-    ads_client: httpx.AsyncClient, ads_state: AppleAdsState, credential: AdsCredential,
+    ads_client: httpx.AsyncClient,
+    ads_state: AppleAdsState,
+    credential: AdsCredential,
     ads_clock: FakeClock,
-) -> None:  # fmt: skip
+) -> None:
     params = token_params(credential, client_secret(credential, ads_clock.now))
     for response in (
         await _post_without_logging(ads_state, params),  # Apple's curl: query, empty body
@@ -79,9 +81,11 @@ async def test_bad_client_secrets_are_invalid_client(
 
 
 async def test_secret_signed_with_another_key_is_rejected(
-    ads_client: httpx.AsyncClient, ads_state: AppleAdsState, credential: AdsCredential,
+    ads_client: httpx.AsyncClient,
+    ads_state: AppleAdsState,
+    credential: AdsCredential,
     ads_clock: FakeClock,
-) -> None:  # fmt: skip
+) -> None:
     other = ads_state.add_credential()
     forged = client_secret(credential, ads_clock.now, signing_pem=other.private_key_pem)
     response = await ads_client.post(TOKEN_PATH, data=token_params(credential, forged))

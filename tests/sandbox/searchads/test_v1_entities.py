@@ -19,16 +19,32 @@ async def test_acls_me_and_ad_accounts(
         "roles": ["API Account Read Only"],
     }
     assert usd.ad_account_id != usd.org_id  # FACTS §9: adAccountId ≠ v5 orgId
-    account = await ads_client.get(f"/v1/ad-accounts/{usd.ad_account_id}",
-                                   headers=v1_headers(token))  # fmt: skip
+    account = await ads_client.get(
+        f"/v1/ad-accounts/{usd.ad_account_id}", headers=v1_headers(token)
+    )
     assert account.json()["result"] == {
-        "id": usd.ad_account_id, "name": usd.name, "orgId": ads_state.org.org_id,
-        "timezone": "America/Los_Angeles", "currency": "USD", "paymentModel": "PAYG",
-        "systemStatus": "ACTIVE", "productFeatures": ["APPSTORE_APP_MANUAL"],
-    }  # fmt: skip
-    queried = await ads_client.post("/v1/ad-accounts/query", headers=v1_headers(token), json={
-        "filters": [{"field": "productFeatures", "operator": "CONTAINS_ANY",
-                     "value": ["APPSTORE_APP_MANUAL"]}]})  # fmt: skip
+        "id": usd.ad_account_id,
+        "name": usd.name,
+        "orgId": ads_state.org.org_id,
+        "timezone": "America/Los_Angeles",
+        "currency": "USD",
+        "paymentModel": "PAYG",
+        "systemStatus": "ACTIVE",
+        "productFeatures": ["APPSTORE_APP_MANUAL"],
+    }
+    queried = await ads_client.post(
+        "/v1/ad-accounts/query",
+        headers=v1_headers(token),
+        json={
+            "filters": [
+                {
+                    "field": "productFeatures",
+                    "operator": "CONTAINS_ANY",
+                    "value": ["APPSTORE_APP_MANUAL"],
+                }
+            ]
+        },
+    )
     assert {a["currency"] for a in queried.json()["result"]} == {"USD", "EUR", "JPY"}
     org = await ads_client.get(f"/v1/orgs/{ads_state.org.org_id}", headers=v1_headers(token))
     assert org.json()["result"] == {"id": ads_state.org.org_id, "name": "Lakeside Apps"}
@@ -42,11 +58,15 @@ async def test_campaign_query_pages_with_offset_and_page_size(
     items, calls = await v1_all(ads_client, "/v1/campaigns/query", headers, {}, page_size=2)
     live = [c for c in ads_state.truth.campaigns(usd) if not c.deleted]
     assert [c["id"] for c in items] == [c.id for c in live] and calls == 3
-    first = await ads_client.post("/v1/campaigns/query", headers=headers,
-                                  json={"pagination": {"offset": 0, "pageSize": 2}})  # fmt: skip
+    first = await ads_client.post(
+        "/v1/campaigns/query", headers=headers, json={"pagination": {"offset": 0, "pageSize": 2}}
+    )
     assert first.json()["pagination"] == {"offset": 0, "pageSize": 2}  # no totalCount unasked
-    counted = await ads_client.post("/v1/campaigns/query", headers=headers, json={
-        "pagination": {"offset": 4, "pageSize": 2, "fetchTotalCount": True}})  # fmt: skip
+    counted = await ads_client.post(
+        "/v1/campaigns/query",
+        headers=headers,
+        json={"pagination": {"offset": 4, "pageSize": 2, "fetchTotalCount": True}},
+    )
     assert counted.json()["pagination"] == {"offset": 4, "pageSize": 2, "totalCount": len(live)}
     campaign = items[0]
     assert campaign["promotedObjectType"] == "APPSTORE_APP"
@@ -60,18 +80,33 @@ async def test_deleted_only_on_request_and_filters_sorting(
     ads_client: httpx.AsyncClient, ads_state: AppleAdsState, token: str, usd: AdsAccount
 ) -> None:
     headers = v1_headers(token, usd)
-    deleted = await ads_client.post("/v1/campaigns/query", headers=headers, json={
-        "filters": [{"field": "deleted", "operator": "EQUALS", "value": True}]})  # fmt: skip
+    deleted = await ads_client.post(
+        "/v1/campaigns/query",
+        headers=headers,
+        json={"filters": [{"field": "deleted", "operator": "EQUALS", "value": True}]},
+    )
     [gone] = deleted.json()["result"]
     assert gone["displayStatus"] == "DELETED"
     ids = [str(c.id) for c in ads_state.truth.campaigns(usd)[:3]]  # ids as strings
-    picked = await ads_client.post("/v1/campaigns/query", headers=headers, json={
-        "filters": [{"field": "id", "operator": "IN", "value": ids}],
-        "sorting": [{"field": "name", "order": "DESC"}]})  # fmt: skip
+    picked = await ads_client.post(
+        "/v1/campaigns/query",
+        headers=headers,
+        json={
+            "filters": [{"field": "id", "operator": "IN", "value": ids}],
+            "sorting": [{"field": "name", "order": "DESC"}],
+        },
+    )
     names = [c["name"] for c in picked.json()["result"]]
     assert names == sorted(names, reverse=True) and len(names) == 3
-    upper = await ads_client.post("/v1/campaigns/query", headers=headers, json={"filters": [
-        {"field": "name", "operator": "CONTAINS", "value": "BRAND", "ignoreCase": True}]})
+    upper = await ads_client.post(
+        "/v1/campaigns/query",
+        headers=headers,
+        json={
+            "filters": [
+                {"field": "name", "operator": "CONTAINS", "value": "BRAND", "ignoreCase": True}
+            ]
+        },
+    )
     brand = [c["name"] for c in upper.json()["result"]]
     assert brand and all("Brand" in name for name in brand)
 
@@ -92,8 +127,9 @@ async def test_deleted_only_on_request_and_filters_sorting(
 async def test_v5_shapes_and_bad_queries_are_rejected(
     ads_client: httpx.AsyncClient, token: str, usd: AdsAccount, body: dict[str, object]
 ) -> None:
-    response = await ads_client.post("/v1/campaigns/query", headers=v1_headers(token, usd),
-                                     json=body)  # fmt: skip
+    response = await ads_client.post(
+        "/v1/campaigns/query", headers=v1_headers(token, usd), json=body
+    )
     v1_error(response, 400, "INVALID_ARGUMENT")
 
 
@@ -103,21 +139,34 @@ async def test_ad_groups_and_keywords(
     headers = v1_headers(token, usd)
     world = ads_state.world
     campaign = world.campaign_ids[usd.org_id][0]
-    groups = await ads_client.post("/v1/adgroups/query", headers=headers, json={
-        "filters": [{"field": "campaignId", "operator": "EQUALS", "value": campaign}]})
+    groups = await ads_client.post(
+        "/v1/adgroups/query",
+        headers=headers,
+        json={"filters": [{"field": "campaignId", "operator": "EQUALS", "value": campaign}]},
+    )
     group_ids = [g["id"] for g in groups.json()["result"]]
     assert group_ids == world.ad_group_ids[campaign]
     all_groups, _ = await v1_all(ads_client, "/v1/adgroups/query", headers, {}, page_size=1000)
     assert len(all_groups) > len(group_ids)
     v1_error(await ads_client.post("/v1/keywords/query", headers=headers, json={}), 400)
-    keywords = await ads_client.post("/v1/keywords/query", headers=headers, json={
-        "filters": [{"field": "adGroupId", "operator": "IN", "value": group_ids}]})
+    keywords = await ads_client.post(
+        "/v1/keywords/query",
+        headers=headers,
+        json={"filters": [{"field": "adGroupId", "operator": "IN", "value": group_ids}]},
+    )
     texts = [(k["adGroupId"], k["status"]) for k in keywords.json()["result"]]
     live = [k for k in world.campaign_keywords(campaign) if not k.deleted]
     assert len(texts) == len(live) and {s for _, s in texts} <= {"ENABLED", "PAUSED"}
-    by_campaign = await ads_client.post("/v1/keywords/query", headers=headers, json={
-        "filters": [{"field": "campaignId", "operator": "EQUALS", "value": str(campaign)},
-                    {"field": "deleted", "operator": "EQUALS", "value": True}]})  # fmt: skip
+    by_campaign = await ads_client.post(
+        "/v1/keywords/query",
+        headers=headers,
+        json={
+            "filters": [
+                {"field": "campaignId", "operator": "EQUALS", "value": str(campaign)},
+                {"field": "deleted", "operator": "EQUALS", "value": True},
+            ]
+        },
+    )
     assert all(k["deleted"] for k in by_campaign.json()["result"])
     one = await ads_client.get(f"/v1/keywords/{live[0].id}", headers=headers)
     assert one.json()["result"]["text"] == live[0].text
@@ -131,11 +180,13 @@ async def test_maps_account_has_business_brand_campaigns(
     ads_client: httpx.AsyncClient, ads_state: AppleAdsState, token: str
 ) -> None:
     maps = ads_state.account("Maps")
-    account = await ads_client.get(f"/v1/ad-accounts/{maps.ad_account_id}",
-                                   headers=v1_headers(token))  # fmt: skip
+    account = await ads_client.get(
+        f"/v1/ad-accounts/{maps.ad_account_id}", headers=v1_headers(token)
+    )
     assert account.json()["result"]["productFeatures"] != ["APPSTORE_APP_MANUAL"]
-    campaigns = await ads_client.post("/v1/campaigns/query", headers=v1_headers(token, maps),
-                                      json={})  # fmt: skip
+    campaigns = await ads_client.post(
+        "/v1/campaigns/query", headers=v1_headers(token, maps), json={}
+    )
     assert {c["promotedObjectType"] for c in campaigns.json()["result"]} == {"BUSINESS_BRAND"}
 
 
@@ -143,11 +194,18 @@ async def test_variants_string_ids_shifted_ids_and_page_size_echo(
     ads_client: httpx.AsyncClient, ads_state: AppleAdsState, token: str, usd: AdsAccount
 ) -> None:
     first = ads_state.world.campaign_ids[usd.org_id][0]
-    ads_state.options = AdsOptions(v1_id_type="string", v1_ids_match_v5=False,
-                                   v1_page_size_echo="returned", v1_org_id="account")  # fmt: skip
+    ads_state.options = AdsOptions(
+        v1_id_type="string",
+        v1_ids_match_v5=False,
+        v1_page_size_echo="returned",
+        v1_org_id="account",
+    )
     headers = v1_headers(token, usd)
-    page = (await ads_client.post("/v1/campaigns/query", headers=headers,
-                                  json={"pagination": {"pageSize": 100}})).json()  # fmt: skip
+    page = (
+        await ads_client.post(
+            "/v1/campaigns/query", headers=headers, json={"pagination": {"pageSize": 100}}
+        )
+    ).json()
     assert page["result"][0]["id"] == str(first + V1_ID_OFFSET)
     assert page["result"][0]["adAccountId"] == str(usd.ad_account_id)
     assert page["pagination"]["pageSize"] == len(page["result"]) < 100

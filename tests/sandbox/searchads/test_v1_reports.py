@@ -15,15 +15,29 @@ from tests.sandbox.searchads.helpers import amount, v1_all, v1_error, v1_headers
 START, END = date(2026, 11, 10), date(2026, 11, 16)
 
 
-def _body(campaigns: list[int], *, start: date = START, end: date = END, tz: str = "UTC",
-          granularity: str | None = "DAILY", **extra: Any) -> dict[str, Any]:  # fmt: skip
-    time_range: dict[str, Any] = {"start": start.isoformat(), "end": end.isoformat(),
-                                  "timeZone": tz}  # fmt: skip
+def _body(
+    campaigns: list[int],
+    *,
+    start: date = START,
+    end: date = END,
+    tz: str = "UTC",
+    granularity: str | None = "DAILY",
+    **extra: Any,
+) -> dict[str, Any]:
+    time_range: dict[str, Any] = {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "timeZone": tz,
+    }
     if granularity:
         time_range["granularity"] = granularity
-    return {"timeRange": time_range,
-            "filters": [{"field": "campaignId", "operator": "IN",
-                         "value": [str(c) for c in campaigns]}], **extra}  # fmt: skip
+    return {
+        "timeRange": time_range,
+        "filters": [
+            {"field": "campaignId", "operator": "IN", "value": [str(c) for c in campaigns]}
+        ],
+        **extra,
+    }
 
 
 def _live(state: AppleAdsState, account: AdsAccount) -> list[Campaign]:
@@ -32,14 +46,22 @@ def _live(state: AppleAdsState, account: AdsAccount) -> list[Campaign]:
 
 @pytest.mark.parametrize("tz", ["UTC", "ORTZ"])
 async def test_campaign_report_by_day_and_country_equals_truth(
-    ads_client: httpx.AsyncClient, ads_state: AppleAdsState, token: str, eur: AdsAccount,
+    ads_client: httpx.AsyncClient,
+    ads_state: AppleAdsState,
+    token: str,
+    eur: AdsAccount,
     tz: str,
-) -> None:  # fmt: skip
+) -> None:
     campaigns = _live(ads_state, eur)
-    body = _body([c.id for c in campaigns], tz=tz, groupBy=["countryOrRegion"],
-                 options={"includeRows": ["GRAND_TOTAL"]})  # fmt: skip
-    response = await ads_client.post("/v1/reports/apps/campaigns/query",
-                                     headers=v1_headers(token, eur), json=body)  # fmt: skip
+    body = _body(
+        [c.id for c in campaigns],
+        tz=tz,
+        groupBy=["countryOrRegion"],
+        options={"includeRows": ["GRAND_TOTAL"]},
+    )
+    response = await ads_client.post(
+        "/v1/reports/apps/campaigns/query", headers=v1_headers(token, eur), json=body
+    )
     assert response.status_code == 200, response.text
     result = response.json()["result"]
     truth = ads_state.truth
@@ -71,8 +93,9 @@ async def test_org_day_is_made_of_utc_hours(
     campaign = _live(ads_state, jpy)[0].id
     day = date(2026, 11, 28)
     body = _body([campaign], start=day - timedelta(days=1), end=day, granularity="HOURLY")
-    response = await ads_client.post("/v1/reports/apps/campaigns/query",
-                                     headers=v1_headers(token, jpy), json=body)  # fmt: skip
+    response = await ads_client.post(
+        "/v1/reports/apps/campaigns/query", headers=v1_headers(token, jpy), json=body
+    )
     [row] = response.json()["result"]["rows"]
     hours = row["granularMetrics"]
     assert len(hours) == 48
@@ -89,15 +112,18 @@ async def test_report_rows_page(
 ) -> None:
     campaigns = [c.id for c in _live(ads_state, usd)]
     body = _body(campaigns, groupBy=["countryOrRegion", "deviceClass"])
-    rows, calls = await v1_all(ads_client, "/v1/reports/apps/campaigns/query",
-                               v1_headers(token, usd), body, page_size=3)  # fmt: skip
-    response = await ads_client.post("/v1/reports/apps/campaigns/query",
-                                     headers=v1_headers(token, usd), json=body)  # fmt: skip
-    assert response.json()["pagination"] == {"offset": 0, "pageSize": 100,
-                                             "totalCount": len(rows)}  # fmt: skip
+    rows, calls = await v1_all(
+        ads_client, "/v1/reports/apps/campaigns/query", v1_headers(token, usd), body, page_size=3
+    )
+    response = await ads_client.post(
+        "/v1/reports/apps/campaigns/query", headers=v1_headers(token, usd), json=body
+    )
+    assert response.json()["pagination"] == {"offset": 0, "pageSize": 100, "totalCount": len(rows)}
     assert calls == len(rows) // 3 + 1 and len(rows) > 6
-    keys = {(r["metadata"]["id"], r["metadata"]["countryOrRegion"], r["metadata"]["deviceClass"])
-            for r in rows}  # fmt: skip
+    keys = {
+        (r["metadata"]["id"], r["metadata"]["countryOrRegion"], r["metadata"]["deviceClass"])
+        for r in rows
+    }
     assert len(keys) == len(rows)
 
 
@@ -110,8 +136,9 @@ async def test_ad_group_keyword_and_search_term_levels_add_up(
 
     async def rows(level: str, **extra: Any) -> list[dict[str, Any]]:
         body = _body([campaign.id], tz="ORTZ", granularity=None, **extra)
-        found, _ = await v1_all(ads_client, f"/v1/reports/apps/{level}/query", headers, body,
-                                page_size=5000)  # fmt: skip
+        found, _ = await v1_all(
+            ads_client, f"/v1/reports/apps/{level}/query", headers, body, page_size=5000
+        )
         return found
 
     groups = await rows("adgroups")
@@ -123,8 +150,11 @@ async def test_ad_group_keyword_and_search_term_levels_add_up(
     for row in keywords:
         expected = truth.metrics(campaign.id, START, END, keyword_id=row["metadata"]["id"])
         assert amount(row["totalMetrics"]["localSpend"]) == truth.money(expected.spend, usd)
-        assert set(row["insights"]["bidRecommendation"]) == {"suggestedBidAmount", "bidMin",
-                                                             "bidMax"}  # fmt: skip
+        assert set(row["insights"]["bidRecommendation"]) == {
+            "suggestedBidAmount",
+            "bidMin",
+            "bidMax",
+        }
     terms = await rows("searchterms")
     campaign_total = truth.metrics(campaign.id, START, END)
     assert sum(r["totalMetrics"]["impressions"] for r in terms) == campaign_total.impressions
@@ -144,10 +174,12 @@ async def test_hourly_report_and_fields(
 ) -> None:
     campaign = _live(ads_state, usd)[0].id
     day = date(2026, 11, 28)
-    body = _body([campaign], start=day, end=day, granularity="HOURLY",
-                 fields=["impressions", "localSpend"])  # fmt: skip
-    response = await ads_client.post("/v1/reports/apps/campaigns/query",
-                                     headers=v1_headers(token, usd), json=body)  # fmt: skip
+    body = _body(
+        [campaign], start=day, end=day, granularity="HOURLY", fields=["impressions", "localSpend"]
+    )
+    response = await ads_client.post(
+        "/v1/reports/apps/campaigns/query", headers=v1_headers(token, usd), json=body
+    )
     [row] = response.json()["result"]["rows"]
     hours = row["granularMetrics"]
     assert [h["date"] for h in hours] == [f"2026-11-28 {h:02d}" for h in range(24)]
@@ -174,12 +206,17 @@ async def test_hourly_report_and_fields(
     ],
 )
 async def test_time_range_rules(
-    ads_client: httpx.AsyncClient, ads_state: AppleAdsState, token: str, usd: AdsAccount,
-    change: dict[str, Any], status: int,
-) -> None:  # fmt: skip
+    ads_client: httpx.AsyncClient,
+    ads_state: AppleAdsState,
+    token: str,
+    usd: AdsAccount,
+    change: dict[str, Any],
+    status: int,
+) -> None:
     body = _body([_live(ads_state, usd)[0].id], **change)
-    response = await ads_client.post("/v1/reports/apps/campaigns/query",
-                                     headers=v1_headers(token, usd), json=body)  # fmt: skip
+    response = await ads_client.post(
+        "/v1/reports/apps/campaigns/query", headers=v1_headers(token, usd), json=body
+    )
     assert response.status_code == status, response.text
     if status == 400:
         v1_error(response, 400)
@@ -204,20 +241,29 @@ async def test_variant_period_rule_age(
         {"startTime": "2026-11-01", "endTime": "2026-11-02", "selector": {}},
         {"timeRange": {"start": "2026-11-01", "end": "2026-11-02"}},  # no campaignId filter
         {"timeRange": {"startTime": "2026-11-01"}},
-        {"timeRange": {"start": "2026-11-01", "end": "2026-11-02"}, "groupBy": ["gender"],
-         "filters": [{"field": "campaignId", "operator": "IN", "value": ["1"]}]},
-        {"timeRange": {"start": "2026-11-01", "end": "2026-11-02"}, "fields": ["avgCPT"],
-         "filters": [{"field": "campaignId", "operator": "IN", "value": ["1"]}]},
-        {"timeRange": {"start": "2026-11-01", "end": "2026-11-02"},
-         "pagination": {"offset": 0, "pageSize": 5001},
-         "filters": [{"field": "campaignId", "operator": "IN", "value": ["1"]}]},
+        {
+            "timeRange": {"start": "2026-11-01", "end": "2026-11-02"},
+            "groupBy": ["gender"],
+            "filters": [{"field": "campaignId", "operator": "IN", "value": ["1"]}],
+        },
+        {
+            "timeRange": {"start": "2026-11-01", "end": "2026-11-02"},
+            "fields": ["avgCPT"],
+            "filters": [{"field": "campaignId", "operator": "IN", "value": ["1"]}],
+        },
+        {
+            "timeRange": {"start": "2026-11-01", "end": "2026-11-02"},
+            "pagination": {"offset": 0, "pageSize": 5001},
+            "filters": [{"field": "campaignId", "operator": "IN", "value": ["1"]}],
+        },
     ],
 )
 async def test_malformed_report_requests(
     ads_client: httpx.AsyncClient, token: str, usd: AdsAccount, body: dict[str, Any]
 ) -> None:
-    response = await ads_client.post("/v1/reports/apps/campaigns/query",
-                                     headers=v1_headers(token, usd), json=body)  # fmt: skip
+    response = await ads_client.post(
+        "/v1/reports/apps/campaigns/query", headers=v1_headers(token, usd), json=body
+    )
     v1_error(response, 400)
 
 
@@ -227,32 +273,44 @@ async def test_search_term_rules_and_empty_metrics(
     campaigns = [c.id for c in _live(ads_state, usd)]
     headers = v1_headers(token, usd)
     utc = _body(campaigns, tz="UTC")
-    v1_error(await ads_client.post("/v1/reports/apps/searchterms/query", headers=headers,
-                                   json=utc), 400)  # fmt: skip
-    hourly = _body(campaigns, tz="ORTZ", start=date(2026, 11, 28), end=date(2026, 11, 29),
-                   granularity="HOURLY")  # fmt: skip
-    v1_error(await ads_client.post("/v1/reports/apps/searchterms/query", headers=headers,
-                                   json=hourly), 400)  # fmt: skip
-    empty = _body(campaigns, granularity=None, end=START, options={"includeRows":
-                                                                    ["EMPTY_METRICS"]})
-    response = await ads_client.post("/v1/reports/apps/campaigns/query", headers=headers,
-                                     json=empty)  # fmt: skip
+    v1_error(
+        await ads_client.post("/v1/reports/apps/searchterms/query", headers=headers, json=utc), 400
+    )
+    hourly = _body(
+        campaigns, tz="ORTZ", start=date(2026, 11, 28), end=date(2026, 11, 29), granularity="HOURLY"
+    )
+    v1_error(
+        await ads_client.post("/v1/reports/apps/searchterms/query", headers=headers, json=hourly),
+        400,
+    )
+    empty = _body(
+        campaigns, granularity=None, end=START, options={"includeRows": ["EMPTY_METRICS"]}
+    )
+    response = await ads_client.post(
+        "/v1/reports/apps/campaigns/query", headers=headers, json=empty
+    )
     ids = {r["metadata"]["id"] for r in response.json()["result"]["rows"]}
     assert ids == set(campaigns)  # the paused campaign appears with zero metrics
     grouped = {**empty, "groupBy": ["countryOrRegion"]}
-    v1_error(await ads_client.post("/v1/reports/apps/campaigns/query", headers=headers,
-                                   json=grouped), 400)  # fmt: skip
+    v1_error(
+        await ads_client.post("/v1/reports/apps/campaigns/query", headers=headers, json=grouped),
+        400,
+    )
 
 
 @pytest.mark.parametrize("placement", ["metadata", "bucket", "both"])
 async def test_variant_group_values_placement(
-    ads_client: httpx.AsyncClient, ads_state: AppleAdsState, token: str, usd: AdsAccount,
+    ads_client: httpx.AsyncClient,
+    ads_state: AppleAdsState,
+    token: str,
+    usd: AdsAccount,
     placement: str,
-) -> None:  # fmt: skip
+) -> None:
     ads_state.options = AdsOptions(v1_group_values=placement)  # type: ignore[arg-type]
     body = _body([_live(ads_state, usd)[0].id], groupBy=["storefront"])
-    response = await ads_client.post("/v1/reports/apps/campaigns/query",
-                                     headers=v1_headers(token, usd), json=body)  # fmt: skip
+    response = await ads_client.post(
+        "/v1/reports/apps/campaigns/query", headers=v1_headers(token, usd), json=body
+    )
     row = response.json()["result"]["rows"][0]
     assert ("storefront" in row["metadata"]) == (placement != "bucket")
     assert ("storefront" in row["granularMetrics"][0]) == (placement != "metadata")
@@ -265,17 +323,22 @@ async def test_variants_sparse_metrics_and_optional_campaign_filter(
     paused = next(c for c in _live(ads_state, usd) if c.status == "PAUSED")
     assert paused.last_day is not None
     edge = paused.last_day
-    body = _body([paused.id], start=edge - timedelta(days=1), end=edge + timedelta(days=1),
-                 tz="ORTZ")
-    response = await ads_client.post("/v1/reports/apps/campaigns/query",
-                                     headers=v1_headers(token, usd), json=body)  # fmt: skip
+    body = _body(
+        [paused.id], start=edge - timedelta(days=1), end=edge + timedelta(days=1), tz="ORTZ"
+    )
+    response = await ads_client.post(
+        "/v1/reports/apps/campaigns/query", headers=v1_headers(token, usd), json=body
+    )
     [row] = response.json()["result"]["rows"]
     *_, quiet = row["granularMetrics"]
     assert quiet == {"date": (edge + timedelta(days=1)).isoformat()}  # zero metrics omitted
     unfiltered = {"timeRange": {"start": "2026-11-10", "end": "2026-11-11", "timeZone": "UTC"}}
-    everything = await ads_client.post("/v1/reports/apps/campaigns/query",
-                                       headers=v1_headers(token, usd), json=unfiltered)  # fmt: skip
-    delivering = [c for c in _live(ads_state, usd)
-                  if not ads_state.truth.metrics(c.id, START, START + timedelta(days=1),
-                                                 tz="UTC").is_zero]  # fmt: skip
+    everything = await ads_client.post(
+        "/v1/reports/apps/campaigns/query", headers=v1_headers(token, usd), json=unfiltered
+    )
+    delivering = [
+        c
+        for c in _live(ads_state, usd)
+        if not ads_state.truth.metrics(c.id, START, START + timedelta(days=1), tz="UTC").is_zero
+    ]
     assert len(everything.json()["result"]["rows"]) == len(delivering) == 5
