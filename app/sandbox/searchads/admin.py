@@ -117,45 +117,52 @@ def _account_summary(state: AppleAdsState, org_id: int) -> dict[str, Any]:
     }
 
 
-def routes(state: AppleAdsState) -> list[Route]:
-    """Admin routes bound to ``state`` (mounted under ``/sandbox-ads``)."""
+def _guarded(handler: Callable[[Request], Awaitable[Response]]) -> Any:
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except AdminError as error:
+            return JSONResponse({"error": error.message}, status_code=error.status)
 
-    def guarded(handler: Callable[[Request], Awaitable[Response]]) -> Any:
-        async def endpoint(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except AdminError as error:
-                return JSONResponse({"error": error.message}, status_code=error.status)
+    return endpoint
 
-        return endpoint
 
-    def find(request: Request) -> AdsCredential:
-        credential = state.credentials.get(request.path_params["client_id"])
+class AdsAdmin:
+    """The admin endpoints of one state."""
+
+    def __init__(self, state: AppleAdsState) -> None:
+        self.state = state
+
+    def _find(self, request: Request) -> AdsCredential:
+        credential = self.state.credentials.get(request.path_params["client_id"])
         if credential is None:
             raise AdminError(404, "There is no such credential.")
         return credential
 
-    async def overview(request: Request) -> Response:
+    def _accounts(self) -> list[dict[str, Any]]:
+        return [_account_summary(self.state, org_id) for org_id in self.state.world.accounts]
+
+    async def overview(self, request: Request) -> Response:
+        state = self.state
         return JSONResponse(
             {
                 "sandbox": "Apple Ads sandbox (Orchard) — sandbox-only admin surface",
                 "seed": state.seed,
                 "now": state.now().isoformat(),
                 "org": {"org_id": state.org.org_id, "name": state.org.name},
-                "accounts": [_account_summary(state, a) for a in state.world.accounts],
+                "accounts": self._accounts(),
                 "credentials": [c.summary() for c in state.credentials.values()],
                 "options": state.options.as_dict(),
                 "option_choices": option_choices(),
             }
         )
 
-    async def accounts(request: Request) -> Response:
-        return JSONResponse(
-            {"accounts": [_account_summary(state, a) for a in state.world.accounts]}
-        )
+    async def accounts(self, request: Request) -> Response:
+        return JSONResponse({"accounts": self._accounts()})
 
-    async def create(request: Request) -> Response:
+    async def create(self, request: Request) -> Response:
         body = await _body(request, _CREATE_FIELDS)
+        state = self.state
         try:
             credential = state.add_credential(
                 _id_map(body["roles"], "roles") if "roles" in body else None,
@@ -169,14 +176,15 @@ def routes(state: AppleAdsState) -> list[Route]:
             raise AdminError(400, str(error)) from None
         return JSONResponse(credential.summary(include_private_key=True), status_code=201)
 
-    async def list_credentials(request: Request) -> Response:
-        return JSONResponse({"credentials": [c.summary() for c in state.credentials.values()]})
+    async def list_credentials(self, request: Request) -> Response:
+        credentials = self.state.credentials.values()
+        return JSONResponse({"credentials": [c.summary() for c in credentials]})
 
-    async def get_credential(request: Request) -> Response:
-        return JSONResponse(find(request).summary(include_private_key=True))
+    async def get_credential(self, request: Request) -> Response:
+        return JSONResponse(self._find(request).summary(include_private_key=True))
 
-    async def patch_credential(request: Request) -> Response:
-        credential = find(request)
+    async def patch_credential(self, request: Request) -> Response:
+        credential = self._find(request)
         body = await _body(request, _PATCH_FIELDS)
         if "revoked" in body:
             credential.revoked = bool(body["revoked"])
@@ -187,20 +195,22 @@ def routes(state: AppleAdsState) -> list[Route]:
         if (remaining := _int(body, "remaining")) is not None:
             credential.rate.set_remaining(remaining)
         if "options" in body:
-            base = credential.options or state.options
-            credential.options = (
-                None if body["options"] is None else _options(base, body["options"])
-            )
+            base = credential.options or self.state.options
+            changes = body["options"]
+            credential.options = None if changes is None else _options(base, changes)
         return JSONResponse(credential.summary())
 
-    async def get_options(request: Request) -> Response:
-        return JSONResponse({"options": state.options.as_dict(), "choices": option_choices()})
+    async def get_options(self, request: Request) -> Response:
+        options = self.state.options.as_dict()
+        return JSONResponse({"options": options, "choices": option_choices()})
 
-    async def patch_options(request: Request) -> Response:
-        state.options = _options(state.options, json.loads(await request.body() or b"{}"))
-        return JSONResponse({"options": state.options.as_dict()})
+    async def patch_options(self, request: Request) -> Response:
+        body = await _body(request, set(self.state.options.as_dict()))
+        self.state.options = _options(self.state.options, body)
+        return JSONResponse({"options": self.state.options.as_dict()})
 
-    async def truth(request: Request) -> Response:
+    async def truth(self, request: Request) -> Response:
+        state = self.state
         campaign_id = int(request.path_params["campaign_id"])
         if campaign_id not in state.world.campaigns:
             raise AdminError(404, "There is no such campaign.")
@@ -212,40 +222,44 @@ def routes(state: AppleAdsState) -> list[Route]:
         tz = request.query_params.get("tz", "ORTZ")
         account = state.world.campaigns[campaign_id].account
         days = state.truth.daily(campaign_id, start, end, tz=tz)
+        values = {
+            day.isoformat(): {k: str(v) for k, v in state.truth.values(m, account).items()}
+            for day, m in days.items()
+        }
         return JSONResponse(
-            {
-                "campaign_id": campaign_id,
-                "tz": tz,
-                "currency": account.currency,
-                "days": {
-                    d.isoformat(): {k: str(v) for k, v in state.truth.values(m, account).items()}
-                    for d, m in days.items()
-                },
-            }
+            {"campaign_id": campaign_id, "tz": tz, "currency": account.currency, "days": values}
         )
 
-    async def requests(request: Request) -> Response:
+    async def requests(self, request: Request) -> Response:
         client_id = request.query_params.get("client_id")
-        records = [r for r in state.requests if client_id is None or r.client_id == client_id]
-        limit = int(request.query_params.get("limit", "100") or 100)
-        return JSONResponse(
-            {"total": len(records), "requests": [r.as_dict() for r in records[-limit:]]}
-        )
+        log = self.state.requests
+        records = [r for r in log if client_id is None or r.client_id == client_id]
+        try:
+            limit = int(request.query_params.get("limit", "100"))
+        except ValueError:
+            raise AdminError(400, "'limit' must be an integer.") from None
+        shown = records[-limit:] if limit > 0 else []
+        return JSONResponse({"total": len(records), "requests": [r.as_dict() for r in shown]})
 
-    async def clear(request: Request) -> Response:
-        state.clear_requests()
+    async def clear(self, request: Request) -> Response:
+        self.state.clear_requests()
         return Response(status_code=204)
 
-    return [
-        Route("/", guarded(overview), methods=["GET"]),
-        Route("/accounts", guarded(accounts), methods=["GET"]),
-        Route("/credentials", guarded(create), methods=["POST"]),
-        Route("/credentials", guarded(list_credentials), methods=["GET"]),
-        Route("/credentials/{client_id}", guarded(get_credential), methods=["GET"]),
-        Route("/credentials/{client_id}", guarded(patch_credential), methods=["PATCH"]),
-        Route("/options", guarded(get_options), methods=["GET"]),
-        Route("/options", guarded(patch_options), methods=["PATCH"]),
-        Route("/truth/campaigns/{campaign_id:int}", guarded(truth), methods=["GET"]),
-        Route("/requests", guarded(requests), methods=["GET"]),
-        Route("/requests", guarded(clear), methods=["DELETE"]),
+
+def routes(state: AppleAdsState) -> list[Route]:
+    """Admin routes bound to ``state`` (mounted under ``/sandbox-ads``)."""
+    admin = AdsAdmin(state)
+    table = [
+        ("/", admin.overview, "GET"),
+        ("/accounts", admin.accounts, "GET"),
+        ("/credentials", admin.create, "POST"),
+        ("/credentials", admin.list_credentials, "GET"),
+        ("/credentials/{client_id}", admin.get_credential, "GET"),
+        ("/credentials/{client_id}", admin.patch_credential, "PATCH"),
+        ("/options", admin.get_options, "GET"),
+        ("/options", admin.patch_options, "PATCH"),
+        ("/truth/campaigns/{campaign_id:int}", admin.truth, "GET"),
+        ("/requests", admin.requests, "GET"),
+        ("/requests", admin.clear, "DELETE"),
     ]
+    return [Route(path, _guarded(handler), methods=[method]) for path, handler, method in table]

@@ -15,12 +15,14 @@ restated days move until they leave the restatement window.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from app.sandbox.searchads.delivery import Atom, DayView
 from app.sandbox.searchads.entities import AdsAccount, Campaign
-from app.sandbox.searchads.metrics import ZERO, Metrics, hours_part
+from app.sandbox.searchads.metrics import ZERO, Metrics, hours_part, total
 
 if TYPE_CHECKING:
     from app.sandbox.searchads.state import AppleAdsState
@@ -53,29 +55,25 @@ class AdsTruth:
         device: str | None = None,
     ) -> Metrics:
         """Base counts of one campaign (or one of its ad groups / keywords) over days."""
-        result = ZERO
-        for _, cell in self._cells(
-            campaign_id, start, end or start, tz, ad_group_id, keyword_id, country, device
-        ):
-            result = result.plus(cell)
-        return result
+        where = Where(ad_group_id, keyword_id, country, device)
+        return total(cell for _, cell in self._cells(campaign_id, start, end or start, tz, where))
 
     def daily(
-        self, campaign_id: int, start: date, end: date, *, tz: str = "ORTZ", **filters: Any
+        self,
+        campaign_id: int,
+        start: date,
+        end: date,
+        *,
+        tz: str = "ORTZ",
+        ad_group_id: int | None = None,
+        keyword_id: int | None = None,
+        country: str | None = None,
+        device: str | None = None,
     ) -> dict[date, Metrics]:
-        days: dict[date, Metrics] = {
-            start + timedelta(days=i): ZERO for i in range((end - start).days + 1)
-        }
-        for day, cell in self._cells(
-            campaign_id,
-            start,
-            end,
-            tz,
-            filters.get("ad_group_id"),
-            filters.get("keyword_id"),
-            filters.get("country"),
-            filters.get("device"),
-        ):
+        """Every day from ``start`` to ``end`` (zero where nothing was delivered)."""
+        days = {start + timedelta(days=i): ZERO for i in range((end - start).days + 1)}
+        where = Where(ad_group_id, keyword_id, country, device)
+        for day, cell in self._cells(campaign_id, start, end, tz, where):
             days[day] = days[day].plus(cell)
         return days
 
@@ -88,10 +86,7 @@ class AdsTruth:
     def account_metrics(
         self, account: AdsAccount, start: date, end: date, *, tz: str = "ORTZ"
     ) -> Metrics:
-        result = ZERO
-        for campaign in self.campaigns(account):
-            result = result.plus(self.metrics(campaign.id, start, end, tz=tz))
-        return result
+        return total(self.metrics(c.id, start, end, tz=tz) for c in self.campaigns(account))
 
     @staticmethod
     def money(minor: int, account: AdsAccount) -> Decimal:
@@ -118,57 +113,53 @@ class AdsTruth:
         }
 
     def _cells(
-        self,
-        campaign_id: int,
-        start: date,
-        end: date,
-        tz: str,
-        ad_group_id: int | None,
-        keyword_id: int | None,
-        country: str | None,
-        device: str | None,
+        self, campaign_id: int, start: date, end: date, tz: str, where: Where
     ) -> Iterator[tuple[date, Metrics]]:
-        """(reporting day, metrics) for every atom-hour (UTC) or atom-day (ORTZ) in range."""
+        """(reporting day, metrics) of every matching atom, hour by hour in UTC, or as whole
+        org-local days in ORTZ."""
         state = self._state
-        world, observer = state.world, state.observer()
-        campaign = world.campaigns[campaign_id]
+        observer = state.observer()
+        campaign = state.world.campaigns[campaign_id]
         pad = timedelta(days=1 if tz == "UTC" else 0)
         day = start - pad
         while day <= end + pad:
             if campaign.delivers_on(day):
                 view = observer.day(campaign.account, day)
-                for group in world.campaign_ad_groups(campaign_id):
-                    if ad_group_id is not None and group.id != ad_group_id:
-                        continue
-                    for atom in state.delivery.atoms(group.id, day):
-                        if keyword_id is not None and atom.keyword_id != keyword_id:
-                            continue
-                        if country not in (None, atom.country) or device not in (
-                            None,
-                            atom.device,
-                        ):
-                            continue
-                        restated = observer.restated(atom, view)
-                        if tz != "UTC":
-                            if start <= day <= end:
-                                yield (
-                                    day,
-                                    hours_part(
-                                        restated,
-                                        view.cumulative,
-                                        0,
-                                        len(view.hours),
-                                        view.available,
-                                    ),
-                                )
-                            continue
-                        for index, hour in enumerate(view.hours):
-                            utc_day = hour.astimezone(UTC).date()
-                            if start <= utc_day <= end:
-                                yield (
-                                    utc_day,
-                                    hours_part(
-                                        restated, view.cumulative, index, index + 1, view.available
-                                    ),
-                                )
+                for group_id in state.world.ad_group_ids[campaign_id]:
+                    for atom in state.delivery.atoms(group_id, day):
+                        if where.matches(atom):
+                            restated = observer.restated(atom, view)
+                            yield from _day_cells(restated, view, start, end, tz == "UTC")
             day += timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Where:
+    ad_group_id: int | None = None
+    keyword_id: int | None = None
+    country: str | None = None
+    device: str | None = None
+
+    def matches(self, atom: Atom) -> bool:
+        return (
+            self.ad_group_id in (None, atom.ad_group_id)
+            and self.keyword_id in (None, atom.keyword_id)
+            and self.country in (None, atom.country)
+            and self.device in (None, atom.device)
+        )
+
+
+def _day_cells(
+    restated: Metrics, view: DayView, start: date, end: date, utc: bool
+) -> Iterator[tuple[date, Metrics]]:
+    if not utc:
+        if start <= view.day <= end:
+            yield (
+                view.day,
+                hours_part(restated, view.cumulative, 0, len(view.hours), view.available),
+            )
+        return
+    for index, hour in enumerate(view.hours):
+        utc_day = hour.astimezone(UTC).date()
+        if start <= utc_day <= end:
+            yield utc_day, hours_part(restated, view.cumulative, index, index + 1, view.available)

@@ -182,3 +182,14 @@ async def test_token_clock_lets_clients_sign_with_real_time(
     assert response.status_code == 200
     log = [r for r in ads_state.requests if r.api == "oauth"]
     assert [r.status for r in log] == [400, 200] and log[0].error_code == "invalid_client"
+
+
+async def test_variant_team_id_equal_to_client_id(
+    ads_client: httpx.AsyncClient, ads_state: AppleAdsState, ads_clock: FakeClock
+) -> None:
+    """Apple's example shows the same SEARCHADS.<uuid> for both; by default they differ."""
+    assert ads_state.add_credential().team_id != ads_state.add_credential().client_id
+    same = ads_state.add_credential(team_id_equals_client_id=True)
+    assert same.team_id == same.client_id
+    secret = client_secret(same, ads_clock.now)
+    assert (await ads_client.post(TOKEN_PATH, data=token_params(same, secret))).is_success

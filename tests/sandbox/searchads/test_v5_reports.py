@@ -309,7 +309,12 @@ async def test_variants_of_report_shape(
     assert first["date"] == "2026-11-28" and first["hour"] == 0
     assert "viewReDownloads" in first and "viewRedownloads" not in first
     busy = max(row["granularity"], key=lambda g: g["taps"])
-    assert len(busy["avgCPT"]["amount"].split(".")[-1]) <= 4
+    cpts = [g["avgCPT"]["amount"] for g in row["granularity"] if g["taps"]]
+    assert all(len(a.partition(".")[2]) <= 4 for a in cpts)  # derived_money_places=4
+    assert any(len(a.partition(".")[2]) > 2 for a in cpts)
+    spends = [g["localSpend"]["amount"] for g in row["granularity"]]
+    assert not any(a.endswith("0") and "." in a for a in spends)  # trimmed: "9.2", not "9.20"
+    assert busy["localSpend"]["currency"] == "USD"
     ads_state.options = AdsOptions(v5_report_budget="number")
     numbered = _rows(
         await ads_client.post(
