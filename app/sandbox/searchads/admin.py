@@ -16,6 +16,8 @@ bind the sandbox to localhost.
                                     "remaining"?, "options"?: {...} | null}``
 ``GET|PATCH /sandbox-ads/options``  state-wide variant options (see :mod:`.options`)
 ``GET /sandbox-ads/truth/campaigns/{id}?start=&end=&tz=``  the truth per day
+``POST /sandbox-ads/failures``      ``{"status"?: 500, "count"?: 1, "api"?: "v1"|"v5"}``: the
+                                    next API requests fail (FACTS §4 500 "temporarily down")
 ``GET|DELETE /sandbox-ads/requests`` the request log (``?client_id=&limit=``)
 ==================================  =====================================================
 
@@ -230,6 +232,14 @@ class AdsAdmin:
             {"campaign_id": campaign_id, "tz": tz, "currency": account.currency, "days": values}
         )
 
+    async def failures(self, request: Request) -> Response:
+        body = await _body(request, {"status", "count", "api"})
+        status, count = _int(body, "status") or 500, _int(body, "count") or 1
+        if body.get("api") not in (None, "v1", "v5") or not 400 <= status <= 599:
+            raise AdminError(400, "'api' must be v1 or v5 and 'status' an error status.")
+        self.state.inject_failures(status, count, body.get("api"))
+        return JSONResponse({"pending": len(self.state.failures)}, status_code=201)
+
     async def requests(self, request: Request) -> Response:
         client_id = request.query_params.get("client_id")
         log = self.state.requests
@@ -259,6 +269,7 @@ def routes(state: AppleAdsState) -> list[Route]:
         ("/options", admin.get_options, "GET"),
         ("/options", admin.patch_options, "PATCH"),
         ("/truth/campaigns/{campaign_id:int}", admin.truth, "GET"),
+        ("/failures", admin.failures, "POST"),
         ("/requests", admin.requests, "GET"),
         ("/requests", admin.clear, "DELETE"),
     ]

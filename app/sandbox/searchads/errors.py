@@ -110,8 +110,9 @@ def rate_limited(retry_after: int | None) -> AdsError:
     return AdsError(429, "RATE_LIMIT_EXCEEDED", "Too many requests; retry later.", headers=headers)
 
 
-def unexpected() -> AdsError:
-    return AdsError(500, "INTERNAL_ERROR", "The service is temporarily unavailable.")
+def unexpected(status: int = 500) -> AdsError:
+    code = "INTERNAL_ERROR" if status == 500 else "SERVICE_UNAVAILABLE"
+    return AdsError(status, code, "The service is temporarily unavailable.")
 
 
 _SUNSET = {

@@ -1,7 +1,8 @@
 """The request pipeline of ``/v1`` (Platform API) and ``/api/v5`` (Campaign Management API).
 
-Order: v5 sunset (FACTS §0) → bearer token (401) → credential budget (429) → route (404/405)
-→ ``X-AP-Context`` (403, or 400 per option) → handler. v1 responses always carry
+Order: v5 sunset (FACTS §0) → injected failures (``state.inject_failures``) → bearer token
+(401) → credential budget (429) → route (404/405) → ``X-AP-Context`` (403, or 400 per option)
+→ handler. v1 responses always carry
 ``RateLimit-Limit/Remaining/Reset`` and a 429 ``Retry-After`` (FACTS §9); v5 only when the
 ``v5_rate_headers`` / ``v5_retry_after`` options say so (FACTS §4: unconfirmed). Every request
 is recorded in ``state.requests``.
@@ -104,6 +105,9 @@ class Dispatcher:
         try:
             if self.api == "v5" and state.v5_is_sunset():
                 raise v5_sunset(options.v5_sunset_mode)
+            failure = state.take_failure(self.api)
+            if failure is not None:
+                raise unexpected(failure)
             if credential is None:
                 raise unauthorized()
             response = await self._handle(request, credential, options)
@@ -112,9 +116,9 @@ class Dispatcher:
             response = error.response(self.api)
         except Exception:
             logger.exception("Apple Ads sandbox failed: %s %s", request.method, request.url.path)
-            failure = unexpected()
-            error_code = failure.code
-            response = failure.response(self.api)
+            crash = unexpected()
+            error_code = crash.code
+            response = crash.response(self.api)
         if self.api == "v1" or options.v5_rate_headers:
             response.headers.update(
                 credential.rate.headers()

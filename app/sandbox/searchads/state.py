@@ -99,6 +99,8 @@ class AppleAdsState:
         self.credentials: dict[str, AdsCredential] = {}
         self.tokens: dict[str, AccessToken] = {}
         self.requests: list[AdsRequestRecord] = []
+        #: Statuses the next API requests answer with (FACTS §4: 500 "temporarily down").
+        self.failures: list[tuple[int, str | None]] = []
         self.truth = AdsTruth(self)
         self._counter = 0
         self.org = self.add_org(org_name, accounts)
@@ -230,6 +232,19 @@ class AppleAdsState:
             return None
         credential = self.credentials.get(access.client_id)
         return None if credential is None or credential.revoked else credential
+
+    # --- failures -----------------------------------------------------------------------
+    def inject_failures(self, status: int = 500, count: int = 1, api: str | None = None) -> None:
+        """The next ``count`` requests to ``api`` ("v1", "v5"; None: either) fail with
+        ``status`` before authentication, without using any rate budget."""
+        self.failures.extend([(status, api)] * count)
+
+    def take_failure(self, api: str) -> int | None:
+        for index, (status, wanted) in enumerate(self.failures):
+            if wanted in (None, api):
+                del self.failures[index]
+                return status
+        return None
 
     # --- request log --------------------------------------------------------------------
     def requests_for(self, client_id: str) -> list[AdsRequestRecord]:

@@ -116,3 +116,22 @@ def test_server_helpers(tmp_path: Path) -> None:
     message = startup_message(state, credential, "http://127.0.0.1:9002", path)
     assert "ORCHARD_APPLE_ADS_TOKEN_URL=http://127.0.0.1:9002/auth/oauth2/token" in message
     assert credential.client_id in message and "-----BEGIN" not in message
+
+
+async def test_injected_failures(
+    ads_client: httpx.AsyncClient, ads_state: AppleAdsState, token: str
+) -> None:
+    """FACTS §4: 500 = temporarily down, retry later; the next requests fail, then recover."""
+    created = await ads_client.post("/sandbox-ads/failures", json={"count": 2, "api": "v1"})
+    assert created.json() == {"pending": 2}
+    ads_state.inject_failures(503, api="v5")
+    first = await ads_client.get("/v1/me", headers=v1_headers(token))
+    assert v1_error(first, 500, "INTERNAL_ERROR") and "RateLimit-Limit" in first.headers
+    v1_error(await ads_client.get("/v1/acls"), 500)  # before authentication
+    assert (await ads_client.get("/v1/me", headers=v1_headers(token))).status_code == 200
+    v5 = await ads_client.get("/api/v5/me", headers={"Authorization": f"Bearer {token}"})
+    assert v5.status_code == 503 and v5.json()["error"]["errors"][0]["messageCode"] == (
+        "SERVICE_UNAVAILABLE"
+    )
+    bad = await ads_client.post("/sandbox-ads/failures", json={"status": 200})
+    assert bad.status_code == 400
