@@ -31,8 +31,10 @@ def write_key_file(credential: AdsCredential, key_dir: Path) -> Path:
 def startup_message(
     state: AppleAdsState, credential: AdsCredential, base_url: str, key_path: Path
 ) -> str:
-    accounts = ", ".join(
-        f"{a.name} (orgId {a.org_id} / adAccountId {a.ad_account_id}, {a.currency})"
+    accounts = "\n".join(
+        f"    {a.name}: adAccountId {a.ad_account_id}, "
+        + (f"v5 orgId {a.org_id}, " if a.in_v5 else "v1 only (Maps), ")
+        + f"{a.currency}, {a.time_zone}"
         for a in state.accounts()
     )
     return "\n".join(
@@ -43,7 +45,8 @@ def startup_message(
             f"  team id:     {credential.team_id}",
             f"  key id:      {credential.key_id}",
             f"  private key: {key_path}",
-            f"  accounts:    {accounts}",
+            "  accounts:",
+            accounts,
             f"ORCHARD_APPLE_ADS_BASE_URL={base_url}",
             f"ORCHARD_APPLE_ADS_TOKEN_URL={base_url}{TOKEN_PATH}",
             f"More credentials: POST {base_url}/sandbox-ads/credentials",
