@@ -21,11 +21,10 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import text
-
 from app.asc.client import Params
 from app.asc.errors import AscAgreementRequired, AscForbidden, AscReportCorrupt
 from app.asc.report_download import FINANCE_REPORTS_PATH, finance_report_params
+from app.finance import repository
 from app.finance.layout import FINANCE_DETAIL_LAYOUT, FINANCIAL_LAYOUT, FISCAL_PERIOD_SQL
 from app.reports import fiscal, periods
 from app.reports.ingest import IngestError, Layout, LoadResult
@@ -87,32 +86,6 @@ def check_totals(
         )
 
 
-async def _partition_sums(ctx: UnitContext, partition: dict[str, Any]) -> tuple[int, Decimal]:
-    row = (
-        await ctx.session.execute(
-            text(
-                "SELECT count(*), COALESCE(sum(extended_partner_share), 0) FROM finance_report_rows"
-                " WHERE account_id = :account_id AND fiscal_request = :fiscal_request"
-                " AND report_type = :report_type AND region_code = :region_code"
-            ),
-            partition,
-        )
-    ).one()
-    return int(row[0]), Decimal(row[1])
-
-
-async def _period_label(ctx: UnitContext, key: str) -> str | None:
-    label = await ctx.session.scalar(
-        text(
-            "SELECT fiscal_period FROM finance_report_rows WHERE account_id = :a "
-            "AND fiscal_request = :k AND report_type = 'FINANCIAL' AND region_code = 'ZZ' "
-            "AND fiscal_period IS NOT NULL LIMIT 1"
-        ),
-        {"a": ctx.account.id, "k": key},
-    )
-    return str(label) if label is not None else None
-
-
 async def load_file(
     ctx: UnitContext,
     vendor: str,
@@ -151,7 +124,7 @@ async def load_file(
         raise IngestError(f"{name}: {error}") from error  # name the file among the unit's
     note: dict[str, Any] = {"state": result.outcome.value}
     if loaded is not None:
-        rows, amount = await _partition_sums(ctx, partition)
+        rows, amount = await repository.partition_sums(ctx.session, partition)
         check_totals(name, loaded, rows, amount, required=footer_required)
         note.update(footer=loaded.footer, unknown_columns=loaded.unknown_columns)
     result.notes = {f"{report_type} {region}": note}
@@ -184,7 +157,7 @@ async def run_month(ctx: UnitContext, regions: Sequence[str]) -> UnitResult:
             await load_file(ctx, vendor, period, "FINANCIAL", region, layout=FINANCIAL_LAYOUT)
         )
     notes: dict[str, Any] = {"finance_detail_error": None}  # clears an earlier one
-    label = await _period_label(ctx, period.key)
+    label = await repository.period_label(ctx.session, ctx.account.id, period.key)
     fallback = f"'{label}'" if label is not None and _LABEL.match(label) else "NULL"
     try:
         async with ctx.session.begin_nested():

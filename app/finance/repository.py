@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -149,3 +150,33 @@ async def month_states(
         {"dataset": dataset, "ids": account_ids, "months": months},
     )
     return {(row[0], row[1]): row[2] for row in result}
+
+
+async def partition_sums(
+    session: AsyncSession, partition: Mapping[str, Any]
+) -> tuple[int, Decimal]:
+    """Rows and the sum of Extended Partner Share of one loaded finance file."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT count(*), COALESCE(sum(extended_partner_share), 0) FROM finance_report_rows"
+                " WHERE account_id = :account_id AND fiscal_request = :fiscal_request"
+                " AND report_type = :report_type AND region_code = :region_code"
+            ),
+            dict(partition),
+        )
+    ).one()
+    return int(row[0]), Decimal(row[1])
+
+
+async def period_label(session: AsyncSession, account_id: uuid.UUID, key: str) -> str | None:
+    """The fiscal period (``YYYY-MM``) the account's ZZ file of request ``key`` covered."""
+    label = await session.scalar(
+        text(
+            "SELECT fiscal_period FROM finance_report_rows WHERE account_id = :a "
+            "AND fiscal_request = :k AND report_type = 'FINANCIAL' AND region_code = 'ZZ' "
+            "AND fiscal_period IS NOT NULL LIMIT 1"
+        ),
+        {"a": account_id, "k": key},
+    )
+    return str(label) if label is not None else None

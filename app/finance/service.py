@@ -7,23 +7,21 @@ import re
 import uuid
 from decimal import Decimal
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import NotFound, ValidationFailed
+from app.credentials import lookup
+from app.errors import ValidationFailed
 from app.finance import repository
 from app.finance.jobs import DATASET
 from app.finance.schemas import IncompletePeriod, PaymentRowRead, PaymentsReport, PaymentSummary
 from app.kit.money import Money
 from app.kit.pagination import decode_cursor, page_of
-from app.models import AscAccount, FinanceReportRow
-from app.reports import fiscal
-from app.sync.schemas import AvailabilityState
+from app.models import FinanceReportRow
+from app.reports import fiscal, query
 
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 MAX_MONTHS = 120
 DEFAULT_MONTHS = 12
-FACTS = {AvailabilityState.PUBLISHED.value, AvailabilityState.NO_DATA.value}
 
 
 def parse_period(value: str, field: str) -> dt.date:
@@ -53,18 +51,9 @@ async def _accounts(
 ) -> list[uuid.UUID]:
     """The named account (404 unless it is the workspace's), else every linked account."""
     if account_id is not None:
-        account = await session.get(AscAccount, account_id)
-        if account is None or account.workspace_id != workspace_id:
-            raise NotFound(f"no account with id {account_id}")
+        await lookup.get_account(session, workspace_id, account_id)
         return [account_id]
-    result = await session.execute(
-        text(
-            "SELECT id FROM asc_accounts WHERE workspace_id = :ws AND unlinked_at IS NULL "
-            "ORDER BY id"
-        ),
-        {"ws": workspace_id},
-    )
-    return list(result.scalars())
+    return await query.accounts_in_scope(session, workspace_id)
 
 
 async def _incomplete(
@@ -78,22 +67,13 @@ async def _incomplete(
     missing = []
     for month in months:
         for account_id in accounts:
-            state = states.get((month, account_id))
-            if state in FACTS:
-                continue
-            if state is None:
-                state = (
-                    AvailabilityState.NOT_YET_PUBLISHED.value
-                    if month > newest
-                    else AvailabilityState.NOT_FETCHED.value
+            state = query.day_state(month, states.get((month, account_id)), newest)
+            if state not in query.COMPLETE:
+                missing.append(
+                    IncompletePeriod(
+                        period=month.strftime("%Y-%m"), account_id=account_id, state=state
+                    )
                 )
-            missing.append(
-                IncompletePeriod(
-                    period=month.strftime("%Y-%m"),
-                    account_id=account_id,
-                    state=AvailabilityState(state),
-                )
-            )
     return missing
 
 

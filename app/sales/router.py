@@ -15,11 +15,13 @@ from app.kit.dates import Day
 from app.kit.deps import Session
 from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from app.kit.problems import AUTHED, problem_responses
+from app.reports import query
 from app.sales import service
 from app.sales.layout import UnitKind
 from app.sales.repository import SalesFilter
 from app.sales.schemas import (
     AppSalesSummary,
+    Dimension,
     Frequency,
     Granularity,
     SalesReport,
@@ -126,13 +128,13 @@ async def get_sales(
     no rows is zero only when it is not listed there. The range may span at most
     `ORCHARD_SALES_MAX_RANGE_DAYS` days (400 by default).
     """
-    span = service.date_range(from_date, to_date, _max_days(request))
+    span = query.date_range(from_date, to_date, _max_days(request))
     report = await service.sales_report(
         session,
         principal.workspace_id,
         span=span,
         granularity=granularity,
-        group_by=service.parse_group_by(group_by),
+        group_by=query.parse_dimensions(group_by, Dimension),
         filters=_filters(account_ids, app_ids, skus, countries, devices, unit_kinds),
         cursor=cursor,
         limit=limit,
@@ -224,7 +226,7 @@ async def get_app_sales_summary(
     """A ready-made dashboard card for one app: the sales measures (see `GET /v1/sales`) over
     the range, and a daily series with one entry per day, each with its availability `state`
     (a day is zero only when `published` or `no_data`)."""
-    span = service.date_range(from_date, to_date, _max_days(request))
+    span = query.date_range(from_date, to_date, _max_days(request))
     summary = await service.app_summary(
         session, principal.workspace_id, app_id, span=span, now=_now()
     )

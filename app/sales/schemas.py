@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from app.kit.money import Money
+from app.reports.schemas import IncompleteDate
 from app.sales.layout import UnitKind
 from app.sync.schemas import AvailabilityState
 
@@ -80,14 +81,6 @@ class SalesBucket(SalesMeasures):
         description="The bucket's value of each `group_by` dimension (keys as in `group_by`); "
         "null where Apple left it empty or, for `app`, the catalog does not know the product.",
         examples=[{"country": "US", "unit_kind": "redownload"}],
-    )
-
-
-class IncompleteDate(BaseModel):
-    report_date: dt.date = Field(description=REPORT_DATE)
-    account_id: uuid.UUID
-    state: AvailabilityState = Field(
-        description="`not_yet_published`, `expired`, `failed` or `not_fetched` (never asked)."
     )
 
 

@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.catalog import service as catalog
 from app.errors import ValidationFailed
 from app.kit.money import Money
 from app.kit.pagination import decode_cursor, page_of
 from app.models import SalesRow
-from app.reports import calendar
+from app.reports import calendar, query
+from app.reports.query import DateRange
 from app.sales import repository
 from app.sales.layout import UnitKind
 from app.sales.repository import AggregateRow, SalesFilter
@@ -30,7 +28,6 @@ from app.sales.schemas import (
     Granularity,
     SalesRowRead,
 )
-from app.sync.schemas import AvailabilityState
 
 #: A response document exactly as the API sends it, shaped like its pydantic schema in
 #: ``app.sales.schemas`` (which documents it). Reports are built as plain data and serialised
@@ -39,49 +36,8 @@ from app.sync.schemas import AvailabilityState
 #: tests validate every response against the schema.
 Payload = dict[str, Any]
 
-_DIMENSION_ORDER = list(Dimension)
 _ZERO = Decimal(0)
-COMPLETE = {AvailabilityState.PUBLISHED, AvailabilityState.NO_DATA}
-
-
-@dataclass(frozen=True)
-class DateRange:
-    start: dt.date
-    end: dt.date
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-
-def date_range(start: dt.date, end: dt.date, max_days: int) -> DateRange:
-    if start > end:
-        raise ValidationFailed.single("query.from", "must not be after 'to'", "out_of_range")
-    if (end - start).days + 1 > max_days:
-        raise ValidationFailed.single(
-            "query.to", f"the range may span at most {max_days} days", "out_of_range"
-        )
-    return DateRange(start, end)
-
-
-def parse_group_by(values: Iterable[str] | None) -> list[Dimension]:
-    """``group_by`` given comma-separated, repeated, or both; deduplicated, in canonical order
-    (account, app, product, country, device, unit_kind, platform) so groups sort the same way
-    however the caller spelled them."""
-    chosen: set[Dimension] = set()
-    known = ", ".join(d.value for d in Dimension)
-    for value in values or []:
-        for name in value.split(","):
-            name = name.strip()
-            if not name:
-                continue
-            try:
-                chosen.add(Dimension(name))
-            except ValueError:
-                raise ValidationFailed.single(
-                    "query.group_by", f"unknown dimension '{name[:40]}' (known: {known})", "enum"
-                ) from None
-    return [d for d in _DIMENSION_ORDER if d in chosen]
+DAILY_DATASET = "sales_daily"
 
 
 def normalise_filter(
@@ -163,13 +119,6 @@ def bucket_end(start: dt.date, granularity: Granularity) -> dt.date:
     return dt.date(start.year, 12, 31)
 
 
-def _state(day: dt.date, state: str | None, newest: dt.date) -> AvailabilityState:
-    if state is not None:
-        return AvailabilityState(state)
-    # Never asked: a day Apple cannot have published yet is not a gap in Orchard's sync.
-    return AvailabilityState.NOT_YET_PUBLISHED if day > newest else AvailabilityState.NOT_FETCHED
-
-
 async def _incomplete(
     session: AsyncSession,
     workspace_id: uuid.UUID,
@@ -177,14 +126,15 @@ async def _incomplete(
     span: DateRange,
     now: dt.datetime,
 ) -> list[dict[str, Any]]:
-    accounts = await repository.accounts_in_scope(session, workspace_id, filters)
-    newest = calendar.latest_daily(now)
-    rows = await repository.daily_states(
-        session, accounts, span.start, span.end, incomplete_only=True
+    accounts = await query.accounts_in_scope(
+        session, workspace_id, account_ids=filters.account_ids, app_ids=filters.app_ids
+    )
+    states = await query.day_states(
+        session, accounts, DAILY_DATASET, span, calendar.latest_daily(now), incomplete_only=True
     )
     return [
-        {"report_date": day, "account_id": account_id, "state": _state(day, state, newest)}
-        for day, account_id, state in rows
+        {"report_date": day, "account_id": account_id, "state": state}
+        for day, account_id, state in states
     ]
 
 
@@ -259,7 +209,7 @@ async def app_summary(
     now: dt.datetime,
 ) -> Payload:
     """The `AppSalesSummary` document (see ``Payload``)."""
-    app = await catalog.get_app(session, workspace_id, app_id)  # 404 outside the workspace
+    app = await query.get_app(session, workspace_id, app_id)  # 404 outside the workspace
     filters = SalesFilter(app_ids=[app.id])
     rows = await repository.aggregate(
         session,
@@ -273,11 +223,10 @@ async def app_summary(
         limit=span.days,
     )
     by_day = {row.bucket: row for row in rows}
-    newest = calendar.latest_daily(now)
     states = {
-        day: _state(day, state, newest)
-        for day, _, state in await repository.daily_states(
-            session, [app.account_id], span.start, span.end, incomplete_only=False
+        day: state
+        for day, _, state in await query.day_states(
+            session, [app.account_id], DAILY_DATASET, span, calendar.latest_daily(now)
         )
     }
     series = []
@@ -300,7 +249,7 @@ async def app_summary(
         "incomplete_dates": [
             {"report_date": day, "account_id": app.account_id, "state": state}
             for day, state in states.items()
-            if state not in COMPLETE
+            if state not in query.COMPLETE
         ],
     }
 

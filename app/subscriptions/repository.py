@@ -154,50 +154,6 @@ async def event_counts(
     ]
 
 
-async def accounts_in_scope(
-    session: AsyncSession, workspace_id: uuid.UUID, account_id: uuid.UUID | None
-) -> list[uuid.UUID]:
-    """The accounts whose report days a query covers: the named one, else every linked one."""
-    sql = "SELECT id FROM asc_accounts WHERE workspace_id = :ws"
-    params: dict[str, Any] = {"ws": workspace_id}
-    if account_id is not None:
-        sql += " AND id = :account"
-        params["account"] = account_id
-    else:
-        sql += " AND unlinked_at IS NULL"
-    result = await session.execute(text(sql + " ORDER BY id"), params)
-    return list(result.scalars())
-
-
-async def availability(
-    session: AsyncSession,
-    account_ids: list[uuid.UUID],
-    dataset: str,
-    start: dt.date,
-    end: dt.date,
-) -> list[tuple[dt.date, uuid.UUID, str | None]]:
-    """(date, account, availability state or None when never asked) for every date of the
-    range and account, by date then account."""
-    if not account_ids:
-        return []
-    result = await session.execute(
-        text(
-            """
-            SELECT CAST(d AS date), a.id, av.state
-            FROM unnest(CAST(:ids AS uuid[])) AS a(id)
-            CROSS JOIN generate_series(CAST(:start AS date), CAST(:end AS date),
-                                       interval '1 day') AS d
-            LEFT JOIN dataset_availability AS av
-                   ON av.account_id = a.id AND av.dataset = :dataset
-                  AND av.report_date = CAST(d AS date)
-            ORDER BY 1, 2
-            """
-        ),
-        {"ids": account_ids, "dataset": dataset, "start": start, "end": end},
-    )
-    return [(row[0], row[1], row[2]) for row in result]
-
-
 async def newest_fact(
     session: AsyncSession, account_ids: list[uuid.UUID], dataset: str
 ) -> dt.date | None:

@@ -12,6 +12,7 @@ from app.auth.deps import Reader
 from app.kit.dates import Day
 from app.kit.deps import Session
 from app.kit.problems import AUTHED, problem_responses
+from app.reports import query
 from app.subscriptions import service
 from app.subscriptions.schemas import (
     EventDimension,
@@ -74,7 +75,7 @@ async def get_summary(
     2 months → 1/2, 3 months → 1/3, 6 months → 1/6, 1 year → 1/12), per proceeds currency,
     never converted.
     """
-    dimensions = service.parse_dimensions(group_by, SummaryDimension)
+    dimensions = query.parse_dimensions(group_by, SummaryDimension)
     scope = await service.resolve_scope(session, principal.workspace_id, account_id, app_id)
     return await service.summary(
         session,
@@ -145,7 +146,7 @@ async def get_events(
     derived metrics `churned` (Σ cancellation events), `trial_starts` and `trial_conversions`
     (activation / conversion events of Free Trial offers).
     """
-    dimensions = service.parse_dimensions(group_by or ["event"], EventDimension)
+    dimensions = query.parse_dimensions(group_by or ["event"], EventDimension)
     scope = await service.resolve_scope(session, principal.workspace_id, account_id, app_id)
     return await service.events(
         session,

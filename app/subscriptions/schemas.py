@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.kit.money import Money
-from app.sales.schemas import IncompleteDate
+from app.reports.schemas import IncompleteDate
 from app.subscriptions.metrics import EventGroup, OfferType
 
 REPORT_DATE = "Apple's reporting day (a Pacific-time calendar day)."

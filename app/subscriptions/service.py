@@ -13,12 +13,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.catalog import service as catalog
-from app.errors import NotFound, ValidationFailed
+from app.errors import NotFound
 from app.kit.money import Money
 from app.models import AscAccount
-from app.reports import calendar
-from app.sales.schemas import IncompleteDate
+from app.reports import calendar, query
+from app.reports.schemas import IncompleteDate
 from app.subscriptions import repository
 from app.subscriptions.metrics import (
     OFFER_KINDS,
@@ -43,12 +42,10 @@ from app.subscriptions.schemas import (
     SummaryDimension,
     SummaryGroup,
 )
-from app.sync.schemas import AvailabilityState
 
 SNAPSHOT_DATASET = "subscriptions_daily"
 EVENTS_DATASET = "subscription_events_daily"
 MAX_RANGE_DAYS = 400
-FACTS = {AvailabilityState.PUBLISHED.value, AvailabilityState.NO_DATA.value}
 D = TypeVar("D", bound=StrEnum)
 
 
@@ -70,38 +67,14 @@ async def resolve_scope(
         if account is None or account.workspace_id != workspace_id:
             raise NotFound(f"no account with id {account_id}")
     if app_id is None:
-        accounts = await repository.accounts_in_scope(session, workspace_id, account_id)
+        accounts = await query.accounts_in_scope(
+            session, workspace_id, account_ids=[account_id] if account_id else []
+        )
         return Scope(RowFilter(account_id=account_id), accounts)
-    app = await catalog.get_app(session, workspace_id, app_id)
+    app = await query.get_app(session, workspace_id, app_id)
     if account_id is not None and app.account_id != account_id:
         raise NotFound(f"no app with id {app_id} in account {account_id}")
     return Scope(RowFilter(account_id=app.account_id, app_apple_id=app.apple_id), [app.account_id])
-
-
-def check_range(start: dt.date, end: dt.date) -> None:
-    if start > end:
-        raise ValidationFailed.single("query.from", "must not be after 'to'", "out_of_range")
-    if (end - start).days + 1 > MAX_RANGE_DAYS:
-        raise ValidationFailed.single(
-            "query.to", f"the range may span at most {MAX_RANGE_DAYS} days", "out_of_range"
-        )
-
-
-def parse_dimensions(values: Iterable[str] | None, kind: type[D]) -> list[D]:
-    """``group_by`` comma-separated, repeated or both; deduplicated, in canonical order."""
-    chosen: set[D] = set()
-    known = ", ".join(d.value for d in kind)
-    for value in values or []:
-        for name in (part.strip() for part in value.split(",")):
-            if not name:
-                continue
-            try:
-                chosen.add(kind(name))
-            except ValueError:
-                raise ValidationFailed.single(
-                    "query.group_by", f"unknown dimension '{name[:40]}' (known: {known})", "enum"
-                ) from None
-    return [d for d in kind if d in chosen]
 
 
 # --- completeness -----------------------------------------------------------------------
@@ -128,24 +101,17 @@ async def completeness(
     end: dt.date,
     now: dt.datetime,
 ) -> Completeness:
-    newest = calendar.latest_daily(now)
     found = Completeness(accounts=len(scope.accounts))
-    for day, account_id, state in await repository.availability(
-        session, scope.accounts, dataset, start, end
+    span = query.DateRange(start, end)
+    for day, account_id, state in await query.day_states(
+        session, scope.accounts, dataset, span, calendar.latest_daily(now)
     ):
-        if state in FACTS:
+        if state in query.COMPLETE:
             found.facts[day] += 1
-            continue
-        if state is None:
-            # Never asked: a day Apple cannot have published yet is not a gap in the sync.
-            state = (
-                AvailabilityState.NOT_YET_PUBLISHED.value
-                if day > newest
-                else AvailabilityState.NOT_FETCHED.value
+        else:
+            found.incomplete.append(
+                IncompleteDate(report_date=day, account_id=account_id, state=state)
             )
-        found.incomplete.append(
-            IncompleteDate(report_date=day, account_id=account_id, state=AvailabilityState(state))
-        )
     return found
 
 
@@ -327,7 +293,7 @@ async def events(
     group_by: list[EventDimension],
     now: dt.datetime,
 ) -> SubscriptionEvents:
-    check_range(start, end)
+    query.date_range(start, end, MAX_RANGE_DAYS)
     sql_dims = [
         d.value for d in group_by if d in (EventDimension.SUBSCRIPTION, EventDimension.COUNTRY)
     ]
@@ -364,7 +330,7 @@ async def series(
     end: dt.date,
     now: dt.datetime,
 ) -> SubscriptionSeries:
-    check_range(start, end)
+    query.date_range(start, end, MAX_RANGE_DAYS)
     amounts: dict[dt.date, list[Money]] = {}
     values: dict[dt.date, int] = {}
     if metric in EVENT_METRICS:
