@@ -29,11 +29,13 @@ from app.kit.metrics import Metrics
 from app.kit.middleware import RequestContextMiddleware
 from app.kit.problems import problem_responses
 from app.registry import worker_parts
+from app.releases.router import router as releases_router
 from app.reviews.router import router as reviews_router
 from app.sales.router import router as sales_router
 from app.subscriptions.router import router as subscriptions_router
 from app.sync.router import router as sync_router
 from app.sync.worker import SyncWorker
+from app.team.router import router as team_router
 
 DESCRIPTION = """\
 One normalised JSON API over linked App Store Connect accounts.
@@ -120,6 +122,8 @@ def create_app(
     app.include_router(accounts_router)
     app.include_router(sync_router)
     app.include_router(catalog_router)
+    app.include_router(releases_router)
+    app.include_router(team_router)
     app.include_router(reviews_router)
     app.include_router(sales_router)
     app.include_router(subscriptions_router)

@@ -15,14 +15,16 @@ import dataclasses
 
 from app.accounts.jobs import verification_task
 from app.catalog import jobs as catalog
-from app.catalog.listing import AppListing
 from app.config import Settings
 from app.finance import jobs as finance
+from app.releases import jobs as releases
+from app.resources.app_list import AppListing
 from app.reviews import jobs as reviews
 from app.sales import jobs as sales
 from app.subscriptions import jobs as subscriptions
 from app.sync.contract import Dataset, DatasetRegistry
 from app.sync.worker import DomainTask, WorkerParts
+from app.team import jobs as team
 
 __all__ = ["build_registry", "worker_parts"]
 
@@ -30,7 +32,9 @@ __all__ = ["build_registry", "worker_parts"]
 def _datasets(settings: Settings) -> list[Dataset]:
     listing = AppListing(after_refresh=(sales.AFTER_APPS_REFRESH,))
     return [
-        *catalog.datasets(listing),
+        catalog.apps_dataset(listing),
+        *releases.datasets(listing),
+        team.TEAM,
         reviews.REVIEWS,
         *sales.DATASETS,
         *subscriptions.DATASETS,

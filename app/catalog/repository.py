@@ -1,77 +1,17 @@
-"""SQL for the app catalog."""
+"""SQL for the app catalog: apps, what an app's detail shows of its versions and builds, and the
+events feed."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
-from typing import Literal
 
-from sqlalchemy import exists, or_, select, text, tuple_, update
+from sqlalchemy import BigInteger, ColumnElement, exists, literal_column, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import App, AppVersion
-
-SyncMarker = Literal[
-    "versions_synced_at", "builds_synced_at", "testflight_synced_at", "submissions_synced_at"
-]
-
-
-@dataclass(frozen=True)
-class AppRecord:
-    apple_id: str
-    name: str
-    bundle_id: str
-    sku: str
-    primary_locale: str | None
-
-
-async def upsert_apps(
-    session: AsyncSession,
-    *,
-    workspace_id: uuid.UUID,
-    account_id: uuid.UUID,
-    apps: list[AppRecord],
-    now: dt.datetime,
-) -> None:
-    """Store the full current list: upsert what Apple returned (one statement), mark the rest
-    removed. An app that comes back loses its ``removed_at``."""
-    if apps:
-        await session.execute(
-            text(
-                """
-                INSERT INTO apps (id, workspace_id, account_id, apple_id, name, bundle_id, sku,
-                                  primary_locale, first_seen_at, last_seen_at)
-                SELECT gen_random_uuid(), :ws, :account, a.apple_id, a.name, a.bundle_id, a.sku,
-                       a.locale, :now, :now
-                FROM unnest(CAST(:ids AS text[]), CAST(:names AS text[]),
-                            CAST(:bundles AS text[]), CAST(:skus AS text[]),
-                            CAST(:locales AS text[]))
-                     AS a(apple_id, name, bundle_id, sku, locale)
-                ON CONFLICT (account_id, apple_id) DO UPDATE SET
-                    name = EXCLUDED.name, bundle_id = EXCLUDED.bundle_id, sku = EXCLUDED.sku,
-                    primary_locale = EXCLUDED.primary_locale, last_seen_at = EXCLUDED.last_seen_at,
-                    removed_at = NULL
-                """
-            ),
-            {
-                "ws": workspace_id,
-                "account": account_id,
-                "now": now,
-                "ids": [a.apple_id for a in apps],
-                "names": [a.name for a in apps],
-                "bundles": [a.bundle_id for a in apps],
-                "skus": [a.sku for a in apps],
-                "locales": [a.primary_locale for a in apps],
-            },
-        )
-    await session.execute(
-        text(
-            "UPDATE apps SET removed_at = :now WHERE account_id = :account "
-            "AND removed_at IS NULL AND NOT (apple_id = ANY(CAST(:ids AS text[])))"
-        ),
-        {"account": account_id, "now": now, "ids": [a.apple_id for a in apps]},
-    )
+from app.models import App, AppVersion, Build, CatalogEvent
+from app.resources.versions import LIVE_STATES, build_order, version_order, version_state
 
 
 async def list_apps(
@@ -107,37 +47,60 @@ async def list_apps(
     return list(await session.scalars(statement))
 
 
-async def get_app(session: AsyncSession, workspace_id: uuid.UUID, app_id: uuid.UUID) -> App | None:
-    result = await session.scalars(
-        select(App).where(App.id == app_id, App.workspace_id == workspace_id)
+async def newest_versions(
+    session: AsyncSession, app_id: uuid.UUID, *, live_only: bool
+) -> list[AppVersion]:
+    """Per platform, the newest listed version (only live ones with ``live_only``)."""
+    statement = (
+        select(AppVersion)
+        .ext(distinct_on(AppVersion.platform))
+        .where(AppVersion.app_id == app_id, AppVersion.removed_at.is_(None))
+        .order_by(AppVersion.platform, version_order().desc(), AppVersion.id.desc())
     )
-    return result.one_or_none()
+    if live_only:
+        statement = statement.where(version_state().in_(LIVE_STATES))
+    return list(await session.scalars(statement))
 
 
-async def account_has_apps(session: AsyncSession, account_id: uuid.UUID) -> bool:
-    """Whether the account's app list was ever stored (removed apps count)."""
-    found = await session.scalar(select(exists().where(App.account_id == account_id)))
-    return bool(found)
-
-
-async def live_apps(
-    session: AsyncSession, account_id: uuid.UUID, marker: SyncMarker, *, apple_id: str | None
-) -> list[tuple[App, dt.datetime | None]]:
-    """The account's listed apps (or the one with ``apple_id``) with their ``marker``."""
-    statement = select(App, getattr(App, marker)).where(
-        App.account_id == account_id, App.removed_at.is_(None)
+async def latest_build(session: AsyncSession, app_id: uuid.UUID) -> Build | None:
+    statement = (
+        select(Build)
+        .where(Build.app_id == app_id, Build.removed_at.is_(None))
+        .order_by(build_order().desc(), Build.id.desc())
+        .limit(1)
     )
-    if apple_id is not None:
-        statement = statement.where(App.apple_id == apple_id)
-    rows = await session.execute(statement.order_by(App.apple_id))
-    return [(app, synced_at) for app, synced_at in rows]
+    return (await session.scalars(statement)).one_or_none()
 
 
-async def mark_synced(
-    session: AsyncSession, app_id: uuid.UUID, marker: SyncMarker, now: dt.datetime
-) -> None:
-    """Record the first finished run of a per-app dataset (later runs keep the first time)."""
-    column = getattr(App, marker)
-    await session.execute(
-        update(App).where(App.id == app_id, column.is_(None)).values({column: now})
+async def list_events(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    types: list[str] | None,
+    account_id: uuid.UUID | None,
+    app_id: uuid.UUID | None,
+    since: dt.datetime | None,
+    after: tuple[int, int] | None,
+    limit: int,
+) -> list[CatalogEvent]:
+    """Events in feed order. Only transactions older than every running one are read: an
+    event whose transaction started earlier but commits later can then never land behind a
+    cursor a reader already holds (events appear once such transactions end)."""
+    horizon: ColumnElement[int] = literal_column(
+        "(pg_snapshot_xmin(pg_current_snapshot()))::text::bigint", BigInteger
     )
+    statement = select(CatalogEvent).where(
+        CatalogEvent.workspace_id == workspace_id, CatalogEvent.txid < horizon
+    )
+    if types:
+        statement = statement.where(CatalogEvent.type.in_(types))
+    if account_id is not None:
+        statement = statement.where(CatalogEvent.account_id == account_id)
+    if app_id is not None:
+        statement = statement.where(CatalogEvent.app_id == app_id)
+    if since is not None:
+        statement = statement.where(CatalogEvent.observed_at >= since)
+    if after is not None:
+        statement = statement.where(tuple_(CatalogEvent.txid, CatalogEvent.seq) > tuple_(*after))
+    statement = statement.order_by(CatalogEvent.txid, CatalogEvent.seq).limit(limit)
+    return list(await session.scalars(statement))

@@ -1,6 +1,4 @@
-"""The release side across every linked account: apps, versions with their review history,
-builds, TestFlight, review submissions (this module), the review queue, team and the events
-feed (:mod:`app.catalog.feeds_router`)."""
+"""The apps of every linked account, and the feed of changes Orchard observed."""
 
 from __future__ import annotations
 
@@ -9,24 +7,18 @@ import uuid
 from fastapi import APIRouter, Query
 
 from app.auth.deps import Reader
-from app.catalog import release_service, service
-from app.catalog.feeds_router import router as feeds_router
-from app.catalog.schemas import AppDetail, AppRead
-from app.catalog.schemas_release import (
-    BetaGroupRead,
-    BetaTesterRead,
-    BuildRead,
-    ReviewSubmissionRead,
-    VersionRead,
-)
+from app.catalog import service
+from app.catalog.schemas import AppDetail, AppRead, EventFeed
+from app.kit.dates import Instant
 from app.kit.deps import Session
 from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from app.kit.problems import AUTHED, problem_responses
+from app.resources.changes import EventType
 
 router = APIRouter()
 apps = APIRouter(prefix="/v1/apps", tags=["catalog"])
+events = APIRouter(tags=["catalog"])
 
-IncludeRemoved = Query(False, description="Also what App Store Connect no longer lists.")
 PLATFORM = "Apple's platform: IOS, MAC_OS, TV_OS or VISION_OS."
 
 
@@ -76,163 +68,49 @@ async def get_app(app_id: uuid.UUID, principal: Reader, session: Session) -> App
     return await service.app_detail(session, principal.workspace_id, app_id)
 
 
-@apps.get(
-    "/{app_id}/versions",
-    response_model=Page[VersionRead],
-    operation_id="list_app_versions",
-    responses=problem_responses(*AUTHED, 404),
+@events.get(
+    "/v1/events",
+    response_model=EventFeed,
+    operation_id="list_events",
+    responses=problem_responses(*AUTHED),
 )
-async def list_app_versions(
-    app_id: uuid.UUID,
+async def list_events(
     principal: Reader,
     session: Session,
-    platform: str | None = Query(None, max_length=32, description=PLATFORM),
-    state: str | None = Query(
+    types: list[EventType] | None = Query(
         None,
-        max_length=64,
-        description="Only versions in this `appVersionState` (e.g. `IN_REVIEW`).",
+        alias="type",
+        description="Only these kinds of change (repeat the parameter for several).",
     ),
-    include_removed: bool = IncludeRemoved,
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
-) -> Page[VersionRead]:
-    """The app's App Store versions, newest first, each with every state change Orchard
-    observed (`history`): when it was submitted, how long it waited for and spent in App
-    Review, when it was released."""
-    items, next_cursor = await release_service.list_versions(
-        session,
-        principal.workspace_id,
-        app_id,
-        platform=platform,
-        state=state,
-        include_removed=include_removed,
-        cursor=cursor,
-        limit=limit,
-    )
-    return Page(items=items, next_cursor=next_cursor)
-
-
-@apps.get(
-    "/{app_id}/builds",
-    response_model=Page[BuildRead],
-    operation_id="list_app_builds",
-    responses=problem_responses(*AUTHED, 404),
-)
-async def list_app_builds(
-    app_id: uuid.UUID,
-    principal: Reader,
-    session: Session,
-    processing_state: str | None = Query(
-        None, max_length=32, description="PROCESSING, FAILED, INVALID or VALID."
+    account_id: uuid.UUID | None = Query(None, description="Only this linked account's."),
+    app_id: uuid.UUID | None = Query(None, description="Only this app's."),
+    since: Instant | None = Query(
+        None, description="Only changes observed at or after this time (ISO 8601)."
     ),
-    expired: bool | None = Query(None, description="Only expired (or only unexpired) builds."),
-    include_removed: bool = IncludeRemoved,
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
-) -> Page[BuildRead]:
-    """The app's builds, newest upload first, with processing and TestFlight states."""
-    items, next_cursor = await release_service.list_builds(
+) -> EventFeed:
+    """Changes Orchard observed while syncing, oldest first: a version's state changed, a
+    build finished processing or expired, a tester accepted an invitation, a review
+    submission's state changed.
+
+    Poll this one endpoint instead of diffing everything: keep `next_cursor` (never null) and
+    pass it as `cursor` next time to get only what was observed since. The order is stable
+    and a cursor never skips a change, even one written by a sync that finishes later; a
+    change appears once every sync that started before it has finished (usually seconds).
+    The first sync of an app records its current state without events.
+    """
+    return await service.event_feed(
         session,
         principal.workspace_id,
-        app_id,
-        processing_state=processing_state,
-        expired=expired,
-        include_removed=include_removed,
+        types=types,
+        account_id=account_id,
+        app_id=app_id,
+        since=since,
         cursor=cursor,
         limit=limit,
     )
-    return Page(items=items, next_cursor=next_cursor)
-
-
-@apps.get(
-    "/{app_id}/beta-groups",
-    response_model=Page[BetaGroupRead],
-    operation_id="list_app_beta_groups",
-    responses=problem_responses(*AUTHED, 404),
-)
-async def list_app_beta_groups(
-    app_id: uuid.UUID,
-    principal: Reader,
-    session: Session,
-    include_removed: bool = IncludeRemoved,
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
-) -> Page[BetaGroupRead]:
-    """The app's TestFlight groups by name: internal or external, public link settings,
-    feedback, and how many testers each has."""
-    items, next_cursor = await release_service.list_groups(
-        session,
-        principal.workspace_id,
-        app_id,
-        include_removed=include_removed,
-        cursor=cursor,
-        limit=limit,
-    )
-    return Page(items=items, next_cursor=next_cursor)
-
-
-@apps.get(
-    "/{app_id}/beta-testers",
-    response_model=Page[BetaTesterRead],
-    operation_id="list_app_beta_testers",
-    responses=problem_responses(*AUTHED, 404),
-)
-async def list_app_beta_testers(
-    app_id: uuid.UUID,
-    principal: Reader,
-    session: Session,
-    state: str | None = Query(
-        None, max_length=32, description="INVITED, ACCEPTED, INSTALLED, REVOKED, …"
-    ),
-    group_id: uuid.UUID | None = Query(None, description="Only testers in this beta group."),
-    include_removed: bool = IncludeRemoved,
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
-) -> Page[BetaTesterRead]:
-    """The app's TestFlight testers by name, with their invitation state and groups."""
-    items, next_cursor = await release_service.list_testers(
-        session,
-        principal.workspace_id,
-        app_id,
-        state=state,
-        group_id=group_id,
-        include_removed=include_removed,
-        cursor=cursor,
-        limit=limit,
-    )
-    return Page(items=items, next_cursor=next_cursor)
-
-
-@apps.get(
-    "/{app_id}/review-submissions",
-    response_model=Page[ReviewSubmissionRead],
-    operation_id="list_app_review_submissions",
-    responses=problem_responses(*AUTHED, 404),
-)
-async def list_app_review_submissions(
-    app_id: uuid.UUID,
-    principal: Reader,
-    session: Session,
-    state: str | None = Query(
-        None, max_length=32, description="WAITING_FOR_REVIEW, IN_REVIEW, COMPLETE, …"
-    ),
-    include_removed: bool = IncludeRemoved,
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
-) -> Page[ReviewSubmissionRead]:
-    """The app's App Review submissions, newest submission first, with who submitted them
-    and the version under review."""
-    items, next_cursor = await release_service.list_submissions(
-        session,
-        principal.workspace_id,
-        app_id,
-        state=state,
-        include_removed=include_removed,
-        cursor=cursor,
-        limit=limit,
-    )
-    return Page(items=items, next_cursor=next_cursor)
 
 
 router.include_router(apps)
-router.include_router(feeds_router)
+router.include_router(events)

@@ -2,14 +2,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-STATE_SINCE = (
-    "When Orchard saw the version enter `state` (within one sync interval, 30 minutes by "
-    "default), or — when `state_since_observed` is false — when Orchard first saw the version, "
-    "already in this state: it entered it earlier."
-)
+from app.resources.changes import EventType, SubjectType
+from app.resources.versions import VersionSummary
 
 
 class AppRead(BaseModel):
@@ -27,29 +25,6 @@ class AppRead(BaseModel):
     removed_at: dt.datetime | None = Field(
         description="When App Store Connect stopped listing the app (null while listed)."
     )
-
-
-class VersionSummary(BaseModel):
-    """An App Store version in brief."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    apple_id: str
-    platform: str = Field(description="Apple's platform: IOS, MAC_OS, TV_OS, VISION_OS, …")
-    version_string: str
-    state: str | None = Field(
-        description="Apple's `appVersionState` (or the deprecated `appStoreState` when Apple "
-        "sent only that), verbatim: Apple adds values."
-    )
-    app_version_state: str | None
-    app_store_state: str | None = Field(description="Apple's deprecated `appStoreState`.")
-    state_since: dt.datetime = Field(description=STATE_SINCE)
-    state_since_observed: bool = Field(
-        description="True when Orchard observed the version entering its current state."
-    )
-    created_date: dt.datetime | None
-    build_number: str | None = Field(description="The build submitted with the version.")
 
 
 class BuildSummary(BaseModel):
@@ -78,3 +53,38 @@ class AppDetail(AppRead):
         "App Review, or approved and waiting for release), with its state."
     )
     latest_build: BuildSummary | None = Field(description="The most recently uploaded build.")
+
+
+class EventSubject(BaseModel):
+    type: SubjectType
+    id: uuid.UUID = Field(description="Orchard's id of the version, build, tester or submission.")
+    apple_id: str
+
+
+class EventRead(BaseModel):
+    """One change Orchard observed while syncing."""
+
+    id: uuid.UUID
+    type: EventType
+    observed_at: dt.datetime = Field(
+        description="When the sync saw the change (within one sync interval of the real moment)."
+    )
+    account_id: uuid.UUID
+    app_id: uuid.UUID | None
+    subject: EventSubject
+    from_state: str | None = Field(
+        description="The state before; null when the subject was new to Orchard."
+    )
+    to_state: str | None
+    details: dict[str, Any] = Field(
+        description="Context for people: version string and platform, build number, tester "
+        "name and e-mail, …"
+    )
+
+
+class EventFeed(BaseModel):
+    """A page of the feed. Unlike other lists, `next_cursor` is never null: keep it and poll
+    with it later to get only what was observed since."""
+
+    items: list[EventRead]
+    next_cursor: str = Field(description="Where this page ends; pass it as `cursor`.")

@@ -1,18 +1,27 @@
-"""App catalog queries. Every read is scoped to the caller's workspace."""
+"""App catalog queries and the events feed. Every read is scoped to the caller's workspace."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.catalog import release_repository, repository
-from app.catalog.release_repository import FINAL_STATES
-from app.catalog.schemas import AppDetail, AppRead, BuildSummary, VersionSummary
-from app.errors import NotFound
+from app.catalog import repository
+from app.catalog.schemas import (
+    AppDetail,
+    AppRead,
+    BuildSummary,
+    EventFeed,
+    EventRead,
+    EventSubject,
+)
 from app.kit import cursors
-from app.kit.pagination import page_of
-from app.models import App, AppVersion
+from app.kit.pagination import encode_cursor, page_of
+from app.models import App
+from app.reports.query import get_app
+from app.resources.changes import EventType
+from app.resources.versions import FINAL_STATES, version_summary
 
 
 async def list_apps(
@@ -40,45 +49,68 @@ async def list_apps(
     return page_of(apps, limit, lambda app: [app.name, str(app.id)])
 
 
-async def get_app(session: AsyncSession, workspace_id: uuid.UUID, app_id: uuid.UUID) -> App:
-    app = await repository.get_app(session, workspace_id, app_id)
-    if app is None:
-        raise NotFound(f"no app with id {app_id}")
-    return app
-
-
-def version_summary(version: AppVersion) -> VersionSummary:
-    return VersionSummary(
-        id=version.id,
-        apple_id=version.apple_id,
-        platform=version.platform,
-        version_string=version.version_string,
-        state=version.app_version_state or version.app_store_state,
-        app_version_state=version.app_version_state,
-        app_store_state=version.app_store_state,
-        state_since=version.state_since,
-        state_since_observed=version.state_since_observed,
-        created_date=version.created_date,
-        build_number=version.build_number,
-    )
-
-
 async def app_detail(
     session: AsyncSession, workspace_id: uuid.UUID, app_id: uuid.UUID
 ) -> AppDetail:
     """The app with, per platform, its live version and the version in flight."""
     app = await get_app(session, workspace_id, app_id)
-    live = await release_repository.newest_versions(session, app.id, live_only=True)
-    newest = await release_repository.newest_versions(session, app.id, live_only=False)
+    live = await repository.newest_versions(session, app.id, live_only=True)
+    newest = await repository.newest_versions(session, app.id, live_only=False)
     in_flight = [
         version
         for version in newest
         if (version.app_version_state or version.app_store_state) not in FINAL_STATES
     ]
-    build = await release_repository.latest_build(session, app.id)
+    build = await repository.latest_build(session, app.id)
     return AppDetail(
         **AppRead.model_validate(app).model_dump(),
         live_versions=[version_summary(v) for v in live],
         versions_in_flight=[version_summary(v) for v in in_flight],
         latest_build=BuildSummary.model_validate(build) if build is not None else None,
     )
+
+
+async def event_feed(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    types: list[EventType] | None,
+    account_id: uuid.UUID | None,
+    app_id: uuid.UUID | None,
+    since: dt.datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> EventFeed:
+    """A page of the feed and the cursor to continue from (the same one when nothing new)."""
+    after = cursors.decode(cursor, cursors.integer, cursors.integer)
+    rows = await repository.list_events(
+        session,
+        workspace_id,
+        types=[t.value for t in types] if types else None,
+        account_id=account_id,
+        app_id=app_id,
+        since=since,
+        after=(after[0], after[1]) if after is not None else None,
+        limit=limit,
+    )
+    if rows:
+        next_cursor = encode_cursor([rows[-1].txid, rows[-1].seq])
+    else:
+        next_cursor = cursor or encode_cursor([0, 0])
+    items = [
+        EventRead(
+            id=row.id,
+            type=EventType(row.type),
+            observed_at=row.observed_at,
+            account_id=row.account_id,
+            app_id=row.app_id,
+            subject=EventSubject(
+                type=row.subject_type, id=row.subject_id, apple_id=row.subject_apple_id
+            ),
+            from_state=row.from_state,
+            to_state=row.to_state,
+            details=row.details,
+        )
+        for row in rows
+    ]
+    return EventFeed(items=items, next_cursor=next_cursor)

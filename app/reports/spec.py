@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.asc.client import Params
 from app.asc.errors import AscInvalidParameter
 from app.asc.report_download import SALES_REPORTS_PATH, sales_report_params
-from app.reports import app_links
 from app.reports.ingest import Layout, delete_partition
 from app.reports.periods import Period
 from app.reports.units import ReportRequest, fetch_report_unit
 from app.reports.versions import report_version
+from app.resources import app_links
 from app.sync.contract import (
     Dataset,
     Outcome,
@@ -58,7 +58,7 @@ class ReportSpec:
     capability: str = "sales"
     #: Columns computed in SQL while loading (``target → expression`` over ``typed.*``).
     derived: Mapping[str, str] = field(default_factory=dict)
-    #: Join the rows to the account's apps while loading (see :mod:`app.reports.app_links`).
+    #: Join the rows to the account's apps while loading (see :mod:`app.resources.app_links`).
     links_apps: bool = False
     #: Partition columns beyond account and report date, with their value for this report.
     partition_extra: Mapping[str, Any] = field(default_factory=dict)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.catalog import builds_job
+from app.releases.jobs import builds as builds_job
 from app.sandbox import SandboxState
 from app.sandbox.catalog import app_builds, team_apps
 from app.sandbox.testflight import app_groups, app_testers

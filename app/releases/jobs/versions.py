@@ -3,7 +3,7 @@
 One request per app (``include=build,appStoreVersionPhasedRelease`` and sparse fields, 200 a
 page). Each run compares the states with what the previous run stored and appends one
 ``app_version_state_changes`` row per change — and per version seen for the first time, with
-``from_state`` null — plus one event per change (see :mod:`app.catalog.changes`).
+``from_state`` null — plus one event per change (see :mod:`app.resources.changes`).
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from typing import Any
 
 from app.asc.client import Params
 from app.asc.jsonapi import Document, Resource
-from app.catalog import bulk, changes, repository
-from app.catalog.changes import Change, EventType, SubjectType
-from app.catalog.listing import AppListing
-from app.catalog.units import (
+from app.models import AppVersion, AppVersionStateChange
+from app.resources import bulk, changes, repository
+from app.resources.app_list import AppListing
+from app.resources.changes import Change, EventType, SubjectType
+from app.resources.units import (
     AppRef,
     apple_datetime,
     bool_or_none,
@@ -27,7 +28,6 @@ from app.catalog.units import (
     text_or_none,
     unique,
 )
-from app.models import AppVersion, AppVersionStateChange
 from app.sync.contract import Dataset, UnitContext
 
 DATASET = "app_versions"

@@ -11,10 +11,11 @@ from typing import Any
 
 from app.asc.client import Params
 from app.asc.jsonapi import Document, Resource
-from app.catalog import bulk, changes, repository
-from app.catalog.changes import Change, EventType, SubjectType
-from app.catalog.listing import AppListing
-from app.catalog.units import (
+from app.models import ReviewSubmission
+from app.resources import bulk, changes, repository
+from app.resources.app_list import AppListing
+from app.resources.changes import Change, EventType, SubjectType
+from app.resources.units import (
     AppRef,
     apple_datetime,
     lock_app,
@@ -22,7 +23,6 @@ from app.catalog.units import (
     text_or_none,
     unique,
 )
-from app.models import ReviewSubmission
 from app.sync.contract import Dataset, UnitContext
 
 DATASET = "review_submissions"

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, tuple_
-from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import (
@@ -21,26 +20,9 @@ from app.models import (
     Build,
     ReviewSubmission,
 )
+from app.resources.versions import build_order, version_order, version_state
 
-LIVE_STATES = ("READY_FOR_DISTRIBUTION", "READY_FOR_SALE", "PREORDER_READY_FOR_SALE")
-#: States after which a version is no longer "in flight" (released, replaced, pulled).
-FINAL_STATES = frozenset(
-    {*LIVE_STATES, "REPLACED_WITH_NEW_VERSION", "DEVELOPER_REMOVED_FROM_SALE", "REMOVED_FROM_SALE"}
-)
 IN_REVIEW_STATES = ("WAITING_FOR_REVIEW", "IN_REVIEW")
-
-
-def version_state() -> ColumnElement[str | None]:
-    """Apple's current state field, the deprecated one when Apple sent only that."""
-    return func.coalesce(AppVersion.app_version_state, AppVersion.app_store_state)
-
-
-def _version_order() -> ColumnElement[dt.datetime]:
-    return func.coalesce(AppVersion.created_date, AppVersion.first_seen_at)
-
-
-def _build_order() -> ColumnElement[dt.datetime]:
-    return func.coalesce(Build.uploaded_at, Build.first_seen_at)
 
 
 def _submission_order() -> ColumnElement[dt.datetime]:
@@ -65,7 +47,7 @@ async def list_versions(
     after: Sequence[Any] | None,
     limit: int,
 ) -> list[tuple[AppVersion, dt.datetime]]:
-    key = _version_order()
+    key = version_order()
     statement = select(AppVersion, key).where(AppVersion.app_id == app_id)
     if platform is not None:
         statement = statement.where(AppVersion.platform == platform)
@@ -93,21 +75,6 @@ async def histories(
     return found
 
 
-async def newest_versions(
-    session: AsyncSession, app_id: uuid.UUID, *, live_only: bool
-) -> list[AppVersion]:
-    """Per platform, the newest listed version (only live ones with ``live_only``)."""
-    statement = (
-        select(AppVersion)
-        .ext(distinct_on(AppVersion.platform))
-        .where(AppVersion.app_id == app_id, AppVersion.removed_at.is_(None))
-        .order_by(AppVersion.platform, _version_order().desc(), AppVersion.id.desc())
-    )
-    if live_only:
-        statement = statement.where(version_state().in_(LIVE_STATES))
-    return list(await session.scalars(statement))
-
-
 async def versions_by_apple_id(
     session: AsyncSession, app_id: uuid.UUID, apple_ids: set[str]
 ) -> dict[str, AppVersion]:
@@ -122,16 +89,6 @@ async def versions_by_apple_id(
 # --- builds ---------------------------------------------------------------------------------
 
 
-async def latest_build(session: AsyncSession, app_id: uuid.UUID) -> Build | None:
-    statement = (
-        select(Build)
-        .where(Build.app_id == app_id, Build.removed_at.is_(None))
-        .order_by(_build_order().desc(), Build.id.desc())
-        .limit(1)
-    )
-    return (await session.scalars(statement)).one_or_none()
-
-
 async def list_builds(
     session: AsyncSession,
     app_id: uuid.UUID,
@@ -142,7 +99,7 @@ async def list_builds(
     after: Sequence[Any] | None,
     limit: int,
 ) -> list[tuple[Build, dt.datetime]]:
-    key = _build_order()
+    key = build_order()
     statement = select(Build, key).where(Build.app_id == app_id)
     if processing_state is not None:
         statement = statement.where(Build.processing_state == processing_state)

@@ -13,8 +13,13 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.catalog import release_repository
-from app.catalog.schemas_release import (
+from app.db.base import Base
+from app.errors import NotFound
+from app.kit import cursors
+from app.kit.pagination import page_of
+from app.models import AppVersion, AppVersionStateChange
+from app.releases import repository as release_repository
+from app.releases.schemas import (
     BetaGroupRead,
     BetaTesterRead,
     BuildRead,
@@ -29,12 +34,8 @@ from app.catalog.schemas_release import (
     VersionRead,
     VersionRef,
 )
-from app.catalog.service import get_app, version_summary
-from app.db.base import Base
-from app.errors import NotFound
-from app.kit import cursors
-from app.kit.pagination import page_of
-from app.models import AppVersion, AppVersionStateChange
+from app.reports.query import get_app
+from app.resources.versions import version_summary
 
 
 def _iso(moment: dt.datetime) -> str:

@@ -8,7 +8,7 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.catalog.schemas import STATE_SINCE, VersionSummary
+from app.resources.versions import STATE_SINCE, VersionSummary
 
 REMOVED = "When App Store Connect stopped listing it (null while listed)."
 

@@ -20,9 +20,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.catalog import bulk
-from app.catalog.units import AppRef
 from app.models import CatalogEvent
+from app.resources import bulk
+from app.resources.units import AppRef
 
 
 class EventType(StrEnum):

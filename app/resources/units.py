@@ -13,8 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.asc.errors import AscNotFound
-from app.catalog import repository
-from app.catalog.listing import AppListing
+from app.resources import repository
+from app.resources.app_list import AppListing
 from app.sync.contract import Dataset, PlanContext, PlannedUnit, UnitContext, UnitResult
 
 CATALOG_CADENCE = dt.timedelta(minutes=30)

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
 
 from pydantic import BaseModel, Field
-
-from app.catalog.changes import EventType, SubjectType
 
 
 class VisibleApp(BaseModel):
@@ -47,38 +44,3 @@ class TeamMemberRead(_Person):
 class TeamInvitationRead(_Person):
     email: str
     expires_at: dt.datetime | None = Field(description="When the invitation lapses.")
-
-
-class EventSubject(BaseModel):
-    type: SubjectType
-    id: uuid.UUID = Field(description="Orchard's id of the version, build, tester or submission.")
-    apple_id: str
-
-
-class EventRead(BaseModel):
-    """One change Orchard observed while syncing."""
-
-    id: uuid.UUID
-    type: EventType
-    observed_at: dt.datetime = Field(
-        description="When the sync saw the change (within one sync interval of the real moment)."
-    )
-    account_id: uuid.UUID
-    app_id: uuid.UUID | None
-    subject: EventSubject
-    from_state: str | None = Field(
-        description="The state before; null when the subject was new to Orchard."
-    )
-    to_state: str | None
-    details: dict[str, Any] = Field(
-        description="Context for people: version string and platform, build number, tester "
-        "name and e-mail, …"
-    )
-
-
-class EventFeed(BaseModel):
-    """A page of the feed. Unlike other lists, `next_cursor` is never null: keep it and poll
-    with it later to get only what was observed since."""
-
-    items: list[EventRead]
-    next_cursor: str = Field(description="Where this page ends; pass it as `cursor`.")

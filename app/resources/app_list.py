@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.asc.client import Params
-from app.catalog.repository import AppRecord, upsert_apps
-from app.reports import app_links
+from app.resources import app_links
+from app.resources.repository import AppRecord, upsert_apps
 from app.sync.contract import UnitContext
 
 APP_FIELDS = "name,bundleId,sku,primaryLocale"

@@ -13,8 +13,9 @@ from typing import Any
 
 from app.asc.client import Params
 from app.asc.jsonapi import Resource
-from app.catalog import bulk
-from app.catalog.units import (
+from app.models import TeamInvitation, TeamMember
+from app.resources import bulk
+from app.resources.units import (
     CATALOG_CADENCE,
     apple_datetime,
     bool_or_none,
@@ -22,7 +23,6 @@ from app.catalog.units import (
     text_or_none,
     unique,
 )
-from app.models import TeamInvitation, TeamMember
 from app.sync.contract import Dataset, UnitContext, UnitResult
 
 DATASET = "team"

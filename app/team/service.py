@@ -1,28 +1,23 @@
-"""Team members, invitations and the events feed, scoped to the caller's workspace."""
+"""Team members and invitations, scoped to the caller's workspace."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.catalog import events_repository, team_repository
-from app.catalog.changes import EventType
-from app.catalog.schemas_team import (
-    EventFeed,
-    EventRead,
-    EventSubject,
+from app.credentials import lookup
+from app.kit import cursors
+from app.kit.pagination import page_of
+from app.models import App, TeamInvitation, TeamMember
+from app.team import repository as team_repository
+from app.team.repository import Person
+from app.team.schemas import (
     TeamInvitationRead,
     TeamMemberRead,
     VisibleApp,
 )
-from app.catalog.team_repository import Person
-from app.credentials import lookup
-from app.kit import cursors
-from app.kit.pagination import encode_cursor, page_of
-from app.models import App, TeamInvitation, TeamMember
 
 
 def _person_fields(person: TeamMember | TeamInvitation, apps: dict[str, App]) -> dict[str, Any]:
@@ -122,49 +117,3 @@ async def list_invitations(
         for i in page
     ]
     return items, next_cursor
-
-
-async def event_feed(
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    *,
-    types: list[EventType] | None,
-    account_id: uuid.UUID | None,
-    app_id: uuid.UUID | None,
-    since: dt.datetime | None,
-    cursor: str | None,
-    limit: int,
-) -> EventFeed:
-    """A page of the feed and the cursor to continue from (the same one when nothing new)."""
-    after = cursors.decode(cursor, cursors.integer, cursors.integer)
-    rows = await events_repository.list_events(
-        session,
-        workspace_id,
-        types=[t.value for t in types] if types else None,
-        account_id=account_id,
-        app_id=app_id,
-        since=since,
-        after=(after[0], after[1]) if after is not None else None,
-        limit=limit,
-    )
-    if rows:
-        next_cursor = encode_cursor([rows[-1].txid, rows[-1].seq])
-    else:
-        next_cursor = cursor or encode_cursor([0, 0])
-    items = [
-        EventRead(
-            id=row.id,
-            type=EventType(row.type),
-            observed_at=row.observed_at,
-            account_id=row.account_id,
-            app_id=row.app_id,
-            subject=EventSubject(
-                type=row.subject_type, id=row.subject_id, apple_id=row.subject_apple_id
-            ),
-            from_state=row.from_state,
-            to_state=row.to_state,
-            details=row.details,
-        )
-        for row in rows
-    ]
-    return EventFeed(items=items, next_cursor=next_cursor)

@@ -13,10 +13,11 @@ from typing import Any
 
 from app.asc.client import Params
 from app.asc.jsonapi import Resource
-from app.catalog import bulk, changes, repository
-from app.catalog.changes import ACCEPTED_STATES, Change, EventType, SubjectType
-from app.catalog.listing import AppListing
-from app.catalog.units import (
+from app.models import BetaGroup, BetaTester
+from app.resources import bulk, changes, repository
+from app.resources.app_list import AppListing
+from app.resources.changes import ACCEPTED_STATES, Change, EventType, SubjectType
+from app.resources.units import (
     AppRef,
     apple_datetime,
     bool_or_none,
@@ -26,7 +27,6 @@ from app.catalog.units import (
     text_or_none,
     unique,
 )
-from app.models import BetaGroup, BetaTester
 from app.sync.contract import Dataset, UnitContext
 
 DATASET = "testflight"

@@ -1,0 +1,231 @@
+"""The release side across every linked account: versions with their review history, builds,
+TestFlight groups and testers, review submissions, and the App Review queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Literal
+
+from fastapi import APIRouter, Query
+
+from app.auth.deps import Reader
+from app.kit.deps import Session
+from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
+from app.kit.problems import AUTHED, problem_responses
+from app.releases import service
+from app.releases.schemas import (
+    BetaGroupRead,
+    BetaTesterRead,
+    BuildRead,
+    ReviewQueueEntry,
+    ReviewSubmissionRead,
+    VersionRead,
+)
+
+router = APIRouter()
+apps = APIRouter(prefix="/v1/apps", tags=["catalog"])
+queue = APIRouter(tags=["catalog"])
+
+IncludeRemoved = Query(False, description="Also what App Store Connect no longer lists.")
+PLATFORM = "Apple's platform: IOS, MAC_OS, TV_OS or VISION_OS."
+
+
+@apps.get(
+    "/{app_id}/versions",
+    response_model=Page[VersionRead],
+    operation_id="list_app_versions",
+    responses=problem_responses(*AUTHED, 404),
+)
+async def list_app_versions(
+    app_id: uuid.UUID,
+    principal: Reader,
+    session: Session,
+    platform: str | None = Query(None, max_length=32, description=PLATFORM),
+    state: str | None = Query(
+        None,
+        max_length=64,
+        description="Only versions in this `appVersionState` (e.g. `IN_REVIEW`).",
+    ),
+    include_removed: bool = IncludeRemoved,
+    limit: LimitParam = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+) -> Page[VersionRead]:
+    """The app's App Store versions, newest first, each with every state change Orchard
+    observed (`history`): when it was submitted, how long it waited for and spent in App
+    Review, when it was released."""
+    items, next_cursor = await service.list_versions(
+        session,
+        principal.workspace_id,
+        app_id,
+        platform=platform,
+        state=state,
+        include_removed=include_removed,
+        cursor=cursor,
+        limit=limit,
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@apps.get(
+    "/{app_id}/builds",
+    response_model=Page[BuildRead],
+    operation_id="list_app_builds",
+    responses=problem_responses(*AUTHED, 404),
+)
+async def list_app_builds(
+    app_id: uuid.UUID,
+    principal: Reader,
+    session: Session,
+    processing_state: str | None = Query(
+        None, max_length=32, description="PROCESSING, FAILED, INVALID or VALID."
+    ),
+    expired: bool | None = Query(None, description="Only expired (or only unexpired) builds."),
+    include_removed: bool = IncludeRemoved,
+    limit: LimitParam = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+) -> Page[BuildRead]:
+    """The app's builds, newest upload first, with processing and TestFlight states."""
+    items, next_cursor = await service.list_builds(
+        session,
+        principal.workspace_id,
+        app_id,
+        processing_state=processing_state,
+        expired=expired,
+        include_removed=include_removed,
+        cursor=cursor,
+        limit=limit,
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@apps.get(
+    "/{app_id}/beta-groups",
+    response_model=Page[BetaGroupRead],
+    operation_id="list_app_beta_groups",
+    responses=problem_responses(*AUTHED, 404),
+)
+async def list_app_beta_groups(
+    app_id: uuid.UUID,
+    principal: Reader,
+    session: Session,
+    include_removed: bool = IncludeRemoved,
+    limit: LimitParam = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+) -> Page[BetaGroupRead]:
+    """The app's TestFlight groups by name: internal or external, public link settings,
+    feedback, and how many testers each has."""
+    items, next_cursor = await service.list_groups(
+        session,
+        principal.workspace_id,
+        app_id,
+        include_removed=include_removed,
+        cursor=cursor,
+        limit=limit,
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@apps.get(
+    "/{app_id}/beta-testers",
+    response_model=Page[BetaTesterRead],
+    operation_id="list_app_beta_testers",
+    responses=problem_responses(*AUTHED, 404),
+)
+async def list_app_beta_testers(
+    app_id: uuid.UUID,
+    principal: Reader,
+    session: Session,
+    state: str | None = Query(
+        None, max_length=32, description="INVITED, ACCEPTED, INSTALLED, REVOKED, …"
+    ),
+    group_id: uuid.UUID | None = Query(None, description="Only testers in this beta group."),
+    include_removed: bool = IncludeRemoved,
+    limit: LimitParam = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+) -> Page[BetaTesterRead]:
+    """The app's TestFlight testers by name, with their invitation state and groups."""
+    items, next_cursor = await service.list_testers(
+        session,
+        principal.workspace_id,
+        app_id,
+        state=state,
+        group_id=group_id,
+        include_removed=include_removed,
+        cursor=cursor,
+        limit=limit,
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@apps.get(
+    "/{app_id}/review-submissions",
+    response_model=Page[ReviewSubmissionRead],
+    operation_id="list_app_review_submissions",
+    responses=problem_responses(*AUTHED, 404),
+)
+async def list_app_review_submissions(
+    app_id: uuid.UUID,
+    principal: Reader,
+    session: Session,
+    state: str | None = Query(
+        None, max_length=32, description="WAITING_FOR_REVIEW, IN_REVIEW, COMPLETE, …"
+    ),
+    include_removed: bool = IncludeRemoved,
+    limit: LimitParam = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+) -> Page[ReviewSubmissionRead]:
+    """The app's App Review submissions, newest submission first, with who submitted them
+    and the version under review."""
+    items, next_cursor = await service.list_submissions(
+        session,
+        principal.workspace_id,
+        app_id,
+        state=state,
+        include_removed=include_removed,
+        cursor=cursor,
+        limit=limit,
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@queue.get(
+    "/v1/review-queue",
+    response_model=Page[ReviewQueueEntry],
+    operation_id="get_review_queue",
+    responses=problem_responses(*AUTHED),
+)
+async def get_review_queue(
+    principal: Reader,
+    session: Session,
+    account_id: uuid.UUID | None = Query(None, description="Only this linked account's apps."),
+    state: Literal["WAITING_FOR_REVIEW", "IN_REVIEW"] | None = Query(
+        None, description="Only versions waiting for review, or only those in review."
+    ),
+    platform: str | None = Query(None, max_length=32, description="IOS, MAC_OS, TV_OS, …"),
+    limit: LimitParam = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+) -> Page[ReviewQueueEntry]:
+    """Every version across the workspace's linked accounts that is waiting for or in App
+    Review, longest in its state first, with the time spent in that state so far.
+
+    Time in state counts from when a sync saw the version enter the state (so it is accurate
+    to one sync interval, 30 minutes by default); `state_since_observed` is false when the
+    version was already in the state when Orchard first saw it, and the real wait is longer.
+    `submitted_date` is Apple's own submission time. Apps of unlinked accounts are left out.
+    """
+    items, next_cursor = await service.review_queue(
+        session,
+        principal.workspace_id,
+        account_id=account_id,
+        state=state,
+        platform=platform,
+        cursor=cursor,
+        limit=limit,
+        now=dt.datetime.now(dt.UTC),
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+router.include_router(apps)
+router.include_router(queue)
