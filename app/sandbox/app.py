@@ -20,6 +20,8 @@ from starlette.routing import Mount, Route
 
 from app.sandbox import (
     admin,
+    analytics_routes,
+    analytics_s3,
     catalog_routes,
     people,
     reports,
@@ -54,6 +56,7 @@ V1_ROUTES: list[V1Route] = [
     *review_responses.ROUTES,
     *people.ROUTES,
     *reports.ROUTES,
+    *analytics_routes.ROUTES,
 ]
 
 
@@ -155,6 +158,7 @@ def create_sandbox_app(state: SandboxState | None = None) -> Starlette:
         routes=[
             Route("/", index, methods=["GET"]),
             Mount("/sandbox", routes=admin.routes(sandbox)),
+            analytics_s3.route(sandbox),
             Route(
                 "/v1/{path:path}",
                 dispatcher.dispatch,
