@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from app.sandbox import analytics_admin
 from app.sandbox.errors import ApiError
 from app.sandbox.state import SandboxKey, SandboxState, SandboxTeam
 
@@ -228,4 +229,5 @@ def routes(state: SandboxState) -> list[Route]:
         Route("/keys/{kid}", guarded(patch_key), methods=["PATCH"]),
         Route("/requests", guarded(list_requests), methods=["GET"]),
         Route("/requests", guarded(clear_requests), methods=["DELETE"]),
+        *analytics_admin.routes(state),
     ]

@@ -17,7 +17,8 @@ derives from the leaves, so all cuts agree:
   summed: ``max_day + (sum - max_day) × overlap`` with a per-row overlap in [0.25, 0.7], so a
   week's unique devices are fewer than the sum of its days (ANALYTICS §9).
 - **Privacy** (ANALYTICS §8): usage reports (installs, sessions, crashes) have no rows for a
-  period with fewer than 5 unique devices; Detailed rows under 5 (unique devices, or counts
+  period with fewer than 5 unique devices (decided on complete data, see
+  :mod:`.analytics_instances`); Detailed rows under 5 (unique devices, or counts
   where a report has none) are dropped and the rest noised (σ = 2; session duration
   σ = duration ÷ sessions ÷ 4), deterministically per row. Standard rows under 5 are kept
   unless the ``suppress_standard_rows`` knob asks otherwise (unconfirmed; FACTS §4.7).
@@ -28,16 +29,16 @@ from __future__ import annotations
 import random
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
+from operator import itemgetter
 
 from app.sandbox.analytics_catalog import (
     FAMILY_COLUMNS,
     FAMILY_METRICS,
     UNIQUE_METRICS,
-    USAGE_FAMILIES,
     Family,
 )
 from app.sandbox.analytics_dims import day_dimensions
@@ -86,6 +87,13 @@ class Layout:
     metrics: tuple[str, ...]
     detailed_only: tuple[int, ...]  # positions in ``dims``
     unique: tuple[int, ...]  # positions in ``metrics``
+
+    @property
+    def standard(self) -> Callable[[tuple[str, ...]], tuple[str, ...]]:
+        """Detailed dims → Standard dims (drops the Detailed-only columns)."""
+        keep = [i for i in range(len(self.dims)) if i not in self.detailed_only]
+        pick = itemgetter(*keep)
+        return lambda dims: tuple(pick(dims))
 
     @property
     def threshold_metric(self) -> int:
@@ -214,14 +222,17 @@ def date_rows(
 ) -> list[Row]:
     """True rows of one ``Date`` as a daily instance ``vintage`` days later holds them."""
     lay = layout(family)
+    final = vintage >= window and factor == 1.0
+    if detailed and final:  # leaves are the Detailed rows
+        return [(leaf.dims, leaf.metrics) for leaf in day_leaves(team, family, app, day, volume)]
+    project = lay.standard if not detailed else None
     merged: dict[tuple[str, ...], list[int]] = {}
     for leaf in day_leaves(team, family, app, day, volume):
-        metrics = _scaled(lay, leaf.metrics, completeness(vintage, window, leaf.lag) * factor)
+        share = 1.0 if final else completeness(vintage, window, leaf.lag) * factor
+        metrics = leaf.metrics if final else _scaled(lay, leaf.metrics, share)
         if metrics is None:
             continue
-        dims = leaf.dims
-        if not detailed:
-            dims = tuple(v for i, v in enumerate(dims) if i not in lay.detailed_only)
+        dims = leaf.dims if project is None else project(leaf.dims)
         total = merged.get(dims)
         if total is None:
             merged[dims] = list(metrics)
@@ -246,8 +257,22 @@ def period_rows(
     volume: float = 1.0,
 ) -> list[Row]:
     """True weekly/monthly rows: counts summed, unique metrics combined non-additively."""
+    return list(_period_rows(team, family, app, tuple(days), detailed, window, volume))
+
+
+@lru_cache(maxsize=16)
+def _period_rows(
+    team: SandboxTeam,
+    family: Family,
+    app: SandboxApp,
+    days: tuple[date, ...],
+    detailed: bool,
+    window: int,
+    volume: float,
+) -> tuple[Row, ...]:
+    # Cached: a month of a popular app is tens of thousands of rows that the file, the
+    # instance gate and the truth all ask for.
     lay = layout(family)
-    days = list(days)
     sums: dict[tuple[str, ...], list[int]] = {}
     peaks: dict[tuple[str, ...], list[int]] = {}
     for day in days:
@@ -267,7 +292,7 @@ def period_rows(
         for u in lay.unique:
             total[u] = min(total[0], peak[u] + int((total[u] - peak[u]) * _overlap(dims, days[0])))
         rows.append((dims, tuple(total)))
-    return rows
+    return tuple(rows)
 
 
 def population(family: Family, rows: Iterable[Row]) -> int:
@@ -306,11 +331,9 @@ def served_rows(
     suppress_standard: bool,
     noise: bool,
 ) -> Iterator[Row]:
-    """The rows a file carries: the privacy rules applied to ``rows`` (see module doc)."""
-    rows = list(rows)
+    """The rows a file carries: the row-level privacy rules applied to ``rows`` (the < 5 users
+    rule for whole periods is the instance schedule's, see :func:`.part_published`)."""
     lay = layout(family)
-    if family in USAGE_FAMILIES and population(family, rows) < PRIVACY_THRESHOLD:
-        return
     for dims, metrics in rows:
         if (detailed or suppress_standard) and metrics[lay.threshold_metric] < PRIVACY_THRESHOLD:
             continue

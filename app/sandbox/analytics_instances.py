@@ -139,15 +139,15 @@ def day_population(
     return sum(leaf.metrics[unique] for leaf in day_leaves(team, family, app, day, volume))
 
 
-def _published(
-    ledger: AnalyticsLedger, team: SandboxTeam, report: ReportDef, app: SandboxApp, part: Part
+def part_published(
+    team: SandboxTeam, report: ReportDef, app: SandboxApp, part: Part, volume: float
 ) -> bool:
-    """False for a usage report's period with < 5 unique devices (ANALYTICS §8)."""
+    """False for a usage report's period with < 5 unique devices (ANALYTICS §8), judged on the
+    complete data (a not-yet-complete daily vintage of a published Date is published too)."""
     family = report.family
     assert family is not None
     if family not in USAGE_FAMILIES:
         return True
-    volume = ledger.volume_of(app.id)
     days = part.days()
     if any(day_population(team, family, app, d, volume) >= PRIVACY_THRESHOLD for d in days):
         return True  # a period's uniques are at least any one day's
@@ -252,7 +252,8 @@ def report_instances(
                 parts = _ongoing_parts(ledger, report, app, granularity, p)
             else:
                 parts = _snapshot_parts(report, app, granularity, p)
-            parts = [part for part in parts if _published(ledger, request.team, report, app, part)]
+            volume = ledger.volume_of(app.id)
+            parts = [p_ for p_ in parts if part_published(request.team, report, app, p_, volume)]
             if parts:
                 found += _publish(ledger, request, report_id, report, app, granularity, p, parts)
         p += timedelta(days=1)

@@ -15,7 +15,11 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 from weakref import WeakKeyDictionary
 
-from app.sandbox.analytics_catalog import NUMBERING_FIXED, SUBSCRIPTION_STATE_NAMES
+from app.sandbox.analytics_catalog import (
+    NUMBERING_FIXED,
+    NUMBERING_PER_TEAM,
+    SUBSCRIPTION_STATE_NAMES,
+)
 from app.sandbox.seeding import stable_uuid
 from app.sandbox.state import SandboxState, SandboxTeam
 
@@ -67,6 +71,16 @@ class AnalyticsOptions:
     publish_hour_utc: int = 10
     #: The first instance of a new request appears at least this long after creation (24–48 h).
     first_data_hours: int = 24
+
+
+#: The allowed values of the options that pick a variant.
+OPTION_CHOICES: dict[str, tuple[str, ...]] = {
+    "segment_headers": ("every", "first"),
+    "territory_format": ("alpha2", "name"),
+    "expired_url": ("access_denied", "expired_token"),
+    "report_numbering": (NUMBERING_FIXED, NUMBERING_PER_TEAM),
+    "subscription_state_name": SUBSCRIPTION_STATE_NAMES,
+}
 
 
 @dataclass(eq=False)

@@ -19,6 +19,7 @@ shows. Quick use::
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 
@@ -29,7 +30,7 @@ from app.sandbox.analytics_catalog import (
     report_catalogue,
 )
 from app.sandbox.analytics_data import Row, date_rows, layout, period_rows, served_rows
-from app.sandbox.analytics_instances import Part, day_population
+from app.sandbox.analytics_instances import Part, day_population, part_published
 from app.sandbox.analytics_ledger import analytics
 from app.sandbox.catalog import SandboxApp, find_app
 from app.sandbox.periods import month_end
@@ -97,6 +98,12 @@ def _totals(rows_of: dict[Family, list[Row]], territory: str | None) -> UsageTot
     )
 
 
+def _period_end(granularity: str, start: date) -> date:
+    return (
+        start + timedelta(days=6) if granularity == "WEEKLY" else month_end(start.year, start.month)
+    )
+
+
 class AnalyticsTruth:
     """Read-only view of the generated analytics of one team of a sandbox."""
 
@@ -141,37 +148,41 @@ class AnalyticsTruth:
         )
 
     def day(
-        self, app_id: str, day: date, territory: str | None = None, *, vintage: int | None = None
+        self,
+        app_id: str,
+        day: date,
+        territory: str | None = None,
+        *,
+        vintage: int | None = None,
+        families: Iterable[Family] = tuple(Family),
     ) -> UsageTotals:
-        """Totals of ``day`` (final, or as known ``vintage`` days after it)."""
+        """Totals of ``day`` (final, or as known ``vintage`` days after it); only the fields of
+        ``families`` are computed (the others stay 0)."""
         app = self.app(app_id)
-        return _totals({f: self._day_rows(app, f, day, vintage) for f in Family}, territory)
+        rows = {f: self._day_rows(app, f, day, vintage) for f in families}
+        return _totals({f: rows.get(f, []) for f in Family}, territory)
 
     def period(
-        self, app_id: str, granularity: str, start: date, territory: str | None = None
+        self,
+        app_id: str,
+        granularity: str,
+        start: date,
+        territory: str | None = None,
+        *,
+        families: Iterable[Family] = tuple(Family),
     ) -> UsageTotals:
         """Weekly (``start`` = Monday) or monthly (``start`` = 1st) totals, as the weekly or
         monthly Standard files carry them: counts summed, unique devices not."""
         app = self.app(app_id)
-        end = (
-            start + timedelta(days=6)
-            if granularity == "WEEKLY"
-            else month_end(start.year, start.month)
-        )
+        end = _period_end(granularity, start)
         days = [start + timedelta(n) for n in range((end - start).days + 1)]
+        volume = self._volume(app_id)
         rows = {
-            f: period_rows(
-                self.team,
-                f,
-                app,
-                days,
-                detailed=False,
-                window=COMPLETENESS_DAYS[f],
-                volume=self._volume(app_id),
-            )
-            for f in Family
-        }
-        return _totals(rows, territory)
+            f: period_rows(self.team, f, app, days, detailed=False,
+                           window=COMPLETENESS_DAYS[f], volume=volume)
+            for f in families
+        }  # fmt: skip
+        return _totals({f: rows.get(f, []) for f in Family}, territory)
 
     def published(self, app_id: str, family: Family, day: date) -> bool:
         """Whether ``day`` clears the < 5 users rule of usage reports (ANALYTICS §8)."""
@@ -210,15 +221,13 @@ class AnalyticsTruth:
         app, report = self.app(app_id), self.report(report_name)
         family = report.family
         assert family is not None
+        end = start if granularity == "DAILY" else _period_end(granularity, start)
+        part = Part(
+            granularity, start, end, report.completeness_days if vintage is None else vintage
+        )
         if granularity == "DAILY":
             rows = self._day_rows(app, family, start, vintage, report.detailed)
         else:
-            end = (
-                start + timedelta(days=6)
-                if granularity == "WEEKLY"
-                else month_end(start.year, start.month)
-            )
-            part = Part(granularity, start, end, 99)
             rows = period_rows(
                 self.team,
                 family,
@@ -229,6 +238,8 @@ class AnalyticsTruth:
                 volume=self._volume(app_id),
             )
         if served:
+            if not part_published(self.team, report, app, part, self._volume(app_id)):
+                return []
             options = self.ledger.options
             rows = list(
                 served_rows(
