@@ -16,6 +16,7 @@ failure modes. It has no authentication: bind the sandbox to localhost.
                             "hour_limit"?, "remaining"?, "send_retry_after"?}``
 ``GET /sandbox/requests``   request log (``?key_id=&limit=``), in-flight and max concurrency
 ``DELETE /sandbox/requests`` clear the log
+``/sandbox/analytics…``     Analytics Reports knobs (see :mod:`.analytics_admin`)
 ==========================  =============================================================
 """
 

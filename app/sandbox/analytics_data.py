@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
+from itertools import chain
 from operator import itemgetter
 
 from app.sandbox.analytics_catalog import (
@@ -50,7 +51,7 @@ from app.sandbox.state import SandboxTeam
 #: (installs+deletes, active devices, store events…) of mean size :data:`CLUSTER_SIZE`, so
 #: rows ≈ draws while counts are realistic and popular combinations grow past 5.
 BASE_DRAWS: dict[Family, float] = {
-    Family.INSTALLS: 70.0,
+    Family.INSTALLS: 60.0,
     Family.SESSIONS: 300.0,
     Family.DISCOVERY: 700.0,
     Family.DOWNLOADS: 80.0,
@@ -176,16 +177,14 @@ def _generate(
     if n == 0:
         return ()
     dims = day_dimensions(app, family, day)
-    cols = layout(family).dims
-    picks = [r.choices(range(len(d.values)), cum_weights=d.cum_weights, k=n) for d in dims]
-    places = [tuple(cols.index(c) for c in d.columns) for d in dims]
+    picks = [r.choices(d.values, cum_weights=d.cum_weights, k=n) for d in dims]
+    # Drawn values come in joint-dimension order; one C-level getter puts them in file order.
+    drawn_order = [c for d in dims for c in d.columns]
+    to_file_order = itemgetter(*(drawn_order.index(c) for c in layout(family).dims))
     leaves = []
     for combo, count in sorted(Counter(zip(*picks, strict=True)).items()):
-        cells = [""] * len(cols)
-        for dim, place, index in zip(dims, places, combo, strict=True):
-            for position, value in zip(place, dim.values[index], strict=True):
-                cells[position] = value
-        leaves.append(Leaf(tuple(cells), _leaf_metrics(family, count, r), r.random()))
+        cells = to_file_order(tuple(chain.from_iterable(combo)))
+        leaves.append(Leaf(cells, _leaf_metrics(family, count, r), r.random()))
     return tuple(leaves)
 
 

@@ -115,7 +115,7 @@ def request_reports(
 
 
 def find_report(
-    ledger: AnalyticsLedger, team: SandboxTeam, report_id: str, now: datetime
+    ledger: AnalyticsLedger, team: SandboxTeam, report_id: str
 ) -> tuple[AnalyticsRequest, ReportDef] | None:
     found = _REPORT_ID.match(report_id)
     request = ledger.requests.get(found[2]) if found else None

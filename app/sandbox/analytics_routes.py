@@ -83,7 +83,7 @@ async def list_report_linkages(ctx: V1Context) -> Response:
 
 def _report(ctx: V1Context) -> tuple[AnalyticsRequest, str, ReportDef]:
     report_id = ctx.path_params["id"]
-    found = find_report(analytics(ctx.state), ctx.team, report_id, ctx.now)
+    found = find_report(analytics(ctx.state), ctx.team, report_id)
     if found is None:
         raise resource_not_found("analyticsReports", report_id)
     return found[0], report_id, found[1]
