@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from app.sandbox.analytics_catalog import TERRITORY_NAMES
 from app.sandbox.analytics_data import Row, date_rows, layout, period_rows, served_rows
@@ -51,9 +51,6 @@ class FileFormat:
             noise=o.detailed_noise,
             volume=ledger.volume_of(app_id),
         )
-
-    def key(self) -> tuple[object, ...]:
-        return tuple(getattr(self, f.name) for f in fields(self))
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +130,8 @@ def instance_lines(
             yield index, offset, f"{lead}{_TAB.join(cells)}{_TAB}{_TAB.join(map(str, metrics))}\n"
 
 
-def header_line(instance: Instance, fmt: FileFormat) -> str:
-    return "\t".join(instance.report.header) + "\n"
+def header_line(instance: Instance) -> str:
+    return _TAB.join(instance.report.header) + "\n"
 
 
 def _gzip(lines: Iterator[str]) -> Iterator[bytes]:
@@ -160,7 +157,7 @@ def _file_lines(
 ) -> Iterator[str]:
     prefix = "\ufeff" if fmt.bom else ""
     if index == 0 or fmt.header_every_segment:
-        yield prefix + header_line(instance, fmt)
+        yield prefix + header_line(instance)
     elif prefix:
         yield prefix
     yield from rows
@@ -172,7 +169,7 @@ _PLANS: dict[tuple[object, ...], tuple[SegmentPlan, ...]] = {}
 
 
 def _plan_key(instance: Instance, fmt: FileFormat) -> tuple[object, ...]:
-    return (instance.id, instance.request.team, instance.report, instance.parts, fmt.key())
+    return (instance.id, instance.request.team, instance.report, instance.parts, fmt)
 
 
 def segment_plans(instance: Instance, fmt: FileFormat) -> tuple[SegmentPlan, ...]:
@@ -224,8 +221,3 @@ def segment_chunks(instance: Instance, fmt: FileFormat, plan: SegmentPlan) -> It
             yield line
 
     return _gzip(_file_lines(instance, fmt, plan.index, rows()))
-
-
-def instance_text(instance: Instance, fmt: FileFormat) -> Iterator[str]:
-    """Every data line of an instance (tests and truth helpers; no header, no BOM)."""
-    return (line for _, _, line in instance_lines(instance, fmt))

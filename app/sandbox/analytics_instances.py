@@ -55,6 +55,10 @@ from app.sandbox.state import SandboxTeam
 _REPORT_ID = re.compile(r"^r(\d+)-(.+)$")
 
 
+#: The vintage of complete data (weekly and monthly instances are complete by default).
+FINAL = 10_000
+
+
 @dataclass(frozen=True, slots=True)
 class Part:
     """The rows of one ``Date`` inside an instance."""
@@ -62,7 +66,7 @@ class Part:
     granularity: str  # DAILY, WEEKLY or MONTHLY
     start: date  # the Date column
     end: date
-    vintage: int  # days between Date and processing (DAILY), ≥ window when final
+    vintage: int = 0  # days between Date and processing (DAILY); ≥ the window: final
     factor: float = 1.0  # a correction's change
 
     def days(self) -> list[date]:
@@ -167,11 +171,11 @@ def _start(app: SandboxApp) -> date:
 
 
 def _week_part(monday: date) -> Part:
-    return Part("WEEKLY", monday, monday + timedelta(days=6), 99)
+    return Part("WEEKLY", monday, monday + timedelta(days=6), FINAL)
 
 
 def _month_part(first: date) -> Part:
-    return Part("MONTHLY", first, month_end(first.year, first.month), 99)
+    return Part("MONTHLY", first, month_end(first.year, first.month), FINAL)
 
 
 def _previous_month(day: date) -> date:
@@ -188,18 +192,18 @@ def _ongoing_parts(
     if granularity == "MONTHLY":
         month = _month_part(_previous_month(p))
         return [month] if p.day == 5 and month.end >= start else []
-    gaps = ledger.gaps.get(app.id, set())
-    parts = [
-        Part("DAILY", d, d, (p - d).days)
-        for d in (p - timedelta(days=back) for back in range(window, 0, -1))
-        if d >= start and d not in gaps
-    ]
-    parts += [
-        Part("DAILY", c.day, c.day, window, c.factor)
+    corrected = {
+        c.day: c.factor
         for c in ledger.corrections
         if c.app_id == app.id and c.processing_date == p and c.day >= start
+    }
+    gaps = ledger.gaps.get(app.id, set())
+    rolling = [
+        Part("DAILY", d, d, (p - d).days)
+        for d in (p - timedelta(days=back) for back in range(window, 0, -1))
+        if d >= start and d not in gaps and d not in corrected
     ]
-    return parts
+    return rolling + [Part("DAILY", d, d, FINAL, f) for d, f in sorted(corrected.items())]
 
 
 def _snapshot_parts(report: ReportDef, app: SandboxApp, granularity: str, p: date) -> list[Part]:

@@ -14,11 +14,12 @@ import re
 from datetime import date
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from app.sandbox import analytics_requests as requests
 from app.sandbox.analytics_catalog import CATEGORIES, GRANULARITIES, ReportDef
-from app.sandbox.analytics_files import segment_id, segment_plans
+from app.sandbox.analytics_files import SegmentPlan, segment_id, segment_plans
 from app.sandbox.analytics_instances import (
     Instance,
     find_instance,
@@ -158,10 +159,16 @@ async def get_instance(ctx: V1Context) -> Response:
 # --- segments ----------------------------------------------------------------------------
 
 
+async def _plans(ctx: V1Context, instance: Instance) -> tuple[SegmentPlan, ...]:
+    # The first listing of a big instance generates all of it (seconds for a million rows,
+    # like Apple's slow endpoints): off the event loop, so other requests go on.
+    return await run_in_threadpool(segment_plans, instance, file_format(ctx, instance))
+
+
 async def list_segments(ctx: V1Context) -> Response:
     check_reader(ctx)
     instance = _instance(ctx)
-    page = _page(ctx, list(segment_plans(instance, file_format(ctx, instance))))
+    page = _page(ctx, list(await _plans(ctx, instance)))
     data = [segment_resource(ctx, instance, plan) for plan in page.items]
     return JSONResponse(collection_document(data, page, ctx.self_url))
 
@@ -169,7 +176,7 @@ async def list_segments(ctx: V1Context) -> Response:
 async def list_segment_linkages(ctx: V1Context) -> Response:
     check_reader(ctx)
     instance = _instance(ctx)
-    page = _page(ctx, list(segment_plans(instance, file_format(ctx, instance))))
+    page = _page(ctx, list(await _plans(ctx, instance)))
     index = analytics(ctx.state).segment_index
     data = []
     for plan in page.items:
@@ -181,13 +188,13 @@ async def list_segment_linkages(ctx: V1Context) -> Response:
 
 async def get_segment(ctx: V1Context) -> Response:
     check_reader(ctx)
-    segment_id = ctx.path_params["id"]
+    wanted = ctx.path_params["id"]
     ledger = analytics(ctx.state)
-    known = ledger.segment_index.get(segment_id)
+    known = ledger.segment_index.get(wanted)
     instance = find_instance(ledger, ctx.team, known[0], ctx.now) if known else None
-    plans = segment_plans(instance, file_format(ctx, instance)) if instance else ()
+    plans = await _plans(ctx, instance) if instance else ()
     if instance is None or known is None or known[1] >= len(plans):
-        raise resource_not_found("analyticsReportSegments", segment_id)
+        raise resource_not_found("analyticsReportSegments", wanted)
     resource = segment_resource(ctx, instance, plans[known[1]])
     return JSONResponse(single_document(resource, ctx.self_url))
 

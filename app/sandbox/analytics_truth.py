@@ -30,7 +30,7 @@ from app.sandbox.analytics_catalog import (
     report_catalogue,
 )
 from app.sandbox.analytics_data import Row, date_rows, layout, period_rows, served_rows
-from app.sandbox.analytics_instances import Part, day_population, part_published
+from app.sandbox.analytics_instances import FINAL, Part, day_population, part_published
 from app.sandbox.analytics_ledger import analytics
 from app.sandbox.catalog import SandboxApp, find_app
 from app.sandbox.periods import month_end
@@ -222,9 +222,7 @@ class AnalyticsTruth:
         family = report.family
         assert family is not None
         end = start if granularity == "DAILY" else _period_end(granularity, start)
-        part = Part(
-            granularity, start, end, report.completeness_days if vintage is None else vintage
-        )
+        part = Part(granularity, start, end, FINAL if vintage is None else vintage)
         if granularity == "DAILY":
             rows = self._day_rows(app, family, start, vintage, report.detailed)
         else:
