@@ -2,10 +2,11 @@
 
 An instance's rows are generated Date by Date (never all at once) and cut into segments of
 ``rows_per_segment`` rows; each segment is its own gzip file (ANALYTICS §5: gzip, TAB, one
-header row, empty cells for nulls, no quoting). ``sizeInBytes`` and ``checksum`` (lowercase MD5
-hex of the gzip bytes, ANALYTICS §0.7) come from one streaming pass whose result is cached per
-instance content; a download replays the same deterministic compression from the segment's
-first Date, so a million-row instance never sits in memory.
+header row, empty cells for nulls, unquoted unless the ``quoting`` knob says otherwise).
+``sizeInBytes`` and ``checksum`` (lowercase MD5 hex of the gzip bytes, ANALYTICS §0.7) come
+from one streaming pass whose result is cached per instance content; a download replays the
+same deterministic compression from the segment's first Date, so a million-row instance never
+sits in memory.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class FileFormat:
     header_every_segment: bool
     bom: bool
     territory_names: bool
+    quote_minimal: bool
     suppress_standard: bool
     noise: bool
     volume: float
@@ -47,6 +49,7 @@ class FileFormat:
             header_every_segment=o.segment_headers == "every",
             bom=o.bom,
             territory_names=o.territory_format == "name",
+            quote_minimal=o.quoting == "minimal",
             suppress_standard=o.suppress_standard_rows,
             noise=o.detailed_noise,
             volume=ledger.volume_of(app_id),
@@ -127,7 +130,13 @@ def instance_lines(
             if territory is not None:
                 named = TERRITORY_NAMES.get(dims[territory], dims[territory])
                 cells = (*dims[:territory], named, *dims[territory + 1 :])
+            if fmt.quote_minimal:
+                cells = tuple(_quoted(cell) for cell in cells)
             yield index, offset, f"{lead}{_TAB.join(cells)}{_TAB}{_TAB.join(map(str, metrics))}\n"
+
+
+def _quoted(cell: str) -> str:
+    return '"' + cell.replace('"', '""') + '"' if '"' in cell else cell
 
 
 def header_line(instance: Instance) -> str:

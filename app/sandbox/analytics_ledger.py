@@ -38,6 +38,9 @@ class AnalyticsOptions:
     segment_headers: Literal["every", "first"] = "every"
     #: Start every file with a UTF-8 BOM (one ingester strips one; unconfirmed, ANALYTICS §5).
     bom: bool = False
+    #: "none": cells are never quoted (no evidence of quoting, ANALYTICS §5); "minimal": a cell
+    #: holding a double quote is quoted CSV-style (``"Holiday ""Gift"" Guide"``), unconfirmed.
+    quoting: Literal["none", "minimal"] = "none"
     #: Territory cells as ISO alpha-2 ("US", Fivetran seeds) or names ("United States");
     #: unconfirmed (ANALYTICS §7).
     territory_format: Literal["alpha2", "name"] = "alpha2"
@@ -77,6 +80,7 @@ class AnalyticsOptions:
 OPTION_CHOICES: dict[str, tuple[str, ...]] = {
     "segment_headers": ("every", "first"),
     "territory_format": ("alpha2", "name"),
+    "quoting": ("none", "minimal"),
     "expired_url": ("access_denied", "expired_token"),
     "report_numbering": (NUMBERING_FIXED, NUMBERING_PER_TEAM),
     "subscription_state_name": SUBSCRIPTION_STATE_NAMES,

@@ -205,3 +205,21 @@ async def test_bom_and_territory_name_variants(
     assert lines[0].startswith("\ufeffDate\t")
     territories = {line.split("\t")[9] for line in lines[1:]}
     assert "United States" in territories and "US" not in territories
+
+
+@pytest.mark.parametrize("quoting", ["none", "minimal"])
+async def test_quoting_variants(
+    api: Api, ledger: AnalyticsLedger, apps: tuple[SandboxApp, ...], quoting: str
+) -> None:
+    ledger.options.quoting = quoting  # type: ignore[assignment]
+    instance = await first_instance(api, apps[2], "App Sessions Detailed")
+    [segment] = await api.segments(instance["id"])
+    content = (await api.download(segment["attributes"]["url"])).content
+    assert hashlib.md5(content).hexdigest() == segment["attributes"]["checksum"]
+    header, *rows = lines_of(content)
+    title = header.split("\t").index("Page Title")
+    titles = {row.split("\t")[title] for row in rows}
+    if quoting == "none":
+        assert 'Holiday "Gift" Guide' in titles
+    else:
+        assert '"Holiday ""Gift"" Guide"' in titles and 'Holiday "Gift" Guide' not in titles
