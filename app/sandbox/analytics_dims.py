@@ -147,6 +147,7 @@ _CAMPAIGNS = (
 )
 
 
+@lru_cache(maxsize=256)
 def _sources(app: SandboxApp, family: Family) -> JointDim:
     domain = app.bundle_id.split(".")[1]
     sites = (*_REFERRER_SITES, (f"{domain}.example.com", 1.5))
@@ -191,6 +192,7 @@ _DISCOVERY_PAGES = (
 )
 
 
+@lru_cache(maxsize=16)
 def _pages(family: Family) -> JointDim:
     rows: list[tuple[tuple[str, ...], float]] = [(("Product page", t), w) for t, w in _TITLES]
     rows += [(("In-app event", t), w) for t, w in _EVENTS]
@@ -268,7 +270,7 @@ def _session_download_dates(day: date) -> JointDim:
     )
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=512)  # day-independent parts are shared, so an entry is a few kB
 def day_dimensions(app: SandboxApp, family: Family, day: date) -> tuple[JointDim, ...]:
     """The joint dimensions events of ``family`` are drawn from on ``day``, in key order."""
     versions, devices = _app_versions(app, day), _devices(app, day)
