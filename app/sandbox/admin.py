@@ -18,6 +18,7 @@ failure modes. It has no authentication: bind the sandbox to localhost.
 ``DELETE /sandbox/requests`` clear the log
 ``/sandbox/fidelity…``      selectable Apple behaviours, sandbox-wide and per team (see
                             :mod:`app.sandbox.fidelity_admin`)
+``/sandbox/analytics…``     Analytics Reports knobs (see :mod:`.analytics_admin`)
 ==========================  =============================================================
 """
 
@@ -31,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.sandbox import fidelity_admin
+from app.sandbox import analytics_admin, fidelity_admin
 from app.sandbox.errors import ApiError
 from app.sandbox.state import SandboxKey, SandboxState, SandboxTeam
 
@@ -232,4 +233,5 @@ def routes(state: SandboxState) -> list[Route]:
         Route("/requests", guarded(list_requests), methods=["GET"]),
         Route("/requests", guarded(clear_requests), methods=["DELETE"]),
         *fidelity_admin.routes(state),
+        *analytics_admin.routes(state),
     ]

@@ -20,6 +20,8 @@ from starlette.routing import Mount, Route
 
 from app.sandbox import (
     admin,
+    analytics_routes,
+    analytics_s3,
     catalog_routes,
     people,
     reports,
@@ -61,6 +63,7 @@ V1_ROUTES: list[V1Route] = [
     *reports.ROUTES,
     *webhook_routes.ROUTES,
     *feedback_routes.ROUTES,
+    *analytics_routes.ROUTES,
 ]
 
 
@@ -166,6 +169,7 @@ def create_sandbox_app(state: SandboxState | None = None) -> Starlette:
             *feedback_admin.routes(sandbox),
             *feedback_images.routes(sandbox),
             Mount("/sandbox", routes=admin.routes(sandbox)),
+            analytics_s3.route(sandbox),
             Route(
                 "/v1/{path:path}",
                 dispatcher.dispatch,

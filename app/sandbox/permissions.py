@@ -16,6 +16,8 @@ endpoint                                    key types    roles (any of)
 ``GET /v1/users``, ``/v1/userInvitations``  team, indiv  ADMIN
 ``GET /v1/salesReports``                    team only    ADMIN, FINANCE, SALES, ACCESS_TO_REPORTS
 ``GET /v1/financeReports``                  team only    ADMIN, FINANCE
+``POST|DELETE`` analyticsReportRequests     team, indiv  ADMIN (see :mod:`.analytics_requests`)
+``GET`` the analytics chain                 team, indiv  ADMIN, SALES, FINANCE (+ knob)
 ==========================================  ===========  ==========================================
 
 A key outside its row gets 403 ``FORBIDDEN_ERROR`` ("This request is forbidden for security
