@@ -19,7 +19,7 @@ from app.auth.deps import Reader, Writer
 from app.credentials import lookup
 from app.credentials.deps import AscClients
 from app.kit.deps import AppSettings, Session
-from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
+from app.kit.pagination import Page, Paging
 from app.kit.problems import AUTHED, problem_responses
 from app.models import AscAccount
 from app.sync.deps import Registry
@@ -85,12 +85,12 @@ async def link_account(
 async def list_accounts(
     principal: Reader,
     session: Session,
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
+    *,
+    paging: Paging,
 ) -> Page[AccountRead]:
     """List the workspace's linked accounts, oldest first, with credential health."""
     accounts, next_cursor = await lookup.list_accounts(
-        session, principal.workspace_id, cursor=cursor, limit=limit
+        session, principal.workspace_id, paging=paging
     )
     return Page(items=[AccountRead.model_validate(a) for a in accounts], next_cursor=next_cursor)
 

@@ -10,7 +10,7 @@ from app.auth import service
 from app.auth.deps import Admin
 from app.auth.schemas import TokenCreate, TokenCreated, TokenRead
 from app.kit.deps import Session
-from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
+from app.kit.pagination import Page, Paging
 from app.kit.problems import AUTHED, problem_responses
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
@@ -42,16 +42,15 @@ async def list_tokens(
     principal: Admin,
     session: Session,
     include_revoked: bool = Query(False, description="Also list revoked tokens."),
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
+    *,
+    paging: Paging,
 ) -> Page[TokenRead]:
     """List the workspace's tokens (never their secrets), oldest first."""
     tokens, next_cursor = await service.list_tokens(
         session,
         principal.workspace_id,
         include_revoked=include_revoked,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
     )
     return Page(items=[TokenRead.model_validate(t) for t in tokens], next_cursor=next_cursor)
 

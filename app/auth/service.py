@@ -20,7 +20,7 @@ from app.auth.tokens import (
 )
 from app.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from app.kit import cursors
-from app.kit.pagination import DEFAULT_LIMIT, page_of
+from app.kit.pagination import PageRequest
 from app.models import ApiToken, Workspace
 
 WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -90,15 +90,14 @@ async def list_tokens(
     workspace_id: uuid.UUID,
     *,
     include_revoked: bool = False,
-    cursor: str | None = None,
-    limit: int = DEFAULT_LIMIT,
+    paging: PageRequest,
 ) -> tuple[list[ApiToken], str | None]:
     """A page of tokens, oldest first, and the cursor of the next page."""
-    after = cursors.decode(cursor, cursors.moment, cursors.UUID)
+    after = paging.after(cursors.moment, cursors.UUID)
     tokens = await repository.list_tokens(
-        session, workspace_id, include_revoked=include_revoked, after=after, limit=limit + 1
+        session, workspace_id, include_revoked=include_revoked, after=after, limit=paging.fetch
     )
-    return page_of(tokens, limit, lambda t: [t.created_at.isoformat(), str(t.id)])
+    return paging.split(tokens, lambda t: [t.created_at.isoformat(), str(t.id)])
 
 
 async def revoke_token(

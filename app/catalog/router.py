@@ -11,7 +11,7 @@ from app.catalog import service
 from app.catalog.schemas import AppDetail, AppRead, EventFeed
 from app.kit.dates import Instant
 from app.kit.deps import Session
-from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
+from app.kit.pagination import Page, Paging
 from app.kit.problems import AUTHED, problem_responses
 from app.resources.changes import EventType
 
@@ -39,8 +39,8 @@ async def list_apps(
         None, min_length=1, max_length=100, description="Substring of the name or bundle id."
     ),
     include_removed: bool = Query(False, description="Also apps Apple no longer lists."),
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
+    *,
+    paging: Paging,
 ) -> Page[AppRead]:
     """Apps of every linked account in the workspace, by name."""
     found, next_cursor = await service.list_apps(
@@ -50,8 +50,7 @@ async def list_apps(
         platform=platform,
         query=q,
         include_removed=include_removed,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
     )
     return Page(items=[AppRead.model_validate(a) for a in found], next_cursor=next_cursor)
 
@@ -87,8 +86,8 @@ async def list_events(
     since: Instant | None = Query(
         None, description="Only changes observed at or after this time (ISO 8601)."
     ),
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
+    *,
+    paging: Paging,
 ) -> EventFeed:
     """Changes Orchard observed while syncing, oldest first: a version's state changed, a
     build finished processing or expired, a tester accepted an invitation, a review
@@ -107,8 +106,7 @@ async def list_events(
         account_id=account_id,
         app_id=app_id,
         since=since,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
     )
 
 

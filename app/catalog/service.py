@@ -17,7 +17,7 @@ from app.catalog.schemas import (
     EventSubject,
 )
 from app.kit import cursors
-from app.kit.pagination import encode_cursor, page_of
+from app.kit.pagination import PageRequest, encode_cursor
 from app.models import App
 from app.reports.query import get_app
 from app.resources.changes import EventType
@@ -32,10 +32,9 @@ async def list_apps(
     platform: str | None,
     query: str | None,
     include_removed: bool,
-    cursor: str | None,
-    limit: int,
+    paging: PageRequest,
 ) -> tuple[list[App], str | None]:
-    after = cursors.decode(cursor, cursors.TEXT, cursors.UUID)
+    after = paging.after(cursors.TEXT, cursors.UUID)
     apps = await repository.list_apps(
         session,
         workspace_id,
@@ -44,9 +43,9 @@ async def list_apps(
         query=query,
         include_removed=include_removed,
         after=after,
-        limit=limit + 1,
+        limit=paging.fetch,
     )
-    return page_of(apps, limit, lambda app: [app.name, str(app.id)])
+    return paging.split(apps, lambda app: [app.name, str(app.id)])
 
 
 async def app_detail(
@@ -78,11 +77,10 @@ async def event_feed(
     account_id: uuid.UUID | None,
     app_id: uuid.UUID | None,
     since: dt.datetime | None,
-    cursor: str | None,
-    limit: int,
+    paging: PageRequest,
 ) -> EventFeed:
     """A page of the feed and the cursor to continue from (the same one when nothing new)."""
-    after = cursors.decode(cursor, cursors.integer, cursors.integer)
+    after = paging.after(cursors.integer, cursors.integer)
     rows = await repository.list_events(
         session,
         workspace_id,
@@ -91,12 +89,12 @@ async def event_feed(
         app_id=app_id,
         since=since,
         after=(after[0], after[1]) if after is not None else None,
-        limit=limit,
+        limit=paging.limit,
     )
     if rows:
         next_cursor = encode_cursor([rows[-1].txid, rows[-1].seq])
     else:
-        next_cursor = cursor or encode_cursor([0, 0])
+        next_cursor = paging.cursor or encode_cursor([0, 0])
     items = [
         EventRead(
             id=row.id,

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound
 from app.kit import cursors
-from app.kit.pagination import DEFAULT_LIMIT, page_of
+from app.kit.pagination import PageRequest
 from app.models import AscAccount
 
 
@@ -65,12 +65,11 @@ async def list_accounts(
     session: AsyncSession,
     workspace_id: uuid.UUID,
     *,
-    cursor: str | None = None,
-    limit: int = DEFAULT_LIMIT,
+    paging: PageRequest,
 ) -> tuple[list[AscAccount], str | None]:
-    after = cursors.decode(cursor, cursors.moment, cursors.UUID)
-    accounts = await _list_live(session, workspace_id, after=after, limit=limit + 1)
-    return page_of(accounts, limit, lambda a: [a.created_at.isoformat(), str(a.id)])
+    after = paging.after(cursors.moment, cursors.UUID)
+    accounts = await _list_live(session, workspace_id, after=after, limit=paging.fetch)
+    return paging.split(accounts, lambda a: [a.created_at.isoformat(), str(a.id)])
 
 
 async def workspace_accounts(session: AsyncSession, workspace_id: uuid.UUID) -> list[AscAccount]:

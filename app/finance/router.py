@@ -12,7 +12,7 @@ from app.auth.deps import Reader
 from app.finance import service
 from app.finance.schemas import PaymentRowRead, PaymentsReport
 from app.kit.deps import Session
-from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
+from app.kit.pagination import CursorParam, Page, PageRequest, Paging
 from app.kit.problems import AUTHED, problem_responses
 
 router = APIRouter(prefix="/v1/payments", tags=["payments"])
@@ -77,8 +77,7 @@ async def list_payments(
         to_period=to_period,
         region=region,
         account_id=account_id,
-        cursor=cursor,
-        limit=limit,
+        paging=PageRequest(limit, cursor),
         now=_now(),
     )
 
@@ -100,8 +99,8 @@ async def list_payment_rows(
     currency: str | None = Query(
         None, pattern=r"^[A-Z]{3}$", description="Only rows in this partner share currency."
     ),
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
+    *,
+    paging: Paging,
 ) -> Page[PaymentRowRead]:
     """The finance report rows of one fiscal month and file, in the file's order."""
     items, next_cursor = await service.payment_rows(
@@ -111,7 +110,6 @@ async def list_payment_rows(
         region=region,
         account_id=account_id,
         currency=currency,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
     )
     return Page(items=items, next_cursor=next_cursor)

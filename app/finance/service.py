@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,8 +15,9 @@ from app.errors import ValidationFailed
 from app.finance import repository
 from app.finance.jobs import DATASET
 from app.finance.schemas import IncompletePeriod, PaymentRowRead, PaymentsReport, PaymentSummary
+from app.kit import cursors
 from app.kit.money import Money
-from app.kit.pagination import decode_cursor, page_of
+from app.kit.pagination import PageRequest
 from app.models import FinanceReportRow
 from app.reports import fiscal, query
 
@@ -77,21 +79,20 @@ async def _incomplete(
     return missing
 
 
-def _after(cursor: str) -> list[object]:
-    values = decode_cursor(cursor, 5)
-    try:
-        valid = (
-            _PERIOD.match(str(values[0])) is not None
-            and uuid.UUID(str(values[1])) is not None
-            and isinstance(values[2], str)
-            and isinstance(values[3], bool)
-            and isinstance(values[4], str)
-        )
-    except ValueError:
-        valid = False
-    if not valid:
-        raise ValidationFailed.single("query.cursor", "not a cursor this list produced", "cursor")
-    return values
+def _period_text(value: object) -> str:
+    if not isinstance(value, str) or _PERIOD.match(value) is None:
+        raise ValueError("not a fiscal period")
+    return value
+
+
+def _uuid_text(value: object) -> str:
+    return str(cursors.UUID(value))
+
+
+def _after(paging: PageRequest) -> list[Any] | None:
+    """The payments keyset: period, account, region, has-currency flag, currency."""
+    after = paging.after(_period_text, _uuid_text, cursors.TEXT, cursors.boolean, cursors.TEXT)
+    return list(after) if after is not None else None
 
 
 async def payments(
@@ -102,8 +103,7 @@ async def payments(
     to_period: str | None,
     region: str,
     account_id: uuid.UUID | None,
-    cursor: str | None,
-    limit: int,
+    paging: PageRequest,
     now: dt.datetime,
 ) -> PaymentsReport:
     last = (
@@ -133,10 +133,10 @@ async def payments(
         last=last.strftime("%Y-%m"),
         region=region,
         account_id=account_id,
-        after=_after(cursor) if cursor is not None else None,
-        limit=limit + 1,
+        after=_after(paging),
+        limit=paging.fetch,
     )
-    page, next_cursor = page_of(groups, limit, repository.PaymentGroup.sort_key)
+    page, next_cursor = paging.split(groups, repository.PaymentGroup.sort_key)
     return PaymentsReport(
         items=[
             PaymentSummary(
@@ -193,20 +193,13 @@ async def payment_rows(
     region: str,
     account_id: uuid.UUID | None,
     currency: str | None,
-    cursor: str | None,
-    limit: int,
+    paging: PageRequest,
 ) -> tuple[list[PaymentRowRead], str | None]:
     parse_period(period, "path.period")
     if account_id is not None:
         await _accounts(session, workspace_id, account_id)
-    after_id = None
-    if cursor is not None:
-        (after,) = decode_cursor(cursor, 1)
-        if not isinstance(after, int) or isinstance(after, bool):
-            raise ValidationFailed.single(
-                "query.cursor", "not a cursor this list produced", "cursor"
-            )
-        after_id = after
+    after = paging.after(cursors.integer)
+    after_id = after[0] if after is not None else None
     rows = await repository.payment_rows(
         session,
         workspace_id,
@@ -215,7 +208,7 @@ async def payment_rows(
         account_id=account_id,
         currency=currency,
         after_id=after_id,
-        limit=limit + 1,
+        limit=paging.fetch,
     )
-    page, next_cursor = page_of(rows, limit, lambda row: [row.id])
+    page, next_cursor = paging.split(rows, lambda row: [row.id])
     return [row_read(row) for row in page], next_cursor

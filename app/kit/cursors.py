@@ -1,14 +1,11 @@
-"""Typed keyset cursors: encoded by ``app.kit.pagination``, each position parsed by a kind."""
+"""The kinds of a keyset cursor's positions, for :meth:`app.kit.pagination.PageRequest.after`:
+each parses one value and raises ValueError/TypeError on anything a list could not have made."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
 from typing import Any
-
-from app.errors import ValidationFailed
-from app.kit.pagination import decode_cursor
 
 
 def moment(value: Any) -> dt.datetime:
@@ -18,30 +15,29 @@ def moment(value: Any) -> dt.datetime:
     return parsed
 
 
+def day(value: Any) -> dt.date:
+    if not isinstance(value, str):
+        raise TypeError("not an ISO date")
+    return dt.date.fromisoformat(value)
+
+
 def integer(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise ValueError("not an integer")
     return value
 
 
-def decode(cursor: str | None, *kinds: Callable[[Any], Any]) -> tuple[Any, ...] | None:
-    """The typed keyset values of ``cursor`` (None without one); 422 for a foreign cursor."""
-    if cursor is None:
-        return None
-    values = decode_cursor(cursor, len(kinds))
-    try:
-        return tuple(kind(value) for kind, value in zip(kinds, values, strict=True))
-    except (TypeError, ValueError):
-        raise ValidationFailed.single(
-            "query.cursor", "not a cursor this list produced", "cursor"
-        ) from None
+def boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("not a flag")
+    return value
 
 
-TEXT: Callable[[Any], Any] = str
+def TEXT(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("not text")
+    return value
 
 
-def _uuid(value: Any) -> uuid.UUID:
+def UUID(value: Any) -> uuid.UUID:
     return uuid.UUID(str(value))  # uuid.UUID(5) raises AttributeError, not ValueError
-
-
-UUID: Callable[[Any], Any] = _uuid

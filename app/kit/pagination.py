@@ -1,13 +1,20 @@
-"""Opaque cursors and the one list envelope every collection uses."""
+"""Opaque keyset cursors and the one list envelope every collection uses.
+
+A list route takes :data:`Paging` (``limit`` and ``cursor``); its service asks the database for
+:attr:`PageRequest.fetch` rows after :meth:`PageRequest.after` (the typed keyset position the
+cursor encodes) and splits them with :meth:`PageRequest.split` into the page and the cursor
+after its last row.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 
 from app.errors import ValidationFailed
@@ -18,6 +25,8 @@ DEFAULT_LIMIT = 50
 
 T = TypeVar("T")
 R = TypeVar("R")
+#: Parses one position of a cursor (``app.kit.cursors``); raises ValueError/TypeError.
+Kind = Callable[[Any], Any]
 
 
 class Page(BaseModel, Generic[T]):
@@ -34,6 +43,10 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def bad_cursor() -> ValidationFailed:
+    return ValidationFailed.single("query.cursor", "not a cursor this list produced", "cursor")
+
+
 def decode_cursor(cursor: str, arity: int) -> list[Any]:
     """Decode a cursor made by ``encode_cursor``; anything else is the caller's mistake."""
     try:
@@ -42,7 +55,7 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     except (ValueError, UnicodeDecodeError):
         values = None
     if not isinstance(values, list) or len(values) != arity or not all(map(_scalar, values)):
-        raise ValidationFailed.single("query.cursor", "not a cursor this list produced", "cursor")
+        raise bad_cursor()
     return values
 
 
@@ -57,6 +70,36 @@ def _scalar(value: Any) -> bool:
     return value is None or isinstance(value, bool)
 
 
+@dataclass(frozen=True)
+class PageRequest:
+    """``limit`` and ``cursor`` of a list request."""
+
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+
+    @property
+    def fetch(self) -> int:
+        """Rows to ask for: one more than the page tells whether another page follows."""
+        return self.limit + 1
+
+    def after(self, *kinds: Kind) -> tuple[Any, ...] | None:
+        """The typed keyset position the cursor points after (None on the first page); a
+        cursor this list did not produce is a 422 naming ``query.cursor``."""
+        if self.cursor is None:
+            return None
+        values = decode_cursor(self.cursor, len(kinds))
+        try:
+            return tuple(kind(value) for kind, value in zip(kinds, values, strict=True))
+        except (TypeError, ValueError):
+            raise bad_cursor() from None
+
+    def split(self, rows: list[R], key: Callable[[R], list[Any]]) -> tuple[list[R], str | None]:
+        """Split ``fetch`` rows into the page and the cursor after its last row."""
+        if len(rows) > self.limit:
+            return rows[: self.limit], encode_cursor(key(rows[self.limit - 1]))
+        return rows, None
+
+
 LimitParam = Annotated[
     int,
     Query(ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}."),
@@ -67,8 +110,9 @@ CursorParam = Annotated[
 ]
 
 
-def page_of(rows: list[R], limit: int, key: Callable[[R], list[Any]]) -> tuple[list[R], str | None]:
-    """Split ``limit + 1`` fetched rows into the page and the cursor after its last row."""
-    if len(rows) > limit:
-        return rows[:limit], encode_cursor(key(rows[limit - 1]))
-    return rows, None
+def page_request(limit: LimitParam = DEFAULT_LIMIT, cursor: CursorParam = None) -> PageRequest:
+    return PageRequest(limit=limit, cursor=cursor)
+
+
+#: The paging of a list route (``limit``, ``cursor``).
+Paging = Annotated[PageRequest, Depends(page_request)]

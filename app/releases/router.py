@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 
 from app.auth.deps import Reader
 from app.kit.deps import Session
-from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
+from app.kit.pagination import Page, Paging
 from app.kit.problems import AUTHED, problem_responses
 from app.releases import service
 from app.releases.schemas import (
@@ -48,8 +48,8 @@ async def list_app_versions(
         description="Only versions in this `appVersionState` (e.g. `IN_REVIEW`).",
     ),
     include_removed: bool = IncludeRemoved,
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
+    *,
+    paging: Paging,
 ) -> Page[VersionRead]:
     """The app's App Store versions, newest first, each with every state change Orchard
     observed (`history`): when it was submitted, how long it waited for and spent in App
@@ -61,8 +61,7 @@ async def list_app_versions(
         platform=platform,
         state=state,
         include_removed=include_removed,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
     )
     return Page(items=items, next_cursor=next_cursor)
 
@@ -82,8 +81,8 @@ async def list_app_builds(
     ),
     expired: bool | None = Query(None, description="Only expired (or only unexpired) builds."),
     include_removed: bool = IncludeRemoved,
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
+    *,
+    paging: Paging,
 ) -> Page[BuildRead]:
     """The app's builds, newest upload first, with processing and TestFlight states."""
     items, next_cursor = await service.list_builds(
@@ -93,8 +92,7 @@ async def list_app_builds(
         processing_state=processing_state,
         expired=expired,
         include_removed=include_removed,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
     )
     return Page(items=items, next_cursor=next_cursor)
 
@@ -110,8 +108,8 @@ async def list_app_beta_groups(
     principal: Reader,
     session: Session,
     include_removed: bool = IncludeRemoved,
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
+    *,
+    paging: Paging,
 ) -> Page[BetaGroupRead]:
     """The app's TestFlight groups by name: internal or external, public link settings,
     feedback, and how many testers each has."""
@@ -120,8 +118,7 @@ async def list_app_beta_groups(
         principal.workspace_id,
         app_id,
         include_removed=include_removed,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
     )
     return Page(items=items, next_cursor=next_cursor)
 
@@ -141,8 +138,8 @@ async def list_app_beta_testers(
     ),
     group_id: uuid.UUID | None = Query(None, description="Only testers in this beta group."),
     include_removed: bool = IncludeRemoved,
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
+    *,
+    paging: Paging,
 ) -> Page[BetaTesterRead]:
     """The app's TestFlight testers by name, with their invitation state and groups."""
     items, next_cursor = await service.list_testers(
@@ -152,8 +149,7 @@ async def list_app_beta_testers(
         state=state,
         group_id=group_id,
         include_removed=include_removed,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
     )
     return Page(items=items, next_cursor=next_cursor)
 
@@ -172,8 +168,8 @@ async def list_app_review_submissions(
         None, max_length=32, description="WAITING_FOR_REVIEW, IN_REVIEW, COMPLETE, …"
     ),
     include_removed: bool = IncludeRemoved,
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
+    *,
+    paging: Paging,
 ) -> Page[ReviewSubmissionRead]:
     """The app's App Review submissions, newest submission first, with who submitted them
     and the version under review."""
@@ -183,8 +179,7 @@ async def list_app_review_submissions(
         app_id,
         state=state,
         include_removed=include_removed,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
     )
     return Page(items=items, next_cursor=next_cursor)
 
@@ -203,8 +198,8 @@ async def get_review_queue(
         None, description="Only versions waiting for review, or only those in review."
     ),
     platform: str | None = Query(None, max_length=32, description="IOS, MAC_OS, TV_OS, …"),
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
+    *,
+    paging: Paging,
 ) -> Page[ReviewQueueEntry]:
     """Every version across the workspace's linked accounts that is waiting for or in App
     Review, longest in its state first, with the time spent in that state so far.
@@ -220,8 +215,7 @@ async def get_review_queue(
         account_id=account_id,
         state=state,
         platform=platform,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
         now=dt.datetime.now(dt.UTC),
     )
     return Page(items=items, next_cursor=next_cursor)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.base import Base
 from app.errors import NotFound
 from app.kit import cursors
-from app.kit.pagination import page_of
+from app.kit.pagination import PageRequest
 from app.models import AppVersion, AppVersionStateChange
 from app.releases import repository as release_repository
 from app.releases.schemas import (
@@ -113,8 +113,7 @@ async def list_versions(
     platform: str | None,
     state: str | None,
     include_removed: bool,
-    cursor: str | None,
-    limit: int,
+    paging: PageRequest,
 ) -> tuple[list[VersionRead], str | None]:
     app = await get_app(session, workspace_id, app_id)
     rows = await release_repository.list_versions(
@@ -123,10 +122,10 @@ async def list_versions(
         platform=platform,
         state=state,
         include_removed=include_removed,
-        after=cursors.decode(cursor, cursors.moment, cursors.UUID),
-        limit=limit + 1,
+        after=paging.after(cursors.moment, cursors.UUID),
+        limit=paging.fetch,
     )
-    page, next_cursor = page_of(rows, limit, lambda row: [_iso(row[1]), str(row[0].id)])
+    page, next_cursor = paging.split(rows, lambda row: [_iso(row[1]), str(row[0].id)])
     histories = await release_repository.histories(session, [v.id for v, _ in page])
     return [_version_read(v, histories[v.id]) for v, _ in page], next_cursor
 
@@ -139,8 +138,7 @@ async def list_builds(
     processing_state: str | None,
     expired: bool | None,
     include_removed: bool,
-    cursor: str | None,
-    limit: int,
+    paging: PageRequest,
 ) -> tuple[list[BuildRead], str | None]:
     app = await get_app(session, workspace_id, app_id)
     rows = await release_repository.list_builds(
@@ -149,10 +147,10 @@ async def list_builds(
         processing_state=processing_state,
         expired=expired,
         include_removed=include_removed,
-        after=cursors.decode(cursor, cursors.moment, cursors.UUID),
-        limit=limit + 1,
+        after=paging.after(cursors.moment, cursors.UUID),
+        limit=paging.fetch,
     )
-    page, next_cursor = page_of(rows, limit, lambda row: [_iso(row[1]), str(row[0].id)])
+    page, next_cursor = paging.split(rows, lambda row: [_iso(row[1]), str(row[0].id)])
     return [BuildRead.model_validate(build) for build, _ in page], next_cursor
 
 
@@ -162,18 +160,17 @@ async def list_groups(
     app_id: uuid.UUID,
     *,
     include_removed: bool,
-    cursor: str | None,
-    limit: int,
+    paging: PageRequest,
 ) -> tuple[list[BetaGroupRead], str | None]:
     app = await get_app(session, workspace_id, app_id)
     rows = await release_repository.list_groups(
         session,
         app.id,
         include_removed=include_removed,
-        after=cursors.decode(cursor, cursors.TEXT, cursors.UUID),
-        limit=limit + 1,
+        after=paging.after(cursors.TEXT, cursors.UUID),
+        limit=paging.fetch,
     )
-    page, next_cursor = page_of(rows, limit, lambda row: [row[0].name, str(row[0].id)])
+    page, next_cursor = paging.split(rows, lambda row: [row[0].name, str(row[0].id)])
     items = [
         BetaGroupRead.model_validate({**_columns(group), "tester_count": count})
         for group, count in page
@@ -194,8 +191,7 @@ async def list_testers(
     state: str | None,
     group_id: uuid.UUID | None,
     include_removed: bool,
-    cursor: str | None,
-    limit: int,
+    paging: PageRequest,
 ) -> tuple[list[BetaTesterRead], str | None]:
     app = await get_app(session, workspace_id, app_id)
     groups = {
@@ -213,11 +209,11 @@ async def list_testers(
         state=state,
         group_apple_id=group_apple_id,
         include_removed=include_removed,
-        after=cursors.decode(cursor, cursors.TEXT, cursors.TEXT, cursors.UUID),
-        limit=limit + 1,
+        after=paging.after(cursors.TEXT, cursors.TEXT, cursors.UUID),
+        limit=paging.fetch,
     )
-    page, next_cursor = page_of(
-        rows, limit, lambda t: [t.last_name or "", t.first_name or "", str(t.id)]
+    page, next_cursor = paging.split(
+        rows, lambda t: [t.last_name or "", t.first_name or "", str(t.id)]
     )
     items = [
         BetaTesterRead(
@@ -240,8 +236,7 @@ async def list_submissions(
     *,
     state: str | None,
     include_removed: bool,
-    cursor: str | None,
-    limit: int,
+    paging: PageRequest,
 ) -> tuple[list[ReviewSubmissionRead], str | None]:
     app = await get_app(session, workspace_id, app_id)
     rows = await release_repository.list_submissions(
@@ -249,10 +244,10 @@ async def list_submissions(
         app.id,
         state=state,
         include_removed=include_removed,
-        after=cursors.decode(cursor, cursors.moment, cursors.UUID),
-        limit=limit + 1,
+        after=paging.after(cursors.moment, cursors.UUID),
+        limit=paging.fetch,
     )
-    page, next_cursor = page_of(rows, limit, lambda row: [_iso(row[1]), str(row[0].id)])
+    page, next_cursor = paging.split(rows, lambda row: [_iso(row[1]), str(row[0].id)])
     wanted = {s.version_apple_id for s, _ in page if s.version_apple_id}
     versions = await release_repository.versions_by_apple_id(session, app.id, wanted)
     items = []
@@ -284,8 +279,7 @@ async def review_queue(
     account_id: uuid.UUID | None,
     state: str | None,
     platform: str | None,
-    cursor: str | None,
-    limit: int,
+    paging: PageRequest,
     now: dt.datetime,
 ) -> tuple[list[ReviewQueueEntry], str | None]:
     rows = await release_repository.review_queue(
@@ -294,10 +288,10 @@ async def review_queue(
         account_id=account_id,
         state=state,
         platform=platform,
-        after=cursors.decode(cursor, cursors.moment, cursors.UUID),
-        limit=limit + 1,
+        after=paging.after(cursors.moment, cursors.UUID),
+        limit=paging.fetch,
     )
-    page, next_cursor = page_of(rows, limit, lambda row: [_iso(row[0].state_since), str(row[0].id)])
+    page, next_cursor = paging.split(rows, lambda row: [_iso(row[0].state_since), str(row[0].id)])
     items = [
         ReviewQueueEntry(
             app=QueueApp(

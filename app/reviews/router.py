@@ -12,7 +12,7 @@ from app.auth.deps import Reader, Writer
 from app.credentials.clients import AscClientFactory
 from app.kit.dates import Day, Instant
 from app.kit.deps import Session
-from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
+from app.kit.pagination import Page, Paging
 from app.kit.problems import AUTHED, problem_responses
 from app.reviews import replies, service
 from app.reviews.repository import ReviewFilter
@@ -89,8 +89,8 @@ async def list_reviews(
             "first, `rating` worst first (equal ratings newest first)."
         ),
     ),
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
+    *,
+    paging: Paging,
 ) -> Page[ReviewRead]:
     """Written customer reviews of every app in the workspace, with developer responses."""
     filters = ReviewFilter(
@@ -105,7 +105,7 @@ async def list_reviews(
         include_removed=include_removed,
     )
     rows, next_cursor = await service.list_reviews(
-        session, principal.workspace_id, filters, sort=sort, cursor=cursor, limit=limit
+        session, principal.workspace_id, filters, sort=sort, paging=paging
     )
     return Page(items=[service.review_read(row) for row in rows], next_cursor=next_cursor)
 

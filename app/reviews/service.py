@@ -9,7 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound, ValidationFailed
-from app.kit.pagination import decode_cursor, encode_cursor
+from app.kit import cursors
+from app.kit.pagination import PageRequest
 from app.reviews import repository
 from app.reviews.repository import ReviewFilter, ReviewRow
 from app.reviews.schemas import (
@@ -35,21 +36,18 @@ def territory_filter(code: str | None, field: str = "query.territory") -> str | 
     return alpha3
 
 
-def _bad_cursor() -> ValidationFailed:
-    return ValidationFailed.single("query.cursor", "not a cursor this list produced", "cursor")
-
-
-def _decode_after(cursor: str, sort: ReviewSort) -> tuple[int, dt.datetime, uuid.UUID]:
-    made_for, rating, created, review_id = decode_cursor(cursor, 4)
+def _decode_after(
+    paging: PageRequest, sort: ReviewSort
+) -> tuple[int, dt.datetime, uuid.UUID] | None:
+    after = paging.after(cursors.TEXT, cursors.integer, cursors.moment, cursors.UUID)
+    if after is None:
+        return None
+    made_for, rating, created, review_id = after
     if made_for != sort.value:
         raise ValidationFailed.single(
             "query.cursor", "the cursor belongs to another sort order", "cursor"
         )
-    try:
-        # str(): uuid.UUID(True) raises AttributeError, which would surface as a 500.
-        return int(rating), dt.datetime.fromisoformat(created), uuid.UUID(str(review_id))
-    except (TypeError, ValueError):
-        raise _bad_cursor() from None
+    return rating, created, review_id
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:
@@ -64,8 +62,7 @@ async def list_reviews(
     filters: ReviewFilter,
     *,
     sort: ReviewSort,
-    cursor: str | None,
-    limit: int,
+    paging: PageRequest,
 ) -> tuple[list[ReviewRow], str | None]:
     created_from, created_to = _aware(filters.created_from), _aware(filters.created_to)
     if created_from and created_to and created_from >= created_to:
@@ -81,17 +78,23 @@ async def list_reviews(
         query=filters.query.strip() if filters.query else None,
         include_removed=filters.include_removed,
     )
-    after = _decode_after(cursor, sort) if cursor is not None else None
     rows = await repository.list_reviews(
-        session, workspace_id, filters, sort=sort, after=after, limit=limit + 1
+        session,
+        workspace_id,
+        filters,
+        sort=sort,
+        after=_decode_after(paging, sort),
+        limit=paging.fetch,
     )
-    if len(rows) <= limit:
-        return rows, None
-    last = rows[limit - 1].review
-    next_cursor = encode_cursor(
-        [sort.value, last.rating, last.created_at.isoformat(), str(last.id)]
+    return paging.split(
+        rows,
+        lambda row: [
+            sort.value,
+            row.review.rating,
+            row.review.created_at.isoformat(),
+            str(row.review.id),
+        ],
     )
-    return rows[:limit], next_cursor
 
 
 async def get_review(

@@ -13,7 +13,7 @@ from pydantic import Field
 from app.auth.deps import Reader
 from app.kit.dates import Day
 from app.kit.deps import Session
-from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
+from app.kit.pagination import CursorParam, Page, PageRequest, Paging
 from app.kit.problems import AUTHED, problem_responses
 from app.reports import query
 from app.sales import service
@@ -136,8 +136,7 @@ async def get_sales(
         granularity=granularity,
         group_by=query.parse_dimensions(group_by, Dimension),
         filters=_filters(account_ids, app_ids, skus, countries, devices, unit_kinds),
-        cursor=cursor,
-        limit=limit,
+        paging=PageRequest(limit, cursor),
         now=_now(),
     )
     return _json(report)
@@ -185,8 +184,8 @@ async def list_sales_rows(
     countries: CountriesParam = None,
     devices: DevicesParam = None,
     unit_kinds: KindsParam = None,
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
+    *,
+    paging: Paging,
 ) -> Page[SalesRowRead]:
     """The normalised lines of Apple's SALES/SUMMARY reports, for consumers that aggregate
     themselves, ordered by `report_date` then `id`.
@@ -203,8 +202,7 @@ async def list_sales_rows(
         start=from_date,
         end=to_date,
         filters=_filters(account_ids, app_ids, skus, countries, devices, unit_kinds),
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
     )
     return Page(items=items, next_cursor=next_cursor)
 

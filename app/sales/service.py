@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ValidationFailed
+from app.kit import cursors
 from app.kit.money import Money
-from app.kit.pagination import decode_cursor, page_of
+from app.kit.pagination import PageRequest
 from app.models import SalesRow
 from app.reports import calendar, query
 from app.reports.query import DateRange
@@ -138,19 +139,16 @@ async def _incomplete(
     ]
 
 
-def _after(cursor: str, arity: int) -> list[Any]:
-    values = decode_cursor(cursor, arity)
-    try:
-        dt.date.fromisoformat(values[0])
-        valid = all(
-            isinstance(flag, bool) and isinstance(value, str)
-            for flag, value in zip(values[1::2], values[2::2], strict=True)
-        )
-    except (TypeError, ValueError):
-        valid = False
-    if not valid:
-        raise ValidationFailed.single("query.cursor", "not a cursor this list produced", "cursor")
-    return values
+def _day_text(value: Any) -> str:
+    """A report date in a cursor, kept as the text the aggregate query compares."""
+    cursors.day(value)
+    return str(value)
+
+
+def _after(paging: PageRequest, groups: int) -> list[Any] | None:
+    """The aggregate's keyset: the bucket, then per group (is-null flag, value)."""
+    after = paging.after(_day_text, *(cursors.boolean, cursors.TEXT) * groups)
+    return list(after) if after is not None else None
 
 
 async def sales_report(
@@ -161,12 +159,11 @@ async def sales_report(
     granularity: Granularity,
     group_by: list[Dimension],
     filters: SalesFilter,
-    cursor: str | None,
-    limit: int,
+    paging: PageRequest,
     now: dt.datetime,
 ) -> Payload:
     """The `SalesReport` document (see ``Payload``)."""
-    after = _after(cursor, 1 + 2 * len(group_by)) if cursor is not None else None
+    after = _after(paging, len(group_by))
     rows = await repository.aggregate(
         session,
         workspace_id,
@@ -176,9 +173,9 @@ async def sales_report(
         dimensions=[d.value for d in group_by],
         filters=filters,
         after=after,
-        limit=limit + 1,
+        limit=paging.fetch,
     )
-    page, next_cursor = page_of(rows, limit, AggregateRow.sort_key)
+    page, next_cursor = paging.split(rows, AggregateRow.sort_key)
     items = []
     for row in page:
         end = bucket_end(row.bucket, granularity)
@@ -262,20 +259,11 @@ async def list_rows(
     start: dt.date | None,
     end: dt.date | None,
     filters: SalesFilter,
-    cursor: str | None,
-    limit: int,
+    paging: PageRequest,
 ) -> tuple[list[SalesRowRead], str | None]:
     if start is not None and end is not None and start > end:
         raise ValidationFailed.single("query.from", "must not be after 'to'", "out_of_range")
-    after = None
-    if cursor is not None:
-        day, row_id = decode_cursor(cursor, 2)
-        try:
-            after = (dt.date.fromisoformat(day), int(row_id))
-        except (TypeError, ValueError):
-            raise ValidationFailed.single(
-                "query.cursor", "not a cursor this list produced", "cursor"
-            ) from None
+    after = paging.after(cursors.day, cursors.integer)
     rows = await repository.list_rows(
         session,
         workspace_id,
@@ -284,9 +272,9 @@ async def list_rows(
         end=end,
         filters=filters,
         after=after,
-        limit=limit + 1,
+        limit=paging.fetch,
     )
-    page, next_cursor = page_of(rows, limit, lambda r: [r.report_date.isoformat(), r.id])
+    page, next_cursor = paging.split(rows, lambda r: [r.report_date.isoformat(), r.id])
     return [_row_read(row) for row in page], next_cursor
 
 

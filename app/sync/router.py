@@ -12,7 +12,7 @@ from app.auth.deps import Reader, Writer
 from app.credentials import lookup
 from app.kit.dates import Day
 from app.kit.deps import Session
-from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
+from app.kit.pagination import Page, Paging
 from app.kit.problems import AUTHED, problem_responses
 from app.sync import status as sync_status_service
 from app.sync.deps import Registry
@@ -35,8 +35,8 @@ async def get_sync_status(
     principal: Reader,
     session: Session,
     registry: Registry,
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
+    *,
+    paging: Paging,
 ) -> Page[SyncStatusEntry]:
     """Health of every dataset of every linked account in the workspace.
 
@@ -45,9 +45,7 @@ async def get_sync_status(
     attempt, the next due time, the lag behind what Apple has published, unit counts, the last
     error and the key's remaining hourly request budget. Pages by account (`limit` accounts).
     """
-    page, next_cursor = await lookup.list_accounts(
-        session, principal.workspace_id, cursor=cursor, limit=limit
-    )
+    page, next_cursor = await lookup.list_accounts(session, principal.workspace_id, paging=paging)
     entries = await sync_status_service.sync_status(session, registry, page, _now())
     return Page(items=entries, next_cursor=next_cursor)
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from app.auth.deps import Reader
 from app.kit.deps import Session
-from app.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
+from app.kit.pagination import Page, Paging
 from app.kit.problems import AUTHED, problem_responses
 from app.team import service
 from app.team.schemas import TeamInvitationRead, TeamMemberRead
@@ -29,8 +29,8 @@ async def list_account_team(
     principal: Reader,
     session: Session,
     include_removed: bool = IncludeRemoved,
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
+    *,
+    paging: Paging,
 ) -> Page[TeamMemberRead]:
     """The account's App Store Connect team by name, with roles and the apps each member can
     see. Needs a key with the Admin role (the account's `users` capability)."""
@@ -39,8 +39,7 @@ async def list_account_team(
         principal.workspace_id,
         account_id,
         include_removed=include_removed,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
     )
     return Page(items=items, next_cursor=next_cursor)
 
@@ -58,8 +57,8 @@ async def list_account_team_invitations(
     include_removed: bool = Query(
         False, description="Also invitations no longer pending (accepted, cancelled, expired)."
     ),
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
+    *,
+    paging: Paging,
 ) -> Page[TeamInvitationRead]:
     """The account's pending team invitations by name, with roles and expiry."""
     items, next_cursor = await service.list_invitations(
@@ -67,7 +66,6 @@ async def list_account_team_invitations(
         principal.workspace_id,
         account_id,
         include_removed=include_removed,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
     )
     return Page(items=items, next_cursor=next_cursor)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.credentials import lookup
 from app.kit import cursors
-from app.kit.pagination import page_of
+from app.kit.pagination import PageRequest
 from app.models import App, TeamInvitation, TeamMember
 from app.team import repository as team_repository
 from app.team.repository import Person
@@ -52,8 +52,7 @@ async def _people(
     account_id: uuid.UUID,
     *,
     include_removed: bool,
-    cursor: str | None,
-    limit: int,
+    paging: PageRequest,
 ) -> tuple[list[Person], dict[str, App], str | None]:
     account = await lookup.get_account(session, workspace_id, account_id)
     rows = await team_repository.list_people(
@@ -61,11 +60,11 @@ async def _people(
         model,
         account.id,
         include_removed=include_removed,
-        after=cursors.decode(cursor, cursors.TEXT, cursors.TEXT, cursors.UUID),
-        limit=limit + 1,
+        after=paging.after(cursors.TEXT, cursors.TEXT, cursors.UUID),
+        limit=paging.fetch,
     )
-    page, next_cursor = page_of(
-        rows, limit, lambda p: [p.last_name or "", p.first_name or "", str(p.id)]
+    page, next_cursor = paging.split(
+        rows, lambda p: [p.last_name or "", p.first_name or "", str(p.id)]
     )
     wanted = {apple_id for person in page for apple_id in person.visible_app_apple_ids}
     apps = await team_repository.apps_by_apple_id(session, account.id, wanted)
@@ -78,8 +77,7 @@ async def list_members(
     account_id: uuid.UUID,
     *,
     include_removed: bool,
-    cursor: str | None,
-    limit: int,
+    paging: PageRequest,
 ) -> tuple[list[TeamMemberRead], str | None]:
     page, apps, next_cursor = await _people(
         session,
@@ -87,8 +85,7 @@ async def list_members(
         workspace_id,
         account_id,
         include_removed=include_removed,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
     )
     items = [TeamMemberRead(**_person_fields(m, apps), username=m.username) for m in page]
     return items, next_cursor
@@ -100,8 +97,7 @@ async def list_invitations(
     account_id: uuid.UUID,
     *,
     include_removed: bool,
-    cursor: str | None,
-    limit: int,
+    paging: PageRequest,
 ) -> tuple[list[TeamInvitationRead], str | None]:
     page, apps, next_cursor = await _people(
         session,
@@ -109,8 +105,7 @@ async def list_invitations(
         workspace_id,
         account_id,
         include_removed=include_removed,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
     )
     items = [
         TeamInvitationRead(**_person_fields(i, apps), email=i.email, expires_at=i.expires_at)
