@@ -16,6 +16,8 @@ failure modes. It has no authentication: bind the sandbox to localhost.
                             "hour_limit"?, "remaining"?, "send_retry_after"?}``
 ``GET /sandbox/requests``   request log (``?key_id=&limit=``), in-flight and max concurrency
 ``DELETE /sandbox/requests`` clear the log
+``/sandbox/subscriptions`` subscription world options and truth (see
+                            :mod:`app.sandbox.subscription_world.admin_routes`)
 ==========================  =============================================================
 """
 
@@ -31,6 +33,7 @@ from starlette.routing import Route
 
 from app.sandbox.errors import ApiError
 from app.sandbox.state import SandboxKey, SandboxState, SandboxTeam
+from app.sandbox.subscription_world import admin_routes as subscription_admin
 
 _KEY_CREATE_FIELDS = {
     "team",
@@ -228,4 +231,5 @@ def routes(state: SandboxState) -> list[Route]:
         Route("/keys/{kid}", guarded(patch_key), methods=["PATCH"]),
         Route("/requests", guarded(list_requests), methods=["GET"]),
         Route("/requests", guarded(clear_requests), methods=["DELETE"]),
+        *subscription_admin.routes(state),
     ]

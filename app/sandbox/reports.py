@@ -22,7 +22,8 @@ Validation order (first failure wins), all 400 unless noted:
    future → **404** "Report is not available yet…"; past retention → **410** ``GONE``
    "Report is no longer available…".
 7. Nothing sold → **404** "There were no sales for the date specified.". ``SALES/SUMMARY``
-   and the subscription family (``SUBSCRIPTION``, ``SUBSCRIPTION_EVENT``, ``SUBSCRIBER``; see
+   and the subscription family (``SUBSCRIPTION``, ``SUBSCRIPTION_EVENT``, ``SUBSCRIBER``,
+   ``SUBSCRIPTION_OFFER_CODE_REDEMPTION``, ``WIN_BACK_ELIGIBILITY``; see
    :mod:`app.sandbox.subscriptions`, which also answers "Invalid vendor number" for a team
    without auto-renewable subscriptions) have data; every other valid combination answers this
    404, as does ``FINANCE_DETAIL`` (which requires ``regionCode=Z1``).
@@ -241,7 +242,7 @@ async def get_sales_report(ctx: V1Context) -> Response:
         period = latest_available(frequency, ctx.now)
     _check_available(period, ctx)
     if (report_type, sub_type) in subscriptions.REPORTS:
-        text, filename = subscriptions.daily_report(ctx.team, report_type, period.end)
+        text, filename = subscriptions.daily_report(ctx.state, ctx.team, report_type, period.end)
         return _download(ctx, text, filename, version)
     if (report_type, sub_type) != ("SALES", "SUMMARY"):
         raise no_sales()

@@ -1,0 +1,176 @@
+"""SUBSCRIPTION_OFFER_CODE_REDEMPTION and WIN_BACK_ELIGIBILITY (``SUMMARY``, ``DAILY``, 1_0).
+
+Their layouts are not in FACTS; found with the search tools:
+
+* Subscription Offer Redemption Report, version 1_0 — Apple, App Store Connect Help,
+  developer.apple.com/help/app-store-connect/reference/subscription-offer-redemption-report
+  (English and Japanese editions): ``Date, App Name, App Apple ID, Subscription Name,
+  Subscription Apple ID, Offer Reference Name, Offer Code, Territory, Redemptions``; "Offer
+  Code: the custom code you created … In the case of one-time use code redemptions, this field
+  is blank"; "Date: the date the redemptions occurred"; Territory is a two-letter ISO code.
+* Win-back eligibility report — Apple, App Store Connect Help,
+  developer.apple.com/help/app-store-connect/reference/win-back-eligibility-report (English and
+  Korean editions; also a mirror): "the total aggregated count of subscriptions in a churned
+  state as of the reporting date": ``App Name, App Apple ID, Subscription Name, Subscription
+  Apple ID, Subscription Group ID, Standard Subscription Duration, Paid Subscription Tenure``
+  (months of paid service before cancelation, rounded down), ``Time Since Last Subscribed``
+  (months since churn, rounded down), ``Has Previously Redeemed Win-Back Offer`` (``Yes`` or
+  blank), ``Time Since Last Win-Back Offer`` (months, rounded down), ``Territory``,
+  ``Churned Subscription Count`` ("Individual rows will appear only if there are 5 or more").
+
+Unconfirmed, so offered as variants (:mod:`.options`): the date format of ``Date`` (ISO like
+the other subscription reports, or MM/DD/YYYY), an ``extended`` redemption layout with group,
+duration and offer type columns, and a ``dated`` win-back layout with a leading ``Date``. The
+window of churn the win-back report looks at is taken as 24 months (Apple's win-back offers
+target customers churned 1–24 months ago); customers who never paid are not counted.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from datetime import date
+from typing import NamedTuple
+
+from app.sandbox.subscription_world import model as m
+from app.sandbox.subscription_world.calendar import whole_months_between
+from app.sandbox.subscription_world.ledger import Stint
+from app.sandbox.subscription_world.products import CODE
+from app.sandbox.subscription_world.world import GroupWorld
+
+OFFER_CODE_HEADERS: dict[str, tuple[str, ...]] = {
+    "help": (
+        "Date", "App Name", "App Apple ID", "Subscription Name", "Subscription Apple ID",
+        "Offer Reference Name", "Offer Code", "Territory", "Redemptions",
+    ),
+    "extended": (
+        "Date", "App Name", "App Apple ID", "Subscription Name", "Subscription Apple ID",
+        "Subscription Group ID", "Standard Subscription Duration", "Offer Reference Name",
+        "Offer Code", "Subscription Offer Type", "Subscription Offer Duration", "Territory",
+        "Redemptions",
+    ),
+}  # fmt: skip
+_WIN_BACK = (
+    "App Name", "App Apple ID", "Subscription Name", "Subscription Apple ID",
+    "Subscription Group ID", "Standard Subscription Duration", "Paid Subscription Tenure",
+    "Time Since Last Subscribed", "Has Previously Redeemed Win-Back Offer",
+    "Time Since Last Win-Back Offer", "Territory", "Churned Subscription Count",
+)  # fmt: skip
+WIN_BACK_HEADERS: dict[str, tuple[str, ...]] = {"help": _WIN_BACK, "dated": ("Date", *_WIN_BACK)}
+WIN_BACK_WINDOW_MONTHS = 24
+_DAYS_PER_MONTH = 30.4375
+_OFFER_TYPES = {"Free Trial": "Free Trial", "Pay as you go": "Pay As You Go"}
+
+
+def format_date(day: int, style: str) -> str:
+    d = date.fromordinal(day)
+    return d.strftime("%m/%d/%Y") if style == "mdy" else d.isoformat()
+
+
+def redemptions(world: GroupWorld, day: int) -> Counter[tuple[int, int, int]]:
+    """Offer codes redeemed on ``day``: (offer, product, country) → redemptions."""
+    found: Counter[tuple[int, int, int]] = Counter()
+    for h in world.by_event_day.get(day, ()):
+        if h.event == m.START_CODE and world.group.offers[h.offer].family == CODE:
+            found[(h.offer, h.product, world.customers[h.customer].country)] += 1
+    return found
+
+
+def offer_code_rows(world: GroupWorld, day: int) -> list[dict[str, str]]:
+    group, options = world.group, world.options
+    rows = []
+    for (offer_index, product_index, country), count in sorted(redemptions(world, day).items()):
+        offer, product = group.offers[offer_index], group.products[product_index]
+        rows.append(
+            {
+                "Date": format_date(day, options.offer_code_dates),
+                "App Name": group.app.name,
+                "App Apple ID": group.app.id,
+                "Subscription Name": product.name,
+                "Subscription Apple ID": product.apple_id,
+                "Subscription Group ID": group.group_id,
+                "Standard Subscription Duration": product.duration.label,
+                "Offer Reference Name": offer.name,
+                "Offer Code": offer.code,
+                "Subscription Offer Type": _OFFER_TYPES.get(offer.mode, "Pay Up Front"),
+                "Subscription Offer Duration": offer.duration.label,
+                "Territory": group.countries[country].alpha2,
+                "Redemptions": str(count),
+            }
+        )
+    return rows
+
+
+class Churned(NamedTuple):
+    """One WIN_BACK_ELIGIBILITY row's identity (months are whole months, rounded down)."""
+
+    product: int
+    tenure: int
+    since: int
+    redeemed: bool
+    since_offer: int  # -1 when no win-back offer was redeemed
+    country: int
+
+
+class ChurnIndex:
+    """Churned stints sorted by churn day, for "who is churned on day D"."""
+
+    def __init__(self, stints: list[Stint]) -> None:
+        paid = sorted((s for s in stints if s.paid_days > 0), key=lambda s: s.churn)
+        self.stints = paid
+        self.days = [s.churn for s in paid]
+
+    def churned_on(self, day: int) -> list[Stint]:
+        """Stints churned on or before ``day`` (within the window) whose customer is still away."""
+        oldest = day - int(WIN_BACK_WINDOW_MONTHS * _DAYS_PER_MONTH) - 31
+        low, high = bisect_left(self.days, oldest), bisect_right(self.days, day)
+        return [
+            s
+            for s in self.stints[low:high]
+            if s.returned > day and whole_months_between(s.churn, day) <= WIN_BACK_WINDOW_MONTHS
+        ]
+
+
+def eligibility(world: GroupWorld, index: ChurnIndex, day: int) -> Counter[Churned]:
+    """Churned subscriptions on ``day`` by row identity (before the 5-or-more rule)."""
+    found: Counter[Churned] = Counter()
+    for s in index.churned_on(day):
+        redeemed = 0 <= s.win_back_day <= day
+        since_offer = whole_months_between(s.win_back_day, day) if redeemed else -1
+        key = Churned(
+            s.product,
+            int(s.paid_days / _DAYS_PER_MONTH),
+            whole_months_between(s.churn, day),
+            redeemed,
+            since_offer,
+            world.customers[s.customer].country,
+        )
+        found[key] += 1
+    return found
+
+
+def win_back_rows(world: GroupWorld, index: ChurnIndex, day: int) -> list[dict[str, str]]:
+    group, options = world.group, world.options
+    rows = []
+    for key, count in sorted(eligibility(world, index, day).items()):
+        if count < options.win_back_min_count:
+            continue
+        product = group.products[key.product]
+        rows.append(
+            {
+                "Date": format_date(day, "iso"),
+                "App Name": group.app.name,
+                "App Apple ID": group.app.id,
+                "Subscription Name": product.name,
+                "Subscription Apple ID": product.apple_id,
+                "Subscription Group ID": group.group_id,
+                "Standard Subscription Duration": product.duration.label,
+                "Paid Subscription Tenure": str(key.tenure),
+                "Time Since Last Subscribed": str(key.since),
+                "Has Previously Redeemed Win-Back Offer": "Yes" if key.redeemed else "",
+                "Time Since Last Win-Back Offer": str(key.since_offer) if key.redeemed else "",
+                "Territory": group.countries[key.country].alpha2,
+                "Churned Subscription Count": str(count),
+            }
+        )
+    return rows
