@@ -141,8 +141,9 @@ def routes(state: SandboxState) -> list[Route]:
             truth = SubscriptionTruth(state, team, request.query_params.get("app_id"))
             first, last = _day(request, "from"), _day(request, "to")
             if first and last:
-                flows = dataclasses.asdict(truth.flows(first, last))
-                return JSONResponse(_plain(flows))
+                flows = truth.flows(first, last)
+                fields = dataclasses.fields(flows)
+                return JSONResponse({f.name: _plain(getattr(flows, f.name)) for f in fields})
             day = _day(request, "date")
             if day is None:
                 raise _bad("Give 'date', or 'from' and 'to'.")

@@ -33,8 +33,7 @@ from datetime import date
 from typing import NamedTuple
 
 from app.sandbox.subscription_world import model as m
-from app.sandbox.subscription_world.calendar import whole_months_between
-from app.sandbox.subscription_world.ledger import Stint
+from app.sandbox.subscription_world.calendar import FIRSTS, month_index
 from app.sandbox.subscription_world.products import CODE
 from app.sandbox.subscription_world.world import GroupWorld
 
@@ -112,41 +111,57 @@ class Churned(NamedTuple):
     country: int
 
 
+def _month_and_day(day: int) -> tuple[int, int]:
+    index = month_index(day)
+    return index, day - FIRSTS[index] + 1
+
+
+def _months(since: tuple[int, int], until: tuple[int, int]) -> int:
+    """Whole calendar months from ``since`` to ``until`` ((month index, day of month) pairs)."""
+    return max(0, until[0] - since[0] - (until[1] < since[1]))
+
+
 class ChurnIndex:
-    """Churned stints sorted by churn day, for "who is churned on day D"."""
+    """Churned stints (of customers who had paid) sorted by churn day, with what the report
+    needs precomputed: (returned day, churn month/day, tenure months, win-back
+    day and month/day, product, country)."""
 
-    def __init__(self, stints: list[Stint]) -> None:
-        paid = sorted((s for s in stints if s.paid_days > 0), key=lambda s: s.churn)
-        self.stints = paid
+    def __init__(self, world: GroupWorld) -> None:
+        paid = sorted((s for s in world.ledger.stints if s.paid_days > 0), key=lambda s: s.churn)
+        customers = world.customers
         self.days = [s.churn for s in paid]
+        self.rows = [
+            (
+                s.returned,
+                _month_and_day(s.churn),
+                int(s.paid_days / _DAYS_PER_MONTH),
+                s.win_back_day,
+                _month_and_day(s.win_back_day) if s.win_back_day >= 0 else (0, 0),
+                s.product,
+                customers[s.customer].country,
+            )
+            for s in paid
+        ]
 
-    def churned_on(self, day: int) -> list[Stint]:
-        """Stints churned on or before ``day`` (within the window) whose customer is still away."""
+    def eligibility(self, day: int) -> Counter[Churned]:
+        """Churned subscriptions on ``day`` by row identity (before the 5-or-more rule)."""
+        today = _month_and_day(day)
         oldest = day - int(WIN_BACK_WINDOW_MONTHS * _DAYS_PER_MONTH) - 31
         low, high = bisect_left(self.days, oldest), bisect_right(self.days, day)
-        return [
-            s
-            for s in self.stints[low:high]
-            if s.returned > day and whole_months_between(s.churn, day) <= WIN_BACK_WINDOW_MONTHS
-        ]
+        found: Counter[Churned] = Counter()
+        for returned, churned, tenure, offer_day, offered, product, country in self.rows[low:high]:
+            since = _months(churned, today)
+            if returned <= day or since > WIN_BACK_WINDOW_MONTHS:
+                continue
+            redeemed = 0 <= offer_day <= day
+            since_offer = _months(offered, today) if redeemed else -1
+            found[Churned(product, tenure, since, redeemed, since_offer, country)] += 1
+        return found
 
 
 def eligibility(world: GroupWorld, index: ChurnIndex, day: int) -> Counter[Churned]:
     """Churned subscriptions on ``day`` by row identity (before the 5-or-more rule)."""
-    found: Counter[Churned] = Counter()
-    for s in index.churned_on(day):
-        redeemed = 0 <= s.win_back_day <= day
-        since_offer = whole_months_between(s.win_back_day, day) if redeemed else -1
-        key = Churned(
-            s.product,
-            int(s.paid_days / _DAYS_PER_MONTH),
-            whole_months_between(s.churn, day),
-            redeemed,
-            since_offer,
-            world.customers[s.customer].country,
-        )
-        found[key] += 1
-    return found
+    return index.eligibility(day)
 
 
 def win_back_rows(world: GroupWorld, index: ChurnIndex, day: int) -> list[dict[str, str]]:

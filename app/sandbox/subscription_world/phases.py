@@ -236,8 +236,11 @@ class Simulator(JourneyBase):
         state = m.offer_state(offer.family, offer.mode)
         a = anchor(day, self.durations[product])
         charged = offer.mode != FREE_TRIAL
-        if charged:
+        # The sample shows Start Introductory Offer (pay as you go) with 0 paid periods.
+        counted = charged and event not in (m.START_INTRO, m.START_CODE)
+        if counted:
             st.cpp += 1
+        if charged:
             st.start_paying(day)
         self.emit(
             st,
@@ -249,6 +252,8 @@ class Simulator(JourneyBase):
             previous=previous,
             number=number,
         )
+        if charged and not counted:
+            st.cpp += 1
         if offer.mode == PAY_AS_YOU_GO:
             periods = offer.periods
             for period in range(1, offer.periods + 1):

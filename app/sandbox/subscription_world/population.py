@@ -41,8 +41,26 @@ class Calibration:
     paid_churns_per_arrival: float
 
 
+_PILOTS: dict[tuple[int, str, str], Calibration] = {}  # per unit target; pure, so shared
+
+
 def calibrate(group: Group, behaviour: m.Behaviour, target: int, seed: int) -> Calibration:
     """Simulate a pilot cohort and size the daily arrivals so the group holds ``target``."""
+    key = (seed, group.app.id, repr(behaviour))
+    if key not in _PILOTS:
+        if len(_PILOTS) > 256:
+            _PILOTS.clear()
+        _PILOTS[key] = _pilot(group, behaviour, seed)
+    unit = _PILOTS[key]
+    return Calibration(
+        unit.daily_arrivals * target,
+        unit.standard_stock,
+        unit.product_stock,
+        unit.paid_churns_per_arrival,
+    )
+
+
+def _pilot(group: Group, behaviour: m.Behaviour, seed: int) -> Calibration:
     ledger = Ledger(PILOT_DAY, PILOT_DAY + PILOT_YEARS * 365)
     simulator = Simulator(group, behaviour, ledger)
     for n in range(PILOT_CUSTOMERS):
@@ -55,7 +73,7 @@ def calibrate(group: Group, behaviour: m.Behaviour, target: int, seed: int) -> C
     total_standard = sum(standard) or 1.0
     paid_churns = sum(1 for s in ledger.stints if s.paid_days > 0)
     return Calibration(
-        daily_arrivals=target * PILOT_CUSTOMERS / max(counted, 1),
+        daily_arrivals=PILOT_CUSTOMERS / max(counted, 1),
         standard_stock=total_standard / max(counted, 1),
         product_stock=tuple(x / total_standard for x in standard),
         paid_churns_per_arrival=paid_churns / PILOT_CUSTOMERS,

@@ -91,5 +91,5 @@ def churn_index(state: SandboxState, world: GroupWorld) -> ChurnIndex:
     reg = registry(state)
     key = (world.team, world.group.app.id)
     if key not in reg.churn:
-        reg.churn[key] = ChurnIndex(world.ledger.stints)
+        reg.churn[key] = ChurnIndex(world)
     return reg.churn[key]
