@@ -34,6 +34,7 @@ from app.sandbox.subscription_world.files import (
     SUBSCRIBER_HEADER,
     SUBSCRIPTION_HEADER,
 )
+from app.sandbox.subscription_world.options import WorldOptions
 from app.sandbox.subscription_world.products import selling_groups
 from app.sandbox.subscription_world.registry import churn_index, registry, team_worlds
 from app.sandbox.subscription_world.world import GroupWorld
@@ -66,6 +67,7 @@ REPORTS: dict[tuple[str, str], tuple[str, str]] = {
     ("WIN_BACK_ELIGIBILITY", "SUMMARY"): ("Win_Back_Eligibility", "1_0"),
 }
 Rows = list[dict[str, str]]
+_OFFER_NAME = "Subscription Offer Name"
 
 
 class EventCount(NamedTuple):
@@ -84,7 +86,13 @@ def has_auto_renewables(team: SandboxTeam) -> bool:
 def _team_rows(
     state: SandboxState, team: SandboxTeam, day: date, build: Callable[[GroupWorld, int], Rows]
 ) -> Rows:
-    return [row for world in team_worlds(state, team, day) for row in build(world, day.toordinal())]
+    rows = [row for world in team_worlds(state, team, day) for row in build(world, day.toordinal())]
+    renamed = registry(state).options.offer_name_column  # the unconfirmed column name variant
+    if renamed != _OFFER_NAME:
+        for row in rows:
+            if _OFFER_NAME in row:
+                row[renamed] = row.pop(_OFFER_NAME)
+    return rows
 
 
 def snapshot_rows(state: SandboxState, team: SandboxTeam, day: date) -> Rows:
@@ -139,13 +147,18 @@ def rows_for(state: SandboxState, team: SandboxTeam, report_type: str, day: date
 
 def header_for(state: SandboxState, report_type: str) -> tuple[str, ...]:
     options = registry(state).options
+    renamed = options.offer_name_column
+    return tuple(renamed if name == _OFFER_NAME else name for name in _header(report_type, options))
+
+
+def _header(report_type: str, options: WorldOptions) -> tuple[str, ...]:
     return {
         "SUBSCRIPTION": SUBSCRIPTION_HEADER,
         "SUBSCRIPTION_EVENT": EVENT_HEADER,
         "SUBSCRIBER": SUBSCRIBER_HEADER,
-        "SUBSCRIPTION_OFFER_CODE_REDEMPTION": extra_reports.OFFER_CODE_HEADERS[
-            options.offer_code_layout
-        ],
+        "SUBSCRIPTION_OFFER_CODE_REDEMPTION": (
+            extra_reports.OFFER_CODE_HEADERS[options.offer_code_layout]
+        ),
         "WIN_BACK_ELIGIBILITY": extra_reports.WIN_BACK_HEADERS[options.win_back_layout],
     }[report_type]
 

@@ -6,7 +6,8 @@
                                     ``app_subscribers``, ``start``, ``late_shares``,
                                     ``refund_units``, ``offer_code_layout``,
                                     ``offer_code_dates``, ``win_back_layout``,
-                                    ``win_back_min_count``); drops built worlds
+                                    ``win_back_min_count``, ``offer_name_column``);
+                                    drops built worlds
 ``GET /sandbox/subscriptions/truth`` ``?team=<name>&app_id=&date=YYYY-MM-DD`` → actives by
                                     state, MRR, win-back population; with ``from`` and ``to``
                                     (inclusive) → flows over the range
@@ -42,6 +43,7 @@ _PATCHABLE = {
     "offer_code_dates": (str,),
     "win_back_layout": (str,),
     "win_back_min_count": (int,),
+    "offer_name_column": (str,),
 }
 
 

@@ -39,12 +39,10 @@ DURATIONS: dict[str, Duration] = {
     for d in (
         Duration("3 Days", days=3),
         Duration("7 Days", days=7),
-        Duration("1 Week", days=7),
         Duration("2 Weeks", days=14),
         Duration("1 Month", months=1),
         Duration("2 Months", months=2),
         Duration("3 Months", months=3),
-        Duration("4 Months", months=4),
         Duration("6 Months", months=6),
         Duration("1 Year", months=12),
     )

@@ -197,19 +197,17 @@ class JourneyBase:
         if start < split < end:
             spans.append(_new(Span, (start, split, customer, product, m.STANDARD, -1, False)))
             runs.append(
-                _new(
-                    Run, (start, split, customer, product, -1, False, a[0], n_first, offset, epoch)
-                )
+                _new(Run, (start, split, customer, product, -1, False, a, n_first, offset, epoch))
             )
             spans.append(_new(Span, (split, end, customer, product, m.STANDARD, -1, True)))
             runs.append(
-                _new(Run, (split, end, customer, product, -1, True, a[0], n_split, offset, epoch))
+                _new(Run, (split, end, customer, product, -1, True, a, n_split, offset, epoch))
             )
             return
         retained = split <= start
         spans.append(_new(Span, (start, end, customer, product, m.STANDARD, -1, retained)))
         runs.append(
-            _new(Run, (start, end, customer, product, -1, retained, a[0], n_first, offset, epoch))
+            _new(Run, (start, end, customer, product, -1, retained, a, n_first, offset, epoch))
         )
 
     def offer_run(
@@ -227,7 +225,7 @@ class JourneyBase:
                     offer.product,
                     offer.index,
                     False,
-                    a[0],
+                    a,
                     1,
                     st.cpp,
                     st.epoch,

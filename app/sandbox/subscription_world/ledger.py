@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from app.sandbox.subscription_world.calendar import Anchor
+
 NEVER = 10**9  # "no such day" (a churned customer who never returns)
 
 
@@ -42,7 +44,7 @@ class Run(NamedTuple):
     product: int
     offer: int
     retained: bool
-    anchor_day: int
+    anchor: Anchor  # (day, period days, period months, month index, day of month)
     n_first: int
     cpp_offset: int  # Consecutive Paid Periods of the charge at boundary n = cpp_offset + n
     epoch: int

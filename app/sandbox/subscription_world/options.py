@@ -26,6 +26,11 @@ DATE_STYLES = ("iso", "mdy")
 #: WIN_BACK_ELIGIBILITY: ``help`` = Apple's help-page columns (no date column, "as of the
 #: reporting date"); ``dated`` = the same with a leading ``Date`` column. Unconfirmed.
 WIN_BACK_LAYOUTS = ("help", "dated")
+#: Name of the offer reference-name column of SUBSCRIPTION, SUBSCRIPTION_EVENT and SUBSCRIBER:
+#: FACTS §5.3–5.5 give ``Subscription Offer Name`` for 1_3; a copy of Apple's Subscription Event
+#: Report help page (version 1_3) found with the search tool says ``Promotional Offer Name``,
+#: the 1_2 samples' name. Unconfirmed which one 1_3 files carry.
+OFFER_NAME_COLUMNS = ("Subscription Offer Name", "Promotional Offer Name")
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class WorldOptions:
     offer_code_dates: str = "iso"
     win_back_layout: str = "help"
     win_back_min_count: int = 5  # Apple: rows appear only for 5 or more churned subscriptions
+    offer_name_column: str = "Subscription Offer Name"
 
     def __post_init__(self) -> None:
         for name, allowed in (
@@ -52,6 +58,7 @@ class WorldOptions:
             ("offer_code_layout", OFFER_CODE_LAYOUTS),
             ("offer_code_dates", DATE_STYLES),
             ("win_back_layout", WIN_BACK_LAYOUTS),
+            ("offer_name_column", OFFER_NAME_COLUMNS),
         ):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}")

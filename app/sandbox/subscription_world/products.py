@@ -82,12 +82,14 @@ _EXTRA_PRODUCTS = (
     ("plus.yearly", "Premium Plus Yearly", "1 Year", 1, "59.99", 0.03, 0.5),
 )
 _CATALOG_WEIGHTS = {"1 Month": 0.45, "1 Year": 0.25, "7 Days": 0.12}
-# Introductory offer per duration: (mode, offer duration, periods, price factor).
+# Introductory offer per duration: (mode, offer duration, periods, price factor). Offer
+# durations are written as Apple's event report help page lists them ("3 Days, 7 Days, 2 Weeks,
+# 1 Month, 2 Months, 3 Months, 6 Months, or 1 Year"); pay as you go: periods × the duration.
 _INTRO = {
     ("7 Days", 2): (FREE_TRIAL, "3 Days", 1, "0"),
-    ("1 Month", 2): (FREE_TRIAL, "1 Week", 1, "0"),
-    ("1 Year", 2): (FREE_TRIAL, "1 Week", 1, "0"),
-    ("2 Months", 2): (PAY_AS_YOU_GO, "4 Months", 2, "0.6"),
+    ("1 Month", 2): (FREE_TRIAL, "7 Days", 1, "0"),
+    ("1 Year", 2): (FREE_TRIAL, "7 Days", 1, "0"),
+    ("2 Months", 2): (PAY_AS_YOU_GO, "6 Months", 3, "0.6"),
     ("3 Months", 2): (PAY_UP_FRONT, "3 Months", 1, "0.5"),
     ("6 Months", 2): (FREE_TRIAL, "1 Month", 1, "0"),
     ("1 Month", 1): (PAY_AS_YOU_GO, "3 Months", 3, "0.5"),

@@ -12,7 +12,6 @@ from app.sandbox.subscription_world.calendar import (
     FIRSTS,
     LENGTHS,
     Duration,
-    anchor,
     first_boundary_from,
     month_index,
 )
@@ -243,7 +242,7 @@ def _fill_proceeds(
         country = cells.country(run.customer)
         price = cells.price(run.product, run.offer, world.customers[run.customer].country)
         value = cells.proceeds(price, country, run.retained)
-        a = anchor(run.anchor_day, world.group.products[run.product].duration)
+        a = run.anchor
         for k in range(months + 1):
             cutoff = min(_month_end(index + k), run.end - 1, world.last)
             count = first_boundary_from(a, cutoff + 1) - run.n_first

@@ -13,6 +13,7 @@ Built once per (sandbox state, team, app) from the :class:`Ledger`:
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from typing import NamedTuple
 
@@ -22,8 +23,6 @@ from app.sandbox.subscription_world import model as m
 from app.sandbox.subscription_world.calendar import (
     FIRSTS,
     LENGTHS,
-    Anchor,
-    anchor,
     boundary,
     month_index,
 )
@@ -95,7 +94,7 @@ class GroupWorld:
         for h in ledger.happenings:
             self.by_event_day[h.day].append(h)
             self.by_file_day[h.day + self.lag(h.customer, h.day, h.event)].append(h)
-        self._buckets: dict[tuple[int, int], list[tuple[Run, Anchor]]] = defaultdict(list)
+        self._buckets: dict[tuple[int, int], list[Run]] = defaultdict(list)
         self._bucket_runs(ledger.runs)
         self._day_steps = sorted({key[0] for key in self._buckets if key[0]})
         self._renewals: dict[int, list[Renewal]] = {}
@@ -122,7 +121,9 @@ class GroupWorld:
         product, country = divmod(row, countries)
         return RowKey(product, country, device, offer - 1, bool(retained)), state
 
-    def _build_deltas(self, spans: list[Span]) -> dict[int, dict[int, int]]:
+    def _build_deltas(self, spans: list[Span]) -> dict[int, array[int]]:
+        """Per day, the changes of the snapshot as a flat ``array`` of (code, change) pairs
+        (a dict per day would take several times the memory)."""
         deltas: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         first, last, customers = self.first, self.last, self.customers
         for span in spans:
@@ -137,11 +138,16 @@ class GroupWorld:
                 deltas[start][code] += 1
                 if span.end <= last:
                     deltas[span.end][code] -= 1
-        return deltas
+        return {
+            day: array("q", [x for pair in changes.items() for x in pair])
+            for day, changes in deltas.items()
+        }
 
     def _apply(self, counts: dict[int, int], day_from: int, day_to: int) -> None:
+        empty: array[int] = array("q")
         for day in range(day_from, day_to + 1):
-            for code, change in self._deltas.get(day, {}).items():
+            pairs = iter(self._deltas.get(day, empty))
+            for code, change in zip(pairs, pairs, strict=True):
                 value = counts.get(code, 0) + change
                 if value:
                     counts[code] = value
@@ -188,11 +194,10 @@ class GroupWorld:
     # --- renewals -------------------------------------------------------------------------
     def _bucket_runs(self, runs: list[Run]) -> None:
         """Runs by the days they can renew on: day-of-month, or day modulo a day period."""
-        products = self.group.products
         for run in runs:
-            a = anchor(run.anchor_day, products[run.product].duration)
+            a = run.anchor
             key = (a[1], a[0] % a[1]) if a[1] else (0, a[4])
-            self._buckets[key].append((run, a))
+            self._buckets[key].append(run)
 
     def renewals(self, day: int) -> list[Renewal]:
         """Quiet renewals (``Renew`` charges) that happened on ``day``."""
@@ -209,9 +214,10 @@ class GroupWorld:
             keys += [(0, later) for later in range(dom + 1, 32)]
         found: list[Renewal] = []
         for key in keys:
-            for run, a in self._buckets.get(key, ()):
+            for run in self._buckets.get(key, ()):
                 if not run.start <= day < run.end:
                     continue
+                a = run.anchor
                 if a[1]:
                     n = (day - a[0]) // a[1]
                 else:

@@ -235,3 +235,15 @@ async def test_a_day_without_redemptions_is_no_sales(reports: Reports, state: Sa
     response = await reports.get("SUBSCRIPTION_OFFER_CODE_REDEMPTION", date(2025, 6, 1))
     detail = assert_error(response, 404, "NOT_FOUND")["detail"]
     assert detail == "There were no sales for the date specified."
+
+
+async def test_offer_name_column_variant(reports: Reports, state: SandboxState) -> None:
+    configure(state, offer_name_column="Promotional Offer Name")
+    for report_type in ("SUBSCRIPTION", "SUBSCRIPTION_EVENT", "SUBSCRIBER"):
+        header, rows = await reports.rows(report_type, DAY)
+        assert "Promotional Offer Name" in header and "Subscription Offer Name" not in header
+        assert header.index("Promotional Offer Name") == {
+            "SUBSCRIPTION": SUBSCRIPTION, "SUBSCRIPTION_EVENT": EVENT, "SUBSCRIBER": SUBSCRIBER
+        }[report_type].index("Subscription Offer Name")  # fmt: skip
+        if report_type == "SUBSCRIPTION":
+            assert any(row["Promotional Offer Name"] == "Win-Back 50%" for row in rows)
