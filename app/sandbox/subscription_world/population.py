@@ -164,12 +164,13 @@ class PopulationBuilder:
         churn = first - 1 - int(r.random() * CHURN_HISTORY_DAYS)
         duration = self.group.products[product].duration
         paid_days = max(1, round(duration.approx_days * (1 + r.geometric(0.15))))
-        customer = self.simulator.new_customer(r, churn - paid_days, id_seed)
         kind = m.VOLUNTARY if r.random() < 0.7 else m.INVOLUNTARY
         returned = NEVER
         if r.random() < self.behaviour.return_after[kind]:
-            back = churn + 1 + int(r.exponential(self.behaviour.return_gap_mean_days))
-            returned = back if back >= first else NEVER
+            returned = churn + 1 + int(r.exponential(self.behaviour.return_gap_mean_days))
+            if returned < first:
+                return  # back before the world starts: among the paying customers already
+        customer = self.simulator.new_customer(r, churn - paid_days, id_seed)
         self.ledger.stints.append(
             Stint(customer, churn - paid_days, churn, kind, product, paid_days, -1, returned)
         )

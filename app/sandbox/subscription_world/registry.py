@@ -79,7 +79,7 @@ def group_world(state: SandboxState, team: SandboxTeam, group: Group, needed: da
     reg = registry(state)
     key = (team, group.app.id)
     if key not in reg.worlds:
-        reg.worlds[key] = GroupWorld(team, group, reg.options, first, last, first + SETTLING_DAYS)
+        reg.worlds[key] = GroupWorld(team, group, reg.options, first, last, first)
     return reg.worlds[key]
 
 
