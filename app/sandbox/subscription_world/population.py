@@ -5,10 +5,11 @@ The world starts on ``first`` with a stationary population: paying subscribers i
 of their tenure, and customers who churned in the two years before (some of whom come back;
 they also fill the win-back eligibility report from the first day). From then on, new
 customers arrive every day (a Poisson number around a slowly growing, seasonal rate). Rates
-are calibrated by a small pilot so that the group holds about ``target`` subscriptions.
+are calibrated by a small pilot so that the group holds about ``target`` subscriptions (active,
+in billing retry or in grace) when the world starts; growing arrivals add a few percent a year.
 
-Each arrival day has its own random stream, so the customers of a day never depend on how far
-the world is simulated.
+Each arrival day seeds its own random stream, and each customer a private one from it, so the
+customers of a day never depend on how far the world is simulated.
 """
 
 from __future__ import annotations
