@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 from app.sandbox.subscription_world import model as m
 from app.sandbox.subscription_world.calendar import FIRSTS, month_index
-from app.sandbox.subscription_world.products import CODE
+from app.sandbox.subscription_world.products import CODE, FREE_TRIAL, PAY_AS_YOU_GO, PAY_UP_FRONT
 from app.sandbox.subscription_world.world import GroupWorld
 
 OFFER_CODE_HEADERS: dict[str, tuple[str, ...]] = {
@@ -58,7 +58,11 @@ _WIN_BACK = (
 WIN_BACK_HEADERS: dict[str, tuple[str, ...]] = {"help": _WIN_BACK, "dated": ("Date", *_WIN_BACK)}
 WIN_BACK_WINDOW_MONTHS = 24
 _DAYS_PER_MONTH = 30.4375
-_OFFER_TYPES = {"Free Trial": "Free Trial", "Pay as you go": "Pay As You Go"}
+_OFFER_TYPES = {
+    FREE_TRIAL: "Free Trial",
+    PAY_AS_YOU_GO: "Pay As You Go",
+    PAY_UP_FRONT: "Pay Up Front",
+}
 
 
 def format_date(day: int, style: str) -> str:
@@ -91,7 +95,7 @@ def offer_code_rows(world: GroupWorld, day: int) -> list[dict[str, str]]:
                 "Standard Subscription Duration": product.duration.label,
                 "Offer Reference Name": offer.name,
                 "Offer Code": offer.code,
-                "Subscription Offer Type": _OFFER_TYPES.get(offer.mode, "Pay Up Front"),
+                "Subscription Offer Type": _OFFER_TYPES[offer.mode],
                 "Subscription Offer Duration": offer.duration.label,
                 "Territory": group.countries[country].alpha2,
                 "Redemptions": str(count),

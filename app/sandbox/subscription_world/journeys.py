@@ -35,7 +35,7 @@ from app.sandbox.subscription_world.ledger import (
     Span,
     Stint,
 )
-from app.sandbox.subscription_world.products import CODE, PROMO, Group, Offer
+from app.sandbox.subscription_world.products import CODE, FREE_TRIAL, PROMO, Group, Offer
 
 ONE_YEAR = 365
 ID_RESET_DAYS = 180  # FACTS §5.5: a new Subscriber ID after 180 days without a subscription
@@ -214,7 +214,7 @@ class JourneyBase:
         self, st: Stinting, offer: Offer, a: Anchor, start: int, end: int, state: int
     ) -> None:
         self.span(st, start, end, offer.product, state, offer.index)
-        if offer.mode != "Free Trial":
+        if offer.mode != FREE_TRIAL:
             st.paid_days += end - start
         if offer.periods > 1 and end > self.first and start <= self.last:
             self.ledger.runs.append(

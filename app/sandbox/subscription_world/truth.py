@@ -136,8 +136,8 @@ class SubscriptionTruth:
 
     def cohorts(self, first_month: date, last_month: date, months: int) -> list[Cohort]:
         """Retention and LTV by the month of customers' first activation, for cohort months
-        ``first_month`` … ``last_month`` and ``months`` months after each (months past the
-        simulated window stay 0)."""
+        ``first_month`` … ``last_month`` and ``months`` months after each (past the simulated
+        window, active counts are 0 and proceeds stop growing)."""
         last = date.fromordinal(window(self.state)[1])
         return cohorts_of(
             self.worlds(min(last, last_month + timedelta(days=31))), first_month, last_month, months
