@@ -19,6 +19,8 @@ failure modes. It has no authentication: bind the sandbox to localhost.
 ``/sandbox/fidelity…``      selectable Apple behaviours, sandbox-wide and per team (see
                             :mod:`app.sandbox.fidelity_admin`)
 ``/sandbox/analytics…``     Analytics Reports knobs (see :mod:`.analytics_admin`)
+``/sandbox/subscriptions`` subscription world options and truth (see
+                            :mod:`app.sandbox.subscription_world.admin_routes`)
 ==========================  =============================================================
 """
 
@@ -35,6 +37,7 @@ from starlette.routing import Route
 from app.sandbox import analytics_admin, fidelity_admin
 from app.sandbox.errors import ApiError
 from app.sandbox.state import SandboxKey, SandboxState, SandboxTeam
+from app.sandbox.subscription_world import admin_routes as subscription_admin
 
 _KEY_CREATE_FIELDS = {
     "team",
@@ -234,4 +237,5 @@ def routes(state: SandboxState) -> list[Route]:
         Route("/requests", guarded(clear_requests), methods=["DELETE"]),
         *fidelity_admin.routes(state),
         *analytics_admin.routes(state),
+        *subscription_admin.routes(state),
     ]

@@ -22,7 +22,8 @@ Validation order (first failure wins), all 400 unless noted:
    future → **404** "Report is not available yet…"; past retention → **410** ``GONE``
    "Report is no longer available…" (or 404 / 400 per the team's ``expiry`` option).
 7. Nothing sold → **404** "There were no sales for the date specified.". ``SALES/SUMMARY``
-   and the subscription family (``SUBSCRIPTION``, ``SUBSCRIPTION_EVENT``, ``SUBSCRIBER``; see
+   and the subscription family (``SUBSCRIPTION``, ``SUBSCRIPTION_EVENT``, ``SUBSCRIBER``,
+   ``SUBSCRIPTION_OFFER_CODE_REDEMPTION``, ``WIN_BACK_ELIGIBILITY``; see
    :mod:`app.sandbox.subscriptions`, which also answers "Invalid vendor number" for a team
    without auto-renewable subscriptions) have data; every other valid combination answers this
    404, as does ``FINANCE_DETAIL`` (which requires ``regionCode=Z1``).
@@ -251,7 +252,7 @@ async def get_sales_report(ctx: V1Context) -> Response:
     if report_variants.held_back(period, ctx.now, choice):
         raise no_sales()  # a late file: "no sales" for now, the real file later
     if (report_type, sub_type) in subscriptions.REPORTS:
-        text, filename = subscriptions.daily_report(ctx.team, report_type, period.end)
+        text, filename = subscriptions.daily_report(ctx.state, ctx.team, report_type, period.end)
         return _download(ctx, text, filename, version)
     if (report_type, sub_type) == ("PRE_ORDER", "SUMMARY"):
         text, filename = report_variants.pre_order_file(ctx, frequency, period)

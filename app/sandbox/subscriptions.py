@@ -1,459 +1,177 @@
-"""Subscription-family daily reports (FACTS §5.3–5.5), version 1_3, generated per team and day.
+"""Subscription-family daily reports of ``GET /v1/salesReports``, derived from the subscription
+world (:mod:`app.sandbox.subscription_world`): one simulated population per subscription group,
+so the files agree with each other and with the simulation's truth.
 
-Every auto-renewable product of a team's selling apps is sold in a few storefronts (its
-*markets*, fixed per product). On each day a market has a smooth, seeded number of active
-subscriptions: standard price (a quarter of them at the 85 % "Rate After One Year" proceeds),
-free trials (monthly and yearly products), pay-as-you-go introductory offers (weekly and
-monthly) and offer-code trials (yearly), plus billing retry and grace period counts. The three
-reports agree where it is cheap:
-
-* ``SUBSCRIPTION`` — the day's snapshot, no date column, one row per market and price point;
-* ``SUBSCRIPTION_EVENT`` — events drawn from that snapshot (renewals ≈ actives / period days,
-  trial starts and conversions ≈ trials / 7, cancellations, billing retries and recoveries);
-  nine tenths of a day's events are in its own file, the rest arrive in the next day's file,
-  so a file holds two event dates;
-* ``SUBSCRIBER`` — one row per paid event of the event file (subscribe, renewal, conversion,
-  recovery, pay-as-you-go start) plus a few refunds (``Refund`` = ``Yes``, negative customer
-  price, positive proceeds, ``Purchase Date`` = the original purchase).
+==================================  =========  =======  ======================================
+reportType / reportSubType          version    source   content of the file of day D
+==================================  =========  =======  ======================================
+SUBSCRIPTION / SUMMARY              1_3        §5.3     active subscriptions at the end of D
+SUBSCRIPTION_EVENT / SUMMARY        1_3        §5.4     events of D, D-1, D-2 (§8), aggregated
+SUBSCRIBER / DETAILED               1_3        §5.5     one row per transaction of those events
+SUBSCRIPTION_OFFER_CODE_REDEMPTION  1_0        §4.5     offer codes redeemed on D
+  / SUMMARY                                             (layout: Apple's help page, see
+WIN_BACK_ELIGIBILITY / SUMMARY      1_0        §4.5     churned subscriptions as of D
+                                                        :mod:`.subscription_world.extra_reports`)
+==================================  =========  =======  ======================================
 
 A team whose selling apps have no auto-renewable subscription gets Apple's 400 "Invalid vendor
-number" for all three (FACTS §7), while its SALES reports work.
+number" for all of them (FACTS §7), while its SALES reports work. A day with no row is the
+404 "There were no sales for the date specified."
 """
 
 from __future__ import annotations
 
-import math
-import random
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, timedelta
-from decimal import Decimal
-from functools import lru_cache
+from collections.abc import Callable
+from datetime import date
 from typing import NamedTuple
 
-from app.sandbox.catalog import Product, SandboxApp, team_apps
 from app.sandbox.errors import invalid_parameter, no_sales
-from app.sandbox.markets import COUNTRIES, Country, format_amount, local_price, proceeds
-from app.sandbox.sales import MAX_SELLING_APPS, RETAINED_RATE, STANDARD_RATE, rows_to_tsv
-from app.sandbox.seeding import numeric_id, poisson, rng
-from app.sandbox.state import SandboxTeam
-
-SUBSCRIPTION_HEADER: tuple[str, ...] = (
-    "App Name", "App Apple ID", "Subscription Name", "Subscription Apple ID",
-    "Subscription Group ID", "Standard Subscription Duration", "Subscription Offer Name",
-    "Promotional Offer ID", "Customer Price", "Customer Currency", "Developer Proceeds",
-    "Proceeds Currency", "Preserved Pricing", "Proceeds Reason", "Client", "Device", "State",
-    "Country", "Active Standard Price Subscriptions",
-    "Active Free Trial Introductory Offer Subscriptions",
-    "Active Pay Up Front Introductory Offer Subscriptions",
-    "Active Pay As You Go Introductory Offer Subscriptions",
-    "Free Trial Promotional Offer Subscriptions", "Pay Up Front Promotional Offer Subscriptions",
-    "Pay As You Go Promotional Offer Subscriptions", "Free Trial Offer Code Subscriptions",
-    "Pay Up Front Offer Code Subscriptions", "Pay As You Go Offer Code Subscriptions",
-    "Marketing Opt-Ins", "Billing Retry", "Grace Period", "Subscribers",
-)  # fmt: skip
-# 1_3 order: Device before Client (the 1_2 sample has them the other way round).
-EVENT_HEADER: tuple[str, ...] = (
-    "Event Date", "Event", "App Name", "App Apple ID", "Subscription Name",
-    "Subscription Apple ID", "Subscription Group ID", "Standard Subscription Duration",
-    "Subscription Offer Type", "Subscription Offer Duration", "Marketing Opt-In",
-    "Marketing Opt-In Duration", "Preserved Pricing", "Proceeds Reason",
-    "Subscription Offer Name", "Promotional Offer ID", "Consecutive Paid Periods",
-    "Original Start Date", "Device", "Client", "State", "Country", "Previous Subscription Name",
-    "Previous Subscription Apple ID", "Days Before Canceling", "Cancellation Reason",
-    "Days Canceled", "Quantity", "Paid Service Days Recovered",
-)  # fmt: skip
-SUBSCRIBER_HEADER: tuple[str, ...] = (
-    "Event Date", "App Name", "App Apple ID", "Subscription Name", "Subscription Apple ID",
-    "Subscription Group ID", "Standard Subscription Duration", "Subscription Offer Name",
-    "Promotional Offer ID", "Subscription Offer Type", "Subscription Offer Duration",
-    "Marketing Opt-In Duration", "Customer Price", "Customer Currency", "Developer Proceeds",
-    "Proceeds Currency", "Preserved Pricing", "Proceeds Reason", "Client", "Device", "Country",
-    "Subscriber ID", "Subscriber ID Reset", "Refund", "Purchase Date", "Units",
-)  # fmt: skip
-REPORTS = {
-    ("SUBSCRIPTION", "SUMMARY"): ("Subscription", SUBSCRIPTION_HEADER),
-    ("SUBSCRIPTION_EVENT", "SUMMARY"): ("Subscription_Event", EVENT_HEADER),
-    ("SUBSCRIBER", "DETAILED"): ("Subscriber", SUBSCRIBER_HEADER),
-}
-PERIOD_DAYS = {"7 Days": 7, "1 Month": 30, "1 Year": 365}
-_SCALE = {"7 Days": 0.8, "1 Month": 2.0, "1 Year": 1.5}
-TRIAL_DAYS = 7
-RETAINED = "Rate After One Year"
-INTRO_OFFER = "Intro Offer"
-CODE_OFFER = "Comeback Code"
-LATE_SHARE = 0.1  # of a day's events that only arrive in the next day's file
-PAID_EVENTS = frozenset(
-    {
-        "Subscribe",
-        "Renew",
-        "Paid Subscription from Introductory Offer",
-        "Renewal from Billing Retry",
-    }
+from app.sandbox.sales import rows_to_tsv
+from app.sandbox.state import SandboxState, SandboxTeam
+from app.sandbox.subscription_world import extra_reports, files
+from app.sandbox.subscription_world.files import (
+    EVENT_HEADER,
+    SUBSCRIBER_HEADER,
+    SUBSCRIPTION_HEADER,
 )
-B = " "  # Apple writes many empty cells as a single space
+from app.sandbox.subscription_world.options import WorldOptions
+from app.sandbox.subscription_world.products import selling_groups
+from app.sandbox.subscription_world.registry import churn_index, registry, team_worlds
+from app.sandbox.subscription_world.world import GroupWorld
+
+__all__ = [
+    "EVENT_HEADER",
+    "REPORTS",
+    "SUBSCRIBER_HEADER",
+    "SUBSCRIPTION_HEADER",
+    "EventCount",
+    "daily_report",
+    "event_rows",
+    "events",
+    "has_auto_renewables",
+    "header_for",
+    "offer_code_rows",
+    "rows_for",
+    "snapshot_rows",
+    "subscriber_rows",
+    "win_back_rows",
+]
+
+#: (reportType, reportSubType) → (file name prefix, file version).
+REPORTS: dict[tuple[str, str], tuple[str, str]] = {
+    ("SUBSCRIPTION", "SUMMARY"): ("Subscription", "1_3"),
+    ("SUBSCRIPTION_EVENT", "SUMMARY"): ("Subscription_Event", "1_3"),
+    ("SUBSCRIBER", "DETAILED"): ("Subscriber", "1_3"),
+    # File names of these two are not on record (FACTS §4.5 lists the UI names of the others).
+    ("SUBSCRIPTION_OFFER_CODE_REDEMPTION", "SUMMARY"): ("Subscription_Offer_Redemption", "1_0"),
+    ("WIN_BACK_ELIGIBILITY", "SUMMARY"): ("Win_Back_Eligibility", "1_0"),
+}
+Rows = list[dict[str, str]]
+_OFFER_NAME = "Subscription Offer Name"
 
 
-@dataclass(frozen=True, slots=True)
-class Market:
-    app: SandboxApp
-    product: Product
-    country: Country
-    group_id: str
-    device: str
-    price: Decimal
-    intro_price: Decimal | None  # pay-as-you-go introductory offer, when the product has one
+class EventCount(NamedTuple):
+    """One row of a SUBSCRIPTION_EVENT file, reduced to what tests usually sum."""
 
-    def proceeds(self, price: Decimal, retained: bool = False) -> Decimal:
-        return proceeds(price, self.country, RETAINED_RATE if retained else STANDARD_RATE)
-
-
-class Counts(NamedTuple):
-    standard: int
-    retained: int  # standard-price subscriptions past their first year (85 % proceeds)
-    trial: int
-    intro: int
-    code_trial: int
-    billing_retry: int
-    grace: int
-    opt_ins: int
-
-
-class Event(NamedTuple):
     day: date
     name: str
-    market: Market
+    offer_type: str
     quantity: int
-    offer_type: str = B
-    offer_duration: str = B
-    proceeds_reason: str = ""
-    cancellation_reason: str = B
-    price: Decimal | None = None  # per transaction, for paid events
 
 
 def has_auto_renewables(team: SandboxTeam) -> bool:
-    return any(app.subscriptions for app in team_apps(team)[:MAX_SELLING_APPS])
+    return bool(selling_groups(team))
 
 
-@lru_cache(maxsize=64)
-def markets(team: SandboxTeam) -> tuple[Market, ...]:
-    found = []
-    for app in team_apps(team)[:MAX_SELLING_APPS]:
-        group_id = numeric_id(10, 2, team.seed, "subscription-group", app.id)
-        for product in app.subscriptions:
-            r = rng(team.seed, "subscription-markets", product.apple_id)
-            keyed = sorted(COUNTRIES, key=lambda c: r.random() ** (1.0 / c.weight), reverse=True)
-            for country in keyed[: 3 + r.randrange(4)]:
-                price = local_price(product.usd_price, country.currency)
-                intro = product.period in ("7 Days", "1 Month") and r.random() < 0.6
-                intro_price = Decimal(format_amount(price / 2, country.currency))
-                found.append(
-                    Market(
-                        app=app,
-                        product=product,
-                        country=country,
-                        group_id=group_id,
-                        device="iPad" if r.random() < 0.2 else "iPhone",
-                        price=price,
-                        intro_price=intro_price if intro and intro_price > 0 else None,
-                    )
-                )
-    return tuple(found)
-
-
-def counts_for(team: SandboxTeam, market: Market, day: date) -> Counts:
-    """Active subscriptions of one market at the end of ``day`` (smooth, seeded)."""
-    if market.app.launch_date > day:
-        return Counts(0, 0, 0, 0, 0, 0, 0, 0)
-    r = rng(team.seed, "subscription-day", market.product.apple_id, market.country.alpha2, day)
-    phase = int(market.product.apple_id) % 97
-    level = (
-        market.app.popularity
-        * market.country.weight
-        * _SCALE.get(market.product.period, 1.0)
-        * (1 + 0.1 * math.sin(day.toordinal() / 45 + phase))
-        * r.uniform(0.98, 1.02)
-    )
-    period = market.product.period
-    return Counts(
-        standard=round(level * 0.75),
-        retained=round(level * 0.25),
-        trial=round(level * 0.06) if period in ("1 Month", "1 Year") else 0,
-        intro=round(level * 0.05) if market.intro_price is not None else 0,
-        code_trial=round(level * 0.02) if period == "1 Year" else 0,
-        billing_retry=round(level * 0.02),
-        grace=round(level * 0.01),
-        opt_ins=round(level * 0.005),
-    )
-
-
-def _amount(market: Market, value: Decimal) -> str:
-    return format_amount(value, market.country.currency)
-
-
-def _product_cells(market: Market) -> dict[str, str]:
-    return {
-        "App Name": market.app.name,
-        "App Apple ID": market.app.id,
-        "Subscription Name": market.product.name,
-        "Subscription Apple ID": market.product.apple_id,
-        "Subscription Group ID": market.group_id,
-        "Standard Subscription Duration": market.product.period,
-        "Promotional Offer ID": B,
-        "Customer Currency": market.country.currency,
-        "Proceeds Currency": market.country.currency,
-        "Preserved Pricing": "",
-        "Client": "",
-        "Device": market.device,
-        "State": B,
-        "Country": market.country.alpha2,
-    }
-
-
-def _snapshot_row(
-    market: Market,
-    price: Decimal,
-    counts: dict[str, int],
-    *,
-    retained: bool = False,
-    offer: str = B,
-) -> dict[str, str]:
-    row = dict.fromkeys(SUBSCRIPTION_HEADER[18:], "0")
-    row.update(_product_cells(market))
-    row.update(
-        {
-            "Subscription Offer Name": offer,
-            "Customer Price": _amount(market, price),
-            "Developer Proceeds": _amount(market, market.proceeds(price, retained)),
-            "Proceeds Reason": RETAINED if retained else "",
-        }
-    )
-    row.update({header: str(value) for header, value in counts.items()})
-    total = sum(value for header, value in counts.items() if header.endswith("Subscriptions"))
-    # Apple only fills Subscribers for records of more than three subscriptions.
-    row["Subscribers"] = str(total) if total > 3 else ""
-    return row
-
-
-def snapshot_rows(team: SandboxTeam, day: date) -> list[dict[str, str]]:
-    """The SUBSCRIPTION/SUMMARY rows for ``day`` (header name → cell)."""
-    rows = []
-    for market in markets(team):
-        c = counts_for(team, market, day)
-        standard = {
-            "Active Standard Price Subscriptions": c.standard,
-            "Active Free Trial Introductory Offer Subscriptions": c.trial,
-            "Marketing Opt-Ins": c.opt_ins,
-            "Billing Retry": c.billing_retry,
-            "Grace Period": c.grace,
-        }
-        if any(standard.values()):
-            rows.append(_snapshot_row(market, market.price, standard))
-        if c.retained:
-            counts = {"Active Standard Price Subscriptions": c.retained}
-            rows.append(_snapshot_row(market, market.price, counts, retained=True))
-        if c.intro and market.intro_price is not None:
-            counts = {"Active Pay As You Go Introductory Offer Subscriptions": c.intro}
-            rows.append(_snapshot_row(market, market.intro_price, counts, offer=INTRO_OFFER))
-        if c.code_trial:
-            counts = {"Free Trial Offer Code Subscriptions": c.code_trial}
-            rows.append(_snapshot_row(market, market.price, counts, offer=CODE_OFFER))
+def _team_rows(
+    state: SandboxState, team: SandboxTeam, day: date, build: Callable[[GroupWorld, int], Rows]
+) -> Rows:
+    rows = [row for world in team_worlds(state, team, day) for row in build(world, day.toordinal())]
+    renamed = registry(state).options.offer_name_column  # the unconfirmed column name variant
+    if renamed != _OFFER_NAME:
+        for row in rows:
+            if _OFFER_NAME in row:
+                row[renamed] = row.pop(_OFFER_NAME)
     return rows
 
 
-def _day_events(team: SandboxTeam, day: date, share: float, salt: str) -> Iterator[Event]:
-    for market in markets(team):
-        c = counts_for(team, market, day)
-        if not any(c):
-            continue
-        r = rng(
-            team.seed,
-            "subscription-events",
-            salt,
-            market.product.apple_id,
-            market.country.alpha2,
-            day,
+def snapshot_rows(state: SandboxState, team: SandboxTeam, day: date) -> Rows:
+    return _team_rows(state, team, day, files.snapshot_rows)
+
+
+def event_rows(state: SandboxState, team: SandboxTeam, day: date) -> Rows:
+    return _team_rows(state, team, day, files.event_rows)
+
+
+def subscriber_rows(state: SandboxState, team: SandboxTeam, day: date) -> Rows:
+    return _team_rows(state, team, day, files.subscriber_rows)
+
+
+def offer_code_rows(state: SandboxState, team: SandboxTeam, day: date) -> Rows:
+    return _team_rows(state, team, day, extra_reports.offer_code_rows)
+
+
+def win_back_rows(state: SandboxState, team: SandboxTeam, day: date) -> Rows:
+    def build(world: GroupWorld, ordinal: int) -> Rows:
+        return extra_reports.win_back_rows(world, churn_index(state, world), ordinal)
+
+    return _team_rows(state, team, day, build)
+
+
+def events(state: SandboxState, team: SandboxTeam, day: date) -> list[EventCount]:
+    """The rows of the SUBSCRIPTION_EVENT file of ``day`` as (event date, event, offer type,
+    quantity)."""
+    return [
+        EventCount(
+            date.fromisoformat(row["Event Date"]),
+            row["Event"],
+            row["Subscription Offer Type"],
+            int(row["Quantity"]),
         )
-        days = PERIOD_DAYS.get(market.product.period, 30)
-
-        def draw(mean: float, r: random.Random = r) -> int:
-            return poisson(r, mean * share)
-
-        price = market.price
-        yield Event(day, "Renew", market, draw(c.standard / days), price=price)
-        yield Event(
-            day, "Renew", market, draw(c.retained / days), proceeds_reason=RETAINED, price=price
-        )
-        yield Event(day, "Subscribe", market, draw(c.standard * 0.004), price=price)
-        if c.trial:
-            trial = ("Free Trial", "1 Week")
-            yield Event(day, "Start Introductory Offer", market, draw(c.trial / TRIAL_DAYS), *trial)
-            yield Event(
-                day,
-                "Paid Subscription from Introductory Offer",
-                market,
-                draw(0.55 * c.trial / TRIAL_DAYS),
-                *trial,
-                price=price,
-            )
-        if c.intro:
-            yield Event(
-                day,
-                "Start Introductory Offer",
-                market,
-                draw(c.intro / 30),
-                "Pay as you go",
-                "3 Months",
-                price=market.intro_price,
-            )
-        yield Event(day, "Cancel", market, draw(c.standard * 0.002), cancellation_reason="Canceled")
-        yield Event(day, "Billing Retry from Paid Subscription", market, draw(c.billing_retry / 10))
-        yield Event(
-            day, "Renewal from Billing Retry", market, draw(c.billing_retry / 20), price=price
-        )
-        yield Event(
-            day,
-            "Canceled from Billing Retry",
-            market,
-            draw(c.billing_retry / 25),
-            cancellation_reason="Billing issue",
-        )
+        for row in event_rows(state, team, day)
+    ]
 
 
-@lru_cache(maxsize=256)
-def events(team: SandboxTeam, day: date) -> tuple[Event, ...]:
-    """The events of ``day``'s file: most of ``day``'s own, the late rest of the day before."""
-    own = _day_events(team, day, 1 - LATE_SHARE, "own")
-    late = _day_events(team, day - timedelta(days=1), LATE_SHARE, "late")
-    return tuple(e for e in (*own, *late) if e.quantity > 0)
-
-
-def _event_row(team: SandboxTeam, event: Event) -> dict[str, str]:
-    market = event.market
-    r = rng(
-        team.seed,
-        "event-row",
-        market.product.apple_id,
-        market.country.alpha2,
-        event.day,
-        event.name,
-        event.proceeds_reason,
-        event.offer_type,
-    )
-    days = PERIOD_DAYS.get(market.product.period, 30)
-    periods = 0 if event.name.startswith("Start") else 1 + r.randrange(max(1, 730 // days))
-    canceling = str(r.randrange(days)) if event.cancellation_reason == "Canceled" else B
-    row = _product_cells(market)
-    del row["Customer Currency"], row["Proceeds Currency"]
-    row.update(
-        {
-            "Event Date": event.day.isoformat(),
-            "Event": event.name,
-            "Subscription Offer Type": event.offer_type,
-            "Subscription Offer Duration": event.offer_duration,
-            "Marketing Opt-In": B,
-            "Marketing Opt-In Duration": B,
-            "Proceeds Reason": event.proceeds_reason,
-            "Subscription Offer Name": INTRO_OFFER if event.offer_type == "Pay as you go" else B,
-            "Consecutive Paid Periods": str(periods),
-            "Original Start Date": (event.day - timedelta(days=periods * days)).isoformat(),
-            "Previous Subscription Name": B,
-            "Previous Subscription Apple ID": B,
-            "Days Before Canceling": canceling,
-            "Cancellation Reason": event.cancellation_reason,
-            "Days Canceled": B,
-            "Quantity": str(event.quantity),
-            "Paid Service Days Recovered": B,
-        }
-    )
-    return row
-
-
-def event_rows(team: SandboxTeam, day: date) -> list[dict[str, str]]:
-    return [_event_row(team, event) for event in events(team, day)]
-
-
-def is_paid(event: Event) -> bool:
-    return event.price is not None and (
-        event.name in PAID_EVENTS or event.offer_type == "Pay as you go"
-    )
-
-
-def _subscriber_row(
-    team: SandboxTeam, event: Event, index: int, *, refund_of: date | None = None
-) -> dict[str, str]:
-    market = event.market
-    assert event.price is not None
-    retained = event.proceeds_reason == RETAINED
-    sign = -1 if refund_of else 1
-    row = _product_cells(market)
-    del row["State"]
-    row.update(
-        {
-            "Event Date": event.day.isoformat(),
-            "Subscription Offer Name": INTRO_OFFER if event.offer_type == "Pay as you go" else B,
-            "Subscription Offer Type": event.offer_type,
-            "Subscription Offer Duration": event.offer_duration,
-            "Marketing Opt-In Duration": "",
-            "Customer Price": _amount(market, sign * event.price),
-            "Developer Proceeds": _amount(market, market.proceeds(event.price, retained)),
-            "Proceeds Reason": event.proceeds_reason or B,
-            "Subscriber ID": numeric_id(
-                13,
-                1,
-                team.seed,
-                "subscriber",
-                market.product.apple_id,
-                market.country.alpha2,
-                event.day,
-                event.name,
-                event.offer_type,
-                event.proceeds_reason,
-                index,
-                refund_of,
-            ),
-            "Subscriber ID Reset": "",
-            "Refund": "Yes" if refund_of else "",
-            "Purchase Date": refund_of.isoformat() if refund_of else "",
-            "Units": str(sign),
-        }
-    )
-    return row
-
-
-def subscriber_rows(team: SandboxTeam, day: date) -> list[dict[str, str]]:
-    """One row per paid transaction of ``day``'s event file, then the day's refunds."""
-    rows: list[dict[str, str]] = []
-    for event in events(team, day):
-        if is_paid(event):
-            rows.extend(_subscriber_row(team, event, n) for n in range(event.quantity))
-    for market in markets(team):
-        c = counts_for(team, market, day)
-        r = rng(
-            team.seed, "subscription-refunds", market.product.apple_id, market.country.alpha2, day
-        )
-        if c.standard and r.random() < min(0.5, c.standard / 400):
-            days = PERIOD_DAYS.get(market.product.period, 30)
-            refunded = Event(day, "Refund", market, 1, price=market.price)
-            purchase = day - timedelta(days=1 + r.randrange(days))
-            rows.append(_subscriber_row(team, refunded, 0, refund_of=purchase))
-    return rows
-
-
-_GENERATORS = {
+_ROWS: dict[str, Callable[[SandboxState, SandboxTeam, date], Rows]] = {
     "SUBSCRIPTION": snapshot_rows,
     "SUBSCRIPTION_EVENT": event_rows,
     "SUBSCRIBER": subscriber_rows,
+    "SUBSCRIPTION_OFFER_CODE_REDEMPTION": offer_code_rows,
+    "WIN_BACK_ELIGIBILITY": win_back_rows,
 }
 
 
-def daily_report(team: SandboxTeam, report_type: str, day: date) -> tuple[str, str]:
+def rows_for(state: SandboxState, team: SandboxTeam, report_type: str, day: date) -> Rows:
+    return _ROWS[report_type](state, team, day)
+
+
+def header_for(state: SandboxState, report_type: str) -> tuple[str, ...]:
+    options = registry(state).options
+    renamed = options.offer_name_column
+    return tuple(renamed if name == _OFFER_NAME else name for name in _header(report_type, options))
+
+
+def _header(report_type: str, options: WorldOptions) -> tuple[str, ...]:
+    return {
+        "SUBSCRIPTION": SUBSCRIPTION_HEADER,
+        "SUBSCRIPTION_EVENT": EVENT_HEADER,
+        "SUBSCRIBER": SUBSCRIBER_HEADER,
+        "SUBSCRIPTION_OFFER_CODE_REDEMPTION": (
+            extra_reports.OFFER_CODE_HEADERS[options.offer_code_layout]
+        ),
+        "WIN_BACK_ELIGIBILITY": extra_reports.WIN_BACK_HEADERS[options.win_back_layout],
+    }[report_type]
+
+
+def daily_report(
+    state: SandboxState, team: SandboxTeam, report_type: str, day: date
+) -> tuple[str, str]:
     """(TSV text, file name) of one subscription-family daily report; raises Apple's errors."""
     if not has_auto_renewables(team):
         raise invalid_parameter("filter[vendorNumber]", "Invalid vendor number")
-    rows = _GENERATORS[report_type](team, day)
+    rows = rows_for(state, team, report_type, day)
     if not rows:
         raise no_sales()
-    prefix, header = next(v for k, v in REPORTS.items() if k[0] == report_type)
-    filename = f"{prefix}_{team.vendor_number}_{day:%Y%m%d}_V1_3.txt.gz"
-    return rows_to_tsv(header, rows), filename
+    prefix, version = next(v for k, v in REPORTS.items() if k[0] == report_type)
+    filename = f"{prefix}_{team.vendor_number}_{day:%Y%m%d}_V{version}.txt.gz"
+    return rows_to_tsv(header_for(state, report_type), rows), filename

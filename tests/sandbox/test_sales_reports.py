@@ -277,9 +277,10 @@ async def test_parameter_errors(reports: Reports, admin_key: SandboxKey) -> None
 
 
 async def test_other_valid_reports_have_no_data_yet(reports: Reports) -> None:
-    # The subscription family has data (tests/subscriptions); offer-code redemptions do not.
+    # The subscription family (offer-code redemptions and win-back eligibility included) has
+    # data (tests/sandbox/subscriptions); first annual reports do not.
     response = await reports.sales(
-        "DAILY", "2025-06-08", reportType="SUBSCRIPTION_OFFER_CODE_REDEMPTION", version="1_0"
+        "DAILY", "2025-06-08", reportType="FIRST_ANNUAL", reportSubType="DETAILED", version="1_0"
     )
     assert_error(response, 404, "NOT_FOUND")
     unversioned = await reports.sales(

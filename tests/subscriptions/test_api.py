@@ -5,6 +5,7 @@ import datetime as dt
 import uuid
 from collections import Counter, defaultdict
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Any
 
 import asyncpg
@@ -27,8 +28,16 @@ IN_MRR = [
     "Pay As You Go Promotional Offer Subscriptions",
     "Pay As You Go Offer Code Subscriptions",
 ]
-# The documented normalisation, written out independently of app.subscriptions.metrics.
-MONTHLY = {"7 Days": Decimal("30.4375") / 7, "1 Month": Decimal(1), "1 Year": Decimal(1) / 12}
+# The documented normalisation, written out independently of app.subscriptions.metrics, in
+# exact fractions (amounts like 113.43 / 6 = 18.905 must round half up, to 18.91).
+MONTHLY = {
+    "7 Days": Fraction("30.4375") / 7,
+    "1 Month": Fraction(1),
+    "2 Months": Fraction(1, 2),
+    "3 Months": Fraction(1, 3),
+    "6 Months": Fraction(1, 6),
+    "1 Year": Fraction(1, 12),
+}
 
 
 @pytest.fixture
@@ -43,18 +52,24 @@ def _count(rows: list[dict[str, str]], columns: list[str]) -> int:
 
 
 def _mrr(rows: list[dict[str, str]]) -> list[dict[str, str]]:
-    totals: dict[str, Decimal] = defaultdict(Decimal)
+    totals: dict[str, Fraction] = defaultdict(Fraction)
     for row in rows:
         subscriptions = sum(int(row[name]) for name in IN_MRR)
         factor = MONTHLY[row["Standard Subscription Duration"]]
         totals[row["Proceeds Currency"]] += (
-            subscriptions * Decimal(row["Developer Proceeds"]) * factor
+            subscriptions * Fraction(row["Developer Proceeds"]) * factor
         )
     return [
-        {"amount": str(amount.quantize(Decimal("0.01"), ROUND_HALF_UP)), "currency": currency}
+        {"amount": str(_cents(amount)), "currency": currency}
         for currency, amount in sorted(totals.items())
         if amount
     ]
+
+
+def _cents(amount: Fraction) -> Decimal:
+    """``amount`` rounded half up to cents (amounts are never negative here)."""
+    cents = (amount * 100 + Fraction(1, 2)).__floor__()
+    return (Decimal(cents) / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def _expected_totals(rows: list[dict[str, str]]) -> dict[str, Any]:
@@ -99,10 +114,10 @@ async def test_summary_series_and_events_match_the_raw_files(
         await run_unit(app, account_id, "subscription_events_daily", day)
     await run_unit(app, account_id, "subscribers_daily", "2025-06-08")
     assert await db.fetchval("SELECT count(*) FROM subscriber_transaction_rows") == len(
-        subscriber_rows(team, DAY)
+        subscriber_rows(sandbox, team, DAY)
     )
 
-    raw = snapshot_rows(team, DAY)
+    raw = snapshot_rows(sandbox, team, DAY)
     summary = await _get(client, tenant, "/v1/subscriptions/summary", date="2025-06-08")
     assert summary["report_date"] == "2025-06-08"
     assert summary["incomplete_dates"] == []
@@ -159,7 +174,11 @@ async def test_summary_series_and_events_match_the_raw_files(
     )
     assert [(p["report_date"], p["value"], p["complete"]) for p in series["points"]] == [
         ("2025-06-06", None, False),
-        ("2025-06-07", _expected_totals(snapshot_rows(team, dt.date(2025, 6, 7)))["paying"], True),
+        (
+            "2025-06-07",
+            _expected_totals(snapshot_rows(sandbox, team, dt.date(2025, 6, 7)))["paying"],
+            True,
+        ),
         ("2025-06-08", totals["paying"], True),
     ]
     assert series["incomplete_dates"] == [
@@ -177,7 +196,7 @@ async def test_summary_series_and_events_match_the_raw_files(
     happened = [
         e
         for file_day in (DAY, DAY + dt.timedelta(days=1))
-        for e in events(team, file_day)
+        for e in events(sandbox, team, file_day)
         if e.day == DAY
     ]
     by_name = Counter[str]()
@@ -231,7 +250,7 @@ async def test_scope_and_validation(
     team = sandbox.team("acme")
     await run_unit(app, account_id, "apps", "all")
     await run_unit(app, account_id, "subscriptions_daily", "2025-06-08")
-    raw = snapshot_rows(team, DAY)
+    raw = snapshot_rows(sandbox, team, DAY)
     apple_id = raw[0]["App Apple ID"]
     apps = (await _get(client, tenant, "/v1/apps"))["items"]
     [app_id] = [a["id"] for a in apps if a["apple_id"] == apple_id]

@@ -1,7 +1,7 @@
 """The sandbox's SUBSCRIPTION, SUBSCRIPTION_EVENT and SUBSCRIBER reports, over HTTP."""
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -13,8 +13,6 @@ from app.sandbox.subscriptions import (
     SUBSCRIBER_HEADER,
     SUBSCRIPTION_HEADER,
     event_rows,
-    events,
-    is_paid,
     snapshot_rows,
     subscriber_rows,
 )
@@ -22,6 +20,29 @@ from tests.sandbox.helpers import assert_error, bearer, mint, parse_tsv
 
 NOW = datetime(2025, 6, 10, 18, 0, tzinfo=UTC)  # 11:00 in Cupertino: June 9 is published
 DAY = date(2025, 6, 8)
+DURATIONS = {"7 Days", "1 Month", "2 Months", "3 Months", "6 Months", "1 Year"}  # FACTS §5.3
+# Events that charge the customer (a free offer's start or reactivation does not).
+CHARGING = {
+    "Subscribe",
+    "Start Introductory Offer",
+    "Start Offer Code",
+    "Paid Subscription from Introductory Offer",
+    "Paid Subscription from Offer Code",
+    "Renew",
+    "Renewal from Billing Retry",
+    "Upgrade",
+    "Downgrade",
+    "Crossgrade",
+    "Reactivate",
+    "Reactivate with Upgrade",
+    "Reactivate with Downgrade",
+    "Reactivate with Crossgrade",
+}
+FREE_STARTS = {
+    "Start Introductory Offer",
+    "Start Offer Code",
+    *(e for e in CHARGING if "Reactivate" in e),
+}
 
 
 @pytest.fixture
@@ -62,10 +83,10 @@ async def test_subscription_report(http: httpx.AsyncClient, state: SandboxState)
     header, rows, footer = parse_tsv(response.content)
     assert tuple(header) == SUBSCRIPTION_HEADER and not footer
     assert "Subscription Offer Name" in header and "Event Date" not in header  # 1_3, no date
-    assert rows == snapshot_rows(key.team, DAY)
+    assert rows == snapshot_rows(state, key.team, DAY)
     assert len(rows) > 10
     durations = {row["Standard Subscription Duration"] for row in rows}
-    assert durations <= {"7 Days", "1 Month", "1 Year"} and "1 Month" in durations
+    assert durations == DURATIONS
     retained = [row for row in rows if row["Proceeds Reason"] == "Rate After One Year"]
     assert retained and all(
         Decimal(row["Developer Proceeds"]) < Decimal(row["Customer Price"]) for row in retained
@@ -87,10 +108,10 @@ async def test_events_and_subscribers_agree_with_the_snapshot(
     header, rows, _ = parse_tsv(response.content)
     assert tuple(header) == EVENT_HEADER
     assert header.index("Device") < header.index("Client")  # 1_3 order, unlike the 1_2 sample
-    assert rows == event_rows(team, DAY)
-    # A day's file also carries the late events of the day before.
-    assert {row["Event Date"] for row in rows} == {"2025-06-08", "2025-06-07"}
-    sold = {row["Subscription Apple ID"] for row in snapshot_rows(team, DAY)}
+    assert rows == event_rows(state, team, DAY)
+    # A day's file also carries the late events of the two days before (FACTS §8).
+    assert {row["Event Date"] for row in rows} == {"2025-06-08", "2025-06-07", "2025-06-06"}
+    sold = {row["Subscription Apple ID"] for row in snapshot_rows(state, team, DAY)}
     assert {row["Subscription Apple ID"] for row in rows} <= sold
     assert all(int(row["Quantity"]) > 0 for row in rows)
     names = {row["Event"] for row in rows}
@@ -102,18 +123,34 @@ async def test_events_and_subscribers_agree_with_the_snapshot(
     assert subscriber.headers["x-reports-filename"].startswith("Subscriber_")
     header, transactions, _ = parse_tsv(subscriber.content)
     assert tuple(header) == SUBSCRIBER_HEADER
-    assert transactions == subscriber_rows(team, DAY)
-    # One subscriber row per paid event of the same file.
-    paid = sum(event.quantity for event in events(team, DAY) if is_paid(event))
+    assert transactions == subscriber_rows(state, team, DAY)
+    # One subscriber row per paying event of the same file, one per refund event.
+    paid = sum(
+        int(row["Quantity"])
+        for row in rows
+        if row["Event"] in CHARGING
+        and not (row["Event"] in FREE_STARTS and row["Subscription Offer Type"] == "Free Trial")
+    )
     charges = [row for row in transactions if row["Refund"] != "Yes"]
     assert len(charges) == paid > 0
-    assert len({row["Subscriber ID"] for row in transactions}) == len(transactions)
+    assert all(len(row["Subscriber ID"]) == 13 for row in transactions)
+    refunds = [row for row in transactions if row["Refund"] == "Yes"]
+    assert len(refunds) == sum(int(r["Quantity"]) for r in rows if r["Event"] == "Refund")
+
+    # Refunds are rare: take the latest day of the week before with some.
+    refund_day = next(
+        day
+        for day in (DAY - timedelta(days=n) for n in range(7))
+        if any(row["Refund"] == "Yes" for row in subscriber_rows(state, team, day))
+    )
+    subscriber = await _get(http, key, "SUBSCRIBER", "DETAILED", refund_day.isoformat())
+    _, transactions, _ = parse_tsv(subscriber.content)
     refunds = [row for row in transactions if row["Refund"] == "Yes"]
     assert refunds
     for row in refunds:
         assert Decimal(row["Customer Price"]) < 0 < Decimal(row["Developer Proceeds"])
-        assert row["Units"] == "-1"
-        assert date.fromisoformat(row["Purchase Date"]) < DAY
+        assert row["Units"] == "0"  # as the sample's refund row
+        assert date.fromisoformat(row["Purchase Date"]) < refund_day
 
 
 async def test_team_without_auto_renewables_gets_invalid_vendor_number(
