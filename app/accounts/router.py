@@ -72,7 +72,6 @@ async def link_account(
         verify=verify,
         initial_backfill=dt.timedelta(days=settings.initial_backfill_days),
     )
-    await session.commit()
     return await _detail(session, account)
 
 
@@ -130,7 +129,6 @@ async def update_account(
     account = await service.update_account(
         session, clients, principal.workspace_id, account_id, body, verify=verify
     )
-    await session.commit()
     return await _detail(session, account)
 
 
@@ -149,7 +147,6 @@ async def unlink_account(
     """Unlink an account: its private key is destroyed at once. Synced data stays unless
     `purge=true`."""
     await service.unlink_account(session, principal.workspace_id, account_id, purge=purge)
-    await session.commit()
 
 
 @router.post(
@@ -164,5 +161,4 @@ async def verify_account(
     """Verify the key with App Store Connect now and refresh its status and capabilities."""
     account = await lookup.get_account(session, principal.workspace_id, account_id, for_update=True)
     account = await service.reverify(session, clients, account)
-    await session.commit()
     return await _detail(session, account)

@@ -28,7 +28,6 @@ async def create_token(body: TokenCreate, principal: Admin, session: Session) ->
     issued = await service.create_token(
         session, principal.workspace_id, name=body.name, scopes=body.scopes
     )
-    await session.commit()
     return TokenCreated(**TokenRead.model_validate(issued.token).model_dump(), token=issued.secret)
 
 
@@ -64,4 +63,3 @@ async def list_tokens(
 async def revoke_token(token_id: uuid.UUID, principal: Admin, session: Session) -> None:
     """Revoke a token of the caller's workspace. Revoking twice is harmless."""
     await service.revoke_token(session, principal.workspace_id, token_id)
-    await session.commit()

@@ -6,11 +6,12 @@ import asyncio
 import datetime as dt
 import logging
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
 from app.errors import ServiceUnavailable
 from app.health.schemas import Check, Liveness, Readiness
 from app.health.service import readiness
+from app.kit.deps import AppMetrics, AppSettings, Engine, Sessions
 from app.kit.problems import problem_responses
 from app.sync.records import queue_depth
 
@@ -30,16 +31,15 @@ async def get_liveness() -> Liveness:
     operation_id="get_readiness",
     responses=problem_responses(503),
 )
-async def get_readiness(request: Request) -> Readiness:
+async def get_readiness(settings: AppSettings, engine: Engine) -> Readiness:
     """Readiness: the database answers and its schema is at the code's migration head.
 
     On failure the 503 problem lists every check in `checks`, naming the one that failed.
     With no live sync worker (and `ORCHARD_EXPECT_WORKER` true) it answers 200 with
     `status: degraded`: requests are served, but data is not being refreshed.
     """
-    settings = request.app.state.settings
     required, advisory = await readiness(
-        request.app.state.engine,
+        engine,
         expect_worker=settings.expect_worker,
         worker_stale_after=dt.timedelta(seconds=settings.worker_stale_seconds),
     )
@@ -60,16 +60,13 @@ async def get_readiness(request: Request) -> Readiness:
     response_class=Response,
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
-async def get_metrics(request: Request) -> Response:
+async def get_metrics(metrics: AppMetrics, sessions: Sessions) -> Response:
     """Prometheus metrics in the text exposition format."""
-    metrics = request.app.state.metrics
     try:
-        async with asyncio.timeout(2), request.app.state.sessionmaker() as session:
+        async with asyncio.timeout(2), sessions() as session:
             depth = await queue_depth(session)
         for state in ("queued", "waiting", "running", "paused", "failed"):
             metrics.queue_depth.labels(state).set(depth.get(state, 0))
     except Exception:  # the database being down must not hide the other metrics
         log.warning("queue depth unavailable for /metrics")
-    return Response(
-        request.app.state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
-    )
+    return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -1,4 +1,5 @@
-"""FastAPI dependencies shared by every router: the database session and the settings."""
+"""FastAPI dependencies shared by every router: the database session, the settings, and the
+process-wide parts the app was built with (engine, session factory, metrics)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,24 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Settings
+from app.kit.metrics import Metrics
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request. Routers commit explicitly; anything uncommitted rolls back."""
+    """One session per request, committed at the edge: after the route returned and before
+    the response is sent (a failed commit is the caller's error, never a lost write). A route
+    that raises leaves nothing behind: its transaction rolls back."""
     async with request.app.state.sessionmaker() as session:
         yield session
+        await session.commit()
 
 
-Session = Annotated[AsyncSession, Depends(get_session)]
+#: ``scope="function"``: the commit runs when the route function returns, before the response
+#: goes out, not after it was sent.
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -27,3 +34,24 @@ def get_app_settings(request: Request) -> Settings:
 
 
 AppSettings = Annotated[Settings, Depends(get_app_settings)]
+
+
+def get_engine(request: Request) -> AsyncEngine:
+    engine: AsyncEngine = request.app.state.engine
+    return engine
+
+
+def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    """For work outside the request's own transaction (e.g. a bounded side query)."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return sessionmaker
+
+
+def get_metrics(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
+Engine = Annotated[AsyncEngine, Depends(get_engine)]
+Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+AppMetrics = Annotated[Metrics, Depends(get_metrics)]

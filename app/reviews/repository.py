@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import App, CustomerReview, ReviewReplyRequest
 from app.reviews.apple import ReplyRecord
-from app.reviews.schemas import ReviewSort
+from app.reviews.schemas import ReviewFilter, ReviewSort
 
 PACIFIC = "America/Los_Angeles"
 ReviewSelect = Select[CustomerReview, str]
@@ -32,19 +32,6 @@ _MAX_SEARCH_WORDS = 12
 # Scripts written without spaces between words: the text-search parser keeps a whole run
 # as one lexeme, so a word inside it is only found by a substring match.
 _UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-
-
-@dataclass(frozen=True)
-class ReviewFilter:
-    account_id: uuid.UUID | None = None
-    app_id: uuid.UUID | None = None
-    ratings: tuple[int, ...] = ()
-    territory: str | None = None  # alpha-3
-    has_response: bool | None = None
-    created_from: dt.datetime | None = None
-    created_to: dt.datetime | None = None
-    query: str | None = None
-    include_removed: bool = False
 
 
 @dataclass(frozen=True)

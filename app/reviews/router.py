@@ -5,19 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Header, Query, status
 from pydantic import Field
 
 from app.auth.deps import Reader, Writer
-from app.credentials.clients import AscClientFactory
+from app.credentials.deps import AscClients
 from app.kit.dates import Day, Instant
 from app.kit.deps import Session
 from app.kit.pagination import Page, Paging
 from app.kit.problems import AUTHED, problem_responses
 from app.reviews import replies, service
-from app.reviews.repository import ReviewFilter
 from app.reviews.schemas import (
     RatingsSummary,
+    ReviewFilter,
     ReviewRead,
     ReviewReplyRead,
     ReviewResponseWrite,
@@ -36,11 +36,6 @@ TerritoryParam = Query(
 Rating = Annotated[int, Field(ge=1, le=5)]
 # Apple answers "refused" with 403/409/422, fails with 502, throttles with 503.
 APPLE_WRITE_PROBLEMS = (404, 409, 502, 503)
-
-
-def _factory(request: Request) -> AscClientFactory:
-    factory: AscClientFactory = request.app.state.asc_clients
-    return factory
 
 
 @router.get(
@@ -131,9 +126,9 @@ async def get_review(review_id: uuid.UUID, principal: Reader, session: Session) 
 async def put_review_response(
     review_id: uuid.UUID,
     body: ReviewResponseWrite,
-    request: Request,
     principal: Writer,
     session: Session,
+    clients: AscClients,
     idempotency_key: str | None = Header(
         None,
         alias="Idempotency-Key",
@@ -155,16 +150,14 @@ async def put_review_response(
     agreement is missing), 409 `apple_conflict`, 422 `apple_rejected`, 502 `apple_error`
     (App Store Connect failed; retrying is safe), 503 `apple_rate_limited`.
     """
-    reply = await replies.put_reply(
+    return await replies.put_reply(
         session,
-        _factory(request),
+        clients,
         principal.workspace_id,
         review_id,
         body.body,
         idempotency_key=idempotency_key,
     )
-    await session.commit()
-    return reply
 
 
 @router.delete(
@@ -174,15 +167,14 @@ async def put_review_response(
     responses=problem_responses(*AUTHED, *APPLE_WRITE_PROBLEMS),
 )
 async def delete_review_response(
-    review_id: uuid.UUID, request: Request, principal: Writer, session: Session
+    review_id: uuid.UUID, principal: Writer, session: Session, clients: AscClients
 ) -> None:
     """Delete the developer response in App Store Connect, then in Orchard.
 
     404 when the review has no response. Apple's refusals are reported as for the PUT and
     leave Orchard unchanged.
     """
-    await replies.delete_reply(session, _factory(request), principal.workspace_id, review_id)
-    await session.commit()
+    await replies.delete_reply(session, clients, principal.workspace_id, review_id)
 
 
 @router.get(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
@@ -131,3 +132,16 @@ class RatingsSummary(BaseModel):
     daily: list[RatingsDay] = Field(
         description="Per Pacific-time day, oldest first; days without reviews are omitted."
     )
+
+
+@dataclass(frozen=True)
+class ReviewFilter:
+    account_id: uuid.UUID | None = None
+    app_id: uuid.UUID | None = None
+    ratings: tuple[int, ...] = ()
+    territory: str | None = None  # alpha-3
+    has_response: bool | None = None
+    created_from: dt.datetime | None = None
+    created_to: dt.datetime | None = None
+    query: str | None = None
+    include_removed: bool = False

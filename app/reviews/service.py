@@ -12,11 +12,12 @@ from app.errors import NotFound, ValidationFailed
 from app.kit import cursors
 from app.kit.pagination import PageRequest
 from app.reviews import repository
-from app.reviews.repository import ReviewFilter, ReviewRow
+from app.reviews.repository import ReviewRow
 from app.reviews.schemas import (
     RatingBucket,
     RatingsDay,
     RatingsSummary,
+    ReviewFilter,
     ReviewRead,
     ReviewResponseRead,
     ReviewSort,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import SalesRow
+from app.sales.schemas import SalesFilter
 
 
 async def rebuild_daily_rollup(
@@ -82,18 +83,6 @@ KIND_MEASURES = {
     "subscription_units": "subscription",
     "restores": "restore",
 }
-
-
-@dataclass(frozen=True)
-class SalesFilter:
-    """Row filters; each list matches any of its values, an empty list matches everything."""
-
-    account_ids: list[uuid.UUID] = field(default_factory=list)
-    app_ids: list[uuid.UUID] = field(default_factory=list)
-    skus: list[str] = field(default_factory=list)
-    countries: list[str] = field(default_factory=list)
-    devices: list[str] = field(default_factory=list)
-    unit_kinds: list[str] = field(default_factory=list)
 
 
 _FILTER_COLUMNS = (

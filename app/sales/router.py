@@ -7,23 +7,23 @@ import uuid
 from typing import Annotated
 
 import pydantic_core
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import Field
 
 from app.auth.deps import Reader
 from app.kit.dates import Day
-from app.kit.deps import Session
+from app.kit.deps import AppSettings, Session
 from app.kit.pagination import CursorParam, Page, PageRequest, Paging
 from app.kit.problems import AUTHED, problem_responses
 from app.reports import query
 from app.sales import service
 from app.sales.layout import UnitKind
-from app.sales.repository import SalesFilter
 from app.sales.schemas import (
     AppSalesSummary,
     Dimension,
     Frequency,
     Granularity,
+    SalesFilter,
     SalesReport,
     SalesRowRead,
 )
@@ -67,10 +67,6 @@ KindsParam = Annotated[
 ]
 
 
-def _max_days(request: Request) -> int:
-    return int(request.app.state.settings.sales_max_range_days)
-
-
 def _json(document: service.Payload) -> Response:
     # Straight to JSON (see service.Payload); `response_model` documents the shape.
     return Response(pydantic_core.to_json(document), media_type="application/json")
@@ -87,8 +83,8 @@ def _now() -> dt.datetime:
     responses=problem_responses(*AUTHED),
 )
 async def get_sales(
-    request: Request,
     principal: Reader,
+    settings: AppSettings,
     session: Session,
     from_date: FromParam,
     to_date: ToParam,
@@ -128,7 +124,7 @@ async def get_sales(
     no rows is zero only when it is not listed there. The range may span at most
     `ORCHARD_SALES_MAX_RANGE_DAYS` days (400 by default).
     """
-    span = query.date_range(from_date, to_date, _max_days(request))
+    span = query.date_range(from_date, to_date, settings.sales_max_range_days)
     report = await service.sales_report(
         session,
         principal.workspace_id,
@@ -214,17 +210,17 @@ async def list_sales_rows(
     responses=problem_responses(*AUTHED, 404),
 )
 async def get_app_sales_summary(
-    request: Request,
     app_id: uuid.UUID,
     principal: Reader,
     session: Session,
+    settings: AppSettings,
     from_date: FromParam,
     to_date: ToParam,
 ) -> Response:
     """A ready-made dashboard card for one app: the sales measures (see `GET /v1/sales`) over
     the range, and a daily series with one entry per day, each with its availability `state`
     (a day is zero only when `published` or `no_data`)."""
-    span = query.date_range(from_date, to_date, _max_days(request))
+    span = query.date_range(from_date, to_date, settings.sales_max_range_days)
     summary = await service.app_summary(
         session, principal.workspace_id, app_id, span=span, now=_now()
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -171,3 +172,15 @@ class AppSalesSummary(BaseModel):
     totals: SalesMeasures
     series: list[DailySales] = Field(description="One entry per day of the range, oldest first.")
     incomplete_dates: list[IncompleteDate]
+
+
+@dataclass(frozen=True)
+class SalesFilter:
+    """Row filters; each list matches any of its values, an empty list matches everything."""
+
+    account_ids: list[uuid.UUID] = field(default_factory=list)
+    app_ids: list[uuid.UUID] = field(default_factory=list)
+    skus: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+    devices: list[str] = field(default_factory=list)
+    unit_kinds: list[str] = field(default_factory=list)

@@ -22,11 +22,12 @@ from app.reports import calendar, query
 from app.reports.query import DateRange
 from app.sales import repository
 from app.sales.layout import UnitKind
-from app.sales.repository import AggregateRow, SalesFilter
+from app.sales.repository import AggregateRow
 from app.sales.schemas import (
     Dimension,
     Frequency,
     Granularity,
+    SalesFilter,
     SalesRowRead,
 )
 

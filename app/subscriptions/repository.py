@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.subscriptions.metrics import STATISTICS, OfferType
+from app.subscriptions.schemas import RowFilter
 
 #: Group-by dimension → the column it groups rows by.
 SNAPSHOT_DIMENSIONS = {
@@ -26,14 +27,6 @@ _KINDS = ", ".join(
     [f"('{kind.value}', s.{kind.column})" for kind in OfferType]
     + [f"('{name}', s.{name})" for name in STATISTICS]
 )
-
-
-@dataclass(frozen=True)
-class RowFilter:
-    """Rows of one account, or of one app (its account and Apple id); None: the workspace."""
-
-    account_id: uuid.UUID | None = None
-    app_apple_id: str | None = None
 
 
 def _where(alias: str, filters: RowFilter, params: dict[str, Any]) -> str:

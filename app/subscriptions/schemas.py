@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from dataclasses import dataclass
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -213,3 +215,11 @@ class SubscriptionEvents(BaseModel):
         "range and the day after it that are not stored: a daily file also carries late "
         "events of the day before."
     )
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """Rows of one account, or of one app (its account and Apple id); None: the workspace."""
+
+    account_id: uuid.UUID | None = None
+    app_apple_id: str | None = None

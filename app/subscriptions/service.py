@@ -27,13 +27,14 @@ from app.subscriptions.metrics import (
     OfferType,
     event_group,
 )
-from app.subscriptions.repository import EventRow, KindRow, RowFilter
+from app.subscriptions.repository import EventRow, KindRow
 from app.subscriptions.schemas import (
     EVENT_METRICS,
     EventCount,
     EventDimension,
     EventGroupTotals,
     Metric,
+    RowFilter,
     SeriesPoint,
     SubscriptionEvents,
     SubscriptionMeasures,

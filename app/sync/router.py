@@ -82,9 +82,7 @@ async def request_sync(
     (bounded by what Apple keeps: 365 days for daily reports); other datasets refresh now.
     Dates already stored are fetched again (a re-sync replaces a day atomically)."""
     account = await lookup.get_account(session, principal.workspace_id, account_id)
-    accepted = await sync_status_service.request_sync(session, registry, account, body, _now())
-    await session.commit()
-    return accepted
+    return await sync_status_service.request_sync(session, registry, account, body, _now())
 
 
 @router.get(
