@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 
 from app.sandbox.state import SandboxKey
-from tests.conftest import Tenant
+from tests.fixtures.accounts import Tenant
 
 
 def link_body(

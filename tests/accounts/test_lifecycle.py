@@ -1,6 +1,7 @@
 """Updating, rotating, unlinking, tenant isolation and background re-verification."""
 
 import datetime as dt
+import uuid
 
 import asyncpg
 import httpx
@@ -9,7 +10,7 @@ from fastapi import FastAPI
 from app.accounts.jobs import verify_due_accounts
 from app.sandbox.state import SandboxState
 from tests.accounts.helpers import link
-from tests.conftest import Tenant
+from tests.fixtures.accounts import Tenant
 
 
 async def _linked(
@@ -95,7 +96,7 @@ async def test_unlink_destroys_the_key_and_purge_deletes_the_row(
     ).status_code == 404
     row = await db.fetchrow(
         "SELECT encrypted_private_key, unlinked_at FROM asc_accounts WHERE id = $1",
-        __import__("uuid").UUID(kept["id"]),
+        uuid.UUID(kept["id"]),
     )
     assert row["encrypted_private_key"] is None
     assert row["unlinked_at"] is not None
@@ -139,7 +140,7 @@ async def test_read_token_cannot_link(
     client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxState, database_url: str
 ) -> None:
     from app.auth.tokens import Scope
-    from tests.conftest import make_token
+    from tests.fixtures.accounts import make_token
 
     reader = await make_token(database_url, tenant, [Scope.READ])
     key = sandbox.add_key("acme")

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from app.sandbox.state import SandboxState
 from tests.accounts.helpers import link, link_body
-from tests.conftest import Tenant
+from tests.fixtures.accounts import Tenant
 
 ALL_CAPABILITIES = {"sales", "finance", "reviews", "testflight", "users"}
 

@@ -1,5 +1,6 @@
 """Private keys: ciphertext at rest, never in logs, rotation of the encryption keys."""
 
+import base64
 import logging
 import os
 import stat
@@ -18,7 +19,7 @@ from app.config import Settings
 from app.credentials.crypto import CredentialCipher, SecretKeysError, load_cipher
 from app.sandbox.state import SandboxState
 from tests.accounts.helpers import link
-from tests.conftest import Tenant
+from tests.fixtures.accounts import Tenant
 
 
 def _key_lines(pem: str) -> list[str]:
@@ -40,7 +41,7 @@ async def test_accounts_table_holds_no_key_material(
     for line in _key_lines(key.private_key_pem):
         assert line not in dump
     ciphertext = rows[0]["encrypted_private_key"]
-    der = __import__("base64").b64decode("".join(_key_lines(key.private_key_pem)))
+    der = base64.b64decode("".join(_key_lines(key.private_key_pem)))
     assert der not in ciphertext
     # …and it really is the key, encrypted.
     assert app.state.asc_clients.cipher.decrypt(ciphertext) == key.private_key_pem
@@ -114,7 +115,7 @@ async def test_keys_rotate_command_reencrypts_every_credential(
     from app.credentials.clients import AscClientFactory
     from app.db.engine import create_engine, create_sessionmaker
     from app.registry import build_registry
-    from tests.conftest import make_tenant
+    from tests.fixtures.accounts import make_tenant
 
     registry = build_registry(Settings())
 

@@ -60,7 +60,8 @@ from tests.benchmarks.sales_common import (
     machine,
     make_tenant,
 )
-from tests.conftest import Tenant, run_unit
+from tests.fixtures.accounts import Tenant
+from tests.fixtures.engine import run_unit
 from tests.fixtures.tsv import read_tsv_file
 
 DAY = dt.date(2026, 10, 5)

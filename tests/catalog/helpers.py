@@ -20,7 +20,9 @@ from app.sandbox.catalog import SandboxApp, team_apps
 from app.sandbox.releases import Release, app_releases
 from app.sync.contract import UnitContext, UnitResult
 from tests.accounts.helpers import link
-from tests.conftest import INSTANT_RETRY, SANDBOX_URL, Tenant
+from tests.fixtures.accounts import Tenant
+from tests.fixtures.engine import INSTANT_RETRY
+from tests.fixtures.sandbox import SANDBOX_URL
 
 # Tuesday 10 June 2025, 11:00 in Cupertino.
 NOW = dt.datetime(2025, 6, 10, 18, 0, tzinfo=dt.UTC)

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from app.sandbox import SandboxState
 from app.sandbox.catalog import team_apps
 from tests.catalog.helpers import app_id_of, link_account, run_unit, set_app_count
-from tests.conftest import Tenant
+from tests.fixtures.accounts import Tenant
 from tests.sandbox.conftest import FakeClock
 
 

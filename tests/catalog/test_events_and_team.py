@@ -22,7 +22,8 @@ from tests.catalog.helpers import (
     run_unit,
     transition,
 )
-from tests.conftest import Tenant, _plain
+from tests.fixtures.accounts import Tenant
+from tests.fixtures.database import plain
 from tests.sandbox.conftest import FakeClock
 
 MINUTE = dt.timedelta(minutes=1)
@@ -115,7 +116,7 @@ async def test_an_event_committed_late_is_not_skipped(
             json.dumps({}),
         )
 
-    slow = await asyncpg.connect(_plain(database_url))
+    slow = await asyncpg.connect(plain(database_url))
     try:
         transaction = slow.transaction()
         await transaction.start()

@@ -18,7 +18,7 @@ from app.sandbox.catalog import team_apps
 from app.sync.contract import missing_requirement
 from app.sync.worker import SyncWorker
 from tests.catalog.helpers import link_account, rewritten_apple, run_unit
-from tests.conftest import Tenant
+from tests.fixtures.accounts import Tenant
 from tests.sandbox.conftest import FakeClock
 
 CATALOG = ["apps", "app_versions", "builds", "testflight", "review_submissions", "team"]

@@ -22,7 +22,7 @@ from tests.catalog.helpers import (
     run_unit,
     transition,
 )
-from tests.conftest import Tenant
+from tests.fixtures.accounts import Tenant
 from tests.sandbox.conftest import FakeClock
 
 MINUTE = dt.timedelta(minutes=1)

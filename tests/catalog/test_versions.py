@@ -12,7 +12,7 @@ from app.sandbox import SandboxState
 from app.sandbox.catalog import app_builds
 from app.sandbox.releases import release
 from tests.catalog.helpers import NOW, app_id_of, link_account, rows, run_unit, transition
-from tests.conftest import Tenant
+from tests.fixtures.accounts import Tenant
 from tests.sandbox.conftest import FakeClock
 
 MINUTES = dt.timedelta(minutes=10)

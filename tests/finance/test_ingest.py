@@ -11,8 +11,9 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.sandbox.state import SandboxState
-from tests.conftest import Tenant, run_unit
+from tests.fixtures.accounts import Tenant
 from tests.fixtures.apple_files import SAMPLES
+from tests.fixtures.engine import run_unit
 from tests.subscriptions.apple import FakeApple, api, app_with, apple_error, link_unverified
 
 REGIONS = {

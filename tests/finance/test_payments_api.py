@@ -15,7 +15,8 @@ from app.reports import fiscal
 from app.sandbox.finance import generate_finance_rows
 from app.sandbox.state import SandboxState, utc_now
 from tests.accounts.helpers import link
-from tests.conftest import Tenant, run_unit
+from tests.fixtures.accounts import Tenant
+from tests.fixtures.engine import run_unit
 
 NOW = dt.datetime(2025, 6, 10, 18, 0, tzinfo=dt.UTC)
 MAY_2025 = "2025-08"  # fiscal 2025, period 8: 05/04/2025–05/31/2025, Apple's "May 2025"

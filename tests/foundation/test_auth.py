@@ -6,7 +6,7 @@ import asyncpg
 import httpx
 
 from app.auth.tokens import Scope
-from tests.conftest import Tenant, make_token
+from tests.fixtures.accounts import Tenant, make_token
 
 PROBLEM = "application/problem+json"
 

@@ -3,7 +3,7 @@
 import asyncpg
 import httpx
 
-from tests.conftest import Tenant
+from tests.fixtures.accounts import Tenant
 
 PROBLEM = "application/problem+json"
 

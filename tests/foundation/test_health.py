@@ -13,7 +13,7 @@ from app.config import Settings
 from app.db import migrate
 from app.main import create_app
 from app.registry import worker_parts
-from tests.conftest import _with_database
+from tests.fixtures.database import with_database
 
 
 async def test_ready_when_database_is_migrated(client: httpx.AsyncClient) -> None:
@@ -28,11 +28,11 @@ async def test_ready_when_database_is_migrated(client: httpx.AsyncClient) -> Non
 
 
 async def test_not_ready_when_schema_is_behind(pg_server_url: str, tmp_path: Path) -> None:
-    admin = await asyncpg.connect(_with_database(pg_server_url, "postgres"))
+    admin = await asyncpg.connect(with_database(pg_server_url, "postgres"))
     await admin.execute('CREATE DATABASE "orchard_unmigrated"')
     try:
         settings = Settings(
-            database_url=_with_database(pg_server_url, "orchard_unmigrated"),  # type: ignore[arg-type]
+            database_url=with_database(pg_server_url, "orchard_unmigrated"),  # type: ignore[arg-type]
             data_dir=tmp_path,
             run_worker=False,
             expect_worker=False,

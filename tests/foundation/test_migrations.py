@@ -1,5 +1,7 @@
 """The Alembic history: one head, reversible, and identical to the ORM models."""
 
+import asyncio
+
 import asyncpg
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -9,7 +11,7 @@ import app.models  # noqa: F401
 from app.db import migrate
 from app.db.base import Base
 from app.db.engine import create_engine
-from tests.conftest import _plain
+from tests.fixtures.database import plain
 
 
 def test_single_head() -> None:
@@ -18,8 +20,8 @@ def test_single_head() -> None:
 
 async def test_upgrade_downgrade_upgrade(database_url: str) -> None:
     await migrate.upgrade(database_url)  # already at head: a no-op
-    await __import__("asyncio").to_thread(migrate.downgrade_sync, database_url, "base")
-    conn = await asyncpg.connect(_plain(database_url))
+    await asyncio.to_thread(migrate.downgrade_sync, database_url, "base")
+    conn = await asyncpg.connect(plain(database_url))
     try:
         tables = await conn.fetch(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"

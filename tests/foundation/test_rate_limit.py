@@ -10,7 +10,7 @@ from app.auth.ratelimit import TokenRateLimiter
 from app.config import Settings
 from app.errors import RateLimited
 from app.main import create_app
-from tests.conftest import Tenant
+from tests.fixtures.accounts import Tenant
 
 
 def test_bucket_refills_at_the_configured_rate() -> None:

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.sandbox.state import SandboxKey, SandboxState
-from tests.conftest import Tenant
+from tests.fixtures.accounts import Tenant
 from tests.reliability.world import (
     TEAMS,
     Reference,

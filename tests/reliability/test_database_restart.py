@@ -22,7 +22,10 @@ from app.registry import worker_parts
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.state import SandboxState
 from app.sync.worker import SyncWorker
-from tests.conftest import INSTANT_RETRY, SANDBOX_URL, _plain, make_tenant
+from tests.fixtures.accounts import make_tenant
+from tests.fixtures.database import plain
+from tests.fixtures.engine import INSTANT_RETRY
+from tests.fixtures.sandbox import SANDBOX_URL
 from tests.foundation.test_health import _pg_ctl, own_server  # noqa: F401  (fixture)
 from tests.reliability.world import (
     TEAMS,
@@ -40,7 +43,7 @@ from tests.sync.helpers import link_account
 @contextlib.asynccontextmanager
 async def connect(url: str) -> AsyncIterator[asyncpg.Connection]:
     """A connection for one look at the database (the server goes away in between)."""
-    conn = await asyncpg.connect(_plain(url))
+    conn = await asyncpg.connect(plain(url))
     try:
         yield conn
     finally:

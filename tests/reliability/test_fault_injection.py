@@ -25,7 +25,7 @@ from app.main import create_app
 from app.sandbox import faults
 from app.sandbox.faults import TRANSIENT, Fault, FaultPlan
 from app.sandbox.state import SandboxState
-from tests.conftest import Tenant
+from tests.fixtures.accounts import Tenant
 from tests.reliability.world import (
     TEAMS,
     Reference,

@@ -31,8 +31,10 @@ from app.sandbox import faults
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.faults import TRANSIENT, Fault, FaultPlan
 from app.sandbox.state import SandboxKey, SandboxState
-from tests.conftest import SANDBOX_URL, Tenant, run_unit
+from tests.fixtures.accounts import Tenant
+from tests.fixtures.engine import run_unit
 from tests.fixtures.report_rows import sales_report_rows
+from tests.fixtures.sandbox import SANDBOX_URL
 from tests.reliability.world import TEAMS, Reference, add_keys, partition_counts
 from tests.sync.helpers import link_account
 from tests.sync.test_processes import sandbox_url  # noqa: F401  (fixture)

@@ -15,7 +15,9 @@ from fastapi import FastAPI
 
 from app.reports.periods import DAILY
 from app.sandbox.state import SandboxState
-from tests.conftest import Tenant, _plain, run_unit
+from tests.fixtures.accounts import Tenant
+from tests.fixtures.database import plain
+from tests.fixtures.engine import run_unit
 from tests.reliability.world import TEAMS, add_keys
 from tests.sync.helpers import link_account
 
@@ -65,7 +67,7 @@ async def test_a_sales_day_committing_while_the_app_list_arrives_is_linked_to_it
     day = daily.latest(dt.datetime.now(dt.UTC))
     sandbox.latency_seconds = 0.5  # time to take the lock once the report unit is running
     report_unit = asyncio.create_task(run_unit(app, account_id, "sales_daily", daily.unit_key(day)))
-    blocker = await asyncpg.connect(_plain(database_url))
+    blocker = await asyncpg.connect(plain(database_url))
     try:
         async with asyncio.timeout(30):
             while not await db.fetchval(

@@ -28,7 +28,10 @@ from app.registry import worker_parts
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.state import SandboxKey, SandboxState, utc_now
 from app.sync.worker import SyncWorker
-from tests.conftest import INSTANT_RETRY, SANDBOX_URL, _plain, _with_database, make_tenant
+from tests.fixtures.accounts import make_tenant
+from tests.fixtures.database import plain, with_database
+from tests.fixtures.engine import INSTANT_RETRY
+from tests.fixtures.sandbox import SANDBOX_URL
 from tests.sync.helpers import link_account
 
 SEED = 7
@@ -335,9 +338,9 @@ async def clean_reference(
     if cache_key in _REFERENCE:
         return _REFERENCE[cache_key]
     name = f"orchard_ref_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(_with_database(pg_server_url, "postgres"))
+    admin = await asyncpg.connect(with_database(pg_server_url, "postgres"))
     await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    url = _with_database(pg_server_url, name)
+    url = with_database(pg_server_url, name)
     try:
         sandbox = frozen_sandbox()
         keys = add_keys(sandbox, teams)
@@ -350,7 +353,7 @@ async def clean_reference(
             asc_retry=INSTANT_RETRY,
         )
         tenant = await make_tenant(url, "reference")
-        db = await asyncpg.connect(_plain(url))
+        db = await asyncpg.connect(plain(url))
         try:
             async with (
                 app.router.lifespan_context(app),

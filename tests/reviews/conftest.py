@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from app.sandbox.catalog import SandboxApp, team_apps
 from app.sandbox.review_ledger import ReviewLedger, ledger
 from app.sandbox.state import SandboxKey, SandboxState, utc_now
-from tests.conftest import Tenant
+from tests.fixtures.accounts import Tenant
 from tests.reviews.helpers import NOW, FakeClock, link_account, sync_apps, sync_reviews
 
 

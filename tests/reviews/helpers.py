@@ -14,7 +14,7 @@ from app.models import AscAccount
 from app.sandbox.state import RequestRecord, SandboxKey, SandboxState
 from app.sync.contract import UnitContext, UnitResult
 from tests.accounts.helpers import link
-from tests.conftest import Tenant
+from tests.fixtures.accounts import Tenant
 
 # Tuesday 10 June 2025, 11:00 in Cupertino.
 NOW = dt.datetime(2025, 6, 10, 18, 0, tzinfo=dt.UTC)

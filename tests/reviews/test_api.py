@@ -16,7 +16,7 @@ from app.auth.tokens import Scope
 from app.sandbox.catalog import SandboxApp
 from app.sandbox.reviews import visible_reviews
 from app.sandbox.state import SandboxKey, SandboxState
-from tests.conftest import Tenant, make_token
+from tests.fixtures.accounts import Tenant, make_token
 from tests.reviews.helpers import FakeClock
 
 PACIFIC = ZoneInfo("America/Los_Angeles")

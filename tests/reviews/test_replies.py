@@ -22,7 +22,9 @@ from app.sandbox.catalog import SandboxApp
 from app.sandbox.review_ledger import ReviewLedger, ReviewResponse
 from app.sandbox.reviews import find_review
 from app.sandbox.state import SandboxKey, SandboxState
-from tests.conftest import INSTANT_RETRY, SANDBOX_URL, Tenant, make_token
+from tests.fixtures.accounts import Tenant, make_token
+from tests.fixtures.engine import INSTANT_RETRY
+from tests.fixtures.sandbox import SANDBOX_URL
 from tests.reviews.helpers import FakeClock, link_account, sync_apps, sync_reviews, writes
 from tests.sandbox.helpers import validator
 

@@ -22,7 +22,7 @@ from app.sync.budget import KeyBudgets
 from app.sync.contract import PlanContext
 from app.sync.runner import Runner, RunnerConfig
 from app.sync.scheduler import plan_round
-from tests.conftest import Tenant
+from tests.fixtures.accounts import Tenant
 from tests.reviews.helpers import (
     FakeClock,
     link_account,

@@ -9,7 +9,7 @@ import pytest
 
 from app.config import Settings
 from app.sandbox.state import SandboxState
-from tests.conftest import Tenant
+from tests.fixtures.accounts import Tenant
 from tests.sales.world import World, build_world
 
 

@@ -20,7 +20,8 @@ from app.main import create_app
 from app.sandbox.sales import SALES_HEADER
 from app.sandbox.state import SandboxState
 from tests.accounts.helpers import link
-from tests.conftest import INSTANT_RETRY, Tenant
+from tests.fixtures.accounts import Tenant
+from tests.fixtures.engine import INSTANT_RETRY
 
 HEADER = list(SALES_HEADER)
 RATE_LIMIT = {"X-Rate-Limit": "user-hour-lim:3600;user-hour-rem:3500;"}

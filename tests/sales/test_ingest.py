@@ -1,5 +1,6 @@
 """Streaming a SALES/SUMMARY report into sales_rows: the real sample, odd files, atomicity."""
 
+import datetime
 import gzip
 import json
 import uuid
@@ -15,8 +16,9 @@ from app.config import Settings
 from app.main import create_app
 from app.sandbox.state import SandboxState
 from tests.accounts.helpers import link
-from tests.conftest import INSTANT_RETRY, Tenant, run_unit
+from tests.fixtures.accounts import Tenant
 from tests.fixtures.apple_files import SAMPLES
+from tests.fixtures.engine import INSTANT_RETRY, run_unit
 
 SAMPLE = SAMPLES / "sales_summary_daily_v1_0__kachit.tsv"
 DAY = "2020-10-05"
@@ -228,7 +230,7 @@ async def test_resync_replaces_the_day_without_duplicates(
     assert (
         await db.fetchval(
             "SELECT count(*) FROM sales_daily_rollup WHERE report_date = $1::date",
-            __import__("datetime").date(2020, 10, 5),
+            datetime.date(2020, 10, 5),
         )
         > 0
     )

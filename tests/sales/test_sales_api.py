@@ -14,8 +14,9 @@ import pytest
 
 from app.config import Settings
 from app.sandbox.state import SandboxState
-from tests.conftest import Tenant, run_unit
+from tests.fixtures.accounts import Tenant
 from tests.fixtures.apple_files import SAMPLES
+from tests.fixtures.engine import run_unit
 from tests.sales.helpers import (
     FakeApple,
     expected_measures,

@@ -7,7 +7,8 @@ from typing import Any
 
 from app.auth.tokens import Scope
 from app.sales.schemas import AppSalesSummary, SalesRowRead
-from tests.conftest import Tenant, make_token, run_unit
+from tests.fixtures.accounts import Tenant, make_token
+from tests.fixtures.engine import run_unit
 from tests.sales.helpers import expected_measures, measures_of, row, tsv
 from tests.sales.world import APRIL1, DAY1, DAY2, DAY8, A, World
 

@@ -16,7 +16,8 @@ from fastapi import FastAPI
 from app.config import Settings
 from app.sales.schemas import SalesReport
 from app.sandbox.state import SandboxState
-from tests.conftest import Tenant, run_unit
+from tests.fixtures.accounts import Tenant
+from tests.fixtures.engine import run_unit
 from tests.sales.helpers import FakeApple, add_app, fake_apple_app, link_account, row, tsv
 
 # fmt: off

@@ -28,16 +28,10 @@ from app.main import create_app
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.state import SandboxKey, SandboxState
 from app.sync.scheduler import plan_round
-from tests.conftest import (
-    INSTANT_RETRY,
-    SANDBOX_URL,
-    Tenant,
-    _plain,
-    _with_database,
-    drain,
-    make_tenant,
-    make_token,
-)
+from tests.fixtures.accounts import Tenant, make_tenant, make_token
+from tests.fixtures.database import plain, with_database
+from tests.fixtures.engine import INSTANT_RETRY, drain
+from tests.fixtures.sandbox import SANDBOX_URL
 from tests.sync.helpers import link_account
 
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -66,11 +60,11 @@ def world_settings(database_url: str, data_dir: Path) -> Settings:
 async def scratch_database(pg_server_url: str, template: str) -> AsyncIterator[str]:
     """A fresh migrated database (a copy of the session's template) for a group of tests."""
     name = f"orchard_sec_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(_with_database(pg_server_url, "postgres"))
+    admin = await asyncpg.connect(with_database(pg_server_url, "postgres"))
     try:
         await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         try:
-            yield _with_database(pg_server_url, name)
+            yield with_database(pg_server_url, name)
         finally:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
@@ -214,7 +208,7 @@ async def build_world(
         async with app.state.sessionmaker() as session, session.begin():
             await plan_round(session, app.state.registry, dt.datetime.now(dt.UTC))
         await drain(app)
-        db = await asyncpg.connect(_plain(database_url))
+        db = await asyncpg.connect(plain(database_url))
         try:
             world = World(
                 app=app,

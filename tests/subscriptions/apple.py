@@ -16,7 +16,8 @@ from app.config import Settings
 from app.main import create_app
 from app.sandbox.state import SandboxState
 from tests.accounts.helpers import link
-from tests.conftest import INSTANT_RETRY, Tenant
+from tests.fixtures.accounts import Tenant
+from tests.fixtures.engine import INSTANT_RETRY
 
 RATE = {"X-Rate-Limit": "user-hour-lim:3600;user-hour-rem:3500;"}
 Answer = bytes | tuple[int, dict[str, Any]]  # a report body, or (status, JSON:API error body)

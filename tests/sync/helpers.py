@@ -14,7 +14,7 @@ from app.sandbox.sales import generate_sales_rows
 from app.sandbox.state import SandboxKey, SandboxState
 from app.sync.worker import SyncWorker
 from tests.accounts.helpers import link
-from tests.conftest import Tenant
+from tests.fixtures.accounts import Tenant
 
 
 async def link_account(

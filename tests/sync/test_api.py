@@ -12,7 +12,8 @@ from app.reports.calendar import latest_daily
 from app.sandbox.sales import is_no_sales_day
 from app.sandbox.state import SandboxState
 from app.sync.worker import SyncWorker
-from tests.conftest import Tenant, drain, run_unit
+from tests.fixtures.accounts import Tenant
+from tests.fixtures.engine import drain, run_unit
 from tests.sync.helpers import daily_units, link_account, today_pacific
 
 

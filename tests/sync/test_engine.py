@@ -6,13 +6,15 @@ import datetime as dt
 
 import asyncpg
 import httpx
+import sqlalchemy
 from fastapi import FastAPI
 
 from app.config import Settings
 from app.registry import worker_parts
 from app.sandbox.state import SandboxState
 from app.sync.worker import SyncWorker
-from tests.conftest import Tenant, drain
+from tests.fixtures.accounts import Tenant
+from tests.fixtures.engine import drain
 from tests.sync.helpers import (
     daily_units,
     expected_daily_rows,
@@ -218,7 +220,7 @@ async def test_apple_errors_are_retried_with_backoff_then_fail_with_the_error_ke
     db: asyncpg.Connection,
 ) -> None:
     from app.main import create_app
-    from tests.conftest import INSTANT_RETRY
+    from tests.fixtures.engine import INSTANT_RETRY
 
     calls = {"n": 0}
 
@@ -432,9 +434,7 @@ async def test_a_late_completion_by_a_worker_that_lost_its_lease_is_discarded(
         assert job is not None
         # Another worker took the unit over after our lease expired.
         await session.execute(
-            __import__("sqlalchemy").text(
-                "UPDATE sync_jobs SET lease_owner = 'other' WHERE id = :id"
-            ),
+            sqlalchemy.text("UPDATE sync_jobs SET lease_owner = 'other' WHERE id = :id"),
             {"id": job.id},
         )
     async with app.state.sessionmaker() as session, session.begin():

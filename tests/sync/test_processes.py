@@ -19,7 +19,8 @@ from app.config import Settings
 from app.demo import QuietServer, free_port
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.state import SandboxState
-from tests.conftest import Tenant, drain
+from tests.fixtures.accounts import Tenant
+from tests.fixtures.engine import drain
 from tests.sync.helpers import (
     daily_units,
     expected_daily_rows,
