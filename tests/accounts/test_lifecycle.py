@@ -9,8 +9,7 @@ from fastapi import FastAPI
 
 from app.accounts.jobs import verify_due_accounts
 from app.sandbox.state import SandboxState
-from tests.accounts.helpers import link
-from tests.fixtures.accounts import Tenant
+from tests.fixtures.accounts import Tenant, link
 
 
 async def _linked(

@@ -8,8 +8,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from app.sandbox.state import SandboxState
-from tests.accounts.helpers import link, link_body
-from tests.fixtures.accounts import Tenant
+from tests.fixtures.accounts import Tenant, link, link_body
 
 ALL_CAPABILITIES = {"sales", "finance", "reviews", "testflight", "users"}
 
@@ -132,7 +131,7 @@ async def test_verify_false_stores_unverified_then_verify_checks(
     client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxState
 ) -> None:
     key = sandbox.add_key("acme", roles=["ADMIN"])
-    response = await link(client, tenant, key, params={"verify": "false"})
+    response = await link(client, tenant, key, verify=False)
     assert response.status_code == 201
     account = response.json()
     assert account["credential_status"] == "unverified"

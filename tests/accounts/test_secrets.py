@@ -18,8 +18,7 @@ from fastapi import FastAPI
 from app.config import Settings
 from app.credentials.crypto import CredentialCipher, SecretKeysError, load_cipher
 from app.sandbox.state import SandboxState
-from tests.accounts.helpers import link
-from tests.fixtures.accounts import Tenant
+from tests.fixtures.accounts import Tenant, link
 
 
 def _key_lines(pem: str) -> list[str]:

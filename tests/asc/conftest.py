@@ -17,9 +17,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-from app.asc.client import AscClient, RetryPolicy
+from app.asc.client import AscClient
 from app.asc.http_client import create_http_client
 from app.asc.jwt import AscCredentials
+from app.asc.retry import RetryPolicy
 
 BASE_URL = "https://api.appstoreconnect.apple.com"
 KEY_ID = "2X9R4HXF34"

@@ -11,7 +11,7 @@ import jwt
 import pytest
 import respx
 
-from app.asc.client import AscClient, RetryPolicy
+from app.asc.client import AscClient
 from app.asc.errors import (
     AscAgreementRequired,
     AscConflict,
@@ -30,6 +30,7 @@ from app.asc.errors import (
 from app.asc.http_client import create_http_client
 from app.asc.jwt import AscCredentials
 from app.asc.ratelimit import RateLimitInfo
+from app.asc.retry import RetryPolicy
 from tests.asc.conftest import (
     BASE_URL,
     ISSUER_ID,

@@ -50,7 +50,6 @@ from app.sales.layout import MAC_PRODUCT_TYPES, SALES_LAYOUT, unit_kind
 from app.sales.repository import rebuild_daily_rollup
 from app.sandbox.sales import SALES_HEADER
 from app.sandbox.state import SandboxState
-from tests.accounts.helpers import link
 from tests.benchmarks.sales_common import (
     RssSampler,
     add_app,
@@ -60,7 +59,7 @@ from tests.benchmarks.sales_common import (
     machine,
     make_tenant,
 )
-from tests.fixtures.accounts import Tenant
+from tests.fixtures.accounts import Tenant, link
 from tests.fixtures.engine import run_unit
 from tests.fixtures.tsv import read_tsv_file
 
@@ -233,7 +232,7 @@ async def full_ingest(url: str, path: Path, rows: int) -> tuple[float, uuid.UUID
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             key = SandboxState(seed=1).add_key("bench")
             owner = Tenant(tenant.workspace_id, "bench", tenant.token)
-            response = await link(client, owner, key, params={"verify": "false"})
+            response = await link(client, owner, key, verify=False)
             assert response.status_code == 201, response.text
             account_id = uuid.UUID(response.json()["id"])
         conn = await asyncpg.connect(url)

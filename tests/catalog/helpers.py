@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -18,53 +17,11 @@ from app.models import AscAccount
 from app.sandbox import SandboxKey, SandboxState, create_sandbox_app
 from app.sandbox.catalog import SandboxApp, team_apps
 from app.sandbox.releases import Release, app_releases
-from app.sync.contract import UnitContext, UnitResult
-from tests.accounts.helpers import link
-from tests.fixtures.accounts import Tenant
 from tests.fixtures.engine import INSTANT_RETRY
 from tests.fixtures.sandbox import SANDBOX_URL
 
 # Tuesday 10 June 2025, 11:00 in Cupertino.
 NOW = dt.datetime(2025, 6, 10, 18, 0, tzinfo=dt.UTC)
-
-
-async def link_account(
-    client: httpx.AsyncClient, tenant: Tenant, key: SandboxKey, name: str = "Acme"
-) -> uuid.UUID:
-    response = await link(client, tenant, key, name=name)
-    assert response.status_code == 201, response.text
-    return uuid.UUID(response.json()["id"])
-
-
-async def run_unit(
-    app: FastAPI,
-    dataset: str,
-    account_id: uuid.UUID,
-    now: dt.datetime,
-    *,
-    unit_key: str = "all",
-    client: AscClient | None = None,
-) -> tuple[UnitResult, AscClient]:
-    """Run one unit the way the engine does: one transaction, committed at the end."""
-    registered = app.state.registry.get(dataset)
-    assert registered is not None
-    sessionmaker = app.state.sessionmaker
-    async with sessionmaker() as session:
-        account = await session.get(AscAccount, account_id)
-    assert account is not None
-    asc = client or app.state.asc_clients.for_account(account)
-    async with sessionmaker() as session, session.begin():
-        context = UnitContext(
-            session=session,
-            account=account,
-            client=asc,
-            dataset=dataset,
-            unit_key=unit_key,
-            now=now,
-            log=logging.LoggerAdapter(logging.getLogger("test"), {}),
-        )
-        result = await registered.run(context)
-    return result, asc
 
 
 def first_app(key: SandboxKey) -> SandboxApp:

@@ -10,8 +10,9 @@ from fastapi import FastAPI
 
 from app.sandbox import SandboxState
 from app.sandbox.catalog import team_apps
-from tests.catalog.helpers import app_id_of, link_account, run_unit, set_app_count
-from tests.fixtures.accounts import Tenant
+from tests.catalog.helpers import app_id_of, set_app_count
+from tests.fixtures.accounts import Tenant, link_account
+from tests.fixtures.engine import account_client, call_unit
 from tests.sandbox.conftest import FakeClock
 
 
@@ -25,15 +26,15 @@ async def test_removed_apps_are_marked_not_deleted(
 ) -> None:
     key = sandbox.add_key(roles=["ADMIN"])
     account_id = await link_account(client, tenant, key)
-    await run_unit(app, "apps", account_id, clock.now)
-    await run_unit(app, "app_versions", account_id, clock.now)
+    await call_unit(app, account_id, "apps", "all", clock.now)
+    await call_unit(app, account_id, "app_versions", "all", clock.now)
     gone = team_apps(key.team)[-1]
     gone_id = await app_id_of(db, gone.id)
     versions = await db.fetchval("SELECT count(*) FROM app_versions WHERE app_id = $1", gone_id)
 
     set_app_count(sandbox, key, 2)
     clock.advance(hours=1)
-    await run_unit(app, "apps", account_id, clock.now)
+    await call_unit(app, account_id, "apps", "all", clock.now)
     listed = (await client.get("/v1/apps", headers=tenant.headers())).json()["items"]
     assert gone.id not in {a["apple_id"] for a in listed} and len(listed) == 2
     everything = await client.get(
@@ -45,7 +46,7 @@ async def test_removed_apps_are_marked_not_deleted(
     assert detail.status_code == 200 and detail.json()["removed_at"] is not None
     # Its data stays, and the per-app datasets stop asking Apple about it.
     sandbox.clear_requests()
-    await run_unit(app, "app_versions", account_id, clock.now)
+    await call_unit(app, account_id, "app_versions", "all", clock.now)
     asked = {r.path for r in sandbox.requests_for(key.key_id)}
     assert f"/v1/apps/{gone.id}/appStoreVersions" not in asked and len(asked) == 2
     assert (
@@ -54,7 +55,7 @@ async def test_removed_apps_are_marked_not_deleted(
     )
 
     set_app_count(sandbox, key, 3)
-    await run_unit(app, "apps", account_id, clock.now)
+    await call_unit(app, account_id, "apps", "all", clock.now)
     back = await db.fetchrow("SELECT removed_at, id FROM apps WHERE apple_id = $1", gone.id)
     assert back["removed_at"] is None and back["id"] == gone_id
 
@@ -69,7 +70,8 @@ async def test_paging_across_many_apps(
     key = sandbox.add_key(sandbox.add_team("Big Studio", apps=250), roles=["ADMIN"])
     account_id = await link_account(client, tenant, key)
     sandbox.clear_requests()
-    result, asc = await run_unit(app, "apps", account_id, clock.now)
+    asc = await account_client(app, account_id)
+    result = await call_unit(app, account_id, "apps", "all", clock.now, client=asc)
     assert result.rows == 250
     # Two pages of 200 at Apple, and nothing else.
     listed = sandbox.requests_for(key.key_id)
@@ -117,10 +119,10 @@ async def test_platform_filter_and_workspace_scoping(
 ) -> None:
     key = sandbox.add_key(roles=["ADMIN"])
     account_id = await link_account(client, tenant, key)
-    await run_unit(app, "apps", account_id, clock.now)
+    await call_unit(app, account_id, "apps", "all", clock.now)
     ios = await client.get("/v1/apps", params={"platform": "IOS"}, headers=tenant.headers())
     assert ios.json()["items"] == []  # no versions synced yet: no platform known
-    await run_unit(app, "app_versions", account_id, clock.now)
+    await call_unit(app, account_id, "app_versions", "all", clock.now)
     ios = await client.get("/v1/apps", params={"platform": "IOS"}, headers=tenant.headers())
     assert len(ios.json()["items"]) == 3
     tv = await client.get("/v1/apps", params={"platform": "TV_OS"}, headers=tenant.headers())

@@ -14,16 +14,10 @@ from fastapi import FastAPI
 from app.sandbox import SandboxState
 from app.sandbox.catalog import team_apps
 from app.sandbox.people import team_invitations, team_users
-from tests.catalog.helpers import (
-    NOW,
-    app_id_of,
-    link_account,
-    rewritten_apple,
-    run_unit,
-    transition,
-)
-from tests.fixtures.accounts import Tenant
+from tests.catalog.helpers import NOW, app_id_of, rewritten_apple, transition
+from tests.fixtures.accounts import Tenant, link_account
 from tests.fixtures.database import plain
+from tests.fixtures.engine import account_client, call_unit
 from tests.sandbox.conftest import FakeClock
 
 MINUTE = dt.timedelta(minutes=1)
@@ -52,13 +46,13 @@ async def test_polling_the_feed_with_its_cursor(
     _, version, waiting = transition(key, "WAITING_FOR_REVIEW", after=NOW)
     in_review = next(at for at, state in version.moments() if state == "IN_REVIEW")
     clock.now = waiting - MINUTE
-    await run_unit(app, "apps", account_id, clock.now)
-    await run_unit(app, "app_versions", account_id, clock.now)
+    await call_unit(app, account_id, "apps", "all", clock.now)
+    await call_unit(app, account_id, "app_versions", "all", clock.now)
     items, cursor = await feed(client, tenant)
     assert items == []
 
     clock.now = waiting + MINUTE
-    await run_unit(app, "app_versions", account_id, clock.now)
+    await call_unit(app, account_id, "app_versions", "all", clock.now)
     items, cursor = await feed(client, tenant, cursor=cursor)
     assert [(e["from_state"], e["to_state"]) for e in items] == [
         ("PREPARE_FOR_SUBMISSION", "WAITING_FOR_REVIEW")
@@ -67,7 +61,7 @@ async def test_polling_the_feed_with_its_cursor(
     assert again == [] and same == cursor  # nothing new: poll again later with the same cursor
 
     clock.now = in_review + MINUTE
-    await run_unit(app, "app_versions", account_id, clock.now)
+    await call_unit(app, account_id, "app_versions", "all", clock.now)
     items, cursor = await feed(client, tenant, cursor=cursor)
     assert [(e["from_state"], e["to_state"]) for e in items] == [
         ("WAITING_FOR_REVIEW", "IN_REVIEW")
@@ -98,7 +92,7 @@ async def test_an_event_committed_late_is_not_skipped(
     polling in between must not move its cursor past the slower sync's event."""
     key = sandbox.add_key(roles=["ADMIN"])
     account_id = await link_account(client, tenant, key)
-    await run_unit(app, "apps", account_id, NOW)
+    await call_unit(app, account_id, "apps", "all", NOW)
     app_id = await app_id_of(db, team_apps(key.team)[0].id)
 
     async def write_event(conn: asyncpg.Connection, name: str) -> None:
@@ -142,8 +136,9 @@ async def test_team_members_and_invitations(
 ) -> None:
     key = sandbox.add_key(roles=["ADMIN"])
     account_id = await link_account(client, tenant, key)
-    await run_unit(app, "apps", account_id, clock.now)
-    _, asc = await run_unit(app, "team", account_id, clock.now)
+    await call_unit(app, account_id, "apps", "all", clock.now)
+    asc = await account_client(app, account_id)
+    await call_unit(app, account_id, "team", "all", clock.now, client=asc)
     assert asc.request_count == 2
 
     members = (
@@ -179,7 +174,7 @@ async def test_team_members_and_invitations(
 
     clock.now += MINUTE
     async with rewritten_apple(app, sandbox, account_id, without_it) as apple:
-        await run_unit(app, "team", account_id, clock.now, client=apple)
+        await call_unit(app, account_id, "team", "all", clock.now, client=apple)
     path = f"/v1/accounts/{account_id}/team/invitations"
     still = (await client.get(path, headers=tenant.headers())).json()["items"]
     assert gone["id"] not in {i["id"] for i in still} and len(still) == len(invitations) - 1

@@ -12,23 +12,15 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.models import AscAccount
-from app.registry import worker_parts
 from app.sandbox import SandboxState
 from app.sandbox.catalog import team_apps
 from app.sync.contract import missing_requirement
-from app.sync.worker import SyncWorker
-from tests.catalog.helpers import link_account, rewritten_apple, run_unit
-from tests.fixtures.accounts import Tenant
+from tests.catalog.helpers import rewritten_apple
+from tests.fixtures.accounts import Tenant, link_account
+from tests.fixtures.engine import account_client, call_unit, drain
 from tests.sandbox.conftest import FakeClock
 
 CATALOG = ["apps", "app_versions", "builds", "testflight", "review_submissions", "team"]
-
-
-async def drain(worker: SyncWorker) -> int:
-    units = 0
-    while await worker.runner.run_once():
-        units += 1
-    return units
 
 
 async def test_full_catalog_refresh_costs_five_requests_per_app_plus_three(
@@ -44,10 +36,7 @@ async def test_full_catalog_refresh_costs_five_requests_per_app_plus_three(
     account_id = await link_account(client, tenant, key)
     # Only the catalog is under test: drop what other domains queued on linking.
     await db.execute("DELETE FROM sync_jobs WHERE NOT (dataset = ANY($1::text[]))", CATALOG)
-    worker = SyncWorker(
-        settings, app.state.sessionmaker, app.state.asc_clients, worker_parts(settings)
-    )
-    assert await drain(worker) == len(CATALOG)  # the initial refresh, in any order
+    assert await drain(app) == len(CATALOG)  # the initial refresh, in any order
 
     # A routine full refresh (everything due again), measured at Apple's end.
     queued = await client.post(
@@ -55,7 +44,7 @@ async def test_full_catalog_refresh_costs_five_requests_per_app_plus_three(
     )
     assert queued.status_code == 202, queued.text
     sandbox.clear_requests()
-    assert await drain(worker) == len(CATALOG)
+    assert await drain(app) == len(CATALOG)
     log = sandbox.requests_for(key.key_id)
     assert all(r.status == 200 for r in log)
     per_path = Counter(r.path for r in log)
@@ -143,12 +132,12 @@ async def test_enum_values_apple_adds_later_are_stored_verbatim(
     key = sandbox.add_key(roles=["ADMIN"])
     account_id = await link_account(client, tenant, key)
     for dataset in CATALOG:
-        await run_unit(app, dataset, account_id, clock.now)
+        await call_unit(app, account_id, dataset, "all", clock.now)
 
     # Apple, answering the same requests with values this code has never seen.
     async with rewritten_apple(app, sandbox, account_id, _rewrite) as future:
         for dataset in CATALOG[1:]:
-            await run_unit(app, dataset, account_id, clock.now, client=future)
+            await call_unit(app, account_id, dataset, "all", clock.now, client=future)
 
     version = await db.fetchrow(
         "SELECT * FROM app_versions WHERE app_version_state = 'AWAITING_ACCESSIBILITY_AUDIT'"
@@ -201,14 +190,16 @@ async def test_per_app_units_list_apps_first_and_can_target_one_app(
     account_id = await link_account(client, tenant, key)
     sandbox.clear_requests()
     # The versions unit won the race against the account's first app list: it lists first.
-    _, asc = await run_unit(app, "app_versions", account_id, clock.now)
+    asc = await account_client(app, account_id)
+    await call_unit(app, account_id, "app_versions", "all", clock.now, client=asc)
     paths = [r.path for r in sandbox.requests_for(key.key_id)]
     assert paths[0] == "/v1/apps" and asc.request_count == 1 + len(team_apps(key.team))
     assert await db.fetchval("SELECT count(DISTINCT app_id) FROM app_versions") == 3
 
     one = team_apps(key.team)[1]
     sandbox.clear_requests()
-    _, asc = await run_unit(app, "app_versions", account_id, clock.now, unit_key=one.id)
+    asc = await account_client(app, account_id)
+    await call_unit(app, account_id, "app_versions", one.id, clock.now, client=asc)
     assert [r.path for r in sandbox.requests_for(key.key_id)] == [
         f"/v1/apps/{one.id}/appStoreVersions"
     ]

@@ -14,15 +14,9 @@ from app.releases.jobs import builds as builds_job
 from app.sandbox import SandboxState
 from app.sandbox.catalog import app_builds, team_apps
 from app.sandbox.testflight import app_groups, app_testers
-from tests.catalog.helpers import (
-    app_id_of,
-    link_account,
-    rewritten_apple,
-    rows,
-    run_unit,
-    transition,
-)
-from tests.fixtures.accounts import Tenant
+from tests.catalog.helpers import app_id_of, rewritten_apple, rows, transition
+from tests.fixtures.accounts import Tenant, link_account
+from tests.fixtures.engine import call_unit
 from tests.sandbox.conftest import FakeClock
 
 MINUTE = dt.timedelta(minutes=1)
@@ -51,8 +45,8 @@ async def test_build_processed_and_expired_events(
     sandbox_app = team_apps(key.team)[0]
     fresh = app_builds(key.team, sandbox_app, clock.now)[-1]
     clock.now = fresh.uploaded + 5 * MINUTE
-    await run_unit(app, "apps", account_id, clock.now)
-    await run_unit(app, "builds", account_id, clock.now)
+    await call_unit(app, account_id, "apps", "all", clock.now)
+    await call_unit(app, account_id, "builds", "all", clock.now)
     stored = await db.fetchrow("SELECT * FROM builds WHERE apple_id = $1", fresh.id)
     assert stored["processing_state"] == "PROCESSING" and stored["build_number"] == str(
         fresh.number
@@ -62,7 +56,7 @@ async def test_build_processed_and_expired_events(
     assert await db.fetchval("SELECT count(*) FROM events") == 0
 
     clock.now = fresh.uploaded + 20 * MINUTE
-    await run_unit(app, "builds", account_id, clock.now)
+    await call_unit(app, account_id, "builds", "all", clock.now)
     [processed] = await events_of(client, tenant, "build_processed")
     assert processed["subject"] == {
         "type": "build",
@@ -80,7 +74,7 @@ async def test_build_processed_and_expired_events(
     ]
     oldest = candidates[0]
     clock.now = oldest.expiration + MINUTE
-    await run_unit(app, "builds", account_id, clock.now)
+    await call_unit(app, account_id, "builds", "all", clock.now)
     app_id = await app_id_of(db, sandbox_app.id)
     expired = await events_of(client, tenant, "build_expired", app_id)
     assert [e["subject"]["apple_id"] for e in expired] == [oldest.id]
@@ -110,8 +104,8 @@ async def test_testers_groups_and_the_tester_accepted_event(
     ]
     sandbox_app, tester = min(pending, key=lambda pair: pair[1].accepted or clock.now)
     assert tester.accepted is not None
-    await run_unit(app, "apps", account_id, clock.now)
-    await run_unit(app, "testflight", account_id, clock.now)
+    await call_unit(app, account_id, "apps", "all", clock.now)
+    await call_unit(app, account_id, "testflight", "all", clock.now)
     app_id = await app_id_of(db, sandbox_app.id)
 
     groups = (await client.get(f"/v1/apps/{app_id}/beta-groups", headers=tenant.headers())).json()
@@ -140,7 +134,7 @@ async def test_testers_groups_and_the_tester_accepted_event(
     assert tester.id in {t["apple_id"] for t in in_group.json()["items"]}
 
     clock.now = tester.accepted + MINUTE
-    await run_unit(app, "testflight", account_id, clock.now)
+    await call_unit(app, account_id, "testflight", "all", clock.now)
     accepted = await events_of(client, tenant, "tester_accepted")
     assert [e["subject"]["apple_id"] for e in accepted] == [tester.id]
     assert (accepted[0]["from_state"], accepted[0]["to_state"]) == ("INVITED", "ACCEPTED")
@@ -162,9 +156,9 @@ async def test_review_submission_state_changes(
     sandbox_app, version, moment = transition(key, "IN_REVIEW", after=clock.now)
     clock.now = moment - MINUTE
     for dataset in ("apps", "app_versions", "review_submissions"):
-        await run_unit(app, dataset, account_id, clock.now)
+        await call_unit(app, account_id, dataset, "all", clock.now)
     clock.now = moment + MINUTE
-    await run_unit(app, "review_submissions", account_id, clock.now)
+    await call_unit(app, account_id, "review_submissions", "all", clock.now)
 
     [event] = await events_of(client, tenant, "review_submission_state_changed")
     assert event["subject"]["apple_id"] == version.submission_id
@@ -202,9 +196,9 @@ async def test_builds_page_back_only_through_the_window_that_can_still_change(
     key = sandbox.add_key(roles=["ADMIN"])
     account_id = await link_account(client, tenant, key)
     sandbox_app = team_apps(key.team)[0]
-    await run_unit(app, "apps", account_id, clock.now)
+    await call_unit(app, account_id, "apps", "all", clock.now)
     sandbox.clear_requests()
-    await run_unit(app, "builds", account_id, clock.now, unit_key=sandbox_app.id)
+    await call_unit(app, account_id, "builds", sandbox_app.id, clock.now)
 
     builds = app_builds(key.team, sandbox_app, clock.now)
     horizon = clock.now - builds_job.WINDOW
@@ -222,6 +216,6 @@ async def test_builds_page_back_only_through_the_window_that_can_still_change(
         return body
 
     async with rewritten_apple(app, sandbox, account_id, without_it) as apple:
-        await run_unit(app, "builds", account_id, clock.now, unit_key=sandbox_app.id, client=apple)
+        await call_unit(app, account_id, "builds", sandbox_app.id, clock.now, client=apple)
     removed = await db.fetch("SELECT apple_id FROM builds WHERE removed_at IS NOT NULL")
     assert [r["apple_id"] for r in removed] == [dropped.id]

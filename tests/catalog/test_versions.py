@@ -11,8 +11,9 @@ from fastapi import FastAPI
 from app.sandbox import SandboxState
 from app.sandbox.catalog import app_builds
 from app.sandbox.releases import release
-from tests.catalog.helpers import NOW, app_id_of, link_account, rows, run_unit, transition
-from tests.fixtures.accounts import Tenant
+from tests.catalog.helpers import NOW, app_id_of, rows, transition
+from tests.fixtures.accounts import Tenant, link_account
+from tests.fixtures.engine import call_unit
 from tests.sandbox.conftest import FakeClock
 
 MINUTES = dt.timedelta(minutes=10)
@@ -30,9 +31,9 @@ async def test_a_state_change_is_one_history_row_and_one_event(
     account_id = await link_account(client, tenant, key)
     sandbox_app, version, moment = transition(key, "IN_REVIEW", after=NOW)
     clock.now = moment - MINUTES
-    await run_unit(app, "apps", account_id, clock.now)
+    await call_unit(app, account_id, "apps", "all", clock.now)
     first_run = clock.now
-    await run_unit(app, "app_versions", account_id, clock.now)
+    await call_unit(app, account_id, "app_versions", "all", clock.now)
 
     # The first run records every version once, as first observations, and raises no event.
     history = rows(await db.fetch("SELECT * FROM app_version_state_changes"))
@@ -41,11 +42,11 @@ async def test_a_state_change_is_one_history_row_and_one_event(
     assert await db.fetchval("SELECT count(*) FROM events") == 0
 
     # Nothing changed at Apple: running again adds nothing (units are idempotent).
-    await run_unit(app, "app_versions", account_id, clock.now)
+    await call_unit(app, account_id, "app_versions", "all", clock.now)
     assert await db.fetchval("SELECT count(*) FROM app_version_state_changes") == len(history)
 
     clock.now = moment + MINUTES
-    await run_unit(app, "app_versions", account_id, clock.now)
+    await call_unit(app, account_id, "app_versions", "all", clock.now)
     changes = rows(
         await db.fetch("SELECT * FROM app_version_state_changes WHERE from_state IS NOT NULL")
     )
@@ -103,13 +104,13 @@ async def test_review_queue_lists_versions_waiting_or_in_review_with_time_in_sta
     account_id = await link_account(client, tenant, key)
     sandbox_app, version, submitted = transition(key, "WAITING_FOR_REVIEW", after=NOW)
     clock.now = submitted - MINUTES
-    await run_unit(app, "apps", account_id, clock.now)
-    await run_unit(app, "app_versions", account_id, clock.now)
+    await call_unit(app, account_id, "apps", "all", clock.now)
+    await call_unit(app, account_id, "app_versions", "all", clock.now)
     assert (await client.get("/v1/review-queue", headers=tenant.headers())).json()["items"] == []
 
     clock.now = submitted + MINUTES
-    await run_unit(app, "app_versions", account_id, clock.now)
-    await run_unit(app, "review_submissions", account_id, clock.now)
+    await call_unit(app, account_id, "app_versions", "all", clock.now)
+    await call_unit(app, account_id, "review_submissions", "all", clock.now)
     response = await client.get("/v1/review-queue", headers=tenant.headers())
     assert response.status_code == 200
     [entry] = response.json()["items"]
@@ -134,7 +135,7 @@ async def test_review_queue_lists_versions_waiting_or_in_review_with_time_in_sta
 
     # Once released, it leaves the queue.
     clock.now = version.released + MINUTES
-    await run_unit(app, "app_versions", account_id, clock.now)
+    await call_unit(app, account_id, "app_versions", "all", clock.now)
     queue = (await client.get("/v1/review-queue", headers=tenant.headers())).json()["items"]
     assert version.version_id not in {e["version"]["apple_id"] for e in queue}
 
@@ -152,7 +153,7 @@ async def test_app_detail_shows_live_version_version_in_flight_and_latest_build(
     sandbox_app, version, moment = transition(key, "IN_REVIEW", after=NOW)
     clock.now = moment + MINUTES
     for dataset in ("apps", "app_versions", "builds"):
-        await run_unit(app, dataset, account_id, clock.now)
+        await call_unit(app, account_id, dataset, "all", clock.now)
     app_id = await app_id_of(db, sandbox_app.id)
 
     detail = (await client.get(f"/v1/apps/{app_id}", headers=tenant.headers())).json()
@@ -185,8 +186,8 @@ async def test_versions_page_with_a_cursor(
 ) -> None:
     key = sandbox.add_key(roles=["ADMIN"])
     account_id = await link_account(client, tenant, key)
-    await run_unit(app, "apps", account_id, clock.now)
-    await run_unit(app, "app_versions", account_id, clock.now)
+    await call_unit(app, account_id, "apps", "all", clock.now)
+    await call_unit(app, account_id, "app_versions", "all", clock.now)
     app_id = await db.fetchval(
         "SELECT app_id FROM app_versions GROUP BY app_id ORDER BY count(*) DESC LIMIT 1"
     )
@@ -221,14 +222,14 @@ async def test_how_long_review_took(
     account_id = await link_account(client, tenant, key)
     sandbox_app, version, submitted = transition(key, "WAITING_FOR_REVIEW", after=NOW)
     clock.now = submitted - MINUTES
-    await run_unit(app, "apps", account_id, clock.now)
-    await run_unit(app, "app_versions", account_id, clock.now)
+    await call_unit(app, account_id, "apps", "all", clock.now)
+    await call_unit(app, account_id, "app_versions", "all", clock.now)
     observed = []
     for moment, state in version.moments():
         if moment < submitted or state == "REPLACED_WITH_NEW_VERSION":
             continue
         clock.now = moment + MINUTES
-        await run_unit(app, "app_versions", account_id, clock.now)
+        await call_unit(app, account_id, "app_versions", "all", clock.now)
         observed.append((state, clock.now))
     app_id = await app_id_of(db, sandbox_app.id)
     page = await client.get(

@@ -11,10 +11,10 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.sandbox.state import SandboxState
-from tests.fixtures.accounts import Tenant
+from tests.fixtures.accounts import Tenant, link_new_key
 from tests.fixtures.apple_files import SAMPLES
 from tests.fixtures.engine import run_unit
-from tests.subscriptions.apple import FakeApple, api, app_with, apple_error, link_unverified
+from tests.subscriptions.apple import FakeApple, api, app_with, apple_error
 
 REGIONS = {
     region: (SAMPLES / f"finance_financial_region_{region}__fedoco.txt").read_text()
@@ -50,7 +50,7 @@ async def test_regional_samples_parse_with_their_totals(
 ) -> None:
     for region, text in REGIONS.items():
         apple.set_text(f"FINANCIAL/{region}", text)
-    account_id = await link_unverified(fake_app, tenant, sandbox)
+    account_id = (await link_new_key(fake_app, tenant, sandbox))[0]
     await run_unit(fake_app, account_id, "finance_monthly", SEPTEMBER_2014)
 
     asked = [
@@ -162,7 +162,7 @@ async def test_the_fiscal_period_comes_from_the_file(
     db: asyncpg.Connection,
 ) -> None:
     apple.set_text("FINANCIAL/ZZ", REGIONS["EU"])
-    account_id = await link_unverified(fake_app, tenant, sandbox)
+    account_id = (await link_new_key(fake_app, tenant, sandbox))[0]
     # Whatever month was asked for, the rows belong to the period the file states.
     await run_unit(fake_app, account_id, "finance_monthly", "2015-01")
     rows = await _rows(db, "ZZ")
@@ -186,7 +186,7 @@ async def test_totals_that_disagree_fail_loudly_and_keep_the_stored_month(
 ) -> None:
     good = REGIONS["EU"]
     apple.set_text("FINANCIAL/ZZ", good)
-    account_id = await link_unverified(fake_app, tenant, sandbox)
+    account_id = (await link_new_key(fake_app, tenant, sandbox))[0]
     await run_unit(fake_app, account_id, "finance_monthly", SEPTEMBER_2014)
     stored = [dict(row) for row in await _rows(db, "ZZ")]
     assert len(stored) == 6
@@ -246,7 +246,7 @@ async def test_finance_detail_is_best_effort(
     apple.set_text(
         "FINANCE_DETAIL/Z1", "Finance Detail Report\nVendor\t80012345\n\nApple Identifier\tTitle\n"
     )
-    account_id = await link_unverified(fake_app, tenant, sandbox)
+    account_id = (await link_new_key(fake_app, tenant, sandbox))[0]
     await run_unit(fake_app, account_id, "finance_monthly", SEPTEMBER_2014)
     assert len(await _rows(db, "ZZ")) == 4
     assert await _rows(db, "Z1") == []

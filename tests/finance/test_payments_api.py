@@ -14,8 +14,7 @@ from fastapi import FastAPI
 from app.reports import fiscal
 from app.sandbox.finance import generate_finance_rows
 from app.sandbox.state import SandboxState, utc_now
-from tests.accounts.helpers import link
-from tests.fixtures.accounts import Tenant
+from tests.fixtures.accounts import Tenant, link
 from tests.fixtures.engine import run_unit
 
 NOW = dt.datetime(2025, 6, 10, 18, 0, tzinfo=dt.UTC)

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.sandbox.state import SandboxKey, SandboxState
-from tests.fixtures.accounts import Tenant
+from tests.fixtures.accounts import Tenant, link_account
 from tests.reliability.world import (
     TEAMS,
     Reference,
@@ -26,7 +26,7 @@ from tests.reliability.world import (
     snapshot,
     sync_app_lists_first,
 )
-from tests.sync.helpers import expected_daily_rows, link_account
+from tests.sync.helpers import expected_daily_rows
 from tests.sync.test_processes import _worker_process, sandbox_url  # noqa: F401  (fixture)
 
 KILLS = 5

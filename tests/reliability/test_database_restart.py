@@ -22,7 +22,7 @@ from app.registry import worker_parts
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.state import SandboxState
 from app.sync.worker import SyncWorker
-from tests.fixtures.accounts import make_tenant
+from tests.fixtures.accounts import link_account, make_tenant
 from tests.fixtures.database import plain
 from tests.fixtures.engine import INSTANT_RETRY
 from tests.fixtures.sandbox import SANDBOX_URL
@@ -37,7 +37,6 @@ from tests.reliability.world import (
     sync_app_lists_first,
     world_settings,
 )
-from tests.sync.helpers import link_account
 
 
 @contextlib.asynccontextmanager

@@ -19,13 +19,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.asc.client import RetryPolicy
+from app.asc.retry import RetryPolicy
 from app.config import Settings
 from app.main import create_app
 from app.sandbox import faults
 from app.sandbox.faults import TRANSIENT, Fault, FaultPlan
 from app.sandbox.state import SandboxState
-from tests.fixtures.accounts import Tenant
+from tests.fixtures.accounts import Tenant, link_account
 from tests.reliability.world import (
     TEAMS,
     Reference,
@@ -35,7 +35,6 @@ from tests.reliability.world import (
     snapshot,
     sync_app_lists_first,
 )
-from tests.sync.helpers import link_account
 from tests.sync.test_processes import sandbox_url  # noqa: F401  (fixture)
 
 READ_TIMEOUT = 1.0

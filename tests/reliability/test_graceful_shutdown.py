@@ -18,9 +18,8 @@ import pytest
 from app.config import Settings
 from app.demo import free_port
 from app.sandbox.state import SandboxState
-from tests.fixtures.accounts import Tenant
+from tests.fixtures.accounts import Tenant, link_account
 from tests.reliability.world import TEAMS, add_keys
-from tests.sync.helpers import link_account
 from tests.sync.test_processes import _worker_process, sandbox_url  # noqa: F401  (fixture)
 
 COMMANDS = {

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.asc.client import AscClient, RetryPolicy
+from app.asc.client import AscClient
 from app.asc.errors import (
     AscError,
     AscPagingLoop,
@@ -24,6 +24,7 @@ from app.asc.errors import (
     AscTransportError,
 )
 from app.asc.jwt import AscCredentials
+from app.asc.retry import RetryPolicy
 from app.config import Settings
 from app.main import create_app
 from app.reports.periods import DAILY
@@ -31,12 +32,11 @@ from app.sandbox import faults
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.faults import TRANSIENT, Fault, FaultPlan
 from app.sandbox.state import SandboxKey, SandboxState
-from tests.fixtures.accounts import Tenant
+from tests.fixtures.accounts import Tenant, link_account
 from tests.fixtures.engine import run_unit
 from tests.fixtures.report_rows import sales_report_rows
 from tests.fixtures.sandbox import SANDBOX_URL
 from tests.reliability.world import TEAMS, Reference, add_keys, partition_counts
-from tests.sync.helpers import link_account
 from tests.sync.test_processes import sandbox_url  # noqa: F401  (fixture)
 
 READ_TIMEOUT = 0.3

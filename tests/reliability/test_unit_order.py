@@ -15,11 +15,10 @@ from fastapi import FastAPI
 
 from app.reports.periods import DAILY
 from app.sandbox.state import SandboxState
-from tests.fixtures.accounts import Tenant
+from tests.fixtures.accounts import Tenant, link_account
 from tests.fixtures.database import plain
 from tests.fixtures.engine import run_unit
 from tests.reliability.world import TEAMS, add_keys
-from tests.sync.helpers import link_account
 
 
 async def _unlinked_rows(db: asyncpg.Connection, day: object) -> int:

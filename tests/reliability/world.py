@@ -28,11 +28,10 @@ from app.registry import worker_parts
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.state import SandboxKey, SandboxState, utc_now
 from app.sync.worker import SyncWorker
-from tests.fixtures.accounts import make_tenant
+from tests.fixtures.accounts import link_account, make_tenant
 from tests.fixtures.database import plain, with_database
 from tests.fixtures.engine import INSTANT_RETRY
 from tests.fixtures.sandbox import SANDBOX_URL
-from tests.sync.helpers import link_account
 
 SEED = 7
 TEAMS = ("Orchard Fault 0", "Orchard Fault 1", "Orchard Fault 2")

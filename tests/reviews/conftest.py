@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from app.sandbox.catalog import SandboxApp, team_apps
 from app.sandbox.review_ledger import ReviewLedger, ledger
 from app.sandbox.state import SandboxKey, SandboxState, utc_now
-from tests.fixtures.accounts import Tenant
-from tests.reviews.helpers import NOW, FakeClock, link_account, sync_apps, sync_reviews
+from tests.fixtures.accounts import Tenant, link_account
+from tests.reviews.helpers import NOW, FakeClock, sync_apps, sync_reviews
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ async def account_id(
     app: FastAPI, client: httpx.AsyncClient, tenant: Tenant, admin_key: SandboxKey
 ) -> uuid.UUID:
     """The tenant's linked account with its app list synced (no reviews yet)."""
-    linked = await link_account(client, tenant, admin_key)
+    linked = await link_account(client, tenant, admin_key, vendor=False)
     await sync_apps(app, linked, NOW)
     return linked
 

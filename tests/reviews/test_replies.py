@@ -22,10 +22,10 @@ from app.sandbox.catalog import SandboxApp
 from app.sandbox.review_ledger import ReviewLedger, ReviewResponse
 from app.sandbox.reviews import find_review
 from app.sandbox.state import SandboxKey, SandboxState
-from tests.fixtures.accounts import Tenant, make_token
+from tests.fixtures.accounts import Tenant, link_account, make_token
 from tests.fixtures.engine import INSTANT_RETRY
 from tests.fixtures.sandbox import SANDBOX_URL
-from tests.reviews.helpers import FakeClock, link_account, sync_apps, sync_reviews, writes
+from tests.reviews.helpers import FakeClock, sync_apps, sync_reviews, writes
 from tests.sandbox.helpers import validator
 
 
@@ -193,7 +193,7 @@ async def test_apple_refuses_a_key_without_the_role(
     db: asyncpg.Connection,
 ) -> None:
     developer = sandbox.add_key(roles=("DEVELOPER",))  # may read reviews, not reply
-    account = await link_account(client, tenant, developer)
+    account = await link_account(client, tenant, developer, vendor=False)
     await sync_apps(app, account, clock.now)
     await sync_reviews(app, account, sandbox_apps[0].id, clock.now)
     review = await unanswered(client, tenant)
@@ -269,7 +269,7 @@ async def replied_review(
     clock: FakeClock,
 ) -> dict[str, Any]:
     """A synced review that has a reply (so a failed PUT or DELETE has something to spoil)."""
-    account = await link_account(faulty_client, tenant, admin_key)
+    account = await link_account(faulty_client, tenant, admin_key, vendor=False)
     await sync_apps(faulty_app, account, clock.now)
     await sync_reviews(faulty_app, account, sandbox_apps[2].id, clock.now)
     page = await faulty_client.get(

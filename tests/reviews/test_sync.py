@@ -22,14 +22,8 @@ from app.sync.budget import KeyBudgets
 from app.sync.contract import PlanContext
 from app.sync.runner import Runner, RunnerConfig
 from app.sync.scheduler import plan_round
-from tests.fixtures.accounts import Tenant
-from tests.reviews.helpers import (
-    FakeClock,
-    link_account,
-    query_of,
-    review_list_requests,
-    sync_reviews,
-)
+from tests.fixtures.accounts import Tenant, link_account
+from tests.reviews.helpers import FakeClock, query_of, review_list_requests, sync_reviews
 
 HOUR = dt.timedelta(hours=1)
 
@@ -331,7 +325,7 @@ async def test_no_units_before_the_app_list_and_unknown_apps_are_skipped(
     clock: FakeClock,
     db: asyncpg.Connection,
 ) -> None:
-    account = await link_account(client, tenant, admin_key)
+    account = await link_account(client, tenant, admin_key, vendor=False)
     # Linked, its app list not fetched yet: nothing to plan (the scheduler's round after the
     # `apps` unit plans one unit per app).
     assert (

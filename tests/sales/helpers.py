@@ -18,8 +18,6 @@ from fastapi import FastAPI
 from app.config import Settings
 from app.main import create_app
 from app.sandbox.sales import SALES_HEADER
-from app.sandbox.state import SandboxState
-from tests.accounts.helpers import link
 from tests.fixtures.accounts import Tenant
 from tests.fixtures.engine import INSTANT_RETRY
 
@@ -121,17 +119,6 @@ async def fake_apple_app(settings: Settings, apple: FakeApple) -> AsyncIterator[
     application = create_app(settings, asc_transport=apple.transport(), asc_retry=INSTANT_RETRY)
     async with application.router.lifespan_context(application):
         yield application
-
-
-async def link_account(
-    app: FastAPI, tenant: Tenant, sandbox: SandboxState, team: str
-) -> tuple[uuid.UUID, str]:
-    """Link a key of ``team`` without asking Apple; returns (account id, vendor number)."""
-    key = sandbox.add_key(team)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-        response = await link(c, tenant, key, params={"verify": "false"}, name=team)
-    assert response.status_code == 201, response.text
-    return uuid.UUID(response.json()["id"]), key.vendor_number
 
 
 async def add_app(

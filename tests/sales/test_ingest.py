@@ -15,8 +15,7 @@ from fastapi import FastAPI
 from app.config import Settings
 from app.main import create_app
 from app.sandbox.state import SandboxState
-from tests.accounts.helpers import link
-from tests.fixtures.accounts import Tenant
+from tests.fixtures.accounts import Tenant, link
 from tests.fixtures.apple_files import SAMPLES
 from tests.fixtures.engine import INSTANT_RETRY, run_unit
 
@@ -80,7 +79,7 @@ async def mock_app(settings: Settings, report: dict[str, bytes | None]) -> Async
 async def _account(app: FastAPI, tenant: Tenant, sandbox: SandboxState) -> uuid.UUID:
     key = sandbox.add_key("acme")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-        response = await link(c, tenant, key, params={"verify": "false"})
+        response = await link(c, tenant, key, verify=False)
     assert response.status_code == 201, response.text
     return uuid.UUID(response.json()["id"])
 

@@ -14,14 +14,13 @@ import pytest
 
 from app.config import Settings
 from app.sandbox.state import SandboxState
-from tests.fixtures.accounts import Tenant
+from tests.fixtures.accounts import Tenant, link_new_key
 from tests.fixtures.apple_files import SAMPLES
 from tests.fixtures.engine import run_unit
 from tests.sales.helpers import (
     FakeApple,
     expected_measures,
     fake_apple_app,
-    link_account,
     measures_of,
     unit_kind,
 )
@@ -73,7 +72,7 @@ async def test_the_real_sample_file(
     apple = FakeApple()
     apple.reports["2020-10-05"] = gzip.compress(sample.read_bytes())
     async with fake_apple_app(settings, apple) as app:
-        account, _ = await link_account(app, tenant, sandbox, "acme")
+        account, _ = await link_new_key(app, tenant, sandbox, "acme")
         await run_unit(app, account, "sales_daily", "2020-10-05")
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://o"

@@ -15,8 +15,7 @@ from fastapi import FastAPI
 from app.config import Settings
 from app.sandbox.sales import generate_sales_rows
 from app.sandbox.state import SandboxState
-from tests.accounts.helpers import link
-from tests.fixtures.accounts import Tenant
+from tests.fixtures.accounts import Tenant, link
 from tests.fixtures.engine import drain
 from tests.sales.helpers import expected_measures, measures_of
 

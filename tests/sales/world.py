@@ -16,9 +16,9 @@ from fastapi import FastAPI
 from app.config import Settings
 from app.sales.schemas import SalesReport
 from app.sandbox.state import SandboxState
-from tests.fixtures.accounts import Tenant
+from tests.fixtures.accounts import Tenant, link_new_key
 from tests.fixtures.engine import run_unit
-from tests.sales.helpers import FakeApple, add_app, fake_apple_app, link_account, row, tsv
+from tests.sales.helpers import FakeApple, add_app, fake_apple_app, row, tsv
 
 # fmt: off
 A, B, UNKNOWN = "1000000001", "1000000002", "9999999999"
@@ -117,8 +117,9 @@ async def build_world(
 ) -> AsyncIterator[World]:
     apple = FakeApple()
     async with fake_apple_app(settings, apple) as app:
-        account, _ = await link_account(app, tenant, sandbox, "acme")
-        other_account, other_vendor = await link_account(app, tenant, sandbox, "initech")
+        account, _ = await link_new_key(app, tenant, sandbox, "acme")
+        other_account, other_key = await link_new_key(app, tenant, sandbox, "initech")
+        other_vendor = other_key.vendor_number
         app_a = await add_app(db, tenant, account, A, "app.a")
         app_b = await add_app(db, tenant, account, B, "app.b")
         apple.reports.update({day: tsv(lines, day) for day, lines in DAYS.items()})

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from app.kit import nul
-from tests.accounts.helpers import link_body
+from tests.fixtures.accounts import link_body
 from tests.secrets_guard import scan
 from tests.security.operations import BODIES, Operation, Parameter, operations, value_for
 from tests.security.world import World, database_digest

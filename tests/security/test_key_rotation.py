@@ -29,8 +29,7 @@ from app.db.engine import create_engine, create_sessionmaker
 from app.registry import worker_parts
 from app.sandbox.state import SandboxState
 from app.sync.worker import SyncWorker
-from tests.fixtures.accounts import Tenant
-from tests.sync.helpers import link_account
+from tests.fixtures.accounts import Tenant, link_account
 
 OLD_KEY = Fernet.generate_key().decode()
 NEW_KEY = Fernet.generate_key().decode()

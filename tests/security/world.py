@@ -28,11 +28,10 @@ from app.main import create_app
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.state import SandboxKey, SandboxState
 from app.sync.scheduler import plan_round
-from tests.fixtures.accounts import Tenant, make_tenant, make_token
+from tests.fixtures.accounts import Tenant, link_account, make_tenant, make_token
 from tests.fixtures.database import plain, with_database
 from tests.fixtures.engine import INSTANT_RETRY, drain
 from tests.fixtures.sandbox import SANDBOX_URL
-from tests.sync.helpers import link_account
 
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 #: Shorter strings (country codes, states, currencies) are shared vocabulary, not identity.

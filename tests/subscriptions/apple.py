@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -14,9 +13,6 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.main import create_app
-from app.sandbox.state import SandboxState
-from tests.accounts.helpers import link
-from tests.fixtures.accounts import Tenant
 from tests.fixtures.engine import INSTANT_RETRY
 
 RATE = {"X-Rate-Limit": "user-hour-lim:3600;user-hour-rem:3500;"}
@@ -76,16 +72,6 @@ async def app_with(settings: Settings, apple: FakeApple) -> AsyncIterator[FastAP
     application = create_app(settings, asc_transport=apple.transport(), asc_retry=INSTANT_RETRY)
     async with application.router.lifespan_context(application):
         yield application
-
-
-async def link_unverified(
-    app: FastAPI, tenant: Tenant, sandbox: SandboxState, team: str = "acme"
-) -> uuid.UUID:
-    key = sandbox.add_key(team)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-        response = await link(c, tenant, key, params={"verify": "false"})
-    assert response.status_code == 201, response.text
-    return uuid.UUID(response.json()["id"])
 
 
 def api(app: FastAPI) -> httpx.AsyncClient:

@@ -15,8 +15,7 @@ from fastapi import FastAPI
 
 from app.sandbox.state import SandboxState, SandboxTeam, utc_now
 from app.sandbox.subscriptions import SUBSCRIPTION_HEADER, events, snapshot_rows, subscriber_rows
-from tests.accounts.helpers import link
-from tests.fixtures.accounts import Tenant
+from tests.fixtures.accounts import Tenant, link
 from tests.fixtures.engine import run_unit
 
 NOW = dt.datetime(2025, 6, 10, 18, 0, tzinfo=dt.UTC)  # June 9 is Apple's newest day

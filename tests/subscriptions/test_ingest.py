@@ -13,10 +13,10 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.sandbox.state import SandboxState
-from tests.fixtures.accounts import Tenant
+from tests.fixtures.accounts import Tenant, link_new_key
 from tests.fixtures.apple_files import SAMPLES
 from tests.fixtures.engine import run_unit
-from tests.subscriptions.apple import FakeApple, app_with, apple_error, link_unverified
+from tests.subscriptions.apple import FakeApple, app_with, apple_error
 
 SUBSCRIPTION = SAMPLES / "subscription_daily_v1_2__kachit.tsv"
 EVENTS = SAMPLES / "subscription_event_daily_v1_2__kachit.tsv"
@@ -55,7 +55,7 @@ async def test_subscription_sample_row_for_row(
     db: asyncpg.Connection,
 ) -> None:
     apple.set_text("SUBSCRIPTION", SUBSCRIPTION.read_bytes())
-    account_id = await link_unverified(fake_app, tenant, sandbox)
+    account_id = (await link_new_key(fake_app, tenant, sandbox))[0]
     await run_unit(fake_app, account_id, "subscriptions_daily", DAY)
 
     sent = apple.requests[-1].url.params
@@ -120,7 +120,7 @@ async def test_event_sample_row_for_row(
     db: asyncpg.Connection,
 ) -> None:
     apple.set_text("SUBSCRIPTION_EVENT", EVENTS.read_bytes())
-    account_id = await link_unverified(fake_app, tenant, sandbox)
+    account_id = (await link_new_key(fake_app, tenant, sandbox))[0]
     await run_unit(fake_app, account_id, "subscription_events_daily", DAY)
     assert apple.requests[-1].url.params["filter[reportType]"] == "SUBSCRIPTION_EVENT"
 
@@ -165,7 +165,7 @@ async def test_subscriber_sample_row_for_row(
     db: asyncpg.Connection,
 ) -> None:
     apple.set_text("SUBSCRIBER", SUBSCRIBERS.read_bytes())
-    account_id = await link_unverified(fake_app, tenant, sandbox)
+    account_id = (await link_new_key(fake_app, tenant, sandbox))[0]
     await run_unit(fake_app, account_id, "subscribers_daily", DAY)
     sent = apple.requests[-1].url.params
     assert (sent["filter[reportType]"], sent["filter[reportSubType]"]) == ("SUBSCRIBER", "DETAILED")
@@ -202,7 +202,7 @@ async def test_unknown_columns_are_kept_in_extra(
     lines = SUBSCRIPTION.read_text().splitlines()
     lines = [lines[0] + "\tFree Trial Retention Offers"] + [line + "\t4" for line in lines[1:3]]
     apple.set_text("SUBSCRIPTION", "\n".join(lines) + "\n")
-    account_id = await link_unverified(fake_app, tenant, sandbox)
+    account_id = (await link_new_key(fake_app, tenant, sandbox))[0]
     await run_unit(fake_app, account_id, "subscriptions_daily", DAY)
     extras = await db.fetch("SELECT extra FROM subscription_snapshot_rows ORDER BY id")
     assert [json.loads(row["extra"]) for row in extras] == [
@@ -221,7 +221,7 @@ async def test_invalid_vendor_number_is_no_data_when_sales_works(
     sandbox: SandboxState,
     db: asyncpg.Connection,
 ) -> None:
-    account_id = await link_unverified(fake_app, tenant, sandbox)
+    account_id = (await link_new_key(fake_app, tenant, sandbox))[0]
     await db.execute(
         "UPDATE asc_accounts SET capabilities = $1 WHERE id = $2",
         json.dumps({"sales": {"available": True, "reason": None}}),
@@ -254,7 +254,7 @@ async def test_invalid_vendor_number_fails_when_sales_is_not_verified(
     sandbox: SandboxState,
     db: asyncpg.Connection,
 ) -> None:
-    account_id = await link_unverified(fake_app, tenant, sandbox)  # capabilities unknown
+    account_id = (await link_new_key(fake_app, tenant, sandbox))[0]  # capabilities unknown
     apple.reports["SUBSCRIPTION_EVENT"] = INVALID_VENDOR
     await run_unit(fake_app, account_id, "subscription_events_daily", DAY)
     job = await db.fetchrow(
@@ -275,7 +275,7 @@ async def test_a_file_that_cannot_be_read_keeps_the_stored_day(
     db: asyncpg.Connection,
 ) -> None:
     apple.set_text("SUBSCRIBER", SUBSCRIBERS.read_bytes())
-    account_id = await link_unverified(fake_app, tenant, sandbox)
+    account_id = (await link_new_key(fake_app, tenant, sandbox))[0]
     await run_unit(fake_app, account_id, "subscribers_daily", DAY)
     broken = SUBSCRIBERS.read_text().replace("2020-09-30", "30/09/2020")
     apple.set_text("SUBSCRIBER", broken)

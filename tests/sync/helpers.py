@@ -13,16 +13,6 @@ from app.reports.calendar import pacific_today
 from app.sandbox.sales import generate_sales_rows
 from app.sandbox.state import SandboxKey, SandboxState
 from app.sync.worker import SyncWorker
-from tests.accounts.helpers import link
-from tests.fixtures.accounts import Tenant
-
-
-async def link_account(
-    client: httpx.AsyncClient, tenant: Tenant, key: SandboxKey, **kwargs: object
-) -> uuid.UUID:
-    response = await link(client, tenant, key, **kwargs)  # type: ignore[arg-type]
-    assert response.status_code == 201, response.text
-    return uuid.UUID(response.json()["id"])
 
 
 async def job_states(db: asyncpg.Connection, account_id: uuid.UUID | None = None) -> Counter[str]:

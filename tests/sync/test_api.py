@@ -12,9 +12,9 @@ from app.reports.calendar import latest_daily
 from app.sandbox.sales import is_no_sales_day
 from app.sandbox.state import SandboxState
 from app.sync.worker import SyncWorker
-from tests.fixtures.accounts import Tenant
+from tests.fixtures.accounts import Tenant, link_account
 from tests.fixtures.engine import drain, run_unit
-from tests.sync.helpers import daily_units, link_account, today_pacific
+from tests.sync.helpers import daily_units, today_pacific
 
 
 async def test_availability_says_what_apple_said_per_date(

@@ -13,13 +13,12 @@ from app.config import Settings
 from app.registry import worker_parts
 from app.sandbox.state import SandboxState
 from app.sync.worker import SyncWorker
-from tests.fixtures.accounts import Tenant
+from tests.fixtures.accounts import Tenant, link_account
 from tests.fixtures.engine import drain
 from tests.sync.helpers import (
     daily_units,
     expected_daily_rows,
     job_states,
-    link_account,
     run_workers_until,
     stored_daily_rows,
 )
@@ -250,7 +249,7 @@ async def test_apple_errors_are_retried_with_backoff_then_fail_with_the_error_ke
         ) as client,
     ):
         key = sandbox.add_key("acme")
-        account_id = await link_account(client, tenant, key, params={"verify": "false"})
+        account_id = await link_account(client, tenant, key, verify=False)
         await db.execute("DELETE FROM sync_jobs WHERE dataset <> 'apps'")
         for _ in range(settings.max_attempts):
             await db.execute("UPDATE sync_jobs SET run_after = now() WHERE state = 'waiting'")
@@ -329,8 +328,8 @@ async def test_backfills_of_two_accounts_interleave(
     db: asyncpg.Connection,
     settings: Settings,
 ) -> None:
-    first = await link_account(client, tenant, sandbox.add_key("one"), params={"verify": "false"})
-    second = await link_account(client, tenant, sandbox.add_key("two"), params={"verify": "false"})
+    first = await link_account(client, tenant, sandbox.add_key("one"), verify=False)
+    second = await link_account(client, tenant, sandbox.add_key("two"), verify=False)
     await db.execute("DELETE FROM sync_jobs")
     today = dt.datetime.now(dt.UTC).date()
     for account_id, days in ((first, 200), (second, 20)):

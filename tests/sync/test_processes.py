@@ -19,15 +19,9 @@ from app.config import Settings
 from app.demo import QuietServer, free_port
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.state import SandboxState
-from tests.fixtures.accounts import Tenant
+from tests.fixtures.accounts import Tenant, link_account
 from tests.fixtures.engine import drain
-from tests.sync.helpers import (
-    daily_units,
-    expected_daily_rows,
-    job_states,
-    link_account,
-    stored_daily_rows,
-)
+from tests.sync.helpers import daily_units, expected_daily_rows, job_states, stored_daily_rows
 
 
 @pytest.fixture
