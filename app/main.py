@@ -12,8 +12,8 @@ from fastapi import FastAPI
 
 from app import __version__
 from app.accounts.router import router as accounts_router
-from app.asc.client import RetryPolicy
 from app.asc.http_client import DEFAULT_TIMEOUT, create_http_client
+from app.asc.retry import RetryPolicy
 from app.auth.ratelimit import TokenRateLimiter
 from app.auth.router import router as tokens_router
 from app.catalog.router import router as catalog_router

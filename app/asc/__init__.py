@@ -4,7 +4,7 @@ Import from the submodules (``app.asc.client``, ``app.asc.errors``, ...) or from
 the common names.
 """
 
-from app.asc.client import AscClient, RetryPolicy, join_param
+from app.asc.client import AscClient, join_param
 from app.asc.errors import (
     AscAgreementRequired,
     AscConflict,
@@ -35,6 +35,7 @@ from app.asc.jwt import (
 )
 from app.asc.ratelimit import RateLimitInfo, parse_rate_limit
 from app.asc.report_download import ReportDownload, finance_report_params, sales_report_params
+from app.asc.retry import RetryPolicy
 
 __all__ = [
     "AscAgreementRequired",

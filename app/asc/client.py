@@ -23,14 +23,12 @@ token, the Authorization header or key material.
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import logging
-import random
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -50,6 +48,7 @@ from app.asc.jsonapi import Document
 from app.asc.jwt import AscCredentials, TokenMinter
 from app.asc.ratelimit import RATE_LIMIT_HEADER, RateLimitInfo, parse_rate_limit
 from app.asc.report_download import ReportDownload
+from app.asc.retry import RetryPolicy
 
 __all__ = [
     "DEFAULT_PAGE_LIMIT",
@@ -108,38 +107,6 @@ def encode_params(params: Params | None) -> dict[str, str]:
         if text is not None:
             encoded[key] = text
     return encoded
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Bounded exponential backoff with full jitter (AWS style: ``rand() * cap``).
-
-    ``max_attempts`` counts every send of one logical request (the one extra send after a
-    401 re-mint is not counted). A ``Retry-After`` is honoured as the minimum wait; if it
-    exceeds ``max_retry_after`` the error is raised at once so the scheduler can defer the
-    work instead of a worker sleeping on its lease.
-    """
-
-    max_attempts: int = 5
-    base_delay: float = 0.5
-    max_delay: float = 30.0
-    max_retry_after: float = 120.0
-    sleep: Sleep = field(default=asyncio.sleep)
-    rand: Callable[[], float] = field(default=random.random)
-
-    def backoff(self, failure: int) -> float:
-        """Jittered delay before retry number ``failure`` (1-based)."""
-        cap = min(self.max_delay, self.base_delay * 2.0 ** min(failure - 1, 32))
-        return self.rand() * cap
-
-    def delay_for(self, error: AscError, failure: int) -> float | None:
-        """Seconds to wait before retrying after ``error``; ``None`` means do not retry."""
-        delay = self.backoff(failure)
-        if isinstance(error, AscRateLimited) and error.retry_after is not None:
-            if error.retry_after > self.max_retry_after:
-                return None
-            delay = max(delay, error.retry_after)
-        return delay
 
 
 class _Retry(enum.Enum):

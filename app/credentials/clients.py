@@ -11,8 +11,9 @@ import uuid
 
 import httpx
 
-from app.asc.client import AscClient, OnRateLimit, RetryPolicy
+from app.asc.client import AscClient, OnRateLimit
 from app.asc.jwt import AscCredentials, TokenMinter
+from app.asc.retry import RetryPolicy
 from app.credentials.crypto import CredentialCipher
 from app.models import AscAccount
 

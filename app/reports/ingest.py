@@ -194,10 +194,8 @@ async def load_report(
     ``footer``, rows stop at the first line starting ``Total_`` and the footer lines are
     returned in ``LoadResult.footer`` for the caller to check.
     """
-    for name in (table, *constants, *replace, *(derived or {}), *(f.target for f in layout.fields)):
-        if not _IDENTIFIER.match(name):
-            raise ValueError(f"not a plain SQL identifier: {name!r}")
-
+    derived = derived or {}
+    _check_identifiers(table, *constants, *replace, *derived, *(f.target for f in layout.fields))
     splitter = _HeaderSplitter(chunks)
     await splitter.read_header()
     header = splitter.header or []
@@ -205,7 +203,36 @@ async def load_report(
         await delete_partition(session, table, replace)
         return LoadResult(rows=0, header=[], unknown_columns=[])
     expressions, unknown = resolve_columns(layout, header)
+    staging = await _stage(session, splitter, layout)
+    footer_values, stop = await _footer(session, staging) if footer else ({}, _NO_FOOTER)
+    await delete_partition(session, table, replace)
+    select = _typed_rows(layout, expressions, header, unknown, staging, stop, extra_column)
+    columns = [*constants, *(f.target for f in layout.fields), *derived]
+    values = [f":c_{c}" for c in constants]
+    values += [f"typed.{f.target}" for f in layout.fields] + list(derived.values())
+    if extra_column is not None:
+        columns.append(extra_column)
+        values.append(f"typed.{extra_column}")
+    insert_sql = f"""
+        INSERT INTO {table} ({", ".join(columns)})
+        SELECT {", ".join(values)} FROM ({select}) AS typed {joins}
+    """  # noqa: S608  (identifiers are checked above; values are bound)
+    rows = await _insert(session, layout, insert_sql, constants)
+    return LoadResult(rows=rows, header=header, unknown_columns=unknown, footer=footer_values)
 
+
+#: The row-number bound of a file without a footer: every line is a row.
+_NO_FOOTER = "9223372036854775807"
+
+
+def _check_identifiers(*names: str) -> None:
+    for name in names:
+        if not _IDENTIFIER.match(name):
+            raise ValueError(f"not a plain SQL identifier: {name!r}")
+
+
+async def _stage(session: AsyncSession, splitter: _HeaderSplitter, layout: Layout) -> str:
+    """COPY the body into a temporary table, one line per row; returns its name."""
     staging = f"orchard_staging_{uuid.uuid4().hex[:12]}"
     await session.execute(
         text(
@@ -232,53 +259,59 @@ async def load_report(
         asyncpg.CharacterNotInRepertoireError,
     ) as exc:
         raise IngestError(f"the {layout.name} report could not be read: {exc}") from None
+    return staging
 
-    footer_values: dict[str, str] = {}
-    stop = "9223372036854775807"
-    if footer:
-        rows = await session.execute(
-            text(
-                f"SELECT line FROM {staging} WHERE n >= (SELECT min(n) FROM {staging} "  # noqa: S608
-                r"WHERE line LIKE 'Total\_%') ORDER BY n"
-            )
+
+async def _footer(session: AsyncSession, staging: str) -> tuple[dict[str, str], str]:
+    """The ``Total_`` lines (name → value) and the SQL bound of the row numbers before them."""
+    rows = await session.execute(
+        text(
+            f"SELECT line FROM {staging} WHERE n >= (SELECT min(n) FROM {staging} "  # noqa: S608
+            r"WHERE line LIKE 'Total\_%') ORDER BY n"
         )
-        for (line,) in rows:
-            parts = (line or "").rstrip("\r").split("\t")
-            if parts and parts[0].startswith("Total_") and len(parts) > 1:
-                footer_values.setdefault(parts[0].strip(), parts[1].strip())
-        stop = f"COALESCE((SELECT min(n) FROM {staging} WHERE line LIKE 'Total\\_%'), {stop})"  # noqa: S608
-
-    await delete_partition(session, table, replace)
-
-    targets = [f.target for f in layout.fields]
-    inner = ", ".join(
-        f"{expr} AS {target}" for expr, target in zip(expressions, targets, strict=True)
     )
+    values: dict[str, str] = {}
+    for (line,) in rows:
+        parts = (line or "").rstrip("\r").split("\t")
+        if parts and parts[0].startswith("Total_") and len(parts) > 1:
+            values.setdefault(parts[0].strip(), parts[1].strip())
+    stop = f"COALESCE((SELECT min(n) FROM {staging} WHERE line LIKE 'Total\\_%'), {_NO_FOOTER})"  # noqa: S608
+    return values, stop
+
+
+def _typed_rows(
+    layout: Layout,
+    expressions: list[str],
+    header: list[str],
+    unknown: list[str],
+    staging: str,
+    stop: str,
+    extra_column: str | None,
+) -> str:
+    """SELECT of the staged lines split and converted to the layout's columns, once per line.
+
+    OFFSET 0 keeps the planner from flattening the subqueries: flattened, it re-split the whole
+    line for every cell reference (40+ times a row: 15k rows/s, and a 1M-row report ran past
+    the 60 s statement timeout); fenced, each line is split and typed once.
+    """
+    targets = [f.target for f in layout.fields]
+    columns = ", ".join(f"{e} AS {t}" for e, t in zip(expressions, targets, strict=True))
     if extra_column is not None:
-        inner += f", {_extra(header, unknown)} AS {extra_column}"
-    outer_columns = [*constants, *targets, *(derived or {})]
-    outer_values = [f":c_{c}" for c in constants]
-    outer_values += [f"typed.{t}" for t in targets] + list((derived or {}).values())
-    if extra_column is not None:
-        outer_columns.append(extra_column)
-        outer_values.append(f"typed.{extra_column}")
-    # OFFSET 0 keeps the planner from flattening the subqueries: flattened, it re-split the
-    # whole line for every cell reference (40+ times a row: 15k rows/s, and a 1M-row report
-    # ran past the 60 s statement timeout); fenced, each line is split and typed once.
-    insert_sql = f"""
-        INSERT INTO {table} ({", ".join(outer_columns)})
-        SELECT {", ".join(outer_values)}
+        columns += f", {_extra(header, unknown)} AS {extra_column}"
+    return f"""
+        SELECT {columns}
         FROM (
-            SELECT {inner}
-            FROM (
-                SELECT string_to_array(rtrim(line, E'\\r'), E'\\t') AS c FROM {staging}
-                WHERE line IS NOT NULL AND btrim(line, E' \\t\\r') <> '' AND n < {stop}
-                OFFSET 0
-            ) AS split
+            SELECT string_to_array(rtrim(line, E'\\r'), E'\\t') AS c FROM {staging}
+            WHERE line IS NOT NULL AND btrim(line, E' \\t\\r') <> '' AND n < {stop}
             OFFSET 0
-        ) AS typed
-        {joins}
-    """  # noqa: S608  (identifiers are checked above; values are bound)
+        ) AS split
+        OFFSET 0
+    """  # noqa: S608  (identifiers are checked by the caller)
+
+
+async def _insert(
+    session: AsyncSession, layout: Layout, insert_sql: str, constants: Mapping[str, Any]
+) -> int:
     try:
         result = await session.execute(
             text(insert_sql), {f"c_{c}": v for c, v in constants.items()}
@@ -290,9 +323,4 @@ async def load_report(
         raise IngestError(
             f"the {layout.name} report has a value that cannot be read: {exc.orig}"
         ) from None
-    return LoadResult(
-        rows=int(getattr(result, "rowcount", 0) or 0),
-        header=header,
-        unknown_columns=unknown,
-        footer=footer_values,
-    )
+    return int(getattr(result, "rowcount", 0) or 0)

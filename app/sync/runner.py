@@ -216,58 +216,78 @@ class Runner:
         exc: BaseException,
         unit_log: logging.LoggerAdapter[logging.Logger],
     ) -> None:
-        now = dt.datetime.now(dt.UTC)
+        """What a failure means for the unit, the key and the account (module docstring)."""
         if isinstance(exc, LeaseLost):
             unit_log.warning("unit discarded: another worker took it over")
-            return
-        if isinstance(exc, BudgetReserveReached):
-            await self._finish(
-                job, queue.WAITING, None, None, run_after=exc.until, undo_attempt=True
+        elif isinstance(exc, BudgetReserveReached):
+            await self._defer(job, exc.until)
+        elif isinstance(exc, AscRateLimited):
+            await self._defer(job, await self.budgets.rate_limited(job.key_id, exc.retry_after))
+        elif isinstance(exc, AscUnauthorized | AscAgreementRequired):
+            await self._pause_account(job, account, exc, unit_log)
+        elif isinstance(exc, AscForbidden):
+            await self._missing_role(job, dataset, account, exc)
+        else:
+            await self._retry_or_fail(job, dataset, exc, unit_log)
+
+    async def _defer(self, job: queue.ClaimedJob, until: dt.datetime) -> None:
+        """The key's budget is spent: run later, without counting an attempt."""
+        await self._finish(job, queue.WAITING, None, None, run_after=until, undo_attempt=True)
+
+    async def _pause_account(
+        self,
+        job: queue.ClaimedJob,
+        account: AscAccount,
+        exc: AscUnauthorized | AscAgreementRequired,
+        unit_log: logging.LoggerAdapter[logging.Logger],
+    ) -> None:
+        """A revoked key or a missing agreement: no unit of the account runs until a
+        verification succeeds (no retry storm)."""
+        status = (
+            CredentialStatus.AGREEMENT_REQUIRED
+            if isinstance(exc, AscAgreementRequired)
+            else CredentialStatus.REVOKED_OR_INVALID
+        )
+        async with self.sessionmaker() as session, session.begin():
+            await credential_states.mark_credential_problem(session, account.id, status, exc.code)
+            await queue.pause_account(session, account.id)
+            await queue.finish(
+                session,
+                job.id,
+                self.config.worker_id,
+                state=queue.PAUSED,
+                error_code=exc.code,
+                error_message=str(exc),
             )
-            return
-        if isinstance(exc, AscRateLimited):
-            until = await self.budgets.rate_limited(job.key_id, exc.retry_after)
-            await self._finish(job, queue.WAITING, None, None, run_after=until, undo_attempt=True)
-            return
-        if isinstance(exc, AscUnauthorized | AscAgreementRequired):
-            status = (
-                CredentialStatus.AGREEMENT_REQUIRED
-                if isinstance(exc, AscAgreementRequired)
-                else CredentialStatus.REVOKED_OR_INVALID
+            await records.record_failure(
+                session,
+                job.account_id,
+                job.dataset,
+                code=exc.code or status.value,
+                message=str(exc),
             )
+        unit_log.warning("account paused: credentials", extra={"status": status.value})
+
+    async def _missing_role(
+        self, job: queue.ClaimedJob, dataset: Dataset, account: AscAccount, exc: AscForbidden
+    ) -> None:
+        """The key lacks the role for this dataset: retrying cannot help."""
+        if dataset.capability is not None:
             async with self.sessionmaker() as session, session.begin():
-                await credential_states.mark_credential_problem(
-                    session, account.id, status, exc.code
+                await credential_states.mark_capability_missing(
+                    session, account.id, dataset.capability, str(exc)
                 )
-                await queue.pause_account(session, account.id)
-                await queue.finish(
-                    session,
-                    job.id,
-                    self.config.worker_id,
-                    state=queue.PAUSED,
-                    error_code=exc.code,
-                    error_message=str(exc),
-                )
-                await records.record_failure(
-                    session,
-                    job.account_id,
-                    job.dataset,
-                    code=exc.code or status.value,
-                    message=str(exc),
-                )
-            unit_log.warning("account paused: credentials", extra={"status": status.value})
-            return
-        if isinstance(exc, AscForbidden):
-            # The key lacks the role for this dataset: retrying cannot help.
-            async with self.sessionmaker() as session, session.begin():
-                if dataset.capability is not None:
-                    await credential_states.mark_capability_missing(
-                        session, account.id, dataset.capability, str(exc)
-                    )
-            await self._finish(
-                job, queue.FAILED, exc.code or "forbidden", str(exc), dataset=dataset
-            )
-            return
+        await self._finish(job, queue.FAILED, exc.code or "forbidden", str(exc), dataset=dataset)
+
+    async def _retry_or_fail(
+        self,
+        job: queue.ClaimedJob,
+        dataset: Dataset,
+        exc: BaseException,
+        unit_log: logging.LoggerAdapter[logging.Logger],
+    ) -> None:
+        """Retry with backoff what may pass (5xx, network), up to ``max_attempts``; fail at
+        once what cannot (an unreadable report, a refused parameter)."""
         retryable = not isinstance(exc, AscError | PermanentUnitError) or (
             isinstance(exc, AscError) and exc.retryable
         )
@@ -281,7 +301,7 @@ class Runner:
             unit_log.error("unit crashed", exc_info=exc)
             code, message = "internal_error", f"{type(exc).__name__} in {job.dataset}"
         if retryable and job.attempts < self.config.max_attempts:
-            run_after = now + retry_delay(job.attempts, self.config.retry_base)
+            run_after = dt.datetime.now(dt.UTC) + retry_delay(job.attempts, self.config.retry_base)
             await self._finish(
                 job, queue.WAITING, code, message, run_after=run_after, dataset=dataset
             )
