@@ -41,9 +41,7 @@ async def _detail(session: Session, account: AscAccount) -> AccountDetail:
 
 @router.post(
     "",
-    response_model=AccountDetail,
     status_code=status.HTTP_201_CREATED,
-    operation_id="link_account",
     responses=problem_responses(*AUTHED, 400, 409, 413, 503),
 )
 async def link_account(
@@ -77,8 +75,6 @@ async def link_account(
 
 @router.get(
     "",
-    response_model=Page[AccountRead],
-    operation_id="list_accounts",
     responses=problem_responses(*AUTHED),
 )
 async def list_accounts(
@@ -96,8 +92,6 @@ async def list_accounts(
 
 @router.get(
     "/{account_id}",
-    response_model=AccountDetail,
-    operation_id="get_account",
     responses=problem_responses(*AUTHED, 404),
 )
 async def get_account(account_id: uuid.UUID, principal: Reader, session: Session) -> AccountDetail:
@@ -108,8 +102,6 @@ async def get_account(account_id: uuid.UUID, principal: Reader, session: Session
 
 @router.patch(
     "/{account_id}",
-    response_model=AccountDetail,
-    operation_id="update_account",
     responses=problem_responses(*AUTHED, 400, 404, 409, 413, 503),
 )
 async def update_account(
@@ -135,7 +127,6 @@ async def update_account(
 @router.delete(
     "/{account_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    operation_id="unlink_account",
     responses=problem_responses(*AUTHED, 404),
 )
 async def unlink_account(
@@ -151,8 +142,6 @@ async def unlink_account(
 
 @router.post(
     "/{account_id}/verify",
-    response_model=AccountDetail,
-    operation_id="verify_account",
     responses=problem_responses(*AUTHED, 404, 503),
 )
 async def verify_account(

@@ -18,9 +18,7 @@ router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 
 @router.post(
     "",
-    response_model=TokenCreated,
     status_code=status.HTTP_201_CREATED,
-    operation_id="create_token",
     responses=problem_responses(*AUTHED, 400, 413),
 )
 async def create_token(body: TokenCreate, principal: Admin, session: Session) -> TokenCreated:
@@ -33,8 +31,6 @@ async def create_token(body: TokenCreate, principal: Admin, session: Session) ->
 
 @router.get(
     "",
-    response_model=Page[TokenRead],
-    operation_id="list_tokens",
     responses=problem_responses(*AUTHED),
 )
 async def list_tokens(
@@ -45,19 +41,17 @@ async def list_tokens(
     paging: Paging,
 ) -> Page[TokenRead]:
     """List the workspace's tokens (never their secrets), oldest first."""
-    tokens, next_cursor = await service.list_tokens(
+    return await service.list_tokens(
         session,
         principal.workspace_id,
         include_revoked=include_revoked,
         paging=paging,
     )
-    return Page(items=[TokenRead.model_validate(t) for t in tokens], next_cursor=next_cursor)
 
 
 @router.delete(
     "/{token_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    operation_id="revoke_token",
     responses=problem_responses(*AUTHED, 404),
 )
 async def revoke_token(token_id: uuid.UUID, principal: Admin, session: Session) -> None:

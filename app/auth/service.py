@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import repository
+from app.auth.schemas import TokenRead
 from app.auth.tokens import (
     Scope,
     display_prefix,
@@ -20,7 +21,7 @@ from app.auth.tokens import (
 )
 from app.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from app.kit import cursors
-from app.kit.pagination import PageRequest
+from app.kit.pagination import Page, PageRequest
 from app.models import ApiToken, Workspace
 
 WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -91,13 +92,15 @@ async def list_tokens(
     *,
     include_revoked: bool = False,
     paging: PageRequest,
-) -> tuple[list[ApiToken], str | None]:
+) -> Page[TokenRead]:
     """A page of tokens, oldest first, and the cursor of the next page."""
     after = paging.after(cursors.moment, cursors.UUID)
     tokens = await repository.list_tokens(
         session, workspace_id, include_revoked=include_revoked, after=after, limit=paging.fetch
     )
-    return paging.split(tokens, lambda t: [t.created_at.isoformat(), str(t.id)])
+    return paging.page(
+        tokens, lambda t: [t.created_at.isoformat(), str(t.id)], TokenRead.model_validate
+    )
 
 
 async def revoke_token(

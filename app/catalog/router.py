@@ -24,8 +24,6 @@ PLATFORM = "Apple's platform: IOS, MAC_OS, TV_OS or VISION_OS."
 
 @apps.get(
     "",
-    response_model=Page[AppRead],
-    operation_id="list_apps",
     responses=problem_responses(*AUTHED),
 )
 async def list_apps(
@@ -43,7 +41,7 @@ async def list_apps(
     paging: Paging,
 ) -> Page[AppRead]:
     """Apps of every linked account in the workspace, by name."""
-    found, next_cursor = await service.list_apps(
+    return await service.list_apps(
         session,
         principal.workspace_id,
         account_id=account_id,
@@ -52,13 +50,10 @@ async def list_apps(
         include_removed=include_removed,
         paging=paging,
     )
-    return Page(items=[AppRead.model_validate(a) for a in found], next_cursor=next_cursor)
 
 
 @apps.get(
     "/{app_id}",
-    response_model=AppDetail,
-    operation_id="get_app",
     responses=problem_responses(*AUTHED, 404),
 )
 async def get_app(app_id: uuid.UUID, principal: Reader, session: Session) -> AppDetail:
@@ -69,8 +64,6 @@ async def get_app(app_id: uuid.UUID, principal: Reader, session: Session) -> App
 
 @events.get(
     "/v1/events",
-    response_model=EventFeed,
-    operation_id="list_events",
     responses=problem_responses(*AUTHED),
 )
 async def list_events(

@@ -17,8 +17,7 @@ from app.catalog.schemas import (
     EventSubject,
 )
 from app.kit import cursors
-from app.kit.pagination import PageRequest, encode_cursor
-from app.models import App
+from app.kit.pagination import Page, PageRequest, encode_cursor
 from app.reports.query import get_app
 from app.resources.changes import EventType
 from app.resources.versions import FINAL_STATES, version_summary
@@ -33,7 +32,7 @@ async def list_apps(
     query: str | None,
     include_removed: bool,
     paging: PageRequest,
-) -> tuple[list[App], str | None]:
+) -> Page[AppRead]:
     after = paging.after(cursors.TEXT, cursors.UUID)
     apps = await repository.list_apps(
         session,
@@ -45,7 +44,7 @@ async def list_apps(
         after=after,
         limit=paging.fetch,
     )
-    return paging.split(apps, lambda app: [app.name, str(app.id)])
+    return paging.page(apps, lambda app: [app.name, str(app.id)], AppRead.model_validate)
 
 
 async def app_detail(

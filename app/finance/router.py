@@ -40,8 +40,6 @@ def _now() -> dt.datetime:
 
 @router.get(
     "",
-    response_model=PaymentsReport,
-    operation_id="list_payments",
     responses=problem_responses(*AUTHED, 404),
 )
 async def list_payments(
@@ -84,8 +82,6 @@ async def list_payments(
 
 @router.get(
     "/{period}/rows",
-    response_model=Page[PaymentRowRead],
-    operation_id="list_payment_rows",
     responses=problem_responses(*AUTHED, 404),
 )
 async def list_payment_rows(
@@ -103,7 +99,7 @@ async def list_payment_rows(
     paging: Paging,
 ) -> Page[PaymentRowRead]:
     """The finance report rows of one fiscal month and file, in the file's order."""
-    items, next_cursor = await service.payment_rows(
+    return await service.payment_rows(
         session,
         principal.workspace_id,
         period,
@@ -112,4 +108,3 @@ async def list_payment_rows(
         currency=currency,
         paging=paging,
     )
-    return Page(items=items, next_cursor=next_cursor)

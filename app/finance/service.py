@@ -17,7 +17,7 @@ from app.finance.jobs import DATASET
 from app.finance.schemas import IncompletePeriod, PaymentRowRead, PaymentsReport, PaymentSummary
 from app.kit import cursors
 from app.kit.money import Money
-from app.kit.pagination import PageRequest
+from app.kit.pagination import Page, PageRequest
 from app.models import FinanceReportRow
 from app.reports import fiscal, query
 
@@ -194,7 +194,7 @@ async def payment_rows(
     account_id: uuid.UUID | None,
     currency: str | None,
     paging: PageRequest,
-) -> tuple[list[PaymentRowRead], str | None]:
+) -> Page[PaymentRowRead]:
     parse_period(period, "path.period")
     if account_id is not None:
         await _accounts(session, workspace_id, account_id)
@@ -210,5 +210,4 @@ async def payment_rows(
         after_id=after_id,
         limit=paging.fetch,
     )
-    page, next_cursor = paging.split(rows, lambda row: [row.id])
-    return [row_read(row) for row in page], next_cursor
+    return paging.page(rows, lambda row: [row.id], row_read)

@@ -27,8 +27,6 @@ async def get_liveness() -> Liveness:
 
 @router.get(
     "/health/ready",
-    response_model=Readiness,
-    operation_id="get_readiness",
     responses=problem_responses(503),
 )
 async def get_readiness(settings: AppSettings, engine: Engine) -> Readiness:
@@ -56,7 +54,6 @@ async def get_readiness(settings: AppSettings, engine: Engine) -> Readiness:
 
 @router.get(
     "/metrics",
-    operation_id="get_metrics",
     response_class=Response,
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )

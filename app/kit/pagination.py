@@ -99,6 +99,11 @@ class PageRequest:
             return rows[: self.limit], encode_cursor(key(rows[self.limit - 1]))
         return rows, None
 
+    def page(self, rows: list[R], key: Callable[[R], list[Any]], read: Callable[[R], T]) -> Page[T]:
+        """The page of ``fetch`` rows, each turned into its response item by ``read``."""
+        chosen, next_cursor = self.split(rows, key)
+        return Page(items=[read(row) for row in chosen], next_cursor=next_cursor)
+
 
 LimitParam = Annotated[
     int,

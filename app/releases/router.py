@@ -33,8 +33,6 @@ PLATFORM = "Apple's platform: IOS, MAC_OS, TV_OS or VISION_OS."
 
 @apps.get(
     "/{app_id}/versions",
-    response_model=Page[VersionRead],
-    operation_id="list_app_versions",
     responses=problem_responses(*AUTHED, 404),
 )
 async def list_app_versions(
@@ -54,7 +52,7 @@ async def list_app_versions(
     """The app's App Store versions, newest first, each with every state change Orchard
     observed (`history`): when it was submitted, how long it waited for and spent in App
     Review, when it was released."""
-    items, next_cursor = await service.list_versions(
+    return await service.list_versions(
         session,
         principal.workspace_id,
         app_id,
@@ -63,13 +61,10 @@ async def list_app_versions(
         include_removed=include_removed,
         paging=paging,
     )
-    return Page(items=items, next_cursor=next_cursor)
 
 
 @apps.get(
     "/{app_id}/builds",
-    response_model=Page[BuildRead],
-    operation_id="list_app_builds",
     responses=problem_responses(*AUTHED, 404),
 )
 async def list_app_builds(
@@ -85,7 +80,7 @@ async def list_app_builds(
     paging: Paging,
 ) -> Page[BuildRead]:
     """The app's builds, newest upload first, with processing and TestFlight states."""
-    items, next_cursor = await service.list_builds(
+    return await service.list_builds(
         session,
         principal.workspace_id,
         app_id,
@@ -94,13 +89,10 @@ async def list_app_builds(
         include_removed=include_removed,
         paging=paging,
     )
-    return Page(items=items, next_cursor=next_cursor)
 
 
 @apps.get(
     "/{app_id}/beta-groups",
-    response_model=Page[BetaGroupRead],
-    operation_id="list_app_beta_groups",
     responses=problem_responses(*AUTHED, 404),
 )
 async def list_app_beta_groups(
@@ -113,20 +105,17 @@ async def list_app_beta_groups(
 ) -> Page[BetaGroupRead]:
     """The app's TestFlight groups by name: internal or external, public link settings,
     feedback, and how many testers each has."""
-    items, next_cursor = await service.list_groups(
+    return await service.list_groups(
         session,
         principal.workspace_id,
         app_id,
         include_removed=include_removed,
         paging=paging,
     )
-    return Page(items=items, next_cursor=next_cursor)
 
 
 @apps.get(
     "/{app_id}/beta-testers",
-    response_model=Page[BetaTesterRead],
-    operation_id="list_app_beta_testers",
     responses=problem_responses(*AUTHED, 404),
 )
 async def list_app_beta_testers(
@@ -142,7 +131,7 @@ async def list_app_beta_testers(
     paging: Paging,
 ) -> Page[BetaTesterRead]:
     """The app's TestFlight testers by name, with their invitation state and groups."""
-    items, next_cursor = await service.list_testers(
+    return await service.list_testers(
         session,
         principal.workspace_id,
         app_id,
@@ -151,13 +140,10 @@ async def list_app_beta_testers(
         include_removed=include_removed,
         paging=paging,
     )
-    return Page(items=items, next_cursor=next_cursor)
 
 
 @apps.get(
     "/{app_id}/review-submissions",
-    response_model=Page[ReviewSubmissionRead],
-    operation_id="list_app_review_submissions",
     responses=problem_responses(*AUTHED, 404),
 )
 async def list_app_review_submissions(
@@ -173,7 +159,7 @@ async def list_app_review_submissions(
 ) -> Page[ReviewSubmissionRead]:
     """The app's App Review submissions, newest submission first, with who submitted them
     and the version under review."""
-    items, next_cursor = await service.list_submissions(
+    return await service.list_submissions(
         session,
         principal.workspace_id,
         app_id,
@@ -181,13 +167,10 @@ async def list_app_review_submissions(
         include_removed=include_removed,
         paging=paging,
     )
-    return Page(items=items, next_cursor=next_cursor)
 
 
 @queue.get(
     "/v1/review-queue",
-    response_model=Page[ReviewQueueEntry],
-    operation_id="get_review_queue",
     responses=problem_responses(*AUTHED),
 )
 async def get_review_queue(
@@ -209,7 +192,7 @@ async def get_review_queue(
     version was already in the state when Orchard first saw it, and the real wait is longer.
     `submitted_date` is Apple's own submission time. Apps of unlinked accounts are left out.
     """
-    items, next_cursor = await service.review_queue(
+    return await service.review_queue(
         session,
         principal.workspace_id,
         account_id=account_id,
@@ -218,7 +201,6 @@ async def get_review_queue(
         paging=paging,
         now=dt.datetime.now(dt.UTC),
     )
-    return Page(items=items, next_cursor=next_cursor)
 
 
 router.include_router(apps)

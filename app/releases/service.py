@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.base import Base
 from app.errors import NotFound
 from app.kit import cursors
-from app.kit.pagination import PageRequest
+from app.kit.pagination import Page, PageRequest
 from app.models import AppVersion, AppVersionStateChange
 from app.releases import repository as release_repository
 from app.releases.schemas import (
@@ -36,6 +36,10 @@ from app.releases.schemas import (
 )
 from app.reports.query import get_app
 from app.resources.versions import version_summary
+
+
+def _uploaded_key(row: Any) -> list[Any]:
+    return [_iso(row[1]), str(row[0].id)]
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -114,7 +118,7 @@ async def list_versions(
     state: str | None,
     include_removed: bool,
     paging: PageRequest,
-) -> tuple[list[VersionRead], str | None]:
+) -> Page[VersionRead]:
     app = await get_app(session, workspace_id, app_id)
     rows = await release_repository.list_versions(
         session,
@@ -125,9 +129,9 @@ async def list_versions(
         after=paging.after(cursors.moment, cursors.UUID),
         limit=paging.fetch,
     )
-    page, next_cursor = paging.split(rows, lambda row: [_iso(row[1]), str(row[0].id)])
+    page, next_cursor = paging.split(rows, _uploaded_key)
     histories = await release_repository.histories(session, [v.id for v, _ in page])
-    return [_version_read(v, histories[v.id]) for v, _ in page], next_cursor
+    return Page(items=[_version_read(v, histories[v.id]) for v, _ in page], next_cursor=next_cursor)
 
 
 async def list_builds(
@@ -139,7 +143,7 @@ async def list_builds(
     expired: bool | None,
     include_removed: bool,
     paging: PageRequest,
-) -> tuple[list[BuildRead], str | None]:
+) -> Page[BuildRead]:
     app = await get_app(session, workspace_id, app_id)
     rows = await release_repository.list_builds(
         session,
@@ -150,8 +154,11 @@ async def list_builds(
         after=paging.after(cursors.moment, cursors.UUID),
         limit=paging.fetch,
     )
-    page, next_cursor = paging.split(rows, lambda row: [_iso(row[1]), str(row[0].id)])
-    return [BuildRead.model_validate(build) for build, _ in page], next_cursor
+    return paging.page(
+        rows,
+        lambda row: [_iso(row[1]), str(row[0].id)],
+        lambda row: BuildRead.model_validate(row[0]),
+    )
 
 
 async def list_groups(
@@ -161,7 +168,7 @@ async def list_groups(
     *,
     include_removed: bool,
     paging: PageRequest,
-) -> tuple[list[BetaGroupRead], str | None]:
+) -> Page[BetaGroupRead]:
     app = await get_app(session, workspace_id, app_id)
     rows = await release_repository.list_groups(
         session,
@@ -175,7 +182,7 @@ async def list_groups(
         BetaGroupRead.model_validate({**_columns(group), "tester_count": count})
         for group, count in page
     ]
-    return items, next_cursor
+    return Page(items=items, next_cursor=next_cursor)
 
 
 def _columns(row: Base) -> dict[str, Any]:
@@ -192,7 +199,7 @@ async def list_testers(
     group_id: uuid.UUID | None,
     include_removed: bool,
     paging: PageRequest,
-) -> tuple[list[BetaTesterRead], str | None]:
+) -> Page[BetaTesterRead]:
     app = await get_app(session, workspace_id, app_id)
     groups = {
         group.apple_id: group for group in await release_repository.groups_of_app(session, app.id)
@@ -226,7 +233,7 @@ async def list_testers(
         )
         for tester in page
     ]
-    return items, next_cursor
+    return Page(items=items, next_cursor=next_cursor)
 
 
 async def list_submissions(
@@ -237,7 +244,7 @@ async def list_submissions(
     state: str | None,
     include_removed: bool,
     paging: PageRequest,
-) -> tuple[list[ReviewSubmissionRead], str | None]:
+) -> Page[ReviewSubmissionRead]:
     app = await get_app(session, workspace_id, app_id)
     rows = await release_repository.list_submissions(
         session,
@@ -247,7 +254,7 @@ async def list_submissions(
         after=paging.after(cursors.moment, cursors.UUID),
         limit=paging.fetch,
     )
-    page, next_cursor = paging.split(rows, lambda row: [_iso(row[1]), str(row[0].id)])
+    page, next_cursor = paging.split(rows, _uploaded_key)
     wanted = {s.version_apple_id for s, _ in page if s.version_apple_id}
     versions = await release_repository.versions_by_apple_id(session, app.id, wanted)
     items = []
@@ -269,7 +276,7 @@ async def list_submissions(
                 items=[SubmissionItemRead.model_validate(item) for item in submission.items],
             )
         )
-    return items, next_cursor
+    return Page(items=items, next_cursor=next_cursor)
 
 
 async def review_queue(
@@ -281,7 +288,7 @@ async def review_queue(
     platform: str | None,
     paging: PageRequest,
     now: dt.datetime,
-) -> tuple[list[ReviewQueueEntry], str | None]:
+) -> Page[ReviewQueueEntry]:
     rows = await release_repository.review_queue(
         session,
         workspace_id,
@@ -315,4 +322,4 @@ async def review_queue(
         )
         for version, app, submitted in page
     ]
-    return items, next_cursor
+    return Page(items=items, next_cursor=next_cursor)

@@ -40,8 +40,6 @@ APPLE_WRITE_PROBLEMS = (404, 409, 502, 503)
 
 @router.get(
     "/v1/reviews",
-    response_model=Page[ReviewRead],
-    operation_id="list_reviews",
     responses=problem_responses(*AUTHED),
 )
 async def list_reviews(
@@ -99,16 +97,13 @@ async def list_reviews(
         query=q,
         include_removed=include_removed,
     )
-    rows, next_cursor = await service.list_reviews(
+    return await service.list_reviews(
         session, principal.workspace_id, filters, sort=sort, paging=paging
     )
-    return Page(items=[service.review_read(row) for row in rows], next_cursor=next_cursor)
 
 
 @router.get(
     "/v1/reviews/{review_id}",
-    response_model=ReviewRead,
-    operation_id="get_review",
     responses=problem_responses(*AUTHED, 404),
 )
 async def get_review(review_id: uuid.UUID, principal: Reader, session: Session) -> ReviewRead:
@@ -119,8 +114,6 @@ async def get_review(review_id: uuid.UUID, principal: Reader, session: Session) 
 
 @router.put(
     "/v1/reviews/{review_id}/response",
-    response_model=ReviewReplyRead,
-    operation_id="put_review_response",
     responses=problem_responses(*AUTHED, *APPLE_WRITE_PROBLEMS),
 )
 async def put_review_response(
@@ -163,7 +156,6 @@ async def put_review_response(
 @router.delete(
     "/v1/reviews/{review_id}/response",
     status_code=status.HTTP_204_NO_CONTENT,
-    operation_id="delete_review_response",
     responses=problem_responses(*AUTHED, *APPLE_WRITE_PROBLEMS),
 )
 async def delete_review_response(
@@ -179,8 +171,6 @@ async def delete_review_response(
 
 @router.get(
     "/v1/apps/{app_id}/ratings",
-    response_model=RatingsSummary,
-    operation_id="get_app_ratings",
     responses=problem_responses(*AUTHED, 404),
 )
 async def get_app_ratings(

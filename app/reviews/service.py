@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound, ValidationFailed
 from app.kit import cursors
-from app.kit.pagination import PageRequest
+from app.kit.pagination import Page, PageRequest
 from app.reviews import repository
 from app.reviews.repository import ReviewRow
 from app.reviews.schemas import (
@@ -64,7 +64,7 @@ async def list_reviews(
     *,
     sort: ReviewSort,
     paging: PageRequest,
-) -> tuple[list[ReviewRow], str | None]:
+) -> Page[ReviewRead]:
     created_from, created_to = _aware(filters.created_from), _aware(filters.created_to)
     if created_from and created_to and created_from >= created_to:
         raise ValidationFailed.single("query.to", "must be after 'from'", "out_of_range")
@@ -87,7 +87,7 @@ async def list_reviews(
         after=_decode_after(paging, sort),
         limit=paging.fetch,
     )
-    return paging.split(
+    page, next_cursor = paging.split(
         rows,
         lambda row: [
             sort.value,
@@ -96,6 +96,7 @@ async def list_reviews(
             str(row.review.id),
         ],
     )
+    return Page(items=[review_read(row) for row in page], next_cursor=next_cursor)
 
 
 async def get_review(

@@ -79,7 +79,6 @@ def _now() -> dt.datetime:
 @router.get(
     "/v1/sales",
     response_model=SalesReport,
-    operation_id="get_sales",
     responses=problem_responses(*AUTHED),
 )
 async def get_sales(
@@ -158,8 +157,6 @@ def _filters(
 
 @router.get(
     "/v1/sales/rows",
-    response_model=Page[SalesRowRead],
-    operation_id="list_sales_rows",
     responses=problem_responses(*AUTHED),
 )
 async def list_sales_rows(
@@ -191,7 +188,7 @@ async def list_sales_rows(
     currency) and the line amounts `proceeds` (units × developer proceeds) and
     `customer_sales` (units × |customer price|). Refunds are rows with negative units.
     """
-    items, next_cursor = await service.list_rows(
+    return await service.list_rows(
         session,
         principal.workspace_id,
         frequency=frequency.value,
@@ -200,13 +197,11 @@ async def list_sales_rows(
         filters=_filters(account_ids, app_ids, skus, countries, devices, unit_kinds),
         paging=paging,
     )
-    return Page(items=items, next_cursor=next_cursor)
 
 
 @router.get(
     "/v1/apps/{app_id}/sales/summary",
     response_model=AppSalesSummary,
-    operation_id="get_app_sales_summary",
     responses=problem_responses(*AUTHED, 404),
 )
 async def get_app_sales_summary(

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import ValidationFailed
 from app.kit import cursors
 from app.kit.money import Money
-from app.kit.pagination import PageRequest
+from app.kit.pagination import Page, PageRequest
 from app.models import SalesRow
 from app.reports import calendar, query
 from app.reports.query import DateRange
@@ -261,7 +261,7 @@ async def list_rows(
     end: dt.date | None,
     filters: SalesFilter,
     paging: PageRequest,
-) -> tuple[list[SalesRowRead], str | None]:
+) -> Page[SalesRowRead]:
     if start is not None and end is not None and start > end:
         raise ValidationFailed.single("query.from", "must not be after 'to'", "out_of_range")
     after = paging.after(cursors.day, cursors.integer)
@@ -275,8 +275,7 @@ async def list_rows(
         after=after,
         limit=paging.fetch,
     )
-    page, next_cursor = paging.split(rows, lambda r: [r.report_date.isoformat(), r.id])
-    return [_row_read(row) for row in page], next_cursor
+    return paging.page(rows, lambda r: [r.report_date.isoformat(), r.id], _row_read)
 
 
 def _unit_money(amount: Decimal | None, currency: str | None) -> Money | None:

@@ -46,7 +46,6 @@ def _now() -> dt.datetime:
 
 @router.get(
     "/summary",
-    response_model=SubscriptionSummary,
     operation_id="get_subscription_summary",
     responses=problem_responses(*AUTHED, 404),
 )
@@ -89,7 +88,6 @@ async def get_summary(
 
 @router.get(
     "/summary/series",
-    response_model=SubscriptionSeries,
     operation_id="get_subscription_series",
     responses=problem_responses(*AUTHED, 404),
 )
@@ -124,7 +122,6 @@ async def get_series(
 
 @router.get(
     "/events",
-    response_model=SubscriptionEvents,
     operation_id="get_subscription_events",
     responses=problem_responses(*AUTHED, 404),
 )

@@ -27,8 +27,6 @@ def _now() -> dt.datetime:
 
 @router.get(
     "/v1/sync-status",
-    response_model=Page[SyncStatusEntry],
-    operation_id="get_sync_status",
     responses=problem_responses(*AUTHED),
 )
 async def get_sync_status(
@@ -52,8 +50,6 @@ async def get_sync_status(
 
 @router.get(
     "/v1/accounts/{account_id}/sync-status",
-    response_model=list[SyncStatusEntry],
-    operation_id="get_account_sync_status",
     responses=problem_responses(*AUTHED, 404),
 )
 async def get_account_sync_status(
@@ -66,9 +62,7 @@ async def get_account_sync_status(
 
 @router.post(
     "/v1/accounts/{account_id}/sync",
-    response_model=SyncAccepted,
     status_code=status.HTTP_202_ACCEPTED,
-    operation_id="request_sync",
     responses=problem_responses(*AUTHED, 400, 404, 413),
 )
 async def request_sync(
@@ -87,8 +81,6 @@ async def request_sync(
 
 @router.get(
     "/v1/accounts/{account_id}/availability",
-    response_model=Availability,
-    operation_id="get_availability",
     responses=problem_responses(*AUTHED, 404),
 )
 async def get_availability(

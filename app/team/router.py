@@ -20,8 +20,6 @@ IncludeRemoved = Query(False, description="Also people App Store Connect no long
 
 @router.get(
     "/v1/accounts/{account_id}/team",
-    response_model=Page[TeamMemberRead],
-    operation_id="list_account_team",
     responses=problem_responses(*AUTHED, 404),
 )
 async def list_account_team(
@@ -34,20 +32,17 @@ async def list_account_team(
 ) -> Page[TeamMemberRead]:
     """The account's App Store Connect team by name, with roles and the apps each member can
     see. Needs a key with the Admin role (the account's `users` capability)."""
-    items, next_cursor = await service.list_members(
+    return await service.list_members(
         session,
         principal.workspace_id,
         account_id,
         include_removed=include_removed,
         paging=paging,
     )
-    return Page(items=items, next_cursor=next_cursor)
 
 
 @router.get(
     "/v1/accounts/{account_id}/team/invitations",
-    response_model=Page[TeamInvitationRead],
-    operation_id="list_account_team_invitations",
     responses=problem_responses(*AUTHED, 404),
 )
 async def list_account_team_invitations(
@@ -61,11 +56,10 @@ async def list_account_team_invitations(
     paging: Paging,
 ) -> Page[TeamInvitationRead]:
     """The account's pending team invitations by name, with roles and expiry."""
-    items, next_cursor = await service.list_invitations(
+    return await service.list_invitations(
         session,
         principal.workspace_id,
         account_id,
         include_removed=include_removed,
         paging=paging,
     )
-    return Page(items=items, next_cursor=next_cursor)

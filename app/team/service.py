@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.credentials import lookup
 from app.kit import cursors
-from app.kit.pagination import PageRequest
+from app.kit.pagination import Page, PageRequest
 from app.models import App, TeamInvitation, TeamMember
 from app.team import repository as team_repository
 from app.team.repository import Person
@@ -78,7 +78,7 @@ async def list_members(
     *,
     include_removed: bool,
     paging: PageRequest,
-) -> tuple[list[TeamMemberRead], str | None]:
+) -> Page[TeamMemberRead]:
     page, apps, next_cursor = await _people(
         session,
         TeamMember,
@@ -88,7 +88,7 @@ async def list_members(
         paging=paging,
     )
     items = [TeamMemberRead(**_person_fields(m, apps), username=m.username) for m in page]
-    return items, next_cursor
+    return Page(items=items, next_cursor=next_cursor)
 
 
 async def list_invitations(
@@ -98,7 +98,7 @@ async def list_invitations(
     *,
     include_removed: bool,
     paging: PageRequest,
-) -> tuple[list[TeamInvitationRead], str | None]:
+) -> Page[TeamInvitationRead]:
     page, apps, next_cursor = await _people(
         session,
         TeamInvitation,
@@ -111,4 +111,4 @@ async def list_invitations(
         TeamInvitationRead(**_person_fields(i, apps), email=i.email, expires_at=i.expires_at)
         for i in page
     ]
-    return items, next_cursor
+    return Page(items=items, next_cursor=next_cursor)
