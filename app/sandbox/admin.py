@@ -27,7 +27,7 @@ failure modes. It has no authentication: bind the sandbox to localhost.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -110,131 +110,142 @@ def _team_summary(team: SandboxTeam) -> dict[str, Any]:
     }
 
 
-def routes(state: SandboxState) -> list[Route]:
-    """Admin routes bound to ``state`` (mounted under ``/sandbox``)."""
+def _guarded(
+    state: SandboxState, handler: Callable[[SandboxState, Request], Awaitable[Response]]
+) -> Callable[[Request], Awaitable[Response]]:
+    """The handler bound to ``state``, answering Apple-style errors as responses."""
 
-    def guarded(
-        handler: Callable[[Request], Any],
-    ) -> Callable[[Request], Any]:
-        async def endpoint(request: Request) -> Response:
-            try:
-                result: Response = await handler(request)
-            except ApiError as error:
-                return error.response()
-            return result
-
-        return endpoint
-
-    def find_key(request: Request) -> SandboxKey:
-        key_id = request.path_params["kid"]
-        if key_id not in state.keys:
-            raise _not_found(f"There is no sandbox key with id '{key_id}'.")
-        return state.keys[key_id]
-
-    async def overview(request: Request) -> Response:
-        return JSONResponse(
-            {
-                "sandbox": "App Store Connect sandbox (Orchard) — sandbox-only admin surface",
-                "seed": state.seed,
-                "now": state.now().isoformat(),
-                "teams": [_team_summary(t) for t in state.teams.values()],
-                "keys": [k.summary() for k in state.keys.values()],
-            }
-        )
-
-    async def list_teams(request: Request) -> Response:
-        return JSONResponse({"teams": [_team_summary(t) for t in state.teams.values()]})
-
-    async def create_team(request: Request) -> Response:
-        body = await _json_body(request, {"name", "apps", "vendor_number"})
-        name = _typed(body, "name", str)
-        if not name:
-            raise _bad_request("'name' is required.", "/name")
+    async def endpoint(request: Request) -> Response:
         try:
-            team = state.add_team(
-                name,
+            return await handler(state, request)
+        except ApiError as error:
+            return error.response()
+
+    return endpoint
+
+
+def _find_key(state: SandboxState, request: Request) -> SandboxKey:
+    key_id = request.path_params["kid"]
+    if key_id not in state.keys:
+        raise _not_found(f"There is no sandbox key with id '{key_id}'.")
+    return state.keys[key_id]
+
+
+async def _overview(state: SandboxState, request: Request) -> Response:
+    return JSONResponse(
+        {
+            "sandbox": "App Store Connect sandbox (Orchard) — sandbox-only admin surface",
+            "seed": state.seed,
+            "now": state.now().isoformat(),
+            "teams": [_team_summary(t) for t in state.teams.values()],
+            "keys": [k.summary() for k in state.keys.values()],
+        }
+    )
+
+
+async def _list_teams(state: SandboxState, request: Request) -> Response:
+    return JSONResponse({"teams": [_team_summary(t) for t in state.teams.values()]})
+
+
+async def _create_team(state: SandboxState, request: Request) -> Response:
+    body = await _json_body(request, {"name", "apps", "vendor_number"})
+    name = _typed(body, "name", str)
+    if not name:
+        raise _bad_request("'name' is required.", "/name")
+    try:
+        team = state.add_team(
+            name,
+            apps=_typed(body, "apps", int, 3),
+            vendor_number=_typed(body, "vendor_number", str),
+        )
+    except ValueError as error:
+        raise _bad_request(str(error)) from None
+    return JSONResponse(_team_summary(team), status_code=201)
+
+
+async def _list_keys(state: SandboxState, request: Request) -> Response:
+    return JSONResponse({"keys": [k.summary() for k in state.keys.values()]})
+
+
+async def _create_key(state: SandboxState, request: Request) -> Response:
+    body = await _json_body(request, _KEY_CREATE_FIELDS)
+    team_name = _typed(body, "team", str)
+    try:
+        team: SandboxTeam | None = None
+        if team_name is not None:
+            team = state.teams.get(team_name) or state.add_team(
+                team_name,
                 apps=_typed(body, "apps", int, 3),
                 vendor_number=_typed(body, "vendor_number", str),
             )
-        except ValueError as error:
-            raise _bad_request(str(error)) from None
-        return JSONResponse(_team_summary(team), status_code=201)
-
-    async def list_keys(request: Request) -> Response:
-        return JSONResponse({"keys": [k.summary() for k in state.keys.values()]})
-
-    async def create_key(request: Request) -> Response:
-        body = await _json_body(request, _KEY_CREATE_FIELDS)
-        team_name = _typed(body, "team", str)
-        try:
-            team: SandboxTeam | None = None
-            if team_name is not None:
-                team = state.teams.get(team_name) or state.add_team(
-                    team_name,
-                    apps=_typed(body, "apps", int, 3),
-                    vendor_number=_typed(body, "vendor_number", str),
-                )
-            key = state.add_key(
-                team,
-                roles=_roles(body, ["ADMIN"]) or ["ADMIN"],
-                key_type=_typed(body, "key_type", str, "team"),
-                revoked=_typed(body, "revoked", bool, False),
-                agreement_missing=_typed(body, "agreement_missing", bool, False),
-                hour_limit=_typed(body, "hour_limit", int, 3600),
-                send_retry_after=_typed(body, "send_retry_after", bool, False),
-            )
-        except ValueError as error:
-            raise _bad_request(str(error)) from None
-        return JSONResponse(key.summary(include_private_key=True), status_code=201)
-
-    async def get_key(request: Request) -> Response:
-        return JSONResponse(find_key(request).summary(include_private_key=True))
-
-    async def patch_key(request: Request) -> Response:
-        key = find_key(request)
-        body = await _json_body(request, _KEY_PATCH_FIELDS)
-        for flag in ("revoked", "agreement_missing", "send_retry_after"):
-            if flag in body:
-                setattr(key, flag, _typed(body, flag, bool))
-        roles = _roles(body, None)
-        if roles is not None:
-            key.roles = tuple(roles)
-        if "hour_limit" in body:
-            key.hour_limit = _typed(body, "hour_limit", int)
-        if "remaining" in body:
-            key.set_remaining(_typed(body, "remaining", int))
-        return JSONResponse(key.summary())
-
-    async def list_requests(request: Request) -> Response:
-        key_id = request.query_params.get("key_id")
-        try:
-            limit = int(request.query_params.get("limit", "100"))
-        except ValueError:
-            raise _bad_request("'limit' must be an integer.") from None
-        records = [r for r in state.requests if key_id is None or r.key_id == key_id]
-        return JSONResponse(
-            {
-                "total": len(records),
-                "requests": [r.as_dict() for r in records[-limit:]] if limit > 0 else [],
-                "in_flight": dict(state.in_flight),
-                "max_concurrency": dict(state.max_concurrency),
-            }
+        key = state.add_key(
+            team,
+            roles=_roles(body, ["ADMIN"]) or ["ADMIN"],
+            key_type=_typed(body, "key_type", str, "team"),
+            revoked=_typed(body, "revoked", bool, False),
+            agreement_missing=_typed(body, "agreement_missing", bool, False),
+            hour_limit=_typed(body, "hour_limit", int, 3600),
+            send_retry_after=_typed(body, "send_retry_after", bool, False),
         )
+    except ValueError as error:
+        raise _bad_request(str(error)) from None
+    return JSONResponse(key.summary(include_private_key=True), status_code=201)
 
-    async def clear_requests(request: Request) -> Response:
-        state.clear_requests()
-        return Response(status_code=204)
 
+async def _get_key(state: SandboxState, request: Request) -> Response:
+    return JSONResponse(_find_key(state, request).summary(include_private_key=True))
+
+
+async def _patch_key(state: SandboxState, request: Request) -> Response:
+    key = _find_key(state, request)
+    body = await _json_body(request, _KEY_PATCH_FIELDS)
+    for flag in ("revoked", "agreement_missing", "send_retry_after"):
+        if flag in body:
+            setattr(key, flag, _typed(body, flag, bool))
+    roles = _roles(body, None)
+    if roles is not None:
+        key.roles = tuple(roles)
+    if "hour_limit" in body:
+        key.hour_limit = _typed(body, "hour_limit", int)
+    if "remaining" in body:
+        key.set_remaining(_typed(body, "remaining", int))
+    return JSONResponse(key.summary())
+
+
+async def _list_requests(state: SandboxState, request: Request) -> Response:
+    key_id = request.query_params.get("key_id")
+    try:
+        limit = int(request.query_params.get("limit", "100"))
+    except ValueError:
+        raise _bad_request("'limit' must be an integer.") from None
+    records = [r for r in state.requests if key_id is None or r.key_id == key_id]
+    return JSONResponse(
+        {
+            "total": len(records),
+            "requests": [r.as_dict() for r in records[-limit:]] if limit > 0 else [],
+            "in_flight": dict(state.in_flight),
+            "max_concurrency": dict(state.max_concurrency),
+        }
+    )
+
+
+async def _clear_requests(state: SandboxState, request: Request) -> Response:
+    state.clear_requests()
+    return Response(status_code=204)
+
+
+def routes(state: SandboxState) -> list[Route]:
+    """Admin routes bound to ``state`` (mounted under ``/sandbox``)."""
     return [
-        Route("/", guarded(overview), methods=["GET"]),
-        Route("/teams", guarded(list_teams), methods=["GET"]),
-        Route("/teams", guarded(create_team), methods=["POST"]),
-        Route("/keys", guarded(list_keys), methods=["GET"]),
-        Route("/keys", guarded(create_key), methods=["POST"]),
-        Route("/keys/{kid}", guarded(get_key), methods=["GET"]),
-        Route("/keys/{kid}", guarded(patch_key), methods=["PATCH"]),
-        Route("/requests", guarded(list_requests), methods=["GET"]),
-        Route("/requests", guarded(clear_requests), methods=["DELETE"]),
+        Route("/", _guarded(state, _overview), methods=["GET"]),
+        Route("/teams", _guarded(state, _list_teams), methods=["GET"]),
+        Route("/teams", _guarded(state, _create_team), methods=["POST"]),
+        Route("/keys", _guarded(state, _list_keys), methods=["GET"]),
+        Route("/keys", _guarded(state, _create_key), methods=["POST"]),
+        Route("/keys/{kid}", _guarded(state, _get_key), methods=["GET"]),
+        Route("/keys/{kid}", _guarded(state, _patch_key), methods=["PATCH"]),
+        Route("/requests", _guarded(state, _list_requests), methods=["GET"]),
+        Route("/requests", _guarded(state, _clear_requests), methods=["DELETE"]),
         *fidelity_admin.routes(state),
         *analytics_admin.routes(state),
         *subscription_admin.routes(state),
