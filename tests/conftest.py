@@ -9,6 +9,7 @@ by the Alembic migrations into a template database; each test gets a copy of the
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 import warnings
@@ -91,6 +92,21 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         run_worker=False,  # tests drive background work explicitly
         expect_worker=False,
     )
+
+
+@pytest.fixture
+def embedded_data_dir() -> Iterator[Path]:
+    """An ``ORCHARD_DATA_DIR`` for a process that starts the embedded PostgreSQL.
+
+    Not under pytest's temporary root: pgserver runs PostgreSQL as its own user when started
+    by root and opens the path to the data for it, and pytest closes its root (0700) again
+    whenever a pytest process starts — a race with any other test session on the machine.
+    """
+    path = Path(tempfile.mkdtemp(prefix="orchard-embedded-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

@@ -68,9 +68,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_serve_on_embedded_postgres_then_stop_cleanly(tmp_path: Path) -> None:
+def test_serve_on_embedded_postgres_then_stop_cleanly(embedded_data_dir: Path) -> None:
     """The README's quick start: no database configured, `orchard serve` just works."""
-    data_dir = tmp_path / "data"
+    data_dir = embedded_data_dir / "data"
     env = _env(ORCHARD_DATA_DIR=str(data_dir), ORCHARD_LOG_FORMAT="json")
     port = _free_port()
     server = subprocess.Popen(

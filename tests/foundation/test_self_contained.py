@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -16,8 +17,16 @@ def test_paths_beside_the_repository_are_outside() -> None:
     assert outside_repository(str(REPOSITORY) + "-other/file")
     assert not outside_repository(REPOSITORY / "tests" / "data")
     assert not outside_repository(REPOSITORY)
-    assert not outside_repository("/tmp/somewhere")
+    assert not outside_repository("/proc/self/status")
     assert not outside_repository(3)  # a file descriptor
+
+
+def test_what_the_session_creates_beside_the_repository_is_not_outside() -> None:
+    created = Path(tempfile.mkdtemp(dir=REPOSITORY.parent, prefix="orchard-session-"))
+    try:
+        assert not outside_repository(created / "data")
+    finally:
+        created.rmdir()
 
 
 def test_a_test_reading_beside_the_repository_fails(tmp_path: Path) -> None:

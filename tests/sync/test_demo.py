@@ -37,9 +37,9 @@ def _run_demo(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], list[st
     raise AssertionError("demo did not finish its first backfill:\n" + "\n".join(lines))
 
 
-def test_demo_syncs_a_sandbox_account_and_reuses_it_on_rerun(tmp_path: Path) -> None:
+def test_demo_syncs_a_sandbox_account_and_reuses_it_on_rerun(embedded_data_dir: Path) -> None:
     port = free_port()
-    process, lines = _run_demo(tmp_path, port)
+    process, lines = _run_demo(embedded_data_dir, port)
     try:
         output = "\n".join(lines)
         token = re.search(r"read token \(shown once\): (orch_\S+)", output)
@@ -59,7 +59,7 @@ def test_demo_syncs_a_sandbox_account_and_reuses_it_on_rerun(tmp_path: Path) -> 
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=60)
 
-    again, lines = _run_demo(tmp_path, port)
+    again, lines = _run_demo(embedded_data_dir, port)
     try:
         output = "\n".join(lines)
         assert f"Linked sandbox account {account.group(1)}" in output  # the same account
