@@ -101,7 +101,7 @@ class Settings(BaseSettings):
         le=60000,
         description="Requests per minute to Apple's public endpoints, shared by every process.",
     )
-    store_max_wait_seconds: float = Field(default=10.0, ge=0, le=60)
+    store_max_wait_seconds: float = Field(default=2.0, ge=0, le=60)
     store_throttle_backoff_seconds: float = Field(default=60.0, ge=1, le=3600)
     store_lookup_batch: int = Field(default=100, ge=1, le=200)
     store_chart_depth: int = Field(default=100, ge=1, le=100)

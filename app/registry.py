@@ -31,7 +31,9 @@ __all__ = ["build_registry", "worker_parts"]
 
 
 def _datasets(settings: Settings) -> list[Dataset]:
-    listing = AppListing(after_refresh=(sales.AFTER_APPS_REFRESH, store.after_apps_refresh))
+    listing = AppListing(
+        after_refresh=(sales.AFTER_APPS_REFRESH, store.after_apps_refresh(settings))
+    )
     return [
         catalog.apps_dataset(listing),
         *releases.datasets(listing),

@@ -17,6 +17,7 @@ from functools import partial
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.resources.app_list import AppsRefreshed
 from app.store import charts_job, history, ratings_job, repository, snapshots, storefronts
 from app.sync.contract import PlannedUnit, PublicDataset, PublicPlanContext, SourceStatus
 
@@ -27,9 +28,17 @@ LANE = "store"
 RECHECK = dt.timedelta(minutes=10)
 
 
-async def after_apps_refresh(session: AsyncSession, account_id: uuid.UUID) -> None:
-    """The account's app list was stored: its apps are tracked (wired by the registry)."""
-    await repository.track_linked_apps(session, account_id)
+def after_apps_refresh(settings: Settings) -> AppsRefreshed:
+    """The hook the registry wires after an account's app list is stored: its apps are
+    tracked at once, in the workspace's storefronts."""
+
+    async def hook(session: AsyncSession, account_id: uuid.UUID) -> None:
+        workspace_id = await repository.track_linked_apps(session, account_id)
+        if workspace_id is not None:
+            now = dt.datetime.now(dt.UTC)
+            await storefronts.refresh_workspace(session, settings, workspace_id, now)
+
+    return hook
 
 
 async def plan_ratings(settings: Settings, ctx: PublicPlanContext) -> list[PlannedUnit]:

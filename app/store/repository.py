@@ -129,8 +129,9 @@ async def stale_workspaces(session: AsyncSession, before: dt.datetime) -> list[u
     return [row[0] for row in rows]
 
 
-async def track_linked_apps(session: AsyncSession, account_id: uuid.UUID) -> None:
-    """Every live app of the account is tracked (called when its app list was stored)."""
+async def track_linked_apps(session: AsyncSession, account_id: uuid.UUID) -> uuid.UUID | None:
+    """Every live app of the account is tracked (called when its app list was stored);
+    returns the account's workspace."""
     await session.execute(
         text(
             """
@@ -144,6 +145,9 @@ async def track_linked_apps(session: AsyncSession, account_id: uuid.UUID) -> Non
             """
         ),
         {"account": account_id},
+    )
+    return await session.scalar(  # type: ignore[no-any-return]
+        text("SELECT workspace_id FROM asc_accounts WHERE id = :a"), {"a": account_id}
     )
 
 
