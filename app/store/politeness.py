@@ -97,7 +97,8 @@ class Politeness:
         return slot  # type: ignore[no-any-return]
 
     async def throttled(self) -> dt.datetime:
-        """Apple refused (403/429): block the lane with backoff; returns until when."""
+        """Apple refused (403/429): block the lane with backoff (never shortening a block
+        another process set); returns until when."""
         now = self.clock()
         async with self.sessions() as session, session.begin():
             count = await session.scalar(
@@ -116,14 +117,15 @@ class Politeness:
             )
             doublings = min(int(count or 1) - 1, 8)
             until = now + min(self.backoff * (1 << doublings), MAX_BACKOFF)
-            await session.execute(
+            blocked: dt.datetime = await session.scalar(
                 text(
                     "UPDATE store_request_budget SET blocked_until = GREATEST("
-                    "COALESCE(blocked_until, :until), :until) WHERE lane = :lane"
+                    "COALESCE(blocked_until, :until), :until) WHERE lane = :lane "
+                    "RETURNING blocked_until"
                 ),
                 {"lane": self.lane, "until": until},
             )
-        return until
+        return blocked
 
     async def answered(self) -> None:
         """Apple answered without throttling: the backoff starts over."""
