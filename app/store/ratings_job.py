@@ -6,7 +6,8 @@ ceiling, and stores one snapshot per app: Apple's count and average, the current
 pair when given, and the version seen. An app Lookup does not list there is
 ``not_in_storefront`` (no figures, never zeros). A throttled call defers the whole unit, which
 keeps its day: it runs again later for the same date (a day more than one day late is given up:
-Lookup only knows the present).
+Lookup only knows the present). An empty answer for two or more apps Lookup listed there in
+the last three days is taken for throttling too (a reported shape of Apple's refusal).
 """
 
 from __future__ import annotations
@@ -62,11 +63,21 @@ async def run(settings: Settings, ctx: PublicUnitContext) -> UnitResult:
     for start in range(0, len(ids), settings.store_lookup_batch):
         batch = ids[start : start + settings.store_lookup_batch]
         found = await client.lookup(batch, country)
-        if not found and await snapshots.seen_recently(ctx.session, country, batch, day - RECENTLY):
+        if not found and await _looks_throttled(ctx, country, day, batch):
             until = await client.politeness.throttled()
             raise DeferUnit(until, "Lookup listed none of the apps it listed lately: throttled")
         stored += await _store(ctx, country, day, batch, found)
     return UnitResult(rows=stored, notes={"requests": client.requests, "apps": len(ids)})
+
+
+async def _looks_throttled(
+    ctx: PublicUnitContext, country: str, day: dt.date, batch: list[int]
+) -> bool:
+    """An empty answer for several apps Lookup listed here lately: one report says a
+    throttled Lookup answers an empty list (with 403, or by another reading 200), which must
+    not read as "not in storefront". One app that left a storefront is just absent."""
+    seen = await snapshots.seen_recently(ctx.session, country, batch, day - RECENTLY)
+    return seen >= 2
 
 
 async def _store(

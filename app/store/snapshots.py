@@ -150,21 +150,19 @@ async def save_store_apps(session: AsyncSession, records: list[LookupRecord]) ->
     )
 
 
-async def seen_recently(
-    session: AsyncSession, country: str, ids: list[int], since: dt.date
-) -> bool:
-    """Whether any of ``ids`` had a usable snapshot in ``country`` since ``since``."""
+async def seen_recently(session: AsyncSession, country: str, ids: list[int], since: dt.date) -> int:
+    """How many of ``ids`` had a usable snapshot in ``country`` since ``since``."""
     found = await session.scalar(
         text(
             """
-            SELECT EXISTS (SELECT 1 FROM store_rating_snapshots
-                           WHERE country = :country AND apple_id = ANY(CAST(:ids AS bigint[]))
-                             AND snapshot_date >= :since AND status = 'ok')
+            SELECT count(DISTINCT apple_id) FROM store_rating_snapshots
+            WHERE country = :country AND apple_id = ANY(CAST(:ids AS bigint[]))
+              AND snapshot_date >= :since AND status = 'ok'
             """
         ),
         {"country": country, "ids": ids, "since": since},
     )
-    return bool(found)
+    return int(found or 0)
 
 
 async def linked_catalog_apps(session: AsyncSession, apple_id: int) -> list[Any]:

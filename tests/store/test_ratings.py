@@ -11,7 +11,14 @@ from sqlalchemy import text
 
 from app.sandbox.store import StoreState
 from tests.fixtures.accounts import Tenant
-from tests.store.helpers import FakeClock, public_jobs, sync_store, time_passes, track
+from tests.store.helpers import (
+    FakeClock,
+    public_jobs,
+    run_public_unit,
+    sync_store,
+    time_passes,
+    track,
+)
 
 APPS = ("Example Notes", "Tidy Budget", "Puzzle Harbor", "Little Sketch", "Fresh Launch")
 
@@ -129,3 +136,40 @@ async def test_throttling_backs_off_without_losing_the_day(
             at = answered[int(row["apple_id"]), country]
             expected = _expected(store, int(row["apple_id"]), country, at)
             assert {k: point[k] for k in expected} == expected
+
+
+async def test_an_empty_answer_for_apps_listed_lately_is_throttling_not_absence(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    store: StoreState,
+    store_clock: FakeClock,
+) -> None:
+    """The reported variant: a throttled Lookup answers 200 with an empty list."""
+    for name in APPS:
+        await track(client, tenant, store.known(name).app_id, ["us"])
+    yesterday = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).date()
+    await run_public_unit(app, "store_ratings", f"us:{yesterday}")
+    store.settings.throttle_per_minute = 1
+    store.settings.throttle_response = "200_empty_results"
+    store_clock.advance(minutes=5)
+
+    await sync_store(app)
+    assert [r.status for r in store.requests if r.endpoint == "lookup"][-2:] == [200, 200]
+    (job,) = [j for j in await public_jobs(app, "store_ratings") if j.state != "succeeded"]
+    assert job.state == "waiting" and job.attempts == 0
+    store.settings.throttle_per_minute = 0
+    await time_passes(app, 130)
+    await sync_store(app)
+
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    tracked = (await client.get("/v1/tracked-apps", headers=tenant.headers())).json()["items"]
+    answered = _answered_at(store)
+    for row in tracked:
+        entry = (await _snapshots(client, tenant, row["id"]))["us"]
+        point = entry["latest"]
+        assert point["snapshot_date"] == today  # type: ignore[index]
+        at = answered[int(row["apple_id"]), "us"]
+        expected = _expected(store, int(row["apple_id"]), "us", at)
+        assert {k: point[k] for k in expected} == expected  # type: ignore[index]
+        assert point["status"] == "ok"  # type: ignore[index]
