@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import NotFound, ValidationFailed
+from app.errors import ValidationFailed
 from app.store import history, repository
 from app.store.schemas import Chart, ChartEntry, ChartRead, RankHistory, RankPoint, RankSeries
 from app.store.service import countries_asked, day_span, subject
@@ -88,7 +88,12 @@ async def chart_at(
         )
     row = await history.chart_at(session, code, chart.value, genre, at)
     if row is None:
-        raise NotFound(f"no snapshot of {code}/{chart.value}/{genre} at or before {at.isoformat()}")
+        return ChartRead(
+            country=code, chart=chart, genre=genre, at=at, status="not_fetched",
+            detail=f"no snapshot of {code}/{chart.value}/{genre} at or before this moment",
+            feed=None, feed_updated_at=None, fetched_from=None, fetched_until=None, n=0,
+            entries=[],
+        )  # fmt: skip
     tracked = await repository.workspace_apple_ids(session, workspace_id)
     names = list(row.names)
     return ChartRead(

@@ -224,7 +224,7 @@ async def get_app_ranks(
     "/v1/charts",
     response_model=ChartRead,
     operation_id="get_chart",
-    responses=problem_responses(*AUTHED, 404),
+    responses=problem_responses(*AUTHED),
 )
 async def get_chart(
     principal: Reader,
@@ -238,7 +238,9 @@ async def get_chart(
     at: Instant | None = Query(None, description="The moment (ISO 8601; default: now)."),
 ) -> ChartRead:
     """A chart of one of the workspace's storefronts as its feed served it at `at` (the
-    snapshot fetched last at or before it), with app names from the feed."""
+    snapshot fetched last at or before it), with app names from the feed. `status` says
+    when there is no chart to show: `unavailable` (the feed did not answer) or `not_fetched`
+    (nothing stored from before `at`)."""
     return await ranks.chart_at(
         session,
         principal.workspace_id,

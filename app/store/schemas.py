@@ -176,11 +176,17 @@ class ChartRead(BaseModel):
     chart: Chart
     genre: int
     at: dt.datetime = Field(description="The moment asked for.")
-    status: Literal["ok", "unavailable"]
+    status: Literal["ok", "unavailable", "not_fetched"] = Field(
+        description="`unavailable`: the feed answered no usable chart at that fetch; "
+        "`not_fetched`: Orchard holds no snapshot of this chart from before `at` (no "
+        "entries either way — never an empty chart)."
+    )
     detail: str | None
-    feed: str = Field(description="`rss_v2` (Marketing Tools RSS) or `rss_legacy` (iTunes RSS).")
+    feed: str | None = Field(
+        description="`rss_v2` (Marketing Tools RSS) or `rss_legacy` (iTunes RSS)."
+    )
     feed_updated_at: dt.datetime | None
-    fetched_from: dt.datetime
-    fetched_until: dt.datetime
-    n: int = Field(description="Entries served (0 when unavailable).")
+    fetched_from: dt.datetime | None = Field(description="First fetch that served it.")
+    fetched_until: dt.datetime | None = Field(description="Last fetch that served it.")
+    n: int = Field(description="Entries served (0 unless `ok`).")
     entries: list[ChartEntry]

@@ -109,3 +109,14 @@ async def test_a_disappearing_legacy_feed_is_unavailable_never_zero(
         )
     ).json()  # fmt: skip
     assert chart["status"] == "unavailable" and chart["entries"] == [] and chart["n"] == 0
+
+
+async def test_a_chart_never_fetched_is_not_fetched_not_empty(
+    client: httpx.AsyncClient, tenant: Tenant, store: StoreState
+) -> None:
+    await track(client, tenant, store.known("Example Notes").app_id, ["us"])
+    chart = await client.get(
+        "/v1/charts", params={"country": "us", "chart": "top-paid"}, headers=tenant.headers()
+    )
+    assert chart.status_code == 200
+    assert chart.json() == {**chart.json(), "status": "not_fetched", "n": 0, "entries": []}
