@@ -300,7 +300,9 @@ async def reap_expired(session: AsyncSession, max_attempts: int) -> int:
                 last_error_code = 'lease_expired',
                 last_error_message = 'the worker running this unit stopped renewing its lease',
                 last_error_at = now(), lease_owner = NULL, lease_expires_at = NULL
-            WHERE state = 'running' AND lease_expires_at < now()
+            WHERE id IN (SELECT id FROM sync_jobs
+                         WHERE state = 'running' AND lease_expires_at < now()
+                         FOR UPDATE SKIP LOCKED)
             RETURNING id
             """
         ),
@@ -310,10 +312,16 @@ async def reap_expired(session: AsyncSession, max_attempts: int) -> int:
 
 
 async def promote_waiting(session: AsyncSession) -> int:
+    # SKIP LOCKED: two workers promoting at once take disjoint rows instead of locking the
+    # same rows in different orders (a deadlock); a row skipped now is promoted next round.
     result = await session.execute(
         text(
-            "UPDATE sync_jobs SET state = 'queued' "
-            "WHERE state = 'waiting' AND run_after <= now() RETURNING id"
+            """
+            UPDATE sync_jobs SET state = 'queued'
+            WHERE id IN (SELECT id FROM sync_jobs WHERE state = 'waiting' AND run_after <= now()
+                         FOR UPDATE SKIP LOCKED)
+            RETURNING id
+            """
         )
     )
     return len(result.fetchall())
