@@ -10,7 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ValidationFailed
 from app.store import history, repository
-from app.store.schemas import Chart, ChartEntry, ChartRead, RankHistory, RankPoint, RankSeries
+from app.store.schemas import (
+    Chart,
+    ChartEntry,
+    ChartRead,
+    Granularity,
+    RankHistory,
+    RankPoint,
+    RankSeries,
+)
 from app.store.service import countries_asked, day_span, subject
 
 
@@ -32,6 +40,30 @@ def rank_point(row: Any) -> RankPoint:
     )
 
 
+def daily(points: list[RankPoint]) -> list[RankPoint]:
+    """One point per UTC day: the best rank of the day; `not_in_top_n` when the chart was
+    fetched that day without the app; `unavailable` only when no fetch that day answered."""
+    days: dict[dt.date, list[RankPoint]] = {}
+    for point in points:
+        days.setdefault(point.fetched_from.date(), []).append(point)
+    result = []
+    for group in days.values():
+        answered = [p for p in group if p.status != "unavailable"]
+        ranked = [p for p in answered if p.rank is not None]
+        best = min(ranked, key=lambda p: p.rank or 0) if ranked else None
+        chosen = best or (answered[-1] if answered else group[-1])
+        result.append(
+            chosen.model_copy(
+                update={
+                    "fetched_from": group[0].fetched_from,
+                    "fetched_until": max(p.fetched_until for p in group),
+                    "n": max((p.n for p in answered if p.n is not None), default=None),
+                }
+            )
+        )
+    return result
+
+
 async def rank_history(
     session: AsyncSession,
     workspace_id: uuid.UUID,
@@ -43,6 +75,7 @@ async def rank_history(
     chart: Chart | None,
     genre: int | None,
     today: dt.date,
+    granularity: Granularity = Granularity.HOUR,
 ) -> RankHistory:
     about = await subject(session, workspace_id, app_id)
     countries = countries_asked(about, country)
@@ -62,7 +95,12 @@ async def rank_history(
         from_date=first,
         to_date=last,
         series=[
-            RankSeries(country=c, chart=Chart(ch), genre=g, points=points)
+            RankSeries(
+                country=c,
+                chart=Chart(ch),
+                genre=g,
+                points=daily(points) if granularity is Granularity.DAY else points,
+            )
             for (c, ch, g), points in sorted(series.items())
         ],
     )

@@ -17,6 +17,7 @@ from app.store import ranks, service
 from app.store.schemas import (
     Chart,
     ChartRead,
+    Granularity,
     RankHistory,
     StorefrontsRead,
     StorefrontsWrite,
@@ -200,6 +201,11 @@ async def get_app_ranks(
     genre: Annotated[
         int | None, Query(ge=1, le=99999, description="Apple genre id (36: all).")
     ] = None,
+    granularity: Granularity = Query(
+        Granularity.HOUR,
+        description="`hour`: one point per chart snapshot; `day`: one point per UTC day (the "
+        "day's best rank; `unavailable` only if no fetch that day answered).",
+    ),
 ) -> RankHistory:
     """Rank history per storefront and chart: one point per chart snapshot, with `rank`
     (1-based) when the app was in the chart, `rank: null, status: "not_in_top_n", n: 100`
@@ -217,6 +223,7 @@ async def get_app_ranks(
         chart=chart,
         genre=genre,
         today=_now().date(),
+        granularity=granularity,
     )
 
 

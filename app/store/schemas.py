@@ -19,6 +19,11 @@ class Chart(StrEnum):
     TOP_GROSSING = "top-grossing"
 
 
+class Granularity(StrEnum):
+    HOUR = "hour"
+    DAY = "day"
+
+
 class TrackedAppRead(BaseModel):
     """An app whose public store data (ranks, star ratings) Orchard collects for the workspace."""
 

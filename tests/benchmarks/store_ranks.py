@@ -29,7 +29,7 @@ from app.config import Settings
 from app.db.engine import create_engine, create_sessionmaker
 from app.store import ranks, service
 from app.store.jobs import plan_charts, plan_ratings
-from app.store.schemas import Chart
+from app.store.schemas import Chart, Granularity
 from app.sync.contract import PublicPlanContext
 
 try:
@@ -114,6 +114,21 @@ async def main(days: int, countries: int, runs: int) -> None:
                     country=None, chart=None, genre=None, today=today,
                 )  # fmt: skip
 
+        async def history_daily() -> object:
+            async with sessions() as s:
+                return await ranks.rank_history(
+                    s, workspace.id, tracked, start=today - dt.timedelta(days=89), end=today,
+                    country=None, chart=None, genre=None, today=today,
+                    granularity=Granularity.DAY,
+                )  # fmt: skip
+
+        async def history_week() -> object:
+            async with sessions() as s:
+                return await ranks.rank_history(
+                    s, workspace.id, tracked, start=today - dt.timedelta(days=6), end=today,
+                    country="us", chart=Chart.TOP_FREE, genre=36, today=today,
+                )  # fmt: skip
+
         async def chart() -> object:
             async with sessions() as s:
                 return await ranks.chart_at(
@@ -136,7 +151,11 @@ async def main(days: int, countries: int, runs: int) -> None:
 
         print(f"store_ranks: {machine()}; {rows:,} chart snapshots ({days} days × 24 h × "
               f"{countries} storefronts × 2 charts), {runs} runs each")  # fmt: skip
-        for name, call in (("rank history, 90 days, every storefront and chart", history),
+        for name, call in (("rank history, 90 days, every storefront and chart, hourly", history),
+                           ("rank history, 90 days, every storefront and chart, daily",
+                            history_daily),
+                           ("rank history, 7 days, one storefront and chart, hourly",
+                            history_week),
                            ("one chart at a moment", chart),
                            ("star-rating series, 90 days", ratings),
                            ("both planners (every scheduler round)", planners)):  # fmt: skip
