@@ -69,6 +69,42 @@ async def rank_series(
     return list(rows)
 
 
+async def rank_days(
+    session: AsyncSession,
+    apple_id: int,
+    countries: list[str],
+    charts: list[str],
+    genre: int | None,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> list[Any]:
+    """Per chart and UTC day: the app's best rank, whether any fetch answered, the depth."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT country, chart, genre,
+                   min(first_fetched_at) AS first_fetched_at,
+                   max(last_fetched_at) AS last_fetched_at,
+                   max(feed_updated_at) AS feed_updated_at,
+                   min(array_position(app_ids, CAST(:a AS bigint)))
+                       FILTER (WHERE status = 'ok') AS rank,
+                   CASE WHEN bool_or(status = 'ok') THEN 'ok' ELSE 'unavailable' END AS status,
+                   max(depth) FILTER (WHERE status = 'ok') AS depth,
+                   (array_agg(detail ORDER BY first_fetched_at DESC)
+                       FILTER (WHERE status <> 'ok'))[1] AS detail
+            FROM store_chart_snapshots
+            WHERE country = ANY(CAST(:c AS text[])) AND chart = ANY(CAST(:charts AS text[]))
+              AND (CAST(:g AS int) IS NULL OR genre = :g)
+              AND first_fetched_at < :end AND last_fetched_at >= :start
+            GROUP BY country, chart, genre, (first_fetched_at AT TIME ZONE 'UTC')::date
+            ORDER BY country, chart, genre, min(first_fetched_at)
+            """
+        ),
+        {"a": apple_id, "c": countries, "charts": charts, "g": genre, "start": start, "end": end},
+    )
+    return list(rows)
+
+
 async def chart_at(
     session: AsyncSession, country: str, chart: str, genre: int, at: dt.datetime
 ) -> Any:

@@ -23,6 +23,8 @@ from app.store.service import countries_asked, day_span, subject
 
 
 def rank_point(row: Any) -> RankPoint:
+    """A snapshot (or, by day, a day's snapshots: the best rank; unavailable only when no
+    fetch answered; the detail of the day's last failure)."""
     if row.status != "ok":
         status, rank, n = "unavailable", None, None
     elif row.rank is not None:
@@ -36,32 +38,8 @@ def rank_point(row: Any) -> RankPoint:
         status=status,
         rank=rank,
         n=n,
-        detail=row.detail,
+        detail=row.detail if row.status != "ok" else None,
     )
-
-
-def daily(points: list[RankPoint]) -> list[RankPoint]:
-    """One point per UTC day: the best rank of the day; `not_in_top_n` when the chart was
-    fetched that day without the app; `unavailable` only when no fetch that day answered."""
-    days: dict[dt.date, list[RankPoint]] = {}
-    for point in points:
-        days.setdefault(point.fetched_from.date(), []).append(point)
-    result = []
-    for group in days.values():
-        answered = [p for p in group if p.status != "unavailable"]
-        ranked = [p for p in answered if p.rank is not None]
-        best = min(ranked, key=lambda p: p.rank or 0) if ranked else None
-        chosen = best or (answered[-1] if answered else group[-1])
-        result.append(
-            chosen.model_copy(
-                update={
-                    "fetched_from": group[0].fetched_from,
-                    "fetched_until": max(p.fetched_until for p in group),
-                    "n": max((p.n for p in answered if p.n is not None), default=None),
-                }
-            )
-        )
-    return result
 
 
 async def rank_history(
@@ -83,9 +61,8 @@ async def rank_history(
     begin = dt.datetime.combine(first, dt.time(), dt.UTC)
     finish = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.UTC)
     charts = [chart.value] if chart is not None else [c.value for c in Chart]
-    rows = await history.rank_series(
-        session, about.apple_id, countries, charts, genre, begin, finish
-    )
+    read = history.rank_days if granularity is Granularity.DAY else history.rank_series
+    rows = await read(session, about.apple_id, countries, charts, genre, begin, finish)
     series: dict[tuple[str, str, int], list[RankPoint]] = {}
     for row in rows:
         series.setdefault((row.country, row.chart, row.genre), []).append(rank_point(row))
@@ -99,7 +76,7 @@ async def rank_history(
                 country=c,
                 chart=Chart(ch),
                 genre=g,
-                points=daily(points) if granularity is Granularity.DAY else points,
+                points=points,
             )
             for (c, ch, g), points in sorted(series.items())
         ],

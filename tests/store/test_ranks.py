@@ -60,6 +60,11 @@ async def test_charts_equal_the_feeds_and_an_app_leaving_is_not_in_top_n(
     assert before["status"] == "ranked"
     assert after == {**after, "rank": None, "status": "not_in_top_n", "n": 100}
     assert store.rank(notes.app_id, "us", "top-free") is None
+    # By day: the day's best rank (the app ranked before it left).
+    days = await _ranks(client, tenant, tracked["id"], chart="top-free", granularity="day")
+    by_day = days["us", "top-free", 36]
+    assert by_day[-1]["status"] == "ranked" and by_day[-1]["rank"] == before["rank"]
+    assert by_day[-1]["fetched_until"] == after["fetched_until"]
     # gb still ranks it.
     gb = await _ranks(client, tenant, tracked["id"], chart="top-free", country="gb")
     assert [p["status"] for p in gb["gb", "top-free", 36]] in (["ranked"], ["ranked", "ranked"])
@@ -120,29 +125,3 @@ async def test_a_chart_never_fetched_is_not_fetched_not_empty(
     )
     assert chart.status_code == 200
     assert chart.json() == {**chart.json(), "status": "not_fetched", "n": 0, "entries": []}
-
-
-async def test_daily_granularity_keeps_the_days_best_rank_and_honest_gaps() -> None:
-    import datetime as dt
-
-    from app.store.ranks import daily
-    from app.store.schemas import RankPoint
-
-    def point(hour: int, status: str, rank: int | None, day: int = 1) -> RankPoint:
-        at = dt.datetime(2026, 1, day, hour, tzinfo=dt.UTC)
-        n = None if status == "unavailable" else 100
-        return RankPoint(fetched_from=at, fetched_until=at, feed_updated_at=None,
-                         status=status, rank=rank, n=n, detail=None)  # type: ignore[arg-type]  # fmt: skip
-
-    days = daily([
-        point(1, "ranked", 40), point(2, "ranked", 12), point(3, "not_in_top_n", None),
-        point(4, "unavailable", None),
-        point(1, "unavailable", None, day=2), point(2, "not_in_top_n", None, day=2),
-        point(1, "unavailable", None, day=3),
-    ])  # fmt: skip
-    assert [(p.status, p.rank, p.n) for p in days] == [
-        ("ranked", 12, 100),
-        ("not_in_top_n", None, 100),
-        ("unavailable", None, None),
-    ]
-    assert days[0].fetched_from.hour == 1 and days[0].fetched_until.hour == 4
