@@ -226,9 +226,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
+    if args.store:
+        return _serve_store_sandbox(args)
     from app.sandbox.server import run_sandbox
 
     run_sandbox(host=args.host, port=args.port, seed=args.seed)
+    return 0
+
+
+def _serve_store_sandbox(args: argparse.Namespace) -> int:
+    """The App Store public data simulator, with the App Store Connect sandbox team's apps
+    (same seed) in its catalogue, so an account linked there is found by Lookup and charts."""
+    from app.sandbox.state import SandboxState
+    from app.sandbox.store import StoreState, run_store_sandbox
+    from app.sandbox.store.asc_bridge import store_apps_for_team
+
+    state = StoreState(seed=args.seed)
+    for app in store_apps_for_team(SandboxState(seed=args.seed).default_team()):
+        state.add_app(app)
+    run_store_sandbox(host=args.host, port=args.port, seed=args.seed, state=state)
     return 0
 
 
@@ -307,6 +323,12 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=9001)
     sandbox.add_argument("--seed", type=int, default=42)
+    sandbox.add_argument(
+        "--store",
+        action="store_true",
+        help="serve the App Store public data simulator (Lookup, charts) instead; point "
+        "ORCHARD_STORE_LOOKUP_URL, ORCHARD_STORE_RSS_URL and ORCHARD_STORE_LEGACY_RSS_URL at it",
+    )
     sandbox.set_defaults(func=cmd_sandbox)
     return parser
 

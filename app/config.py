@@ -85,6 +85,61 @@ class Settings(BaseSettings):
         "`dataset=duration` pairs, comma-separated (`reviews=PT30M,apps=900`).",
     )
 
+    # --- Public App Store data (charts, star ratings; issue 22) --------------------------------
+    store_enabled: bool = Field(
+        default=True, description="Fetch public App Store data (ranks, star ratings)."
+    )
+    store_lookup_url: str = "https://itunes.apple.com"  # iTunes Lookup API
+    store_rss_url: str = "https://rss.applemarketingtools.com"  # Marketing Tools RSS v2
+    store_legacy_rss_url: str = "https://itunes.apple.com"  # legacy iTunes RSS (genre charts)
+    store_contact: str = Field(
+        default="", max_length=200, description="A contact (URL or e-mail) in the User-Agent."
+    )
+    store_requests_per_minute: float = Field(
+        default=10.0,
+        gt=0,
+        le=60000,
+        description="Requests per minute to Apple's public endpoints, shared by every process.",
+    )
+    store_max_wait_seconds: float = Field(default=2.0, ge=0, le=60)
+    store_throttle_backoff_seconds: float = Field(default=60.0, ge=1, le=3600)
+    store_lookup_batch: int = Field(default=100, ge=1, le=200)
+    store_chart_depth: int = Field(default=100, ge=1, le=100)
+    store_legacy_feeds: bool = Field(
+        default=False, description="Also fetch the legacy per-genre feeds (unconfirmed alive)."
+    )
+    store_legacy_genres: str = Field(
+        default="", description="Genre ids for legacy charts; empty: the tracked apps' genres."
+    )
+    store_legacy_depth: int = Field(default=200, ge=1, le=200)
+    store_default_storefronts: str = "us"
+    store_max_storefronts: int = Field(default=10, ge=1, le=50)
+
+    @field_validator("store_lookup_url", "store_rss_url", "store_legacy_rss_url")
+    @classmethod
+    def _store_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("store_legacy_genres")
+    @classmethod
+    def _genre_ids(cls, value: str) -> str:
+        ids = [part.strip() for part in value.split(",") if part.strip()]
+        bad = [part for part in ids if not part.isdigit() or len(part) > 6]
+        if bad:
+            raise ValueError(f"not genre ids: {', '.join(bad)}")
+        return ",".join(ids)
+
+    @field_validator("store_default_storefronts")
+    @classmethod
+    def _storefront_codes(cls, value: str) -> str:
+        codes = [part.strip().lower() for part in value.split(",") if part.strip()]
+        bad = [code for code in codes if not re.fullmatch(r"[a-z]{2}", code)]
+        if bad or not codes:
+            raise ValueError("must be comma-separated two-letter storefront codes (e.g. us,gb)")
+        return ",".join(dict.fromkeys(codes))
+
     @field_validator("log_level")
     @classmethod
     def _known_log_level(cls, value: str) -> str:

@@ -30,6 +30,8 @@ from app.main import create_app
 from app.models import AscAccount
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.state import SandboxState
+from app.sandbox.store import StoreState, create_store_app
+from app.sandbox.store.asc_bridge import store_apps_for_team
 
 DEMO_WORKSPACE = "demo"
 SANDBOX_SEED = 42
@@ -68,7 +70,26 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
             create_sandbox_app(state), host="127.0.0.1", port=sandbox_port, log_config=None
         )
     )
-    settings = settings.model_copy(update={"asc_base_url": sandbox_url, "run_worker": True})
+    # The public App Store (Lookup, charts) simulated too, with the sandbox team's apps in it.
+    store_port = free_port()
+    store_url = f"http://127.0.0.1:{store_port}"
+    store_state = StoreState(seed=SANDBOX_SEED)
+    for store_app in store_apps_for_team(state.default_team()):
+        store_state.add_app(store_app)
+    store = QuietServer(
+        uvicorn.Config(
+            create_store_app(store_state), host="127.0.0.1", port=store_port, log_config=None
+        )
+    )
+    settings = settings.model_copy(
+        update={
+            "asc_base_url": sandbox_url,
+            "run_worker": True,
+            "store_lookup_url": store_url,
+            "store_rss_url": store_url,
+            "store_legacy_rss_url": store_url,
+        }
+    )
     app = create_app(settings)
     orchard = QuietServer(uvicorn.Config(app, host=host, port=port, log_config=None))
     stop = asyncio.Event()
@@ -76,13 +97,18 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
 
-    tasks = [asyncio.create_task(_serve(sandbox)), asyncio.create_task(_serve(orchard))]
+    tasks = [
+        asyncio.create_task(_serve(sandbox)),
+        asyncio.create_task(_serve(store)),
+        asyncio.create_task(_serve(orchard)),
+    ]
     try:
-        while not (sandbox.started and orchard.started):
+        while not (sandbox.started and store.started and orchard.started):
             if any(task.done() for task in tasks):
                 raise SystemExit("orchard demo: a server failed to start (is the port free?)")
             await asyncio.sleep(0.1)
         say(f"App Store Connect sandbox: {sandbox_url}")
+        say(f"App Store public data (simulated Lookup and charts): {store_url}")
         say(f"Orchard API:               http://{host}:{port}  (docs at /docs)")
         token, account_id = await _prepare(
             app,
@@ -97,11 +123,17 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
         say("")
         say(f'Try:  curl -H "Authorization: Bearer {token}" http://{host}:{port}/v1/sync-status')
         say(f'      curl -H "Authorization: Bearer {token}" "http://{host}:{port}/v1/apps"')
+        say(
+            f'      curl -H "Authorization: Bearer {token}" '
+            f'"http://{host}:{port}/v1/tracked-apps"  (then /v1/apps/{{id}}/ranks, '
+            "/v1/apps/{id}/ratings/store; charts and ratings arrive within minutes)"
+        )
         say("Serving until Ctrl-C.")
         await stop.wait()
     finally:
         orchard.should_exit = True
         sandbox.should_exit = True
+        store.should_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)
 
 

@@ -32,6 +32,7 @@ from app.registry import worker_parts
 from app.releases.router import router as releases_router
 from app.reviews.router import router as reviews_router
 from app.sales.router import router as sales_router
+from app.store.router import router as store_router
 from app.subscriptions.router import router as subscriptions_router
 from app.sync.router import router as sync_router
 from app.sync.worker import SyncWorker
@@ -128,6 +129,7 @@ def create_app(
     app.include_router(sales_router)
     app.include_router(subscriptions_router)
     app.include_router(payments_router)
+    app.include_router(store_router)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app
 

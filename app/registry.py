@@ -21,8 +21,9 @@ from app.releases import jobs as releases
 from app.resources.app_list import AppListing
 from app.reviews import jobs as reviews
 from app.sales import jobs as sales
+from app.store import jobs as store
 from app.subscriptions import jobs as subscriptions
-from app.sync.contract import Dataset, DatasetRegistry
+from app.sync.contract import Dataset, DatasetRegistry, PublicDataset
 from app.sync.worker import DomainTask, WorkerParts
 from app.team import jobs as team
 
@@ -30,7 +31,9 @@ __all__ = ["build_registry", "worker_parts"]
 
 
 def _datasets(settings: Settings) -> list[Dataset]:
-    listing = AppListing(after_refresh=(sales.AFTER_APPS_REFRESH,))
+    listing = AppListing(
+        after_refresh=(sales.AFTER_APPS_REFRESH, store.after_apps_refresh(settings))
+    )
     return [
         catalog.apps_dataset(listing),
         *releases.datasets(listing),
@@ -42,9 +45,14 @@ def _datasets(settings: Settings) -> list[Dataset]:
     ]
 
 
+def _public_datasets(settings: Settings) -> list[PublicDataset]:
+    """Public App Store data (charts, star ratings): owned by no account."""
+    return store.datasets(settings)
+
+
 def build_registry(settings: Settings) -> DatasetRegistry:
     """Every dataset, with the cadences ``ORCHARD_CADENCES`` overrides."""
-    datasets = _datasets(settings)
+    datasets: list[Dataset | PublicDataset] = [*_datasets(settings), *_public_datasets(settings)]
     overrides = settings.cadence_overrides
     unknown = sorted(set(overrides) - {dataset.name for dataset in datasets})
     if unknown:

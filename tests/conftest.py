@@ -91,6 +91,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         asc_base_url=SANDBOX_URL,
         run_worker=False,  # tests drive background work explicitly
         expect_worker=False,
+        # Public App Store data has its own simulator and tests (tests/store); elsewhere no
+        # store unit is planned, so App Store Connect tests run exactly the units they expect.
+        store_enabled=False,
     )
 
 

@@ -17,6 +17,14 @@ from app.models.catalog import (
 from app.models.finance import FinanceReportRow
 from app.models.reviews import CustomerReview, ReviewReplyRequest, ReviewSyncState
 from app.models.sales import SalesDailyRollup, SalesRow
+from app.models.store import (
+    StoreApp,
+    StoreChartSnapshot,
+    StoreRatingSnapshot,
+    StoreRequestBudget,
+    StoreTrackedApp,
+    StoreWorkspaceSettings,
+)
 from app.models.subscriptions import (
     SubscriberTransactionRow,
     SubscriptionEventRow,
@@ -27,6 +35,7 @@ from app.models.sync import (
     DatasetAvailability,
     SyncDatasetState,
     SyncJob,
+    SyncPublicState,
     SyncWorkerHeartbeat,
 )
 from app.models.workspace import Workspace
@@ -51,11 +60,18 @@ __all__ = [
     "ReviewSyncState",
     "SalesDailyRollup",
     "SalesRow",
+    "StoreApp",
+    "StoreChartSnapshot",
+    "StoreRatingSnapshot",
+    "StoreRequestBudget",
+    "StoreTrackedApp",
+    "StoreWorkspaceSettings",
     "SubscriberTransactionRow",
     "SubscriptionEventRow",
     "SubscriptionSnapshotRow",
     "SyncDatasetState",
     "SyncJob",
+    "SyncPublicState",
     "SyncWorkerHeartbeat",
     "TeamInvitation",
     "TeamMember",

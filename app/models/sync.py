@@ -30,7 +30,9 @@ class SyncJob(UuidPrimaryKey, Base):
 
     States: ``waiting`` (due at ``run_after``), ``queued`` (due now), ``running`` (leased),
     ``succeeded``, ``failed`` (attempts exhausted or not retryable), ``paused`` (credentials).
-    The unique key makes enqueueing idempotent across any number of schedulers.
+    The unique key makes enqueueing idempotent across any number of schedulers. A *public*
+    unit (App Store charts and ratings, fetched once for every workspace) has no account and
+    no workspace; its own partial unique index keys it by (dataset, unit key).
     """
 
     __tablename__ = "sync_jobs"
@@ -52,10 +54,21 @@ class SyncJob(UuidPrimaryKey, Base):
             postgresql_where=text("state = 'running'"),
         ),
         Index("ix_sync_jobs_account_dataset_state", "account_id", "dataset", "state"),
+        Index(
+            "uq_sync_jobs_public_dataset_unit",
+            "dataset",
+            "unit_key",
+            unique=True,
+            postgresql_where=text("account_id IS NULL"),
+        ),
     )
 
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("asc_accounts.id", ondelete="CASCADE")
+    )
+    workspace_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
     # The App Store Connect key the unit spends budget on (rate limits are per key).
     key_id: Mapped[str] = mapped_column(String(10))
     dataset: Mapped[str] = mapped_column(String(64))
@@ -83,6 +96,21 @@ class SyncDatasetState(Base):
     account_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("asc_accounts.id", ondelete="CASCADE"), primary_key=True
     )
+    dataset: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column()
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column()
+    last_error_code: Mapped[str | None] = mapped_column(String(100))
+    last_error_message: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[dt.datetime | None] = mapped_column()
+    last_unit_requests: Mapped[int | None] = mapped_column(Integer)
+    notes: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+
+class SyncPublicState(Base):
+    """Per public dataset (no account): the last outcome, for sync-status."""
+
+    __tablename__ = "sync_public_states"
+
     dataset: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_success_at: Mapped[dt.datetime | None] = mapped_column()
     last_attempt_at: Mapped[dt.datetime | None] = mapped_column()

@@ -31,6 +31,9 @@ class EventType(StrEnum):
     BUILD_EXPIRED = "build_expired"
     TESTER_ACCEPTED = "tester_accepted"
     REVIEW_SUBMISSION_STATE_CHANGED = "review_submission_state_changed"
+    #: The App Store summary rating of a storefront started over (its count dropped sharply,
+    #: as when a developer resets it with a release): public store data, not a data error.
+    STORE_RATING_RESET = "store_rating_reset"
 
 
 class SubjectType(StrEnum):
@@ -38,6 +41,7 @@ class SubjectType(StrEnum):
     BUILD = "build"
     BETA_TESTER = "beta_tester"
     REVIEW_SUBMISSION = "review_submission"
+    STORE_RATING = "store_rating"
 
 
 #: Processing states a build ends in (anything Apple adds later that is not PROCESSING too).

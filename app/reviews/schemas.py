@@ -132,6 +132,36 @@ class RatingsSummary(BaseModel):
     daily: list[RatingsDay] = Field(
         description="Per Pacific-time day, oldest first; days without reviews are omitted."
     )
+    store: StoreRatingTotals | None = Field(
+        default=None,
+        description="Beside the written-review figures, clearly apart: the App Store's own "
+        "star ratings (all ratings) per followed storefront; null until a snapshot exists. "
+        "The date filters do not apply (it is the newest snapshot); `territory` does.",
+    )
+
+
+class StoreRatingStorefront(BaseModel):
+    country: str = Field(description="Storefront, ISO 3166-1 alpha-2 lower case (`us`).")
+    snapshot_date: dt.date = Field(description="UTC day of the newest snapshot.")
+    rating_count: int = Field(description="All star ratings in this storefront.")
+    average: float | None = Field(description="Average stars as the App Store shows them.")
+
+
+class StoreRatingTotals(BaseModel):
+    """The App Store's own summary rating — every star rating, with or without a written
+    review — from Apple's public Lookup API, per storefront the workspace follows for the
+    app (newest daily snapshot; history at `/v1/apps/{id}/ratings/store`)."""
+
+    basis: Literal["app_store_lookup"] = Field(
+        default="app_store_lookup",
+        description="Always `app_store_lookup`: Apple's public store figures, not computed "
+        "from written reviews (so they differ from `count`/`average` above).",
+    )
+    rating_count: int = Field(description="Sum over the storefronts listed.")
+    average: float | None = Field(
+        description="Mean of the storefronts' averages weighted by their counts (2 decimals)."
+    )
+    storefronts: list[StoreRatingStorefront]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import NotFound, ValidationFailed
 from app.kit import cursors
 from app.kit.pagination import Page, PageRequest
-from app.reviews import repository
+from app.resources import store_ratings
+from app.reviews import repository, territories
 from app.reviews.repository import ReviewRow
 from app.reviews.schemas import (
     RatingBucket,
@@ -21,6 +22,8 @@ from app.reviews.schemas import (
     ReviewRead,
     ReviewResponseRead,
     ReviewSort,
+    StoreRatingStorefront,
+    StoreRatingTotals,
 )
 from app.reviews.territories import to_alpha3
 
@@ -173,6 +176,7 @@ async def ratings(
         days[day] = (day_count + count, day_total + rating * count)
     count = sum(histogram.values())
     total = sum(rating * n for rating, n in histogram.items())
+    store = await _store_totals(session, workspace_id, app_id, alpha3)
     return RatingsSummary(
         app_id=app_id,
         from_date=from_date,
@@ -184,5 +188,37 @@ async def ratings(
         daily=[
             RatingsDay(report_date=day, count=n, average=_average(day_total, n))
             for day, (n, day_total) in sorted(days.items())
+        ],
+        store=store,
+    )
+
+
+async def _store_totals(
+    session: AsyncSession, workspace_id: uuid.UUID, app_id: uuid.UUID, alpha3: str | None
+) -> StoreRatingTotals | None:
+    """The App Store's own figures for the card (read through the resources floor)."""
+    country = None
+    if alpha3 is not None:
+        country = (territories.alpha2(alpha3) or "").lower() or "--"
+    rows = await store_ratings.latest_store_ratings(session, workspace_id, app_id, country)
+    if not rows:
+        return None
+    count = sum(row.rating_count for row in rows)
+    weighted = sum(
+        ((row.average or Decimal(0)) * row.rating_count for row in rows), start=Decimal(0)
+    )
+    return StoreRatingTotals(
+        rating_count=count,
+        average=float((weighted / count).quantize(Decimal("0.01"), ROUND_HALF_UP))
+        if count
+        else None,
+        storefronts=[
+            StoreRatingStorefront(
+                country=row.country,
+                snapshot_date=row.snapshot_date,
+                rating_count=row.rating_count,
+                average=float(row.average) if row.average is not None else None,
+            )
+            for row in rows
         ],
     )

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.asc.client import AscClient
 from app.models import AscAccount
@@ -125,15 +127,110 @@ class Dataset:
     latest_expected: Callable[[dt.datetime], dt.date] | None = None
 
 
-class DatasetRegistry:
-    """Every dataset the engine may run, by name. Built once by the entry points."""
+class DeferUnit(Exception):
+    """The source asked us to wait (it throttled us, or a shared request budget is spent):
+    the unit runs again at ``until``. Nothing of this run commits and the attempt does not
+    count, so a throttled day is retried, never lost or failed."""
 
-    def __init__(self, datasets: Iterable[Dataset]) -> None:
+    def __init__(self, until: dt.datetime, reason: str) -> None:
+        super().__init__(reason)
+        self.until = until
+        self.reason = reason
+
+
+# --- public datasets -------------------------------------------------------------------------
+#
+# Public data (the App Store's charts and star ratings) belongs to no App Store Connect account:
+# it is fetched once for every workspace. Its units are owned by no account (``sync_jobs``
+# rows with a null account), run without credentials, and share one request lane per dataset
+# family (the lane stands where an account's key stands for concurrency).
+
+#: Prefix of a public lane's key in ``sync_jobs.key_id`` (App Store Connect key ids are
+#: upper-case letters and digits, so the two never meet).
+PUBLIC_KEY_PREFIX = "~"
+
+
+@dataclass(frozen=True)
+class PublicPlanContext:
+    """What a public planner sees: the time, the dataset's cadence and a session (it may read
+    what every workspace tracks)."""
+
+    session: AsyncSession
+    now: dt.datetime
+    cadence: dt.timedelta
+
+
+@dataclass
+class PublicUnitContext:
+    """Everything a public unit needs. ``session`` is inside the unit's transaction;
+    ``sessions`` opens short transactions that commit on their own (a shared request budget
+    that other processes must see at once); ``http`` is the process's one HTTP client."""
+
+    session: AsyncSession
+    sessions: async_sessionmaker[AsyncSession]
+    http: httpx.AsyncClient
+    dataset: str
+    unit_key: str
+    now: dt.datetime
+    cadence: dt.timedelta
+    log: logging.LoggerAdapter[logging.Logger]
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """One source of a public dataset (a chart feed, a storefront) as its domain sees it."""
+
+    key: str
+    state: str
+    detail: str | None = None
+    checked_at: dt.datetime | None = None
+    last_ok_at: dt.datetime | None = None
+
+
+PublicPlanner = Callable[[PublicPlanContext], Awaitable[list[PlannedUnit]]]
+PublicUnitRunner = Callable[[PublicUnitContext], Awaitable[UnitResult]]
+#: The sources one workspace may see (its storefronts' charts), for sync-status; called with
+#: the session, the workspace, the time and the dataset's cadence.
+SourceReporter = Callable[
+    [AsyncSession, uuid.UUID, dt.datetime, dt.timedelta], Awaitable[list[SourceStatus]]
+]
+
+
+@dataclass(frozen=True)
+class PublicDataset:
+    name: str
+    cadence: dt.timedelta
+    plan: PublicPlanner
+    run: PublicUnitRunner
+    #: Units of one lane share its concurrency cap (like one App Store Connect key's).
+    lane: str = "public"
+    #: Per-source health for sync-status (None: the dataset reports none).
+    sources: SourceReporter | None = None
+    #: Switched off by configuration: nothing is planned, sync-status says so.
+    enabled: bool = True
+    disabled_reason: str | None = None
+
+    @property
+    def key_id(self) -> str:
+        return f"{PUBLIC_KEY_PREFIX}{self.lane}"[:10]
+
+
+class DatasetRegistry:
+    """Every dataset the engine may run, by name. Built once by the entry points.
+
+    ``get``/``all``/``names`` are the account datasets; ``public``/``get_public`` the public
+    ones (one namespace: a name is registered once)."""
+
+    def __init__(self, datasets: Iterable[Dataset | PublicDataset]) -> None:
         self._by_name: dict[str, Dataset] = {}
+        self._public: dict[str, PublicDataset] = {}
         for dataset in datasets:
-            if dataset.name in self._by_name:
+            if dataset.name in self._by_name or dataset.name in self._public:
                 raise ValueError(f"dataset {dataset.name} registered twice")
-            self._by_name[dataset.name] = dataset
+            if isinstance(dataset, PublicDataset):
+                self._public[dataset.name] = dataset
+            else:
+                self._by_name[dataset.name] = dataset
 
     def get(self, name: str) -> Dataset | None:
         return self._by_name.get(name)
@@ -143,6 +240,12 @@ class DatasetRegistry:
 
     def names(self) -> list[str]:
         return sorted(self._by_name)
+
+    def get_public(self, name: str) -> PublicDataset | None:
+        return self._public.get(name)
+
+    def public(self) -> list[PublicDataset]:
+        return sorted(self._public.values(), key=lambda d: d.name)
 
 
 def missing_requirement(dataset: Dataset, account: AscAccount) -> str | None:

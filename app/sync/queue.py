@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.sync.contract import PlannedUnit
+from app.sync.contract import PUBLIC_KEY_PREFIX, PlannedUnit
 
 # Job states.
 WAITING = "waiting"
@@ -31,13 +31,20 @@ _KEY_LOCK_NAMESPACE = 0x0C4A  # first half of the advisory lock key: "orchard ke
 @dataclass(frozen=True)
 class ClaimedJob:
     id: uuid.UUID
-    account_id: uuid.UUID
-    workspace_id: uuid.UUID
+    account_id: uuid.UUID | None  # None: a public unit (no account owns it)
+    workspace_id: uuid.UUID | None
     key_id: str
     dataset: str
     unit_key: str
     attempts: int
     priority: int
+
+    @property
+    def account(self) -> uuid.UUID:
+        """The owning account of an account's unit (a public unit has none)."""
+        if self.account_id is None:
+            raise ValueError(f"{self.dataset}/{self.unit_key} is a public unit")
+        return self.account_id
 
 
 async def enqueue(
@@ -82,17 +89,51 @@ async def enqueue(
     return total
 
 
-_ENQUEUE = text(
-    """
+async def enqueue_public(
+    session: AsyncSession,
+    *,
+    key_id: str,
+    dataset: str,
+    units: list[PlannedUnit],
+    now: dt.datetime,
+    force: bool = False,
+) -> int:
+    """``enqueue`` for a public dataset's units (owned by no account; one row per unit key,
+    whoever plans it)."""
+    total = 0
+    for refresh_after in {unit.refresh_after for unit in units}:
+        group = [(rank, u) for rank, u in enumerate(units) if u.refresh_after == refresh_after]
+        result = await session.execute(
+            _ENQUEUE_PUBLIC,
+            {
+                "key_id": key_id,
+                "dataset": dataset,
+                "keys": [unit.unit_key for _, unit in group],
+                "priorities": [int(unit.priority) for _, unit in group],
+                "ranks": [rank for rank, _ in group],
+                "run_afters": [unit.run_after or now for _, unit in group],
+                "now": now,
+                "force": force,
+                "refresh": refresh_after.total_seconds() if refresh_after is not None else None,
+            },
+        )
+        total += len(result.fetchall())
+    return total
+
+
+_INSERT_UNITS = """
     INSERT INTO sync_jobs (id, account_id, workspace_id, key_id, dataset, unit_key, state,
                            priority, fair_rank, run_after, created_at)
-    SELECT gen_random_uuid(), :account_id, :workspace_id, :key_id, :dataset, u.unit_key,
+    SELECT gen_random_uuid(), {owner}, :key_id, :dataset, u.unit_key,
            CASE WHEN u.run_after <= :now THEN 'queued' ELSE 'waiting' END,
            u.priority, u.rank, u.run_after, :now
     FROM unnest(CAST(:keys AS text[]), CAST(:priorities AS int[]),
                 CAST(:ranks AS bigint[]), CAST(:run_afters AS timestamptz[]))
          AS u(unit_key, priority, rank, run_after)
-    ON CONFLICT (account_id, dataset, unit_key) DO UPDATE SET
+"""
+
+_REQUEUE_FINISHED = """
+    DO UPDATE SET
         state = EXCLUDED.state, priority = EXCLUDED.priority,
         fair_rank = EXCLUDED.fair_rank, run_after = EXCLUDED.run_after,
         key_id = EXCLUDED.key_id, attempts = 0,
@@ -103,7 +144,17 @@ _ENQUEUE = text(
            AND sync_jobs.finished_at < CAST(:now AS timestamptz)
                                        - make_interval(secs => CAST(:refresh AS float8)))
     RETURNING id
-    """
+"""
+_ENQUEUE = text(
+    _INSERT_UNITS.format(owner=":account_id, :workspace_id")
+    + "ON CONFLICT (account_id, dataset, unit_key)"
+    + _REQUEUE_FINISHED
+)
+# Public units have no account: their own partial unique index is the conflict target.
+_ENQUEUE_PUBLIC = text(
+    _INSERT_UNITS.format(owner="NULL, NULL")
+    + "ON CONFLICT (dataset, unit_key) WHERE account_id IS NULL"
+    + _REQUEUE_FINISHED
 )
 
 
@@ -158,7 +209,9 @@ async def claim(
                 )
                 or 0
             )
-        if not locked or running >= key_concurrency:
+        # A public lane (``~…``) runs one unit at a time: its requests are paced anyway.
+        cap = 1 if key_id.startswith(PUBLIC_KEY_PREFIX) else key_concurrency
+        if not locked or running >= cap:
             excluded.append(key_id)
             continue
         claimed = (
@@ -247,7 +300,9 @@ async def reap_expired(session: AsyncSession, max_attempts: int) -> int:
                 last_error_code = 'lease_expired',
                 last_error_message = 'the worker running this unit stopped renewing its lease',
                 last_error_at = now(), lease_owner = NULL, lease_expires_at = NULL
-            WHERE state = 'running' AND lease_expires_at < now()
+            WHERE id IN (SELECT id FROM sync_jobs
+                         WHERE state = 'running' AND lease_expires_at < now()
+                         FOR UPDATE SKIP LOCKED)
             RETURNING id
             """
         ),
@@ -257,10 +312,16 @@ async def reap_expired(session: AsyncSession, max_attempts: int) -> int:
 
 
 async def promote_waiting(session: AsyncSession) -> int:
+    # SKIP LOCKED: two workers promoting at once take disjoint rows instead of locking the
+    # same rows in different orders (a deadlock); a row skipped now is promoted next round.
     result = await session.execute(
         text(
-            "UPDATE sync_jobs SET state = 'queued' "
-            "WHERE state = 'waiting' AND run_after <= now() RETURNING id"
+            """
+            UPDATE sync_jobs SET state = 'queued'
+            WHERE id IN (SELECT id FROM sync_jobs WHERE state = 'waiting' AND run_after <= now()
+                         FOR UPDATE SKIP LOCKED)
+            RETURNING id
+            """
         )
     )
     return len(result.fetchall())

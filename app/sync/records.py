@@ -209,3 +209,69 @@ async def worker_stopped(session: AsyncSession, worker_id: str) -> None:
         text("UPDATE sync_workers SET stopped_at = now() WHERE worker_id = :id"),
         {"id": worker_id},
     )
+
+
+# --- public datasets (no account) ------------------------------------------------------------
+
+
+async def record_public_success(
+    session: AsyncSession, dataset: str, *, requests: int, notes: dict[str, Any]
+) -> None:
+    await session.execute(
+        text(
+            """
+            INSERT INTO sync_public_states (dataset, last_success_at, last_attempt_at,
+                                            last_unit_requests, notes)
+            VALUES (:d, now(), now(), :requests, CAST(:notes AS jsonb))
+            ON CONFLICT (dataset) DO UPDATE SET
+                last_success_at = now(), last_attempt_at = now(),
+                last_unit_requests = EXCLUDED.last_unit_requests,
+                notes = sync_public_states.notes || EXCLUDED.notes
+            """
+        ),
+        {"d": dataset, "requests": requests, "notes": json.dumps(notes)},
+    )
+
+
+async def record_public_failure(
+    session: AsyncSession, dataset: str, *, code: str, message: str
+) -> None:
+    await session.execute(
+        text(
+            """
+            INSERT INTO sync_public_states (dataset, last_attempt_at, last_error_code,
+                                            last_error_message, last_error_at)
+            VALUES (:d, now(), :code, :message, now())
+            ON CONFLICT (dataset) DO UPDATE SET
+                last_attempt_at = now(), last_error_code = EXCLUDED.last_error_code,
+                last_error_message = EXCLUDED.last_error_message, last_error_at = now()
+            """
+        ),
+        {"d": dataset, "code": code, "message": message[:2000]},
+    )
+
+
+async def public_job_counts(session: AsyncSession) -> dict[str, dict[str, Any]]:
+    """Per public dataset: unit counts by state and the next due time."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT dataset, state, count(*) AS n,
+                   min(run_after) FILTER (WHERE state IN ('queued', 'waiting')) AS next_run
+            FROM sync_jobs WHERE account_id IS NULL
+            GROUP BY dataset, state
+            """
+        )
+    )
+    counts: dict[str, dict[str, Any]] = {}
+    for dataset, state, n, next_run in rows:
+        entry = counts.setdefault(dataset, {"next_run": None})
+        entry[state] = int(n)
+        if next_run is not None and (entry["next_run"] is None or next_run < entry["next_run"]):
+            entry["next_run"] = next_run
+    return counts
+
+
+async def public_states(session: AsyncSession) -> dict[str, Any]:
+    rows = await session.execute(text("SELECT * FROM sync_public_states"))
+    return {row.dataset: row for row in rows}

@@ -16,7 +16,13 @@ from app.kit.pagination import Page, Paging
 from app.kit.problems import AUTHED, problem_responses
 from app.sync import status as sync_status_service
 from app.sync.deps import Registry
-from app.sync.schemas import Availability, SyncAccepted, SyncRequest, SyncStatusEntry
+from app.sync.schemas import (
+    Availability,
+    PublicSyncStatusEntry,
+    SyncAccepted,
+    SyncRequest,
+    SyncStatusEntry,
+)
 
 router = APIRouter(tags=["sync"])
 
@@ -42,10 +48,33 @@ async def get_sync_status(
     `paused_credentials` or `disabled_missing_capability`, with the reason, last success and
     attempt, the next due time, the lag behind what Apple has published, unit counts, the last
     error and the key's remaining hourly request budget. Pages by account (`limit` accounts).
+    Public App Store data (charts, star ratings) belongs to no account: see
+    `/v1/sync-status/public`.
     """
     page, next_cursor = await lookup.list_accounts(session, principal.workspace_id, paging=paging)
     entries = await sync_status_service.sync_status(session, registry, page, _now())
     return Page(items=entries, next_cursor=next_cursor)
+
+
+@router.get(
+    "/v1/sync-status/public",
+    response_model=list[PublicSyncStatusEntry],
+    operation_id="get_public_sync_status",
+    responses=problem_responses(*AUTHED),
+)
+async def get_public_sync_status(
+    principal: Reader, session: Session, registry: Registry
+) -> list[PublicSyncStatusEntry]:
+    """Health of the public App Store datasets (chart ranks, star ratings), which Orchard
+    fetches once for every workspace without any App Store Connect account.
+
+    Besides the dataset's own state, `sources` lists the feeds and storefronts this
+    workspace's data comes from: a chart feed that stops answering is `unavailable` here (and
+    its ranks show as unavailable, never as zero) until it answers again.
+    """
+    return await sync_status_service.public_sync_status(
+        session, registry, principal.workspace_id, _now()
+    )
 
 
 @router.get(

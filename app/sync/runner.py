@@ -40,6 +40,7 @@ from app.sync.contract import (
     UnitContext,
     UnitResult,
 )
+from app.sync.public_runner import PublicRunner
 
 log = logging.getLogger("orchard.sync")
 
@@ -88,6 +89,14 @@ class Runner:
         self.budgets = budgets
         self.config = config
         self.metrics = metrics
+        self.public = PublicRunner(
+            sessionmaker,
+            factory.http,
+            config.worker_id,
+            config.max_attempts,
+            lambda attempts: retry_delay(attempts, config.retry_base),
+            metrics,
+        )
 
     async def run_once(self) -> bool:
         """Claim and run one due unit. False when there was nothing to claim."""
@@ -105,6 +114,13 @@ class Runner:
         return True
 
     async def _run(self, job: queue.ClaimedJob) -> None:
+        if job.account_id is None:
+            await self.public.run(
+                job,
+                self.registry.get_public(job.dataset),
+                lambda: self._renew_until_done(job),
+            )
+            return
         dataset = self.registry.get(job.dataset)
         async with self.sessionmaker() as session:
             account = await session.get(AscAccount, job.account_id)
@@ -167,7 +183,7 @@ class Runner:
             if dataset.dated and dataset.unit_date is not None:
                 await records.record_availability(
                     session,
-                    job.account_id,
+                    job.account,
                     job.dataset,
                     dataset.unit_date(job.unit_key),
                     state=result.outcome.value,
@@ -177,7 +193,7 @@ class Runner:
                 )
             await records.record_success(
                 session,
-                job.account_id,
+                job.account,
                 job.dataset,
                 requests=client.request_count,
                 notes=result.notes,
@@ -261,7 +277,7 @@ class Runner:
             )
             await records.record_failure(
                 session,
-                job.account_id,
+                job.account,
                 job.dataset,
                 code=exc.code or status.value,
                 message=str(exc),
@@ -335,7 +351,7 @@ class Runner:
                 await queue.undo_attempt(session, job.id)
             if code is not None and message is not None:
                 await records.record_failure(
-                    session, job.account_id, job.dataset, code=code, message=message
+                    session, job.account, job.dataset, code=code, message=message
                 )
             if (
                 state == queue.FAILED
@@ -345,7 +361,7 @@ class Runner:
             ):
                 await records.record_availability(
                     session,
-                    job.account_id,
+                    job.account,
                     job.dataset,
                     dataset.unit_date(job.unit_key),
                     state=Outcome.FAILED.value,

@@ -17,6 +17,7 @@ from app.sync.contract import (
     PlanContext,
     PlannedUnit,
     Priority,
+    PublicPlanContext,
     missing_requirement,
 )
 
@@ -75,6 +76,20 @@ async def plan_round(
                 continue
             units = await routine_units(session, account, dataset, now)
             total += await _enqueue(session, account, dataset, units, now)
+    return total + await plan_public(session, registry, now)
+
+
+async def plan_public(session: AsyncSession, registry: DatasetRegistry, now: dt.datetime) -> int:
+    """Enqueue the due units of every public dataset (planned once for all workspaces)."""
+    total = 0
+    for dataset in registry.public():
+        if not dataset.enabled:
+            continue
+        units = await dataset.plan(PublicPlanContext(session, now, dataset.cadence))
+        if units:
+            total += await queue.enqueue_public(
+                session, key_id=dataset.key_id, dataset=dataset.name, units=units, now=now
+            )
     return total
 
 

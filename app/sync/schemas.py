@@ -105,3 +105,37 @@ class Availability(BaseModel):
         description="One entry per report date in the range. Only `published` and `no_data` "
         "are facts; a date Apple has not published is never reported as zero."
     )
+
+
+class SourceState(BaseModel):
+    """One source of a public dataset: a chart feed of a storefront, a storefront's Lookup."""
+
+    key: str = Field(
+        description="Which source: `us/top-free/36` (storefront/chart/genre) for a chart, "
+        "`us` for a storefront's ratings."
+    )
+    state: str = Field(
+        description="`ok`, `unavailable` (the source stopped answering usable data: its "
+        "chart shows no ranks, never zeros, until it answers again), `pending` (not fetched "
+        "yet) or `lagging` (not fetched within twice its cadence)."
+    )
+    detail: str | None = Field(description="Why the state is not `ok`, for a person.")
+    checked_at: dt.datetime | None = Field(description="When Orchard last asked the source.")
+    last_ok_at: dt.datetime | None = Field(description="When it last answered usable data.")
+
+
+class PublicSyncStatusEntry(BaseModel):
+    """A dataset of public App Store data, fetched once for every workspace."""
+
+    dataset: str
+    state: DatasetState
+    reason: str | None = Field(description="Why the state is not `ok`, for a person.")
+    last_success_at: dt.datetime | None
+    last_attempt_at: dt.datetime | None
+    next_run_at: dt.datetime | None = Field(description="When the next unit is due.")
+    units: UnitCounts
+    last_error: LastError | None
+    sources: list[SourceState] = Field(
+        description="The sources this workspace's data comes from (its storefronts' charts and "
+        "ratings), each with its own state."
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,7 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import ValidationFailed
 from app.models import AscAccount
 from app.sync import records
-from app.sync.contract import Dataset, DatasetRegistry, Priority, missing_requirement
+from app.sync.contract import (
+    Dataset,
+    DatasetRegistry,
+    Priority,
+    PublicDataset,
+    missing_requirement,
+)
 from app.sync.scheduler import enqueue_backfill
 from app.sync.schemas import (
     Availability,
@@ -18,7 +25,9 @@ from app.sync.schemas import (
     AvailabilityState,
     DatasetState,
     LastError,
+    PublicSyncStatusEntry,
     RateBudget,
+    SourceState,
     SyncAccepted,
     SyncRequest,
     SyncStatusEntry,
@@ -217,3 +226,78 @@ async def availability(
                 )
             )
     return Availability(account_id=account.id, dataset=dataset.name, items=items)
+
+
+def _public_state(
+    dataset: PublicDataset, counts: dict[str, Any], state_row: Any, now: dt.datetime
+) -> tuple[DatasetState, str | None]:
+    if not dataset.enabled:
+        return DatasetState.DISABLED_MISSING_CAPABILITY, dataset.disabled_reason or "switched off"
+    if counts.get("running"):
+        return DatasetState.RUNNING, None
+    last_success = state_row.last_success_at if state_row is not None else None
+    last_error_at = state_row.last_error_at if state_row is not None else None
+    if counts.get("failed") and (
+        last_success is None or (last_error_at and last_error_at > last_success)
+    ):
+        message = state_row.last_error_message if state_row is not None else None
+        return DatasetState.FAILING, message or "units failed after retries"
+    if last_success is None:
+        return DatasetState.LAGGING, "nothing fetched yet"
+    if now - last_success > 2 * dataset.cadence:
+        return DatasetState.LAGGING, "not refreshed within twice its cadence"
+    return DatasetState.OK, None
+
+
+async def public_sync_status(
+    session: AsyncSession, registry: DatasetRegistry, workspace_id: uuid.UUID, now: dt.datetime
+) -> list[PublicSyncStatusEntry]:
+    """Every public dataset, with the sources the workspace's data comes from."""
+    counts = await records.public_job_counts(session)
+    states = await records.public_states(session)
+    entries = []
+    for dataset in registry.public():
+        unit_counts = counts.get(dataset.name, {})
+        state_row = states.get(dataset.name)
+        state, reason = _public_state(dataset, unit_counts, state_row, now)
+        sources = (
+            await dataset.sources(session, workspace_id, now, dataset.cadence)
+            if dataset.sources is not None
+            else []
+        )
+        last_error = None
+        if state_row is not None and state_row.last_error_code:
+            last_error = LastError(
+                code=state_row.last_error_code,
+                message=state_row.last_error_message or "",
+                at=state_row.last_error_at,
+            )
+        entries.append(
+            PublicSyncStatusEntry(
+                dataset=dataset.name,
+                state=state,
+                reason=reason,
+                last_success_at=state_row.last_success_at if state_row else None,
+                last_attempt_at=state_row.last_attempt_at if state_row else None,
+                next_run_at=unit_counts.get("next_run"),
+                units=UnitCounts(
+                    queued=unit_counts.get("queued", 0),
+                    waiting=unit_counts.get("waiting", 0),
+                    running=unit_counts.get("running", 0),
+                    failed=unit_counts.get("failed", 0),
+                    paused=unit_counts.get("paused", 0),
+                ),
+                last_error=last_error,
+                sources=[
+                    SourceState(
+                        key=source.key,
+                        state=source.state,
+                        detail=source.detail,
+                        checked_at=source.checked_at,
+                        last_ok_at=source.last_ok_at,
+                    )
+                    for source in sources
+                ],
+            )
+        )
+    return entries

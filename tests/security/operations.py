@@ -154,6 +154,10 @@ OBJECT_PARAMETERS: dict[str, str] = {
         "AND NOT ('admin' = ANY(scopes)) ORDER BY id LIMIT 1"
     ),
     "group_id": "SELECT id::text FROM beta_groups WHERE workspace_id = $1 ORDER BY id LIMIT 1",
+    # Every linked app is tracked (public store data).
+    "tracked_id": (
+        "SELECT id::text FROM store_tracked_apps WHERE workspace_id = $1 ORDER BY id LIMIT 1"
+    ),
 }
 
 #: Parameters that are values rather than objects (a fiscal month, a dataset name): another
@@ -168,6 +172,7 @@ VALUE_PARAMETERS: dict[str, str] = {
 #: Constant values for required parameters that name no object.
 CONSTANT_PARAMETERS: dict[str, str] = {
     "dataset": "sales_daily",
+    "country": "us",  # a storefront (public store data)
 }
 
 #: Date range parameters (name → is it the range's end), wide enough to hold every synced row.
@@ -189,6 +194,9 @@ BODIES: dict[str, dict[str, Any]] = {
     "put_review_response": {"body": "A reply from another workspace"},
     "link_account": {},  # creates the caller's own object: no one else's id in it
     "create_token": {"name": "own token", "scopes": ["read"]},
+    "track_app": {"apple_id": "1000000001"},  # tracks for the caller's own workspace
+    "update_tracked_app": {"storefronts": ["us"]},
+    "put_store_storefronts": {"storefronts": ["us"]},
 }
 
 

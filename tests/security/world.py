@@ -52,6 +52,7 @@ def world_settings(database_url: str, data_dir: Path) -> Settings:
         # The fuzzer and the hostile-input tests send hundreds of requests with one token.
         rate_limit_per_minute=1_000_000,
         rate_limit_burst=1_000_000,
+        store_enabled=False,  # public store units have their own tests (tests/store)
     )
 
 

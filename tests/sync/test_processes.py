@@ -60,6 +60,7 @@ def _worker_process(
         ORCHARD_SCHEDULER_SECONDS="0.5",
         ORCHARD_LOG_LEVEL="WARNING",
         ORCHARD_INITIAL_BACKFILL_DAYS=str(settings.initial_backfill_days),
+        ORCHARD_STORE_ENABLED="false",  # like the in-process worker (tests/conftest.py)
         **env,
     )
     return subprocess.Popen(

@@ -1,0 +1,158 @@
+"""SQL that reads the stored public data back: rating series, rank series, a chart as it was,
+and the latest state of each source (for sync-status)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def rating_series(
+    session: AsyncSession, apple_id: int, countries: list[str], start: dt.date, end: dt.date
+) -> list[Any]:
+    rows = await session.execute(
+        text(
+            """
+            SELECT * FROM store_rating_snapshots
+            WHERE apple_id = :a AND country = ANY(CAST(:c AS text[]))
+              AND snapshot_date BETWEEN :start AND :end
+            ORDER BY country, snapshot_date
+            """
+        ),
+        {"a": apple_id, "c": countries, "start": start, "end": end},
+    )
+    return list(rows)
+
+
+async def latest_ratings(session: AsyncSession, apple_id: int, countries: list[str]) -> list[Any]:
+    rows = await session.execute(
+        text(
+            """
+            SELECT DISTINCT ON (country) * FROM store_rating_snapshots
+            WHERE apple_id = :a AND country = ANY(CAST(:c AS text[]))
+            ORDER BY country, snapshot_date DESC
+            """
+        ),
+        {"a": apple_id, "c": countries},
+    )
+    return list(rows)
+
+
+async def rank_series(
+    session: AsyncSession,
+    apple_id: int,
+    countries: list[str],
+    charts: list[str],
+    genre: int | None,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> list[Any]:
+    """Every chart snapshot overlapping [start, end) with the app's position in it."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT country, chart, genre, status, detail, feed, feed_updated_at, depth,
+                   requested_n, first_fetched_at, last_fetched_at,
+                   array_position(app_ids, CAST(:a AS bigint)) AS rank
+            FROM store_chart_snapshots
+            WHERE country = ANY(CAST(:c AS text[])) AND chart = ANY(CAST(:charts AS text[]))
+              AND (CAST(:g AS int) IS NULL OR genre = :g)
+              AND first_fetched_at < :end AND last_fetched_at >= :start
+            ORDER BY country, chart, genre, first_fetched_at, id
+            """
+        ),
+        {"a": apple_id, "c": countries, "charts": charts, "g": genre, "start": start, "end": end},
+    )
+    return list(rows)
+
+
+async def rank_days(
+    session: AsyncSession,
+    apple_id: int,
+    countries: list[str],
+    charts: list[str],
+    genre: int | None,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> list[Any]:
+    """Per chart and UTC day: the app's best rank, whether any fetch answered, the depth."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT country, chart, genre,
+                   min(first_fetched_at) AS first_fetched_at,
+                   max(last_fetched_at) AS last_fetched_at,
+                   max(feed_updated_at) AS feed_updated_at,
+                   min(array_position(app_ids, CAST(:a AS bigint)))
+                       FILTER (WHERE status = 'ok') AS rank,
+                   CASE WHEN bool_or(status = 'ok') THEN 'ok' ELSE 'unavailable' END AS status,
+                   max(depth) FILTER (WHERE status = 'ok') AS depth,
+                   (array_agg(detail ORDER BY first_fetched_at DESC)
+                       FILTER (WHERE status <> 'ok'))[1] AS detail
+            FROM store_chart_snapshots
+            WHERE country = ANY(CAST(:c AS text[])) AND chart = ANY(CAST(:charts AS text[]))
+              AND (CAST(:g AS int) IS NULL OR genre = :g)
+              AND first_fetched_at < :end AND last_fetched_at >= :start
+            GROUP BY country, chart, genre, (first_fetched_at AT TIME ZONE 'UTC')::date
+            ORDER BY country, chart, genre, min(first_fetched_at)
+            """
+        ),
+        {"a": apple_id, "c": countries, "charts": charts, "g": genre, "start": start, "end": end},
+    )
+    return list(rows)
+
+
+async def chart_at(
+    session: AsyncSession, country: str, chart: str, genre: int, at: dt.datetime
+) -> Any:
+    """The snapshot the feed was serving at ``at`` (the latest fetched at or before it)."""
+    result = await session.execute(
+        text(
+            """
+            SELECT * FROM store_chart_snapshots
+            WHERE country = :c AND chart = :chart AND genre = :g AND first_fetched_at <= :at
+            ORDER BY first_fetched_at DESC, id DESC LIMIT 1
+            """
+        ),
+        {"c": country, "chart": chart, "g": genre, "at": at},
+    )
+    return result.first()
+
+
+async def chart_sources(session: AsyncSession, countries: list[str]) -> list[Any]:
+    rows = await session.execute(
+        text(
+            """
+            SELECT DISTINCT ON (country, chart, genre) country, chart, genre, status, detail,
+                   last_fetched_at,
+                   (SELECT max(o.last_fetched_at) FROM store_chart_snapshots o
+                    WHERE o.country = s.country AND o.chart = s.chart AND o.genre = s.genre
+                      AND o.status = 'ok') AS last_ok_at
+            FROM store_chart_snapshots s WHERE country = ANY(CAST(:c AS text[]))
+            ORDER BY country, chart, genre, first_fetched_at DESC, id DESC
+            """
+        ),
+        {"c": countries},
+    )
+    return list(rows)
+
+
+async def rating_sources(
+    session: AsyncSession, apple_ids: list[int], countries: list[str]
+) -> dict[str, Any]:
+    rows = await session.execute(
+        text(
+            """
+            SELECT country, max(fetched_at) AS checked_at,
+                   max(fetched_at) FILTER (WHERE status = 'ok') AS last_ok_at
+            FROM store_rating_snapshots
+            WHERE apple_id = ANY(CAST(:a AS bigint[])) AND country = ANY(CAST(:c AS text[]))
+            GROUP BY country
+            """
+        ),
+        {"a": apple_ids, "c": countries},
+    )
+    return {row.country: row for row in rows}
