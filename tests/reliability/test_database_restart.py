@@ -70,6 +70,7 @@ async def test_postgres_restart_mid_sync_gives_503s_then_everything_resumes(
             log_format="text",
             run_worker=False,  # started below, once the app list is in (world.py)
             expect_worker=False,
+            store_enabled=False,  # public store data has its own world (tests/store)
         )
     ).model_copy(update={"lease_seconds": 2.0})  # units cut off by the outage return soon
     tenant = await make_tenant(url, "acme")
@@ -90,37 +91,39 @@ async def test_postgres_restart_mid_sync_gives_503s_then_everything_resumes(
             settings, app.state.sessionmaker, app.state.asc_clients, worker_parts(settings)
         )
         await worker.start()
-        async with asyncio.timeout(30):
-            while await _succeeded(url) < 8:
-                await asyncio.sleep(0.05)
-        _pg_ctl(own_server, "stop")
+        try:  # a failure here must not leave the worker running into later tests
+            async with asyncio.timeout(30):
+                while await _succeeded(url) < 8:
+                    await asyncio.sleep(0.05)
+            _pg_ctl(own_server, "stop")
 
-        # While it is down: a clean 503 problem, not a 500 with a stack trace …
-        down = await api.get("/v1/accounts", headers=tenant.headers())
-        assert down.status_code == 503, down.text
-        assert down.headers["content-type"] == "application/problem+json"
-        problem = down.json()
-        assert problem["type"].endswith("service_unavailable")
-        assert problem["status"] == 503 and "database" in problem["detail"]
-        assert "Traceback" not in down.text and "asyncpg" not in down.text
-        assert "retry-after" in down.headers
-        assert (await api.get("/health/ready")).status_code == 503
-        assert (await api.get("/health")).status_code == 200
-        # … and the worker keeps trying instead of dying.
-        await asyncio.sleep(1.5)
-        assert not any(task.done() for task in worker._loops + worker._tasks)
+            # While it is down: a clean 503 problem, not a 500 with a stack trace …
+            down = await api.get("/v1/accounts", headers=tenant.headers())
+            assert down.status_code == 503, down.text
+            assert down.headers["content-type"] == "application/problem+json"
+            problem = down.json()
+            assert problem["type"].endswith("service_unavailable")
+            assert problem["status"] == 503 and "database" in problem["detail"]
+            assert "Traceback" not in down.text and "asyncpg" not in down.text
+            assert "retry-after" in down.headers
+            assert (await api.get("/health/ready")).status_code == 503
+            assert (await api.get("/health")).status_code == 200
+            # … and the worker keeps trying instead of dying.
+            await asyncio.sleep(1.5)
+            assert not any(task.done() for task in worker._loops + worker._tasks)
 
-        _pg_ctl(own_server, "start")
-        # Back, with nothing restarted: the same app and worker carry on.
-        up = await api.get("/v1/accounts", headers=tenant.headers())
-        assert up.status_code == 200, up.text
-        async with asyncio.timeout(60):
-            while True:
-                async with connect(url) as db:
-                    if await settled(db):
-                        break
-                await asyncio.sleep(0.1)
-        await worker.stop()
+            _pg_ctl(own_server, "start")
+            # Back, with nothing restarted: the same app and worker carry on.
+            up = await api.get("/v1/accounts", headers=tenant.headers())
+            assert up.status_code == 200, up.text
+            async with asyncio.timeout(60):
+                while True:
+                    async with connect(url) as db:
+                        if await settled(db):
+                            break
+                    await asyncio.sleep(0.1)
+        finally:
+            await worker.stop()
 
     async with connect(url) as db:
         # Units cut off by the restart were run again (their first attempt rolled back) …
