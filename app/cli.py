@@ -210,10 +210,14 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     settings = _settings()
 
     async def action(session: Any) -> int:
+        from app.webhooks import service as webhooks
+
         async with httpx.AsyncClient() as http:
             factory = AscClientFactory(http, settings.asc_base_url, load_cipher(settings))
             count = await service.rotate_encryption(session, factory)
+            secrets = await webhooks.rotate_encryption(session, factory.cipher)
         print(f"re-encrypted {count} credential(s) under the first ORCHARD_SECRET_KEYS key")
+        print(f"re-encrypted {secrets} webhook signing secret(s)")
         return 0
 
     return _with_session(action)
@@ -308,7 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     keys_generate = keys_commands.add_parser("generate", help="print a new Fernet key")
     keys_generate.set_defaults(func=cmd_keys_generate)
     keys_rotate = keys_commands.add_parser(
-        "rotate", help="re-encrypt every stored credential under the first ORCHARD_SECRET_KEYS key"
+        "rotate",
+        help="re-encrypt every stored credential and webhook secret under the first "
+        "ORCHARD_SECRET_KEYS key",
     )
     keys_rotate.set_defaults(func=cmd_keys_rotate)
 

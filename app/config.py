@@ -140,6 +140,29 @@ class Settings(BaseSettings):
             raise ValueError("must be comma-separated two-letter storefront codes (e.g. us,gb)")
         return ",".join(dict.fromkeys(codes))
 
+    # Webhooks (outbound, Standard Webhooks): see the README's "Webhooks" section.
+    webhooks_allow_private: bool = Field(
+        default=False,
+        description="Allow http:// and private, loopback and link-local receivers (tests, "
+        "local development). Off: https only, public addresses only, checked at delivery.",
+    )
+    webhooks_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhooks_concurrency: int = Field(
+        default=16, ge=1, le=256, description="Endpoints a worker process delivers to at once."
+    )
+    webhooks_disable_after: timedelta = Field(
+        default=timedelta(days=3),
+        description="An endpoint whose every attempt failed for this long is disabled.",
+    )
+    webhooks_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    webhooks_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    webhooks_retention: timedelta = Field(
+        default=timedelta(days=30), description="How long finished deliveries are listed."
+    )
+    webhooks_deliver: bool = Field(
+        default=True, description="Workers deliver webhooks (false: another fleet does)."
+    )
+
     @field_validator("log_level")
     @classmethod
     def _known_log_level(cls, value: str) -> str:

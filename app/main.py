@@ -28,7 +28,7 @@ from app.kit.handlers import install_handlers
 from app.kit.metrics import Metrics
 from app.kit.middleware import RequestContextMiddleware
 from app.kit.problems import problem_responses
-from app.registry import worker_parts
+from app.registry import webhook_catalogue, worker_parts
 from app.releases.router import router as releases_router
 from app.reviews.router import router as reviews_router
 from app.sales.router import router as sales_router
@@ -37,6 +37,9 @@ from app.subscriptions.router import router as subscriptions_router
 from app.sync.router import router as sync_router
 from app.sync.worker import SyncWorker
 from app.team.router import router as team_router
+from app.webhooks import docs as webhook_docs
+from app.webhooks.router import router as webhooks_router
+from app.webhooks.sender import WebhookSender
 
 DESCRIPTION = """\
 One normalised JSON API over linked App Store Connect accounts.
@@ -91,6 +94,10 @@ def create_app(
                 )
                 await worker.start()
             app.state.worker = worker
+            app.state.webhook_sender = WebhookSender(
+                timeout=settings.webhooks_timeout_seconds,
+                allow_private=settings.webhooks_allow_private,
+            )
             # Everything allocated so far lives as long as the process: keep it out of the
             # cyclic GC's generations, whose full passes otherwise stall requests (100-200 ms
             # measured under the sales benchmark).
@@ -100,6 +107,7 @@ def create_app(
             finally:
                 if worker is not None:
                     await worker.stop()
+                await app.state.webhook_sender.aclose()
 
     app = FastAPI(
         title="Orchard",
@@ -130,6 +138,9 @@ def create_app(
     app.include_router(subscriptions_router)
     app.include_router(payments_router)
     app.include_router(store_router)
+    app.include_router(webhooks_router)
+    app.state.webhook_catalogue = webhook_catalogue()
+    webhook_docs.document(app.webhooks, app.state.webhook_catalogue)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -141,7 +152,11 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     from fastapi.openapi.utils import get_openapi
 
     schema = get_openapi(
-        title=app.title, version=app.version, description=app.description, routes=app.routes
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        webhooks=app.webhooks.routes,
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):

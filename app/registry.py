@@ -13,21 +13,29 @@ from __future__ import annotations
 
 import dataclasses
 
+from app.accounts import events as account_events
 from app.accounts.jobs import verification_task
+from app.catalog import events as catalog_events
 from app.catalog import jobs as catalog
 from app.config import Settings
 from app.finance import jobs as finance
+from app.outbox.catalogue import EventCatalogue
 from app.releases import jobs as releases
 from app.resources.app_list import AppListing
+from app.reviews import events as review_events
 from app.reviews import jobs as reviews
+from app.sales import events as sales_events
 from app.sales import jobs as sales
 from app.store import jobs as store
 from app.subscriptions import jobs as subscriptions
+from app.sync import events as sync_events
 from app.sync.contract import Dataset, DatasetRegistry, PublicDataset
 from app.sync.worker import DomainTask, WorkerParts
 from app.team import jobs as team
+from app.webhooks import catalogue as webhook_events
+from app.webhooks import jobs as webhooks
 
-__all__ = ["build_registry", "worker_parts"]
+__all__ = ["build_registry", "webhook_catalogue", "worker_parts"]
 
 
 def _datasets(settings: Settings) -> list[Dataset]:
@@ -69,5 +77,23 @@ def worker_parts(settings: Settings) -> WorkerParts:
     periodic tasks (background re-verification of keys)."""
     return WorkerParts(
         registry=build_registry(settings),
-        tasks=[DomainTask("verify_accounts", verification_task(settings.verify_interval), 60.0)],
+        tasks=[
+            DomainTask("verify_accounts", verification_task(settings.verify_interval), 60.0),
+            webhooks.retention_task(settings),
+        ],
+        loops=[webhooks.delivery_loop(settings)] if settings.webhooks_deliver else [],
+    )
+
+
+def webhook_catalogue() -> EventCatalogue:
+    """Every webhook event type, declared by the floor or domain that writes it."""
+    return EventCatalogue(
+        [
+            *catalog_events.EVENT_TYPES,
+            *review_events.EVENT_TYPES,
+            *sales_events.EVENT_TYPES,
+            *sync_events.EVENT_TYPES,
+            *account_events.EVENT_TYPES,
+            *webhook_events.EVENT_TYPES,
+        ]
     )

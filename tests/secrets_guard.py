@@ -27,6 +27,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "PEM block": re.compile(r"-----BEGIN[A-Z ]*-----"),
     "Orchard token": re.compile(r"orch_[A-Za-z0-9_-]{40,}"),
     "JWT": re.compile(r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"),
+    "webhook signing secret": re.compile(r"whsec_[A-Za-z0-9+/=]{20,}"),
 }
 PLUGIN_NAME = "orchard_secrets_guard"
 

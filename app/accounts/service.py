@@ -14,7 +14,7 @@ from app.accounts.schemas import AccountCreate, AccountUpdate
 from app.asc.jwt import AscCredentials
 from app.credentials import lookup
 from app.credentials.clients import AscClientFactory
-from app.credentials.states import PAUSING_STATUSES, CredentialStatus
+from app.credentials.states import PAUSING_STATUSES, CredentialStatus, publish_status_change
 from app.credentials.verification import (
     AscUnavailable,
     Verification,
@@ -171,6 +171,7 @@ async def update_account(
     verify: bool,
 ) -> AscAccount:
     account = await lookup.get_account(session, workspace_id, account_id, for_update=True)
+    previous_status = account.credential_status
     fields = patch.model_fields_set
     new_key = patch.private_key  # the schema guarantees key_id comes with it
     needs_verification = new_key is not None or "vendor_number" in fields
@@ -223,6 +224,7 @@ async def update_account(
         account.status_reason = "changed without verification: POST /v1/accounts/{id}/verify"
         account.status_code = None
     account.updated_at = _now()
+    await publish_status_change(session, account, previous_status)
     await session.flush()
     return account
 
@@ -236,6 +238,7 @@ async def reverify(
     previous = account.credential_status
     _apply(account, verification)
     account.updated_at = _now()
+    await publish_status_change(session, account, previous)
     await session.flush()
     await _pause_or_resume(session, account)
     if previous != account.credential_status:
@@ -258,10 +261,12 @@ async def unlink_account(
         await repository.purge(session, account)
     else:
         # The key is destroyed; the row stays (hidden) so synced data keeps its owner.
+        previous = account.credential_status
         account.encrypted_private_key = None
         account.unlinked_at = _now()
         account.credential_status = CredentialStatus.REVOKED_OR_INVALID.value
         account.status_reason = "unlinked"
+        await publish_status_change(session, account, previous)
     await session.flush()
     log.info("unlinked account", extra={"account_id": str(account_id), "purge": purge})
 

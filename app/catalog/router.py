@@ -84,7 +84,8 @@ async def list_events(
 ) -> EventFeed:
     """Changes Orchard observed while syncing, oldest first: a version's state changed, a
     build finished processing or expired, a tester accepted an invitation, a review
-    submission's state changed.
+    submission's state changed; and notices about the workspace itself: a webhook endpoint
+    Orchard stopped delivering to (`webhook_disabled`, with the reason in `details`).
 
     Poll this one endpoint instead of diffing everything: keep `next_cursor` (never null) and
     pass it as `cursor` next time to get only what was observed since. The order is stable

@@ -57,8 +57,10 @@ class AppDetail(AppRead):
 
 class EventSubject(BaseModel):
     type: SubjectType
-    id: uuid.UUID = Field(description="Orchard's id of the version, build, tester or submission.")
-    apple_id: str
+    id: uuid.UUID = Field(
+        description="Orchard's id of the version, build, tester, submission or webhook."
+    )
+    apple_id: str | None = Field(description="Apple's id (null for a webhook).")
 
 
 class EventRead(BaseModel):
@@ -69,7 +71,10 @@ class EventRead(BaseModel):
     observed_at: dt.datetime = Field(
         description="When the sync saw the change (within one sync interval of the real moment)."
     )
-    account_id: uuid.UUID
+    account_id: uuid.UUID | None = Field(
+        description="The linked account; null on notices about the workspace itself "
+        "(`webhook_disabled`)."
+    )
     app_id: uuid.UUID | None
     subject: EventSubject
     from_state: str | None = Field(

@@ -10,10 +10,12 @@ import datetime as dt
 import logging
 import uuid
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import AscAccount
+from app.outbox.writer import OutboxEvent, publish
 
 log = logging.getLogger("orchard.accounts")
 
@@ -70,11 +72,59 @@ async def mark_credential_problem(
     account = await session.get(AscAccount, account_id, with_for_update=True)
     if account is None:
         return
+    previous = account.credential_status
     account.credential_status = status.value
     account.status_reason = REMEDY[status]
     account.status_code = code
     account.updated_at = dt.datetime.now(dt.UTC)
+    await publish_status_change(session, account, previous)
     log.warning("account paused", extra={"account_id": str(account_id), "status": status.value})
+
+
+#: The webhook event type of a credential status change.
+CREDENTIAL_STATUS_CHANGED = "account.credential_status_changed"
+
+
+def account_resource(account: AscAccount) -> dict[str, Any]:
+    """The account as ``GET /v1/accounts/{id}`` shows it (the accounts domain's
+    ``AccountRead``; a test holds the two together). Never the key itself."""
+    return {
+        "id": account.id,
+        "name": account.name,
+        "key_id": account.key_id,
+        "issuer_id": account.issuer_id,
+        "key_type": account.key_type,
+        "vendor_number": account.vendor_number,
+        "key_fingerprint": account.key_fingerprint,
+        "credential_status": account.credential_status,
+        "status_reason": account.status_reason,
+        "status_code": account.status_code,
+        "last_verified_at": account.last_verified_at,
+        "capabilities": account.capabilities or {},
+        "created_at": account.created_at,
+        "updated_at": account.updated_at,
+    }
+
+
+async def publish_status_change(
+    session: AsyncSession, account: AscAccount, previous: str | None
+) -> None:
+    """In the transaction that changed it: an ``account.credential_status_changed`` event
+    when the status differs from ``previous``."""
+    if previous is None or previous == account.credential_status:
+        return
+    now = dt.datetime.now(dt.UTC)
+    account.updated_at = now
+    data = {**account_resource(account), "previous_credential_status": previous}
+    await publish(
+        session,
+        account.workspace_id,
+        [
+            OutboxEvent(
+                type=CREDENTIAL_STATUS_CHANGED, data=data, occurred_at=now, account_id=account.id
+            )
+        ],
+    )
 
 
 async def mark_capability_missing(

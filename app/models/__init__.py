@@ -38,6 +38,7 @@ from app.models.sync import (
     SyncPublicState,
     SyncWorkerHeartbeat,
 )
+from app.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from app.models.workspace import Workspace
 
 __all__ = [
@@ -75,5 +76,8 @@ __all__ = [
     "SyncWorkerHeartbeat",
     "TeamInvitation",
     "TeamMember",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "Workspace",
 ]

@@ -220,12 +220,15 @@ class CatalogEvent(UuidPrimaryKey, Base):
         BigInteger, server_default=text("(pg_current_xact_id())::text::bigint")
     )
     workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    # Null on notices about the workspace itself (a webhook endpoint was disabled).
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("asc_accounts.id", ondelete="CASCADE")
+    )
     app_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
     type: Mapped[str] = mapped_column(String(64))
     subject_type: Mapped[str] = mapped_column(String(64))
     subject_id: Mapped[uuid.UUID] = mapped_column()
-    subject_apple_id: Mapped[str] = mapped_column(String(64))
+    subject_apple_id: Mapped[str | None] = mapped_column(String(64))
     from_state: Mapped[str | None] = mapped_column(Text)
     to_state: Mapped[str | None] = mapped_column(Text)
     observed_at: Mapped[dt.datetime] = mapped_column()

@@ -104,6 +104,9 @@ class SyncDatasetState(Base):
     last_error_at: Mapped[dt.datetime | None] = mapped_column()
     last_unit_requests: Mapped[int | None] = mapped_column(Integer)
     notes: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    # Since when units of the dataset end ``failed`` with no success after (null: not
+    # failing); its changes are the ``sync.dataset_failing``/``recovered`` events.
+    failing_since: Mapped[dt.datetime | None] = mapped_column()
 
 
 class SyncPublicState(Base):

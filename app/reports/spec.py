@@ -26,6 +26,7 @@ from app.reports.units import ReportRequest, fetch_report_unit
 from app.reports.versions import report_version
 from app.resources import app_links
 from app.sync.contract import (
+    AvailableHook,
     Dataset,
     Outcome,
     PlanContext,
@@ -64,6 +65,8 @@ class ReportSpec:
     partition_extra: Mapping[str, Any] = field(default_factory=dict)
     after_load: AfterLoad | None = None
     on_refusal: OnRefusal | None = None
+    #: A report date became available for the first time (see ``Dataset.on_available``).
+    on_available: AvailableHook | None = None
 
     @property
     def version(self) -> str:
@@ -78,6 +81,7 @@ def dated_dataset(
     capability: str,
     needs_vendor_number: bool = True,
     late_refresh: dt.timedelta = LATE_FILE_REFRESH,
+    on_available: AvailableHook | None = None,
 ) -> Dataset:
     """A dataset with one unit per report period of ``period``; the newest period is fetched
     again ``late_refresh`` after it was (Apple's late files)."""
@@ -109,11 +113,18 @@ def dated_dataset(
         unit_keys=unit_keys,
         unit_date=period.unit_date,
         latest_expected=period.latest,
+        on_available=on_available,
     )
 
 
 def report_dataset(spec: ReportSpec) -> Dataset:
-    return dated_dataset(spec.dataset, spec.period, _unit(spec), capability=spec.capability)
+    return dated_dataset(
+        spec.dataset,
+        spec.period,
+        _unit(spec),
+        capability=spec.capability,
+        on_available=spec.on_available,
+    )
 
 
 def _unit(spec: ReportSpec) -> UnitRunner:

@@ -73,13 +73,15 @@ async def upsert(
 async def insert(
     session: AsyncSession, model: type[Base], rows: Sequence[Mapping[str, Any]]
 ) -> None:
-    """Append ``rows`` (all with the same keys) in one statement."""
+    """Append ``rows`` (all with the same keys) in one statement; rows without an ``id``
+    get a random one."""
     if not rows:
         return
     table, columns = _table(model), list(rows[0])
+    new_id = ("id, ", "gen_random_uuid(), ") if "id" not in columns else ("", "")
     statement = f"""
-        INSERT INTO {table.name} (id, {_names(columns)})
-        SELECT gen_random_uuid(), {_names(columns, "r.")}
+        INSERT INTO {table.name} ({new_id[0]}{_names(columns)})
+        SELECT {new_id[1]}{_names(columns, "r.")}
         FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({_record_type(table, columns)})
     """  # noqa: S608  (identifiers from the ORM metadata)
     await session.execute(text(statement), {"rows": _rows_json(rows)})

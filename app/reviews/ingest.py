@@ -209,3 +209,35 @@ async def record_pass(
             "reviews": reviews,
         },
     )
+
+
+@dataclass(frozen=True)
+class StoredReview:
+    """What a review looked like before this page was stored (to tell what changed)."""
+
+    rating: int
+    title: str | None
+    body: str | None
+    response_apple_id: str | None
+    response_body: str | None
+    response_state: str | None
+    #: Orchard wrote or deleted the reply after this sync began: the sync keeps it.
+    reply_kept: bool
+
+
+async def stored_reviews(
+    session: AsyncSession, account_id: uuid.UUID, apple_ids: list[str]
+) -> dict[str, StoredReview]:
+    rows = await session.execute(
+        text(
+            """
+            SELECT apple_id, rating, title, body, response_apple_id, response_body,
+                   response_state,
+                   coalesce(reply_changed_at > transaction_timestamp(), false)
+            FROM customer_reviews
+            WHERE account_id = :account AND apple_id = ANY(CAST(:ids AS text[]))
+            """
+        ),
+        {"account": account_id, "ids": apple_ids},
+    )
+    return {str(row[0]): StoredReview(*row[1:]) for row in rows}

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 
 from app.asc.errors import AscNotFound
-from app.reviews import apple, ingest
+from app.reviews import apple, events, ingest
 from app.reviews.apple import ReviewRecord
 from app.sync.contract import Dataset, PlanContext, PlannedUnit, UnitContext, UnitResult
 
@@ -49,6 +49,11 @@ async def sync_app_reviews(ctx: UnitContext, app_apple_id: str) -> UnitResult:
     newest = await ingest.newest_created_at(ctx.session, account.id, app_apple_id)
     full = newest is None or last_full is None or ctx.now - last_full >= FULL_PASS_EVERY
     boundary = None if full or newest is None else newest - OVERLAP
+    # The app's first pass stores its history without events; later passes tell what changed
+    # (when anyone subscribed to it).
+    changes = None
+    if last_full is not None and await events.subscribed(ctx.session, account.workspace_id):
+        changes = events.ReviewChanges()
 
     requests_before = ctx.client.request_count
     listed: set[str] = set()
@@ -65,6 +70,11 @@ async def sync_app_reviews(ctx: UnitContext, app_apple_id: str) -> UnitResult:
             skipped += unreadable
             listed.update(r.id for r in page.resources() if r.type == "customerReviews")
             fresh = _dedupe(records)
+            if changes is not None:
+                before = await ingest.stored_reviews(
+                    ctx.session, account.id, [r.apple_id for r in fresh]
+                )
+                changes.add(fresh, before)
             await ingest.upsert_reviews(
                 ctx.session,
                 workspace_id=account.workspace_id,
@@ -102,6 +112,10 @@ async def sync_app_reviews(ctx: UnitContext, app_apple_id: str) -> UnitResult:
         requests=requests,
         reviews=stored,
     )
+    if changes is not None:
+        await events.publish_changes(
+            ctx.session, account.workspace_id, account.id, changes, ctx.now
+        )
     if skipped:
         ctx.log.warning("skipped unreadable reviews", extra={"skipped": skipped})
     mode = "full" if full else "incremental"

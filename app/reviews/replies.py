@@ -26,7 +26,7 @@ from app.asc.errors import AscError, AscNotFound
 from app.credentials.clients import AscClientFactory
 from app.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.models import AscAccount
-from app.reviews import apple, repository
+from app.reviews import apple, events, repository
 from app.reviews.apple import ReplyRecord
 from app.reviews.errors import AppleFailed, IdempotencyKeyReused, apple_problem
 from app.reviews.repository import ReviewRow
@@ -127,7 +127,12 @@ async def put_reply(
         state="PENDING_PUBLISH",
         last_modified_at=dt.datetime.now(dt.UTC),
     )
+    seen = (review.response_apple_id, review.response_body, review.response_state)
     await repository.store_reply(session, review.id, reply)
+    if reply.state == events.PUBLISHED and seen != (reply.apple_id, reply.body, reply.state):
+        await events.publish_reply(
+            session, workspace_id, review.account_id, review.apple_id, dt.datetime.now(dt.UTC)
+        )
     result = ReviewReplyRead(
         review_id=review.id,
         apple_id=reply.apple_id,

@@ -155,6 +155,21 @@ async def get_review(
     return None if row is None else ReviewRow(row[0], row[1])
 
 
+async def reviews_by_apple_id(
+    session: AsyncSession, account_id: uuid.UUID, apple_ids: list[str]
+) -> list[ReviewRow]:
+    """The account's reviews with these Apple ids as stored now, oldest first."""
+    statement = (
+        select(CustomerReview, App.name)
+        .join(App, App.id == CustomerReview.app_id)
+        .where(CustomerReview.account_id == account_id, CustomerReview.apple_id.in_(apple_ids))
+        .order_by(CustomerReview.created_at, CustomerReview.id)
+        .execution_options(populate_existing=True)
+    )
+    rows = await session.execute(statement)
+    return [ReviewRow(review, name) for review, name in rows.all()]
+
+
 async def app_exists(session: AsyncSession, workspace_id: uuid.UUID, app_id: uuid.UUID) -> bool:
     found = await session.scalar(
         select(App.id).where(App.id == app_id, App.workspace_id == workspace_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from app.reports import periods
 from app.reports.spec import ReportSpec, report_dataset
+from app.sales.events import publish_day
 from app.sales.layout import SALES_LAYOUT, platform_sql, unit_kind_sql
 from app.sales.repository import link_rows_to_apps, rebuild_daily_rollup
 from app.sync.contract import Dataset
@@ -31,6 +32,7 @@ def _sales(dataset: str, period: periods.Period) -> ReportSpec:
         links_apps=True,
         partition_extra={"frequency": period.frequency},
         after_load=rebuild_daily_rollup if period is periods.DAILY else None,
+        on_available=publish_day if period is periods.DAILY else None,
     )
 
 

@@ -324,3 +324,21 @@ def _row_read(row: SalesRow) -> SalesRowRead:
         order_type=row.order_type,
         extra=row.extra or {},
     )
+
+
+async def day_totals(
+    session: AsyncSession, workspace_id: uuid.UUID, account_id: uuid.UUID, day: dt.date
+) -> Payload:
+    """One account's measures of one report date (``SalesMeasures``), from the rollup."""
+    rows = await repository.aggregate(
+        session,
+        workspace_id,
+        start=day,
+        end=day,
+        granularity=Granularity.DAY.value,
+        dimensions=[],
+        filters=SalesFilter(account_ids=[account_id]),
+        after=None,
+        limit=1,
+    )
+    return _measures(rows[0]) if rows else _merged([])

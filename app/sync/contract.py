@@ -100,6 +100,9 @@ class UnitContext:
 
 Planner = Callable[[PlanContext], Awaitable[list[PlannedUnit]]]
 UnitRunner = Callable[[UnitContext], Awaitable[UnitResult]]
+#: Runs in the unit's transaction when one of its report dates became a fact (``published``
+#: or ``no_data``) for the first time: e.g. writes a ``….day_published`` webhook event.
+AvailableHook = Callable[[UnitContext, dt.date, UnitResult], Awaitable[object]]
 BackfillPlanner = Callable[[dt.date, dt.date, dt.datetime], list[str]]
 
 
@@ -125,6 +128,8 @@ class Dataset:
     unit_date: Callable[[str], dt.date] | None = None
     #: For sync-status lag: the newest date Apple should have published by ``now``.
     latest_expected: Callable[[dt.datetime], dt.date] | None = None
+    #: Dated datasets: called when a report date first became available (see AvailableHook).
+    on_available: AvailableHook | None = None
 
 
 class DeferUnit(Exception):

@@ -64,13 +64,18 @@ async def record_availability(
     detail: str | None,
     report_version: str | None,
     keep_facts: bool = False,
-) -> None:
-    """Upsert a date's availability. ``keep_facts``: a failed re-fetch must not hide data
-    already stored, so it only overwrites states that are not facts."""
+) -> str | None:
+    """Upsert a date's availability; returns the state it had before (None: never fetched,
+    or kept). ``keep_facts``: a failed re-fetch must not hide data already stored, so it only
+    overwrites states that are not facts."""
     guard = "WHERE dataset_availability.state NOT IN ('published', 'no_data')" if keep_facts else ""
-    await session.execute(
+    result = await session.execute(
         text(
             f"""
+            WITH previous AS (
+                SELECT state FROM dataset_availability
+                WHERE account_id = :a AND dataset = :d AND report_date = :day
+            )
             INSERT INTO dataset_availability (account_id, dataset, report_date, state, fetched_at,
                                               row_count, detail, report_version)
             VALUES (:a, :d, :day, :state, now(), :rows, :detail, :version)
@@ -78,6 +83,7 @@ async def record_availability(
                 state = EXCLUDED.state, fetched_at = now(), row_count = EXCLUDED.row_count,
                 detail = EXCLUDED.detail, report_version = EXCLUDED.report_version
             {guard}
+            RETURNING (SELECT state FROM previous)
             """  # noqa: S608  (guard is one of two constants)
         ),
         {
@@ -90,6 +96,32 @@ async def record_availability(
             "version": report_version,
         },
     )
+    previous = result.scalar()
+    return None if previous is None else str(previous)
+
+
+async def mark_failing(session: AsyncSession, account_id: uuid.UUID, dataset: str) -> bool:
+    """A unit of the dataset ended ``failed``: True if the dataset was not failing before."""
+    result = await session.execute(
+        text(
+            "UPDATE sync_dataset_states SET failing_since = now() "
+            "WHERE account_id = :a AND dataset = :d AND failing_since IS NULL RETURNING 1"
+        ),
+        {"a": account_id, "d": dataset},
+    )
+    return result.first() is not None
+
+
+async def clear_failing(session: AsyncSession, account_id: uuid.UUID, dataset: str) -> bool:
+    """A unit of the dataset succeeded: True if the dataset was failing until now."""
+    result = await session.execute(
+        text(
+            "UPDATE sync_dataset_states SET failing_since = NULL "
+            "WHERE account_id = :a AND dataset = :d AND failing_since IS NOT NULL RETURNING 1"
+        ),
+        {"a": account_id, "d": dataset},
+    )
+    return result.first() is not None
 
 
 async def job_counts(

@@ -30,7 +30,7 @@ from app.credentials.crypto import SecretKeysError
 from app.credentials.states import CredentialStatus
 from app.kit.metrics import Metrics
 from app.models import AscAccount
-from app.sync import queue, records
+from app.sync import events, queue, records
 from app.sync.budget import BudgetReserveReached, KeyBudgets
 from app.sync.contract import (
     Dataset,
@@ -43,6 +43,9 @@ from app.sync.contract import (
 from app.sync.public_runner import PublicRunner
 
 log = logging.getLogger("orchard.sync")
+
+#: Availability states that are facts about a report date.
+FACTS = frozenset({Outcome.PUBLISHED.value, Outcome.NO_DATA.value})
 
 
 async def _stop(renewer: asyncio.Task[None]) -> None:
@@ -181,16 +184,23 @@ class Runner:
             )
             result = await dataset.run(context)
             if dataset.dated and dataset.unit_date is not None:
-                await records.record_availability(
+                day = dataset.unit_date(job.unit_key)
+                previous = await records.record_availability(
                     session,
                     job.account,
                     job.dataset,
-                    dataset.unit_date(job.unit_key),
+                    day,
                     state=result.outcome.value,
                     row_count=result.rows,
                     detail=result.detail,
                     report_version=result.report_version,
                 )
+                if (
+                    dataset.on_available is not None
+                    and result.outcome in FACTS
+                    and previous not in FACTS
+                ):
+                    await dataset.on_available(context, day, result)
             await records.record_success(
                 session,
                 job.account,
@@ -198,6 +208,7 @@ class Runner:
                 requests=client.request_count,
                 notes=result.notes,
             )
+            recovered = await records.clear_failing(session, job.account, job.dataset)
             if result.outcome is Outcome.NOT_YET_PUBLISHED:
                 state, run_after = queue.WAITING, result.retry_at or now + dt.timedelta(hours=1)
             else:
@@ -212,6 +223,10 @@ class Runner:
             )
             if not held:
                 raise LeaseLost(f"lost the lease on {job.dataset}/{job.unit_key}")
+            if recovered:
+                await events.publish_dataset_state(
+                    session, account, dataset, events.DATASET_RECOVERED
+                )
         return result
 
     async def _renew_until_done(self, job: queue.ClaimedJob) -> None:
@@ -244,7 +259,7 @@ class Runner:
         elif isinstance(exc, AscForbidden):
             await self._missing_role(job, dataset, account, exc)
         else:
-            await self._retry_or_fail(job, dataset, exc, unit_log)
+            await self._retry_or_fail(job, dataset, account, exc, unit_log)
 
     async def _defer(self, job: queue.ClaimedJob, until: dt.datetime) -> None:
         """The key's budget is spent: run later, without counting an attempt."""
@@ -293,12 +308,20 @@ class Runner:
                 await credential_states.mark_capability_missing(
                     session, account.id, dataset.capability, str(exc)
                 )
-        await self._finish(job, queue.FAILED, exc.code or "forbidden", str(exc), dataset=dataset)
+        await self._finish(
+            job,
+            queue.FAILED,
+            exc.code or "forbidden",
+            str(exc),
+            dataset=dataset,
+            account=account,
+        )
 
     async def _retry_or_fail(
         self,
         job: queue.ClaimedJob,
         dataset: Dataset,
+        account: AscAccount,
         exc: BaseException,
         unit_log: logging.LoggerAdapter[logging.Logger],
     ) -> None:
@@ -322,7 +345,7 @@ class Runner:
                 job, queue.WAITING, code, message, run_after=run_after, dataset=dataset
             )
         else:
-            await self._finish(job, queue.FAILED, code, message, dataset=dataset)
+            await self._finish(job, queue.FAILED, code, message, dataset=dataset, account=account)
         if self.metrics is not None:
             self.metrics.units.labels(job.dataset, "failed").inc()
 
@@ -336,6 +359,7 @@ class Runner:
         run_after: dt.datetime | None = None,
         undo_attempt: bool = False,
         dataset: Dataset | None = None,
+        account: AscAccount | None = None,
     ) -> None:
         async with self.sessionmaker() as session, session.begin():
             await queue.finish(
@@ -369,4 +393,13 @@ class Runner:
                     detail=message,
                     report_version=None,
                     keep_facts=True,
+                )
+            if (
+                state == queue.FAILED
+                and dataset is not None
+                and account is not None
+                and await records.mark_failing(session, job.account, job.dataset)
+            ):
+                await events.publish_dataset_state(
+                    session, account, dataset, events.DATASET_FAILING
                 )

@@ -53,12 +53,27 @@ class DomainTask:
     every_seconds: float
 
 
+#: A domain's long-running loop (webhook deliveries): runs until ``stopping`` is set, then
+#: finishes what it holds within the shutdown timeout (after it, it is cancelled).
+DomainLoopRun = Callable[
+    [async_sessionmaker[AsyncSession], AscClientFactory, asyncio.Event], Awaitable[object]
+]
+
+
+@dataclass(frozen=True)
+class DomainLoop:
+    name: str
+    run: DomainLoopRun
+
+
 @dataclass(frozen=True)
 class WorkerParts:
-    """What the entry points hand a worker: every dataset, and the domains' periodic tasks."""
+    """What the entry points hand a worker: every dataset, the domains' periodic tasks and
+    their long-running loops."""
 
     registry: DatasetRegistry
     tasks: Sequence[DomainTask] = ()
+    loops: Sequence[DomainLoop] = ()
 
 
 def new_worker_id() -> str:
@@ -154,6 +169,17 @@ class SyncWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=task.every_seconds)
 
+    async def _domain_loop(self, loop: DomainLoop) -> None:
+        while not self._stopping.is_set():
+            try:
+                await loop.run(self.sessionmaker, self.factory, self._stopping)
+            except Exception:
+                log.exception("worker loop failed", extra={"task": loop.name})
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._stopping.wait(), timeout=self.settings.worker_poll_seconds
+                    )
+
     async def _claim_loop(self) -> None:
         while not self._stopping.is_set():
             try:
@@ -172,6 +198,7 @@ class SyncWorker:
     async def start(self) -> None:
         self._tasks = [asyncio.create_task(self._periodic(t)) for t in self.periodic_tasks()]
         self._loops = [asyncio.create_task(self._claim_loop()) for _ in range(self.concurrency)]
+        self._loops += [asyncio.create_task(self._domain_loop(loop)) for loop in self.parts.loops]
         log.info(
             "worker started", extra={"worker_id": self.worker_id, "concurrency": self.concurrency}
         )

@@ -159,7 +159,7 @@ def _use_real_ids(case: Any) -> bool:
 
 #: Operations a fuzzer must not aim at the shared objects: they would destroy them (or the
 #: token the fuzzer itself uses) and leave the rest of the run nothing real to hit.
-DESTRUCTIVE = frozenset({"unlink_account", "revoke_token"})
+DESTRUCTIVE = frozenset({"unlink_account", "revoke_token", "delete_webhook"})
 
 
 #: Every run's figures, for the long run's summary.
@@ -212,7 +212,13 @@ async def send(
 
 
 #: The one answer that carries a secret by design: a new token, shown once.
-SHOWS_A_SECRET = frozenset({("POST", "/v1/tokens", 201)})
+SHOWS_A_SECRET = frozenset(
+    {
+        ("POST", "/v1/tokens", 201),
+        ("POST", "/v1/webhooks", 201),  # the signing secret, shown once
+        ("POST", "/v1/webhooks/{webhook_id}/rotate-secret", 200),
+    }
+)
 
 
 def validate(case: Any, response: httpx.Response) -> None:

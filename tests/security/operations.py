@@ -158,6 +158,12 @@ OBJECT_PARAMETERS: dict[str, str] = {
     "tracked_id": (
         "SELECT id::text FROM store_tracked_apps WHERE workspace_id = $1 ORDER BY id LIMIT 1"
     ),
+    "webhook_id": (
+        "SELECT id::text FROM webhook_endpoints WHERE workspace_id = $1 ORDER BY id LIMIT 1"
+    ),
+    "delivery_id": (
+        "SELECT id::text FROM webhook_deliveries WHERE workspace_id = $1 ORDER BY id LIMIT 1"
+    ),
 }
 
 #: Parameters that are values rather than objects (a fiscal month, a dataset name): another
@@ -197,6 +203,9 @@ BODIES: dict[str, dict[str, Any]] = {
     "track_app": {"apple_id": "1000000001"},  # tracks for the caller's own workspace
     "update_tracked_app": {"storefronts": ["us"]},
     "put_store_storefronts": {"storefronts": ["us"]},
+    "create_webhook": {"url": "https://hooks.example.com/own", "event_types": ["*"]},
+    "update_webhook": {"description": "Changed by another workspace"},
+    "rotate_webhook_secret": {"grace_seconds": "60"},  # text, so a NUL can be slipped in
 }
 
 

@@ -28,10 +28,12 @@ from app.main import create_app
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.state import SandboxKey, SandboxState
 from app.sync.scheduler import plan_round
+from app.webhooks.deps import get_webhook_sender
 from tests.fixtures.accounts import Tenant, link_account, make_tenant, make_token
 from tests.fixtures.database import plain, with_database
 from tests.fixtures.engine import INSTANT_RETRY, drain
 from tests.fixtures.sandbox import SANDBOX_URL
+from tests.webhooks.helpers import FakeDns, Receiver, make_sender, subscribe
 
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 #: Shorter strings (country codes, states, currencies) are shared vocabulary, not identity.
@@ -79,7 +81,13 @@ async def running_app(settings: Settings, sandbox: SandboxState) -> AsyncIterato
         asc_retry=INSTANT_RETRY,
     )
     async with application.router.lifespan_context(application):
-        yield application
+        # Webhooks never leave the process: a fake DNS and an in-process receiver.
+        sender = make_sender(Receiver(), FakeDns())
+        application.dependency_overrides[get_webhook_sender] = lambda: sender
+        try:
+            yield application
+        finally:
+            await sender.aclose()
 
 
 @dataclass(repr=False)
@@ -202,6 +210,9 @@ async def build_world(
         await link_account(client, victim, victim_key)
         if intruder_data:
             await link_account(client, intruder, intruder_key)
+        for tenant in (victim, intruder) if intruder_data else (victim,):
+            hook = await subscribe(client, tenant, f"/{tenant.name}", ["*"])
+            await client.post(f"/v1/webhooks/{hook['id']}/test", headers=tenant.headers())
         await drain(app)
         # The scheduler's next round: units planned from what the first pass stored (one
         # reviews unit per listed app).
