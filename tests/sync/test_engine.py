@@ -82,6 +82,10 @@ async def test_two_workers_share_the_queue_without_running_a_unit_twice(
     total = sum((await job_states(db)).values())
     sandbox.latency_seconds = 0.01
     sandbox.clear_requests()
+    # This test is about claiming: a lease that lapses while a loaded machine stalls the event
+    # loop hands its unit to the other worker by design (at-least-once), so leases here outlast
+    # any stall and a second request for a report can only come from a double claim.
+    settings = settings.model_copy(update={"lease_seconds": 600.0})
 
     workers = [
         SyncWorker(
