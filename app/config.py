@@ -71,7 +71,9 @@ class Settings(BaseSettings):
     )
     initial_backfill_days: int = Field(default=90, ge=0, le=365)
     rate_limit_per_minute: int = Field(
-        default=600, ge=1, description="Requests per minute per API token (per API process)."
+        default=600,
+        ge=1,
+        description="Requests per minute per API token, across every API process.",
     )
     rate_limit_burst: int = Field(default=120, ge=1, description="Requests a token may burst.")
     sales_max_range_days: int = Field(default=400, ge=1, le=3660)  # one sales query's span

@@ -32,9 +32,12 @@ def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
         limiter: Annotated[TokenRateLimiter, Depends(get_rate_limiter)],
     ) -> Principal:
         principal = await authenticate(session, credentials.credentials if credentials else None)
-        # authenticate() may record last use; keep that out of the handler's transaction.
+        refusal = await limiter.spend(session, principal.token_id)
+        # authenticate() may record last use and the limiter take an allowance: keep both out
+        # of the handler's transaction (and keep them when the request is refused).
         await session.commit()
-        limiter.check(principal.token_id)
+        if refusal is not None:
+            raise refusal
         principal.require(scope)
         return principal
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import func, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import ApiToken, Workspace
+from app.models import ApiRequestBudget, ApiToken, Workspace
 
 
 async def add_workspace(session: AsyncSession, name: str) -> Workspace:
@@ -92,3 +93,54 @@ async def mark_revoked(session: AsyncSession, token: ApiToken, when: datetime) -
 
 async def touch_last_used(session: AsyncSession, token_id: uuid.UUID, when: datetime) -> None:
     await session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=when))
+
+
+# Refill the shared bucket for the time since its last refill (plus what the caller gives back,
+# capped at the burst), then take half of what is there, at most ``want`` and at least one
+# request when one is left: near the end of a budget processes take one request at a time.
+_TAKE_ALLOWANCE = text(
+    """
+    WITH refilled AS (
+        SELECT token_id,
+               LEAST(:burst, tokens + :give_back + :rate * GREATEST(0,
+                     EXTRACT(EPOCH FROM clock_timestamp() - refilled_at))) AS available
+        FROM api_request_budgets WHERE token_id = :token FOR UPDATE
+    ), taken AS (
+        SELECT token_id, available,
+               LEAST(:want, GREATEST(FLOOR(available / 2), LEAST(FLOOR(available), 1))) AS n
+        FROM refilled
+    )
+    UPDATE api_request_budgets AS b
+    SET tokens = t.available - t.n, refilled_at = clock_timestamp()
+    FROM taken AS t WHERE b.token_id = t.token_id
+    RETURNING t.n AS taken, b.tokens AS left
+    """
+)
+
+
+async def take_request_allowance(
+    session: AsyncSession,
+    token_id: uuid.UUID,
+    *,
+    rate_per_second: float,
+    burst: float,
+    want: int,
+    give_back: int,
+) -> tuple[int, float]:
+    """Take up to ``want`` requests from the token's shared budget: (taken, left over)."""
+    params = {
+        "token": token_id,
+        "rate": rate_per_second,
+        "burst": burst,
+        "want": want,
+        "give_back": give_back,
+    }
+    row = (await session.execute(_TAKE_ALLOWANCE, params)).one_or_none()
+    if row is None:  # the token's first request since the budgets began: a full bucket
+        await session.execute(
+            insert(ApiRequestBudget)
+            .values(token_id=token_id, tokens=burst, refilled_at=func.clock_timestamp())
+            .on_conflict_do_nothing(index_elements=["token_id"])
+        )
+        row = (await session.execute(_TAKE_ALLOWANCE, params)).one()
+    return int(row.taken), float(row.left)

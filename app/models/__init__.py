@@ -1,6 +1,6 @@
 """Every ORM table, imported here so Alembic's autogenerate sees the whole schema."""
 
-from app.models.api_token import ApiToken
+from app.models.api_token import ApiRequestBudget, ApiToken
 from app.models.asc_account import AscAccount, AscKeyHistory
 from app.models.catalog import (
     App,
@@ -42,6 +42,7 @@ from app.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from app.models.workspace import Workspace
 
 __all__ = [
+    "ApiRequestBudget",
     "ApiToken",
     "App",
     "AppVersion",
