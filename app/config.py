@@ -32,6 +32,11 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL URL; without it Orchard runs an embedded PostgreSQL.",
     )
+    database_read_url: SecretStr | None = Field(
+        default=None,
+        description="A read replica's PostgreSQL URL: GET and HEAD routes read there "
+        "(read-only sessions); everything else, authentication included, uses database_url.",
+    )
     data_dir: Path = Path("./.orchard")
     secret_keys: SecretStr | None = Field(
         default=None,
@@ -180,7 +185,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_read_url")
     @classmethod
     def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value():

@@ -84,6 +84,7 @@ def create_app(
             http.event_hooks["response"].append(metrics.count_apple_response)
             app.state.engine = database.engine
             app.state.sessionmaker = database.sessionmaker
+            app.state.read_sessionmaker = database.read_sessionmaker
             app.state.asc_clients = AscClientFactory(
                 http, settings.asc_base_url, cipher, retry=asc_retry
             )

@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.auth.ratelimit import TokenRateLimiter
 from app.auth.service import Principal, authenticate
 from app.auth.tokens import Scope
-from app.kit.deps import Session
+from app.kit.deps import PrimarySession
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -27,7 +27,7 @@ def get_rate_limiter(request: Request) -> TokenRateLimiter:
 
 def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
     async def dependency(
-        session: Session,
+        session: PrimarySession,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
         limiter: Annotated[TokenRateLimiter, Depends(get_rate_limiter)],
     ) -> Principal:

@@ -18,7 +18,12 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, read_only: bool = False) -> AsyncEngine:
+    """``read_only``: every transaction is READ ONLY (a replica's sessions: a route that tried
+    to write there fails loudly, even when the replica URL is really the primary's)."""
+    server_settings = {"application_name": "orchard"}
+    if read_only:
+        server_settings["default_transaction_read_only"] = "on"
     return create_async_engine(
         normalise_url(url),
         pool_size=pool_size,
@@ -26,7 +31,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         pool_pre_ping=True,
         pool_timeout=10,
         # A server restart kills every pooled connection; pre-ping replaces them on checkout.
-        connect_args={"command_timeout": 60, "server_settings": {"application_name": "orchard"}},
+        connect_args={"command_timeout": 60, "server_settings": server_settings},
     )
 
 

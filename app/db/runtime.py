@@ -20,6 +20,8 @@ class Database:
     url: str
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    #: Sessions on the read replica (ORCHARD_DATABASE_READ_URL), when one is configured.
+    read_sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
 
 async def resolve_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
@@ -40,9 +42,23 @@ async def resolve_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]
 async def open_database(settings: Settings) -> AsyncIterator[Database]:
     url, embedded = await resolve_url(settings)
     engine = create_engine(url, pool_size=settings.db_pool_size)
+    replica = None
+    if settings.database_read_url is not None:
+        replica = create_engine(
+            settings.database_read_url.get_secret_value(),
+            pool_size=settings.db_pool_size,
+            read_only=True,
+        )
     try:
-        yield Database(url=url, engine=engine, sessionmaker=create_sessionmaker(engine))
+        yield Database(
+            url=url,
+            engine=engine,
+            sessionmaker=create_sessionmaker(engine),
+            read_sessionmaker=create_sessionmaker(replica) if replica is not None else None,
+        )
     finally:
         await engine.dispose()
+        if replica is not None:
+            await replica.dispose()
         if embedded is not None:
             await asyncio.to_thread(embedded.stop)

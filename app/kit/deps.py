@@ -13,17 +13,34 @@ from app.config import Settings
 from app.kit.metrics import Metrics
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request, committed at the edge: after the route returned and before
-    the response is sent (a failed commit is the caller's error, never a lost write). A route
-    that raises leaves nothing behind: its transaction rolls back."""
+async def get_primary_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request on the primary, committed at the edge: after the route
+    returned and before the response is sent (a failed commit is the caller's error, never a
+    lost write). A route that raises leaves nothing behind: its transaction rolls back."""
     async with request.app.state.sessionmaker() as session:
         yield session
         await session.commit()
 
 
 #: ``scope="function"``: the commit runs when the route function returns, before the response
-#: goes out, not after it was sent.
+#: goes out, not after it was sent. Authentication uses this one on every route.
+PrimarySession = Annotated[AsyncSession, Depends(get_primary_session, scope="function")]
+
+
+async def get_session(request: Request, primary: PrimarySession) -> AsyncIterator[AsyncSession]:
+    """The route's session: the primary's, or for GET and HEAD a read-only session on the
+    read replica when ``ORCHARD_DATABASE_READ_URL`` is set (a replica may lag the primary by
+    its replication delay; writes and what they answer always use the primary)."""
+    replica: async_sessionmaker[AsyncSession] | None = getattr(
+        request.app.state, "read_sessionmaker", None
+    )
+    if replica is None or request.method not in ("GET", "HEAD"):
+        yield primary
+        return
+    async with replica() as session:
+        yield session
+
+
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 

@@ -55,6 +55,9 @@ def world_settings(database_url: str, data_dir: Path) -> Settings:
         rate_limit_per_minute=1_000_000,
         rate_limit_burst=1_000_000,
         store_enabled=False,  # public store units have their own tests (tests/store)
+        # Every GET of the security tests reads through a read-only "replica" session (the same
+        # database): a read route that wrote anything would fail here.
+        database_read_url=database_url,  # type: ignore[arg-type]
     )
 
 
