@@ -63,6 +63,9 @@ class LoadResult:
     header: list[str]
     unknown_columns: list[str]
     footer: dict[str, str] = field(default_factory=dict)
+    #: Every line from the first ``Total_`` line on (with ``footer``): the ``Total_`` lines and
+    #: whatever Apple put after them (e.g. the per-country table of a ZZ finance file).
+    trailer: list[str] = field(default_factory=list)
 
 
 def _literal(value: str) -> str:
@@ -204,7 +207,9 @@ async def load_report(
         return LoadResult(rows=0, header=[], unknown_columns=[])
     expressions, unknown = resolve_columns(layout, header)
     staging = await _stage(session, splitter, layout)
-    footer_values, stop = await _footer(session, staging) if footer else ({}, _NO_FOOTER)
+    footer_values, trailer, stop = (
+        await _footer(session, staging) if footer else ({}, [], _NO_FOOTER)
+    )
     await delete_partition(session, table, replace)
     select = _typed_rows(layout, expressions, header, unknown, staging, stop, extra_column)
     columns = [*constants, *(f.target for f in layout.fields), *derived]
@@ -218,7 +223,9 @@ async def load_report(
         SELECT {", ".join(values)} FROM ({select}) AS typed {joins}
     """  # noqa: S608  (identifiers are checked above; values are bound)
     rows = await _insert(session, layout, insert_sql, constants)
-    return LoadResult(rows=rows, header=header, unknown_columns=unknown, footer=footer_values)
+    return LoadResult(
+        rows=rows, header=header, unknown_columns=unknown, footer=footer_values, trailer=trailer
+    )
 
 
 #: The row-number bound of a file without a footer: every line is a row.
@@ -262,8 +269,9 @@ async def _stage(session: AsyncSession, splitter: _HeaderSplitter, layout: Layou
     return staging
 
 
-async def _footer(session: AsyncSession, staging: str) -> tuple[dict[str, str], str]:
-    """The ``Total_`` lines (name → value) and the SQL bound of the row numbers before them."""
+async def _footer(session: AsyncSession, staging: str) -> tuple[dict[str, str], list[str], str]:
+    """The ``Total_`` lines (name → value), every line from the first of them on, and the SQL
+    bound of the row numbers before them."""
     rows = await session.execute(
         text(
             f"SELECT line FROM {staging} WHERE n >= (SELECT min(n) FROM {staging} "  # noqa: S608
@@ -271,12 +279,14 @@ async def _footer(session: AsyncSession, staging: str) -> tuple[dict[str, str], 
         )
     )
     values: dict[str, str] = {}
+    trailer: list[str] = []
     for (line,) in rows:
-        parts = (line or "").rstrip("\r").split("\t")
+        trailer.append((line or "").rstrip("\r"))
+        parts = trailer[-1].split("\t")
         if parts and parts[0].startswith("Total_") and len(parts) > 1:
             values.setdefault(parts[0].strip(), parts[1].strip())
     stop = f"COALESCE((SELECT min(n) FROM {staging} WHERE line LIKE 'Total\\_%'), {_NO_FOOTER})"  # noqa: S608
-    return values, stop
+    return values, trailer, stop
 
 
 def _typed_rows(
