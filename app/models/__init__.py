@@ -32,7 +32,9 @@ from app.models.subscriptions import (
 )
 from app.models.sync import (
     AscKeyBudget,
+    AvailabilityChange,
     DatasetAvailability,
+    ReportVersion,
     SyncDatasetState,
     SyncJob,
     SyncPublicState,
@@ -49,6 +51,7 @@ __all__ = [
     "AscAccount",
     "AscKeyBudget",
     "AscKeyHistory",
+    "AvailabilityChange",
     "BetaGroup",
     "BetaTester",
     "Build",
@@ -56,6 +59,7 @@ __all__ = [
     "CustomerReview",
     "DatasetAvailability",
     "FinanceReportRow",
+    "ReportVersion",
     "ReviewReplyRequest",
     "ReviewSubmission",
     "ReviewSyncState",

@@ -25,12 +25,14 @@ from app.reports.periods import Period
 from app.reports.units import ReportRequest, fetch_report_unit
 from app.reports.versions import report_version
 from app.resources import app_links
+from app.sync import records
 from app.sync.contract import (
     AvailableHook,
     Dataset,
     Outcome,
     PlanContext,
     PlannedUnit,
+    ReportIdentity,
     UnitContext,
     UnitResult,
     UnitRunner,
@@ -82,6 +84,7 @@ def dated_dataset(
     needs_vendor_number: bool = True,
     late_refresh: dt.timedelta = LATE_FILE_REFRESH,
     on_available: AvailableHook | None = None,
+    report: ReportIdentity | None = None,
 ) -> Dataset:
     """A dataset with one unit per report period of ``period``; the newest period is fetched
     again ``late_refresh`` after it was (Apple's late files)."""
@@ -114,6 +117,7 @@ def dated_dataset(
         unit_date=period.unit_date,
         latest_expected=period.latest,
         on_available=on_available,
+        report=report,
     )
 
 
@@ -124,6 +128,9 @@ def report_dataset(spec: ReportSpec) -> Dataset:
         _unit(spec),
         capability=spec.capability,
         on_available=spec.on_available,
+        report=ReportIdentity(
+            spec.report_type, spec.report_subtype, spec.period.frequency, spec.version
+        ),
     )
 
 
@@ -148,6 +155,9 @@ def _unit(spec: ReportSpec) -> UnitRunner:
                 version,
             )
 
+        identity = (spec.report_type, spec.report_subtype, spec.period.frequency)
+        # Apple named a newer version before: ask with it at once (FACTS §8).
+        asked = await records.learned_report_version(ctx.session, *identity) or spec.version
         derived = dict(spec.derived)
         if spec.links_apps:
             derived["app_id"] = app_links.APP_ID_SQL
@@ -157,7 +167,7 @@ def _unit(spec: ReportSpec) -> UnitRunner:
                 ReportRequest(
                     path=SALES_REPORTS_PATH,
                     params=params,
-                    version=spec.version,
+                    version=asked,
                     available_at=spec.period.available_at(report_date),
                 ),
                 spec.layout,
@@ -173,6 +183,11 @@ def _unit(spec: ReportSpec) -> UnitRunner:
                 raise
             await delete_partition(ctx.session, spec.table, partition)
             result = instead
+        drift = result.notes.get("version_drift")
+        if drift is not None:
+            await records.learn_report_version(
+                ctx.session, *identity, version=drift["latest"], previous=drift["requested"]
+            )
         if spec.after_load is not None and result.outcome in (Outcome.PUBLISHED, Outcome.NO_DATA):
             await spec.after_load(ctx.session, ctx.account.id, report_date)
         return result

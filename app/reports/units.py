@@ -8,8 +8,9 @@ Apple's answers for a report date (FACTS §4.5, §7):
   generated yet");
 * any other 404 before or after — ``not_yet_published``, asked again later;
 * 410 — past Apple's retention, ``expired``, never asked again;
-* 400 naming ``filter[version]`` — Apple moved the report to a new version: read it from the
-  detail, retry once, and record the drift for sync-status.
+* 400 naming ``filter[version]`` (in ``source.parameter``, or only in ``detail`` — the shape
+  on record) — Apple moved the report to a new version: read it from the detail, retry once,
+  and record the drift (the report spec persists it, so later units ask with it at once).
 """
 
 from __future__ import annotations
@@ -82,12 +83,7 @@ async def fetch_report_unit(
             loaded, served_version = await _download_and_load(ctx, request, version, load)
         except AscInvalidParameter as error:
             latest = error.latest_version
-            if (
-                attempt == 1
-                and error.parameter == "filter[version]"
-                and latest
-                and latest != version
-            ):
+            if attempt == 1 and _names_version(error) and latest and latest != version:
                 ctx.log.warning("report version drift", extra={"from": version, "to": latest})
                 notes["version_drift"] = {
                     "requested": version,
@@ -123,6 +119,18 @@ async def fetch_report_unit(
             loaded,
         )
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _names_version(error: AscInvalidParameter) -> bool:
+    """Apple refused ``filter[version]``: named in ``source.parameter``, or — the shape on
+    record (Ponytech/appstoreconnectapi #62, #10) — only in ``detail`` ("… The latest version
+    for this report is 1_1.", "Please include the version parameter …")."""
+    if error.parameter == "filter[version]":
+        return True
+    if error.parameter is not None:
+        return False  # Apple named another parameter: not a version problem
+    texts = [error.detail, *(item.detail for item in error.errors)]
+    return any(text and "version" in text.lower() for text in texts)
 
 
 async def _download_and_load(
