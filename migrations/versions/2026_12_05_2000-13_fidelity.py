@@ -59,8 +59,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(
-        "ix_dataset_availability_changes_date", table_name="dataset_availability_changes"
-    )
+    op.drop_index("ix_dataset_availability_changes_date", table_name="dataset_availability_changes")
     op.drop_table("dataset_availability_changes")
     op.drop_table("report_versions")
