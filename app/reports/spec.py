@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.asc.client import Params
 from app.asc.errors import AscInvalidParameter
 from app.asc.report_download import SALES_REPORTS_PATH, sales_report_params
+from app.reports import calendar
 from app.reports.ingest import Layout, delete_partition
 from app.reports.periods import Period
 from app.reports.units import ReportRequest, fetch_report_unit
@@ -91,8 +92,13 @@ def dated_dataset(
 
     async def plan(ctx: PlanContext) -> list[PlannedUnit]:
         newest, *older = period.routine(ctx.now)
-        return [PlannedUnit(period.unit_key(newest), refresh_after=late_refresh)] + [
-            PlannedUnit(period.unit_key(day)) for day in older
+        provisional = await _provisional(ctx, name, period, [newest, *older])
+        return [
+            PlannedUnit(
+                period.unit_key(day),
+                refresh_after=provisional.get(day, late_refresh if day == newest else None),
+            )
+            for day in [newest, *older]
         ]
 
     def backfill(start: dt.date, end: dt.date, now: dt.datetime) -> list[str]:
@@ -119,6 +125,27 @@ def dated_dataset(
         on_available=on_available,
         report=report,
     )
+
+
+async def _provisional(
+    ctx: PlanContext, dataset: str, period: Period, days: list[dt.date]
+) -> dict[dt.date, dt.timedelta]:
+    """Routine periods whose "no sales" answer is still provisional (FACTS §8): asked again
+    once after each of Apple's daily batches until one answer comes after the window closes.
+
+    The refresh is "finished before Apple's latest batch": a unit re-runs once a day, after
+    Apple's 08:00 PT publication, never in the hours before it (a re-check then would only
+    hear the same answer again). A day that gets its file becomes ``published`` (the change
+    is kept in ``dataset_availability_changes``); a ``no_data`` answered after the window is
+    final and is not asked again.
+    """
+    fetched = await records.no_data_fetches(ctx.session, ctx.account.id, dataset, days)
+    since_batch = ctx.now - calendar.latest_batch(ctx.now)
+    return {
+        day: since_batch
+        for day, at in fetched.items()
+        if at < period.available_at(day) + calendar.PROVISIONAL
+    }
 
 
 def report_dataset(spec: ReportSpec) -> Dataset:

@@ -3,9 +3,10 @@
 Apple's answers for a report date (FACTS §4.5, §7):
 
 * 200 — the report: loaded, ``published``;
-* 404 "There were no sales for the date specified." — a real zero, ``no_data``, but only
-  once the date is certainly past its availability time (before that, Apple's 404s mean "not
-  generated yet");
+* 404 "There were no sales for the date specified." — a zero, ``no_data``, but only once the
+  date is past its availability time (before that, Apple's 404s mean "not generated yet"),
+  and provisional for two more days: the routine plan asks again after each daily batch
+  (see :func:`app.reports.spec.dated_dataset`), and a file that comes late replaces it;
 * any other 404 before or after — ``not_yet_published``, asked again later;
 * 410 — past Apple's retention, ``expired``, never asked again;
 * 400 naming ``filter[version]`` (in ``source.parameter``, or only in ``detail`` — the shape

@@ -118,6 +118,20 @@ async def record_availability(
 _FACT_STATES = frozenset({"published", "no_data"})
 
 
+async def no_data_fetches(
+    session: AsyncSession, account_id: uuid.UUID, dataset: str, days: list[dt.date]
+) -> dict[dt.date, dt.datetime]:
+    """Of ``days``, those stored as ``no_data``, with when Apple last said so."""
+    rows = await session.execute(
+        text(
+            "SELECT report_date, fetched_at FROM dataset_availability WHERE account_id = :a "
+            "AND dataset = :d AND state = 'no_data' AND report_date = ANY(CAST(:days AS date[]))"
+        ),
+        {"a": account_id, "d": dataset, "days": days},
+    )
+    return {row[0]: row[1] for row in rows}
+
+
 async def availability_changes(
     session: AsyncSession, account_id: uuid.UUID, dataset: str, report_date: dt.date
 ) -> list[tuple[str, str, dt.datetime]]:
