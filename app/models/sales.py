@@ -119,3 +119,7 @@ class SalesDailyRollup(Base):
     net_units: Mapped[Decimal] = mapped_column(Numeric)
     proceeds: Mapped[Decimal] = mapped_column(Numeric)
     customer_sales: Mapped[Decimal] = mapped_column(Numeric)
+    #: Rows with 0 units and money (partial refunds, FACTS §8): count and money given back.
+    partial_refunds: Mapped[Decimal] = mapped_column(Numeric, server_default=text("0"))
+    partial_refund_proceeds: Mapped[Decimal] = mapped_column(Numeric, server_default=text("0"))
+    partial_refund_customer: Mapped[Decimal] = mapped_column(Numeric, server_default=text("0"))

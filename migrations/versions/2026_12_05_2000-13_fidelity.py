@@ -1,5 +1,6 @@
-"""Apple fidelity: the report versions Orchard learned from Apple, and the history of report
-dates whose availability changed (a "no sales" day that got its file later).
+"""Apple fidelity: the report versions Orchard learned from Apple, the history of report
+dates whose availability changed (a "no sales" day that got its file later), and the money of
+zero-unit sales rows (partial refunds) in the daily rollup.
 
 Revision ID: 13_fidelity
 Revises: 19_webhooks
@@ -58,7 +59,43 @@ def upgrade() -> None:
     )
 
 
+    for column in ("partial_refunds", "partial_refund_proceeds", "partial_refund_customer"):
+        op.add_column(
+            "sales_daily_rollup",
+            sa.Column(column, sa.Numeric(), server_default=sa.text("0"), nullable=False),
+        )
+    # Days already stored: their zero-unit rows' money, summed as the rollup now does.
+    op.execute(
+        """
+        UPDATE sales_daily_rollup AS r SET partial_refunds = g.n,
+               partial_refund_proceeds = g.proceeds, partial_refund_customer = g.customer
+        FROM (
+            SELECT account_id, report_date, app_id, apple_identifier, sku, country_code, device,
+                   platform, unit_kind, proceeds_currency, customer_currency, count(*) AS n,
+                   COALESCE(-sum(abs(developer_proceeds)), 0) AS proceeds,
+                   COALESCE(-sum(abs(customer_price)), 0) AS customer
+            FROM sales_rows
+            WHERE frequency = 'DAILY' AND units = 0
+              AND (COALESCE(developer_proceeds, 0) <> 0 OR COALESCE(customer_price, 0) <> 0)
+            GROUP BY account_id, report_date, app_id, apple_identifier, sku, country_code,
+                     device, platform, unit_kind, proceeds_currency, customer_currency
+        ) AS g
+        WHERE r.account_id = g.account_id AND r.report_date = g.report_date
+          AND r.app_id IS NOT DISTINCT FROM g.app_id
+          AND r.product IS NOT DISTINCT FROM g.apple_identifier
+          AND r.sku IS NOT DISTINCT FROM g.sku
+          AND r.country_code IS NOT DISTINCT FROM g.country_code
+          AND r.device IS NOT DISTINCT FROM g.device AND r.platform = g.platform
+          AND r.unit_kind = g.unit_kind
+          AND r.proceeds_currency IS NOT DISTINCT FROM g.proceeds_currency
+          AND r.customer_currency IS NOT DISTINCT FROM g.customer_currency
+        """
+    )
+
+
 def downgrade() -> None:
+    for column in ("partial_refunds", "partial_refund_proceeds", "partial_refund_customer"):
+        op.drop_column("sales_daily_rollup", column)
     op.drop_index("ix_dataset_availability_changes_date", table_name="dataset_availability_changes")
     op.drop_table("dataset_availability_changes")
     op.drop_table("report_versions")
