@@ -58,7 +58,6 @@ def upgrade() -> None:
         unique=False,
     )
 
-
     for column in ("partial_refunds", "partial_refund_proceeds", "partial_refund_customer"):
         op.add_column(
             "sales_daily_rollup",
