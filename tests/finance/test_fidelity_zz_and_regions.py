@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from app.config import Settings
 from app.sandbox.fidelity import ZzFooter
 from app.sandbox.finance import finance_rows_for
-from app.sandbox.finance_layouts import zz_report_text
+from app.sandbox.finance_layouts import finance_detail_rows, zz_report_text
 from app.sandbox.payment_regions import region_of
 from app.sandbox.periods import fiscal_period
 from app.sandbox.state import SandboxState, utc_now
@@ -221,3 +221,44 @@ async def test_usd_regions_are_separate_payments(
         ("LK", "AP"),
         ("GE", "WW"),
     }
+
+
+@pytest.mark.parametrize("shape", ["header_first", "title_lines", "no_sales"])
+async def test_finance_detail_in_every_shape(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sandbox: SandboxState,
+    db: asyncpg.Connection,
+    shape: str,
+) -> None:
+    """FINANCE_DETAIL (Z1): the header is found by its column names whether title lines sit
+    above it or not (FACTS §5.6, §8; issue 13, item 6); "no sales" stores nothing."""
+    sandbox.fidelity.set_team("acme", finance_detail=shape)
+    account_id = await _linked(client, tenant, sandbox)
+    await run_unit(app, account_id, "finance_monthly", MAY_2025)
+    assert (await _job(db))["state"] == "succeeded"
+    notes = await _notes(db)
+    assert notes["finance_detail_error"] is None
+    truth = (
+        []
+        if shape == "no_sales"
+        else finance_detail_rows(sandbox.team("acme"), fiscal_period(2025, 8))
+    )
+    stored = await db.fetch(
+        "SELECT vendor_identifier, quantity, extended_partner_share, partner_share_currency, "
+        "country_of_sale, sale_or_return, fiscal_period, extra FROM finance_report_rows "
+        "WHERE region_code = 'Z1' ORDER BY id"
+    )
+    assert len(stored) == len(truth)
+    for got, want in zip(stored, truth, strict=True):
+        assert (got["vendor_identifier"], got["quantity"]) == (want["SKU"], int(want["Quantity"]))
+        assert got["extended_partner_share"] == Decimal(want["Extended Partner Share"])
+        assert (got["country_of_sale"], got["sale_or_return"]) == (
+            want["Country of Sale"],
+            want["Sale or Return"],
+        )
+        assert got["fiscal_period"] == "2025-05"  # the ZZ file's period
+        assert json.loads(got["extra"])["Transaction Date"] == want["Transaction Date"]
+    if truth:
+        assert notes["FINANCE_DETAIL Z1"]["state"] == "published"
