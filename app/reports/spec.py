@@ -196,6 +196,7 @@ def _unit(spec: ReportSpec) -> UnitRunner:
                     params=params,
                     version=asked,
                     available_at=spec.period.available_at(report_date),
+                    expired=spec.period.expired(report_date, ctx.now),
                 ),
                 spec.layout,
                 table=spec.table,

@@ -8,7 +8,8 @@ Apple's answers for a report date (FACTS §4.5, §7):
   and provisional for two more days: the routine plan asks again after each daily batch
   (see :func:`app.reports.spec.dated_dataset`), and a file that comes late replaces it;
 * any other 404 before or after — ``not_yet_published``, asked again later;
-* 410 — past Apple's retention, ``expired``, never asked again;
+* past Apple's documented retention (decided by the calendar, FACTS §5.7, §8) — 410, 404 or a
+  400 on ``filter[reportDate]`` alike: ``expired``, never a zero; a 410 always means expired;
 * 400 naming ``filter[version]`` (in ``source.parameter``, or only in ``detail`` — the shape
   on record) — Apple moved the report to a new version: read it from the detail, retry once,
   and record the drift (the report spec persists it, so later units ask with it at once).
@@ -50,6 +51,9 @@ class ReportRequest:
     version: str | None
     #: When Apple should have published this date; a "no sales" 404 before it is not a zero.
     available_at: dt.datetime
+    #: The period is past Apple's documented retention: whatever Apple refuses it with (410,
+    #: a "no sales" 404, a 400 on ``filter[reportDate]``), it is ``expired``, never a zero.
+    expired: bool = False
 
 
 async def fetch_report_unit(
@@ -93,10 +97,14 @@ async def fetch_report_unit(
                 }
                 version = latest
                 continue
+            if request.expired and error.parameter in (None, "filter[reportDate]"):
+                return UnitResult(Outcome.EXPIRED, detail=error.detail, notes=notes), None
             raise
         except AscGone as error:
             return UnitResult(Outcome.EXPIRED, detail=error.detail, notes=notes), None
         except AscNotFound as error:
+            if request.expired:
+                return UnitResult(Outcome.EXPIRED, detail=error.detail, notes=notes), None
             if error.kind is NotFoundKind.NO_SALES and ctx.now >= request.available_at:
                 # A real zero: make sure nothing is left from an earlier fetch.
                 await delete_partition(ctx.session, table, replace)
