@@ -16,7 +16,7 @@ from app.models.catalog import (
 )
 from app.models.finance import FinanceReportRow
 from app.models.reviews import CustomerReview, ReviewReplyRequest, ReviewSyncState
-from app.models.sales import SalesDailyRollup, SalesRow
+from app.models.sales import PreOrderRow, SalesDailyRollup, SalesRow
 from app.models.store import (
     StoreApp,
     StoreChartSnapshot,
@@ -59,6 +59,7 @@ __all__ = [
     "CustomerReview",
     "DatasetAvailability",
     "FinanceReportRow",
+    "PreOrderRow",
     "ReportVersion",
     "ReviewReplyRequest",
     "ReviewSubmission",

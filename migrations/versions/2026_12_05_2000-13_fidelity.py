@@ -91,8 +91,55 @@ def upgrade() -> None:
         """
     )
 
+    op.create_table(
+        "pre_order_rows",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.Column("account_id", sa.UUID(), nullable=False),
+        sa.Column("report_date", sa.Date(), nullable=False),
+        sa.Column("provider", sa.Text(), nullable=True),
+        sa.Column("title", sa.Text(), nullable=True),
+        sa.Column("apple_identifier", sa.Text(), nullable=True),
+        sa.Column("pre_order_start", sa.Date(), nullable=True),
+        sa.Column("pre_order_end", sa.Date(), nullable=True),
+        sa.Column("ordered", sa.Numeric(), nullable=True),
+        sa.Column("canceled", sa.Numeric(), nullable=True),
+        sa.Column("cumulative_ordered", sa.Numeric(), nullable=True),
+        sa.Column("cumulative_canceled", sa.Numeric(), nullable=True),
+        sa.Column("begin_date", sa.Date(), nullable=True),
+        sa.Column("end_date", sa.Date(), nullable=True),
+        sa.Column("country_code", sa.Text(), nullable=True),
+        sa.Column("category", sa.Text(), nullable=True),
+        sa.Column("device", sa.Text(), nullable=True),
+        sa.Column("supported_platforms", sa.Text(), nullable=True),
+        sa.Column("client", sa.Text(), nullable=True),
+        sa.Column("provider_country", sa.Text(), nullable=True),
+        sa.Column(
+            "extra",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default=sa.text("'{}'::jsonb"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["asc_accounts.id"],
+            name=op.f("fk_pre_order_rows_account_id_asc_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_pre_order_rows_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pre_order_rows")),
+    )
+    op.create_index("ix_pre_order_rows_partition", "pre_order_rows", ["account_id", "report_date"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_pre_order_rows_partition", table_name="pre_order_rows")
+    op.drop_table("pre_order_rows")
     for column in ("partial_refunds", "partial_refund_proceeds", "partial_refund_customer"):
         op.drop_column("sales_daily_rollup", column)
     op.drop_index("ix_dataset_availability_changes_date", table_name="dataset_availability_changes")
