@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.sandbox.state import SandboxState, utc_now
+from app.sandbox.subscriptions import events
 from tests.fixtures.accounts import Tenant, link
 from tests.fixtures.engine import run_unit
 
@@ -42,8 +43,22 @@ async def test_event_dates_wait_for_their_late_files(
     account_id = uuid.UUID(response.json()["id"])
     span = {"from": DAY.isoformat(), "to": DAY.isoformat()}
 
+    team = sandbox.team("acme")
+    # The sandbox's event files hold event dates up to two days before their report date.
+    by_file = {
+        offset: sum(
+            e.quantity
+            for e in events(sandbox, team, DAY + dt.timedelta(days=offset))
+            if e.day == DAY
+        )
+        for offset in (-1, 0, 1, 2)
+    }
+    assert by_file[2] > 0, "some events of the day arrive two files late"
+    totals: list[int] = []
+
     async def state() -> tuple[list[str], bool]:
         body = await _get(client, tenant, "/v1/subscriptions/events", **span)
+        totals.append(sum(g["quantity"] for g in body["groups"]))
         series = await _get(
             client, tenant, "/v1/subscriptions/summary/series", metric="churned", **span
         )
@@ -59,3 +74,5 @@ async def test_event_dates_wait_for_their_late_files(
     assert await state() == (["2025-06-07"], False)
     await run_unit(app, account_id, "subscription_events_daily", "2025-06-07")
     assert await state() == ([], True)
+    # Until the second late file was in, the day's totals were short of the truth.
+    assert totals == [by_file[0] + by_file[1], sum(by_file.values()), sum(by_file.values())]
