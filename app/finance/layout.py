@@ -38,7 +38,9 @@ FINANCIAL_LAYOUT = Layout(
 
 # No real FINANCE_DETAIL sample exists (FACTS §5.6: layout unconfirmed): the same names where
 # third-party parsers expect them, everything else (transaction and settlement dates, order
-# type, region) in ``extra``.
+# type, region) in ``extra``. Some parsers expect the header first (mpfouziya ETL), others
+# title lines above it (a report name, Vendor Name/Number, Start/End Date; FACTS §8): the
+# header is the first of the first lines that names every required column.
 FINANCE_DETAIL_LAYOUT = Layout(
     name="FINANCE_DETAIL",
     fields=(
@@ -47,6 +49,7 @@ FINANCE_DETAIL_LAYOUT = Layout(
         Field("vendor_identifier", ("Vendor Identifier", "SKU")),
         *_COMMON,
     ),
+    header_within=20,
 )
 
 #: Apple names a fiscal month after the calendar month holding its middle day

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.finance.regions import COUNTRY_REGION_JSON, PAYMENT_REGION_SQL
 from app.models import FinanceReportRow
 
 
@@ -20,6 +21,7 @@ class PaymentGroup:
     period: str
     account_id: uuid.UUID
     region: str
+    payment_region: str
     currency: str | None
     period_start: dt.date | None
     period_end: dt.date | None
@@ -34,6 +36,7 @@ class PaymentGroup:
             self.period,
             str(self.account_id),
             self.region,
+            self.payment_region,
             self.currency is None,
             self.currency or "",
         ]
@@ -50,8 +53,10 @@ async def payment_groups(
     after: list[Any] | None,
     limit: int,
 ) -> list[PaymentGroup]:
-    """Σ per (fiscal period, account, region file, partner share currency), in that order."""
+    """Σ per (fiscal period, account, region file, payment region, partner share currency), in
+    that order. The payment region of a ZZ row comes from its country (see ``regions``)."""
     params: dict[str, Any] = {
+        "regions": COUNTRY_REGION_JSON,
         "ws": workspace_id,
         "first": first,
         "last": last,
@@ -62,14 +67,17 @@ async def payment_groups(
     if account_id is not None:
         account = " AND f.account_id = :account"
         params["account"] = account_id
-    order = "period, account_id, region_code, currency IS NULL, COALESCE(currency, '')"
+    order = (
+        "period, account_id, region_code, payment_region, currency IS NULL, COALESCE(currency, '')"
+    )
     keyset = ""
     if after is not None:
-        keyset = f"WHERE ({order}) > (:k0, CAST(:k1 AS uuid), :k2, :k3, :k4)"
+        keyset = f"WHERE ({order}) > (:k0, CAST(:k1 AS uuid), :k2, :k3, :k4, :k5)"
         params.update({f"k{n}": value for n, value in enumerate(after)})
     sql = f"""
         SELECT * FROM (
             SELECT f.fiscal_period AS period, f.account_id, f.region_code,
+                   {PAYMENT_REGION_SQL} AS payment_region,
                    f.partner_share_currency AS currency,
                    min(f.period_start) AS period_start, max(f.period_end) AS period_end,
                    COALESCE(sum(f.quantity) FILTER (WHERE f.sale_or_return IS DISTINCT FROM 'R'),
@@ -81,7 +89,8 @@ async def payment_groups(
             FROM finance_report_rows AS f
             WHERE f.workspace_id = :ws AND f.region_code = :region
                   AND f.fiscal_period BETWEEN :first AND :last{account}
-            GROUP BY f.fiscal_period, f.account_id, f.region_code, f.partner_share_currency
+            GROUP BY f.fiscal_period, f.account_id, f.region_code, payment_region,
+                     f.partner_share_currency
         ) AS g
         {keyset}
         ORDER BY {order}
@@ -93,6 +102,7 @@ async def payment_groups(
             period=row["period"],
             account_id=row["account_id"],
             region=row["region_code"],
+            payment_region=row["payment_region"],
             currency=row["currency"],
             period_start=row["period_start"],
             period_end=row["period_end"],
@@ -180,3 +190,20 @@ async def period_label(session: AsyncSession, account_id: uuid.UUID, key: str) -
         {"a": account_id, "k": key},
     )
     return str(label) if label is not None else None
+
+
+async def country_sums(
+    session: AsyncSession, partition: Mapping[str, Any]
+) -> dict[tuple[str, str | None], Decimal]:
+    """Σ Extended Partner Share of one loaded finance file per (country, currency)."""
+    result = await session.execute(
+        text(
+            "SELECT country_of_sale, partner_share_currency,"
+            " COALESCE(sum(extended_partner_share), 0) FROM finance_report_rows"
+            " WHERE account_id = :account_id AND fiscal_request = :fiscal_request"
+            " AND report_type = :report_type AND region_code = :region_code"
+            " GROUP BY country_of_sale, partner_share_currency"
+        ),
+        dict(partition),
+    )
+    return {(str(row[0] or ""), row[1]): Decimal(row[2]) for row in result}

@@ -27,8 +27,8 @@ RegionParam = Annotated[
     Query(
         pattern=r"^[A-Z][A-Z0-9]$",
         description="The report file: `ZZ` (default; Apple's all-regions single file, grouped "
-        "here by currency), a region code fetched besides it (`EU`, `JP`, …; see "
-        "ORCHARD_FINANCE_REGIONS) or `Z1` (FINANCE_DETAIL). Figures of different files are "
+        "here by payment region and currency), a region code fetched besides it (`EU`, `JP`, "
+        "…; see ORCHARD_FINANCE_REGIONS) or `Z1` (FINANCE_DETAIL). Figures of different files are "
         "the same sales seen twice, so they are never added together.",
     ),
 ]
@@ -62,7 +62,9 @@ async def list_payments(
     limit: int = Query(500, ge=1, le=1000, description="Items per page, at most 1000."),
     cursor: CursorParam = None,
 ) -> PaymentsReport:
-    """What Apple paid per fiscal month, account, region file and currency: `units_sold`,
+    """What Apple paid per fiscal month, account, region file, payment region and currency
+    (regions that share a currency — `US`, `LL`, `AP`, `WW` all pay in USD — are separate
+    payments at separate exchange rates, so they are never merged): `units_sold`,
     `returns`, `net_units` and `earned` (Σ Extended Partner Share, in the partner share
     currency — never converted or mixed). The fiscal month comes from each report's own
     Start/End Date. Months whose report is not stored yet are listed in `incomplete_periods`.

@@ -22,14 +22,27 @@ REGION = (
 )
 
 
+PAYMENT_REGION = (
+    "Apple's payment region: each is paid separately at its own exchange rate, even when "
+    "several share a currency (`US` Americas, `LL` Latin America and the Caribbean, `AP` South "
+    "Asia and Pacific and `WW` Rest of World all pay in USD). A region file's rows belong to "
+    "that region; a `ZZ`/`Z1` row's region comes from its `Country Of Sale` (a storefront "
+    "Orchard does not know falls to `WW`, Apple's catch-all, and is named in sync-status)."
+)
+
+
 class PaymentSummary(BaseModel):
-    """One fiscal month of one account's report file, in one currency."""
+    """One fiscal month of one account's report file, for one payment region and currency."""
 
     account_id: uuid.UUID
     period: str = Field(description=PERIOD, examples=["2014-09"])
     period_start: dt.date | None = Field(description="The report's Start Date (a Sunday).")
     period_end: dt.date | None = Field(description="The report's End Date (a Saturday).")
     region: str = Field(description=REGION)
+    payment_region: str = Field(description=PAYMENT_REGION, examples=["LL"])
+    payment_region_name: str | None = Field(
+        description="The region's name when it spans several countries (`Rest of World`, …)."
+    )
     currency: str | None = Field(description="Partner Share Currency (ISO 4217).")
     units_sold: int = Field(
         description="Σ Quantity of sale rows (`Sales or Return` = S), like Apple's Total_Units."
@@ -54,10 +67,11 @@ class IncompletePeriod(BaseModel):
 
 
 class PaymentsReport(BaseModel):
-    """Payments per fiscal month, account, region file and currency, one page at a time."""
+    """Payments per fiscal month, account, region file, payment region and currency, one page
+    at a time."""
 
     items: list[PaymentSummary] = Field(
-        description="Ordered by period, account, region, currency (null last)."
+        description="Ordered by period, account, region, payment region, currency (null last)."
     )
     next_cursor: str | None = Field(
         description="Opaque cursor for the next page; null on the last page."
@@ -77,6 +91,7 @@ class PaymentRowRead(BaseModel):
     period_start: dt.date | None
     period_end: dt.date | None
     region: str = Field(description=REGION)
+    payment_region: str = Field(description=PAYMENT_REGION)
     report_type: str = Field(description="`FINANCIAL` or `FINANCE_DETAIL`.")
     vendor_identifier: str | None = Field(description="Your SKU.")
     quantity: int | None = Field(description="Signed: returns are negative.")

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.credentials import lookup
 from app.errors import ValidationFailed
-from app.finance import repository
+from app.finance import regions, repository
 from app.finance.jobs import DATASET
 from app.finance.schemas import IncompletePeriod, PaymentRowRead, PaymentsReport, PaymentSummary
 from app.kit import cursors
@@ -90,8 +90,11 @@ def _uuid_text(value: object) -> str:
 
 
 def _after(paging: PageRequest) -> list[Any] | None:
-    """The payments keyset: period, account, region, has-currency flag, currency."""
-    after = paging.after(_period_text, _uuid_text, cursors.TEXT, cursors.boolean, cursors.TEXT)
+    """The payments keyset: period, account, region, payment region, has-currency flag,
+    currency."""
+    after = paging.after(
+        _period_text, _uuid_text, cursors.TEXT, cursors.TEXT, cursors.boolean, cursors.TEXT
+    )
     return list(after) if after is not None else None
 
 
@@ -145,6 +148,8 @@ async def payments(
                 period_start=group.period_start,
                 period_end=group.period_end,
                 region=group.region,
+                payment_region=group.payment_region,
+                payment_region_name=regions.REGION_NAMES.get(group.payment_region),
                 currency=group.currency,
                 units_sold=group.units_sold,
                 returns=group.returns,
@@ -168,6 +173,11 @@ def row_read(row: FinanceReportRow) -> PaymentRowRead:
         period_start=row.period_start,
         period_end=row.period_end,
         region=row.region_code,
+        payment_region=(
+            row.region_code
+            if row.region_code not in ("ZZ", "Z1")
+            else regions.payment_region(row.country_of_sale, row.fiscal_period)
+        ),
         report_type=row.report_type,
         vendor_identifier=row.vendor_identifier,
         quantity=row.quantity,

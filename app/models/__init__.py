@@ -16,7 +16,7 @@ from app.models.catalog import (
 )
 from app.models.finance import FinanceReportRow
 from app.models.reviews import CustomerReview, ReviewReplyRequest, ReviewSyncState
-from app.models.sales import SalesDailyRollup, SalesRow
+from app.models.sales import PreOrderRow, SalesDailyRollup, SalesRow
 from app.models.store import (
     StoreApp,
     StoreChartSnapshot,
@@ -32,7 +32,9 @@ from app.models.subscriptions import (
 )
 from app.models.sync import (
     AscKeyBudget,
+    AvailabilityChange,
     DatasetAvailability,
+    ReportVersion,
     SyncDatasetState,
     SyncJob,
     SyncPublicState,
@@ -50,6 +52,7 @@ __all__ = [
     "AscAccount",
     "AscKeyBudget",
     "AscKeyHistory",
+    "AvailabilityChange",
     "BetaGroup",
     "BetaTester",
     "Build",
@@ -57,6 +60,8 @@ __all__ = [
     "CustomerReview",
     "DatasetAvailability",
     "FinanceReportRow",
+    "PreOrderRow",
+    "ReportVersion",
     "ReviewReplyRequest",
     "ReviewSubmission",
     "ReviewSyncState",

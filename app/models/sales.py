@@ -119,3 +119,39 @@ class SalesDailyRollup(Base):
     net_units: Mapped[Decimal] = mapped_column(Numeric)
     proceeds: Mapped[Decimal] = mapped_column(Numeric)
     customer_sales: Mapped[Decimal] = mapped_column(Numeric)
+    #: Rows with 0 units and money (partial refunds, FACTS §8): count and money given back.
+    partial_refunds: Mapped[Decimal] = mapped_column(Numeric, server_default=text("0"))
+    partial_refund_proceeds: Mapped[Decimal] = mapped_column(Numeric, server_default=text("0"))
+    partial_refund_customer: Mapped[Decimal] = mapped_column(Numeric, server_default=text("0"))
+
+
+class PreOrderRow(Base):
+    """One row of an Apple PRE_ORDER/SUMMARY daily report: one title in pre-order and one
+    storefront (FACTS §4.5; layout by header name, see ``app.sales.layout``). A report date is
+    replaced atomically."""
+
+    __tablename__ = "pre_order_rows"
+    __table_args__ = (Index("ix_pre_order_rows_partition", "account_id", "report_date"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    report_date: Mapped[dt.date] = mapped_column(Date)
+    provider: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    apple_identifier: Mapped[str | None] = mapped_column(Text)
+    pre_order_start: Mapped[dt.date | None] = mapped_column(Date)
+    pre_order_end: Mapped[dt.date | None] = mapped_column(Date)
+    ordered: Mapped[Decimal | None] = mapped_column(Numeric)
+    canceled: Mapped[Decimal | None] = mapped_column(Numeric)
+    cumulative_ordered: Mapped[Decimal | None] = mapped_column(Numeric)
+    cumulative_canceled: Mapped[Decimal | None] = mapped_column(Numeric)
+    begin_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    country_code: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(Text)
+    device: Mapped[str | None] = mapped_column(Text)
+    supported_platforms: Mapped[str | None] = mapped_column(Text)
+    client: Mapped[str | None] = mapped_column(Text)
+    provider_country: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Date,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     String,
@@ -167,3 +168,37 @@ class SyncWorkerHeartbeat(Base):
     started_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     last_beat_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     stopped_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class ReportVersion(Base):
+    """The ``filter[version]`` Orchard asks Apple for, per report, once Apple named a newer
+    one (FACTS §4.5, §8). Apple's versions are the same for every account, so one row per
+    (report type, subtype, frequency); no row: the registry's default (``app.reports.versions``).
+    """
+
+    __tablename__ = "report_versions"
+
+    report_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    report_subtype: Mapped[str] = mapped_column(String(32), primary_key=True)
+    frequency: Mapped[str] = mapped_column(String(16), primary_key=True)
+    version: Mapped[str] = mapped_column(String(16))
+    previous_version: Mapped[str | None] = mapped_column(String(16))
+    learned_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+
+
+class AvailabilityChange(Base):
+    """A report date whose availability state changed (e.g. ``no_data`` → ``published`` when
+    Apple's file came late): the history behind ``dataset_availability``."""
+
+    __tablename__ = "dataset_availability_changes"
+    __table_args__ = (
+        Index("ix_dataset_availability_changes_date", "account_id", "dataset", "report_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    dataset: Mapped[str] = mapped_column(String(64))
+    report_date: Mapped[dt.date] = mapped_column(Date)
+    from_state: Mapped[str] = mapped_column(String(24))
+    to_state: Mapped[str] = mapped_column(String(24))
+    changed_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())

@@ -75,6 +75,33 @@ async def histories(
     return found
 
 
+async def submitted_dates(
+    session: AsyncSession, versions: Sequence[AppVersion]
+) -> dict[uuid.UUID, list[dt.datetime]]:
+    """Apple's ``submittedDate`` of every review submission of each version, oldest first."""
+    found: dict[uuid.UUID, list[dt.datetime]] = {v.id: [] for v in versions}
+    if not versions:
+        return found
+    by_key = {(v.app_id, v.apple_id): v.id for v in versions}
+    rows = await session.execute(
+        select(
+            ReviewSubmission.app_id,
+            ReviewSubmission.version_apple_id,
+            ReviewSubmission.submitted_date,
+        )
+        .where(
+            tuple_(ReviewSubmission.app_id, ReviewSubmission.version_apple_id).in_(list(by_key)),
+            ReviewSubmission.submitted_date.is_not(None),
+        )
+        .order_by(ReviewSubmission.submitted_date)
+    )
+    for app_id, version_apple_id, submitted in rows:
+        version_id = by_key.get((app_id, version_apple_id or ""))
+        if version_id is not None and submitted is not None:
+            found[version_id].append(submitted)
+    return found
+
+
 async def versions_by_apple_id(
     session: AsyncSession, app_id: uuid.UUID, apple_ids: set[str]
 ) -> dict[str, AppVersion]:

@@ -34,10 +34,19 @@ class PhasedReleaseRead(BaseModel):
 
 
 class ReviewTimingRead(BaseModel):
-    """The version's latest pass through App Review, from the changes Orchard observed
-    (each moment within one sync interval of the real one; null when not observed)."""
+    """The version's latest pass through App Review. The submission moment is Apple's own
+    `submittedDate` when the version's review submission has one for this round; the other
+    moments are the changes Orchard observed (each within one sync interval of the real one;
+    null when not observed)."""
 
-    submitted_at: dt.datetime | None = Field(description="Seen entering WAITING_FOR_REVIEW.")
+    submitted_at: dt.datetime | None = Field(
+        description="When it was sent to App Review: Apple's `submittedDate`, else the moment "
+        "Orchard saw it enter WAITING_FOR_REVIEW (see `submitted_source`)."
+    )
+    submitted_source: str | None = Field(
+        default=None,
+        description="`apple` (Apple's `submittedDate`, exact) or `observed` (seen by polling).",
+    )
     review_started_at: dt.datetime | None = Field(description="Seen entering IN_REVIEW.")
     review_ended_at: dt.datetime | None = Field(description="Seen leaving IN_REVIEW.")
     outcome: str | None = Field(

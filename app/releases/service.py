@@ -50,33 +50,62 @@ def _seconds(start: dt.datetime | None, end: dt.datetime | None) -> int | None:
     return int((end - start).total_seconds()) if start and end else None
 
 
-def review_timing(history: list[AppVersionStateChange]) -> ReviewTimingRead | None:
-    """The latest review round in ``history`` (oldest first). Only observed transitions count:
-    a first observation says nothing about when its state began."""
+def _apple_submitted(
+    submitted_dates: list[dt.datetime], after: dt.datetime | None, by: dt.datetime | None
+) -> dt.datetime | None:
+    """Apple's ``submittedDate`` for a review round: the latest one after the previous round
+    ended and no later than Orchard first saw the round (``by``). A date outside that window
+    belongs to another round (after a rejection Apple may keep the *first* submission's date,
+    FACTS §4.9: unconfirmed), so it is not used."""
+    if by is None:
+        return None
+    fitting = [d for d in submitted_dates if d <= by and (after is None or d > after)]
+    return max(fitting) if fitting else None
+
+
+def review_timing(
+    history: list[AppVersionStateChange], submitted_dates: list[dt.datetime] | None = None
+) -> ReviewTimingRead | None:
+    """The latest review round in ``history`` (oldest first). Polling only sees a state
+    within one sync interval of its start, so the submission moment is Apple's own
+    ``submittedDate`` when a review submission of the version has one for this round (Apple
+    gives no timestamp for the other states); otherwise the observed moment. A first
+    observation says nothing about when its state began."""
     submitted = started = ended = None
     outcome = None
+    previous_end: dt.datetime | None = None
     for change in history:
         if change.from_state is None:
             continue
         if change.to_state == "WAITING_FOR_REVIEW":
+            if ended is not None:
+                previous_end = ended
             submitted, started, ended, outcome = change.observed_at, None, None, None
         elif change.to_state == "IN_REVIEW":
+            if submitted is None and ended is not None:
+                previous_end = ended
             started, ended, outcome = change.observed_at, None, None
         elif change.from_state == "IN_REVIEW":
             ended, outcome = change.observed_at, change.to_state
     if submitted is None and started is None:
         return None
+    apple = _apple_submitted(submitted_dates or [], previous_end, submitted or started)
     return ReviewTimingRead(
-        submitted_at=submitted,
+        submitted_at=apple or submitted,
+        submitted_source="apple" if apple is not None else ("observed" if submitted else None),
         review_started_at=started,
         review_ended_at=ended,
         outcome=outcome,
-        waited_seconds=_seconds(submitted, started),
+        waited_seconds=_seconds(apple or submitted, started),
         reviewed_seconds=_seconds(started, ended),
     )
 
 
-def _version_read(version: AppVersion, history: list[AppVersionStateChange]) -> VersionRead:
+def _version_read(
+    version: AppVersion,
+    history: list[AppVersionStateChange],
+    submitted_dates: list[dt.datetime] | None = None,
+) -> VersionRead:
     phased = None
     if version.phased_release_state is not None:
         phased = PhasedReleaseRead(
@@ -105,7 +134,7 @@ def _version_read(version: AppVersion, history: list[AppVersionStateChange]) -> 
             )
             for change in history
         ],
-        review=review_timing(history),
+        review=review_timing(history, submitted_dates),
     )
 
 
@@ -131,7 +160,11 @@ async def list_versions(
     )
     page, next_cursor = paging.split(rows, _uploaded_key)
     histories = await release_repository.histories(session, [v.id for v, _ in page])
-    return Page(items=[_version_read(v, histories[v.id]) for v, _ in page], next_cursor=next_cursor)
+    submitted = await release_repository.submitted_dates(session, [v for v, _ in page])
+    return Page(
+        items=[_version_read(v, histories[v.id], submitted[v.id]) for v, _ in page],
+        next_cursor=next_cursor,
+    )
 
 
 async def list_builds(

@@ -13,6 +13,10 @@ from zoneinfo import ZoneInfo
 PACIFIC = ZoneInfo("America/Los_Angeles")
 PUBLISH_HOUR = 8
 DAILY_RETENTION = dt.timedelta(days=365)
+#: How long after a period's availability time a "There were no sales…" answer stays
+#: provisional: what Apple answers before a file is generated is undocumented, and that text
+#: may come back for a day that later gets a file (FACTS §8) — so until D+3 08:00 PT for a day.
+PROVISIONAL = dt.timedelta(days=2)
 YEARLY_RETENTION = dt.timedelta(days=3650)
 
 
@@ -22,6 +26,12 @@ def pacific_today(now: dt.datetime) -> dt.date:
 
 def _at_publish_hour(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(PUBLISH_HOUR), tzinfo=PACIFIC)
+
+
+def latest_batch(now: dt.datetime) -> dt.datetime:
+    """The most recent 08:00 Pacific at or before ``now``: when Apple's last batch landed."""
+    today = _at_publish_hour(pacific_today(now))
+    return today if now >= today else _at_publish_hour(pacific_today(now) - dt.timedelta(days=1))
 
 
 def daily_available_at(day: dt.date) -> dt.datetime:

@@ -4,10 +4,15 @@ Finance reports are requested by ``filter[reportDate]=YYYY-MM`` in Apple's fisca
 read as fiscal year ``YYYY``, period ``MM`` (two independent observations, FACTS §4.6:
 ``2022-01`` starts late September 2021, ``2025-10`` ≈ July 2025). Apple's fiscal year ends on
 the last Saturday of September; its twelve periods run Sunday–Saturday in a 5-4-4 week pattern
-per quarter, the first period taking the extra week of a 53-week year.
+per quarter.
 
-This estimate only decides which periods to ask for and when; the period a file covers is
-always taken from its own Start/End Date.
+Which period gets the extra week of a 53-week year is not documented consistently (FACTS §8:
+one source says the end of Q1, Appfigures "one of the months"), so Orchard never decides it
+for data: the period a file covers — its bounds and the month it is named after — is always
+taken from its own Start/End Date. This estimate only decides which periods to ask for and
+when, and it gives the extra week to the first period because that is the latest end every
+period can have (any placement at or before a period moves its end by at most that week): a
+report is never asked for before it can exist, at worst a week after it did.
 """
 
 from __future__ import annotations

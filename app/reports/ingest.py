@@ -55,6 +55,15 @@ class Layout:
     fields: tuple[Field, ...]
     #: Header names that are known but deliberately not stored (kept out of ``extra``).
     ignored: frozenset[str] = frozenset()
+    #: Look for the header among this many first lines (title lines above it are skipped): the
+    #: first line holding every required field's name. 1: the header is the first line.
+    header_within: int = 1
+
+
+def _is_header(layout: Layout, cells: list[str]) -> bool:
+    present = set(cells)
+    required = [f for f in layout.fields if f.required]
+    return bool(required) and all(any(h in present for h in f.headers) for f in required)
 
 
 @dataclass
@@ -63,6 +72,9 @@ class LoadResult:
     header: list[str]
     unknown_columns: list[str]
     footer: dict[str, str] = field(default_factory=dict)
+    #: Every line from the first ``Total_`` line on (with ``footer``): the ``Total_`` lines and
+    #: whatever Apple put after them (e.g. the per-country table of a ZZ finance file).
+    trailer: list[str] = field(default_factory=list)
 
 
 def _literal(value: str) -> str:
@@ -126,31 +138,51 @@ def _extra(header: list[str], unknown: list[str]) -> str:
 
 
 class _HeaderSplitter:
-    """Takes the first line off the byte stream; passes the rest through untouched."""
+    """Takes the header line off the byte stream; passes the rest through untouched.
+
+    The header is the first line, or — for a layout with ``header_within`` > 1 — the first of
+    that many lines holding every required column's name (title lines above it are skipped).
+    """
 
     def __init__(self, chunks: AsyncIterable[bytes]) -> None:
         self._chunks = chunks
         self.header: list[str] | None = None
+        self.skipped: list[str] = []  # lines above the header (title lines), decoded
         self._first_body = b""
 
-    async def read_header(self) -> None:
-        buffered = b""
-        self._iterator = aiter(self._chunks)
-        async for chunk in self._iterator:
+    async def _next_line(self, buffered: bytes) -> tuple[bytes, bytes, bool]:
+        """(line, rest, more): the next line of ``buffered`` + the stream."""
+        while (newline := buffered.find(b"\n")) < 0:
+            chunk = await anext(self._iterator, None)
+            if chunk is None:
+                return buffered, b"", False
             buffered += chunk
-            newline = buffered.find(b"\n")
-            if newline >= 0:
-                line, self._first_body = buffered[:newline], buffered[newline + 1 :]
+        return buffered[:newline], buffered[newline + 1 :], True
+
+    async def read_header(self, layout: Layout) -> None:
+        self._iterator = aiter(self._chunks)
+        buffered = b""
+        for number in range(1, max(layout.header_within, 1) + 1):
+            line, buffered, more = await self._next_line(buffered)
+            if number == 1 and line.startswith(_BOM):
+                line = line[len(_BOM) :]
+            try:
+                decoded = line.decode("utf-8").rstrip("\r")
+            except UnicodeDecodeError:
+                raise IngestError("the report header is not UTF-8 text") from None
+            cells = [name.strip() for name in decoded.split("\t")] if decoded.strip() else []
+            empty_file = number == 1 and not cells and not more
+            if layout.header_within <= 1 or _is_header(layout, cells) or empty_file:
+                self.header, self._first_body = cells, buffered
+                return
+            self.skipped.append(decoded)
+            if not more:
                 break
-        else:
-            line = buffered
-        if line.startswith(_BOM):
-            line = line[len(_BOM) :]
-        try:
-            decoded = line.decode("utf-8").rstrip("\r")
-        except UnicodeDecodeError:
-            raise IngestError("the report header is not UTF-8 text") from None
-        self.header = [name.strip() for name in decoded.split("\t")] if decoded.strip() else []
+        raise IngestError(
+            f"the {layout.name} report has no header line (with "
+            f"{', '.join(f.headers[0] for f in layout.fields if f.required)}) within its first "
+            f"{layout.header_within} lines (first line: {self.skipped[0][:80]!r})"
+        )
 
     async def body(self) -> AsyncIterator[bytes]:
         if self._first_body:
@@ -197,14 +229,16 @@ async def load_report(
     derived = derived or {}
     _check_identifiers(table, *constants, *replace, *derived, *(f.target for f in layout.fields))
     splitter = _HeaderSplitter(chunks)
-    await splitter.read_header()
+    await splitter.read_header(layout)
     header = splitter.header or []
     if not header:
         await delete_partition(session, table, replace)
         return LoadResult(rows=0, header=[], unknown_columns=[])
     expressions, unknown = resolve_columns(layout, header)
     staging = await _stage(session, splitter, layout)
-    footer_values, stop = await _footer(session, staging) if footer else ({}, _NO_FOOTER)
+    footer_values, trailer, stop = (
+        await _footer(session, staging) if footer else ({}, [], _NO_FOOTER)
+    )
     await delete_partition(session, table, replace)
     select = _typed_rows(layout, expressions, header, unknown, staging, stop, extra_column)
     columns = [*constants, *(f.target for f in layout.fields), *derived]
@@ -218,7 +252,9 @@ async def load_report(
         SELECT {", ".join(values)} FROM ({select}) AS typed {joins}
     """  # noqa: S608  (identifiers are checked above; values are bound)
     rows = await _insert(session, layout, insert_sql, constants)
-    return LoadResult(rows=rows, header=header, unknown_columns=unknown, footer=footer_values)
+    return LoadResult(
+        rows=rows, header=header, unknown_columns=unknown, footer=footer_values, trailer=trailer
+    )
 
 
 #: The row-number bound of a file without a footer: every line is a row.
@@ -262,8 +298,9 @@ async def _stage(session: AsyncSession, splitter: _HeaderSplitter, layout: Layou
     return staging
 
 
-async def _footer(session: AsyncSession, staging: str) -> tuple[dict[str, str], str]:
-    """The ``Total_`` lines (name → value) and the SQL bound of the row numbers before them."""
+async def _footer(session: AsyncSession, staging: str) -> tuple[dict[str, str], list[str], str]:
+    """The ``Total_`` lines (name → value), every line from the first of them on, and the SQL
+    bound of the row numbers before them."""
     rows = await session.execute(
         text(
             f"SELECT line FROM {staging} WHERE n >= (SELECT min(n) FROM {staging} "  # noqa: S608
@@ -271,12 +308,14 @@ async def _footer(session: AsyncSession, staging: str) -> tuple[dict[str, str], 
         )
     )
     values: dict[str, str] = {}
+    trailer: list[str] = []
     for (line,) in rows:
-        parts = (line or "").rstrip("\r").split("\t")
+        trailer.append((line or "").rstrip("\r"))
+        parts = trailer[-1].split("\t")
         if parts and parts[0].startswith("Total_") and len(parts) > 1:
             values.setdefault(parts[0].strip(), parts[1].strip())
     stop = f"COALESCE((SELECT min(n) FROM {staging} WHERE line LIKE 'Total\\_%'), {_NO_FOOTER})"  # noqa: S608
-    return values, stop
+    return values, trailer, stop
 
 
 def _typed_rows(

@@ -33,6 +33,28 @@ class Period:
     step: Callable[[dt.date], dt.date]  # the period before
     period_of: Callable[[dt.date], dt.date]  # the report date of the period containing a day
 
+    def end_of(self, report_date: dt.date) -> dt.date:
+        """The last day of the period reported under ``report_date``."""
+        if self.frequency in ("DAILY", "WEEKLY"):
+            return report_date  # a weekly period is keyed by its Sunday
+        if self.frequency == "MONTHLY":
+            return calendar.month_end(report_date)
+        if self.frequency == "YEARLY":
+            return dt.date(report_date.year, 12, 31)
+        return fiscal.FiscalPeriod.named_after(report_date).bounds()[1]
+
+    def expired(self, report_date: dt.date, now: dt.datetime) -> bool:
+        """Past Apple's documented retention (FACTS §5.7): Apple no longer keeps the file.
+
+        Decided by the calendar, never by Apple's status code: spec 4.4.1 declares no 404 or
+        410 for report downloads, and what Apple answers past retention is not on record
+        (FACTS §8) — a 410, a 404 worded like "no sales" and a 400 on ``filter[reportDate]``
+        are all plausible.
+        """
+        if self.retention is None:
+            return False
+        return calendar.pacific_today(now) - self.end_of(report_date) > self.retention
+
     def periods(self, start: dt.date, end: dt.date) -> list[dt.date]:
         """Report dates of every period that overlaps [start, end], oldest first."""
         found = []

@@ -20,17 +20,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.asc.client import Params
 from app.asc.errors import AscInvalidParameter
 from app.asc.report_download import SALES_REPORTS_PATH, sales_report_params
+from app.reports import calendar
 from app.reports.ingest import Layout, delete_partition
 from app.reports.periods import Period
 from app.reports.units import ReportRequest, fetch_report_unit
 from app.reports.versions import report_version
 from app.resources import app_links
+from app.sync import records
 from app.sync.contract import (
     AvailableHook,
     Dataset,
     Outcome,
     PlanContext,
     PlannedUnit,
+    ReportIdentity,
     UnitContext,
     UnitResult,
     UnitRunner,
@@ -82,14 +85,20 @@ def dated_dataset(
     needs_vendor_number: bool = True,
     late_refresh: dt.timedelta = LATE_FILE_REFRESH,
     on_available: AvailableHook | None = None,
+    report: ReportIdentity | None = None,
 ) -> Dataset:
     """A dataset with one unit per report period of ``period``; the newest period is fetched
     again ``late_refresh`` after it was (Apple's late files)."""
 
     async def plan(ctx: PlanContext) -> list[PlannedUnit]:
         newest, *older = period.routine(ctx.now)
-        return [PlannedUnit(period.unit_key(newest), refresh_after=late_refresh)] + [
-            PlannedUnit(period.unit_key(day)) for day in older
+        provisional = await _provisional(ctx, name, period, [newest, *older])
+        return [
+            PlannedUnit(
+                period.unit_key(day),
+                refresh_after=provisional.get(day, late_refresh if day == newest else None),
+            )
+            for day in [newest, *older]
         ]
 
     def backfill(start: dt.date, end: dt.date, now: dt.datetime) -> list[str]:
@@ -114,7 +123,29 @@ def dated_dataset(
         unit_date=period.unit_date,
         latest_expected=period.latest,
         on_available=on_available,
+        report=report,
     )
+
+
+async def _provisional(
+    ctx: PlanContext, dataset: str, period: Period, days: list[dt.date]
+) -> dict[dt.date, dt.timedelta]:
+    """Routine periods whose "no sales" answer is still provisional (FACTS §8): asked again
+    once after each of Apple's daily batches until one answer comes after the window closes.
+
+    The refresh is "finished before Apple's latest batch": a unit re-runs once a day, after
+    Apple's 08:00 PT publication, never in the hours before it (a re-check then would only
+    hear the same answer again). A day that gets its file becomes ``published`` (the change
+    is kept in ``dataset_availability_changes``); a ``no_data`` answered after the window is
+    final and is not asked again.
+    """
+    fetched = await records.no_data_fetches(ctx.session, ctx.account.id, dataset, days)
+    since_batch = ctx.now - calendar.latest_batch(ctx.now)
+    return {
+        day: since_batch
+        for day, at in fetched.items()
+        if at < period.available_at(day) + calendar.PROVISIONAL
+    }
 
 
 def report_dataset(spec: ReportSpec) -> Dataset:
@@ -124,6 +155,9 @@ def report_dataset(spec: ReportSpec) -> Dataset:
         _unit(spec),
         capability=spec.capability,
         on_available=spec.on_available,
+        report=ReportIdentity(
+            spec.report_type, spec.report_subtype, spec.period.frequency, spec.version
+        ),
     )
 
 
@@ -148,6 +182,9 @@ def _unit(spec: ReportSpec) -> UnitRunner:
                 version,
             )
 
+        identity = (spec.report_type, spec.report_subtype, spec.period.frequency)
+        # Apple named a newer version before: ask with it at once (FACTS §8).
+        asked = await records.learned_report_version(ctx.session, *identity) or spec.version
         derived = dict(spec.derived)
         if spec.links_apps:
             derived["app_id"] = app_links.APP_ID_SQL
@@ -157,8 +194,9 @@ def _unit(spec: ReportSpec) -> UnitRunner:
                 ReportRequest(
                     path=SALES_REPORTS_PATH,
                     params=params,
-                    version=spec.version,
+                    version=asked,
                     available_at=spec.period.available_at(report_date),
+                    expired=spec.period.expired(report_date, ctx.now),
                 ),
                 spec.layout,
                 table=spec.table,
@@ -173,6 +211,11 @@ def _unit(spec: ReportSpec) -> UnitRunner:
                 raise
             await delete_partition(ctx.session, spec.table, partition)
             result = instead
+        drift = result.notes.get("version_drift")
+        if drift is not None:
+            await records.learn_report_version(
+                ctx.session, *identity, version=drift["latest"], previous=drift["requested"]
+            )
         if spec.after_load is not None and result.outcome in (Outcome.PUBLISHED, Outcome.NO_DATA):
             await spec.after_load(ctx.session, ctx.account.id, report_date)
         return result

@@ -3,13 +3,16 @@
 Apple's answers for a report date (FACTS §4.5, §7):
 
 * 200 — the report: loaded, ``published``;
-* 404 "There were no sales for the date specified." — a real zero, ``no_data``, but only
-  once the date is certainly past its availability time (before that, Apple's 404s mean "not
-  generated yet");
+* 404 "There were no sales for the date specified." — a zero, ``no_data``, but only once the
+  date is past its availability time (before that, Apple's 404s mean "not generated yet"),
+  and provisional for two more days: the routine plan asks again after each daily batch
+  (see :func:`app.reports.spec.dated_dataset`), and a file that comes late replaces it;
 * any other 404 before or after — ``not_yet_published``, asked again later;
-* 410 — past Apple's retention, ``expired``, never asked again;
-* 400 naming ``filter[version]`` — Apple moved the report to a new version: read it from the
-  detail, retry once, and record the drift for sync-status.
+* past Apple's documented retention (decided by the calendar, FACTS §5.7, §8) — 410, 404 or a
+  400 on ``filter[reportDate]`` alike: ``expired``, never a zero; a 410 always means expired;
+* 400 naming ``filter[version]`` (in ``source.parameter``, or only in ``detail`` — the shape
+  on record) — Apple moved the report to a new version: read it from the detail, retry once,
+  and record the drift (the report spec persists it, so later units ask with it at once).
 """
 
 from __future__ import annotations
@@ -48,6 +51,9 @@ class ReportRequest:
     version: str | None
     #: When Apple should have published this date; a "no sales" 404 before it is not a zero.
     available_at: dt.datetime
+    #: The period is past Apple's documented retention: whatever Apple refuses it with (410,
+    #: a "no sales" 404, a 400 on ``filter[reportDate]``), it is ``expired``, never a zero.
+    expired: bool = False
 
 
 async def fetch_report_unit(
@@ -82,12 +88,7 @@ async def fetch_report_unit(
             loaded, served_version = await _download_and_load(ctx, request, version, load)
         except AscInvalidParameter as error:
             latest = error.latest_version
-            if (
-                attempt == 1
-                and error.parameter == "filter[version]"
-                and latest
-                and latest != version
-            ):
+            if attempt == 1 and _names_version(error) and latest and latest != version:
                 ctx.log.warning("report version drift", extra={"from": version, "to": latest})
                 notes["version_drift"] = {
                     "requested": version,
@@ -96,10 +97,14 @@ async def fetch_report_unit(
                 }
                 version = latest
                 continue
+            if request.expired and error.parameter in (None, "filter[reportDate]"):
+                return UnitResult(Outcome.EXPIRED, detail=error.detail, notes=notes), None
             raise
         except AscGone as error:
             return UnitResult(Outcome.EXPIRED, detail=error.detail, notes=notes), None
         except AscNotFound as error:
+            if request.expired:
+                return UnitResult(Outcome.EXPIRED, detail=error.detail, notes=notes), None
             if error.kind is NotFoundKind.NO_SALES and ctx.now >= request.available_at:
                 # A real zero: make sure nothing is left from an earlier fetch.
                 await delete_partition(ctx.session, table, replace)
@@ -123,6 +128,18 @@ async def fetch_report_unit(
             loaded,
         )
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _names_version(error: AscInvalidParameter) -> bool:
+    """Apple refused ``filter[version]``: named in ``source.parameter``, or — the shape on
+    record (Ponytech/appstoreconnectapi #62, #10) — only in ``detail`` ("… The latest version
+    for this report is 1_1.", "Please include the version parameter …")."""
+    if error.parameter == "filter[version]":
+        return True
+    if error.parameter is not None:
+        return False  # Apple named another parameter: not a version problem
+    texts = [error.detail, *(item.detail for item in error.errors)]
+    return any(text and "version" in text.lower() for text in texts)
 
 
 async def _download_and_load(

@@ -20,6 +20,11 @@ def reviews_path(app_apple_id: str) -> str:
     return f"/v1/apps/{app_apple_id}/customerReviews"
 
 
+def review_response_path(review_apple_id: str) -> str:
+    """``GET`` a review's response (404 when it has none)."""
+    return f"/v1/customerReviews/{review_apple_id}/response"
+
+
 @dataclass(frozen=True)
 class ReplyRecord:
     apple_id: str

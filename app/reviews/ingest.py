@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.reviews.apple import ReviewRecord
+from app.reviews.apple import ReplyRecord, ReviewRecord
 
 _REPLY_COLUMNS = (
     "response_apple_id",
@@ -241,3 +241,61 @@ async def stored_reviews(
         {"account": account_id, "ids": apple_ids},
     )
     return {str(row[0]): StoredReview(*row[1:]) for row in rows}
+
+
+@dataclass(frozen=True)
+class PendingReply:
+    review_apple_id: str
+    response_apple_id: str | None
+
+
+async def pending_replies(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    app_apple_id: str,
+    *,
+    skip: set[str],
+    limit: int,
+) -> list[PendingReply]:
+    """Reviews of the app whose stored reply is still ``PENDING_PUBLISH`` (oldest reply first),
+    except those in ``skip`` (re-read by this pass already) and replies Orchard changed after
+    this pass began."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT apple_id, response_apple_id FROM customer_reviews
+            WHERE account_id = :account AND app_apple_id = :app
+              AND response_state = 'PENDING_PUBLISH' AND removed_at IS NULL
+              AND apple_id <> ALL(CAST(:skip AS text[]))
+              AND NOT coalesce(reply_changed_at > transaction_timestamp(), false)
+            ORDER BY response_last_modified_at NULLS FIRST, apple_id
+            LIMIT :limit
+            """
+        ),
+        {"account": account_id, "app": app_apple_id, "skip": sorted(skip), "limit": limit},
+    )
+    return [PendingReply(str(row[0]), row[1]) for row in rows]
+
+
+async def set_reply(
+    session: AsyncSession, account_id: uuid.UUID, review_apple_id: str, reply: ReplyRecord | None
+) -> None:
+    """Store what Apple says a review's reply is now (None: it has none any more)."""
+    await session.execute(
+        text(
+            """
+            UPDATE customer_reviews SET response_apple_id = :id, response_body = :body,
+                   response_state = :state, response_last_modified_at = :modified
+            WHERE account_id = :account AND apple_id = :review
+              AND NOT coalesce(reply_changed_at > transaction_timestamp(), false)
+            """
+        ),
+        {
+            "account": account_id,
+            "review": review_apple_id,
+            "id": reply.apple_id if reply else None,
+            "body": reply.body if reply else None,
+            "state": reply.state if reply else None,
+            "modified": reply.last_modified_at if reply else None,
+        },
+    )

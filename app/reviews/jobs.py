@@ -10,6 +10,8 @@ An app unit pages ``GET /v1/apps/{id}/customerReviews?sort=-createdDate&include=
   :data:`OVERLAP` before the newest review already stored. Apple has no created-date filter,
   so this is how a pass costs one request for a quiet app; the overlap re-reads recent
   reviews, catching customers' edits and reviews that Apple lists late.
+* **pending replies** (every incremental pass): a reply still ``PENDING_PUBLISH`` on a review
+  older than the pages read is re-read on its own until it is published or gone.
 * **full** (the first pass, then every :data:`FULL_PASS_EVERY`): every page. Reviews Apple
   no longer lists are marked ``removed_at`` (never deleted), and older reviews' responses
   (written, changed or deleted elsewhere) are refreshed.
@@ -29,6 +31,8 @@ CADENCE = dt.timedelta(hours=1)
 FULL_PASS_EVERY = dt.timedelta(days=7)
 OVERLAP = dt.timedelta(days=3)
 PAGE_LIMIT = 200
+#: Pending replies re-read per app and pass (oldest first; the rest wait for the next pass).
+MAX_PENDING_RECHECKS = 20
 
 
 async def plan_reviews(ctx: PlanContext) -> list[PlannedUnit]:
@@ -92,6 +96,7 @@ async def sync_app_reviews(ctx: UnitContext, app_apple_id: str) -> UnitResult:
             raise  # a page vanished mid-listing: fail rather than trust half a listing
         # The app is gone from App Store Connect; the next `apps` refresh marks it removed.
         return UnitResult(detail="App Store Connect does not know this app (any more)")
+    rechecked = 0 if full else await recheck_pending_replies(ctx, app_apple_id, listed)
     removed = 0
     if full:
         removed = await ingest.mark_removed(
@@ -121,8 +126,30 @@ async def sync_app_reviews(ctx: UnitContext, app_apple_id: str) -> UnitResult:
     mode = "full" if full else "incremental"
     return UnitResult(
         rows=stored,
-        detail=f"{mode} pass: {stored} reviews in {requests} requests, {removed} removed",
+        detail=f"{mode} pass: {stored} reviews in {requests} requests, {removed} removed, "
+        f"{rechecked} pending replies re-read",
     )
+
+
+async def recheck_pending_replies(ctx: UnitContext, app_apple_id: str, seen: set[str]) -> int:
+    """Re-read replies still ``PENDING_PUBLISH`` that this incremental pass did not list
+    (older reviews), one ``GET /v1/customerReviews/{id}/response`` each, until Apple says they
+    are published or gone — instead of waiting for the weekly full pass (FACTS §4.4)."""
+    pending = await ingest.pending_replies(
+        ctx.session, ctx.account.id, app_apple_id, skip=seen, limit=MAX_PENDING_RECHECKS
+    )
+    for item in pending:
+        try:
+            document = await ctx.client.get_document(
+                apple.review_response_path(item.review_apple_id)
+            )
+        except AscNotFound:
+            await ingest.set_reply(ctx.session, ctx.account.id, item.review_apple_id, None)
+            continue
+        resource = document.resources()[0] if document.resources() else None
+        reply = apple.parse_reply(resource) if resource is not None else None
+        await ingest.set_reply(ctx.session, ctx.account.id, item.review_apple_id, reply)
+    return len(pending)
 
 
 def _dedupe(records: list[ReviewRecord]) -> list[ReviewRecord]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from app.reports import periods
 from app.reports.spec import ReportSpec, report_dataset
 from app.sales.events import publish_day
-from app.sales.layout import SALES_LAYOUT, platform_sql, unit_kind_sql
+from app.sales.layout import PRE_ORDER_LAYOUT, SALES_LAYOUT, platform_sql, unit_kind_sql
 from app.sales.repository import link_rows_to_apps, rebuild_daily_rollup
 from app.sync.contract import Dataset
 
@@ -36,11 +36,22 @@ def _sales(dataset: str, period: periods.Period) -> ReportSpec:
     )
 
 
+#: Apple's Pre-Order report, daily (FACTS §4.5): titles in pre-order, per storefront.
+PRE_ORDERS = ReportSpec(
+    dataset="pre_orders_daily",
+    report_type="PRE_ORDER",
+    report_subtype="SUMMARY",
+    period=periods.DAILY,
+    layout=PRE_ORDER_LAYOUT,
+    table="pre_order_rows",
+)
+
 SPECS = (
     _sales("sales_daily", periods.DAILY),
     _sales("sales_weekly", periods.WEEKLY),
     _sales("sales_monthly", periods.MONTHLY),
     _sales("sales_yearly", periods.YEARLY),
+    PRE_ORDERS,
 )
 DATASETS: list[Dataset] = [report_dataset(spec) for spec in SPECS]
 #: Wired to the catalog's app-list refresh by the dataset registry.

@@ -96,3 +96,33 @@ SALES_LAYOUT = Layout(
         Field("order_type", ("Order Type",)),
     ),
 )
+
+
+#: PRE_ORDER/SUMMARY (FACTS §4.5, version 1_0). Not in FACTS §5: the header is the one of
+#: ``samples/pre_order_summary__matisiekpl_synthetic.tsv`` (matisiekpl/appstore-sdk-go
+#: ``stubs/reports/sales/pre-order.tsv``; the file is synthetic, so only its header is
+#: evidence) and Apple's help page "Pre-order report" lists the same fields. Parsed by header
+#: name; anything else is kept in ``extra``. ``Ordered``/``Canceled`` are read as numbers (the
+#: sample writes decimals there).
+PRE_ORDER_LAYOUT = Layout(
+    name="PRE_ORDER",
+    fields=(
+        Field("provider", ("Provider",)),
+        Field("title", ("Title",)),
+        Field("apple_identifier", ("Apple Identifier",), required=True),
+        Field("pre_order_start", ("Pre-Order Start Date",), "date_mdy"),
+        Field("pre_order_end", ("Pre-Order End Date",), "date_mdy"),
+        Field("ordered", ("Ordered",), "numeric", required=True),
+        Field("canceled", ("Canceled", "Cancelled"), "numeric"),
+        Field("cumulative_ordered", ("Cumulative Ordered",), "numeric"),
+        Field("cumulative_canceled", ("Cumulative Canceled", "Cumulative Cancelled"), "numeric"),
+        Field("begin_date", ("Start Date", "Begin Date"), "date_mdy"),
+        Field("end_date", ("End Date",), "date_mdy"),
+        Field("country_code", ("Country Code",)),
+        Field("category", ("Category",)),
+        Field("device", ("Device",)),
+        Field("supported_platforms", ("Supported Platforms",)),
+        Field("client", ("Client",)),
+        Field("provider_country", ("Provider Country",)),
+    ),
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, text, tuple_
@@ -12,6 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import SalesRow
 from app.sales.schemas import SalesFilter
+
+#: Rows with 0 units and money (FACTS §8: a real IAY row has Units 0, Customer Price −85.43,
+#: Developer Proceeds 59.80): units × proceeds drops their money, so it is summed apart, as
+#: given back (negative, like a refund's line amounts). Over ``sales_rows`` aliased ``s``.
+PARTIAL_REFUND = (
+    "s.units = 0 AND (COALESCE(s.developer_proceeds, 0) <> 0 OR COALESCE(s.customer_price, 0) <> 0)"
+)
+PARTIAL_REFUND_SUMS = f"""
+    count(*) FILTER (WHERE {PARTIAL_REFUND}) AS partial_refunds,
+    COALESCE(-sum(abs(s.developer_proceeds)) FILTER (WHERE {PARTIAL_REFUND}), 0)
+        AS partial_refund_proceeds,
+    COALESCE(-sum(abs(s.customer_price)) FILTER (WHERE {PARTIAL_REFUND}), 0)
+        AS partial_refund_customer"""
 
 
 async def rebuild_daily_rollup(
@@ -24,15 +37,17 @@ async def rebuild_daily_rollup(
     )
     await session.execute(
         text(
-            """
+            f"""
             INSERT INTO sales_daily_rollup (
                 workspace_id, account_id, report_date, app_id, app_apple_id, product, sku,
                 country_code, device, platform, unit_kind, proceeds_currency, customer_currency,
-                units_in, refunds, net_units, proceeds, customer_sales)
+                units_in, refunds, net_units, proceeds, customer_sales, partial_refunds,
+                partial_refund_proceeds, partial_refund_customer)
             SELECT account.workspace_id, account.id, CAST(:d AS date), g.app_id, a.apple_id,
                    g.apple_identifier, g.sku, g.country_code, g.device, g.platform,
                    g.unit_kind, g.proceeds_currency, g.customer_currency,
-                   g.units_in, g.refunds, g.net_units, g.proceeds, g.customer_sales
+                   g.units_in, g.refunds, g.net_units, g.proceeds, g.customer_sales,
+                   g.partial_refunds, g.partial_refund_proceeds, g.partial_refund_customer
             FROM (
                 -- Only the varying columns are grouping keys (the account and day are fixed,
                 -- the app's Apple id follows from the app): half the sort work of a 1M-row day.
@@ -42,7 +57,8 @@ async def rebuild_daily_rollup(
                        COALESCE(-sum(s.units) FILTER (WHERE s.units < 0), 0) AS refunds,
                        sum(s.units) AS net_units,
                        sum(s.units * COALESCE(s.developer_proceeds, 0)) AS proceeds,
-                       sum(s.units * abs(COALESCE(s.customer_price, 0))) AS customer_sales
+                       sum(s.units * abs(COALESCE(s.customer_price, 0))) AS customer_sales,
+                       {PARTIAL_REFUND_SUMS}
                 FROM sales_rows s
                 WHERE s.account_id = :a AND s.frequency = 'DAILY' AND s.report_date = :d
                 GROUP BY s.app_id, s.apple_identifier, s.sku, s.country_code, s.device,
@@ -50,7 +66,7 @@ async def rebuild_daily_rollup(
             ) AS g
             JOIN asc_accounts AS account ON account.id = :a
             LEFT JOIN apps AS a ON a.id = g.app_id
-            """
+            """  # noqa: S608  (fixed SQL; values are bound)
         ),
         params,
     )
@@ -117,6 +133,8 @@ class AggregateRow:
     # sorted by currency, null (Apple left it empty) last.
     proceeds: list[tuple[str | None, str]]
     customer_sales: list[tuple[str | None, str]]
+    partial_refund_proceeds: list[tuple[str | None, str]] = field(default_factory=list)
+    partial_refund_customer: list[tuple[str | None, str]] = field(default_factory=list)
 
     def sort_key(self) -> list[Any]:
         """The keyset position of this row (what ``aggregate``'s ``after`` takes)."""
@@ -126,7 +144,7 @@ class AggregateRow:
         return key
 
 
-COUNTS = (*KIND_MEASURES, "refunds", "net_units")
+COUNTS = (*KIND_MEASURES, "refunds", "net_units", "partial_refunds")
 # One row's money per currency: non-zero totals as decimal text, by currency, null last.
 _CURRENCY_TOTALS = """
     SELECT array_agg(currency ORDER BY currency COLLATE "C" NULLS LAST) AS currencies,
@@ -186,7 +204,10 @@ async def aggregate(
             SELECT {BUCKETS[granularity]} AS bucket{inner_groups},
                    r.proceeds_currency, r.customer_currency{kind_sums},
                    sum(r.refunds) AS refunds, sum(r.net_units) AS net_units,
-                   sum(r.proceeds) AS proceeds, sum(r.customer_sales) AS customer_sales
+                   sum(r.proceeds) AS proceeds, sum(r.customer_sales) AS customer_sales,
+                   sum(r.partial_refunds) AS partial_refunds,
+                   sum(r.partial_refund_proceeds) AS partial_refund_proceeds,
+                   sum(r.partial_refund_customer) AS partial_refund_customer
             FROM sales_daily_rollup AS r
             WHERE r.workspace_id = :ws AND r.report_date BETWEEN :start AND :end
                   {_filter_sql(filters, "r", params)}
@@ -195,17 +216,22 @@ async def aggregate(
         ), grouped AS (
             SELECT {keys}, {counts},
                    array_agg(proceeds_currency) AS pcs, array_agg(proceeds) AS pas,
-                   array_agg(customer_currency) AS ccs, array_agg(customer_sales) AS cas
+                   array_agg(customer_currency) AS ccs, array_agg(customer_sales) AS cas,
+                   array_agg(partial_refund_proceeds) AS rps,
+                   array_agg(partial_refund_customer) AS rcs
             FROM base
             {keyset}
             GROUP BY {keys}
             ORDER BY {", ".join(order)}
             LIMIT :limit
         )
-        SELECT {keys}, {", ".join(COUNTS)}, p.currencies, p.amounts, c.currencies, c.amounts
+        SELECT {keys}, {", ".join(COUNTS)}, rp.currencies, rp.amounts, rc.currencies,
+               rc.amounts, p.currencies, p.amounts, c.currencies, c.amounts
         FROM grouped
         CROSS JOIN LATERAL ({_CURRENCY_TOTALS.format(currencies="pcs", amounts="pas")}) AS p
         CROSS JOIN LATERAL ({_CURRENCY_TOTALS.format(currencies="ccs", amounts="cas")}) AS c
+        CROSS JOIN LATERAL ({_CURRENCY_TOTALS.format(currencies="pcs", amounts="rps")}) AS rp
+        CROSS JOIN LATERAL ({_CURRENCY_TOTALS.format(currencies="ccs", amounts="rcs")}) AS rc
         ORDER BY {", ".join(order)}
     """  # noqa: S608  (every identifier comes from the fixed maps above; values are bound)
     result = await session.execute(text(sql), params)
@@ -218,6 +244,8 @@ async def aggregate(
             ),
             proceeds=list(zip(row[-4] or (), row[-3] or (), strict=True)),
             customer_sales=list(zip(row[-2] or (), row[-1] or (), strict=True)),
+            partial_refund_proceeds=list(zip(row[-8] or (), row[-7] or (), strict=True)),
+            partial_refund_customer=list(zip(row[-6] or (), row[-5] or (), strict=True)),
         )
         for row in result
     ]

@@ -44,6 +44,26 @@ class Frequency(StrEnum):
     YEARLY = "YEARLY"
 
 
+class PartialRefunds(BaseModel):
+    """Sales rows with 0 units that carry money.
+
+    Apple's files hold such rows (a real auto-renewable subscription row: Units 0, Customer
+    Price −85.43, Developer Proceeds 59.80); Apple documents `0` units as possibly a partial
+    refund. Units × proceeds is 0 for them, so their money is in neither `proceeds` nor
+    `customer_sales` and no unit count changes: it is listed here so sales reconcile with
+    finance. Reading the money as given back (negative, like a refund's line amounts) is
+    Orchard's interpretation; Apple does not document these rows.
+    """
+
+    rows: int = Field(description="Rows with 0 units and a non-zero price or proceeds.")
+    proceeds: list[Money] = Field(
+        description="−Σ |developer proceeds| per currency of proceeds (money given back)."
+    )
+    customer_amounts: list[Money] = Field(
+        description="−Σ |customer price| per customer currency (refunded to customers)."
+    )
+
+
 class SalesMeasures(BaseModel):
     """Units by what they count (from Apple's product type identifiers) and money per currency.
 
@@ -69,6 +89,9 @@ class SalesMeasures(BaseModel):
     customer_sales: list[Money] = Field(
         description="Σ units × |customer price| per customer currency (what customers paid, "
         "less refunds), same rules as `proceeds`."
+    )
+    partial_refunds: PartialRefunds = Field(
+        description="Zero-unit rows with money (partial refunds): not in the figures above."
     )
 
 

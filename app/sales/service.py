@@ -74,10 +74,17 @@ def _money(pairs: list[tuple[str | None, str]]) -> list[dict[str, Any]]:
 
 
 def _measures(row: AggregateRow) -> dict[str, Any]:
+    counts = dict(row.counts)
+    partial = counts.pop("partial_refunds", 0)
     return {
-        **row.counts,
+        **counts,
         "proceeds": _money(row.proceeds),
         "customer_sales": _money(row.customer_sales),
+        "partial_refunds": {
+            "rows": partial,
+            "proceeds": _money(row.partial_refund_proceeds),
+            "customer_amounts": _money(row.partial_refund_customer),
+        },
     }
 
 
@@ -86,10 +93,17 @@ def _merged(rows: list[AggregateRow]) -> dict[str, Any]:
     counts = dict.fromkeys(repository.COUNTS, 0)
     proceeds: dict[str | None, Decimal] = {}
     sales: dict[str | None, Decimal] = {}
+    partial_proceeds: dict[str | None, Decimal] = {}
+    partial_customer: dict[str | None, Decimal] = {}
     for row in rows:
         for name, value in row.counts.items():
             counts[name] += value
-        for totals, pairs in ((proceeds, row.proceeds), (sales, row.customer_sales)):
+        for totals, pairs in (
+            (proceeds, row.proceeds),
+            (sales, row.customer_sales),
+            (partial_proceeds, row.partial_refund_proceeds),
+            (partial_customer, row.partial_refund_customer),
+        ):
             for currency, amount in pairs:
                 totals[currency] = totals.get(currency, _ZERO) + Decimal(amount)
 
@@ -101,7 +115,17 @@ def _merged(rows: list[AggregateRow]) -> dict[str, Any]:
             if amount
         ]
 
-    return {**counts, "proceeds": money(proceeds), "customer_sales": money(sales)}
+    partial = counts.pop("partial_refunds", 0)
+    return {
+        **counts,
+        "proceeds": money(proceeds),
+        "customer_sales": money(sales),
+        "partial_refunds": {
+            "rows": partial,
+            "proceeds": money(partial_proceeds),
+            "customer_amounts": money(partial_customer),
+        },
+    }
 
 
 def _count(value: Decimal) -> int:

@@ -145,7 +145,9 @@ class SeriesPoint(BaseModel):
     )
     complete: bool = Field(
         description="Every account in scope has the date as published or as Apple's no data. "
-        "Event metrics also need the next day's file (late events arrive there)."
+        "Event metrics need every file that can still change the date's events: the day "
+        "before's and the two days after's (a daily event file holds neighbouring event "
+        "dates; late events arrive for about two report days)."
     )
 
 
@@ -211,9 +213,10 @@ class SubscriptionEvents(BaseModel):
         description="Σ quantity of conversion events whose offer type is Free Trial."
     )
     incomplete_dates: list[IncompleteDate] = Field(
-        description="Event report files (by report date, per linked account in scope) of the "
-        "range and the day after it that are not stored: a daily file also carries late "
-        "events of the day before."
+        description="Event report files (by report date, per linked account in scope) that "
+        "are not stored among those that can hold events of the range: the day before it to "
+        "two days after it (a daily file holds neighbouring event dates, and late events "
+        "arrive for about two report days). Until they are in, the totals can still change."
     )
 
 

@@ -46,6 +46,12 @@ from app.subscriptions.schemas import (
 
 SNAPSHOT_DATASET = "subscriptions_daily"
 EVENTS_DATASET = "subscription_events_daily"
+#: Report files that can hold events of a date E (FACTS §5.4, §8): a real file for 2020-10-05
+#: holds event dates 10-04 … 10-06, and an event date's totals can still change for about two
+#: report days after it. Event totals of E are complete only once the files of E−1 … E+2 are
+#: all facts; until then the missing files are listed in ``incomplete_dates``.
+EVENT_FILES_BEFORE = 1
+EVENT_FILES_AFTER = 2
 MAX_RANGE_DAYS = 400
 D = TypeVar("D", bound=StrEnum)
 
@@ -303,7 +309,12 @@ async def events(
     for row in rows:
         tally.add(row)
     done = await completeness(
-        session, scope, EVENTS_DATASET, start, end + dt.timedelta(days=1), now
+        session,
+        scope,
+        EVENTS_DATASET,
+        start - dt.timedelta(days=EVENT_FILES_BEFORE),
+        end + dt.timedelta(days=EVENT_FILES_AFTER),
+        now,
     )
     return SubscriptionEvents(
         from_date=start,
@@ -336,7 +347,12 @@ async def series(
     values: dict[dt.date, int] = {}
     if metric in EVENT_METRICS:
         done = await completeness(
-            session, scope, EVENTS_DATASET, start, end + dt.timedelta(days=1), now
+            session,
+            scope,
+            EVENTS_DATASET,
+            start - dt.timedelta(days=EVENT_FILES_BEFORE),
+            end + dt.timedelta(days=EVENT_FILES_AFTER),
+            now,
         )
         per_day: dict[dt.date, EventTally] = defaultdict(EventTally)
         for event in await repository.event_counts(
@@ -344,10 +360,12 @@ async def series(
         ):
             per_day[event.event_date].add(event)
         values = {day: tally.metric(metric) for day, tally in per_day.items()}
-        next_day = dt.timedelta(days=1)
 
         def complete(day: dt.date) -> bool:
-            return done.complete(day) and done.complete(day + next_day)
+            return all(
+                done.complete(day + dt.timedelta(days=offset))
+                for offset in range(-EVENT_FILES_BEFORE, EVENT_FILES_AFTER + 1)
+            )
 
     else:
         done = await completeness(session, scope, SNAPSHOT_DATASET, start, end, now)

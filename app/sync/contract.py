@@ -107,6 +107,17 @@ BackfillPlanner = Callable[[dt.date, dt.date, dt.datetime], list[str]]
 
 
 @dataclass(frozen=True)
+class ReportIdentity:
+    """Which Apple report a dataset reads, and the version it asks for until Apple names
+    another (sync-status shows the version in use)."""
+
+    report_type: str
+    report_subtype: str
+    frequency: str
+    default_version: str
+
+
+@dataclass(frozen=True)
 class Dataset:
     name: str
     #: Capability key in ``asc_accounts.capabilities`` (None: any working key will do).
@@ -130,6 +141,8 @@ class Dataset:
     latest_expected: Callable[[dt.datetime], dt.date] | None = None
     #: Dated datasets: called when a report date first became available (see AvailableHook).
     on_available: AvailableHook | None = None
+    #: The ``salesReports`` report behind the dataset, when there is one.
+    report: ReportIdentity | None = None
 
 
 class DeferUnit(Exception):

@@ -97,7 +97,100 @@ async def record_availability(
         },
     )
     previous = result.scalar()
+    if previous is not None and previous in _FACT_STATES and previous != state:
+        # A fact changed (e.g. a provisional "no sales" day whose file came late): keep it.
+        await session.execute(
+            text(
+                "INSERT INTO dataset_availability_changes (account_id, dataset, report_date, "
+                "from_state, to_state) VALUES (:a, :d, :day, :from_state, :to_state)"
+            ),
+            {
+                "a": account_id,
+                "d": dataset,
+                "day": report_date,
+                "from_state": previous,
+                "to_state": state,
+            },
+        )
     return None if previous is None else str(previous)
+
+
+_FACT_STATES = frozenset({"published", "no_data"})
+
+
+async def no_data_fetches(
+    session: AsyncSession, account_id: uuid.UUID, dataset: str, days: list[dt.date]
+) -> dict[dt.date, dt.datetime]:
+    """Of ``days``, those stored as ``no_data``, with when Apple last said so."""
+    rows = await session.execute(
+        text(
+            "SELECT report_date, fetched_at FROM dataset_availability WHERE account_id = :a "
+            "AND dataset = :d AND state = 'no_data' AND report_date = ANY(CAST(:days AS date[]))"
+        ),
+        {"a": account_id, "d": dataset, "days": days},
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+async def availability_changes(
+    session: AsyncSession, account_id: uuid.UUID, dataset: str, report_date: dt.date
+) -> list[tuple[str, str, dt.datetime]]:
+    """(from, to, when) of every change of a fact about one report date, oldest first."""
+    rows = await session.execute(
+        text(
+            "SELECT from_state, to_state, changed_at FROM dataset_availability_changes "
+            "WHERE account_id = :a AND dataset = :d AND report_date = :day ORDER BY id"
+        ),
+        {"a": account_id, "d": dataset, "day": report_date},
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+async def learned_report_version(
+    session: AsyncSession, report_type: str, report_subtype: str, frequency: str
+) -> str | None:
+    """The version Apple last named for a report (None: never named one)."""
+    found = await session.scalar(
+        text(
+            "SELECT version FROM report_versions WHERE report_type = :t "
+            "AND report_subtype = :s AND frequency = :f"
+        ),
+        {"t": report_type, "s": report_subtype, "f": frequency},
+    )
+    return None if found is None else str(found)
+
+
+async def learn_report_version(
+    session: AsyncSession,
+    report_type: str,
+    report_subtype: str,
+    frequency: str,
+    *,
+    version: str,
+    previous: str | None,
+) -> None:
+    """Remember the version Apple named for a report: every later unit asks with it."""
+    await session.execute(
+        text(
+            """
+            INSERT INTO report_versions (report_type, report_subtype, frequency, version,
+                                         previous_version, learned_at)
+            VALUES (:t, :s, :f, :v, :p, now())
+            ON CONFLICT (report_type, report_subtype, frequency) DO UPDATE SET
+                version = EXCLUDED.version, previous_version = EXCLUDED.previous_version,
+                learned_at = now()
+            WHERE report_versions.version IS DISTINCT FROM EXCLUDED.version
+            """
+        ),
+        {"t": report_type, "s": report_subtype, "f": frequency, "v": version, "p": previous},
+    )
+
+
+async def learned_report_versions(session: AsyncSession) -> dict[tuple[str, str, str], str]:
+    rows = await session.execute(
+        text("SELECT report_type, report_subtype, frequency, version FROM report_versions")
+    )
+    return {(row[0], row[1], row[2]): row[3] for row in rows}
 
 
 async def mark_failing(session: AsyncSession, account_id: uuid.UUID, dataset: str) -> bool:

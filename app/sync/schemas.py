@@ -71,6 +71,12 @@ class SyncStatusEntry(BaseModel):
         description="App Store Connect requests the last successful unit took."
     )
     rate_budget: RateBudget | None
+    report_version: str | None = Field(
+        default=None,
+        description="Report datasets: the `filter[version]` Orchard asks Apple for — the "
+        "registry's default until Apple answers that a newer one is current, then that one "
+        "(learned once for every account).",
+    )
 
 
 class SyncRequest(BaseModel):

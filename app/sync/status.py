@@ -69,6 +69,14 @@ def _state(
     return DatasetState.OK, None
 
 
+def _report_version(dataset: Dataset, learned: dict[tuple[str, str, str], str]) -> str | None:
+    report = dataset.report
+    if report is None:
+        return None
+    key = (report.report_type, report.report_subtype, report.frequency)
+    return learned.get(key, report.default_version)
+
+
 async def sync_status(
     session: AsyncSession,
     registry: DatasetRegistry,
@@ -80,6 +88,7 @@ async def sync_status(
     states = await records.dataset_states(session, ids)
     newest = await records.newest_available(session, ids)
     budgets = await records.key_budgets(session, [account.key_id for account in accounts])
+    versions = await records.learned_report_versions(session)
     entries = []
     for account in accounts:
         budget_row = budgets.get(account.key_id)
@@ -133,6 +142,7 @@ async def sync_status(
                     last_error=last_error,
                     last_unit_requests=state_row.last_unit_requests if state_row else None,
                     rate_budget=budget,
+                    report_version=_report_version(dataset, versions),
                 )
             )
     return entries
