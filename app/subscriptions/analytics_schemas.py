@@ -1,0 +1,140 @@
+"""API shapes of subscription analytics: the metric catalogue, metric buckets, cohorts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from app.kit.money import Money
+from app.subscriptions.catalog import Family, Unit
+
+REPORT_DATE = "Apple's reporting day (a Pacific-time calendar day)."
+
+
+class MetricInfo(BaseModel):
+    """One metric: what it means, where it comes from, and how it may be combined."""
+
+    name: str = Field(description="The name to pass as `metric`.")
+    title: str
+    family: Family = Field(
+        description="`snapshot` (a stock from the Subscription Report), `events` (Σ Quantity "
+        "of the Subscription Event Report by Event Date), `transactions` (Subscriber Report "
+        "rows by Event Date), `ratio` (computed per bucket from two other values), `cohort` "
+        "(served by `/v1/subscriptions/cohorts`)."
+    )
+    unit: Unit
+    definition: str = Field(description="The formula in words.")
+    sources: list[str] = Field(description="Apple report(s) and the table Orchard keeps them in.")
+    columns: list[str] = Field(description="Apple's columns the value is computed from.")
+    additive_over_time: bool = Field(
+        description="Whether the values of consecutive buckets may be added up."
+    )
+    additive_over_groups: bool = Field(
+        description="Whether the values of groups may be added up to the total."
+    )
+    caveats: list[str]
+    route: str = Field(description="The route that computes it.")
+
+
+class MetricCatalog(BaseModel):
+    """Every metric Orchard computes over Apple's subscription reports."""
+
+    metrics: list[MetricInfo]
+
+
+class Granularity(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+class MetricDimension(StrEnum):
+    """What `/v1/subscriptions/metrics` can group by, in the order groups are sorted."""
+
+    APP = "app"
+    SUBSCRIPTION = "subscription"
+    COUNTRY = "country"
+    OFFER = "offer"
+    DURATION = "duration"
+    CANCELLATION_REASON = "cancellation_reason"
+
+
+class SourceTrace(BaseModel):
+    """Which stored rows a bucket's values were computed from, per source table."""
+
+    dataset: str = Field(description="Orchard's dataset (one Apple report).")
+    table: str
+    rows: int = Field(description="Stored rows that contributed (before any predicate).")
+    first_report_date: dt.date | None = Field(
+        description="Oldest report date (file) among those rows. " + REPORT_DATE
+    )
+    last_report_date: dt.date | None = Field(description="Newest report date among those rows.")
+    first_event_date: dt.date | None = Field(
+        description="Oldest Event Date among those rows (null for the Subscription Report)."
+    )
+    last_event_date: dt.date | None
+
+
+MetricValue = int | str | list[Money] | None
+
+
+class MetricBucket(BaseModel):
+    period_start: dt.date = Field(description="First day of the calendar bucket.")
+    period_end: dt.date = Field(description="Last day of the calendar bucket.")
+    partial: bool = Field(
+        description="The bucket extends beyond `from`/`to`; only days within the range count."
+    )
+    group: dict[str, str | None] = Field(
+        description="The bucket's value of each `group_by` dimension; null where Apple left "
+        "it empty. `app` is Apple's App Apple ID."
+    )
+    as_of: dt.date | None = Field(
+        description="Snapshot metrics: the report date their value is read on (the newest "
+        "stored date of the bucket); null when the bucket has no snapshot."
+    )
+    values: dict[str, MetricValue] = Field(
+        description="Per requested metric: counts as integers; ratios as decimal strings "
+        "(6 places, `0.123457`), null when the denominator is zero or unknown; money as a "
+        "list of `{amount, currency}`, one per currency, never converted."
+    )
+    trace: list[SourceTrace] = Field(
+        description="The stored rows behind the values: list them with "
+        "`/v1/subscriptions/metrics/rows`."
+    )
+
+
+class MetricIncompleteDate(BaseModel):
+    dataset: str = Field(description="Which report is missing.")
+    report_date: dt.date = Field(description=REPORT_DATE)
+    account_id: uuid.UUID
+    state: str = Field(
+        description="`not_yet_published`, `expired`, `failed` or `not_fetched` (never asked)."
+    )
+
+
+class MetricReport(BaseModel):
+    """Subscription metrics per calendar bucket (and group), one page at a time."""
+
+    metrics: list[str]
+    granularity: Granularity
+    group_by: list[MetricDimension]
+    from_date: dt.date = Field(serialization_alias="from")
+    to_date: dt.date = Field(serialization_alias="to")
+    currency_conversion: str = Field(
+        description="How money is expressed: always per currency as Apple reports it."
+    )
+    items: list[MetricBucket] = Field(
+        description="Ordered by bucket, then by each group value (nulls last). Only buckets "
+        "and groups with rows appear."
+    )
+    next_cursor: str | None = Field(
+        description="Opaque cursor for the next page; null on the last page."
+    )
+    incomplete_dates: list[MetricIncompleteDate] = Field(
+        description="Report dates (per dataset and linked account in scope) that are not "
+        "stored yet. Event and Subscriber files are also needed for the two days after `to`: "
+        "they carry late events."
+    )
