@@ -237,7 +237,7 @@ async def _read(
 # --- values --------------------------------------------------------------------------------
 
 
-def _money(totals: dict[str | None, Decimal], round_cents: bool = False) -> list[Money]:
+def money_list(totals: dict[str | None, Decimal], round_cents: bool = False) -> list[Money]:
     ordered = sorted(totals.items(), key=lambda item: (item[0] is None, item[0] or ""))
     return [
         Money(
@@ -249,7 +249,7 @@ def _money(totals: dict[str | None, Decimal], round_cents: bool = False) -> list
     ]
 
 
-def _ratio(numerator: int | None, denominator: int | None) -> str | None:
+def ratio_text(numerator: int | None, denominator: int | None) -> str | None:
     if numerator is None or not denominator:
         return None
     return format((Decimal(numerator) / Decimal(denominator)).quantize(RATIO_PLACES), "f")
@@ -261,7 +261,7 @@ def _per(amounts: dict[str | None, Decimal], counts: dict[str | None, int]) -> l
         for currency, count in counts.items()
         if count
     }
-    return _money(per, round_cents=True) if per else None
+    return money_list(per, round_cents=True) if per else None
 
 
 @dataclass
@@ -287,7 +287,7 @@ class Cell:
             for currency, duration, base, priced, _unpriced in day.mrr_parts if day else []:
                 total.add(currency, duration, base, priced)
             factor = 12 if metric.name == "arr" else 1
-            return _money(
+            return money_list(
                 {c: a * factor for c, a in total.amounts.items() if c is not None},
                 round_cents=True,
             )
@@ -340,7 +340,7 @@ def _default(cell: Cell, metric: MetricDef) -> MetricValue:
         return cell.stock(metric)
     if metric.family is Family.RATIO:
         numerator, denominator = metric.parts
-        return _ratio(cell.count(numerator), cell.count(denominator))
+        return ratio_text(cell.count(numerator), cell.count(denominator))
     return cell.count(metric.name)
 
 
@@ -361,11 +361,11 @@ def _arpu(cell: Cell, _: MetricDef) -> MetricValue:
 
 _VALUES: dict[str, Callable[[Cell, MetricDef], MetricValue]] = {
     "paid_periods_before_cancel": _paid_periods,
-    "gross_sales": lambda c, _: _money(c.transactions().sales),
-    "proceeds": lambda c, _: _money(c.transactions().proceeds),
-    "refunded_amount": lambda c, _: _money(c.transactions().refunded),
-    "refunded_proceeds": lambda c, _: _money(c.transactions().refunded_proceeds),
-    "net_proceeds": lambda c, _: _money(c.net_proceeds()),
+    "gross_sales": lambda c, _: money_list(c.transactions().sales),
+    "proceeds": lambda c, _: money_list(c.transactions().proceeds),
+    "refunded_amount": lambda c, _: money_list(c.transactions().refunded),
+    "refunded_proceeds": lambda c, _: money_list(c.transactions().refunded_proceeds),
+    "net_proceeds": lambda c, _: money_list(c.net_proceeds()),
     "arppu": lambda c, _: _per(c.net_proceeds(), c.transactions().payers_by_currency),
     "arpu": _arpu,
 }

@@ -49,7 +49,7 @@ class Trace:
     last_event: dt.date | None = None
 
 
-def _where(scope: RowScope, params: dict[str, Any]) -> str:
+def row_where(scope: RowScope, params: dict[str, Any]) -> str:
     params["ws"] = scope.workspace_id
     sql = "workspace_id = :ws"
     if scope.filters.account_id is not None:
@@ -118,7 +118,7 @@ async def event_buckets(
                    COALESCE(btrim(offer_name), '') AS offer,
                    consecutive_paid_periods AS cpp, report_date, event_date
             FROM subscription_event_rows
-            WHERE {_where(scope, params)} AND event_date BETWEEN :start AND :end
+            WHERE {row_where(scope, params)} AND event_date BETWEEN :start AND :end
         )
         SELECT bucket{names}{sums},
                COALESCE(sum(cpp * q) FILTER (WHERE n LIKE 'cancel%' AND cpp IS NOT NULL), 0),
@@ -187,7 +187,7 @@ async def transaction_buckets(
                    (COALESCE(refund, false) OR COALESCE(customer_price, 0) < 0) AS r,
                    report_date, event_date
             FROM subscriber_transaction_rows
-            WHERE {_where(scope, params)} AND event_date BETWEEN :start AND :end
+            WHERE {row_where(scope, params)} AND event_date BETWEEN :start AND :end
         )
         SELECT bucket{names}, cc, pc, GROUPING(cc, pc) AS total,
                count(*) FILTER (WHERE NOT r), count(*) FILTER (WHERE r),
@@ -243,7 +243,7 @@ async def bucket_ends(
     sql = f"""
         SELECT {_bucket("report_date")} AS bucket, max(report_date)
         FROM subscription_snapshot_rows
-        WHERE {_where(scope, params)} AND report_date BETWEEN :start AND :end
+        WHERE {row_where(scope, params)} AND report_date BETWEEN :start AND :end
         GROUP BY bucket
     """  # noqa: S608
     return {row[0]: row[1] for row in await session.execute(text(sql), params)}
@@ -266,7 +266,7 @@ async def snapshot_days(
                    developer_proceeds AS p, ({active}) AS active, ({in_mrr}) AS recurring,
                    {", ".join(COUNT_COLUMNS)}
             FROM subscription_snapshot_rows
-            WHERE {_where(scope, params)} AND report_date = ANY(CAST(:days AS date[]))
+            WHERE {row_where(scope, params)} AND report_date = ANY(CAST(:days AS date[]))
         )
         SELECT report_date{names}, pc, d{counts},
                COALESCE(sum(active), 0), sum(recurring * p),

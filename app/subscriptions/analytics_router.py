@@ -15,9 +15,12 @@ from app.kit.deps import Session
 from app.kit.pagination import CursorParam, PageRequest
 from app.kit.problems import AUTHED, problem_responses
 from app.reports import query
-from app.subscriptions import analytics, service
+from app.subscriptions import analytics, cohorts, service
 from app.subscriptions.analytics_repository import RowScope
 from app.subscriptions.analytics_schemas import (
+    CohortBy,
+    CohortMetric,
+    CohortTable,
     Granularity,
     MetricCatalog,
     MetricDimension,
@@ -129,5 +132,56 @@ async def get_metrics(
         granularity=granularity,
         group_by=dimensions,
         paging=PageRequest(limit, cursor),
+        now=_now(),
+    )
+
+
+@router.get(
+    "/cohorts",
+    operation_id="get_subscription_cohorts",
+    responses=problem_responses(*AUTHED, 404),
+)
+async def get_cohorts(
+    principal: Reader,
+    session: Session,
+    from_date: Annotated[Day, Query(alias="from", description="A day of the first cohort month.")],
+    to_date: Annotated[Day, Query(alias="to", description="A day of the last cohort month.")],
+    by: CohortBy = Query(
+        CohortBy.START_MONTH,
+        description="`start_month`: Subscriber IDs by the month of their first charge "
+        "(Subscriber Report); `trial_start_month`: free trials by the month they started "
+        "(Subscription Event Report; with `metric=trial_conversion`).",
+    ),
+    metric: CohortMetric = Query(
+        CohortMetric.RETENTION,
+        description="`retention` (paid subscribers covered at each month end), `revenue` "
+        "(realised LTV: cumulative net proceeds), `renewal_by_period` (renewal rate of paid "
+        "period n), `trial_conversion` (trial → paid by trial-start month).",
+    ),
+    periods: int = Query(12, ge=0, le=36, description="Periods (months) after each cohort."),
+    account_id: AccountParam = None,
+    app_id: AppParam = None,
+    countries: CountriesParam = None,
+) -> CohortTable:
+    """Cohort tables: one row per cohort month (at most 24), with its size, and one cell per
+    period after it.
+
+    A subscriber is a Subscriber ID: Apple resets it after 180 days without a subscription, so
+    a customer returning after a reset starts a new subscriber in a new cohort. Periods that
+    have not ended in the stored data (`data_through`) are null, never zero. Money is per
+    proceeds currency, never converted. Trial conversion attributes each conversion event to
+    the month of its Original Start Date (an introductory offer is once per subscription
+    group, so that is the trial's start).
+    """
+    scope, rows = await _scopes(session, principal.workspace_id, account_id, app_id, countries)
+    return await cohorts.cohort_table(
+        session,
+        scope,
+        rows,
+        by=by,
+        metric=metric,
+        start=from_date,
+        end=to_date,
+        periods=periods,
         now=_now(),
     )

@@ -138,3 +138,70 @@ class MetricReport(BaseModel):
         "stored yet. Event and Subscriber files are also needed for the two days after `to`: "
         "they carry late events."
     )
+
+
+class CohortBy(StrEnum):
+    START_MONTH = "start_month"
+    TRIAL_START_MONTH = "trial_start_month"
+
+
+class CohortMetric(StrEnum):
+    RETENTION = "retention"
+    REVENUE = "revenue"
+    RENEWAL_BY_PERIOD = "renewal_by_period"
+    TRIAL_CONVERSION = "trial_conversion"
+
+
+class CohortCell(BaseModel):
+    period: int = Field(
+        description="Months after the cohort month (`retention`, `revenue`, "
+        "`trial_conversion`: 0 = the cohort month itself) or the paid period number "
+        "(`renewal_by_period`: 1 = the first charge)."
+    )
+    count: int | None = Field(
+        description="`retention`: subscribers covered at the end of the month; "
+        "`trial_conversion`: conversions in that month (not cumulative); "
+        "`renewal_by_period`: subscribers whose period n ended (the denominator). Null when "
+        "the period is not over in the stored data."
+    )
+    cumulative: int | None = Field(
+        description="`trial_conversion`: conversions up to that month; "
+        "`renewal_by_period`: of `count`, those that renewed; otherwise null."
+    )
+    rate: str | None = Field(
+        description="Decimal string (6 places): `retention` count ÷ cohort size, "
+        "`trial_conversion` cumulative ÷ cohort size, `renewal_by_period` renewed ÷ count. "
+        "Null for `revenue` and when not computable."
+    )
+    amounts: list[Money] | None = Field(
+        description="`revenue`: cumulative net proceeds per currency up to the end of that "
+        "month (realised LTV of the cohort); null for other metrics."
+    )
+    per_subscriber: list[Money] | None = Field(
+        description="`revenue`: `amounts` ÷ cohort size per currency, rounded to cents."
+    )
+
+
+class Cohort(BaseModel):
+    cohort: str = Field(description="The cohort month, `YYYY-MM`.")
+    size: int = Field(
+        description="Subscribers (Subscriber IDs) whose first charge is in the month, or "
+        "free trials started in the month (`trial_start_month`)."
+    )
+    periods: list[CohortCell]
+
+
+class CohortTable(BaseModel):
+    """Cohorts as rows, periods as columns."""
+
+    by: CohortBy
+    metric: CohortMetric
+    from_month: str = Field(description="First cohort month, `YYYY-MM`.")
+    to_month: str = Field(description="Last cohort month, `YYYY-MM`.")
+    definition: str = Field(description="The catalogue's definition of the metric.")
+    data_through: dt.date | None = Field(
+        description="The newest Event Date stored for the scope: later periods are null."
+    )
+    currency_conversion: str
+    cohorts: list[Cohort]
+    incomplete_dates: list[MetricIncompleteDate]
