@@ -115,6 +115,13 @@ def parse_metrics(values: list[str] | None) -> list[MetricDef]:
     return [BY_NAME[name] for name in names]
 
 
+def parse_metric(value: str) -> MetricDef:
+    """Exactly one metric name."""
+    if "," in value:
+        raise ValidationFailed.single("query.metric", "name exactly one metric", "invalid")
+    return parse_metrics([value])[0]
+
+
 @dataclass(frozen=True)
 class Needs:
     """What a request reads: event predicates, transactions, snapshots (and opening days)."""

@@ -288,3 +288,179 @@ async def snapshot_days(
         day.mrr_parts.append((currency, duration, base, int(priced), int(unpriced)))
         day.rows += int(rows)
     return list(found.values())
+
+
+# --- the rows behind a metric (traceability) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    dataset: str
+    id: int
+    report_date: dt.date
+    event_date: dt.date | None
+    subscription_apple_id: str | None
+    country: str | None
+    detail: dict[str, Any]
+    count: Decimal  # the row's count or amount as the metric adds it
+    currency: str | None
+    duration: str | None = None
+
+
+_ROW_COLUMNS = "id, report_date, subscription_apple_id, country"
+
+
+async def event_rows(
+    session: AsyncSession,
+    scope: RowScope,
+    predicate: str,
+    start: dt.date,
+    end: dt.date,
+    after: tuple[dt.date, int] | None,
+    limit: int,
+) -> list[SourceRow]:
+    """Event rows with Event Date in range matching the metric's predicate, by (report date,
+    id)."""
+    params: dict[str, Any] = {"start": start, "end": end, "limit": limit}
+    keyset = ""
+    if after is not None:
+        keyset = "AND (report_date, id) > (:after_day, :after_id)"
+        params.update(after_day=after[0], after_id=after[1])
+    sql = f"""
+        SELECT * FROM (
+            SELECT {_ROW_COLUMNS}, event_date, event, offer_type, offer_name,
+                   cancellation_reason, consecutive_paid_periods, original_start_date, quantity,
+                   quantity AS q,
+                   lower(btrim(COALESCE(event, ''))) AS n,
+                   COALESCE(lower(btrim(offer_type)) = 'free trial', false) AS free,
+                   lower(COALESCE(cancellation_reason, '')) AS reason,
+                   COALESCE(btrim(offer_name), '') AS offer
+            FROM subscription_event_rows
+            WHERE {row_where(scope, params)} AND event_date BETWEEN :start AND :end {keyset}
+        ) AS e
+        WHERE {predicate}
+        ORDER BY report_date, id LIMIT :limit
+    """  # noqa: S608  (the predicate is the catalogue's; values are bound)
+    result = await session.execute(text(sql), params)
+    return [
+        SourceRow(
+            dataset="subscription_events_daily",
+            id=row.id,
+            report_date=row.report_date,
+            event_date=row.event_date,
+            subscription_apple_id=row.subscription_apple_id,
+            country=row.country,
+            detail={
+                "event": row.event,
+                "offer_type": row.offer_type,
+                "offer_name": row.offer_name,
+                "cancellation_reason": row.cancellation_reason,
+                "consecutive_paid_periods": row.consecutive_paid_periods,
+                "original_start_date": row.original_start_date,
+            },
+            count=Decimal(row.quantity),
+            currency=None,
+        )
+        for row in result
+    ]
+
+
+async def transaction_rows(
+    session: AsyncSession,
+    scope: RowScope,
+    which: str,
+    start: dt.date,
+    end: dt.date,
+    after: tuple[dt.date, int] | None,
+    limit: int,
+) -> list[SourceRow]:
+    """Subscriber rows with Event Date in range: ``charges``, ``refunds`` or ``all``."""
+    params: dict[str, Any] = {"start": start, "end": end, "limit": limit}
+    refund = "(COALESCE(refund, false) OR COALESCE(customer_price, 0) < 0)"
+    pick = {"charges": f"AND NOT {refund}", "refunds": f"AND {refund}", "all": ""}[which]
+    keyset = ""
+    if after is not None:
+        keyset = "AND (report_date, id) > (:after_day, :after_id)"
+        params.update(after_day=after[0], after_id=after[1])
+    sql = f"""
+        SELECT {_ROW_COLUMNS}, event_date, subscriber_id, subscriber_id_reset, {refund} AS r,
+               purchase_date, customer_price, customer_currency, developer_proceeds,
+               proceeds_currency, offer_name
+        FROM subscriber_transaction_rows
+        WHERE {row_where(scope, params)} AND event_date BETWEEN :start AND :end {pick} {keyset}
+        ORDER BY report_date, id LIMIT :limit
+    """  # noqa: S608  (fixed fragments; values are bound)
+    result = await session.execute(text(sql), params)
+    return [
+        SourceRow(
+            dataset="subscribers_daily",
+            id=row.id,
+            report_date=row.report_date,
+            event_date=row.event_date,
+            subscription_apple_id=row.subscription_apple_id,
+            country=row.country,
+            detail={
+                "subscriber_id": row.subscriber_id,
+                "subscriber_id_reset": row.subscriber_id_reset,
+                "refund": row.r,
+                "purchase_date": row.purchase_date,
+                "customer_price": row.customer_price,
+                "customer_currency": row.customer_currency,
+                "developer_proceeds": row.developer_proceeds,
+                "proceeds_currency": row.proceeds_currency,
+                "offer_name": row.offer_name,
+            },
+            count=Decimal(1),
+            currency=None,
+        )
+        for row in result
+    ]
+
+
+async def snapshot_rows(
+    session: AsyncSession,
+    scope: RowScope,
+    columns: tuple[str, ...],
+    days: list[dt.date],
+    after: tuple[dt.date, int] | None,
+    limit: int,
+) -> list[SourceRow]:
+    """Subscription Report rows of the given report dates with a non-zero count in
+    ``columns`` (names from the fixed count-column list)."""
+    params: dict[str, Any] = {"days": days, "limit": limit}
+    total = " + ".join(f"COALESCE({c}, 0)" for c in columns if c in COUNT_COLUMNS)
+    keyset = ""
+    if after is not None:
+        keyset = "AND (report_date, id) > (:after_day, :after_id)"
+        params.update(after_day=after[0], after_id=after[1])
+    sql = f"""
+        SELECT {_ROW_COLUMNS}, ({total}) AS total, standard_duration, developer_proceeds,
+               proceeds_currency, offer_name, customer_price, customer_currency
+        FROM subscription_snapshot_rows
+        WHERE {row_where(scope, params)} AND report_date = ANY(CAST(:days AS date[]))
+              AND ({total}) <> 0 {keyset}
+        ORDER BY report_date, id LIMIT :limit
+    """  # noqa: S608  (fixed column names; values are bound)
+    result = await session.execute(text(sql), params)
+    return [
+        SourceRow(
+            dataset="subscriptions_daily",
+            id=row.id,
+            report_date=row.report_date,
+            event_date=None,
+            subscription_apple_id=row.subscription_apple_id,
+            country=row.country,
+            detail={
+                "standard_duration": row.standard_duration,
+                "offer_name": row.offer_name,
+                "customer_price": row.customer_price,
+                "customer_currency": row.customer_currency,
+                "developer_proceeds": row.developer_proceeds,
+                "proceeds_currency": row.proceeds_currency,
+            },
+            count=Decimal(row.total),
+            currency=row.proceeds_currency,
+            duration=row.standard_duration,
+        )
+        for row in result
+    ]

@@ -12,10 +12,10 @@ from pydantic import Field
 from app.auth.deps import Reader
 from app.kit.dates import Day
 from app.kit.deps import Session
-from app.kit.pagination import CursorParam, PageRequest
+from app.kit.pagination import CursorParam, PageRequest, Paging
 from app.kit.problems import AUTHED, problem_responses
 from app.reports import query
-from app.subscriptions import analytics, cohorts, service
+from app.subscriptions import analytics, cohorts, metric_rows, service
 from app.subscriptions.analytics_repository import RowScope
 from app.subscriptions.analytics_schemas import (
     CohortBy,
@@ -25,6 +25,7 @@ from app.subscriptions.analytics_schemas import (
     MetricCatalog,
     MetricDimension,
     MetricReport,
+    MetricRows,
 )
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscription analytics"])
@@ -133,6 +134,40 @@ async def get_metrics(
         group_by=dimensions,
         paging=PageRequest(limit, cursor),
         now=_now(),
+    )
+
+
+@router.get(
+    "/metrics/rows",
+    operation_id="list_subscription_metric_rows",
+    responses=problem_responses(*AUTHED, 404),
+)
+async def list_metric_rows(
+    principal: Reader,
+    session: Session,
+    from_date: FromParam,
+    to_date: ToParam,
+    metric: str = Query(
+        min_length=1,
+        max_length=64,
+        description="One metric of `/v1/subscriptions/metrics` (not a ratio: list its parts).",
+    ),
+    account_id: AccountParam = None,
+    app_id: AppParam = None,
+    countries: CountriesParam = None,
+    *,
+    paging: Paging,
+) -> MetricRows:
+    """The stored rows of Apple's reports a metric adds up over `from`…`to` (Event Date for
+    event and Subscriber rows), by report date then id, each with what it adds (`count` or
+    `amount`) and the columns the metric reads. Snapshot metrics list the rows of the newest
+    stored report date in the range (`snapshot_date`): ask for `from` = `to` = a bucket's
+    `as_of` to see exactly the rows behind it. Summing the page(s) gives the metric's value
+    (money before rounding)."""
+    definition = analytics.parse_metric(metric)
+    _, rows = await _scopes(session, principal.workspace_id, account_id, app_id, countries)
+    return await metric_rows.metric_rows(
+        session, rows, metric=definition, start=from_date, end=to_date, paging=paging
     )
 
 

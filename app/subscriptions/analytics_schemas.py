@@ -205,3 +205,39 @@ class CohortTable(BaseModel):
     currency_conversion: str
     cohorts: list[Cohort]
     incomplete_dates: list[MetricIncompleteDate]
+
+
+class MetricSourceRow(BaseModel):
+    """One stored row of Apple's report and what it adds to the metric."""
+
+    dataset: str = Field(description="Orchard's dataset: the Apple report the row is from.")
+    id: int = Field(description="The stored row's id (stable while its report date is kept).")
+    report_date: dt.date = Field(description="The report date (file) the row came in.")
+    event_date: dt.date | None = Field(description="Apple's Event Date (event reports).")
+    subscription_apple_id: str | None
+    country: str | None
+    detail: dict[str, str | int | bool | None] = Field(
+        description="Apple's columns the metric reads, as stored (decimals as strings)."
+    )
+    count: int | None = Field(
+        description="Count metrics: what the row adds (Quantity, 1 per transaction, or the "
+        "snapshot row's Σ of the metric's count columns)."
+    )
+    amount: Money | None = Field(
+        description="Money metrics: what the row adds, in its currency (unrounded; refunds "
+        "negative for `net_proceeds`)."
+    )
+
+
+class MetricRows(BaseModel):
+    """The stored rows one metric is computed from, by report date then id."""
+
+    metric: str
+    snapshot_date: dt.date | None = Field(
+        description="Snapshot metrics: the report date whose rows are listed (the newest "
+        "stored date in the range, the `as_of` of a bucket spanning it)."
+    )
+    items: list[MetricSourceRow]
+    next_cursor: str | None = Field(
+        description="Opaque cursor for the next page; null on the last page."
+    )

@@ -197,6 +197,7 @@ QUERY_EXTRAS: dict[str, dict[str, str]] = {
         "group_by": "app,subscription,country",
         "granularity": "month",
     },
+    "list_subscription_metric_rows": {"metric": "net_proceeds"},
 }
 
 #: Valid bodies for operations that take one, so a refusal is about ownership, not input.

@@ -548,3 +548,62 @@ async def test_cohorts_equal_a_hand_computation(
         headers=tenant.headers(),
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.by"
+
+
+async def _all_rows(
+    client: httpx.AsyncClient, tenant: Tenant, **params: Any
+) -> list[dict[str, Any]]:
+    found, cursor = [], None
+    while True:
+        page = await _get(client, tenant, "/v1/subscriptions/metrics/rows", limit=2,
+                          **params, **({"cursor": cursor} if cursor else {}))  # fmt: skip
+        found += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return found
+
+
+async def test_every_value_traces_to_its_rows(
+    synced: tuple[FastAPI, httpx.AsyncClient], tenant: Tenant
+) -> None:
+    _, client = synced
+    span = {"from": "2025-02-01", "to": "2025-02-28"}
+    body = await _get(client, tenant, "/v1/subscriptions/metrics", granularity="month",
+                      metric="cancellations,net_proceeds,refunds,active,mrr", **span)  # fmt: skip
+    [bucket] = body["items"]
+    values = bucket["values"]
+
+    cancels = await _all_rows(client, tenant, metric="cancellations", **span)
+    assert sum(r["count"] for r in cancels) == values["cancellations"]
+    assert {r["detail"]["event"] for r in cancels} == {"Cancel", "Canceled from Billing Retry"}
+    keys = [(r["report_date"], r["id"]) for r in cancels]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)  # pages neither skip nor repeat
+    assert {r["report_date"] for r in cancels} == {"2025-02-12", "2025-02-14"}
+
+    money = await _all_rows(client, tenant, metric="net_proceeds", **span)
+    net: dict[str, Decimal] = defaultdict(Decimal)
+    for r in money:
+        net[r["amount"]["currency"]] += Decimal(r["amount"]["amount"])
+    assert net == _served(values["net_proceeds"])
+    [refund] = await _all_rows(client, tenant, metric="refunds", **span)
+    assert refund["detail"]["purchase_date"] == "2025-02-12" and refund["detail"]["refund"] is True
+    assert refund["report_date"] == "2025-02-20" and refund["count"] == 1
+
+    # Snapshot metrics: the rows of the bucket's as_of date.
+    actives = await _all_rows(client, tenant, metric="active", **span)
+    assert {r["report_date"] for r in actives} == {bucket["as_of"]}
+    assert sum(r["count"] for r in actives) == values["active"]
+    mrr = await _all_rows(client, tenant, metric="mrr", **span)
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for r in mrr:
+        totals[r["amount"]["currency"]] += Decimal(r["amount"]["amount"])
+    assert {c: a.quantize(Decimal("0.01"), ROUND_HALF_UP) for c, a in totals.items()} == _served(
+        values["mrr"]
+    )
+
+    ratio = await client.get("/v1/subscriptions/metrics/rows",
+                             params={"metric": "churn_rate", **span}, headers=tenant.headers())  # fmt: skip
+    assert ratio.status_code == 422 and "cancellations" in ratio.json()["errors"][0]["message"]
+    several = await client.get("/v1/subscriptions/metrics/rows",
+                               params={"metric": "active,mrr", **span}, headers=tenant.headers())  # fmt: skip
+    assert several.status_code == 422
