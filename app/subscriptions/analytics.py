@@ -130,6 +130,7 @@ class Needs:
     transactions: bool
     snapshot: bool
     opening: bool
+    movements: bool = False
 
 
 def _expand(metrics: list[MetricDef]) -> set[str]:
@@ -153,6 +154,7 @@ def needs_of(metrics: list[MetricDef]) -> Needs:
         transactions=any(m.family is Family.TRANSACTIONS for m in defs),
         snapshot=any(m.family is Family.SNAPSHOT for m in defs) or "opening_paying_active" in names,
         opening="opening_paying_active" in names,
+        movements=any(m.family is Family.MOVEMENTS for m in defs),
     )
 
 
@@ -194,6 +196,7 @@ class Sources:
     closing: dict[Key, SnapshotDay] = field(default_factory=dict)
     opening: dict[Key, SnapshotDay] = field(default_factory=dict)
     opening_known: set[dt.date] = field(default_factory=set)  # buckets with an opening day
+    movements: dict[Key, dict[str, dict[str | None, Decimal]]] = field(default_factory=dict)
 
 
 async def _read(
@@ -223,6 +226,15 @@ async def _read(
             session, scope, start=start, end=end, granularity=g, dimensions=dims
         ):
             found.transactions[(t.bucket, t.group)] = t
+    if needs.movements:
+        spans = [
+            (b, max(b, start), min(bucket_end(b, granularity), end))
+            for b in buckets_of(start, end, granularity)
+        ]
+        for row in await repo.mrr_movements(session, scope, buckets=spans, dimensions=dims):
+            cell = found.movements.setdefault((row.bucket, row.group), {})
+            for name, amount in row.amounts.items():
+                cell.setdefault(name, {})[row.currency] = amount
     if needs.snapshot:
         found.as_of = await repo.bucket_ends(session, scope, start=start, end=end, granularity=g)
         openings = {}
@@ -342,7 +354,20 @@ class Cell:
         return _VALUES.get(metric.name, _default)(self, metric)
 
 
+_MOVEMENT_OF = {
+    "subscriber_mrr": "closing",
+    "mrr_new": "new",
+    "mrr_reactivation": "reactivation",
+    "mrr_expansion": "expansion",
+    "mrr_contraction": "contraction",
+    "mrr_churned": "churned",
+}
+
+
 def _default(cell: Cell, metric: MetricDef) -> MetricValue:
+    if metric.family is Family.MOVEMENTS:
+        amounts = cell.sources.movements.get(cell.key, {}).get(_MOVEMENT_OF[metric.name], {})
+        return money_list(amounts, round_cents=True)
     if metric.family is Family.SNAPSHOT:
         return cell.stock(metric)
     if metric.family is Family.RATIO:
@@ -427,7 +452,8 @@ def _after(paging: PageRequest, width: int) -> list[Any] | None:
 
 
 def _check_dimensions(group_by: list[MetricDimension], needs: Needs) -> None:
-    if MetricDimension.CANCELLATION_REASON in group_by and (needs.snapshot or needs.transactions):
+    others = needs.snapshot or needs.transactions or needs.movements
+    if MetricDimension.CANCELLATION_REASON in group_by and others:
         raise ValidationFailed.single(
             "query.group_by",
             "cancellation_reason groups event metrics only (the other reports have no reason)",
@@ -450,7 +476,7 @@ async def _incomplete(
     late = end + dt.timedelta(days=LATE_DAYS)
     if needs.events:
         spans.append((EVENTS_DATASET, start, late))
-    if needs.transactions:
+    if needs.transactions or needs.movements:
         spans.append((SUBSCRIBERS_DATASET, start, late))
     found = []
     newest = calendar.latest_daily(now)
@@ -487,6 +513,7 @@ async def metric_report(
     dims = [d.value for d in group_by]
     sources = await _read(session, rows, needs, start, end, granularity, dims)
     keys = set(sources.events) | set(sources.transactions) | set(sources.closing)
+    keys |= set(sources.movements)
     ordered = sorted(keys, key=_sort_key)
     if after is not None:
         ordered = [k for k in ordered if _sort_key(k) > after]

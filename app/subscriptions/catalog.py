@@ -8,6 +8,7 @@ switch the query service uses, so a definition cannot drift from the code comput
   date: for a bucket, the newest stored report date inside it (the bucket's ``as_of``);
 * ``events`` — Σ ``Quantity`` of Subscription Event Report rows (FACTS §5.4) by ``Event Date``;
 * ``transactions`` — SUBSCRIBER rows (FACTS §5.5), one per charge or refund, by ``Event Date``;
+* ``movements`` — MRR movements per Subscriber ID from the SUBSCRIBER rows (see below);
 * ``ratio`` — a quotient of other metrics of the same bucket and group, computed for the
   bucket (never an average or sum of daily rates);
 * ``cohort`` — served by ``GET /v1/subscriptions/cohorts``, not ``/metrics``.
@@ -29,6 +30,7 @@ class Family(StrEnum):
     EVENTS = "events"
     TRANSACTIONS = "transactions"
     RATIO = "ratio"
+    MOVEMENTS = "movements"
     COHORT = "cohort"
 
 
@@ -198,6 +200,47 @@ def _money(name: str, title: str, definition: str, columns: tuple[str, ...]) -> 
         additive_over_time=True,
         additive_over_groups=True,
         caveats=(PER_CURRENCY, LATE_EVENTS, REFUND_PROCEEDS),
+    )
+
+
+MOVEMENT_BASIS = (
+    "Per Subscriber ID, its monthly proceeds on a day are those of its newest charge (a "
+    "SUBSCRIBER row that is not a refund and was not refunded) whose period — Event Date + "
+    "Standard Subscription Duration — covers the day, × the monthly factor of that duration "
+    "(as for mrr). Between the end of the day before the bucket (a) and the bucket's last day "
+    "in range (z): "
+)
+MOVEMENT_CAVEATS = (
+    RESET,
+    PER_CURRENCY,
+    "Grouped by the covering charge's attributes: a plan change between groups is churn in "
+    "one and new in the other.",
+    "A pay-up-front offer charge is taken to cover one standard period.",
+    "From charges, not from the Subscription Report: it can differ from `mrr` by "
+    "subscriptions in billing retry or grace (still in the snapshot) and by late rows.",
+)
+
+
+def _movement(name: str, title: str, rule: str, *, additive_over_time: bool = True) -> MetricDef:
+    return MetricDef(
+        name=name,
+        title=title,
+        family=Family.MOVEMENTS,
+        unit=Unit.MONEY,
+        definition=MOVEMENT_BASIS + rule + " Per proceeds currency, rounded half-up to cents.",
+        sources=(SUBSCRIBER,),
+        columns=(
+            "Subscriber ID",
+            "Event Date",
+            "Standard Subscription Duration",
+            "Developer Proceeds",
+            "Proceeds Currency",
+            "Refund",
+            "Purchase Date",
+        ),
+        additive_over_time=additive_over_time,
+        additive_over_groups=True,
+        caveats=MOVEMENT_CAVEATS,
     )
 
 
@@ -504,6 +547,37 @@ METRICS: tuple[MetricDef, ...] = (
         additive_over_time=False,
         additive_over_groups=False,
         caveats=(RESET, "A distinct count: computed for the bucket, never summed over days."),
+    ),
+    # --- MRR movements (Subscriber Report) -------------------------------------------------
+    _movement(
+        "subscriber_mrr",
+        "Subscriber MRR",
+        "Σ z: the monthly proceeds of every Subscriber ID covered at the bucket's last day.",
+        additive_over_time=False,
+    ),
+    _movement(
+        "mrr_new",
+        "New MRR",
+        "Σ z of subscribers without a: first charge ever (of that Subscriber ID) in the bucket.",
+    ),
+    _movement(
+        "mrr_reactivation",
+        "Reactivation MRR",
+        "Σ z of subscribers without a whose first charge is older than the bucket (they came "
+        "back under the same Subscriber ID).",
+    ),
+    _movement("mrr_expansion", "Expansion MRR", "Σ (z − a) where z > a (upgrades, price rises)."),
+    _movement(
+        "mrr_contraction",
+        "Contraction MRR",
+        "Σ (a − z) where 0 < z < a, as a positive amount (downgrades, cheaper offers).",
+    ),
+    _movement(
+        "mrr_churned",
+        "Churned MRR",
+        "Σ a of subscribers covered at the start and not at the end, as a positive amount. "
+        "subscriber_mrr(end) − subscriber_mrr(start) = new + reactivation + expansion − "
+        "contraction − churned.",
     ),
     # --- ratios ---------------------------------------------------------------------------
     _ratio(

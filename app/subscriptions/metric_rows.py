@@ -97,6 +97,13 @@ async def metric_rows(
             f"({metric.parts[0]} and {metric.parts[1]})",
             "invalid",
         )
+    if metric.family is Family.MOVEMENTS:
+        raise ValidationFailed.single(
+            "query.metric",
+            f"'{metric.name}' is computed per Subscriber ID from its charges: list them with "
+            "metric=transactions (and metric=refunds) over the range and the periods before it",
+            "invalid",
+        )
     after = paging.after(cursors.day, cursors.integer)
     keyset = (after[0], after[1]) if after is not None else None
     snapshot_date = None

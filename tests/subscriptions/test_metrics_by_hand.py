@@ -607,3 +607,32 @@ async def test_every_value_traces_to_its_rows(
     several = await client.get("/v1/subscriptions/metrics/rows",
                                params={"metric": "active,mrr", **span}, headers=tenant.headers())  # fmt: skip
     assert several.status_code == 422
+
+
+async def test_mrr_movements_by_subscriber(
+    synced: tuple[FastAPI, httpx.AsyncClient], tenant: Tenant
+) -> None:
+    _, client = synced
+    names = "subscriber_mrr,mrr_new,mrr_reactivation,mrr_expansion,mrr_contraction,mrr_churned"
+    body = await _get(client, tenant, "/v1/subscriptions/metrics", metric=names,
+                      granularity="month", **{"from": "2025-01-01", "to": "2025-03-31"})  # fmt: skip
+    months = {i["period_start"][:7]: i["values"] for i in body["items"]}
+    usd = lambda amount: [{"amount": amount, "currency": "USD"}]  # noqa: E731
+    # Covered at Jan 31: A and B (6.99 a month each), C (35.00 a year = 2.9166… a month).
+    assert months["2025-01"]["mrr_new"] == [
+        {"amount": "2.92", "currency": "EUR"}, {"amount": "13.98", "currency": "USD"},
+    ]  # fmt: skip
+    assert months["2025-01"]["mrr_churned"] == []
+    # February: D is new; B's February charge was refunded, so B churned; A and C continue.
+    feb = months["2025-02"]
+    assert (feb["mrr_new"], feb["mrr_churned"], feb["mrr_expansion"]) == (
+        usd("6.99"),
+        usd("6.99"),
+        [],
+    )
+    assert feb["subscriber_mrr"] == [
+        {"amount": "2.92", "currency": "EUR"}, {"amount": "13.98", "currency": "USD"},
+    ]  # fmt: skip
+    # March (data through the 10th): E is new (its ID was reset: a new subscriber).
+    assert months["2025-03"]["mrr_new"] == usd("6.99")
+    assert months["2025-03"]["mrr_reactivation"] == []
