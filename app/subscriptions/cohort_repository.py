@@ -28,7 +28,7 @@ _PERIOD = """
       WHEN lower(dur) LIKE '%year%' THEN make_interval(years => n)
     END
 """
-_MONTH_END = "(date_trunc('month', c.m + make_interval(months => k + 1)) - interval '1 day')::date"
+_MONTHS = "(extract(year FROM {0})::int * 12 + extract(month FROM {0})::int)"
 
 
 def _charges(scope: RowScope, params: dict[str, Any]) -> str:
@@ -86,12 +86,16 @@ async def retention(
     """(cohort month, k) → subscribers with a charge whose period covers the last day of
     cohort month + k."""
     params: dict[str, Any] = {"first": first, "last": last, "periods": periods}
+    # Month end E(k) of cohort month + k is covered by a charge iff d <= E(k) < until, i.e.
+    # month(d) <= month(m + k) <= month(until) - 1: expand each charge only over those k.
     sql = f"""
         WITH {_charges(scope, params)}
         SELECT c.m, k, count(DISTINCT c.sid)
         FROM cohort AS c JOIN charge AS ch USING (sid)
-        CROSS JOIN generate_series(0, :periods) AS k
-        WHERE ch.d <= {_MONTH_END} AND ch.until > {_MONTH_END}
+        CROSS JOIN LATERAL generate_series(
+            GREATEST(0, {_MONTHS.format("ch.d")} - {_MONTHS.format("c.m")}),
+            LEAST(:periods, {_MONTHS.format("ch.until")} - {_MONTHS.format("c.m")} - 1)
+        ) AS k
         GROUP BY c.m, k
     """  # noqa: S608  (identifiers fixed; values are bound)
     return {(row[0], int(row[1])): int(row[2]) for row in await session.execute(text(sql), params)}
@@ -102,19 +106,27 @@ async def revenue(
 ) -> dict[tuple[dt.date, int], dict[str | None, Decimal]]:
     """(cohort month, k) → currency → Σ developer proceeds of charges minus |proceeds| of
     refunds of the cohort's subscribers with Event Date up to the end of cohort month + k."""
-    params: dict[str, Any] = {"first": first, "last": last, "periods": periods}
+    params: dict[str, Any] = {"first": first, "last": last}
     sql = f"""
         WITH {_charges(scope, params)}
-        SELECT c.m, k, t.pc,
+        SELECT c.m, GREATEST(0, {_MONTHS.format("t.d")} - {_MONTHS.format("c.m")}) AS k0, t.pc,
                sum(CASE WHEN t.r THEN -abs(t.p) ELSE t.p END)
         FROM cohort AS c JOIN t USING (sid)
-        CROSS JOIN generate_series(0, :periods) AS k
-        WHERE t.d <= {_MONTH_END} AND t.p IS NOT NULL
-        GROUP BY c.m, k, t.pc
+        WHERE t.p IS NOT NULL
+        GROUP BY c.m, k0, t.pc
     """  # noqa: S608
-    found: dict[tuple[dt.date, int], dict[str | None, Decimal]] = {}
+    # Per month of the cohort's life, then accumulated: month k holds everything up to it.
+    monthly: dict[tuple[dt.date, int], dict[str | None, Decimal]] = {}
     for row in await session.execute(text(sql), params):
-        found.setdefault((row[0], int(row[1])), {})[row[2]] = row[3]
+        monthly.setdefault((row[0], int(row[1])), {})[row[2]] = row[3]
+    found: dict[tuple[dt.date, int], dict[str | None, Decimal]] = {}
+    for month in {m for m, _ in monthly}:
+        running: dict[str | None, Decimal] = {}
+        for k in range(periods + 1):
+            for currency, amount in monthly.get((month, k), {}).items():
+                running[currency] = running.get(currency, Decimal(0)) + amount
+            if running:
+                found[(month, k)] = dict(running)
     return found
 
 
@@ -132,12 +144,11 @@ async def renewals_by_period(
     sql = f"""
         WITH {_charges(scope, params)},
         ranked AS (
-            SELECT ch.sid, ch.until, row_number() OVER (PARTITION BY ch.sid ORDER BY ch.d) AS n
+            SELECT ch.sid, ch.until, row_number() OVER (PARTITION BY ch.sid ORDER BY ch.d) AS n,
+                   count(*) OVER (PARTITION BY ch.sid) AS charges
             FROM charge AS ch
         )
-        SELECT c.m, r.n, count(*),
-               count(*) FILTER (WHERE EXISTS (
-                   SELECT 1 FROM ranked AS nx WHERE nx.sid = r.sid AND nx.n = r.n + 1))
+        SELECT c.m, r.n, count(*), count(*) FILTER (WHERE r.charges > r.n)
         FROM cohort AS c JOIN ranked AS r USING (sid)
         WHERE r.n <= :periods AND r.until <= :newest
         GROUP BY c.m, r.n
