@@ -523,7 +523,7 @@ async def mrr_movements(
         f", (array_agg(c.g{i} ORDER BY c.at DESC))[1] AS g{i}" for i in range(len(dimensions))
     )
     sql = f"""
-        WITH t AS (
+        WITH raw AS (
             SELECT btrim(subscriber_id) AS sid, event_date AS d, purchase_date,
                    standard_duration AS dur, developer_proceeds AS p,
                    proceeds_currency AS pc{selects},
@@ -533,6 +533,10 @@ async def mrr_movements(
             WHERE {row_where(scope, params)} AND NULLIF(btrim(subscriber_id), '') IS NOT NULL
                   AND event_date IS NOT NULL AND event_date <= :highest
         ),
+        t AS (
+            SELECT raw.*, min(d) FILTER (WHERE NOT r) OVER (PARTITION BY sid) AS first
+            FROM raw
+        ),
         charge AS (
             SELECT t.*, (t.d + {_SPAN})::date AS until, {_MONTHLY} AS m
             FROM t
@@ -541,7 +545,6 @@ async def mrr_movements(
                 WHERE back.r AND back.sid = t.sid AND back.purchase_date = t.d
             )
         ),
-        firsts AS (SELECT sid, min(d) AS first FROM charge GROUP BY sid),
         pairs AS (
             SELECT * FROM unnest(CAST(:b AS date[]), CAST(:o AS date[]), CAST(:e AS date[]))
                 AS x(b, o, e)
@@ -549,7 +552,7 @@ async def mrr_movements(
         points AS (SELECT DISTINCT unnest(array_cat(CAST(:o AS date[]), CAST(:e AS date[]))) AS at),
         cover AS (
             SELECT DISTINCT ON (pt.at, ch.sid)
-                   pt.at, ch.sid, ch.pc, ch.m{names.replace("g", "ch.g")}
+                   pt.at, ch.sid, ch.pc, ch.m, ch.first{names.replace("g", "ch.g")}
             FROM points AS pt JOIN charge AS ch ON ch.d <= pt.at AND ch.until > pt.at
             WHERE ch.m IS NOT NULL
             ORDER BY pt.at, ch.sid, ch.d DESC
@@ -558,18 +561,19 @@ async def mrr_movements(
             SELECT p.b, p.o, c.sid,
                    max(c.m) FILTER (WHERE c.at = p.o) AS a,
                    max(c.m) FILTER (WHERE c.at = p.e) AS z,
+                   min(c.first) AS first,
                    (array_agg(c.pc ORDER BY c.at DESC))[1] AS pc{picked}
             FROM pairs AS p JOIN cover AS c ON c.at IN (p.o, p.e)
             GROUP BY p.b, p.o, c.sid
         )
         SELECT mv.b{names.replace("g", "mv.g")}, mv.pc,
-               COALESCE(sum(z) FILTER (WHERE a IS NULL AND f.first > mv.o), 0),
-               COALESCE(sum(z) FILTER (WHERE a IS NULL AND f.first <= mv.o), 0),
+               COALESCE(sum(z) FILTER (WHERE a IS NULL AND mv.first > mv.o), 0),
+               COALESCE(sum(z) FILTER (WHERE a IS NULL AND mv.first <= mv.o), 0),
                COALESCE(sum(z - a) FILTER (WHERE z > a), 0),
                COALESCE(sum(a - z) FILTER (WHERE z < a), 0),
                COALESCE(sum(a) FILTER (WHERE z IS NULL), 0),
                COALESCE(sum(z), 0)
-        FROM moves AS mv JOIN firsts AS f USING (sid)
+        FROM moves AS mv
         GROUP BY mv.b{names.replace("g", "mv.g")}, mv.pc
     """  # noqa: S608  (identifiers from fixed maps; values are bound)
     width = len(dimensions)

@@ -32,10 +32,12 @@ _MONTHS = "(extract(year FROM {0})::int * 12 + extract(month FROM {0})::int)"
 
 
 def _charges(scope: RowScope, params: dict[str, Any]) -> str:
-    """CTEs ``t`` (usable rows), ``charge`` (charges not refunded, with the end of their
-    period) and ``cohort`` (Subscriber ID → month of its first charge, in range)."""
+    """CTEs ``t`` (usable rows, each with ``m``: the month of its Subscriber ID's first
+    charge, its cohort) and ``charge`` (charges not refunded, with the end of their period).
+    The cohort is a window over the rows, not a join: a join on the Subscriber ID is
+    misestimated by the planner into a nested loop over every pair of subscribers."""
     return f"""
-        t AS (
+        raw AS (
             SELECT btrim(subscriber_id) AS sid, event_date AS d, purchase_date,
                    standard_duration AS dur,
                    COALESCE(NULLIF(substring(standard_duration from '\\d+'), ''), '0')::int AS n,
@@ -45,18 +47,19 @@ def _charges(scope: RowScope, params: dict[str, Any]) -> str:
             WHERE {row_where(scope, params)} AND NULLIF(btrim(subscriber_id), '') IS NOT NULL
                   AND event_date IS NOT NULL
         ),
+        t AS (
+            SELECT raw.*,
+                   date_trunc('month', min(d) FILTER (WHERE NOT r) OVER (PARTITION BY sid))::date
+                       AS m
+            FROM raw
+        ),
         charge AS (
-            SELECT t.sid, t.d, (t.d + {_PERIOD})::date AS until, t.p, t.pc
+            SELECT t.sid, t.m, t.d, (t.d + {_PERIOD})::date AS until, t.p, t.pc
             FROM t
-            WHERE NOT t.r AND NOT EXISTS (
+            WHERE NOT t.r AND t.m BETWEEN :first AND :last AND NOT EXISTS (
                 SELECT 1 FROM t AS back
                 WHERE back.r AND back.sid = t.sid AND back.purchase_date = t.d
             )
-        ),
-        cohort AS (
-            SELECT sid, date_trunc('month', min(d))::date AS m
-            FROM t WHERE NOT r GROUP BY sid
-            HAVING date_trunc('month', min(d))::date BETWEEN :first AND :last
         )
     """  # noqa: S608  (identifiers fixed; values are bound)
 
@@ -65,7 +68,11 @@ async def cohort_sizes(
     session: AsyncSession, scope: RowScope, first: dt.date, last: dt.date
 ) -> dict[dt.date, int]:
     params: dict[str, Any] = {"first": first, "last": last}
-    sql = f"WITH {_charges(scope, params)} SELECT m, count(*) FROM cohort GROUP BY m"  # noqa: S608
+    sql = f"""
+        WITH {_charges(scope, params)}
+        SELECT m, count(DISTINCT sid) FROM t WHERE NOT r AND m BETWEEN :first AND :last
+        GROUP BY m
+    """  # noqa: S608
     return {row[0]: int(row[1]) for row in await session.execute(text(sql), params)}
 
 
@@ -90,13 +97,13 @@ async def retention(
     # month(d) <= month(m + k) <= month(until) - 1: expand each charge only over those k.
     sql = f"""
         WITH {_charges(scope, params)}
-        SELECT c.m, k, count(DISTINCT c.sid)
-        FROM cohort AS c JOIN charge AS ch USING (sid)
+        SELECT ch.m, k, count(DISTINCT ch.sid)
+        FROM charge AS ch
         CROSS JOIN LATERAL generate_series(
-            GREATEST(0, {_MONTHS.format("ch.d")} - {_MONTHS.format("c.m")}),
-            LEAST(:periods, {_MONTHS.format("ch.until")} - {_MONTHS.format("c.m")} - 1)
+            GREATEST(0, {_MONTHS.format("ch.d")} - {_MONTHS.format("ch.m")}),
+            LEAST(:periods, {_MONTHS.format("ch.until")} - {_MONTHS.format("ch.m")} - 1)
         ) AS k
-        GROUP BY c.m, k
+        GROUP BY ch.m, k
     """  # noqa: S608  (identifiers fixed; values are bound)
     return {(row[0], int(row[1])): int(row[2]) for row in await session.execute(text(sql), params)}
 
@@ -109,11 +116,11 @@ async def revenue(
     params: dict[str, Any] = {"first": first, "last": last}
     sql = f"""
         WITH {_charges(scope, params)}
-        SELECT c.m, GREATEST(0, {_MONTHS.format("t.d")} - {_MONTHS.format("c.m")}) AS k0, t.pc,
+        SELECT t.m, GREATEST(0, {_MONTHS.format("t.d")} - {_MONTHS.format("t.m")}) AS k0, t.pc,
                sum(CASE WHEN t.r THEN -abs(t.p) ELSE t.p END)
-        FROM cohort AS c JOIN t USING (sid)
-        WHERE t.p IS NOT NULL
-        GROUP BY c.m, k0, t.pc
+        FROM t
+        WHERE t.p IS NOT NULL AND t.m BETWEEN :first AND :last
+        GROUP BY t.m, k0, t.pc
     """  # noqa: S608
     # Per month of the cohort's life, then accumulated: month k holds everything up to it.
     monthly: dict[tuple[dt.date, int], dict[str | None, Decimal]] = {}
@@ -144,14 +151,15 @@ async def renewals_by_period(
     sql = f"""
         WITH {_charges(scope, params)},
         ranked AS (
-            SELECT ch.sid, ch.until, row_number() OVER (PARTITION BY ch.sid ORDER BY ch.d) AS n,
+            SELECT ch.sid, ch.m, ch.until,
+                   row_number() OVER (PARTITION BY ch.sid ORDER BY ch.d) AS n,
                    count(*) OVER (PARTITION BY ch.sid) AS charges
             FROM charge AS ch
         )
-        SELECT c.m, r.n, count(*), count(*) FILTER (WHERE r.charges > r.n)
-        FROM cohort AS c JOIN ranked AS r USING (sid)
+        SELECT r.m, r.n, count(*), count(*) FILTER (WHERE r.charges > r.n)
+        FROM ranked AS r
         WHERE r.n <= :periods AND r.until <= :newest
-        GROUP BY c.m, r.n
+        GROUP BY r.m, r.n
     """  # noqa: S608
     return {
         (row[0], int(row[1])): (int(row[2]), int(row[3]))
