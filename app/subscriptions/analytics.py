@@ -131,6 +131,7 @@ class Needs:
     snapshot: bool
     opening: bool
     movements: bool = False
+    payers: bool = False  # distinct paying Subscriber IDs (paying_subscribers, arppu)
 
 
 def _expand(metrics: list[MetricDef]) -> set[str]:
@@ -155,6 +156,7 @@ def needs_of(metrics: list[MetricDef]) -> Needs:
         snapshot=any(m.family is Family.SNAPSHOT for m in defs) or "opening_paying_active" in names,
         opening="opening_paying_active" in names,
         movements=any(m.family is Family.MOVEMENTS for m in defs),
+        payers="paying_subscribers" in names,
     )
 
 
@@ -223,7 +225,13 @@ async def _read(
             found.events[(e.bucket, e.group)] = e
     if needs.transactions:
         for t in await repo.transaction_buckets(
-            session, scope, start=start, end=end, granularity=g, dimensions=dims
+            session,
+            scope,
+            start=start,
+            end=end,
+            granularity=g,
+            dimensions=dims,
+            distinct_payers=needs.payers,
         ):
             found.transactions[(t.bucket, t.group)] = t
     if needs.movements:
