@@ -162,7 +162,6 @@ SUBSCRIBERS = {
         _charge("2025-03-10", "sub-E", **{"Subscriber ID Reset": "Yes"}),
     ],
 }  # fmt: skip
-NOW = dt.datetime(2025, 3, 12, 18, 0, tzinfo=dt.UTC)
 
 
 def _tsv(header: list[str], rows: list[dict[str, str]]) -> bytes:
