@@ -3,7 +3,6 @@ and Subscriber files (written from FACTS §5.3–5.5: a late event date, a parti
 positive proceeds, a Subscriber ID reset, two currencies), synced through the engine; each
 metric is then computed here by hand, from the same rows, following the catalogue's words."""
 
-import datetime as dt
 import gzip
 from collections import defaultdict
 from collections.abc import AsyncIterator
