@@ -152,3 +152,31 @@ async def test_metrics_equal_the_simulated_truth(
     assert traces["subscription_events_daily"]["first_event_date"] == FIRST.isoformat()
     assert traces["subscription_events_daily"]["last_event_date"] == LAST.isoformat()
     assert traces["subscription_events_daily"]["last_report_date"] == "2025-06-09"
+
+    # The same range by week: flows add up over time, stocks do not (the last week's as_of is
+    # the month's), and edge weeks are partial.
+    weekly = await _metrics(
+        client,
+        tenant,
+        metric="renewals,transactions,active,mrr",
+        granularity="week",
+        **{"from": FIRST.isoformat(), "to": LAST.isoformat()},
+    )
+    weeks = weekly["items"]
+    assert [w["period_start"] for w in weeks] == ["2025-06-02"]  # Monday 2 … Sunday 8
+    assert weeks[0]["partial"] is True and weeks[0]["period_end"] == "2025-06-08"
+    assert weeks[0]["values"]["renewals"] == flows.renewals
+    assert weeks[0]["values"]["active"] == actives["active"]
+    daily = await _metrics(
+        client,
+        tenant,
+        metric="renewals,active",
+        granularity="day",
+        **{"from": FIRST.isoformat(), "to": LAST.isoformat()},
+    )
+    assert sum(d["values"]["renewals"] for d in daily["items"]) == flows.renewals
+    for day in daily["items"]:
+        assert day["as_of"] == day["period_start"]
+        assert (
+            day["values"]["active"] == truth.actives(dt.date.fromisoformat(day["as_of"]))["active"]
+        )
