@@ -33,6 +33,7 @@ from app.releases.router import router as releases_router
 from app.reviews.router import router as reviews_router
 from app.sales.router import router as sales_router
 from app.store.router import router as store_router
+from app.subscriptions.analytics_router import router as subscription_analytics_router
 from app.subscriptions.router import router as subscriptions_router
 from app.sync.router import router as sync_router
 from app.sync.worker import SyncWorker
@@ -137,6 +138,7 @@ def create_app(
     app.include_router(reviews_router)
     app.include_router(sales_router)
     app.include_router(subscriptions_router)
+    app.include_router(subscription_analytics_router)
     app.include_router(payments_router)
     app.include_router(store_router)
     app.include_router(webhooks_router)

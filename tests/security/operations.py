@@ -179,6 +179,7 @@ VALUE_PARAMETERS: dict[str, str] = {
 CONSTANT_PARAMETERS: dict[str, str] = {
     "dataset": "sales_daily",
     "country": "us",  # a storefront (public store data)
+    "metric": "active",  # subscription analytics (QUERY_EXTRAS asks for more)
 }
 
 #: Date range parameters (name → is it the range's end), wide enough to hold every synced row.
@@ -191,6 +192,12 @@ QUERY_EXTRAS: dict[str, dict[str, str]] = {
     "get_sales": {"group_by": "account,app,product,country"},
     "get_subscription_summary": {"group_by": "subscription,country"},
     "get_subscription_events": {"group_by": "subscription,country"},
+    "get_subscription_metrics": {
+        "metric": "active,mrr,renewals,net_proceeds,churn_rate",
+        "group_by": "app,subscription,country",
+        "granularity": "month",
+    },
+    "list_subscription_metric_rows": {"metric": "net_proceeds"},
 }
 
 #: Valid bodies for operations that take one, so a refusal is about ownership, not input.

@@ -1,0 +1,555 @@
+"""Subscription analytics: the metric catalogue and metric buckets (``/v1/subscriptions/metrics``).
+
+The SQL aggregates (``analytics_repository``); this module decides which sources a request
+needs, reads stocks on each bucket's ``as_of`` date, divides ratios per bucket and group (never
+summing rates), formats money per currency, pages, and lists incomplete report dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import ValidationFailed
+from app.kit.money import Money
+from app.kit.pagination import PageRequest, bad_cursor, decode_cursor, encode_cursor
+from app.reports import calendar, query
+from app.subscriptions import analytics_repository as repo
+from app.subscriptions.analytics_repository import (
+    EventBucket,
+    RowScope,
+    SnapshotDay,
+    Trace,
+    TransactionBucket,
+)
+from app.subscriptions.analytics_schemas import (
+    Granularity,
+    MetricBucket,
+    MetricCatalog,
+    MetricDimension,
+    MetricIncompleteDate,
+    MetricInfo,
+    MetricReport,
+    MetricValue,
+    SourceTrace,
+)
+from app.subscriptions.catalog import BY_NAME, METRICS, QUERYABLE, Family, MetricDef
+from app.subscriptions.metrics import MrrTotal
+from app.subscriptions.service import Scope
+
+MAX_RANGE_DAYS = 400
+MAX_METRICS = 40
+RATIO_PLACES = Decimal("0.000001")
+CENT = Decimal("0.01")
+SNAPSHOT_DATASET = "subscriptions_daily"
+EVENTS_DATASET = "subscription_events_daily"
+SUBSCRIBERS_DATASET = "subscribers_daily"
+#: Event and Subscriber files carry events up to two days late (FACTS §8).
+LATE_DAYS = 2
+CONVERSION_NOTE = (
+    "none: money is per currency as Apple reports it (developer proceeds in the proceeds "
+    "currency, customer prices in the customer currency). Conversion to one currency is issue "
+    "17's feature and is not applied here."
+)
+_TABLES = {
+    SNAPSHOT_DATASET: "subscription_snapshot_rows",
+    EVENTS_DATASET: "subscription_event_rows",
+    SUBSCRIBERS_DATASET: "subscriber_transaction_rows",
+}
+
+
+def catalog() -> MetricCatalog:
+    return MetricCatalog(
+        metrics=[
+            MetricInfo(
+                name=m.name,
+                title=m.title,
+                family=m.family,
+                unit=m.unit,
+                definition=m.definition,
+                sources=list(m.sources),
+                columns=list(m.columns),
+                additive_over_time=m.additive_over_time,
+                additive_over_groups=m.additive_over_groups,
+                caveats=list(m.caveats),
+                route=(
+                    "/v1/subscriptions/cohorts"
+                    if m.family is Family.COHORT
+                    else "/v1/subscriptions/metrics"
+                ),
+            )
+            for m in METRICS
+        ]
+    )
+
+
+# --- request -------------------------------------------------------------------------------
+
+
+def parse_metrics(values: list[str] | None) -> list[MetricDef]:
+    """``metric`` given comma-separated, repeated or both; in the order first named."""
+    names: list[str] = []
+    for value in values or []:
+        for name in (part.strip() for part in value.split(",")):
+            if name and name not in names:
+                names.append(name)
+    if not names:
+        raise ValidationFailed.single("query.metric", "name at least one metric", "missing")
+    if len(names) > MAX_METRICS:
+        raise ValidationFailed.single(
+            "query.metric", f"at most {MAX_METRICS} metrics per call", "too_long"
+        )
+    for name in names:
+        if name not in QUERYABLE:
+            hint = " (a cohort metric: see /v1/subscriptions/cohorts)" if name in BY_NAME else ""
+            raise ValidationFailed.single(
+                "query.metric",
+                f"unknown metric '{name[:40]}'{hint}; see /v1/subscriptions/metrics/catalog",
+                "enum",
+            )
+    return [BY_NAME[name] for name in names]
+
+
+def parse_metric(value: str) -> MetricDef:
+    """Exactly one metric name."""
+    if "," in value:
+        raise ValidationFailed.single("query.metric", "name exactly one metric", "invalid")
+    return parse_metrics([value])[0]
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a request reads: event predicates, transactions, snapshots (and opening days)."""
+
+    events: dict[str, str]
+    transactions: bool
+    snapshot: bool
+    opening: bool
+    movements: bool = False
+    payers: bool = False  # distinct paying Subscriber IDs (paying_subscribers, arppu)
+
+
+def _expand(metrics: list[MetricDef]) -> set[str]:
+    names: set[str] = set()
+    for metric in metrics:
+        names.add(metric.name)
+        if metric.family is Family.RATIO:
+            names.update(metric.parts)
+    if "billing_resolutions" in names:
+        names.update({"billing_recoveries", "involuntary_cancellations"})
+    if "net_proceeds" in names:
+        names.add("proceeds")
+    return names
+
+
+def needs_of(metrics: list[MetricDef]) -> Needs:
+    names = _expand(metrics)
+    defs = [BY_NAME[n] for n in names if n in BY_NAME]
+    return Needs(
+        events={m.name: m.sql for m in defs if m.family is Family.EVENTS},
+        transactions=any(m.family is Family.TRANSACTIONS for m in defs),
+        snapshot=any(m.family is Family.SNAPSHOT for m in defs) or "opening_paying_active" in names,
+        opening="opening_paying_active" in names,
+        movements=any(m.family is Family.MOVEMENTS for m in defs),
+        payers="paying_subscribers" in names,
+    )
+
+
+# --- buckets -------------------------------------------------------------------------------
+
+
+def bucket_start(day: dt.date, granularity: Granularity) -> dt.date:
+    if granularity is Granularity.WEEK:
+        return day - dt.timedelta(days=day.weekday())
+    if granularity is Granularity.MONTH:
+        return day.replace(day=1)
+    return day
+
+
+def bucket_end(start: dt.date, granularity: Granularity) -> dt.date:
+    if granularity is Granularity.WEEK:
+        return start + dt.timedelta(days=6)
+    if granularity is Granularity.MONTH:
+        return calendar.month_end(start)
+    return start
+
+
+def buckets_of(start: dt.date, end: dt.date, granularity: Granularity) -> list[dt.date]:
+    found, day = [], bucket_start(start, granularity)
+    while day <= end:
+        found.append(day)
+        day = bucket_end(day, granularity) + dt.timedelta(days=1)
+    return found
+
+
+Key = tuple[dt.date, tuple[str | None, ...]]
+
+
+@dataclass
+class Sources:
+    events: dict[Key, EventBucket] = field(default_factory=dict)
+    transactions: dict[Key, TransactionBucket] = field(default_factory=dict)
+    as_of: dict[dt.date, dt.date] = field(default_factory=dict)  # bucket → snapshot date
+    closing: dict[Key, SnapshotDay] = field(default_factory=dict)
+    opening: dict[Key, SnapshotDay] = field(default_factory=dict)
+    opening_known: set[dt.date] = field(default_factory=set)  # buckets with an opening day
+    movements: dict[Key, dict[str, dict[str | None, Decimal]]] = field(default_factory=dict)
+
+
+async def _read(
+    session: AsyncSession,
+    scope: RowScope,
+    needs: Needs,
+    start: dt.date,
+    end: dt.date,
+    granularity: Granularity,
+    dims: list[str],
+) -> Sources:
+    found = Sources()
+    g = granularity.value
+    if needs.events:
+        for e in await repo.event_buckets(
+            session,
+            scope,
+            start=start,
+            end=end,
+            granularity=g,
+            dimensions=dims,
+            predicates=needs.events,
+        ):
+            found.events[(e.bucket, e.group)] = e
+    if needs.transactions:
+        for t in await repo.transaction_buckets(
+            session,
+            scope,
+            start=start,
+            end=end,
+            granularity=g,
+            dimensions=dims,
+            distinct_payers=needs.payers,
+        ):
+            found.transactions[(t.bucket, t.group)] = t
+    if needs.movements:
+        spans = [
+            (b, max(b, start), min(bucket_end(b, granularity), end))
+            for b in buckets_of(start, end, granularity)
+        ]
+        for row in await repo.mrr_movements(session, scope, buckets=spans, dimensions=dims):
+            cell = found.movements.setdefault((row.bucket, row.group), {})
+            for name, amount in row.amounts.items():
+                cell.setdefault(name, {})[row.currency] = amount
+    if needs.snapshot:
+        found.as_of = await repo.bucket_ends(session, scope, start=start, end=end, granularity=g)
+        openings = {}
+        if needs.opening:
+            openings = {
+                max(b, start) - dt.timedelta(days=1): b for b in buckets_of(start, end, granularity)
+            }
+        days = sorted(set(found.as_of.values()) | set(openings))
+        closing_bucket = {d: b for b, d in found.as_of.items()}
+        for s in await repo.snapshot_days(session, scope, days=days, dimensions=dims):
+            if s.day in closing_bucket:
+                found.closing[(closing_bucket[s.day], s.group)] = s
+            if s.day in openings:
+                found.opening[(openings[s.day], s.group)] = s
+                found.opening_known.add(openings[s.day])
+    return found
+
+
+# --- values --------------------------------------------------------------------------------
+
+
+def money_list(totals: dict[str | None, Decimal], round_cents: bool = False) -> list[Money]:
+    ordered = sorted(totals.items(), key=lambda item: (item[0] is None, item[0] or ""))
+    return [
+        Money(
+            amount=format(amount.quantize(CENT, ROUND_HALF_UP) if round_cents else amount, "f"),
+            currency=currency,
+        )
+        for currency, amount in ordered
+        if amount
+    ]
+
+
+def ratio_text(numerator: int | None, denominator: int | None) -> str | None:
+    if numerator is None or not denominator:
+        return None
+    return format((Decimal(numerator) / Decimal(denominator)).quantize(RATIO_PLACES), "f")
+
+
+def _per(amounts: dict[str | None, Decimal], counts: dict[str | None, int]) -> list[Money] | None:
+    per = {
+        currency: amounts.get(currency, Decimal(0)) / count
+        for currency, count in counts.items()
+        if count
+    }
+    return money_list(per, round_cents=True) if per else None
+
+
+@dataclass
+class Cell:
+    """Everything known about one bucket and group, and the values derived from it."""
+
+    key: Key
+    sources: Sources
+
+    @property
+    def snapshot(self) -> SnapshotDay | None:
+        return self.sources.closing.get(self.key)
+
+    def has_snapshot(self) -> bool:
+        return self.key[0] in self.sources.as_of
+
+    def stock(self, metric: MetricDef) -> MetricValue:
+        if not self.has_snapshot():
+            return None
+        day = self.snapshot
+        if metric.name in ("mrr", "arr"):
+            total = MrrTotal()
+            for currency, duration, base, priced, _unpriced in day.mrr_parts if day else []:
+                total.add(currency, duration, base, priced)
+            factor = 12 if metric.name == "arr" else 1
+            return money_list(
+                {c: a * factor for c, a in total.amounts.items() if c is not None},
+                round_cents=True,
+            )
+        if day is None:
+            return 0
+        return sum(day.counts.get(c, 0) for c in metric.snapshot_columns)
+
+    def event(self, name: str) -> int:
+        found = self.sources.events.get(self.key)
+        return found.counts.get(name, 0) if found else 0
+
+    def opening_paying(self) -> int | None:
+        if self.key[0] not in self.sources.opening_known:
+            return None
+        day = self.sources.opening.get(self.key)
+        columns = BY_NAME["paying_active"].snapshot_columns
+        return sum(day.counts.get(c, 0) for c in columns) if day else 0
+
+    def transactions(self) -> TransactionBucket:
+        return self.sources.transactions.get(self.key) or TransactionBucket(*self.key)
+
+    def net_proceeds(self) -> dict[str | None, Decimal]:
+        t = self.transactions()
+        net = dict(t.proceeds)
+        for currency, amount in t.refunded_proceeds.items():
+            net[currency] = net.get(currency, Decimal(0)) - amount
+        return net
+
+    def count(self, name: str) -> int | None:
+        """A count metric (or helper) of the cell, for ratios."""
+        if name == "opening_paying_active":
+            return self.opening_paying()
+        if name == "billing_resolutions":
+            return self.event("billing_recoveries") + self.event("involuntary_cancellations")
+        metric = BY_NAME[name]
+        if metric.family is Family.EVENTS:
+            return self.event(name)
+        if metric.family is Family.TRANSACTIONS:
+            t = self.transactions()
+            return {"transactions": t.charges, "refunds": t.refunds}.get(name, t.payers)
+        value = self.stock(metric)
+        return value if isinstance(value, int) else None
+
+    def value(self, metric: MetricDef) -> MetricValue:
+        return _VALUES.get(metric.name, _default)(self, metric)
+
+
+_MOVEMENT_OF = {
+    "subscriber_mrr": "closing",
+    "mrr_new": "new",
+    "mrr_reactivation": "reactivation",
+    "mrr_expansion": "expansion",
+    "mrr_contraction": "contraction",
+    "mrr_churned": "churned",
+}
+
+
+def _default(cell: Cell, metric: MetricDef) -> MetricValue:
+    if metric.family is Family.MOVEMENTS:
+        amounts = cell.sources.movements.get(cell.key, {}).get(_MOVEMENT_OF[metric.name], {})
+        return money_list(amounts, round_cents=True)
+    if metric.family is Family.SNAPSHOT:
+        return cell.stock(metric)
+    if metric.family is Family.RATIO:
+        numerator, denominator = metric.parts
+        return ratio_text(cell.count(numerator), cell.count(denominator))
+    return cell.count(metric.name)
+
+
+def _paid_periods(cell: Cell, _: MetricDef) -> MetricValue:
+    found = cell.sources.events.get(cell.key)
+    if found is None or not found.cancellations_with_periods:
+        return None
+    average = Decimal(found.paid_periods) / found.cancellations_with_periods
+    return format(average.quantize(RATIO_PLACES), "f")
+
+
+def _arpu(cell: Cell, _: MetricDef) -> MetricValue:
+    snapshot = cell.snapshot
+    if snapshot is None:
+        return None
+    return _per(cell.net_proceeds(), snapshot.active_by_currency)
+
+
+_VALUES: dict[str, Callable[[Cell, MetricDef], MetricValue]] = {
+    "paid_periods_before_cancel": _paid_periods,
+    "gross_sales": lambda c, _: money_list(c.transactions().sales),
+    "proceeds": lambda c, _: money_list(c.transactions().proceeds),
+    "refunded_amount": lambda c, _: money_list(c.transactions().refunded),
+    "refunded_proceeds": lambda c, _: money_list(c.transactions().refunded_proceeds),
+    "net_proceeds": lambda c, _: money_list(c.net_proceeds()),
+    "arppu": lambda c, _: _per(c.net_proceeds(), c.transactions().payers_by_currency),
+    "arpu": _arpu,
+}
+
+
+def _trace(cell: Cell) -> list[SourceTrace]:
+    traces: list[tuple[str, Trace]] = []
+    snapshot = cell.snapshot
+    if snapshot is not None:
+        day = snapshot.day
+        traces.append((SNAPSHOT_DATASET, Trace(snapshot.rows, day, day)))
+    if (e := cell.sources.events.get(cell.key)) is not None:
+        traces.append((EVENTS_DATASET, e.trace))
+    if (t := cell.sources.transactions.get(cell.key)) is not None:
+        traces.append((SUBSCRIBERS_DATASET, t.trace))
+    return [
+        SourceTrace(
+            dataset=dataset,
+            table=_TABLES[dataset],
+            rows=trace.rows,
+            first_report_date=trace.first_report,
+            last_report_date=trace.last_report,
+            first_event_date=trace.first_event,
+            last_event_date=trace.last_event,
+        )
+        for dataset, trace in traces
+    ]
+
+
+# --- the report ----------------------------------------------------------------------------
+
+
+def _sort_key(key: Key) -> list[Any]:
+    values: list[Any] = [key[0].isoformat()]
+    for value in key[1]:
+        values += [value is None, value or ""]
+    return values
+
+
+def _after(paging: PageRequest, width: int) -> list[Any] | None:
+    if paging.cursor is None:
+        return None
+    values = decode_cursor(paging.cursor, 1 + 2 * width)
+    try:
+        dt.date.fromisoformat(str(values[0]))
+    except ValueError:
+        raise bad_cursor() from None
+    for flag, text in zip(values[1::2], values[2::2], strict=True):
+        if not isinstance(flag, bool) or not isinstance(text, str):
+            raise bad_cursor()
+    return values
+
+
+def _check_dimensions(group_by: list[MetricDimension], needs: Needs) -> None:
+    others = needs.snapshot or needs.transactions or needs.movements
+    if MetricDimension.CANCELLATION_REASON in group_by and others:
+        raise ValidationFailed.single(
+            "query.group_by",
+            "cancellation_reason groups event metrics only (the other reports have no reason)",
+            "invalid",
+        )
+
+
+async def _incomplete(
+    session: AsyncSession,
+    scope: Scope,
+    needs: Needs,
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
+) -> list[MetricIncompleteDate]:
+    spans = []
+    if needs.snapshot:
+        opening = start - dt.timedelta(days=1) if needs.opening else start
+        spans.append((SNAPSHOT_DATASET, opening, end))
+    late = end + dt.timedelta(days=LATE_DAYS)
+    if needs.events:
+        spans.append((EVENTS_DATASET, start, late))
+    if needs.transactions or needs.movements:
+        spans.append((SUBSCRIBERS_DATASET, start, late))
+    found = []
+    newest = calendar.latest_daily(now)
+    for dataset, first, last in spans:
+        for day, account, state in await query.day_states(
+            session, scope.accounts, dataset, query.DateRange(first, last), newest,
+            incomplete_only=True,
+        ):  # fmt: skip
+            found.append(
+                MetricIncompleteDate(
+                    dataset=dataset, report_date=day, account_id=account, state=state.value
+                )
+            )
+    return found
+
+
+async def metric_report(
+    session: AsyncSession,
+    scope: Scope,
+    rows: RowScope,
+    *,
+    metrics: list[MetricDef],
+    start: dt.date,
+    end: dt.date,
+    granularity: Granularity,
+    group_by: list[MetricDimension],
+    paging: PageRequest,
+    now: dt.datetime,
+) -> MetricReport:
+    query.date_range(start, end, MAX_RANGE_DAYS)
+    needs = needs_of(metrics)
+    _check_dimensions(group_by, needs)
+    after = _after(paging, len(group_by))
+    dims = [d.value for d in group_by]
+    sources = await _read(session, rows, needs, start, end, granularity, dims)
+    keys = set(sources.events) | set(sources.transactions) | set(sources.closing)
+    keys |= set(sources.movements)
+    ordered = sorted(keys, key=_sort_key)
+    if after is not None:
+        ordered = [k for k in ordered if _sort_key(k) > after]
+    page = ordered[: paging.limit]
+    next_cursor = encode_cursor(_sort_key(page[-1])) if len(ordered) > paging.limit else None
+    items = []
+    for key in page:
+        cell = Cell(key, sources)
+        end_of = bucket_end(key[0], granularity)
+        items.append(
+            MetricBucket(
+                period_start=key[0],
+                period_end=end_of,
+                partial=key[0] < start or end_of > end,
+                group=dict(zip(dims, key[1], strict=True)),
+                as_of=sources.as_of.get(key[0]) if needs.snapshot else None,
+                values={m.name: cell.value(m) for m in metrics},
+                trace=_trace(cell),
+            )
+        )
+    return MetricReport(
+        metrics=[m.name for m in metrics],
+        granularity=granularity,
+        group_by=group_by,
+        from_date=start,
+        to_date=end,
+        currency_conversion=CONVERSION_NOTE,
+        items=items,
+        next_cursor=next_cursor,
+        incomplete_dates=await _incomplete(session, scope, needs, start, end, now),
+    )

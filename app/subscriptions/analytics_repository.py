@@ -1,0 +1,591 @@
+"""SQL of subscription analytics: every metric is aggregated in PostgreSQL from the stored rows
+of Apple's reports, per calendar bucket and group; Python only divides and formats.
+
+Identifiers in the SQL come from fixed maps (dimensions, count columns) and from the metric
+catalogue's predicates; every value is bound.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.subscriptions.catalog import ACTIVE_COLUMNS, IN_MRR_COLUMNS
+from app.subscriptions.schemas import RowFilter
+
+#: Group-by dimension → the column of the three tables it groups by (all three carry them,
+#: except the cancellation reason, which only the event report has).
+DIMENSIONS = {
+    "app": "app_apple_id",
+    "subscription": "subscription_apple_id",
+    "country": "country",
+    "offer": "offer_name",
+    "duration": "standard_duration",
+    "cancellation_reason": "cancellation_reason",
+}
+#: The Subscription Report count columns every snapshot metric adds up.
+COUNT_COLUMNS = (*ACTIVE_COLUMNS, "billing_retry", "grace_period", "marketing_opt_ins")
+
+
+@dataclass(frozen=True)
+class RowScope:
+    workspace_id: uuid.UUID
+    filters: RowFilter
+    countries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Trace:
+    rows: int
+    first_report: dt.date | None
+    last_report: dt.date | None
+    first_event: dt.date | None = None
+    last_event: dt.date | None = None
+
+
+def row_where(scope: RowScope, params: dict[str, Any]) -> str:
+    params["ws"] = scope.workspace_id
+    sql = "workspace_id = :ws"
+    if scope.filters.account_id is not None:
+        sql += " AND account_id = :f_account"
+        params["f_account"] = scope.filters.account_id
+    if scope.filters.app_apple_id is not None:
+        sql += " AND app_apple_id = :f_app"
+        params["f_app"] = scope.filters.app_apple_id
+    if scope.countries:
+        sql += " AND country = ANY(CAST(:f_countries AS text[]))"
+        params["f_countries"] = list(scope.countries)
+    return sql
+
+
+def _groups(dimensions: list[str]) -> tuple[str, str]:
+    """(select list, group-by list) of the dimensions, empty text values read as null."""
+    selects = "".join(
+        f", NULLIF(btrim({DIMENSIONS[d]}), '') AS g{i}" for i, d in enumerate(dimensions)
+    )
+    names = "".join(f", g{i}" for i in range(len(dimensions)))
+    return selects, names
+
+
+def _bucket(column: str) -> str:
+    return f"date_trunc(CAST(:granularity AS text), CAST({column} AS timestamp))::date"
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventBucket:
+    bucket: dt.date
+    group: tuple[str | None, ...]
+    counts: dict[str, int]
+    paid_periods: int
+    cancellations_with_periods: int
+    trace: Trace
+
+
+async def event_buckets(
+    session: AsyncSession,
+    scope: RowScope,
+    *,
+    start: dt.date,
+    end: dt.date,
+    granularity: str,
+    dimensions: list[str],
+    predicates: dict[str, str],
+) -> list[EventBucket]:
+    """Σ Quantity per bucket and group of the events matching each named predicate."""
+    params: dict[str, Any] = {"start": start, "end": end, "granularity": granularity}
+    selects, names = _groups(dimensions)
+    names_list = list(predicates)
+    sums = "".join(
+        f", COALESCE(sum(q) FILTER (WHERE {predicates[name]}), 0) AS m{i}"
+        for i, name in enumerate(names_list)
+    )
+    sql = f"""
+        WITH e AS (
+            SELECT {_bucket("event_date")} AS bucket{selects},
+                   quantity AS q,
+                   lower(btrim(COALESCE(event, ''))) AS n,
+                   COALESCE(lower(btrim(offer_type)) = 'free trial', false) AS free,
+                   lower(COALESCE(cancellation_reason, '')) AS reason,
+                   COALESCE(btrim(offer_name), '') AS offer,
+                   consecutive_paid_periods AS cpp, report_date, event_date
+            FROM subscription_event_rows
+            WHERE {row_where(scope, params)} AND event_date BETWEEN :start AND :end
+        )
+        SELECT bucket{names}{sums},
+               COALESCE(sum(cpp * q) FILTER (WHERE n LIKE 'cancel%' AND cpp IS NOT NULL), 0),
+               COALESCE(sum(q) FILTER (WHERE n LIKE 'cancel%' AND cpp IS NOT NULL), 0),
+               count(*), min(report_date), max(report_date), min(event_date), max(event_date)
+        FROM e GROUP BY bucket{names}
+    """  # noqa: S608  (identifiers from fixed maps and the catalogue; values are bound)
+    width, many = len(dimensions), len(names_list)
+    found = []
+    for row in await session.execute(text(sql), params):
+        tail = row[1 + width + many :]
+        found.append(
+            EventBucket(
+                bucket=row[0],
+                group=tuple(row[1 : 1 + width]),
+                counts={name: int(row[1 + width + i]) for i, name in enumerate(names_list)},
+                paid_periods=int(tail[0]),
+                cancellations_with_periods=int(tail[1]),
+                trace=Trace(int(tail[2]), tail[3], tail[4], tail[5], tail[6]),
+            )
+        )
+    return found
+
+
+# --- transactions ----------------------------------------------------------------------------
+
+
+@dataclass
+class TransactionBucket:
+    bucket: dt.date
+    group: tuple[str | None, ...]
+    charges: int = 0
+    refunds: int = 0
+    payers: int = 0
+    sales: dict[str | None, Decimal] = field(default_factory=dict)
+    proceeds: dict[str | None, Decimal] = field(default_factory=dict)
+    refunded: dict[str | None, Decimal] = field(default_factory=dict)
+    refunded_proceeds: dict[str | None, Decimal] = field(default_factory=dict)
+    payers_by_currency: dict[str | None, int] = field(default_factory=dict)
+    trace: Trace = Trace(0, None, None)
+
+
+def _add(totals: dict[str | None, Decimal], currency: str | None, amount: Any) -> None:
+    if amount is not None:
+        totals[currency] = totals.get(currency, Decimal(0)) + amount
+
+
+async def transaction_buckets(
+    session: AsyncSession,
+    scope: RowScope,
+    *,
+    start: dt.date,
+    end: dt.date,
+    granularity: str,
+    dimensions: list[str],
+    distinct_payers: bool = True,
+) -> list[TransactionBucket]:
+    """Charges, refunds and their money per bucket, group and currency, with the distinct
+    paying Subscriber IDs per currency and over all currencies (grouping sets). Counting
+    distinct IDs makes PostgreSQL sort every row: without ``distinct_payers`` it is skipped
+    (payers read 0) and the rows are hashed instead."""
+    params: dict[str, Any] = {"start": start, "end": end, "granularity": granularity}
+    selects, names = _groups(dimensions)
+    sql = f"""
+        WITH t AS (
+            SELECT {_bucket("event_date")} AS bucket{selects},
+                   customer_currency AS cc, proceeds_currency AS pc, customer_price AS price,
+                   developer_proceeds AS proceeds, subscriber_id AS sid,
+                   (COALESCE(refund, false) OR COALESCE(customer_price, 0) < 0) AS r,
+                   report_date, event_date
+            FROM subscriber_transaction_rows
+            WHERE {row_where(scope, params)} AND event_date BETWEEN :start AND :end
+        )
+        SELECT bucket{names}, cc, pc, GROUPING(cc, pc) AS total,
+               count(*) FILTER (WHERE NOT r), count(*) FILTER (WHERE r),
+               {"count(DISTINCT sid) FILTER (WHERE NOT r)" if distinct_payers else "0"},
+               sum(price) FILTER (WHERE NOT r), sum(proceeds) FILTER (WHERE NOT r),
+               sum(abs(price)) FILTER (WHERE r), sum(abs(proceeds)) FILTER (WHERE r),
+               count(*), min(report_date), max(report_date), min(event_date), max(event_date)
+        FROM t
+        GROUP BY GROUPING SETS ((bucket{names}, cc, pc), (bucket{names}))
+    """  # noqa: S608  (identifiers from fixed maps; values are bound)
+    width = len(dimensions)
+    buckets: dict[tuple[Any, ...], TransactionBucket] = {}
+    for row in await session.execute(text(sql), params):
+        key = (row[0], tuple(row[1 : 1 + width]))
+        found = buckets.setdefault(key, TransactionBucket(bucket=row[0], group=key[1]))
+        cc, pc, total = row[1 + width], row[2 + width], row[3 + width]
+        v = row[4 + width :]
+        if total:
+            found.charges, found.refunds, found.payers = int(v[0]), int(v[1]), int(v[2])
+            found.trace = Trace(int(v[7]), v[8], v[9], v[10], v[11])
+            continue
+        found.payers_by_currency[pc] = found.payers_by_currency.get(pc, 0) + int(v[2])
+        _add(found.sales, cc, v[3])
+        _add(found.proceeds, pc, v[4])
+        _add(found.refunded, cc, v[5])
+        _add(found.refunded_proceeds, pc, v[6])
+    return list(buckets.values())
+
+
+# --- snapshot --------------------------------------------------------------------------------
+
+
+@dataclass
+class SnapshotDay:
+    """Sums of the Subscription Report counts of one report date and group."""
+
+    day: dt.date
+    group: tuple[str | None, ...]
+    counts: dict[str, int] = field(default_factory=dict)
+    active_by_currency: dict[str | None, int] = field(default_factory=dict)
+    #: (proceeds currency, duration) → (Σ in-MRR count × proceeds, in-MRR count, unpriced)
+    mrr_parts: list[tuple[str | None, str | None, Decimal | None, int, int]] = field(
+        default_factory=list
+    )
+    rows: int = 0
+
+
+async def bucket_ends(
+    session: AsyncSession, scope: RowScope, *, start: dt.date, end: dt.date, granularity: str
+) -> dict[dt.date, dt.date]:
+    """Bucket → the newest report date of the Subscription Report stored in it (in range)."""
+    params: dict[str, Any] = {"start": start, "end": end, "granularity": granularity}
+    sql = f"""
+        SELECT {_bucket("report_date")} AS bucket, max(report_date)
+        FROM subscription_snapshot_rows
+        WHERE {row_where(scope, params)} AND report_date BETWEEN :start AND :end
+        GROUP BY bucket
+    """  # noqa: S608
+    return {row[0]: row[1] for row in await session.execute(text(sql), params)}
+
+
+async def snapshot_days(
+    session: AsyncSession, scope: RowScope, *, days: list[dt.date], dimensions: list[str]
+) -> list[SnapshotDay]:
+    """The count columns summed per (report date, group), for the given report dates."""
+    if not days:
+        return []
+    params: dict[str, Any] = {"days": days}
+    selects, names = _groups(dimensions)
+    counts = "".join(f", COALESCE(sum({c}), 0)" for c in COUNT_COLUMNS)
+    active = " + ".join(f"COALESCE({c}, 0)" for c in ACTIVE_COLUMNS)
+    in_mrr = " + ".join(f"COALESCE({c}, 0)" for c in IN_MRR_COLUMNS)
+    sql = f"""
+        WITH s AS (
+            SELECT report_date{selects}, proceeds_currency AS pc, standard_duration AS d,
+                   developer_proceeds AS p, ({active}) AS active, ({in_mrr}) AS recurring,
+                   {", ".join(COUNT_COLUMNS)}
+            FROM subscription_snapshot_rows
+            WHERE {row_where(scope, params)} AND report_date = ANY(CAST(:days AS date[]))
+        )
+        SELECT report_date{names}, pc, d{counts},
+               COALESCE(sum(active), 0), sum(recurring * p),
+               COALESCE(sum(recurring) FILTER (WHERE p IS NOT NULL), 0),
+               COALESCE(sum(recurring) FILTER (WHERE p IS NULL), 0), count(*)
+        FROM s GROUP BY report_date{names}, pc, d
+    """  # noqa: S608  (identifiers from fixed maps; values are bound)
+    width, many = len(dimensions), len(COUNT_COLUMNS)
+    found: dict[tuple[Any, ...], SnapshotDay] = {}
+    for row in await session.execute(text(sql), params):
+        key = (row[0], tuple(row[1 : 1 + width]))
+        day = found.setdefault(key, SnapshotDay(day=row[0], group=key[1]))
+        currency, duration = row[1 + width], row[2 + width]
+        values = row[3 + width :]
+        for i, column in enumerate(COUNT_COLUMNS):
+            day.counts[column] = day.counts.get(column, 0) + int(values[i])
+        active, base, priced, unpriced, rows = values[many:]
+        day.active_by_currency[currency] = day.active_by_currency.get(currency, 0) + int(active)
+        day.mrr_parts.append((currency, duration, base, int(priced), int(unpriced)))
+        day.rows += int(rows)
+    return list(found.values())
+
+
+# --- the rows behind a metric (traceability) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    dataset: str
+    id: int
+    report_date: dt.date
+    event_date: dt.date | None
+    subscription_apple_id: str | None
+    country: str | None
+    detail: dict[str, Any]
+    count: Decimal  # the row's count or amount as the metric adds it
+    currency: str | None
+    duration: str | None = None
+
+
+_ROW_COLUMNS = "id, report_date, subscription_apple_id, country"
+
+
+async def event_rows(
+    session: AsyncSession,
+    scope: RowScope,
+    predicate: str,
+    start: dt.date,
+    end: dt.date,
+    after: tuple[dt.date, int] | None,
+    limit: int,
+) -> list[SourceRow]:
+    """Event rows with Event Date in range matching the metric's predicate, by (report date,
+    id)."""
+    params: dict[str, Any] = {"start": start, "end": end, "limit": limit}
+    keyset = ""
+    if after is not None:
+        keyset = "AND (report_date, id) > (:after_day, :after_id)"
+        params.update(after_day=after[0], after_id=after[1])
+    sql = f"""
+        SELECT * FROM (
+            SELECT {_ROW_COLUMNS}, event_date, event, offer_type, offer_name,
+                   cancellation_reason, consecutive_paid_periods, original_start_date, quantity,
+                   quantity AS q,
+                   lower(btrim(COALESCE(event, ''))) AS n,
+                   COALESCE(lower(btrim(offer_type)) = 'free trial', false) AS free,
+                   lower(COALESCE(cancellation_reason, '')) AS reason,
+                   COALESCE(btrim(offer_name), '') AS offer
+            FROM subscription_event_rows
+            WHERE {row_where(scope, params)} AND event_date BETWEEN :start AND :end {keyset}
+        ) AS e
+        WHERE {predicate}
+        ORDER BY report_date, id LIMIT :limit
+    """  # noqa: S608  (the predicate is the catalogue's; values are bound)
+    result = await session.execute(text(sql), params)
+    return [
+        SourceRow(
+            dataset="subscription_events_daily",
+            id=row.id,
+            report_date=row.report_date,
+            event_date=row.event_date,
+            subscription_apple_id=row.subscription_apple_id,
+            country=row.country,
+            detail={
+                "event": row.event,
+                "offer_type": row.offer_type,
+                "offer_name": row.offer_name,
+                "cancellation_reason": row.cancellation_reason,
+                "consecutive_paid_periods": row.consecutive_paid_periods,
+                "original_start_date": row.original_start_date,
+            },
+            count=Decimal(row.quantity),
+            currency=None,
+        )
+        for row in result
+    ]
+
+
+async def transaction_rows(
+    session: AsyncSession,
+    scope: RowScope,
+    which: str,
+    start: dt.date,
+    end: dt.date,
+    after: tuple[dt.date, int] | None,
+    limit: int,
+) -> list[SourceRow]:
+    """Subscriber rows with Event Date in range: ``charges``, ``refunds`` or ``all``."""
+    params: dict[str, Any] = {"start": start, "end": end, "limit": limit}
+    refund = "(COALESCE(refund, false) OR COALESCE(customer_price, 0) < 0)"
+    pick = {"charges": f"AND NOT {refund}", "refunds": f"AND {refund}", "all": ""}[which]
+    keyset = ""
+    if after is not None:
+        keyset = "AND (report_date, id) > (:after_day, :after_id)"
+        params.update(after_day=after[0], after_id=after[1])
+    sql = f"""
+        SELECT {_ROW_COLUMNS}, event_date, subscriber_id, subscriber_id_reset, {refund} AS r,
+               purchase_date, customer_price, customer_currency, developer_proceeds,
+               proceeds_currency, offer_name
+        FROM subscriber_transaction_rows
+        WHERE {row_where(scope, params)} AND event_date BETWEEN :start AND :end {pick} {keyset}
+        ORDER BY report_date, id LIMIT :limit
+    """  # noqa: S608  (fixed fragments; values are bound)
+    result = await session.execute(text(sql), params)
+    return [
+        SourceRow(
+            dataset="subscribers_daily",
+            id=row.id,
+            report_date=row.report_date,
+            event_date=row.event_date,
+            subscription_apple_id=row.subscription_apple_id,
+            country=row.country,
+            detail={
+                "subscriber_id": row.subscriber_id,
+                "subscriber_id_reset": row.subscriber_id_reset,
+                "refund": row.r,
+                "purchase_date": row.purchase_date,
+                "customer_price": row.customer_price,
+                "customer_currency": row.customer_currency,
+                "developer_proceeds": row.developer_proceeds,
+                "proceeds_currency": row.proceeds_currency,
+                "offer_name": row.offer_name,
+            },
+            count=Decimal(1),
+            currency=None,
+        )
+        for row in result
+    ]
+
+
+async def snapshot_rows(
+    session: AsyncSession,
+    scope: RowScope,
+    columns: tuple[str, ...],
+    days: list[dt.date],
+    after: tuple[dt.date, int] | None,
+    limit: int,
+) -> list[SourceRow]:
+    """Subscription Report rows of the given report dates with a non-zero count in
+    ``columns`` (names from the fixed count-column list)."""
+    params: dict[str, Any] = {"days": days, "limit": limit}
+    total = " + ".join(f"COALESCE({c}, 0)" for c in columns if c in COUNT_COLUMNS)
+    keyset = ""
+    if after is not None:
+        keyset = "AND (report_date, id) > (:after_day, :after_id)"
+        params.update(after_day=after[0], after_id=after[1])
+    sql = f"""
+        SELECT {_ROW_COLUMNS}, ({total}) AS total, standard_duration, developer_proceeds,
+               proceeds_currency, offer_name, customer_price, customer_currency
+        FROM subscription_snapshot_rows
+        WHERE {row_where(scope, params)} AND report_date = ANY(CAST(:days AS date[]))
+              AND ({total}) <> 0 {keyset}
+        ORDER BY report_date, id LIMIT :limit
+    """  # noqa: S608  (fixed column names; values are bound)
+    result = await session.execute(text(sql), params)
+    return [
+        SourceRow(
+            dataset="subscriptions_daily",
+            id=row.id,
+            report_date=row.report_date,
+            event_date=None,
+            subscription_apple_id=row.subscription_apple_id,
+            country=row.country,
+            detail={
+                "standard_duration": row.standard_duration,
+                "offer_name": row.offer_name,
+                "customer_price": row.customer_price,
+                "customer_currency": row.customer_currency,
+                "developer_proceeds": row.developer_proceeds,
+                "proceeds_currency": row.proceeds_currency,
+            },
+            count=Decimal(row.total),
+            currency=row.proceeds_currency,
+            duration=row.standard_duration,
+        )
+        for row in result
+    ]
+
+
+# --- MRR movements (Subscriber Report) -------------------------------------------------------
+
+#: A charge's monthly proceeds: developer proceeds × the monthly factor of its duration (as
+#: the snapshot MRR: a month of 30.4375 days).
+_MONTHLY = """
+    CASE
+      WHEN n = 0 THEN NULL
+      WHEN lower(dur) LIKE '%day%' THEN p * 30.4375 / n
+      WHEN lower(dur) LIKE '%week%' THEN p * 30.4375 / (7 * n)
+      WHEN lower(dur) LIKE '%month%' THEN p / n
+      WHEN lower(dur) LIKE '%year%' THEN p / (12 * n)
+    END
+"""
+_SPAN = """
+    CASE
+      WHEN lower(dur) LIKE '%day%' THEN make_interval(days => n)
+      WHEN lower(dur) LIKE '%week%' THEN make_interval(weeks => n)
+      WHEN lower(dur) LIKE '%month%' THEN make_interval(months => n)
+      WHEN lower(dur) LIKE '%year%' THEN make_interval(years => n)
+    END
+"""
+MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churned", "closing")
+
+
+@dataclass(frozen=True)
+class MovementRow:
+    bucket: dt.date
+    group: tuple[str | None, ...]
+    currency: str | None
+    amounts: dict[str, Decimal]
+
+
+async def mrr_movements(
+    session: AsyncSession,
+    scope: RowScope,
+    *,
+    buckets: list[tuple[dt.date, dt.date, dt.date]],
+    dimensions: list[str],
+) -> list[MovementRow]:
+    """Per (bucket, first day in range, last day in range): each Subscriber ID's monthly
+    proceeds at the end of the day before the bucket (``a``) and at its end (``z``) — from
+    the newest charge, not refunded, whose period covers that day — classified and summed per
+    group and proceeds currency."""
+    if not buckets:
+        return []
+    params: dict[str, Any] = {
+        "b": [b for b, _, _ in buckets],
+        "o": [first - dt.timedelta(days=1) for _, first, _ in buckets],
+        "e": [last for _, _, last in buckets],
+    }
+    params["lowest"] = min(params["o"])
+    params["highest"] = max(params["e"])
+    selects, names = _groups(dimensions)
+    picked = "".join(
+        f", (array_agg(c.g{i} ORDER BY c.at DESC))[1] AS g{i}" for i in range(len(dimensions))
+    )
+    sql = f"""
+        WITH raw AS (
+            SELECT btrim(subscriber_id) AS sid, event_date AS d, purchase_date,
+                   standard_duration AS dur, developer_proceeds AS p,
+                   proceeds_currency AS pc{selects},
+                   COALESCE(NULLIF(substring(standard_duration from '\\d+'), ''), '0')::int AS n,
+                   (COALESCE(refund, false) OR COALESCE(customer_price, 0) < 0) AS r
+            FROM subscriber_transaction_rows
+            WHERE {row_where(scope, params)} AND NULLIF(btrim(subscriber_id), '') IS NOT NULL
+                  AND event_date IS NOT NULL AND event_date <= :highest
+        ),
+        t AS (
+            SELECT raw.*, min(d) FILTER (WHERE NOT r) OVER (PARTITION BY sid) AS first
+            FROM raw
+        ),
+        charge AS (
+            SELECT t.*, (t.d + {_SPAN})::date AS until, {_MONTHLY} AS m
+            FROM t
+            WHERE NOT t.r AND NOT EXISTS (
+                SELECT 1 FROM t AS back
+                WHERE back.r AND back.sid = t.sid AND back.purchase_date = t.d
+            )
+        ),
+        pairs AS (
+            SELECT * FROM unnest(CAST(:b AS date[]), CAST(:o AS date[]), CAST(:e AS date[]))
+                AS x(b, o, e)
+        ),
+        points AS (SELECT DISTINCT unnest(array_cat(CAST(:o AS date[]), CAST(:e AS date[]))) AS at),
+        cover AS (
+            SELECT DISTINCT ON (pt.at, ch.sid)
+                   pt.at, ch.sid, ch.pc, ch.m, ch.first{names.replace("g", "ch.g")}
+            FROM points AS pt JOIN charge AS ch ON ch.d <= pt.at AND ch.until > pt.at
+            WHERE ch.m IS NOT NULL
+            ORDER BY pt.at, ch.sid, ch.d DESC
+        ),
+        moves AS (
+            SELECT p.b, p.o, c.sid,
+                   max(c.m) FILTER (WHERE c.at = p.o) AS a,
+                   max(c.m) FILTER (WHERE c.at = p.e) AS z,
+                   min(c.first) AS first,
+                   (array_agg(c.pc ORDER BY c.at DESC))[1] AS pc{picked}
+            FROM pairs AS p JOIN cover AS c ON c.at IN (p.o, p.e)
+            GROUP BY p.b, p.o, c.sid
+        )
+        SELECT mv.b{names.replace("g", "mv.g")}, mv.pc,
+               COALESCE(sum(z) FILTER (WHERE a IS NULL AND mv.first > mv.o), 0),
+               COALESCE(sum(z) FILTER (WHERE a IS NULL AND mv.first <= mv.o), 0),
+               COALESCE(sum(z - a) FILTER (WHERE z > a), 0),
+               COALESCE(sum(a - z) FILTER (WHERE z < a), 0),
+               COALESCE(sum(a) FILTER (WHERE z IS NULL), 0),
+               COALESCE(sum(z), 0)
+        FROM moves AS mv
+        GROUP BY mv.b{names.replace("g", "mv.g")}, mv.pc
+    """  # noqa: S608  (identifiers from fixed maps; values are bound)
+    width = len(dimensions)
+    return [
+        MovementRow(
+            bucket=row[0],
+            group=tuple(row[1 : 1 + width]),
+            currency=row[1 + width],
+            amounts=dict(zip(MOVEMENTS, row[2 + width :], strict=True)),
+        )
+        for row in await session.execute(text(sql), params)
+    ]

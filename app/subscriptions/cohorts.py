@@ -1,0 +1,207 @@
+"""Subscription cohorts (``/v1/subscriptions/cohorts``): retention, realised LTV and renewal
+rate by period of Subscriber ID cohorts, and trial → paid conversion of trial-start cohorts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import ValidationFailed
+from app.reports import calendar, query
+from app.subscriptions import cohort_repository as repo
+from app.subscriptions.analytics import (
+    CONVERSION_NOTE,
+    EVENTS_DATASET,
+    SUBSCRIBERS_DATASET,
+    money_list,
+    ratio_text,
+)
+from app.subscriptions.analytics_repository import RowScope
+from app.subscriptions.analytics_schemas import (
+    Cohort,
+    CohortBy,
+    CohortCell,
+    CohortMetric,
+    CohortTable,
+    MetricIncompleteDate,
+)
+from app.subscriptions.catalog import BY_NAME
+from app.subscriptions.service import Scope
+
+MAX_COHORT_MONTHS = 24
+MAX_PERIODS = 36
+
+
+def _add_months(first: dt.date, months: int) -> dt.date:
+    index = first.year * 12 + first.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
+    found, month = [], first.replace(day=1)
+    while month <= last:
+        found.append(month)
+        month = _add_months(month, 1)
+    return found
+
+
+def _check(by: CohortBy, metric: CohortMetric, months: list[dt.date], periods: int) -> None:
+    trial = metric is CohortMetric.TRIAL_CONVERSION
+    if trial != (by is CohortBy.TRIAL_START_MONTH):
+        raise ValidationFailed.single(
+            "query.by",
+            "trial_conversion takes by=trial_start_month; the other metrics by=start_month",
+            "invalid",
+        )
+    if not months:
+        raise ValidationFailed.single("query.from", "must not be after 'to'", "out_of_range")
+    if len(months) > MAX_COHORT_MONTHS:
+        raise ValidationFailed.single(
+            "query.to", f"at most {MAX_COHORT_MONTHS} cohort months", "out_of_range"
+        )
+    if not 0 <= periods <= MAX_PERIODS:
+        raise ValidationFailed.single(
+            "query.periods", f"between 0 and {MAX_PERIODS}", "out_of_range"
+        )
+
+
+def _over(month: dt.date, k: int, through: dt.date | None) -> bool:
+    """Whether cohort month + k has ended by ``through``."""
+    return through is not None and calendar.month_end(_add_months(month, k)) <= through
+
+
+def _started(month: dt.date, k: int, through: dt.date | None) -> bool:
+    return through is not None and _add_months(month, k) <= through
+
+
+def _cell(period: int, **values: object) -> CohortCell:
+    fields: dict[str, object] = {
+        "count": None,
+        "cumulative": None,
+        "rate": None,
+        "amounts": None,
+        "per_subscriber": None,
+    }
+    fields.update(values)
+    return CohortCell.model_validate({"period": period, **fields})
+
+
+async def _subscriber_cohorts(
+    session: AsyncSession,
+    rows: RowScope,
+    metric: CohortMetric,
+    months: list[dt.date],
+    periods: int,
+    through: dt.date | None,
+) -> list[Cohort]:
+    first, last = months[0], months[-1]
+    sizes = await repo.cohort_sizes(session, rows, first, last)
+    cohorts = []
+    if metric is CohortMetric.RETENTION:
+        kept = await repo.retention(session, rows, first, last, periods)
+    elif metric is CohortMetric.REVENUE:
+        money = await repo.revenue(session, rows, first, last, periods)
+    else:
+        renewed = await repo.renewals_by_period(
+            session, rows, first, last, periods, through or first
+        )
+    for month in months:
+        size = sizes.get(month, 0)
+        cells = []
+        if metric is CohortMetric.RENEWAL_BY_PERIOD:
+            for n in range(1, periods + 1):
+                ended, again = renewed.get((month, n), (0, 0))
+                cells.append(_cell(n, count=ended, cumulative=again, rate=ratio_text(again, ended)))
+        for k in range(periods + 1) if metric is not CohortMetric.RENEWAL_BY_PERIOD else ():
+            if not _over(month, k, through):
+                cells.append(_cell(k))
+            elif metric is CohortMetric.RETENTION:
+                count = kept.get((month, k), 0)
+                cells.append(_cell(k, count=count, rate=ratio_text(count, size)))
+            else:
+                amounts = money.get((month, k), {})
+                per = {c: a / size for c, a in amounts.items()} if size else {}
+                cells.append(
+                    _cell(
+                        k,
+                        amounts=money_list(amounts),
+                        per_subscriber=money_list(per, round_cents=True),
+                    )
+                )
+        cohorts.append(Cohort(cohort=month.strftime("%Y-%m"), size=size, periods=cells))
+    return cohorts
+
+
+async def _trial_cohorts(
+    session: AsyncSession,
+    rows: RowScope,
+    months: list[dt.date],
+    periods: int,
+    through: dt.date | None,
+) -> list[Cohort]:
+    starts, conversions = await repo.trial_cohorts(session, rows, months[0], months[-1], periods)
+    cohorts = []
+    for month in months:
+        size = starts.get(month, 0)
+        cells, total = [], 0
+        for k in range(periods + 1):
+            if not _started(month, k, through):
+                cells.append(_cell(k))
+                continue
+            count = conversions.get((month, k), 0)
+            total += count
+            cells.append(_cell(k, count=count, cumulative=total, rate=ratio_text(total, size)))
+        cohorts.append(Cohort(cohort=month.strftime("%Y-%m"), size=size, periods=cells))
+    return cohorts
+
+
+async def cohort_table(
+    session: AsyncSession,
+    scope: Scope,
+    rows: RowScope,
+    *,
+    by: CohortBy,
+    metric: CohortMetric,
+    start: dt.date,
+    end: dt.date,
+    periods: int,
+    now: dt.datetime,
+) -> CohortTable:
+    months = months_between(start, end)
+    _check(by, metric, months, periods)
+    trial = metric is CohortMetric.TRIAL_CONVERSION
+    dataset = EVENTS_DATASET if trial else SUBSCRIBERS_DATASET
+    through = await repo.newest_event_date(session, rows, trial=trial)
+    if trial:
+        cohorts = await _trial_cohorts(session, rows, months, periods, through)
+    else:
+        cohorts = await _subscriber_cohorts(session, rows, metric, months, periods, through)
+    newest = calendar.latest_daily(now)
+    last = min(calendar.month_end(_add_months(months[-1], periods)), newest)
+    incomplete = []
+    if months[0] <= last:
+        for day, account, state in await query.day_states(
+            session,
+            scope.accounts,
+            dataset,
+            query.DateRange(months[0], last),
+            newest,
+            incomplete_only=True,
+        ):
+            incomplete.append(
+                MetricIncompleteDate(
+                    dataset=dataset, report_date=day, account_id=account, state=state.value
+                )
+            )
+    return CohortTable(
+        by=by,
+        metric=metric,
+        from_month=months[0].strftime("%Y-%m"),
+        to_month=months[-1].strftime("%Y-%m"),
+        definition=BY_NAME[metric.value].definition,
+        data_through=through,
+        currency_conversion=CONVERSION_NOTE,
+        cohorts=cohorts,
+        incomplete_dates=incomplete,
+    )

@@ -1,0 +1,264 @@
+"""Benchmark: subscription metrics and cohorts for a year of a 100,000-subscriber app.
+
+    python tests/benchmarks/subscription_metrics.py                      # 100,000 subscribers
+    python tests/benchmarks/subscription_metrics.py --subscribers 20000  # a quick run
+
+Loads one app's year of Apple's three subscription reports with ``INSERT … SELECT`` over
+``generate_series``: SUBSCRIBER rows (one per charge of each Subscriber ID: monthly and yearly
+plans, 20 storefronts, lifetimes of 1–24 periods, 1 % refunds), SUBSCRIPTION_EVENT rows
+aggregated per day, event, product and storefront, and a daily SUBSCRIPTION snapshot
+(product × storefront × device rows). Then VACUUM ANALYZE and every day marked published.
+
+Queries go through the real FastAPI app in-process (httpx ``ASGITransport``), each run many
+times after a warm-up; p50/p95 are of the whole request. Target: p95 < 200 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a script
+
+from app.config import Settings
+from app.main import create_app
+from tests.benchmarks.sales_common import (
+    add_account,
+    add_app,
+    add_database_argument,
+    benchmark_database,
+    describe,
+    load_average,
+    machine,
+    make_tenant,
+    percentile,
+)
+
+END = dt.date(2026, 10, 31)
+APPLE_ID = "1600000001"
+COUNTRIES = ["US", "GB", "DE", "FR", "JP", "CA", "AU", "BR", "IT", "ES",
+             "NL", "SE", "KR", "MX", "IN", "CH", "PL", "TR", "NO", "DK"]  # fmt: skip
+CURRENCIES = ["USD", "GBP", "EUR", "EUR", "JPY", "CAD", "AUD", "BRL", "EUR", "EUR",
+              "EUR", "SEK", "KRW", "MXN", "INR", "CHF", "PLN", "TRY", "NOK", "DKK"]  # fmt: skip
+EVENTS = ["Subscribe", "Start Introductory Offer", "Paid Subscription from Introductory Offer",
+          "Renew", "Cancel", "Canceled from Billing Retry", "Billing Retry from Paid Subscription",
+          "Renewal from Billing Retry", "Upgrade", "Downgrade", "Reactivate", "Refund"]  # fmt: skip
+
+
+def _array(values: list[str]) -> str:
+    return "ARRAY[" + ", ".join(f"'{v}'" for v in values) + "]"
+
+
+SUBSCRIBERS_SQL = f"""
+INSERT INTO subscriber_transaction_rows (
+    workspace_id, account_id, report_date, event_date, app_name, app_apple_id,
+    subscription_name, subscription_apple_id, subscription_group_id, standard_duration,
+    customer_price, customer_currency, developer_proceeds, proceeds_currency, country,
+    subscriber_id, subscriber_id_reset, refund, purchase_date, units, offer_type)
+SELECT $1, $2, c.day, c.day, 'Bench App', '{APPLE_ID}',
+       CASE WHEN s.yearly THEN 'Pro Yearly' ELSE 'Pro Monthly' END,
+       CASE WHEN s.yearly THEN '1600000102' ELSE '1600000101' END, '9',
+       CASE WHEN s.yearly THEN '1 Year' ELSE '1 Month' END,
+       CASE WHEN c.refund THEN -s.price ELSE s.price END,
+       ({_array(CURRENCIES)})[s.place], round(s.price * 0.7, 2), ({_array(CURRENCIES)})[s.place],
+       ({_array(COUNTRIES)})[s.place], 'sid' || s.n, false, c.refund,
+       CASE WHEN c.refund THEN c.day - 3 END, CASE WHEN c.refund THEN 0 ELSE 1 END, NULL
+FROM (
+    SELECT n, random() < 0.15 AS yearly, 1 + floor(random() * 20)::int AS place,
+           ($3::date - 730 + floor(random() * 730)::int) AS start,
+           1 + floor(random() * 24)::int AS periods,
+           (4.99 + floor(random() * 3) * 5)::numeric AS price
+    FROM generate_series(1, $4) AS n
+) AS s
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN s.yearly THEN s.start + 365 * i ELSE s.start + 30 * i END AS day,
+           random() < 0.01 AS refund
+    FROM generate_series(0, s.periods - 1) AS i
+) AS c
+WHERE c.day BETWEEN $3::date - 364 AND $3::date
+"""
+
+EVENTS_SQL = f"""
+INSERT INTO subscription_event_rows (
+    workspace_id, account_id, report_date, event_date, event, app_name, app_apple_id,
+    subscription_name, subscription_apple_id, subscription_group_id, standard_duration,
+    offer_type, consecutive_paid_periods, original_start_date, country, cancellation_reason,
+    quantity)
+SELECT $1, $2, d.day, d.day, e.name, 'Bench App', '{APPLE_ID}', 'Pro Monthly', '1600000101',
+       '9', '1 Month', CASE WHEN e.name LIKE '%Introductory%' THEN 'Free Trial' END,
+       1 + floor(random() * 12)::int, d.day - floor(random() * 60)::int,
+       ({_array(COUNTRIES)})[p.place],
+       CASE WHEN e.name = 'Cancel' THEN 'Canceled'
+            WHEN e.name LIKE 'Canceled%' THEN 'Billing issue' END,
+       1 + floor(random() * $4 / 2000)::int
+FROM (SELECT g::date AS day FROM generate_series($3::date - 364, $3::date, interval '1 day') AS g) AS d
+CROSS JOIN unnest({_array(EVENTS)}) AS e(name)
+CROSS JOIN generate_series(1, 20) AS p(place)
+CROSS JOIN generate_series(1, 3) AS cpp(k)
+"""
+
+SNAPSHOT_SQL = f"""
+INSERT INTO subscription_snapshot_rows (
+    workspace_id, account_id, report_date, app_name, app_apple_id, subscription_name,
+    subscription_apple_id, subscription_group_id, standard_duration, customer_price,
+    customer_currency, developer_proceeds, proceeds_currency, device, country,
+    active_standard, free_trial_introductory, pay_as_you_go_introductory, billing_retry,
+    grace_period, marketing_opt_ins)
+SELECT $1, $2, d.day, 'Bench App', '{APPLE_ID}', pr.name, pr.id, '9', pr.duration, pr.price,
+       ({_array(CURRENCIES)})[p.place], round(pr.price * 0.7, 2), ({_array(CURRENCIES)})[p.place],
+       dev.name, ({_array(COUNTRIES)})[p.place],
+       floor(random() * $4 / 60)::int, floor(random() * $4 / 600)::int,
+       floor(random() * $4 / 1200)::int, floor(random() * 20)::int, floor(random() * 5)::int,
+       floor(random() * 10)::int
+FROM (SELECT g::date AS day FROM generate_series($3::date - 365, $3::date, interval '1 day') AS g) AS d
+CROSS JOIN (VALUES ('Pro Monthly', '1600000101', '1 Month', 9.99),
+                   ('Pro Yearly', '1600000102', '1 Year', 59.99),
+                   ('Lite Weekly', '1600000103', '7 Days', 2.99)) AS pr(name, id, duration, price)
+CROSS JOIN generate_series(1, 20) AS p(place)
+CROSS JOIN (VALUES ('iPhone'), ('iPad'), ('Desktop')) AS dev(name)
+"""
+
+
+async def load(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    tenant = await make_tenant(url, "bench")
+    conn = await asyncpg.connect(url)
+    try:
+        account_id = await add_account(conn, tenant.workspace_id, 0)
+        app_id = await add_app(conn, tenant.workspace_id, account_id, APPLE_ID, "bench.subs")
+        await conn.execute("SELECT setseed(0.18)")
+        figures = []
+        for label, sql in (
+            ("subscriber", SUBSCRIBERS_SQL),
+            ("event", EVENTS_SQL),
+            ("snapshot", SNAPSHOT_SQL),
+        ):
+            started = time.perf_counter()
+            status = await conn.execute(sql, tenant.workspace_id, account_id, END, args.subscribers)
+            figures.append(
+                f"{int(status.split()[-1]):,} {label} rows in {time.perf_counter() - started:.1f} s"
+            )
+        for dataset in ("subscriptions_daily", "subscription_events_daily", "subscribers_daily"):
+            await conn.execute(
+                """
+                INSERT INTO dataset_availability (account_id, dataset, report_date, state,
+                                                  row_count)
+                SELECT $1, $2, day::date, 'published', 0
+                FROM generate_series($3::date - 365, $3::date + 2, interval '1 day') AS day
+                """,
+                account_id,
+                dataset,
+                END,
+            )
+        for table in ("subscriber_transaction_rows", "subscription_event_rows",
+                      "subscription_snapshot_rows"):  # fmt: skip
+            await conn.execute(f"VACUUM ANALYZE {table}")
+    finally:
+        await conn.close()
+    print("loaded " + "; ".join(figures))
+    return {"tenant": tenant, "app_id": app_id, "account_id": account_id}
+
+
+def queries(world: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    app = str(world["app_id"])
+    year = {"from": str(END - dt.timedelta(days=364)), "to": str(END), "app_id": app}
+    d90 = {"from": str(END - dt.timedelta(days=89)), "to": str(END), "app_id": app}
+    metrics = "/v1/subscriptions/metrics"
+    cohorts = "/v1/subscriptions/cohorts"
+    months = {"from": str(END - dt.timedelta(days=364)), "to": str(END), "app_id": app}
+    return [
+        ("year, month: stocks + MRR", metrics,
+         {**year, "granularity": "month", "metric": "active,paying_active,free_trial_active,mrr,arr"}),
+        ("year, month: event flows + churn", metrics,
+         {**year, "granularity": "month",
+          "metric": "new_subscriptions,trial_starts,trial_conversions,renewals,cancellations,"
+                    "involuntary_cancellations,churn_rate,billing_recovery_rate"}),
+        ("year, month: money + ARPPU + refunds", metrics,
+         {**year, "granularity": "month",
+          "metric": "proceeds,net_proceeds,refunds,refund_rate,paying_subscribers,arppu,arpu"}),
+        ("year, month: MRR movements", metrics,
+         {**year, "granularity": "month",
+          "metric": "subscriber_mrr,mrr_new,mrr_reactivation,mrr_expansion,mrr_contraction,"
+                    "mrr_churned"}),
+        ("90 days, day: active, mrr, renewals", metrics,
+         {**d90, "granularity": "day", "metric": "active,mrr,renewals"}),
+        ("year, month, group_by=country: mrr, churn_rate, net_proceeds", metrics,
+         {**year, "granularity": "month", "group_by": "country",
+          "metric": "mrr,churn_rate,net_proceeds"}),
+        ("cohorts: retention, 12 months", cohorts, {**months, "metric": "retention"}),
+        ("cohorts: revenue (LTV), 12 months", cohorts, {**months, "metric": "revenue"}),
+        ("cohorts: renewal by period", cohorts, {**months, "metric": "renewal_by_period"}),
+        ("cohorts: trial conversion", cohorts,
+         {**months, "metric": "trial_conversion", "by": "trial_start_month"}),
+    ]  # fmt: skip
+
+
+async def measure(url: str, world: dict[str, Any], args: argparse.Namespace) -> bool:
+    with tempfile.TemporaryDirectory(prefix="orchard-bench-app-") as data_dir:
+        settings = Settings(
+            database_url=url.replace("postgresql://", "postgresql+asyncpg://", 1),  # type: ignore[arg-type]
+            data_dir=Path(data_dir),
+            run_worker=False,
+            expect_worker=False,
+            log_level="WARNING",
+        )
+        application = create_app(settings)
+        headers = {"Authorization": f"Bearer {world['tenant'].token}"}
+        met = True
+        print(f"measuring through the API in-process (httpx ASGITransport); {load_average()}")
+        async with application.router.lifespan_context(application):
+            transport = httpx.ASGITransport(app=application)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+                for label, path, params in queries(world):
+                    samples: list[float] = []
+                    budget = time.perf_counter() + args.seconds_per_query
+                    for n in range(args.warmup + args.repeat):
+                        started = time.perf_counter()
+                        response = await client.get(path, params=params, headers=headers)
+                        elapsed = time.perf_counter() - started
+                        if response.status_code != 200:
+                            break  # e.g. a 503 when the statement outlived command_timeout
+                        if n >= args.warmup:
+                            samples.append(elapsed)
+                        if n >= args.warmup + 5 and time.perf_counter() > budget:
+                            break
+                    if response.status_code != 200:
+                        met = False
+                        print(
+                            f"{label:<62} FAILED: {response.status_code} after "
+                            f"{elapsed:.1f} s ({response.json().get('detail')})"
+                        )
+                        continue
+                    ok = percentile(samples, 0.95) < args.target
+                    met = met and ok
+                    print(f"{label:<62} {describe(samples)}  {'MET' if ok else 'MISSED'}")
+        print(f"done; {load_average()}")
+        return met
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--target", type=float, default=0.200, help="p95 target, seconds")
+    parser.add_argument("--seconds-per-query", type=float, default=20.0)
+    add_database_argument(parser)
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    async with benchmark_database(args.database_url) as url:
+        world = await load(url, args)
+        met = await measure(url, world, args)
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
