@@ -17,6 +17,15 @@ from app.models.catalog import (
 from app.models.finance import FinanceReportRow
 from app.models.reviews import CustomerReview, ReviewReplyRequest, ReviewSyncState
 from app.models.sales import SalesDailyRollup, SalesRow
+from app.models.searchads import (
+    SearchAdsAccount,
+    SearchAdsAdGroup,
+    SearchAdsBudget,
+    SearchAdsCampaign,
+    SearchAdsCredential,
+    SearchAdsDaily,
+    SearchAdsDay,
+)
 from app.models.store import (
     StoreApp,
     StoreChartSnapshot,
@@ -61,6 +70,13 @@ __all__ = [
     "ReviewSyncState",
     "SalesDailyRollup",
     "SalesRow",
+    "SearchAdsAccount",
+    "SearchAdsAdGroup",
+    "SearchAdsBudget",
+    "SearchAdsCampaign",
+    "SearchAdsCredential",
+    "SearchAdsDaily",
+    "SearchAdsDay",
     "StoreApp",
     "StoreChartSnapshot",
     "StoreRatingSnapshot",
