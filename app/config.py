@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -149,6 +149,14 @@ class Settings(BaseSettings):
         default="https://appleid.apple.com/auth/oauth2/token",
         description="The OAuth 2 token endpoint for Apple Ads client credentials.",
     )
+    apple_ads_v5_base_url: str = Field(
+        default="https://api.searchads.apple.com",
+        description="Campaign Management API v5 host (under /api/v5); refused after its sunset.",
+    )
+    searchads_v5_sunset: date = Field(
+        default=date(2027, 1, 26),
+        description="The day Apple shuts v5 off: from then v5 credentials neither link nor sync.",
+    )
     searchads_restate_days: int = Field(
         default=30,
         ge=0,
@@ -165,7 +173,7 @@ class Settings(BaseSettings):
         default=2, ge=0, le=1000, description="Requests left in a credential's window untouched."
     )
 
-    @field_validator("apple_ads_base_url", "apple_ads_token_url")
+    @field_validator("apple_ads_base_url", "apple_ads_token_url", "apple_ads_v5_base_url")
     @classmethod
     def _ads_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):

@@ -3,12 +3,13 @@ life of the process (an access token is fetched once an hour, not once per reque
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import httpx
 
 from app.asc.searchads.auth import AdsCredentials, AdsTokenCache
-from app.asc.searchads.client import BeforeSend, OnRate, V1Backend
+from app.asc.searchads.client import BeforeSend, OnRate, V1Backend, V5Backend
 from app.config import Settings
 from app.credentials.crypto import CredentialCipher
 from app.models import SearchAdsCredential
@@ -45,11 +46,22 @@ def backend(
     *,
     on_rate: OnRate | None = None,
     before_send: BeforeSend | None = None,
+    api_version: str = "v1",
 ) -> V1Backend:
-    return V1Backend(
+    """The v1 backend (default), or v5 for a credential linked with ``api_version`` v5."""
+    kind, base = (
+        (V5Backend, settings.apple_ads_v5_base_url)
+        if api_version == "v5"
+        else (V1Backend, settings.apple_ads_base_url)
+    )
+    return kind(
         http,
-        settings.apple_ads_base_url,
+        base,
         tokens_for(credentials, settings.apple_ads_token_url, credential_id),
         on_rate=on_rate,
         before_send=before_send,
     )
+
+
+def v5_retired(settings: Settings, today: dt.date) -> bool:
+    return today >= settings.searchads_v5_sunset

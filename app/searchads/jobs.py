@@ -41,7 +41,7 @@ from app.credentials.crypto import load_cipher
 from app.models import SearchAdsAccount, SearchAdsCredential
 from app.searchads import clients, repository
 from app.searchads.budget import CredentialBudget
-from app.searchads.service import REMEDY, REVOKED
+from app.searchads.service import REMEDY, RETIRED, REVOKED
 from app.sync.contract import (
     DeferUnit,
     PermanentUnitError,
@@ -146,6 +146,7 @@ def _usable(account: SearchAdsAccount, credential: SearchAdsCredential) -> bool:
     return (
         account.sync_enabled
         and account.visible
+        and not (credential.api_version == "v5" and credential.credential_status == RETIRED)
         and credential.unlinked_at is None
         and credential.encrypted_private_key is not None
         and credential.credential_status in ("active", "unverified")
@@ -162,6 +163,21 @@ async def _mark(ctx: PublicUnitContext, credential_id: uuid.UUID, code: str | No
                 credential_status=REVOKED,
                 status_reason=REMEDY[REVOKED],
                 status_code=code,
+                updated_at=dt.datetime.now(dt.UTC),
+            )
+        )
+
+
+async def _retire(ctx: PublicUnitContext, credential_id: uuid.UUID) -> None:
+    """v5 is shut off: the credential stops (no request is sent) and says what to do."""
+    async with ctx.sessions() as session, session.begin():
+        await session.execute(
+            update(SearchAdsCredential)
+            .where(SearchAdsCredential.id == credential_id)
+            .values(
+                credential_status=RETIRED,
+                status_reason=REMEDY[RETIRED],
+                status_code="V5_SUNSET",
                 updated_at=dt.datetime.now(dt.UTC),
             )
         )
@@ -207,6 +223,9 @@ async def _open(
     if found is None or not _usable(*found):
         return None
     account, credential = found
+    if credential.api_version == "v5" and clients.v5_retired(settings, ctx.now.date()):
+        await _retire(ctx, credential.id)
+        return None
     budget = CredentialBudget(
         ctx.sessions, credential.id, reserve=settings.searchads_budget_reserve
     )
@@ -217,6 +236,7 @@ async def _open(
         credential.id,
         on_rate=budget.record,
         before_send=budget.check,
+        api_version=credential.api_version,
     )
     return account, backend, budget
 

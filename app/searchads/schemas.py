@@ -16,7 +16,9 @@ from app.kit.money import Money
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 MAX_PEM_CHARS = 10_000
 
-CredentialStatusName = Literal["unverified", "active", "revoked_or_invalid", "missing_role"]
+CredentialStatusName = Literal[
+    "unverified", "active", "revoked_or_invalid", "missing_role", "api_retired"
+]
 
 
 def _private_key(value: str) -> str:
@@ -50,7 +52,8 @@ class SearchAdsCredentialCreate(BaseModel):
     api_version: Literal["v1", "v5"] = Field(
         default="v1",
         description="`v1`: the Apple Ads Platform API (default). `v5`: the Campaign Management "
-        "API, refused from its sunset on 2027-01-26.",
+        "API, kept for its longer weekly/monthly history until its sunset on 2027-01-26 "
+        "(`ORCHARD_SEARCHADS_V5_SUNSET`), refused from then on.",
     )
     sync_ad_accounts: list[int] | None = Field(
         default=None,

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.asc.searchads.auth import AdsCredentials, TokenRejected, TokenUnavailable
 from app.asc.searchads.client import (
-    V5_SUNSET,
     AdsApiError,
     AdsForbidden,
     AdsRateLimited,
@@ -32,8 +31,14 @@ log = logging.getLogger("orchard.searchads")
 
 ACTIVE, UNVERIFIED = "active", "unverified"
 REVOKED, MISSING_ROLE = "revoked_or_invalid", "missing_role"
+RETIRED = "api_retired"
 
 REMEDY = {
+    RETIRED: (
+        "This credential was linked for the Campaign Management API v5, which Apple shut off. "
+        "Its synced history stays; link the same key again with api_version v1 to keep "
+        "syncing (v1 ad account ids differ from v5 org ids)."
+    ),
     REVOKED: (
         "Apple Ads rejected this key: the API user was removed, the key was replaced in Apple "
         "Ads → Settings → API, or client id, team id, key id and private key do not belong "
@@ -91,25 +96,26 @@ class SearchAdsDeps:
     settings: Settings
 
 
-def refuse_v5(today: dt.date) -> ApiVersionRefused:
-    if today >= V5_SUNSET:
-        return ApiVersionRefused(
-            f"the Campaign Management API v5 was shut off on {V5_SUNSET.isoformat()}; "
-            "link with api_version v1 (the Apple Ads Platform API)",
-            extensions={"field": "body.api_version", "sunset": V5_SUNSET.isoformat()},
-        )
+def refuse_v5(sunset: dt.date) -> ApiVersionRefused:
     return ApiVersionRefused(
-        "this Orchard syncs through the Apple Ads Platform API v1 only; v5 (sunset "
-        f"{V5_SUNSET.isoformat()}) is not offered: link with api_version v1",
-        extensions={"field": "body.api_version", "sunset": V5_SUNSET.isoformat()},
+        f"the Campaign Management API v5 is shut off from {sunset.isoformat()}; "
+        "link with api_version v1 (the Apple Ads Platform API)",
+        extensions={"field": "body.api_version", "sunset": sunset.isoformat()},
     )
 
 
 async def verify(
-    deps: SearchAdsDeps, credentials: AdsCredentials, credential_id: uuid.UUID | None
+    deps: SearchAdsDeps,
+    credentials: AdsCredentials,
+    credential_id: uuid.UUID | None,
+    api_version: str = "v1",
 ) -> Verification:
     """Mint the client secret, fetch a token (cached), list the ad accounts (``/acls``)."""
-    backend = clients.backend(deps.http, deps.settings, credentials, credential_id)
+    if api_version == "v5" and clients.v5_retired(deps.settings, _now().date()):
+        return Verification(RETIRED, REMEDY[RETIRED], "V5_SUNSET")
+    backend = clients.backend(
+        deps.http, deps.settings, credentials, credential_id, api_version=api_version
+    )
     try:
         accounts = await backend.ad_accounts()
     except (TokenRejected, AdsUnauthorized) as exc:
@@ -159,8 +165,8 @@ async def link(
     workspace_id: uuid.UUID,
     payload: SearchAdsCredentialCreate,
 ) -> SearchAdsCredential:
-    if payload.api_version == "v5":
-        raise refuse_v5(_now().date())
+    if payload.api_version == "v5" and clients.v5_retired(deps.settings, _now().date()):
+        raise refuse_v5(deps.settings.searchads_v5_sunset)
     if await repository.live_client_exists(session, workspace_id, payload.client_id):
         raise Conflict(
             f"client {payload.client_id} is already linked in this workspace",
@@ -173,7 +179,7 @@ async def link(
         pem=payload.private_key,
     )
     credential_id = uuid.uuid4()
-    verification = await verify(deps, credentials, credential_id)
+    verification = await verify(deps, credentials, credential_id, payload.api_version)
     if verification.rejected:
         raise SearchAdsRejected(
             verification.reason or "Apple Ads rejected the key",
@@ -233,7 +239,7 @@ async def reverify(
     session: AsyncSession, deps: SearchAdsDeps, credential: SearchAdsCredential
 ) -> SearchAdsCredential:
     credentials = clients.credentials_of(deps.cipher, credential)
-    verification = await verify(deps, credentials, credential.id)
+    verification = await verify(deps, credentials, credential.id, credential.api_version)
     _apply(credential, verification)
     if verification.status == ACTIVE:
         await repository.store_ad_accounts(session, credential, verification.accounts, None)

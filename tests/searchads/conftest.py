@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -51,6 +52,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         store_enabled=False,
         apple_ads_base_url=ADS_URL,
         apple_ads_token_url=f"{ADS_URL}/auth/oauth2/token",
+        apple_ads_v5_base_url=ADS_URL,
         initial_backfill_days=20,
         searchads_backfill_days=20,
         searchads_window_days=10,
@@ -73,14 +75,24 @@ def ads(sandbox: SandboxState, ads_clock: FrozenClock) -> AppleAdsState:
     return state
 
 
-@pytest.fixture
-async def app(
+@asynccontextmanager
+async def running(
     settings: Settings, sandbox: SandboxState, ads: AppleAdsState
 ) -> AsyncIterator[FastAPI]:
+    """Orchard with both sandboxes behind one transport (a test may start a second one with
+    other settings on the same database)."""
     router = HostRouter(
         {"ads.test": httpx.ASGITransport(app=create_apple_ads_app(ads))},
         default=httpx.ASGITransport(app=create_sandbox_app(sandbox)),
     )
     application = create_app(settings, asc_transport=router, asc_retry=INSTANT_RETRY)
     async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def app(
+    settings: Settings, sandbox: SandboxState, ads: AppleAdsState
+) -> AsyncIterator[FastAPI]:
+    async with running(settings, sandbox, ads) as application:
         yield application

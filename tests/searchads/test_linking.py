@@ -117,13 +117,6 @@ async def test_bad_input_names_the_field(
         assert credential.private_key_pem not in response.text
 
 
-async def test_v5_is_refused(client: httpx.AsyncClient, tenant: Tenant, ads: AppleAdsState) -> None:
-    response = await link(client, tenant, ads.add_credential(), api_version="v5")
-    assert response.status_code == 422
-    assert response.json()["type"].endswith("api_version_refused")
-    assert response.json()["sunset"] == "2027-01-26"
-
-
 async def test_duplicate_conflicts_and_delete_unlinks(
     client: httpx.AsyncClient,
     tenant: Tenant,

@@ -277,3 +277,81 @@ def report_lines(level: Level, row: dict[str, Any]) -> list[ReportLine]:
         line.counts = {m: as_int(bucket.get(m)) or 0 for m in COUNT_METRICS}
         lines.append(line)
     return lines
+
+
+# --- Campaign Management API v5 (FACTS §2, §3) ----------------------------------------------
+
+
+def v5_acl_accounts(body: Any) -> list[AdAccountInfo]:
+    """``GET /api/v5/acls``: ``data`` is an array per schema, one object in Apple's example."""
+    data = body.get("data") if isinstance(body, dict) else None
+    items = [data] if isinstance(data, dict) else data if isinstance(data, list) else []
+    accounts = []
+    for item in items:
+        if not isinstance(item, dict) or as_int(item.get("orgId")) is None:
+            continue
+        org_id = as_int(item.get("orgId"))
+        assert org_id is not None
+        roles = item.get("roleNames") or []
+        accounts.append(
+            AdAccountInfo(
+                ad_account_id=org_id,
+                name=str(item.get("orgName") or item.get("displayName") or org_id),
+                org_id=as_int(item.get("parentOrgId")),
+                roles=tuple(str(r) for r in roles if isinstance(r, str)),
+                currency=_text(item.get("currency")),
+                time_zone=_text(item.get("timeZone")),
+                product_features=("APPSTORE_APP_MANUAL",),  # v5 serves App Store orgs only
+            )
+        )
+    return accounts
+
+
+def v5_report_rows(body: Any) -> list[dict[str, Any]]:
+    """Rows under ``data.reportingDataResponse.row`` (or ``data.row``, Apple's page examples)."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict):
+        return []
+    inner = data.get("reportingDataResponse")
+    rows = (inner if isinstance(inner, dict) else data).get("row")
+    return [r for r in rows or [] if isinstance(r, dict)]
+
+
+def v5_report_lines(level: Level, row: dict[str, Any]) -> list[ReportLine]:
+    meta = row.get("metadata") if isinstance(row.get("metadata"), dict) else {}
+    assert isinstance(meta, dict)
+    campaign_id = as_int(meta.get("campaignId"))
+    ad_group_id = as_int(meta.get("adGroupId")) if level != "campaign" else 0
+    keyword_id = as_int(meta.get("keywordId")) if level == "keyword" else 0
+    if campaign_id is None or ad_group_id is None or keyword_id is None:
+        return []
+    app = meta.get("app") if isinstance(meta.get("app"), dict) else {}
+    adam_id = as_int((app or {}).get("adamId")) if level == "campaign" else None
+    name = meta.get("keyword") if level == "keyword" else None
+    lines = []
+    for bucket in row.get("granularity") or []:
+        if not isinstance(bucket, dict):
+            continue
+        try:
+            day = dt.date.fromisoformat(str(bucket.get("date"))[:10])
+        except ValueError:
+            continue
+        line = ReportLine(
+            level,
+            day,
+            campaign_id,
+            ad_group_id,
+            keyword_id,
+            str(meta.get("countryOrRegion") or ""),
+            adam_id,
+            name if isinstance(name, str) else None,
+        )
+        spend = money(bucket.get("localSpend"))
+        if spend is not None:
+            line.spend, line.currency = spend
+        counts = {m: as_int(bucket.get(m)) or 0 for m in COUNT_METRICS}
+        if "viewReDownloads" in bucket:  # Apple's examples' spelling (FACTS §3)
+            counts["viewRedownloads"] = as_int(bucket.get("viewReDownloads")) or 0
+        line.counts = counts
+        lines.append(line)
+    return lines
