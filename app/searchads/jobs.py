@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.asc.searchads.auth import TokenRejected, TokenUnavailable
 from app.asc.searchads.client import (
@@ -49,6 +50,8 @@ from app.sync.contract import (
     PublicDataset,
     PublicPlanContext,
     PublicUnitContext,
+    SourceReporter,
+    SourceStatus,
     UnitResult,
 )
 
@@ -302,6 +305,7 @@ def datasets(settings: Settings) -> list[PublicDataset]:
             plan_campaigns,
             partial(run_campaigns, settings),
             lane=LANE,
+            sources=_sources(None),
         ),
         *[
             PublicDataset(
@@ -310,7 +314,34 @@ def datasets(settings: Settings) -> list[PublicDataset]:
                 partial(plan_reports, settings),
                 partial(run_report, settings, level),
                 lane=LANE,
+                sources=_sources(level),
             )
             for level, name in REPORTS.items()
         ],
     ]
+
+
+def _sources(level: str | None) -> SourceReporter:
+    """Per workspace: each of its syncing ad accounts as a source of the dataset (the dataset's
+    own counts are every workspace's together)."""
+
+    async def report(
+        session: AsyncSession, workspace_id: uuid.UUID, now: dt.datetime, cadence: dt.timedelta
+    ) -> list[SourceStatus]:
+        sources = []
+        for row in await repository.workspace_sources(session, workspace_id, level):
+            account_id, status, reason, last = row
+            if status not in ("active", "unverified"):
+                state, detail = "paused_credentials", reason
+            elif last is None:
+                state, detail = "pending", "not fetched yet"
+            elif now - last > 2 * cadence:
+                state, detail = "lagging", "not fetched within twice its cadence"
+            else:
+                state, detail = "ok", None
+            sources.append(
+                SourceStatus(str(account_id), state, detail, checked_at=last, last_ok_at=last)
+            )
+        return sources
+
+    return report

@@ -184,6 +184,11 @@ async def test_revoked_credential_stops_its_units_without_a_retry_storm(
     ads.clear_requests()
     await drain(app, plan=True)
     assert ads.requests == []
+    # Sync status shows the workspace's ad accounts as sources, paused on the credential.
+    status = await client.get("/v1/sync-status/public", headers=tenant.headers())
+    entries = {e["dataset"]: e for e in status.json()}
+    sources = entries["search_ads_campaigns"]["sources"]
+    assert sources and {s["state"] for s in sources} == {"paused_credentials"}
 
 
 async def test_429_defers_the_unit_until_retry_after(
