@@ -141,7 +141,8 @@ class SearchAdsAdGroup(UuidPrimaryKey, Base):
 
 
 class SearchAdsDaily(Base):
-    """One (level, day, campaign, ad group, keyword, country) of Apple's DAILY reports, in the
+    """One (level, day, campaign, ad group, keyword, country, search term) of Apple's DAILY
+    reports (levels ``campaign``, ``ad_group``, ``keyword``, ``search_term``), in the
     ad account's time zone and currency. ``ad_group_id``/``keyword_id`` are 0 above their
     level. A day is replaced whole (delete and insert) with its :class:`SearchAdsDay`."""
 
@@ -164,6 +165,8 @@ class SearchAdsDaily(Base):
     ad_group_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     keyword_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     country: Mapped[str] = mapped_column(String(8), primary_key=True)
+    #: Search-term rows only (``""`` elsewhere, and for Apple's low-volume ``other`` row).
+    search_term: Mapped[str] = mapped_column(String(255), primary_key=True)
     workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     keyword_text: Mapped[str | None] = mapped_column(String(255))
     currency: Mapped[str] = mapped_column(String(8))

@@ -60,6 +60,7 @@ REPORTS: dict[Level, str] = {
     "campaign": "search_ads_campaign_daily",
     "ad_group": "search_ads_ad_group_daily",
     "keyword": "search_ads_keyword_daily",
+    "search_term": "search_ads_search_term_daily",
 }
 LANE = "searchads"
 MAX_DAYS_BACK = 89  # v1 DAILY: start ≤ 90 days ago (kept one day inside)

@@ -34,6 +34,10 @@ DIMENSIONS: dict[str, tuple[list[str], list[str]]] = {
         ],
         ["d.ad_group_id", "d.keyword_id"],
     ),
+    "search_term": (
+        ["d.search_term AS search_term", "min(d.keyword_text) AS keyword"],
+        ["d.search_term"],
+    ),
     "app": (["c.adam_id AS adam_id", "c.app_id AS app_id"], ["c.adam_id", "c.app_id"]),
     "country": (["d.country AS country"], ["d.country"]),
 }
@@ -52,6 +56,8 @@ _SUMS = """
 
 
 def level_for(group_by: Sequence[str]) -> str:
+    if "search_term" in group_by:
+        return "search_term"
     if "keyword" in group_by:
         return "keyword"
     if "ad_group" in group_by:

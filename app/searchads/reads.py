@@ -121,6 +121,7 @@ async def performance(
         "ad_group_id",
         "keyword_id",
         "keyword",
+        "search_term",
         "adam_id",
         "app_id",
         "country",

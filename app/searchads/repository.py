@@ -297,7 +297,14 @@ async def replace_days(
     )
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
     for line in lines:
-        key = (line.report_date, line.campaign_id, line.ad_group_id, line.keyword_id, line.country)
+        key = (
+            line.report_date,
+            line.campaign_id,
+            line.ad_group_id,
+            line.keyword_id,
+            line.country,
+            line.search_term,
+        )
         row = merged.get(key)
         if row is None:
             row = merged[key] = {
@@ -309,7 +316,10 @@ async def replace_days(
                 "ad_group_id": line.ad_group_id,
                 "keyword_id": line.keyword_id,
                 "country": line.country[:8],
-                "keyword_text": (line.name or "")[:255] if level == "keyword" else None,
+                "search_term": line.search_term,
+                "keyword_text": (line.name or "")[:255] or None
+                if level in ("keyword", "search_term")
+                else None,
                 "currency": line.currency or account.currency or "",
                 "spend": 0,
                 **dict.fromkeys(_COUNT_COLUMNS.values(), 0),

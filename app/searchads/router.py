@@ -184,7 +184,9 @@ async def get_search_ads_performance(
         list[str] | None,
         Query(
             description="Split by any of `org` (the ad account), `campaign`, `ad_group`, "
-            "`keyword`, `app`, `country`: comma-separated or repeated."
+            "`keyword`, `search_term` (search-term reports: ad account time zone only, "
+            "low-volume terms aggregated by Apple), `app`, `country`: comma-separated or "
+            "repeated."
         ),
     ] = None,
     ad_account_ids: Annotated[
@@ -225,7 +227,7 @@ async def get_search_ads_performance(
 
 
 def parse_group_by(values: list[str] | None) -> list[str]:
-    known = ("org", "campaign", "ad_group", "keyword", "app", "country")
+    known = ("org", "campaign", "ad_group", "keyword", "search_term", "app", "country")
     chosen: set[str] = set()
     for value in values or []:
         for name in (part.strip() for part in value.split(",")):

@@ -126,7 +126,7 @@ class CampaignRead(BaseModel):
     deleted: bool
 
 
-GroupBy = Literal["org", "campaign", "ad_group", "keyword", "app", "country"]
+GroupBy = Literal["org", "campaign", "ad_group", "keyword", "search_term", "app", "country"]
 Granularity = Literal["day", "week", "month", "total"]
 
 
@@ -144,6 +144,11 @@ class PerformanceRow(BaseModel):
     ad_group_id: int | None = None
     keyword_id: int | None = None
     keyword: str | None = None
+    search_term: str | None = Field(
+        default=None,
+        description="The customer's search; `\"\"` for Apple's low-volume row (terms under its "
+        "impression threshold, aggregated).",
+    )
     adam_id: int | None = None
     app_id: uuid.UUID | None = None
     country: str | None = None

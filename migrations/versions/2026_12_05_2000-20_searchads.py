@@ -258,6 +258,7 @@ def upgrade() -> None:
         sa.Column("ad_group_id", sa.BigInteger(), nullable=False),
         sa.Column("keyword_id", sa.BigInteger(), nullable=False),
         sa.Column("country", sa.String(length=8), nullable=False),
+        sa.Column("search_term", sa.String(length=255), nullable=False),
         sa.Column("workspace_id", sa.UUID(), nullable=False),
         sa.Column("keyword_text", sa.String(length=255), nullable=True),
         sa.Column("currency", sa.String(length=8), nullable=False),
@@ -293,6 +294,7 @@ def upgrade() -> None:
             "ad_group_id",
             "keyword_id",
             "country",
+            "search_term",
             name=op.f("pk_searchads_daily"),
         ),
     )

@@ -89,7 +89,7 @@ async def test_reports_equal_the_sandbox_truth(
     assert any(r["app_id"] is None for r in joined)
     # Every day of the window is marked fetched at every level.
     levels = await db.fetch("SELECT DISTINCT level FROM searchads_days ORDER BY level")
-    assert [r["level"] for r in levels] == ["ad_group", "campaign", "keyword"]
+    assert [r["level"] for r in levels] == ["ad_group", "campaign", "keyword", "search_term"]
 
 
 async def test_levels_add_up_and_keywords_carry_their_text(
@@ -119,6 +119,26 @@ async def test_levels_add_up_and_keywords_carry_their_text(
     assert {r["currency"] for r in await db.fetch("SELECT currency FROM searchads_daily")} == {
         "EUR"
     }
+    # Search terms: real terms (and Apple's low-volume row as ""), never more than the taps.
+    terms = await db.fetch(
+        "SELECT search_term, sum(taps) AS taps FROM searchads_daily "
+        "WHERE level = 'search_term' GROUP BY search_term"
+    )
+    assert any(r["search_term"] for r in terms)
+    assert sum(r["taps"] for r in terms) <= by_level["campaign"]["taps"]
+    response = await client.get(
+        "/v1/search-ads/performance",
+        params={
+            "from": "2026-01-01",
+            "to": ads.now().date().isoformat(),
+            "granularity": "total",
+            "group_by": "search_term",
+        },
+        headers=tenant.headers(),
+    )
+    assert response.status_code == 200, response.text
+    named = {i["search_term"] for i in response.json()["items"]}
+    assert named == {r["search_term"] for r in terms}
 
 
 async def test_restated_days_are_replaced_and_old_days_not_refetched(

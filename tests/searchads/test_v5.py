@@ -61,7 +61,7 @@ async def test_v5_links_and_syncs_before_its_sunset_then_retires(
             checked += 1
     assert checked >= 2
     levels = await db.fetch("SELECT DISTINCT level FROM searchads_daily ORDER BY 1")
-    assert [r["level"] for r in levels] == ["ad_group", "campaign", "keyword"]
+    assert [r["level"] for r in levels] == ["ad_group", "campaign", "keyword", "search_term"]
 
     # The sunset comes: no further request, the credential says what to do.
     await db.execute(

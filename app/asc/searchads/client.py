@@ -48,6 +48,7 @@ _REPORT_PATHS: dict[Level, str] = {
     "campaign": "/v1/reports/apps/campaigns/query",
     "ad_group": "/v1/reports/apps/adgroups/query",
     "keyword": "/v1/reports/apps/keywords/query",
+    "search_term": "/v1/reports/apps/searchterms/query",
 }
 
 
@@ -334,6 +335,7 @@ _V5_REPORT_PATHS: dict[Level, str] = {
     "campaign": "/reports/campaigns",
     "ad_group": "/reports/campaigns/{cid}/adgroups",
     "keyword": "/reports/campaigns/{cid}/keywords",
+    "search_term": "/reports/campaigns/{cid}/searchterms",
 }
 NO_KEYWORDS = "CAMPAIGN DOES NOT CONTAIN KEYWORD"  # FACTS §4: skip, as Airbyte does
 

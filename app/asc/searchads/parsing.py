@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-Level = Literal["campaign", "ad_group", "keyword"]
+Level = Literal["campaign", "ad_group", "keyword", "search_term"]
 
 #: Additive counts kept per row, by their v1 metric name (FACTS §9 metric list).
 COUNT_METRICS = (
@@ -123,6 +123,7 @@ class ReportLine:
     country: str
     adam_id: int | None
     name: str | None
+    search_term: str = ""
     spend: Decimal = Decimal(0)
     currency: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
@@ -242,13 +243,18 @@ def report_lines(level: Level, row: dict[str, Any]) -> list[ReportLine]:
             0,
         )
         name = meta.get("name")
-    else:
+    elif level == "keyword":
         campaign_id, ad_group_id, keyword_id = (
             as_int(meta.get("campaignId")),
             as_int(meta.get("adGroupId")),
             as_int(meta.get("id")),
         )
         name = meta.get("text")
+    else:  # search terms: the term, and the keyword that matched it (null for Search Match)
+        keyword = meta.get("keyword") if isinstance(meta.get("keyword"), dict) else {}
+        campaign_id, ad_group_id = as_int(meta.get("campaignId")), as_int(meta.get("adGroupId"))
+        keyword_id = as_int((keyword or {}).get("id")) or 0
+        name = (keyword or {}).get("text")
     if campaign_id is None or ad_group_id is None or keyword_id is None:
         return []
     adam_id = as_int(meta.get("promotedObjectId")) if level == "campaign" else None
@@ -271,6 +277,9 @@ def report_lines(level: Level, row: dict[str, Any]) -> list[ReportLine]:
             adam_id,
             name if isinstance(name, str) else None,
         )
+        if level == "search_term":
+            term = meta.get("searchTermText")
+            line.search_term = term[:255] if isinstance(term, str) else ""
         spend = money(bucket.get("localSpend"))
         if spend is not None:
             line.spend, line.currency = spend
@@ -322,12 +331,16 @@ def v5_report_lines(level: Level, row: dict[str, Any]) -> list[ReportLine]:
     assert isinstance(meta, dict)
     campaign_id = as_int(meta.get("campaignId"))
     ad_group_id = as_int(meta.get("adGroupId")) if level != "campaign" else 0
-    keyword_id = as_int(meta.get("keywordId")) if level == "keyword" else 0
+    if level == "keyword":
+        keyword_id = as_int(meta.get("keywordId"))
+    else:
+        keyword_id = (as_int(meta.get("keywordId")) or 0) if level == "search_term" else 0
     if campaign_id is None or ad_group_id is None or keyword_id is None:
         return []
     app = meta.get("app") if isinstance(meta.get("app"), dict) else {}
     adam_id = as_int((app or {}).get("adamId")) if level == "campaign" else None
-    name = meta.get("keyword") if level == "keyword" else None
+    name = meta.get("keyword") if level in ("keyword", "search_term") else None
+    term = meta.get("searchTermText") if level == "search_term" else None
     lines = []
     for bucket in row.get("granularity") or []:
         if not isinstance(bucket, dict):
@@ -345,6 +358,7 @@ def v5_report_lines(level: Level, row: dict[str, Any]) -> list[ReportLine]:
             str(meta.get("countryOrRegion") or ""),
             adam_id,
             name if isinstance(name, str) else None,
+            term[:255] if isinstance(term, str) else "",
         )
         spend = money(bucket.get("localSpend"))
         if spend is not None:
