@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncpg
 import httpx
+from fastapi import FastAPI
 
 from app.sandbox.searchads import AppleAdsState
+from app.searchads.verification import verify_due
 from tests.fixtures.accounts import Tenant, make_token
 from tests.searchads.helpers import link, link_body, link_ok
 
@@ -162,3 +164,31 @@ async def test_linking_needs_admin_and_other_workspaces_see_nothing(
         f"/v1/search-ads/accounts/{body['id']}", headers=other_tenant.headers()
     )
     assert other.status_code == 404
+
+
+async def test_background_verification_follows_apple(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    ads: AppleAdsState,
+    db: asyncpg.Connection,
+) -> None:
+    credential = ads.add_credential()
+    body = await link_ok(client, tenant, credential)
+    # Fresh credentials are not due.
+    assert await verify_due(app.state.sessionmaker, app.state.asc_clients, app.state.settings) == 0
+    credential.revoked = True
+    ads.tokens.clear()
+    await db.execute(
+        "UPDATE searchads_credentials SET last_verified_at = now() - interval '2 days'"
+    )
+    assert await verify_due(app.state.sessionmaker, app.state.asc_clients, app.state.settings) == 1
+    state = await client.get(f"/v1/search-ads/accounts/{body['id']}", headers=tenant.headers())
+    assert state.json()["credential_status"] == "revoked_or_invalid"
+    credential.revoked = False
+    await db.execute(
+        "UPDATE searchads_credentials SET last_verified_at = now() - interval '2 days'"
+    )
+    assert await verify_due(app.state.sessionmaker, app.state.asc_clients, app.state.settings) == 1
+    state = await client.get(f"/v1/search-ads/accounts/{body['id']}", headers=tenant.headers())
+    assert state.json()["credential_status"] == "active"
