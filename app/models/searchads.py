@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -22,7 +21,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, CreatedAt, UuidPrimaryKey
@@ -213,4 +212,3 @@ class SearchAdsBudget(Base):
     blocked_until: Mapped[dt.datetime | None] = mapped_column()
     consecutive_429: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     observed_at: Mapped[dt.datetime] = mapped_column()
-    details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))

@@ -135,12 +135,6 @@ def upgrade() -> None:
         sa.Column("blocked_until", postgresql.TIMESTAMP(timezone=True), nullable=True),
         sa.Column("consecutive_429", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("observed_at", postgresql.TIMESTAMP(timezone=True), nullable=False),
-        sa.Column(
-            "details",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
         sa.ForeignKeyConstraint(
             ["credential_id"],
             ["searchads_credentials.id"],
