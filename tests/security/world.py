@@ -243,11 +243,12 @@ async def build_world(
             hook = await subscribe(client, tenant, f"/{tenant.name}", ["*"])
             await client.post(f"/v1/webhooks/{hook['id']}/test", headers=tenant.headers())
         await drain(app)
-        # The scheduler's next round: units planned from what the first pass stored (one
-        # reviews unit per listed app).
-        async with app.state.sessionmaker() as session, session.begin():
-            await plan_round(session, app.state.registry, dt.datetime.now(dt.UTC))
-        await drain(app)
+        # The scheduler's next rounds: units planned from what the first pass stored (one
+        # reviews unit per listed app; Search Ads reports once the campaigns are stored).
+        for _ in range(2):
+            async with app.state.sessionmaker() as session, session.begin():
+                await plan_round(session, app.state.registry, dt.datetime.now(dt.UTC))
+            await drain(app)
         db = await asyncpg.connect(plain(database_url))
         try:
             world = World(
