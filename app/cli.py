@@ -210,12 +210,14 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     settings = _settings()
 
     async def action(session: Any) -> int:
+        from app.searchads import service as searchads
         from app.webhooks import service as webhooks
 
         async with httpx.AsyncClient() as http:
             factory = AscClientFactory(http, settings.asc_base_url, load_cipher(settings))
             count = await service.rotate_encryption(session, factory)
             secrets = await webhooks.rotate_encryption(session, factory.cipher)
+            count += await searchads.rotate_encryption(session, factory.cipher)
         print(f"re-encrypted {count} credential(s) under the first ORCHARD_SECRET_KEYS key")
         print(f"re-encrypted {secrets} webhook signing secret(s)")
         return 0

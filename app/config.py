@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -146,6 +146,46 @@ class Settings(BaseSettings):
         if bad or not codes:
             raise ValueError("must be comma-separated two-letter storefront codes (e.g. us,gb)")
         return ",".join(dict.fromkeys(codes))
+
+    # --- Apple Ads (Search Ads; issue 20) ----------------------------------------------------
+    apple_ads_base_url: str = Field(
+        default="https://api.ads.apple.com",
+        description="Apple Ads API host; the Platform API lives under /v1.",
+    )
+    apple_ads_token_url: str = Field(
+        default="https://appleid.apple.com/auth/oauth2/token",
+        description="The OAuth 2 token endpoint for Apple Ads client credentials.",
+    )
+    apple_ads_v5_base_url: str = Field(
+        default="https://api.searchads.apple.com",
+        description="Campaign Management API v5 host (under /api/v5); refused after its sunset.",
+    )
+    searchads_v5_sunset: date = Field(
+        default=date(2027, 1, 26),
+        description="The day Apple shuts v5 off: from then v5 credentials neither link nor sync.",
+    )
+    searchads_restate_days: int = Field(
+        default=30,
+        ge=0,
+        le=90,
+        description="Recent days re-fetched on every pass (tap installs attribute over 30 days).",
+    )
+    searchads_backfill_days: int = Field(
+        default=90, ge=1, le=90, description="Days fetched when an ad account starts syncing."
+    )
+    searchads_window_days: int = Field(
+        default=30, ge=2, le=90, description="Days per report request (v1 DAILY: at most 90)."
+    )
+    searchads_budget_reserve: int = Field(
+        default=2, ge=0, le=1000, description="Requests left in a credential's window untouched."
+    )
+
+    @field_validator("apple_ads_base_url", "apple_ads_token_url", "apple_ads_v5_base_url")
+    @classmethod
+    def _ads_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
 
     # Webhooks (outbound, Standard Webhooks): see the README's "Webhooks" section.
     webhooks_allow_private: bool = Field(

@@ -26,12 +26,18 @@ from app.auth.tokens import Scope
 from app.config import Settings
 from app.errors import NotFound
 from app.kit.logging import configure_logging
+from app.kit.pagination import PageRequest
 from app.main import create_app
 from app.models import AscAccount
 from app.sandbox.app import create_sandbox_app
+from app.sandbox.catalog import team_apps
+from app.sandbox.searchads import AdsApp, AppleAdsState, create_apple_ads_app
 from app.sandbox.state import SandboxState
 from app.sandbox.store import StoreState, create_store_app
 from app.sandbox.store.asc_bridge import store_apps_for_team
+from app.searchads import repository as searchads_repository
+from app.searchads import service as searchads
+from app.searchads.schemas import SearchAdsCredentialCreate
 
 DEMO_WORKSPACE = "demo"
 SANDBOX_SEED = 42
@@ -81,8 +87,23 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
             create_store_app(store_state), host="127.0.0.1", port=store_port, log_config=None
         )
     )
+    # Apple Ads simulated too: its campaigns promote the sandbox team's apps.
+    ads_port = free_port()
+    ads_url = f"http://127.0.0.1:{ads_port}"
+    ads_state = AppleAdsState(
+        seed=SANDBOX_SEED,
+        apps=[AdsApp(int(a.id), a.name) for a in team_apps(state.default_team())[:3]],
+    )
+    ads = QuietServer(
+        uvicorn.Config(
+            create_apple_ads_app(ads_state), host="127.0.0.1", port=ads_port, log_config=None
+        )
+    )
     settings = settings.model_copy(
         update={
+            "apple_ads_base_url": ads_url,
+            "apple_ads_v5_base_url": ads_url,
+            "apple_ads_token_url": f"{ads_url}/auth/oauth2/token",
             "asc_base_url": sandbox_url,
             "run_worker": True,
             "store_lookup_url": store_url,
@@ -100,10 +121,11 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
     tasks = [
         asyncio.create_task(_serve(sandbox)),
         asyncio.create_task(_serve(store)),
+        asyncio.create_task(_serve(ads)),
         asyncio.create_task(_serve(orchard)),
     ]
     try:
-        while not (sandbox.started and store.started and orchard.started):
+        while not (sandbox.started and store.started and ads.started and orchard.started):
             if any(task.done() for task in tasks):
                 raise SystemExit("orchard demo: a server failed to start (is the port free?)")
             await asyncio.sleep(0.1)
@@ -119,6 +141,9 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
         )
         say(f"Workspace '{DEMO_WORKSPACE}', read token (shown once): {token}")
         say(f"Linked sandbox account {account_id} (key {demo_key.key_id})")
+        say(f"Apple Ads sandbox:         {ads_url}")
+        ads_id = await _link_search_ads(app, settings, ads_state)
+        say(f"Linked Apple Ads credential {ads_id} (its ad accounts sync in the background)")
         await _progress(app, account_id, stop)
         say("")
         say(f'Try:  curl -H "Authorization: Bearer {token}" http://{host}:{port}/v1/sync-status')
@@ -128,12 +153,17 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
             f'"http://{host}:{port}/v1/tracked-apps"  (then /v1/apps/{{id}}/ranks, '
             "/v1/apps/{id}/ratings/store; charts and ratings arrive within minutes)"
         )
+        say(
+            f'      curl -H "Authorization: Bearer {token}" '
+            f'"http://{host}:{port}/v1/search-ads/performance?from=…&to=…&group_by=campaign"'
+        )
         say("Serving until Ctrl-C.")
         await stop.wait()
     finally:
         orchard.should_exit = True
         sandbox.should_exit = True
         store.should_exit = True
+        ads.should_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
@@ -175,6 +205,35 @@ async def _prepare(
             )
         await session.commit()
         return issued.secret, existing.id
+
+
+async def _link_search_ads(app: object, settings: Settings, ads: AppleAdsState) -> uuid.UUID:
+    """Link the Apple Ads sandbox's demo credential (found again on a re-run)."""
+    credential = ads.demo_credential()
+    state = app.state  # type: ignore[attr-defined]
+    async with state.sessionmaker() as session:
+        workspace = await auth.workspace_by_name(session, DEMO_WORKSPACE)
+        listed, _ = await searchads_repository.list_credentials(
+            session, workspace.id, PageRequest(limit=100)
+        )
+        for row in listed:
+            if row.client_id == credential.client_id:
+                return row.id
+        deps = searchads.SearchAdsDeps(state.asc_clients.http, state.asc_clients.cipher, settings)
+        linked = await searchads.link(
+            session,
+            deps,
+            workspace.id,
+            SearchAdsCredentialCreate(
+                name="Apple Ads sandbox demo",
+                client_id=credential.client_id,
+                team_id=credential.team_id,
+                key_id=credential.key_id,
+                private_key=credential.private_key_pem,
+            ),
+        )
+        await session.commit()
+        return linked.id
 
 
 async def _progress(app: object, account_id: uuid.UUID, stop: asyncio.Event) -> None:

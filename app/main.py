@@ -32,6 +32,8 @@ from app.registry import webhook_catalogue, worker_parts
 from app.releases.router import router as releases_router
 from app.reviews.router import router as reviews_router
 from app.sales.router import router as sales_router
+from app.searchads.router import apps_router as searchads_apps_router
+from app.searchads.router import router as searchads_router
 from app.store.router import router as store_router
 from app.subscriptions.analytics_router import router as subscription_analytics_router
 from app.subscriptions.router import router as subscriptions_router
@@ -141,6 +143,8 @@ def create_app(
     app.include_router(subscription_analytics_router)
     app.include_router(payments_router)
     app.include_router(store_router)
+    app.include_router(searchads_router)
+    app.include_router(searchads_apps_router)
     app.include_router(webhooks_router)
     app.state.webhook_catalogue = webhook_catalogue()
     webhook_docs.document(app.webhooks, app.state.webhook_catalogue)

@@ -26,6 +26,8 @@ from app.reviews import events as review_events
 from app.reviews import jobs as reviews
 from app.sales import events as sales_events
 from app.sales import jobs as sales
+from app.searchads import jobs as searchads
+from app.searchads import verification as searchads_verification
 from app.store import jobs as store
 from app.subscriptions import jobs as subscriptions
 from app.sync import events as sync_events
@@ -54,8 +56,9 @@ def _datasets(settings: Settings) -> list[Dataset]:
 
 
 def _public_datasets(settings: Settings) -> list[PublicDataset]:
-    """Public App Store data (charts, star ratings): owned by no account."""
-    return store.datasets(settings)
+    """Public App Store data (charts, star ratings) and Apple Ads ad accounts: owned by no
+    App Store Connect account."""
+    return [*store.datasets(settings), *searchads.datasets(settings)]
 
 
 def build_registry(settings: Settings) -> DatasetRegistry:
@@ -79,6 +82,11 @@ def worker_parts(settings: Settings) -> WorkerParts:
         registry=build_registry(settings),
         tasks=[
             DomainTask("verify_accounts", verification_task(settings.verify_interval), 60.0),
+            DomainTask(
+                "verify_search_ads",
+                searchads_verification.verification_task(settings),
+                60.0,
+            ),
             webhooks.retention_task(settings),
         ],
         loops=[webhooks.delivery_loop(settings)] if settings.webhooks_deliver else [],

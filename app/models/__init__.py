@@ -17,6 +17,15 @@ from app.models.catalog import (
 from app.models.finance import FinanceReportRow
 from app.models.reviews import CustomerReview, ReviewReplyRequest, ReviewSyncState
 from app.models.sales import PreOrderRow, SalesDailyRollup, SalesRow
+from app.models.searchads import (
+    SearchAdsAccount,
+    SearchAdsAdGroup,
+    SearchAdsBudget,
+    SearchAdsCampaign,
+    SearchAdsCredential,
+    SearchAdsDaily,
+    SearchAdsDay,
+)
 from app.models.store import (
     StoreApp,
     StoreChartSnapshot,
@@ -67,6 +76,13 @@ __all__ = [
     "ReviewSyncState",
     "SalesDailyRollup",
     "SalesRow",
+    "SearchAdsAccount",
+    "SearchAdsAdGroup",
+    "SearchAdsBudget",
+    "SearchAdsCampaign",
+    "SearchAdsCredential",
+    "SearchAdsDaily",
+    "SearchAdsDay",
     "StoreApp",
     "StoreChartSnapshot",
     "StoreRatingSnapshot",

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from app.config import Settings
 from app.main import create_app
@@ -161,6 +163,10 @@ OBJECT_PARAMETERS: dict[str, str] = {
     "webhook_id": (
         "SELECT id::text FROM webhook_endpoints WHERE workspace_id = $1 ORDER BY id LIMIT 1"
     ),
+    "credential_id": (
+        "SELECT id::text FROM searchads_credentials WHERE workspace_id = $1 "
+        "AND unlinked_at IS NULL ORDER BY id LIMIT 1"
+    ),
     "delivery_id": (
         "SELECT id::text FROM webhook_deliveries WHERE workspace_id = $1 ORDER BY id LIMIT 1"
     ),
@@ -200,6 +206,16 @@ QUERY_EXTRAS: dict[str, dict[str, str]] = {
     "list_subscription_metric_rows": {"metric": "net_proceeds"},
 }
 
+UNKNOWN_ADS_KEY = (
+    ec.generate_private_key(ec.SECP256R1())
+    .private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    .decode()
+)
+
 #: Valid bodies for operations that take one, so a refusal is about ownership, not input.
 BODIES: dict[str, dict[str, Any]] = {
     "update_account": {"name": "Renamed by another workspace"},
@@ -213,6 +229,15 @@ BODIES: dict[str, dict[str, Any]] = {
     "create_webhook": {"url": "https://hooks.example.com/own", "event_types": ["*"]},
     "update_webhook": {"description": "Changed by another workspace"},
     "rotate_webhook_secret": {"grace_seconds": "60"},  # text, so a NUL can be slipped in
+    # A key Apple Ads does not know: verification refuses it, nothing is stored.
+    "link_search_ads_account": {
+        "name": "Own ads",
+        "client_id": "SEARCHADS.unknown-client",
+        "team_id": "SEARCHADS.unknown-team",
+        "key_id": "unknown-key",
+        "private_key": UNKNOWN_ADS_KEY,
+    },
+    "update_search_ads_account": {"name": "Renamed by another workspace"},
 }
 
 

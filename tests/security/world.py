@@ -26,18 +26,22 @@ from app.auth.tokens import Scope
 from app.config import Settings
 from app.main import create_app
 from app.sandbox.app import create_sandbox_app
+from app.sandbox.searchads import AppleAdsState, create_apple_ads_app
 from app.sandbox.state import SandboxKey, SandboxState
 from app.sync.scheduler import plan_round
 from app.webhooks.deps import get_webhook_sender
 from tests.fixtures.accounts import Tenant, link_account, make_tenant, make_token
 from tests.fixtures.database import plain, with_database
 from tests.fixtures.engine import INSTANT_RETRY, drain
+from tests.fixtures.hosts import HostRouter
 from tests.fixtures.sandbox import SANDBOX_URL
 from tests.webhooks.helpers import FakeDns, Receiver, make_sender, subscribe
 
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 #: Shorter strings (country codes, states, currencies) are shared vocabulary, not identity.
 MIN_MARKER_LENGTH = 8
+#: Where the Apple Ads sandbox answers (each workspace links an Apple Ads credential).
+ADS_URL = "https://ads.test"
 
 
 def world_settings(database_url: str, data_dir: Path) -> Settings:
@@ -58,6 +62,9 @@ def world_settings(database_url: str, data_dir: Path) -> Settings:
         # Every GET of the security tests reads through a read-only "replica" session (the same
         # database): a read route that wrote anything would fail here.
         database_read_url=database_url,  # type: ignore[arg-type]
+        apple_ads_base_url=ADS_URL,
+        apple_ads_token_url=f"{ADS_URL}/auth/oauth2/token",
+        searchads_backfill_days=2,
     )
 
 
@@ -77,12 +84,14 @@ async def scratch_database(pg_server_url: str, template: str) -> AsyncIterator[s
 
 
 @asynccontextmanager
-async def running_app(settings: Settings, sandbox: SandboxState) -> AsyncIterator[FastAPI]:
-    application = create_app(
-        settings,
-        asc_transport=httpx.ASGITransport(app=create_sandbox_app(sandbox)),
-        asc_retry=INSTANT_RETRY,
+async def running_app(
+    settings: Settings, sandbox: SandboxState, ads: AppleAdsState | None = None
+) -> AsyncIterator[FastAPI]:
+    transport = HostRouter(
+        {"ads.test": httpx.ASGITransport(app=create_apple_ads_app(ads or AppleAdsState()))},
+        default=httpx.ASGITransport(app=create_sandbox_app(sandbox)),
     )
+    application = create_app(settings, asc_transport=transport, asc_retry=INSTANT_RETRY)
     async with application.router.lifespan_context(application):
         # Webhooks never leave the process: a fake DNS and an in-process receiver.
         sender = make_sender(Receiver(), FakeDns())
@@ -194,6 +203,23 @@ async def database_digest(db: asyncpg.Connection) -> dict[str, str]:
     return digest
 
 
+async def link_search_ads(client: httpx.AsyncClient, tenant: Tenant, ads: AppleAdsState) -> None:
+    """An Apple Ads credential of the tenant's own (a new API user of the sandbox org)."""
+    credential = ads.add_credential(label=f"security-{tenant.name}")
+    response = await client.post(
+        "/v1/search-ads/accounts",
+        json={
+            "name": f"{tenant.name} ads",
+            "client_id": credential.client_id,
+            "team_id": credential.team_id,
+            "key_id": credential.key_id,
+            "private_key": credential.private_key_pem,
+        },
+        headers=tenant.headers(),
+    )
+    assert response.status_code == 201, response.text
+
+
 @asynccontextmanager
 async def build_world(
     database_url: str, data_dir: Path, *, intruder_data: bool = True
@@ -206,24 +232,28 @@ async def build_world(
     victim_key = sandbox.add_key(sandbox.add_team("Victim Orchards", apps=2))
     intruder_key = sandbox.add_key(sandbox.add_team("Intruder Farms", apps=1))
     settings = world_settings(database_url, data_dir)
+    ads = AppleAdsState(seed=7)
     async with (
-        running_app(settings, sandbox) as app,
+        running_app(settings, sandbox, ads) as app,
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://orchard.test"
         ) as client,
     ):
         await link_account(client, victim, victim_key)
+        await link_search_ads(client, victim, ads)
         if intruder_data:
             await link_account(client, intruder, intruder_key)
+            await link_search_ads(client, intruder, ads)
         for tenant in (victim, intruder) if intruder_data else (victim,):
             hook = await subscribe(client, tenant, f"/{tenant.name}", ["*"])
             await client.post(f"/v1/webhooks/{hook['id']}/test", headers=tenant.headers())
         await drain(app)
-        # The scheduler's next round: units planned from what the first pass stored (one
-        # reviews unit per listed app).
-        async with app.state.sessionmaker() as session, session.begin():
-            await plan_round(session, app.state.registry, dt.datetime.now(dt.UTC))
-        await drain(app)
+        # The scheduler's next rounds: units planned from what the first pass stored (one
+        # reviews unit per listed app; Search Ads reports once the campaigns are stored).
+        for _ in range(2):
+            async with app.state.sessionmaker() as session, session.begin():
+                await plan_round(session, app.state.registry, dt.datetime.now(dt.UTC))
+            await drain(app)
         db = await asyncpg.connect(plain(database_url))
         try:
             world = World(
