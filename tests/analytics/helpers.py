@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 import httpx
 from fastapi import FastAPI
 
+from app.config import Settings
+from app.main import create_app
 from app.sandbox.analytics_ledger import analytics
+from app.sandbox.app import create_sandbox_app
 from app.sandbox.catalog import SandboxApp, team_apps
 from app.sandbox.state import SandboxKey, SandboxState
 from tests.fixtures.accounts import Tenant, link
-from tests.fixtures.engine import run_unit
+from tests.fixtures.engine import INSTANT_RETRY, run_unit
 
 
 def one_app_team(
@@ -67,3 +72,19 @@ async def link_and_sync(
     account_id = uuid.UUID(response.json()["id"])
     await sync_analytics(app, account_id, db)
     return account_id
+
+
+@asynccontextmanager
+async def running_app(
+    settings: Settings, sandbox: SandboxState
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """Orchard over ``sandbox`` (for a test that builds its own, e.g. on a fake clock)."""
+    application = create_app(
+        settings,
+        asc_transport=httpx.ASGITransport(app=create_sandbox_app(sandbox)),
+        asc_retry=INSTANT_RETRY,
+    )
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://orchard.test") as c:
+            yield application, c
