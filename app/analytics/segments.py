@@ -81,18 +81,29 @@ async def _text(
     first segment's (ANALYTICS §5: per-segment headers are unconfirmed)."""
     decoder = GzipDecoder()
     first = True
-    try:
-        async for chunk in _checked_bytes(client, segment):
-            for piece in decoder.feed(chunk):
-                if first and piece:
-                    first = False
-                    if header is not None and _DATA_LINE.match(piece):
-                        yield ("\t".join(header) + "\n").encode()
-                yield piece
-        for piece in decoder.finish():
+    broken: str | None = None
+    async for chunk in _checked_bytes(client, segment):
+        if broken is not None:
+            continue  # read to the end: a size or checksum mismatch explains it better
+        try:
+            pieces = decoder.feed(chunk)
+        except AscReportCorrupt as error:
+            broken = str(error)
+            continue
+        for piece in pieces:
+            if first and piece:
+                first = False
+                if header is not None and _DATA_LINE.match(piece):
+                    yield ("\t".join(header) + "\n").encode()
             yield piece
+    try:
+        tail = [] if broken is not None else decoder.finish()
     except AscReportCorrupt as error:
-        raise SegmentBroken(f"the segment is not valid gzip ({error})") from None
+        broken = str(error)
+    if broken is not None:
+        raise SegmentBroken(f"the segment is not valid gzip ({broken})")
+    for piece in tail:
+        yield piece
 
 
 async def load_segment(
