@@ -81,8 +81,8 @@ async def record_request(
         text(
             """
             INSERT INTO analytics_requests (id, workspace_id, account_id, app_id, access_type,
-                apple_request_id, state, detail, created_by_orchard, checked_at, created_at)
-            VALUES (:id, :ws, :a, :app, :t, :rid, :state, :detail, :mine, :now, :now)
+                apple_request_id, state, detail, created_by_orchard, checked_at)
+            VALUES (:id, :ws, :a, :app, :t, :rid, :state, :detail, :mine, :now)
             ON CONFLICT (account_id, app_id, access_type) DO UPDATE SET
                 apple_request_id = EXCLUDED.apple_request_id, state = EXCLUDED.state,
                 detail = EXCLUDED.detail,

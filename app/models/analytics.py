@@ -49,7 +49,6 @@ class AnalyticsReportRequest(UuidPrimaryKey, Base):
     detail: Mapped[str | None] = mapped_column(Text)
     created_by_orchard: Mapped[bool] = mapped_column(default=False)
     checked_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
-    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
 
 
 class AnalyticsInstance(UuidPrimaryKey, Base):

@@ -32,7 +32,6 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text(), nullable=True),
         sa.Column("created_by_orchard", sa.Boolean(), nullable=False),
         sa.Column("checked_at", TIMESTAMP, server_default=sa.text("now()"), nullable=False),
-        sa.Column("created_at", TIMESTAMP, server_default=sa.text("now()"), nullable=False),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
             ["workspaces.id"],
