@@ -71,7 +71,9 @@ async def create_request(client: AscClient, app_apple_id: str, access_type: str)
             "relationships": {"app": {"data": {"type": "apps", "id": app_apple_id}}},
         }
     }
-    document = await client.post_document(REQUESTS, body)
+    # Safe to repeat after an ambiguous failure: a second POST answers 409, which the caller
+    # resolves by listing the request the first one made.
+    document = await client.post_document(REQUESTS, body, idempotent=True)
     [resource] = document.resources()
     return _request(resource)
 

@@ -127,11 +127,12 @@ async def _ensure(ctx: UnitContext, app: repo.ListedApp, access: str) -> dict[st
             return await _record(ctx, app, access, stopped[0].id, "stopped", STOPPED_NEEDS_ADMIN)
         return await _record(ctx, app, access, None, "admin_required", ADMIN_REQUIRED)
     except AscConflict:
-        # Created meanwhile (another process, a person): list again and reuse it.
+        # Created meanwhile: most often by this very POST, whose first answer was lost and
+        # whose retry met its own request (or another process, a person): list and reuse.
         again = await apple.list_requests(ctx.client, app.apple_id, access)
         usable = [r for r in again if not r.stopped]
         if usable:
-            return await _record(ctx, app, access, usable[0].id, "active", None)
+            return await _record(ctx, app, access, usable[0].id, "active", None, mine=True)
         conflict = "App Store Connect says a request exists (409) but lists none"
         return await _record(ctx, app, access, None, "unavailable", conflict)
     replaced = "replaced a request Apple had stopped for inactivity" if stopped else None
@@ -153,7 +154,11 @@ async def _snapshot(ctx: UnitContext, app: repo.ListedApp) -> dict[str, Any]:
     except AscForbidden:
         return await _record(ctx, app, SNAPSHOT, None, "admin_required", ADMIN_REQUIRED)
     except AscConflict:
-        # F-ASC's "ghost" snapshot: not listed, yet a POST answers 409. Nothing to read.
+        # Our own POST's retry meeting its request, or F-ASC's "ghost" snapshot (not listed,
+        # yet a POST answers 409): list once more; a ghost has nothing to read.
+        again = await apple.list_requests(ctx.client, app.apple_id, SNAPSHOT)
+        if again:
+            return await _record(ctx, app, SNAPSHOT, again[0].id, "active", None, mine=True)
         detail = "App Store Connect says a snapshot request exists (409) but does not list it"
         return await _record(ctx, app, SNAPSHOT, None, "unavailable", detail)
     return await _record(ctx, app, SNAPSHOT, created.id, "active", None, mine=True)

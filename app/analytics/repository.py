@@ -243,18 +243,20 @@ async def incomplete_dates(
             FROM analytics_vintages AS v
             WHERE v.workspace_id = :ws AND v.granularity = 'DAILY'
               AND v.report_date BETWEEN :start AND :end {vintage_where}
+              {_scope_sql(filters, "v", params)}
             ORDER BY v.app_id, v.report, v.report_date,
                      v.processing_date {direction}, v.instance_id {direction}
         ), coverage AS (
             SELECT v.app_id, v.report, min(v.report_date) AS first_date
             FROM analytics_vintages AS v
             WHERE v.workspace_id = :ws AND v.granularity = 'DAILY'
+                  {_scope_sql(filters, "v", params)}
             GROUP BY 1, 2
         ), newest AS (
             SELECT i.app_id, i.report, max(i.processing_date) AS processed
             FROM analytics_instances AS i
             WHERE i.workspace_id = :ws AND i.state = 'loaded' AND i.granularity = 'DAILY'
-                  {as_of_instances}
+                  {as_of_instances} {_scope_sql(filters, "i", params)}
             GROUP BY 1, 2
         ), states AS (
             SELECT CAST(d AS date) AS day, a.id AS app_id, rp.report,

@@ -64,8 +64,17 @@ async def test_days_and_territories_equal_the_simulators_truth(
     db: asyncpg.Connection,
 ) -> None:
     key, sandbox_app = one_app_team(sandbox)
-    existing_request(sandbox, sandbox_app, days_ago=8)
+    request_id = existing_request(sandbox, sandbox_app, days_ago=8)
     await link_and_sync(app, client, tenant, key, db)
+    # Apple's listed ONGOING request is reused (nothing created), every instance loaded.
+    stored = await db.fetch("SELECT * FROM analytics_requests")
+    assert [(r["access_type"], r["apple_request_id"], r["state"]) for r in stored] == [
+        ("ONGOING", request_id, "active")
+    ]
+    assert not stored[0]["created_by_orchard"]
+    assert len(analytics(sandbox).requests) == 1
+    states = await db.fetch("SELECT DISTINCT state FROM analytics_instances")
+    assert [r["state"] for r in states] == ["loaded"]
     truth = AnalyticsTruth(sandbox, sandbox.team("acme"))
     today = sandbox.now().date()
     span = {"from": str(today - dt.timedelta(days=14)), "to": str(today)}
