@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     )
     rate_limit_burst: int = Field(default=120, ge=1, description="Requests a token may burst.")
     sales_max_range_days: int = Field(default=400, ge=1, le=3660)  # one sales query's span
+    analytics_snapshot: bool = Field(
+        default=True,
+        description="Ask Apple once per app for a ONE_TIME_SNAPSHOT analytics report request "
+        "(the history before the ONGOING request began).",
+    )
+    analytics_max_range_days: int = Field(
+        default=400, ge=1, le=3660, description="The longest span one /v1/analytics query covers."
+    )
     finance_regions: str = Field(
         default="",
         description="FINANCIAL region codes to fetch besides ZZ (comma-separated, e.g. EU,JP).",

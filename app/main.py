@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from app import __version__
 from app.accounts.router import router as accounts_router
+from app.analytics.router import router as analytics_router
 from app.asc.http_client import DEFAULT_TIMEOUT, create_http_client
 from app.asc.retry import RetryPolicy
 from app.auth.ratelimit import TokenRateLimiter
@@ -139,6 +140,7 @@ def create_app(
     app.include_router(team_router)
     app.include_router(reviews_router)
     app.include_router(sales_router)
+    app.include_router(analytics_router)
     app.include_router(subscriptions_router)
     app.include_router(subscription_analytics_router)
     app.include_router(payments_router)

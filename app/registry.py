@@ -15,6 +15,7 @@ import dataclasses
 
 from app.accounts import events as account_events
 from app.accounts.jobs import verification_task
+from app.analytics import jobs as analytics
 from app.catalog import events as catalog_events
 from app.catalog import jobs as catalog
 from app.config import Settings
@@ -52,6 +53,7 @@ def _datasets(settings: Settings) -> list[Dataset]:
         *sales.DATASETS,
         *subscriptions.DATASETS,
         finance.dataset(settings.finance_region_codes),
+        *analytics.datasets(settings),
     ]
 
 

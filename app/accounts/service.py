@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +15,12 @@ from app.accounts.schemas import AccountCreate, AccountUpdate
 from app.asc.jwt import AscCredentials
 from app.credentials import lookup
 from app.credentials.clients import AscClientFactory
-from app.credentials.states import PAUSING_STATUSES, CredentialStatus, publish_status_change
+from app.credentials.states import (
+    PAUSING_STATUSES,
+    Capability,
+    CredentialStatus,
+    publish_status_change,
+)
 from app.credentials.verification import (
     AscUnavailable,
     Verification,
@@ -94,13 +100,26 @@ def _reject(verification: Verification) -> CredentialsRejected:
     )
 
 
+def _merged_capabilities(
+    previous: dict[str, Any] | None, verification: Verification
+) -> dict[str, Any]:
+    """The probes' capabilities, except what a probe cannot see: a sync unit's finding that
+    only an Admin can create the analytics report request (a read probe passes regardless)."""
+    merged = dict(verification.capabilities)
+    kept = (previous or {}).get(Capability.ANALYTICS)
+    probed = merged.get(Capability.ANALYTICS) or {}
+    if isinstance(kept, dict) and kept.get("code") == "admin_required" and probed.get("available"):
+        merged[Capability.ANALYTICS] = kept
+    return merged
+
+
 def _apply(account: AscAccount, verification: Verification) -> None:
     account.credential_status = verification.status.value
     account.status_reason = verification.reason
     account.status_code = verification.code
     if verification.capabilities:
         # A key rejected before the probes ran keeps its last known capabilities.
-        account.capabilities = verification.capabilities
+        account.capabilities = _merged_capabilities(account.capabilities, verification)
     account.last_verified_at = _now()
 
 

@@ -28,6 +28,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -460,6 +461,14 @@ class AscClient:
                 raise
 
     # -- reports ------------------------------------------------------------------------
+
+    def stream_presigned(self, url: str) -> AbstractAsyncContextManager[httpx.Response]:
+        """GET a pre-signed download URL Apple handed out (an analytics report segment on
+        S3): no ``Authorization`` header (S3 refuses a second auth mechanism, and the key's
+        token must never leave for another origin), no retries (the URL expires in minutes:
+        the caller asks Apple for a fresh one). Read the body with ``aiter_raw`` to see the
+        bytes Apple's checksum covers."""
+        return self._http.stream("GET", url, headers={"Accept": "*/*"})
 
     def stream_report(self, path: str, params: Params | None = None) -> ReportDownload:
         """Download a gzip report as decompressed byte chunks.

@@ -35,6 +35,7 @@ class Capability(StrEnum):
     REVIEWS = "reviews"
     TESTFLIGHT = "testflight"
     USERS = "users"
+    ANALYTICS = "analytics"
 
 
 #: Statuses under which no unit of the account runs until a verification succeeds.
@@ -138,5 +139,30 @@ async def mark_capability_missing(
         "available": False,
         "reason": f"App Store Connect refused: {reason}",
     }
+    account.capabilities = capabilities
+    await session.flush()
+
+
+async def set_capability(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    capability: str,
+    *,
+    available: bool,
+    reason: str | None,
+    code: str | None = None,
+) -> None:
+    """Record what a unit learned about one capability (e.g. that no Admin created the
+    analytics report request yet); a no-op when nothing changes."""
+    account = await session.get(AscAccount, account_id, with_for_update=True)
+    if account is None:
+        return
+    entry: dict[str, Any] = {"available": available, "reason": reason}
+    if code is not None:
+        entry["code"] = code
+    capabilities = dict(account.capabilities or {})
+    if capabilities.get(capability) == entry:
+        return
+    capabilities[capability] = entry
     account.capabilities = capabilities
     await session.flush()

@@ -34,6 +34,7 @@ ROLE_HINTS = {
     Capability.REVIEWS: "needs a key with access to customer reviews",
     Capability.TESTFLIGHT: "needs the Admin, App Manager or Developer role",
     Capability.USERS: "needs the Admin role",
+    Capability.ANALYTICS: "needs the Admin, Sales and Reports or Finance role",
 }
 
 
@@ -175,7 +176,16 @@ async def _verify(
         none_yet = "no apps in this account yet; checked again at the next verification"
         capabilities[Capability.REVIEWS] = _capability(True, none_yet)
         capabilities[Capability.TESTFLIGHT] = _capability(True, none_yet)
+        capabilities[Capability.ANALYTICS] = _capability(True, none_yet)
     else:
+        # Reading the app's analytics report requests (ANALYTICS §3): whether this key may
+        # also create one only shows when the analytics sync needs to.
+        capabilities[Capability.ANALYTICS] = await _probe_json(
+            client,
+            Capability.ANALYTICS,
+            f"/v1/apps/{first_app.id}/analyticsReportRequests",
+            {"limit": 1},
+        )
         capabilities[Capability.REVIEWS] = await _probe_json(
             client, Capability.REVIEWS, f"/v1/apps/{first_app.id}/customerReviews", {"limit": 1}
         )

@@ -1,5 +1,11 @@
 """Every ORM table, imported here so Alembic's autogenerate sees the whole schema."""
 
+from app.models.analytics import (
+    AnalyticsInstance,
+    AnalyticsReportRequest,
+    AnalyticsRow,
+    AnalyticsVintage,
+)
 from app.models.api_token import ApiRequestBudget, ApiToken
 from app.models.asc_account import AscAccount, AscKeyHistory
 from app.models.catalog import (
@@ -53,6 +59,10 @@ from app.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from app.models.workspace import Workspace
 
 __all__ = [
+    "AnalyticsInstance",
+    "AnalyticsReportRequest",
+    "AnalyticsRow",
+    "AnalyticsVintage",
     "ApiRequestBudget",
     "ApiToken",
     "App",

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from app.sandbox.state import SandboxState
 from tests.fixtures.accounts import Tenant, link, link_body
 
-ALL_CAPABILITIES = {"sales", "finance", "reviews", "testflight", "users"}
+ALL_CAPABILITIES = {"sales", "finance", "reviews", "testflight", "users", "analytics"}
 
 
 def _fingerprint(pem: str) -> str:
@@ -47,6 +47,7 @@ async def test_admin_key_links_active_with_every_capability(
     paths = [r.path for r in sandbox.requests if r.key_id == key.key_id]
     assert paths[0] == "/v1/apps"
     assert {"/v1/salesReports", "/v1/financeReports", "/v1/users", "/v1/builds"} <= set(paths)
+    assert any(p.endswith("/analyticsReportRequests") for p in paths)
 
 
 async def test_developer_key_is_missing_role_and_says_which(
@@ -65,6 +66,8 @@ async def test_developer_key_is_missing_role_and_says_which(
     assert caps["testflight"]["available"] is True
     assert caps["users"]["available"] is False
     assert "Admin role" in caps["users"]["reason"]
+    assert caps["analytics"]["available"] is False
+    assert "Admin, Sales and Reports or Finance role" in caps["analytics"]["reason"]
 
 
 async def test_sales_key_is_active_without_finance(

@@ -61,6 +61,11 @@ BOOKKEEPING = frozenset(
 GENERATED = frozenset(
     {"id", "seq", "txid", "workspace_id", "first_seen_at", "last_seen_at", "observed_at"}
     | {"fetched_at", "last_pass_at", "last_full_pass_at"}
+    # When Orchard last checked an analytics report request, found or loaded an instance.
+    | {"checked_at", "discovered_at", "loaded_at"}
+    # Apple's id of an analytics report request Orchard created: it depends on the order in
+    # which Apple (the simulator) received the POSTs of every app, which retries reorder.
+    | {"apple_request_id"}
     # When Orchard first saw a version in its state (unless Apple dated it).
     | {"state_since"}
 )

@@ -196,6 +196,7 @@ RANGE_DAYS = 365
 #: leak into an aggregate is then visible as A's ids in B's groups).
 QUERY_EXTRAS: dict[str, dict[str, str]] = {
     "get_sales": {"group_by": "account,app,product,country"},
+    "get_analytics": {"group_by": "app,territory"},
     "get_subscription_summary": {"group_by": "subscription,country"},
     "get_subscription_events": {"group_by": "subscription,country"},
     "get_subscription_metrics": {

@@ -23,6 +23,16 @@ async def job_states(db: asyncpg.Connection, account_id: uuid.UUID | None = None
     return Counter(row["state"] for row in rows)
 
 
+async def _succeeded(db: asyncpg.Connection, among: set[uuid.UUID] | None) -> int:
+    if among is None:
+        return (await job_states(db)).get("succeeded", 0)
+    count = await db.fetchval(
+        "SELECT count(*) FROM sync_jobs WHERE state = 'succeeded' AND id = ANY($1::uuid[])",
+        list(among),
+    )
+    return int(count or 0)
+
+
 def expected_daily_rows(
     sandbox: SandboxState, key: SandboxKey, days: list[dt.date]
 ) -> dict[dt.date, int]:
@@ -56,14 +66,20 @@ async def api(app: FastAPI) -> httpx.AsyncClient:
 
 
 async def run_workers_until(
-    workers: list[SyncWorker], db: asyncpg.Connection, succeeded: int, timeout: float = 60
+    workers: list[SyncWorker],
+    db: asyncpg.Connection,
+    succeeded: int,
+    timeout: float = 60,
+    *,
+    among: set[uuid.UUID] | None = None,
 ) -> None:
-    """Start the workers, wait until ``succeeded`` units have succeeded, stop them."""
+    """Start the workers, wait until ``succeeded`` units have succeeded (of the jobs ``among``
+    only, when given: units the workers plan meanwhile do not count), stop them."""
     for worker in workers:
         await worker.start()
     try:
         async with asyncio.timeout(timeout):
-            while (await job_states(db)).get("succeeded", 0) < succeeded:
+            while await _succeeded(db, among) < succeeded:
                 await asyncio.sleep(0.1)
     finally:
         for worker in workers:

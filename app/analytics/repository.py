@@ -1,0 +1,286 @@
+"""SQL behind the analytics API: one vintage per (app, report, granularity, date), then
+measures per bucket and group, and the dates that are not final."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.analytics.catalog import REPORTS
+from app.analytics.schemas import AnalyticsFilter
+
+DIMENSION_COLUMNS = {
+    "app": "CAST(r.app_id AS text)",
+    "territory": "r.territory",
+    "device": "r.device",
+    "platform_version": "r.platform_version",
+    "app_version": "r.app_version",
+    "source_type": "r.source_type",
+    "page_type": "r.page_type",
+}
+BUCKETS = {
+    "day": "r.report_date",
+    "week": "CAST(date_trunc('week', CAST(r.report_date AS timestamp)) AS date)",
+    "month": "CAST(date_trunc('month', CAST(r.report_date AS timestamp)) AS date)",
+}
+#: Apple's instance granularity that carries a bucket's distinct devices.
+UNIQUE_GRANULARITY = {"day": "DAILY", "week": "WEEKLY", "month": "MONTHLY"}
+#: measure → (report, column summed, condition on the row); values compared case-insensitively
+#: (ANALYTICS §5: "values are not case sensitive").
+ADDITIVE: dict[str, tuple[str, str, str]] = {
+    "installs": ("installs", "count", "lower(r.event) = 'install'"),
+    "first_time_installs": (
+        "installs",
+        "count",
+        "lower(r.event) = 'install' AND lower(r.download_type) = 'first-time download'",
+    ),
+    "deletions": ("installs", "count", "lower(r.event) = 'delete'"),
+    "sessions": ("sessions", "count", "true"),
+    "session_seconds": ("sessions", "duration", "true"),
+    "impressions": ("discovery", "count", "lower(r.event) = 'impression'"),
+    "product_page_views": ("discovery", "count", "lower(r.event) = 'page view'"),
+    "downloads": ("downloads", "count", "true"),
+    "first_time_downloads": (
+        "downloads",
+        "count",
+        "lower(r.download_type) = 'first-time download'",
+    ),
+    "crashes": ("crashes", "count", "true"),
+}
+MEASURES = (*ADDITIVE, "active_devices")
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """Which vintage to read: the newest or the oldest, optionally as known on a date."""
+
+    first: bool = False
+    as_of: dt.date | None = None
+
+
+def _scope_sql(
+    filters: AnalyticsFilter, alias: str, params: dict[str, Any], app_column: str = "app_id"
+) -> str:
+    sql = ""
+    if filters.app_ids:
+        sql += f" AND {alias}.{app_column} = ANY(CAST(:f_apps AS uuid[]))"
+        params["f_apps"] = filters.app_ids
+    if filters.account_ids:
+        sql += f" AND {alias}.account_id = ANY(CAST(:f_accounts AS uuid[]))"
+        params["f_accounts"] = filters.account_ids
+    return sql
+
+
+def _row_filter_sql(filters: AnalyticsFilter, params: dict[str, Any]) -> str:
+    sql = ""
+    for attribute, column in (
+        ("territories", "territory"),
+        ("devices", "device"),
+        ("source_types", "source_type"),
+    ):
+        values = getattr(filters, attribute)
+        if values:
+            sql += f" AND lower(r.{column}) = ANY(CAST(:f_{attribute} AS text[]))"
+            params[f"f_{attribute}"] = [v.lower() for v in values]
+    return sql
+
+
+def _chosen_sql(chosen: Chosen, params: dict[str, Any]) -> tuple[str, str]:
+    """(extra WHERE, ORDER direction) picking one vintage per date."""
+    where = ""
+    if chosen.as_of is not None:
+        where = " AND v.processing_date <= :as_of"
+        params["as_of"] = chosen.as_of
+    return where, "ASC" if chosen.first else "DESC"
+
+
+@dataclass(frozen=True)
+class AggregateRow:
+    bucket: dt.date
+    group: tuple[str | None, ...]
+    measures: dict[str, int | None]
+
+    def sort_key(self) -> list[Any]:
+        key: list[Any] = [self.bucket.isoformat()]
+        for value in self.group:
+            key += [value is None, value or ""]
+        return key
+
+
+async def aggregate(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    start: dt.date,
+    end: dt.date,
+    granularity: str,
+    dimensions: list[str],
+    filters: AnalyticsFilter,
+    chosen: Chosen,
+    after: list[Any] | None,
+    limit: int,
+) -> list[AggregateRow]:
+    """Measures per bucket and group from the chosen vintage of every date, ordered by bucket
+    then group values (nulls last); ``after`` is the previous page's last ``sort_key``."""
+    bucket_sql = BUCKETS[granularity]
+    unique = UNIQUE_GRANULARITY[granularity]
+    params: dict[str, Any] = {
+        "ws": workspace_id,
+        "start": start,
+        "end": end,
+        "pstart": _bucket_start(start, granularity),
+        "ugran": unique,
+        "limit": limit,
+    }
+    vintage_where, direction = _chosen_sql(chosen, params)
+    groups = [f"g{n}" for n in range(len(dimensions))]
+    group_sql = "".join(
+        f", {DIMENSION_COLUMNS[d]} AS {g}" for d, g in zip(dimensions, groups, strict=True)
+    )
+    measures = []
+    for name, (report, column, condition) in ADDITIVE.items():
+        daily = f"r.report = '{report}' AND v.granularity = 'DAILY'"
+        measures.append(
+            f"CASE WHEN bool_or({daily}) THEN CAST(COALESCE(sum(r.{column}) "
+            f"FILTER (WHERE {daily} AND {condition}), 0) AS bigint) END AS {name}"
+        )
+    uniq = "r.report = 'sessions' AND v.granularity = :ugran"
+    measures.append(
+        f"CASE WHEN bool_or({uniq}) THEN CAST(COALESCE(sum(r.unique_count) "
+        f"FILTER (WHERE {uniq}), 0) AS bigint) END AS active_devices"
+    )
+    order = ["bucket"]
+    for g in groups:
+        order += [f"({g} IS NULL)", f"COALESCE({g}, '') COLLATE \"C\""]
+    keyset = ""
+    if after is not None:
+        placeholders = []
+        for n, value in enumerate(after):
+            params[f"k{n}"] = dt.date.fromisoformat(value) if n == 0 else value
+            placeholders.append(f":k{n}")
+        keyset = f"WHERE ({', '.join(order)}) > ({', '.join(placeholders)})"
+    keys = "bucket" + "".join(f", {g}" for g in groups)
+    sql = f"""
+        WITH v AS (
+            SELECT DISTINCT ON (v.app_id, v.report, v.granularity, v.report_date)
+                   v.instance_id, v.report_date, v.granularity
+            FROM analytics_vintages AS v
+            WHERE v.workspace_id = :ws
+              AND ((v.granularity = 'DAILY' AND v.report_date BETWEEN :start AND :end)
+                   OR (v.granularity = :ugran AND v.report_date BETWEEN :pstart AND :end))
+              {_scope_sql(filters, "v", params)}{vintage_where}
+            ORDER BY v.app_id, v.report, v.granularity, v.report_date,
+                     v.processing_date {direction}, v.instance_id {direction}
+        ), grouped AS (
+            SELECT {bucket_sql} AS bucket{group_sql}, {", ".join(measures)}
+            FROM analytics_rows AS r
+            JOIN v ON v.instance_id = r.instance_id AND v.report_date = r.report_date
+            WHERE r.workspace_id = :ws {_row_filter_sql(filters, params)}
+            GROUP BY {keys}
+        )
+        SELECT {keys}, {", ".join(MEASURES)} FROM grouped
+        {keyset}
+        ORDER BY {", ".join(order)}
+        LIMIT :limit
+    """  # noqa: S608  (identifiers come from the fixed maps above; values are bound)
+    result = await session.execute(text(sql), params)
+    n = len(groups)
+    return [
+        AggregateRow(
+            bucket=row[0],
+            group=tuple(row[1 : 1 + n]),
+            measures=dict(zip(MEASURES, row[1 + n :], strict=True)),
+        )
+        for row in result
+    ]
+
+
+def _bucket_start(day: dt.date, granularity: str) -> dt.date:
+    if granularity == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if granularity == "month":
+        return day.replace(day=1)
+    return day
+
+
+@dataclass(frozen=True)
+class IncompleteRow:
+    report_date: dt.date
+    app_id: uuid.UUID
+    report: str
+    state: str
+
+
+async def incomplete_dates(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    start: dt.date,
+    end: dt.date,
+    filters: AnalyticsFilter,
+    chosen: Chosen,
+) -> list[IncompleteRow]:
+    """Every (date, app, report) of the range whose daily numbers are not final."""
+    params: dict[str, Any] = {"ws": workspace_id, "start": start, "end": end}
+    vintage_where, direction = _chosen_sql(chosen, params)
+    windows = ", ".join(f"('{r.report.value}', {r.completeness_days})" for r in REPORTS)
+    as_of_instances = " AND i.processing_date <= :as_of" if chosen.as_of else ""
+    sql = f"""
+        WITH apps_in AS (
+            SELECT a.id FROM apps AS a
+            WHERE a.workspace_id = :ws AND a.removed_at IS NULL
+                  {_scope_sql(filters, "a", params, "id")}
+              AND EXISTS (SELECT 1 FROM analytics_requests q WHERE q.app_id = a.id)
+        ), reports(report, completeness) AS (VALUES {windows}
+        ), chosen AS (
+            SELECT DISTINCT ON (v.app_id, v.report, v.report_date)
+                   v.app_id, v.report, v.report_date, v.processing_date
+            FROM analytics_vintages AS v
+            WHERE v.workspace_id = :ws AND v.granularity = 'DAILY'
+              AND v.report_date BETWEEN :start AND :end {vintage_where}
+              {_scope_sql(filters, "v", params)}
+            ORDER BY v.app_id, v.report, v.report_date,
+                     v.processing_date {direction}, v.instance_id {direction}
+        ), coverage AS (
+            SELECT v.app_id, v.report, min(v.report_date) AS first_date
+            FROM analytics_vintages AS v
+            WHERE v.workspace_id = :ws AND v.granularity = 'DAILY'
+                  {_scope_sql(filters, "v", params)}
+            GROUP BY 1, 2
+        ), newest AS (
+            SELECT i.app_id, i.report, max(i.processing_date) AS processed
+            FROM analytics_instances AS i
+            WHERE i.workspace_id = :ws AND i.state = 'loaded' AND i.granularity = 'DAILY'
+                  {as_of_instances} {_scope_sql(filters, "i", params)}
+            GROUP BY 1, 2
+        ), states AS (
+            SELECT CAST(d AS date) AS day, a.id AS app_id, rp.report,
+                CASE
+                    WHEN c.processing_date IS NOT NULL THEN
+                        CASE WHEN c.processing_date - CAST(d AS date) >= rp.completeness
+                             THEN NULL ELSE 'provisional' END
+                    WHEN cov.first_date IS NULL OR CAST(d AS date) < cov.first_date
+                        THEN CASE WHEN n.processed >= CAST(d AS date) + rp.completeness
+                                  THEN 'not_covered' ELSE 'not_yet_published' END
+                    WHEN n.processed >= CAST(d AS date) + rp.completeness THEN 'withheld'
+                    ELSE 'not_yet_published'
+                END AS state
+            FROM apps_in AS a
+            CROSS JOIN reports AS rp
+            CROSS JOIN generate_series(CAST(:start AS date), CAST(:end AS date),
+                                       interval '1 day') AS d
+            LEFT JOIN chosen AS c ON c.app_id = a.id AND c.report = rp.report
+                 AND c.report_date = CAST(d AS date)
+            LEFT JOIN coverage AS cov ON cov.app_id = a.id AND cov.report = rp.report
+            LEFT JOIN newest AS n ON n.app_id = a.id AND n.report = rp.report
+        )
+        SELECT day, app_id, report, state FROM states WHERE state IS NOT NULL
+        ORDER BY day, app_id, report
+    """  # noqa: S608  (a constant VALUES list; values are bound)
+    result = await session.execute(text(sql), params)
+    return [IncompleteRow(*row) for row in result]
