@@ -19,6 +19,7 @@ from app.catalog import events as catalog_events
 from app.catalog import jobs as catalog
 from app.config import Settings
 from app.finance import jobs as finance
+from app.fx import jobs as fx
 from app.outbox.catalogue import EventCatalogue
 from app.releases import jobs as releases
 from app.resources.app_list import AppListing
@@ -54,8 +55,9 @@ def _datasets(settings: Settings) -> list[Dataset]:
 
 
 def _public_datasets(settings: Settings) -> list[PublicDataset]:
-    """Public App Store data (charts, star ratings): owned by no account."""
-    return store.datasets(settings)
+    """Public data owned by no account: the App Store's charts and star ratings, currency
+    reference rates."""
+    return [*store.datasets(settings), *fx.datasets(settings)]
 
 
 def build_registry(settings: Settings) -> DatasetRegistry:

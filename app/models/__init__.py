@@ -15,6 +15,7 @@ from app.models.catalog import (
     TeamMember,
 )
 from app.models.finance import FinanceReportRow
+from app.models.fx import FxManualRate, FxRate, FxWorkspaceSettings
 from app.models.reviews import CustomerReview, ReviewReplyRequest, ReviewSyncState
 from app.models.sales import SalesDailyRollup, SalesRow
 from app.models.store import (
@@ -56,6 +57,9 @@ __all__ = [
     "CustomerReview",
     "DatasetAvailability",
     "FinanceReportRow",
+    "FxManualRate",
+    "FxRate",
+    "FxWorkspaceSettings",
     "ReviewReplyRequest",
     "ReviewSubmission",
     "ReviewSyncState",

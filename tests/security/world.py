@@ -55,6 +55,7 @@ def world_settings(database_url: str, data_dir: Path) -> Settings:
         rate_limit_per_minute=1_000_000,
         rate_limit_burst=1_000_000,
         store_enabled=False,  # public store units have their own tests (tests/store)
+        fx_ecb_enabled=False,  # currency rates have their own tests (tests/fx)
     )
 
 
