@@ -213,6 +213,22 @@ async def list_rates(
     return [StoredRate(*row) for row in await session.execute(statement)]
 
 
+async def currencies_with_rates(
+    session: AsyncSession, workspace_id: uuid.UUID, *, start: dt.date, end: dt.date
+) -> set[str]:
+    """Currencies with any rate (either side of a pair) between ``start`` and ``end``."""
+    public = select(FxRate.base, FxRate.quote).where(FxRate.day.between(start, end)).distinct()
+    manual = (
+        select(FxManualRate.base, FxManualRate.quote)
+        .where(FxManualRate.workspace_id == workspace_id, FxManualRate.day.between(start, end))
+        .distinct()
+    )
+    found: set[str] = set()
+    for base, quote in await session.execute(union_all(public, manual)):
+        found.update((base, quote))
+    return found
+
+
 async def reporting_currency(session: AsyncSession, workspace_id: uuid.UUID) -> str | None:
     return await session.scalar(
         select(FxWorkspaceSettings.reporting_currency).where(
