@@ -115,7 +115,11 @@ class _Part:
 
 
 def convert_measure(
-    book: RateBook, listed: list[dict[str, Any]], triples: Iterable[Triple]
+    book: RateBook,
+    listed: list[dict[str, Any]],
+    triples: Iterable[Triple],
+    *,
+    estimated: bool = False,
 ) -> dict[str, Any]:
     """Add ``converted`` to each entry of ``listed`` (a measure's per-currency money, as the
     domain lists it) and return the measure's converted total (``ConvertedTotal``)."""
@@ -133,7 +137,7 @@ def convert_measure(
         part.rates[(found.rate, found.rate_date, found.source, found.method)] = None
     target = book.target
     for entry in listed:
-        entry["converted"] = _converted(parts.get(entry["currency"]), target)
+        entry["converted"] = _converted(parts.get(entry["currency"]), target, estimated)
     total = sum((p.converted for p in parts.values()), Decimal(0))
     unconverted = [
         {
@@ -154,7 +158,7 @@ def convert_measure(
     }
 
 
-def _converted(part: _Part | None, target: str) -> dict[str, Any] | None:
+def _converted(part: _Part | None, target: str, estimated: bool) -> dict[str, Any] | None:
     if part is None or not part.rates:
         return None
     rates = [
@@ -170,6 +174,7 @@ def _converted(part: _Part | None, target: str) -> dict[str, Any] | None:
         "source": "+".join(sorted({str(r["source"]) for r in rates})),
         "complete": not any(m.amount for m in part.missing.values()),
         "rates": sorted(rates, key=lambda r: (r["rate_date"], r["source"], r["rate"])),
+        **({"estimated": True} if estimated else {}),
     }
 
 

@@ -112,7 +112,13 @@ async def put_fx_manual_rates(
 
 def _json_upload(body: bytes) -> ManualRatesWrite:
     try:
-        return ManualRatesWrite.model_validate(json.loads(body or b"null"))
+        document = json.loads(body or b"null")
+    except (ValueError, RecursionError):
+        raise ValidationFailed.single(
+            "body", "not JSON (or nested too deeply)", "json_invalid"
+        ) from None
+    try:
+        return ManualRatesWrite.model_validate(document)
     except ValueError as error:
         if isinstance(error, ValidationError):
             raise ValidationFailed(
@@ -126,7 +132,7 @@ def _json_upload(body: bytes) -> ManualRatesWrite:
                     for e in error.errors()
                 ],
             ) from None
-        raise ValidationFailed.single("body", "not JSON", "json_invalid") from None
+        raise
 
 
 @router.get(

@@ -100,6 +100,11 @@ class ConvertedAmount(BaseModel):
         "that part is in the measure's `unconverted` list."
     )
     rates: list[RateUsed] = Field(description="Every rate used, by date.")
+    estimated: bool = Field(
+        default=False,
+        description="True for payments: Apple's own rate (at the time of payment) is not in "
+        "its API, so the reference rate of the fiscal period's end date is used.",
+    )
 
 
 class ConvertibleMoney(Money):

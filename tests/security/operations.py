@@ -206,6 +206,11 @@ BODIES: dict[str, dict[str, Any]] = {
     "create_webhook": {"url": "https://hooks.example.com/own", "event_types": ["*"]},
     "update_webhook": {"description": "Changed by another workspace"},
     "rotate_webhook_secret": {"grace_seconds": "60"},  # text, so a NUL can be slipped in
+    # Manual rates and the reporting currency belong to the caller's own workspace.
+    "put_fx_manual_rates": {
+        "rates": [{"date": "2025-06-02", "base": "EUR", "quote": "KZT", "rate": "580.1"}]
+    },
+    "update_fx_settings": {"reporting_currency": "USD"},
 }
 
 
