@@ -21,7 +21,9 @@ async def _rates(client: httpx.AsyncClient, tenant: Tenant, **params: Any) -> di
     return body
 
 
-async def test_json_and_csv_uploads_are_read_back(client: httpx.AsyncClient, tenant: Tenant) -> None:
+async def test_json_and_csv_uploads_are_read_back(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
     upload = {"rates": [{"date": "2025-06-02", "base": "eur", "quote": "KZT", "rate": "580.12"}]}
     response = await client.put("/v1/fx/rates", json=upload, headers=tenant.headers())
     assert response.status_code == 200, response.text
