@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -28,9 +28,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import ValidationFailed
 from app.fx import repository
 from app.fx.currencies import is_known, minor_units
-from app.fx.rates import NoRate, RateBook
+from app.fx.rates import NoRate, Rate, RateBook
 
-__all__ = ["RateBook", "book_for", "convert_measure", "convert_measures", "resolve_target"]
+__all__ = [
+    "DailyMoney",
+    "RateBook",
+    "book_for",
+    "convert_measure",
+    "convert_measures",
+    "resolve_target",
+]
 
 Triple = tuple[dt.date, str | None, Decimal]  # (report date, currency, amount)
 
@@ -52,6 +59,7 @@ def text(value: Decimal) -> str:
 
 
 def present(value: Decimal, currency: str) -> str:
+    """``value`` rounded half-even to ``currency``'s minor units, as decimal text."""
     step = Decimal(1).scaleb(-minor_units(currency))
     return text(value.quantize(step, rounding=ROUND_HALF_EVEN))
 
@@ -106,12 +114,7 @@ class _Missing:
         self.detail = self.detail or detail
 
 
-@dataclass
-class _Part:
-    converted: Decimal = Decimal(0)
-    native_converted: Decimal = Decimal(0)
-    rates: dict[tuple[Decimal, dt.date, str, str], None] = field(default_factory=dict)
-    missing: dict[str, _Missing] = field(default_factory=dict)
+_ZERO = Decimal(0)
 
 
 def convert_measure(
@@ -122,60 +125,93 @@ def convert_measure(
     estimated: bool = False,
 ) -> dict[str, Any]:
     """Add ``converted`` to each entry of ``listed`` (a measure's per-currency money, as the
-    domain lists it) and return the measure's converted total (``ConvertedTotal``)."""
-    parts: dict[str | None, _Part] = {}
+    domain lists it) and return the measure's converted total (``ConvertedTotal``).
+
+    Hot path of every converted report (thousands of entries): plain dicts, rates resolved
+    once per (currency, day) by the book, each rate's JSON entry built once and shared."""
+    converted: dict[str | None, Decimal] = {}
+    used: dict[str | None, dict[Rate, None]] = {}
+    missing: dict[tuple[str | None, str], _Missing] = {}
     for day, currency, amount in triples:
         if not amount:
             continue
-        part = parts.setdefault(currency, _Part())
         found = book.rate(currency, day)
-        if isinstance(found, NoRate):
-            part.missing.setdefault(found.reason, _Missing()).add(day, amount, found.detail)
+        if found.__class__ is NoRate:
+            assert isinstance(found, NoRate)
+            key = (currency, found.reason)
+            if key not in missing:
+                missing[key] = _Missing()
+            missing[key].add(day, amount, found.detail)
             continue
-        part.converted += amount * found.rate
-        part.native_converted += amount
-        part.rates[(found.rate, found.rate_date, found.source, found.method)] = None
-    target = book.target
+        assert isinstance(found, Rate)
+        converted[currency] = converted.get(currency, _ZERO) + amount * found.rate
+        if currency in used:
+            used[currency][found] = None
+        else:
+            used[currency] = {found: None}
     for entry in listed:
-        entry["converted"] = _converted(parts.get(entry["currency"]), target, estimated)
-    total = sum((p.converted for p in parts.values()), Decimal(0))
+        currency = entry["currency"]
+        rates = used.get(currency)
+        if rates is None:
+            entry["converted"] = None
+            continue
+        complete = not any(m.amount for (c, _), m in missing.items() if c == currency)
+        entry["converted"] = _converted(book, converted[currency], rates, complete, estimated)
     unconverted = [
         {
-            "amount": text(missing.amount),
+            "amount": text(gap.amount),
             "currency": currency,
             "reason": reason,
-            "detail": f"{missing.detail} (report dates {missing.first}..{missing.last})",
+            "detail": f"{gap.detail} (report dates {gap.first}..{gap.last})",
         }
-        for currency, part in sorted(parts.items(), key=lambda i: (i[0] is None, i[0] or ""))
-        for reason, missing in sorted(part.missing.items())
-        if missing.amount
+        for (currency, reason), gap in sorted(
+            missing.items(), key=lambda i: (i[0][0] is None, i[0][0] or "", i[0][1])
+        )
+        if gap.amount
     ]
     return {
-        "amount": present(total, target),
-        "currency": target,
+        "amount": book.present(sum(converted.values(), _ZERO)),
+        "currency": book.target,
         "partial": bool(unconverted),
         "unconverted": unconverted,
     }
 
 
-def _converted(part: _Part | None, target: str, estimated: bool) -> dict[str, Any] | None:
-    if part is None or not part.rates:
-        return None
-    rates = [
-        {"rate": text(rate), "rate_date": day, "source": source, "method": method}
-        for rate, day, source, method in part.rates
-    ]
-    single = rates[0] if len(rates) == 1 else None
-    return {
-        "amount": present(part.converted, target),
-        "currency": target,
-        "rate": single["rate"] if single else None,
-        "rate_date": single["rate_date"] if single else None,
-        "source": "+".join(sorted({str(r["source"]) for r in rates})),
-        "complete": not any(m.amount for m in part.missing.values()),
-        "rates": sorted(rates, key=lambda r: (r["rate_date"], r["source"], r["rate"])),
-        **({"estimated": True} if estimated else {}),
-    }
+def _converted(
+    book: RateBook,
+    amount: Decimal,
+    rates: dict[Rate, None],
+    complete: bool,
+    estimated: bool,
+) -> dict[str, Any]:
+    if len(rates) == 1:
+        [only] = rates
+        entry = only.entry
+        document = {
+            "amount": book.present(amount),
+            "currency": book.target,
+            "rate": entry["rate"],
+            "rate_date": entry["rate_date"],
+            "source": entry["source"],
+            "complete": complete,
+            "rates": [entry],
+        }
+    else:
+        entries = sorted(
+            (r.entry for r in rates), key=lambda e: (e["rate_date"], e["source"], e["rate"])
+        )
+        document = {
+            "amount": book.present(amount),
+            "currency": book.target,
+            "rate": None,
+            "rate_date": None,
+            "source": "+".join(sorted({e["source"] for e in entries})),
+            "complete": complete,
+            "rates": entries,
+        }
+    if estimated:
+        document["estimated"] = True
+    return document
 
 
 DailyMoney = tuple[dt.date, str | None, Any, str | None, Any]

@@ -22,12 +22,13 @@ import bisect
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
-from decimal import Context, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.fx import repository
-from app.fx.currencies import EUR, EURO_FIXED, is_known
+from app.fx.currencies import EUR, EURO_FIXED, is_known, minor_units
 
 SIGNIFICANT_DIGITS = 10
 _PRIORITY = {"manual": 0, "ecb": 1, "frankfurter": 2}
@@ -52,14 +53,16 @@ class Leg:
     source: str  # "identity" | "euro-fixed" | "ecb" | "manual" | "frankfurter:<provider>"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Rate:
-    """Target units per one unit of the amount's currency, with provenance."""
+    """Target units per one unit of the amount's currency, with provenance. The book hands
+    out one object per distinct (rate, date, source, method), so identity is equality."""
 
     rate: Decimal
     rate_date: dt.date  # the (oldest) rate date used
     source: str
     method: str  # "identity" | "direct" | "cross-EUR"
+    entry: dict[str, Any] = field(default_factory=dict)  # the API's `RateUsed`, built once
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,26 @@ class RateBook:
         self._direct: dict[str, _Series] = {}
         self._cross: dict[str, list[tuple[dt.date, str, Decimal]]] = {}  # quote → (day, base, r)
         self._memo: dict[tuple[str | None, dt.date], Rate | NoRate] = {}
+        self._rates: dict[tuple[Decimal, dt.date, str, str], Rate] = {}
+        self._legs: dict[tuple[str, dt.date], Leg | None] = {}
+        self._step = Decimal(1).scaleb(-minor_units(target))
+
+    def present(self, value: Decimal) -> str:
+        """``value`` rounded half-even to the target's minor units, as decimal text."""
+        return format(value.quantize(self._step, rounding=ROUND_HALF_EVEN), "f")
+
+    def _rate(self, value: Decimal, rate_date: dt.date, source: str, method: str) -> Rate:
+        key = (value, rate_date, source, method)
+        found = self._rates.get(key)
+        if found is None:
+            entry = {
+                "rate": format(value, "f"),
+                "rate_date": rate_date,
+                "source": source,
+                "method": method,
+            }
+            found = self._rates[key] = Rate(value, rate_date, source, method, entry)
+        return found
 
     @classmethod
     async def load(
@@ -147,6 +170,13 @@ class RateBook:
         return series.legs[index]
 
     def leg(self, code: str, day: dt.date) -> Leg | None:
+        key = (code, day)
+        if key in self._legs:
+            return self._legs[key]
+        found = self._legs[key] = self._find_leg(code, day)
+        return found
+
+    def _find_leg(self, code: str, day: dt.date) -> Leg | None:
         if code == EUR:
             return Leg(Decimal(1), None, "identity")
         if code in EURO_FIXED:
@@ -185,7 +215,7 @@ class RateBook:
         if not is_known(currency):
             return NoRate("unknown_currency", f"{currency} is not an ISO 4217 code")
         if currency == self.target:
-            return Rate(Decimal(1), day, "identity", "identity")
+            return self._rate(Decimal(1), day, "identity", "identity")
         source_leg, target_leg = self.leg(currency, day), self.leg(self.target, day)
         for code, leg in ((currency, source_leg), (self.target, target_leg)):
             if leg is None:
@@ -203,4 +233,4 @@ class RateBook:
         days = [leg.day for leg in (source_leg, target_leg) if leg.day is not None]
         sources = sorted({leg.source for leg in (source_leg, target_leg)} - {"identity"})
         method = "direct" if EUR in (currency, self.target) else "cross-EUR"
-        return Rate(value, min(days, default=day), "+".join(sources), method)
+        return self._rate(value, min(days, default=day), "+".join(sources), method)

@@ -81,8 +81,18 @@ def _measures(row: AggregateRow, book: convert.RateBook | None = None) -> dict[s
         "customer_sales": _money(row.customer_sales),
     }
     if book is not None:
-        convert.convert_measures(book, measures, row.daily or [])
+        convert.convert_measures(book, measures, _daily(row))
     return measures
+
+
+def _daily(row: AggregateRow) -> list[convert.DailyMoney]:
+    """The row's money per report date: the repository's ``by_day`` arrays, or for a
+    one-day bucket its per-currency totals (one rate per currency and day: the same sum)."""
+    if row.daily is not None:
+        return row.daily
+    return [(row.bucket, c, Decimal(a), None, _ZERO) for c, a in row.proceeds] + [
+        (row.bucket, None, _ZERO, c, Decimal(a)) for c, a in row.customer_sales
+    ]
 
 
 async def _book(
@@ -99,7 +109,7 @@ async def _book(
         session,
         workspace_id,
         target=target,
-        currencies=convert.daily_currencies(row.daily or [] for row in rows),
+        currencies=convert.daily_currencies(_daily(row) for row in rows),
         start=span.start,
         end=span.end,
         max_age_days=max_rate_age_days,
@@ -204,7 +214,8 @@ async def sales_report(
         filters=filters,
         after=after,
         limit=paging.fetch,
-        by_day=target is not None,
+        # One-day buckets need no per-day arrays: each bucket is one report date.
+        by_day=target is not None and granularity is not Granularity.DAY,
     )
     page, next_cursor = paging.split(rows, AggregateRow.sort_key)
     book = await _book(session, workspace_id, target, page, span, max_rate_age_days)
@@ -254,7 +265,6 @@ async def app_summary(
         filters=filters,
         after=None,
         limit=span.days,
-        by_day=target is not None,
     )
     book = await _book(session, workspace_id, target, rows, span, max_rate_age_days)
     by_day = {row.bucket: row for row in rows}
@@ -273,7 +283,7 @@ async def app_summary(
         series.append({"report_date": day, "state": states[day], **measures})
     totals = _merged(rows)
     if book is not None:
-        convert.convert_measures(book, totals, (t for row in rows for t in row.daily or []))
+        convert.convert_measures(book, totals, (t for row in rows for t in _daily(row)))
     return {
         "currency": target,
         "app_id": app.id,

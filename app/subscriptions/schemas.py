@@ -6,8 +6,9 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.fx.schemas import ConvertedTotal, ConvertibleMoney
 from app.kit.money import Money
@@ -96,6 +97,18 @@ class SubscriptionMeasures(BaseModel):
         "for records of more than three subscriptions); null when grouped by offer type."
     )
     estimated_mrr: list[ConvertibleMoney] = Field(description=MRR_DESCRIPTION)
+
+    @field_validator("estimated_mrr", mode="before")
+    @classmethod
+    def _convertible(cls, value: Any) -> Any:
+        """Plain `Money` (as the measures are computed) becomes convertible money."""
+        if not isinstance(value, list):
+            return value
+        return [
+            m.model_dump() if isinstance(m, Money) and not isinstance(m, ConvertibleMoney) else m
+            for m in value
+        ]
+
     estimated_mrr_total_converted: ConvertedTotal | None = Field(
         default=None,
         description="With a reporting currency (`currency=`): `estimated_mrr` in it, at the "

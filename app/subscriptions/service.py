@@ -125,10 +125,6 @@ def _money(pairs: Iterable[tuple[str, Decimal]]) -> list[Money]:
     return [Money(amount=format(a, "f"), currency=c) for c, a in pairs if a != 0]
 
 
-def _convertible(pairs: Iterable[tuple[str, Decimal]]) -> list[ConvertibleMoney]:
-    return [ConvertibleMoney(amount=format(a, "f"), currency=c) for c, a in pairs if a != 0]
-
-
 @dataclass
 class Tally:
     kinds: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -150,7 +146,7 @@ class Tally:
                 program: sum(n for kind, n in offers if kind.program == program)
                 for program in ("introductory", "promotional", "offer_code", "win_back")
             },
-            "estimated_mrr": _convertible(self.mrr.rounded()),
+            "estimated_mrr": _money(self.mrr.rounded()),
             "mrr_excluded_subscriptions": self.mrr.excluded,
         }
         for name in STATISTICS:
