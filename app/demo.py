@@ -29,6 +29,7 @@ from app.kit.logging import configure_logging
 from app.main import create_app
 from app.models import AscAccount
 from app.sandbox.app import create_sandbox_app
+from app.sandbox.fx import FxState, create_fx_app
 from app.sandbox.state import SandboxState
 from app.sandbox.store import StoreState, create_store_app
 from app.sandbox.store.asc_bridge import store_apps_for_team
@@ -81,6 +82,17 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
             create_store_app(store_state), host="127.0.0.1", port=store_port, log_config=None
         )
     )
+    # Currency reference rates too: the ECB's files and a Frankfurter server, simulated.
+    fx_port = free_port()
+    fx_url = f"http://127.0.0.1:{fx_port}"
+    fx = QuietServer(
+        uvicorn.Config(
+            create_fx_app(FxState(seed=SANDBOX_SEED)),
+            host="127.0.0.1",
+            port=fx_port,
+            log_config=None,
+        )
+    )
     settings = settings.model_copy(
         update={
             "asc_base_url": sandbox_url,
@@ -88,6 +100,8 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
             "store_lookup_url": store_url,
             "store_rss_url": store_url,
             "store_legacy_rss_url": store_url,
+            "fx_ecb_url": f"{fx_url}/stats/eurofxref",
+            "fx_frankfurter_url": fx_url,
         }
     )
     app = create_app(settings)
@@ -100,15 +114,17 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
     tasks = [
         asyncio.create_task(_serve(sandbox)),
         asyncio.create_task(_serve(store)),
+        asyncio.create_task(_serve(fx)),
         asyncio.create_task(_serve(orchard)),
     ]
     try:
-        while not (sandbox.started and store.started and orchard.started):
+        while not (sandbox.started and store.started and fx.started and orchard.started):
             if any(task.done() for task in tasks):
                 raise SystemExit("orchard demo: a server failed to start (is the port free?)")
             await asyncio.sleep(0.1)
         say(f"App Store Connect sandbox: {sandbox_url}")
         say(f"App Store public data (simulated Lookup and charts): {store_url}")
+        say(f"Currency rates (simulated ECB files and Frankfurter): {fx_url}")
         say(f"Orchard API:               http://{host}:{port}  (docs at /docs)")
         token, account_id = await _prepare(
             app,
@@ -128,12 +144,17 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
             f'"http://{host}:{port}/v1/tracked-apps"  (then /v1/apps/{{id}}/ranks, '
             "/v1/apps/{id}/ratings/store; charts and ratings arrive within minutes)"
         )
+        say(
+            f'      curl -H "Authorization: Bearer {token}" '
+            f'"http://{host}:{port}/v1/sales?from=…&to=…&currency=USD"  (converted, with rates)'
+        )
         say("Serving until Ctrl-C.")
         await stop.wait()
     finally:
         orchard.should_exit = True
         sandbox.should_exit = True
         store.should_exit = True
+        fx.should_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
