@@ -18,7 +18,7 @@ from app.fx.currencies import ECB_GAPS
 from app.registry import build_registry
 from app.sandbox.fx import FxState
 from tests.fixtures.accounts import Tenant
-from tests.fx.helpers import FRANKFURTER_URL, run_public_unit, stored_rates
+from tests.fx.helpers import FRANKFURTER_URL, public_jobs, run_public_unit, stored_rates
 
 
 @pytest.fixture
@@ -101,3 +101,17 @@ def test_parse_reads_numbers_as_decimals() -> None:
     ]
     with pytest.raises(frankfurter.FrankfurterAnswerError):
         frankfurter.parse(b'[{"date":"2025-06-06","base":"EUR","quote":"KZT","rate":-1}]')
+
+
+@pytest.mark.parametrize("empty", ["not_found", "empty_list"])
+async def test_an_empty_answer_stores_nothing_and_succeeds(
+    app: FastAPI, fx: FxState, empty: str
+) -> None:
+    # FACTS §3 leaves open whether an empty v2 query is 404 "not found" or []: both are empty.
+    fx.variants = fx.variants.with_changes({"v2_empty": empty})
+    fx.set_now(dt.datetime(2025, 1, 1, 12, tzinfo=dt.UTC))  # before any rate exists
+    await run_public_unit(app, "fx_frankfurter", "history")
+    assert fx.requests[-1].status == (404 if empty == "not_found" else 200)
+    jobs = {row.unit_key: row.state for row in await public_jobs(app, "fx_frankfurter")}
+    assert jobs == {"history": "succeeded"}
+    assert await stored_rates(app, "frankfurter") == {}
