@@ -136,14 +136,12 @@ def convert_measure(
         if not amount:
             continue
         found = book.rate(currency, day)
-        if found.__class__ is NoRate:
-            assert isinstance(found, NoRate)
+        if isinstance(found, NoRate):
             key = (currency, found.reason)
             if key not in missing:
                 missing[key] = _Missing()
             missing[key].add(day, amount, found.detail)
             continue
-        assert isinstance(found, Rate)
         converted[currency] = converted.get(currency, _ZERO) + amount * found.rate
         if currency in used:
             used[currency][found] = None
@@ -155,20 +153,26 @@ def convert_measure(
         if rates is None:
             entry["converted"] = None
             continue
-        complete = not any(m.amount for (c, _), m in missing.items() if c == currency)
-        entry["converted"] = _converted(book, converted[currency], rates, complete, estimated)
-    unconverted = [
-        {
-            "amount": text(gap.amount),
-            "currency": currency,
-            "reason": reason,
-            "detail": f"{gap.detail} (report dates {gap.first}..{gap.last})",
-        }
-        for (currency, reason), gap in sorted(
-            missing.items(), key=lambda i: (i[0][0] is None, i[0][0] or "", i[0][1])
+        complete = not missing or not any(
+            m.amount for (c, _), m in missing.items() if c == currency
         )
-        if gap.amount
-    ]
+        entry["converted"] = _converted(book, converted[currency], rates, complete, estimated)
+    unconverted = (
+        []
+        if not missing
+        else [
+            {
+                "amount": text(gap.amount),
+                "currency": currency,
+                "reason": reason,
+                "detail": f"{gap.detail} (report dates {gap.first}..{gap.last})",
+            }
+            for (currency, reason), gap in sorted(
+                missing.items(), key=lambda i: (i[0][0] is None, i[0][0] or "", i[0][1])
+            )
+            if gap.amount
+        ]
+    )
     return {
         "amount": book.present(sum(converted.values(), _ZERO)),
         "currency": book.target,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
@@ -77,10 +78,10 @@ class _Series:
     legs: list[Leg] = field(default_factory=list)
 
 
-def _source_label(row: repository.StoredRate) -> str:
+def _source_label(row: Any) -> str:
     if row.source == "frankfurter":
         return f"frankfurter:{row.provider}" if row.provider else "frankfurter"
-    return row.source
+    return str(row.source)
 
 
 class RateBook:
@@ -128,8 +129,10 @@ class RateBook:
         book = cls(target, max_age_days)
         wanted = {c for c in currencies | {target} if c != EUR and c not in EURO_FIXED}
         first = start - book.max_age
-        rows = await repository.rates_for(
-            session, workspace_id, currencies=sorted(wanted), start=first, end=end
+        rows = list(
+            await repository.rates_for(
+                session, workspace_id, currencies=sorted(wanted), start=first, end=end
+            )
         )
         bases = {r.base for r in rows if r.base not in wanted and r.base != EUR}
         if bases:  # manual rates against another base need that base's rates too
@@ -139,24 +142,26 @@ class RateBook:
         book._index(rows)
         return book
 
-    def _index(self, rows: list[repository.StoredRate]) -> None:
-        best: dict[tuple[str, dt.date], tuple[int, Leg]] = {}
+    def _index(self, rows: Sequence[Any]) -> None:
+        """``rows``: stored rates with ``day, base, quote, rate, source, provider``."""
+        best: dict[tuple[str, dt.date], tuple[int, Any]] = {}
         for row in rows:
             if row.base == EUR:
-                code, per_eur = row.quote, row.rate
+                code = row.quote
             elif row.quote == EUR:
-                code, per_eur = row.base, _DIVISION.divide(Decimal(1), row.rate)
+                code = row.base
             else:
                 self._cross.setdefault(row.quote, []).append((row.day, row.base, row.rate))
                 continue
             priority = _PRIORITY.get(row.source, 9)
             key = (code, row.day)
             if key not in best or priority < best[key][0]:
-                best[key] = (priority, Leg(per_eur, row.day, _source_label(row)))
-        for (code, day), (_, leg) in sorted(best.items()):
+                best[key] = (priority, row)
+        for (code, day), (_, row) in sorted(best.items()):
+            per_eur = row.rate if row.base == EUR else _DIVISION.divide(Decimal(1), row.rate)
             series = self._direct.setdefault(code, _Series())
             series.days.append(day)
-            series.legs.append(leg)
+            series.legs.append(Leg(per_eur, day, _source_label(row)))
         for entries in self._cross.values():
             entries.sort()
 
