@@ -78,12 +78,6 @@ class _Series:
     legs: list[Leg] = field(default_factory=list)
 
 
-def _source_label(row: Any) -> str:
-    if row.source == "frankfurter":
-        return f"frankfurter:{row.provider}" if row.provider else "frankfurter"
-    return str(row.source)
-
-
 class RateBook:
     """Rates for converting into ``target`` between ``start`` and ``end`` (loaded once)."""
 
@@ -134,7 +128,7 @@ class RateBook:
                 session, workspace_id, currencies=sorted(wanted), start=first, end=end
             )
         )
-        bases = {r.base for r in rows if r.base not in wanted and r.base != EUR}
+        bases = {r[1] for r in rows if r[1] not in wanted and r[1] != EUR}
         if bases:  # manual rates against another base need that base's rates too
             rows += await repository.rates_for(
                 session, workspace_id, currencies=sorted(bases), start=first, end=end
@@ -143,25 +137,29 @@ class RateBook:
         return book
 
     def _index(self, rows: Sequence[Any]) -> None:
-        """``rows``: stored rates with ``day, base, quote, rate, source, provider``."""
-        best: dict[tuple[str, dt.date], tuple[int, Any]] = {}
-        for row in rows:
-            if row.base == EUR:
-                code = row.quote
-            elif row.quote == EUR:
-                code = row.base
+        """``rows``: stored rates as ``(day, base, quote, rate, source, provider)``."""
+        best: dict[tuple[str, dt.date], tuple[int, Decimal, str]] = {}
+        for day, base, quote, rate, source, provider in rows:
+            if base == EUR:
+                code, per_eur = quote, rate
+            elif quote == EUR:
+                code, per_eur = base, None
             else:
-                self._cross.setdefault(row.quote, []).append((row.day, row.base, row.rate))
+                self._cross.setdefault(quote, []).append((day, base, rate))
                 continue
-            priority = _PRIORITY.get(row.source, 9)
-            key = (code, row.day)
+            priority = _PRIORITY.get(source, 9)
+            key = (code, day)
             if key not in best or priority < best[key][0]:
-                best[key] = (priority, row)
-        for (code, day), (_, row) in sorted(best.items()):
-            per_eur = row.rate if row.base == EUR else _DIVISION.divide(Decimal(1), row.rate)
+                label = (
+                    f"frankfurter:{provider}" if source == "frankfurter" and provider else source
+                )
+                best[key] = (priority, rate if per_eur is None else per_eur, label)
+                if per_eur is None:  # 1 X = rate EUR → per EUR = 1 / rate
+                    best[key] = (priority, _DIVISION.divide(Decimal(1), rate), label)
+        for (code, day), (_, per_eur, label) in sorted(best.items()):
             series = self._direct.setdefault(code, _Series())
             series.days.append(day)
-            series.legs.append(Leg(per_eur, day, _source_label(row)))
+            series.legs.append(Leg(per_eur, day, label))
         for entries in self._cross.values():
             entries.sort()
 

@@ -12,17 +12,15 @@ from hypothesis import strategies as st
 
 from app.fx.convert import convert_measure
 from app.fx.rates import NoRate, Rate, RateBook, significant
-from app.fx.repository import StoredRate
 
 START = dt.date(2025, 6, 2)
-NOW = dt.datetime(2025, 6, 30, tzinfo=dt.UTC)
 
 
 def _book(target: str, rates: dict[tuple[int, str], Decimal], max_age: int = 7) -> RateBook:
     book = RateBook(target, max_age)
     book._index(
         [
-            StoredRate(START + dt.timedelta(days=day), "EUR", code, rate, "ecb", "", NOW)
+            (START + dt.timedelta(days=day), "EUR", code, rate, "ecb", "")
             for (day, code), rate in rates.items()
         ]
     )
