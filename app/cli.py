@@ -234,6 +234,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_sandbox(args: argparse.Namespace) -> int:
     if args.store:
         return _serve_store_sandbox(args)
+    if args.fx:
+        from app.sandbox.fx import run_fx_server
+
+        run_fx_server(host=args.host, port=args.port, seed=args.seed)
+        return 0
     from app.sandbox.server import run_sandbox
 
     run_sandbox(host=args.host, port=args.port, seed=args.seed)
@@ -336,6 +341,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve the App Store public data simulator (Lookup, charts) instead; point "
         "ORCHARD_STORE_LOOKUP_URL, ORCHARD_STORE_RSS_URL and ORCHARD_STORE_LEGACY_RSS_URL at it",
+    )
+    sandbox.add_argument(
+        "--fx",
+        action="store_true",
+        help="serve the currency simulator (the ECB's eurofxref files and a Frankfurter "
+        "server) instead; point ORCHARD_FX_ECB_URL at <url>/stats/eurofxref and, optionally, "
+        "ORCHARD_FX_FRANKFURTER_URL at <url>",
     )
     sandbox.set_defaults(func=cmd_sandbox)
     return parser

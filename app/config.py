@@ -130,11 +130,41 @@ class Settings(BaseSettings):
     store_default_storefronts: str = "us"
     store_max_storefronts: int = Field(default=10, ge=1, le=50)
 
-    @field_validator("store_lookup_url", "store_rss_url", "store_legacy_rss_url")
+    # --- Currency conversion (issue 17) -------------------------------------------------------
+    fx_ecb_enabled: bool = Field(
+        default=True, description="Sync the ECB's euro reference rates (the `fx_ecb` dataset)."
+    )
+    fx_ecb_url: str = Field(
+        default="https://www.ecb.europa.eu/stats/eurofxref",
+        description="Folder of the ECB's eurofxref files (the sandbox serves the same paths).",
+    )
+    fx_frankfurter_url: str = Field(
+        default="",
+        description="A Frankfurter server (v2) for the Apple currencies the ECB does not "
+        "publish; empty: off.",
+    )
+    fx_frankfurter_backfill_days: int = Field(default=90, ge=1, le=3660)
+    fx_http_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    fx_max_rate_age_days: int = Field(
+        default=7,
+        ge=0,
+        le=62,
+        description="How old the latest rate on or before a date may be to convert that date "
+        "(weekends, holidays, a late publication); older: the amount stays unconverted.",
+    )
+
+    @field_validator("store_lookup_url", "store_rss_url", "store_legacy_rss_url", "fx_ecb_url")
     @classmethod
     def _store_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("fx_frankfurter_url")
+    @classmethod
+    def _optional_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL (or empty: off)")
         return value.rstrip("/")
 
     @field_validator("store_legacy_genres")

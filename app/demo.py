@@ -31,6 +31,7 @@ from app.main import create_app
 from app.models import AscAccount
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.catalog import team_apps
+from app.sandbox.fx import FxState, create_fx_app
 from app.sandbox.searchads import AdsApp, AppleAdsState, create_apple_ads_app
 from app.sandbox.state import SandboxState
 from app.sandbox.store import StoreState, create_store_app
@@ -99,6 +100,17 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
             create_apple_ads_app(ads_state), host="127.0.0.1", port=ads_port, log_config=None
         )
     )
+    # Currency reference rates too: the ECB's files and a Frankfurter server, simulated.
+    fx_port = free_port()
+    fx_url = f"http://127.0.0.1:{fx_port}"
+    fx = QuietServer(
+        uvicorn.Config(
+            create_fx_app(FxState(seed=SANDBOX_SEED)),
+            host="127.0.0.1",
+            port=fx_port,
+            log_config=None,
+        )
+    )
     settings = settings.model_copy(
         update={
             "apple_ads_base_url": ads_url,
@@ -109,6 +121,8 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
             "store_lookup_url": store_url,
             "store_rss_url": store_url,
             "store_legacy_rss_url": store_url,
+            "fx_ecb_url": f"{fx_url}/stats/eurofxref",
+            "fx_frankfurter_url": fx_url,
         }
     )
     app = create_app(settings)
@@ -122,15 +136,18 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
         asyncio.create_task(_serve(sandbox)),
         asyncio.create_task(_serve(store)),
         asyncio.create_task(_serve(ads)),
+        asyncio.create_task(_serve(fx)),
         asyncio.create_task(_serve(orchard)),
     ]
     try:
-        while not (sandbox.started and store.started and ads.started and orchard.started):
+        servers = (sandbox, store, ads, fx, orchard)
+        while not all(server.started for server in servers):
             if any(task.done() for task in tasks):
                 raise SystemExit("orchard demo: a server failed to start (is the port free?)")
             await asyncio.sleep(0.1)
         say(f"App Store Connect sandbox: {sandbox_url}")
         say(f"App Store public data (simulated Lookup and charts): {store_url}")
+        say(f"Currency rates (simulated ECB files and Frankfurter): {fx_url}")
         say(f"Orchard API:               http://{host}:{port}  (docs at /docs)")
         token, account_id = await _prepare(
             app,
@@ -157,6 +174,10 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
             f'      curl -H "Authorization: Bearer {token}" '
             f'"http://{host}:{port}/v1/search-ads/performance?from=…&to=…&group_by=campaign"'
         )
+        say(
+            f'      curl -H "Authorization: Bearer {token}" '
+            f'"http://{host}:{port}/v1/sales?from=…&to=…&currency=USD"  (converted, with rates)'
+        )
         say("Serving until Ctrl-C.")
         await stop.wait()
     finally:
@@ -164,6 +185,7 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
         sandbox.should_exit = True
         store.should_exit = True
         ads.should_exit = True
+        fx.should_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)
 
 

@@ -24,6 +24,7 @@ from app.credentials.crypto import load_cipher
 from app.db.runtime import open_database
 from app.errors import FieldError, Problem
 from app.finance.router import router as payments_router
+from app.fx.router import router as fx_router
 from app.health.router import router as health_router
 from app.kit.handlers import install_handlers
 from app.kit.metrics import Metrics
@@ -147,6 +148,7 @@ def create_app(
     app.include_router(store_router)
     app.include_router(searchads_router)
     app.include_router(searchads_apps_router)
+    app.include_router(fx_router)
     app.include_router(webhooks_router)
     app.state.webhook_catalogue = webhook_catalogue()
     webhook_docs.document(app.webhooks, app.state.webhook_catalogue)

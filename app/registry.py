@@ -20,6 +20,7 @@ from app.catalog import events as catalog_events
 from app.catalog import jobs as catalog
 from app.config import Settings
 from app.finance import jobs as finance
+from app.fx import jobs as fx
 from app.outbox.catalogue import EventCatalogue
 from app.releases import jobs as releases
 from app.resources.app_list import AppListing
@@ -58,9 +59,9 @@ def _datasets(settings: Settings) -> list[Dataset]:
 
 
 def _public_datasets(settings: Settings) -> list[PublicDataset]:
-    """Public App Store data (charts, star ratings) and Apple Ads ad accounts: owned by no
-    App Store Connect account."""
-    return [*store.datasets(settings), *searchads.datasets(settings)]
+    """Data owned by no App Store Connect account: the App Store's charts and star ratings,
+    Apple Ads ad accounts, currency reference rates."""
+    return [*store.datasets(settings), *searchads.datasets(settings), *fx.datasets(settings)]
 
 
 def build_registry(settings: Settings) -> DatasetRegistry:

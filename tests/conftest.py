@@ -94,6 +94,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         # Public App Store data has its own simulator and tests (tests/store); elsewhere no
         # store unit is planned, so App Store Connect tests run exactly the units they expect.
         store_enabled=False,
+        # Currency rates have their own simulator and tests (tests/fx).
+        fx_ecb_enabled=False,
     )
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query
 from app.auth.deps import Reader
 from app.finance import service
 from app.finance.schemas import PaymentRowRead, PaymentsReport
-from app.kit.deps import Session
+from app.kit.deps import AppSettings, Session
 from app.kit.pagination import CursorParam, Page, PageRequest, Paging
 from app.kit.problems import AUTHED, problem_responses
 
@@ -40,6 +40,9 @@ def _now() -> dt.datetime:
 
 @router.get(
     "",
+    response_model=PaymentsReport,
+    # Without a reporting currency the document is exactly as before (no `converted` keys).
+    response_model_exclude_unset=True,
     responses=problem_responses(*AUTHED, 404),
 )
 async def list_payments(
@@ -61,6 +64,19 @@ async def list_payments(
     account_id: AccountParam = None,
     limit: int = Query(500, ge=1, le=1000, description="Items per page, at most 1000."),
     cursor: CursorParam = None,
+    currency: str | None = Query(
+        None,
+        min_length=3,
+        max_length=3,
+        pattern="^[A-Za-z]{3}$",
+        description="Reporting currency (ISO 4217): `earned` is also converted into it, at the "
+        "rate of the fiscal period's End Date (an estimate: Apple's payment-time rate is not "
+        "in its API), with the rate, its date and source; `totals_converted` gives one number "
+        "per fiscal month and lists what had no rate. Default: the workspace's reporting "
+        "currency, if set.",
+    ),
+    *,
+    settings: AppSettings,
 ) -> PaymentsReport:
     """What Apple paid per fiscal month, account, region file, payment region and currency
     (regions that share a currency — `US`, `LL`, `AP`, `WW` all pay in USD — are separate
@@ -79,6 +95,8 @@ async def list_payments(
         account_id=account_id,
         paging=PageRequest(limit, cursor),
         now=_now(),
+        currency=currency,
+        max_rate_age_days=settings.fx_max_rate_age_days,
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from app.fx.schemas import ConvertedTotal, ConvertibleMoney
 from app.kit.money import Money
 from app.sync.schemas import AvailabilityState
 
@@ -51,9 +52,10 @@ class PaymentSummary(BaseModel):
     net_units: int = Field(
         description="units_sold − returns: the Payments page's 'Units Sold' for the region."
     )
-    earned: Money = Field(
+    earned: ConvertibleMoney = Field(
         description="Σ Extended Partner Share (returns are negative): the Payments page's "
-        "'Earned', before tax, adjustments and conversion to the bank currency."
+        "'Earned', before tax, adjustments and conversion to the bank currency. With a "
+        "reporting currency, `converted` is an estimate at the period's End Date rate."
     )
     rows: int = Field(description="Report rows behind the figures (see the rows endpoint).")
 
@@ -66,10 +68,29 @@ class IncompletePeriod(BaseModel):
     )
 
 
+class PeriodTotal(BaseModel):
+    period: str = Field(description=PERIOD)
+    earned: ConvertedTotal = Field(
+        description="Σ `earned` of every account and currency of the fiscal month (all pages) "
+        "in the reporting currency, each at the rate of its period's End Date (the latest "
+        "published on or before it): an estimate, Apple's payment-time rate being unknown."
+    )
+
+
 class PaymentsReport(BaseModel):
     """Payments per fiscal month, account, region file, payment region and currency, one page
     at a time."""
 
+    currency: str | None = Field(
+        default=None,
+        description="The reporting currency (`currency=`, else the workspace's default); null: "
+        "no conversion.",
+    )
+    totals_converted: list[PeriodTotal] | None = Field(
+        default=None,
+        description="With a reporting currency: one converted total per fiscal month of the "
+        "range that has payments, over every page.",
+    )
     items: list[PaymentSummary] = Field(
         description="Ordered by period, account, region, payment region, currency (null last)."
     )

@@ -14,7 +14,15 @@ from app.credentials import lookup
 from app.errors import ValidationFailed
 from app.finance import regions, repository
 from app.finance.jobs import DATASET
-from app.finance.schemas import IncompletePeriod, PaymentRowRead, PaymentsReport, PaymentSummary
+from app.finance.schemas import (
+    IncompletePeriod,
+    PaymentRowRead,
+    PaymentsReport,
+    PaymentSummary,
+    PeriodTotal,
+)
+from app.fx import convert
+from app.fx.schemas import ConvertedTotal, ConvertibleMoney
 from app.kit import cursors
 from app.kit.money import Money
 from app.kit.pagination import Page, PageRequest
@@ -108,7 +116,10 @@ async def payments(
     account_id: uuid.UUID | None,
     paging: PageRequest,
     now: dt.datetime,
+    currency: str | None = None,
+    max_rate_age_days: int = 7,
 ) -> PaymentsReport:
+    target = await convert.resolve_target(session, workspace_id, currency)
     last = (
         parse_period(to_period, "query.to_period")
         if to_period is not None
@@ -140,7 +151,7 @@ async def payments(
         limit=paging.fetch,
     )
     page, next_cursor = paging.split(groups, repository.PaymentGroup.sort_key)
-    return PaymentsReport(
+    report = PaymentsReport(
         items=[
             PaymentSummary(
                 account_id=group.account_id,
@@ -154,7 +165,7 @@ async def payments(
                 units_sold=group.units_sold,
                 returns=group.returns,
                 net_units=group.net_units,
-                earned=Money(amount=format(group.earned, "f"), currency=group.currency),
+                earned=ConvertibleMoney(amount=format(group.earned, "f"), currency=group.currency),
                 rows=group.rows,
             )
             for group in page
@@ -162,6 +173,74 @@ async def payments(
         next_cursor=next_cursor,
         incomplete_periods=await _incomplete(session, accounts, months, now),
     )
+    if target is None:
+        return report
+    everything = await repository.payment_groups(
+        session,
+        workspace_id,
+        first=first.strftime("%Y-%m"),
+        last=last.strftime("%Y-%m"),
+        region=region,
+        account_id=account_id,
+        after=None,
+        limit=MAX_GROUPS,
+    )
+    await _convert(session, workspace_id, report, page, everything, target, max_rate_age_days)
+    return report
+
+
+#: Payment groups of one range converted for the totals (months × accounts × currencies).
+MAX_GROUPS = 100_000
+
+
+def rate_day(group: repository.PaymentGroup) -> dt.date:
+    """Payments convert at the fiscal period's End Date (FACTS fx §5: Apple's payment-time
+    rate is only in its UI); without one, at the end of the named month."""
+    if group.period_end is not None:
+        return group.period_end
+    return _add_months(parse_period(group.period, "period"), 1) - dt.timedelta(days=1)
+
+
+async def _convert(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    report: PaymentsReport,
+    page: list[repository.PaymentGroup],
+    everything: list[repository.PaymentGroup],
+    target: str,
+    max_rate_age_days: int,
+) -> None:
+    report.currency = target
+    days = [rate_day(g) for g in everything] or [dt.date.today()]
+    book = await convert.book_for(
+        session,
+        workspace_id,
+        target=target,
+        currencies={g.currency for g in everything if g.currency},
+        start=min(days),
+        end=max(days),
+        max_age_days=max_rate_age_days,
+    )
+    for item, group in zip(report.items, page, strict=True):
+        listed = [{"amount": item.earned.amount, "currency": item.earned.currency}]
+        convert.convert_measure(
+            book, listed, [(rate_day(group), group.currency, group.earned)], estimated=True
+        )
+        item.earned = ConvertibleMoney.model_validate(listed[0])
+    by_period: dict[str, list[repository.PaymentGroup]] = {}
+    for group in everything:
+        by_period.setdefault(group.period, []).append(group)
+    report.totals_converted = [
+        PeriodTotal(
+            period=period,
+            earned=ConvertedTotal.model_validate(
+                convert.convert_measure(
+                    book, [], [(rate_day(g), g.currency, g.earned) for g in groups], estimated=True
+                )
+            ),
+        )
+        for period, groups in sorted(by_period.items())
+    ]
 
 
 def row_read(row: FinanceReportRow) -> PaymentRowRead:

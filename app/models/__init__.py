@@ -21,6 +21,7 @@ from app.models.catalog import (
     TeamMember,
 )
 from app.models.finance import FinanceReportRow
+from app.models.fx import FxManualRate, FxRate, FxWorkspaceSettings
 from app.models.reviews import CustomerReview, ReviewReplyRequest, ReviewSyncState
 from app.models.sales import PreOrderRow, SalesDailyRollup, SalesRow
 from app.models.searchads import (
@@ -79,6 +80,9 @@ __all__ = [
     "CustomerReview",
     "DatasetAvailability",
     "FinanceReportRow",
+    "FxManualRate",
+    "FxRate",
+    "FxWorkspaceSettings",
     "PreOrderRow",
     "ReportVersion",
     "ReviewReplyRequest",

@@ -135,6 +135,9 @@ class AggregateRow:
     customer_sales: list[tuple[str | None, str]]
     partial_refund_proceeds: list[tuple[str | None, str]] = field(default_factory=list)
     partial_refund_customer: list[tuple[str | None, str]] = field(default_factory=list)
+    # With ``by_day``: (report date, proceeds currency, proceeds, customer currency, customer
+    # sales) per day and currency pair, for conversion at each day's rate.
+    daily: list[tuple[dt.date, str | None, Any, str | None, Any]] | None = None
 
     def sort_key(self) -> list[Any]:
         """The keyset position of this row (what ``aggregate``'s ``after`` takes)."""
@@ -167,6 +170,7 @@ async def aggregate(
     filters: SalesFilter,
     after: list[Any] | None,
     limit: int,
+    by_day: bool = False,
 ) -> list[AggregateRow]:
     """Sum the daily rollup per calendar bucket and group, ordered by bucket then each group
     value (nulls last); ``after`` is the ``sort_key`` of the last row of the previous page.
@@ -174,6 +178,7 @@ async def aggregate(
     ``base`` sums per (bucket, group, proceeds currency, customer currency); ``grouped`` per
     (bucket, group), carrying the per-currency-pair money as arrays; the lateral subqueries
     total those per currency, so currencies never mix and the API has nothing left to add.
+    ``by_day`` keeps each report date apart in ``base`` and returns the per-day money too.
     """
     params: dict[str, Any] = {"ws": workspace_id, "start": start, "end": end, "limit": limit}
     groups = [f"g{n}" for n in range(len(dimensions))]
@@ -199,10 +204,16 @@ async def aggregate(
         params["start"] = max(start, params["k0"])
     keys = "bucket" + "".join(f", {g}" for g in groups)
     counts = ", ".join(f"CAST(COALESCE(sum({m}), 0) AS bigint) AS {m}" for m in COUNTS)
+    day_column = ", r.report_date AS day" if by_day else ""
+    day_group = ", r.report_date" if by_day else ""
+    day_array = ", array_agg(day) AS ds" if by_day else ""
+    day_select = (
+        ", grouped.ds, grouped.pcs, grouped.pas, grouped.ccs, grouped.cas" if by_day else ""
+    )
     sql = f"""
         WITH base AS (
             SELECT {BUCKETS[granularity]} AS bucket{inner_groups},
-                   r.proceeds_currency, r.customer_currency{kind_sums},
+                   r.proceeds_currency, r.customer_currency{day_column}{kind_sums},
                    sum(r.refunds) AS refunds, sum(r.net_units) AS net_units,
                    sum(r.proceeds) AS proceeds, sum(r.customer_sales) AS customer_sales,
                    sum(r.partial_refunds) AS partial_refunds,
@@ -212,21 +223,23 @@ async def aggregate(
             WHERE r.workspace_id = :ws AND r.report_date BETWEEN :start AND :end
                   {_filter_sql(filters, "r", params)}
             GROUP BY 1{"".join(f", {n + 2}" for n in range(len(groups)))},
-                     r.proceeds_currency, r.customer_currency
+                     r.proceeds_currency, r.customer_currency{day_group}
         ), grouped AS (
             SELECT {keys}, {counts},
                    array_agg(proceeds_currency) AS pcs, array_agg(proceeds) AS pas,
                    array_agg(customer_currency) AS ccs, array_agg(customer_sales) AS cas,
                    array_agg(partial_refund_proceeds) AS rps,
                    array_agg(partial_refund_customer) AS rcs
+                   {day_array}
             FROM base
             {keyset}
             GROUP BY {keys}
             ORDER BY {", ".join(order)}
             LIMIT :limit
         )
-        SELECT {keys}, {", ".join(COUNTS)}, rp.currencies, rp.amounts, rc.currencies,
-               rc.amounts, p.currencies, p.amounts, c.currencies, c.amounts
+        SELECT {keys}, {", ".join(COUNTS)}, p.currencies, p.amounts, c.currencies, c.amounts,
+               rp.currencies, rp.amounts, rc.currencies, rc.amounts
+               {day_select}
         FROM grouped
         CROSS JOIN LATERAL ({_CURRENCY_TOTALS.format(currencies="pcs", amounts="pas")}) AS p
         CROSS JOIN LATERAL ({_CURRENCY_TOTALS.format(currencies="ccs", amounts="cas")}) AS c
@@ -235,17 +248,21 @@ async def aggregate(
         ORDER BY {", ".join(order)}
     """  # noqa: S608  (every identifier comes from the fixed maps above; values are bound)
     result = await session.execute(text(sql), params)
+    money = 1 + len(groups) + len(COUNTS)  # first money column
     return [
         AggregateRow(
             bucket=row[0],
             group=tuple(row[1 : 1 + len(groups)]),
-            counts=dict(
-                zip(COUNTS, row[1 + len(groups) : 1 + len(groups) + len(COUNTS)], strict=True)
+            counts=dict(zip(COUNTS, row[1 + len(groups) : money], strict=True)),
+            proceeds=list(zip(row[money] or (), row[money + 1] or (), strict=True)),
+            customer_sales=list(zip(row[money + 2] or (), row[money + 3] or (), strict=True)),
+            partial_refund_proceeds=list(
+                zip(row[money + 4] or (), row[money + 5] or (), strict=True)
             ),
-            proceeds=list(zip(row[-4] or (), row[-3] or (), strict=True)),
-            customer_sales=list(zip(row[-2] or (), row[-1] or (), strict=True)),
-            partial_refund_proceeds=list(zip(row[-8] or (), row[-7] or (), strict=True)),
-            partial_refund_customer=list(zip(row[-6] or (), row[-5] or (), strict=True)),
+            partial_refund_customer=list(
+                zip(row[money + 6] or (), row[money + 7] or (), strict=True)
+            ),
+            daily=list(zip(*row[money + 8 : money + 13], strict=True)) if by_day else None,
         )
         for row in result
     ]

@@ -61,6 +61,18 @@ DevicesParam = Annotated[
         description="Only these devices as Apple names them (`iPhone`, `iPad`, `Desktop`, …).",
     ),
 ]
+CurrencyParam = Annotated[
+    str | None,
+    Query(
+        min_length=3,
+        max_length=3,
+        pattern="^[A-Za-z]{3}$",
+        description="Reporting currency (ISO 4217, e.g. `USD`): money is also converted into "
+        "it, each report date at that date's rate (the latest published on or before it), "
+        "with the rates, their dates and sources; amounts without a rate are listed as "
+        "`unconverted`, never dropped. Default: the workspace's reporting currency, if set.",
+    ),
+]
 KindsParam = Annotated[
     list[UnitKind] | None,
     Query(alias="unit_kind", description="Only these unit kinds (repeat for several)."),
@@ -109,6 +121,7 @@ async def get_sales(
         1000, ge=1, le=MAX_REPORT_LIMIT, description=f"Items per page, at most {MAX_REPORT_LIMIT}."
     ),
     cursor: CursorParam = None,
+    currency: CurrencyParam = None,
 ) -> Response:
     """Sales measures over a range of report dates, per calendar bucket and optional groups.
 
@@ -133,6 +146,8 @@ async def get_sales(
         filters=_filters(account_ids, app_ids, skus, countries, devices, unit_kinds),
         paging=PageRequest(limit, cursor),
         now=_now(),
+        currency=currency,
+        max_rate_age_days=settings.fx_max_rate_age_days,
     )
     return _json(report)
 
@@ -211,12 +226,19 @@ async def get_app_sales_summary(
     settings: AppSettings,
     from_date: FromParam,
     to_date: ToParam,
+    currency: CurrencyParam = None,
 ) -> Response:
     """A ready-made dashboard card for one app: the sales measures (see `GET /v1/sales`) over
     the range, and a daily series with one entry per day, each with its availability `state`
     (a day is zero only when `published` or `no_data`)."""
     span = query.date_range(from_date, to_date, settings.sales_max_range_days)
     summary = await service.app_summary(
-        session, principal.workspace_id, app_id, span=span, now=_now()
+        session,
+        principal.workspace_id,
+        app_id,
+        span=span,
+        now=_now(),
+        currency=currency,
+        max_rate_age_days=settings.fx_max_rate_age_days,
     )
     return _json(summary)

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from app.fx.schemas import ConvertedTotal, ConvertibleMoney
 from app.kit.money import Money
 from app.reports.schemas import IncompleteDate
 from app.sales.layout import UnitKind
@@ -80,18 +81,26 @@ class SalesMeasures(BaseModel):
     restores: int = Field(description="Restored non-consumable in-app purchases.")
     refunds: int = Field(description="Refunded units (rows with negative units, any kind).")
     net_units: int = Field(description="Σ signed units over every row, as Apple totals units.")
-    proceeds: list[Money] = Field(
+    proceeds: list[ConvertibleMoney] = Field(
         description="Σ units × developer proceeds per unit, one entry per currency of proceeds "
         "with a non-zero total, sorted by currency (null last). Refunds are already negative. "
         "Amounts whose currency Apple left empty are listed under `currency: null`, never "
         "merged into another currency."
     )
-    customer_sales: list[Money] = Field(
+    customer_sales: list[ConvertibleMoney] = Field(
         description="Σ units × |customer price| per customer currency (what customers paid, "
         "less refunds), same rules as `proceeds`."
     )
     partial_refunds: PartialRefunds = Field(
         description="Zero-unit rows with money (partial refunds): not in the figures above."
+    )
+    proceeds_total_converted: ConvertedTotal | None = Field(
+        default=None,
+        description="With a reporting currency (`currency=` or the workspace's default): "
+        "`proceeds` in it, each report date at its own rate, and what had no rate.",
+    )
+    customer_sales_total_converted: ConvertedTotal | None = Field(
+        default=None, description="Likewise for `customer_sales`."
     )
 
 
@@ -108,9 +117,16 @@ class SalesBucket(SalesMeasures):
     )
 
 
+CURRENCY = (
+    "The reporting currency money was converted into (`currency=`, else the workspace's "
+    "default); null: no conversion, amounts only in their own currencies."
+)
+
+
 class SalesReport(BaseModel):
     """Sales measures per calendar bucket (and group), one page at a time."""
 
+    currency: str | None = Field(default=None, description=CURRENCY)
     granularity: Granularity
     group_by: list[Dimension]
     items: list[SalesBucket] = Field(
@@ -188,6 +204,7 @@ class DailySales(SalesMeasures):
 class AppSalesSummary(BaseModel):
     """A dashboard card: totals over the range and a complete daily series."""
 
+    currency: str | None = Field(default=None, description=CURRENCY)
     app_id: uuid.UUID
     app_name: str
     from_date: dt.date = Field(alias="from", description="First report date.")

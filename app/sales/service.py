@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ValidationFailed
+from app.fx import convert
 from app.kit import cursors
 from app.kit.money import Money
 from app.kit.pagination import Page, PageRequest
@@ -73,10 +74,10 @@ def _money(pairs: list[tuple[str | None, str]]) -> list[dict[str, Any]]:
     return [{"amount": amount, "currency": currency} for currency, amount in pairs]
 
 
-def _measures(row: AggregateRow) -> dict[str, Any]:
+def _measures(row: AggregateRow, book: convert.RateBook | None = None) -> dict[str, Any]:
     counts = dict(row.counts)
     partial = counts.pop("partial_refunds", 0)
-    return {
+    measures = {
         **counts,
         "proceeds": _money(row.proceeds),
         "customer_sales": _money(row.customer_sales),
@@ -86,6 +87,40 @@ def _measures(row: AggregateRow) -> dict[str, Any]:
             "customer_amounts": _money(row.partial_refund_customer),
         },
     }
+    if book is not None:
+        convert.convert_measures(book, measures, _daily(row))
+    return measures
+
+
+def _daily(row: AggregateRow) -> list[convert.DailyMoney]:
+    """The row's money per report date: the repository's ``by_day`` arrays, or for a
+    one-day bucket its per-currency totals (one rate per currency and day: the same sum)."""
+    if row.daily is not None:
+        return row.daily
+    return [(row.bucket, c, Decimal(a), None, _ZERO) for c, a in row.proceeds] + [
+        (row.bucket, None, _ZERO, c, Decimal(a)) for c, a in row.customer_sales
+    ]
+
+
+async def _book(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    target: str | None,
+    rows: list[AggregateRow],
+    span: DateRange,
+    max_rate_age_days: int,
+) -> convert.RateBook | None:
+    if target is None:
+        return None
+    return await convert.book_for(
+        session,
+        workspace_id,
+        target=target,
+        currencies=convert.daily_currencies(_daily(row) for row in rows),
+        start=span.start,
+        end=span.end,
+        max_age_days=max_rate_age_days,
+    )
 
 
 def _merged(rows: list[AggregateRow]) -> dict[str, Any]:
@@ -186,8 +221,12 @@ async def sales_report(
     filters: SalesFilter,
     paging: PageRequest,
     now: dt.datetime,
+    currency: str | None = None,
+    max_rate_age_days: int = 7,
 ) -> Payload:
-    """The `SalesReport` document (see ``Payload``)."""
+    """The `SalesReport` document (see ``Payload``); with a reporting currency (``currency``
+    or the workspace's default) every money entry is also converted (``app.fx.convert``)."""
+    target = await convert.resolve_target(session, workspace_id, currency)
     after = _after(paging, len(group_by))
     rows = await repository.aggregate(
         session,
@@ -199,8 +238,11 @@ async def sales_report(
         filters=filters,
         after=after,
         limit=paging.fetch,
+        # One-day buckets need no per-day arrays: each bucket is one report date.
+        by_day=target is not None and granularity is not Granularity.DAY,
     )
     page, next_cursor = paging.split(rows, AggregateRow.sort_key)
+    book = await _book(session, workspace_id, target, page, span, max_rate_age_days)
     items = []
     for row in page:
         end = bucket_end(row.bucket, granularity)
@@ -210,10 +252,11 @@ async def sales_report(
                 "period_end": end,
                 "partial": row.bucket < span.start or end > span.end,
                 "group": {d.value: value for d, value in zip(group_by, row.group, strict=True)},
-                **_measures(row),
+                **_measures(row, book),
             }
         )
     return {
+        "currency": target,
         "granularity": granularity,
         "group_by": group_by,
         "items": items,
@@ -229,9 +272,12 @@ async def app_summary(
     *,
     span: DateRange,
     now: dt.datetime,
+    currency: str | None = None,
+    max_rate_age_days: int = 7,
 ) -> Payload:
-    """The `AppSalesSummary` document (see ``Payload``)."""
+    """The `AppSalesSummary` document (see ``Payload``), converted like ``sales_report``."""
     app = await query.get_app(session, workspace_id, app_id)  # 404 outside the workspace
+    target = await convert.resolve_target(session, workspace_id, currency)
     filters = SalesFilter(app_ids=[app.id])
     rows = await repository.aggregate(
         session,
@@ -244,6 +290,7 @@ async def app_summary(
         after=None,
         limit=span.days,
     )
+    book = await _book(session, workspace_id, target, rows, span, max_rate_age_days)
     by_day = {row.bucket: row for row in rows}
     states = {
         day: state
@@ -254,19 +301,20 @@ async def app_summary(
     series = []
     for day in calendar.days(span.start, span.end):
         row = by_day.get(day)
-        series.append(
-            {
-                "report_date": day,
-                "state": states[day],
-                **(_measures(row) if row else _merged([])),
-            }
-        )
+        measures = _measures(row, book) if row else _merged([])
+        if row is None and book is not None:
+            convert.convert_measures(book, measures, [])
+        series.append({"report_date": day, "state": states[day], **measures})
+    totals = _merged(rows)
+    if book is not None:
+        convert.convert_measures(book, totals, (t for row in rows for t in _daily(row)))
     return {
+        "currency": target,
         "app_id": app.id,
         "app_name": app.name,
         "from": span.start,
         "to": span.end,
-        "totals": _merged(rows),
+        "totals": totals,
         "series": series,
         "incomplete_dates": [
             {"report_date": day, "account_id": app.account_id, "state": state}

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from app.auth.deps import Reader
 from app.kit.dates import Day
-from app.kit.deps import Session
+from app.kit.deps import AppSettings, Session
 from app.kit.problems import AUTHED, problem_responses
 from app.reports import query
 from app.subscriptions import service
@@ -47,6 +47,9 @@ def _now() -> dt.datetime:
 @router.get(
     "/summary",
     operation_id="get_subscription_summary",
+    response_model=SubscriptionSummary,
+    # Without a reporting currency the document is exactly as before (no conversion keys).
+    response_model_exclude_unset=True,
     responses=problem_responses(*AUTHED, 404),
 )
 async def get_summary(
@@ -60,6 +63,18 @@ async def get_summary(
     account_id: AccountParam = None,
     app_id: AppParam = None,
     group_by: GroupByParam = None,
+    currency: str | None = Query(
+        None,
+        min_length=3,
+        max_length=3,
+        pattern="^[A-Za-z]{3}$",
+        description="Reporting currency (ISO 4217): `estimated_mrr` is also converted into it "
+        "at the report date's rate (the latest published on or before it), with "
+        "`estimated_mrr_total_converted` and what had no rate. Default: the workspace's "
+        "reporting currency, if set.",
+    ),
+    *,
+    settings: AppSettings,
 ) -> SubscriptionSummary:
     """Active subscriptions on one day from Apple's Subscription Report: all active, paying,
     free trials, introductory / promotional / offer-code / win-back offers, billing retry,
@@ -71,8 +86,8 @@ async def get_summary(
 
     Estimated MRR = Σ (standard-price + pay-as-you-go subscriptions) × developer proceeds ×
     (30.4375 days ÷ standard duration in days, or 1 ÷ months: 7 days → 4.348214…, 1 month → 1,
-    2 months → 1/2, 3 months → 1/3, 6 months → 1/6, 1 year → 1/12), per proceeds currency,
-    never converted.
+    2 months → 1/2, 3 months → 1/3, 6 months → 1/6, 1 year → 1/12), per proceeds currency;
+    converted only with a reporting currency (`currency=`), the originals kept.
     """
     dimensions = query.parse_dimensions(group_by, SummaryDimension)
     scope = await service.resolve_scope(session, principal.workspace_id, account_id, app_id)
@@ -83,6 +98,8 @@ async def get_summary(
         day=report_date,
         group_by=dimensions,
         now=_now(),
+        currency=currency,
+        max_rate_age_days=settings.fx_max_rate_age_days,
     )
 
 

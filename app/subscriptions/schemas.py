@@ -6,9 +6,11 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.fx.schemas import ConvertedTotal, ConvertibleMoney
 from app.kit.money import Money
 from app.reports.schemas import IncompleteDate
 from app.subscriptions.metrics import EventGroup, OfferType
@@ -94,7 +96,24 @@ class SubscriptionMeasures(BaseModel):
         description="People with access, family members included, as Apple reports it (only "
         "for records of more than three subscriptions); null when grouped by offer type."
     )
-    estimated_mrr: list[Money] = Field(description=MRR_DESCRIPTION)
+    estimated_mrr: list[ConvertibleMoney] = Field(description=MRR_DESCRIPTION)
+
+    @field_validator("estimated_mrr", mode="before")
+    @classmethod
+    def _convertible(cls, value: Any) -> Any:
+        """Plain `Money` (as the measures are computed) becomes convertible money."""
+        if not isinstance(value, list):
+            return value
+        return [
+            m.model_dump() if isinstance(m, Money) and not isinstance(m, ConvertibleMoney) else m
+            for m in value
+        ]
+
+    estimated_mrr_total_converted: ConvertedTotal | None = Field(
+        default=None,
+        description="With a reporting currency (`currency=`): `estimated_mrr` in it, at the "
+        "report date's rate, with what had no rate.",
+    )
     mrr_excluded_subscriptions: int = Field(
         description="Standard-price and pay-as-you-go subscriptions left out of "
         "`estimated_mrr` because their duration is unrecognised or their proceeds are missing."
@@ -118,6 +137,9 @@ class SummaryGroup(SubscriptionMeasures):
 class SubscriptionSummary(BaseModel):
     """Active subscriptions, trials and estimated MRR for one report date."""
 
+    currency: str | None = Field(
+        default=None, description="The reporting currency money was converted into."
+    )
     report_date: dt.date | None = Field(
         description=REPORT_DATE + " Null when nothing was ever published for the scope."
     )

@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound
+from app.fx import convert
+from app.fx.schemas import ConvertedTotal, ConvertibleMoney
 from app.kit.money import Money
 from app.models import AscAccount
 from app.reports import calendar, query
@@ -210,7 +212,10 @@ async def summary(
     day: dt.date | None,
     group_by: list[SummaryDimension],
     now: dt.datetime,
+    currency: str | None = None,
+    max_rate_age_days: int = 7,
 ) -> SubscriptionSummary:
+    target = await convert.resolve_target(session, workspace_id, currency)
     if day is None:
         day = await repository.newest_fact(session, scope.accounts, SNAPSHOT_DATASET)
     if day is None:
@@ -227,13 +232,45 @@ async def summary(
     for row in rows:
         totals.add(row)
     done = await completeness(session, scope, SNAPSHOT_DATASET, day, day, now)
-    return SubscriptionSummary(
+    report = SubscriptionSummary(
         report_date=day,
         group_by=group_by,
         totals=SubscriptionMeasures(**totals.measures()),
         groups=summary_groups(rows, group_by) if group_by else [],
         incomplete_dates=done.incomplete,
     )
+    if target is not None:
+        await _convert_mrr(session, workspace_id, report, day, target, max_rate_age_days)
+    return report
+
+
+async def _convert_mrr(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    report: SubscriptionSummary,
+    day: dt.date,
+    target: str,
+    max_rate_age_days: int,
+) -> None:
+    """Every ``estimated_mrr`` of the summary converted at the report date's rate."""
+    report.currency = target
+    measures = [report.totals, *report.groups]
+    currencies = {m.currency for item in measures for m in item.estimated_mrr if m.currency}
+    book = await convert.book_for(
+        session,
+        workspace_id,
+        target=target,
+        currencies=currencies,
+        start=day,
+        end=day,
+        max_age_days=max_rate_age_days,
+    )
+    for item in measures:
+        listed = [m.model_dump() for m in item.estimated_mrr]
+        triples = [(day, m.currency, Decimal(m.amount)) for m in item.estimated_mrr]
+        total = convert.convert_measure(book, listed, triples)
+        item.estimated_mrr = [ConvertibleMoney.model_validate(m) for m in listed]
+        item.estimated_mrr_total_converted = ConvertedTotal.model_validate(total)
 
 
 # --- events ------------------------------------------------------------------------------

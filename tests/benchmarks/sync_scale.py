@@ -163,6 +163,7 @@ async def run_cycle(
         ORCHARD_WORKER_POLL_SECONDS="0.2",
         ORCHARD_SCHEDULER_SECONDS="3600",  # this cycle only: no routine planning on top
         ORCHARD_STORE_ENABLED="false",  # App Store Connect units only
+        ORCHARD_FX_ECB_ENABLED="false",
         ORCHARD_KEY_CONCURRENCY="2",
     )
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))

@@ -71,6 +71,7 @@ async def test_postgres_restart_mid_sync_gives_503s_then_everything_resumes(
             run_worker=False,  # started below, once the app list is in (world.py)
             expect_worker=False,
             store_enabled=False,  # public store data has its own world (tests/store)
+            fx_ecb_enabled=False,  # currency rates too (tests/fx)
         )
     ).model_copy(update={"lease_seconds": 2.0})  # units cut off by the outage return soon
     tenant = await make_tenant(url, "acme")

@@ -239,6 +239,11 @@ BODIES: dict[str, dict[str, Any]] = {
         "private_key": UNKNOWN_ADS_KEY,
     },
     "update_search_ads_account": {"name": "Renamed by another workspace"},
+    # Manual rates and the reporting currency belong to the caller's own workspace.
+    "put_fx_manual_rates": {
+        "rates": [{"date": "2025-06-02", "base": "EUR", "quote": "KZT", "rate": "580.1"}]
+    },
+    "update_fx_settings": {"reporting_currency": "USD"},
 }
 
 

@@ -65,6 +65,7 @@ def world_settings(database_url: str, data_dir: Path) -> Settings:
         apple_ads_base_url=ADS_URL,
         apple_ads_token_url=f"{ADS_URL}/auth/oauth2/token",
         searchads_backfill_days=2,
+        fx_ecb_enabled=False,  # currency rates have their own tests (tests/fx)
     )
 
 

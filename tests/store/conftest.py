@@ -35,6 +35,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         run_worker=False,
         expect_worker=False,
         store_enabled=True,
+        fx_ecb_enabled=False,  # currency rates have their own tests (tests/fx)
         store_lookup_url=STORE_URL,
         store_rss_url=STORE_URL,
         store_legacy_rss_url=STORE_URL,

@@ -61,6 +61,7 @@ def _worker_process(
         ORCHARD_LOG_LEVEL="WARNING",
         ORCHARD_INITIAL_BACKFILL_DAYS=str(settings.initial_backfill_days),
         ORCHARD_STORE_ENABLED="false",  # like the in-process worker (tests/conftest.py)
+        ORCHARD_FX_ECB_ENABLED="false",
         **env,
     )
     return subprocess.Popen(

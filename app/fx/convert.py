@@ -1,0 +1,239 @@
+"""Conversion of revenue read models into one reporting currency, with provenance.
+
+Domains hand over the money they already computed — per currency, and per report date behind
+each amount — and get back, per currency entry, a ``converted`` object and, per money measure,
+a converted total that lists what could not be converted (``unconverted``), never dropping it
+or counting it as zero.
+
+Arithmetic: every amount of report date *d* is multiplied by the rate of *d* (see
+:mod:`app.fx.rates`), exactly, in decimals; a total over several days or currencies is the
+exact sum of those products. Only the presented ``amount`` of a converted value is rounded:
+half-even to the reporting currency's ISO 4217 minor units (0 for JPY, 2 for USD, …). So
+converting then summing equals summing the converted per-day values before rounding; after
+rounding a total may differ from the sum of its rounded parts by less than one minor unit per
+part.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import ValidationFailed
+from app.fx import repository
+from app.fx.currencies import is_known, minor_units
+from app.fx.rates import NoRate, Rate, RateBook
+
+__all__ = [
+    "DailyMoney",
+    "RateBook",
+    "book_for",
+    "convert_measure",
+    "convert_measures",
+    "resolve_target",
+]
+
+Triple = tuple[dt.date, str | None, Decimal]  # (report date, currency, amount)
+
+RULE = (
+    "Each amount converts at the rate of its report date: the latest rate published on or "
+    "before that date (weekends and holidays use the previous fix) and at most "
+    "ORCHARD_FX_MAX_RATE_AGE_DAYS old; an aggregate over several days converts each day "
+    "separately, then sums. Cross rates go through EUR (the ECB's quotation); sources: a "
+    "workspace's manual rate first, then the ECB, then Frankfurter; BGN and HRK use their "
+    "fixed euro rates. Amounts are exact decimals; only the presented amount is rounded, "
+    "half-even, to the target currency's minor units. An amount without a rate is listed "
+    "under `unconverted` and the total is `partial`, never counted as zero."
+)
+
+
+def text(value: Decimal) -> str:
+    """Decimal text without exponent notation."""
+    return format(value, "f")
+
+
+def present(value: Decimal, currency: str) -> str:
+    """``value`` rounded half-even to ``currency``'s minor units, as decimal text."""
+    step = Decimal(1).scaleb(-minor_units(currency))
+    return text(value.quantize(step, rounding=ROUND_HALF_EVEN))
+
+
+async def resolve_target(
+    session: AsyncSession, workspace_id: uuid.UUID, requested: str | None
+) -> str | None:
+    """The reporting currency: the ``currency`` parameter, else the workspace's default,
+    else None (no conversion)."""
+    if requested is not None:
+        code = requested.upper()
+        if not is_known(code):
+            raise ValidationFailed.single(
+                "query.currency", f"{requested!r} is not an ISO 4217 currency code", "currency"
+            )
+        return code
+    return await repository.reporting_currency(session, workspace_id)
+
+
+async def book_for(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    target: str,
+    currencies: set[str],
+    start: dt.date,
+    end: dt.date,
+    max_age_days: int,
+) -> RateBook:
+    return await RateBook.load(
+        session,
+        workspace_id,
+        target=target,
+        currencies=currencies,
+        start=start,
+        end=end,
+        max_age_days=max_age_days,
+    )
+
+
+@dataclass
+class _Missing:
+    amount: Decimal = Decimal(0)
+    first: dt.date | None = None
+    last: dt.date | None = None
+    detail: str = ""
+
+    def add(self, day: dt.date, amount: Decimal, detail: str) -> None:
+        self.amount += amount
+        self.first = day if self.first is None else min(self.first, day)
+        self.last = day if self.last is None else max(self.last, day)
+        self.detail = self.detail or detail
+
+
+_ZERO = Decimal(0)
+
+
+def convert_measure(
+    book: RateBook,
+    listed: list[dict[str, Any]],
+    triples: Iterable[Triple],
+    *,
+    estimated: bool = False,
+) -> dict[str, Any]:
+    """Add ``converted`` to each entry of ``listed`` (a measure's per-currency money, as the
+    domain lists it) and return the measure's converted total (``ConvertedTotal``).
+
+    Hot path of every converted report (thousands of entries): plain dicts, rates resolved
+    once per (currency, day) by the book, each rate's JSON entry built once and shared."""
+    converted: dict[str | None, Decimal] = {}
+    used: dict[str | None, dict[Rate, None]] = {}
+    missing: dict[tuple[str | None, str], _Missing] = {}
+    for day, currency, amount in triples:
+        if not amount:
+            continue
+        found = book.rate(currency, day)
+        if isinstance(found, NoRate):
+            key = (currency, found.reason)
+            if key not in missing:
+                missing[key] = _Missing()
+            missing[key].add(day, amount, found.detail)
+            continue
+        converted[currency] = converted.get(currency, _ZERO) + amount * found.rate
+        if currency in used:
+            used[currency][found] = None
+        else:
+            used[currency] = {found: None}
+    for entry in listed:
+        currency = entry["currency"]
+        rates = used.get(currency)
+        if rates is None:
+            entry["converted"] = None
+            continue
+        complete = not missing or not any(
+            m.amount for (c, _), m in missing.items() if c == currency
+        )
+        entry["converted"] = _converted(book, converted[currency], rates, complete, estimated)
+    unconverted = (
+        []
+        if not missing
+        else [
+            {
+                "amount": text(gap.amount),
+                "currency": currency,
+                "reason": reason,
+                "detail": f"{gap.detail} (report dates {gap.first}..{gap.last})",
+            }
+            for (currency, reason), gap in sorted(
+                missing.items(), key=lambda i: (i[0][0] is None, i[0][0] or "", i[0][1])
+            )
+            if gap.amount
+        ]
+    )
+    return {
+        "amount": book.present(sum(converted.values(), _ZERO)),
+        "currency": book.target,
+        "partial": bool(unconverted),
+        "unconverted": unconverted,
+    }
+
+
+def _converted(
+    book: RateBook,
+    amount: Decimal,
+    rates: dict[Rate, None],
+    complete: bool,
+    estimated: bool,
+) -> dict[str, Any]:
+    if len(rates) == 1:
+        [only] = rates
+        entry = only.entry
+        document = {
+            "amount": book.present(amount),
+            "currency": book.target,
+            "rate": entry["rate"],
+            "rate_date": entry["rate_date"],
+            "source": entry["source"],
+            "complete": complete,
+            "rates": [entry],
+        }
+    else:
+        entries = sorted(
+            (r.entry for r in rates), key=lambda e: (e["rate_date"], e["source"], e["rate"])
+        )
+        document = {
+            "amount": book.present(amount),
+            "currency": book.target,
+            "rate": None,
+            "rate_date": None,
+            "source": "+".join(sorted({e["source"] for e in entries})),
+            "complete": complete,
+            "rates": entries,
+        }
+    if estimated:
+        document["estimated"] = True
+    return document
+
+
+DailyMoney = tuple[dt.date, str | None, Any, str | None, Any]
+
+
+def convert_measures(book: RateBook, measures: dict[str, Any], daily: Iterable[DailyMoney]) -> None:
+    """Convert a sales-like measures document in place: ``proceeds`` and ``customer_sales``
+    entries gain ``converted``; ``proceeds_total_converted`` and
+    ``customer_sales_total_converted`` are added. ``daily`` holds, per report date and
+    currency pair, (date, proceeds currency, proceeds, customer currency, customer sales)."""
+    rows = list(daily)
+    measures["proceeds_total_converted"] = convert_measure(
+        book, measures["proceeds"], ((d, pc, Decimal(pa)) for d, pc, pa, _, _ in rows)
+    )
+    measures["customer_sales_total_converted"] = convert_measure(
+        book, measures["customer_sales"], ((d, cc, Decimal(ca)) for d, _, _, cc, ca in rows)
+    )
+
+
+def daily_currencies(rows: Iterable[Iterable[DailyMoney]]) -> set[str]:
+    return {c for daily in rows for _, pc, _, cc, _ in daily for c in (pc, cc) if c}

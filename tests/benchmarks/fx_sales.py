@@ -1,0 +1,162 @@
+"""Benchmark: `/v1/sales?currency=USD` against the same query without conversion.
+
+    python tests/benchmarks/fx_sales.py                  # 10,000,000 rows (several minutes)
+    python tests/benchmarks/fx_sales.py --rows 1000000   # a quick run
+
+Builds the world of ``tests/benchmarks/sales_query.py`` (``--rows`` sales lines over 365 days,
+60 storefronts and their currencies, the daily rollup built by Orchard's own code), then stores
+the ECB's reference rates of those days the way the ``fx_ecb`` unit does: the currency
+simulator's full-history XML, parsed by :mod:`app.fx.ecb` and upserted by
+:mod:`app.fx.repository`. RUB and SAR have no ECB rate: their amounts stay unconverted, as in
+real life.
+
+Queries go through the real FastAPI app in-process; each pair (without / with ``currency=USD``)
+is run alternately, many times after a warm-up, so both see the same machine load. Target
+(issue 17): p95 with conversion within 1.3× of p95 without, for 90 days by country.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a script
+
+from app.config import Settings
+from app.db.engine import create_engine, create_sessionmaker
+from app.fx import ecb, repository
+from app.main import create_app
+from app.sandbox.fx import FxState
+from app.sandbox.fx.ecb_files import hist_xml
+from tests.benchmarks.sales_common import (
+    add_database_argument,
+    benchmark_database,
+    describe,
+    load_average,
+    machine,
+    percentile,
+)
+from tests.benchmarks.sales_query import END, load
+
+RATIO_TARGET = 1.3
+
+
+async def load_rates(url: str, days: int) -> int:
+    now = dt.datetime.combine(END + dt.timedelta(days=1), dt.time(18), dt.UTC)
+    state = FxState(seed=42, clock=lambda: now, history_start=END - dt.timedelta(days=days + 10))
+    rates = ecb.parse(hist_xml(state))
+    rows = [
+        {"day": r.day, "base": "EUR", "quote": r.currency, "rate": r.rate, "provider": ""}
+        for r in rates
+    ]
+    engine = create_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1))
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            inserted, _ = await repository.upsert_public(
+                session, source="ecb", rows=rows, source_url="bench", now=now
+            )
+    finally:
+        await engine.dispose()
+    return inserted
+
+
+def pairs(world: dict[str, Any]) -> list[tuple[str, Any]]:
+    apps = world["apps"]
+    d90 = {"from": str(END - dt.timedelta(days=89)), "to": str(END)}
+    return [
+        (
+            "90 days, day, one app, group_by=country",
+            lambda n: {**d90, "app_id": apps[n % len(apps)], "group_by": "country"},
+        ),
+        (
+            "90 days, day, whole workspace, group_by=country (first 5000)",
+            lambda n: {**d90, "group_by": "country", "limit": 5000},
+        ),
+        (
+            "90 days, month, whole workspace, group_by=country",
+            lambda n: {**d90, "group_by": "country", "granularity": "month"},
+        ),
+    ]
+
+
+async def measure(url: str, world: dict[str, Any], args: argparse.Namespace) -> bool:
+    with tempfile.TemporaryDirectory(prefix="orchard-bench-app-") as data_dir:
+        settings = Settings(
+            database_url=url.replace("postgresql://", "postgresql+asyncpg://", 1),  # type: ignore[arg-type]
+            data_dir=Path(data_dir),
+            run_worker=False,
+            expect_worker=False,
+            log_level="WARNING",
+        )
+        application = create_app(settings)
+        headers = {"Authorization": f"Bearer {world['tenant'].token}"}
+        met = True
+        print(f"measuring through the API in-process; {load_average()}")
+        async with application.router.lifespan_context(application):
+            transport = httpx.ASGITransport(app=application)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+                for label, params_of in pairs(world):
+                    plain: list[float] = []
+                    converted: list[float] = []
+                    partial = 0
+                    for n in range(args.warmup + args.repeat):
+                        for samples, extra in ((plain, {}), (converted, {"currency": "USD"})):
+                            started = time.perf_counter()
+                            response = await client.get(
+                                "/v1/sales", params={**params_of(n), **extra}, headers=headers
+                            )
+                            elapsed = time.perf_counter() - started
+                            if response.status_code != 200:
+                                raise RuntimeError(f"{label}: {response.text[:300]}")
+                            if n >= args.warmup:
+                                samples.append(elapsed)
+                            if extra and n == 0:
+                                partial = sum(
+                                    i["proceeds_total_converted"]["partial"]
+                                    for i in response.json()["items"]
+                                )
+                    ratio = percentile(converted, 0.95) / percentile(plain, 0.95)
+                    ok = ratio <= RATIO_TARGET
+                    met = met and ok
+                    items = len(response.json()["items"])
+                    print(f"{label}  (items {items}, partial totals {partial})")
+                    print(f"    without currency   {describe(plain)}")
+                    print(f"    currency=USD       {describe(converted)}")
+                    print(
+                        f"    p95 ratio {ratio:.2f} (target ≤ {RATIO_TARGET}): "
+                        f"{'MET' if ok else 'MISSED'}"
+                    )
+        print(f"done; {load_average()}")
+        return met
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--accounts", type=int, default=4)
+    parser.add_argument("--apps", type=int, default=10, help="apps per account")
+    parser.add_argument("--repeat", type=int, default=30, help="measured runs per query")
+    parser.add_argument("--warmup", type=int, default=3)
+    add_database_argument(parser)
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    async with benchmark_database(args.database_url) as url:
+        world = await load(url, args)
+        started = time.perf_counter()
+        count = await load_rates(url, args.days)
+        print(f"stored {count} ECB rates in {time.perf_counter() - started:.1f} s")
+        met = await measure(url, world, args)
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

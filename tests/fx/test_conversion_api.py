@@ -1,0 +1,199 @@
+"""Conversion on the revenue read routes: hand computations on the simulator's ECB rates,
+weekend fallback, a currency the ECB lacks (unconverted, then converted with a manual rate), a
+late publication recomputed, the workspace's default currency, and bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.config import Settings
+from app.fx.rates import significant
+from app.main import create_app
+from app.sales.schemas import AppSalesSummary, SalesReport
+from app.sandbox.fx import FxState, create_fx_app
+from app.sandbox.state import SandboxState
+from tests.fixtures.accounts import Tenant, link_new_key
+from tests.fixtures.engine import INSTANT_RETRY, run_unit
+from tests.fixtures.hosts import HostRouter
+from tests.fx.helpers import FakeClock, run_public_unit
+from tests.sales.helpers import FakeApple, add_app, row, tsv
+
+A = "1000000001"
+FRI, SAT, TUE = "2025-06-06", "2025-06-07", "2025-06-10"
+DAYS = {
+    # Friday: 10 × 0.70 USD, 5 × 1.00 EUR, 2 × 500 KZT (a currency the ECB does not publish).
+    FRI: [
+        row(type="1", units="10", proceeds="0.70", price="0.99", currency="USD", apple_id=A),
+        row(type="1", units="5", proceeds="1.00", price="1.49", currency="EUR", apple_id=A),
+        row(type="1", units="2", proceeds="500", price="700", currency="KZT", apple_id=A),
+    ],
+    # Saturday (no ECB fix): 5 × 1.00 EUR converts at Friday's rate.
+    SAT: [row(type="1", units="5", proceeds="1.00", price="1.49", currency="EUR", apple_id=A)],
+    # Tuesday, published late by the ECB in one test.
+    TUE: [row(type="1", units="3", proceeds="2.00", price="2.99", currency="EUR", apple_id=A)],
+}
+
+
+@dataclass
+class World:
+    app: FastAPI
+    http: httpx.AsyncClient
+    tenant: Tenant
+    app_id: str
+    fx: FxState
+
+    async def sales(self, **params: Any) -> dict[str, Any]:
+        response = await self.http.get("/v1/sales", params=params, headers=self.tenant.headers())
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        SalesReport.model_validate(body)
+        return body
+
+
+@pytest.fixture
+async def world(
+    settings: Settings,
+    tenant: Tenant,
+    sandbox: SandboxState,
+    fx: FxState,
+    db: Any,
+) -> AsyncIterator[World]:
+    apple = FakeApple()
+    router = HostRouter(
+        {"ecb.test": httpx.ASGITransport(app=create_fx_app(fx))}, default=apple.transport()
+    )
+    app = create_app(settings, asc_transport=router, asc_retry=INSTANT_RETRY)
+    async with app.router.lifespan_context(app):
+        account, _ = await link_new_key(app, tenant, sandbox, "acme")
+        app_id = await add_app(db, tenant, account, A, "app.a")
+        apple.reports.update({day: tsv(lines, day) for day, lines in DAYS.items()})
+        for day in DAYS:
+            await run_unit(app, account, "sales_daily", day)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://orchard.test") as http:
+            yield World(app, http, tenant, str(app_id), fx)
+
+
+def cents(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
+
+
+def _by_currency(items: list[dict[str, Any]]) -> dict[str | None, dict[str, Any]]:
+    return {entry["currency"]: entry for entry in items}
+
+
+async def test_hand_computation_weekend_fallback_and_unconverted(world: World) -> None:
+    await run_public_unit(world.app, "fx_ecb", "history")
+    usd_per_eur = world.fx.rate(dt.date(2025, 6, 6), "USD")
+    assert usd_per_eur is not None
+    body = await world.sales(**{"from": FRI, "to": SAT, "granularity": "month", "currency": "usd"})
+    assert body["currency"] == "USD"
+    [bucket] = body["items"]
+    proceeds = _by_currency(bucket["proceeds"])
+    # The original amounts are untouched.
+    assert proceeds["EUR"]["amount"] == "10.00" and proceeds["USD"]["amount"] == "7.00"
+    # EUR: Friday's 5.00 at Friday's rate, Saturday's 5.00 at Friday's rate too (no fix).
+    eur = proceeds["EUR"]["converted"]
+    assert eur["amount"] == cents(Decimal("10.00") * usd_per_eur)
+    assert eur["rate"] == str(usd_per_eur) and eur["rate_date"] == FRI
+    assert eur["source"] == "ecb" and eur["complete"] is True
+    assert proceeds["USD"]["converted"]["amount"] == "7.00"
+    assert proceeds["USD"]["converted"]["source"] == "identity"
+    # KZT has no ECB rate: never dropped, never zero — listed, and the total says partial.
+    assert proceeds["KZT"]["converted"] is None
+    total = bucket["proceeds_total_converted"]
+    assert total["amount"] == cents(Decimal("7.00") + Decimal("10.00") * usd_per_eur)
+    assert total["partial"] is True
+    assert total["unconverted"] == [
+        {
+            "amount": "1000",
+            "currency": "KZT",
+            "reason": "no_rate",
+            "detail": f"no KZT rate on or within 7 days before {FRI} (report dates {FRI}..{FRI})",
+        }
+    ]
+    # Without currency= (and no workspace default) nothing is converted.
+    plain = await world.sales(**{"from": FRI, "to": SAT, "granularity": "month"})
+    assert plain["currency"] is None
+    assert "converted" not in plain["items"][0]["proceeds"][0]
+
+
+async def test_a_manual_rate_converts_a_currency_the_ecb_lacks(world: World) -> None:
+    await run_public_unit(world.app, "fx_ecb", "history")
+    upload = {"rates": [{"date": FRI, "base": "EUR", "quote": "KZT", "rate": "580.00"}]}
+    admin = world.tenant.headers(world.tenant.admin_token)
+    response = await world.http.put("/v1/fx/rates", json=upload, headers=admin)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"written": 1}
+    body = await world.sales(**{"from": FRI, "to": FRI, "currency": "USD"})
+    kzt = _by_currency(body["items"][0]["proceeds"])["KZT"]["converted"]
+    usd_per_eur = world.fx.rate(dt.date(2025, 6, 6), "USD")
+    assert usd_per_eur is not None
+    rate = significant(usd_per_eur / Decimal("580.00"))
+    assert kzt["rate"] == format(rate, "f")
+    assert kzt["amount"] == cents(Decimal(1000) * rate)
+    assert kzt["source"] == "ecb+manual"
+    assert kzt["rates"][0]["method"] == "cross-EUR"
+    assert body["items"][0]["proceeds_total_converted"]["partial"] is False
+
+
+async def test_a_late_publication_is_recomputed(world: World, fx_clock: FakeClock) -> None:
+    tuesday = dt.date(2025, 6, 10)
+    world.fx.delay_publication(tuesday, dt.timedelta(hours=20))
+    await run_public_unit(world.app, "fx_ecb", "history")
+    first = await world.sales(**{"from": TUE, "to": TUE, "currency": "USD"})
+    eur = _by_currency(first["items"][0]["proceeds"])["EUR"]["converted"]
+    assert eur["rate_date"] == "2025-06-09"  # the previous fix, said so
+    fx_clock.advance(hours=20)
+    await run_public_unit(world.app, "fx_ecb", "recent")
+    again = await world.sales(**{"from": TUE, "to": TUE, "currency": "USD"})
+    eur = _by_currency(again["items"][0]["proceeds"])["EUR"]["converted"]
+    assert eur["rate_date"] == TUE
+    assert eur["rate"] == str(world.fx.rate(tuesday, "USD"))
+
+
+async def test_workspace_default_currency_and_app_summary(world: World) -> None:
+    await run_public_unit(world.app, "fx_ecb", "history")
+    admin = world.tenant.headers(world.tenant.admin_token)
+    response = await world.http.patch(
+        "/v1/fx/settings", json={"reporting_currency": "EUR"}, headers=admin
+    )
+    assert response.status_code == 200, response.text
+    body = await world.sales(**{"from": FRI, "to": SAT})
+    assert body["currency"] == "EUR"
+    response = await world.http.get(
+        f"/v1/apps/{world.app_id}/sales/summary",
+        params={"from": FRI, "to": SAT, "currency": "JPY"},
+        headers=world.tenant.headers(),
+    )
+    assert response.status_code == 200, response.text
+    summary = response.json()
+    AppSalesSummary.model_validate(summary)
+    assert summary["currency"] == "JPY"
+    jpy_per_eur = world.fx.rate(dt.date(2025, 6, 6), "JPY")
+    assert jpy_per_eur is not None
+    eur = _by_currency(summary["totals"]["proceeds"])["EUR"]["converted"]
+    assert eur["amount"] == str((Decimal("10.00") * jpy_per_eur).quantize(Decimal(1)))
+    assert [day["proceeds_total_converted"]["currency"] for day in summary["series"]] == [
+        "JPY",
+        "JPY",
+    ]
+
+
+async def test_an_unknown_currency_is_a_problem(world: World) -> None:
+    response = await world.http.get(
+        "/v1/sales",
+        params={"from": FRI, "to": FRI, "currency": "XXZ"},
+        headers=world.tenant.headers(),
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["errors"][0]["field"] == "query.currency"
