@@ -519,11 +519,11 @@ async def mrr_movements(
         "o": [first - dt.timedelta(days=1) for _, first, _ in buckets],
         "e": [last for _, _, last in buckets],
     }
-    params["lowest"] = min(params["o"])
+    params["points"] = sorted(set(params["o"]) | set(params["e"]))
     params["highest"] = max(params["e"])
     selects, names = _groups(dimensions)
     picked = "".join(
-        f", (array_agg(c.g{i} ORDER BY c.at DESC))[1] AS g{i}" for i in range(len(dimensions))
+        f", (array_agg(s.g{i} ORDER BY s.at DESC))[1] AS g{i}" for i in range(len(dimensions))
     )
     sql = f"""
         WITH raw AS (
@@ -552,22 +552,32 @@ async def mrr_movements(
             SELECT * FROM unnest(CAST(:b AS date[]), CAST(:o AS date[]), CAST(:e AS date[]))
                 AS x(b, o, e)
         ),
-        points AS (SELECT DISTINCT unnest(array_cat(CAST(:o AS date[]), CAST(:e AS date[]))) AS at),
+        -- The points a charge covers (d <= point < until), found by position in the sorted
+        -- points (width_bucket counts the points <= a date), not by testing every point.
         cover AS (
-            SELECT DISTINCT ON (pt.at, ch.sid)
-                   pt.at, ch.sid, ch.pc, ch.m, ch.first{names.replace("g", "ch.g")}
-            FROM points AS pt JOIN charge AS ch ON ch.d <= pt.at AND ch.until > pt.at
+            SELECT DISTINCT ON (at, ch.sid)
+                   (CAST(:points AS date[]))[i] AS at, ch.sid, ch.pc, ch.m,
+                   ch.first{names.replace("g", "ch.g")}
+            FROM charge AS ch
+            CROSS JOIN LATERAL generate_series(
+                width_bucket(ch.d - 1, CAST(:points AS date[])) + 1,
+                width_bucket(ch.until - 1, CAST(:points AS date[]))
+            ) AS i
             WHERE ch.m IS NOT NULL
-            ORDER BY pt.at, ch.sid, ch.d DESC
+            ORDER BY at, ch.sid, ch.d DESC
+        ),
+        sides AS (
+            SELECT p.b, p.o, c.*, c.m AS a, NULL::numeric AS z
+            FROM pairs AS p JOIN cover AS c ON c.at = p.o
+            UNION ALL
+            SELECT p.b, p.o, c.*, NULL::numeric AS a, c.m AS z
+            FROM pairs AS p JOIN cover AS c ON c.at = p.e
         ),
         moves AS (
-            SELECT p.b, p.o, c.sid,
-                   max(c.m) FILTER (WHERE c.at = p.o) AS a,
-                   max(c.m) FILTER (WHERE c.at = p.e) AS z,
-                   min(c.first) AS first,
-                   (array_agg(c.pc ORDER BY c.at DESC))[1] AS pc{picked}
-            FROM pairs AS p JOIN cover AS c ON c.at IN (p.o, p.e)
-            GROUP BY p.b, p.o, c.sid
+            SELECT s.b, s.o, s.sid, max(s.a) AS a, max(s.z) AS z, min(s.first) AS first,
+                   (array_agg(s.pc ORDER BY s.at DESC))[1] AS pc{picked}
+            FROM sides AS s
+            GROUP BY s.b, s.o, s.sid
         )
         SELECT mv.b{names.replace("g", "mv.g")}, mv.pc,
                COALESCE(sum(z) FILTER (WHERE a IS NULL AND mv.first > mv.o), 0),
