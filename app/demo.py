@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import signal
 import socket
 import time
@@ -66,6 +67,10 @@ async def _serve(server: uvicorn.Server) -> None:
     await server.serve()
 
 
+def _fx_history_start() -> dt.date:
+    return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=400)
+
+
 async def run_demo(settings: Settings, *, host: str, port: int) -> None:
     configure_logging("WARNING", settings.log_format.value)
     sandbox_port = free_port()
@@ -105,7 +110,8 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
     fx_url = f"http://127.0.0.1:{fx_port}"
     fx = QuietServer(
         uvicorn.Config(
-            create_fx_app(FxState(seed=SANDBOX_SEED)),
+            # About a year of history: enough for the demo, light on its first backfill.
+            create_fx_app(FxState(seed=SANDBOX_SEED, history_start=_fx_history_start())),
             host="127.0.0.1",
             port=fx_port,
             log_config=None,
