@@ -122,6 +122,10 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
             "apple_ads_base_url": ads_url,
             "apple_ads_v5_base_url": ads_url,
             "apple_ads_token_url": f"{ads_url}/auth/oauth2/token",
+            # The demo's Search Ads history as deep as its App Store Connect backfill.
+            "searchads_backfill_days": max(
+                1, min(settings.initial_backfill_days, settings.searchads_backfill_days)
+            ),
             "asc_base_url": sandbox_url,
             "run_worker": True,
             "store_lookup_url": store_url,

@@ -47,6 +47,7 @@ from app.sync.contract import (
     DeferUnit,
     PermanentUnitError,
     PlannedUnit,
+    Priority,
     PublicDataset,
     PublicPlanContext,
     PublicUnitContext,
@@ -134,9 +135,11 @@ async def plan_reports(settings: Settings, ctx: PublicPlanContext) -> list[Plann
             continue  # reports need the campaign ids: planned after the first snapshot
         today = account_today(account, ctx.now)
         for start, recent in report_windows(settings, today):
+            # Old windows are a backfill: routine work (anyone's) overtakes them.
             units.append(
                 PlannedUnit(
                     unit_key(account.id, start),
+                    priority=Priority.ROUTINE if recent else Priority.BACKFILL,
                     refresh_after=ctx.cadence if recent else None,
                 )
             )
