@@ -24,6 +24,7 @@ from app.db.runtime import open_database
 from app.errors import FieldError, Problem
 from app.finance.router import router as payments_router
 from app.health.router import router as health_router
+from app.kit.cors import CorsMiddleware
 from app.kit.handlers import install_handlers
 from app.kit.metrics import Metrics
 from app.kit.middleware import RequestContextMiddleware
@@ -126,6 +127,8 @@ def create_app(
     app.add_middleware(
         RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes
     )
+    if settings.cors_origin_list:  # added last: the outermost layer
+        app.add_middleware(CorsMiddleware, origins=settings.cors_origin_list)
     app.include_router(health_router)
     app.include_router(tokens_router)
     app.include_router(accounts_router)
