@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.JSON
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    status_page: bool = Field(
+        default=True, description="Serve the ops status page at /status (behind a read token)."
+    )
+    status_refresh_seconds: int = Field(default=30, ge=5, le=3600)
     cors_origins: str = Field(
         default="",
         description="Browser origins allowed to call the API (comma-separated, exact "

@@ -24,6 +24,7 @@ from app.db.runtime import open_database
 from app.errors import FieldError, Problem
 from app.finance.router import router as payments_router
 from app.health.router import router as health_router
+from app.health.status_router import router as status_router
 from app.kit.cors import CorsMiddleware
 from app.kit.handlers import install_handlers
 from app.kit.metrics import Metrics
@@ -130,6 +131,7 @@ def create_app(
     if settings.cors_origin_list:  # added last: the outermost layer
         app.add_middleware(CorsMiddleware, origins=settings.cors_origin_list)
     app.include_router(health_router)
+    app.include_router(status_router)
     app.include_router(tokens_router)
     app.include_router(accounts_router)
     app.include_router(sync_router)

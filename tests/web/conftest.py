@@ -104,3 +104,9 @@ def screenshot_path(name: str, tmp_path: Path) -> Path:
     folder = SCREENSHOTS or tmp_path
     folder.mkdir(parents=True, exist_ok=True)
     return folder / name
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The suite's settings, with a short first backfill so a linked account syncs quickly."""
+    return settings.model_copy(update={"initial_backfill_days": 2})
