@@ -26,6 +26,7 @@ from app.finance.router import router as payments_router
 from app.health.router import router as health_router
 from app.health.status_router import router as status_router
 from app.kit.cors import CorsMiddleware
+from app.kit.docs import install_docs
 from app.kit.handlers import install_handlers
 from app.kit.metrics import Metrics
 from app.kit.middleware import RequestContextMiddleware
@@ -116,6 +117,8 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN; ours is local
+        redoc_url=None,
         generate_unique_id_function=lambda route: route.name,
     )
     app.state.settings = settings
@@ -125,6 +128,7 @@ def create_app(
         settings.rate_limit_per_minute, settings.rate_limit_burst
     )
     install_handlers(app)
+    install_docs(app)
     app.add_middleware(
         RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes
     )
