@@ -9,8 +9,9 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
-from app import __version__
+from app import __version__, apispec
 from app.accounts.router import router as accounts_router
 from app.asc.http_client import DEFAULT_TIMEOUT, create_http_client
 from app.asc.retry import RetryPolicy
@@ -25,11 +26,13 @@ from app.errors import FieldError, Problem
 from app.finance.router import router as payments_router
 from app.health.router import router as health_router
 from app.health.status_router import router as status_router
+from app.kit.caching import CachingMiddleware
 from app.kit.cors import CorsMiddleware
 from app.kit.docs import install_docs
 from app.kit.handlers import install_handlers
 from app.kit.metrics import Metrics
 from app.kit.middleware import RequestContextMiddleware
+from app.kit.problem_pages import install_problem_pages
 from app.kit.problems import problem_responses
 from app.registry import webhook_catalogue, worker_parts
 from app.releases.router import router as releases_router
@@ -52,6 +55,9 @@ One normalised JSON API over linked App Store Connect accounts.
 * Every error is `application/problem+json` (RFC 9457).
 * Lists return `{"items": [...], "next_cursor": ...}`; pass `next_cursor` back as `cursor`.
 """
+
+#: Smaller JSON is not worth compressing (the headers alone are a few hundred bytes).
+GZIP_MIN_BYTES = 1024
 
 
 def asc_http_timeout(settings: Settings) -> httpx.Timeout:
@@ -129,6 +135,11 @@ def create_app(
     )
     install_handlers(app)
     install_docs(app)
+    install_problem_pages(app)
+    # Innermost first: validators and HEAD next to the routes, then compression (of what they
+    # validated), then request ids / limits / the access log (which so logs 304s), then CORS.
+    app.add_middleware(CachingMiddleware)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=6)
     app.add_middleware(
         RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes
     )
@@ -189,5 +200,5 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             for status, response in operation["responses"].items():
                 if status.startswith(("4", "5")):
                     response["content"] = problem
-    app.openapi_schema = schema
-    return schema
+    app.openapi_schema = apispec.finish(schema, app.state.registry)
+    return app.openapi_schema

@@ -171,6 +171,7 @@ async def list_app_review_submissions(
 
 @queue.get(
     "/v1/review-queue",
+    operation_id="list_review_queue",
     responses=problem_responses(*AUTHED),
 )
 async def get_review_queue(

@@ -129,6 +129,7 @@ async function callOrchard(base, token) {
   const listed = await fetch(base + "/v1/apps?limit=5", auth);
   out.status = listed.status;
   out.requestId = listed.headers.get("X-Request-ID");
+  out.etag = listed.headers.get("ETag");
   out.body = await listed.json();
   const invalid = await fetch(base + "/v1/apps?limit=0", auth);
   out.invalid = {status: invalid.status, type: invalid.headers.get("Content-Type"),
@@ -174,6 +175,7 @@ async def test_a_page_on_another_origin_uses_the_api_in_a_browser(
         assert result["status"] == 200
         assert result["body"] == {"items": [], "next_cursor": None}
         assert result["requestId"]  # exposed: readable by the page
+        assert result["etag"].startswith('W/"')
         assert result["invalid"]["status"] == 422
         assert result["invalid"]["type"] == "application/problem+json"
         assert result["invalid"]["body"]["errors"][0]["field"] == "query.limit"
