@@ -48,7 +48,8 @@ RETAG = [
     ("/v1/accounts/{account_id}/team", "team"),
 ]
 
-LICENSE = {"name": "Proprietary"}
+CONTACT = {"name": "The operators of this Orchard deployment"}
+LICENSE = {"name": "Proprietary", "identifier": "LicenseRef-Proprietary"}
 SERVERS = [{"url": "/", "description": "This Orchard (paths are relative to where it is served)."}]
 
 #: (path, parameter) → the enum the server validates that parameter against.
@@ -230,15 +231,41 @@ def _tags(spec: dict[str, Any]) -> None:
         raise ValueError(f"tags used but not described in app.apispec.TAGS: {sorted(undeclared)}")
 
 
+def _every_operation_can_fail(spec: dict[str, Any]) -> None:
+    """The request layer answers 422 to a URL holding a NUL character on any route, so even
+    the health routes have a client error to declare."""
+    for _path, _method, operation in operations(spec):
+        responses = operation["responses"]
+        if not any(status.startswith("4") for status in responses):
+            responses["422"] = {
+                "description": "The URL holds a NUL character (refused on every route).",
+                "content": {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                },
+            }
+
+
+def _webhooks(spec: dict[str, Any]) -> None:
+    """The webhooks Orchard sends: no token of ours involved; the receiver's answers are the
+    documented 2xx / 410 (FastAPI adds a validation answer naming a schema we dropped)."""
+    for item in spec.get("webhooks", {}).values():
+        for operation in item.values():
+            operation["responses"].pop("422", None)
+            operation.setdefault("security", [])
+
+
 def finish(spec: dict[str, Any], registry: DatasetRegistry) -> dict[str, Any]:
     """Apply every pass to FastAPI's ``spec`` (in place) and return it."""
     spec["info"]["license"] = LICENSE
+    spec["info"]["contact"] = CONTACT
     spec["servers"] = SERVERS
     clean_schema_names(spec)
     spec["components"]["schemas"]["Problem"] = PROBLEM
     require_every_property(spec, response_only_schemas(spec) - {"Problem"})
     _declare_enums(spec, registry)
+    _every_operation_can_fail(spec)
     _declare_headers(spec)
+    _webhooks(spec)
     _tags(spec)
     for _path, _method, operation in operations(spec):
         operation.setdefault("security", [])  # public routes say so
