@@ -27,7 +27,8 @@ def orchard(base_url: str, token: str) -> AuthenticatedClient:
 def describe(problem: Problem) -> str:
     fields = "; ".join(f"{e.field}: {e.message}" for e in problem.errors or [])
     wait = "" if isinstance(problem.retry_after_seconds, Unset) else " (retry later)"
-    return f"{problem.status} {problem.title} at {problem.instance}: {fields or problem.detail}{wait}"
+    what = fields or problem.detail
+    return f"{problem.status} {problem.title} at {problem.instance}: {what}{wait}"
 
 
 def all_apps(client: AuthenticatedClient) -> list[AppRead]:
