@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from app import __version__, apispec
@@ -34,6 +34,7 @@ from app.kit.metrics import Metrics
 from app.kit.middleware import RequestContextMiddleware
 from app.kit.problem_pages import install_problem_pages
 from app.kit.problems import problem_responses
+from app.kit.strict_query import reject_unknown_query_parameters
 from app.registry import webhook_catalogue, worker_parts
 from app.releases.router import router as releases_router
 from app.reviews.router import router as reviews_router
@@ -123,6 +124,7 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query_parameters)],
         docs_url=None,  # FastAPI's page loads Swagger UI from a CDN; ours is local
         redoc_url=None,
         generate_unique_id_function=lambda route: route.name,
