@@ -26,6 +26,7 @@ from app.errors import FieldError, Problem
 from app.finance.router import router as payments_router
 from app.health.router import router as health_router
 from app.health.status_router import router as status_router
+from app.kit import tracing
 from app.kit.caching import CachingMiddleware
 from app.kit.cors import CorsMiddleware
 from app.kit.docs import install_docs
@@ -92,6 +93,7 @@ def create_app(
             create_http_client(transport=asc_transport, timeout=asc_http_timeout(settings)) as http,
         ):
             http.event_hooks["response"].append(metrics.count_apple_response)
+            tracing.instrument_clients(http=http, engine=database.engine)  # OTEL_* only
             app.state.engine = database.engine
             app.state.sessionmaker = database.sessionmaker
             app.state.asc_clients = AscClientFactory(
@@ -136,6 +138,7 @@ def create_app(
         settings.rate_limit_per_minute, settings.rate_limit_burst
     )
     install_handlers(app)
+    tracing.instrument_app(app)  # only when OTEL_EXPORTER_OTLP_ENDPOINT is set
     install_docs(app)
     install_problem_pages(app)
     # Innermost first: validators and HEAD next to the routes, then compression (of what they
