@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncpg
 import httpx
 
-from tests.fixtures.accounts import Tenant
+from app.sandbox.state import SandboxState
+from tests.fixtures.accounts import Tenant, link_account
 
 
 async def test_has_more_ends_a_generic_walk(
@@ -37,3 +38,18 @@ async def test_has_more_ends_a_generic_walk(
     assert pages == [True, True, False]
     later = (await client.get("/v1/events", params=params, headers=tenant.headers())).json()
     assert later == {"items": [], "next_cursor": params["cursor"], "has_more": False}
+
+
+async def test_availability_has_the_list_envelope(
+    client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxState
+) -> None:
+    account = await link_account(client, tenant, sandbox.add_key("acme"), verify=False)
+    body = (
+        await client.get(
+            f"/v1/accounts/{account}/availability",
+            params={"dataset": "sales_daily", "from": "2026-11-01", "to": "2026-11-03"},
+            headers=tenant.headers(),
+        )
+    ).json()
+    assert len(body["items"]) == 3
+    assert "next_cursor" in body and body["next_cursor"] is None
