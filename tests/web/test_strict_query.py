@@ -40,3 +40,14 @@ async def test_declared_parameters_still_work_everywhere(
     refused = await client.get("/v1/apps", params={"limit": 5, "limt": 5}, headers=tenant.headers())
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "query.limt"
+
+
+async def test_an_unknown_platform_is_refused_not_an_empty_list(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    for path in ("/v1/apps", "/v1/review-queue"):
+        bogus = await client.get(path, params={"platform": "BOGUS"}, headers=tenant.headers())
+        assert bogus.status_code == 422, path
+        assert bogus.json()["errors"][0]["field"] == "query.platform"
+        known = await client.get(path, params={"platform": "VISION_OS"}, headers=tenant.headers())
+        assert known.status_code == 200, path
