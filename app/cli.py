@@ -48,6 +48,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from app.credentials.clients import AscClientFactory
     from app.credentials.crypto import load_cipher
     from app.db.runtime import open_database
+    from app.kit import tracing
     from app.kit.logging import configure_logging
     from app.kit.metrics import Metrics
     from app.main import asc_http_timeout
@@ -67,6 +68,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             open_database(settings) as database,
             create_http_client(timeout=asc_http_timeout(settings)) as http,
         ):
+            tracing.instrument_clients(http=http, engine=database.engine)  # OTEL_* only
             factory = AscClientFactory(http, settings.asc_base_url, cipher)
             worker = SyncWorker(
                 settings,

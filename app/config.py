@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.JSON
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    status_page: bool = Field(
+        default=True, description="Serve the ops status page at /status (behind a read token)."
+    )
+    status_refresh_seconds: int = Field(default=30, ge=5, le=3600)
+    cors_origins: str = Field(
+        default="",
+        description="Browser origins allowed to call the API (comma-separated, exact "
+        "`scheme://host[:port]`); empty: CORS off.",
+    )
     db_pool_size: int = Field(default=10, ge=1, le=200)
     verify_interval: timedelta = Field(
         default=timedelta(hours=6), description="How often each account's key is re-verified."
@@ -281,6 +290,19 @@ class Settings(BaseSettings):
             raise ValueError(f"not FINANCIAL region codes: {', '.join(bad)}")
         return ",".join(dict.fromkeys(codes))
 
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        origins = [part.strip() for part in value.split(",") if part.strip()]
+        bad = [origin for origin in origins if not _ORIGIN.match(origin)]
+        if bad:
+            # `*` included: an allow-list is the point, and a wildcard would hand every site a
+            # user's browser visits the right to read whatever a token in that page can.
+            raise ValueError(
+                f"not exact origins (scheme://host[:port], no path, no wildcard): {', '.join(bad)}"
+            )
+        return ",".join(dict.fromkeys(origin.lower() for origin in origins))
+
     @field_validator("cadences")
     @classmethod
     def _cadence_pairs(cls, value: str) -> str:
@@ -292,6 +314,10 @@ class Settings(BaseSettings):
         return tuple(code for code in self.finance_regions.split(",") if code)
 
     @property
+    def cors_origin_list(self) -> tuple[str, ...]:
+        return tuple(origin for origin in self.cors_origins.split(",") if origin)
+
+    @property
     def cadence_overrides(self) -> dict[str, timedelta]:
         return parse_cadences(self.cadences)
 
@@ -301,6 +327,7 @@ class Settings(BaseSettings):
 
 
 _REGION = re.compile(r"^[A-Z][A-Z0-9]$")
+_ORIGIN = re.compile(r"^https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$")
 _DATASET_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _DURATION = TypeAdapter(timedelta)
 _SECONDS = re.compile(r"^[0-9]+(\.[0-9]+)?$")

@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
-from app import __version__
+from app import __version__, apispec
 from app.accounts.router import router as accounts_router
 from app.analytics.router import router as analytics_router
 from app.asc.http_client import DEFAULT_TIMEOUT, create_http_client
@@ -26,10 +27,17 @@ from app.errors import FieldError, Problem
 from app.finance.router import router as payments_router
 from app.fx.router import router as fx_router
 from app.health.router import router as health_router
+from app.health.status_router import router as status_router
+from app.kit import tracing
+from app.kit.caching import CachingMiddleware
+from app.kit.cors import CorsMiddleware
+from app.kit.docs import install_docs
 from app.kit.handlers import install_handlers
 from app.kit.metrics import Metrics
 from app.kit.middleware import RequestContextMiddleware
+from app.kit.problem_pages import install_problem_pages
 from app.kit.problems import problem_responses
+from app.kit.strict_query import reject_unknown_query_parameters
 from app.registry import webhook_catalogue, worker_parts
 from app.releases.router import router as releases_router
 from app.reviews.router import router as reviews_router
@@ -54,6 +62,9 @@ One normalised JSON API over linked App Store Connect accounts.
 * Every error is `application/problem+json` (RFC 9457).
 * Lists return `{"items": [...], "next_cursor": ...}`; pass `next_cursor` back as `cursor`.
 """
+
+#: Smaller JSON is not worth compressing (the headers alone are a few hundred bytes).
+GZIP_MIN_BYTES = 1024
 
 
 def asc_http_timeout(settings: Settings) -> httpx.Timeout:
@@ -87,6 +98,7 @@ def create_app(
             create_http_client(transport=asc_transport, timeout=asc_http_timeout(settings)) as http,
         ):
             http.event_hooks["response"].append(metrics.count_apple_response)
+            tracing.instrument_clients(http=http, engine=database.engine)  # OTEL_* only
             app.state.engine = database.engine
             app.state.sessionmaker = database.sessionmaker
             app.state.read_sessionmaker = database.read_sessionmaker
@@ -120,6 +132,9 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query_parameters)],
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN; ours is local
+        redoc_url=None,
         generate_unique_id_function=lambda route: route.name,
     )
     app.state.settings = settings
@@ -129,10 +144,20 @@ def create_app(
         settings.rate_limit_per_minute, settings.rate_limit_burst
     )
     install_handlers(app)
+    tracing.instrument_app(app)  # only when OTEL_EXPORTER_OTLP_ENDPOINT is set
+    install_docs(app)
+    install_problem_pages(app)
+    # Innermost first: validators and HEAD next to the routes, then compression (of what they
+    # validated), then request ids / limits / the access log (which so logs 304s), then CORS.
+    app.add_middleware(CachingMiddleware)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=6)
     app.add_middleware(
         RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes
     )
+    if settings.cors_origin_list:  # added last: the outermost layer
+        app.add_middleware(CorsMiddleware, origins=settings.cors_origin_list)
     app.include_router(health_router)
+    app.include_router(status_router)
     app.include_router(tokens_router)
     app.include_router(accounts_router)
     app.include_router(sync_router)
@@ -191,5 +216,5 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             for status, response in operation["responses"].items():
                 if status.startswith(("4", "5")):
                     response["content"] = problem
-    app.openapi_schema = schema
-    return schema
+    app.openapi_schema = apispec.finish(schema, app.state.registry)
+    return app.openapi_schema

@@ -6,6 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Query
 
+from app.asc.enums import Platform
 from app.auth.deps import Reader
 from app.catalog import service
 from app.catalog.schemas import AppDetail, AppRead, EventFeed
@@ -30,8 +31,8 @@ async def list_apps(
     principal: Reader,
     session: Session,
     account_id: uuid.UUID | None = Query(None, description="Only this linked account's apps."),
-    platform: str | None = Query(
-        None, max_length=32, description=f"Only apps with a version for this platform. {PLATFORM}"
+    platform: Platform | None = Query(
+        None, description=f"Only apps with a version for this platform. {PLATFORM}"
     ),
     q: str | None = Query(
         None, min_length=1, max_length=100, description="Substring of the name or bundle id."
@@ -45,7 +46,7 @@ async def list_apps(
         session,
         principal.workspace_id,
         account_id=account_id,
-        platform=platform,
+        platform=platform.value if platform else None,
         query=q,
         include_removed=include_removed,
         paging=paging,

@@ -93,3 +93,8 @@ class EventFeed(BaseModel):
 
     items: list[EventRead]
     next_cursor: str = Field(description="Where this page ends; pass it as `cursor`.")
+    has_more: bool = Field(
+        description="More changes were already waiting after this page: fetch again now. "
+        "False: this is the end for now (poll later with `next_cursor`). A generic pager "
+        "stops on `has_more` false here, since `next_cursor` is never null."
+    )

@@ -88,8 +88,10 @@ async def event_feed(
         app_id=app_id,
         since=since,
         after=(after[0], after[1]) if after is not None else None,
-        limit=paging.limit,
+        limit=paging.fetch,  # one more than the page: whether more is waiting now
     )
+    has_more = len(rows) > paging.limit
+    rows = rows[: paging.limit]
     if rows:
         next_cursor = encode_cursor([rows[-1].txid, rows[-1].seq])
     else:
@@ -110,4 +112,4 @@ async def event_feed(
         )
         for row in rows
     ]
-    return EventFeed(items=items, next_cursor=next_cursor)
+    return EventFeed(items=items, next_cursor=next_cursor, has_more=has_more)

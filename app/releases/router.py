@@ -9,6 +9,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Query
 
+from app.asc.enums import Platform
 from app.auth.deps import Reader
 from app.kit.deps import Session
 from app.kit.pagination import Page, Paging
@@ -39,7 +40,7 @@ async def list_app_versions(
     app_id: uuid.UUID,
     principal: Reader,
     session: Session,
-    platform: str | None = Query(None, max_length=32, description=PLATFORM),
+    platform: Platform | None = Query(None, description=PLATFORM),
     state: str | None = Query(
         None,
         max_length=64,
@@ -56,7 +57,7 @@ async def list_app_versions(
         session,
         principal.workspace_id,
         app_id,
-        platform=platform,
+        platform=platform.value if platform else None,
         state=state,
         include_removed=include_removed,
         paging=paging,
@@ -171,6 +172,7 @@ async def list_app_review_submissions(
 
 @queue.get(
     "/v1/review-queue",
+    operation_id="list_review_queue",
     responses=problem_responses(*AUTHED),
 )
 async def get_review_queue(
@@ -180,7 +182,7 @@ async def get_review_queue(
     state: Literal["WAITING_FOR_REVIEW", "IN_REVIEW"] | None = Query(
         None, description="Only versions waiting for review, or only those in review."
     ),
-    platform: str | None = Query(None, max_length=32, description="IOS, MAC_OS, TV_OS, …"),
+    platform: Platform | None = Query(None, description=PLATFORM),
     *,
     paging: Paging,
 ) -> Page[ReviewQueueEntry]:
@@ -197,7 +199,7 @@ async def get_review_queue(
         principal.workspace_id,
         account_id=account_id,
         state=state,
-        platform=platform,
+        platform=platform.value if platform else None,
         paging=paging,
         now=dt.datetime.now(dt.UTC),
     )

@@ -33,6 +33,7 @@ def _now() -> dt.datetime:
 
 @router.get(
     "/v1/sync-status",
+    operation_id="list_sync_status",
     responses=problem_responses(*AUTHED),
 )
 async def get_sync_status(

@@ -29,6 +29,7 @@ from app.credentials.clients import AscClientFactory
 from app.credentials.crypto import SecretKeysError
 from app.credentials.states import CredentialStatus
 from app.kit.metrics import Metrics
+from app.kit.tracing import tracer
 from app.models import AscAccount
 from app.sync import events, queue, records
 from app.sync.budget import BudgetReserveReached, KeyBudgets
@@ -164,6 +165,29 @@ class Runner:
         )
 
     async def _execute(
+        self,
+        job: queue.ClaimedJob,
+        dataset: Dataset,
+        account: AscAccount,
+        client: AscClient,
+        unit_log: logging.LoggerAdapter[logging.Logger],
+    ) -> UnitResult:
+        attributes = {
+            "orchard.account_id": str(job.account_id),
+            "orchard.dataset": job.dataset,
+            "orchard.unit": job.unit_key,
+        }
+        # One span per unit (a no-op without a tracer provider): Apple's and the database's
+        # spans of the unit are its children.
+        with tracer.start_as_current_span(
+            f"sync.unit {job.dataset}", attributes=attributes
+        ) as span:
+            result = await self._execute_in_span(job, dataset, account, client, unit_log)
+            span.set_attribute("orchard.outcome", result.outcome.value)
+            span.set_attribute("orchard.rows", result.rows)
+            return result
+
+    async def _execute_in_span(
         self,
         job: queue.ClaimedJob,
         dataset: Dataset,

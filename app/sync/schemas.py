@@ -111,6 +111,11 @@ class Availability(BaseModel):
         description="One entry per report date in the range. Only `published` and `no_data` "
         "are facts; a date Apple has not published is never reported as zero."
     )
+    next_cursor: None = Field(
+        default=None,
+        description="Always null: the whole requested range is one page (the range itself is "
+        "bounded). Present so one generic pager fits every list.",
+    )
 
 
 class SourceState(BaseModel):
