@@ -26,6 +26,7 @@ from app.db.runtime import open_database
 from app.errors import FieldError, Problem
 from app.finance.router import router as payments_router
 from app.fx.router import router as fx_router
+from app.fx.schemas import ManualRatesWrite
 from app.health.router import router as health_router
 from app.health.status_router import router as status_router
 from app.kit import tracing
@@ -197,11 +198,13 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
-    for model in (FieldError, Problem):
-        components[model.__name__] = model.model_json_schema(
-            ref_template="#/components/schemas/{model}"
-        )
-    components["Problem"].pop("$defs", None)
+    # Problems, and bodies a route reads from the raw request and documents by hand
+    # (manual rates come as JSON or CSV).
+    for model in (FieldError, Problem, ManualRatesWrite):
+        body = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in body.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        components[model.__name__] = body
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
