@@ -261,6 +261,26 @@ def _webhooks(spec: dict[str, Any]) -> None:
             operation.setdefault("security", [])
 
 
+#: Members a revenue document carries only when a reporting currency is asked (`currency=` or
+#: the workspace's default): without one the document is exactly what it was before
+#: conversion existed, so these are optional, not required-and-null.
+CONVERSION_MEMBERS = frozenset(
+    {
+        "converted",
+        "proceeds_total_converted",
+        "customer_sales_total_converted",
+        "estimated_mrr_total_converted",
+        "totals_converted",
+    }
+)
+
+
+def _conversion_only_when_asked(spec: dict[str, Any]) -> None:
+    for schema in spec.get("components", {}).get("schemas", {}).values():
+        if "required" in schema:
+            schema["required"] = [n for n in schema["required"] if n not in CONVERSION_MEMBERS]
+
+
 def finish(spec: dict[str, Any], registry: DatasetRegistry) -> dict[str, Any]:
     """Apply every pass to FastAPI's ``spec`` (in place) and return it."""
     spec["info"]["license"] = LICENSE
@@ -269,6 +289,7 @@ def finish(spec: dict[str, Any], registry: DatasetRegistry) -> dict[str, Any]:
     clean_schema_names(spec)
     spec["components"]["schemas"]["Problem"] = PROBLEM
     require_every_property(spec, response_only_schemas(spec) - {"Problem"})
+    _conversion_only_when_asked(spec)
     _declare_enums(spec, registry)
     _every_operation_can_fail(spec)
     _declare_headers(spec)

@@ -28,10 +28,10 @@ from app.subscriptions.analytics_repository import (
     TransactionBucket,
 )
 from app.subscriptions.analytics_schemas import (
-    Granularity,
     MetricBucket,
     MetricCatalog,
     MetricDimension,
+    MetricGranularity,
     MetricIncompleteDate,
     MetricInfo,
     MetricReport,
@@ -163,23 +163,23 @@ def needs_of(metrics: list[MetricDef]) -> Needs:
 # --- buckets -------------------------------------------------------------------------------
 
 
-def bucket_start(day: dt.date, granularity: Granularity) -> dt.date:
-    if granularity is Granularity.WEEK:
+def bucket_start(day: dt.date, granularity: MetricGranularity) -> dt.date:
+    if granularity is MetricGranularity.WEEK:
         return day - dt.timedelta(days=day.weekday())
-    if granularity is Granularity.MONTH:
+    if granularity is MetricGranularity.MONTH:
         return day.replace(day=1)
     return day
 
 
-def bucket_end(start: dt.date, granularity: Granularity) -> dt.date:
-    if granularity is Granularity.WEEK:
+def bucket_end(start: dt.date, granularity: MetricGranularity) -> dt.date:
+    if granularity is MetricGranularity.WEEK:
         return start + dt.timedelta(days=6)
-    if granularity is Granularity.MONTH:
+    if granularity is MetricGranularity.MONTH:
         return calendar.month_end(start)
     return start
 
 
-def buckets_of(start: dt.date, end: dt.date, granularity: Granularity) -> list[dt.date]:
+def buckets_of(start: dt.date, end: dt.date, granularity: MetricGranularity) -> list[dt.date]:
     found, day = [], bucket_start(start, granularity)
     while day <= end:
         found.append(day)
@@ -207,7 +207,7 @@ async def _read(
     needs: Needs,
     start: dt.date,
     end: dt.date,
-    granularity: Granularity,
+    granularity: MetricGranularity,
     dims: list[str],
 ) -> Sources:
     found = Sources()
@@ -509,7 +509,7 @@ async def metric_report(
     metrics: list[MetricDef],
     start: dt.date,
     end: dt.date,
-    granularity: Granularity,
+    granularity: MetricGranularity,
     group_by: list[MetricDimension],
     paging: PageRequest,
     now: dt.datetime,

@@ -21,9 +21,9 @@ from app.subscriptions.analytics_schemas import (
     CohortBy,
     CohortMetric,
     CohortTable,
-    Granularity,
     MetricCatalog,
     MetricDimension,
+    MetricGranularity,
     MetricReport,
     MetricRows,
 )
@@ -90,8 +90,8 @@ async def get_metrics(
         description="Metric names from `/v1/subscriptions/metrics/catalog`, comma-separated "
         "(`metric=mrr,churn_rate`) or repeated; at most 40.",
     ),
-    granularity: Granularity = Query(
-        Granularity.DAY,
+    granularity: MetricGranularity = Query(
+        MetricGranularity.DAY,
         description="Calendar buckets: `day`, `week` (Monday to Sunday) or `month`. Edge "
         "buckets may be partial (`partial`).",
     ),

@@ -45,7 +45,7 @@ class MetricCatalog(BaseModel):
     metrics: list[MetricInfo]
 
 
-class Granularity(StrEnum):
+class MetricGranularity(StrEnum):
     DAY = "day"
     WEEK = "week"
     MONTH = "month"
@@ -119,7 +119,7 @@ class MetricReport(BaseModel):
     """Subscription metrics per calendar bucket (and group), one page at a time."""
 
     metrics: list[str]
-    granularity: Granularity
+    granularity: MetricGranularity
     group_by: list[MetricDimension]
     from_date: dt.date = Field(serialization_alias="from")
     to_date: dt.date = Field(serialization_alias="to")

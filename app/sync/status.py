@@ -64,6 +64,10 @@ def _state(
         return DatasetState.LAGGING, f"{lag_days} days behind what Apple has published"
     if lag_days is None and dataset.dated and dataset.latest_expected is not None:
         return DatasetState.LAGGING, "nothing fetched yet"
+    if not dataset.dated and last_success is None and not any(counts.values()):
+        # No unit at all: nothing exists to fetch yet (an analytics report Apple has not
+        # produced, say) — not a sync falling behind.
+        return DatasetState.OK, "nothing to fetch yet"
     if not dataset.dated and (last_success is None or now - last_success > 2 * dataset.cadence):
         return DatasetState.LAGGING, "not refreshed within twice its cadence"
     return DatasetState.OK, None

@@ -52,7 +52,8 @@ def test_demo_syncs_a_sandbox_account_and_reuses_it_on_rerun(embedded_data_dir: 
         apps = httpx.get(f"http://127.0.0.1:{port}/v1/apps", headers=headers).json()
         assert len(apps["items"]) == 3
         status = httpx.get(f"http://127.0.0.1:{port}/v1/sync-status", headers=headers).json()
-        assert {entry["state"] for entry in status["items"]} == {"ok"}
+        not_ok = [entry for entry in status["items"] if entry["state"] != "ok"]
+        assert not not_ok, not_ok
         account = re.search(r"Linked sandbox account (\S+)", output)
         assert account is not None
     finally:
