@@ -26,9 +26,11 @@ from app.models.store import (
     StoreWorkspaceSettings,
 )
 from app.models.subscriptions import (
+    OfferCodeRedemptionRow,
     SubscriberTransactionRow,
     SubscriptionEventRow,
     SubscriptionSnapshotRow,
+    WinBackEligibilityRow,
 )
 from app.models.sync import (
     AscKeyBudget,
@@ -59,6 +61,7 @@ __all__ = [
     "CustomerReview",
     "DatasetAvailability",
     "FinanceReportRow",
+    "OfferCodeRedemptionRow",
     "PreOrderRow",
     "ReportVersion",
     "ReviewReplyRequest",
@@ -84,5 +87,6 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",
+    "WinBackEligibilityRow",
     "Workspace",
 ]
