@@ -42,9 +42,11 @@ from app.models.store import (
     StoreWorkspaceSettings,
 )
 from app.models.subscriptions import (
+    OfferCodeRedemptionRow,
     SubscriberTransactionRow,
     SubscriptionEventRow,
     SubscriptionSnapshotRow,
+    WinBackEligibilityRow,
 )
 from app.models.sync import (
     AscKeyBudget,
@@ -83,6 +85,7 @@ __all__ = [
     "FxManualRate",
     "FxRate",
     "FxWorkspaceSettings",
+    "OfferCodeRedemptionRow",
     "PreOrderRow",
     "ReportVersion",
     "ReviewReplyRequest",
@@ -115,5 +118,6 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",
+    "WinBackEligibilityRow",
     "Workspace",
 ]

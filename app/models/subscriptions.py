@@ -139,3 +139,54 @@ class SubscriberTransactionRow(_ReportRow, Base):
     refund: Mapped[bool | None] = mapped_column(Boolean)
     purchase_date: Mapped[dt.date | None] = mapped_column(Date)
     units: Mapped[Decimal | None] = mapped_column(Numeric)
+
+
+class OfferCodeRedemptionRow(Base):
+    """One row of Apple's SUBSCRIPTION_OFFER_CODE_REDEMPTION daily report: redemptions of one
+    offer code per subscription and territory on ``event_date``."""
+
+    __tablename__ = "offer_code_redemption_rows"
+    __table_args__ = (
+        Index("ix_offer_code_redemption_rows_partition", "account_id", "report_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    report_date: Mapped[dt.date] = mapped_column(Date)
+    event_date: Mapped[dt.date | None] = mapped_column(Date)
+    app_name: Mapped[str | None] = mapped_column(Text)
+    app_apple_id: Mapped[str | None] = mapped_column(Text)
+    subscription_name: Mapped[str | None] = mapped_column(Text)
+    subscription_apple_id: Mapped[str | None] = mapped_column(Text)
+    offer_reference_name: Mapped[str | None] = mapped_column(Text)
+    offer_code: Mapped[str | None] = mapped_column(Text)
+    territory: Mapped[str | None] = mapped_column(Text)
+    redemptions: Mapped[Decimal | None] = mapped_column(Numeric)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+
+class WinBackEligibilityRow(Base):
+    """One row of Apple's WIN_BACK_ELIGIBILITY daily report: churned subscriptions as of the
+    report date, per subscription, tenure, time since churn and territory."""
+
+    __tablename__ = "win_back_eligibility_rows"
+    __table_args__ = (Index("ix_win_back_eligibility_rows_partition", "account_id", "report_date"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    report_date: Mapped[dt.date] = mapped_column(Date)
+    app_name: Mapped[str | None] = mapped_column(Text)
+    app_apple_id: Mapped[str | None] = mapped_column(Text)
+    subscription_name: Mapped[str | None] = mapped_column(Text)
+    subscription_apple_id: Mapped[str | None] = mapped_column(Text)
+    subscription_group_id: Mapped[str | None] = mapped_column(Text)
+    standard_duration: Mapped[str | None] = mapped_column(Text)
+    paid_tenure_months: Mapped[Decimal | None] = mapped_column(Numeric)
+    months_since_subscribed: Mapped[Decimal | None] = mapped_column(Numeric)
+    redeemed_win_back: Mapped[bool | None] = mapped_column(Boolean)
+    months_since_win_back: Mapped[Decimal | None] = mapped_column(Numeric)
+    territory: Mapped[str | None] = mapped_column(Text)
+    churned_count: Mapped[Decimal | None] = mapped_column(Numeric)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))

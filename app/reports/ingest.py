@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.sync.contract import PermanentUnitError
 
-Kind = Literal["text", "numeric", "date_mdy", "date_iso", "bool_yes"]
+Kind = Literal["text", "numeric", "date_mdy", "date_iso", "date_any", "bool_yes"]
 
 _BOM = b"\xef\xbb\xbf"
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -94,6 +94,11 @@ def _convert(position: int, kind: Kind) -> str:
         return f"to_date({cell}, 'MM/DD/YYYY')"
     if kind == "date_iso":
         return f"CAST({cell} AS date)"
+    if kind == "date_any":  # YYYY-MM-DD or MM/DD/YYYY, whichever the cell is
+        return (
+            f"CASE WHEN {cell} ~ '^\\d{{4}}-' THEN CAST({cell} AS date) "
+            f"ELSE to_date({cell}, 'MM/DD/YYYY') END"
+        )
     if kind == "bool_yes":
         return f"(lower({cell}) = 'yes')"
     return cell
@@ -104,6 +109,7 @@ _NULL_TYPES: dict[Kind, str] = {
     "numeric": "numeric",
     "date_mdy": "date",
     "date_iso": "date",
+    "date_any": "date",
     "bool_yes": "boolean",
 }
 

@@ -43,17 +43,26 @@ class Period:
             return dt.date(report_date.year, 12, 31)
         return fiscal.FiscalPeriod.named_after(report_date).bounds()[1]
 
-    def expired(self, report_date: dt.date, now: dt.datetime) -> bool:
+    def expired(
+        self, report_date: dt.date, now: dt.datetime, *, newest_known: dt.date | None = None
+    ) -> bool:
         """Past Apple's documented retention (FACTS §5.7): Apple no longer keeps the file.
 
         Decided by the calendar, never by Apple's status code: spec 4.4.1 declares no 404 or
         410 for report downloads, and what Apple answers past retention is not on record
         (FACTS §8) — a 410, a 404 worded like "no sales" and a 400 on ``filter[reportDate]``
         are all plausible.
+
+        Apple counts retention from its own today; ``newest_known`` (the newest report date
+        Apple has published for the account, when there is one) stands for it, so a skewed
+        local clock cannot expire a day Apple still keeps.
         """
         if self.retention is None:
             return False
-        return calendar.pacific_today(now) - self.end_of(report_date) > self.retention
+        today = calendar.pacific_today(now)
+        if newest_known is not None:
+            today = min(today, self.end_of(newest_known) + dt.timedelta(days=1))
+        return today - self.end_of(report_date) > self.retention
 
     def periods(self, start: dt.date, end: dt.date) -> list[dt.date]:
         """Report dates of every period that overlaps [start, end], oldest first."""

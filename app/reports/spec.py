@@ -196,7 +196,13 @@ def _unit(spec: ReportSpec) -> UnitRunner:
                     params=params,
                     version=asked,
                     available_at=spec.period.available_at(report_date),
-                    expired=spec.period.expired(report_date, ctx.now),
+                    expired=spec.period.expired(
+                        report_date,
+                        ctx.now,
+                        newest_known=(
+                            await records.newest_available(ctx.session, [ctx.account.id])
+                        ).get((ctx.account.id, ctx.dataset)),
+                    ),
                 ),
                 spec.layout,
                 table=spec.table,

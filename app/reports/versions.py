@@ -14,6 +14,7 @@ REPORT_VERSIONS: dict[tuple[str, str], str] = {
     ("SUBSCRIPTION_EVENT", "SUMMARY"): "1_3",
     ("SUBSCRIBER", "DETAILED"): "1_3",
     ("SUBSCRIPTION_OFFER_CODE_REDEMPTION", "SUMMARY"): "1_0",
+    ("WIN_BACK_ELIGIBILITY", "SUMMARY"): "1_0",
 }
 
 

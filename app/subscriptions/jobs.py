@@ -19,9 +19,11 @@ from app.reports import periods
 from app.reports.ingest import Layout
 from app.reports.spec import ReportSpec, report_dataset
 from app.subscriptions.layout import (
+    OFFER_CODE_REDEMPTION_LAYOUT,
     SUBSCRIBER_LAYOUT,
     SUBSCRIPTION_EVENT_LAYOUT,
     SUBSCRIPTION_LAYOUT,
+    WIN_BACK_ELIGIBILITY_LAYOUT,
 )
 from app.sync.contract import Dataset, Outcome, UnitContext, UnitResult
 
@@ -83,6 +85,20 @@ SPECS = (
         "DETAILED",
         SUBSCRIBER_LAYOUT,
         "subscriber_transaction_rows",
+    ),
+    _daily(
+        "offer_code_redemptions_daily",
+        "SUBSCRIPTION_OFFER_CODE_REDEMPTION",
+        "SUMMARY",
+        OFFER_CODE_REDEMPTION_LAYOUT,
+        "offer_code_redemption_rows",
+    ),
+    _daily(
+        "win_back_eligibility_daily",
+        "WIN_BACK_ELIGIBILITY",
+        "SUMMARY",
+        WIN_BACK_ELIGIBILITY_LAYOUT,
+        "win_back_eligibility_rows",
     ),
 )
 DATASETS: list[Dataset] = [report_dataset(spec) for spec in SPECS]

@@ -136,3 +136,47 @@ SUBSCRIBER_LAYOUT = Layout(
         Field("units", ("Units",), "numeric"),
     ),
 )
+
+
+# The two reports below are not in FACTS §5. Layouts: Apple, App Store Connect Help,
+# reference/subscription-offer-redemption-report (version 1_0: "Date, App Name, App Apple ID,
+# Subscription Name, Subscription Apple ID, Offer Reference Name, Offer Code, Territory,
+# Redemptions"; the Offer Code is blank for one-time-use codes) and
+# reference/win-back-eligibility-report ("App Name, App Apple ID, Subscription Name,
+# Subscription Apple ID, Subscription Group ID, Standard Subscription Duration, Paid
+# Subscription Tenure, Time Since Last Subscribed, Has Previously Redeemed Win-Back Offer, Time
+# Since Last Win-Back Offer, Territory, Churned Subscription Count"; months rounded down; rows
+# only for 5 or more). Unconfirmed: the format of ``Date`` (ISO like the other subscription
+# reports, or MM/DD/YYYY — both read), extra columns (kept in ``extra``), a leading ``Date`` in
+# the win-back file (kept in ``extra``). Parsed by header name.
+OFFER_CODE_REDEMPTION_LAYOUT = Layout(
+    name="SUBSCRIPTION_OFFER_CODE_REDEMPTION",
+    fields=(
+        Field("event_date", ("Date",), "date_any"),
+        Field("app_name", ("App Name",)),
+        Field("app_apple_id", ("App Apple ID",)),
+        Field("subscription_name", ("Subscription Name",)),
+        Field("subscription_apple_id", ("Subscription Apple ID",)),
+        Field("offer_reference_name", ("Offer Reference Name",)),
+        Field("offer_code", ("Offer Code",)),
+        Field("territory", ("Territory", "Country")),
+        Field("redemptions", ("Redemptions",), "numeric", required=True),
+    ),
+)
+WIN_BACK_ELIGIBILITY_LAYOUT = Layout(
+    name="WIN_BACK_ELIGIBILITY",
+    fields=(
+        Field("app_name", ("App Name",)),
+        Field("app_apple_id", ("App Apple ID",)),
+        Field("subscription_name", ("Subscription Name",)),
+        Field("subscription_apple_id", ("Subscription Apple ID",)),
+        Field("subscription_group_id", ("Subscription Group ID",)),
+        Field("standard_duration", ("Standard Subscription Duration",)),
+        Field("paid_tenure_months", ("Paid Subscription Tenure",), "numeric"),
+        Field("months_since_subscribed", ("Time Since Last Subscribed",), "numeric"),
+        Field("redeemed_win_back", ("Has Previously Redeemed Win-Back Offer",), "bool_yes"),
+        Field("months_since_win_back", ("Time Since Last Win-Back Offer",), "numeric"),
+        Field("territory", ("Territory", "Country")),
+        Field("churned_count", ("Churned Subscription Count",), "numeric", required=True),
+    ),
+)

@@ -218,6 +218,8 @@ class Runner:
                     row_count=result.rows,
                     detail=result.detail,
                     report_version=result.report_version,
+                    # A file Apple no longer keeps leaves what was stored from it a fact.
+                    keep_facts=result.outcome is Outcome.EXPIRED,
                 )
                 if (
                     dataset.on_available is not None

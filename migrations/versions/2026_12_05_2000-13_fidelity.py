@@ -136,8 +136,95 @@ def upgrade() -> None:
     )
     op.create_index("ix_pre_order_rows_partition", "pre_order_rows", ["account_id", "report_date"])
 
+    op.create_table(
+        "offer_code_redemption_rows",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.Column("account_id", sa.UUID(), nullable=False),
+        sa.Column("report_date", sa.Date(), nullable=False),
+        sa.Column("event_date", sa.Date(), nullable=True),
+        sa.Column("app_name", sa.Text(), nullable=True),
+        sa.Column("app_apple_id", sa.Text(), nullable=True),
+        sa.Column("subscription_name", sa.Text(), nullable=True),
+        sa.Column("subscription_apple_id", sa.Text(), nullable=True),
+        sa.Column("offer_reference_name", sa.Text(), nullable=True),
+        sa.Column("offer_code", sa.Text(), nullable=True),
+        sa.Column("territory", sa.Text(), nullable=True),
+        sa.Column("redemptions", sa.Numeric(), nullable=True),
+        sa.Column(
+            "extra",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default=sa.text("'{}'::jsonb"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["asc_accounts.id"],
+            name=op.f("fk_offer_code_redemption_rows_account_id_asc_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_offer_code_redemption_rows_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_offer_code_redemption_rows")),
+    )
+    op.create_index(
+        "ix_offer_code_redemption_rows_partition",
+        "offer_code_redemption_rows",
+        ["account_id", "report_date"],
+    )
+    op.create_table(
+        "win_back_eligibility_rows",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.Column("account_id", sa.UUID(), nullable=False),
+        sa.Column("report_date", sa.Date(), nullable=False),
+        sa.Column("app_name", sa.Text(), nullable=True),
+        sa.Column("app_apple_id", sa.Text(), nullable=True),
+        sa.Column("subscription_name", sa.Text(), nullable=True),
+        sa.Column("subscription_apple_id", sa.Text(), nullable=True),
+        sa.Column("subscription_group_id", sa.Text(), nullable=True),
+        sa.Column("standard_duration", sa.Text(), nullable=True),
+        sa.Column("paid_tenure_months", sa.Numeric(), nullable=True),
+        sa.Column("months_since_subscribed", sa.Numeric(), nullable=True),
+        sa.Column("redeemed_win_back", sa.Boolean(), nullable=True),
+        sa.Column("months_since_win_back", sa.Numeric(), nullable=True),
+        sa.Column("territory", sa.Text(), nullable=True),
+        sa.Column("churned_count", sa.Numeric(), nullable=True),
+        sa.Column(
+            "extra",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default=sa.text("'{}'::jsonb"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["asc_accounts.id"],
+            name=op.f("fk_win_back_eligibility_rows_account_id_asc_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_win_back_eligibility_rows_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_win_back_eligibility_rows")),
+    )
+    op.create_index(
+        "ix_win_back_eligibility_rows_partition",
+        "win_back_eligibility_rows",
+        ["account_id", "report_date"],
+    )
+
 
 def downgrade() -> None:
+    for name in ("offer_code_redemption_rows", "win_back_eligibility_rows"):
+        op.drop_index(f"ix_{name}_partition", table_name=name)
+        op.drop_table(name)
     op.drop_index("ix_pre_order_rows_partition", table_name="pre_order_rows")
     op.drop_table("pre_order_rows")
     for column in ("partial_refunds", "partial_refund_proceeds", "partial_refund_customer"):

@@ -61,3 +61,33 @@ def test_retention_per_frequency() -> None:
     assert not periods.YEARLY.expired(dt.date(2016, 1, 1), now)  # kept 10 years
     assert periods.YEARLY.expired(dt.date(2014, 1, 1), now)
     assert not periods.FISCAL_MONTH.expired(dt.date(2010, 1, 1), now)  # not documented
+
+
+async def test_an_expired_answer_keeps_a_day_already_stored(
+    app: FastAPI, tenant: Tenant, sandbox: SandboxState, db: asyncpg.Connection
+) -> None:
+    """A day stored while Apple kept it stays ``published`` (with its rows) when a later ask
+    finds it past retention."""
+    account_id, _ = await link_new_key(app, tenant, sandbox)
+    now = dt.datetime.now(dt.UTC)
+    old = calendar.pacific_today(now) - dt.timedelta(days=400)
+    # What a sync of that day a year ago left behind.
+    await db.execute(
+        "INSERT INTO dataset_availability (account_id, dataset, report_date, state, row_count) "
+        "VALUES ($1, 'sales_daily', $2, 'published', 3)",
+        account_id,
+        old,
+    )
+    await run_unit(app, account_id, "sales_daily", old.isoformat())
+    row = await db.fetchrow(
+        "SELECT state, row_count FROM dataset_availability WHERE account_id = $1 "
+        "AND dataset = 'sales_daily' AND report_date = $2",
+        account_id,
+        old,
+    )
+    assert dict(row) == {"state": "published", "row_count": 3}
+    job = await db.fetchval(
+        "SELECT state FROM sync_jobs WHERE dataset = 'sales_daily' AND unit_key = $1",
+        old.isoformat(),
+    )
+    assert job == "succeeded"

@@ -17,6 +17,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.reports import calendar
+from app.sandbox.sales import generate_sales_rows
 from app.sandbox.state import SandboxState
 from tests.fixtures.accounts import Tenant, link
 from tests.fixtures.engine import run_unit
@@ -51,7 +52,12 @@ async def test_a_new_version_is_learned_once_and_used_at_once(
     assert response.status_code == 201, response.text
     account_id = uuid.UUID(response.json()["id"])
     newest = calendar.latest_daily(dt.datetime.now(dt.UTC))
-    first, second = newest - dt.timedelta(days=3), newest - dt.timedelta(days=4)
+    # Two recent days the sandbox sold something on (it has no-sales days too).
+    first, second = [
+        day
+        for day in (newest - dt.timedelta(days=n) for n in range(2, 30))
+        if generate_sales_rows(sandbox.team("acme"), "DAILY", day)
+    ][:2]
 
     await run_unit(app, account_id, "sales_daily", first.isoformat())
     unit = await _unit(db, first)
