@@ -36,6 +36,8 @@ from app.models.sync import (
     SyncDatasetState,
     SyncJob,
     SyncPublicState,
+    SyncRequest,
+    SyncRequestUnit,
     SyncWorkerHeartbeat,
 )
 from app.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -73,6 +75,8 @@ __all__ = [
     "SyncDatasetState",
     "SyncJob",
     "SyncPublicState",
+    "SyncRequest",
+    "SyncRequestUnit",
     "SyncWorkerHeartbeat",
     "TeamInvitation",
     "TeamMember",

@@ -161,6 +161,9 @@ OBJECT_PARAMETERS: dict[str, str] = {
     "webhook_id": (
         "SELECT id::text FROM webhook_endpoints WHERE workspace_id = $1 ORDER BY id LIMIT 1"
     ),
+    "sync_request_id": (
+        "SELECT id::text FROM sync_requests WHERE workspace_id = $1 ORDER BY id LIMIT 1"
+    ),
     "delivery_id": (
         "SELECT id::text FROM webhook_deliveries WHERE workspace_id = $1 ORDER BY id LIMIT 1"
     ),
@@ -197,6 +200,7 @@ QUERY_EXTRAS: dict[str, dict[str, str]] = {
 BODIES: dict[str, dict[str, Any]] = {
     "update_account": {"name": "Renamed by another workspace"},
     "request_sync": {"datasets": ["sales_daily"]},
+    "request_workspace_sync": {"datasets": ["apps"]},  # the caller's own accounts only
     "put_review_response": {"body": "A reply from another workspace"},
     "link_account": {},  # creates the caller's own object: no one else's id in it
     "create_token": {"name": "own token", "scopes": ["read"]},

@@ -1,0 +1,99 @@
+"""Freshness: on-demand sync requests and their units, a re-run marker on sync jobs.
+
+Revision ID: 14_freshness
+Revises: 19_webhooks
+Create Date: 2026-12-05 20:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "14_freshness"
+down_revision: str | None = "19_webhooks"
+branch_labels: str | None = None
+depends_on: str | None = None
+
+TIMESTAMP = postgresql.TIMESTAMP(timezone=True)
+
+
+def upgrade() -> None:
+    op.add_column("sync_jobs", sa.Column("rerun_priority", sa.Integer(), nullable=True))
+    op.create_table(
+        "sync_requests",
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.Column("account_id", sa.UUID(), nullable=True),
+        sa.Column("datasets", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("created_at", TIMESTAMP, server_default=sa.text("now()"), nullable=False),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["asc_accounts.id"],
+            name=op.f("fk_sync_requests_account_id_asc_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_sync_requests_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sync_requests")),
+    )
+    op.create_index(
+        op.f("ix_sync_requests_workspace_id"), "sync_requests", ["workspace_id"], unique=False
+    )
+    op.create_table(
+        "sync_request_units",
+        sa.Column("request_id", sa.UUID(), nullable=False),
+        sa.Column("job_id", sa.UUID(), nullable=True),
+        sa.Column("account_id", sa.UUID(), nullable=False),
+        sa.Column("dataset", sa.String(length=64), nullable=False),
+        sa.Column("unit_key", sa.String(length=64), nullable=False),
+        sa.Column(
+            "state", sa.String(length=16), server_default=sa.text("'pending'"), nullable=False
+        ),
+        sa.Column("requested_at", TIMESTAMP, server_default=sa.text("now()"), nullable=False),
+        sa.Column("finished_at", TIMESTAMP, nullable=True),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["asc_accounts.id"],
+            name=op.f("fk_sync_request_units_account_id_asc_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["job_id"],
+            ["sync_jobs.id"],
+            name=op.f("fk_sync_request_units_job_id_sync_jobs"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["sync_requests.id"],
+            name=op.f("fk_sync_request_units_request_id_sync_requests"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sync_request_units")),
+    )
+    op.create_index(
+        op.f("ix_sync_request_units_request_id"),
+        "sync_request_units",
+        ["request_id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_sync_request_units_pending_job",
+        "sync_request_units",
+        ["job_id"],
+        unique=False,
+        postgresql_where=sa.text("state = 'pending'"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("sync_request_units")
+    op.drop_table("sync_requests")
+    op.drop_column("sync_jobs", "rerun_priority")
