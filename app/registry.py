@@ -12,12 +12,15 @@ A new dataset goes into its domain's ``jobs.py`` (for an Apple report, a
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 from app.accounts import events as account_events
 from app.accounts.jobs import verification_task
+from app.apple_webhooks import jobs as apple_webhooks
 from app.catalog import events as catalog_events
 from app.catalog import jobs as catalog
 from app.config import Settings
+from app.credentials.crypto import load_cipher
 from app.finance import jobs as finance
 from app.outbox.catalogue import EventCatalogue
 from app.releases import jobs as releases
@@ -42,7 +45,7 @@ def _datasets(settings: Settings) -> list[Dataset]:
     listing = AppListing(
         after_refresh=(sales.AFTER_APPS_REFRESH, store.after_apps_refresh(settings))
     )
-    return [
+    datasets = [
         catalog.apps_dataset(listing),
         *releases.datasets(listing),
         team.TEAM,
@@ -51,6 +54,10 @@ def _datasets(settings: Settings) -> list[Dataset]:
         *subscriptions.DATASETS,
         finance.dataset(settings.finance_region_codes),
     ]
+    # Apple's webhooks refresh what this deployment runs: the registrar subscribes to those.
+    cipher = functools.cache(lambda: load_cipher(settings))
+    names = {dataset.name for dataset in datasets}
+    return [*datasets, apple_webhooks.dataset(settings.public_url, cipher, names)]
 
 
 def _public_datasets(settings: Settings) -> list[PublicDataset]:

@@ -1,6 +1,7 @@
 """Every ORM table, imported here so Alembic's autogenerate sees the whole schema."""
 
 from app.models.api_token import ApiToken
+from app.models.apple_webhooks import AppleWebhook, AppleWebhookDelivery, AppleWebhookReceiver
 from app.models.asc_account import AscAccount, AscKeyHistory
 from app.models.catalog import (
     App,
@@ -48,6 +49,9 @@ __all__ = [
     "App",
     "AppVersion",
     "AppVersionStateChange",
+    "AppleWebhook",
+    "AppleWebhookDelivery",
+    "AppleWebhookReceiver",
     "AscAccount",
     "AscKeyBudget",
     "AscKeyHistory",

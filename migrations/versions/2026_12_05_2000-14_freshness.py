@@ -1,4 +1,5 @@
-"""Freshness: on-demand sync requests and their units, a re-run marker on sync jobs.
+"""Freshness: on-demand sync requests and their units, a re-run marker on sync jobs; App Store
+Connect webhooks Orchard registers at Apple (receivers, webhooks, deliveries seen).
 
 Revision ID: 14_freshness
 Revises: 19_webhooks
@@ -92,8 +93,84 @@ def upgrade() -> None:
         postgresql_where=sa.text("state = 'pending'"),
     )
 
+    _apple_webhooks()
+
+
+def _fk(table: str, column: str, target: str, ondelete: str = "CASCADE") -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(
+        [column], [f"{target}.id"], name=op.f(f"fk_{table}_{column}_{target}"), ondelete=ondelete
+    )
+
+
+def _apple_webhooks() -> None:
+    op.create_table(
+        "apple_webhook_receivers",
+        sa.Column("account_id", sa.UUID(), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=True),
+        sa.Column("encrypted_token", sa.LargeBinary(), nullable=True),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("checked_at", TIMESTAMP, server_default=sa.text("now()"), nullable=False),
+        sa.Column("last_delivery_at", TIMESTAMP, nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("last_error_at", TIMESTAMP, nullable=True),
+        _fk("apple_webhook_receivers", "account_id", "asc_accounts"),
+        _fk("apple_webhook_receivers", "workspace_id", "workspaces"),
+        sa.PrimaryKeyConstraint("account_id", name=op.f("pk_apple_webhook_receivers")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_apple_webhook_receivers_token_hash")),
+    )
+    op.create_index(
+        op.f("ix_apple_webhook_receivers_workspace_id"),
+        "apple_webhook_receivers",
+        ["workspace_id"],
+        unique=False,
+    )
+    op.create_table(
+        "apple_webhooks",
+        sa.Column("account_id", sa.UUID(), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.Column("app_apple_id", sa.String(length=32), nullable=False),
+        sa.Column("apple_webhook_id", sa.String(length=64), nullable=False),
+        sa.Column("encrypted_secret", sa.LargeBinary(), nullable=False),
+        sa.Column("event_types", postgresql.ARRAY(sa.String(length=64)), nullable=False),
+        sa.Column("created_at", TIMESTAMP, server_default=sa.text("now()"), nullable=False),
+        sa.Column("last_delivery_at", TIMESTAMP, nullable=True),
+        sa.Column("id", sa.UUID(), nullable=False),
+        _fk("apple_webhooks", "account_id", "asc_accounts"),
+        _fk("apple_webhooks", "workspace_id", "workspaces"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_apple_webhooks")),
+        sa.UniqueConstraint(
+            "account_id", "app_apple_id", name=op.f("uq_apple_webhooks_account_id_app_apple_id")
+        ),
+    )
+    op.create_index(
+        op.f("ix_apple_webhooks_workspace_id"), "apple_webhooks", ["workspace_id"], unique=False
+    )
+    op.create_table(
+        "apple_webhook_deliveries",
+        sa.Column("account_id", sa.UUID(), nullable=False),
+        sa.Column("event_id", sa.String(length=128), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.Column("app_apple_id", sa.String(length=32), nullable=False),
+        sa.Column("data_type", sa.String(length=100), nullable=False),
+        sa.Column("received_at", TIMESTAMP, server_default=sa.text("now()"), nullable=False),
+        _fk("apple_webhook_deliveries", "account_id", "asc_accounts"),
+        _fk("apple_webhook_deliveries", "workspace_id", "workspaces"),
+        sa.PrimaryKeyConstraint("account_id", "event_id", name=op.f("pk_apple_webhook_deliveries")),
+    )
+    op.create_index(
+        op.f("ix_apple_webhook_deliveries_workspace_id"),
+        "apple_webhook_deliveries",
+        ["workspace_id"],
+        unique=False,
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("apple_webhook_deliveries")
+    op.drop_table("apple_webhooks")
+    op.drop_table("apple_webhook_receivers")
     op.drop_table("sync_request_units")
     op.drop_table("sync_requests")
     op.drop_column("sync_jobs", "rerun_priority")
