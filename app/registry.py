@@ -24,6 +24,7 @@ from app.credentials.crypto import load_cipher
 from app.finance import jobs as finance
 from app.outbox.catalogue import EventCatalogue
 from app.releases import jobs as releases
+from app.releases.jobs import feedback as releases_feedback
 from app.resources.app_list import AppListing
 from app.reviews import events as review_events
 from app.reviews import jobs as reviews
@@ -43,11 +44,16 @@ __all__ = ["build_registry", "webhook_catalogue", "worker_parts"]
 
 def _datasets(settings: Settings) -> list[Dataset]:
     listing = AppListing(
-        after_refresh=(sales.AFTER_APPS_REFRESH, store.after_apps_refresh(settings))
+        after_refresh=(
+            sales.AFTER_APPS_REFRESH,
+            store.after_apps_refresh(settings),
+            apple_webhooks.after_apps_refresh(settings.public_url),
+        )
     )
     datasets = [
         catalog.apps_dataset(listing),
         *releases.datasets(listing),
+        releases_feedback.DATASET_SPEC,
         team.TEAM,
         reviews.REVIEWS,
         *sales.DATASETS,

@@ -17,16 +17,28 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.apple_webhooks import repository
 from app.apple_webhooks.events import subscribed_types
 from app.asc.errors import AscConflict, AscForbidden, AscNotFound
 from app.credentials.crypto import CredentialCipher
-from app.models import AppleWebhook
-from app.sync.contract import Dataset, PlanContext, PlannedUnit, UnitContext, UnitResult
+from app.models import AppleWebhook, AscAccount
+from app.resources.app_list import AppsRefreshed
+from app.sync import queue
+from app.sync.contract import (
+    Dataset,
+    PlanContext,
+    PlannedUnit,
+    Priority,
+    UnitContext,
+    UnitResult,
+)
 
 DATASET = "apple_webhooks"
 CADENCE = dt.timedelta(minutes=30)
@@ -161,3 +173,30 @@ def dataset(
 ) -> Dataset:
     registrar = Registrar(public_url, cipher, subscribed_types(datasets))
     return Dataset(name=DATASET, capability=None, cadence=CADENCE, plan=plan, run=registrar.run)
+
+
+def after_apps_refresh(public_url: str | None) -> AppsRefreshed:
+    """The hook the registry wires after an account's app list is stored: when the live apps
+    and the registered webhooks differ (a new app, a removed one, the first listing), the
+    account's ``apple_webhooks`` unit runs now instead of at its next pass."""
+
+    async def hook(session: AsyncSession, account_id: uuid.UUID) -> None:
+        if not public_url:
+            return
+        live = set(await repository.live_app_ids(session, account_id))
+        known = {w.app_apple_id for w in await repository.webhooks(session, account_id)}
+        account = await session.get(AscAccount, account_id)
+        if live == known or account is None:
+            return
+        await queue.enqueue(
+            session,
+            account_id=account.id,
+            workspace_id=account.workspace_id,
+            key_id=account.key_id,
+            dataset=DATASET,
+            units=[PlannedUnit("all", priority=Priority.MANUAL)],
+            now=dt.datetime.now(dt.UTC),
+            force=True,
+        )
+
+    return hook

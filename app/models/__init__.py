@@ -15,6 +15,7 @@ from app.models.catalog import (
     TeamInvitation,
     TeamMember,
 )
+from app.models.feedback import BetaFeedback
 from app.models.finance import FinanceReportRow
 from app.models.reviews import CustomerReview, ReviewReplyRequest, ReviewSyncState
 from app.models.sales import SalesDailyRollup, SalesRow
@@ -55,6 +56,7 @@ __all__ = [
     "AscAccount",
     "AscKeyBudget",
     "AscKeyHistory",
+    "BetaFeedback",
     "BetaGroup",
     "BetaTester",
     "Build",

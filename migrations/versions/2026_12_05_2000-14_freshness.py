@@ -94,6 +94,55 @@ def upgrade() -> None:
     )
 
     _apple_webhooks()
+    _beta_feedback()
+
+
+def _beta_feedback() -> None:
+    text, string = sa.Text(), sa.String
+    op.create_table(
+        "beta_feedback",
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.Column("account_id", sa.UUID(), nullable=False),
+        sa.Column("app_id", sa.UUID(), nullable=False),
+        sa.Column("apple_id", string(length=128), nullable=False),
+        sa.Column("kind", string(length=16), nullable=False),
+        sa.Column("submitted_at", TIMESTAMP, nullable=False),
+        sa.Column("comment", text, nullable=True),
+        sa.Column("tester_email", string(length=320), nullable=True),
+        sa.Column("tester_apple_id", string(length=64), nullable=True),
+        sa.Column("build_apple_id", string(length=64), nullable=True),
+        sa.Column("device_model", string(length=64), nullable=True),
+        sa.Column("device_family", string(length=32), nullable=True),
+        sa.Column("os_version", string(length=32), nullable=True),
+        sa.Column("app_platform", string(length=32), nullable=True),
+        sa.Column("device_platform", string(length=32), nullable=True),
+        sa.Column("locale", string(length=32), nullable=True),
+        sa.Column("time_zone", string(length=64), nullable=True),
+        sa.Column("connection_type", string(length=32), nullable=True),
+        sa.Column("battery_percentage", sa.Integer(), nullable=True),
+        sa.Column("app_uptime_ms", sa.BigInteger(), nullable=True),
+        sa.Column("crash_log_url", text, nullable=True),
+        sa.Column("screenshots", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("first_seen_at", TIMESTAMP, nullable=False),
+        sa.Column("last_seen_at", TIMESTAMP, nullable=False),
+        sa.Column("id", sa.UUID(), nullable=False),
+        _fk("beta_feedback", "account_id", "asc_accounts"),
+        _fk("beta_feedback", "app_id", "apps"),
+        _fk("beta_feedback", "workspace_id", "workspaces"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_beta_feedback")),
+        sa.UniqueConstraint(
+            "account_id", "apple_id", name=op.f("uq_beta_feedback_account_id_apple_id")
+        ),
+    )
+    op.create_index(
+        "ix_beta_feedback_app_id_submitted_at",
+        "beta_feedback",
+        ["app_id", "submitted_at"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_beta_feedback_workspace_id"), "beta_feedback", ["workspace_id"], unique=False
+    )
 
 
 def _fk(table: str, column: str, target: str, ondelete: str = "CASCADE") -> sa.ForeignKeyConstraint:
@@ -168,6 +217,7 @@ def _apple_webhooks() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("beta_feedback")
     op.drop_table("apple_webhook_deliveries")
     op.drop_table("apple_webhooks")
     op.drop_table("apple_webhook_receivers")

@@ -153,6 +153,7 @@ OBJECT_PARAMETERS: dict[str, str] = {
         "SELECT id::text FROM api_tokens WHERE workspace_id = $1 "
         "AND NOT ('admin' = ANY(scopes)) ORDER BY id LIMIT 1"
     ),
+    "build_id": "SELECT id::text FROM builds WHERE workspace_id = $1 ORDER BY id LIMIT 1",
     "group_id": "SELECT id::text FROM beta_groups WHERE workspace_id = $1 ORDER BY id LIMIT 1",
     # Every linked app is tracked (public store data).
     "tracked_id": (
