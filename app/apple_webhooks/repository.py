@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
@@ -140,3 +141,19 @@ async def mark_error(session: AsyncSession, account_id: uuid.UUID, message: str)
         .where(AppleWebhookReceiver.account_id == account_id)
         .values(last_error=message[:500], last_error_at=text("now()"))
     )
+
+
+async def rotate(session: AsyncSession, rotate_one: Callable[[bytes], bytes]) -> int:
+    count = 0
+    for hook in await session.scalars(select(AppleWebhook).with_for_update()):
+        hook.encrypted_secret = rotate_one(hook.encrypted_secret)
+        count += 1
+    receivers = select(AppleWebhookReceiver).where(
+        AppleWebhookReceiver.encrypted_token.is_not(None)
+    )
+    for found in await session.scalars(receivers.with_for_update()):
+        assert found.encrypted_token is not None
+        found.encrypted_token = rotate_one(found.encrypted_token)
+        count += 1
+    await session.flush()
+    return count

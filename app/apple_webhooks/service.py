@@ -164,3 +164,9 @@ async def remove_at_apple(
         state="off", reason="the account is unlinked", now=dt.datetime.now(dt.UTC),
     )  # fmt: skip
     return removed
+
+
+async def rotate_encryption(session: AsyncSession, cipher: CredentialCipher) -> int:
+    """Re-encrypt every App Store Connect webhook secret and receiver token under the first
+    ``ORCHARD_SECRET_KEYS`` key (``orchard rotate-keys``)."""
+    return await repository.rotate(session, cipher.rotate)

@@ -10,11 +10,14 @@ import uuid
 import asyncpg
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 from fastapi import FastAPI
 
+from app.apple_webhooks import service
 from app.apple_webhooks.events import signature_valid
 from app.apple_webhooks.jobs import NAME, NO_ROLE
 from app.config import Settings
+from app.credentials.crypto import KEY_FILE_NAME, CredentialCipher
 from app.sandbox.catalog import team_apps
 from app.sandbox.releases import app_releases
 from app.sandbox.state import SandboxKey, SandboxState
@@ -192,6 +195,17 @@ async def test_bad_signatures_replays_and_strangers_are_refused(
     signed = "hmacsha256=" + hmac.new(webhook.secret.encode(), unknown, hashlib.sha256).hexdigest()
     later = await client.post(path, content=unknown, headers={"x-apple-signature": signed})
     assert later.status_code == 200 and later.json()["refreshed"] == []
+    # `orchard keys rotate` re-encrypts the webhook secrets and the receiver token.
+    old_key = (app.state.settings.data_dir / KEY_FILE_NAME).read_text().strip().encode()
+    new_key = Fernet.generate_key()
+    async with app.state.sessionmaker() as session, session.begin():
+        assert await service.rotate_encryption(session, CredentialCipher([new_key, old_key])) == 4
+    only_new = CredentialCipher([new_key])
+    stored = await db.fetch("SELECT app_apple_id, encrypted_secret FROM apple_webhooks")
+    secrets_by_app = {w.app_id: w.secret for w in hub.webhooks.values()}
+    assert {r["app_apple_id"]: only_new.decrypt(r["encrypted_secret"]) for r in stored} == (
+        secrets_by_app
+    )
     # Unlinking removes Orchard's webhooks at Apple before the key is destroyed.
     unlinked = await client.delete(f"/v1/accounts/{account_id}", headers=tenant.headers())
     assert unlinked.status_code == 204
