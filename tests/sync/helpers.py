@@ -58,12 +58,19 @@ async def api(app: FastAPI) -> httpx.AsyncClient:
 async def run_workers_until(
     workers: list[SyncWorker], db: asyncpg.Connection, succeeded: int, timeout: float = 60
 ) -> None:
-    """Start the workers, wait until ``succeeded`` units have succeeded, stop them."""
+    """Start the workers, wait until ``succeeded`` units have succeeded and every unit queued
+    now has run (units the workers' scheduler plans meanwhile, e.g. one per listed app, do
+    not count), stop them."""
+    before = [row["id"] for row in await db.fetch("SELECT id FROM sync_jobs")]
     for worker in workers:
         await worker.start()
     try:
         async with asyncio.timeout(timeout):
-            while (await job_states(db)).get("succeeded", 0) < succeeded:
+            while (await job_states(db)).get("succeeded", 0) < succeeded or await db.fetchval(
+                "SELECT count(*) FROM sync_jobs WHERE id = ANY($1::uuid[]) "
+                "AND state IN ('queued', 'running')",
+                before,
+            ):
                 await asyncio.sleep(0.1)
     finally:
         for worker in workers:
