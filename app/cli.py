@@ -212,6 +212,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     settings = _settings()
 
     async def action(session: Any) -> int:
+        from app.apple_webhooks import service as apple_webhooks
         from app.searchads import service as searchads
         from app.webhooks import service as webhooks
 
@@ -220,8 +221,10 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
             count = await service.rotate_encryption(session, factory)
             secrets = await webhooks.rotate_encryption(session, factory.cipher)
             count += await searchads.rotate_encryption(session, factory.cipher)
+            inbound = await apple_webhooks.rotate_encryption(session, factory.cipher)
         print(f"re-encrypted {count} credential(s) under the first ORCHARD_SECRET_KEYS key")
         print(f"re-encrypted {secrets} webhook signing secret(s)")
+        print(f"re-encrypted {inbound} App Store Connect webhook secret(s) and receiver token(s)")
         return 0
 
     return _with_session(action)

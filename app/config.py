@@ -103,6 +103,12 @@ class Settings(BaseSettings):
         default="",
         description="FINANCIAL region codes to fetch besides ZZ (comma-separated, e.g. EU,JP).",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="The public base URL of this deployment (`https://orchard.example.com`): "
+        "when set, Orchard registers App Store Connect webhooks for release events at it.",
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+    )
     cadences: str = Field(
         default="",
         description="Routine cadence per dataset, overriding its default: "

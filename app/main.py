@@ -14,6 +14,8 @@ from starlette.middleware.gzip import GZipMiddleware
 from app import __version__, apispec
 from app.accounts.router import router as accounts_router
 from app.analytics.router import router as analytics_router
+from app.apple_webhooks import service as apple_webhooks_service
+from app.apple_webhooks.router import router as apple_webhooks_router
 from app.asc.http_client import DEFAULT_TIMEOUT, create_http_client
 from app.asc.retry import RetryPolicy
 from app.auth.ratelimit import TokenRateLimiter
@@ -141,6 +143,7 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.registry = parts.registry
+    app.state.before_unlink = [apple_webhooks_service.remove_at_apple]
     app.state.rate_limiter = TokenRateLimiter(
         settings.rate_limit_per_minute, settings.rate_limit_burst
     )
@@ -176,6 +179,7 @@ def create_app(
     app.include_router(searchads_apps_router)
     app.include_router(fx_router)
     app.include_router(webhooks_router)
+    app.include_router(apple_webhooks_router)
     app.state.webhook_catalogue = webhook_catalogue()
     webhook_docs.document(app.webhooks, app.state.webhook_catalogue)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]

@@ -12,17 +12,21 @@ A new dataset goes into its domain's ``jobs.py`` (for an Apple report, a
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 from app.accounts import events as account_events
 from app.accounts.jobs import verification_task
 from app.analytics import jobs as analytics
+from app.apple_webhooks import jobs as apple_webhooks
 from app.catalog import events as catalog_events
 from app.catalog import jobs as catalog
 from app.config import Settings
+from app.credentials.crypto import load_cipher
 from app.finance import jobs as finance
 from app.fx import jobs as fx
 from app.outbox.catalogue import EventCatalogue
 from app.releases import jobs as releases
+from app.releases.jobs import feedback as releases_feedback
 from app.resources.app_list import AppListing
 from app.reviews import events as review_events
 from app.reviews import jobs as reviews
@@ -44,11 +48,16 @@ __all__ = ["build_registry", "webhook_catalogue", "worker_parts"]
 
 def _datasets(settings: Settings) -> list[Dataset]:
     listing = AppListing(
-        after_refresh=(sales.AFTER_APPS_REFRESH, store.after_apps_refresh(settings))
+        after_refresh=(
+            sales.AFTER_APPS_REFRESH,
+            store.after_apps_refresh(settings),
+            apple_webhooks.after_apps_refresh(settings.public_url),
+        )
     )
-    return [
+    datasets = [
         catalog.apps_dataset(listing),
         *releases.datasets(listing),
+        releases_feedback.DATASET_SPEC,
         team.TEAM,
         reviews.REVIEWS,
         *sales.DATASETS,
@@ -56,6 +65,10 @@ def _datasets(settings: Settings) -> list[Dataset]:
         finance.dataset(settings.finance_region_codes),
         *analytics.datasets(settings),
     ]
+    # Apple's webhooks refresh what this deployment runs: the registrar subscribes to those.
+    cipher = functools.cache(lambda: load_cipher(settings))
+    names = {dataset.name for dataset in datasets}
+    return [*datasets, apple_webhooks.dataset(settings.public_url, cipher, names)]
 
 
 def _public_datasets(settings: Settings) -> list[PublicDataset]:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
 from app.accounts import service
+from app.accounts.hooks import BeforeUnlink
 from app.accounts.schemas import (
     AccountCreate,
     AccountDetail,
     AccountRead,
     AccountUpdate,
+    AppleWebhooksRead,
     PreviousKey,
 )
 from app.auth.deps import Reader, Writer
@@ -22,6 +24,7 @@ from app.kit.deps import AppSettings, Session
 from app.kit.pagination import Page, Paging
 from app.kit.problems import AUTHED, problem_responses
 from app.models import AscAccount
+from app.resources.apple_webhooks import account_webhooks
 from app.sync.deps import Registry
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
@@ -33,9 +36,11 @@ VerifyParam = Query(
 
 async def _detail(session: Session, account: AscAccount) -> AccountDetail:
     history = await service.previous_keys(session, account)
+    hooks = await account_webhooks(session, account.id)
     return AccountDetail(
         **AccountRead.model_validate(account).model_dump(),
         previous_keys=[PreviousKey.model_validate(item) for item in history],
+        apple_webhooks=AppleWebhooksRead.model_validate(hooks),
     )
 
 
@@ -130,13 +135,19 @@ async def update_account(
     responses=problem_responses(*AUTHED, 404),
 )
 async def unlink_account(
+    request: Request,
     account_id: uuid.UUID,
     principal: Writer,
     session: Session,
+    clients: AscClients,
     purge: bool = Query(False, description="Also delete every row synced for this account."),
 ) -> None:
-    """Unlink an account: its private key is destroyed at once. Synced data stays unless
-    `purge=true`."""
+    """Unlink an account: its private key is destroyed at once (after Orchard removed the
+    webhooks it registered at App Store Connect). Synced data stays unless `purge=true`."""
+    account = await lookup.get_account(session, principal.workspace_id, account_id)
+    hooks: list[BeforeUnlink] = getattr(request.app.state, "before_unlink", [])
+    for hook in hooks:
+        await hook(session, clients, account)
     await service.unlink_account(session, principal.workspace_id, account_id, purge=purge)
 
 

@@ -126,7 +126,28 @@ class AccountRead(BaseModel):
     updated_at: datetime
 
 
+class AppleWebhooksRead(BaseModel):
+    """App Store Connect webhooks Orchard keeps at Apple for this account (release events
+    in seconds instead of at the next poll)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    state: Literal["on", "off", "pending"] = Field(
+        description="`on`: registered; `off`: not possible (see `reason`; data is polled as "
+        "always); `pending`: not checked yet."
+    )
+    reason: str | None = Field(description="Why webhooks are off, for a person.")
+    registered_apps: list[str] = Field(description="Apple ids of the apps with a webhook.")
+    checked_at: datetime | None
+    last_delivery_at: datetime | None = Field(description="Apple's last verified delivery.")
+    last_error: str | None = Field(
+        description="The last problem: a refused registration, a bad signature."
+    )
+    last_error_at: datetime | None
+
+
 class AccountDetail(AccountRead):
     previous_keys: list[PreviousKey] = Field(
         description="Keys replaced by rotations, newest first."
     )
+    apple_webhooks: AppleWebhooksRead

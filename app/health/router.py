@@ -13,7 +13,9 @@ from app.health.schemas import Check, Liveness, Readiness
 from app.health.service import readiness
 from app.kit.deps import AppMetrics, AppSettings, Engine, Sessions
 from app.kit.problems import problem_responses
+from app.sync.deps import Registry
 from app.sync.records import queue_depth
+from app.sync.status import data_ages
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger("orchard.health")
@@ -57,13 +59,16 @@ async def get_readiness(settings: AppSettings, engine: Engine) -> Readiness:
     response_class=Response,
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
-async def get_metrics(metrics: AppMetrics, sessions: Sessions) -> Response:
+async def get_metrics(metrics: AppMetrics, sessions: Sessions, registry: Registry) -> Response:
     """Prometheus metrics in the text exposition format."""
     try:
         async with asyncio.timeout(2), sessions() as session:
             depth = await queue_depth(session)
+            ages = await data_ages(session, registry, dt.datetime.now(dt.UTC))
         for state in ("queued", "waiting", "running", "paused", "failed"):
             metrics.queue_depth.labels(state).set(depth.get(state, 0))
+        for dataset, age in ages.items():
+            metrics.data_age.labels(dataset).set(age)
     except Exception:  # the database being down must not hide the other metrics
         log.warning("queue depth unavailable for /metrics")
     return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -53,6 +53,13 @@ class Metrics:
             ["key_id"],
             registry=self.registry,
         )
+        self.data_age = Gauge(
+            "orchard_sync_data_age_seconds",
+            "Age of the stalest linked account's data per dataset, as of the last scrape "
+            "(per-account ages: GET /v1/sync-status).",
+            ["dataset"],
+            registry=self.registry,
+        )
         self.queue_depth = Gauge(
             "orchard_sync_queue_depth",
             "Sync units by state, as of the last scrape.",

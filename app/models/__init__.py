@@ -7,6 +7,7 @@ from app.models.analytics import (
     AnalyticsVintage,
 )
 from app.models.api_token import ApiRequestBudget, ApiToken
+from app.models.apple_webhooks import AppleWebhook, AppleWebhookDelivery, AppleWebhookReceiver
 from app.models.asc_account import AscAccount, AscKeyHistory
 from app.models.catalog import (
     App,
@@ -20,6 +21,7 @@ from app.models.catalog import (
     TeamInvitation,
     TeamMember,
 )
+from app.models.feedback import BetaFeedback
 from app.models.finance import FinanceReportRow
 from app.models.fx import FxManualRate, FxRate, FxWorkspaceSettings
 from app.models.reviews import CustomerReview, ReviewReplyRequest, ReviewSyncState
@@ -56,6 +58,8 @@ from app.models.sync import (
     SyncDatasetState,
     SyncJob,
     SyncPublicState,
+    SyncRequest,
+    SyncRequestUnit,
     SyncWorkerHeartbeat,
 )
 from app.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -71,10 +75,14 @@ __all__ = [
     "App",
     "AppVersion",
     "AppVersionStateChange",
+    "AppleWebhook",
+    "AppleWebhookDelivery",
+    "AppleWebhookReceiver",
     "AscAccount",
     "AscKeyBudget",
     "AscKeyHistory",
     "AvailabilityChange",
+    "BetaFeedback",
     "BetaGroup",
     "BetaTester",
     "Build",
@@ -112,6 +120,8 @@ __all__ = [
     "SyncDatasetState",
     "SyncJob",
     "SyncPublicState",
+    "SyncRequest",
+    "SyncRequestUnit",
     "SyncWorkerHeartbeat",
     "TeamInvitation",
     "TeamMember",

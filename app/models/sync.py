@@ -87,6 +87,55 @@ class SyncJob(UuidPrimaryKey, Base):
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     started_at: Mapped[dt.datetime | None] = mapped_column()
     finished_at: Mapped[dt.datetime | None] = mapped_column()
+    # An on-demand request arrived while the unit ran: when this run ends, the unit is queued
+    # again at this priority (the run in progress may have read Apple before the request).
+    rerun_priority: Mapped[int | None] = mapped_column(Integer)
+
+
+class SyncRequest(UuidPrimaryKey, Base):
+    """An on-demand refresh (``POST /v1/accounts/{id}/sync`` or ``POST /v1/sync``): the units
+    it asked for are its :class:`SyncRequestUnit` rows; its progress is read from them."""
+
+    __tablename__ = "sync_requests"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    # None: every account of the workspace (``POST /v1/sync``).
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("asc_accounts.id", ondelete="CASCADE")
+    )
+    datasets: Mapped[list[str]] = mapped_column(JSONB)
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+
+
+class SyncRequestUnit(UuidPrimaryKey, Base):
+    """One unit an on-demand request waits for. ``pending`` until a run of the unit that
+    *started* at or after ``requested_at`` ends (so the caller's data is at least as new as the
+    request), then ``succeeded`` or ``failed``."""
+
+    __tablename__ = "sync_request_units"
+    __table_args__ = (
+        Index(
+            "ix_sync_request_units_pending_job",
+            "job_id",
+            postgresql_where=text("state = 'pending'"),
+        ),
+    )
+
+    request_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sync_requests.id", ondelete="CASCADE"), index=True
+    )
+    # SET NULL: a unit removed with its account reads as failed, never as forever queued.
+    job_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("sync_jobs.id", ondelete="SET NULL")
+    )
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    dataset: Mapped[str] = mapped_column(String(64))
+    unit_key: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), server_default=text("'pending'"))
+    requested_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    finished_at: Mapped[dt.datetime | None] = mapped_column()
 
 
 class SyncDatasetState(Base):

@@ -15,6 +15,7 @@ from app.models import (
     AppVersion,
     AppVersionStateChange,
     AscAccount,
+    BetaFeedback,
     BetaGroup,
     BetaTester,
     Build,
@@ -271,3 +272,46 @@ async def review_queue(
         statement = statement.where(tuple_(AppVersion.state_since, AppVersion.id) > tuple_(*after))
     statement = statement.order_by(AppVersion.state_since, AppVersion.id).limit(limit)
     return [(version, app, sent) for version, app, sent in await session.execute(statement)]
+
+
+# --- TestFlight feedback --------------------------------------------------------------------
+
+
+async def list_feedback(
+    session: AsyncSession,
+    app_id: uuid.UUID,
+    *,
+    kind: str | None,
+    build_apple_id: str | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> list[tuple[BetaFeedback, uuid.UUID | None]]:
+    build_id = (
+        select(Build.id)
+        .where(Build.app_id == BetaFeedback.app_id, Build.apple_id == BetaFeedback.build_apple_id)
+        .scalar_subquery()
+    )
+    statement = select(BetaFeedback, build_id).where(BetaFeedback.app_id == app_id)
+    if kind is not None:
+        statement = statement.where(BetaFeedback.kind == kind)
+    if build_apple_id is not None:
+        statement = statement.where(BetaFeedback.build_apple_id == build_apple_id)
+    if start is not None:
+        statement = statement.where(BetaFeedback.submitted_at >= start)
+    if end is not None:
+        statement = statement.where(BetaFeedback.submitted_at < end)
+    if after is not None:
+        submitted: ColumnElement[Any] = BetaFeedback.submitted_at.expression
+        statement = statement.where(_before(submitted, BetaFeedback.id, after))
+    statement = statement.order_by(BetaFeedback.submitted_at.desc(), BetaFeedback.id.desc())
+    return [(row, build) for row, build in await session.execute(statement.limit(limit))]
+
+
+async def build_apple_id(
+    session: AsyncSession, app_id: uuid.UUID, build_id: uuid.UUID
+) -> str | None:
+    return await session.scalar(
+        select(Build.apple_id).where(Build.app_id == app_id, Build.id == build_id)
+    )

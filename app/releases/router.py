@@ -11,11 +11,13 @@ from fastapi import APIRouter, Query
 
 from app.asc.enums import Platform
 from app.auth.deps import Reader
+from app.kit.dates import Instant
 from app.kit.deps import Session
 from app.kit.pagination import Page, Paging
 from app.kit.problems import AUTHED, problem_responses
 from app.releases import service
 from app.releases.schemas import (
+    BetaFeedbackRead,
     BetaGroupRead,
     BetaTesterRead,
     BuildRead,
@@ -207,3 +209,38 @@ async def get_review_queue(
 
 router.include_router(apps)
 router.include_router(queue)
+
+
+@apps.get(
+    "/{app_id}/beta-feedback",
+    responses=problem_responses(*AUTHED, 404),
+)
+async def list_app_beta_feedback(
+    app_id: uuid.UUID,
+    principal: Reader,
+    session: Session,
+    type_: Literal["crash", "screenshot"] | None = Query(
+        None, alias="type", description="Only crashes or only screenshots."
+    ),
+    build_id: uuid.UUID | None = Query(None, description="Only feedback on this build."),
+    start: Instant | None = Query(
+        None, alias="from", description="Submitted at or after this time (ISO 8601)."
+    ),
+    end: Instant | None = Query(None, alias="to", description="Submitted before this time."),
+    *,
+    paging: Paging,
+) -> Page[BetaFeedbackRead]:
+    """TestFlight feedback on the app, newest first: testers' crash and screenshot
+    submissions with tester, build, device, OS, comment, the crash log's API URL and the
+    screenshots' metadata (Apple's image URLs are temporary: fetch an image when you show
+    it). Refreshed within seconds by Apple's webhooks when they are on, else hourly."""
+    return await service.list_feedback(
+        session,
+        principal.workspace_id,
+        app_id,
+        kind=type_,
+        build_id=build_id,
+        start=start,
+        end=end,
+        paging=paging,
+    )

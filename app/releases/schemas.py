@@ -194,3 +194,48 @@ class ReviewQueueEntry(BaseModel):
         description="When the version was (last) submitted to App Review, as Apple reports it "
         "on the review submission (null until the submission is synced)."
     )
+
+
+class ScreenshotRead(BaseModel):
+    url: str | None = Field(
+        description="Apple's temporary image URL as last seen: fetch it before `expires_at`; "
+        "Orchard stores the metadata, never the image."
+    )
+    width: int | None
+    height: int | None
+    expires_at: str | None = Field(description="When Apple's URL stops working.")
+
+
+class BetaFeedbackRead(BaseModel):
+    """A TestFlight tester's crash or screenshot submission, as Apple lists it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    app_id: uuid.UUID
+    apple_id: str
+    type: str = Field(validation_alias="kind", description="`crash` or `screenshot`.")
+    submitted_at: dt.datetime
+    comment: str | None = Field(description="What the tester wrote (may be absent).")
+    tester_email: str | None
+    tester_apple_id: str | None
+    build_apple_id: str | None = Field(description="The build the tester was running.")
+    build_id: uuid.UUID | None = Field(
+        default=None, description="Orchard's id of that build, when it is synced."
+    )
+    device_model: str | None
+    device_family: str | None
+    os_version: str | None
+    app_platform: str | None
+    device_platform: str | None
+    locale: str | None
+    time_zone: str | None
+    connection_type: str | None
+    battery_percentage: int | None
+    app_uptime_ms: int | None
+    crash_log_url: str | None = Field(
+        description="Crashes: Apple's API URL of the crash log (read it with the account's key)."
+    )
+    screenshots: list[ScreenshotRead]
+    first_seen_at: dt.datetime
+    last_seen_at: dt.datetime

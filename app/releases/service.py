@@ -14,12 +14,13 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.base import Base
-from app.errors import NotFound
+from app.errors import NotFound, ValidationFailed
 from app.kit import cursors
 from app.kit.pagination import Page, PageRequest
 from app.models import AppVersion, AppVersionStateChange
 from app.releases import repository as release_repository
 from app.releases.schemas import (
+    BetaFeedbackRead,
     BetaGroupRead,
     BetaTesterRead,
     BuildRead,
@@ -356,3 +357,41 @@ async def review_queue(
         for version, app, submitted in page
     ]
     return Page(items=items, next_cursor=next_cursor)
+
+
+async def list_feedback(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    app_id: uuid.UUID,
+    *,
+    kind: str | None,
+    build_id: uuid.UUID | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    paging: PageRequest,
+) -> Page[BetaFeedbackRead]:
+    app = await get_app(session, workspace_id, app_id)
+    if start is not None and end is not None and start >= end:
+        raise ValidationFailed.single("query.from", "must be before 'to'", "out_of_range")
+    build_apple_id = None
+    if build_id is not None:
+        build_apple_id = await release_repository.build_apple_id(session, app.id, build_id)
+        if build_apple_id is None:
+            return Page(items=[], next_cursor=None)  # not this app's build: nothing
+    rows = await release_repository.list_feedback(
+        session,
+        app.id,
+        kind=kind,
+        build_apple_id=build_apple_id,
+        start=start,
+        end=end,
+        after=paging.after(cursors.moment, cursors.UUID),
+        limit=paging.fetch,
+    )
+
+    def read(row: Any) -> BetaFeedbackRead:
+        item = BetaFeedbackRead.model_validate(row[0])
+        item.build_id = row[1]
+        return item
+
+    return paging.page(rows, lambda row: [_iso(row[0].submitted_at), str(row[0].id)], read)

@@ -121,6 +121,55 @@ async def enqueue_public(
     return total
 
 
+@dataclass(frozen=True)
+class OnDemandUnits:
+    """What an on-demand request did to one dataset's units of one account."""
+
+    units: int  # units the request waits for
+    coalesced: int  # of which were already queued or running (no duplicate work)
+
+
+async def enqueue_on_demand(
+    session: AsyncSession,
+    *,
+    request_id: uuid.UUID,
+    account_id: uuid.UUID,
+    workspace_id: uuid.UUID,
+    key_id: str,
+    dataset: str,
+    units: list[PlannedUnit],
+    now: dt.datetime,
+) -> OnDemandUnits:
+    """Queue every unit now at its (on-demand) priority and tie it to the request.
+
+    A unit already queued keeps its place but rises to the request's priority; a running
+    unit is marked to run once more when its run ends (that run may have read Apple before
+    the request); a finished, failed or waiting unit is queued now; a paused one (broken
+    credentials) stays paused. The request waits for each unit's next run that starts at or
+    after it (``finish`` settles it)."""
+    if not units:
+        return OnDemandUnits(0, 0)
+    rows = (
+        await session.execute(
+            _ENQUEUE_ON_DEMAND,
+            {
+                "request": request_id,
+                "account_id": account_id,
+                "workspace_id": workspace_id,
+                "key_id": key_id,
+                "dataset": dataset,
+                "keys": [unit.unit_key for unit in units],
+                "priorities": [int(unit.priority) for unit in units],
+                "ranks": list(range(len(units))),
+                "run_afters": [now for _ in units],
+                "now": now,
+            },
+        )
+    ).all()
+    coalesced = sum(1 for _, before in rows if before in (QUEUED, RUNNING))
+    return OnDemandUnits(len(rows), coalesced)
+
+
 _INSERT_UNITS = """
     INSERT INTO sync_jobs (id, account_id, workspace_id, key_id, dataset, unit_key, state,
                            priority, fair_rank, run_after, created_at)
@@ -220,7 +269,7 @@ async def claim(
                     """
                     UPDATE sync_jobs SET state = 'running', lease_owner = :worker,
                         lease_expires_at = now() + make_interval(secs => :lease),
-                        attempts = attempts + 1, started_at = now()
+                        attempts = attempts + 1, started_at = now(), rerun_priority = NULL
                     WHERE id = :id
                     RETURNING id, account_id, workspace_id, key_id, dataset, unit_key,
                               attempts, priority
@@ -256,14 +305,31 @@ async def finish(
     reset_attempts: bool = False,
     error_code: str | None = None,
     error_message: str | None = None,
+    settles: str | None = None,
 ) -> bool:
-    """Move a job we hold out of ``running``. False if we no longer hold its lease."""
+    """Move a job we hold out of ``running``. False if we no longer hold its lease.
+
+    ``settles`` (``succeeded``/``failed``): this run answers the on-demand requests made
+    before it started. A request that arrived while it ran re-queues the unit instead."""
     result = await session.execute(
         text(
             """
-            UPDATE sync_jobs SET state = CAST(:state AS text),
-                run_after = COALESCE(CAST(:run_after AS timestamptz), run_after),
-                attempts = CASE WHEN CAST(:reset AS boolean) THEN 0 ELSE attempts END,
+            WITH settled AS (
+                UPDATE sync_request_units u SET state = CAST(:settles AS text), finished_at = now()
+                FROM sync_jobs j
+                WHERE u.job_id = :id AND u.state = 'pending' AND j.id = :id
+                  AND j.lease_owner = :worker AND j.state = 'running'
+                  AND CAST(:settles AS text) IS NOT NULL AND u.requested_at <= j.started_at
+            )
+            UPDATE sync_jobs SET
+                state = CASE WHEN rerun_priority IS NOT NULL AND CAST(:state AS text) <> 'paused'
+                             THEN 'queued' ELSE CAST(:state AS text) END,
+                priority = COALESCE(rerun_priority, priority),
+                run_after = CASE WHEN rerun_priority IS NOT NULL THEN now()
+                                 ELSE COALESCE(CAST(:run_after AS timestamptz), run_after) END,
+                attempts = CASE WHEN CAST(:reset AS boolean) OR rerun_priority IS NOT NULL
+                                THEN 0 ELSE attempts END,
+                rerun_priority = NULL,
                 lease_owner = NULL, lease_expires_at = NULL,
                 finished_at = CASE WHEN CAST(:state AS text) IN ('succeeded', 'failed')
                                    THEN now() ELSE finished_at END,
@@ -283,6 +349,7 @@ async def finish(
             "reset": reset_attempts,
             "code": error_code,
             "message": error_message,
+            "settles": settles,
         },
     )
     return result.first() is not None
@@ -294,8 +361,16 @@ async def reap_expired(session: AsyncSession, max_attempts: int) -> int:
     result = await session.execute(
         text(
             """
+            WITH settled AS (
+                UPDATE sync_request_units u SET state = 'failed', finished_at = now()
+                FROM sync_jobs j
+                WHERE u.job_id = j.id AND u.state = 'pending' AND j.state = 'running'
+                  AND j.lease_expires_at < now() AND j.attempts >= :max
+                  AND j.rerun_priority IS NULL AND u.requested_at <= j.started_at
+            )
             UPDATE sync_jobs SET
-                state = CASE WHEN attempts >= :max THEN 'failed' ELSE 'queued' END,
+                state = CASE WHEN attempts >= :max AND rerun_priority IS NULL
+                             THEN 'failed' ELSE 'queued' END,
                 finished_at = CASE WHEN attempts >= :max THEN now() ELSE finished_at END,
                 last_error_code = 'lease_expired',
                 last_error_message = 'the worker running this unit stopped renewing its lease',
@@ -368,3 +443,57 @@ async def undo_attempt(session: AsyncSession, job_id: uuid.UUID) -> None:
         text("UPDATE sync_jobs SET attempts = GREATEST(attempts - 1, 0) WHERE id = :id"),
         {"id": job_id},
     )
+
+
+# ``before`` reads the units as they were (every part of one statement shares its snapshot);
+# it must not lock: the upsert below locks the same rows, and a row changed by this very
+# statement would drop out of a locking read.
+_ENQUEUE_ON_DEMAND = text(
+    """
+    WITH before AS (
+        SELECT unit_key, state FROM sync_jobs
+        WHERE account_id = :account_id AND dataset = :dataset
+          AND unit_key = ANY(CAST(:keys AS text[]))
+    ),
+    up AS (
+        INSERT INTO sync_jobs (id, account_id, workspace_id, key_id, dataset, unit_key, state,
+                               priority, fair_rank, run_after, created_at)
+        SELECT gen_random_uuid(), :account_id, :workspace_id, :key_id, :dataset, u.unit_key,
+               'queued', u.priority, u.rank, u.run_after, :now
+        FROM unnest(CAST(:keys AS text[]), CAST(:priorities AS int[]),
+                    CAST(:ranks AS bigint[]), CAST(:run_afters AS timestamptz[]))
+             AS u(unit_key, priority, rank, run_after)
+        ON CONFLICT (account_id, dataset, unit_key) DO UPDATE SET
+            state = CASE WHEN sync_jobs.state IN ('running', 'paused') THEN sync_jobs.state
+                         ELSE 'queued' END,
+            priority = CASE WHEN sync_jobs.state IN ('running', 'paused') THEN sync_jobs.priority
+                            WHEN sync_jobs.state = 'queued'
+                            THEN LEAST(sync_jobs.priority, EXCLUDED.priority)
+                            ELSE EXCLUDED.priority END,
+            fair_rank = CASE WHEN sync_jobs.state IN ('running', 'paused')
+                                  OR (sync_jobs.state = 'queued'
+                                      AND sync_jobs.priority <= EXCLUDED.priority)
+                             THEN sync_jobs.fair_rank ELSE EXCLUDED.fair_rank END,
+            run_after = CASE WHEN sync_jobs.state IN ('running', 'paused') THEN sync_jobs.run_after
+                             ELSE LEAST(sync_jobs.run_after, EXCLUDED.run_after) END,
+            attempts = CASE WHEN sync_jobs.state IN ('queued', 'running') THEN sync_jobs.attempts
+                            ELSE 0 END,
+            key_id = CASE WHEN sync_jobs.state = 'running' THEN sync_jobs.key_id
+                          ELSE EXCLUDED.key_id END,
+            rerun_priority = CASE WHEN sync_jobs.state = 'running'
+                                  THEN LEAST(COALESCE(sync_jobs.rerun_priority, EXCLUDED.priority),
+                                             EXCLUDED.priority)
+                                  ELSE sync_jobs.rerun_priority END
+        RETURNING id, unit_key
+    ),
+    linked AS (
+        INSERT INTO sync_request_units (id, request_id, job_id, account_id, dataset, unit_key,
+                                        state, requested_at)
+        SELECT gen_random_uuid(), :request, up.id, :account_id, :dataset, up.unit_key,
+               'pending', now()
+        FROM up
+        RETURNING unit_key
+    )
+    SELECT linked.unit_key, before.state FROM linked LEFT JOIN before USING (unit_key)
+    """
+)

@@ -267,6 +267,35 @@ async def newest_available(
     return {(a, d): day for a, d, day in rows}
 
 
+async def stalest_per_dataset(
+    session: AsyncSession,
+) -> dict[str, tuple[dt.datetime | None, dt.date | None]]:
+    """Per dataset, over the live accounts that have any: the oldest last success and the
+    oldest newest-available report date (the stalest account's data)."""
+    rows = await session.execute(
+        text(
+            """
+            WITH live AS (SELECT id FROM asc_accounts WHERE unlinked_at IS NULL),
+            newest AS (
+                SELECT a.account_id, a.dataset, max(a.report_date) AS day
+                FROM dataset_availability a JOIN live ON live.id = a.account_id
+                WHERE a.state IN ('published', 'no_data')
+                GROUP BY a.account_id, a.dataset
+            ),
+            per_dataset AS (
+                SELECT s.dataset, min(s.last_success_at) AS success, NULL::date AS day
+                FROM sync_dataset_states s JOIN live ON live.id = s.account_id
+                WHERE s.last_success_at IS NOT NULL GROUP BY s.dataset
+                UNION ALL
+                SELECT dataset, NULL, min(day) FROM newest GROUP BY dataset
+            )
+            SELECT dataset, min(success), min(day) FROM per_dataset GROUP BY dataset
+            """
+        )
+    )
+    return {dataset: (success, day) for dataset, success, day in rows}
+
+
 async def key_budgets(session: AsyncSession, key_ids: list[str]) -> dict[str, Any]:
     rows = await session.execute(
         text("SELECT * FROM asc_key_budgets WHERE key_id = ANY(CAST(:ids AS text[]))"),

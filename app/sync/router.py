@@ -14,6 +14,7 @@ from app.kit.dates import Day
 from app.kit.deps import Session
 from app.kit.pagination import Page, Paging
 from app.kit.problems import AUTHED, problem_responses
+from app.sync import on_demand
 from app.sync import status as sync_status_service
 from app.sync.deps import Registry
 from app.sync.schemas import (
@@ -21,6 +22,7 @@ from app.sync.schemas import (
     PublicSyncStatusEntry,
     SyncAccepted,
     SyncRequest,
+    SyncRequestProgress,
     SyncStatusEntry,
 )
 
@@ -102,11 +104,47 @@ async def request_sync(
     session: Session,
     registry: Registry,
 ) -> SyncAccepted:
-    """Queue a sync or backfill now. For dated datasets `from`/`to` pick report dates
-    (bounded by what Apple keeps: 365 days for daily reports); other datasets refresh now.
-    Dates already stored are fetched again (a re-sync replaces a day atomically)."""
+    """Refresh now: every unit of the named datasets runs again, ahead of routine work and
+    backfills, per-app units included (e.g. `reviews` refreshes every app of the account).
+
+    For dated datasets `from`/`to` pick report dates (bounded by what Apple keeps: 365 days
+    for daily reports; the newest 31 dates run first, the rest at backfill priority); without
+    them the latest periods refresh. Dates already stored are fetched again (a re-sync
+    replaces a day atomically). Units already queued or running are not duplicated: a unit
+    running now runs once more after it ends, so the data is at least as new as the request.
+    Follow progress at `GET /v1/sync-requests/{sync_request_id}`."""
     account = await lookup.get_account(session, principal.workspace_id, account_id)
-    return await sync_status_service.request_sync(session, registry, account, body, _now())
+    return await on_demand.request_account_sync(session, registry, account, body, _now())
+
+
+@router.post(
+    "/v1/sync",
+    status_code=status.HTTP_202_ACCEPTED,
+    operation_id="request_workspace_sync",
+    responses=problem_responses(*AUTHED, 400, 413),
+)
+async def request_workspace_sync(
+    body: SyncRequest, principal: Writer, session: Session, registry: Registry
+) -> SyncAccepted:
+    """Refresh now, for every linked account of the workspace (see
+    `POST /v1/accounts/{id}/sync`). An account that cannot sync a dataset (a missing role,
+    broken credentials) is skipped for it and listed in `skipped` with the reason."""
+    accounts = await lookup.workspace_accounts(session, principal.workspace_id)
+    return await on_demand.request_workspace_sync(
+        session, registry, principal.workspace_id, accounts, body, _now()
+    )
+
+
+@router.get(
+    "/v1/sync-requests/{sync_request_id}",
+    responses=problem_responses(*AUTHED, 404),
+)
+async def get_sync_request(
+    sync_request_id: uuid.UUID, principal: Reader, session: Session
+) -> SyncRequestProgress:
+    """Progress of an on-demand refresh: its units by state, overall and per dataset, and
+    `finished_at` once every unit has run since the request (for "refreshing… done")."""
+    return await on_demand.progress(session, principal.workspace_id, sync_request_id)
 
 
 @router.get(

@@ -246,6 +246,7 @@ class Runner:
                 state=state,
                 run_after=run_after,
                 reset_attempts=state == queue.WAITING,
+                settles=queue.SUCCEEDED,
             )
             if not held:
                 raise LeaseLost(f"lost the lease on {job.dataset}/{job.unit_key}")
@@ -315,6 +316,7 @@ class Runner:
                 state=queue.PAUSED,
                 error_code=exc.code,
                 error_message=str(exc),
+                settles=queue.FAILED,
             )
             await records.record_failure(
                 session,
@@ -396,6 +398,7 @@ class Runner:
                 run_after=run_after,
                 error_code=code,
                 error_message=message,
+                settles=queue.FAILED if state == queue.FAILED else None,
             )
             if undo_attempt:
                 await queue.undo_attempt(session, job.id)

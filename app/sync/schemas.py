@@ -65,6 +65,21 @@ class SyncStatusEntry(BaseModel):
         description="Dated datasets: the newest report date Apple should have published by now."
     )
     lag_days: int | None = Field(description="latest_expected_date − newest_available_date.")
+    data_as_of: dt.datetime | None = Field(
+        description="How new the stored data is. Report datasets: the start (00:00 Pacific) "
+        "of the newest report date stored as published or as Apple's 'no data'; snapshots "
+        "(catalog, reviews, team, ...): the last successful refresh. Null: nothing yet."
+    )
+    age_seconds: float | None = Field(description="now − data_as_of, in seconds.")
+    cadence_seconds: float = Field(
+        description="How often the routine pass refreshes (or, for report datasets, checks "
+        "Apple for) this dataset; `ORCHARD_CADENCES` sets it per deployment."
+    )
+    freshness_target_seconds: float | None = Field(
+        description="The age beyond which the dataset is `lagging`. Snapshots: twice the "
+        "cadence. Report datasets: the age the newest report has when Apple publishes on "
+        "schedule (the latest expected date's start), plus a day of grace."
+    )
     units: UnitCounts
     last_error: LastError | None
     last_unit_requests: int | None = Field(
@@ -91,9 +106,68 @@ class SyncRequest(BaseModel):
     )
 
 
+class SkippedDataset(BaseModel):
+    account_id: uuid.UUID
+    dataset: str
+    reason: str = Field(description="Why this account cannot sync this dataset now.")
+
+
 class SyncAccepted(BaseModel):
-    enqueued: int = Field(description="Units queued (units already queued are not counted).")
+    sync_request_id: uuid.UUID = Field(
+        description="Follow the refresh at `GET /v1/sync-requests/{id}`."
+    )
+    enqueued: int = Field(
+        default=0,
+        description="Units the request runs: every unit of the named datasets, each run once "
+        "more from now on (units already queued or running included).",
+    )
+    coalesced: int = Field(
+        default=0,
+        description="Of `enqueued`, units that were already queued or running: no duplicate "
+        "work is queued; a unit running now runs once more when it ends.",
+    )
     datasets: dict[str, int] = Field(description="Units queued per dataset.")
+    accounts: int = Field(default=1, description="Accounts the request covers.")
+    skipped: list[SkippedDataset] = Field(
+        default_factory=list,
+        description="`POST /v1/sync` only: (account, dataset) pairs left out, with the reason "
+        "(a missing role, broken credentials).",
+    )
+
+
+class SyncRequestState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class RequestUnitCounts(BaseModel):
+    total: int
+    queued: int = Field(
+        description="Waiting for a worker (or for a run older than the request "
+        "to end: that unit runs once more)."
+    )
+    running: int = Field(description="A run that started after the request is under way.")
+    paused: int = Field(description="Held while the account's credentials are broken.")
+    succeeded: int = Field(description="Refreshed since the request.")
+    failed: int = Field(description="Failed after retries, or the account was unlinked.")
+
+
+class SyncRequestProgress(BaseModel):
+    id: uuid.UUID
+    account_id: uuid.UUID | None = Field(
+        description="The account refreshed; null for `POST /v1/sync` (every account)."
+    )
+    datasets: list[str]
+    created_at: dt.datetime
+    state: SyncRequestState = Field(
+        description="`queued` (nothing started yet), `running`, then `succeeded` or `failed` "
+        "(at least one unit failed) once every unit has run since the request."
+    )
+    finished_at: dt.datetime | None = Field(description="When the last unit finished.")
+    units: RequestUnitCounts
+    per_dataset: dict[str, RequestUnitCounts]
 
 
 class AvailabilityEntry(BaseModel):

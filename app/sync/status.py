@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,11 +16,10 @@ from app.sync import records
 from app.sync.contract import (
     Dataset,
     DatasetRegistry,
-    Priority,
     PublicDataset,
     missing_requirement,
 )
-from app.sync.scheduler import enqueue_backfill
+from app.sync.on_demand import dataset_or_422
 from app.sync.schemas import (
     Availability,
     AvailabilityEntry,
@@ -28,14 +29,50 @@ from app.sync.schemas import (
     PublicSyncStatusEntry,
     RateBudget,
     SourceState,
-    SyncAccepted,
-    SyncRequest,
     SyncStatusEntry,
     UnitCounts,
 )
 
 PAUSING = {"revoked_or_invalid", "agreement_required"}
 MAX_AVAILABILITY_DAYS = 400
+#: Apple's reporting days are Pacific-time calendar days.
+PACIFIC = ZoneInfo("America/Los_Angeles")
+REPORT_GRACE = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    data_as_of: dt.datetime | None
+    age: dt.timedelta | None
+    target: dt.timedelta | None
+
+    @property
+    def lagging(self) -> bool:
+        return self.target is not None and (self.age is None or self.age > self.target)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=PACIFIC)
+
+
+def freshness(
+    dataset: Dataset,
+    last_success: dt.datetime | None,
+    newest_date: dt.date | None,
+    now: dt.datetime,
+) -> Freshness:
+    """How old a dataset's stored data is, and how old it may be (see ``SyncStatusEntry``)."""
+    if dataset.dated:
+        as_of = _day_start(newest_date) if newest_date is not None else None
+        target = (
+            now - _day_start(dataset.latest_expected(now)) + REPORT_GRACE
+            if dataset.latest_expected is not None
+            else None
+        )
+    else:
+        as_of, target = last_success, 2 * dataset.cadence
+    age = max(now - as_of, dt.timedelta(0)) if as_of is not None else None
+    return Freshness(as_of, age, target)
 
 
 def _state(
@@ -68,7 +105,7 @@ def _state(
         # No unit at all: nothing exists to fetch yet (an analytics report Apple has not
         # produced, say) — not a sync falling behind.
         return DatasetState.OK, "nothing to fetch yet"
-    if not dataset.dated and (last_success is None or now - last_success > 2 * dataset.cadence):
+    if not dataset.dated and freshness(dataset, last_success, None, now).lagging:
         return DatasetState.LAGGING, "not refreshed within twice its cadence"
     return DatasetState.OK, None
 
@@ -115,7 +152,13 @@ async def sync_status(
             lag = (expected - newest_date).days if expected and newest_date else None
             if lag is not None:
                 lag = max(lag, 0)
+            last_success = state_row.last_success_at if state_row else None
+            fresh = freshness(dataset, last_success, newest_date, now)
             state, reason = _state(account, dataset, unit_counts, state_row, lag, now)
+            next_run = unit_counts.get("next_run")
+            if next_run is None and not dataset.dated and last_success is not None:
+                # Everything ran: the scheduler plans the next pass one cadence after this one.
+                next_run = last_success + dataset.cadence
             last_error = None
             if state_row is not None and state_row.last_error_code:
                 last_error = LastError(
@@ -132,10 +175,16 @@ async def sync_status(
                     reason=reason,
                     last_success_at=state_row.last_success_at if state_row else None,
                     last_attempt_at=state_row.last_attempt_at if state_row else None,
-                    next_run_at=unit_counts.get("next_run"),
+                    next_run_at=next_run,
                     newest_available_date=newest_date,
                     latest_expected_date=expected,
                     lag_days=lag,
+                    data_as_of=fresh.data_as_of,
+                    age_seconds=fresh.age.total_seconds() if fresh.age is not None else None,
+                    cadence_seconds=dataset.cadence.total_seconds(),
+                    freshness_target_seconds=(
+                        fresh.target.total_seconds() if fresh.target is not None else None
+                    ),
                     units=UnitCounts(
                         queued=unit_counts.get("queued", 0),
                         waiting=unit_counts.get("waiting", 0),
@@ -150,47 +199,6 @@ async def sync_status(
                 )
             )
     return entries
-
-
-def dataset_or_422(registry: DatasetRegistry, name: str, field: str) -> Dataset:
-    dataset = registry.get(name)
-    if dataset is None:
-        known = ", ".join(registry.names())
-        raise ValidationFailed.single(field, f"unknown dataset '{name}' (known: {known})", "enum")
-    return dataset
-
-
-async def request_sync(
-    session: AsyncSession,
-    registry: DatasetRegistry,
-    account: AscAccount,
-    request: SyncRequest,
-    now: dt.datetime,
-) -> SyncAccepted:
-    datasets = [dataset_or_422(registry, name, "body.datasets") for name in request.datasets]
-    if request.from_date and request.to_date and request.from_date > request.to_date:
-        raise ValidationFailed.single("body.from", "must not be after 'to'", "out_of_range")
-    if request.to_date and request.to_date > now.date():
-        raise ValidationFailed.single("body.to", "must not be in the future", "out_of_range")
-    for dataset in datasets:
-        missing = missing_requirement(dataset, account)
-        if missing is not None:
-            raise ValidationFailed.single(
-                "body.datasets", f"{dataset.name}: {missing}", "capability"
-            )
-    per_dataset: dict[str, int] = {}
-    for dataset in datasets:
-        per_dataset[dataset.name] = await enqueue_backfill(
-            session,
-            account,
-            dataset,
-            request.from_date,
-            request.to_date,
-            now,
-            priority=Priority.MANUAL if dataset.backfill is None else Priority.BACKFILL,
-            force=True,
-        )
-    return SyncAccepted(enqueued=sum(per_dataset.values()), datasets=per_dataset)
 
 
 async def availability(
@@ -315,3 +323,18 @@ async def public_sync_status(
             )
         )
     return entries
+
+
+async def data_ages(
+    session: AsyncSession, registry: DatasetRegistry, now: dt.datetime
+) -> dict[str, float]:
+    """Per dataset, the age of the stalest linked account's data (for a ``/metrics`` gauge:
+    one series per dataset, whatever the number of accounts; the detail is in the API)."""
+    newest = await records.stalest_per_dataset(session)
+    ages: dict[str, float] = {}
+    for dataset in registry.all():
+        last_success, newest_date = newest.get(dataset.name, (None, None))
+        age = freshness(dataset, last_success, newest_date, now).age
+        if age is not None:
+            ages[dataset.name] = age.total_seconds()
+    return ages

@@ -53,6 +53,7 @@ BOOKKEEPING = frozenset(
         "review_sync_states",
         "sync_dataset_states",
         "sync_jobs",
+        "apple_webhook_receivers",  # whether webhooks are on, checked when
         "sync_workers",
         "workspaces",
     }
@@ -68,6 +69,8 @@ GENERATED = frozenset(
     | {"apple_request_id"}
     # When Orchard first saw a version in its state (unless Apple dated it).
     | {"state_since"}
+    # TestFlight screenshots: Apple mints a temporary URL (and its expiry) per request.
+    | {"screenshots"}
 )
 #: How each report table is partitioned: one partition is one report file, replaced whole.
 PARTITIONS = {

@@ -155,6 +155,7 @@ OBJECT_PARAMETERS: dict[str, str] = {
         "SELECT id::text FROM api_tokens WHERE workspace_id = $1 "
         "AND NOT ('admin' = ANY(scopes)) ORDER BY id LIMIT 1"
     ),
+    "build_id": "SELECT id::text FROM builds WHERE workspace_id = $1 ORDER BY id LIMIT 1",
     "group_id": "SELECT id::text FROM beta_groups WHERE workspace_id = $1 ORDER BY id LIMIT 1",
     # Every linked app is tracked (public store data).
     "tracked_id": (
@@ -166,6 +167,9 @@ OBJECT_PARAMETERS: dict[str, str] = {
     "credential_id": (
         "SELECT id::text FROM searchads_credentials WHERE workspace_id = $1 "
         "AND unlinked_at IS NULL ORDER BY id LIMIT 1"
+    ),
+    "sync_request_id": (
+        "SELECT id::text FROM sync_requests WHERE workspace_id = $1 ORDER BY id LIMIT 1"
     ),
     "delivery_id": (
         "SELECT id::text FROM webhook_deliveries WHERE workspace_id = $1 ORDER BY id LIMIT 1"
@@ -221,6 +225,7 @@ UNKNOWN_ADS_KEY = (
 BODIES: dict[str, dict[str, Any]] = {
     "update_account": {"name": "Renamed by another workspace"},
     "request_sync": {"datasets": ["sales_daily"]},
+    "request_workspace_sync": {"datasets": ["apps"]},  # the caller's own accounts only
     "put_review_response": {"body": "A reply from another workspace"},
     "link_account": {},  # creates the caller's own object: no one else's id in it
     "create_token": {"name": "own token", "scopes": ["read"]},

@@ -240,11 +240,19 @@ async def build_world(
             transport=httpx.ASGITransport(app=app), base_url="http://orchard.test"
         ) as client,
     ):
-        await link_account(client, victim, victim_key)
+        accounts = {victim.name: await link_account(client, victim, victim_key)}
         await link_search_ads(client, victim, ads)
         if intruder_data:
-            await link_account(client, intruder, intruder_key)
+            accounts[intruder.name] = await link_account(client, intruder, intruder_key)
             await link_search_ads(client, intruder, ads)
+        for tenant in (victim, intruder) if intruder_data else (victim,):
+            # An on-demand refresh, so each workspace has a sync request to follow.
+            refresh = await client.post(
+                f"/v1/accounts/{accounts[tenant.name]}/sync",
+                json={"datasets": ["apps"]},
+                headers=tenant.headers(),
+            )
+            assert refresh.status_code == 202, refresh.text
         for tenant in (victim, intruder) if intruder_data else (victim,):
             hook = await subscribe(client, tenant, f"/{tenant.name}", ["*"])
             await client.post(f"/v1/webhooks/{hook['id']}/test", headers=tenant.headers())

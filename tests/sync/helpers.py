@@ -74,12 +74,18 @@ async def run_workers_until(
     among: set[uuid.UUID] | None = None,
 ) -> None:
     """Start the workers, wait until ``succeeded`` units have succeeded (of the jobs ``among``
-    only, when given: units the workers plan meanwhile do not count), stop them."""
+    only, when given) and every unit queued now has run (units the workers' scheduler plans
+    meanwhile, e.g. one per listed app, do not count), stop them."""
+    before = [row["id"] for row in await db.fetch("SELECT id FROM sync_jobs")]
     for worker in workers:
         await worker.start()
     try:
         async with asyncio.timeout(timeout):
-            while await _succeeded(db, among) < succeeded:
+            while await _succeeded(db, among) < succeeded or await db.fetchval(
+                "SELECT count(*) FROM sync_jobs WHERE id = ANY($1::uuid[]) "
+                "AND state IN ('queued', 'running')",
+                before,
+            ):
                 await asyncio.sleep(0.1)
     finally:
         for worker in workers:

@@ -1,0 +1,1 @@
+"""Inbound App Store Connect webhooks: release events in seconds (facts: WEBHOOKS.md)."""
