@@ -46,6 +46,10 @@ TAGS: list[dict[str, str]] = [
     },
     {"name": "search-ads", "description": "Apple Ads credentials, campaigns and performance."},
     {"name": "fx", "description": "Currency reference rates and the reporting currency."},
+    {
+        "name": "apple-webhooks",
+        "description": "Where App Store Connect delivers its webhooks (Apple calls these).",
+    },
 ]
 
 #: Where a consumer looks for a route, by path prefix (first match wins).
