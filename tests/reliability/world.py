@@ -71,6 +71,9 @@ GENERATED = frozenset(
     | {"state_since"}
     # TestFlight screenshots: Apple mints a temporary URL (and its expiry) per request.
     | {"screenshots"}
+    # A crash log's link is Apple's URL for it: it names the host that answered (the sandbox
+    # runs at a different address in each world).
+    | {"crash_log_url"}
 )
 #: How each report table is partitioned: one partition is one report file, replaced whole.
 PARTITIONS = {
