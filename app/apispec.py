@@ -279,10 +279,15 @@ CONVERSION_MEMBERS = frozenset(
 )
 
 
+#: Per document: its reporting currency, named only when one is asked.
+CONVERSION_MEMBERS_OF = {"PaymentsReport": {"currency"}, "SubscriptionSummary": {"currency"}}
+
+
 def _conversion_only_when_asked(spec: dict[str, Any]) -> None:
-    for schema in spec.get("components", {}).get("schemas", {}).values():
+    for name, schema in spec.get("components", {}).get("schemas", {}).items():
         if "required" in schema:
-            schema["required"] = [n for n in schema["required"] if n not in CONVERSION_MEMBERS]
+            optional = CONVERSION_MEMBERS | CONVERSION_MEMBERS_OF.get(name, set())
+            schema["required"] = [n for n in schema["required"] if n not in optional]
 
 
 def finish(spec: dict[str, Any], registry: DatasetRegistry) -> dict[str, Any]:

@@ -31,8 +31,11 @@ def _within(day: dt.date) -> None:
 
 
 def _iso(value: Any) -> Any:
-    # pydantic would also read `since=1099511627776` as a Unix time; the API says ISO 8601.
-    if isinstance(value, str) and not _ISO_START.match(value):
+    # pydantic would also read `since=1099511627776` (or a JSON number) as a Unix time; the
+    # API says ISO 8601.
+    if isinstance(value, bool | int | float) or (
+        isinstance(value, str) and not _ISO_START.match(value)
+    ):
         raise ValueError("must be an ISO 8601 date (YYYY-MM-DD…)")
     return value
 

@@ -20,8 +20,8 @@ from app.searchads import read_repository
 from app.searchads.schemas import (
     AppSearchAdsSummary,
     CampaignRead,
-    PerformancePage,
     PerformanceRow,
+    SearchAdsPerformanceReport,
 )
 
 MAX_RANGE_DAYS = 400
@@ -90,7 +90,7 @@ async def performance(
     campaign_ids: list[int] | None,
     app_ids: list[uuid.UUID] | None,
     paging: PageRequest,
-) -> PerformancePage:
+) -> SearchAdsPerformanceReport:
     check_range(start, end)
     offset = 0
     if paging.cursor is not None:
@@ -138,7 +138,9 @@ async def performance(
     missing = await read_repository.missing_days(
         session, workspace_id, level, start, end, ad_account_ids
     )
-    return PerformancePage(items=items, next_cursor=next_cursor, incomplete_dates=missing)
+    return SearchAdsPerformanceReport(
+        items=items, next_cursor=next_cursor, incomplete_dates=missing
+    )
 
 
 async def app_summary(

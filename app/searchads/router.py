@@ -21,10 +21,10 @@ from app.searchads.schemas import (
     AppSearchAdsSummary,
     CampaignRead,
     Granularity,
-    PerformancePage,
     SearchAdsCredentialCreate,
     SearchAdsCredentialRead,
     SearchAdsCredentialUpdate,
+    SearchAdsPerformanceReport,
 )
 
 router = APIRouter(prefix="/v1/search-ads", tags=["search-ads"])
@@ -200,7 +200,7 @@ async def get_search_ads_performance(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=5000, description="Items per page.")] = 1000,
     cursor: CursorParam = None,
-) -> PerformancePage:
+) -> SearchAdsPerformanceReport:
     """Apple Search Ads performance per period and group, from Apple's DAILY reports.
 
     Days are the ad account's own time zone days and amounts its own currency: every item

@@ -167,7 +167,7 @@ class PerformanceRow(BaseModel):
     cpa: Money | None = Field(description="spend / installs, from sums.")
 
 
-class PerformancePage(BaseModel):
+class SearchAdsPerformanceReport(BaseModel):
     items: list[PerformanceRow]
     next_cursor: str | None
     incomplete_dates: list[dt.date] = Field(

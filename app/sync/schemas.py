@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.kit.dates import Day
+
 
 class DatasetState(StrEnum):
     OK = "ok"
@@ -98,10 +100,10 @@ class SyncRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     datasets: list[str] = Field(min_length=1, max_length=20, description="Dataset names.")
-    from_date: dt.date | None = Field(
+    from_date: Day | None = Field(
         default=None, alias="from", description="First report date (Pacific) to fetch."
     )
-    to_date: dt.date | None = Field(
+    to_date: Day | None = Field(
         default=None, alias="to", description="Last report date (Pacific) to fetch."
     )
 

@@ -74,6 +74,9 @@ GENERATED = frozenset(
     # A crash log's link is Apple's URL for it: it names the host that answered (the sandbox
     # runs at a different address in each world).
     | {"crash_log_url"}
+    # An analytics request Orchard created just before a crash (Apple has it, the commit was
+    # lost) is found at Apple on the next run and adopted: Orchard cannot tell it made it.
+    | {"created_by_orchard"}
 )
 #: How each report table is partitioned: one partition is one report file, replaced whole.
 PARTITIONS = {
