@@ -55,7 +55,10 @@ class SyncStatusEntry(BaseModel):
     account_name: str
     dataset: str
     state: DatasetState
-    reason: str | None = Field(description="Why the state is not `ok`, for a person.")
+    reason: str | None = Field(
+        description="Why the state is not `ok`, for a person; with `ok`, a note such as "
+        "`nothing to fetch yet` (no unit exists: Apple has produced nothing to fetch)."
+    )
     last_success_at: dt.datetime | None
     last_attempt_at: dt.datetime | None
     next_run_at: dt.datetime | None = Field(description="When the next unit is due.")

@@ -45,7 +45,14 @@ async def test_sync_status_shows_age_cadence_and_target_per_dataset(
 ) -> None:
     account_id = await link_account(client, tenant, sandbox.add_key(roles=("ADMIN",)))
     await db.execute(
-        "DELETE FROM sync_jobs WHERE NOT (dataset = ANY($1::text[]))", ["apps", "sales_daily"]
+        "DELETE FROM sync_jobs WHERE NOT (dataset = ANY($1::text[]))",
+        ["apps", "sales_daily", "team"],
+    )
+    # The team dataset has work but never ran (a dataset with no unit at all has nothing to
+    # fetch yet and is ok; see test_nothing_to_fetch_yet_is_not_lagging).
+    await db.execute(
+        "UPDATE sync_jobs SET state = 'waiting', run_after = now() + interval '1 day' "
+        "WHERE dataset = 'team'"
     )
     await drain(app)
     status = await _status(client, tenant, account_id)
@@ -101,3 +108,19 @@ async def test_sync_status_shows_age_cadence_and_target_per_dataset(
     assert len(apps_age) == 1
     assert 7200 <= float(apps_age[0].split()[-1]) < 7300
     assert all("account" not in line for line in ages)
+
+
+async def test_nothing_to_fetch_yet_is_not_lagging(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sandbox: SandboxState,
+    db: asyncpg.Connection,
+) -> None:
+    """A snapshot dataset with no unit at all (an analytics report Apple has not produced
+    yet, say) is ok with the reason, not lagging: nothing is falling behind."""
+    account_id = await link_account(client, tenant, sandbox.add_key(roles=("ADMIN",)))
+    await db.execute("DELETE FROM sync_jobs WHERE dataset = 'team'")
+    team = (await _status(client, tenant, account_id))["team"]
+    assert team["state"] == "ok"
+    assert team["reason"] == "nothing to fetch yet"
