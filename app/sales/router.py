@@ -16,7 +16,7 @@ from app.kit.deps import AppSettings, Session
 from app.kit.pagination import CursorParam, Page, PageRequest, Paging
 from app.kit.problems import AUTHED, problem_responses
 from app.reports import query
-from app.sales import service
+from app.sales import service, yearly
 from app.sales.layout import UnitKind
 from app.sales.schemas import (
     AppSalesSummary,
@@ -101,9 +101,10 @@ async def get_sales(
     to_date: ToParam,
     granularity: Granularity = Query(
         Granularity.DAY,
-        description="Calendar buckets of the daily reports: `day`, `week` (Monday to Sunday, "
-        "like Apple's weekly reports, which are named by their week-ending Sunday), `month`, "
-        "`year`. Edge buckets may be partial (see `partial`).",
+        description="Calendar buckets: `day`, `week` (Monday to Sunday, like Apple's weekly "
+        "reports, which are named by their week-ending Sunday), `month` — all from the daily "
+        "reports — and `year`, answered from Apple's yearly files where Orchard has them "
+        "(see `source`). Edge buckets may be partial (see `partial`).",
     ),
     group_by: list[str] | None = Query(
         None,
@@ -135,15 +136,41 @@ async def get_sales(
     stored yet: Apple has not published it, it failed, or it was never fetched. A day with
     no rows is zero only when it is not listed there. The range may span at most
     `ORCHARD_SALES_MAX_RANGE_DAYS` days (400 by default).
+
+    `granularity=year` reaches further back: Apple keeps daily reports for 365 days but yearly
+    reports for ten years. A calendar year lying wholly inside `from`/`to` whose yearly SALES
+    file Orchard stored for an account is answered, for that account, from the yearly file
+    (`source: yearly`), with the same measures and groups, and none of its days is listed in
+    `incomplete_dates`. Any other year (the current year, a year cut by `from`/`to`, a yearly
+    file not stored yet) comes from the daily reports (`source: daily`), its missing days
+    listed in `incomplete_dates`; an account-year is never counted from both. With
+    `granularity=year` the range may span up to 11 calendar years. With a reporting currency,
+    a yearly file's money is converted at the rate of the year's last day (the file does not
+    split money by day).
     """
+    dimensions = query.parse_dimensions(group_by, Dimension)
+    filters = _filters(account_ids, app_ids, skus, countries, devices, unit_kinds)
+    if granularity is Granularity.YEAR:
+        report = await yearly.sales_report_years(
+            session,
+            principal.workspace_id,
+            span=yearly.year_range(from_date, to_date, settings.sales_max_range_days),
+            group_by=dimensions,
+            filters=filters,
+            paging=PageRequest(limit, cursor),
+            now=_now(),
+            currency=currency,
+            max_rate_age_days=settings.fx_max_rate_age_days,
+        )
+        return _json(report)
     span = query.date_range(from_date, to_date, settings.sales_max_range_days)
     report = await service.sales_report(
         session,
         principal.workspace_id,
         span=span,
         granularity=granularity,
-        group_by=query.parse_dimensions(group_by, Dimension),
-        filters=_filters(account_ids, app_ids, skus, countries, devices, unit_kinds),
+        group_by=dimensions,
+        filters=filters,
         paging=PageRequest(limit, cursor),
         now=_now(),
         currency=currency,

@@ -26,6 +26,14 @@ class Granularity(StrEnum):
     YEAR = "year"
 
 
+class SalesSource(StrEnum):
+    """Which of Apple's reports a bucket's figures come from."""
+
+    DAILY = "daily"
+    YEARLY = "yearly"
+    MIXED = "mixed"
+
+
 class Dimension(StrEnum):
     """What `/v1/sales` can group by, in the order groups are sorted."""
 
@@ -114,6 +122,16 @@ class SalesBucket(SalesMeasures):
         description="The bucket's value of each `group_by` dimension (keys as in `group_by`); "
         "null where Apple left it empty or, for `app`, the catalog does not know the product.",
         examples=[{"country": "US", "unit_kind": "redownload"}],
+    )
+    source: SalesSource = Field(
+        description="Where the figures come from. `daily`: Apple's daily reports (every "
+        "granularity but `year`, and any year not answered by a yearly file). `yearly`: "
+        "Apple's yearly SALES files (`granularity=year` only: a calendar year lying wholly "
+        "inside `from`/`to` whose yearly file Orchard stored for the account; Apple keeps "
+        "those for ten years, daily files for one). `mixed`: some accounts' year from their "
+        "yearly file, others' from daily reports. Each account-year comes from exactly one "
+        "source, never both, and a year from daily reports lists its missing days in "
+        "`incomplete_dates`."
     )
 
 

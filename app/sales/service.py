@@ -252,6 +252,7 @@ async def sales_report(
                 "period_end": end,
                 "partial": row.bucket < span.start or end > span.end,
                 "group": {d.value: value for d, value in zip(group_by, row.group, strict=True)},
+                "source": "daily",
                 **_measures(row, book),
             }
         )
