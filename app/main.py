@@ -44,11 +44,13 @@ from app.kit.strict_query import reject_unknown_query_parameters
 from app.registry import webhook_catalogue, worker_parts
 from app.releases.router import router as releases_router
 from app.reviews.router import router as reviews_router
+from app.sales.pre_order_router import router as pre_orders_router
 from app.sales.router import router as sales_router
 from app.searchads.router import apps_router as searchads_apps_router
 from app.searchads.router import router as searchads_router
 from app.store.router import router as store_router
 from app.subscriptions.analytics_router import router as subscription_analytics_router
+from app.subscriptions.report_rows_router import router as subscription_rows_router
 from app.subscriptions.router import router as subscriptions_router
 from app.sync.router import router as sync_router
 from app.sync.worker import SyncWorker
@@ -170,9 +172,11 @@ def create_app(
     app.include_router(team_router)
     app.include_router(reviews_router)
     app.include_router(sales_router)
+    app.include_router(pre_orders_router)
     app.include_router(analytics_router)
     app.include_router(subscriptions_router)
     app.include_router(subscription_analytics_router)
+    app.include_router(subscription_rows_router)
     app.include_router(payments_router)
     app.include_router(store_router)
     app.include_router(searchads_router)
