@@ -101,6 +101,19 @@ async def test_a_year_with_a_yearly_file_equals_it_and_the_current_year_falls_ba
     assert years.current in incomplete  # never fetched: not a zero
     assert not incomplete & set(years.current_days)
 
+    # With a reporting currency the same buckets come back, converted where rates exist (this
+    # world has none, so every non-USD amount is listed as unconverted, never dropped).
+    converted = await _sales(client, tenant, granularity="year", currency="USD", **span)
+    assert [measures_of(i) for i in converted["items"]] == [
+        measures_of(whole),
+        measures_of(current),
+    ]
+    total = converted["items"][0]["proceeds_total_converted"]
+    assert total["currency"] == "USD"
+    assert {u["currency"] for u in total["unconverted"]} == {
+        m["currency"] for m in whole["proceeds"] if m["currency"] != "USD"
+    }
+
     # Per group, the same rule: each country's year equals the file's lines of that country.
     by_country = await _sales(
         client, tenant, granularity="year", group_by="country", limit=5000, **span
