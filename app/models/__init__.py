@@ -45,7 +45,9 @@ from app.models.store import (
 )
 from app.models.subscriptions import (
     OfferCodeRedemptionRow,
+    SubscriberTransactionDayRollup,
     SubscriberTransactionRow,
+    SubscriptionEventDayRollup,
     SubscriptionEventRow,
     SubscriptionSnapshotRow,
     WinBackEligibilityRow,
@@ -114,7 +116,9 @@ __all__ = [
     "StoreRequestBudget",
     "StoreTrackedApp",
     "StoreWorkspaceSettings",
+    "SubscriberTransactionDayRollup",
     "SubscriberTransactionRow",
+    "SubscriptionEventDayRollup",
     "SubscriptionEventRow",
     "SubscriptionSnapshotRow",
     "SyncDatasetState",

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.subscriptions.catalog import ACTIVE_COLUMNS, IN_MRR_COLUMNS
+from app.subscriptions.rollup import REFUND
 from app.subscriptions.schemas import RowFilter
 
 #: Group-by dimension → the column of the three tables it groups by (all three carry them,
@@ -90,6 +91,31 @@ class EventBucket:
     trace: Trace
 
 
+#: Where event sums are read from: the per-day rollup (``rollup``), or the raw rows (the
+#: same answer, kept for the property test that proves it). Both yield the same columns.
+_EVENT_SOURCES = {
+    "rollup": """
+        SELECT {bucket} AS bucket{selects}, quantity AS q, n, free,
+               lower(COALESCE(cancellation_reason, '')) AS reason,
+               COALESCE(btrim(offer_name), '') AS offer,
+               paid_periods AS pp, quantity_with_periods AS qp, source_rows AS rows,
+               report_date, event_date
+        FROM subscription_event_day_rollup
+    """,
+    "raw": """
+        SELECT {bucket} AS bucket{selects}, quantity AS q,
+               lower(btrim(COALESCE(event, ''))) AS n,
+               COALESCE(lower(btrim(offer_type)) = 'free trial', false) AS free,
+               lower(COALESCE(cancellation_reason, '')) AS reason,
+               COALESCE(btrim(offer_name), '') AS offer,
+               COALESCE(consecutive_paid_periods * quantity, 0) AS pp,
+               CASE WHEN consecutive_paid_periods IS NULL THEN 0 ELSE quantity END AS qp,
+               1 AS rows, report_date, event_date
+        FROM subscription_event_rows
+    """,
+}
+
+
 async def event_buckets(
     session: AsyncSession,
     scope: RowScope,
@@ -99,6 +125,7 @@ async def event_buckets(
     granularity: str,
     dimensions: list[str],
     predicates: dict[str, str],
+    source: str = "rollup",
 ) -> list[EventBucket]:
     """Σ Quantity per bucket and group of the events matching each named predicate."""
     params: dict[str, Any] = {"start": start, "end": end, "granularity": granularity}
@@ -108,22 +135,16 @@ async def event_buckets(
         f", COALESCE(sum(q) FILTER (WHERE {predicates[name]}), 0) AS m{i}"
         for i, name in enumerate(names_list)
     )
+    rows = _EVENT_SOURCES[source].format(bucket=_bucket("event_date"), selects=selects)
     sql = f"""
         WITH e AS (
-            SELECT {_bucket("event_date")} AS bucket{selects},
-                   quantity AS q,
-                   lower(btrim(COALESCE(event, ''))) AS n,
-                   COALESCE(lower(btrim(offer_type)) = 'free trial', false) AS free,
-                   lower(COALESCE(cancellation_reason, '')) AS reason,
-                   COALESCE(btrim(offer_name), '') AS offer,
-                   consecutive_paid_periods AS cpp, report_date, event_date
-            FROM subscription_event_rows
+            {rows}
             WHERE {row_where(scope, params)} AND event_date BETWEEN :start AND :end
         )
         SELECT bucket{names}{sums},
-               COALESCE(sum(cpp * q) FILTER (WHERE n LIKE 'cancel%' AND cpp IS NOT NULL), 0),
-               COALESCE(sum(q) FILTER (WHERE n LIKE 'cancel%' AND cpp IS NOT NULL), 0),
-               count(*), min(report_date), max(report_date), min(event_date), max(event_date)
+               COALESCE(sum(pp) FILTER (WHERE n LIKE 'cancel%'), 0),
+               COALESCE(sum(qp) FILTER (WHERE n LIKE 'cancel%'), 0),
+               sum(rows), min(report_date), max(report_date), min(event_date), max(event_date)
         FROM e GROUP BY bucket{names}
     """  # noqa: S608  (identifiers from fixed maps and the catalogue; values are bound)
     width, many = len(dimensions), len(names_list)
@@ -175,29 +196,26 @@ async def transaction_buckets(
     granularity: str,
     dimensions: list[str],
     distinct_payers: bool = True,
+    source: str = "rollup",
 ) -> list[TransactionBucket]:
-    """Charges, refunds and their money per bucket, group and currency, with the distinct
-    paying Subscriber IDs per currency and over all currencies (grouping sets). Counting
-    distinct IDs makes PostgreSQL sort every row: without ``distinct_payers`` it is skipped
-    (payers read 0) and the rows are hashed instead."""
+    """Charges, refunds and their money per bucket, group and currency (from the per-day
+    rollup, or the raw rows: the same answer), with the distinct paying Subscriber IDs per
+    currency and over all currencies when ``distinct_payers`` (always from the raw rows:
+    distinct IDs do not add up over days; without it payers read 0)."""
     params: dict[str, Any] = {"start": start, "end": end, "granularity": granularity}
     selects, names = _groups(dimensions)
+    rows = _TRANSACTION_SOURCES[source].format(bucket=_bucket("event_date"), selects=selects)
     sql = f"""
         WITH t AS (
-            SELECT {_bucket("event_date")} AS bucket{selects},
-                   customer_currency AS cc, proceeds_currency AS pc, customer_price AS price,
-                   developer_proceeds AS proceeds, subscriber_id AS sid,
-                   (COALESCE(refund, false) OR COALESCE(customer_price, 0) < 0) AS r,
-                   report_date, event_date
-            FROM subscriber_transaction_rows
+            {rows}
             WHERE {row_where(scope, params)} AND event_date BETWEEN :start AND :end
         )
         SELECT bucket{names}, cc, pc, GROUPING(cc, pc) AS total,
-               count(*) FILTER (WHERE NOT r), count(*) FILTER (WHERE r),
-               {"count(DISTINCT sid) FILTER (WHERE NOT r)" if distinct_payers else "0"},
+               COALESCE(sum(rows) FILTER (WHERE NOT r), 0),
+               COALESCE(sum(rows) FILTER (WHERE r), 0),
                sum(price) FILTER (WHERE NOT r), sum(proceeds) FILTER (WHERE NOT r),
-               sum(abs(price)) FILTER (WHERE r), sum(abs(proceeds)) FILTER (WHERE r),
-               count(*), min(report_date), max(report_date), min(event_date), max(event_date)
+               sum(abs_price) FILTER (WHERE r), sum(abs_proceeds) FILTER (WHERE r),
+               sum(rows), min(report_date), max(report_date), min(event_date), max(event_date)
         FROM t
         GROUP BY GROUPING SETS ((bucket{names}, cc, pc), (bucket{names}))
     """  # noqa: S608  (identifiers from fixed maps; values are bound)
@@ -209,15 +227,70 @@ async def transaction_buckets(
         cc, pc, total = row[1 + width], row[2 + width], row[3 + width]
         v = row[4 + width :]
         if total:
-            found.charges, found.refunds, found.payers = int(v[0]), int(v[1]), int(v[2])
-            found.trace = Trace(int(v[7]), v[8], v[9], v[10], v[11])
+            found.charges, found.refunds = int(v[0]), int(v[1])
+            found.trace = Trace(int(v[6]), v[7], v[8], v[9], v[10])
             continue
-        found.payers_by_currency[pc] = found.payers_by_currency.get(pc, 0) + int(v[2])
-        _add(found.sales, cc, v[3])
-        _add(found.proceeds, pc, v[4])
-        _add(found.refunded, cc, v[5])
-        _add(found.refunded_proceeds, pc, v[6])
+        _add(found.sales, cc, v[2])
+        _add(found.proceeds, pc, v[3])
+        _add(found.refunded, cc, v[4])
+        _add(found.refunded_proceeds, pc, v[5])
+    if distinct_payers:
+        await _distinct_payers(session, scope, buckets, params, dimensions)
     return list(buckets.values())
+
+
+_TRANSACTION_SOURCES = {
+    "rollup": """
+        SELECT {bucket} AS bucket{selects}, customer_currency AS cc, proceeds_currency AS pc,
+               customer_price AS price, developer_proceeds AS proceeds,
+               abs_customer_price AS abs_price, abs_developer_proceeds AS abs_proceeds,
+               refund AS r, source_rows AS rows, report_date, event_date
+        FROM subscriber_transaction_day_rollup
+    """,
+    "raw": f"""
+        SELECT {{bucket}} AS bucket{{selects}}, customer_currency AS cc, proceeds_currency AS pc,
+               customer_price AS price, developer_proceeds AS proceeds,
+               abs(customer_price) AS abs_price, abs(developer_proceeds) AS abs_proceeds,
+               {REFUND} AS r, 1 AS rows, report_date, event_date
+        FROM subscriber_transaction_rows
+    """,  # noqa: S608  (fixed SQL)
+}
+
+
+async def _distinct_payers(
+    session: AsyncSession,
+    scope: RowScope,
+    buckets: dict[tuple[Any, ...], TransactionBucket],
+    params: dict[str, Any],
+    dimensions: list[str],
+) -> None:
+    """Distinct paying Subscriber IDs per (bucket, group, customer and proceeds currency, added
+    up per proceeds currency) and per (bucket, group), from the raw charges: de-duplicated
+    by hashing first, then counted (cheaper than ``count(DISTINCT …)``, which sorts every
+    row)."""
+    selects, names = _groups(dimensions)
+    sql = f"""
+        WITH t AS MATERIALIZED (
+            SELECT DISTINCT {_bucket("event_date")} AS bucket{selects},
+                   customer_currency AS cc, proceeds_currency AS pc, subscriber_id AS sid
+            FROM subscriber_transaction_rows
+            WHERE {row_where(scope, params)} AND event_date BETWEEN :start AND :end
+                  AND NOT {REFUND}
+        )
+        SELECT bucket{names}, pc, false, count(*) FROM t GROUP BY bucket{names}, cc, pc
+        UNION ALL
+        SELECT bucket{names}, NULL, true, count(*)
+        FROM (SELECT DISTINCT bucket{names}, sid FROM t) AS u GROUP BY bucket{names}
+    """  # noqa: S608  (identifiers from fixed maps; values are bound)
+    width = len(dimensions)
+    for row in await session.execute(text(sql), params):
+        key = (row[0], tuple(row[1 : 1 + width]))
+        found = buckets.setdefault(key, TransactionBucket(bucket=row[0], group=key[1]))
+        pc, total, count = row[1 + width], row[2 + width], int(row[3 + width])
+        if total:
+            found.payers = count
+        else:
+            found.payers_by_currency[pc] = found.payers_by_currency.get(pc, 0) + count
 
 
 # --- snapshot --------------------------------------------------------------------------------
