@@ -45,6 +45,7 @@ from app.models.store import (
 )
 from app.models.subscriptions import (
     OfferCodeRedemptionRow,
+    SubscriberPayerMonth,
     SubscriberTransactionDayRollup,
     SubscriberTransactionRow,
     SubscriptionEventDayRollup,
@@ -116,6 +117,7 @@ __all__ = [
     "StoreRequestBudget",
     "StoreTrackedApp",
     "StoreWorkspaceSettings",
+    "SubscriberPayerMonth",
     "SubscriberTransactionDayRollup",
     "SubscriberTransactionRow",
     "SubscriptionEventDayRollup",

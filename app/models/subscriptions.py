@@ -204,6 +204,27 @@ class SubscriberTransactionDayRollup(_DayRollup, Base):
     abs_developer_proceeds: Mapped[Decimal | None] = mapped_column(Numeric)
 
 
+class SubscriberPayerMonth(Base):
+    """Distinct paying Subscriber IDs (charges, not refunds) of one account's app in one
+    calendar month of Event Date, per (customer, proceeds) currency pair and in total
+    (``total``: currencies null). Distinct counts do not add up over days, so the months a
+    Subscriber Report day touches are recounted in the unit's transaction."""
+
+    __tablename__ = "subscriber_payer_months"
+    __table_args__ = (Index("ix_subscriber_payer_months_account_app_month", "account_id",
+                            "app_apple_id", "month"),)  # fmt: skip
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    month: Mapped[dt.date] = mapped_column(Date)
+    app_apple_id: Mapped[str | None] = mapped_column(Text)
+    customer_currency: Mapped[str | None] = mapped_column(Text)
+    proceeds_currency: Mapped[str | None] = mapped_column(Text)
+    total: Mapped[bool] = mapped_column(Boolean)
+    payers: Mapped[int] = mapped_column(BigInteger)
+
+
 class OfferCodeRedemptionRow(Base):
     """One row of Apple's SUBSCRIPTION_OFFER_CODE_REDEMPTION daily report: redemptions of one
     offer code per subscription and territory on ``event_date``."""

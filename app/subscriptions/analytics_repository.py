@@ -95,19 +95,18 @@ class EventBucket:
 #: same answer, kept for the property test that proves it). Both yield the same columns.
 _EVENT_SOURCES = {
     "rollup": """
-        SELECT {bucket} AS bucket{selects}, quantity AS q, n, free,
-               lower(COALESCE(cancellation_reason, '')) AS reason,
-               COALESCE(btrim(offer_name), '') AS offer,
+        SELECT {bucket} AS bucket, app_apple_id, subscription_apple_id, country, offer_name,
+               standard_duration, cancellation_reason, n, free, quantity AS q,
                paid_periods AS pp, quantity_with_periods AS qp, source_rows AS rows,
                report_date, event_date
         FROM subscription_event_day_rollup
     """,
     "raw": """
-        SELECT {bucket} AS bucket{selects}, quantity AS q,
+        SELECT {bucket} AS bucket, app_apple_id, subscription_apple_id, country, offer_name,
+               standard_duration, cancellation_reason,
                lower(btrim(COALESCE(event, ''))) AS n,
                COALESCE(lower(btrim(offer_type)) = 'free trial', false) AS free,
-               lower(COALESCE(cancellation_reason, '')) AS reason,
-               COALESCE(btrim(offer_name), '') AS offer,
+               quantity AS q,
                COALESCE(consecutive_paid_periods * quantity, 0) AS pp,
                CASE WHEN consecutive_paid_periods IS NULL THEN 0 ELSE quantity END AS qp,
                1 AS rows, report_date, event_date
@@ -127,24 +126,42 @@ async def event_buckets(
     predicates: dict[str, str],
     source: str = "rollup",
 ) -> list[EventBucket]:
-    """Σ Quantity per bucket and group of the events matching each named predicate."""
+    """Σ Quantity per bucket and group of the events matching each named predicate.
+
+    The rows are first summed per bucket and distinct stored values (hashing only); the
+    trimming, lower-casing and the catalogue's predicates then run over those few sums."""
     params: dict[str, Any] = {"start": start, "end": end, "granularity": granularity}
     selects, names = _groups(dimensions)
+    raw = ", ".join(
+        sorted({DIMENSIONS[d] for d in dimensions} | {"cancellation_reason", "offer_name"})
+    )
     names_list = list(predicates)
     sums = "".join(
         f", COALESCE(sum(q) FILTER (WHERE {predicates[name]}), 0) AS m{i}"
         for i, name in enumerate(names_list)
     )
-    rows = _EVENT_SOURCES[source].format(bucket=_bucket("event_date"), selects=selects)
+    rows = _EVENT_SOURCES[source].format(bucket=_bucket("event_date"))
     sql = f"""
-        WITH e AS (
+        WITH s AS (
             {rows}
             WHERE {row_where(scope, params)} AND event_date BETWEEN :start AND :end
+        ),
+        k AS (
+            SELECT bucket, {raw}, n, free, sum(q) AS q, sum(pp) AS pp, sum(qp) AS qp,
+                   sum(rows) AS rows, min(report_date) AS r0, max(report_date) AS r1,
+                   min(event_date) AS e0, max(event_date) AS e1
+            FROM s GROUP BY bucket, {raw}, n, free
+        ),
+        e AS (
+            SELECT bucket{selects}, q, n, free,
+                   lower(COALESCE(cancellation_reason, '')) AS reason,
+                   COALESCE(btrim(offer_name), '') AS offer, pp, qp, rows, r0, r1, e0, e1
+            FROM k
         )
         SELECT bucket{names}{sums},
                COALESCE(sum(pp) FILTER (WHERE n LIKE 'cancel%'), 0),
                COALESCE(sum(qp) FILTER (WHERE n LIKE 'cancel%'), 0),
-               sum(rows), min(report_date), max(report_date), min(event_date), max(event_date)
+               sum(rows), min(r0), max(r1), min(e0), max(e1)
         FROM e GROUP BY bucket{names}
     """  # noqa: S608  (identifiers from fixed maps and the catalogue; values are bound)
     width, many = len(dimensions), len(names_list)
@@ -235,7 +252,7 @@ async def transaction_buckets(
         _add(found.refunded, cc, v[4])
         _add(found.refunded_proceeds, pc, v[5])
     if distinct_payers:
-        await _distinct_payers(session, scope, buckets, params, dimensions)
+        await _distinct_payers(session, scope, buckets, params, dimensions, source)
     return list(buckets.values())
 
 
@@ -263,11 +280,15 @@ async def _distinct_payers(
     buckets: dict[tuple[Any, ...], TransactionBucket],
     params: dict[str, Any],
     dimensions: list[str],
+    source: str,
 ) -> None:
     """Distinct paying Subscriber IDs per (bucket, group, customer and proceeds currency, added
     up per proceeds currency) and per (bucket, group), from the raw charges: de-duplicated
     by hashing first, then counted (cheaper than ``count(DISTINCT …)``, which sorts every
     row)."""
+    if source == "rollup" and _whole_app_months(scope, params, dimensions):
+        await _precomputed_payers(session, scope, buckets, params)
+        return
     selects, names = _groups(dimensions)
     sql = f"""
         WITH t AS MATERIALIZED (
@@ -291,6 +312,41 @@ async def _distinct_payers(
             found.payers = count
         else:
             found.payers_by_currency[pc] = found.payers_by_currency.get(pc, 0) + count
+
+
+def _whole_app_months(scope: RowScope, params: dict[str, Any], dimensions: list[str]) -> bool:
+    """Whether the monthly payer counts (``subscriber_payer_months``) answer the request: one
+    app of one account, no storefront filter, no grouping, whole calendar months."""
+    start, end = params["start"], params["end"]
+    return (
+        scope.filters.account_id is not None
+        and scope.filters.app_apple_id is not None
+        and not scope.countries
+        and not dimensions
+        and params["granularity"] == "month"
+        and start.day == 1
+        and (end + dt.timedelta(days=1)).day == 1
+    )
+
+
+async def _precomputed_payers(
+    session: AsyncSession,
+    scope: RowScope,
+    buckets: dict[tuple[Any, ...], TransactionBucket],
+    params: dict[str, Any],
+) -> None:
+    sql = f"""
+        SELECT month, proceeds_currency, total, sum(payers)
+        FROM subscriber_payer_months
+        WHERE {row_where(scope, params)} AND month BETWEEN :start AND :end
+        GROUP BY month, customer_currency, proceeds_currency, total
+    """  # noqa: S608  (fixed SQL; values are bound)
+    for month, pc, total, count in await session.execute(text(sql), params):
+        found = buckets.setdefault((month, ()), TransactionBucket(bucket=month, group=()))
+        if total:
+            found.payers = int(count)
+        else:
+            found.payers_by_currency[pc] = found.payers_by_currency.get(pc, 0) + int(count)
 
 
 # --- snapshot --------------------------------------------------------------------------------

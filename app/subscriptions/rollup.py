@@ -63,6 +63,38 @@ TRANSACTION_ROLLUP_INSERT = f"""
 
 _ONE_DAY = "account_id = :a AND report_date = :d"
 
+#: The calendar months of Event Date a report day's Subscriber rows fall in, before its rollup
+#: is rebuilt (the rows replaced) and after its rows were loaded (the new ones).
+_TOUCHED_MONTHS = """
+    SELECT DISTINCT date_trunc('month', event_date)::date FROM subscriber_transaction_day_rollup
+    WHERE account_id = :a AND report_date = :d
+    UNION
+    SELECT DISTINCT date_trunc('month', event_date)::date FROM subscriber_transaction_rows
+    WHERE account_id = :a AND report_date = :d AND event_date IS NOT NULL
+"""
+
+PAYER_MONTHS_INSERT = f"""
+    INSERT INTO subscriber_payer_months (
+        workspace_id, account_id, month, app_apple_id, customer_currency, proceeds_currency,
+        total, payers)
+    SELECT workspace_id, account_id, m, app_apple_id, customer_currency, proceeds_currency,
+           GROUPING(customer_currency, proceeds_currency) <> 0, count(DISTINCT subscriber_id)
+    FROM (
+        SELECT workspace_id, account_id, date_trunc('month', event_date)::date AS m,
+               app_apple_id, customer_currency, proceeds_currency, subscriber_id
+        FROM subscriber_transaction_rows
+        WHERE event_date IS NOT NULL AND NOT {REFUND} AND {{where}}
+    ) AS charges
+    GROUP BY GROUPING SETS (
+        (workspace_id, account_id, m, app_apple_id, customer_currency, proceeds_currency),
+        (workspace_id, account_id, m, app_apple_id)
+    )
+"""  # noqa: S608  (fixed SQL; values are bound)
+_MONTHS = """
+    workspace_id = (SELECT workspace_id FROM asc_accounts WHERE id = :a) AND account_id = :a
+    AND event_date >= :first AND event_date < :last
+"""
+
 
 async def _rebuild(
     session: AsyncSession, table: str, insert: str, account_id: uuid.UUID, report_date: dt.date
@@ -85,8 +117,18 @@ async def rebuild_event_rollup(
 async def rebuild_transaction_rollup(
     session: AsyncSession, account_id: uuid.UUID, report_date: dt.date
 ) -> None:
-    """Re-aggregate one account's Subscriber rows of one report date; runs in the unit's
-    transaction."""
+    """Re-aggregate one account's Subscriber rows of one report date, and recount the distinct
+    payers of the months its rows (old and new) fall in; runs in the unit's transaction."""
+    params = {"a": account_id, "d": report_date}
+    months = sorted(m for (m,) in await session.execute(text(_TOUCHED_MONTHS), params))
+    for month in months:
+        following = (month + dt.timedelta(days=32)).replace(day=1)
+        span = {"a": account_id, "first": month, "last": following}
+        await session.execute(
+            text("DELETE FROM subscriber_payer_months WHERE account_id = :a AND month = :first"),
+            span,
+        )
+        await session.execute(text(PAYER_MONTHS_INSERT.format(where=_MONTHS)), span)
     await _rebuild(
         session,
         "subscriber_transaction_day_rollup",

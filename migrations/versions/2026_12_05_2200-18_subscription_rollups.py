@@ -6,6 +6,7 @@ Revises: 14_freshness
 Create Date: 2026-12-05 22:00:00
 """
 
+# ruff: noqa: S608  (fixed SQL, no values)
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -51,6 +52,23 @@ BACKFILL_TRANSACTIONS = f"""
     WHERE event_date IS NOT NULL
     GROUP BY workspace_id, account_id, report_date, event_date, {_DIMENSIONS},
              customer_currency, proceeds_currency, r
+"""
+BACKFILL_PAYER_MONTHS = f"""
+    INSERT INTO subscriber_payer_months (
+        workspace_id, account_id, month, app_apple_id, customer_currency, proceeds_currency,
+        total, payers)
+    SELECT workspace_id, account_id, m, app_apple_id, customer_currency, proceeds_currency,
+           GROUPING(customer_currency, proceeds_currency) <> 0, count(DISTINCT subscriber_id)
+    FROM (
+        SELECT workspace_id, account_id, date_trunc('month', event_date)::date AS m,
+               app_apple_id, customer_currency, proceeds_currency, subscriber_id
+        FROM subscriber_transaction_rows
+        WHERE event_date IS NOT NULL AND NOT {_REFUND}
+    ) AS charges
+    GROUP BY GROUPING SETS (
+        (workspace_id, account_id, m, app_apple_id, customer_currency, proceeds_currency),
+        (workspace_id, account_id, m, app_apple_id)
+    )
 """
 
 
@@ -123,10 +141,32 @@ def upgrade() -> None:
         *_constraints(transactions),
     )
     _indexes(transactions)
+    payers = "subscriber_payer_months"
+    op.create_table(
+        payers,
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
+        sa.Column("workspace_id", postgresql.UUID(as_uuid=True), nullable=False),
+        sa.Column("account_id", postgresql.UUID(as_uuid=True), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("app_apple_id", sa.Text(), nullable=True),
+        sa.Column("customer_currency", sa.Text(), nullable=True),
+        sa.Column("proceeds_currency", sa.Text(), nullable=True),
+        sa.Column("total", sa.Boolean(), nullable=False),
+        sa.Column("payers", sa.BigInteger(), nullable=False),
+        *_constraints(payers),
+    )
+    op.create_index(
+        "ix_subscriber_payer_months_account_app_month",
+        payers,
+        ["account_id", "app_apple_id", "month"],
+        unique=False,
+    )
     op.execute(BACKFILL_EVENTS)
     op.execute(BACKFILL_TRANSACTIONS)
+    op.execute(BACKFILL_PAYER_MONTHS)
 
 
 def downgrade() -> None:
+    op.drop_table("subscriber_payer_months")
     op.drop_table("subscriber_transaction_day_rollup")
     op.drop_table("subscription_event_day_rollup")

@@ -209,6 +209,27 @@ async def test_rollups_answer_what_the_raw_rows_answer(
         await _rebuild(session, accounts[0], day)
     for _ in range(15):
         await _compare(session, rng, _choice(rng, accounts, ws))
+    # The monthly payer counts (one app, whole months) equal the raw rows' distinct count.
+    for account in accounts:
+        for app in APPS:
+            scope = RowScope(ws, RowFilter(account, app))
+            answers = [
+                {
+                    (b.bucket, b.group): (b.payers, b.payers_by_currency)
+                    for b in await repo.transaction_buckets(
+                        session,
+                        scope,
+                        start=dt.date(2025, 2, 1),
+                        end=dt.date(2025, 4, 30),
+                        granularity="month",
+                        dimensions=[],
+                        source=source,
+                    )
+                }
+                for source in ("rollup", "raw")
+            ]
+            assert answers[0] == answers[1]
+            assert sum(payers for payers, _ in answers[0].values()) > 0
 
 
 def _key(value: str | None) -> str | None:
