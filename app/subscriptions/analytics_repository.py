@@ -50,6 +50,16 @@ class Trace:
     last_event: dt.date | None = None
 
 
+#: Memory for the sorts and hashes of the whole-history queries (Subscriber ID windows,
+#: distinct counts): PostgreSQL's default 4 MB sends them to disk. For this transaction only.
+ANALYTIC_WORK_MEM = "64MB"
+
+
+async def roomy(session: AsyncSession) -> None:
+    """Let this transaction's analytic queries sort and hash in memory (``SET LOCAL``)."""
+    await session.execute(text(f"SET LOCAL work_mem = '{ANALYTIC_WORK_MEM}'"))
+
+
 def row_where(scope: RowScope, params: dict[str, Any]) -> str:
     params["ws"] = scope.workspace_id
     sql = "workspace_id = :ws"
@@ -304,6 +314,7 @@ async def _distinct_payers(
         FROM (SELECT DISTINCT bucket{names}, sid FROM t) AS u GROUP BY bucket{names}
     """  # noqa: S608  (identifiers from fixed maps; values are bound)
     width = len(dimensions)
+    await roomy(session)
     for row in await session.execute(text(sql), params):
         key = (row[0], tuple(row[1 : 1 + width]))
         found = buckets.setdefault(key, TransactionBucket(bucket=row[0], group=key[1]))
@@ -719,6 +730,7 @@ async def mrr_movements(
         GROUP BY mv.b{names.replace("g", "mv.g")}, mv.pc
     """  # noqa: S608  (identifiers from fixed maps; values are bound)
     width = len(dimensions)
+    await roomy(session)
     return [
         MovementRow(
             bucket=row[0],

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.subscriptions.analytics_repository import RowScope, row_where
+from app.subscriptions.analytics_repository import RowScope, roomy, row_where
 from app.subscriptions.catalog import TRIAL_CONVERSION, TRIAL_START
 
 #: The period a charge pays for, from Apple's Standard Subscription Duration.
@@ -73,6 +73,7 @@ async def cohort_sizes(
         SELECT m, count(DISTINCT sid) FROM t WHERE NOT r AND m BETWEEN :first AND :last
         GROUP BY m
     """  # noqa: S608
+    await roomy(session)
     return {row[0]: int(row[1]) for row in await session.execute(text(sql), params)}
 
 
@@ -105,6 +106,7 @@ async def retention(
         ) AS k
         GROUP BY ch.m, k
     """  # noqa: S608  (identifiers fixed; values are bound)
+    await roomy(session)
     return {(row[0], int(row[1])): int(row[2]) for row in await session.execute(text(sql), params)}
 
 
@@ -124,6 +126,7 @@ async def revenue(
     """  # noqa: S608
     # Per month of the cohort's life, then accumulated: month k holds everything up to it.
     monthly: dict[tuple[dt.date, int], dict[str | None, Decimal]] = {}
+    await roomy(session)
     for row in await session.execute(text(sql), params):
         monthly.setdefault((row[0], int(row[1])), {})[row[2]] = row[3]
     found: dict[tuple[dt.date, int], dict[str | None, Decimal]] = {}
@@ -161,6 +164,7 @@ async def renewals_by_period(
         WHERE r.n <= :periods AND r.until <= :newest
         GROUP BY r.m, r.n
     """  # noqa: S608
+    await roomy(session)
     return {
         (row[0], int(row[1])): (int(row[2]), int(row[3]))
         for row in await session.execute(text(sql), params)
@@ -173,6 +177,8 @@ async def trial_cohorts(
     """(trial starts per month of Event Date, conversions per (month of Original Start Date,
     months from it to the conversion's Event Date))."""
     params: dict[str, Any] = {"first": first, "last": last, "periods": periods}
+    params["through"] = (last + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    # A conversion dated before the first cohort month is in no cohort's months 0…periods.
     base = f"""
         WITH e AS (
             SELECT quantity AS q, event_date, original_start_date,
@@ -180,12 +186,16 @@ async def trial_cohorts(
                    COALESCE(lower(btrim(offer_type)) = 'free trial', false) AS free,
                    lower(COALESCE(cancellation_reason, '')) AS reason,
                    COALESCE(btrim(offer_name), '') AS offer
-            FROM subscription_event_rows WHERE {row_where(scope, params)}
+            FROM subscription_event_rows
+            WHERE {row_where(scope, params)} AND event_date >= :first
         )
     """  # noqa: S608
-    starts_sql = f"""{base}
-        SELECT date_trunc('month', event_date)::date AS m, sum(q) FROM e
-        WHERE {TRIAL_START}
+    # Starts from the per-day event rollup (its ``n`` and ``free`` are the predicate's own).
+    starts_sql = f"""
+        SELECT date_trunc('month', event_date)::date AS m, sum(quantity)
+        FROM subscription_event_day_rollup
+        WHERE {row_where(scope, params)} AND {TRIAL_START}
+              AND event_date BETWEEN :first AND :through
               AND date_trunc('month', event_date)::date BETWEEN :first AND :last
         GROUP BY m
     """  # noqa: S608
