@@ -158,6 +158,9 @@ class _DayRollup:
     offer_name: Mapped[str | None] = mapped_column(Text)
     standard_duration: Mapped[str | None] = mapped_column(Text)
     source_rows: Mapped[int] = mapped_column(BigInteger)
+    #: Two layers: per storefront (true), and summed over storefronts (false, country null),
+    #: for the many requests that neither group nor filter by country.
+    by_country: Mapped[bool] = mapped_column(Boolean)
 
 
 class SubscriptionEventDayRollup(_DayRollup, Base):

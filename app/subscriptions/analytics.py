@@ -212,6 +212,7 @@ async def _read(
 ) -> Sources:
     found = Sources()
     g = granularity.value
+    await repo.roomy(session)
     if needs.events:
         for e in await repo.event_buckets(
             session,

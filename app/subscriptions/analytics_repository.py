@@ -84,6 +84,19 @@ def _groups(dimensions: list[str]) -> tuple[str, str]:
     return selects, names
 
 
+def rollup_layer(scope: RowScope, dimensions: list[str]) -> bool:
+    """Which layer of a per-day rollup answers: per storefront when the request groups or
+    filters by country, else the one summed over storefronts (see ``rollup``)."""
+    return "country" in dimensions or bool(scope.countries)
+
+
+def _layer(source: str, scope: RowScope, dimensions: list[str], params: dict[str, Any]) -> str:
+    if source != "rollup":
+        return ""
+    params["by_country"] = rollup_layer(scope, dimensions)
+    return "AND by_country = :by_country"
+
+
 def _bucket(column: str) -> str:
     return f"date_trunc(CAST(:granularity AS text), CAST({column} AS timestamp))::date"
 
@@ -155,6 +168,7 @@ async def event_buckets(
         WITH s AS (
             {rows}
             WHERE {row_where(scope, params)} AND event_date BETWEEN :start AND :end
+                  {_layer(source, scope, dimensions, params)}
         ),
         k AS (
             SELECT bucket, {raw}, n, free, sum(q) AS q, sum(pp) AS pp, sum(qp) AS qp,
@@ -236,6 +250,7 @@ async def transaction_buckets(
         WITH t AS (
             {rows}
             WHERE {row_where(scope, params)} AND event_date BETWEEN :start AND :end
+                  {_layer(source, scope, dimensions, params)}
         )
         SELECT bucket{names}, cc, pc, GROUPING(cc, pc) AS total,
                COALESCE(sum(rows) FILTER (WHERE NOT r), 0),

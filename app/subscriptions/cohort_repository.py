@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.subscriptions.analytics_repository import RowScope, roomy, row_where
+from app.subscriptions.analytics_repository import RowScope, rollup_layer, roomy, row_where
 from app.subscriptions.catalog import TRIAL_CONVERSION, TRIAL_START
 
 #: The period a charge pays for, from Apple's Standard Subscription Duration.
@@ -178,6 +178,7 @@ async def trial_cohorts(
     months from it to the conversion's Event Date))."""
     params: dict[str, Any] = {"first": first, "last": last, "periods": periods}
     params["through"] = (last + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    params["by_country"] = rollup_layer(scope, [])
     # A conversion dated before the first cohort month is in no cohort's months 0…periods.
     base = f"""
         WITH e AS (
@@ -195,7 +196,7 @@ async def trial_cohorts(
         SELECT date_trunc('month', event_date)::date AS m, sum(quantity)
         FROM subscription_event_day_rollup
         WHERE {row_where(scope, params)} AND {TRIAL_START}
-              AND event_date BETWEEN :first AND :through
+              AND event_date BETWEEN :first AND :through AND by_country = :by_country
               AND date_trunc('month', event_date)::date BETWEEN :first AND :last
         GROUP BY m
     """  # noqa: S608

@@ -12,7 +12,10 @@ the request allows — always for event metrics and for transaction money and co
 paying Subscriber IDs cannot be summed over days and still read the raw rows.
 
 Every dimension and filter of the metrics API is kept as stored (not normalised), so grouping
-and filtering the rollup gives exactly the raw rows' answer.
+and filtering the rollup gives exactly the raw rows' answer. Each rollup has two layers
+(``by_country``): per storefront, and summed over storefronts (country null) — a twentieth of
+the rows for an app sold in twenty storefronts, read when a request neither groups nor filters
+by country.
 """
 
 from __future__ import annotations
@@ -27,11 +30,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 REFUND = "(COALESCE(refund, false) OR COALESCE(customer_price, 0) < 0)"
 
 _DIMENSIONS = "app_apple_id, subscription_apple_id, country, offer_name, standard_duration"
+_NOT_COUNTRY = "app_apple_id, subscription_apple_id, offer_name, standard_duration"
 
 EVENT_ROLLUP_INSERT = f"""
     INSERT INTO subscription_event_day_rollup (
         workspace_id, account_id, report_date, event_date, {_DIMENSIONS}, cancellation_reason,
-        n, free, quantity, paid_periods, quantity_with_periods, source_rows)
+        n, free, quantity, paid_periods, quantity_with_periods, source_rows, by_country)
     SELECT workspace_id, account_id, report_date, event_date, {_DIMENSIONS}, cancellation_reason,
            lower(btrim(COALESCE(event, ''))) AS n,
            COALESCE(lower(btrim(offer_type)) = 'free trial', false) AS free,
@@ -39,26 +43,27 @@ EVENT_ROLLUP_INSERT = f"""
            COALESCE(sum(consecutive_paid_periods * quantity)
                     FILTER (WHERE consecutive_paid_periods IS NOT NULL), 0),
            COALESCE(sum(quantity) FILTER (WHERE consecutive_paid_periods IS NOT NULL), 0),
-           count(*)
+           count(*), GROUPING(country) = 0
     FROM subscription_event_rows
     WHERE event_date IS NOT NULL AND {{where}}
-    GROUP BY workspace_id, account_id, report_date, event_date, {_DIMENSIONS},
-             cancellation_reason, n, free
+    GROUP BY workspace_id, account_id, report_date, event_date, {_NOT_COUNTRY},
+             cancellation_reason, n, free, GROUPING SETS ((country), ())
 """  # noqa: S608  (fixed SQL; values are bound)
 
 TRANSACTION_ROLLUP_INSERT = f"""
     INSERT INTO subscriber_transaction_day_rollup (
         workspace_id, account_id, report_date, event_date, {_DIMENSIONS}, customer_currency,
         proceeds_currency, refund, customer_price, developer_proceeds, abs_customer_price,
-        abs_developer_proceeds, source_rows)
+        abs_developer_proceeds, source_rows, by_country)
     SELECT workspace_id, account_id, report_date, event_date, {_DIMENSIONS}, customer_currency,
            proceeds_currency, {REFUND} AS r,
            sum(customer_price), sum(developer_proceeds),
-           sum(abs(customer_price)), sum(abs(developer_proceeds)), count(*)
+           sum(abs(customer_price)), sum(abs(developer_proceeds)), count(*),
+           GROUPING(country) = 0
     FROM subscriber_transaction_rows
     WHERE event_date IS NOT NULL AND {{where}}
-    GROUP BY workspace_id, account_id, report_date, event_date, {_DIMENSIONS},
-             customer_currency, proceeds_currency, r
+    GROUP BY workspace_id, account_id, report_date, event_date, {_NOT_COUNTRY},
+             customer_currency, proceeds_currency, r, GROUPING SETS ((country), ())
 """  # noqa: S608  (fixed SQL; values are bound)
 
 _ONE_DAY = "account_id = :a AND report_date = :d"

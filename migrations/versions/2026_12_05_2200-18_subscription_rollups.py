@@ -19,13 +19,14 @@ branch_labels: str | None = None
 depends_on: str | None = None
 
 _DIMENSIONS = "app_apple_id, subscription_apple_id, country, offer_name, standard_duration"
+_NOT_COUNTRY = "app_apple_id, subscription_apple_id, offer_name, standard_duration"
 _REFUND = "(COALESCE(refund, false) OR COALESCE(customer_price, 0) < 0)"
 
 # A copy of app/subscriptions/rollup.py's statements as of this revision, over every row.
 BACKFILL_EVENTS = f"""
     INSERT INTO subscription_event_day_rollup (
         workspace_id, account_id, report_date, event_date, {_DIMENSIONS}, cancellation_reason,
-        n, free, quantity, paid_periods, quantity_with_periods, source_rows)
+        n, free, quantity, paid_periods, quantity_with_periods, source_rows, by_country)
     SELECT workspace_id, account_id, report_date, event_date, {_DIMENSIONS}, cancellation_reason,
            lower(btrim(COALESCE(event, ''))) AS n,
            COALESCE(lower(btrim(offer_type)) = 'free trial', false) AS free,
@@ -33,25 +34,26 @@ BACKFILL_EVENTS = f"""
            COALESCE(sum(consecutive_paid_periods * quantity)
                     FILTER (WHERE consecutive_paid_periods IS NOT NULL), 0),
            COALESCE(sum(quantity) FILTER (WHERE consecutive_paid_periods IS NOT NULL), 0),
-           count(*)
+           count(*), GROUPING(country) = 0
     FROM subscription_event_rows
     WHERE event_date IS NOT NULL
-    GROUP BY workspace_id, account_id, report_date, event_date, {_DIMENSIONS},
-             cancellation_reason, n, free
+    GROUP BY workspace_id, account_id, report_date, event_date, {_NOT_COUNTRY},
+             cancellation_reason, n, free, GROUPING SETS ((country), ())
 """
 BACKFILL_TRANSACTIONS = f"""
     INSERT INTO subscriber_transaction_day_rollup (
         workspace_id, account_id, report_date, event_date, {_DIMENSIONS}, customer_currency,
         proceeds_currency, refund, customer_price, developer_proceeds, abs_customer_price,
-        abs_developer_proceeds, source_rows)
+        abs_developer_proceeds, source_rows, by_country)
     SELECT workspace_id, account_id, report_date, event_date, {_DIMENSIONS}, customer_currency,
            proceeds_currency, {_REFUND} AS r,
            sum(customer_price), sum(developer_proceeds),
-           sum(abs(customer_price)), sum(abs(developer_proceeds)), count(*)
+           sum(abs(customer_price)), sum(abs(developer_proceeds)), count(*),
+           GROUPING(country) = 0
     FROM subscriber_transaction_rows
     WHERE event_date IS NOT NULL
-    GROUP BY workspace_id, account_id, report_date, event_date, {_DIMENSIONS},
-             customer_currency, proceeds_currency, r
+    GROUP BY workspace_id, account_id, report_date, event_date, {_NOT_COUNTRY},
+             customer_currency, proceeds_currency, r, GROUPING SETS ((country), ())
 """
 BACKFILL_PAYER_MONTHS = f"""
     INSERT INTO subscriber_payer_months (
@@ -85,6 +87,7 @@ def _common(table: str) -> list[sa.Column]:  # type: ignore[type-arg]
         sa.Column("offer_name", sa.Text(), nullable=True),
         sa.Column("standard_duration", sa.Text(), nullable=True),
         sa.Column("source_rows", sa.BigInteger(), nullable=False),
+        sa.Column("by_country", sa.Boolean(), nullable=False),
     ]
 
 
