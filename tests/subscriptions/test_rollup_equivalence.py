@@ -9,10 +9,12 @@ day is replaced. Distinct payers are checked against a count in Python.
 """
 
 import datetime as dt
+import importlib.util
 import random
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -276,3 +278,36 @@ async def test_distinct_payers_count_each_subscriber_once(
     for key, sids in total.items():
         assert served[key].payers == len(sids)
         assert served[key].payers_by_currency == by_currency[key]
+
+
+def _migration() -> Any:
+    path = next(Path(__file__).parents[2].glob("migrations/versions/*-18_subscription_rollups.py"))
+    spec = importlib.util.spec_from_file_location("migration_18", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_the_migration_backfills_what_the_units_build(
+    db: asyncpg.Connection, tenant: Tenant, session: AsyncSession
+) -> None:
+    rng = random.Random(3)
+    ws = tenant.workspace_id
+    account = await _account(db, ws, 0)
+    for n in range(DAYS):
+        day = FIRST + dt.timedelta(days=n)
+        await _store_day(db, rng, ws, account, day)
+        await _rebuild(session, account, day)
+    migration = _migration()
+    for table, backfill in (
+        ("subscription_event_day_rollup", migration.BACKFILL_EVENTS),
+        ("subscriber_transaction_day_rollup", migration.BACKFILL_TRANSACTIONS),
+        ("subscriber_payer_months", migration.BACKFILL_PAYER_MONTHS),
+    ):
+        query = f"SELECT * FROM {table}"
+        built = sorted((tuple(r.values())[1:] for r in await db.fetch(query)), key=repr)
+        await db.execute(f"DELETE FROM {table}")
+        await db.execute(backfill)
+        backfilled = sorted((tuple(r.values())[1:] for r in await db.fetch(query)), key=repr)
+        assert built and backfilled == built, table
