@@ -1,6 +1,11 @@
 """SQL of subscription analytics: every metric is aggregated in PostgreSQL from the stored rows
 of Apple's reports, per calendar bucket and group; Python only divides and formats.
 
+Event and transaction sums read the per-day rollups (``rollup``: the same answer, rebuilt with
+each report day; ``source="raw"`` reads the rows themselves, for the test that proves it);
+distinct paying Subscriber IDs read the monthly payer counts for one app's whole months, else
+the raw rows. Snapshot stocks, MRR movements and the traces' row lists read the raw rows.
+
 Identifiers in the SQL come from fixed maps (dimensions, count columns) and from the metric
 catalogue's predicates; every value is bound.
 """
