@@ -401,13 +401,26 @@ class SnapshotDay:
 async def bucket_ends(
     session: AsyncSession, scope: RowScope, *, start: dt.date, end: dt.date, granularity: str
 ) -> dict[dt.date, dt.date]:
-    """Bucket → the newest report date of the Subscription Report stored in it (in range)."""
+    """Bucket → the newest report date of the Subscription Report stored in it (in range).
+
+    One ``max`` per bucket, each answered by walking the (workspace, report date) index back
+    from the bucket's end, instead of grouping every snapshot row of the range."""
     params: dict[str, Any] = {"start": start, "end": end, "granularity": granularity}
+    step = "CAST('1 ' || CAST(:granularity AS text) AS interval)"
     sql = f"""
-        SELECT {_bucket("report_date")} AS bucket, max(report_date)
-        FROM subscription_snapshot_rows
-        WHERE {row_where(scope, params)} AND report_date BETWEEN :start AND :end
-        GROUP BY bucket
+        SELECT bucket, newest FROM (
+            SELECT CAST(b AS date) AS bucket, (
+                SELECT max(report_date) FROM subscription_snapshot_rows
+                WHERE {row_where(scope, params)}
+                      AND report_date BETWEEN GREATEST(CAST(b AS date), :start)
+                                          AND LEAST(CAST(b + {step} AS date) - 1, :end)
+            ) AS newest
+            FROM generate_series(
+                date_trunc(CAST(:granularity AS text), CAST(:start AS timestamp)),
+                CAST(:end AS timestamp), {step}
+            ) AS b
+        ) AS ends
+        WHERE newest IS NOT NULL
     """  # noqa: S608
     return {row[0]: row[1] for row in await session.execute(text(sql), params)}
 
