@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.subscriptions.analytics_repository import RowScope, rollup_layer, roomy, row_where
+from app.subscriptions.analytics_repository import RowScope, rollup_layer, row_where
 from app.subscriptions.catalog import TRIAL_CONVERSION, TRIAL_START
 
 #: The period a charge pays for, from Apple's Standard Subscription Duration.
@@ -73,7 +73,6 @@ async def cohort_sizes(
         SELECT m, count(DISTINCT sid) FROM t WHERE NOT r AND m BETWEEN :first AND :last
         GROUP BY m
     """  # noqa: S608
-    await roomy(session)
     return {row[0]: int(row[1]) for row in await session.execute(text(sql), params)}
 
 
@@ -106,7 +105,6 @@ async def retention(
         ) AS k
         GROUP BY ch.m, k
     """  # noqa: S608  (identifiers fixed; values are bound)
-    await roomy(session)
     return {(row[0], int(row[1])): int(row[2]) for row in await session.execute(text(sql), params)}
 
 
@@ -126,7 +124,6 @@ async def revenue(
     """  # noqa: S608
     # Per month of the cohort's life, then accumulated: month k holds everything up to it.
     monthly: dict[tuple[dt.date, int], dict[str | None, Decimal]] = {}
-    await roomy(session)
     for row in await session.execute(text(sql), params):
         monthly.setdefault((row[0], int(row[1])), {})[row[2]] = row[3]
     found: dict[tuple[dt.date, int], dict[str | None, Decimal]] = {}
@@ -164,7 +161,6 @@ async def renewals_by_period(
         WHERE r.n <= :periods AND r.until <= :newest
         GROUP BY r.m, r.n
     """  # noqa: S608
-    await roomy(session)
     return {
         (row[0], int(row[1])): (int(row[2]), int(row[3]))
         for row in await session.execute(text(sql), params)
