@@ -45,7 +45,10 @@ from app.models.store import (
 )
 from app.models.subscriptions import (
     OfferCodeRedemptionRow,
+    SubscriberPayerMonth,
+    SubscriberTransactionDayRollup,
     SubscriberTransactionRow,
+    SubscriptionEventDayRollup,
     SubscriptionEventRow,
     SubscriptionSnapshotRow,
     WinBackEligibilityRow,
@@ -114,7 +117,10 @@ __all__ = [
     "StoreRequestBudget",
     "StoreTrackedApp",
     "StoreWorkspaceSettings",
+    "SubscriberPayerMonth",
+    "SubscriberTransactionDayRollup",
     "SubscriberTransactionRow",
+    "SubscriptionEventDayRollup",
     "SubscriptionEventRow",
     "SubscriptionSnapshotRow",
     "SyncDatasetState",

@@ -141,6 +141,93 @@ class SubscriberTransactionRow(_ReportRow, Base):
     units: Mapped[Decimal | None] = mapped_column(Numeric)
 
 
+class _DayRollup:
+    """A per-day rollup of one of the event-dated reports: sums of its rows per (account,
+    report date, event date) and every dimension a metric groups or filters by, rebuilt for an
+    (account, report date) in the transaction that replaces that day's rows (see
+    ``app/subscriptions/rollup.py``). ``source_rows`` counts the rows summed, for traces."""
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    report_date: Mapped[dt.date] = mapped_column(Date)
+    event_date: Mapped[dt.date] = mapped_column(Date)
+    app_apple_id: Mapped[str | None] = mapped_column(Text)
+    subscription_apple_id: Mapped[str | None] = mapped_column(Text)
+    country: Mapped[str | None] = mapped_column(Text)
+    offer_name: Mapped[str | None] = mapped_column(Text)
+    standard_duration: Mapped[str | None] = mapped_column(Text)
+    source_rows: Mapped[int] = mapped_column(BigInteger)
+    #: Two layers: per storefront (true), and summed over storefronts (false, country null),
+    #: for the many requests that neither group nor filter by country.
+    by_country: Mapped[bool] = mapped_column(Boolean)
+
+
+class SubscriptionEventDayRollup(_DayRollup, Base):
+    """``subscription_event_rows`` summed per day and dimension, with the event name lower-cased
+    and trimmed (``n``) and whether the offer type is Free Trial (``free``) precomputed."""
+
+    __tablename__ = "subscription_event_day_rollup"
+    __table_args__ = (
+        Index("ix_subscription_event_day_rollup_partition", "account_id", "report_date"),
+        Index(
+            "ix_subscription_event_day_rollup_workspace_event_date", "workspace_id", "event_date"
+        ),
+    )
+
+    cancellation_reason: Mapped[str | None] = mapped_column(Text)
+    n: Mapped[str] = mapped_column(Text)
+    free: Mapped[bool] = mapped_column(Boolean)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    #: Σ Consecutive Paid Periods × Quantity, and Σ Quantity, of the rows that state the periods.
+    paid_periods: Mapped[int] = mapped_column(BigInteger)
+    quantity_with_periods: Mapped[int] = mapped_column(BigInteger)
+
+
+class SubscriberTransactionDayRollup(_DayRollup, Base):
+    """``subscriber_transaction_rows`` summed per day, dimension, currencies and whether the
+    rows are refunds (``refund``: Refund = Yes or a negative Customer Price)."""
+
+    __tablename__ = "subscriber_transaction_day_rollup"
+    __table_args__ = (
+        Index("ix_subscriber_transaction_day_rollup_partition", "account_id", "report_date"),
+        Index(
+            "ix_subscriber_transaction_day_rollup_workspace_event_date",
+            "workspace_id",
+            "event_date",
+        ),
+    )
+
+    customer_currency: Mapped[str | None] = mapped_column(Text)
+    proceeds_currency: Mapped[str | None] = mapped_column(Text)
+    refund: Mapped[bool] = mapped_column(Boolean)
+    customer_price: Mapped[Decimal | None] = mapped_column(Numeric)
+    developer_proceeds: Mapped[Decimal | None] = mapped_column(Numeric)
+    abs_customer_price: Mapped[Decimal | None] = mapped_column(Numeric)
+    abs_developer_proceeds: Mapped[Decimal | None] = mapped_column(Numeric)
+
+
+class SubscriberPayerMonth(Base):
+    """Distinct paying Subscriber IDs (charges, not refunds) of one account's app in one
+    calendar month of Event Date, per (customer, proceeds) currency pair and in total
+    (``total``: currencies null). Distinct counts do not add up over days, so the months a
+    Subscriber Report day touches are recounted in the unit's transaction."""
+
+    __tablename__ = "subscriber_payer_months"
+    __table_args__ = (Index("ix_subscriber_payer_months_account_app_month", "account_id",
+                            "app_apple_id", "month"),)  # fmt: skip
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    month: Mapped[dt.date] = mapped_column(Date)
+    app_apple_id: Mapped[str | None] = mapped_column(Text)
+    customer_currency: Mapped[str | None] = mapped_column(Text)
+    proceeds_currency: Mapped[str | None] = mapped_column(Text)
+    total: Mapped[bool] = mapped_column(Boolean)
+    payers: Mapped[int] = mapped_column(BigInteger)
+
+
 class OfferCodeRedemptionRow(Base):
     """One row of Apple's SUBSCRIPTION_OFFER_CODE_REDEMPTION daily report: redemptions of one
     offer code per subscription and territory on ``event_date``."""

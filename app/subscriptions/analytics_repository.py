@@ -1,6 +1,11 @@
 """SQL of subscription analytics: every metric is aggregated in PostgreSQL from the stored rows
 of Apple's reports, per calendar bucket and group; Python only divides and formats.
 
+Event and transaction sums read the per-day rollups (``rollup``: the same answer, rebuilt with
+each report day; ``source="raw"`` reads the rows themselves, for the test that proves it);
+distinct paying Subscriber IDs read the monthly payer counts for one app's whole months, else
+the raw rows. Snapshot stocks, MRR movements and the traces' row lists read the raw rows.
+
 Identifiers in the SQL come from fixed maps (dimensions, count columns) and from the metric
 catalogue's predicates; every value is bound.
 """
@@ -17,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.subscriptions.catalog import ACTIVE_COLUMNS, IN_MRR_COLUMNS
+from app.subscriptions.rollup import REFUND
 from app.subscriptions.schemas import RowFilter
 
 #: Group-by dimension → the column of the three tables it groups by (all three carry them,
@@ -49,6 +55,17 @@ class Trace:
     last_event: dt.date | None = None
 
 
+#: Memory for the hash aggregates of the metric reads (rollup sums, distinct payers): with
+#: PostgreSQL's default 4 MB the planner sorts on disk instead. For this transaction only;
+#: not for the Subscriber ID windows of cohorts and movements, measured slower with it.
+ANALYTIC_WORK_MEM = "64MB"
+
+
+async def roomy(session: AsyncSession) -> None:
+    """Let this transaction's analytic queries sort and hash in memory (``SET LOCAL``)."""
+    await session.execute(text(f"SET LOCAL work_mem = '{ANALYTIC_WORK_MEM}'"))
+
+
 def row_where(scope: RowScope, params: dict[str, Any]) -> str:
     params["ws"] = scope.workspace_id
     sql = "workspace_id = :ws"
@@ -73,6 +90,19 @@ def _groups(dimensions: list[str]) -> tuple[str, str]:
     return selects, names
 
 
+def rollup_layer(scope: RowScope, dimensions: list[str]) -> bool:
+    """Which layer of a per-day rollup answers: per storefront when the request groups or
+    filters by country, else the one summed over storefronts (see ``rollup``)."""
+    return "country" in dimensions or bool(scope.countries)
+
+
+def _layer(source: str, scope: RowScope, dimensions: list[str], params: dict[str, Any]) -> str:
+    if source != "rollup":
+        return ""
+    params["by_country"] = rollup_layer(scope, dimensions)
+    return "AND by_country = :by_country"
+
+
 def _bucket(column: str) -> str:
     return f"date_trunc(CAST(:granularity AS text), CAST({column} AS timestamp))::date"
 
@@ -90,6 +120,30 @@ class EventBucket:
     trace: Trace
 
 
+#: Where event sums are read from: the per-day rollup (``rollup``), or the raw rows (the
+#: same answer, kept for the property test that proves it). Both yield the same columns.
+_EVENT_SOURCES = {
+    "rollup": """
+        SELECT {bucket} AS bucket, app_apple_id, subscription_apple_id, country, offer_name,
+               standard_duration, cancellation_reason, n, free, quantity AS q,
+               paid_periods AS pp, quantity_with_periods AS qp, source_rows AS rows,
+               report_date, event_date
+        FROM subscription_event_day_rollup
+    """,
+    "raw": """
+        SELECT {bucket} AS bucket, app_apple_id, subscription_apple_id, country, offer_name,
+               standard_duration, cancellation_reason,
+               lower(btrim(COALESCE(event, ''))) AS n,
+               COALESCE(lower(btrim(offer_type)) = 'free trial', false) AS free,
+               quantity AS q,
+               COALESCE(consecutive_paid_periods * quantity, 0) AS pp,
+               CASE WHEN consecutive_paid_periods IS NULL THEN 0 ELSE quantity END AS qp,
+               1 AS rows, report_date, event_date
+        FROM subscription_event_rows
+    """,
+}
+
+
 async def event_buckets(
     session: AsyncSession,
     scope: RowScope,
@@ -99,31 +153,45 @@ async def event_buckets(
     granularity: str,
     dimensions: list[str],
     predicates: dict[str, str],
+    source: str = "rollup",
 ) -> list[EventBucket]:
-    """Σ Quantity per bucket and group of the events matching each named predicate."""
+    """Σ Quantity per bucket and group of the events matching each named predicate.
+
+    The rows are first summed per bucket and distinct stored values (hashing only); the
+    trimming, lower-casing and the catalogue's predicates then run over those few sums."""
     params: dict[str, Any] = {"start": start, "end": end, "granularity": granularity}
     selects, names = _groups(dimensions)
+    raw = ", ".join(
+        sorted({DIMENSIONS[d] for d in dimensions} | {"cancellation_reason", "offer_name"})
+    )
     names_list = list(predicates)
     sums = "".join(
         f", COALESCE(sum(q) FILTER (WHERE {predicates[name]}), 0) AS m{i}"
         for i, name in enumerate(names_list)
     )
+    rows = _EVENT_SOURCES[source].format(bucket=_bucket("event_date"))
     sql = f"""
-        WITH e AS (
-            SELECT {_bucket("event_date")} AS bucket{selects},
-                   quantity AS q,
-                   lower(btrim(COALESCE(event, ''))) AS n,
-                   COALESCE(lower(btrim(offer_type)) = 'free trial', false) AS free,
-                   lower(COALESCE(cancellation_reason, '')) AS reason,
-                   COALESCE(btrim(offer_name), '') AS offer,
-                   consecutive_paid_periods AS cpp, report_date, event_date
-            FROM subscription_event_rows
+        WITH s AS (
+            {rows}
             WHERE {row_where(scope, params)} AND event_date BETWEEN :start AND :end
+                  {_layer(source, scope, dimensions, params)}
+        ),
+        k AS (
+            SELECT bucket, {raw}, n, free, sum(q) AS q, sum(pp) AS pp, sum(qp) AS qp,
+                   sum(rows) AS rows, min(report_date) AS r0, max(report_date) AS r1,
+                   min(event_date) AS e0, max(event_date) AS e1
+            FROM s GROUP BY bucket, {raw}, n, free
+        ),
+        e AS (
+            SELECT bucket{selects}, q, n, free,
+                   lower(COALESCE(cancellation_reason, '')) AS reason,
+                   COALESCE(btrim(offer_name), '') AS offer, pp, qp, rows, r0, r1, e0, e1
+            FROM k
         )
         SELECT bucket{names}{sums},
-               COALESCE(sum(cpp * q) FILTER (WHERE n LIKE 'cancel%' AND cpp IS NOT NULL), 0),
-               COALESCE(sum(q) FILTER (WHERE n LIKE 'cancel%' AND cpp IS NOT NULL), 0),
-               count(*), min(report_date), max(report_date), min(event_date), max(event_date)
+               COALESCE(sum(pp) FILTER (WHERE n LIKE 'cancel%'), 0),
+               COALESCE(sum(qp) FILTER (WHERE n LIKE 'cancel%'), 0),
+               sum(rows), min(r0), max(r1), min(e0), max(e1)
         FROM e GROUP BY bucket{names}
     """  # noqa: S608  (identifiers from fixed maps and the catalogue; values are bound)
     width, many = len(dimensions), len(names_list)
@@ -175,29 +243,27 @@ async def transaction_buckets(
     granularity: str,
     dimensions: list[str],
     distinct_payers: bool = True,
+    source: str = "rollup",
 ) -> list[TransactionBucket]:
-    """Charges, refunds and their money per bucket, group and currency, with the distinct
-    paying Subscriber IDs per currency and over all currencies (grouping sets). Counting
-    distinct IDs makes PostgreSQL sort every row: without ``distinct_payers`` it is skipped
-    (payers read 0) and the rows are hashed instead."""
+    """Charges, refunds and their money per bucket, group and currency (from the per-day
+    rollup, or the raw rows: the same answer), with the distinct paying Subscriber IDs per
+    currency and over all currencies when ``distinct_payers`` (always from the raw rows:
+    distinct IDs do not add up over days; without it payers read 0)."""
     params: dict[str, Any] = {"start": start, "end": end, "granularity": granularity}
     selects, names = _groups(dimensions)
+    rows = _TRANSACTION_SOURCES[source].format(bucket=_bucket("event_date"), selects=selects)
     sql = f"""
         WITH t AS (
-            SELECT {_bucket("event_date")} AS bucket{selects},
-                   customer_currency AS cc, proceeds_currency AS pc, customer_price AS price,
-                   developer_proceeds AS proceeds, subscriber_id AS sid,
-                   (COALESCE(refund, false) OR COALESCE(customer_price, 0) < 0) AS r,
-                   report_date, event_date
-            FROM subscriber_transaction_rows
+            {rows}
             WHERE {row_where(scope, params)} AND event_date BETWEEN :start AND :end
+                  {_layer(source, scope, dimensions, params)}
         )
         SELECT bucket{names}, cc, pc, GROUPING(cc, pc) AS total,
-               count(*) FILTER (WHERE NOT r), count(*) FILTER (WHERE r),
-               {"count(DISTINCT sid) FILTER (WHERE NOT r)" if distinct_payers else "0"},
+               COALESCE(sum(rows) FILTER (WHERE NOT r), 0),
+               COALESCE(sum(rows) FILTER (WHERE r), 0),
                sum(price) FILTER (WHERE NOT r), sum(proceeds) FILTER (WHERE NOT r),
-               sum(abs(price)) FILTER (WHERE r), sum(abs(proceeds)) FILTER (WHERE r),
-               count(*), min(report_date), max(report_date), min(event_date), max(event_date)
+               sum(abs_price) FILTER (WHERE r), sum(abs_proceeds) FILTER (WHERE r),
+               sum(rows), min(report_date), max(report_date), min(event_date), max(event_date)
         FROM t
         GROUP BY GROUPING SETS ((bucket{names}, cc, pc), (bucket{names}))
     """  # noqa: S608  (identifiers from fixed maps; values are bound)
@@ -209,15 +275,110 @@ async def transaction_buckets(
         cc, pc, total = row[1 + width], row[2 + width], row[3 + width]
         v = row[4 + width :]
         if total:
-            found.charges, found.refunds, found.payers = int(v[0]), int(v[1]), int(v[2])
-            found.trace = Trace(int(v[7]), v[8], v[9], v[10], v[11])
+            found.charges, found.refunds = int(v[0]), int(v[1])
+            found.trace = Trace(int(v[6]), v[7], v[8], v[9], v[10])
             continue
-        found.payers_by_currency[pc] = found.payers_by_currency.get(pc, 0) + int(v[2])
-        _add(found.sales, cc, v[3])
-        _add(found.proceeds, pc, v[4])
-        _add(found.refunded, cc, v[5])
-        _add(found.refunded_proceeds, pc, v[6])
+        _add(found.sales, cc, v[2])
+        _add(found.proceeds, pc, v[3])
+        _add(found.refunded, cc, v[4])
+        _add(found.refunded_proceeds, pc, v[5])
+    if distinct_payers:
+        await _distinct_payers(session, scope, buckets, params, dimensions, source)
     return list(buckets.values())
+
+
+_TRANSACTION_SOURCES = {
+    "rollup": """
+        SELECT {bucket} AS bucket{selects}, customer_currency AS cc, proceeds_currency AS pc,
+               customer_price AS price, developer_proceeds AS proceeds,
+               abs_customer_price AS abs_price, abs_developer_proceeds AS abs_proceeds,
+               refund AS r, source_rows AS rows, report_date, event_date
+        FROM subscriber_transaction_day_rollup
+    """,
+    "raw": f"""
+        SELECT {{bucket}} AS bucket{{selects}}, customer_currency AS cc, proceeds_currency AS pc,
+               customer_price AS price, developer_proceeds AS proceeds,
+               abs(customer_price) AS abs_price, abs(developer_proceeds) AS abs_proceeds,
+               {REFUND} AS r, 1 AS rows, report_date, event_date
+        FROM subscriber_transaction_rows
+    """,  # noqa: S608  (fixed SQL)
+}
+
+
+async def _distinct_payers(
+    session: AsyncSession,
+    scope: RowScope,
+    buckets: dict[tuple[Any, ...], TransactionBucket],
+    params: dict[str, Any],
+    dimensions: list[str],
+    source: str,
+) -> None:
+    """Distinct paying Subscriber IDs per (bucket, group, customer and proceeds currency, added
+    up per proceeds currency) and per (bucket, group), from the raw charges: de-duplicated
+    by hashing first, then counted (cheaper than ``count(DISTINCT …)``, which sorts every
+    row)."""
+    if source == "rollup" and _whole_app_months(scope, params, dimensions):
+        await _precomputed_payers(session, scope, buckets, params)
+        return
+    selects, names = _groups(dimensions)
+    sql = f"""
+        WITH t AS MATERIALIZED (
+            SELECT DISTINCT {_bucket("event_date")} AS bucket{selects},
+                   customer_currency AS cc, proceeds_currency AS pc, subscriber_id AS sid
+            FROM subscriber_transaction_rows
+            WHERE {row_where(scope, params)} AND event_date BETWEEN :start AND :end
+                  AND NOT {REFUND}
+        )
+        SELECT bucket{names}, pc, false, count(*) FROM t GROUP BY bucket{names}, cc, pc
+        UNION ALL
+        SELECT bucket{names}, NULL, true, count(*)
+        FROM (SELECT DISTINCT bucket{names}, sid FROM t) AS u GROUP BY bucket{names}
+    """  # noqa: S608  (identifiers from fixed maps; values are bound)
+    width = len(dimensions)
+    await roomy(session)
+    for row in await session.execute(text(sql), params):
+        key = (row[0], tuple(row[1 : 1 + width]))
+        found = buckets.setdefault(key, TransactionBucket(bucket=row[0], group=key[1]))
+        pc, total, count = row[1 + width], row[2 + width], int(row[3 + width])
+        if total:
+            found.payers = count
+        else:
+            found.payers_by_currency[pc] = found.payers_by_currency.get(pc, 0) + count
+
+
+def _whole_app_months(scope: RowScope, params: dict[str, Any], dimensions: list[str]) -> bool:
+    """Whether the monthly payer counts (``subscriber_payer_months``) answer the request: one
+    app of one account, no storefront filter, no grouping, whole calendar months."""
+    start, end = params["start"], params["end"]
+    return (
+        scope.filters.account_id is not None
+        and scope.filters.app_apple_id is not None
+        and not scope.countries
+        and not dimensions
+        and params["granularity"] == "month"
+        and start.day == 1
+        and (end + dt.timedelta(days=1)).day == 1
+    )
+
+
+async def _precomputed_payers(
+    session: AsyncSession,
+    scope: RowScope,
+    buckets: dict[tuple[Any, ...], TransactionBucket],
+    params: dict[str, Any],
+) -> None:
+    sql = f"""
+        SELECT month, proceeds_currency, total, sum(payers)
+        FROM subscriber_payer_months
+        WHERE {row_where(scope, params)} AND month BETWEEN :start AND :end
+        GROUP BY month, customer_currency, proceeds_currency, total
+    """  # noqa: S608  (fixed SQL; values are bound)
+    for month, pc, total, count in await session.execute(text(sql), params):
+        found = buckets.setdefault((month, ()), TransactionBucket(bucket=month, group=()))
+        if total:
+            found.payers = int(count)
+        else:
+            found.payers_by_currency[pc] = found.payers_by_currency.get(pc, 0) + int(count)
 
 
 # --- snapshot --------------------------------------------------------------------------------
@@ -241,13 +402,26 @@ class SnapshotDay:
 async def bucket_ends(
     session: AsyncSession, scope: RowScope, *, start: dt.date, end: dt.date, granularity: str
 ) -> dict[dt.date, dt.date]:
-    """Bucket → the newest report date of the Subscription Report stored in it (in range)."""
+    """Bucket → the newest report date of the Subscription Report stored in it (in range).
+
+    One ``max`` per bucket, each answered by walking the (workspace, report date) index back
+    from the bucket's end, instead of grouping every snapshot row of the range."""
     params: dict[str, Any] = {"start": start, "end": end, "granularity": granularity}
+    step = "CAST('1 ' || CAST(:granularity AS text) AS interval)"
     sql = f"""
-        SELECT {_bucket("report_date")} AS bucket, max(report_date)
-        FROM subscription_snapshot_rows
-        WHERE {row_where(scope, params)} AND report_date BETWEEN :start AND :end
-        GROUP BY bucket
+        SELECT bucket, newest FROM (
+            SELECT CAST(b AS date) AS bucket, (
+                SELECT max(report_date) FROM subscription_snapshot_rows
+                WHERE {row_where(scope, params)}
+                      AND report_date BETWEEN GREATEST(CAST(b AS date), :start)
+                                          AND LEAST(CAST(b + {step} AS date) - 1, :end)
+            ) AS newest
+            FROM generate_series(
+                date_trunc(CAST(:granularity AS text), CAST(:start AS timestamp)),
+                CAST(:end AS timestamp), {step}
+            ) AS b
+        ) AS ends
+        WHERE newest IS NOT NULL
     """  # noqa: S608
     return {row[0]: row[1] for row in await session.execute(text(sql), params)}
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.subscriptions.analytics_repository import RowScope, row_where
+from app.subscriptions.analytics_repository import RowScope, rollup_layer, row_where
 from app.subscriptions.catalog import TRIAL_CONVERSION, TRIAL_START
 
 #: The period a charge pays for, from Apple's Standard Subscription Duration.
@@ -173,6 +173,9 @@ async def trial_cohorts(
     """(trial starts per month of Event Date, conversions per (month of Original Start Date,
     months from it to the conversion's Event Date))."""
     params: dict[str, Any] = {"first": first, "last": last, "periods": periods}
+    params["through"] = (last + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    params["by_country"] = rollup_layer(scope, [])
+    # A conversion dated before the first cohort month is in no cohort's months 0…periods.
     base = f"""
         WITH e AS (
             SELECT quantity AS q, event_date, original_start_date,
@@ -180,12 +183,16 @@ async def trial_cohorts(
                    COALESCE(lower(btrim(offer_type)) = 'free trial', false) AS free,
                    lower(COALESCE(cancellation_reason, '')) AS reason,
                    COALESCE(btrim(offer_name), '') AS offer
-            FROM subscription_event_rows WHERE {row_where(scope, params)}
+            FROM subscription_event_rows
+            WHERE {row_where(scope, params)} AND event_date >= :first
         )
     """  # noqa: S608
-    starts_sql = f"""{base}
-        SELECT date_trunc('month', event_date)::date AS m, sum(q) FROM e
-        WHERE {TRIAL_START}
+    # Starts from the per-day event rollup (its ``n`` and ``free`` are the predicate's own).
+    starts_sql = f"""
+        SELECT date_trunc('month', event_date)::date AS m, sum(quantity)
+        FROM subscription_event_day_rollup
+        WHERE {row_where(scope, params)} AND {TRIAL_START}
+              AND event_date BETWEEN :first AND :through AND by_country = :by_country
               AND date_trunc('month', event_date)::date BETWEEN :first AND :last
         GROUP BY m
     """  # noqa: S608

@@ -2,8 +2,9 @@
 
 All three are DAILY only (version from the report-version registry) and one unit is one report
 day (``YYYY-MM-DD``, Apple's Pacific day). The file streams into its table through the shared
-ingest, replacing that (account, report date) atomically. The Subscription Report has no date
-column: its rows get the date that was asked for.
+ingest, replacing that (account, report date) atomically; the event and Subscriber reports
+also rebuild that day's rollup (``rollup``) in the same transaction. The Subscription Report
+has no date column: its rows get the date that was asked for.
 
 Apple answers "Invalid vendor number" (400) for these reports when the account simply has no
 auto-renewable subscriptions (FACTS §7). When the same vendor number works for SALES (the
@@ -17,7 +18,7 @@ from app.asc.errors import AscInvalidParameter
 from app.models import AscAccount
 from app.reports import periods
 from app.reports.ingest import Layout
-from app.reports.spec import ReportSpec, report_dataset
+from app.reports.spec import AfterLoad, ReportSpec, report_dataset
 from app.subscriptions.layout import (
     OFFER_CODE_REDEMPTION_LAYOUT,
     SUBSCRIBER_LAYOUT,
@@ -25,6 +26,7 @@ from app.subscriptions.layout import (
     SUBSCRIPTION_LAYOUT,
     WIN_BACK_ELIGIBILITY_LAYOUT,
 )
+from app.subscriptions.rollup import rebuild_event_rollup, rebuild_transaction_rollup
 from app.sync.contract import Dataset, Outcome, UnitContext, UnitResult
 
 NO_SUBSCRIPTIONS = (
@@ -52,7 +54,14 @@ def no_subscriptions(ctx: UnitContext, error: AscInvalidParameter) -> UnitResult
     return None
 
 
-def _daily(dataset: str, report_type: str, subtype: str, layout: Layout, table: str) -> ReportSpec:
+def _daily(
+    dataset: str,
+    report_type: str,
+    subtype: str,
+    layout: Layout,
+    table: str,
+    after_load: AfterLoad | None = None,
+) -> ReportSpec:
     return ReportSpec(
         dataset=dataset,
         report_type=report_type,
@@ -61,6 +70,7 @@ def _daily(dataset: str, report_type: str, subtype: str, layout: Layout, table: 
         layout=layout,
         table=table,
         on_refusal=no_subscriptions,
+        after_load=after_load,
     )
 
 
@@ -78,6 +88,7 @@ SPECS = (
         "SUMMARY",
         SUBSCRIPTION_EVENT_LAYOUT,
         "subscription_event_rows",
+        rebuild_event_rollup,
     ),
     _daily(
         "subscribers_daily",
@@ -85,6 +96,7 @@ SPECS = (
         "DETAILED",
         SUBSCRIBER_LAYOUT,
         "subscriber_transaction_rows",
+        rebuild_transaction_rollup,
     ),
     _daily(
         "offer_code_redemptions_daily",

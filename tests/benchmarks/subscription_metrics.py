@@ -9,6 +9,7 @@ plans, 20 storefronts, lifetimes of 1–24 periods, 1 % refunds), SUBSCRIPTION_E
 aggregated per day, event, product and storefront, and a daily SUBSCRIPTION snapshot
 (product × storefront × device rows). Then VACUUM ANALYZE and every day marked published.
 
+Each day's rollups are then rebuilt as the sync unit does after a load (timed per day).
 Queries go through the real FastAPI app in-process (httpx ``ASGITransport``), each run many
 times after a warm-up; p50/p95 are of the whole request. Target: p95 < 200 ms.
 """
@@ -29,8 +30,12 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a script
 
+from sqlalchemy import text
+
 from app.config import Settings
+from app.db.engine import create_engine, create_sessionmaker
 from app.main import create_app
+from app.subscriptions.rollup import rebuild_event_rollup, rebuild_transaction_rollup
 from tests.benchmarks.sales_common import (
     add_account,
     add_app,
@@ -128,6 +133,33 @@ CROSS JOIN (VALUES ('iPhone'), ('iPad'), ('Desktop')) AS dev(name)
 """
 
 
+async def build_rollups(url: str, account_id: Any) -> str:
+    """Each report day's rollups, rebuilt as a sync unit does after loading the day's file (one
+    transaction per day and report): the cost a daily sync adds."""
+    engine = create_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=1)
+    days = [END - dt.timedelta(days=n) for n in range(365)]
+    timings: list[float] = []
+    try:
+        for day in days:
+            started = time.perf_counter()
+            async with create_sessionmaker(engine)() as session:
+                await rebuild_event_rollup(session, account_id, day)
+                await rebuild_transaction_rollup(session, account_id, day)
+                await session.commit()
+            timings.append(time.perf_counter() - started)
+        async with create_sessionmaker(engine)() as session:
+            sizes = [
+                await session.scalar(text(f"SELECT count(*) FROM {table}"))
+                for table in ("subscription_event_day_rollup", "subscriber_transaction_day_rollup")
+            ]
+    finally:
+        await engine.dispose()
+    return (
+        f"rollups of {len(days)} days rebuilt ({sizes[0]:,} event and {sizes[1]:,} "
+        f"transaction rollup rows; per day: {describe(timings)})"
+    )
+
+
 async def load(url: str, args: argparse.Namespace) -> dict[str, Any]:
     tenant = await make_tenant(url, "bench")
     conn = await asyncpg.connect(url)
@@ -158,8 +190,14 @@ async def load(url: str, args: argparse.Namespace) -> dict[str, Any]:
                 dataset,
                 END,
             )
+    finally:
+        await conn.close()
+    figures.append(await build_rollups(url, account_id))
+    conn = await asyncpg.connect(url)
+    try:
         for table in ("subscriber_transaction_rows", "subscription_event_rows",
-                      "subscription_snapshot_rows"):  # fmt: skip
+                      "subscription_snapshot_rows", "subscription_event_day_rollup",
+                      "subscriber_transaction_day_rollup"):  # fmt: skip
             await conn.execute(f"VACUUM ANALYZE {table}")
     finally:
         await conn.close()
@@ -218,6 +256,8 @@ async def measure(url: str, world: dict[str, Any], args: argparse.Namespace) -> 
             transport = httpx.ASGITransport(app=application)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
                 for label, path, params in queries(world):
+                    if args.only and not any(part in label for part in args.only):
+                        continue
                     samples: list[float] = []
                     budget = time.perf_counter() + args.seconds_per_query
                     for n in range(args.warmup + args.repeat):
@@ -251,6 +291,9 @@ async def main() -> int:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--target", type=float, default=0.200, help="p95 target, seconds")
     parser.add_argument("--seconds-per-query", type=float, default=20.0)
+    parser.add_argument(
+        "--only", action="append", help="run only the queries whose label contains this"
+    )
     add_database_argument(parser)
     args = parser.parse_args()
     print(f"machine: {machine()}")

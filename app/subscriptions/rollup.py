@@ -1,0 +1,143 @@
+"""The per-day rollups of the event-dated subscription reports, rebuilt in the unit's transaction.
+
+A SUBSCRIPTION_EVENT or SUBSCRIBER file of one report date is replaced atomically; right after
+(in the same transaction, through the report spec's ``after_load``) the rollup rows of that
+(account, report date) are deleted and re-aggregated from the rows just stored, so a rollup is
+never stale and a crash never leaves it half built. A file can carry several Event Dates:
+the rollup keeps both dates, so metrics bucket by Event Date and traces still name the report
+dates behind a figure.
+
+The metric queries (``analytics_repository``) read these sums instead of the raw rows whenever
+the request allows — always for event metrics and for transaction money and counts; distinct
+paying Subscriber IDs cannot be summed over days and still read the raw rows.
+
+Every dimension and filter of the metrics API is kept as stored (not normalised), so grouping
+and filtering the rollup gives exactly the raw rows' answer. Each rollup has two layers
+(``by_country``): per storefront, and summed over storefronts (country null) — a twentieth of
+the rows for an app sold in twenty storefronts, read when a request neither groups nor filters
+by country.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+#: Refund rows of the Subscriber Report (FACTS §5.5): Refund = Yes, or a negative price.
+REFUND = "(COALESCE(refund, false) OR COALESCE(customer_price, 0) < 0)"
+
+_DIMENSIONS = "app_apple_id, subscription_apple_id, country, offer_name, standard_duration"
+_NOT_COUNTRY = "app_apple_id, subscription_apple_id, offer_name, standard_duration"
+
+EVENT_ROLLUP_INSERT = f"""
+    INSERT INTO subscription_event_day_rollup (
+        workspace_id, account_id, report_date, event_date, {_DIMENSIONS}, cancellation_reason,
+        n, free, quantity, paid_periods, quantity_with_periods, source_rows, by_country)
+    SELECT workspace_id, account_id, report_date, event_date, {_DIMENSIONS}, cancellation_reason,
+           lower(btrim(COALESCE(event, ''))) AS n,
+           COALESCE(lower(btrim(offer_type)) = 'free trial', false) AS free,
+           sum(quantity),
+           COALESCE(sum(consecutive_paid_periods * quantity)
+                    FILTER (WHERE consecutive_paid_periods IS NOT NULL), 0),
+           COALESCE(sum(quantity) FILTER (WHERE consecutive_paid_periods IS NOT NULL), 0),
+           count(*), GROUPING(country) = 0
+    FROM subscription_event_rows
+    WHERE event_date IS NOT NULL AND {{where}}
+    GROUP BY workspace_id, account_id, report_date, event_date, {_NOT_COUNTRY},
+             cancellation_reason, n, free, GROUPING SETS ((country), ())
+"""  # noqa: S608  (fixed SQL; values are bound)
+
+TRANSACTION_ROLLUP_INSERT = f"""
+    INSERT INTO subscriber_transaction_day_rollup (
+        workspace_id, account_id, report_date, event_date, {_DIMENSIONS}, customer_currency,
+        proceeds_currency, refund, customer_price, developer_proceeds, abs_customer_price,
+        abs_developer_proceeds, source_rows, by_country)
+    SELECT workspace_id, account_id, report_date, event_date, {_DIMENSIONS}, customer_currency,
+           proceeds_currency, {REFUND} AS r,
+           sum(customer_price), sum(developer_proceeds),
+           sum(abs(customer_price)), sum(abs(developer_proceeds)), count(*),
+           GROUPING(country) = 0
+    FROM subscriber_transaction_rows
+    WHERE event_date IS NOT NULL AND {{where}}
+    GROUP BY workspace_id, account_id, report_date, event_date, {_NOT_COUNTRY},
+             customer_currency, proceeds_currency, r, GROUPING SETS ((country), ())
+"""  # noqa: S608  (fixed SQL; values are bound)
+
+_ONE_DAY = "account_id = :a AND report_date = :d"
+
+#: The calendar months of Event Date a report day's Subscriber rows fall in, before its rollup
+#: is rebuilt (the rows replaced) and after its rows were loaded (the new ones).
+_TOUCHED_MONTHS = """
+    SELECT DISTINCT date_trunc('month', event_date)::date FROM subscriber_transaction_day_rollup
+    WHERE account_id = :a AND report_date = :d
+    UNION
+    SELECT DISTINCT date_trunc('month', event_date)::date FROM subscriber_transaction_rows
+    WHERE account_id = :a AND report_date = :d AND event_date IS NOT NULL
+"""
+
+PAYER_MONTHS_INSERT = f"""
+    INSERT INTO subscriber_payer_months (
+        workspace_id, account_id, month, app_apple_id, customer_currency, proceeds_currency,
+        total, payers)
+    SELECT workspace_id, account_id, m, app_apple_id, customer_currency, proceeds_currency,
+           GROUPING(customer_currency, proceeds_currency) <> 0, count(DISTINCT subscriber_id)
+    FROM (
+        SELECT workspace_id, account_id, date_trunc('month', event_date)::date AS m,
+               app_apple_id, customer_currency, proceeds_currency, subscriber_id
+        FROM subscriber_transaction_rows
+        WHERE event_date IS NOT NULL AND NOT {REFUND} AND {{where}}
+    ) AS charges
+    GROUP BY GROUPING SETS (
+        (workspace_id, account_id, m, app_apple_id, customer_currency, proceeds_currency),
+        (workspace_id, account_id, m, app_apple_id)
+    )
+"""  # noqa: S608  (fixed SQL; values are bound)
+_MONTHS = """
+    workspace_id = (SELECT workspace_id FROM asc_accounts WHERE id = :a) AND account_id = :a
+    AND event_date >= :first AND event_date < :last
+"""
+
+
+async def _rebuild(
+    session: AsyncSession, table: str, insert: str, account_id: uuid.UUID, report_date: dt.date
+) -> None:
+    params = {"a": account_id, "d": report_date}
+    await session.execute(text(f"DELETE FROM {table} WHERE {_ONE_DAY}"), params)  # noqa: S608
+    await session.execute(text(insert.format(where=_ONE_DAY)), params)
+
+
+async def rebuild_event_rollup(
+    session: AsyncSession, account_id: uuid.UUID, report_date: dt.date
+) -> None:
+    """Re-aggregate one account's event rows of one report date; runs in the unit's
+    transaction."""
+    await _rebuild(
+        session, "subscription_event_day_rollup", EVENT_ROLLUP_INSERT, account_id, report_date
+    )
+
+
+async def rebuild_transaction_rollup(
+    session: AsyncSession, account_id: uuid.UUID, report_date: dt.date
+) -> None:
+    """Re-aggregate one account's Subscriber rows of one report date, and recount the distinct
+    payers of the months its rows (old and new) fall in; runs in the unit's transaction."""
+    params = {"a": account_id, "d": report_date}
+    months = sorted(m for (m,) in await session.execute(text(_TOUCHED_MONTHS), params))
+    for month in months:
+        following = (month + dt.timedelta(days=32)).replace(day=1)
+        span = {"a": account_id, "first": month, "last": following}
+        await session.execute(
+            text("DELETE FROM subscriber_payer_months WHERE account_id = :a AND month = :first"),
+            span,
+        )
+        await session.execute(text(PAYER_MONTHS_INSERT.format(where=_MONTHS)), span)
+    await _rebuild(
+        session,
+        "subscriber_transaction_day_rollup",
+        TRANSACTION_ROLLUP_INSERT,
+        account_id,
+        report_date,
+    )
