@@ -27,7 +27,7 @@ SENTINEL = {
     "int": "0",
     "text": "''",
     "uuid": "'00000000-0000-0000-0000-000000000000'::uuid",
-    "date": "DATE '0001-01-01'",
+    "date": "DATE '1970-01-01'",  # not date.min: asyncpg sends that as -infinity
 }
 CAST = {"int": "bigint", "text": "text", "uuid": "uuid", "date": "date"}
 
