@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, status
+import pydantic_core
+from fastapi import APIRouter, Query, Response, status
 
 from app.auth.deps import Admin, Reader
 from app.errors import ValidationFailed
@@ -182,7 +183,11 @@ async def list_search_ads_campaigns(
     return Page(items=items, next_cursor=next_cursor)
 
 
-@router.get("/performance", responses=problem_responses(*AUTHED))
+@router.get(
+    "/performance",
+    response_model=SearchAdsPerformanceReport,
+    responses=problem_responses(*AUTHED),
+)
 async def get_search_ads_performance(
     principal: Reader,
     session: Session,
@@ -217,7 +222,7 @@ async def get_search_ads_performance(
     currency: CurrencyParam = None,
     *,
     settings: AppSettings,
-) -> SearchAdsPerformanceReport:
+) -> Response:
     """Apple Search Ads performance per period and group, from Apple's DAILY reports.
 
     Days are the ad account's own time zone days and amounts its own currency: every item
@@ -231,7 +236,7 @@ async def get_search_ads_performance(
     every syncing ad account: missing, not zero. Recent days may still change (Apple restates
     them; Orchard re-fetches them on every pass).
     """
-    return await reads.performance(
+    document = await reads.performance(
         session,
         principal.workspace_id,
         start=from_date,
@@ -245,6 +250,8 @@ async def get_search_ads_performance(
         currency=currency,
         max_rate_age_days=settings.fx_max_rate_age_days,
     )
+    # Straight to JSON (see reads.Payload); `response_model` documents the shape.
+    return Response(pydantic_core.to_json(document), media_type="application/json")
 
 
 def parse_group_by(values: list[str] | None) -> list[str]:
