@@ -15,7 +15,7 @@ from app.kit.deps import AppSettings, Session
 from app.kit.pagination import CursorParam, Page, PageRequest, Paging
 from app.kit.problems import AUTHED, problem_responses
 from app.models import SearchAdsAccount, SearchAdsCredential
-from app.searchads import reads, repository, service
+from app.searchads import performance, reads, repository, service
 from app.searchads.deps import AdsDeps
 from app.searchads.schemas import (
     AdAccountRead,
@@ -236,7 +236,7 @@ async def get_search_ads_performance(
     every syncing ad account: missing, not zero. Recent days may still change (Apple restates
     them; Orchard re-fetches them on every pass).
     """
-    document = await reads.performance(
+    document = await performance.performance(
         session,
         principal.workspace_id,
         start=from_date,
@@ -250,7 +250,7 @@ async def get_search_ads_performance(
         currency=currency,
         max_rate_age_days=settings.fx_max_rate_age_days,
     )
-    # Straight to JSON (see reads.Payload); `response_model` documents the shape.
+    # Straight to JSON (see performance.Payload); `response_model` documents the shape.
     return Response(pydantic_core.to_json(document), media_type="application/json")
 
 
