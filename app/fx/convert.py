@@ -237,3 +237,19 @@ def convert_measures(book: RateBook, measures: dict[str, Any], daily: Iterable[D
 
 def daily_currencies(rows: Iterable[Iterable[DailyMoney]]) -> set[str]:
     return {c for daily in rows for _, pc, _, cc, _ in daily for c in (pc, cc) if c}
+
+
+def exact_sum(book: RateBook, triples: Iterable[Triple]) -> tuple[Decimal, bool]:
+    """The converted sum of ``triples`` before rounding, and whether every amount had a rate:
+    what a ratio derived from converted money (cost per tap, …) divides, so it is computed
+    from the exact sum and rounded once, like every converted amount."""
+    total, complete = _ZERO, True
+    for day, currency, amount in triples:
+        if not amount:
+            continue
+        found = book.rate(currency, day)
+        if isinstance(found, NoRate):
+            complete = False
+        else:
+            total += amount * found.rate
+    return total, complete

@@ -6,53 +6,73 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-#: group_by name → (select expressions, group-by expressions)
-DIMENSIONS: dict[str, tuple[list[str], list[str]]] = {
-    "org": (["a.ad_account_id AS ad_account_id"], ["a.ad_account_id"]),
+
+@dataclass(frozen=True)
+class Key:
+    """One column of the performance keyset: its SQL expression, output name and type."""
+
+    expr: str
+    alias: str
+    kind: str  # "int" | "text" | "uuid" | "date"
+
+
+#: A null key sorts first and compares as (false, sentinel): keysets never compare nulls.
+SENTINEL = {
+    "int": "0",
+    "text": "''",
+    "uuid": "'00000000-0000-0000-0000-000000000000'::uuid",
+    "date": "DATE '1970-01-01'",  # not date.min: asyncpg sends that as -infinity
+}
+CAST = {"int": "bigint", "text": "text", "uuid": "uuid", "date": "date"}
+
+#: group_by name → (keyset columns, other columns as ``min(expression) AS name``)
+DIMENSIONS: dict[str, tuple[list[Key], list[tuple[str, str]]]] = {
+    "org": ([Key("a.ad_account_id", "ad_account_id", "int")], []),
     "campaign": (
         [
-            "a.ad_account_id AS ad_account_id",
-            "d.campaign_id AS campaign_id",
-            "min(c.name) AS campaign_name",
+            Key("a.ad_account_id", "ad_account_id", "int"),
+            Key("d.campaign_id", "campaign_id", "int"),
         ],
-        ["a.ad_account_id", "d.campaign_id"],
+        [("c.name", "campaign_name")],
     ),
     "ad_group": (
-        ["d.campaign_id AS campaign_id", "d.ad_group_id AS ad_group_id"],
-        ["d.campaign_id", "d.ad_group_id"],
+        [Key("d.campaign_id", "campaign_id", "int"), Key("d.ad_group_id", "ad_group_id", "int")],
+        [],
     ),
     "keyword": (
-        [
-            "d.ad_group_id AS ad_group_id",
-            "d.keyword_id AS keyword_id",
-            "min(d.keyword_text) AS keyword",
-        ],
-        ["d.ad_group_id", "d.keyword_id"],
+        [Key("d.ad_group_id", "ad_group_id", "int"), Key("d.keyword_id", "keyword_id", "int")],
+        [("d.keyword_text", "keyword")],
     ),
     "search_term": (
-        ["d.search_term AS search_term", "min(d.keyword_text) AS keyword"],
-        ["d.search_term"],
+        [Key("d.search_term", "search_term", "text")],
+        [("d.keyword_text", "keyword")],
     ),
-    "app": (["c.adam_id AS adam_id", "c.app_id AS app_id"], ["c.adam_id", "c.app_id"]),
-    "country": (["d.country AS country"], ["d.country"]),
+    "app": ([Key("c.adam_id", "adam_id", "int"), Key("c.app_id", "app_id", "uuid")], []),
+    "country": ([Key("d.country", "country", "text")], []),
 }
 _PERIOD = {
-    "day": "d.report_date",
-    "week": "date_trunc('week', d.report_date)::date",
-    "month": "date_trunc('month', d.report_date)::date",
+    "day": "p.day",
+    "week": "date_trunc('week', p.day)::date",
+    "month": "date_trunc('month', p.day)::date",
     "total": "NULL::date",
 }
-_SUMS = """
-    sum(d.spend) AS spend, sum(d.impressions) AS impressions, sum(d.taps) AS taps,
-    sum(d.tap_installs) AS tap_installs, sum(d.view_installs) AS view_installs,
-    sum(d.total_installs) AS installs, sum(d.total_new_downloads) AS new_downloads,
-    sum(d.total_redownloads) AS redownloads
-"""
+_MEASURES = (
+    ("spend", "d.spend"),
+    ("impressions", "d.impressions"),
+    ("taps", "d.taps"),
+    ("tap_installs", "d.tap_installs"),
+    ("view_installs", "d.view_installs"),
+    ("installs", "d.total_installs"),
+    ("new_downloads", "d.total_new_downloads"),
+    ("redownloads", "d.total_redownloads"),
+)
+_SUMS = ", ".join(f"sum({column}) AS {name}" for name, column in _MEASURES)
 
 
 def level_for(group_by: Sequence[str]) -> str:
@@ -63,6 +83,24 @@ def level_for(group_by: Sequence[str]) -> str:
     if "ad_group" in group_by:
         return "ad_group"
     return "campaign"
+
+
+def keyset(group_by: Sequence[str]) -> list[Key]:
+    """The order of performance rows: period, each grouped column, currency."""
+    keys = [Key("", "period_start", "date")]
+    for name in group_by:
+        for key in DIMENSIONS[name][0]:
+            if all(k.alias != key.alias for k in keys):
+                keys.append(key)
+    keys.append(Key("d.currency", "currency", "text"))
+    return keys
+
+
+def _sort_expressions(keys: Sequence[Key]) -> list[str]:
+    out: list[str] = []
+    for key in keys:
+        out += [f"(g.{key.alias} IS NOT NULL)", f"coalesce(g.{key.alias}, {SENTINEL[key.kind]})"]
+    return out
 
 
 async def performance(
@@ -76,24 +114,30 @@ async def performance(
     ad_account_ids: Sequence[int] | None,
     campaign_ids: Sequence[int] | None,
     app_ids: Sequence[uuid.UUID] | None,
-    offset: int,
+    after: Sequence[Any] | None,
     limit: int,
+    by_day: bool = False,
 ) -> list[dict[str, Any]]:
-    """Sums per (period, groups, currency), deterministic order; ``limit`` rows from
-    ``offset``. Currencies are a group of their own: never added together."""
-    selects = [f"{_PERIOD[granularity]} AS period_start"]
-    groups = ["1"]
-    seen: set[str] = set()
+    """Sums per (period, groups, currency) in keyset order (:func:`keyset`, nulls first),
+    ``limit`` rows after the position ``after`` (per key: its not-null flag, then its value
+    or the type's sentinel). Currencies are a group of their own: never added together.
+    ``by_day`` adds each row's spend per report date (``days``, ``day_spend``) for
+    conversion at each day's rate."""
+    keys = keyset(group_by)[1:]
+    extras: dict[str, str] = {}
     for name in group_by:
-        columns, keys = DIMENSIONS[name]
-        for column in columns:
-            alias = column.rsplit(" AS ", 1)[1]
-            if alias not in seen:
-                seen.add(alias)
-                selects.append(column)
-        groups.extend(k for k in keys if k not in groups)
-    selects.append("d.currency AS currency")
-    groups.append("d.currency")
+        for column, alias in DIMENSIONS[name][1]:
+            extras.setdefault(alias, column)
+    inner = ["d.report_date AS day"] + [f"{k.expr} AS {k.alias}" for k in keys]
+    inner += [f"min({column}) AS {alias}" for alias, column in extras.items()]
+    outer = [f"{_PERIOD[granularity]} AS period_start"] + [f"p.{k.alias}" for k in keys]
+    outer += [f"min(p.{alias}) AS {alias}" for alias in extras]
+    outer += [f"sum(p.{name}) AS {name}" for name, _ in _MEASURES]
+    if by_day:
+        outer += [
+            "array_agg(p.day ORDER BY p.day) AS days",
+            "array_agg(p.spend ORDER BY p.day) AS day_spend",
+        ]
     where = [
         "d.workspace_id = :workspace",
         "d.level = :level",
@@ -104,7 +148,6 @@ async def performance(
         "level": level_for(group_by),
         "start": start,
         "end": end,
-        "offset": offset,
         "limit": limit,
     }
     if ad_account_ids:
@@ -116,17 +159,32 @@ async def performance(
     if app_ids:
         where.append("c.app_id = ANY(:apps)")
         params["apps"] = list(app_ids)
-    order = ", ".join(f"{g} NULLS FIRST" for g in groups)
+    order = _sort_expressions(keyset(group_by))
+    position = ""
+    if after is not None:
+        kinds = [kind for key in keyset(group_by) for kind in ("flag", key.kind)]
+        casts = []
+        for index, (kind, value) in enumerate(zip(kinds, after, strict=True)):
+            params[f"k{index}"] = value
+            casts.append(f"CAST(:k{index} AS {CAST.get(kind, 'boolean')})")
+        position = f"WHERE ({', '.join(order)}) > ({', '.join(casts)})"
     sql = f"""
-        SELECT {", ".join(selects)}, {_SUMS}
-        FROM searchads_daily d
-        JOIN searchads_accounts a ON a.id = d.account_id
-        LEFT JOIN searchads_campaigns c
-               ON c.account_id = d.account_id AND c.campaign_id = d.campaign_id
-        WHERE {" AND ".join(where)}
-        GROUP BY {", ".join(groups)}
-        ORDER BY {order}
-        OFFSET :offset LIMIT :limit
+        WITH p AS (
+            SELECT {", ".join(inner)}, {_SUMS}
+            FROM searchads_daily d
+            JOIN searchads_accounts a ON a.id = d.account_id
+            LEFT JOIN searchads_campaigns c
+                   ON c.account_id = d.account_id AND c.campaign_id = d.campaign_id
+            WHERE {" AND ".join(where)}
+            GROUP BY {", ".join(["d.report_date"] + [k.expr for k in keys])}
+        ), g AS (
+            SELECT {", ".join(outer)}
+            FROM p
+            GROUP BY {", ".join(["1"] + [f"p.{k.alias}" for k in keys])}
+        )
+        SELECT g.* FROM g {position}
+        ORDER BY {", ".join(order)}
+        LIMIT :limit
     """  # noqa: S608 (identifiers come from the fixed tables above; values are bound)
     result = await session.execute(text(sql), params)
     return [dict(row._mapping) for row in result]
@@ -207,3 +265,42 @@ async def app_proceeds(
         {"workspace": workspace_id, "app": app_id, "start": start, "end": end},
     )
     return [(row[0], row[1]) for row in result]
+
+
+async def app_daily_money(
+    session: AsyncSession, workspace_id: uuid.UUID, adam_id: int, start: dt.date, end: dt.date
+) -> list[tuple[dt.date, str, Any]]:
+    """The app's ad spend per (report date, currency): what conversion needs, day by day."""
+    result = await session.execute(
+        text(
+            """
+            SELECT d.report_date, d.currency, sum(d.spend)
+            FROM searchads_daily d
+            JOIN searchads_campaigns c
+              ON c.account_id = d.account_id AND c.campaign_id = d.campaign_id
+            WHERE d.workspace_id = :workspace AND d.level = 'campaign'
+              AND c.adam_id = :adam AND d.report_date BETWEEN :start AND :end
+            GROUP BY 1, 2 ORDER BY 1, 2
+            """
+        ),
+        {"workspace": workspace_id, "adam": adam_id, "start": start, "end": end},
+    )
+    return [(row[0], row[1], row[2]) for row in result]
+
+
+async def app_daily_proceeds(
+    session: AsyncSession, workspace_id: uuid.UUID, app_id: uuid.UUID, start: dt.date, end: dt.date
+) -> list[tuple[dt.date, str, Any]]:
+    """The app's App Store proceeds per (Pacific report date, currency)."""
+    result = await session.execute(
+        text(
+            """
+            SELECT report_date, proceeds_currency, sum(proceeds) FROM sales_daily_rollup
+            WHERE workspace_id = :workspace AND app_id = :app
+              AND report_date BETWEEN :start AND :end AND proceeds_currency IS NOT NULL
+            GROUP BY 1, 2 ORDER BY 1, 2
+            """
+        ),
+        {"workspace": workspace_id, "app": app_id, "start": start, "end": end},
+    )
+    return [(row[0], row[1], row[2]) for row in result]

@@ -12,16 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound, ValidationFailed
+from app.fx import convert
 from app.kit import cursors
 from app.kit.money import Money
-from app.kit.pagination import PageRequest, decode_cursor, encode_cursor
+from app.kit.pagination import PageRequest
 from app.models import App, SearchAdsAccount, SearchAdsCampaign, SearchAdsCredential
 from app.searchads import read_repository
 from app.searchads.schemas import (
     AppSearchAdsSummary,
     CampaignRead,
-    PerformanceRow,
-    SearchAdsPerformanceReport,
 )
 
 MAX_RANGE_DAYS = 400
@@ -44,107 +43,28 @@ def amount(value: Decimal) -> str:
     return format(fixed if fixed == value else value.normalize(), "f")
 
 
-def _ratio(numerator: Decimal | int, denominator: int) -> Decimal | None:
+def ratio(numerator: Decimal | int, denominator: int) -> Decimal | None:
     if not denominator:
         return None
     return (Decimal(numerator) / Decimal(denominator)).quantize(RATE, rounding=ROUND_HALF_UP)
 
 
-def _per(spend: Decimal, count: int, currency: str) -> Money | None:
+def per(spend: Decimal, count: int, currency: str) -> Money | None:
     if not count:
         return None
     value = (spend / count).quantize(CENT, rounding=ROUND_HALF_UP)
     return Money(amount=format(value, "f"), currency=currency)
 
 
-def measures(row: dict[str, Any]) -> dict[str, Any]:
-    spend: Decimal = row["spend"] or Decimal(0)
-    currency: str = row["currency"]
-    taps, installs, impressions = int(row["taps"]), int(row["installs"]), int(row["impressions"])
-    return {
-        "currency": currency,
-        "spend": Money(amount=amount(spend), currency=currency),
-        "impressions": impressions,
-        "taps": taps,
-        "tap_installs": int(row["tap_installs"]),
-        "view_installs": int(row["view_installs"]),
-        "installs": installs,
-        "new_downloads": int(row["new_downloads"]),
-        "redownloads": int(row["redownloads"]),
-        "ttr": _ratio(taps, impressions),
-        "conversion_rate": _ratio(installs, taps),
-        "cpt": _per(spend, taps, currency),
-        "cpa": _per(spend, installs, currency),
-    }
-
-
-async def performance(
+async def app_summary(
     session: AsyncSession,
     workspace_id: uuid.UUID,
-    *,
+    app_id: uuid.UUID,
     start: dt.date,
     end: dt.date,
-    granularity: str,
-    group_by: list[str],
-    ad_account_ids: list[int] | None,
-    campaign_ids: list[int] | None,
-    app_ids: list[uuid.UUID] | None,
-    paging: PageRequest,
-) -> SearchAdsPerformanceReport:
-    check_range(start, end)
-    offset = 0
-    if paging.cursor is not None:
-        (offset,) = decode_cursor(paging.cursor, 1)
-        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-            raise ValidationFailed.single("query.cursor", "not a cursor of this list", "cursor")
-    rows = await read_repository.performance(
-        session,
-        workspace_id,
-        start=start,
-        end=end,
-        granularity=granularity,
-        group_by=group_by,
-        ad_account_ids=ad_account_ids,
-        campaign_ids=campaign_ids,
-        app_ids=app_ids,
-        offset=offset,
-        limit=paging.fetch,
-    )
-    next_cursor = None
-    if len(rows) > paging.limit:
-        rows = rows[: paging.limit]
-        next_cursor = encode_cursor([offset + paging.limit])
-    dimension_keys = (
-        "ad_account_id",
-        "campaign_id",
-        "campaign_name",
-        "ad_group_id",
-        "keyword_id",
-        "keyword",
-        "search_term",
-        "adam_id",
-        "app_id",
-        "country",
-    )
-    items = [
-        PerformanceRow(
-            period_start=row["period_start"],
-            **{k: row[k] for k in dimension_keys if k in row},
-            **measures(row),
-        )
-        for row in rows
-    ]
-    level = read_repository.level_for(group_by)
-    missing = await read_repository.missing_days(
-        session, workspace_id, level, start, end, ad_account_ids
-    )
-    return SearchAdsPerformanceReport(
-        items=items, next_cursor=next_cursor, incomplete_dates=missing
-    )
-
-
-async def app_summary(
-    session: AsyncSession, workspace_id: uuid.UUID, app_id: uuid.UUID, start: dt.date, end: dt.date
+    *,
+    currency: str | None = None,
+    max_rate_age_days: int = 7,
 ) -> AppSearchAdsSummary:
     check_range(start, end)
     app = (
@@ -152,36 +72,84 @@ async def app_summary(
     ).one_or_none()
     if app is None or not app.apple_id.isdigit():
         raise NotFound(f"no app with id {app_id}")
+    target = await convert.resolve_target(session, workspace_id, currency)
     adam_id = int(app.apple_id)
     spend_rows = await read_repository.app_spend(session, workspace_id, adam_id, start, end)
     proceeds = await read_repository.app_proceeds(session, workspace_id, app_id, start, end)
     spend = {r["currency"]: r["spend"] or Decimal(0) for r in spend_rows}
     installs = sum(int(r["installs"]) for r in spend_rows)
     ratios = []
-    for currency, total in proceeds:
-        if spend.get(currency):
-            ratio = (Decimal(total) / spend[currency]).quantize(RATE, rounding=ROUND_HALF_UP)
-            ratios.append({"currency": currency, "ratio": format(ratio, "f")})
-    return AppSearchAdsSummary(
-        app_id=app_id,
-        adam_id=adam_id,
-        date_from=start,
-        date_to=end,
-        spend=[Money(amount=amount(v), currency=c) for c, v in spend.items()],
-        installs=installs,
-        tap_installs=sum(int(r["tap_installs"]) for r in spend_rows),
-        view_installs=sum(int(r["view_installs"]) for r in spend_rows),
-        cpa=[
+    for code, total in proceeds:
+        if spend.get(code):
+            value = (Decimal(total) / spend[code]).quantize(RATE, rounding=ROUND_HALF_UP)
+            ratios.append({"currency": code, "ratio": format(value, "f")})
+    document: dict[str, Any] = {
+        "currency": target,
+        "app_id": app_id,
+        "adam_id": adam_id,
+        "date_from": start,
+        "date_to": end,
+        "spend": [{"amount": amount(v), "currency": c} for c, v in spend.items()],
+        "installs": installs,
+        "tap_installs": sum(int(r["tap_installs"]) for r in spend_rows),
+        "view_installs": sum(int(r["view_installs"]) for r in spend_rows),
+        "cpa": [
             money
             for r in spend_rows
-            if (money := _per(r["spend"] or Decimal(0), int(r["installs"]), r["currency"]))
+            if (money := per(r["spend"] or Decimal(0), int(r["installs"]), r["currency"]))
         ],
-        proceeds=[Money(amount=amount(Decimal(v)), currency=c) for c, v in proceeds],
-        proceeds_per_ad_spend=ratios,
-        incomplete_dates=await read_repository.missing_days(
+        "proceeds": [{"amount": amount(Decimal(v)), "currency": c} for c, v in proceeds],
+        "proceeds_per_ad_spend": ratios,
+        "incomplete_dates": await read_repository.missing_days(
             session, workspace_id, "campaign", start, end
         ),
+    }
+    if target is not None:
+        await _convert_summary(
+            session, workspace_id, document, target, adam_id, app_id, start, end, max_rate_age_days
+        )
+    return AppSearchAdsSummary.model_validate(document)
+
+
+async def _convert_summary(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    document: dict[str, Any],
+    target: str,
+    adam_id: int,
+    app_id: uuid.UUID,
+    start: dt.date,
+    end: dt.date,
+    max_rate_age_days: int,
+) -> None:
+    """Spend and proceeds converted day by day (ad days: the ad account's zone; proceeds:
+    Apple's Pacific report days), their totals, and the ratio of the two converted totals
+    when both converted whole."""
+    spend_days = await read_repository.app_daily_money(session, workspace_id, adam_id, start, end)
+    proceeds_days = await read_repository.app_daily_proceeds(
+        session, workspace_id, app_id, start, end
     )
+    book = await convert.book_for(
+        session,
+        workspace_id,
+        target=target,
+        currencies={c for _, c, _ in spend_days + proceeds_days},
+        start=start,
+        end=end,
+        max_age_days=max_rate_age_days,
+    )
+    spend = [(d, c, Decimal(a)) for d, c, a in spend_days]
+    proceeds = [(d, c, Decimal(a)) for d, c, a in proceeds_days]
+    document["spend_total_converted"] = convert.convert_measure(book, document["spend"], spend)
+    document["proceeds_total_converted"] = convert.convert_measure(
+        book, document["proceeds"], proceeds
+    )
+    spent, spend_complete = convert.exact_sum(book, spend)
+    earned, proceeds_complete = convert.exact_sum(book, proceeds)
+    quotient = None
+    if spend_complete and proceeds_complete and spent:
+        quotient = format((earned / spent).quantize(RATE, rounding=ROUND_HALF_UP), "f")
+    document["proceeds_per_ad_spend_converted"] = quotient
 
 
 async def campaigns(

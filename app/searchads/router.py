@@ -5,16 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, status
+import pydantic_core
+from fastapi import APIRouter, Query, Response, status
 
 from app.auth.deps import Admin, Reader
 from app.errors import ValidationFailed
 from app.kit.dates import Day
-from app.kit.deps import Session
+from app.kit.deps import AppSettings, Session
 from app.kit.pagination import CursorParam, Page, PageRequest, Paging
 from app.kit.problems import AUTHED, problem_responses
 from app.models import SearchAdsAccount, SearchAdsCredential
-from app.searchads import reads, repository, service
+from app.searchads import performance, reads, repository, service
 from app.searchads.deps import AdsDeps
 from app.searchads.schemas import (
     AdAccountRead,
@@ -28,6 +29,20 @@ from app.searchads.schemas import (
 )
 
 router = APIRouter(prefix="/v1/search-ads", tags=["search-ads"])
+
+CurrencyParam = Annotated[
+    str | None,
+    Query(
+        min_length=3,
+        max_length=3,
+        pattern="^[A-Za-z]{3}$",
+        description="Reporting currency (ISO 4217, e.g. `USD`): money is also converted into "
+        "it, each report date (the ad account's day) at that date's rate (the latest "
+        "published on or before it), an aggregate day by day then summed, with the rates, "
+        "their dates and sources; amounts without a rate are listed as `unconverted`, never "
+        "dropped. Default: the workspace's reporting currency, if set.",
+    ),
+]
 
 
 def _read(
@@ -168,7 +183,11 @@ async def list_search_ads_campaigns(
     return Page(items=items, next_cursor=next_cursor)
 
 
-@router.get("/performance", responses=problem_responses(*AUTHED))
+@router.get(
+    "/performance",
+    response_model=SearchAdsPerformanceReport,
+    responses=problem_responses(*AUTHED),
+)
 async def get_search_ads_performance(
     principal: Reader,
     session: Session,
@@ -200,11 +219,16 @@ async def get_search_ads_performance(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=5000, description="Items per page.")] = 1000,
     cursor: CursorParam = None,
-) -> SearchAdsPerformanceReport:
+    currency: CurrencyParam = None,
+    *,
+    settings: AppSettings,
+) -> Response:
     """Apple Search Ads performance per period and group, from Apple's DAILY reports.
 
     Days are the ad account's own time zone days and amounts its own currency: every item
-    carries its `currency`, and rows of different currencies are never added together.
+    carries its `currency`, and rows of different currencies are never added together;
+    `currency=` (or the workspace's default) adds each amount converted into one reporting
+    currency with its rates, and `spend_total_converted` per row.
     Measures: `spend`, `impressions`, `taps`, `tap_installs` (30-day tap-through) and
     `view_installs` (1-day view-through) as Apple splits them, `installs` (their sum),
     `new_downloads`, `redownloads`, and `ttr`, `conversion_rate`, `cpt`, `cpa` computed from
@@ -212,7 +236,7 @@ async def get_search_ads_performance(
     every syncing ad account: missing, not zero. Recent days may still change (Apple restates
     them; Orchard re-fetches them on every pass).
     """
-    return await reads.performance(
+    document = await performance.performance(
         session,
         principal.workspace_id,
         start=from_date,
@@ -223,7 +247,11 @@ async def get_search_ads_performance(
         campaign_ids=campaign_ids,
         app_ids=app_ids,
         paging=PageRequest(limit, cursor),
+        currency=currency,
+        max_rate_age_days=settings.fx_max_rate_age_days,
     )
+    # Straight to JSON (see performance.Payload); `response_model` documents the shape.
+    return Response(pydantic_core.to_json(document), media_type="application/json")
 
 
 def parse_group_by(values: list[str] | None) -> list[str]:
@@ -253,13 +281,25 @@ async def get_app_search_ads_summary(
     session: Session,
     from_date: Annotated[Day, Query(alias="from", description="First day.")],
     to_date: Annotated[Day, Query(alias="to", description="Last day, inclusive.")],
+    currency: CurrencyParam = None,
+    *,
+    settings: AppSettings,
 ) -> AppSearchAdsSummary:
     """An app's Search Ads spend, installs and CPA beside its App Store proceeds over the same
-    dates, per currency (never converted or added across currencies).
+    dates, per currency (never added across currencies); with `currency=` (or the
+    workspace's default) each amount is also converted, day by day, with converted totals.
 
     `proceeds_per_ad_spend` divides proceeds by spend where both are in one currency. It is
     an attribution-free ratio of two totals, **not ROAS**: proceeds include every download,
     not only those from ads. Ad days are the ad account's time zone days; proceeds days are
-    Apple's Pacific report days.
+    Apple's Pacific report days. Converted, each at its own day's rate.
     """
-    return await reads.app_summary(session, principal.workspace_id, app_id, from_date, to_date)
+    return await reads.app_summary(
+        session,
+        principal.workspace_id,
+        app_id,
+        from_date,
+        to_date,
+        currency=currency,
+        max_rate_age_days=settings.fx_max_rate_age_days,
+    )

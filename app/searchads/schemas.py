@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.asc.jwt import InvalidPrivateKey, load_private_key
+from app.fx.schemas import ConvertedTotal, ConvertibleMoney
 from app.kit.money import Money
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
@@ -152,8 +153,11 @@ class PerformanceRow(BaseModel):
     adam_id: int | None = None
     app_id: uuid.UUID | None = None
     country: str | None = None
-    currency: str
-    spend: Money
+    currency: str = Field(description="The ad account's currency: `spend`, `cpt`, `cpa`'s.")
+    spend: ConvertibleMoney = Field(
+        description="Σ spend. With a reporting currency it gains `converted`: each report date "
+        "(the ad account's day) at that date's rate, then summed — never one rate for a period."
+    )
     impressions: int
     taps: int
     tap_installs: int = Field(description="Installs within 30 days of a tap.")
@@ -163,13 +167,37 @@ class PerformanceRow(BaseModel):
     redownloads: int
     ttr: Decimal | None = Field(description="taps / impressions, from sums.")
     conversion_rate: Decimal | None = Field(description="installs / taps, from sums.")
-    cpt: Money | None = Field(description="spend / taps, from sums.")
-    cpa: Money | None = Field(description="spend / installs, from sums.")
+    cpt: ConvertibleMoney | None = Field(
+        description="spend / taps, from sums. Converted: the exact converted spend / taps, "
+        "rounded once; null `converted` when part of the spend had no rate."
+    )
+    cpa: ConvertibleMoney | None = Field(
+        description="spend / installs, from sums; converted like `cpt`."
+    )
+    spend_total_converted: ConvertedTotal | None = Field(
+        default=None,
+        description="With a reporting currency (`currency=` or the workspace's default): "
+        "`spend` in it, and what had no rate (`unconverted`, never counted as zero).",
+    )
+
+
+CURRENCY = (
+    "The reporting currency money was converted into (`currency=`, else the workspace's "
+    "default); null: no conversion, amounts only in the ad accounts' own currencies."
+)
 
 
 class SearchAdsPerformanceReport(BaseModel):
-    items: list[PerformanceRow]
-    next_cursor: str | None
+    """Search Ads measures per period and group, one page at a time."""
+
+    currency: str | None = Field(default=None, description=CURRENCY)
+    items: list[PerformanceRow] = Field(
+        description="Ordered by period, then each group column, then currency (nulls first)."
+    )
+    next_cursor: str | None = Field(
+        description="Opaque cursor for the next page (keyset: exact across pages); null on "
+        "the last page. Valid only with the same `granularity` and `group_by`."
+    )
     incomplete_dates: list[dt.date] = Field(
         description="Days in the range not yet fetched for every synced ad account: their "
         "figures are missing, not zero."
@@ -179,19 +207,37 @@ class SearchAdsPerformanceReport(BaseModel):
 class AppSearchAdsSummary(BaseModel):
     """Search Ads spend beside App Store proceeds of the same days, per currency pair."""
 
+    currency: str | None = Field(default=None, description=CURRENCY)
     app_id: uuid.UUID
     adam_id: int
     date_from: dt.date
     date_to: dt.date
-    spend: list[Money] = Field(description="Spend per ad account currency (never added up).")
+    spend: list[ConvertibleMoney] = Field(
+        description="Spend per ad account currency (never added up); with a reporting "
+        "currency each gains `converted` (each ad day at its own rate, then summed)."
+    )
     installs: int
     tap_installs: int
     view_installs: int
     cpa: list[Money] = Field(description="Spend / installs per currency.")
-    proceeds: list[Money] = Field(description="App Store proceeds of the same days per currency.")
+    proceeds: list[ConvertibleMoney] = Field(
+        description="App Store proceeds of the same days per currency; converted like `spend` "
+        "(each Pacific report date at its own rate)."
+    )
     proceeds_per_ad_spend: list[dict[str, str]] = Field(
         description="Proceeds ÷ spend where both are in the same currency. An attribution-free "
         "ratio of two totals over the same days — not ROAS: proceeds include every download, "
         "not only those from ads."
+    )
+    spend_total_converted: ConvertedTotal | None = Field(
+        default=None, description="`spend` in the reporting currency, with what had no rate."
+    )
+    proceeds_total_converted: ConvertedTotal | None = Field(
+        default=None, description="`proceeds` in the reporting currency, likewise."
+    )
+    proceeds_per_ad_spend_converted: str | None = Field(
+        default=None,
+        description="Converted proceeds ÷ converted spend (both totals whole, else null): the "
+        "same attribution-free ratio across currencies — not ROAS.",
     )
     incomplete_dates: list[dt.date]
