@@ -158,30 +158,38 @@ async def aggregate_years(
             placeholders.append(f":k{n}")
         keyset = f"WHERE ({', '.join(_order(groups, ''))}) > ({', '.join(placeholders)})"
     keys = ", ".join(["bucket", *groups])
-    k_keys = ", ".join(f"k.{name}" for name in ["bucket", *groups])
-    joined = " AND ".join(
-        ["k.bucket = src.bucket", *(f"k.{g} IS NOT DISTINCT FROM src.{g}" for g in groups)]
-    )
     kind_sums = "".join(
-        f", COALESCE(sum(src.units_in) FILTER (WHERE src.unit_kind = '{kind}'), 0) AS {measure}"
+        f", COALESCE(sum(units_in) FILTER (WHERE unit_kind = '{kind}'), 0) AS {measure}"
         for measure, kind in KIND_MEASURES.items()
     )
-    day = ", src.day" if by_day else ", NULL"
+    day = ", day" if by_day else ""
+    order = ", ".join(_order(groups, ""))
+    # ``src`` is read once (so PostgreSQL inlines it rather than materialising every line);
+    # the page is the first ``limit`` keys of the small grouped result, by dense rank.
     sql = f"""
         WITH {_source_sql(dimensions, filters, params)},
-        k AS (
-            SELECT {keys} FROM (SELECT {keys} FROM src GROUP BY {keys}) AS all_keys
+        base AS (
+            SELECT {keys}, proceeds_currency, customer_currency{day}{kind_sums},
+                   sum(refunds) AS refunds, sum(net_units) AS net_units,
+                   sum(partial_refunds) AS partial_refunds, sum(proceeds) AS proceeds,
+                   sum(customer_sales) AS customer_sales,
+                   sum(partial_refund_proceeds) AS partial_refund_proceeds,
+                   sum(partial_refund_customer) AS partial_refund_customer,
+                   bool_or(yearly) AS any_yearly, bool_and(yearly) AS all_yearly
+            FROM src
+            GROUP BY {keys}, proceeds_currency, customer_currency{day}
+        ), ranked AS (
+            SELECT base.*, dense_rank() OVER (ORDER BY {order}) AS position
+            FROM base
             {keyset}
-            ORDER BY {", ".join(_order(groups, ""))}
-            LIMIT :limit
         )
-        SELECT {k_keys}, src.proceeds_currency, src.customer_currency{day}{kind_sums},
-               sum(src.refunds), sum(src.net_units), sum(src.partial_refunds),
-               sum(src.proceeds), sum(src.customer_sales), sum(src.partial_refund_proceeds),
-               sum(src.partial_refund_customer), bool_or(src.yearly), bool_and(src.yearly)
-        FROM src JOIN k ON {joined}
-        GROUP BY {k_keys}, src.proceeds_currency, src.customer_currency{day if by_day else ""}
-        ORDER BY {", ".join(_order(groups, "k."))}
+        SELECT {keys}, proceeds_currency, customer_currency{day or ", NULL"},
+               {", ".join(KIND_MEASURES)}, refunds, net_units, partial_refunds, proceeds,
+               customer_sales, partial_refund_proceeds, partial_refund_customer,
+               any_yearly, all_yearly
+        FROM ranked
+        WHERE position <= :limit
+        ORDER BY {order}
     """  # noqa: S608  (identifiers come from fixed maps; values are bound)
     result = await session.execute(text(sql), params)
     return _assemble(list(result), len(groups), by_day)

@@ -79,6 +79,16 @@ def queries(world: dict[str, Any]) -> list[tuple[str, Any, float | None]]:
             lambda n: {**year, "app_id": apps[n % len(apps)]},
             None,
         ),
+        (
+            "365 days, month, whole workspace (baseline, daily rollup)",
+            lambda n: {**last365, "granularity": "month"},
+            None,
+        ),
+        (
+            "365 days, year, whole workspace (daily rollup only)",
+            lambda n: {**last365, "granularity": "year"},
+            None,
+        ),
         ("2025-01..2026-10, year, whole workspace", lambda n: year, None),
         (
             "2025-01..2026-10, year, whole workspace, group_by=country",
