@@ -16,6 +16,7 @@ from typing import Any
 
 from app.analytics import apple
 from app.analytics import sync_repository as repo
+from app.analytics.availability import list_availability
 from app.analytics.catalog import BY_REPORT, Report
 from app.analytics.segments import InstanceTarget, load_segment
 from app.asc.errors import AscConflict, AscForbidden
@@ -258,5 +259,6 @@ def datasets(settings: Settings) -> list[Dataset]:
             cadence=dt.timedelta(minutes=15),
             plan=plan_instances,
             run=run_instance,
+            availability=list_availability,
         ),
     ]

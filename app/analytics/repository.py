@@ -284,3 +284,70 @@ async def incomplete_dates(
     """  # noqa: S608  (a constant VALUES list; values are bound)
     result = await session.execute(text(sql), params)
     return [IncompleteRow(*row) for row in result]
+
+
+@dataclass(frozen=True)
+class AvailabilityRow:
+    report_date: dt.date
+    app_id: uuid.UUID
+    report: str
+    completeness: int
+    vintages: int | None
+    processing_date: dt.date | None
+    rows: int | None
+    loaded_at: dt.datetime | None
+    first_date: dt.date | None
+    newest_processed: dt.date | None
+
+
+async def availability(
+    session: AsyncSession, account_id: uuid.UUID, start: dt.date, end: dt.date
+) -> list[AvailabilityRow]:
+    """Per app of the account with a report request × report × date: the daily vintages
+    Orchard holds (the newest one's processing date, rows and load time), the first date the
+    report covers and the newest daily instance loaded, ordered by date, app, report."""
+    windows = ", ".join(f"('{r.report.value}', {r.completeness_days})" for r in REPORTS)
+    sql = f"""
+        WITH apps_in AS (
+            SELECT a.id FROM apps AS a
+            WHERE a.account_id = :a AND a.removed_at IS NULL
+              AND EXISTS (SELECT 1 FROM analytics_requests q
+                          WHERE q.account_id = :a AND q.app_id = a.id)
+        ), reports(report, completeness) AS (VALUES {windows}
+        ), held AS (
+            SELECT v.app_id, v.report, v.report_date, count(*) AS vintages,
+                   (array_agg(v.instance_id ORDER BY v.processing_date DESC,
+                              v.instance_id DESC))[1] AS instance_id,
+                   max(v.processing_date) AS processing_date
+            FROM analytics_vintages AS v
+            WHERE v.account_id = :a AND v.granularity = 'DAILY'
+              AND v.report_date BETWEEN :start AND :end
+            GROUP BY 1, 2, 3
+        ), coverage AS (
+            SELECT v.app_id, v.report, min(v.report_date) AS first_date
+            FROM analytics_vintages AS v
+            WHERE v.account_id = :a AND v.granularity = 'DAILY'
+            GROUP BY 1, 2
+        ), newest AS (
+            SELECT i.app_id, i.report, max(i.processing_date) AS processed
+            FROM analytics_instances AS i
+            WHERE i.account_id = :a AND i.state = 'loaded' AND i.granularity = 'DAILY'
+            GROUP BY 1, 2
+        )
+        SELECT CAST(d AS date), a.id, rp.report, rp.completeness, h.vintages,
+               h.processing_date, v.rows, i.loaded_at, cov.first_date, n.processed
+        FROM apps_in AS a
+        CROSS JOIN reports AS rp
+        CROSS JOIN generate_series(CAST(:start AS date), CAST(:end AS date),
+                                   interval '1 day') AS d
+        LEFT JOIN held AS h ON h.app_id = a.id AND h.report = rp.report
+             AND h.report_date = CAST(d AS date)
+        LEFT JOIN analytics_vintages AS v ON v.instance_id = h.instance_id
+             AND v.report_date = h.report_date
+        LEFT JOIN analytics_instances AS i ON i.id = h.instance_id
+        LEFT JOIN coverage AS cov ON cov.app_id = a.id AND cov.report = rp.report
+        LEFT JOIN newest AS n ON n.app_id = a.id AND n.report = rp.report
+        ORDER BY 1, 2, 3
+    """  # noqa: S608  (a constant VALUES list; values are bound)
+    result = await session.execute(text(sql), {"a": account_id, "start": start, "end": end})
+    return [AvailabilityRow(*row) for row in result]
