@@ -14,8 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from app.analytics import apple
+from app.analytics import apple, rollups
 from app.analytics import sync_repository as repo
+from app.analytics.availability import list_availability
 from app.analytics.catalog import BY_REPORT, Report
 from app.analytics.segments import InstanceTarget, load_segment
 from app.asc.errors import AscConflict, AscForbidden
@@ -236,7 +237,14 @@ async def run_instance(ctx: UnitContext) -> UnitResult:
         loaded += 1
         if result.unknown_columns:
             notes["unknown_columns"] = result.unknown_columns
-    await repo.replace_vintages(ctx.session, stored.id, ctx.account.id)
+    dates = await repo.replace_vintages(ctx.session, stored.id, ctx.account.id)
+    await rollups.rebuild(
+        ctx.session,
+        app_id=stored.app_id,
+        report=stored.report,
+        granularity=stored.granularity,
+        dates=dates,
+    )
     await repo.mark_loaded(ctx.session, stored.id, rows=rows, segments=loaded, now=ctx.now)
     return UnitResult(Outcome.DONE, rows=rows, notes=notes)
 
@@ -258,5 +266,6 @@ def datasets(settings: Settings) -> list[Dataset]:
             cadence=dt.timedelta(minutes=15),
             plan=plan_instances,
             run=run_instance,
+            availability=list_availability,
         ),
     ]

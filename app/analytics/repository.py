@@ -11,7 +11,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.analytics import rollups
 from app.analytics.catalog import REPORTS
+from app.analytics.measures import ADDITIVE, MEASURES
 from app.analytics.schemas import AnalyticsFilter
 
 DIMENSION_COLUMNS = {
@@ -30,29 +32,6 @@ BUCKETS = {
 }
 #: Apple's instance granularity that carries a bucket's distinct devices.
 UNIQUE_GRANULARITY = {"day": "DAILY", "week": "WEEKLY", "month": "MONTHLY"}
-#: measure → (report, column summed, condition on the row); values compared case-insensitively
-#: (ANALYTICS §5: "values are not case sensitive").
-ADDITIVE: dict[str, tuple[str, str, str]] = {
-    "installs": ("installs", "count", "lower(r.event) = 'install'"),
-    "first_time_installs": (
-        "installs",
-        "count",
-        "lower(r.event) = 'install' AND lower(r.download_type) = 'first-time download'",
-    ),
-    "deletions": ("installs", "count", "lower(r.event) = 'delete'"),
-    "sessions": ("sessions", "count", "true"),
-    "session_seconds": ("sessions", "duration", "true"),
-    "impressions": ("discovery", "count", "lower(r.event) = 'impression'"),
-    "product_page_views": ("discovery", "count", "lower(r.event) = 'page view'"),
-    "downloads": ("downloads", "count", "true"),
-    "first_time_downloads": (
-        "downloads",
-        "count",
-        "lower(r.download_type) = 'first-time download'",
-    ),
-    "crashes": ("crashes", "count", "true"),
-}
-MEASURES = (*ADDITIVE, "active_devices")
 
 
 @dataclass(frozen=True)
@@ -99,6 +78,54 @@ def _chosen_sql(chosen: Chosen, params: dict[str, Any]) -> tuple[str, str]:
     return where, "ASC" if chosen.first else "DESC"
 
 
+def rollup_answers(dimensions: list[str], filters: AnalyticsFilter, chosen: Chosen) -> bool:
+    """Whether the rollups hold what a request needs: the latest vintage, groups and filters
+    among the dimensions they keep (app, territory; account and app scope)."""
+    return (
+        not chosen.first
+        and chosen.as_of is None
+        and set(dimensions) <= rollups.DIMENSIONS
+        and not filters.devices
+        and not filters.source_types
+    )
+
+
+def _row_measures() -> list[str]:
+    """Each measure over raw rows: null when no row of its report (and granularity) is in the
+    group, a sum otherwise."""
+    measures = []
+    for name, (report, column, condition) in ADDITIVE.items():
+        daily = f"r.report = '{report}' AND v.granularity = 'DAILY'"
+        measures.append(
+            f"CASE WHEN bool_or({daily}) THEN CAST(COALESCE(sum(r.{column}) "
+            f"FILTER (WHERE {daily} AND {condition}), 0) AS bigint) END AS {name}"
+        )
+    uniq = "r.report = 'sessions' AND v.granularity = :ugran"
+    measures.append(
+        f"CASE WHEN bool_or({uniq}) THEN CAST(COALESCE(sum(r.unique_count) "
+        f"FILTER (WHERE {uniq}), 0) AS bigint) END AS active_devices"
+    )
+    return measures
+
+
+def _rollup_measures() -> list[str]:
+    """The same over rollups: a rollup exists only where a raw row does, so "no row of the
+    report in the group" reads the same; its sums add up to the rows' sums."""
+    measures = []
+    for name, (report, _column, _condition) in ADDITIVE.items():
+        daily = f"r.report = '{report}' AND r.granularity = 'DAILY'"
+        measures.append(
+            f"CASE WHEN bool_or({daily}) THEN CAST(COALESCE(sum(r.{name}) "
+            f"FILTER (WHERE {daily}), 0) AS bigint) END AS {name}"
+        )
+    uniq = "r.report = 'sessions' AND r.granularity = :ugran"
+    measures.append(
+        f"CASE WHEN bool_or({uniq}) THEN CAST(COALESCE(sum(r.unique_devices) "
+        f"FILTER (WHERE {uniq}), 0) AS bigint) END AS active_devices"
+    )
+    return measures
+
+
 @dataclass(frozen=True)
 class AggregateRow:
     bucket: dt.date
@@ -124,9 +151,13 @@ async def aggregate(
     chosen: Chosen,
     after: list[Any] | None,
     limit: int,
+    rollup: bool = True,
 ) -> list[AggregateRow]:
     """Measures per bucket and group from the chosen vintage of every date, ordered by bucket
-    then group values (nulls last); ``after`` is the previous page's last ``sort_key``."""
+    then group values (nulls last); ``after`` is the previous page's last ``sort_key``.
+
+    Read from the rollups when they can answer (``rollup`` and :func:`rollup_answers`), else
+    from the raw rows: both give the same numbers."""
     bucket_sql = BUCKETS[granularity]
     unique = UNIQUE_GRANULARITY[granularity]
     params: dict[str, Any] = {
@@ -142,18 +173,8 @@ async def aggregate(
     group_sql = "".join(
         f", {DIMENSION_COLUMNS[d]} AS {g}" for d, g in zip(dimensions, groups, strict=True)
     )
-    measures = []
-    for name, (report, column, condition) in ADDITIVE.items():
-        daily = f"r.report = '{report}' AND v.granularity = 'DAILY'"
-        measures.append(
-            f"CASE WHEN bool_or({daily}) THEN CAST(COALESCE(sum(r.{column}) "
-            f"FILTER (WHERE {daily} AND {condition}), 0) AS bigint) END AS {name}"
-        )
-    uniq = "r.report = 'sessions' AND v.granularity = :ugran"
-    measures.append(
-        f"CASE WHEN bool_or({uniq}) THEN CAST(COALESCE(sum(r.unique_count) "
-        f"FILTER (WHERE {uniq}), 0) AS bigint) END AS active_devices"
-    )
+    from_rollup = rollup and rollup_answers(dimensions, filters, chosen)
+    measures = _rollup_measures() if from_rollup else _row_measures()
     order = ["bucket"]
     for g in groups:
         order += [f"({g} IS NULL)", f"COALESCE({g}, '') COLLATE \"C\""]
@@ -165,7 +186,19 @@ async def aggregate(
             placeholders.append(f":k{n}")
         keyset = f"WHERE ({', '.join(order)}) > ({', '.join(placeholders)})"
     keys = "bucket" + "".join(f", {g}" for g in groups)
-    sql = f"""
+    if from_rollup:
+        source = f"""
+        WITH grouped AS (
+            SELECT {bucket_sql} AS bucket{group_sql}, {", ".join(measures)}
+            FROM analytics_rollups AS r
+            WHERE r.workspace_id = :ws
+              AND ((r.granularity = 'DAILY' AND r.report_date BETWEEN :start AND :end)
+                   OR (r.granularity = :ugran AND r.report_date BETWEEN :pstart AND :end))
+              {_scope_sql(filters, "r", params)}{_row_filter_sql(filters, params)}
+            GROUP BY {keys}
+        )"""  # noqa: S608  (identifiers come from the fixed maps above; values are bound)
+    else:
+        source = f"""
         WITH v AS (
             SELECT DISTINCT ON (v.app_id, v.report, v.granularity, v.report_date)
                    v.instance_id, v.report_date, v.granularity
@@ -182,7 +215,8 @@ async def aggregate(
             JOIN v ON v.instance_id = r.instance_id AND v.report_date = r.report_date
             WHERE r.workspace_id = :ws {_row_filter_sql(filters, params)}
             GROUP BY {keys}
-        )
+        )"""  # noqa: S608  (identifiers come from the fixed maps above; values are bound)
+    sql = f"""{source}
         SELECT {keys}, {", ".join(MEASURES)} FROM grouped
         {keyset}
         ORDER BY {", ".join(order)}
@@ -284,3 +318,70 @@ async def incomplete_dates(
     """  # noqa: S608  (a constant VALUES list; values are bound)
     result = await session.execute(text(sql), params)
     return [IncompleteRow(*row) for row in result]
+
+
+@dataclass(frozen=True)
+class AvailabilityRow:
+    report_date: dt.date
+    app_id: uuid.UUID
+    report: str
+    completeness: int
+    vintages: int | None
+    processing_date: dt.date | None
+    rows: int | None
+    loaded_at: dt.datetime | None
+    first_date: dt.date | None
+    newest_processed: dt.date | None
+
+
+async def availability(
+    session: AsyncSession, account_id: uuid.UUID, start: dt.date, end: dt.date
+) -> list[AvailabilityRow]:
+    """Per app of the account with a report request × report × date: the daily vintages
+    Orchard holds (the newest one's processing date, rows and load time), the first date the
+    report covers and the newest daily instance loaded, ordered by date, app, report."""
+    windows = ", ".join(f"('{r.report.value}', {r.completeness_days})" for r in REPORTS)
+    sql = f"""
+        WITH apps_in AS (
+            SELECT a.id FROM apps AS a
+            WHERE a.account_id = :a AND a.removed_at IS NULL
+              AND EXISTS (SELECT 1 FROM analytics_requests q
+                          WHERE q.account_id = :a AND q.app_id = a.id)
+        ), reports(report, completeness) AS (VALUES {windows}
+        ), held AS (
+            SELECT v.app_id, v.report, v.report_date, count(*) AS vintages,
+                   (array_agg(v.instance_id ORDER BY v.processing_date DESC,
+                              v.instance_id DESC))[1] AS instance_id,
+                   max(v.processing_date) AS processing_date
+            FROM analytics_vintages AS v
+            WHERE v.account_id = :a AND v.granularity = 'DAILY'
+              AND v.report_date BETWEEN :start AND :end
+            GROUP BY 1, 2, 3
+        ), coverage AS (
+            SELECT v.app_id, v.report, min(v.report_date) AS first_date
+            FROM analytics_vintages AS v
+            WHERE v.account_id = :a AND v.granularity = 'DAILY'
+            GROUP BY 1, 2
+        ), newest AS (
+            SELECT i.app_id, i.report, max(i.processing_date) AS processed
+            FROM analytics_instances AS i
+            WHERE i.account_id = :a AND i.state = 'loaded' AND i.granularity = 'DAILY'
+            GROUP BY 1, 2
+        )
+        SELECT CAST(d AS date), a.id, rp.report, rp.completeness, h.vintages,
+               h.processing_date, v.rows, i.loaded_at, cov.first_date, n.processed
+        FROM apps_in AS a
+        CROSS JOIN reports AS rp
+        CROSS JOIN generate_series(CAST(:start AS date), CAST(:end AS date),
+                                   interval '1 day') AS d
+        LEFT JOIN held AS h ON h.app_id = a.id AND h.report = rp.report
+             AND h.report_date = CAST(d AS date)
+        LEFT JOIN analytics_vintages AS v ON v.instance_id = h.instance_id
+             AND v.report_date = h.report_date
+        LEFT JOIN analytics_instances AS i ON i.id = h.instance_id
+        LEFT JOIN coverage AS cov ON cov.app_id = a.id AND cov.report = rp.report
+        LEFT JOIN newest AS n ON n.app_id = a.id AND n.report = rp.report
+        ORDER BY 1, 2, 3
+    """  # noqa: S608  (a constant VALUES list; values are bound)
+    result = await session.execute(text(sql), {"a": account_id, "start": start, "end": end})
+    return [AvailabilityRow(*row) for row in result]

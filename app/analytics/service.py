@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics import repository
-from app.analytics.repository import MEASURES, AggregateRow, Chosen
+from app.analytics.measures import MEASURES
+from app.analytics.repository import AggregateRow, Chosen
 from app.analytics.schemas import AnalyticsFilter, Dimension, Granularity, Vintage
 from app.errors import ValidationFailed
 from app.kit import cursors

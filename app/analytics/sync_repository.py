@@ -222,12 +222,15 @@ async def find_instance(
 
 async def replace_vintages(
     session: AsyncSession, instance_id: uuid.UUID, account_id: uuid.UUID
-) -> None:
-    """The instance's dates, from its loaded rows (a reload replaces only its own)."""
-    await session.execute(
-        text("DELETE FROM analytics_vintages WHERE instance_id = :i"), {"i": instance_id}
+) -> set[dt.date]:
+    """The instance's dates, from its loaded rows (a reload replaces only its own); returns
+    every date it carried before or carries now."""
+    before = await session.execute(
+        text("DELETE FROM analytics_vintages WHERE instance_id = :i RETURNING report_date"),
+        {"i": instance_id},
     )
-    await session.execute(
+    dates = {row[0] for row in before}
+    now = await session.execute(
         text(
             """
             INSERT INTO analytics_vintages (instance_id, report_date, workspace_id, account_id,
@@ -237,10 +240,12 @@ async def replace_vintages(
             FROM analytics_rows r JOIN analytics_instances i ON i.id = r.instance_id
             WHERE r.instance_id = :i AND i.account_id = :a
             GROUP BY i.id, r.report_date
+            RETURNING report_date
             """
         ),
         {"i": instance_id, "a": account_id},
     )
+    return dates | {row[0] for row in now}
 
 
 async def delete_instance_rows(session: AsyncSession, instance_id: uuid.UUID) -> None:

@@ -3,6 +3,7 @@
 from app.models.analytics import (
     AnalyticsInstance,
     AnalyticsReportRequest,
+    AnalyticsRollup,
     AnalyticsRow,
     AnalyticsVintage,
 )
@@ -71,6 +72,7 @@ from app.models.workspace import Workspace
 __all__ = [
     "AnalyticsInstance",
     "AnalyticsReportRequest",
+    "AnalyticsRollup",
     "AnalyticsRow",
     "AnalyticsVintage",
     "ApiRequestBudget",

@@ -138,3 +138,46 @@ class AnalyticsRow(Base):
     count: Mapped[int] = mapped_column(BigInteger)
     unique_count: Mapped[int | None] = mapped_column(BigInteger)
     duration: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class AnalyticsRollup(Base):
+    """Measures of the latest vintage of one (app, report, granularity, date), per territory:
+    what ``/v1/analytics`` reads when a request needs nothing finer (group by app/territory,
+    filter by account/app/territory, latest vintage). Rebuilt for a date in the transaction that
+    loads any of its vintages, so it never lags the rows it summarises.
+
+    The additive measure columns hold the sums of the rows each measure counts (0 when none of
+    the rows does); ``unique_devices`` is the sum of ``unique_count`` over the territory's rows
+    of one date and granularity — what the raw-row query serves, never summed across dates.
+    """
+
+    __tablename__ = "analytics_rollups"
+    __table_args__ = (
+        Index("ix_analytics_rollups_query", "workspace_id", "app_id", "report_date"),
+        Index("ix_analytics_rollups_rebuild", "app_id", "report", "granularity", "report_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    app_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    instance_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("analytics_instances.id", ondelete="CASCADE")
+    )
+    report: Mapped[str] = mapped_column(String(24))
+    granularity: Mapped[str] = mapped_column(String(8))
+    report_date: Mapped[dt.date] = mapped_column(Date)
+    processing_date: Mapped[dt.date] = mapped_column(Date)
+    territory: Mapped[str | None] = mapped_column(Text)
+    rows: Mapped[int] = mapped_column(Integer)
+    installs: Mapped[int] = mapped_column(BigInteger)
+    first_time_installs: Mapped[int] = mapped_column(BigInteger)
+    deletions: Mapped[int] = mapped_column(BigInteger)
+    sessions: Mapped[int] = mapped_column(BigInteger)
+    session_seconds: Mapped[int] = mapped_column(BigInteger)
+    impressions: Mapped[int] = mapped_column(BigInteger)
+    product_page_views: Mapped[int] = mapped_column(BigInteger)
+    downloads: Mapped[int] = mapped_column(BigInteger)
+    first_time_downloads: Mapped[int] = mapped_column(BigInteger)
+    crashes: Mapped[int] = mapped_column(BigInteger)
+    unique_devices: Mapped[int | None] = mapped_column(BigInteger)

@@ -107,6 +107,28 @@ BackfillPlanner = Callable[[dt.date, dt.date, dt.datetime], list[str]]
 
 
 @dataclass(frozen=True)
+class DatedState:
+    """One entry of a dataset's availability that is finer than one state per report date
+    (analytics: per app × report × date). ``state`` is an availability state's value."""
+
+    report_date: dt.date
+    state: str
+    fetched_at: dt.datetime | None = None
+    row_count: int | None = None
+    detail: str | None = None
+    app_id: uuid.UUID | None = None
+    report: str | None = None
+    processing_date: dt.date | None = None
+    vintages: int | None = None
+
+
+#: (session, account id, first date, last date) → every entry of the range, in order.
+AvailabilityLister = Callable[
+    [AsyncSession, uuid.UUID, dt.date, dt.date], Awaitable[list[DatedState]]
+]
+
+
+@dataclass(frozen=True)
 class ReportIdentity:
     """Which Apple report a dataset reads, and the version it asks for until Apple names
     another (sync-status shows the version in use)."""
@@ -143,6 +165,9 @@ class Dataset:
     on_available: AvailableHook | None = None
     #: The ``salesReports`` report behind the dataset, when there is one.
     report: ReportIdentity | None = None
+    #: Availability the dataset computes itself, finer than one state per date (its units
+    #: need not be dates); availability then lists what this returns.
+    availability: AvailabilityLister | None = None
 
 
 class DeferUnit(Exception):

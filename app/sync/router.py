@@ -162,7 +162,12 @@ async def get_availability(
     to_date: Annotated[Day, Query(alias="to", description="Last report date (Pacific).")],
 ) -> Availability:
     """Per report date: `published`, `no_data` (Apple: no sales that day — a real zero),
-    `not_yet_published`, `expired`, `failed` or `not_fetched`, with fetch time and row count."""
+    `not_yet_published`, `expired`, `failed` or `not_fetched`, with fetch time and row count.
+
+    App Analytics (`dataset=analytics_instances`): one entry per app × report × date, with the
+    app, the report, the served vintage's processing date and how many vintages Orchard holds
+    (restated dates have several); a date Apple withheld (fewer than 5 users) is `withheld`
+    and one before Apple's first instance is `not_covered` — neither is a zero."""
     account = await lookup.get_account(session, principal.workspace_id, account_id)
     return await sync_status_service.availability(
         session, registry, account, dataset, from_date, to_date

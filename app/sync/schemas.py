@@ -27,6 +27,20 @@ class AvailabilityState(StrEnum):
     NOT_FETCHED = "not_fetched"
 
 
+class DateAvailabilityState(StrEnum):
+    """An entry's state in `GET /v1/accounts/{id}/availability`: the report dataset states,
+    plus two that only App Analytics has (Apple's privacy rules and its instance history)."""
+
+    PUBLISHED = "published"
+    NO_DATA = "no_data"
+    NOT_YET_PUBLISHED = "not_yet_published"
+    EXPIRED = "expired"
+    FAILED = "failed"
+    NOT_FETCHED = "not_fetched"
+    WITHHELD = "withheld"
+    NOT_COVERED = "not_covered"
+
+
 class UnitCounts(BaseModel):
     queued: int = Field(description="Due now, waiting for a worker.")
     waiting: int = Field(description="Scheduled for later (retry backoff, not yet published).")
@@ -177,18 +191,54 @@ class SyncRequestProgress(BaseModel):
 
 class AvailabilityEntry(BaseModel):
     report_date: dt.date = Field(description="Apple's reporting day (Pacific time).")
-    state: AvailabilityState
-    fetched_at: dt.datetime | None
-    row_count: int | None
+    state: DateAvailabilityState = Field(
+        description="`published` (Orchard holds Apple's data for the date), `no_data` (Apple "
+        "said there was nothing: a real zero), `not_yet_published` (Apple has not published "
+        "it yet; analytics instances appear one or two days after the date), `expired`, "
+        "`failed`, `not_fetched`; analytics only: `withheld` (Apple published later dates "
+        "but not this one past its completeness window: it withholds a period with fewer "
+        "than 5 users, or lost it — unknown, **never zero**) and `not_covered` (before the "
+        "first date Apple published for the report to this account: its history does not "
+        "reach back, or its instances expired after 35 days)."
+    )
+    fetched_at: dt.datetime | None = Field(
+        description="When Orchard loaded the data (analytics: the served instance)."
+    )
+    row_count: int | None = Field(
+        description="Rows Orchard holds for the date (analytics: in the served vintage). A "
+        "report row missing from Apple's file is not a zero: Apple leaves out rows below its "
+        "privacy threshold."
+    )
     detail: str | None
+    app_id: uuid.UUID | None = Field(
+        default=None, description="Analytics only: the app (Orchard id) of the entry."
+    )
+    report: str | None = Field(
+        default=None,
+        description="Analytics only: Orchard's key of Apple's report (`installs`, `sessions`, "
+        "`discovery`, `downloads`, `crashes`).",
+    )
+    processing_date: dt.date | None = Field(
+        default=None,
+        description="Analytics only: Apple's processing date of the vintage served by default "
+        "(the newest instance carrying the date).",
+    )
+    vintages: int | None = Field(
+        default=None,
+        description="Analytics only: how many processing-date vintages of the date Orchard "
+        "holds; more than one means Apple restated it (older ones stay queryable with "
+        "`vintage=first` or `as_of`).",
+    )
 
 
 class Availability(BaseModel):
     account_id: uuid.UUID
     dataset: str
     items: list[AvailabilityEntry] = Field(
-        description="One entry per report date in the range. Only `published` and `no_data` "
-        "are facts; a date Apple has not published is never reported as zero."
+        description="One entry per report date in the range (App Analytics, dataset "
+        "`analytics_instances`: one per app × report × date, ordered by date, app, report). "
+        "Only `published` and `no_data` are facts; a date Apple has not published, or "
+        "withheld, is never reported as zero."
     )
     next_cursor: None = Field(
         default=None,

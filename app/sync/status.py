@@ -23,8 +23,8 @@ from app.sync.on_demand import dataset_or_422
 from app.sync.schemas import (
     Availability,
     AvailabilityEntry,
-    AvailabilityState,
     DatasetState,
+    DateAvailabilityState,
     LastError,
     PublicSyncStatusEntry,
     RateBudget,
@@ -210,7 +210,9 @@ async def availability(
     end: dt.date,
 ) -> Availability:
     dataset = dataset_or_422(registry, dataset_name, "query.dataset")
-    if not dataset.dated or dataset.unit_date is None or dataset.backfill is None:
+    unit_date, backfill = dataset.unit_date, dataset.backfill
+    has_dates = dataset.dated and unit_date is not None and backfill is not None
+    if not has_dates and dataset.availability is None:
         raise ValidationFailed.single(
             "query.dataset", f"{dataset.name} has no report dates", "not_dated"
         )
@@ -220,18 +222,42 @@ async def availability(
         raise ValidationFailed.single(
             "query.to", f"at most {MAX_AVAILABILITY_DAYS} days per request", "out_of_range"
         )
+    if dataset.availability is not None:
+        listed = await dataset.availability(session, account.id, start, end)
+        return Availability(
+            account_id=account.id,
+            dataset=dataset.name,
+            items=[
+                AvailabilityEntry(
+                    report_date=e.report_date,
+                    state=DateAvailabilityState(e.state),
+                    fetched_at=e.fetched_at,
+                    row_count=e.row_count,
+                    detail=e.detail,
+                    app_id=e.app_id,
+                    report=e.report,
+                    processing_date=e.processing_date,
+                    vintages=e.vintages,
+                )
+                for e in listed
+            ],
+        )
+    if unit_date is None or backfill is None:
+        raise ValidationFailed.single(
+            "query.dataset", f"{dataset.name} has no report dates", "not_dated"
+        )
     rows = await records.availability_range(session, account.id, dataset.name, start, end)
     now = dt.datetime.now(dt.UTC)
     items = []
-    keys = dataset.unit_keys(start, end) if dataset.unit_keys else dataset.backfill(start, end, now)
+    keys = dataset.unit_keys(start, end) if dataset.unit_keys else backfill(start, end, now)
     for unit_key in sorted(keys):
-        day = dataset.unit_date(unit_key)
+        day = unit_date(unit_key)
         row = rows.get(day)
         if row is None:
             items.append(
                 AvailabilityEntry(
                     report_date=day,
-                    state=AvailabilityState.NOT_FETCHED,
+                    state=DateAvailabilityState.NOT_FETCHED,
                     fetched_at=None,
                     row_count=None,
                     detail=None,
@@ -241,7 +267,7 @@ async def availability(
             items.append(
                 AvailabilityEntry(
                     report_date=day,
-                    state=AvailabilityState(row.state),
+                    state=DateAvailabilityState(row.state),
                     fetched_at=row.fetched_at,
                     row_count=row.row_count,
                     detail=row.detail,
