@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "16_analytics_rollups"
-down_revision: str | None = "14_freshness"
+down_revision: str | None = "18_subscription_rollups"
 branch_labels: str | None = None
 depends_on: str | None = None
 
