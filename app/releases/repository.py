@@ -180,8 +180,21 @@ async def list_testers(
     return list(await session.scalars(statement))
 
 
-async def groups_of_app(session: AsyncSession, app_id: uuid.UUID) -> list[BetaGroup]:
-    return list(await session.scalars(select(BetaGroup).where(BetaGroup.app_id == app_id)))
+async def groups_of_app(
+    session: AsyncSession, workspace_id: uuid.UUID, app_id: uuid.UUID
+) -> list[BetaGroup] | None:
+    """The app's beta groups; None when the workspace has no such app (one statement)."""
+    rows = (
+        await session.execute(
+            select(App.id, BetaGroup)
+            .select_from(App)
+            .outerjoin(BetaGroup, BetaGroup.app_id == App.id)
+            .where(App.id == app_id, App.workspace_id == workspace_id)
+        )
+    ).all()
+    if not rows:
+        return None
+    return [group for _, group in rows if group is not None]
 
 
 # --- review submissions ---------------------------------------------------------------------

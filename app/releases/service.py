@@ -233,10 +233,10 @@ async def list_testers(
     include_removed: bool,
     paging: PageRequest,
 ) -> Page[BetaTesterRead]:
-    app = await get_app(session, workspace_id, app_id)
-    groups = {
-        group.apple_id: group for group in await release_repository.groups_of_app(session, app.id)
-    }
+    found = await release_repository.groups_of_app(session, workspace_id, app_id)
+    if found is None:
+        raise NotFound(f"no app with id {app_id}")
+    groups = {group.apple_id: group for group in found}
     group_apple_id = None
     if group_id is not None:
         match = [g for g in groups.values() if g.id == group_id]
@@ -245,7 +245,7 @@ async def list_testers(
         group_apple_id = match[0].apple_id
     rows = await release_repository.list_testers(
         session,
-        app.id,
+        app_id,
         state=state,
         group_apple_id=group_apple_id,
         include_removed=include_removed,
