@@ -139,6 +139,29 @@ async def wait_up(port: int) -> None:
     raise RuntimeError("the bare server did not come up")
 
 
+def server_pid(port: int) -> int | None:
+    """The process serving ``port`` (its command line names the port), for its CPU time."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            words = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if str(port).encode() in words and any(
+            b"uvicorn" in w or b"app.cli" in w or w.endswith(b"bare.py") for w in words
+        ):
+            return int(entry.name)
+    return None
+
+
+def cpu_seconds(pid: int | None) -> float:
+    if pid is None:
+        return float("nan")
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def compare(
     name: str,
     drive: Callable[[int, int, float], Awaitable[tuple[int, int]]],
@@ -146,6 +169,8 @@ async def compare(
     args: argparse.Namespace,
 ) -> None:
     totals = {label: [0, 0] for label in ports}
+    pids = {label: server_pid(port) for label, port in ports.items()}
+    cpu = dict.fromkeys(ports, 0.0)
     for label, port in ports.items():
         await drive(port, args.concurrency, 0.5)  # warm-up
     print(f"client {name}: req/s per round (bare, orchard)")
@@ -154,7 +179,9 @@ async def compare(
         order = list(ports.items()) if round_ % 2 == 0 else list(reversed(ports.items()))
         figures = {}
         for label, port in order:
+            before = cpu_seconds(pids[label])
             answered, failed = await drive(port, args.concurrency, args.seconds)
+            cpu[label] += cpu_seconds(pids[label]) - before
             totals[label][0] += answered
             totals[label][1] += failed
             figures[label] = answered / args.seconds
@@ -165,6 +192,14 @@ async def compare(
     print(
         f"/health, client {name}, concurrency {args.concurrency}: Orchard {orchard:.0f} req/s, "
         f"bare Starlette {bare:.0f} req/s, ratio {orchard / bare:.2f}{note}"
+    )
+    # What each server process spent per answer (its own CPU time, from /proc): unlike req/s,
+    # barely moved by whatever else the machine runs; its ratio is the throughput ratio the
+    # two would reach on a core each.
+    per = {label: cpu[label] / totals[label][0] * 1e6 for label in ports}
+    print(
+        f"  server CPU per request: Orchard {per['orchard']:.0f} µs, bare {per['bare']:.0f} µs, "
+        f"CPU ratio (bare / Orchard) {per['bare'] / per['orchard']:.2f}"
     )
 
 
