@@ -137,6 +137,10 @@ def create_app(
         docs_url=None,  # FastAPI's page loads Swagger UI from a CDN; ours is local
         redoc_url=None,
         generate_unique_id_function=lambda route: route.name,
+        # FastAPI's own OpenTelemetry hooks look up the global providers on every request
+        # (about a tenth of what serving /health costs); Orchard traces through the OTLP
+        # setup in app.kit.tracing, so without it there is nothing for them to find.
+        telemetry=None if tracing.otlp_configured() else tracing.FASTAPI_TELEMETRY_OFF,
     )
     app.state.settings = settings
     app.state.metrics = metrics
