@@ -236,12 +236,12 @@ async def store_ratings(
     countries = countries_asked(about, country)
     first, last = day_span(start, end, today)
     series: dict[str, list[StoreRatingPoint]] = {c: [] for c in countries}
-    for row in await history.rating_series(session, about.apple_id, countries, first, last):
+    in_range, newest = await history.rating_series_and_latest(
+        session, about.apple_id, countries, first, last
+    )
+    for row in in_range:
         series[row.country].append(rating_point(row))
-    latest = {
-        row.country: rating_point(row)
-        for row in await history.latest_ratings(session, about.apple_id, countries)
-    }
+    latest = {row.country: rating_point(row) for row in newest}
     return StoreRatings(
         app_id=app_id,
         apple_id=str(about.apple_id),

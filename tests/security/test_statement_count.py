@@ -62,7 +62,6 @@ ROUTES = [operation for operation in operations() if is_list_or_aggregate(operat
 KNOWN_OVER: dict[str, int] = {
     "get_account_sync_status": 6,
     "get_app_analytics_summary": 3,
-    "get_app_store_ratings": 4,
     "get_app_sales_summary": 4,
     "get_app_search_ads_summary": 4,
     "list_payments": 4,
