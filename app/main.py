@@ -8,8 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from fastapi import Depends, FastAPI
-from starlette.middleware.gzip import GZipMiddleware
+from fastapi import FastAPI
 
 from app import __version__, apispec
 from app.accounts.router import router as accounts_router
@@ -31,8 +30,9 @@ from app.fx.router import router as fx_router
 from app.fx.schemas import ManualRatesWrite
 from app.health.router import router as health_router
 from app.health.status_router import router as status_router
-from app.kit import tracing
+from app.kit import strict_query, tracing
 from app.kit.caching import CachingMiddleware
+from app.kit.compression import GzipMiddleware
 from app.kit.cors import CorsMiddleware
 from app.kit.docs import install_docs
 from app.kit.handlers import install_handlers
@@ -40,7 +40,6 @@ from app.kit.metrics import Metrics
 from app.kit.middleware import RequestContextMiddleware
 from app.kit.problem_pages import install_problem_pages
 from app.kit.problems import problem_responses
-from app.kit.strict_query import reject_unknown_query_parameters
 from app.registry import webhook_catalogue, worker_parts
 from app.releases.router import router as releases_router
 from app.reviews.router import router as reviews_router
@@ -137,10 +136,13 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        dependencies=[Depends(reject_unknown_query_parameters)],
         docs_url=None,  # FastAPI's page loads Swagger UI from a CDN; ours is local
         redoc_url=None,
         generate_unique_id_function=lambda route: route.name,
+        # FastAPI's own OpenTelemetry hooks look up the global providers on every request
+        # (about a tenth of what serving /health costs); Orchard traces through the OTLP
+        # setup in app.kit.tracing, so without it there is nothing for them to find.
+        telemetry=None if tracing.otlp_configured() else tracing.FASTAPI_TELEMETRY_OFF,
     )
     app.state.settings = settings
     app.state.metrics = metrics
@@ -156,7 +158,7 @@ def create_app(
     # Innermost first: validators and HEAD next to the routes, then compression (of what they
     # validated), then request ids / limits / the access log (which so logs 304s), then CORS.
     app.add_middleware(CachingMiddleware)
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=6)
+    app.add_middleware(GzipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=6)
     app.add_middleware(
         RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes
     )
@@ -184,6 +186,7 @@ def create_app(
     app.include_router(fx_router)
     app.include_router(webhooks_router)
     app.include_router(apple_webhooks_router)
+    strict_query.install(app)  # after every router: an unknown query parameter is a 422
     app.state.webhook_catalogue = webhook_catalogue()
     webhook_docs.document(app.webhooks, app.state.webhook_catalogue)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]

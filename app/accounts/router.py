@@ -21,7 +21,7 @@ from app.auth.deps import Reader, Writer
 from app.credentials import lookup
 from app.credentials.deps import AscClients
 from app.kit.deps import AppSettings, Session
-from app.kit.pagination import Page, Paging
+from app.kit.pagination import Page, Paging, page_of, validate_items
 from app.kit.problems import AUTHED, problem_responses
 from app.models import AscAccount
 from app.resources.apple_webhooks import account_webhooks
@@ -92,7 +92,7 @@ async def list_accounts(
     accounts, next_cursor = await lookup.list_accounts(
         session, principal.workspace_id, paging=paging
     )
-    return Page(items=[AccountRead.model_validate(a) for a in accounts], next_cursor=next_cursor)
+    return page_of(AccountRead, validate_items(AccountRead, accounts), next_cursor)
 
 
 @router.get(

@@ -98,9 +98,7 @@ async def list_tokens(
     tokens = await repository.list_tokens(
         session, workspace_id, include_revoked=include_revoked, after=after, limit=paging.fetch
     )
-    return paging.page(
-        tokens, lambda t: [t.created_at.isoformat(), str(t.id)], TokenRead.model_validate
-    )
+    return paging.page_of(tokens, lambda t: [t.created_at.isoformat(), str(t.id)], TokenRead)
 
 
 async def revoke_token(

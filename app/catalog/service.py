@@ -44,7 +44,7 @@ async def list_apps(
         after=after,
         limit=paging.fetch,
     )
-    return paging.page(apps, lambda app: [app.name, str(app.id)], AppRead.model_validate)
+    return paging.page_of(apps, lambda app: [app.name, str(app.id)], AppRead)
 
 
 async def app_detail(

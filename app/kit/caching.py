@@ -6,6 +6,9 @@ content coding), so it changes exactly when what the caller would read changes, 
 table it came from. A ``304`` still runs the query — it saves the transfer and the client's
 parsing, which for a 90-day sales breakdown is most of the cost.
 
+An answer marked ``no-store`` (health, metrics, the status page) carries no ETag: nothing may
+keep it, so nothing revalidates it, and hashing it would be work for no one.
+
 Routes never deal with any of it; a route that sets its own ``Cache-Control`` keeps it.
 """
 
@@ -13,8 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 #: Report data (Apple publishes it daily at most; the public store hourly): a browser may reuse
@@ -31,6 +35,7 @@ STATIC_CACHE = "public, max-age=86400"
 NO_STORE = "no-store"
 
 
+@lru_cache(maxsize=1024)
 def cache_control(template: str) -> str:
     """The ``Cache-Control`` of a 200 from the route ``template`` (e.g. ``/v1/apps/{app_id}``)."""
     if template.startswith("/docs/assets"):
@@ -68,7 +73,11 @@ class CachingMiddleware:
             return
         head = scope["method"] == "HEAD"
         inner: Scope = {**scope, "method": "GET"} if head else scope
-        if_none_match = Headers(scope=scope).get("if-none-match")
+        if_none_match = None
+        for name, value in scope["headers"]:
+            if name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+                break
         held: Message | None = None
         passing = False  # not ours to validate: sent on as it comes
 
@@ -77,14 +86,23 @@ class CachingMiddleware:
             if message["type"] == "http.response.start":
                 route = inner.get("route")
                 template = getattr(route, "path", None) or scope["path"]
-                headers = MutableHeaders(scope=message)
-                if message["status"] == 200 and "cache-control" not in headers:
-                    headers["Cache-Control"] = cache_control(template)
+                raw = message.setdefault("headers", [])
+                names = {name.lower(): value for name, value in raw}
+                policy = names.get(b"cache-control")
+                if message["status"] == 200 and policy is None:
+                    policy = cache_control(template).encode()
+                    message["headers"] = raw = [*raw, (b"cache-control", policy)]
                 if template.startswith("/v1/"):
                     # One browser, two tokens (two workspaces): never one's answer for the other.
-                    headers.add_vary_header("Authorization")
-                json = headers.get("content-type", "").startswith("application/json")
-                if message["status"] != 200 or not json or "etag" in headers:
+                    MutableHeaders(scope=message).add_vary_header("Authorization")
+                json = names.get(b"content-type", b"").startswith(b"application/json")
+                # A no-store answer is never kept, so never revalidated: no ETag to compute.
+                if (
+                    message["status"] != 200
+                    or not json
+                    or b"etag" in names
+                    or policy == NO_STORE.encode()
+                ):
                     passing = True
                     await send(message)
                 else:
@@ -100,7 +118,7 @@ class CachingMiddleware:
                 await send(_bodiless(message) if head else message)
                 return
             etag = etag_for(message.get("body", b""))
-            MutableHeaders(scope=start)["ETag"] = etag
+            start["headers"] = [*start["headers"], (b"etag", etag.encode())]
             if if_none_match is not None and none_match(if_none_match, etag):
                 start["status"] = 304
                 start["headers"] = [

@@ -3,14 +3,25 @@
 Silently ignoring one ships wrong dashboards: `/v1/sales?platform=ios` (no such filter) used
 to answer the unfiltered totals. The known names are the route's declared query parameters
 (its own and its dependencies'), read once per route from FastAPI's dependency tree.
+
+The check wraps each API route's handler (``install``) rather than being an app-wide FastAPI
+dependency: a dependency is solved on every request, about 20 µs even with no query string
+(a fifth of what the whole request stack cost ``/health``); the wrapper costs nothing when
+there is no query string and runs at the same point (after routing, before any dependency
+such as authentication), so the answers are the same.
 """
 
 from __future__ import annotations
 
-from fastapi import Request
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from starlette.routing import BaseRoute
+from starlette.types import Receive, Scope, Send
 
 from app.errors import FieldError, ValidationFailed
 
@@ -31,6 +42,8 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
+Handle = Callable[[Scope, Receive, Send], Awaitable[None]]
+
 #: Per route object (routes are unhashable; they live as long as their app).
 _KNOWN: dict[int, tuple[APIRoute, frozenset[str]]] = {}
 
@@ -43,17 +56,15 @@ def known_query_parameters(route: APIRoute) -> frozenset[str]:
     return cached[1]
 
 
-async def reject_unknown_query_parameters(request: Request) -> None:
-    """An app-wide dependency: runs before the route, after routing."""
-    route = request.scope.get("route")
-    if not isinstance(route, APIRoute) or not request.url.query:
-        return
+def unknown_query_parameters(route: APIRoute, query_string: bytes) -> ValidationFailed | None:
+    """The 422 for the query parameters ``route`` does not declare, if any."""
     known = known_query_parameters(route)
-    unknown = [name for name in dict.fromkeys(request.query_params.keys()) if name not in known]
+    names = (name for name, _ in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+    unknown = [name for name in dict.fromkeys(names) if name not in known]
     if not unknown:
-        return
+        return None
     accepted = ", ".join(sorted(known)) or "none"
-    raise ValidationFailed(
+    return ValidationFailed(
         "; ".join(f"query.{name[:40]}: unknown query parameter" for name in unknown[:5])
         + f" (this route accepts: {accepted})",
         [
@@ -65,3 +76,39 @@ async def reject_unknown_query_parameters(request: Request) -> None:
             for name in unknown[:20]
         ],
     )
+
+
+def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    """Every API route, through included routers (FastAPI keeps them as their own objects)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from api_routes(included.routes)
+
+
+def install(app: FastAPI) -> int:
+    """Guard every API route of ``app`` (call once all routers are included). Returns how many
+    routes it guards."""
+    count = 0
+    for route in api_routes(app.router.routes):
+        handle = route.handle
+        if getattr(handle, "_strict_query", False):
+            continue
+        route.handle = _guarded(route, handle)  # type: ignore[method-assign,assignment]
+        count += 1
+    return count
+
+
+def _guarded(route: APIRoute, handle: Handle) -> Handle:
+    async def strict_handle(scope: Scope, receive: Receive, send: Send) -> None:
+        query_string = scope.get("query_string")
+        if query_string:
+            problem = unknown_query_parameters(route, query_string)
+            if problem is not None:
+                raise problem
+        await handle(scope, receive, send)
+
+    strict_handle._strict_query = True  # type: ignore[attr-defined]
+    return strict_handle

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,6 +31,14 @@ log = logging.getLogger("orchard.tracing")
 tracer = trace.get_tracer("orchard")
 
 _installed = False
+
+#: FastAPI's native telemetry, off (when Orchard exports no traces).
+FASTAPI_TELEMETRY_OFF: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
 
 
 def otlp_configured(environ: Mapping[str, str] = os.environ) -> bool:

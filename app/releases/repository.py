@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, tuple_
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import (
@@ -40,6 +41,7 @@ def _before(key: ColumnElement[Any], row_id: Any, after: Sequence[Any]) -> Colum
 
 async def list_versions(
     session: AsyncSession,
+    workspace_id: uuid.UUID,
     app_id: uuid.UUID,
     *,
     platform: str | None,
@@ -47,9 +49,26 @@ async def list_versions(
     include_removed: bool,
     after: Sequence[Any] | None,
     limit: int,
-) -> list[tuple[AppVersion, dt.datetime]]:
+) -> list[tuple[AppVersion, dt.datetime, list[dt.datetime]]]:
+    """The page of versions, each with Apple's ``submittedDate`` of every review submission of
+    it (oldest first), in one statement."""
     key = version_order()
-    statement = select(AppVersion, key).where(AppVersion.app_id == app_id)
+    submitted = (
+        select(
+            func.array_agg(
+                aggregate_order_by(ReviewSubmission.submitted_date, ReviewSubmission.submitted_date)
+            )
+        )
+        .where(
+            ReviewSubmission.app_id == AppVersion.app_id,
+            ReviewSubmission.version_apple_id == AppVersion.apple_id,
+            ReviewSubmission.submitted_date.is_not(None),
+        )
+        .scalar_subquery()
+    )
+    statement = select(AppVersion, key, submitted).where(
+        AppVersion.app_id == app_id, AppVersion.workspace_id == workspace_id
+    )
     if platform is not None:
         statement = statement.where(AppVersion.platform == platform)
     if state is not None:
@@ -59,7 +78,7 @@ async def list_versions(
     if after is not None:
         statement = statement.where(_before(key, AppVersion.id, after))
     statement = statement.order_by(key.desc(), AppVersion.id.desc()).limit(limit)
-    return [(row, key) for row, key in await session.execute(statement)]
+    return [(row, key, dates or []) for row, key, dates in await session.execute(statement)]
 
 
 async def histories(
@@ -74,44 +93,6 @@ async def histories(
     for row in rows:
         found[row.version_id].append(row)
     return found
-
-
-async def submitted_dates(
-    session: AsyncSession, versions: Sequence[AppVersion]
-) -> dict[uuid.UUID, list[dt.datetime]]:
-    """Apple's ``submittedDate`` of every review submission of each version, oldest first."""
-    found: dict[uuid.UUID, list[dt.datetime]] = {v.id: [] for v in versions}
-    if not versions:
-        return found
-    by_key = {(v.app_id, v.apple_id): v.id for v in versions}
-    rows = await session.execute(
-        select(
-            ReviewSubmission.app_id,
-            ReviewSubmission.version_apple_id,
-            ReviewSubmission.submitted_date,
-        )
-        .where(
-            tuple_(ReviewSubmission.app_id, ReviewSubmission.version_apple_id).in_(list(by_key)),
-            ReviewSubmission.submitted_date.is_not(None),
-        )
-        .order_by(ReviewSubmission.submitted_date)
-    )
-    for app_id, version_apple_id, submitted in rows:
-        version_id = by_key.get((app_id, version_apple_id or ""))
-        if version_id is not None and submitted is not None:
-            found[version_id].append(submitted)
-    return found
-
-
-async def versions_by_apple_id(
-    session: AsyncSession, app_id: uuid.UUID, apple_ids: set[str]
-) -> dict[str, AppVersion]:
-    if not apple_ids:
-        return {}
-    rows = await session.scalars(
-        select(AppVersion).where(AppVersion.app_id == app_id, AppVersion.apple_id.in_(apple_ids))
-    )
-    return {row.apple_id: row for row in rows}
 
 
 # --- builds ---------------------------------------------------------------------------------
@@ -199,8 +180,21 @@ async def list_testers(
     return list(await session.scalars(statement))
 
 
-async def groups_of_app(session: AsyncSession, app_id: uuid.UUID) -> list[BetaGroup]:
-    return list(await session.scalars(select(BetaGroup).where(BetaGroup.app_id == app_id)))
+async def groups_of_app(
+    session: AsyncSession, workspace_id: uuid.UUID, app_id: uuid.UUID
+) -> list[BetaGroup] | None:
+    """The app's beta groups; None when the workspace has no such app (one statement)."""
+    rows = (
+        await session.execute(
+            select(App.id, BetaGroup)
+            .select_from(App)
+            .outerjoin(BetaGroup, BetaGroup.app_id == App.id)
+            .where(App.id == app_id, App.workspace_id == workspace_id)
+        )
+    ).all()
+    if not rows:
+        return None
+    return [group for _, group in rows if group is not None]
 
 
 # --- review submissions ---------------------------------------------------------------------
@@ -208,15 +202,25 @@ async def groups_of_app(session: AsyncSession, app_id: uuid.UUID) -> list[BetaGr
 
 async def list_submissions(
     session: AsyncSession,
+    workspace_id: uuid.UUID,
     app_id: uuid.UUID,
     *,
     state: str | None,
     include_removed: bool,
     after: Sequence[Any] | None,
     limit: int,
-) -> list[tuple[ReviewSubmission, dt.datetime]]:
+) -> list[tuple[ReviewSubmission, dt.datetime, AppVersion | None]]:
+    """The page of submissions, each with the version under review (if Orchard has it)."""
     key = _submission_order()
-    statement = select(ReviewSubmission, key).where(ReviewSubmission.app_id == app_id)
+    statement = (
+        select(ReviewSubmission, key, AppVersion)
+        .outerjoin(
+            AppVersion,
+            (AppVersion.app_id == ReviewSubmission.app_id)
+            & (AppVersion.apple_id == ReviewSubmission.version_apple_id),
+        )
+        .where(ReviewSubmission.app_id == app_id, ReviewSubmission.workspace_id == workspace_id)
+    )
     if state is not None:
         statement = statement.where(ReviewSubmission.state == state)
     if not include_removed:
@@ -224,7 +228,7 @@ async def list_submissions(
     if after is not None:
         statement = statement.where(_before(key, ReviewSubmission.id, after))
     statement = statement.order_by(key.desc(), ReviewSubmission.id.desc()).limit(limit)
-    return [(row, key) for row, key in await session.execute(statement)]
+    return [(row, key, version) for row, key, version in await session.execute(statement)]
 
 
 # --- the review queue -----------------------------------------------------------------------

@@ -149,21 +149,22 @@ async def list_versions(
     include_removed: bool,
     paging: PageRequest,
 ) -> Page[VersionRead]:
-    app = await get_app(session, workspace_id, app_id)
     rows = await release_repository.list_versions(
         session,
-        app.id,
+        workspace_id,
+        app_id,
         platform=platform,
         state=state,
         include_removed=include_removed,
         after=paging.after(cursors.moment, cursors.UUID),
         limit=paging.fetch,
     )
+    if not rows:
+        await get_app(session, workspace_id, app_id)  # no such app is a 404, not an empty list
     page, next_cursor = paging.split(rows, _uploaded_key)
-    histories = await release_repository.histories(session, [v.id for v, _ in page])
-    submitted = await release_repository.submitted_dates(session, [v for v, _ in page])
+    histories = await release_repository.histories(session, [v.id for v, _, _ in page])
     return Page(
-        items=[_version_read(v, histories[v.id], submitted[v.id]) for v, _ in page],
+        items=[_version_read(v, histories[v.id], submitted) for v, _, submitted in page],
         next_cursor=next_cursor,
     )
 
@@ -188,10 +189,8 @@ async def list_builds(
         after=paging.after(cursors.moment, cursors.UUID),
         limit=paging.fetch,
     )
-    return paging.page(
-        rows,
-        lambda row: [_iso(row[1]), str(row[0].id)],
-        lambda row: BuildRead.model_validate(row[0]),
+    return paging.page_of(
+        rows, lambda row: [_iso(row[1]), str(row[0].id)], BuildRead, lambda row: row[0]
     )
 
 
@@ -234,10 +233,10 @@ async def list_testers(
     include_removed: bool,
     paging: PageRequest,
 ) -> Page[BetaTesterRead]:
-    app = await get_app(session, workspace_id, app_id)
-    groups = {
-        group.apple_id: group for group in await release_repository.groups_of_app(session, app.id)
-    }
+    found = await release_repository.groups_of_app(session, workspace_id, app_id)
+    if found is None:
+        raise NotFound(f"no app with id {app_id}")
+    groups = {group.apple_id: group for group in found}
     group_apple_id = None
     if group_id is not None:
         match = [g for g in groups.values() if g.id == group_id]
@@ -246,7 +245,7 @@ async def list_testers(
         group_apple_id = match[0].apple_id
     rows = await release_repository.list_testers(
         session,
-        app.id,
+        app_id,
         state=state,
         group_apple_id=group_apple_id,
         include_removed=include_removed,
@@ -279,21 +278,20 @@ async def list_submissions(
     include_removed: bool,
     paging: PageRequest,
 ) -> Page[ReviewSubmissionRead]:
-    app = await get_app(session, workspace_id, app_id)
     rows = await release_repository.list_submissions(
         session,
-        app.id,
+        workspace_id,
+        app_id,
         state=state,
         include_removed=include_removed,
         after=paging.after(cursors.moment, cursors.UUID),
         limit=paging.fetch,
     )
+    if not rows:
+        await get_app(session, workspace_id, app_id)  # no such app is a 404, not an empty list
     page, next_cursor = paging.split(rows, _uploaded_key)
-    wanted = {s.version_apple_id for s, _ in page if s.version_apple_id}
-    versions = await release_repository.versions_by_apple_id(session, app.id, wanted)
     items = []
-    for submission, _ in page:
-        version = versions.get(submission.version_apple_id or "")
+    for submission, _, version in page:
         items.append(
             ReviewSubmissionRead(
                 **{k: v for k, v in _columns(submission).items() if k != "items"},

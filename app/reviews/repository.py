@@ -170,13 +170,6 @@ async def reviews_by_apple_id(
     return [ReviewRow(review, name) for review, name in rows.all()]
 
 
-async def app_exists(session: AsyncSession, workspace_id: uuid.UUID, app_id: uuid.UUID) -> bool:
-    found = await session.scalar(
-        select(App.id).where(App.id == app_id, App.workspace_id == workspace_id)
-    )
-    return found is not None
-
-
 async def rating_counts(
     session: AsyncSession,
     workspace_id: uuid.UUID,
@@ -185,21 +178,29 @@ async def rating_counts(
     from_date: dt.date | None,
     to_date: dt.date | None,
     territory: str | None,
-) -> list[tuple[dt.date, int, int]]:
-    """``(Pacific day, rating, count)`` of the app's listed reviews, oldest day first."""
+) -> list[tuple[dt.date, int, int]] | None:
+    """``(Pacific day, rating, count)`` of the app's listed reviews, oldest day first; None
+    when the workspace has no such app (one statement answers both)."""
     rows = await session.execute(
         text(
             """
-            SELECT CAST(created_at AT TIME ZONE :tz AS date) AS day, rating, count(*)
-            FROM customer_reviews
-            WHERE workspace_id = :ws AND app_id = :app AND removed_at IS NULL
-              AND (CAST(:from_date AS date) IS NULL
-                   OR created_at >= CAST(:from_date AS date)::timestamp AT TIME ZONE :tz)
-              AND (CAST(:to_date AS date) IS NULL
-                   OR created_at < (CAST(:to_date AS date) + 1)::timestamp AT TIME ZONE :tz)
-              AND (CAST(:territory AS text) IS NULL OR territory = :territory)
-            GROUP BY day, rating
-            ORDER BY day, rating
+            SELECT c.day, c.rating, c.n
+            FROM apps AS a
+            LEFT JOIN LATERAL (
+                SELECT CAST(r.created_at AT TIME ZONE :tz AS date) AS day, r.rating,
+                       count(*) AS n
+                FROM customer_reviews AS r
+                WHERE r.workspace_id = a.workspace_id AND r.app_id = a.id
+                  AND r.removed_at IS NULL
+                  AND (CAST(:from_date AS date) IS NULL
+                       OR r.created_at >= CAST(:from_date AS date)::timestamp AT TIME ZONE :tz)
+                  AND (CAST(:to_date AS date) IS NULL
+                       OR r.created_at < (CAST(:to_date AS date) + 1)::timestamp AT TIME ZONE :tz)
+                  AND (CAST(:territory AS text) IS NULL OR r.territory = :territory)
+                GROUP BY 1, 2
+            ) AS c ON true
+            WHERE a.id = :app AND a.workspace_id = :ws
+            ORDER BY c.day, c.rating
             """
         ),
         {
@@ -211,7 +212,10 @@ async def rating_counts(
             "territory": territory,
         },
     )
-    return [(row[0], int(row[1]), int(row[2])) for row in rows]
+    found = rows.all()
+    if not found:
+        return None
+    return [(row[0], int(row[1]), int(row[2])) for row in found if row[0] is not None]
 
 
 async def store_reply(session: AsyncSession, review_id: uuid.UUID, reply: ReplyRecord) -> None:

@@ -163,11 +163,11 @@ async def ratings(
     if from_date and to_date and from_date > to_date:
         raise ValidationFailed.single("query.to", "must not be before 'from'", "out_of_range")
     alpha3 = territory_filter(territory)
-    if not await repository.app_exists(session, workspace_id, app_id):
-        raise NotFound(f"no app with id {app_id}")
     rows = await repository.rating_counts(
         session, workspace_id, app_id, from_date=from_date, to_date=to_date, territory=alpha3
     )
+    if rows is None:
+        raise NotFound(f"no app with id {app_id}")
     histogram = dict.fromkeys(range(1, 6), 0)
     days: dict[dt.date, tuple[int, int]] = {}
     for day, rating, count in rows:

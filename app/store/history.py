@@ -10,35 +10,31 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-async def rating_series(
+async def rating_series_and_latest(
     session: AsyncSession, apple_id: int, countries: list[str], start: dt.date, end: dt.date
-) -> list[Any]:
+) -> tuple[list[Any], list[Any]]:
+    """The snapshots of ``start``..``end`` (by country, day) and the latest one per country
+    whatever its day, in one statement."""
     rows = await session.execute(
         text(
             """
-            SELECT * FROM store_rating_snapshots
-            WHERE apple_id = :a AND country = ANY(CAST(:c AS text[]))
-              AND snapshot_date BETWEEN :start AND :end
-            ORDER BY country, snapshot_date
+            (SELECT false AS latest_pick, s.* FROM store_rating_snapshots AS s
+             WHERE s.apple_id = :a AND s.country = ANY(CAST(:c AS text[]))
+               AND s.snapshot_date BETWEEN :start AND :end)
+            UNION ALL
+            (SELECT DISTINCT ON (s.country) true, s.* FROM store_rating_snapshots AS s
+             WHERE s.apple_id = :a AND s.country = ANY(CAST(:c AS text[]))
+             ORDER BY s.country, s.snapshot_date DESC)
+            ORDER BY latest_pick, country, snapshot_date
             """
         ),
         {"a": apple_id, "c": countries, "start": start, "end": end},
     )
-    return list(rows)
-
-
-async def latest_ratings(session: AsyncSession, apple_id: int, countries: list[str]) -> list[Any]:
-    rows = await session.execute(
-        text(
-            """
-            SELECT DISTINCT ON (country) * FROM store_rating_snapshots
-            WHERE apple_id = :a AND country = ANY(CAST(:c AS text[]))
-            ORDER BY country, snapshot_date DESC
-            """
-        ),
-        {"a": apple_id, "c": countries},
-    )
-    return list(rows)
+    series: list[Any] = []
+    latest: list[Any] = []
+    for row in rows:
+        (latest if row.latest_pick else series).append(row)
+    return series, latest
 
 
 async def rank_series(

@@ -236,9 +236,29 @@ async def stop_tracking(session: AsyncSession, tracked_id: uuid.UUID) -> None:
     await session.execute(text("DELETE FROM store_tracked_apps WHERE id = :id"), {"id": tracked_id})
 
 
-async def catalog_app(session: AsyncSession, workspace_id: uuid.UUID, app_id: uuid.UUID) -> Any:
+async def store_subject(session: AsyncSession, workspace_id: uuid.UUID, app_id: uuid.UUID) -> Any:
+    """``(apple_id, countries)`` of a catalog app (with the storefronts its tracked-app row
+    follows, if it tracks) or else of a tracked app with this id; None for neither. One
+    statement, where looking up the catalog app and then its tracked row took two."""
     result = await session.execute(
-        text("SELECT id, apple_id, name FROM apps WHERE id = :id AND workspace_id = :w"),
+        text(
+            f"""
+            SELECT found.apple_id, found.countries FROM (
+                SELECT 0 AS pick, CAST(a.apple_id AS bigint) AS apple_id,
+                       COALESCE((SELECT t.effective_storefronts FROM store_tracked_apps t
+                                 WHERE t.workspace_id = a.workspace_id
+                                   AND t.apple_id = CAST(a.apple_id AS bigint) AND {TRACKING}),
+                                CAST('{{}}' AS text[])) AS countries
+                FROM apps a
+                WHERE a.id = :id AND a.workspace_id = :w AND a.apple_id ~ '^[0-9]+$'
+                UNION ALL
+                SELECT 1, t.apple_id, t.effective_storefronts FROM store_tracked_apps t
+                WHERE t.id = :id AND t.workspace_id = :w AND {TRACKING}
+            ) AS found
+            ORDER BY found.pick
+            LIMIT 1
+            """  # noqa: S608  (constants only)
+        ),
         {"id": app_id, "w": workspace_id},
     )
     return result.first()

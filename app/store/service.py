@@ -176,17 +176,10 @@ class Subject:
 
 async def subject(session: AsyncSession, workspace_id: uuid.UUID, app_id: uuid.UUID) -> Subject:
     """``app_id`` is a catalog app (``/v1/apps``) or a tracked app (``/v1/tracked-apps``)."""
-    catalog = await repository.catalog_app(session, workspace_id, app_id)
-    if catalog is not None and str(catalog.apple_id).isdigit():
-        tracked = await repository.get_tracked(
-            session, workspace_id, apple_id=int(catalog.apple_id)
-        )
-        countries = list(tracked.effective_storefronts) if tracked is not None else []
-        return Subject(app_id, int(catalog.apple_id), countries)
-    tracked = await repository.get_tracked(session, workspace_id, tracked_id=app_id)
-    if tracked is None:
+    found = await repository.store_subject(session, workspace_id, app_id)
+    if found is None:
         raise NotFound(f"no app or tracked app with id {app_id}")
-    return Subject(app_id, tracked.apple_id, list(tracked.effective_storefronts))
+    return Subject(app_id, int(found.apple_id), list(found.countries))
 
 
 def countries_asked(subject: Subject, country: str | None) -> list[str]:
@@ -243,12 +236,12 @@ async def store_ratings(
     countries = countries_asked(about, country)
     first, last = day_span(start, end, today)
     series: dict[str, list[StoreRatingPoint]] = {c: [] for c in countries}
-    for row in await history.rating_series(session, about.apple_id, countries, first, last):
+    in_range, newest = await history.rating_series_and_latest(
+        session, about.apple_id, countries, first, last
+    )
+    for row in in_range:
         series[row.country].append(rating_point(row))
-    latest = {
-        row.country: rating_point(row)
-        for row in await history.latest_ratings(session, about.apple_id, countries)
-    }
+    latest = {row.country: rating_point(row) for row in newest}
     return StoreRatings(
         app_id=app_id,
         apple_id=str(about.apple_id),

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import App, TeamInvitation, TeamMember
+from app.models import App, AscAccount, TeamInvitation, TeamMember
 
 Person = TypeVar("Person", TeamMember, TeamInvitation)
 
@@ -17,16 +17,26 @@ Person = TypeVar("Person", TeamMember, TeamInvitation)
 async def list_people(
     session: AsyncSession,
     model: type[Person],
+    workspace_id: uuid.UUID,
     account_id: uuid.UUID,
     *,
     include_removed: bool,
     after: Sequence[Any] | None,
     limit: int,
 ) -> list[Person]:
-    """Members or invitations of one account, by last name, first name."""
+    """Members or invitations of one of the workspace's linked accounts, by last name, first
+    name (none when the account is not the workspace's or is unlinked)."""
     last = func.coalesce(model.last_name, "")
     first = func.coalesce(model.first_name, "")
-    statement = select(model).where(model.account_id == account_id)
+    statement = (
+        select(model)
+        .join(AscAccount, AscAccount.id == model.account_id)
+        .where(
+            model.account_id == account_id,
+            AscAccount.workspace_id == workspace_id,
+            AscAccount.unlinked_at.is_(None),
+        )
+    )
     if not include_removed:
         statement = statement.where(model.removed_at.is_(None))
     if after is not None:

@@ -54,20 +54,22 @@ async def _people(
     include_removed: bool,
     paging: PageRequest,
 ) -> tuple[list[Person], dict[str, App], str | None]:
-    account = await lookup.get_account(session, workspace_id, account_id)
     rows = await team_repository.list_people(
         session,
         model,
-        account.id,
+        workspace_id,
+        account_id,
         include_removed=include_removed,
         after=paging.after(cursors.TEXT, cursors.TEXT, cursors.UUID),
         limit=paging.fetch,
     )
+    if not rows:  # no such (linked) account is a 404, not an empty list
+        await lookup.get_account(session, workspace_id, account_id)
     page, next_cursor = paging.split(
         rows, lambda p: [p.last_name or "", p.first_name or "", str(p.id)]
     )
     wanted = {apple_id for person in page for apple_id in person.visible_app_apple_ids}
-    apps = await team_repository.apps_by_apple_id(session, account.id, wanted)
+    apps = await team_repository.apps_by_apple_id(session, account_id, wanted)
     return page, apps, next_cursor
 
 
