@@ -147,30 +147,47 @@ def convert_measure(
             used[currency][found] = None
         else:
             used[currency] = {found: None}
+    gaps = {key: (m.amount, m.first, m.last, m.detail) for key, m in missing.items()}
+    return finish_measure(book, listed, converted, used, gaps, estimated=estimated)
+
+
+Gap = tuple[Decimal, dt.date | None, dt.date | None, str]  # amount, first, last date, detail
+
+
+def finish_measure(
+    book: RateBook,
+    listed: list[dict[str, Any]],
+    converted: dict[str | None, Decimal],
+    used: dict[str | None, dict[Rate, None]],
+    missing: dict[tuple[str | None, str], Gap],
+    *,
+    estimated: bool = False,
+) -> dict[str, Any]:
+    """``listed`` entries gain ``converted`` and the measure's ``ConvertedTotal`` is returned,
+    from the exact converted sums per currency, the rates each used, and the amounts without
+    a rate per (currency, reason)."""
     for entry in listed:
         currency = entry["currency"]
         rates = used.get(currency)
         if rates is None:
             entry["converted"] = None
             continue
-        complete = not missing or not any(
-            m.amount for (c, _), m in missing.items() if c == currency
-        )
+        complete = not missing or not any(m[0] for (c, _), m in missing.items() if c == currency)
         entry["converted"] = _converted(book, converted[currency], rates, complete, estimated)
     unconverted = (
         []
         if not missing
         else [
             {
-                "amount": text(gap.amount),
+                "amount": text(amount),
                 "currency": currency,
                 "reason": reason,
-                "detail": f"{gap.detail} (report dates {gap.first}..{gap.last})",
+                "detail": f"{detail} (report dates {first}..{last})",
             }
-            for (currency, reason), gap in sorted(
+            for (currency, reason), (amount, first, last, detail) in sorted(
                 missing.items(), key=lambda i: (i[0][0] is None, i[0][0] or "", i[0][1])
             )
-            if gap.amount
+            if amount
         ]
     )
     return {
