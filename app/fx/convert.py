@@ -109,9 +109,9 @@ class _Missing:
 
     def add(self, day: dt.date, amount: Decimal, detail: str) -> None:
         self.amount += amount
-        self.first = day if self.first is None else min(self.first, day)
+        if self.first is None or day < self.first:  # the detail names the first date
+            self.first, self.detail = day, detail
         self.last = day if self.last is None else max(self.last, day)
-        self.detail = self.detail or detail
 
 
 _ZERO = Decimal(0)

@@ -9,10 +9,12 @@ statement also returns, per currency, a bit string of the report dates that had 
 = span start + *k* days), from which the rates used are named, and the amount, first and last
 date of what had no rate.
 
-A domain uses it in four places of its SQL (all fragments below): the ``fx_day`` CTE
-(:func:`rates_cte`), a LEFT JOIN per converted currency column (:func:`join`), the per-row sums
-(:func:`sums`), then, once rows of several currency pairs are merged, :func:`merged` per
-currency. :func:`convert_sums` turns the result into the API's converted documents.
+A domain uses it in four places of its SQL (all fragments below), over rows already summed
+per report date and currency (a few thousand, so the joins are cheap): the ``fx_day`` CTE
+(:func:`rates_cte`), a LEFT JOIN per converted currency column (:func:`join`), the per-day
+columns (:func:`columns`), then, once the days and currency pairs of a bucket are merged into
+arrays, :func:`merged` per currency. :func:`convert_sums` turns the result into the API's
+converted documents.
 """
 
 from __future__ import annotations
@@ -33,13 +35,14 @@ from app.fx.rates import NoRate, Rate, RateBook
 __all__ = [
     "CurrencySums",
     "DayRates",
+    "columns",
     "convert_sums",
     "day_rates",
     "join",
     "merged",
     "rates_cte",
     "rows_of",
-    "sums",
+    "table",
 ]
 
 #: Per currency of one measure: (currency, Σ amount × rate of the rows with a rate, days with
@@ -89,6 +92,11 @@ async def day_rates(
         end=end,
         max_age_days=max_age_days,
     )
+    return table(book, start, end)
+
+
+def table(book: RateBook, start: dt.date, end: dt.date) -> DayRates:
+    """The book's rate of every (date, currency) of ``start``..``end`` it can convert."""
     days: list[dt.date] = []
     currencies: list[str] = []
     rates: list[str] = []
@@ -118,15 +126,17 @@ def join(alias: str, day: str, currency: str) -> str:
     return f"LEFT JOIN fx_day AS {alias} ON {alias}.day = {day} AND {alias}.currency = {currency}"
 
 
-def sums(alias: str, amount: str, day: str, prefix: str) -> str:
-    """Per-row aggregates of ``amount`` converted with the rate joined as ``alias``: columns
-    ``{prefix}_conv``, ``_bits``, ``_miss``, ``_first``, ``_last``."""
+def columns(alias: str, amount: str, day: str, prefix: str) -> str:
+    """Per-day columns of ``amount`` converted with the rate joined as ``alias``:
+    ``{prefix}_conv`` (amount × rate), ``_bits`` (the day, when it has money and a rate),
+    ``_miss``, ``_first``, ``_last`` (the amount and day, when it has money and no rate)."""
     money = f"{amount} <> 0"
-    return f"""sum({amount} * {alias}.rate) AS {prefix}_conv,
-                   CAST(bit_or({alias}.bit) FILTER (WHERE {money}) AS text) AS {prefix}_bits,
-                   sum({amount}) FILTER (WHERE {alias}.rate IS NULL AND {money}) AS {prefix}_miss,
-                   min({day}) FILTER (WHERE {alias}.rate IS NULL AND {money}) AS {prefix}_first,
-                   max({day}) FILTER (WHERE {alias}.rate IS NULL AND {money}) AS {prefix}_last"""
+    gap = f"{alias}.rate IS NULL AND {money}"
+    return f"""{amount} * {alias}.rate AS {prefix}_conv,
+                   CAST(CASE WHEN {money} THEN {alias}.bit END AS text) AS {prefix}_bits,
+                   CASE WHEN {gap} THEN {amount} END AS {prefix}_miss,
+                   CASE WHEN {gap} THEN {day} END AS {prefix}_first,
+                   CASE WHEN {gap} THEN {day} END AS {prefix}_last"""
 
 
 def merged(currencies: str, prefix: str) -> str:

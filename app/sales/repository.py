@@ -184,8 +184,8 @@ async def aggregate(
     (bucket, group), carrying the per-currency-pair money as arrays; the lateral subqueries
     total those per currency, so currencies never mix and the API has nothing left to add.
     ``by_day`` keeps each report date apart in ``base`` and returns the per-day money too;
-    ``fx`` instead converts each rollup row at its report date's rate in ``base`` and returns
-    the converted sums per currency (``app.fx.in_sql``).
+    ``fx`` also keeps report dates apart in ``base``, converts each at its rate in the
+    statement and returns the converted sums per currency (``app.fx.in_sql``).
     """
     params: dict[str, Any] = {"ws": workspace_id, "start": start, "end": end, "limit": limit}
     groups = [f"g{n}" for n in range(len(dimensions))]
@@ -211,21 +211,25 @@ async def aggregate(
         params["start"] = max(start, params["k0"])
     keys = "bucket" + "".join(f", {g}" for g in groups)
     counts = ", ".join(f"CAST(COALESCE(sum({m}), 0) AS bigint) AS {m}" for m in COUNTS)
-    day_column = ", r.report_date AS day" if by_day else ""
-    day_group = ", r.report_date" if by_day else ""
+    per_day = by_day or fx is not None
+    day_column = ", r.report_date AS day" if per_day else ""
+    day_group = ", r.report_date" if per_day else ""
     day_array = ", array_agg(day) AS ds" if by_day else ""
     day_select = (
         ", grouped.ds, grouped.pcs, grouped.pas, grouped.ccs, grouped.cas" if by_day else ""
     )
-    fx_cte = fx_join = fx_sums = fx_arrays = fx_select = fx_lateral = ""
-    if fx is not None:  # conversion inside the statement (see ``app.fx.in_sql``)
+    source, fx_cte, fx_arrays, fx_select, fx_lateral = "base", "", "", "", ""
+    if fx is not None:  # each day's sums converted at its rate (see ``app.fx.in_sql``)
         params.update(fx.params())
-        fx_cte = in_sql.rates_cte() + ","
-        fx_join = f"""{in_sql.join("fp", "r.report_date", "r.proceeds_currency")}
-            {in_sql.join("fc", "r.report_date", "r.customer_currency")}"""
-        fx_sums = f""",
-                   {in_sql.sums("fp", "r.proceeds", "r.report_date", "pfx")},
-                   {in_sql.sums("fc", "r.customer_sales", "r.report_date", "cfx")}"""
+        source = "converted"
+        fx_cte = f""", {in_sql.rates_cte()}, converted AS (
+            SELECT base.*,
+                   {in_sql.columns("fp", "base.proceeds", "base.day", "pfx")},
+                   {in_sql.columns("fc", "base.customer_sales", "base.day", "cfx")}
+            FROM base
+            {in_sql.join("fp", "base.day", "base.proceeds_currency")}
+            {in_sql.join("fc", "base.day", "base.customer_currency")}
+        )"""  # noqa: S608  (fixed fragments of app.fx.in_sql; values are bound)
         fx_arrays = "".join(
             f", array_agg({p}_{c}) AS {p}_{c}"
             for p in ("pfx", "cfx")
@@ -240,28 +244,27 @@ async def aggregate(
         CROSS JOIN LATERAL ({in_sql.merged("pcs", "pfx")}) AS pf
         CROSS JOIN LATERAL ({in_sql.merged("ccs", "cfx")}) AS cf"""
     sql = f"""
-        WITH {fx_cte} base AS (
+        WITH base AS (
             SELECT {BUCKETS[granularity]} AS bucket{inner_groups},
                    r.proceeds_currency, r.customer_currency{day_column}{kind_sums},
                    sum(r.refunds) AS refunds, sum(r.net_units) AS net_units,
                    sum(r.proceeds) AS proceeds, sum(r.customer_sales) AS customer_sales,
                    sum(r.partial_refunds) AS partial_refunds,
                    sum(r.partial_refund_proceeds) AS partial_refund_proceeds,
-                   sum(r.partial_refund_customer) AS partial_refund_customer{fx_sums}
+                   sum(r.partial_refund_customer) AS partial_refund_customer
             FROM sales_daily_rollup AS r
-            {fx_join}
             WHERE r.workspace_id = :ws AND r.report_date BETWEEN :start AND :end
                   {_filter_sql(filters, "r", params)}
             GROUP BY 1{"".join(f", {n + 2}" for n in range(len(groups)))},
                      r.proceeds_currency, r.customer_currency{day_group}
-        ), grouped AS (
+        ){fx_cte}, grouped AS (
             SELECT {keys}, {counts},
                    array_agg(proceeds_currency) AS pcs, array_agg(proceeds) AS pas,
                    array_agg(customer_currency) AS ccs, array_agg(customer_sales) AS cas,
                    array_agg(partial_refund_proceeds) AS rps,
                    array_agg(partial_refund_customer) AS rcs
                    {day_array}{fx_arrays}
-            FROM base
+            FROM {source}
             {keyset}
             GROUP BY {keys}
             ORDER BY {", ".join(order)}
