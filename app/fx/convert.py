@@ -254,3 +254,45 @@ def convert_measures(book: RateBook, measures: dict[str, Any], daily: Iterable[D
 
 def daily_currencies(rows: Iterable[Iterable[DailyMoney]]) -> set[str]:
     return {c for daily in rows for _, pc, _, cc, _ in daily for c in (pc, cc) if c}
+
+
+def convert_day(book: RateBook, listed: list[dict[str, Any]], day: dt.date) -> dict[str, Any]:
+    """:func:`convert_measure` for a measure of one report date whose ``listed`` entries are
+    all its money (one per currency): the same documents, without the per-day bookkeeping
+    (the hot path of daily reports, thousands of entries)."""
+    total = _ZERO
+    unconverted = []
+    for entry in listed:
+        currency = entry["currency"]
+        amount = Decimal(entry["amount"])
+        found = book.rate(currency, day) if amount else None
+        if found is None:
+            entry["converted"] = None
+        elif isinstance(found, NoRate):
+            entry["converted"] = None
+            unconverted.append(
+                {
+                    "amount": text(amount),
+                    "currency": currency,
+                    "reason": found.reason,
+                    "detail": f"{found.detail} (report dates {day}..{day})",
+                }
+            )
+        else:
+            value = amount * found.rate
+            total += value
+            entry["converted"] = _converted(book, value, {found: None}, True, False)
+    if len(unconverted) > 1:
+        unconverted.sort(key=lambda u: (u["currency"] is None, u["currency"] or "", u["reason"]))
+    return {
+        "amount": book.present(total),
+        "currency": book.target,
+        "partial": bool(unconverted),
+        "unconverted": unconverted,
+    }
+
+
+def convert_day_measures(book: RateBook, measures: dict[str, Any], day: dt.date) -> None:
+    """:func:`convert_measures` for a sales-like document of one report date."""
+    measures["proceeds_total_converted"] = convert_day(book, measures["proceeds"], day)
+    measures["customer_sales_total_converted"] = convert_day(book, measures["customer_sales"], day)

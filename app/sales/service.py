@@ -96,6 +96,8 @@ def _measures(
         measures["customer_sales_total_converted"] = in_sql.convert_sums(
             fx, measures["customer_sales"], row.customer_sales_fx
         )
+    elif book is not None and row.daily is None:  # a one-day bucket
+        convert.convert_day_measures(book, measures, row.bucket)
     elif book is not None:
         convert.convert_measures(book, measures, _daily(row))
     return measures

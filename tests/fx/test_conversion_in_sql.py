@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from app.db.engine import create_engine, create_sessionmaker
 from app.fx import in_sql
-from app.fx.convert import convert_measure
+from app.fx.convert import convert_day, convert_measure
 from app.fx.rates import RateBook
 
 START = dt.date(2025, 6, 2)
@@ -100,3 +100,23 @@ async def test_in_sql_conversion_equals_the_python_conversion(database_url: str)
                 assert listed_sql == listed_py, seed
     finally:
         await engine.dispose()
+
+
+def test_one_day_conversion_equals_the_general_one() -> None:
+    for seed in range(60):
+        generator = random.Random(seed)
+        book = _book(generator, generator.choice(["USD", "JPY", "EUR", "GBP"]))
+        day = START + dt.timedelta(days=generator.randrange(SPAN))
+        codes = generator.sample(CURRENCIES, generator.randint(0, len(CURRENCIES)))
+        codes.sort(key=lambda c: (c is None, c or ""))
+        listed = [
+            {"amount": str(Decimal(generator.randint(-50_000, 50_000)) / 100), "currency": c}
+            for c in codes
+        ]
+        general = [dict(entry) for entry in listed]
+        one_day = [dict(entry) for entry in listed]
+        expected = convert_measure(
+            book, general, [(day, e["currency"], Decimal(e["amount"])) for e in listed]
+        )
+        assert convert_day(book, one_day, day) == expected, seed
+        assert one_day == general, seed
