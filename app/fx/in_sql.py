@@ -10,8 +10,8 @@ statement also returns, per currency, a bit string of the report dates that had 
 date of what had no rate.
 
 A domain uses it in four places of its SQL (all fragments below), over rows already summed
-per report date and currency (a few thousand, so the joins are cheap): the ``fx_day`` CTE
-(:func:`rates_cte`), a LEFT JOIN per converted currency column (:func:`join`), the per-day
+per report date and currency (a few thousand): the ``fx_map`` CTE (:func:`rates_cte`), a
+lookup per converted currency column (:func:`join`, a LATERAL row), the per-day
 columns (:func:`columns`), then, once the days and currency pairs of a bucket are merged into
 arrays, :func:`merged` per currency. :func:`convert_sums` turns the result into the API's
 converted documents.
@@ -20,6 +20,7 @@ converted documents.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -66,9 +67,12 @@ class DayRates:
         return {
             "fx_start": self.start,
             "fx_span": (self.end - self.start).days + 1,
-            "fx_days": self.days,
-            "fx_currencies": self.currencies,
-            "fx_rates": self.rates,
+            "fx_map": json.dumps(
+                {
+                    f"{day.isoformat()}{code}": rate
+                    for day, code, rate in zip(self.days, self.currencies, self.rates, strict=True)
+                }
+            ),
         }
 
 
@@ -112,18 +116,21 @@ def table(book: RateBook, start: dt.date, end: dt.date) -> DayRates:
 
 
 def rates_cte() -> str:
-    """``fx_day(day, currency, rate, bit)``: ``bit`` has the day's position set."""
-    return """fx_day AS (
-            SELECT t.day, t.currency, t.rate,
-                   set_bit(CAST(repeat('0', :fx_span) AS varbit), t.day - :fx_start, 1) AS bit
-            FROM unnest(CAST(:fx_days AS date[]), CAST(:fx_currencies AS text[]),
-                        CAST(:fx_rates AS numeric[])) AS t(day, currency, rate)
-        )"""
+    """``fx_map(m)``: one JSON object, date and currency (``2025-06-02USD``) → rate text."""
+    return "fx_map AS (SELECT CAST(:fx_map AS jsonb) AS m)"
 
 
 def join(alias: str, day: str, currency: str) -> str:
-    """LEFT JOIN of the rate of ``day`` and ``currency`` (SQL expressions) as ``alias``."""
-    return f"LEFT JOIN fx_day AS {alias} ON {alias}.day = {day} AND {alias}.currency = {currency}"
+    """The rate of ``day`` and ``currency`` (SQL expressions) as ``alias.rate`` (null: none),
+    and ``alias.bit``, the day's position, when there is a rate. A lookup per row, not a
+    join: no plan can turn it into a scan of every rate per row."""
+    key = f"CAST({day} AS text) || {currency}"
+    return f"""CROSS JOIN LATERAL (
+                SELECT x.rate, CASE WHEN x.rate IS NOT NULL THEN
+                           set_bit(CAST(repeat('0', :fx_span) AS varbit), {day} - :fx_start, 1)
+                       END AS bit
+                FROM (SELECT CAST((SELECT m FROM fx_map) ->> ({key}) AS numeric) AS rate) AS x
+            ) AS {alias}"""  # noqa: S608  (SQL expressions of the caller; values are bound)
 
 
 def columns(alias: str, amount: str, day: str, prefix: str) -> str:
