@@ -274,13 +274,18 @@ CONVERSION_MEMBERS = frozenset(
         "proceeds_total_converted",
         "customer_sales_total_converted",
         "estimated_mrr_total_converted",
+        "amounts_total_converted",
         "totals_converted",
     }
 )
 
 
 #: Per document: its reporting currency, named only when one is asked.
-CONVERSION_MEMBERS_OF = {"PaymentsReport": {"currency"}, "SubscriptionSummary": {"currency"}}
+CONVERSION_MEMBERS_OF = {
+    "PaymentsReport": {"currency"},
+    "SubscriptionSummary": {"currency"},
+    "SubscriptionSeries": {"currency"},
+}
 
 
 def _conversion_only_when_asked(spec: dict[str, Any]) -> None:

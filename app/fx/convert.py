@@ -109,9 +109,9 @@ class _Missing:
 
     def add(self, day: dt.date, amount: Decimal, detail: str) -> None:
         self.amount += amount
-        self.first = day if self.first is None else min(self.first, day)
+        if self.first is None or day < self.first:  # the detail names the first date
+            self.first, self.detail = day, detail
         self.last = day if self.last is None else max(self.last, day)
-        self.detail = self.detail or detail
 
 
 _ZERO = Decimal(0)
@@ -147,30 +147,47 @@ def convert_measure(
             used[currency][found] = None
         else:
             used[currency] = {found: None}
+    gaps = {key: (m.amount, m.first, m.last, m.detail) for key, m in missing.items()}
+    return finish_measure(book, listed, converted, used, gaps, estimated=estimated)
+
+
+Gap = tuple[Decimal, dt.date | None, dt.date | None, str]  # amount, first, last date, detail
+
+
+def finish_measure(
+    book: RateBook,
+    listed: list[dict[str, Any]],
+    converted: dict[str | None, Decimal],
+    used: dict[str | None, dict[Rate, None]],
+    missing: dict[tuple[str | None, str], Gap],
+    *,
+    estimated: bool = False,
+) -> dict[str, Any]:
+    """``listed`` entries gain ``converted`` and the measure's ``ConvertedTotal`` is returned,
+    from the exact converted sums per currency, the rates each used, and the amounts without
+    a rate per (currency, reason)."""
     for entry in listed:
         currency = entry["currency"]
         rates = used.get(currency)
         if rates is None:
             entry["converted"] = None
             continue
-        complete = not missing or not any(
-            m.amount for (c, _), m in missing.items() if c == currency
-        )
+        complete = not missing or not any(m[0] for (c, _), m in missing.items() if c == currency)
         entry["converted"] = _converted(book, converted[currency], rates, complete, estimated)
     unconverted = (
         []
         if not missing
         else [
             {
-                "amount": text(gap.amount),
+                "amount": text(amount),
                 "currency": currency,
                 "reason": reason,
-                "detail": f"{gap.detail} (report dates {gap.first}..{gap.last})",
+                "detail": f"{detail} (report dates {first}..{last})",
             }
-            for (currency, reason), gap in sorted(
+            for (currency, reason), (amount, first, last, detail) in sorted(
                 missing.items(), key=lambda i: (i[0][0] is None, i[0][0] or "", i[0][1])
             )
-            if gap.amount
+            if amount
         ]
     )
     return {
@@ -253,3 +270,45 @@ def exact_sum(book: RateBook, triples: Iterable[Triple]) -> tuple[Decimal, bool]
         else:
             total += amount * found.rate
     return total, complete
+
+
+def convert_day(book: RateBook, listed: list[dict[str, Any]], day: dt.date) -> dict[str, Any]:
+    """:func:`convert_measure` for a measure of one report date whose ``listed`` entries are
+    all its money (one per currency): the same documents, without the per-day bookkeeping
+    (the hot path of daily reports, thousands of entries)."""
+    total = _ZERO
+    unconverted = []
+    for entry in listed:
+        currency = entry["currency"]
+        amount = Decimal(entry["amount"])
+        found = book.rate(currency, day) if amount else None
+        if found is None:
+            entry["converted"] = None
+        elif isinstance(found, NoRate):
+            entry["converted"] = None
+            unconverted.append(
+                {
+                    "amount": text(amount),
+                    "currency": currency,
+                    "reason": found.reason,
+                    "detail": f"{found.detail} (report dates {day}..{day})",
+                }
+            )
+        else:
+            value = amount * found.rate
+            total += value
+            entry["converted"] = _converted(book, value, {found: None}, True, False)
+    if len(unconverted) > 1:
+        unconverted.sort(key=lambda u: (u["currency"] is None, u["currency"] or "", u["reason"]))
+    return {
+        "amount": book.present(total),
+        "currency": book.target,
+        "partial": bool(unconverted),
+        "unconverted": unconverted,
+    }
+
+
+def convert_day_measures(book: RateBook, measures: dict[str, Any], day: dt.date) -> None:
+    """:func:`convert_measures` for a sales-like document of one report date."""
+    measures["proceeds_total_converted"] = convert_day(book, measures["proceeds"], day)
+    measures["customer_sales_total_converted"] = convert_day(book, measures["customer_sales"], day)

@@ -89,6 +89,9 @@ class RateBook:
         self._memo: dict[tuple[str | None, dt.date], Rate | NoRate] = {}
         self._rates: dict[tuple[Decimal, dt.date, str, str], Rate] = {}
         self._legs: dict[tuple[str, dt.date], Leg | None] = {}
+        # (currency, source leg, target leg) → rate: days between two fixes share their legs,
+        # so the decimal division runs once per fix, not once per report date.
+        self._by_legs: dict[tuple[str, Leg, Leg, dt.date | None], Rate] = {}
         self._step = Decimal(1).scaleb(-minor_units(target))
 
     def present(self, value: Decimal) -> str:
@@ -229,6 +232,15 @@ class RateBook:
                 )
         assert source_leg is not None
         assert target_leg is not None
+        # Two undated legs (EUR, fixed euro rates) date the rate by the report date itself.
+        undated = source_leg.day is None and target_leg.day is None
+        legs = (currency, source_leg, target_leg, day if undated else None)
+        known = self._by_legs.get(legs)
+        if known is None:
+            known = self._by_legs[legs] = self._cross_rate(currency, day, source_leg, target_leg)
+        return known
+
+    def _cross_rate(self, currency: str, day: dt.date, source_leg: Leg, target_leg: Leg) -> Rate:
         if currency == EUR:
             value = target_leg.per_eur
         else:
@@ -237,3 +249,7 @@ class RateBook:
         sources = sorted({leg.source for leg in (source_leg, target_leg)} - {"identity"})
         method = "direct" if EUR in (currency, self.target) else "cross-EUR"
         return self._rate(value, min(days, default=day), "+".join(sources), method)
+
+    def convertible(self) -> set[str]:
+        """Every currency this book may hold a rate for (others never convert)."""
+        return {EUR, self.target, *EURO_FIXED, *self._direct, *self._cross}

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Identity,
+    Index,
     Numeric,
     String,
     UniqueConstraint,
@@ -35,7 +36,11 @@ class FxRate(Base):
     the central bank or other provider Frankfurter said it used; empty for the ECB)."""
 
     __tablename__ = "fx_rates"
-    __table_args__ = (UniqueConstraint("source", "provider", "day", "base", "quote"),)
+    __table_args__ = (
+        UniqueConstraint("source", "provider", "day", "base", "quote"),
+        # Conversion reads every rate of a report span (``app.fx.repository.rates_for``).
+        Index("ix_fx_rates_day", "day"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     source: Mapped[str] = mapped_column(String(16))

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.fx import in_sql
 from app.models import SalesRow
 from app.sales.schemas import SalesFilter
 
@@ -138,6 +139,9 @@ class AggregateRow:
     # With ``by_day``: (report date, proceeds currency, proceeds, customer currency, customer
     # sales) per day and currency pair, for conversion at each day's rate.
     daily: list[tuple[dt.date, str | None, Any, str | None, Any]] | None = None
+    # With ``fx``: proceeds and customer sales converted in the statement, per currency.
+    proceeds_fx: list[in_sql.CurrencySums] | None = None
+    customer_sales_fx: list[in_sql.CurrencySums] | None = None
 
     def sort_key(self) -> list[Any]:
         """The keyset position of this row (what ``aggregate``'s ``after`` takes)."""
@@ -171,6 +175,7 @@ async def aggregate(
     after: list[Any] | None,
     limit: int,
     by_day: bool = False,
+    fx: in_sql.DayRates | None = None,
 ) -> list[AggregateRow]:
     """Sum the daily rollup per calendar bucket and group, ordered by bucket then each group
     value (nulls last); ``after`` is the ``sort_key`` of the last row of the previous page.
@@ -178,7 +183,9 @@ async def aggregate(
     ``base`` sums per (bucket, group, proceeds currency, customer currency); ``grouped`` per
     (bucket, group), carrying the per-currency-pair money as arrays; the lateral subqueries
     total those per currency, so currencies never mix and the API has nothing left to add.
-    ``by_day`` keeps each report date apart in ``base`` and returns the per-day money too.
+    ``by_day`` keeps each report date apart in ``base`` and returns the per-day money too;
+    ``fx`` also keeps report dates apart in ``base``, converts each at its rate in the
+    statement and returns the converted sums per currency (``app.fx.in_sql``).
     """
     params: dict[str, Any] = {"ws": workspace_id, "start": start, "end": end, "limit": limit}
     groups = [f"g{n}" for n in range(len(dimensions))]
@@ -204,12 +211,38 @@ async def aggregate(
         params["start"] = max(start, params["k0"])
     keys = "bucket" + "".join(f", {g}" for g in groups)
     counts = ", ".join(f"CAST(COALESCE(sum({m}), 0) AS bigint) AS {m}" for m in COUNTS)
-    day_column = ", r.report_date AS day" if by_day else ""
-    day_group = ", r.report_date" if by_day else ""
+    per_day = by_day or fx is not None
+    day_column = ", r.report_date AS day" if per_day else ""
+    day_group = ", r.report_date" if per_day else ""
     day_array = ", array_agg(day) AS ds" if by_day else ""
     day_select = (
         ", grouped.ds, grouped.pcs, grouped.pas, grouped.ccs, grouped.cas" if by_day else ""
     )
+    source, fx_cte, fx_arrays, fx_select, fx_lateral = "base", "", "", "", ""
+    if fx is not None:  # each day's sums converted at its rate (see ``app.fx.in_sql``)
+        params.update(fx.params())
+        source = "converted"
+        fx_cte = f""", {in_sql.rates_cte()}, converted AS (
+            SELECT base.*,
+                   {in_sql.columns("fp", "base.proceeds", "base.day", "pfx")},
+                   {in_sql.columns("fc", "base.customer_sales", "base.day", "cfx")}
+            FROM base
+            {in_sql.join("fp", "base.day", "base.proceeds_currency")}
+            {in_sql.join("fc", "base.day", "base.customer_currency")}
+        )"""  # noqa: S608  (fixed fragments of app.fx.in_sql; values are bound)
+        fx_arrays = "".join(
+            f", array_agg({p}_{c}) AS {p}_{c}"
+            for p in ("pfx", "cfx")
+            for c in ("conv", "bits", "miss", "first", "last")
+        )
+        fx_select = "".join(
+            f", {a}.{c}"
+            for a in ("pf", "cf")
+            for c in ("currencies", "conv", "bits", "miss", "first", "last")
+        )
+        fx_lateral = f"""
+        CROSS JOIN LATERAL ({in_sql.merged("pcs", "pfx")}) AS pf
+        CROSS JOIN LATERAL ({in_sql.merged("ccs", "cfx")}) AS cf"""
     sql = f"""
         WITH base AS (
             SELECT {BUCKETS[granularity]} AS bucket{inner_groups},
@@ -224,14 +257,14 @@ async def aggregate(
                   {_filter_sql(filters, "r", params)}
             GROUP BY 1{"".join(f", {n + 2}" for n in range(len(groups)))},
                      r.proceeds_currency, r.customer_currency{day_group}
-        ), grouped AS (
+        ){fx_cte}, grouped AS (
             SELECT {keys}, {counts},
                    array_agg(proceeds_currency) AS pcs, array_agg(proceeds) AS pas,
                    array_agg(customer_currency) AS ccs, array_agg(customer_sales) AS cas,
                    array_agg(partial_refund_proceeds) AS rps,
                    array_agg(partial_refund_customer) AS rcs
-                   {day_array}
-            FROM base
+                   {day_array}{fx_arrays}
+            FROM {source}
             {keyset}
             GROUP BY {keys}
             ORDER BY {", ".join(order)}
@@ -239,16 +272,18 @@ async def aggregate(
         )
         SELECT {keys}, {", ".join(COUNTS)}, p.currencies, p.amounts, c.currencies, c.amounts,
                rp.currencies, rp.amounts, rc.currencies, rc.amounts
-               {day_select}
+               {day_select}{fx_select}
         FROM grouped
         CROSS JOIN LATERAL ({_CURRENCY_TOTALS.format(currencies="pcs", amounts="pas")}) AS p
         CROSS JOIN LATERAL ({_CURRENCY_TOTALS.format(currencies="ccs", amounts="cas")}) AS c
         CROSS JOIN LATERAL ({_CURRENCY_TOTALS.format(currencies="pcs", amounts="rps")}) AS rp
         CROSS JOIN LATERAL ({_CURRENCY_TOTALS.format(currencies="ccs", amounts="rcs")}) AS rc
+        {fx_lateral}
         ORDER BY {", ".join(order)}
     """  # noqa: S608  (every identifier comes from the fixed maps above; values are bound)
     result = await session.execute(text(sql), params)
     money = 1 + len(groups) + len(COUNTS)  # first money column
+    converted = money + 8 + (5 if by_day else 0)  # first ``fx`` column
     return [
         AggregateRow(
             bucket=row[0],
@@ -263,6 +298,8 @@ async def aggregate(
                 zip(row[money + 6] or (), row[money + 7] or (), strict=True)
             ),
             daily=list(zip(*row[money + 8 : money + 13], strict=True)) if by_day else None,
+            proceeds_fx=in_sql.rows_of(row[converted : converted + 6]) if fx else None,
+            customer_sales_fx=in_sql.rows_of(row[converted + 6 : converted + 12]) if fx else None,
         )
         for row in result
     ]

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ValidationFailed
-from app.fx import convert
+from app.fx import convert, in_sql
 from app.kit import cursors
 from app.kit.money import Money
 from app.kit.pagination import Page, PageRequest
@@ -74,10 +74,12 @@ def _money(pairs: list[tuple[str | None, str]]) -> list[dict[str, Any]]:
     return [{"amount": amount, "currency": currency} for currency, amount in pairs]
 
 
-def _measures(row: AggregateRow, book: convert.RateBook | None = None) -> dict[str, Any]:
+def _measures(
+    row: AggregateRow, book: convert.RateBook | None = None, fx: in_sql.DayRates | None = None
+) -> dict[str, Any]:
     counts = dict(row.counts)
     partial = counts.pop("partial_refunds", 0)
-    measures = {
+    measures: dict[str, Any] = {
         **counts,
         "proceeds": _money(row.proceeds),
         "customer_sales": _money(row.customer_sales),
@@ -87,7 +89,16 @@ def _measures(row: AggregateRow, book: convert.RateBook | None = None) -> dict[s
             "customer_amounts": _money(row.partial_refund_customer),
         },
     }
-    if book is not None:
+    if fx is not None and row.proceeds_fx is not None and row.customer_sales_fx is not None:
+        measures["proceeds_total_converted"] = in_sql.convert_sums(
+            fx, measures["proceeds"], row.proceeds_fx
+        )
+        measures["customer_sales_total_converted"] = in_sql.convert_sums(
+            fx, measures["customer_sales"], row.customer_sales_fx
+        )
+    elif book is not None and row.daily is None:  # a one-day bucket
+        convert.convert_day_measures(book, measures, row.bucket)
+    elif book is not None:
         convert.convert_measures(book, measures, _daily(row))
     return measures
 
@@ -228,6 +239,18 @@ async def sales_report(
     or the workspace's default) every money entry is also converted (``app.fx.convert``)."""
     target = await convert.resolve_target(session, workspace_id, currency)
     after = _after(paging, len(group_by))
+    fx = None
+    if target is not None and granularity is not Granularity.DAY:
+        # Buckets of several days: each rollup row converts at its own report date's rate
+        # inside the aggregate (one statement; see ``app.fx.in_sql``).
+        fx = await in_sql.day_rates(
+            session,
+            workspace_id,
+            target=target,
+            start=span.start,
+            end=span.end,
+            max_age_days=max_rate_age_days,
+        )
     rows = await repository.aggregate(
         session,
         workspace_id,
@@ -238,11 +261,12 @@ async def sales_report(
         filters=filters,
         after=after,
         limit=paging.fetch,
-        # One-day buckets need no per-day arrays: each bucket is one report date.
-        by_day=target is not None and granularity is not Granularity.DAY,
+        fx=fx,
     )
     page, next_cursor = paging.split(rows, AggregateRow.sort_key)
-    book = await _book(session, workspace_id, target, page, span, max_rate_age_days)
+    book = None
+    if fx is None:  # one-day buckets: each bucket's per-currency totals are of one date
+        book = await _book(session, workspace_id, target, page, span, max_rate_age_days)
     items = []
     for row in page:
         end = bucket_end(row.bucket, granularity)
@@ -253,7 +277,7 @@ async def sales_report(
                 "partial": row.bucket < span.start or end > span.end,
                 "group": {d.value: value for d, value in zip(group_by, row.group, strict=True)},
                 "source": "daily",
-                **_measures(row, book),
+                **_measures(row, book, fx),
             }
         )
     return {

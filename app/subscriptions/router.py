@@ -39,6 +39,18 @@ GroupByParam = Annotated[
     Query(description="Dimensions, comma-separated (`group_by=country,offer_type`) or repeated."),
 ]
 
+CurrencyParam = Annotated[
+    str | None,
+    Query(
+        min_length=3,
+        max_length=3,
+        pattern="^[A-Za-z]{3}$",
+        description="Reporting currency (ISO 4217) for `estimated_mrr`: each day's amounts "
+        "are also converted into it at that report date's rate. Default: the workspace's "
+        "reporting currency, if set.",
+    ),
+]
+
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -106,6 +118,9 @@ async def get_summary(
 @router.get(
     "/summary/series",
     operation_id="get_subscription_series",
+    response_model=SubscriptionSeries,
+    # Without a reporting currency the document is exactly as before (no conversion keys).
+    response_model_exclude_unset=True,
     responses=problem_responses(*AUTHED, 404),
 )
 async def get_series(
@@ -122,9 +137,17 @@ async def get_series(
     ),
     account_id: AccountParam = None,
     app_id: AppParam = None,
+    currency: CurrencyParam = None,
+    *,
+    settings: AppSettings,
 ) -> SubscriptionSeries:
     """One metric per day (at most 400 days), oldest first. A day no account in scope has
-    yet is `null`, not zero; `complete` says whether every account's report is in."""
+    yet is `null`, not zero; `complete` says whether every account's report is in.
+
+    `estimated_mrr` is per proceeds currency; with a reporting currency (`currency=`, else
+    the workspace's default) each day's amounts also convert at that day's own rate (the
+    latest published on or before the report date, never one rate for the range), the
+    originals kept, with the day's `amounts_total_converted` and what had no rate."""
     scope = await service.resolve_scope(session, principal.workspace_id, account_id, app_id)
     return await service.series(
         session,
@@ -134,6 +157,8 @@ async def get_series(
         start=from_date,
         end=to_date,
         now=_now(),
+        currency=currency,
+        max_rate_age_days=settings.fx_max_rate_age_days,
     )
 
 

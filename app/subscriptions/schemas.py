@@ -162,8 +162,16 @@ class SeriesPoint(BaseModel):
         description="Count metrics: the value; null when no account in scope has the date yet "
         "(not zero)."
     )
-    amounts: list[Money] | None = Field(
-        description="`estimated_mrr`: per currency; null when no account has the date yet."
+    amounts: list[ConvertibleMoney] | None = Field(
+        description="`estimated_mrr`: per currency; null when no account has the date yet. "
+        "With a reporting currency each amount also has `converted`, at this report date's "
+        "rate."
+    )
+    amounts_total_converted: ConvertedTotal | None = Field(
+        default=None,
+        description="`estimated_mrr` with a reporting currency (`currency=`): the day's "
+        "amounts in it, converted at this report date's rate (the latest published on or "
+        "before it), with what had no rate; null when no account has the date yet.",
     )
     complete: bool = Field(
         description="Every account in scope has the date as published or as Apple's no data. "
@@ -178,6 +186,11 @@ class SubscriptionSeries(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True)
 
+    currency: str | None = Field(
+        default=None,
+        description="`estimated_mrr`: the reporting currency amounts were converted into "
+        "(`currency=` or the workspace's default); absent without one.",
+    )
     metric: Metric
     from_date: dt.date = Field(serialization_alias="from")
     to_date: dt.date = Field(serialization_alias="to")

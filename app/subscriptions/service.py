@@ -378,8 +378,13 @@ async def series(
     start: dt.date,
     end: dt.date,
     now: dt.datetime,
+    currency: str | None = None,
+    max_rate_age_days: int = 7,
 ) -> SubscriptionSeries:
+    """``metric`` per day; ``estimated_mrr`` with a reporting currency (``currency`` or the
+    workspace's default) also converted, each day at its own report date's rate."""
     query.date_range(start, end, MAX_RANGE_DAYS)
+    target = await convert.resolve_target(session, workspace_id, currency)
     amounts: dict[dt.date, list[Money]] = {}
     values: dict[dt.date, int] = {}
     if metric in EVENT_METRICS:
@@ -417,19 +422,39 @@ async def series(
             values = {day: tally.value(metric) for day, tally in tallies.items()}
         complete = done.complete
 
-    points = []
     mrr = metric is Metric.ESTIMATED_MRR
+    book = None
+    if mrr and target is not None:
+        book = await convert.book_for(
+            session,
+            workspace_id,
+            target=target,
+            currencies={m.currency for ms in amounts.values() for m in ms if m.currency},
+            start=start,
+            end=end,
+            max_age_days=max_rate_age_days,
+        )
+    points = []
     for day in calendar.days(start, end):
         known = done.known(day)
-        points.append(
-            SeriesPoint(
-                report_date=day,
-                value=values.get(day, 0) if known and not mrr else None,
-                amounts=amounts.get(day, []) if known and mrr else None,
-                complete=complete(day),
-            )
+        point = SeriesPoint(
+            report_date=day,
+            value=values.get(day, 0) if known and not mrr else None,
+            amounts=None,
+            complete=complete(day),
         )
+        if known and mrr:
+            listed = [m.model_dump() for m in amounts.get(day, [])]
+            if book is not None:
+                triples = [(day, m["currency"], Decimal(m["amount"])) for m in listed]
+                total = convert.convert_measure(book, listed, triples)
+                point.amounts_total_converted = ConvertedTotal.model_validate(total)
+            point.amounts = [ConvertibleMoney.model_validate(m) for m in listed]
+        elif book is not None:
+            point.amounts_total_converted = None
+        points.append(point)
     return SubscriptionSeries(
+        **({"currency": target} if book is not None else {}),
         metric=metric,
         from_date=start,
         to_date=end,
