@@ -25,7 +25,15 @@ from app.models.feedback import BetaFeedback
 from app.models.finance import FinanceReportRow
 from app.models.fx import FxManualRate, FxRate, FxWorkspaceSettings
 from app.models.reviews import CustomerReview, ReviewReplyRequest, ReviewSyncState
-from app.models.sales import PreOrderRow, SalesDailyRollup, SalesRow
+from app.models.sales import (
+    PreOrderRow,
+    SalesDailyRollup,
+    SalesRollupAccountDay,
+    SalesRollupAccountMonth,
+    SalesRollupAppDay,
+    SalesRollupAppMonth,
+    SalesRow,
+)
 from app.models.searchads import (
     SearchAdsAccount,
     SearchAdsAdGroup,
@@ -100,6 +108,10 @@ __all__ = [
     "ReviewSubmission",
     "ReviewSyncState",
     "SalesDailyRollup",
+    "SalesRollupAccountDay",
+    "SalesRollupAccountMonth",
+    "SalesRollupAppDay",
+    "SalesRollupAppMonth",
     "SalesRow",
     "SearchAdsAccount",
     "SearchAdsAdGroup",

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import SalesRow
+from app.sales import planner, rollups
 from app.sales.schemas import SalesFilter
 
 #: Rows with 0 units and money (FACTS §8: a real IAY row has Units 0, Customer Price −85.43,
@@ -30,7 +33,13 @@ PARTIAL_REFUND_SUMS = f"""
 async def rebuild_daily_rollup(
     session: AsyncSession, account_id: uuid.UUID, report_date: dt.date
 ) -> None:
-    """Re-aggregate one account-day from ``sales_rows``; runs in the unit's transaction."""
+    """Re-aggregate one account-day from ``sales_rows`` into every rollup (the full daily one,
+    then the measure-set ones of ``app.sales.rollups``); runs in the unit's transaction."""
+    await _rebuild_full(session, account_id, report_date)
+    await rollups.rebuild(session, account_id, [report_date])
+
+
+async def _rebuild_full(session: AsyncSession, account_id: uuid.UUID, report_date: dt.date) -> None:
     params = {"a": account_id, "d": report_date}
     await session.execute(
         text("DELETE FROM sales_daily_rollup WHERE account_id = :a AND report_date = :d"), params
@@ -74,16 +83,6 @@ async def rebuild_daily_rollup(
 
 # --- queries behind the sales API -------------------------------------------------------------
 
-#: Rollup column of each ``group_by`` dimension (keys are ``Dimension`` values).
-DIMENSION_COLUMNS = {
-    "account": "account_id",
-    "app": "app_id",
-    "product": "product",
-    "country": "country_code",
-    "device": "device",
-    "unit_kind": "unit_kind",
-    "platform": "platform",
-}
 BUCKETS = {
     "day": "r.report_date",
     "week": "CAST(date_trunc('week', CAST(r.report_date AS timestamp)) AS date)",
@@ -91,14 +90,7 @@ BUCKETS = {
     "year": "CAST(date_trunc('year', CAST(r.report_date AS timestamp)) AS date)",
 }
 #: Measure name → the unit kind whose positive units it counts.
-KIND_MEASURES = {
-    "first_time_downloads": "first_time_download",
-    "redownloads": "redownload",
-    "updates": "update",
-    "iap_units": "iap",
-    "subscription_units": "subscription",
-    "restores": "restore",
-}
+KIND_MEASURES = {measure: kind for kind, measure in rollups.KIND_COLUMNS.items()}
 
 
 _FILTER_COLUMNS = (
@@ -147,16 +139,57 @@ class AggregateRow:
         return key
 
 
-COUNTS = (*KIND_MEASURES, "refunds", "net_units", "partial_refunds")
-# One row's money per currency: non-zero totals as decimal text, by currency, null last.
-_CURRENCY_TOTALS = """
-    SELECT array_agg(currency ORDER BY currency COLLATE "C" NULLS LAST) AS currencies,
-           array_agg(CAST(total AS text) ORDER BY currency COLLATE "C" NULLS LAST) AS amounts
-    FROM (SELECT currency, sum(amount) AS total
-          FROM unnest(grouped.{currencies}, grouped.{amounts}) AS pair(currency, amount)
-          GROUP BY currency) AS per_currency
-    WHERE total <> 0
-"""
+COUNTS = rollups.COUNT_COLUMNS
+#: Exact decimal sums whatever their size (the default context rounds to 28 digits).
+_EXACT = decimal.Context(prec=1000)
+
+
+def _totals(
+    currencies: list[str | None] | None, amounts: list[Decimal | None] | None
+) -> list[tuple[str | None, str]]:
+    """Money per currency from (currency, amount) pairs: non-zero totals as decimal text (as
+    PostgreSQL writes them: never an exponent), by currency, null last."""
+    if not currencies or amounts is None:
+        return []
+    if len(currencies) == 1:  # the common case: one currency pair in the group
+        amount = amounts[0]
+        return [] if not amount else [(currencies[0], format(amount, "f"))]
+    totals: dict[str | None, Decimal] = {}
+    for currency, amount in zip(currencies, amounts, strict=True):
+        if amount is not None:
+            previous = totals.get(currency)
+            totals[currency] = amount if previous is None else _EXACT.add(previous, amount)
+    ordered = sorted(totals.items(), key=lambda item: (item[0] is None, item[0] or ""))
+    return [(currency, format(total, "f")) for currency, total in ordered if total]
+
+
+def _part_sql(
+    part: planner.Part,
+    n: int,
+    granularity: str,
+    dimensions: list[str],
+    filters: SalesFilter,
+    params: dict[str, Any],
+    by_day: bool,
+) -> str:
+    """One table read of the plan, summed per (bucket, group, currency pair[, day])."""
+    source = part.source
+    params[f"s{n}"], params[f"e{n}"] = part.start, part.end
+    groups = "".join(
+        f", CAST(r.{source.column(d)} AS text) AS g{i}" for i, d in enumerate(dimensions)
+    )
+    measures = "".join(f", {source.measures[m]} AS {m}" for m in rollups.MEASURE_COLUMNS)
+    day_column = ", r.report_date AS day" if by_day else ""
+    day_group = ", r.report_date" if by_day else ""
+    return f"""
+        SELECT {BUCKETS[granularity]} AS bucket{groups},
+               r.proceeds_currency, r.customer_currency{day_column}{measures}
+        FROM {part.table} AS r
+        WHERE r.workspace_id = :ws AND r.report_date BETWEEN :s{n} AND :e{n}{source.where}
+              {_filter_sql(filters, "r", params)}
+        GROUP BY 1{"".join(f", {i + 2}" for i in range(len(dimensions)))},
+                 r.proceeds_currency, r.customer_currency{day_group}
+    """  # noqa: S608  (identifiers from the planner's fixed maps; values are bound)
 
 
 async def aggregate(
@@ -171,25 +204,20 @@ async def aggregate(
     after: list[Any] | None,
     limit: int,
     by_day: bool = False,
+    source: str | None = None,
 ) -> list[AggregateRow]:
-    """Sum the daily rollup per calendar bucket and group, ordered by bucket then each group
-    value (nulls last); ``after`` is the ``sort_key`` of the last row of the previous page.
+    """Sum the measures per calendar bucket and group, ordered by bucket then each group value
+    (nulls last); ``after`` is the ``sort_key`` of the last row of the previous page.
 
-    ``base`` sums per (bucket, group, proceeds currency, customer currency); ``grouped`` per
-    (bucket, group), carrying the per-currency-pair money as arrays; the lateral subqueries
-    total those per currency, so currencies never mix and the API has nothing left to add.
-    ``by_day`` keeps each report date apart in ``base`` and returns the per-day money too.
+    One statement. The planner (``app.sales.planner``) picks the smallest rollup that keeps
+    every dimension asked for (``source`` forces one: ``raw`` reads ``sales_rows`` itself).
+    ``base`` sums per (bucket, group, proceeds currency, customer currency); the outer query
+    per (bucket, group), carrying the money per currency pair as arrays, which ``_totals``
+    adds up per currency, so currencies never mix. ``by_day`` keeps each report date apart
+    in ``base`` and returns the per-day money too.
     """
-    params: dict[str, Any] = {"ws": workspace_id, "start": start, "end": end, "limit": limit}
+    params: dict[str, Any] = {"ws": workspace_id, "limit": limit}
     groups = [f"g{n}" for n in range(len(dimensions))]
-    inner_groups = "".join(
-        f", CAST(r.{DIMENSION_COLUMNS[d]} AS text) AS {g}"
-        for d, g in zip(dimensions, groups, strict=True)
-    )
-    kind_sums = "".join(
-        f", sum(r.units_in) FILTER (WHERE r.unit_kind = '{kind}') AS {measure}"
-        for measure, kind in KIND_MEASURES.items()
-    )
     order = ["bucket"]
     for g in groups:
         order += [f"({g} IS NULL)", f"COALESCE({g}, '') COLLATE \"C\""]
@@ -201,71 +229,48 @@ async def aggregate(
             placeholders.append(f":k{n}")
         keyset = f"WHERE ({', '.join(order)}) > ({', '.join(placeholders)})"
         # Lets the scan skip days before the cursor's bucket instead of grouping them again.
-        params["start"] = max(start, params["k0"])
+        start = max(start, params["k0"])
+    parts = planner.plan(start, end, granularity, dimensions, filters, by_day=by_day, source=source)
+    base = " UNION ALL ".join(
+        _part_sql(part, n, granularity, dimensions, filters, params, by_day)
+        for n, part in enumerate(parts)
+    )
     keys = "bucket" + "".join(f", {g}" for g in groups)
     counts = ", ".join(f"CAST(COALESCE(sum({m}), 0) AS bigint) AS {m}" for m in COUNTS)
-    day_column = ", r.report_date AS day" if by_day else ""
-    day_group = ", r.report_date" if by_day else ""
-    day_array = ", array_agg(day) AS ds" if by_day else ""
-    day_select = (
-        ", grouped.ds, grouped.pcs, grouped.pas, grouped.ccs, grouped.cas" if by_day else ""
-    )
+    day_array = ", array_agg(day)" if by_day else ""
     sql = f"""
-        WITH base AS (
-            SELECT {BUCKETS[granularity]} AS bucket{inner_groups},
-                   r.proceeds_currency, r.customer_currency{day_column}{kind_sums},
-                   sum(r.refunds) AS refunds, sum(r.net_units) AS net_units,
-                   sum(r.proceeds) AS proceeds, sum(r.customer_sales) AS customer_sales,
-                   sum(r.partial_refunds) AS partial_refunds,
-                   sum(r.partial_refund_proceeds) AS partial_refund_proceeds,
-                   sum(r.partial_refund_customer) AS partial_refund_customer
-            FROM sales_daily_rollup AS r
-            WHERE r.workspace_id = :ws AND r.report_date BETWEEN :start AND :end
-                  {_filter_sql(filters, "r", params)}
-            GROUP BY 1{"".join(f", {n + 2}" for n in range(len(groups)))},
-                     r.proceeds_currency, r.customer_currency{day_group}
-        ), grouped AS (
-            SELECT {keys}, {counts},
-                   array_agg(proceeds_currency) AS pcs, array_agg(proceeds) AS pas,
-                   array_agg(customer_currency) AS ccs, array_agg(customer_sales) AS cas,
-                   array_agg(partial_refund_proceeds) AS rps,
-                   array_agg(partial_refund_customer) AS rcs
-                   {day_array}
-            FROM base
-            {keyset}
-            GROUP BY {keys}
-            ORDER BY {", ".join(order)}
-            LIMIT :limit
-        )
-        SELECT {keys}, {", ".join(COUNTS)}, p.currencies, p.amounts, c.currencies, c.amounts,
-               rp.currencies, rp.amounts, rc.currencies, rc.amounts
-               {day_select}
-        FROM grouped
-        CROSS JOIN LATERAL ({_CURRENCY_TOTALS.format(currencies="pcs", amounts="pas")}) AS p
-        CROSS JOIN LATERAL ({_CURRENCY_TOTALS.format(currencies="ccs", amounts="cas")}) AS c
-        CROSS JOIN LATERAL ({_CURRENCY_TOTALS.format(currencies="pcs", amounts="rps")}) AS rp
-        CROSS JOIN LATERAL ({_CURRENCY_TOTALS.format(currencies="ccs", amounts="rcs")}) AS rc
+        WITH base AS ({base})
+        SELECT {keys}, {counts},
+               array_agg(proceeds_currency), array_agg(proceeds),
+               array_agg(customer_currency), array_agg(customer_sales),
+               array_agg(partial_refund_proceeds), array_agg(partial_refund_customer)
+               {day_array}
+        FROM base
+        {keyset}
+        GROUP BY {keys}
         ORDER BY {", ".join(order)}
-    """  # noqa: S608  (every identifier comes from the fixed maps above; values are bound)
+        LIMIT :limit
+    """  # noqa: S608  (every identifier comes from fixed maps; values are bound)
     result = await session.execute(text(sql), params)
     money = 1 + len(groups) + len(COUNTS)  # first money column
-    return [
-        AggregateRow(
-            bucket=row[0],
-            group=tuple(row[1 : 1 + len(groups)]),
-            counts=dict(zip(COUNTS, row[1 + len(groups) : money], strict=True)),
-            proceeds=list(zip(row[money] or (), row[money + 1] or (), strict=True)),
-            customer_sales=list(zip(row[money + 2] or (), row[money + 3] or (), strict=True)),
-            partial_refund_proceeds=list(
-                zip(row[money + 4] or (), row[money + 5] or (), strict=True)
-            ),
-            partial_refund_customer=list(
-                zip(row[money + 6] or (), row[money + 7] or (), strict=True)
-            ),
-            daily=list(zip(*row[money + 8 : money + 13], strict=True)) if by_day else None,
+    rows = []
+    for row in result:
+        pcs, pas, ccs, cas, rps, rcs = row[money : money + 6]
+        rows.append(
+            AggregateRow(
+                bucket=row[0],
+                group=tuple(row[1 : 1 + len(groups)]),
+                counts=dict(zip(COUNTS, row[1 + len(groups) : money], strict=True)),
+                proceeds=_totals(pcs, pas),
+                customer_sales=_totals(ccs, cas),
+                partial_refund_proceeds=_totals(pcs, rps),
+                partial_refund_customer=_totals(ccs, rcs),
+                daily=list(zip(row[money + 6], pcs, pas, ccs, cas, strict=True))
+                if by_day
+                else None,
+            )
         )
-        for row in result
-    ]
+    return rows
 
 
 async def list_rows(
@@ -326,5 +331,6 @@ async def link_rows_to_apps(session: AsyncSession, account_id: uuid.UUID) -> lis
     )
     days = sorted({day for frequency, day in result if frequency == "DAILY"})
     for day in days:
-        await rebuild_daily_rollup(session, account_id, day)
+        await _rebuild_full(session, account_id, day)
+    await rollups.rebuild(session, account_id, days)
     return days

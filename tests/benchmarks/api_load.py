@@ -148,11 +148,18 @@ async def drive(
 def endpoints(world: dict[str, Any]) -> list[tuple[str, str]]:
     app_id, account_id = world["apps"][0], world["accounts"][0]
     start = (END - dt.timedelta(days=89)).isoformat()
+    year = (END - dt.timedelta(days=364)).isoformat()
     return [
         ("health", "/health"),
         ("apps", "/v1/apps?limit=50"),
         ("sales 90d/app/day", f"/v1/sales?from={start}&to={END}&granularity=day&app_id={app_id}"),
         ("sales 90d by country", f"/v1/sales?from={start}&to={END}&group_by=country"),
+        # The whole answer (every page at once), as a dashboard asks for it.
+        (
+            "sales 90d country all",
+            f"/v1/sales?from={start}&to={END}&group_by=country&limit=5000",
+        ),
+        ("sales 365d by month", f"/v1/sales?from={year}&to={END}&granularity=month"),
         ("sales rows", f"/v1/sales/rows?from={start}&to={END}&limit=50"),
         ("app sales summary", f"/v1/apps/{app_id}/sales/summary?from={start}&to={END}"),
         ("reviews", "/v1/reviews?limit=50"),
@@ -171,6 +178,9 @@ async def main() -> None:
     parser.add_argument("--reviews", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=5.0, help="per endpoint and level")
     parser.add_argument("--levels", default="1,8,32")
+    parser.add_argument(
+        "--only", default="", help="comma-separated endpoint labels to drive (default: all)"
+    )
     add_database_argument(parser)
     args = parser.parse_args()
     levels = [int(level) for level in args.levels.split(",")]
@@ -218,7 +228,10 @@ async def main() -> None:
             async with httpx.AsyncClient(
                 base_url=f"http://127.0.0.1:{orchard_port}", limits=limits, timeout=60
             ) as client:
+                only = {label for label in args.only.split(",") if label}
                 for label, path in endpoints(world):
+                    if only and label not in only:
+                        continue
                     await drive(client, path, headers, 2, 0.5)  # warm-up
                     for level in levels:
                         r = await drive(client, path, headers, level, args.seconds)
