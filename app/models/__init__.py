@@ -32,6 +32,7 @@ from app.models.sales import (
     SalesRollupAccountMonth,
     SalesRollupAppDay,
     SalesRollupAppMonth,
+    SalesRollupWorkspaceDay,
     SalesRow,
 )
 from app.models.searchads import (
@@ -112,6 +113,7 @@ __all__ = [
     "SalesRollupAccountMonth",
     "SalesRollupAppDay",
     "SalesRollupAppMonth",
+    "SalesRollupWorkspaceDay",
     "SalesRow",
     "SearchAdsAccount",
     "SearchAdsAdGroup",

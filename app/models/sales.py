@@ -125,20 +125,9 @@ class SalesDailyRollup(Base):
     partial_refund_customer: Mapped[Decimal] = mapped_column(Numeric, server_default=text("0"))
 
 
-class _MeasureSetRollup:
-    """Sums of ``sales_daily_rollup`` over the dimensions a dashboard rarely splits by
-    (product, SKU, device, platform): one row per period × country × currency pair (× app),
-    with the unit kinds as columns (the *measure set*), so a whole-workspace 90-day query
-    sums thousands of rows, not millions. Rebuilt in the transaction that replaces the day's
-    rows (``app.sales.rollups``); ``report_date`` is the first day of the period."""
+class _Measures:
+    """The measure set: the unit kinds as columns, refunds, net units, money."""
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
-    report_date: Mapped[dt.date] = mapped_column(Date)
-    country_code: Mapped[str | None] = mapped_column(Text)
-    proceeds_currency: Mapped[str | None] = mapped_column(Text)
-    customer_currency: Mapped[str | None] = mapped_column(Text)
     first_time_downloads: Mapped[int] = mapped_column(BigInteger)
     redownloads: Mapped[int] = mapped_column(BigInteger)
     updates: Mapped[int] = mapped_column(BigInteger)
@@ -152,6 +141,22 @@ class _MeasureSetRollup:
     customer_sales: Mapped[Decimal] = mapped_column(Numeric)
     partial_refund_proceeds: Mapped[Decimal] = mapped_column(Numeric)
     partial_refund_customer: Mapped[Decimal] = mapped_column(Numeric)
+
+
+class _MeasureSetRollup(_Measures):
+    """Sums of ``sales_daily_rollup`` over the dimensions a dashboard rarely splits by
+    (product, SKU, device, platform): one row per period × country × currency pair (× app),
+    with the unit kinds as columns (the *measure set*), so a whole-workspace 90-day query
+    sums thousands of rows, not millions. Rebuilt in the transaction that replaces the day's
+    rows (``app.sales.rollups``); ``report_date`` is the first day of the period."""
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    report_date: Mapped[dt.date] = mapped_column(Date)
+    country_code: Mapped[str | None] = mapped_column(Text)
+    proceeds_currency: Mapped[str | None] = mapped_column(Text)
+    customer_currency: Mapped[str | None] = mapped_column(Text)
 
 
 class _AppRollup(_MeasureSetRollup):
@@ -188,6 +193,23 @@ class SalesRollupAccountDay(_MeasureSetRollup, Base):
         Index("ix_sales_rollup_account_day_workspace_date", "workspace_id", "report_date"),
         Index("ix_sales_rollup_account_day_account_date", "account_id", "report_date"),
     )
+
+
+class SalesRollupWorkspaceDay(_Measures, Base):
+    """Per day × country × currency pair over every account of the workspace: the whole-
+    workspace dashboards' query reads one row per item it returns."""
+
+    __tablename__ = "sales_rollup_workspace_day"
+    __table_args__ = (
+        Index("ix_sales_rollup_workspace_day_workspace_date", "workspace_id", "report_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    report_date: Mapped[dt.date] = mapped_column(Date)
+    country_code: Mapped[str | None] = mapped_column(Text)
+    proceeds_currency: Mapped[str | None] = mapped_column(Text)
+    customer_currency: Mapped[str | None] = mapped_column(Text)
 
 
 class SalesRollupAccountMonth(_MeasureSetRollup, Base):

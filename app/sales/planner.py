@@ -3,10 +3,11 @@ query groups or filters by, at the coarsest period its buckets allow.
 
 Sources, finest first (``raw`` is never planned; it is the reference the tests compare with):
 
-    raw       sales_rows (DAILY)            every column
-    full      sales_daily_rollup            + product, SKU, device, unit kind, platform
-    app       sales_rollup_app_{day,month}  account, app, country
-    account   sales_rollup_account_{...}    account, country
+    raw        sales_rows (DAILY)            every column
+    full       sales_daily_rollup            + product, SKU, device, unit kind, platform
+    app        sales_rollup_app_{day,month}  account, app, country
+    account    sales_rollup_account_{...}    account, country
+    workspace  sales_rollup_workspace_day    country (months: the account month table)
 
 Month and year buckets read the month tables for the whole months in the range and the day
 tables for the partial months at its edges; money converted per report date (``by_day``)
@@ -112,9 +113,17 @@ ACCOUNT = Source(
     dimensions=frozenset({"account", "country"}),
     measures=_SET,
 )
-SOURCES = {source.name: source for source in (RAW, FULL, APP, ACCOUNT)}
+WORKSPACE = Source(
+    name="workspace",
+    day_table="sales_rollup_workspace_day",
+    # A month has few rows per account: the account table serves the whole workspace too.
+    month_table="sales_rollup_account_month",
+    dimensions=frozenset({"country"}),
+    measures=_SET,
+)
+SOURCES = {source.name: source for source in (RAW, FULL, APP, ACCOUNT, WORKSPACE)}
 #: Coarsest first: the planner takes the first that has every dimension needed.
-PREFERENCE = (ACCOUNT, APP, FULL)
+PREFERENCE = (WORKSPACE, ACCOUNT, APP, FULL)
 
 
 @dataclass(frozen=True)

@@ -171,24 +171,32 @@ def _part_sql(
     filters: SalesFilter,
     params: dict[str, Any],
     by_day: bool,
+    summed: bool,
 ) -> str:
-    """One table read of the plan, summed per (bucket, group, currency pair[, day])."""
+    """One table read of the plan: with ``summed``, per (bucket, group, currency pair[, day]);
+    else the table's own rows (a measure-set rollup: its columns are already the measures)."""
     source = part.source
     params[f"s{n}"], params[f"e{n}"] = part.start, part.end
     groups = "".join(
         f", CAST(r.{source.column(d)} AS text) AS g{i}" for i, d in enumerate(dimensions)
     )
-    measures = "".join(f", {source.measures[m]} AS {m}" for m in rollups.MEASURE_COLUMNS)
+    columns = source.measures if summed else {m: f"r.{m}" for m in source.measures}
+    measures = "".join(f", {columns[m]} AS {m}" for m in rollups.MEASURE_COLUMNS)
     day_column = ", r.report_date AS day" if by_day else ""
     day_group = ", r.report_date" if by_day else ""
+    group_by = (
+        f"""GROUP BY 1{"".join(f", {i + 2}" for i in range(len(dimensions)))},
+                 r.proceeds_currency, r.customer_currency{day_group}"""
+        if summed
+        else ""
+    )
     return f"""
         SELECT {BUCKETS[granularity]} AS bucket{groups},
                r.proceeds_currency, r.customer_currency{day_column}{measures}
         FROM {part.table} AS r
         WHERE r.workspace_id = :ws AND r.report_date BETWEEN :s{n} AND :e{n}{source.where}
               {_filter_sql(filters, "r", params)}
-        GROUP BY 1{"".join(f", {i + 2}" for i in range(len(dimensions)))},
-                 r.proceeds_currency, r.customer_currency{day_group}
+        {group_by}
     """  # noqa: S608  (identifiers from the planner's fixed maps; values are bound)
 
 
@@ -231,8 +239,13 @@ async def aggregate(
         # Lets the scan skip days before the cursor's bucket instead of grouping them again.
         start = max(start, params["k0"])
     parts = planner.plan(start, end, granularity, dimensions, filters, by_day=by_day, source=source)
+    # A measure-set rollup's rows go straight into the one GROUP BY below: its money arrays
+    # may then repeat a currency pair (one entry per account or app), which ``_totals`` adds
+    # up — one aggregation instead of two. Per-day money (``by_day``) and the per-dimension
+    # sources sum per currency pair first.
+    summed = by_day or parts[0].source.name in ("raw", "full")
     base = " UNION ALL ".join(
-        _part_sql(part, n, granularity, dimensions, filters, params, by_day)
+        _part_sql(part, n, granularity, dimensions, filters, params, by_day, summed)
         for n, part in enumerate(parts)
     )
     keys = "bucket" + "".join(f", {g}" for g in groups)

@@ -4,13 +4,16 @@ Each is derived from the level below it, inside the transaction that replaces a 
 (``repository.rebuild_daily_rollup``), so none is ever stale:
 
     sales_rows → sales_daily_rollup → sales_rollup_app_day → sales_rollup_account_day
-                                                  ↓                    ↓
+                                                  ↓                    ↓             ↘
                                        sales_rollup_app_month  sales_rollup_account_month
+                                                                          sales_rollup_workspace_day
 
-The day tables are replaced per (account, day). A month table is recomputed per (account,
-month) from its day table under a transaction-level advisory lock on (account, month): two
-units of the same month committing in any order leave the month equal to the sum of its
-committed days (a READ COMMITTED statement after the lock sees the other unit's commit).
+The app and account day tables are replaced per (account, day). The workspace day table is
+recomputed per (workspace, day) under a transaction-level advisory lock on it, and a month
+table per (account, month) under a lock on (account, month): two units committing in any
+order leave it equal to the sum of what they committed (a READ COMMITTED statement after the
+lock sees the other unit's commit). Locks are taken days first, then months, each ascending,
+so two units never deadlock.
 """
 
 from __future__ import annotations
@@ -51,40 +54,50 @@ FROM_MEASURE_SET = {
 }
 
 
+APP_KEYS = ("workspace_id", "account_id", "app_id")
+ACCOUNT_KEYS = ("workspace_id", "account_id")
+WORKSPACE_KEYS = ("workspace_id",)
+
+
 def insert_sql(
-    target: str, source: str, measures: dict[str, str], *, app: bool, monthly: bool, where: str
+    target: str,
+    source: str,
+    measures: dict[str, str],
+    *,
+    keys: tuple[str, ...],
+    monthly: bool,
+    where: str,
 ) -> str:
-    """``INSERT INTO target … SELECT … FROM source AS r WHERE where GROUP BY`` the keys."""
+    """``INSERT INTO target … SELECT … FROM source AS r WHERE where GROUP BY`` ``keys``, the
+    period, the storefront and the currency pair."""
     period = (
         "CAST(date_trunc('month', CAST(r.report_date AS timestamp)) AS date)"
         if monthly
         else "r.report_date"
     )
-    keys = ["r.workspace_id", "r.account_id", period]
-    names = ["workspace_id", "account_id", "report_date"]
-    if app:
-        keys.append("r.app_id")
-        names.append("app_id")
-    keys += ["r.country_code", "r.proceeds_currency", "r.customer_currency"]
-    names += ["country_code", "proceeds_currency", "customer_currency"]
+    names = [*keys, "report_date", "country_code", "proceeds_currency", "customer_currency"]
+    columns = [f"r.{key}" for key in keys]
+    columns += [period, "r.country_code", "r.proceeds_currency", "r.customer_currency"]
     return f"""
         INSERT INTO {target} ({", ".join(names)}, {", ".join(MEASURE_COLUMNS)})
-        SELECT {", ".join(keys)}, {", ".join(measures[c] for c in MEASURE_COLUMNS)}
+        SELECT {", ".join(columns)}, {", ".join(measures[c] for c in MEASURE_COLUMNS)}
         FROM {source} AS r
         WHERE {where}
-        GROUP BY {", ".join(str(n + 1) for n in range(len(keys)))}
+        GROUP BY {", ".join(str(n + 1) for n in range(len(columns)))}
     """  # noqa: S608  (fixed identifiers)
 
 
-#: (target, source, measures, app level, monthly), in the order they must be rebuilt.
+#: (target, source, measures, keys), in the order they must be rebuilt.
 DAY_LEVELS = (
-    ("sales_rollup_app_day", "sales_daily_rollup", FROM_DAILY_ROLLUP, True),
-    ("sales_rollup_account_day", "sales_rollup_app_day", FROM_MEASURE_SET, False),
+    ("sales_rollup_app_day", "sales_daily_rollup", FROM_DAILY_ROLLUP, APP_KEYS),
+    ("sales_rollup_account_day", "sales_rollup_app_day", FROM_MEASURE_SET, ACCOUNT_KEYS),
 )
 MONTH_LEVELS = (
-    ("sales_rollup_app_month", "sales_rollup_app_day", True),
-    ("sales_rollup_account_month", "sales_rollup_account_day", False),
+    ("sales_rollup_app_month", "sales_rollup_app_day", APP_KEYS),
+    ("sales_rollup_account_month", "sales_rollup_account_day", ACCOUNT_KEYS),
 )
+#: The account's workspace, for the workspace-wide table.
+_WORKSPACE = "(SELECT workspace_id FROM asc_accounts WHERE id = :a)"
 
 
 def month_of(day: dt.date) -> tuple[dt.date, dt.date]:
@@ -96,14 +109,41 @@ def month_of(day: dt.date) -> tuple[dt.date, dt.date]:
 async def rebuild_days(session: AsyncSession, account_id: uuid.UUID, day: dt.date) -> None:
     """Replace one account-day in the day tables (after ``sales_daily_rollup`` has it)."""
     params = {"a": account_id, "d": day}
-    for target, source, measures, app in DAY_LEVELS:
+    for target, source, measures, keys in DAY_LEVELS:
         await session.execute(
             text(f"DELETE FROM {target} WHERE account_id = :a AND report_date = :d"),  # noqa: S608
             params,
         )
         where = "r.account_id = :a AND r.report_date = :d"
-        sql = insert_sql(target, source, measures, app=app, monthly=False, where=where)
+        sql = insert_sql(target, source, measures, keys=keys, monthly=False, where=where)
         await session.execute(text(sql), params)
+    # Every account of the workspace adds to this day: recomputed under a (workspace, day)
+    # lock, like a month (see the module's docstring).
+    await session.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(hashtextextended("
+            "'sales_rollup_workspace_day:' || workspace_id || ':' || CAST(:d AS date), 0)) "
+            "FROM asc_accounts WHERE id = :a"
+        ),
+        params,
+    )
+    await session.execute(
+        text(
+            f"DELETE FROM sales_rollup_workspace_day WHERE workspace_id = {_WORKSPACE} "  # noqa: S608
+            "AND report_date = :d"
+        ),
+        params,
+    )
+    where = f"r.workspace_id = {_WORKSPACE} AND r.report_date = :d"
+    sql = insert_sql(
+        "sales_rollup_workspace_day",
+        "sales_rollup_account_day",
+        FROM_MEASURE_SET,
+        keys=WORKSPACE_KEYS,
+        monthly=False,
+        where=where,
+    )
+    await session.execute(text(sql), params)
 
 
 async def rebuild_month(session: AsyncSession, account_id: uuid.UUID, month: dt.date) -> None:
@@ -114,13 +154,13 @@ async def rebuild_month(session: AsyncSession, account_id: uuid.UUID, month: dt.
         text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
         {"key": f"sales_rollup_month:{account_id}:{first.isoformat()}"},
     )
-    for target, source, app in MONTH_LEVELS:
+    for target, source, keys in MONTH_LEVELS:
         await session.execute(
             text(f"DELETE FROM {target} WHERE account_id = :a AND report_date = :first"),  # noqa: S608
             params,
         )
         where = "r.account_id = :a AND r.report_date BETWEEN :first AND :last"
-        sql = insert_sql(target, source, FROM_MEASURE_SET, app=app, monthly=True, where=where)
+        sql = insert_sql(target, source, FROM_MEASURE_SET, keys=keys, monthly=True, where=where)
         await session.execute(text(sql), params)
 
 

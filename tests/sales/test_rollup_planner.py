@@ -284,7 +284,7 @@ async def test_every_rollup_answers_what_the_raw_rows_answer(
     planned = await _answer(rollup_world, query, None)
     assert planned == raw
     wanted = planner.needed(query.dimensions, query.filters)
-    for source in ("full", "app", "account"):
+    for source in ("full", "app", "account", "workspace"):
         if wanted <= planner.SOURCES[source].dimensions:
             assert await _answer(rollup_world, query, source) == raw, source
     # Page by page (the API's cursor) gives the same rows.
@@ -328,6 +328,17 @@ async def test_a_replaced_day_and_newly_linked_rows_keep_every_rollup_exact(
     rows = await _answer(world, only_late, None)
     assert [row.group for row in rows] == [(str(late_app),)]
     assert rows == await _answer(world, only_late, "raw")
+    # A purged account (``DELETE … asc_accounts``, its rows going by cascade) leaves the
+    # whole-workspace table too.
+    whole = Query(
+        FIRST, FIRST + dt.timedelta(days=DAYS - 1), "day", ["country"], SalesFilter(), False
+    )
+    before = await _answer(world, whole, None)
+    await db.execute("DELETE FROM asc_accounts WHERE id = $1", world.accounts[1])
+    after = await _answer(world, whole, None)
+    assert after != before
+    assert after == await _answer(world, whole, "raw")
+    assert after == await _answer(world, whole, "workspace")
 
 
 def test_the_planner_reads_the_smallest_rollup_and_whole_months() -> None:
@@ -335,15 +346,17 @@ def test_the_planner_reads_the_smallest_rollup_and_whole_months() -> None:
     jan, end = dt.date(2024, 1, 10), dt.date(2024, 6, 20)
     parts = planner.plan(jan, end, "month", ["country"], none)
     assert [(p.table, p.start, p.end) for p in parts] == [
-        ("sales_rollup_account_day", jan, dt.date(2024, 1, 31)),
+        ("sales_rollup_workspace_day", jan, dt.date(2024, 1, 31)),
         ("sales_rollup_account_month", dt.date(2024, 2, 1), dt.date(2024, 5, 31)),
-        ("sales_rollup_account_day", dt.date(2024, 6, 1), end),
+        ("sales_rollup_workspace_day", dt.date(2024, 6, 1), end),
     ]
+    by_account = planner.plan(jan, end, "week", ["account"], none)
+    assert [p.table for p in by_account] == ["sales_rollup_account_day"]
     by_app = planner.plan(jan, end, "day", ["country"], SalesFilter(app_ids=[uuid.uuid4()]))
     assert [p.table for p in by_app] == ["sales_rollup_app_day"]
     # Per-day conversion needs days; a product split needs the per-dimension rollup.
     assert [p.table for p in planner.plan(jan, end, "year", [], none, by_day=True)] == [
-        "sales_rollup_account_day"
+        "sales_rollup_workspace_day"
     ]
     assert [p.table for p in planner.plan(jan, end, "month", ["product"], none)] == [
         "sales_daily_rollup"
