@@ -122,7 +122,9 @@ async def get_whole(
     """GET ``path`` and every further page its ``next_cursor`` names; the last response."""
     response = await client.get(path, headers=headers)
     while response.status_code == 200 and (cursor := response.json().get("next_cursor")):
-        response = await client.get(path, params={"cursor": cursor}, headers=headers)
+        # (``params=`` would replace the path's own query string)
+        url = httpx.URL(path).copy_merge_params({"cursor": cursor})
+        response = await client.get(url, headers=headers)
     return response
 
 
