@@ -26,7 +26,16 @@ from app.models.feedback import BetaFeedback
 from app.models.finance import FinanceReportRow
 from app.models.fx import FxManualRate, FxRate, FxWorkspaceSettings
 from app.models.reviews import CustomerReview, ReviewReplyRequest, ReviewSyncState
-from app.models.sales import PreOrderRow, SalesDailyRollup, SalesRow
+from app.models.sales import (
+    PreOrderRow,
+    SalesDailyRollup,
+    SalesRollupAccountDay,
+    SalesRollupAccountMonth,
+    SalesRollupAppDay,
+    SalesRollupAppMonth,
+    SalesRollupWorkspaceDay,
+    SalesRow,
+)
 from app.models.searchads import (
     SearchAdsAccount,
     SearchAdsAdGroup,
@@ -105,6 +114,11 @@ __all__ = [
     "ReviewSubmission",
     "ReviewSyncState",
     "SalesDailyRollup",
+    "SalesRollupAccountDay",
+    "SalesRollupAccountMonth",
+    "SalesRollupAppDay",
+    "SalesRollupAppMonth",
+    "SalesRollupWorkspaceDay",
     "SalesRow",
     "SearchAdsAccount",
     "SearchAdsAdGroup",

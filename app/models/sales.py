@@ -125,6 +125,103 @@ class SalesDailyRollup(Base):
     partial_refund_customer: Mapped[Decimal] = mapped_column(Numeric, server_default=text("0"))
 
 
+class _Measures:
+    """The measure set: the unit kinds as columns, refunds, net units, money."""
+
+    first_time_downloads: Mapped[int] = mapped_column(BigInteger)
+    redownloads: Mapped[int] = mapped_column(BigInteger)
+    updates: Mapped[int] = mapped_column(BigInteger)
+    iap_units: Mapped[int] = mapped_column(BigInteger)
+    subscription_units: Mapped[int] = mapped_column(BigInteger)
+    restores: Mapped[int] = mapped_column(BigInteger)
+    refunds: Mapped[int] = mapped_column(BigInteger)
+    net_units: Mapped[int] = mapped_column(BigInteger)
+    partial_refunds: Mapped[int] = mapped_column(BigInteger)
+    proceeds: Mapped[Decimal] = mapped_column(Numeric)
+    customer_sales: Mapped[Decimal] = mapped_column(Numeric)
+    partial_refund_proceeds: Mapped[Decimal] = mapped_column(Numeric)
+    partial_refund_customer: Mapped[Decimal] = mapped_column(Numeric)
+
+
+class _MeasureSetRollup(_Measures):
+    """Sums of ``sales_daily_rollup`` over the dimensions a dashboard rarely splits by
+    (product, SKU, device, platform): one row per period × country × currency pair (× app),
+    with the unit kinds as columns (the *measure set*), so a whole-workspace 90-day query
+    sums thousands of rows, not millions. Rebuilt in the transaction that replaces the day's
+    rows (``app.sales.rollups``); ``report_date`` is the first day of the period."""
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    report_date: Mapped[dt.date] = mapped_column(Date)
+    country_code: Mapped[str | None] = mapped_column(Text)
+    proceeds_currency: Mapped[str | None] = mapped_column(Text)
+    customer_currency: Mapped[str | None] = mapped_column(Text)
+
+
+class _AppRollup(_MeasureSetRollup):
+    app_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("apps.id", ondelete="SET NULL"))
+
+
+class SalesRollupAppDay(_AppRollup, Base):
+    """Per day × account × app × country × currency pair (see ``_MeasureSetRollup``)."""
+
+    __tablename__ = "sales_rollup_app_day"
+    __table_args__ = (
+        Index("ix_sales_rollup_app_day_workspace_date", "workspace_id", "report_date"),
+        Index("ix_sales_rollup_app_day_app_date", "app_id", "report_date"),
+        Index("ix_sales_rollup_app_day_account_date", "account_id", "report_date"),
+    )
+
+
+class SalesRollupAppMonth(_AppRollup, Base):
+    """Per calendar month × account × app × country × currency pair."""
+
+    __tablename__ = "sales_rollup_app_month"
+    __table_args__ = (
+        Index("ix_sales_rollup_app_month_workspace_date", "workspace_id", "report_date"),
+        Index("ix_sales_rollup_app_month_app_date", "app_id", "report_date"),
+        Index("ix_sales_rollup_app_month_account_date", "account_id", "report_date"),
+    )
+
+
+class SalesRollupAccountDay(_MeasureSetRollup, Base):
+    """Per day × account × country × currency pair: what whole-workspace queries read."""
+
+    __tablename__ = "sales_rollup_account_day"
+    __table_args__ = (
+        Index("ix_sales_rollup_account_day_workspace_date", "workspace_id", "report_date"),
+        Index("ix_sales_rollup_account_day_account_date", "account_id", "report_date"),
+    )
+
+
+class SalesRollupWorkspaceDay(_Measures, Base):
+    """Per day × country × currency pair over every account of the workspace: the whole-
+    workspace dashboards' query reads one row per item it returns."""
+
+    __tablename__ = "sales_rollup_workspace_day"
+    __table_args__ = (
+        Index("ix_sales_rollup_workspace_day_workspace_date", "workspace_id", "report_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    report_date: Mapped[dt.date] = mapped_column(Date)
+    country_code: Mapped[str | None] = mapped_column(Text)
+    proceeds_currency: Mapped[str | None] = mapped_column(Text)
+    customer_currency: Mapped[str | None] = mapped_column(Text)
+
+
+class SalesRollupAccountMonth(_MeasureSetRollup, Base):
+    """Per calendar month × account × country × currency pair."""
+
+    __tablename__ = "sales_rollup_account_month"
+    __table_args__ = (
+        Index("ix_sales_rollup_account_month_workspace_date", "workspace_id", "report_date"),
+        Index("ix_sales_rollup_account_month_account_date", "account_id", "report_date"),
+    )
+
+
 class PreOrderRow(Base):
     """One row of an Apple PRE_ORDER/SUMMARY daily report: one title in pre-order and one
     storefront (FACTS §4.5; layout by header name, see ``app.sales.layout``). A report date is

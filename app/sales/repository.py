@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, text, tuple_
@@ -12,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.fx import in_sql
 from app.models import SalesRow
+from app.sales import planner, rollups
 from app.sales.schemas import SalesFilter
 
 #: Rows with 0 units and money (FACTS §8: a real IAY row has Units 0, Customer Price −85.43,
@@ -31,7 +34,13 @@ PARTIAL_REFUND_SUMS = f"""
 async def rebuild_daily_rollup(
     session: AsyncSession, account_id: uuid.UUID, report_date: dt.date
 ) -> None:
-    """Re-aggregate one account-day from ``sales_rows``; runs in the unit's transaction."""
+    """Re-aggregate one account-day from ``sales_rows`` into every rollup (the full daily one,
+    then the measure-set ones of ``app.sales.rollups``); runs in the unit's transaction."""
+    await _rebuild_full(session, account_id, report_date)
+    await rollups.rebuild(session, account_id, [report_date])
+
+
+async def _rebuild_full(session: AsyncSession, account_id: uuid.UUID, report_date: dt.date) -> None:
     params = {"a": account_id, "d": report_date}
     await session.execute(
         text("DELETE FROM sales_daily_rollup WHERE account_id = :a AND report_date = :d"), params
@@ -75,16 +84,6 @@ async def rebuild_daily_rollup(
 
 # --- queries behind the sales API -------------------------------------------------------------
 
-#: Rollup column of each ``group_by`` dimension (keys are ``Dimension`` values).
-DIMENSION_COLUMNS = {
-    "account": "account_id",
-    "app": "app_id",
-    "product": "product",
-    "country": "country_code",
-    "device": "device",
-    "unit_kind": "unit_kind",
-    "platform": "platform",
-}
 BUCKETS = {
     "day": "r.report_date",
     "week": "CAST(date_trunc('week', CAST(r.report_date AS timestamp)) AS date)",
@@ -92,14 +91,7 @@ BUCKETS = {
     "year": "CAST(date_trunc('year', CAST(r.report_date AS timestamp)) AS date)",
 }
 #: Measure name → the unit kind whose positive units it counts.
-KIND_MEASURES = {
-    "first_time_downloads": "first_time_download",
-    "redownloads": "redownload",
-    "updates": "update",
-    "iap_units": "iap",
-    "subscription_units": "subscription",
-    "restores": "restore",
-}
+KIND_MEASURES = {measure: kind for kind, measure in rollups.KIND_COLUMNS.items()}
 
 
 _FILTER_COLUMNS = (
@@ -125,7 +117,7 @@ def _filter_sql(filters: SalesFilter, alias: str, params: dict[str, Any]) -> str
     return "".join(f" AND {clause}" for clause in clauses)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a report builds thousands (frozen init costs ~3 µs)
 class AggregateRow:
     bucket: dt.date
     group: tuple[str | None, ...]  # one value per requested dimension, in request order
@@ -151,16 +143,93 @@ class AggregateRow:
         return key
 
 
-COUNTS = (*KIND_MEASURES, "refunds", "net_units", "partial_refunds")
-# One row's money per currency: non-zero totals as decimal text, by currency, null last.
+COUNTS = rollups.COUNT_COLUMNS
+#: Exact decimal sums whatever their size (the default context rounds to 28 digits).
+_EXACT = decimal.Context(prec=1000)
+
+
+# One row's money per currency, from its (currency, amount) arrays: non-zero totals as
+# decimal text, by currency, null last.
 _CURRENCY_TOTALS = """
     SELECT array_agg(currency ORDER BY currency COLLATE "C" NULLS LAST) AS currencies,
            array_agg(CAST(total AS text) ORDER BY currency COLLATE "C" NULLS LAST) AS amounts
-    FROM (SELECT currency, sum(amount) AS total
+    FROM (SELECT currency, sum(CAST(amount AS numeric)) AS total
           FROM unnest(grouped.{currencies}, grouped.{amounts}) AS pair(currency, amount)
           GROUP BY currency) AS per_currency
     WHERE total <> 0
 """
+
+
+def _is_zero(amount: str) -> bool:
+    return not amount.strip("-0.")
+
+
+def _decimal(amount: str | Decimal) -> Decimal:
+    return Decimal(amount) if isinstance(amount, str) else amount
+
+
+def _text(amount: str | Decimal) -> str | None:
+    """Decimal text of a non-zero amount (never an exponent), None for zero."""
+    if isinstance(amount, str):
+        return None if _is_zero(amount) else amount
+    return format(amount, "f") if amount else None
+
+
+def _totals(
+    currencies: list[str | None] | None, amounts: list[Any] | None
+) -> list[tuple[str | None, str]]:
+    """Money per currency from (currency, amount) pairs — amounts as PostgreSQL's decimal
+    text, or decimals — as non-zero totals in decimal text, by currency, null last. Only a
+    currency met twice is parsed and added (exactly, whatever the number of digits)."""
+    if not currencies or amounts is None:
+        return []
+    totals: dict[str | None, str | Decimal] = {}
+    for currency, amount in zip(currencies, amounts, strict=True):
+        if amount is not None:
+            previous = totals.get(currency)
+            totals[currency] = (
+                amount if previous is None else _EXACT.add(_decimal(previous), _decimal(amount))
+            )
+    if len(totals) > 1:
+        totals = dict(sorted(totals.items(), key=lambda item: (item[0] is None, item[0] or "")))
+    return [(currency, text) for currency, total in totals.items() if (text := _text(total))]
+
+
+def _part_sql(
+    part: planner.Part,
+    n: int,
+    granularity: str,
+    dimensions: list[str],
+    filters: SalesFilter,
+    params: dict[str, Any],
+    by_day: bool,
+    summed: bool,
+) -> str:
+    """One table read of the plan: with ``summed``, per (bucket, group, currency pair[, day]);
+    else the table's own rows (a measure-set rollup: its columns are already the measures)."""
+    source = part.source
+    params[f"s{n}"], params[f"e{n}"] = part.start, part.end
+    groups = "".join(
+        f", CAST(r.{source.column(d)} AS text) AS g{i}" for i, d in enumerate(dimensions)
+    )
+    columns = source.measures if summed else {m: f"r.{m}" for m in source.measures}
+    measures = "".join(f", {columns[m]} AS {m}" for m in rollups.MEASURE_COLUMNS)
+    day_column = ", r.report_date AS day" if by_day else ""
+    day_group = ", r.report_date" if by_day else ""
+    group_by = (
+        f"""GROUP BY 1{"".join(f", {i + 2}" for i in range(len(dimensions)))},
+                 r.proceeds_currency, r.customer_currency{day_group}"""
+        if summed
+        else ""
+    )
+    return f"""
+        SELECT {BUCKETS[granularity]} AS bucket{groups},
+               r.proceeds_currency, r.customer_currency{day_column}{measures}
+        FROM {part.table} AS r
+        WHERE r.workspace_id = :ws AND r.report_date BETWEEN :s{n} AND :e{n}{source.where}
+              {_filter_sql(filters, "r", params)}
+        {group_by}
+    """  # noqa: S608  (identifiers from the planner's fixed maps; values are bound)
 
 
 async def aggregate(
@@ -176,27 +245,22 @@ async def aggregate(
     limit: int,
     by_day: bool = False,
     fx: in_sql.DayRates | None = None,
+    source: str | None = None,
 ) -> list[AggregateRow]:
-    """Sum the daily rollup per calendar bucket and group, ordered by bucket then each group
-    value (nulls last); ``after`` is the ``sort_key`` of the last row of the previous page.
+    """Sum the measures per calendar bucket and group, ordered by bucket then each group value
+    (nulls last); ``after`` is the ``sort_key`` of the last row of the previous page.
 
-    ``base`` sums per (bucket, group, proceeds currency, customer currency); ``grouped`` per
-    (bucket, group), carrying the per-currency-pair money as arrays; the lateral subqueries
-    total those per currency, so currencies never mix and the API has nothing left to add.
-    ``by_day`` keeps each report date apart in ``base`` and returns the per-day money too;
-    ``fx`` also keeps report dates apart in ``base``, converts each at its rate in the
-    statement and returns the converted sums per currency (``app.fx.in_sql``).
+    One statement. The planner (``app.sales.planner``) picks the smallest rollup that keeps
+    every dimension asked for (``source`` forces one: ``raw`` reads ``sales_rows`` itself).
+    ``base`` sums per (bucket, group, proceeds currency, customer currency); the outer query
+    per (bucket, group), carrying the money per currency pair as arrays, which ``_totals``
+    adds up per currency, so currencies never mix. ``by_day`` keeps each report date apart
+    in ``base`` and returns the per-day money too; ``fx`` also keeps report dates apart in
+    ``base``, converts each at its rate in the statement and returns the converted sums per
+    currency (``app.fx.in_sql``).
     """
-    params: dict[str, Any] = {"ws": workspace_id, "start": start, "end": end, "limit": limit}
+    params: dict[str, Any] = {"ws": workspace_id, "limit": limit}
     groups = [f"g{n}" for n in range(len(dimensions))]
-    inner_groups = "".join(
-        f", CAST(r.{DIMENSION_COLUMNS[d]} AS text) AS {g}"
-        for d, g in zip(dimensions, groups, strict=True)
-    )
-    kind_sums = "".join(
-        f", sum(r.units_in) FILTER (WHERE r.unit_kind = '{kind}') AS {measure}"
-        for measure, kind in KIND_MEASURES.items()
-    )
     order = ["bucket"]
     for g in groups:
         order += [f"({g} IS NULL)", f"COALESCE({g}, '') COLLATE \"C\""]
@@ -208,20 +272,36 @@ async def aggregate(
             placeholders.append(f":k{n}")
         keyset = f"WHERE ({', '.join(order)}) > ({', '.join(placeholders)})"
         # Lets the scan skip days before the cursor's bucket instead of grouping them again.
-        params["start"] = max(start, params["k0"])
+        start = max(start, params["k0"])
+    per_day = by_day or fx is not None
+    parts = planner.plan(
+        start, end, granularity, dimensions, filters, by_day=per_day, source=source
+    )
+    # A measure-set rollup's rows go straight into the one GROUP BY below: its money arrays
+    # may then repeat a currency pair (one entry per account or app), which ``_totals`` adds
+    # up — one aggregation instead of two. Per-day money and the per-dimension sources sum
+    # per currency pair first.
+    summed = per_day or parts[0].source.name in ("raw", "full")
+    base = " UNION ALL ".join(
+        _part_sql(part, n, granularity, dimensions, filters, params, per_day, summed)
+        for n, part in enumerate(parts)
+    )
     keys = "bucket" + "".join(f", {g}" for g in groups)
     counts = ", ".join(f"CAST(COALESCE(sum({m}), 0) AS bigint) AS {m}" for m in COUNTS)
-    per_day = by_day or fx is not None
-    day_column = ", r.report_date AS day" if per_day else ""
-    day_group = ", r.report_date" if per_day else ""
     day_array = ", array_agg(day) AS ds" if by_day else ""
-    day_select = (
-        ", grouped.ds, grouped.pcs, grouped.pas, grouped.ccs, grouped.cas" if by_day else ""
+    # Money as decimal text: decoding thousands of numerics into Decimal objects cost more
+    # than the query, and a group's only amount is already its total. Per-day money stays
+    # numeric (it is converted at each day's rate).
+    money_type = "numeric" if per_day else "text"
+    names = ("pas", "cas", "rps", "rcs")
+    amounts = ", ".join(
+        f"array_agg(CAST({m} AS {money_type})) AS {name}"
+        for m, name in zip(rollups.MONEY_COLUMNS, names, strict=True)
     )
-    source, fx_cte, fx_arrays, fx_select, fx_lateral = "base", "", "", "", ""
+    summed_from, fx_cte, fx_arrays, fx_select, fx_lateral = "base", "", "", "", ""
     if fx is not None:  # each day's sums converted at its rate (see ``app.fx.in_sql``)
         params.update(fx.params())
-        source = "converted"
+        summed_from = "converted"
         fx_cte = f""", {in_sql.rates_cte()}, converted AS (
             SELECT base.*,
                    {in_sql.columns("fp", "base.proceeds", "base.day", "pfx")},
@@ -243,36 +323,48 @@ async def aggregate(
         fx_lateral = f"""
         CROSS JOIN LATERAL ({in_sql.merged("pcs", "pfx")}) AS pf
         CROSS JOIN LATERAL ({in_sql.merged("ccs", "cfx")}) AS cf"""
+    grouped = f"""
+        WITH base AS ({base}){fx_cte}
+        SELECT {keys}, {counts},
+               array_agg(proceeds_currency) AS pcs, array_agg(customer_currency) AS ccs,
+               {amounts}{day_array}{fx_arrays}
+        FROM {summed_from}
+        {keyset}
+        GROUP BY {keys}
+        ORDER BY {", ".join(order)}
+        LIMIT :limit
+    """  # noqa: S608  (every identifier comes from fixed maps; values are bound)
+    # Split by storefront, a group has about one currency pair: its money is totalled here,
+    # in Python, cheaply. Otherwise (a day of one app: tens of storefronts, a few dozen
+    # currencies) PostgreSQL totals each currency, off the API process's one core; so does
+    # a converted query (its conversion is part of the statement).
+    totals_in_python = "country" in dimensions and fx is None
+    width = len(groups)
+    money = 1 + width + len(COUNTS)  # first money column
+    rows = []
+    if totals_in_python:
+        result = await session.execute(text(grouped), params)
+        # ``all()`` fetches in bulk: iterating the result row by row cost more than the query.
+        for row in result.all():
+            pcs, ccs, pas, cas, rps, rcs = row[money : money + 6]
+            rows.append(
+                AggregateRow(
+                    row[0],
+                    row[1 : 1 + width],
+                    dict(zip(COUNTS, row[1 + width : money], strict=True)),
+                    _totals(pcs, pas),
+                    _totals(ccs, cas),
+                    _totals(pcs, rps),
+                    _totals(ccs, rcs),
+                    list(zip(row[money + 6], pcs, pas, ccs, cas, strict=True)) if by_day else None,
+                )
+            )
+        return rows
+    daily = ", grouped.ds, grouped.pcs, grouped.pas, grouped.ccs, grouped.cas" if by_day else ""
     sql = f"""
-        WITH base AS (
-            SELECT {BUCKETS[granularity]} AS bucket{inner_groups},
-                   r.proceeds_currency, r.customer_currency{day_column}{kind_sums},
-                   sum(r.refunds) AS refunds, sum(r.net_units) AS net_units,
-                   sum(r.proceeds) AS proceeds, sum(r.customer_sales) AS customer_sales,
-                   sum(r.partial_refunds) AS partial_refunds,
-                   sum(r.partial_refund_proceeds) AS partial_refund_proceeds,
-                   sum(r.partial_refund_customer) AS partial_refund_customer
-            FROM sales_daily_rollup AS r
-            WHERE r.workspace_id = :ws AND r.report_date BETWEEN :start AND :end
-                  {_filter_sql(filters, "r", params)}
-            GROUP BY 1{"".join(f", {n + 2}" for n in range(len(groups)))},
-                     r.proceeds_currency, r.customer_currency{day_group}
-        ){fx_cte}, grouped AS (
-            SELECT {keys}, {counts},
-                   array_agg(proceeds_currency) AS pcs, array_agg(proceeds) AS pas,
-                   array_agg(customer_currency) AS ccs, array_agg(customer_sales) AS cas,
-                   array_agg(partial_refund_proceeds) AS rps,
-                   array_agg(partial_refund_customer) AS rcs
-                   {day_array}{fx_arrays}
-            FROM {source}
-            {keyset}
-            GROUP BY {keys}
-            ORDER BY {", ".join(order)}
-            LIMIT :limit
-        )
+        WITH grouped AS ({grouped})
         SELECT {keys}, {", ".join(COUNTS)}, p.currencies, p.amounts, c.currencies, c.amounts,
-               rp.currencies, rp.amounts, rc.currencies, rc.amounts
-               {day_select}{fx_select}
+               rp.currencies, rp.amounts, rc.currencies, rc.amounts{daily}{fx_select}
         FROM grouped
         CROSS JOIN LATERAL ({_CURRENCY_TOTALS.format(currencies="pcs", amounts="pas")}) AS p
         CROSS JOIN LATERAL ({_CURRENCY_TOTALS.format(currencies="ccs", amounts="cas")}) AS c
@@ -280,29 +372,25 @@ async def aggregate(
         CROSS JOIN LATERAL ({_CURRENCY_TOTALS.format(currencies="ccs", amounts="rcs")}) AS rc
         {fx_lateral}
         ORDER BY {", ".join(order)}
-    """  # noqa: S608  (every identifier comes from the fixed maps above; values are bound)
+    """  # noqa: S608  (every identifier comes from fixed maps; values are bound)
     result = await session.execute(text(sql), params)
-    money = 1 + len(groups) + len(COUNTS)  # first money column
     converted = money + 8 + (5 if by_day else 0)  # first ``fx`` column
-    return [
-        AggregateRow(
-            bucket=row[0],
-            group=tuple(row[1 : 1 + len(groups)]),
-            counts=dict(zip(COUNTS, row[1 + len(groups) : money], strict=True)),
-            proceeds=list(zip(row[money] or (), row[money + 1] or (), strict=True)),
-            customer_sales=list(zip(row[money + 2] or (), row[money + 3] or (), strict=True)),
-            partial_refund_proceeds=list(
-                zip(row[money + 4] or (), row[money + 5] or (), strict=True)
-            ),
-            partial_refund_customer=list(
-                zip(row[money + 6] or (), row[money + 7] or (), strict=True)
-            ),
-            daily=list(zip(*row[money + 8 : money + 13], strict=True)) if by_day else None,
-            proceeds_fx=in_sql.rows_of(row[converted : converted + 6]) if fx else None,
-            customer_sales_fx=in_sql.rows_of(row[converted + 6 : converted + 12]) if fx else None,
+    for row in result.all():
+        rows.append(
+            AggregateRow(
+                row[0],
+                row[1 : 1 + width],
+                dict(zip(COUNTS, row[1 + width : money], strict=True)),
+                list(zip(row[money] or (), row[money + 1] or (), strict=True)),
+                list(zip(row[money + 2] or (), row[money + 3] or (), strict=True)),
+                list(zip(row[money + 4] or (), row[money + 5] or (), strict=True)),
+                list(zip(row[money + 6] or (), row[money + 7] or (), strict=True)),
+                list(zip(*row[money + 8 : money + 13], strict=True)) if by_day else None,
+                in_sql.rows_of(row[converted : converted + 6]) if fx else None,
+                in_sql.rows_of(row[converted + 6 : converted + 12]) if fx else None,
+            )
         )
-        for row in result
-    ]
+    return rows
 
 
 async def list_rows(
@@ -363,5 +451,6 @@ async def link_rows_to_apps(session: AsyncSession, account_id: uuid.UUID) -> lis
     )
     days = sorted({day for frequency, day in result if frequency == "DAILY"})
     for day in days:
-        await rebuild_daily_rollup(session, account_id, day)
+        await _rebuild_full(session, account_id, day)
+    await rollups.rebuild(session, account_id, days)
     return days

@@ -1,7 +1,8 @@
 """Sales queries: validation, calendar buckets, money per currency, completeness of dates.
 
-Everything reads the daily rollup (``sales_daily_rollup``), never raw rows, except the row
-listing itself. Every query is scoped to the caller's workspace.
+Everything reads rollups, never raw rows, except the row listing itself: the repository's
+planner (``app.sales.planner``) picks the smallest one that answers each query. Every query is
+scoped to the caller's workspace.
 """
 
 from __future__ import annotations

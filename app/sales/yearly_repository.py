@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.sales.planner import COLUMNS as DIMENSION_COLUMNS
 from app.sales.repository import (
     COUNTS,
-    DIMENSION_COLUMNS,
     KIND_MEASURES,
     PARTIAL_REFUND,
     AggregateRow,
@@ -38,7 +38,7 @@ _YEAR_OF = "CAST(date_trunc('year', CAST({0} AS timestamp)) AS date)"
 _YEAR_END = "CAST(s.report_date + interval '1 year' - interval '1 day' AS date)"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class YearRow(AggregateRow):
     """A year bucket's measures and where they came from (``yearly``, ``daily``, ``mixed``)."""
 

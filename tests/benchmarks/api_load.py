@@ -116,9 +116,29 @@ async def wait_up(url: str) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
+async def get_whole(
+    client: httpx.AsyncClient, path: str, headers: dict[str, str]
+) -> httpx.Response:
+    """GET ``path`` and every further page its ``next_cursor`` names; the last response."""
+    response = await client.get(path, headers=headers)
+    while response.status_code == 200 and (cursor := response.json().get("next_cursor")):
+        # (``params=`` would replace the path's own query string)
+        url = httpx.URL(path).copy_merge_params({"cursor": cursor})
+        response = await client.get(url, headers=headers)
+    return response
+
+
 async def drive(
-    client: httpx.AsyncClient, path: str, headers: dict[str, str], concurrency: int, seconds: float
+    client: httpx.AsyncClient,
+    path: str,
+    headers: dict[str, str],
+    concurrency: int,
+    seconds: float,
+    *,
+    whole: bool = False,
 ) -> dict[str, float]:
+    """Each of ``concurrency`` users sends requests back to back for ``seconds``; with
+    ``whole``, one sample is the whole answer (every page, following ``next_cursor``)."""
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds
@@ -127,7 +147,16 @@ async def drive(
         nonlocal errors
         while time.perf_counter() < deadline:
             began = time.perf_counter()
-            response = await client.get(path, headers=headers)
+            try:
+                if whole:
+                    response = await get_whole(client, path, headers)
+                else:
+                    response = await client.get(path, headers=headers)
+            except httpx.TransportError:
+                # e.g. a kept-alive connection the server closed while this client, on the
+                # same overloaded cores, was still reading the previous page: counted, not fatal.
+                errors += 1
+                continue
             latencies.append(time.perf_counter() - began)
             if response.status_code != 200:
                 errors += 1
@@ -145,14 +174,26 @@ async def drive(
     }
 
 
+#: Endpoints timed as their whole answer (every page), not their first page.
+WHOLE_ANSWER = {"sales 90d country all"}
+
+
 def endpoints(world: dict[str, Any]) -> list[tuple[str, str]]:
     app_id, account_id = world["apps"][0], world["accounts"][0]
     start = (END - dt.timedelta(days=89)).isoformat()
+    year = (END - dt.timedelta(days=364)).isoformat()
     return [
         ("health", "/health"),
         ("apps", "/v1/apps?limit=50"),
         ("sales 90d/app/day", f"/v1/sales?from={start}&to={END}&granularity=day&app_id={app_id}"),
         ("sales 90d by country", f"/v1/sales?from={start}&to={END}&group_by=country"),
+        # The whole answer (90 days × 60 storefronts: two pages of at most 5,000), as a
+        # dashboard asks for it: see WHOLE_ANSWER.
+        (
+            "sales 90d country all",
+            f"/v1/sales?from={start}&to={END}&group_by=country&limit=5000",
+        ),
+        ("sales 365d by month", f"/v1/sales?from={year}&to={END}&granularity=month"),
         ("sales rows", f"/v1/sales/rows?from={start}&to={END}&limit=50"),
         ("app sales summary", f"/v1/apps/{app_id}/sales/summary?from={start}&to={END}"),
         ("reviews", "/v1/reviews?limit=50"),
@@ -171,6 +212,9 @@ async def main() -> None:
     parser.add_argument("--reviews", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=5.0, help="per endpoint and level")
     parser.add_argument("--levels", default="1,8,32")
+    parser.add_argument(
+        "--only", default="", help="comma-separated endpoint labels to drive (default: all)"
+    )
     add_database_argument(parser)
     args = parser.parse_args()
     levels = [int(level) for level in args.levels.split(",")]
@@ -218,10 +262,14 @@ async def main() -> None:
             async with httpx.AsyncClient(
                 base_url=f"http://127.0.0.1:{orchard_port}", limits=limits, timeout=60
             ) as client:
+                only = {label for label in args.only.split(",") if label}
                 for label, path in endpoints(world):
-                    await drive(client, path, headers, 2, 0.5)  # warm-up
+                    if only and label not in only:
+                        continue
+                    whole = label in WHOLE_ANSWER
+                    await drive(client, path, headers, 2, 0.5, whole=whole)  # warm-up
                     for level in levels:
-                        r = await drive(client, path, headers, level, args.seconds)
+                        r = await drive(client, path, headers, level, args.seconds, whole=whole)
                         flag = f"  ({r['errors']:.0f} non-200)" if r["errors"] else ""
                         print(
                             f"{label:<22} {level:>4} {r['rps']:>8.0f} {r['p50']:>8.1f} "

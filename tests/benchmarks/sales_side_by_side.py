@@ -1,0 +1,126 @@
+"""Benchmark: the sales read routes of two code trees side by side on one loaded database.
+
+    git worktree add /tmp/before <commit>   # or any copy of the tree to compare with
+    python tests/benchmarks/sales_side_by_side.py --database-url postgresql://…/orchard_bench_x \\
+        --before /tmp/before [--seconds 5 --levels 1,32]
+
+The database is one `api_load.py`/`sales_query.py` loaded (kept, or loaded again), migrated
+to this tree's head (the newer tables do not disturb older code). Each tree is served by its
+own `orchard serve --no-worker`; for each endpoint the two answers are compared (they must be
+identical), then each level is driven on one server and then the other, so both see the same
+machine. The whole 90-day by-country answer is timed over every page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a script
+
+from app.auth import service as auth_service
+from app.auth.tokens import Scope
+from app.db.engine import create_engine, create_sessionmaker
+from tests.benchmarks.api_load import drive, free_port, get_whole, start_server, wait_up
+from tests.benchmarks.sales_query import END
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def read_token(url: str) -> str:
+    conn = await asyncpg.connect(url)
+    try:
+        workspace_id = await conn.fetchval("SELECT id FROM workspaces ORDER BY name LIMIT 1")
+    finally:
+        await conn.close()
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            issued = await auth_service.create_token(
+                session, workspace_id, name="side-by-side", scopes=[Scope.READ]
+            )
+            await session.commit()
+            return issued.secret
+    finally:
+        await engine.dispose()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--before", required=True, type=Path, help="the tree to compare with")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--levels", default="1,32")
+    args = parser.parse_args()
+    url = args.database_url.replace("postgresql+asyncpg://", "postgresql://")
+    token = await read_token(url)
+    conn = await asyncpg.connect(url)
+    try:
+        app_id = await conn.fetchval("SELECT id FROM apps ORDER BY sku LIMIT 1")
+    finally:
+        await conn.close()
+    start = (END - dt.timedelta(days=89)).isoformat()
+    year = (END - dt.timedelta(days=364)).isoformat()
+    endpoints = [  # (label, path, timed over every page)
+        ("90d country, all pages", f"/v1/sales?from={start}&to={END}&group_by=country&limit=5000", True),
+        ("365d by month", f"/v1/sales?from={year}&to={END}&granularity=month", False),
+        ("90d one app by day", f"/v1/sales?from={start}&to={END}&app_id={app_id}", False),
+        ("app sales summary", f"/v1/apps/{app_id}/sales/summary?from={start}&to={END}", False),
+    ]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORCHARD_")}
+    env.update(
+        ORCHARD_DATABASE_URL=url.replace("postgresql://", "postgresql+asyncpg://", 1),
+        ORCHARD_LOG_LEVEL="WARNING",
+        ORCHARD_EXPECT_WORKER="false",
+        ORCHARD_RATE_LIMIT_PER_MINUTE="100000000",
+        ORCHARD_RATE_LIMIT_BURST="100000000",
+        ORCHARD_DB_POOL_SIZE="20",
+    )
+    ports, servers = {}, []
+    for name, tree in (("before", args.before), ("after", ROOT)):
+        ports[name] = free_port()
+        command = [sys.executable, "-m", "app.cli", "serve", "--no-worker"]
+        data = dict(env, ORCHARD_DATA_DIR=tempfile.mkdtemp(prefix=f"orchard-{name}-"))
+        servers.append(start_server([*command, "--port", str(ports[name])], data, tree))
+    headers = {"Authorization": f"Bearer {token}"}
+    limits = httpx.Limits(max_connections=80)
+    try:
+        for port in ports.values():
+            await wait_up(f"http://127.0.0.1:{port}/health")
+        print(f"{'endpoint':<24} {'conc':>4} {'code':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8}")
+        for label, path, whole in endpoints:
+            bodies = {}
+            for name, port in ports.items():
+                base = f"http://127.0.0.1:{port}"
+                async with httpx.AsyncClient(base_url=base, timeout=600) as client:
+                    bodies[name] = (await get_whole(client, path, headers)).json()
+            print(f"{label}: identical answers: {bodies['before'] == bodies['after']}")
+            for level in [int(level) for level in args.levels.split(",")]:
+                for name, port in ports.items():
+                    base = f"http://127.0.0.1:{port}"
+                    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=600) as c:
+                        r = await drive(c, path, headers, level, args.seconds, whole=whole)
+                    print(
+                        f"{label:<24} {level:>4} {name:>6} {r['rps']:>7.1f} {r['p50']:>8.1f} "
+                        f"{r['p95']:>8.1f}  (n={r['n']:.0f}, errors {r['errors']:.0f}, "
+                        f"load {os.getloadavg()[0]:.1f})",
+                        flush=True,
+                    )
+    finally:
+        for server in servers:
+            server.send_signal(signal.SIGTERM)
+        for server in servers:
+            server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
