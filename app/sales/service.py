@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.asc.enums import ReportPlatform
 from app.errors import ValidationFailed
 from app.fx import convert
 from app.kit import cursors
@@ -51,6 +52,7 @@ def normalise_filter(
     countries: list[str] | None = None,
     devices: list[str] | None = None,
     unit_kinds: list[UnitKind] | None = None,
+    platforms: list[ReportPlatform] | None = None,
 ) -> SalesFilter:
     return SalesFilter(
         account_ids=list(dict.fromkeys(account_ids or [])),
@@ -60,6 +62,7 @@ def normalise_filter(
         countries=list(dict.fromkeys(c.upper() for c in countries or [])),
         devices=list(dict.fromkeys(devices or [])),
         unit_kinds=list(dict.fromkeys(k.value for k in unit_kinds or [])),
+        platforms=list(dict.fromkeys(p.value for p in platforms or [])),
     )
 
 

@@ -67,7 +67,11 @@ async def test_rows_are_the_normalised_lines(world: World) -> None:
     unknown = next(r for r in mine if r["product_type"] == "IAC")
     assert (unknown["unit_kind"], unknown["app_id"]) == ("other", str(world.app_a))
     mac = next(r for r in mine if r["product_type"] == "F1")
-    assert (mac["platform"], mac["device"], mac["app_id"]) == ("macos", "Desktop", str(world.app_b))
+    assert (mac["platform"], mac["device"], mac["app_id"]) == (
+        "MAC_OS",
+        "Desktop",
+        str(world.app_b),
+    )
 
     # The API's money lists are exactly the sums of the rows' line amounts.
     totals = measures_of(
