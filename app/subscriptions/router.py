@@ -15,8 +15,10 @@ from app.kit.problems import AUTHED, problem_responses
 from app.reports import query
 from app.subscriptions import service
 from app.subscriptions.schemas import (
+    CountSeries,
     EventDimension,
     Metric,
+    MoneySeries,
     SubscriptionEvents,
     SubscriptionSeries,
     SubscriptionSummary,
@@ -106,6 +108,7 @@ async def get_summary(
 @router.get(
     "/summary/series",
     operation_id="get_subscription_series",
+    response_model=SubscriptionSeries,
     responses=problem_responses(*AUTHED, 404),
 )
 async def get_series(
@@ -122,9 +125,11 @@ async def get_series(
     ),
     account_id: AccountParam = None,
     app_id: AppParam = None,
-) -> SubscriptionSeries:
-    """One metric per day (at most 400 days), oldest first. A day no account in scope has
-    yet is `null`, not zero; `complete` says whether every account's report is in."""
+) -> CountSeries | MoneySeries:
+    """One metric per day (at most 400 days), oldest first. `kind` says what the points
+    carry: `count` (every metric but `estimated_mrr`) → `value`, `money` (`estimated_mrr`) →
+    `amounts` per currency. A day no account in scope has yet is `null`, not zero; `complete`
+    says whether every account's report is in."""
     scope = await service.resolve_scope(session, principal.workspace_id, account_id, app_id)
     return await service.series(
         session,

@@ -32,15 +32,17 @@ from app.subscriptions.metrics import (
 from app.subscriptions.repository import EventRow, KindRow
 from app.subscriptions.schemas import (
     EVENT_METRICS,
+    CountPoint,
+    CountSeries,
     EventCount,
     EventDimension,
     EventGroupTotals,
     Metric,
+    MoneyPoint,
+    MoneySeries,
     RowFilter,
-    SeriesPoint,
     SubscriptionEvents,
     SubscriptionMeasures,
-    SubscriptionSeries,
     SubscriptionSummary,
     SummaryDimension,
     SummaryGroup,
@@ -378,7 +380,7 @@ async def series(
     start: dt.date,
     end: dt.date,
     now: dt.datetime,
-) -> SubscriptionSeries:
+) -> CountSeries | MoneySeries:
     query.date_range(start, end, MAX_RANGE_DAYS)
     amounts: dict[dt.date, list[Money]] = {}
     values: dict[dt.date, int] = {}
@@ -417,22 +419,35 @@ async def series(
             values = {day: tally.value(metric) for day, tally in tallies.items()}
         complete = done.complete
 
-    points = []
-    mrr = metric is Metric.ESTIMATED_MRR
-    for day in calendar.days(start, end):
-        known = done.known(day)
-        points.append(
-            SeriesPoint(
-                report_date=day,
-                value=values.get(day, 0) if known and not mrr else None,
-                amounts=amounts.get(day, []) if known and mrr else None,
-                complete=complete(day),
-            )
+    days = calendar.days(start, end)
+    if metric is Metric.ESTIMATED_MRR:
+        return MoneySeries(
+            kind="money",
+            metric=metric,
+            from_date=start,
+            to_date=end,
+            points=[
+                MoneyPoint(
+                    report_date=day,
+                    amounts=amounts.get(day, []) if done.known(day) else None,
+                    complete=complete(day),
+                )
+                for day in days
+            ],
+            incomplete_dates=done.incomplete,
         )
-    return SubscriptionSeries(
+    return CountSeries(
+        kind="count",
         metric=metric,
         from_date=start,
         to_date=end,
-        points=points,
+        points=[
+            CountPoint(
+                report_date=day,
+                value=values.get(day, 0) if done.known(day) else None,
+                complete=complete(day),
+            )
+            for day in days
+        ],
         incomplete_dates=done.incomplete,
     )

@@ -191,6 +191,10 @@ async def test_summary_series_and_events_match_the_raw_files(
         **{"from": "2025-06-08", "to": "2025-06-08", "metric": "estimated_mrr"},
     )
     assert mrr["points"][0]["amounts"] == totals["estimated_mrr"]
+    # Each series says what its points carry (issue 15, item 6): never both members.
+    assert series["kind"] == "count" and mrr["kind"] == "money"
+    assert all(set(p) == {"report_date", "value", "complete"} for p in series["points"])
+    assert set(mrr["points"][0]) == {"report_date", "amounts", "complete"}
 
     # Events of the 8th: most in the 8th's file, the late rest in the 9th's.
     happened = [
