@@ -178,8 +178,13 @@ class SalesRowRead(BaseModel):
     customer_price: Money | None = Field(
         description="Per unit, in the customer currency; negative on refunds."
     )
-    proceeds: Money = Field(description="units × developer proceeds (negative on refunds).")
-    customer_sales: Money = Field(description="units × |customer price|.")
+    proceeds: Money | None = Field(
+        description="units × developer proceeds (negative on refunds); null for a zero Apple "
+        "wrote without a currency."
+    )
+    customer_sales: Money | None = Field(
+        description="units × |customer price|; null for a zero Apple wrote without a currency."
+    )
     country: str | None = Field(description="Storefront, ISO 3166-1 alpha-2.")
     apple_identifier: str | None
     parent_identifier: str | None = Field(description="In-app products: the parent app's SKU.")

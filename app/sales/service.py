@@ -17,7 +17,7 @@ from app.asc.enums import ReportPlatform
 from app.errors import ValidationFailed
 from app.fx import convert
 from app.kit import cursors
-from app.kit.money import Money
+from app.kit.money import Money, money_entry
 from app.kit.pagination import Page, PageRequest
 from app.models import SalesRow
 from app.reports import calendar, query
@@ -66,15 +66,10 @@ def normalise_filter(
     )
 
 
-def _decimal_text(value: Decimal) -> str:
-    text = str(value)
-    # Never exponent notation (`0E-8`), whatever the scale of the value.
-    return format(value, "f") if "E" in text else text
-
-
-def _money(pairs: list[tuple[str | None, str]]) -> list[dict[str, Any]]:
+def _money(pairs: list[tuple[str | None, str]]) -> list[dict[str, str]]:
     # Plain dicts (see ``Payload``): a big report has thousands of them.
-    return [{"amount": amount, "currency": currency} for currency, amount in pairs]
+    entries = (money_entry(amount, currency) for currency, amount in pairs)
+    return [entry for entry in entries if entry is not None]
 
 
 def _measures(row: AggregateRow, book: convert.RateBook | None = None) -> dict[str, Any]:
@@ -145,13 +140,9 @@ def _merged(rows: list[AggregateRow]) -> dict[str, Any]:
             for currency, amount in pairs:
                 totals[currency] = totals.get(currency, _ZERO) + Decimal(amount)
 
-    def money(totals: dict[str | None, Decimal]) -> list[dict[str, Any]]:
+    def money(totals: dict[str | None, Decimal]) -> list[dict[str, str]]:
         ordered = sorted(totals.items(), key=lambda item: (item[0] is None, item[0] or ""))
-        return [
-            {"amount": _decimal_text(amount), "currency": currency}
-            for currency, amount in ordered
-            if amount
-        ]
+        return _money([(currency, str(amount)) for currency, amount in ordered if amount])
 
     partial = counts.pop("partial_refunds", 0)
     return {
@@ -354,7 +345,7 @@ async def list_rows(
 
 
 def _unit_money(amount: Decimal | None, currency: str | None) -> Money | None:
-    return None if amount is None else Money(amount=_decimal_text(amount), currency=currency)
+    return Money.of(amount, currency)
 
 
 def _row_read(row: SalesRow) -> SalesRowRead:
@@ -381,8 +372,8 @@ def _row_read(row: SalesRow) -> SalesRowRead:
         units=_count(row.units),
         developer_proceeds=_unit_money(row.developer_proceeds, row.proceeds_currency),
         customer_price=_unit_money(row.customer_price, row.customer_currency),
-        proceeds=Money(amount=_decimal_text(proceeds), currency=row.proceeds_currency),
-        customer_sales=Money(amount=_decimal_text(customer_sales), currency=row.customer_currency),
+        proceeds=Money.of(proceeds, row.proceeds_currency),
+        customer_sales=Money.of(customer_sales, row.customer_currency),
         country=row.country_code,
         apple_identifier=row.apple_identifier,
         parent_identifier=row.parent_identifier,

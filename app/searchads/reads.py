@@ -176,7 +176,7 @@ async def app_summary(
             for r in spend_rows
             if (money := _per(r["spend"] or Decimal(0), int(r["installs"]), r["currency"]))
         ],
-        proceeds=[Money(amount=amount(Decimal(v)), currency=c) for c, v in proceeds],
+        proceeds=[m for c, v in proceeds if (m := Money.of(Decimal(v), c)) is not None],
         proceeds_per_ad_spend=ratios,
         incomplete_dates=await read_repository.missing_days(
             session, workspace_id, "campaign", start, end

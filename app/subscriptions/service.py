@@ -130,7 +130,8 @@ async def completeness(
 
 
 def _money(pairs: Iterable[tuple[str, Decimal]]) -> list[Money]:
-    return [Money(amount=format(a, "f"), currency=c) for c, a in pairs if a != 0]
+    entries = (Money.of(a, c) for c, a in pairs if a != 0)
+    return [m for m in entries if m is not None]
 
 
 @dataclass
