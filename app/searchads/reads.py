@@ -53,8 +53,8 @@ def _ratio(numerator: Decimal | int, denominator: int) -> Decimal | None:
 def _per(spend: Decimal, count: int, currency: str) -> Money | None:
     if not count:
         return None
-    value = (spend / count).quantize(CENT, rounding=ROUND_HALF_UP)
-    return Money(amount=format(value, "f"), currency=currency)
+    # Rounded once, to the currency's minor units (Money's one rule).
+    return Money.of(spend / count, currency)
 
 
 def measures(row: dict[str, Any]) -> dict[str, Any]:

@@ -60,10 +60,18 @@ def _mrr(rows: list[dict[str, str]]) -> list[dict[str, str]]:
             subscriptions * Fraction(row["Developer Proceeds"]) * factor
         )
     return [
-        {"amount": str(_cents(amount)), "currency": currency}
+        {"amount": _minor(_cents(amount), currency), "currency": currency}
         for currency, amount in sorted(totals.items())
         if amount
     ]
+
+
+def _minor(amount: Decimal, currency: str) -> str:
+    """As Orchard writes money: the currency's ISO 4217 minor units (JPY none; issue 15)."""
+    zero_decimals = {"CLP", "ISK", "JPY", "KRW", "VND"}
+    return format(
+        amount.quantize(Decimal(1) if currency in zero_decimals else Decimal("0.01")), "f"
+    )
 
 
 def _cents(amount: Fraction) -> Decimal:
