@@ -60,7 +60,14 @@ RETAG = [
 ]
 
 CONTACT = {"name": "The operators of this Orchard deployment"}
-LICENSE = {"name": "Proprietary", "identifier": "LicenseRef-Proprietary"}
+#: The truth, not a placeholder: the repository grants no license (no LICENSE file, no
+#: `license` in pyproject.toml, whose classifier says "Other/Proprietary License"), so every
+#: right is reserved by its maintainers. Change this together with pyproject.toml and README's
+#: "License" section if a license is ever granted.
+LICENSE = {
+    "name": "Proprietary: no license granted, all rights reserved",
+    "identifier": "LicenseRef-Proprietary",
+}
 SERVERS = [{"url": "/", "description": "This Orchard (paths are relative to where it is served)."}]
 
 #: (path, parameter) → the enum the server validates that parameter against.
@@ -284,7 +291,7 @@ CONVERSION_MEMBERS = frozenset(
 CONVERSION_MEMBERS_OF = {
     "PaymentsReport": {"currency"},
     "SubscriptionSummary": {"currency"},
-    "SubscriptionSeries": {"currency"},
+    "MoneySeries": {"currency"},
 }
 
 

@@ -72,6 +72,17 @@ async def list_accounts(
     return paging.split(accounts, lambda a: [a.created_at.isoformat(), str(a.id)])
 
 
+async def accounts_after(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[AscAccount]:
+    """Live accounts after a (created_at, id) position, oldest first."""
+    return await _list_live(session, workspace_id, after=after, limit=limit)
+
+
 async def workspace_accounts(session: AsyncSession, workspace_id: uuid.UUID) -> list[AscAccount]:
     """Every live account of the workspace, oldest first."""
     return await _list_live(session, workspace_id, after=None, limit=10_000)

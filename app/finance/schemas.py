@@ -52,10 +52,11 @@ class PaymentSummary(BaseModel):
     net_units: int = Field(
         description="units_sold − returns: the Payments page's 'Units Sold' for the region."
     )
-    earned: ConvertibleMoney = Field(
+    earned: ConvertibleMoney | None = Field(
         description="Σ Extended Partner Share (returns are negative): the Payments page's "
         "'Earned', before tax, adjustments and conversion to the bank currency. With a "
-        "reporting currency, `converted` is an estimate at the period's End Date rate."
+        "reporting currency, `converted` is an estimate at the period's End Date rate. Null "
+        "for a zero in a file with no currency."
     )
     rows: int = Field(description="Report rows behind the figures (see the rows endpoint).")
 

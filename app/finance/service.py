@@ -53,7 +53,7 @@ def _months(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 def _money(amount: Decimal | None, currency: str | None) -> Money | None:
-    return None if amount is None else Money(amount=format(amount, "f"), currency=currency)
+    return Money.of(amount, currency)
 
 
 async def _accounts(
@@ -165,7 +165,7 @@ async def payments(
                 units_sold=group.units_sold,
                 returns=group.returns,
                 net_units=group.net_units,
-                earned=ConvertibleMoney(amount=format(group.earned, "f"), currency=group.currency),
+                earned=ConvertibleMoney.of(group.earned, group.currency),
                 rows=group.rows,
             )
             for group in page
@@ -222,6 +222,8 @@ async def _convert(
         max_age_days=max_rate_age_days,
     )
     for item, group in zip(report.items, page, strict=True):
+        if item.earned is None:
+            continue
         listed = [{"amount": item.earned.amount, "currency": item.earned.currency}]
         convert.convert_measure(
             book, listed, [(rate_day(group), group.currency, group.earned)], estimated=True

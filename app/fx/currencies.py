@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+# ISO 4217 minor units live with Money (one rule for every amount served).
+from app.kit.money import minor_units as minor_units
+
 EUR = "EUR"
 
 #: Apple's currency code list (codes that can appear in reports), 45 codes [H-CUR].
@@ -282,37 +285,6 @@ ISO_4217: frozenset[str] = frozenset(
         "ZWG",
     ]
 )
-
-_ZERO_DECIMALS = frozenset(
-    [
-        "BIF",
-        "CLP",
-        "DJF",
-        "GNF",
-        "ISK",
-        "JPY",
-        "KMF",
-        "KRW",
-        "PYG",
-        "RWF",
-        "UGX",
-        "VND",
-        "VUV",
-        "XAF",
-        "XOF",
-        "XPF",
-    ]
-)
-_THREE_DECIMALS = frozenset(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"])
-
-
-def minor_units(code: str) -> int:
-    """ISO 4217 minor units of ``code``: how many decimals a converted amount is shown with."""
-    if code in _ZERO_DECIMALS:
-        return 0
-    if code in _THREE_DECIMALS:
-        return 3
-    return 2
 
 
 def is_known(code: str) -> bool:

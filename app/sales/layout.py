@@ -51,15 +51,15 @@ def unit_kind_sql(column: str) -> str:
 
 
 def platform_sql(product_type: str, device: str) -> str:
-    """ios | macos | tvos | watchos | visionos | unknown, from the product type and device."""
+    """A ``ReportPlatform`` (Apple's casing: IOS, MAC_OS, …), from the product type and device."""
     return (
-        f"CASE WHEN {product_type} IN ({_quoted(MAC_PRODUCT_TYPES)}) THEN 'macos' "
-        f"WHEN {device} IN ('Desktop', 'Mac') THEN 'macos' "
-        f"WHEN {device} = 'Apple TV' THEN 'tvos' "
-        f"WHEN {device} = 'Apple Watch' THEN 'watchos' "
-        f"WHEN {device} LIKE 'Apple Vision%' THEN 'visionos' "
-        f"WHEN {device} IN ('iPhone', 'iPad', 'iPod', 'iPod touch') THEN 'ios' "
-        "ELSE 'unknown' END"
+        f"CASE WHEN {product_type} IN ({_quoted(MAC_PRODUCT_TYPES)}) THEN 'MAC_OS' "
+        f"WHEN {device} IN ('Desktop', 'Mac') THEN 'MAC_OS' "
+        f"WHEN {device} = 'Apple TV' THEN 'TV_OS' "
+        f"WHEN {device} = 'Apple Watch' THEN 'WATCH_OS' "
+        f"WHEN {device} LIKE 'Apple Vision%' THEN 'VISION_OS' "
+        f"WHEN {device} IN ('iPhone', 'iPad', 'iPod', 'iPod touch') THEN 'IOS' "
+        "ELSE 'UNKNOWN' END"
     )
 
 

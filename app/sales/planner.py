@@ -30,6 +30,7 @@ FILTER_DIMENSIONS = {
     "countries": "country",
     "devices": "device",
     "unit_kinds": "unit_kind",
+    "platforms": "platform",
 }
 #: Dimension (of ``group_by`` or a filter) → its column in the rollups.
 COLUMNS = {

@@ -101,6 +101,7 @@ _FILTER_COLUMNS = (
     ("countries", "country_code", "text"),
     ("devices", "device", "text"),
     ("unit_kinds", "unit_kind", "text"),
+    ("platforms", "platform", "text"),
 )
 
 

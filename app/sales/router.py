@@ -10,6 +10,7 @@ import pydantic_core
 from fastapi import APIRouter, Query, Response
 from pydantic import Field
 
+from app.asc.enums import ReportPlatform
 from app.auth.deps import Reader
 from app.kit.dates import Day
 from app.kit.deps import AppSettings, Session
@@ -77,6 +78,14 @@ KindsParam = Annotated[
     list[UnitKind] | None,
     Query(alias="unit_kind", description="Only these unit kinds (repeat for several)."),
 ]
+PlatformsParam = Annotated[
+    list[ReportPlatform] | None,
+    Query(
+        alias="platform",
+        description="Only these platforms, in Apple's casing (`IOS`, `MAC_OS`, `TV_OS`, "
+        "`WATCH_OS`, `VISION_OS`, `UNKNOWN`; repeat for several).",
+    ),
+]
 
 
 def _json(document: service.Payload) -> Response:
@@ -118,6 +127,7 @@ async def get_sales(
     countries: CountriesParam = None,
     devices: DevicesParam = None,
     unit_kinds: KindsParam = None,
+    platforms: PlatformsParam = None,
     limit: int = Query(
         1000, ge=1, le=MAX_REPORT_LIMIT, description=f"Items per page, at most {MAX_REPORT_LIMIT}."
     ),
@@ -149,7 +159,7 @@ async def get_sales(
     split money by day).
     """
     dimensions = query.parse_dimensions(group_by, Dimension)
-    filters = _filters(account_ids, app_ids, skus, countries, devices, unit_kinds)
+    filters = _filters(account_ids, app_ids, skus, countries, devices, unit_kinds, platforms)
     if granularity is Granularity.YEAR:
         report = await yearly.sales_report_years(
             session,
@@ -186,6 +196,7 @@ def _filters(
     countries: list[str] | None,
     devices: list[str] | None,
     unit_kinds: list[UnitKind] | None,
+    platforms: list[ReportPlatform] | None,
 ) -> SalesFilter:
     return service.normalise_filter(
         account_ids=account_ids,
@@ -194,6 +205,7 @@ def _filters(
         countries=countries,
         devices=devices,
         unit_kinds=unit_kinds,
+        platforms=platforms,
     )
 
 
@@ -219,6 +231,7 @@ async def list_sales_rows(
     countries: CountriesParam = None,
     devices: DevicesParam = None,
     unit_kinds: KindsParam = None,
+    platforms: PlatformsParam = None,
     *,
     paging: Paging,
 ) -> Page[SalesRowRead]:
@@ -236,7 +249,7 @@ async def list_sales_rows(
         frequency=frequency.value,
         start=from_date,
         end=to_date,
-        filters=_filters(account_ids, app_ids, skus, countries, devices, unit_kinds),
+        filters=_filters(account_ids, app_ids, skus, countries, devices, unit_kinds, platforms),
         paging=paging,
     )
 

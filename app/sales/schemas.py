@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from app.asc.enums import ReportPlatform
 from app.fx.schemas import ConvertedTotal, ConvertibleMoney
 from app.kit.money import Money
 from app.reports.schemas import IncompleteDate
@@ -186,14 +187,22 @@ class SalesRowRead(BaseModel):
     version: str | None
     product_type: str | None = Field(description="Apple's Product Type Identifier, e.g. `1F`.")
     unit_kind: UnitKind = Field(description="What the units count, from the product type.")
-    platform: str = Field(description="`ios`, `macos`, `tvos`, `watchos`, `visionos`, `unknown`.")
+    platform: ReportPlatform = Field(
+        description="Apple's platform casing (as on versions and builds), from the product "
+        "type and device: `IOS`, `MAC_OS`, `TV_OS`, `WATCH_OS`, `VISION_OS` or `UNKNOWN`."
+    )
     units: int = Field(description="Signed: negative units are refunds.")
     developer_proceeds: Money | None = Field(description="Per unit, in the currency of proceeds.")
     customer_price: Money | None = Field(
         description="Per unit, in the customer currency; negative on refunds."
     )
-    proceeds: Money = Field(description="units × developer proceeds (negative on refunds).")
-    customer_sales: Money = Field(description="units × |customer price|.")
+    proceeds: Money | None = Field(
+        description="units × developer proceeds (negative on refunds); null for a zero Apple "
+        "wrote without a currency."
+    )
+    customer_sales: Money | None = Field(
+        description="units × |customer price|; null for a zero Apple wrote without a currency."
+    )
     country: str | None = Field(description="Storefront, ISO 3166-1 alpha-2.")
     apple_identifier: str | None
     parent_identifier: str | None = Field(description="In-app products: the parent app's SKU.")
@@ -242,3 +251,4 @@ class SalesFilter:
     countries: list[str] = field(default_factory=list)
     devices: list[str] = field(default_factory=list)
     unit_kinds: list[str] = field(default_factory=list)
+    platforms: list[str] = field(default_factory=list)

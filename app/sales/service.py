@@ -14,10 +14,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.asc.enums import ReportPlatform
 from app.errors import ValidationFailed
 from app.fx import convert, in_sql
 from app.kit import cursors
-from app.kit.money import Money
+from app.kit.money import Money, money_entry
 from app.kit.pagination import Page, PageRequest
 from app.models import SalesRow
 from app.reports import calendar, query
@@ -52,6 +53,7 @@ def normalise_filter(
     countries: list[str] | None = None,
     devices: list[str] | None = None,
     unit_kinds: list[UnitKind] | None = None,
+    platforms: list[ReportPlatform] | None = None,
 ) -> SalesFilter:
     return SalesFilter(
         account_ids=list(dict.fromkeys(account_ids or [])),
@@ -61,18 +63,14 @@ def normalise_filter(
         countries=list(dict.fromkeys(c.upper() for c in countries or [])),
         devices=list(dict.fromkeys(devices or [])),
         unit_kinds=list(dict.fromkeys(k.value for k in unit_kinds or [])),
+        platforms=list(dict.fromkeys(p.value for p in platforms or [])),
     )
 
 
-def _decimal_text(value: Decimal) -> str:
-    text = str(value)
-    # Never exponent notation (`0E-8`), whatever the scale of the value.
-    return format(value, "f") if "E" in text else text
-
-
-def _money(pairs: list[tuple[str | None, str]]) -> list[dict[str, Any]]:
+def _money(pairs: list[tuple[str | None, str]]) -> list[dict[str, str]]:
     # Plain dicts (see ``Payload``): a big report has thousands of them.
-    return [{"amount": amount, "currency": currency} for currency, amount in pairs]
+    entries = (money_entry(amount, currency) for currency, amount in pairs)
+    return [entry for entry in entries if entry is not None]
 
 
 def _measures(
@@ -154,13 +152,9 @@ def _merged(rows: list[AggregateRow]) -> dict[str, Any]:
             for currency, amount in pairs:
                 totals[currency] = totals.get(currency, _ZERO) + Decimal(amount)
 
-    def money(totals: dict[str | None, Decimal]) -> list[dict[str, Any]]:
+    def money(totals: dict[str | None, Decimal]) -> list[dict[str, str]]:
         ordered = sorted(totals.items(), key=lambda item: (item[0] is None, item[0] or ""))
-        return [
-            {"amount": _decimal_text(amount), "currency": currency}
-            for currency, amount in ordered
-            if amount
-        ]
+        return _money([(currency, str(amount)) for currency, amount in ordered if amount])
 
     partial = counts.pop("partial_refunds", 0)
     return {
@@ -377,7 +371,7 @@ async def list_rows(
 
 
 def _unit_money(amount: Decimal | None, currency: str | None) -> Money | None:
-    return None if amount is None else Money(amount=_decimal_text(amount), currency=currency)
+    return Money.of(amount, currency)
 
 
 def _row_read(row: SalesRow) -> SalesRowRead:
@@ -404,8 +398,8 @@ def _row_read(row: SalesRow) -> SalesRowRead:
         units=_count(row.units),
         developer_proceeds=_unit_money(row.developer_proceeds, row.proceeds_currency),
         customer_price=_unit_money(row.customer_price, row.customer_currency),
-        proceeds=Money(amount=_decimal_text(proceeds), currency=row.proceeds_currency),
-        customer_sales=Money(amount=_decimal_text(customer_sales), currency=row.customer_currency),
+        proceeds=Money.of(proceeds, row.proceeds_currency),
+        customer_sales=Money.of(customer_sales, row.customer_currency),
         country=row.country_code,
         apple_identifier=row.apple_identifier,
         parent_identifier=row.parent_identifier,

@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.fx import convert
 from app.kit import cursors
+from app.kit.money import amount_text
 from app.kit.pagination import Kind as cursors_kind
 from app.kit.pagination import PageRequest
 from app.searchads import read_repository
-from app.searchads.reads import amount, check_range, per, ratio
+from app.searchads.reads import check_range, per, ratio
 
 #: A response document exactly as the API sends it, shaped like its pydantic schema (which
 #: documents it): a converted page holds thousands of money objects, each with its rates, and
@@ -31,7 +32,7 @@ def measures(row: dict[str, Any]) -> dict[str, Any]:
     taps, installs, impressions = int(row["taps"]), int(row["installs"]), int(row["impressions"])
     return {
         "currency": currency,
-        "spend": {"amount": amount(spend), "currency": currency},
+        "spend": {"amount": amount_text(spend, currency), "currency": currency},
         "impressions": impressions,
         "taps": taps,
         "tap_installs": int(row["tap_installs"]),

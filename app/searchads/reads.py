@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import NotFound, ValidationFailed
 from app.fx import convert
 from app.kit import cursors
-from app.kit.money import Money
+from app.kit.money import Money, money_entry
 from app.kit.pagination import PageRequest
 from app.models import App, SearchAdsAccount, SearchAdsCampaign, SearchAdsCredential
 from app.searchads import read_repository
@@ -37,12 +37,6 @@ def check_range(start: dt.date, end: dt.date) -> None:
         )
 
 
-def amount(value: Decimal) -> str:
-    """Spend as Apple wrote it: two decimals, more only when Apple sent more."""
-    fixed = value.quantize(CENT, rounding=ROUND_HALF_UP)
-    return format(fixed if fixed == value else value.normalize(), "f")
-
-
 def ratio(numerator: Decimal | int, denominator: int) -> Decimal | None:
     if not denominator:
         return None
@@ -52,8 +46,8 @@ def ratio(numerator: Decimal | int, denominator: int) -> Decimal | None:
 def per(spend: Decimal, count: int, currency: str) -> Money | None:
     if not count:
         return None
-    value = (spend / count).quantize(CENT, rounding=ROUND_HALF_UP)
-    return Money(amount=format(value, "f"), currency=currency)
+    # Rounded once, to the currency's minor units (Money's one rule).
+    return Money.of(spend / count, currency)
 
 
 async def app_summary(
@@ -89,7 +83,7 @@ async def app_summary(
         "adam_id": adam_id,
         "date_from": start,
         "date_to": end,
-        "spend": [{"amount": amount(v), "currency": c} for c, v in spend.items()],
+        "spend": [m for c, v in spend.items() if (m := money_entry(v, c)) is not None],
         "installs": installs,
         "tap_installs": sum(int(r["tap_installs"]) for r in spend_rows),
         "view_installs": sum(int(r["view_installs"]) for r in spend_rows),
@@ -98,7 +92,7 @@ async def app_summary(
             for r in spend_rows
             if (money := per(r["spend"] or Decimal(0), int(r["installs"]), r["currency"]))
         ],
-        "proceeds": [{"amount": amount(Decimal(v)), "currency": c} for c, v in proceeds],
+        "proceeds": [m for c, v in proceeds if (m := money_entry(Decimal(v), c)) is not None],
         "proceeds_per_ad_spend": ratios,
         "incomplete_dates": await read_repository.missing_days(
             session, workspace_id, "campaign", start, end
@@ -196,7 +190,7 @@ async def campaigns(
             serving_status=campaign.serving_status,
             daily_budget=None
             if campaign.daily_budget is None
-            else Money(amount=amount(campaign.daily_budget), currency=campaign.currency),
+            else Money.of(campaign.daily_budget, campaign.currency),
             countries=list(campaign.countries or []),
             start_time=campaign.start_time,
             end_time=campaign.end_time,

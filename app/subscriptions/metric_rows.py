@@ -44,13 +44,13 @@ def _plain(value: Any) -> str | int | bool | None:
 def _transaction_amount(name: str, detail: dict[str, Any]) -> Money | None:
     price, proceeds = detail["customer_price"], detail["developer_proceeds"]
     if name == "gross_sales" and price is not None:
-        return Money(amount=format(price, "f"), currency=detail["customer_currency"])
+        return Money.of(price, detail["customer_currency"])
     if name == "refunded_amount" and price is not None:
-        return Money(amount=format(abs(price), "f"), currency=detail["customer_currency"])
+        return Money.of(abs(price), detail["customer_currency"])
     if proceeds is None or name not in ("proceeds", "refunded_proceeds", "net_proceeds"):
         return None
     signed = -abs(proceeds) if name == "net_proceeds" and detail["refund"] else abs(proceeds)
-    return Money(amount=format(signed, "f"), currency=detail["proceeds_currency"])
+    return Money.of(signed, detail["proceeds_currency"])
 
 
 def _read(metric: MetricDef, row: SourceRow) -> MetricSourceRow:
@@ -66,7 +66,7 @@ def _read(metric: MetricDef, row: SourceRow) -> MetricSourceRow:
         count = None
         if factor is not None and proceeds is not None:
             value = row.count * proceeds * factor * (12 if metric.name == "arr" else 1)
-            amount = Money(amount=format(value, "f"), currency=row.currency)
+            amount = Money.of(value, row.currency)
     return MetricSourceRow(
         dataset=row.dataset,
         id=row.id,

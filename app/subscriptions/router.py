@@ -15,8 +15,10 @@ from app.kit.problems import AUTHED, problem_responses
 from app.reports import query
 from app.subscriptions import service
 from app.subscriptions.schemas import (
+    CountSeries,
     EventDimension,
     Metric,
+    MoneySeries,
     SubscriptionEvents,
     SubscriptionSeries,
     SubscriptionSummary,
@@ -140,14 +142,16 @@ async def get_series(
     currency: CurrencyParam = None,
     *,
     settings: AppSettings,
-) -> SubscriptionSeries:
-    """One metric per day (at most 400 days), oldest first. A day no account in scope has
-    yet is `null`, not zero; `complete` says whether every account's report is in.
+) -> CountSeries | MoneySeries:
+    """One metric per day (at most 400 days), oldest first. `kind` says what the points
+    carry: `count` (every metric but `estimated_mrr`) → `value`, `money` (`estimated_mrr`) →
+    `amounts` per currency. A day no account in scope has yet is `null`, not zero; `complete`
+    says whether every account's report is in.
 
-    `estimated_mrr` is per proceeds currency; with a reporting currency (`currency=`, else
-    the workspace's default) each day's amounts also convert at that day's own rate (the
-    latest published on or before the report date, never one rate for the range), the
-    originals kept, with the day's `amounts_total_converted` and what had no rate."""
+    With a reporting currency (`currency=`, else the workspace's default) each day's
+    `estimated_mrr` amounts also convert at that day's own rate (the latest published on or
+    before the report date, never one rate for the range), the originals kept, with the
+    day's `amounts_total_converted` and what had no rate."""
     scope = await service.resolve_scope(session, principal.workspace_id, account_id, app_id)
     return await service.series(
         session,

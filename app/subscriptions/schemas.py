@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -156,46 +156,75 @@ class SubscriptionSummary(BaseModel):
     )
 
 
-class SeriesPoint(BaseModel):
+COMPLETE = (
+    "Every account in scope has the date as published or as Apple's no data. Event metrics "
+    "need every file that can still change the date's events: the day before's and the two "
+    "days after's (a daily event file holds neighbouring event dates; late events arrive for "
+    "about two report days)."
+)
+
+
+class CountPoint(BaseModel):
+    """A day of a count metric."""
+
     report_date: dt.date = Field(description=REPORT_DATE + " For event metrics: the event date.")
     value: int | None = Field(
-        description="Count metrics: the value; null when no account in scope has the date yet "
-        "(not zero)."
+        description="The count; null when no account in scope has the date yet (not zero)."
     )
+    complete: bool = Field(description=COMPLETE)
+
+
+class MoneyPoint(BaseModel):
+    """A day of a money metric (`estimated_mrr`)."""
+
+    report_date: dt.date = Field(description=REPORT_DATE)
     amounts: list[ConvertibleMoney] | None = Field(
-        description="`estimated_mrr`: per currency; null when no account has the date yet. "
-        "With a reporting currency each amount also has `converted`, at this report date's "
-        "rate."
+        description="Per currency (never added up); null when no account in scope has the "
+        "date yet (not zero). With a reporting currency each amount also has `converted`, at "
+        "this report date's rate."
     )
     amounts_total_converted: ConvertedTotal | None = Field(
         default=None,
-        description="`estimated_mrr` with a reporting currency (`currency=`): the day's "
-        "amounts in it, converted at this report date's rate (the latest published on or "
-        "before it), with what had no rate; null when no account has the date yet.",
+        description="With a reporting currency (`currency=`): the day's amounts in it, "
+        "converted at this report date's rate (the latest published on or before it), with "
+        "what had no rate; null when no account has the date yet.",
     )
-    complete: bool = Field(
-        description="Every account in scope has the date as published or as Apple's no data. "
-        "Event metrics need every file that can still change the date's events: the day "
-        "before's and the two days after's (a daily event file holds neighbouring event "
-        "dates; late events arrive for about two report days)."
-    )
+    complete: bool = Field(description=COMPLETE)
 
 
-class SubscriptionSeries(BaseModel):
-    """One metric per day over a range of report dates."""
+class CountSeries(BaseModel):
+    """A count metric per day over a range of report dates (`kind` is `count`)."""
 
     model_config = ConfigDict(populate_by_name=True)
 
+    kind: Literal["count"] = Field(description="Says the points carry `value`.")
+    metric: Metric
+    from_date: dt.date = Field(serialization_alias="from")
+    to_date: dt.date = Field(serialization_alias="to")
+    points: list[CountPoint] = Field(description="One per day of the range, oldest first.")
+    incomplete_dates: list[IncompleteDate]
+
+
+class MoneySeries(BaseModel):
+    """A money metric per day over a range of report dates (`kind` is `money`)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    kind: Literal["money"] = Field(description="Says the points carry `amounts`.")
     currency: str | None = Field(
         default=None,
-        description="`estimated_mrr`: the reporting currency amounts were converted into "
-        "(`currency=` or the workspace's default); absent without one.",
+        description="The reporting currency amounts were converted into (`currency=` or the "
+        "workspace's default); absent without one.",
     )
     metric: Metric
     from_date: dt.date = Field(serialization_alias="from")
     to_date: dt.date = Field(serialization_alias="to")
-    points: list[SeriesPoint] = Field(description="One per day of the range, oldest first.")
+    points: list[MoneyPoint] = Field(description="One per day of the range, oldest first.")
     incomplete_dates: list[IncompleteDate]
+
+
+#: One metric per day: `kind` says whether its points carry `value` or `amounts`.
+SubscriptionSeries = Annotated[CountSeries | MoneySeries, Field(discriminator="kind")]
 
 
 class EventCount(BaseModel):

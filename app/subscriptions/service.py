@@ -32,15 +32,17 @@ from app.subscriptions.metrics import (
 from app.subscriptions.repository import EventRow, KindRow
 from app.subscriptions.schemas import (
     EVENT_METRICS,
+    CountPoint,
+    CountSeries,
     EventCount,
     EventDimension,
     EventGroupTotals,
     Metric,
+    MoneyPoint,
+    MoneySeries,
     RowFilter,
-    SeriesPoint,
     SubscriptionEvents,
     SubscriptionMeasures,
-    SubscriptionSeries,
     SubscriptionSummary,
     SummaryDimension,
     SummaryGroup,
@@ -128,7 +130,8 @@ async def completeness(
 
 
 def _money(pairs: Iterable[tuple[str, Decimal]]) -> list[Money]:
-    return [Money(amount=format(a, "f"), currency=c) for c, a in pairs if a != 0]
+    entries = (Money.of(a, c) for c, a in pairs if a != 0)
+    return [m for m in entries if m is not None]
 
 
 @dataclass
@@ -380,7 +383,7 @@ async def series(
     now: dt.datetime,
     currency: str | None = None,
     max_rate_age_days: int = 7,
-) -> SubscriptionSeries:
+) -> CountSeries | MoneySeries:
     """``metric`` per day; ``estimated_mrr`` with a reporting currency (``currency`` or the
     workspace's default) also converted, each day at its own report date's rate."""
     query.date_range(start, end, MAX_RANGE_DAYS)
@@ -422,42 +425,53 @@ async def series(
             values = {day: tally.value(metric) for day, tally in tallies.items()}
         complete = done.complete
 
-    mrr = metric is Metric.ESTIMATED_MRR
-    book = None
-    if mrr and target is not None:
-        book = await convert.book_for(
-            session,
-            workspace_id,
-            target=target,
-            currencies={m.currency for ms in amounts.values() for m in ms if m.currency},
-            start=start,
-            end=end,
-            max_age_days=max_rate_age_days,
+    days = calendar.days(start, end)
+    if metric is Metric.ESTIMATED_MRR:
+        book = None
+        if target is not None:
+            book = await convert.book_for(
+                session,
+                workspace_id,
+                target=target,
+                currencies={m.currency for ms in amounts.values() for m in ms if m.currency},
+                start=start,
+                end=end,
+                max_age_days=max_rate_age_days,
+            )
+        points = []
+        for day in days:
+            point = MoneyPoint(report_date=day, amounts=None, complete=complete(day))
+            if done.known(day):
+                listed = [m.model_dump() for m in amounts.get(day, [])]
+                if book is not None:
+                    triples = [(day, m["currency"], Decimal(m["amount"])) for m in listed]
+                    total = convert.convert_measure(book, listed, triples)
+                    point.amounts_total_converted = ConvertedTotal.model_validate(total)
+                point.amounts = [ConvertibleMoney.model_validate(m) for m in listed]
+            elif book is not None:
+                point.amounts_total_converted = None
+            points.append(point)
+        return MoneySeries(
+            kind="money",
+            **({"currency": target} if book is not None else {}),
+            metric=metric,
+            from_date=start,
+            to_date=end,
+            points=points,
+            incomplete_dates=done.incomplete,
         )
-    points = []
-    for day in calendar.days(start, end):
-        known = done.known(day)
-        point = SeriesPoint(
-            report_date=day,
-            value=values.get(day, 0) if known and not mrr else None,
-            amounts=None,
-            complete=complete(day),
-        )
-        if known and mrr:
-            listed = [m.model_dump() for m in amounts.get(day, [])]
-            if book is not None:
-                triples = [(day, m["currency"], Decimal(m["amount"])) for m in listed]
-                total = convert.convert_measure(book, listed, triples)
-                point.amounts_total_converted = ConvertedTotal.model_validate(total)
-            point.amounts = [ConvertibleMoney.model_validate(m) for m in listed]
-        elif book is not None:
-            point.amounts_total_converted = None
-        points.append(point)
-    return SubscriptionSeries(
-        **({"currency": target} if book is not None else {}),
+    return CountSeries(
+        kind="count",
         metric=metric,
         from_date=start,
         to_date=end,
-        points=points,
+        points=[
+            CountPoint(
+                report_date=day,
+                value=values.get(day, 0) if done.known(day) else None,
+                complete=complete(day),
+            )
+            for day in days
+        ],
         incomplete_dates=done.incomplete,
     )

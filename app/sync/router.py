@@ -14,7 +14,7 @@ from app.kit.dates import Day
 from app.kit.deps import Session
 from app.kit.pagination import Page, Paging
 from app.kit.problems import AUTHED, problem_responses
-from app.sync import on_demand
+from app.sync import on_demand, status_pages
 from app.sync import status as sync_status_service
 from app.sync.deps import Registry
 from app.sync.schemas import (
@@ -50,24 +50,24 @@ async def get_sync_status(
     One entry per (account, dataset): `state` is `ok`, `running`, `lagging`, `failing`,
     `paused_credentials` or `disabled_missing_capability`, with the reason, last success and
     attempt, the next due time, the lag behind what Apple has published, unit counts, the last
-    error and the key's remaining hourly request budget. Pages by account (`limit` accounts).
+    error and the key's remaining hourly request budget. Ordered by account (oldest first),
+    then dataset name; `limit` counts entries.
     Public App Store data (charts, star ratings) belongs to no account: see
     `/v1/sync-status/public`.
     """
-    page, next_cursor = await lookup.list_accounts(session, principal.workspace_id, paging=paging)
-    entries = await sync_status_service.sync_status(session, registry, page, _now())
-    return Page(items=entries, next_cursor=next_cursor)
+    return await status_pages.workspace_page(
+        session, registry, principal.workspace_id, paging, _now()
+    )
 
 
 @router.get(
     "/v1/sync-status/public",
-    response_model=list[PublicSyncStatusEntry],
-    operation_id="get_public_sync_status",
+    operation_id="list_public_sync_status",
     responses=problem_responses(*AUTHED),
 )
-async def get_public_sync_status(
-    principal: Reader, session: Session, registry: Registry
-) -> list[PublicSyncStatusEntry]:
+async def list_public_sync_status(
+    principal: Reader, session: Session, registry: Registry, *, paging: Paging
+) -> Page[PublicSyncStatusEntry]:
     """Health of the public App Store datasets (chart ranks, star ratings), which Orchard
     fetches once for every workspace without any App Store Connect account.
 
@@ -75,21 +75,26 @@ async def get_public_sync_status(
     workspace's data comes from: a chart feed that stops answering is `unavailable` here (and
     its ranks show as unavailable, never as zero) until it answers again.
     """
-    return await sync_status_service.public_sync_status(
-        session, registry, principal.workspace_id, _now()
-    )
+    return await status_pages.public_page(session, registry, principal.workspace_id, paging, _now())
 
 
 @router.get(
     "/v1/accounts/{account_id}/sync-status",
+    operation_id="list_account_sync_status",
     responses=problem_responses(*AUTHED, 404),
 )
-async def get_account_sync_status(
-    account_id: uuid.UUID, principal: Reader, session: Session, registry: Registry
-) -> list[SyncStatusEntry]:
-    """Sync status of one account, one entry per dataset (see `/v1/sync-status`)."""
+async def list_account_sync_status(
+    account_id: uuid.UUID,
+    principal: Reader,
+    session: Session,
+    registry: Registry,
+    *,
+    paging: Paging,
+) -> Page[SyncStatusEntry]:
+    """Sync status of one account, one entry per dataset by dataset name (see
+    `/v1/sync-status`)."""
     account = await lookup.get_account(session, principal.workspace_id, account_id)
-    return await sync_status_service.sync_status(session, registry, [account], _now())
+    return await status_pages.account_page(session, registry, account, paging, _now())
 
 
 @router.post(

@@ -162,3 +162,8 @@ class EventTypeRead(BaseModel):
 
 class EventTypeList(BaseModel):
     items: list[EventTypeRead]
+    next_cursor: None = Field(
+        default=None,
+        description="Always null: the whole catalogue is one page. Present so one generic "
+        "pager fits every list.",
+    )

@@ -23,7 +23,9 @@ export function describeProblem(problem: Problem): string {
 }
 
 export function formatMoney(money: Money): string {
-  return `${money.amount} ${money.currency ?? "(no currency)"}`;
+  // `currency` is never null: a zero without a currency is `null` money, not a Money.
+  const currency: string = money.currency;
+  return `${money.amount} ${currency}`;
 }
 
 /** Every app, page after page: one envelope, `next_cursor` null at the end. */
@@ -75,4 +77,31 @@ export async function backfill(client: ReturnType<typeof orchard>, accountId: st
   });
   if (error !== undefined) throw new Error(describeProblem(error));
   return data.enqueued;
+}
+
+/** One account's datasets, every page: the same envelope as every other list. */
+export async function accountStatus(client: ReturnType<typeof orchard>, accountId: string) {
+  const entries: components["schemas"]["SyncStatusEntry"][] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const { data, error } = await client.GET("/v1/accounts/{account_id}/sync-status", {
+      params: { path: { account_id: accountId }, query: cursor === undefined ? { limit: 50 } : { limit: 50, cursor } },
+    });
+    if (error !== undefined) throw new Error(describeProblem(error));
+    entries.push(...data.items);
+    if (data.next_cursor === null) return entries;
+    cursor = data.next_cursor;
+  }
+}
+
+/** A subscription series: `kind` says whether the points carry `value` or `amounts`. */
+export async function seriesTotal(client: ReturnType<typeof orchard>, from: string, to: string) {
+  const { data, error } = await client.GET("/v1/subscriptions/summary/series", {
+    params: { query: { from, to, metric: "estimated_mrr" } },
+  });
+  if (error !== undefined) throw new Error(describeProblem(error));
+  if (data.kind === "count") {
+    return data.points.reduce((sum, point) => sum + (point.value ?? 0), 0);
+  }
+  return data.points.flatMap((point) => (point.amounts ?? []).map(formatMoney)).join(", ");
 }

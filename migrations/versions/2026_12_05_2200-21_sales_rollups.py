@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "21_sales_rollups"
-down_revision: str | None = "17_fx_rate_days"
+down_revision: str | None = "15_platform_casing"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -229,5 +229,5 @@ async def test_without_the_role_webhooks_are_off_and_say_why(
     assert state["state"] == "off" and state["reason"] == NO_ROLE
     assert state["registered_apps"] == [] and not hub.webhooks
     status = await client.get(f"/v1/accounts/{account_id}/sync-status", headers=tenant.headers())
-    apps = next(e for e in status.json() if e["dataset"] == "app_versions")
+    apps = next(e for e in status.json()["items"] if e["dataset"] == "app_versions")
     assert apps["state"] == "ok"  # polling goes on

@@ -292,14 +292,14 @@ async def full_ingest(url: str, path: Path, rows: int) -> tuple[float, uuid.UUID
 def platform(product_type: str | None, device: str | None) -> str:
     """The same classification as ``app.sales.layout.platform_sql``."""
     if product_type in MAC_PRODUCT_TYPES or device in ("Desktop", "Mac"):
-        return "macos"
+        return "MAC_OS"
     if device == "Apple TV":
-        return "tvos"
+        return "TV_OS"
     if device == "Apple Watch":
-        return "watchos"
+        return "WATCH_OS"
     if device and device.startswith("Apple Vision"):
-        return "visionos"
-    return "ios" if device in ("iPhone", "iPad", "iPod", "iPod touch") else "unknown"
+        return "VISION_OS"
+    return "IOS" if device in ("iPhone", "iPad", "iPod", "iPod touch") else "UNKNOWN"
 
 
 COLUMNS = [

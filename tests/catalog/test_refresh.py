@@ -69,7 +69,7 @@ async def test_full_catalog_refresh_costs_five_requests_per_app_plus_three(
     status = await client.get(f"/v1/accounts/{account_id}/sync-status", headers=tenant.headers())
     reported = {
         entry["dataset"]: entry["last_unit_requests"]
-        for entry in status.json()
+        for entry in status.json()["items"]
         if entry["dataset"] in CATALOG
     }
     assert reported == {
@@ -81,7 +81,7 @@ async def test_full_catalog_refresh_costs_five_requests_per_app_plus_three(
         "team": 2,
     }
     assert sum(reported.values()) == len(log)
-    assert {e["state"] for e in status.json() if e["dataset"] in CATALOG} == {"ok"}
+    assert {e["state"] for e in status.json()["items"] if e["dataset"] in CATALOG} == {"ok"}
 
 
 async def test_datasets_need_their_capabilities(

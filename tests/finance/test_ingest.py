@@ -148,7 +148,7 @@ async def test_regional_samples_parse_with_their_totals(
     }
     assert (figures["JP"]["net_units"], figures["JP"]["earned"]) == (
         2,
-        {"amount": "179.00", "currency": "JPY"},
+        {"amount": "179", "currency": "JPY"},
     )
     assert (figures["CH"]["net_units"], figures["CH"]["earned"]) == (
         29,

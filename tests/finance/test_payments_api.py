@@ -21,6 +21,15 @@ from tests.fixtures.engine import run_unit
 NOW = dt.datetime(2025, 6, 10, 18, 0, tzinfo=dt.UTC)
 MAY_2025 = "2025-08"  # fiscal 2025, period 8: 05/04/2025–05/31/2025, Apple's "May 2025"
 
+#: ISO 4217 currencies without minor units, among those Apple pays in (ISO 4217 list one).
+ISO_ZERO_DECIMALS = frozenset({"CLP", "ISK", "JPY", "KRW", "VND", "UGX", "XAF", "XOF"})
+
+
+def _minor(amount: object, currency: str) -> str:
+    """An amount as Orchard writes it: the currency's ISO 4217 minor units (issue 15)."""
+    places = Decimal(1).scaleb(-(0 if currency in ISO_ZERO_DECIMALS else 2))
+    return format(Decimal(str(amount)).quantize(places), "f")
+
 
 @pytest.fixture
 def sandbox() -> SandboxState:
@@ -107,7 +116,10 @@ async def test_payouts_match_the_raw_files(
             want["rows"],
         )
         assert item["net_units"] == want["units_sold"] - want["returns"]
-        assert item["earned"] == {"amount": str(want["earned"]), "currency": item["currency"]}
+        assert item["earned"] == {
+            "amount": _minor(want["earned"], item["currency"]),
+            "currency": item["currency"],
+        }
     # April was never fetched: it is listed, not shown as zero.
     assert report["incomplete_periods"] == [
         {"period": "2025-04", "account_id": str(account_id), "state": "not_fetched"}
@@ -143,13 +155,16 @@ async def test_payouts_match_the_raw_files(
         currency = want["Partner Share Currency"]
         assert got["vendor_identifier"] == want["Vendor Identifier"]
         assert got["quantity"] == int(want["Quantity"])
-        assert got["partner_share"] == {"amount": want["Partner Share"], "currency": currency}
+        assert got["partner_share"] == {
+            "amount": _minor(want["Partner Share"], currency),
+            "currency": currency,
+        }
         assert got["extended_partner_share"] == {
-            "amount": want["Extended Partner Share"],
+            "amount": _minor(want["Extended Partner Share"], currency),
             "currency": currency,
         }
         assert got["customer_price"] == {
-            "amount": want["Customer Price"],
+            "amount": _minor(want["Customer Price"], want["Customer Currency"]),
             "currency": want["Customer Currency"],
         }
         assert (got["sale_or_return"], got["country_of_sale"]) == (
@@ -167,8 +182,13 @@ async def test_payouts_match_the_raw_files(
             "items"
         ]
         total = sum(Decimal(row["Extended Partner Share"]) for row in regional)
-        assert (item["rows"], item["earned"]["amount"]) == (len(regional), str(total))
-        assert item["earned"]["amount"] == str(expected[(region, item["currency"])]["earned"])
+        assert (item["rows"], item["earned"]["amount"]) == (
+            len(regional),
+            _minor(total, item["currency"]),
+        )
+        assert item["earned"]["amount"] == _minor(
+            expected[(region, item["currency"])]["earned"], item["currency"]
+        )
 
     # Another workspace sees none of it.
     theirs = await _get(

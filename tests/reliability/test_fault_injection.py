@@ -164,7 +164,7 @@ async def test_a_links_next_loop_fails_its_units_once_and_they_succeed_when_appl
         status = await world.api.get(
             f"/v1/accounts/{account}/sync-status", headers=tenant.headers()
         )
-        failing = {e["dataset"]: e for e in status.json() if e["state"] == "failing"}
+        failing = {e["dataset"]: e for e in status.json()["items"] if e["state"] == "failing"}
         assert set(failing) == {job["dataset"] for job in failed}
         assert {e["last_error"]["code"] for e in failing.values()} == {"PAGING_LOOP"}
 

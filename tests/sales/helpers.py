@@ -206,20 +206,35 @@ def expected_measures(lines: Iterable[dict[str, str]]) -> dict[str, Any]:
 
 
 def money(totals: dict[str | None, Decimal]) -> list[dict[str, Any]]:
-    """Expected money lists: non-zero totals, by currency, null last; compared as Decimals."""
+    """Expected money lists: non-zero totals, by currency, no currency (ISO 4217 `XXX`) last;
+    compared as Decimals."""
     return [
-        {"amount": amount, "currency": currency}
+        {"amount": amount, "currency": currency or "XXX"}
         for currency, amount in sorted(totals.items(), key=lambda i: (i[0] is None, i[0] or ""))
         if amount != 0
     ]
+
+
+#: ISO 4217 minor units of the currencies the sales tests use (2 for the others).
+MINOR_UNITS = {"JPY": 0, "KRW": 0, "CLP": 0, "KWD": 3, "BHD": 3}
+
+
+def assert_minor_units(entry: dict[str, Any]) -> None:
+    """One decimal rule (issue 15, item 7): exactly the currency's minor units, zero included."""
+    digits = MINOR_UNITS.get(entry["currency"], 2)
+    fraction = entry["amount"].partition(".")[2]
+    assert len(fraction) == digits, entry
+    assert entry["currency"] is not None
+
+
+def _checked(entry: dict[str, Any]) -> dict[str, Any]:
+    assert_minor_units(entry)
+    return {"amount": Decimal(entry["amount"]), "currency": entry["currency"]}
 
 
 def measures_of(item: dict[str, Any]) -> dict[str, Any]:
     """The measures of an API item, amounts as Decimals (so `7.0` equals `7.00`)."""
     return {
         **{name: item[name] for name in COUNTS},
-        **{
-            name: [{"amount": Decimal(m["amount"]), "currency": m["currency"]} for m in item[name]]
-            for name in ("proceeds", "customer_sales")
-        },
+        **{name: [_checked(m) for m in item[name]] for name in ("proceeds", "customer_sales")},
     }

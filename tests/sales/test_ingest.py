@@ -108,7 +108,7 @@ async def test_real_sample_parses_row_for_row(
     assert first["period"] == "7 Days"
     assert first["subscription"] == "Renewal"
     assert first["preserved_pricing"] == "Yes"
-    assert first["platform"] == "ios"
+    assert first["platform"] == "IOS"
     assert json.loads(first["extra"]) == {}
     # Row 5 of the file: a first-time download whose Currency of Proceeds is empty.
     assert rows[3]["unit_kind"] == "first_time_download"

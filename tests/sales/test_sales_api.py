@@ -167,8 +167,8 @@ async def test_group_by_app_country_and_kind(world: World) -> None:
     assert ("JP", "iap") in keys and ("CA", "other") in keys
 
     platforms = await world.sales(**span, group_by="platform,device,product,account")
-    assert {i["group"]["platform"] for i in platforms["items"]} == {"ios", "macos"}
-    mac = [i for i in platforms["items"] if i["group"]["platform"] == "macos"]
+    assert {i["group"]["platform"] for i in platforms["items"]} == {"IOS", "MAC_OS"}
+    mac = [i for i in platforms["items"] if i["group"]["platform"] == "MAC_OS"]
     assert {i["group"]["device"] for i in mac} == {"Desktop"}
     assert {i["group"]["product"] for i in mac} == {B}
     assert sum(i["net_units"] for i in platforms["items"]) == DAY1_TOTALS["net_units"]
@@ -194,6 +194,22 @@ async def test_filters(world: World) -> None:
     assert measures_of(desktop) == expected_measures(
         [x for x in all_lines if x["Device"] == "Desktop"]
     )
+
+    # Platforms in Apple's casing, as on versions and builds (issue 15, item 3).
+    mac = _only(await world.sales(**span, platform="MAC_OS", granularity="month"))
+    assert measures_of(mac) == expected_measures(
+        [x for x in all_lines if x["Device"] == "Desktop" or x["Product Type Identifier"] == "F1"]
+    )
+    ios_and_mac = _only(await world.sales(**span, platform=["IOS", "MAC_OS"], granularity="month"))
+    assert measures_of(ios_and_mac) == expected_measures(all_lines + OTHER_ACCOUNT)
+    for wrong in ("ios", "BOGUS"):
+        refused = await world.get("/v1/sales", **span, platform=wrong)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"] == "query.platform.0"
+    rows = await world.get("/v1/sales/rows", platform="MAC_OS", limit=200)
+    assert rows.status_code == 200, rows.text
+    assert rows.json()["items"]
+    assert {r["platform"] for r in rows.json()["items"]} == {"MAC_OS"}
 
     other = _only(await world.sales(**span, account_id=world.other_account, granularity="month"))
     assert measures_of(other) == expected_measures(OTHER_ACCOUNT)

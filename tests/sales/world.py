@@ -63,7 +63,7 @@ DAY1_TOTALS = {
         {"amount": Decimal("11.18"), "currency": "GBP"},  # 3 × 5.59 − 1 × 5.59
         {"amount": Decimal("252"), "currency": "JPY"},  # 4 × 84 − 84
         {"amount": Decimal("19.58"), "currency": "USD"},  # 7.00 − 1.40 + 20.97 − 6.99
-        {"amount": Decimal("1.00"), "currency": None},  # blank Currency of Proceeds: kept apart
+        {"amount": Decimal("1.00"), "currency": "XXX"},  # blank Currency of Proceeds: kept apart
     ],
     "customer_sales": [
         {"amount": Decimal("1.49"), "currency": "AUD"},

@@ -5,7 +5,7 @@ its App Store proceeds."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 import asyncpg
@@ -17,6 +17,15 @@ from app.sandbox.state import SandboxState
 from tests.fixtures.accounts import Tenant, link_account
 from tests.fixtures.engine import drain
 from tests.searchads.helpers import link_ok
+
+#: ISO 4217 currencies without minor units (ISO 4217 list one), among Apple Ads currencies.
+ISO_ZERO_DECIMALS = frozenset({"CLP", "ISK", "JPY", "KRW", "VND"})
+
+
+def _minor(value: Decimal, currency: str) -> Decimal:
+    """Money as Orchard writes it: the currency's ISO 4217 minor units, half-even (issue 15)."""
+    places = Decimal(1).scaleb(-(0 if currency in ISO_ZERO_DECIMALS else 2))
+    return value.quantize(places, rounding=ROUND_HALF_EVEN)
 
 
 async def _synced(
@@ -65,16 +74,15 @@ async def test_campaign_totals_equal_the_sandbox_and_derive_from_sums(
                 assert item is None
                 continue
             assert item is not None
-            assert Decimal(item["spend"]["amount"]) == values["localSpend"]
+            currency = account.currency
+            assert Decimal(item["spend"]["amount"]) == _minor(values["localSpend"], currency)
             assert item["spend"]["currency"] == item["currency"] == account.currency
             assert item["installs"] == values["totalInstalls"]
             assert item["tap_installs"] == values["tapInstalls"]
             assert item["view_installs"] == values["viewInstalls"]
             assert item["new_downloads"] == values["totalNewDownloads"]
             if values["totalInstalls"]:
-                cpa = (values["localSpend"] / values["totalInstalls"]).quantize(
-                    Decimal("0.01"), rounding=ROUND_HALF_UP
-                )
+                cpa = _minor(values["localSpend"] / values["totalInstalls"], currency)
                 assert Decimal(item["cpa"]["amount"]) == cpa
             checked += 1
     assert checked >= 6
@@ -205,7 +213,9 @@ async def test_app_summary_puts_spend_beside_proceeds(
                     expected.get(account.currency, Decimal(0)) + values["localSpend"]
                 )
             installs += values["totalInstalls"]
-    assert {m["currency"]: Decimal(m["amount"]) for m in summary["spend"]} == expected
+    assert {m["currency"]: Decimal(m["amount"]) for m in summary["spend"]} == {
+        currency: _minor(amount, currency) for currency, amount in expected.items()
+    }
     assert summary["installs"] == installs
     assert summary["proceeds"], "the app sold in the same days"
     proceeds = {m["currency"]: Decimal(m["amount"]) for m in summary["proceeds"]}

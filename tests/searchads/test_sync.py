@@ -206,7 +206,7 @@ async def test_revoked_credential_stops_its_units_without_a_retry_storm(
     assert ads.requests == []
     # Sync status shows the workspace's ad accounts as sources, paused on the credential.
     status = await client.get("/v1/sync-status/public", headers=tenant.headers())
-    entries = {e["dataset"]: e for e in status.json()}
+    entries = {e["dataset"]: e for e in status.json()["items"]}
     sources = entries["search_ads_campaigns"]["sources"]
     assert sources and {s["state"] for s in sources} == {"paused_credentials"}
 

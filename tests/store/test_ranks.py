@@ -101,7 +101,7 @@ async def test_a_disappearing_legacy_feed_is_unavailable_never_zero(
     # The current feed (RSS v2) still answers: its charts stay ranked.
     assert ranks["us", "top-free", 36][-1]["status"] == "ranked"
 
-    status = (await client.get("/v1/sync-status/public", headers=tenant.headers())).json()
+    status = (await client.get("/v1/sync-status/public", headers=tenant.headers())).json()["items"]
     charts = next(entry for entry in status if entry["dataset"] == "store_charts")
     sources = {source["key"]: source for source in charts["sources"]}
     assert sources["us/top-grossing/36"]["state"] == "unavailable"

@@ -121,7 +121,7 @@ async def test_storefronts_default_to_sales_countries_capped(
             """
             INSERT INTO sales_daily_rollup (workspace_id, account_id, report_date, platform,
                 unit_kind, units_in, refunds, net_units, proceeds, customer_sales, country_code)
-            VALUES ($1, $2, $3, 'ios', 'download', $4, 0, $4, 0, 0, $5)
+            VALUES ($1, $2, $3, 'IOS', 'download', $4, 0, $4, 0, 0, $5)
             """,
             tenant.workspace_id,
             account_id,

@@ -60,10 +60,18 @@ def _mrr(rows: list[dict[str, str]]) -> list[dict[str, str]]:
             subscriptions * Fraction(row["Developer Proceeds"]) * factor
         )
     return [
-        {"amount": str(_cents(amount)), "currency": currency}
+        {"amount": _minor(_cents(amount), currency), "currency": currency}
         for currency, amount in sorted(totals.items())
         if amount
     ]
+
+
+def _minor(amount: Decimal, currency: str) -> str:
+    """As Orchard writes money: the currency's ISO 4217 minor units (JPY none; issue 15)."""
+    zero_decimals = {"CLP", "ISK", "JPY", "KRW", "VND"}
+    return format(
+        amount.quantize(Decimal(1) if currency in zero_decimals else Decimal("0.01")), "f"
+    )
 
 
 def _cents(amount: Fraction) -> Decimal:
@@ -191,6 +199,10 @@ async def test_summary_series_and_events_match_the_raw_files(
         **{"from": "2025-06-08", "to": "2025-06-08", "metric": "estimated_mrr"},
     )
     assert mrr["points"][0]["amounts"] == totals["estimated_mrr"]
+    # Each series says what its points carry (issue 15, item 6): never both members.
+    assert series["kind"] == "count" and mrr["kind"] == "money"
+    assert all(set(p) == {"report_date", "value", "complete"} for p in series["points"])
+    assert set(mrr["points"][0]) == {"report_date", "amounts", "complete"}
 
     # Events of the 8th: most in the 8th's file, the late rest in the 9th's.
     happened = [

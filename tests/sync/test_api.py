@@ -103,7 +103,9 @@ async def test_availability_and_sync_reject_bad_requests(
         assert response.status_code == 422, body
         assert response.json()["errors"][0]["field"] == field, response.text
     after = await client.get(f"/v1/accounts/{account_id}/sync-status", headers=tenant.headers())
-    assert [e["units"] for e in after.json()] == [e["units"] for e in before.json()]
+    assert [e["units"] for e in after.json()["items"]] == [
+        e["units"] for e in before.json()["items"]
+    ]
 
 
 async def test_sync_status_tells_ops_what_is_healthy_and_why_not(
@@ -137,7 +139,7 @@ async def test_sync_status_tells_ops_what_is_healthy_and_why_not(
     assert entries[(str(developer), "apps")]["state"] == "ok"
 
     one = await client.get(f"/v1/accounts/{healthy}/sync-status", headers=tenant.headers())
-    assert {e["account_id"] for e in one.json()} == {str(healthy)}
+    assert {e["account_id"] for e in one.json()["items"]} == {str(healthy)}
     foreign = other_tenant.headers()
     assert (
         await client.get(f"/v1/accounts/{healthy}/sync-status", headers=foreign)

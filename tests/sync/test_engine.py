@@ -181,7 +181,7 @@ async def test_budget_reserve_stops_workers_before_apple_says_429(
 
     status = (
         await client.get(f"/v1/accounts/{account_id}/sync-status", headers=tenant.headers())
-    ).json()
+    ).json()["items"]
     apps_status = next(entry for entry in status if entry["dataset"] == "sales_daily")
     assert apps_status["rate_budget"]["limit"] == 20
     assert apps_status["rate_budget"]["blocked_until"] is not None
@@ -207,7 +207,7 @@ async def test_revoked_key_pauses_the_account_without_a_retry_storm(
     assert set(states) == {"paused"}
     status = (
         await client.get(f"/v1/accounts/{account_id}/sync-status", headers=tenant.headers())
-    ).json()
+    ).json()["items"]
     assert {entry["state"] for entry in status} == {"paused_credentials"}
 
     # Fixing the key and verifying resumes everything.
@@ -269,7 +269,7 @@ async def test_apple_errors_are_retried_with_backoff_then_fail_with_the_error_ke
         assert calls["n"] == settings.max_attempts * 3
         status = (
             await client.get(f"/v1/accounts/{account_id}/sync-status", headers=tenant.headers())
-        ).json()
+        ).json()["items"]
         apps = next(entry for entry in status if entry["dataset"] == "apps")
         assert apps["state"] == "failing"
         assert apps["last_error"]["code"] == "SERVICE_UNAVAILABLE"

@@ -29,7 +29,7 @@ def settings(settings: Settings) -> Settings:
 async def _status(client: httpx.AsyncClient, tenant: Tenant, account_id: uuid.UUID) -> dict:  # type: ignore[type-arg]
     response = await client.get(f"/v1/accounts/{account_id}/sync-status", headers=tenant.headers())
     assert response.status_code == 200, response.text
-    return {entry["dataset"]: entry for entry in response.json()}
+    return {entry["dataset"]: entry for entry in response.json()["items"]}
 
 
 def _at(value: str) -> dt.datetime:

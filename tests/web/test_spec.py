@@ -96,7 +96,7 @@ async def test_dataset_enums_are_the_registry(
     )
     assert unknown.status_code == 422
     statuses = await client.get(f"/v1/accounts/{account}/sync-status", headers=tenant.headers())
-    assert {entry["dataset"] for entry in statuses.json()} == set(names)
+    assert {entry["dataset"] for entry in statuses.json()["items"]} == set(names)
 
 
 def _validator(spec: dict[str, Any], name: str) -> jsonschema.Draft202012Validator:
