@@ -104,7 +104,8 @@ def install(app: FastAPI) -> int:
 def _guarded(route: APIRoute, handle: Handle) -> Handle:
     async def strict_handle(scope: Scope, receive: Receive, send: Send) -> None:
         query_string = scope.get("query_string")
-        if query_string:
+        # A method the route does not serve is answered 405 by ``handle``, whatever the query.
+        if query_string and (route.methods is None or scope["method"] in route.methods):
             problem = unknown_query_parameters(route, query_string)
             if problem is not None:
                 raise problem

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -267,16 +267,11 @@ async def _read(
 # --- values --------------------------------------------------------------------------------
 
 
-def money_list(totals: dict[str | None, Decimal], round_cents: bool = False) -> list[Money]:
+def money_list(totals: dict[str | None, Decimal]) -> list[Money]:
+    """Non-zero totals as money, by currency (null last), each rounded once, at presentation,
+    by Money's rule (the currency's minor units, half-even)."""
     ordered = sorted(totals.items(), key=lambda item: (item[0] is None, item[0] or ""))
-    return [
-        Money(
-            amount=format(amount.quantize(CENT, ROUND_HALF_UP) if round_cents else amount, "f"),
-            currency=currency,
-        )
-        for currency, amount in ordered
-        if amount
-    ]
+    return [m for currency, amount in ordered if amount and (m := Money.of(amount, currency))]
 
 
 def ratio_text(numerator: int | None, denominator: int | None) -> str | None:
@@ -291,7 +286,7 @@ def _per(amounts: dict[str | None, Decimal], counts: dict[str | None, int]) -> l
         for currency, count in counts.items()
         if count
     }
-    return money_list(per, round_cents=True) if per else None
+    return money_list(per) if per else None
 
 
 @dataclass
@@ -317,10 +312,7 @@ class Cell:
             for currency, duration, base, priced, _unpriced in day.mrr_parts if day else []:
                 total.add(currency, duration, base, priced)
             factor = 12 if metric.name == "arr" else 1
-            return money_list(
-                {c: a * factor for c, a in total.amounts.items() if c is not None},
-                round_cents=True,
-            )
+            return money_list({c: a * factor for c, a in total.amounts.items() if c is not None})
         if day is None:
             return 0
         return sum(day.counts.get(c, 0) for c in metric.snapshot_columns)
@@ -378,7 +370,7 @@ _MOVEMENT_OF = {
 def _default(cell: Cell, metric: MetricDef) -> MetricValue:
     if metric.family is Family.MOVEMENTS:
         amounts = cell.sources.movements.get(cell.key, {}).get(_MOVEMENT_OF[metric.name], {})
-        return money_list(amounts, round_cents=True)
+        return money_list(amounts)
     if metric.family is Family.SNAPSHOT:
         return cell.stock(metric)
     if metric.family is Family.RATIO:

@@ -227,7 +227,7 @@ def _movement(name: str, title: str, rule: str, *, additive_over_time: bool = Tr
         title=title,
         family=Family.MOVEMENTS,
         unit=Unit.MONEY,
-        definition=MOVEMENT_BASIS + rule + " Per proceeds currency, rounded half-up to cents.",
+        definition=MOVEMENT_BASIS + rule + " Per proceeds currency, rounded to its minor units.",
         sources=(SUBSCRIBER,),
         columns=(
             "Subscriber ID",
@@ -332,7 +332,7 @@ METRICS: tuple[MetricDef, ...] = (
         "Developer Proceeds × monthly factor of the Standard Subscription Duration, where the "
         "factor normalises to a month of 30.4375 days (N days → 30.4375/N, N weeks → "
         "30.4375/(7N), N months → 1/N, N years → 1/(12N)). Free and pay-up-front offers add "
-        "nothing. Rounded half-up to cents per currency.",
+        "nothing. Rounded per currency to its minor units (half-even).",
         sources=(SUBSCRIPTION,),
         columns=(
             "Active Standard Price Subscriptions",

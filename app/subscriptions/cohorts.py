@@ -126,7 +126,7 @@ async def _subscriber_cohorts(
                     _cell(
                         k,
                         amounts=money_list(amounts),
-                        per_subscriber=money_list(per, round_cents=True),
+                        per_subscriber=money_list(per),
                     )
                 )
         cohorts.append(Cohort(cohort=month.strftime("%Y-%m"), size=size, periods=cells))

@@ -32,7 +32,8 @@ Developer proceeds are per billing period, so a pay-as-you-go subscription count
 (discounted) row price. Pay-up-front subscriptions are left out: their proceeds were collected
 once for an offer period the Subscription Report does not state. Free trials contribute
 nothing. Rows with an unrecognised duration or no proceeds are left out and counted in
-``mrr_excluded_subscriptions``. The total per currency is rounded half-up to 2 decimals.
+``mrr_excluded_subscriptions``. The total per currency is rounded once, to the currency's
+minor units (half-even: Money's rule).
 
 Events (the Subscription Event Report) get a stable ``event_group`` derived from Apple's
 open-ended event name (``event_group``); **churned subscriptions** = Σ quantity of
@@ -46,11 +47,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 
+from app.kit.money import amount_text
+
 DAYS_PER_MONTH = Decimal("30.4375")
-CENT = Decimal("0.01")
 
 
 class OfferType(StrEnum):
@@ -135,9 +137,9 @@ class MrrTotal:
         self.amounts[currency] = self.amounts.get(currency, Decimal(0)) + proceeds * factor
 
     def rounded(self) -> list[tuple[str, Decimal]]:
-        """(currency, amount rounded half-up to 2 decimals), sorted by currency."""
+        """(currency, amount rounded to its minor units, half-even), sorted by currency."""
         return [
-            (currency, amount.quantize(CENT, ROUND_HALF_UP))
+            (currency, Decimal(amount_text(amount, currency)))
             for currency, amount in sorted(self.amounts.items())
         ]
 

@@ -23,7 +23,7 @@ MRR_DESCRIPTION = (
     "days: N days → 30.4375/N (7 days → 4.348214…), N weeks → 30.4375/(7N), N months → 1/N "
     "(1 → 1, 2 → 1/2, 3 → 1/3, 6 → 1/6), N years → 1/(12N) (1 year → 1/12). Pay-up-front "
     "offers (paid once for an offer period the report does not state) and free trials add "
-    "nothing. Rounded half-up to 2 decimals per currency; sorted by currency."
+    "nothing. Rounded once per currency to its minor units (half-even); sorted by currency."
 )
 
 

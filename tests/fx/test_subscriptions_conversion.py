@@ -15,7 +15,7 @@ from app.fx.currencies import ECB_CURRENCIES, EURO_FIXED
 from app.fx.rates import significant
 from app.sandbox.fx import FxState
 from app.sandbox.state import SandboxState, utc_now
-from app.subscriptions.schemas import SubscriptionSeries, SubscriptionSummary
+from app.subscriptions.schemas import MoneySeries, SubscriptionSummary
 from tests.fixtures.accounts import Tenant, link
 from tests.fixtures.engine import run_unit
 from tests.fx.helpers import NOW, run_public_unit
@@ -132,7 +132,7 @@ async def test_mrr_series_converts_each_day_at_its_own_rate(
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    SubscriptionSeries.model_validate({**body, "from_date": body["from"], "to_date": body["to"]})
+    MoneySeries.model_validate({**body, "from_date": body["from"], "to_date": body["to"]})
     assert body["currency"] == "GBP"
     missing_seen = False
     for point, day in zip(body["points"], days, strict=True):

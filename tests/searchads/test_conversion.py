@@ -131,7 +131,10 @@ async def test_spend_converts_day_by_day_equal_to_a_hand_computation(
         assert row["ttr"] == _ratio(counts["taps"], counts["impressions"])
         assert row["conversion_rate"] == _ratio(counts["installs"], counts["taps"])
         spend = Decimal(row["spend"]["amount"])
-        assert row["cpt"]["amount"] == str((spend / counts["taps"]).quantize(CENT, ROUND_HALF_UP))
+        # Money's one rule: the currency's minor units (JPY none), rounded half-even, once.
+        places = Decimal(1).scaleb(-(0 if row["currency"] == "JPY" else 2))
+        cpt = (spend / counts["taps"]).quantize(places, ROUND_HALF_EVEN)
+        assert row["cpt"]["amount"] == str(cpt)
         total = row["spend_total_converted"]
         assert total["currency"] == "USD"
         if row["currency"] == "JPY":

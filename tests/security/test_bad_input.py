@@ -418,7 +418,15 @@ async def test_ranges_beyond_the_maximum_get_422(world: World) -> None:
 #: Operations whose date range only filters stored rows (no per-day or per-bucket output), so
 #: a long range costs nothing extra.
 UNCAPPED_FILTERS = frozenset(
-    {"list_reviews", "get_app_ratings", "list_sales_rows", "list_app_beta_feedback"}
+    {
+        "list_reviews",
+        "get_app_ratings",
+        "list_sales_rows",
+        "list_pre_orders",
+        "list_offer_code_redemptions",
+        "list_win_back_eligibility",
+        "list_app_beta_feedback",
+    }
 )
 
 

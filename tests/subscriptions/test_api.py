@@ -4,7 +4,7 @@ and checked against the raw files."""
 import datetime as dt
 import uuid
 from collections import Counter, defaultdict
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -60,7 +60,7 @@ def _mrr(rows: list[dict[str, str]]) -> list[dict[str, str]]:
             subscriptions * Fraction(row["Developer Proceeds"]) * factor
         )
     return [
-        {"amount": _minor(_cents(amount), currency), "currency": currency}
+        {"amount": _rounded(amount, currency), "currency": currency}
         for currency, amount in sorted(totals.items())
         if amount
     ]
@@ -74,10 +74,11 @@ def _minor(amount: Decimal, currency: str) -> str:
     )
 
 
-def _cents(amount: Fraction) -> Decimal:
-    """``amount`` rounded half up to cents (amounts are never negative here)."""
-    cents = (amount * 100 + Fraction(1, 2)).__floor__()
-    return (Decimal(cents) / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+def _rounded(amount: Fraction, currency: str) -> str:
+    """The exact ``amount`` rounded once to the currency's minor units, half-even (Python's
+    ``round`` of a Fraction is half-even), as Orchard writes money."""
+    places = 0 if currency in {"CLP", "ISK", "JPY", "KRW", "VND"} else 2
+    return _minor(Decimal(round(amount * 10**places)).scaleb(-places), currency)
 
 
 def _expected_totals(rows: list[dict[str, str]]) -> dict[str, Any]:

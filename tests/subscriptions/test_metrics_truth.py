@@ -4,13 +4,14 @@ its metrics must equal what the population actually did (``SubscriptionTruth``).
 
 import datetime as dt
 import uuid
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.kit.money import amount_text
 from app.sandbox.state import SandboxState, utc_now
 from app.sandbox.subscription_world import SubscriptionTruth, configure
 from tests.fixtures.accounts import Tenant, link
@@ -56,12 +57,9 @@ async def _metrics(client: httpx.AsyncClient, tenant: Tenant, **params: Any) -> 
     return response.json()
 
 
-def _money(amounts: dict[str, Decimal], places: Decimal | None = None) -> list[dict[str, str]]:
-    return [
-        {"amount": format(a.quantize(places, ROUND_HALF_UP) if places else a, "f"), "currency": c}
-        for c, a in sorted(amounts.items())
-        if a
-    ]
+def _money(amounts: dict[str, Decimal]) -> list[dict[str, str]]:
+    """Money as served: each total rounded once to its currency's minor units (JPY none)."""
+    return [{"amount": amount_text(a, c), "currency": c} for c, a in sorted(amounts.items()) if a]
 
 
 def _same_money(served: list[dict[str, str]], truth: dict[str, Decimal]) -> None:
@@ -110,7 +108,7 @@ async def test_metrics_equal_the_simulated_truth(
     ):
         assert values[metric] == actives[state], metric
     assert values["free_trial_active"] == actives["active"] - actives["paying"]
-    assert values["mrr"] == _money(truth.mrr(LAST), CENT)
+    assert values["mrr"] == _money(truth.mrr(LAST))
 
     expected_flows = {
         "new_subscriptions": flows.new_subscriptions,

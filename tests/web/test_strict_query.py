@@ -51,3 +51,15 @@ async def test_an_unknown_platform_is_refused_not_an_empty_list(
         assert bogus.json()["errors"][0]["field"] == "query.platform"
         known = await client.get(path, params={"platform": "VISION_OS"}, headers=tenant.headers())
         assert known.status_code == 200, path
+
+
+async def test_a_method_the_route_does_not_serve_is_405_whatever_the_query(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    # The query check belongs to the route's own method: TRACE with parameters that only
+    # another method of the path accepts is "method not allowed", not "unknown parameter".
+    for path in ("/v1/accounts", "/v1/webhooks"):
+        answer = await client.request(
+            "TRACE", path, params={"limit": 50, "cursor": "x"}, headers=tenant.headers()
+        )
+        assert answer.status_code == 405, (path, answer.text)
