@@ -44,7 +44,11 @@ def _lead() -> tuple[Field, ...]:
 
 
 def _dims(*names: tuple[str, str]) -> tuple[Field, ...]:
-    return tuple(Field(target, (header,)) for target, header in names)
+    # Territory: alpha-2 or a name (ANALYTICS §7, unconfirmed) — stored as alpha-2 either way.
+    return tuple(
+        Field(target, (header,), "territory" if target == "territory" else "text")
+        for target, header in names
+    )
 
 
 _VERSION = ("app_version", "App Version")

@@ -24,9 +24,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.kit import territories
 from app.sync.contract import PermanentUnitError
 
-Kind = Literal["text", "numeric", "date_mdy", "date_iso", "date_any", "bool_yes"]
+Kind = Literal["text", "numeric", "date_mdy", "date_iso", "date_any", "bool_yes", "territory"]
 
 _BOM = b"\xef\xbb\xbf"
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -101,6 +102,8 @@ def _convert(position: int, kind: Kind) -> str:
         )
     if kind == "bool_yes":
         return f"(lower({cell}) = 'yes')"
+    if kind == "territory":  # a code, or a name turned into its code (app.kit.territories)
+        return territories.sql(cell, _literal)
     return cell
 
 
@@ -111,6 +114,7 @@ _NULL_TYPES: dict[Kind, str] = {
     "date_iso": "date",
     "date_any": "date",
     "bool_yes": "boolean",
+    "territory": "text",
 }
 
 
