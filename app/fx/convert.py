@@ -20,14 +20,14 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ValidationFailed
 from app.fx import repository
-from app.fx.currencies import is_known, minor_units
+from app.fx.currencies import is_known
 from app.fx.rates import NoRate, Rate, RateBook
 
 __all__ = [
@@ -56,12 +56,6 @@ RULE = (
 def text(value: Decimal) -> str:
     """Decimal text without exponent notation."""
     return format(value, "f")
-
-
-def present(value: Decimal, currency: str) -> str:
-    """``value`` rounded half-even to ``currency``'s minor units, as decimal text."""
-    step = Decimal(1).scaleb(-minor_units(currency))
-    return text(value.quantize(step, rounding=ROUND_HALF_EVEN))
 
 
 async def resolve_target(

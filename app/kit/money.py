@@ -64,6 +64,14 @@ def amount_text(value: Decimal | str | int, currency: str) -> str:
     return format(number, "f")
 
 
+def number_text(value: Decimal | None) -> str | None:
+    """A stored number as decimal text as written (never exponent notation); None stays None."""
+    if value is None:
+        return None
+    text = str(value)
+    return format(value, "f") if "E" in text else text
+
+
 def _is_zero(value: Any) -> bool:
     try:
         return Decimal(str(value)).is_zero()

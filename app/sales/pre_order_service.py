@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ValidationFailed
 from app.kit import cursors
+from app.kit.money import number_text
 from app.kit.pagination import Page, PageRequest
 from app.models import PreOrderRow
 from app.sales import pre_order_repository
 from app.sales.pre_order_schemas import PreOrderRead
-
-
-def number_text(value: Decimal | None) -> str | None:
-    """A stored number as a decimal string, never in exponent notation."""
-    if value is None:
-        return None
-    text = str(value)
-    return format(value, "f") if "E" in text else text
 
 
 async def list_pre_orders(

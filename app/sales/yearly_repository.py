@@ -222,7 +222,7 @@ class _Building:
     def row(self, by_day: bool) -> YearRow:
         def pairs(name: str) -> list[tuple[str | None, str]]:
             ordered = sorted(self.money[name].items(), key=lambda i: (i[0] is None, i[0] or ""))
-            return [(c, _text(a)) for c, a in ordered if a != 0]
+            return [(c, format(a, "f")) for c, a in ordered if a != 0]
 
         source = "yearly" if self.yearly else "daily"
         if self.yearly and self.daily_source:
@@ -238,11 +238,6 @@ class _Building:
             daily=self.daily if by_day else None,
             source=source,
         )
-
-
-def _text(value: Decimal) -> str:
-    text_value = str(value)
-    return format(value, "f") if "E" in text_value else text_value
 
 
 def _assemble(rows: list[Any], width: int, by_day: bool) -> list[YearRow]:

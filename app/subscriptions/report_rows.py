@@ -6,27 +6,25 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from decimal import Decimal
+from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ValidationFailed
 from app.kit import cursors
+from app.kit.money import number_text
 from app.kit.pagination import Page, PageRequest
 from app.models import OfferCodeRedemptionRow, WinBackEligibilityRow
 from app.subscriptions import report_rows_repository
+from app.subscriptions.report_rows_repository import R
 from app.subscriptions.report_rows_schemas import (
     OfferCodeRedemptionRead,
     WinBackEligibilityRead,
 )
 from app.subscriptions.service import Scope
 
-
-def _number(value: Decimal | None) -> str | None:
-    if value is None:
-        return None
-    text = str(value)
-    return format(value, "f") if "E" in text else text
+Read = TypeVar("Read", OfferCodeRedemptionRead, WinBackEligibilityRead)
 
 
 def _checked(
@@ -38,6 +36,31 @@ def _checked(
     return (after[0], after[1]) if after is not None else None
 
 
+async def _listed(
+    session: AsyncSession,
+    model: type[R],
+    read: Callable[[R], Read],
+    workspace_id: uuid.UUID,
+    scope: Scope,
+    start: dt.date | None,
+    end: dt.date | None,
+    paging: PageRequest,
+) -> Page[Read]:
+    """One page of a stored report's rows, in (report date, id) order."""
+    after = _checked(paging, start, end)
+    rows = await report_rows_repository.list_rows(
+        session,
+        model,
+        workspace_id,
+        filters=scope.filters,
+        start=start,
+        end=end,
+        after=after,
+        limit=paging.fetch,
+    )
+    return paging.page(rows, lambda r: [r.report_date.isoformat(), r.id], read)
+
+
 async def offer_code_redemptions(
     session: AsyncSession,
     workspace_id: uuid.UUID,
@@ -47,18 +70,9 @@ async def offer_code_redemptions(
     end: dt.date | None,
     paging: PageRequest,
 ) -> Page[OfferCodeRedemptionRead]:
-    after = _checked(paging, start, end)
-    rows = await report_rows_repository.list_rows(
-        session,
-        OfferCodeRedemptionRow,
-        workspace_id,
-        filters=scope.filters,
-        start=start,
-        end=end,
-        after=after,
-        limit=paging.fetch,
+    return await _listed(
+        session, OfferCodeRedemptionRow, _offer_code, workspace_id, scope, start, end, paging
     )
-    return paging.page(rows, lambda r: [r.report_date.isoformat(), r.id], _offer_code)
 
 
 async def win_back_eligibility(
@@ -70,18 +84,9 @@ async def win_back_eligibility(
     end: dt.date | None,
     paging: PageRequest,
 ) -> Page[WinBackEligibilityRead]:
-    after = _checked(paging, start, end)
-    rows = await report_rows_repository.list_rows(
-        session,
-        WinBackEligibilityRow,
-        workspace_id,
-        filters=scope.filters,
-        start=start,
-        end=end,
-        after=after,
-        limit=paging.fetch,
+    return await _listed(
+        session, WinBackEligibilityRow, _win_back, workspace_id, scope, start, end, paging
     )
-    return paging.page(rows, lambda r: [r.report_date.isoformat(), r.id], _win_back)
 
 
 def _offer_code(row: OfferCodeRedemptionRow) -> OfferCodeRedemptionRead:
@@ -97,7 +102,7 @@ def _offer_code(row: OfferCodeRedemptionRow) -> OfferCodeRedemptionRead:
         offer_reference_name=row.offer_reference_name,
         offer_code=row.offer_code,
         territory=row.territory,
-        redemptions=_number(row.redemptions),
+        redemptions=number_text(row.redemptions),
         extra=row.extra or {},
     )
 
@@ -113,11 +118,11 @@ def _win_back(row: WinBackEligibilityRow) -> WinBackEligibilityRead:
         subscription_apple_id=row.subscription_apple_id,
         subscription_group_id=row.subscription_group_id,
         standard_duration=row.standard_duration,
-        paid_tenure_months=_number(row.paid_tenure_months),
-        months_since_subscribed=_number(row.months_since_subscribed),
+        paid_tenure_months=number_text(row.paid_tenure_months),
+        months_since_subscribed=number_text(row.months_since_subscribed),
         redeemed_win_back=row.redeemed_win_back,
-        months_since_win_back=_number(row.months_since_win_back),
+        months_since_win_back=number_text(row.months_since_win_back),
         territory=row.territory,
-        churned_count=_number(row.churned_count),
+        churned_count=number_text(row.churned_count),
         extra=row.extra or {},
     )
