@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ValidationFailed
-from app.kit.money import Money
+from app.fx import convert
+from app.fx.schemas import ConvertedTotal, ConvertibleMoney
 from app.kit.pagination import PageRequest, bad_cursor, decode_cursor, encode_cursor
 from app.reports import calendar, query
 from app.subscriptions import analytics_repository as repo
@@ -38,7 +39,7 @@ from app.subscriptions.analytics_schemas import (
     MetricValue,
     SourceTrace,
 )
-from app.subscriptions.catalog import BY_NAME, METRICS, QUERYABLE, Family, MetricDef
+from app.subscriptions.catalog import BY_NAME, METRICS, QUERYABLE, Family, MetricDef, Unit
 from app.subscriptions.metrics import MrrTotal
 from app.subscriptions.service import Scope
 
@@ -53,8 +54,22 @@ SUBSCRIBERS_DATASET = "subscribers_daily"
 LATE_DAYS = 2
 CONVERSION_NOTE = (
     "none: money is per currency as Apple reports it (developer proceeds in the proceeds "
-    "currency, customer prices in the customer currency). Conversion to one currency is issue "
-    "17's feature and is not applied here."
+    "currency, customer prices in the customer currency). Ask for a reporting currency "
+    "(`currency=`, or set the workspace's default) to add converted amounts."
+)
+#: The rule of converted subscription metrics (``currency_conversion`` when converting).
+CONVERSION_RULE = (
+    "Money keeps its per-currency amounts and gains `converted` in the reporting currency; "
+    "`values_total_converted` holds each money metric's converted total, with what had no "
+    "rate (`unconverted`, `partial`). Flows (proceeds, sales, refunds, net proceeds) convert "
+    "each Event Date at that day's rate, then sum — never one rate for a week or month. "
+    "Stocks (mrr, arr) convert at the rate of the day they are read on (`as_of`). MRR "
+    "movements and subscriber_mrr (differences of two MRR states, not sums of days) convert "
+    "at the rate of the bucket's last day in range. Ratios of money (arpu, arppu) divide the "
+    "exactly converted numerator by the same denominator as per currency; their total "
+    "divides the converted net proceeds of every currency by the bucket's whole "
+    "denominator, and lists the numerator's money without a rate as `unconverted`. A rate "
+    "is the latest published on or before its day. " + convert.RULE
 )
 _TABLES = {
     SNAPSHOT_DATASET: "subscription_snapshot_rows",
@@ -209,6 +224,7 @@ async def _read(
     end: dt.date,
     granularity: MetricGranularity,
     dims: list[str],
+    by_day: bool = False,
 ) -> Sources:
     found = Sources()
     g = granularity.value
@@ -244,6 +260,7 @@ async def _read(
             granularity=g,
             dimensions=dims,
             distinct_payers=needs.payers,
+            by_day=by_day,
         ):
             found.transactions[(t.bucket, t.group)] = t
     if needs.snapshot:
@@ -267,11 +284,14 @@ async def _read(
 # --- values --------------------------------------------------------------------------------
 
 
-def money_list(totals: dict[str | None, Decimal]) -> list[Money]:
+def money_list(totals: dict[str | None, Decimal]) -> list[ConvertibleMoney]:
     """Non-zero totals as money, by currency (null last), each rounded once, at presentation,
-    by Money's rule (the currency's minor units, half-even)."""
+    by Money's rule (the currency's minor units, half-even). Convertible: with a reporting
+    currency each gains ``converted`` (unset, so absent, without one)."""
     ordered = sorted(totals.items(), key=lambda item: (item[0] is None, item[0] or ""))
-    return [m for currency, amount in ordered if amount and (m := Money.of(amount, currency))]
+    return [
+        m for currency, amount in ordered if amount and (m := ConvertibleMoney.of(amount, currency))
+    ]
 
 
 def ratio_text(numerator: int | None, denominator: int | None) -> str | None:
@@ -280,7 +300,9 @@ def ratio_text(numerator: int | None, denominator: int | None) -> str | None:
     return format((Decimal(numerator) / Decimal(denominator)).quantize(RATIO_PLACES), "f")
 
 
-def _per(amounts: dict[str | None, Decimal], counts: dict[str | None, int]) -> list[Money] | None:
+def _per(
+    amounts: dict[str | None, Decimal], counts: dict[str | None, int]
+) -> list[ConvertibleMoney] | None:
     per = {
         currency: amounts.get(currency, Decimal(0)) / count
         for currency, count in counts.items()
@@ -355,6 +377,52 @@ class Cell:
 
     def value(self, metric: MetricDef) -> MetricValue:
         return _VALUES.get(metric.name, _default)(self, metric)
+
+    def money_days(self, name: str, last: dt.date) -> list[convert.Triple]:
+        """The money of a money metric (or of a ratio's numerator) as (day, currency, exact
+        amount), the day being the one whose rate converts it: each Event Date for flows
+        (the transactions read ``by_day``), ``as_of`` for mrr/arr, the bucket's last day in
+        range (``last``) for MRR movements."""
+        metric = BY_NAME[name]
+        if name in ("mrr", "arr"):
+            day = self.snapshot
+            if day is None:
+                return []
+            total = MrrTotal()
+            for currency, duration, base, priced, _unpriced in day.mrr_parts:
+                total.add(currency, duration, base, priced)
+            factor = 12 if name == "arr" else 1
+            return [(day.day, c, a * factor) for c, a in total.amounts.items()]
+        if metric.family is Family.MOVEMENTS:
+            amounts = self.sources.movements.get(self.key, {}).get(_MOVEMENT_OF[name], {})
+            return [(last, c, a) for c, a in amounts.items()]
+        daily = self.transactions().daily
+        if name in ("net_proceeds", "arpu", "arppu"):
+            refunds = daily.get("refunded_proceeds", [])
+            return daily.get("proceeds", []) + [(d, c, -a) for d, c, a in refunds]
+        return list(daily.get(_DAILY_OF[name], []))
+
+    def per_counts(self, name: str) -> tuple[dict[str | None, int], int]:
+        """A money ratio's denominators: per proceeds currency, and the bucket's whole."""
+        if name == "arppu":
+            t = self.transactions()
+            return t.payers_by_currency, t.payers
+        snapshot = self.snapshot
+        counts = snapshot.active_by_currency if snapshot else {}
+        return counts, sum(counts.values())
+
+
+_DAILY_OF = {
+    "gross_sales": "sales",
+    "proceeds": "proceeds",
+    "refunded_amount": "refunded",
+    "refunded_proceeds": "refunded_proceeds",
+}
+_MONEY_RATIOS = ("arpu", "arppu")
+
+
+def is_money(metric: MetricDef) -> bool:
+    return metric.unit in (Unit.MONEY, Unit.MONEY_PER_SUBSCRIBER)
 
 
 _MOVEMENT_OF = {
@@ -508,13 +576,25 @@ async def metric_report(
     group_by: list[MetricDimension],
     paging: PageRequest,
     now: dt.datetime,
+    currency: str | None = None,
+    max_rate_age_days: int = 7,
 ) -> MetricReport:
+    """The metrics of one page of buckets; with a reporting currency (``currency``, else the
+    workspace's default) every money value is also converted (``CONVERSION_RULE``)."""
     query.date_range(start, end, MAX_RANGE_DAYS)
     needs = needs_of(metrics)
     _check_dimensions(group_by, needs)
     after = _after(paging, len(group_by))
     dims = [d.value for d in group_by]
-    sources = await _read(session, rows, needs, start, end, granularity, dims)
+    money = [m for m in metrics if is_money(m)]
+    target = None
+    if money or currency is not None:
+        target = await convert.resolve_target(session, rows.workspace_id, currency)
+    if not money:
+        target = None  # no money asked for: nothing to convert, the document as without one
+    sources = await _read(
+        session, rows, needs, start, end, granularity, dims, by_day=target is not None
+    )
     keys = set(sources.events) | set(sources.transactions) | set(sources.closing)
     keys |= set(sources.movements)
     ordered = sorted(keys, key=_sort_key)
@@ -523,9 +603,11 @@ async def metric_report(
     page = ordered[: paging.limit]
     next_cursor = encode_cursor(_sort_key(page[-1])) if len(ordered) > paging.limit else None
     items = []
+    cells = []
     for key in page:
         cell = Cell(key, sources)
         end_of = bucket_end(key[0], granularity)
+        cells.append((cell, min(end_of, end)))
         items.append(
             MetricBucket(
                 period_start=key[0],
@@ -537,14 +619,94 @@ async def metric_report(
                 trace=_trace(cell),
             )
         )
+    extra: dict[str, Any] = {}
+    if target is not None:
+        await _convert_page(
+            session, rows, items, cells, money, target, start, end, max_rate_age_days
+        )
+        extra["currency"] = target
     return MetricReport(
         metrics=[m.name for m in metrics],
         granularity=granularity,
         group_by=group_by,
         from_date=start,
         to_date=end,
-        currency_conversion=CONVERSION_NOTE,
+        currency_conversion=CONVERSION_RULE if target is not None else CONVERSION_NOTE,
         items=items,
         next_cursor=next_cursor,
         incomplete_dates=await _incomplete(session, scope, needs, start, end, now),
+        **extra,
     )
+
+
+async def _convert_page(
+    session: AsyncSession,
+    rows: RowScope,
+    items: list[MetricBucket],
+    cells: list[tuple[Cell, dt.date]],
+    money: list[MetricDef],
+    target: str,
+    start: dt.date,
+    end: dt.date,
+    max_rate_age_days: int,
+) -> None:
+    """Every money value of the page gains ``converted``, each bucket its converted totals;
+    the rates of the whole range come from one read."""
+    days = [
+        {m.name: cell.money_days(m.name, last) for m in money if item.values[m.name] is not None}
+        for item, (cell, last) in zip(items, cells, strict=True)
+    ]
+    book = await convert.book_for(
+        session,
+        rows.workspace_id,
+        target=target,
+        currencies={c for per in days for ts in per.values() for _, c, _ in ts if c},
+        start=start,
+        end=end,
+        max_age_days=max_rate_age_days,
+    )
+    for item, (cell, _), per in zip(items, cells, days, strict=True):
+        totals: dict[str, ConvertedTotal | None] = {}
+        for metric in money:
+            value = item.values[metric.name]
+            if not isinstance(value, list):
+                totals[metric.name] = None
+                continue
+            listed = [m.model_dump() for m in value]
+            triples = per[metric.name]
+            if metric.name in _MONEY_RATIOS:
+                counts, whole = cell.per_counts(metric.name)
+                total = convert_ratio(book, listed, triples, counts, whole)
+            else:
+                total = convert.convert_measure(book, listed, triples)
+            item.values[metric.name] = [ConvertibleMoney.model_validate(m) for m in listed]
+            totals[metric.name] = None if total is None else ConvertedTotal.model_validate(total)
+        item.values_total_converted = totals
+
+
+def convert_ratio(
+    book: convert.RateBook,
+    listed: list[dict[str, Any]],
+    triples: list[convert.Triple],
+    counts: dict[str | None, int],
+    whole: int,
+) -> dict[str, Any] | None:
+    """A money ratio in the reporting currency: each per-currency entry gains ``converted``
+    = its numerator converted exactly (each day at its rate) ÷ its own denominator; the total
+    is every currency's converted numerator ÷ ``whole``, rounded once. The numerator's money
+    without a rate is listed as ``unconverted`` (the total is then ``partial``); no
+    denominator (zero): no total."""
+    scratch = [{"amount": "0", "currency": e["currency"]} for e in listed]
+    numerator = convert.convert_measure(book, scratch, triples)
+    for entry, done in zip(listed, scratch, strict=True):
+        currency, found = entry["currency"], done["converted"]
+        count = counts.get(currency, 0)
+        if found is None or not count:
+            entry["converted"] = None
+            continue
+        exact, _ = convert.exact_sum(book, (t for t in triples if t[1] == currency))
+        entry["converted"] = {**found, "amount": book.present(exact / count)}
+    if not whole:
+        return None
+    exact, _ = convert.exact_sum(book, triples)
+    return {**numerator, "amount": book.present(exact / whole)}

@@ -227,6 +227,9 @@ class TransactionBucket:
     refunded_proceeds: dict[str | None, Decimal] = field(default_factory=dict)
     payers_by_currency: dict[str | None, int] = field(default_factory=dict)
     trace: Trace = Trace(0, None, None)
+    #: With ``by_day``: per money measure (``sales``, ``proceeds``, ``refunded``,
+    #: ``refunded_proceeds``), (Event Date, currency, amount) — what conversion needs.
+    daily: dict[str, list[tuple[dt.date, str | None, Decimal]]] = field(default_factory=dict)
 
 
 def _add(totals: dict[str | None, Decimal], currency: str | None, amount: Any) -> None:
@@ -244,13 +247,17 @@ async def transaction_buckets(
     dimensions: list[str],
     distinct_payers: bool = True,
     source: str = "rollup",
+    by_day: bool = False,
 ) -> list[TransactionBucket]:
     """Charges, refunds and their money per bucket, group and currency (from the per-day
     rollup, or the raw rows: the same answer), with the distinct paying Subscriber IDs per
     currency and over all currencies when ``distinct_payers`` (always from the raw rows:
-    distinct IDs do not add up over days; without it payers read 0)."""
+    distinct IDs do not add up over days; without it payers read 0). ``by_day`` also keeps
+    the money per Event Date (``daily``), in the same statement: conversion needs each day."""
     params: dict[str, Any] = {"start": start, "end": end, "granularity": granularity}
     selects, names = _groups(dimensions)
+    day = "event_date" if by_day else "CAST(NULL AS date)"
+    per_day = "event_date, " if by_day else ""
     rows = _TRANSACTION_SOURCES[source].format(bucket=_bucket("event_date"), selects=selects)
     sql = f"""
         WITH t AS (
@@ -258,14 +265,14 @@ async def transaction_buckets(
             WHERE {row_where(scope, params)} AND event_date BETWEEN :start AND :end
                   {_layer(source, scope, dimensions, params)}
         )
-        SELECT bucket{names}, cc, pc, GROUPING(cc, pc) AS total,
+        SELECT bucket{names}, cc, pc, GROUPING(cc, pc) AS total, {day} AS day,
                COALESCE(sum(rows) FILTER (WHERE NOT r), 0),
                COALESCE(sum(rows) FILTER (WHERE r), 0),
                sum(price) FILTER (WHERE NOT r), sum(proceeds) FILTER (WHERE NOT r),
                sum(abs_price) FILTER (WHERE r), sum(abs_proceeds) FILTER (WHERE r),
                sum(rows), min(report_date), max(report_date), min(event_date), max(event_date)
         FROM t
-        GROUP BY GROUPING SETS ((bucket{names}, cc, pc), (bucket{names}))
+        GROUP BY GROUPING SETS ((bucket{names}, {per_day}cc, pc), (bucket{names}))
     """  # noqa: S608  (identifiers from fixed maps; values are bound)
     width = len(dimensions)
     buckets: dict[tuple[Any, ...], TransactionBucket] = {}
@@ -273,7 +280,7 @@ async def transaction_buckets(
         key = (row[0], tuple(row[1 : 1 + width]))
         found = buckets.setdefault(key, TransactionBucket(bucket=row[0], group=key[1]))
         cc, pc, total = row[1 + width], row[2 + width], row[3 + width]
-        v = row[4 + width :]
+        v = row[5 + width :]
         if total:
             found.charges, found.refunds = int(v[0]), int(v[1])
             found.trace = Trace(int(v[6]), v[7], v[8], v[9], v[10])
@@ -282,6 +289,15 @@ async def transaction_buckets(
         _add(found.proceeds, pc, v[3])
         _add(found.refunded, cc, v[4])
         _add(found.refunded_proceeds, pc, v[5])
+        if by_day:
+            for measure, currency, amount in (
+                ("sales", cc, v[2]),
+                ("proceeds", pc, v[3]),
+                ("refunded", cc, v[4]),
+                ("refunded_proceeds", pc, v[5]),
+            ):
+                if amount is not None:
+                    found.daily.setdefault(measure, []).append((row[4 + width], currency, amount))
     if distinct_payers:
         await _distinct_payers(session, scope, buckets, params, dimensions, source)
     return list(buckets.values())

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from app.auth.deps import Reader
 from app.kit.dates import Day
-from app.kit.deps import Session
+from app.kit.deps import AppSettings, Session
 from app.kit.pagination import CursorParam, PageRequest, Paging
 from app.kit.problems import AUTHED, problem_responses
 from app.reports import query
@@ -43,6 +43,17 @@ ToParam = Annotated[Day, Query(alias="to", description="Last day, inclusive.")]
 CountriesParam = Annotated[
     list[Annotated[str, Field(pattern="^[A-Za-z]{2}$")]] | None,
     Query(alias="country", description="Only these storefronts, ISO 3166-1 alpha-2 (`US`)."),
+]
+CurrencyParam = Annotated[
+    str | None,
+    Query(
+        min_length=3,
+        max_length=3,
+        pattern="^[A-Za-z]{3}$",
+        description="Reporting currency (ISO 4217): money is also converted into it, with the "
+        "rates, their dates and sources, and converted totals listing what had no rate. "
+        "Default: the workspace's reporting currency, if set.",
+    ),
 ]
 
 
@@ -79,6 +90,9 @@ async def get_catalog(principal: Reader) -> MetricCatalog:
 @router.get(
     "/metrics",
     operation_id="get_subscription_metrics",
+    response_model=MetricReport,
+    # Without a reporting currency the document is exactly as before (no conversion keys).
+    response_model_exclude_unset=True,
     responses=problem_responses(*AUTHED, 404),
 )
 async def get_metrics(
@@ -108,6 +122,9 @@ async def get_metrics(
         1000, ge=1, le=MAX_LIMIT, description=f"Items per page, at most {MAX_LIMIT}."
     ),
     cursor: CursorParam = None,
+    currency: CurrencyParam = None,
+    *,
+    settings: AppSettings,
 ) -> MetricReport:
     """Subscription metrics per calendar bucket and group, computed in SQL from the stored rows
     of Apple's Subscription, Subscription Event and Subscriber reports (at most 400 days).
@@ -115,9 +132,15 @@ async def get_metrics(
     Stocks (actives, MRR, …) are read on each bucket's newest stored report date (`as_of`);
     flows (events, charges, refunds, money) are summed by Event Date; ratios and averages are
     computed for each bucket and group from their own numerator and denominator — never summed
-    or averaged across days or groups. Money is per currency, never converted (see
-    `currency_conversion`). Each bucket's `trace` names the stored rows and report dates it
-    came from; `/v1/subscriptions/metrics/rows` lists them. Dates whose files are not stored
+    or averaged across days or groups. Money is per currency; with a reporting currency
+    (`currency=`, else the workspace's default) it is also converted: proceeds, sales and
+    refunds each Event Date at that day's rate (the latest published on or before it), then
+    summed — never one rate per week or month; mrr/arr at the `as_of` date's rate; MRR
+    movements at the rate of the bucket's last day; arpu/arppu from the converted net proceeds.
+    Each bucket then has `values_total_converted` per money metric, with what had no rate
+    (`unconverted`, `partial`); `currency_conversion` states the rule. Each bucket's `trace`
+    names the stored rows and report dates it came from; `/v1/subscriptions/metrics/rows`
+    lists them. Dates whose files are not stored
     yet are in `incomplete_dates`: a missing day is not a zero.
     """
     metrics = analytics.parse_metrics(metric)
@@ -134,6 +157,8 @@ async def get_metrics(
         group_by=dimensions,
         paging=PageRequest(limit, cursor),
         now=_now(),
+        currency=currency,
+        max_rate_age_days=settings.fx_max_rate_age_days,
     )
 
 

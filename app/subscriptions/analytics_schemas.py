@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from app.fx.schemas import ConvertedTotal, ConvertibleMoney
 from app.kit.money import Money
 from app.subscriptions.catalog import Family, Unit
 
@@ -78,7 +79,7 @@ class SourceTrace(BaseModel):
     last_event_date: dt.date | None
 
 
-MetricValue = int | str | list[Money] | None
+MetricValue = int | str | list[ConvertibleMoney] | None
 
 
 class MetricBucket(BaseModel):
@@ -98,7 +99,21 @@ class MetricBucket(BaseModel):
     values: dict[str, MetricValue] = Field(
         description="Per requested metric: counts as integers; ratios as decimal strings "
         "(6 places, `0.123457`), null when the denominator is zero or unknown; money as a "
-        "list of `{amount, currency}`, one per currency, never converted."
+        "list of `{amount, currency}`, one per currency, never added across currencies. With "
+        "a reporting currency (`currency=`) each money object also has `converted` "
+        "(`{amount, currency, rate, rate_date, source, …}`; null when none of it had a rate): "
+        "flows converted each Event Date at its own rate then summed, mrr/arr at the `as_of` "
+        "date's rate, MRR movements at the rate of the bucket's last day in range, arpu/arppu "
+        "as the converted numerator ÷ the same denominator."
+    )
+    values_total_converted: dict[str, ConvertedTotal | None] | None = Field(
+        default=None,
+        description="With a reporting currency only (absent otherwise): per requested money "
+        "metric, its total in that currency — Σ of every currency's converted amount (for "
+        "arpu/arppu: every currency's converted net proceeds ÷ the bucket's whole "
+        "denominator) — rounded once, with what had no rate in `unconverted` (then "
+        "`partial` is true: the total leaves it out, never counts it as zero); null when the "
+        "value is null.",
     )
     trace: list[SourceTrace] = Field(
         description="The stored rows behind the values: list them with "
@@ -123,8 +138,14 @@ class MetricReport(BaseModel):
     group_by: list[MetricDimension]
     from_date: dt.date = Field(serialization_alias="from")
     to_date: dt.date = Field(serialization_alias="to")
+    currency: str | None = Field(
+        default=None,
+        description="The reporting currency money was also converted into (`currency=`, else "
+        "the workspace's default); absent without one, or when no money metric is asked for.",
+    )
     currency_conversion: str = Field(
-        description="How money is expressed: always per currency as Apple reports it."
+        description="How money is expressed: per currency as Apple reports it, and with a "
+        "reporting currency the conversion rule (which day's rate converts what)."
     )
     items: list[MetricBucket] = Field(
         description="Ordered by bucket, then by each group value (nulls last). Only buckets "
