@@ -165,6 +165,9 @@ async def get_metrics(
 @router.get(
     "/metrics/rows",
     operation_id="list_subscription_metric_rows",
+    response_model=MetricRows,
+    # Without a reporting currency the document is exactly as before (no conversion keys).
+    response_model_exclude_unset=True,
     responses=problem_responses(*AUTHED, 404),
 )
 async def list_metric_rows(
@@ -180,25 +183,41 @@ async def list_metric_rows(
     account_id: AccountParam = None,
     app_id: AppParam = None,
     countries: CountriesParam = None,
+    currency: CurrencyParam = None,
     *,
     paging: Paging,
+    settings: AppSettings,
 ) -> MetricRows:
     """The stored rows of Apple's reports a metric adds up over `from`…`to` (Event Date for
     event and Subscriber rows), by report date then id, each with what it adds (`count` or
     `amount`) and the columns the metric reads. Snapshot metrics list the rows of the newest
     stored report date in the range (`snapshot_date`): ask for `from` = `to` = a bucket's
     `as_of` to see exactly the rows behind it. Summing the page(s) gives the metric's value
-    (money before rounding)."""
+    (money before rounding).
+
+    With a reporting currency (`currency=`, else the workspace's default) each row's amount
+    also converts at its own day's rate (Event Date of a Subscriber row, report date of a
+    snapshot row), and `amounts_total_converted` adds up the page's converted amounts."""
     definition = analytics.parse_metric(metric)
     _, rows = await _scopes(session, principal.workspace_id, account_id, app_id, countries)
     return await metric_rows.metric_rows(
-        session, rows, metric=definition, start=from_date, end=to_date, paging=paging
+        session,
+        rows,
+        metric=definition,
+        start=from_date,
+        end=to_date,
+        paging=paging,
+        currency=currency,
+        max_rate_age_days=settings.fx_max_rate_age_days,
     )
 
 
 @router.get(
     "/cohorts",
     operation_id="get_subscription_cohorts",
+    response_model=CohortTable,
+    # Without a reporting currency the document is exactly as before (no conversion keys).
+    response_model_exclude_unset=True,
     responses=problem_responses(*AUTHED, 404),
 )
 async def get_cohorts(
@@ -222,6 +241,9 @@ async def get_cohorts(
     account_id: AccountParam = None,
     app_id: AppParam = None,
     countries: CountriesParam = None,
+    currency: CurrencyParam = None,
+    *,
+    settings: AppSettings,
 ) -> CohortTable:
     """Cohort tables: one row per cohort month (at most 24), with its size, and one cell per
     period after it.
@@ -229,7 +251,9 @@ async def get_cohorts(
     A subscriber is a Subscriber ID: Apple resets it after 180 days without a subscription, so
     a customer returning after a reset starts a new subscriber in a new cohort. Periods that
     have not ended in the stored data (`data_through`) are null, never zero. Money is per
-    proceeds currency, never converted. Trial conversion attributes each conversion event to
+    proceeds currency; `revenue` with a reporting currency (`currency=`, else the workspace's
+    default) is also converted, each Event Date at its own rate then summed, with converted
+    totals per cell listing what had no rate. Trial conversion attributes each conversion event to
     the month of its Original Start Date (an introductory offer is once per subscription
     group, so that is the trial's start).
     """
@@ -244,4 +268,6 @@ async def get_cohorts(
         end=to_date,
         periods=periods,
         now=_now(),
+        currency=currency,
+        max_rate_age_days=settings.fx_max_rate_age_days,
     )

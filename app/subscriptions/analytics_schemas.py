@@ -9,7 +9,6 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from app.fx.schemas import ConvertedTotal, ConvertibleMoney
-from app.kit.money import Money
 from app.subscriptions.catalog import Family, Unit
 
 REPORT_DATE = "Apple's reporting day (a Pacific-time calendar day)."
@@ -194,12 +193,26 @@ class CohortCell(BaseModel):
         "`trial_conversion` cumulative ÷ cohort size, `renewal_by_period` renewed ÷ count. "
         "Null for `revenue` and when not computable."
     )
-    amounts: list[Money] | None = Field(
+    amounts: list[ConvertibleMoney] | None = Field(
         description="`revenue`: cumulative net proceeds per currency up to the end of that "
-        "month (realised LTV of the cohort); null for other metrics."
+        "month (realised LTV of the cohort); null for other metrics. With a reporting "
+        "currency each also has `converted` (each Event Date at its own rate, then summed)."
     )
-    per_subscriber: list[Money] | None = Field(
-        description="`revenue`: `amounts` ÷ cohort size per currency, rounded to cents."
+    per_subscriber: list[ConvertibleMoney] | None = Field(
+        description="`revenue`: `amounts` ÷ cohort size per currency, rounded to the "
+        "currency's minor units; converted: the converted amount ÷ the cohort size."
+    )
+    amounts_total_converted: ConvertedTotal | None = Field(
+        default=None,
+        description="`revenue` with a reporting currency only (absent otherwise): Σ of every "
+        "currency's converted `amounts`, with what had no rate (`unconverted`, `partial`); "
+        "null when the period is not over.",
+    )
+    per_subscriber_total_converted: ConvertedTotal | None = Field(
+        default=None,
+        description="`revenue` with a reporting currency only: `amounts_total_converted` ÷ "
+        "the cohort size (from the exact converted sum, rounded once); null when the period "
+        "is not over or the cohort is empty.",
     )
 
 
@@ -223,6 +236,11 @@ class CohortTable(BaseModel):
     data_through: dt.date | None = Field(
         description="The newest Event Date stored for the scope: later periods are null."
     )
+    currency: str | None = Field(
+        default=None,
+        description="`revenue` with a reporting currency (`currency=`, else the workspace's "
+        "default): the currency amounts were also converted into; absent otherwise.",
+    )
     currency_conversion: str
     cohorts: list[Cohort]
     incomplete_dates: list[MetricIncompleteDate]
@@ -244,9 +262,10 @@ class MetricSourceRow(BaseModel):
         description="Count metrics: what the row adds (Quantity, 1 per transaction, or the "
         "snapshot row's Σ of the metric's count columns)."
     )
-    amount: Money | None = Field(
-        description="Money metrics: what the row adds, in its currency (unrounded; refunds "
-        "negative for `net_proceeds`)."
+    amount: ConvertibleMoney | None = Field(
+        description="Money metrics: what the row adds, in its currency (refunds negative for "
+        "`net_proceeds`). With a reporting currency it also has `converted`, at the rate of "
+        "the row's Event Date (Subscriber rows) or report date (snapshot rows)."
     )
 
 
@@ -258,7 +277,18 @@ class MetricRows(BaseModel):
         description="Snapshot metrics: the report date whose rows are listed (the newest "
         "stored date in the range, the `as_of` of a bucket spanning it)."
     )
+    currency: str | None = Field(
+        default=None,
+        description="With a reporting currency (money metrics only): the currency the "
+        "amounts were also converted into; absent otherwise.",
+    )
     items: list[MetricSourceRow]
+    amounts_total_converted: ConvertedTotal | None = Field(
+        default=None,
+        description="With a reporting currency (money metrics only): Σ of this page's "
+        "amounts, each converted at its own row's day rate, rounded once, with what had no "
+        "rate (`unconverted`, `partial`). Absent otherwise.",
+    )
     next_cursor: str | None = Field(
         description="Opaque cursor for the next page; null on the last page."
     )

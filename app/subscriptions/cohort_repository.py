@@ -215,3 +215,20 @@ async def trial_cohorts(
         if 0 <= int(row[1]) <= periods
     }
     return starts, conversions
+
+
+async def revenue_days(
+    session: AsyncSession, scope: RowScope, first: dt.date, last: dt.date
+) -> list[tuple[dt.date, dt.date, str | None, Decimal]]:
+    """(cohort month, Event Date, proceeds currency, Σ developer proceeds of charges minus
+    |proceeds| of refunds) of the cohorts' subscribers: :func:`revenue` per day, which
+    conversion needs (each day converts at its own rate)."""
+    params: dict[str, Any] = {"first": first, "last": last}
+    sql = f"""
+        WITH {_charges(scope, params)}
+        SELECT t.m, t.d, t.pc, sum(CASE WHEN t.r THEN -abs(t.p) ELSE t.p END)
+        FROM t
+        WHERE t.p IS NOT NULL AND t.m BETWEEN :first AND :last
+        GROUP BY t.m, t.d, t.pc
+    """  # noqa: S608
+    return [(row[0], row[1], row[2], row[3]) for row in await session.execute(text(sql), params)]

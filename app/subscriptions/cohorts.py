@@ -4,16 +4,21 @@ rate by period of Subscriber ID cohorts, and trial → paid conversion of trial-
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ValidationFailed
+from app.fx import convert
+from app.fx.schemas import ConvertedTotal, ConvertibleMoney
 from app.reports import calendar, query
 from app.subscriptions import cohort_repository as repo
 from app.subscriptions.analytics import (
     CONVERSION_NOTE,
     EVENTS_DATASET,
     SUBSCRIBERS_DATASET,
+    convert_ratio,
     money_list,
     ratio_text,
 )
@@ -31,6 +36,14 @@ from app.subscriptions.service import Scope
 
 MAX_COHORT_MONTHS = 24
 MAX_PERIODS = 36
+COHORT_CONVERSION_RULE = (
+    "Revenue cells keep their per-currency amounts and gain `converted`: the cumulative net "
+    "proceeds convert each Event Date at that day's rate (the latest published on or before "
+    "it), then sum — never one rate for a month or for the cohort; `per_subscriber` is the "
+    "converted amount ÷ the cohort size. `amounts_total_converted` and "
+    "`per_subscriber_total_converted` add up every currency, listing what had no rate "
+    "(`unconverted`, `partial`). " + convert.RULE
+)
 
 
 def _add_months(first: dt.date, months: int) -> dt.date:
@@ -87,6 +100,77 @@ def _cell(period: int, **values: object) -> CohortCell:
     return CohortCell.model_validate({"period": period, **fields})
 
 
+def _months_after(month: dt.date, day: dt.date) -> int:
+    return max(0, (day.year - month.year) * 12 + day.month - month.month)
+
+
+def _cumulative_days(
+    days: list[tuple[dt.date, dt.date, str | None, Decimal]], periods: int
+) -> dict[tuple[dt.date, int], list[convert.Triple]]:
+    """(cohort month, k) → the (Event Date, currency, net proceeds) of months 0…k."""
+    by_month: dict[tuple[dt.date, int], list[convert.Triple]] = {}
+    for month, day, currency, amount in days:
+        by_month.setdefault((month, _months_after(month, day)), []).append((day, currency, amount))
+    found: dict[tuple[dt.date, int], list[convert.Triple]] = {}
+    for month in {m for m, _ in by_month}:
+        running: list[convert.Triple] = []
+        for k in range(periods + 1):
+            running = running + by_month.get((month, k), [])
+            if running:
+                found[(month, k)] = running
+    return found
+
+
+def _sums(triples: list[convert.Triple]) -> dict[str | None, Decimal]:
+    totals: dict[str | None, Decimal] = {}
+    for _, currency, amount in triples:
+        totals[currency] = totals.get(currency, Decimal(0)) + amount
+    return totals
+
+
+async def _convert_revenue(
+    session: AsyncSession,
+    rows: RowScope,
+    cohorts: list[Cohort],
+    sizes: dict[dt.date, int],
+    cumulative: dict[tuple[dt.date, int], list[convert.Triple]],
+    target: str,
+    max_rate_age_days: int,
+) -> None:
+    """Revenue cells gain their converted amounts and totals (see ``COHORT_CONVERSION_RULE``);
+    the rates of every day with money come from one read."""
+    every = [t for triples in cumulative.values() for t in triples]
+    book = await convert.book_for(
+        session,
+        rows.workspace_id,
+        target=target,
+        currencies={c for _, c, _ in every if c},
+        start=min((d for d, _, _ in every), default=dt.date.today()),
+        end=max((d for d, _, _ in every), default=dt.date.today()),
+        max_age_days=max_rate_age_days,
+    )
+    for cohort in cohorts:
+        month = dt.date.fromisoformat(cohort.cohort + "-01")
+        size = sizes.get(month, 0)
+        for cell in cohort.periods:
+            if cell.amounts is None:
+                cell.amounts_total_converted = None
+                cell.per_subscriber_total_converted = None
+                continue
+            triples = cumulative.get((month, cell.period), [])
+            listed = [m.model_dump() for m in cell.amounts]
+            total = convert.convert_measure(book, listed, triples)
+            cell.amounts = [ConvertibleMoney.model_validate(m) for m in listed]
+            cell.amounts_total_converted = ConvertedTotal.model_validate(total)
+            per = [m.model_dump() for m in cell.per_subscriber or []]
+            counts: dict[str | None, int] = {m["currency"]: size for m in per}
+            ratio = convert_ratio(book, per, triples, counts, size)
+            cell.per_subscriber = [ConvertibleMoney.model_validate(m) for m in per]
+            cell.per_subscriber_total_converted = (
+                None if ratio is None else ConvertedTotal.model_validate(ratio)
+            )
+
+
 async def _subscriber_cohorts(
     session: AsyncSession,
     rows: RowScope,
@@ -94,12 +178,20 @@ async def _subscriber_cohorts(
     months: list[dt.date],
     periods: int,
     through: dt.date | None,
+    target: str | None = None,
+    max_rate_age_days: int = 7,
 ) -> list[Cohort]:
     first, last = months[0], months[-1]
     sizes = await repo.cohort_sizes(session, rows, first, last)
     cohorts = []
+    cumulative: dict[tuple[dt.date, int], list[convert.Triple]] = {}
     if metric is CohortMetric.RETENTION:
         kept = await repo.retention(session, rows, first, last, periods)
+    elif metric is CohortMetric.REVENUE and target is not None:
+        # Converting: the same sums per Event Date (one statement either way).
+        days = await repo.revenue_days(session, rows, first, last)
+        cumulative = _cumulative_days(days, periods)
+        money = {key: _sums(triples) for key, triples in cumulative.items()}
     elif metric is CohortMetric.REVENUE:
         money = await repo.revenue(session, rows, first, last, periods)
     else:
@@ -130,6 +222,8 @@ async def _subscriber_cohorts(
                     )
                 )
         cohorts.append(Cohort(cohort=month.strftime("%Y-%m"), size=size, periods=cells))
+    if metric is CohortMetric.REVENUE and target is not None:
+        await _convert_revenue(session, rows, cohorts, sizes, cumulative, target, max_rate_age_days)
     return cohorts
 
 
@@ -167,16 +261,25 @@ async def cohort_table(
     end: dt.date,
     periods: int,
     now: dt.datetime,
+    currency: str | None = None,
+    max_rate_age_days: int = 7,
 ) -> CohortTable:
+    """The cohort table; ``revenue`` with a reporting currency (``currency``, else the
+    workspace's default) also converted (``COHORT_CONVERSION_RULE``)."""
     months = months_between(start, end)
     _check(by, metric, months, periods)
     trial = metric is CohortMetric.TRIAL_CONVERSION
     dataset = EVENTS_DATASET if trial else SUBSCRIBERS_DATASET
+    target = None
+    if metric is CohortMetric.REVENUE:
+        target = await convert.resolve_target(session, rows.workspace_id, currency)
     through = await repo.newest_event_date(session, rows, trial=trial)
     if trial:
         cohorts = await _trial_cohorts(session, rows, months, periods, through)
     else:
-        cohorts = await _subscriber_cohorts(session, rows, metric, months, periods, through)
+        cohorts = await _subscriber_cohorts(
+            session, rows, metric, months, periods, through, target, max_rate_age_days
+        )
     newest = calendar.latest_daily(now)
     last = min(calendar.month_end(_add_months(months[-1], periods)), newest)
     incomplete = []
@@ -194,6 +297,7 @@ async def cohort_table(
                     dataset=dataset, report_date=day, account_id=account, state=state.value
                 )
             )
+    extra: dict[str, Any] = {} if target is None else {"currency": target}
     return CohortTable(
         by=by,
         metric=metric,
@@ -201,7 +305,8 @@ async def cohort_table(
         to_month=months[-1].strftime("%Y-%m"),
         definition=BY_NAME[metric.value].definition,
         data_through=through,
-        currency_conversion=CONVERSION_NOTE,
+        currency_conversion=CONVERSION_NOTE if target is None else COHORT_CONVERSION_RULE,
         cohorts=cohorts,
         incomplete_dates=incomplete,
+        **extra,
     )

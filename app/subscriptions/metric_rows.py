@@ -10,15 +10,17 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ValidationFailed
+from app.fx import convert
+from app.fx.convert import Triple
+from app.fx.schemas import ConvertedTotal, ConvertibleMoney
 from app.kit import cursors
-from app.kit.money import Money
 from app.kit.pagination import PageRequest
 from app.reports import query
 from app.subscriptions import analytics_repository as repo
 from app.subscriptions.analytics import MAX_RANGE_DAYS
 from app.subscriptions.analytics_repository import RowScope, SourceRow
 from app.subscriptions.analytics_schemas import MetricRows, MetricSourceRow
-from app.subscriptions.catalog import CANCELLATION, Family, MetricDef
+from app.subscriptions.catalog import CANCELLATION, Family, MetricDef, Unit
 from app.subscriptions.metrics import monthly_factor
 
 _TRANSACTIONS = {
@@ -41,32 +43,43 @@ def _plain(value: Any) -> str | int | bool | None:
     return str(value)
 
 
-def _transaction_amount(name: str, detail: dict[str, Any]) -> Money | None:
+def _transaction_amount(name: str, detail: dict[str, Any]) -> tuple[Decimal, str | None] | None:
     price, proceeds = detail["customer_price"], detail["developer_proceeds"]
     if name == "gross_sales" and price is not None:
-        return Money.of(price, detail["customer_currency"])
+        return price, detail["customer_currency"]
     if name == "refunded_amount" and price is not None:
-        return Money.of(abs(price), detail["customer_currency"])
+        return abs(price), detail["customer_currency"]
     if proceeds is None or name not in ("proceeds", "refunded_proceeds", "net_proceeds"):
         return None
     signed = -abs(proceeds) if name == "net_proceeds" and detail["refund"] else abs(proceeds)
-    return Money.of(signed, detail["proceeds_currency"])
+    return signed, detail["proceeds_currency"]
 
 
-def _read(metric: MetricDef, row: SourceRow) -> MetricSourceRow:
-    count: int | None = int(row.count)
-    amount: Money | None = None
+def _exact(metric: MetricDef, row: SourceRow) -> Triple | None:
+    """What a money metric's row adds, unrounded, dated by the day whose rate converts it:
+    the Event Date of a Subscriber row, the report date of a snapshot row."""
     if metric.family is Family.TRANSACTIONS:
-        amount = _transaction_amount(metric.name, row.detail)
-        if amount is not None:
-            count = None
-    elif metric.name in ("mrr", "arr"):
+        found = _transaction_amount(metric.name, row.detail)
+        if found is None or row.event_date is None:
+            return None
+        return row.event_date, found[1], found[0]
+    if metric.name in ("mrr", "arr"):
         factor = monthly_factor(row.duration)
         proceeds = row.detail["developer_proceeds"]
-        count = None
         if factor is not None and proceeds is not None:
             value = row.count * proceeds * factor * (12 if metric.name == "arr" else 1)
-            amount = Money.of(value, row.currency)
+            return row.report_date, row.currency, value
+    return None
+
+
+def _read(metric: MetricDef, row: SourceRow, exact: Triple | None) -> MetricSourceRow:
+    count: int | None = int(row.count)
+    amount: ConvertibleMoney | None = None
+    if exact is not None:
+        amount = ConvertibleMoney.of(exact[2], exact[1])
+        count = None
+    elif metric.name in ("mrr", "arr"):
+        count = None
     return MetricSourceRow(
         dataset=row.dataset,
         id=row.id,
@@ -88,7 +101,12 @@ async def metric_rows(
     start: dt.date,
     end: dt.date,
     paging: PageRequest,
+    currency: str | None = None,
+    max_rate_age_days: int = 7,
 ) -> MetricRows:
+    """The rows behind ``metric``; with a reporting currency (``currency``, else the
+    workspace's default) each row's amount also converts at its own day's rate, and the
+    page gains its converted total."""
     query.date_range(start, end, MAX_RANGE_DAYS)
     if metric.family is Family.RATIO:
         raise ValidationFailed.single(
@@ -128,9 +146,51 @@ async def metric_rows(
             paging.fetch,
         ) if snapshot_date else []  # fmt: skip
     page, next_cursor = paging.split(found, lambda r: [r.report_date.isoformat(), r.id])
+    exact = [_exact(metric, row) for row in page]
+    items = [_read(metric, row, e) for row, e in zip(page, exact, strict=True)]
+    extra: dict[str, Any] = {}
+    if metric.unit is Unit.MONEY:
+        target = await convert.resolve_target(session, rows.workspace_id, currency)
+        if target is not None:
+            extra = await _convert_rows(
+                session, rows, items, exact, target, start, end, max_rate_age_days
+            )
     return MetricRows(
         metric=metric.name,
         snapshot_date=snapshot_date,
-        items=[_read(metric, row) for row in page],
+        items=items,
         next_cursor=next_cursor,
+        **extra,
     )
+
+
+async def _convert_rows(
+    session: AsyncSession,
+    rows: RowScope,
+    items: list[MetricSourceRow],
+    exact: list[Triple | None],
+    target: str,
+    start: dt.date,
+    end: dt.date,
+    max_rate_age_days: int,
+) -> dict[str, Any]:
+    """Each row's amount gains ``converted`` (its own day's rate); the page's converted
+    total lists what had no rate."""
+    triples = [e for e in exact if e is not None]
+    book = await convert.book_for(
+        session,
+        rows.workspace_id,
+        target=target,
+        currencies={c for _, c, _ in triples if c},
+        start=start,
+        end=end,
+        max_age_days=max_rate_age_days,
+    )
+    for item, found in zip(items, exact, strict=True):
+        if item.amount is not None and found is not None:
+            listed = [item.amount.model_dump()]
+            convert.convert_measure(book, listed, [found])
+            item.amount = ConvertibleMoney.model_validate(listed[0])
+    scratch: list[dict[str, Any]] = []
+    total = convert.convert_measure(book, scratch, triples)
+    return {"currency": target, "amounts_total_converted": ConvertedTotal.model_validate(total)}

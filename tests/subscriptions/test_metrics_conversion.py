@@ -48,6 +48,7 @@ SUBSCRIBERS = {
         _charge("2025-01-14", "sub-B", MONTHLY, DE, "-8.99", "7.00",
                 **REFUND, **{"Purchase Date": "2025-01-11"}),
     ],
+    "2025-02-10": [_charge("2025-02-10", "sub-A")],  # so January's cohort month is over
 }  # fmt: skip
 SNAPSHOTS = {
     "2025-01-12": [
@@ -270,3 +271,81 @@ async def test_the_workspace_default_applies_and_the_parameter_overrides(
     # Count metrics only: nothing to convert, the document as without a currency.
     counts = await _metrics(client, tenant, **{**params, "metric": "transactions"})
     assert "currency" not in counts and "values_total_converted" not in counts["items"][0]
+
+
+async def test_metric_rows_convert_each_row_at_its_own_day(
+    synced: tuple[FastAPI, httpx.AsyncClient], tenant: Tenant
+) -> None:
+    _, client = synced
+    params = {"metric": "proceeds", "from": "2025-01-08", "to": "2025-01-12"}
+    plain = await client.get(
+        "/v1/subscriptions/metrics/rows", params=params, headers=tenant.headers()
+    )
+    assert plain.status_code == 200, plain.text
+    assert "currency" not in plain.json() and "amounts_total_converted" not in plain.json()
+    assert all(set(i["amount"]) == {"amount", "currency"} for i in plain.json()["items"])
+
+    response = await client.get(
+        "/v1/subscriptions/metrics/rows",
+        params={**params, "currency": "USD"},
+        headers=tenant.headers(),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["currency"] == "USD"
+    seen = {}
+    for item in body["items"]:
+        amount, converted = item["amount"], item["amount"]["converted"]
+        day = item["event_date"]
+        if amount["currency"] == "KZT":
+            assert converted is None
+            continue
+        rate = Decimal(1) if amount["currency"] == "USD" else r(day)
+        assert converted["amount"] == usd(Decimal(amount["amount"]) * rate)
+        seen[item["detail"]["subscriber_id"]] = converted["rate_date"]
+    # Saturday's charge (B) at Friday's fix; Wednesday's (E) at Wednesday's.
+    assert seen["sub-B"] == "2025-01-10" and seen["sub-E"] == "2025-01-08"
+    total = body["amounts_total_converted"]
+    assert total["amount"] == usd(
+        Decimal("7.00") * r("2025-01-08") + Decimal("6.99") + Decimal("42.00") * r("2025-01-11")
+    )
+    assert total["partial"] is True
+    assert [(u["currency"], u["amount"]) for u in total["unconverted"]] == [("KZT", "3000")]
+
+
+async def test_revenue_cohorts_convert_each_event_date(
+    synced: tuple[FastAPI, httpx.AsyncClient], tenant: Tenant
+) -> None:
+    _, client = synced
+    params = {"metric": "revenue", "from": "2025-01-01", "to": "2025-01-31", "periods": "1"}
+    plain = await client.get("/v1/subscriptions/cohorts", params=params, headers=tenant.headers())
+    assert plain.status_code == 200, plain.text
+    assert "currency" not in plain.json()
+    assert "amounts_total_converted" not in plain.json()["cohorts"][0]["periods"][0]
+
+    response = await client.get(
+        "/v1/subscriptions/cohorts", params={**params, "currency": "USD"}, headers=tenant.headers()
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["currency"] == "USD"
+    [cohort] = body["cohorts"]
+    assert cohort["size"] == 6  # A, B, C, D, E, K
+    january, february = cohort["periods"]
+    amounts = _by_currency(january["amounts"])
+    assert amounts["EUR"]["amount"] == "49.00"  # 7 + 7 + 35 + 7 − 7 (B's refund)
+    eur = Decimal("7.00") * r("2025-01-08") + Decimal("42.00") * r("2025-01-11")
+    eur += Decimal("7.00") * r("2025-01-13") - Decimal("7.00") * r("2025-01-14")
+    assert amounts["EUR"]["converted"]["amount"] == usd(eur) == "51.31"
+    assert len(amounts["EUR"]["converted"]["rates"]) == 4
+    assert amounts["KZT"]["converted"] is None
+    total = january["amounts_total_converted"]
+    assert total["amount"] == usd(eur + Decimal("6.99"))
+    assert total["partial"] is True and total["unconverted"][0]["currency"] == "KZT"
+    per = january["per_subscriber_total_converted"]
+    assert per["amount"] == usd((eur + Decimal("6.99")) / 6) == "9.72"
+    per_eur = _by_currency(january["per_subscriber"])["EUR"]
+    assert per_eur["converted"]["amount"] == usd(eur / 6)
+    # February is not over (data through 10 February): null, never zero.
+    assert february["amounts"] is None
+    assert february["amounts_total_converted"] is None
