@@ -53,6 +53,13 @@ RULE = (
 )
 
 
+#: The workspace's default reporting currency as a scalar subquery (the workspace bound as
+#: ``:ws``): a domain statement can carry it as a column instead of a separate read.
+DEFAULT_CURRENCY_SQL = (
+    "(SELECT reporting_currency FROM fx_workspace_settings WHERE workspace_id = :ws)"
+)
+
+
 def text(value: Decimal) -> str:
     """Decimal text without exponent notation."""
     return format(value, "f")

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.fx.convert import DEFAULT_CURRENCY_SQL
 from app.subscriptions.catalog import ACTIVE_COLUMNS, IN_MRR_COLUMNS
 from app.subscriptions.rollup import REFUND
 from app.subscriptions.schemas import RowFilter
@@ -498,6 +499,8 @@ class SourceRow:
     count: Decimal  # the row's count or amount as the metric adds it
     currency: str | None
     duration: str | None = None
+    #: The workspace's default reporting currency, read in the same statement (money rows).
+    reporting_currency: str | None = None
 
 
 _ROW_COLUMNS = "id, report_date, subscription_apple_id, country"
@@ -578,7 +581,7 @@ async def transaction_rows(
     sql = f"""
         SELECT {_ROW_COLUMNS}, event_date, subscriber_id, subscriber_id_reset, {refund} AS r,
                purchase_date, customer_price, customer_currency, developer_proceeds,
-               proceeds_currency, offer_name
+               proceeds_currency, offer_name, {DEFAULT_CURRENCY_SQL} AS reporting_currency
         FROM subscriber_transaction_rows
         WHERE {row_where(scope, params)} AND event_date BETWEEN :start AND :end {pick} {keyset}
         ORDER BY report_date, id LIMIT :limit
@@ -605,6 +608,7 @@ async def transaction_rows(
             },
             count=Decimal(1),
             currency=None,
+            reporting_currency=row.reporting_currency,
         )
         for row in result
     ]
@@ -628,7 +632,8 @@ async def snapshot_rows(
         params.update(after_day=after[0], after_id=after[1])
     sql = f"""
         SELECT {_ROW_COLUMNS}, ({total}) AS total, standard_duration, developer_proceeds,
-               proceeds_currency, offer_name, customer_price, customer_currency
+               proceeds_currency, offer_name, customer_price, customer_currency,
+               {DEFAULT_CURRENCY_SQL} AS reporting_currency
         FROM subscription_snapshot_rows
         WHERE {row_where(scope, params)} AND report_date = ANY(CAST(:days AS date[]))
               AND ({total}) <> 0 {keyset}
@@ -654,6 +659,7 @@ async def snapshot_rows(
             count=Decimal(row.total),
             currency=row.proceeds_currency,
             duration=row.standard_duration,
+            reporting_currency=row.reporting_currency,
         )
         for row in result
     ]

@@ -67,8 +67,10 @@ PRIVACY = (
     "what Apple delivered."
 )
 PER_CURRENCY = (
-    "Money per currency as Apple reports it, never converted or mixed. Conversion to one "
-    "currency is a separate feature (issue 17): this metric will take its `currency` there."
+    "Money per currency as Apple reports it, never mixed. With a reporting currency "
+    "(`currency=`, or the workspace's default) each amount is also converted and the bucket "
+    "gains a converted total: flows each Event Date at that day's rate then summed, stocks "
+    "at the rate of the day they are read on (see `currency_conversion`)."
 )
 REFUND_PROCEEDS = (
     "Apple writes refund rows with a negative Customer Price and (in the only real sample) a "
@@ -194,7 +196,8 @@ def _money(name: str, title: str, definition: str, columns: tuple[str, ...]) -> 
         title=title,
         family=Family.TRANSACTIONS,
         unit=Unit.MONEY,
-        definition=definition,
+        definition=definition + " In a reporting currency each Event Date converts at that "
+        "day's rate, then sums (never one rate for a week or month).",
         sources=(SUBSCRIBER,),
         columns=("Event Date", "Refund", *columns),
         additive_over_time=True,
@@ -227,7 +230,10 @@ def _movement(name: str, title: str, rule: str, *, additive_over_time: bool = Tr
         title=title,
         family=Family.MOVEMENTS,
         unit=Unit.MONEY,
-        definition=MOVEMENT_BASIS + rule + " Per proceeds currency, rounded to its minor units.",
+        definition=MOVEMENT_BASIS
+        + rule
+        + " Per proceeds currency, rounded to its minor units. Converted at the rate of the "
+        "bucket's last day in range (a difference of two MRR states, not a sum of days).",
         sources=(SUBSCRIBER,),
         columns=(
             "Subscriber ID",
@@ -332,7 +338,8 @@ METRICS: tuple[MetricDef, ...] = (
         "Developer Proceeds × monthly factor of the Standard Subscription Duration, where the "
         "factor normalises to a month of 30.4375 days (N days → 30.4375/N, N weeks → "
         "30.4375/(7N), N months → 1/N, N years → 1/(12N)). Free and pay-up-front offers add "
-        "nothing. Rounded per currency to its minor units (half-even).",
+        "nothing. Rounded per currency to its minor units (half-even). Converted (a stock): "
+        "at the rate of the `as_of` date, the day it is read on.",
         sources=(SUBSCRIPTION,),
         columns=(
             "Active Standard Price Subscriptions",
@@ -355,7 +362,8 @@ METRICS: tuple[MetricDef, ...] = (
         title="Annual recurring revenue (estimated)",
         family=Family.SNAPSHOT,
         unit=Unit.MONEY,
-        definition="MRR × 12 per proceeds currency (computed from the unrounded MRR).",
+        definition="MRR × 12 per proceeds currency (computed from the unrounded MRR); "
+        "converted at the `as_of` date's rate, like mrr.",
         sources=(SUBSCRIPTION,),
         columns=("as for mrr",),
         additive_over_time=False,
@@ -635,7 +643,9 @@ METRICS: tuple[MetricDef, ...] = (
         "arppu",
         "Average revenue per paying subscriber",
         "Per proceeds currency: net_proceeds ÷ distinct Subscriber IDs charged in that currency "
-        "in the bucket.",
+        "in the bucket. In a reporting currency: the converted net_proceeds (each Event Date "
+        "at its rate) ÷ the same count; the total: every currency's converted net_proceeds ÷ "
+        "all distinct paying Subscriber IDs of the bucket.",
         ("net_proceeds", "paying_subscribers"),
         (SUBSCRIBER,),
         unit=Unit.MONEY_PER_SUBSCRIBER,
@@ -645,7 +655,10 @@ METRICS: tuple[MetricDef, ...] = (
         "arpu",
         "Average revenue per active subscription",
         "Per proceeds currency: net_proceeds ÷ active subscriptions (free trials included) on "
-        "Subscription Report rows of that proceeds currency on the bucket's `as_of` date.",
+        "Subscription Report rows of that proceeds currency on the bucket's `as_of` date. In a "
+        "reporting currency: the converted net_proceeds (each Event Date at its rate) ÷ the "
+        "same count; the total: every currency's converted net_proceeds ÷ all active "
+        "subscriptions on `as_of`.",
         ("net_proceeds", "active"),
         (SUBSCRIBER, SUBSCRIPTION),
         unit=Unit.MONEY_PER_SUBSCRIBER,
@@ -701,7 +714,9 @@ METRICS: tuple[MetricDef, ...] = (
         unit=Unit.MONEY_PER_SUBSCRIBER,
         definition="Cohort as for retention. Cumulative net proceeds (charges − refunds) of "
         "the cohort's subscribers up to the end of cohort month + k, per proceeds currency, "
-        "and divided by the cohort size (realised LTV per subscriber).",
+        "and divided by the cohort size (realised LTV per subscriber). In a reporting "
+        "currency each Event Date converts at its own rate, then sums; per subscriber = that "
+        "converted sum ÷ the cohort size.",
         sources=(SUBSCRIBER,),
         columns=(
             "Subscriber ID",

@@ -150,7 +150,13 @@ async def metric_rows(
     items = [_read(metric, row, e) for row, e in zip(page, exact, strict=True)]
     extra: dict[str, Any] = {}
     if metric.unit is Unit.MONEY:
-        target = await convert.resolve_target(session, rows.workspace_id, currency)
+        # The workspace's default came with the rows (no read of its own); an empty page
+        # has nothing to convert unless a currency is asked for.
+        target = (
+            await convert.resolve_target(session, rows.workspace_id, currency)
+            if (currency is not None)
+            else (page[0].reporting_currency if page else None)
+        )
         if target is not None:
             extra = await _convert_rows(
                 session, rows, items, exact, target, start, end, max_rate_age_days

@@ -271,6 +271,23 @@ async def test_the_workspace_default_applies_and_the_parameter_overrides(
     # Count metrics only: nothing to convert, the document as without a currency.
     counts = await _metrics(client, tenant, **{**params, "metric": "transactions"})
     assert "currency" not in counts and "values_total_converted" not in counts["items"][0]
+    # The rows and the cohorts take the default too (the rows read it with the rows).
+    rows = {k: v for k, v in params.items() if k != "granularity"}
+    response = await client.get(
+        "/v1/subscriptions/metrics/rows", params=rows, headers=tenant.headers()
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["currency"] == "USD"
+    assert response.json()["amounts_total_converted"]["amount"] == usd(
+        Decimal("7.00") * r("2025-01-11")
+    )
+    response = await client.get(
+        "/v1/subscriptions/cohorts",
+        params={"metric": "revenue", "from": "2025-01-01", "to": "2025-01-01", "currency": "eur"},
+        headers=tenant.headers(),
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["currency"] == "EUR"
 
 
 async def test_metric_rows_convert_each_row_at_its_own_day(
