@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.fx.convert import DEFAULT_CURRENCY_SQL
 from app.subscriptions.analytics_repository import RowScope, rollup_layer, row_where
 from app.subscriptions.catalog import TRIAL_CONVERSION, TRIAL_START
 
@@ -232,3 +233,19 @@ async def revenue_days(
         GROUP BY t.m, t.d, t.pc
     """  # noqa: S608
     return [(row[0], row[1], row[2], row[3]) for row in await session.execute(text(sql), params)]
+
+
+async def newest_event_date_and_default_currency(
+    session: AsyncSession, scope: RowScope
+) -> tuple[dt.date | None, str | None]:
+    """:func:`newest_event_date` of the Subscriber rows and the workspace's default reporting
+    currency, in one statement (revenue cohorts convert into it when no currency is asked)."""
+    params: dict[str, Any] = {}
+    sql = f"""
+        SELECT (SELECT max(event_date) FROM subscriber_transaction_rows
+                WHERE {row_where(scope, params)}),
+               {DEFAULT_CURRENCY_SQL}
+    """  # noqa: S608  (fixed SQL; values are bound)
+    row = (await session.execute(text(sql), params)).one()
+    day = row[0] if isinstance(row[0], dt.date) else None
+    return day, row[1]

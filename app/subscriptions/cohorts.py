@@ -272,8 +272,13 @@ async def cohort_table(
     dataset = EVENTS_DATASET if trial else SUBSCRIBERS_DATASET
     target = None
     if metric is CohortMetric.REVENUE:
-        target = await convert.resolve_target(session, rows.workspace_id, currency)
-    through = await repo.newest_event_date(session, rows, trial=trial)
+        # The workspace's default comes with the newest date (no read of its own).
+        through, default = await repo.newest_event_date_and_default_currency(session, rows)
+        target = default
+        if currency is not None:
+            target = await convert.resolve_target(session, rows.workspace_id, currency)
+    else:
+        through = await repo.newest_event_date(session, rows, trial=trial)
     if trial:
         cohorts = await _trial_cohorts(session, rows, months, periods, through)
     else:
