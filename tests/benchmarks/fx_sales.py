@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gzip
+import statistics
 import sys
 import tempfile
 import time
@@ -27,12 +29,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pydantic_core
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a script
 
 from app.config import Settings
 from app.db.engine import create_engine, create_sessionmaker
 from app.fx import ecb, repository
+from app.kit.caching import etag_for
 from app.main import create_app
 from app.sandbox.fx import FxState
 from app.sandbox.fx.ecb_files import hist_xml
@@ -47,6 +51,37 @@ from tests.benchmarks.sales_common import (
 from tests.benchmarks.sales_query import END, load
 
 RATIO_TARGET = 1.3
+
+
+def without_rate_lists(document: Any) -> Any:
+    """``document`` with the ``rates`` list of every converted entry left out (what the
+    response would be if a single-rate entry named its rate only once)."""
+    if isinstance(document, dict):
+        return {
+            k: without_rate_lists(v)
+            for k, v in document.items()
+            if not (k == "rates" and "rate_date" in document)
+        }
+    if isinstance(document, list):
+        return [without_rate_lists(v) for v in document]
+    return document
+
+
+def format_cost(documents: dict[str, Any], repeat: int = 15) -> dict[str, tuple[int, float]]:
+    """Per document: (JSON bytes, median ms of what the server does with a body after the
+    query — ``to_json``, the ETag hash, gzip level 6 — and the client's gunzip), measured
+    alternately so each sees the same load."""
+    times: dict[str, list[float]] = {name: [] for name in documents}
+    sizes: dict[str, int] = {}
+    for _ in range(repeat):
+        for name, document in documents.items():
+            started = time.perf_counter()
+            body = pydantic_core.to_json(document)
+            etag_for(body)
+            gzip.decompress(gzip.compress(body, compresslevel=6))
+            times[name].append((time.perf_counter() - started) * 1000)
+            sizes[name] = len(body)
+    return {name: (sizes[name], statistics.median(ms)) for name, ms in times.items()}
 
 
 async def load_rates(url: str, days: int) -> int:
@@ -107,6 +142,7 @@ async def measure(url: str, world: dict[str, Any], args: argparse.Namespace) -> 
                     plain: list[float] = []
                     converted: list[float] = []
                     partial = 0
+                    bodies: dict[str, Any] = {}
                     for n in range(args.warmup + args.repeat):
                         for samples, extra in ((plain, {}), (converted, {"currency": "USD"})):
                             started = time.perf_counter()
@@ -118,6 +154,10 @@ async def measure(url: str, world: dict[str, Any], args: argparse.Namespace) -> 
                                 raise RuntimeError(f"{label}: {response.text[:300]}")
                             if n >= args.warmup:
                                 samples.append(elapsed)
+                            if n == 0:
+                                bodies["currency=USD" if extra else "without currency"] = (
+                                    response.json()
+                                )
                             if extra and n == 0:
                                 partial = sum(
                                     i["proceeds_total_converted"]["partial"]
@@ -134,6 +174,13 @@ async def measure(url: str, world: dict[str, Any], args: argparse.Namespace) -> 
                         f"    p95 ratio {ratio:.2f} (target ≤ {RATIO_TARGET}): "
                         f"{'MET' if ok else 'MISSED'}"
                     )
+                    bodies["currency=USD, no rates lists"] = without_rate_lists(
+                        bodies["currency=USD"]
+                    )
+                    extra_ms = percentile(converted, 0.95) - percentile(plain, 0.95)
+                    print(f"    response format (p95 difference {extra_ms * 1000:.1f} ms):")
+                    for name, (size, ms) in format_cost(bodies).items():
+                        print(f"      {name:30} {size / 1024:8.0f} KiB  encode {ms:6.1f} ms")
         print(f"done; {load_average()}")
         return met
 
