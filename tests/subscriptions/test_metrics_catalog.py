@@ -39,7 +39,9 @@ async def test_catalog_defines_every_metric(client: httpx.AsyncClient, tenant: T
         if metric["family"] == "snapshot":
             assert not metric["additive_over_time"], metric["name"]
         if metric["unit"] == "money":
-            assert any("never converted" in c for c in metric["caveats"]), metric["name"]
+            # Never mixed; converted only into a reporting currency asked for (issue 17).
+            caveats = metric["caveats"]
+            assert any("never mixed" in c and "`currency=`" in c for c in caveats), metric["name"]
         expected_route = (
             "/v1/subscriptions/cohorts"
             if metric["family"] == "cohort"
