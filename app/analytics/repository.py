@@ -261,10 +261,45 @@ async def incomplete_dates(
 ) -> list[IncompleteRow]:
     """Every (date, app, report) of the range whose daily numbers are not final."""
     params: dict[str, Any] = {"ws": workspace_id, "start": start, "end": end}
+    sql = f"""{_states_sql(filters, chosen, params)}
+        SELECT day, app_id, report, state FROM states WHERE state IS NOT NULL
+        ORDER BY day, app_id, report
+    """  # noqa: S608  (constant clauses; values are bound)
+    result = await session.execute(text(sql), params)
+    return [IncompleteRow(*row) for row in result]
+
+
+async def app_incomplete_dates(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    app_id: uuid.UUID,
+    *,
+    start: dt.date,
+    end: dt.date,
+) -> tuple[str, list[IncompleteRow]] | None:
+    """The name of the workspace's app ``app_id`` (None when the workspace has no such app)
+    and its ``incomplete_dates`` (newest vintages), in one statement."""
+    params: dict[str, Any] = {"ws": workspace_id, "start": start, "end": end, "app": app_id}
+    filters = AnalyticsFilter(app_ids=[app_id])
+    sql = f"""{_states_sql(filters, Chosen(), params)}
+        SELECT ap.name, s.day, s.app_id, s.report, s.state
+        FROM apps AS ap
+        LEFT JOIN (SELECT * FROM states WHERE state IS NOT NULL) AS s ON true
+        WHERE ap.id = :app AND ap.workspace_id = :ws
+        ORDER BY s.day, s.app_id, s.report
+    """  # noqa: S608  (constant clauses; values are bound)
+    rows = (await session.execute(text(sql), params)).all()
+    if not rows:
+        return None
+    return rows[0][0], [IncompleteRow(*row[1:]) for row in rows if row[1] is not None]
+
+
+def _states_sql(filters: AnalyticsFilter, chosen: Chosen, params: dict[str, Any]) -> str:
+    """``WITH … states AS (…)``: per (date, app in scope, report) its state, NULL when final."""
     vintage_where, direction = _chosen_sql(chosen, params)
     windows = ", ".join(f"('{r.report.value}', {r.completeness_days})" for r in REPORTS)
     as_of_instances = " AND i.processing_date <= :as_of" if chosen.as_of else ""
-    sql = f"""
+    return f"""
         WITH apps_in AS (
             SELECT a.id FROM apps AS a
             WHERE a.workspace_id = :ws AND a.removed_at IS NULL
@@ -313,11 +348,7 @@ async def incomplete_dates(
             LEFT JOIN coverage AS cov ON cov.app_id = a.id AND cov.report = rp.report
             LEFT JOIN newest AS n ON n.app_id = a.id AND n.report = rp.report
         )
-        SELECT day, app_id, report, state FROM states WHERE state IS NOT NULL
-        ORDER BY day, app_id, report
     """  # noqa: S608  (a constant VALUES list; values are bound)
-    result = await session.execute(text(sql), params)
-    return [IncompleteRow(*row) for row in result]
 
 
 @dataclass(frozen=True)

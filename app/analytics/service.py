@@ -12,10 +12,10 @@ from app.analytics import repository
 from app.analytics.measures import MEASURES
 from app.analytics.repository import AggregateRow, Chosen
 from app.analytics.schemas import AnalyticsFilter, Dimension, Granularity, Vintage
-from app.errors import ValidationFailed
+from app.errors import NotFound, ValidationFailed
 from app.kit import cursors
 from app.kit.pagination import PageRequest
-from app.reports import calendar, query
+from app.reports import calendar
 from app.reports.query import DateRange
 
 #: A response document as the API sends it, shaped like its schema (see app.sales.service).
@@ -75,6 +75,10 @@ async def _incomplete(
     rows = await repository.incomplete_dates(
         session, workspace_id, start=span.start, end=span.end, filters=filters, chosen=chosen
     )
+    return _incomplete_items(rows)
+
+
+def _incomplete_items(rows: list[repository.IncompleteRow]) -> list[dict[str, Any]]:
     return [
         {"report_date": r.report_date, "app_id": r.app_id, "report": r.report, "state": r.state}
         for r in rows
@@ -145,8 +149,14 @@ async def app_summary(
     span: DateRange,
 ) -> Payload:
     """The `AppAnalyticsSummary` document."""
-    app = await query.get_app(session, workspace_id, app_id)  # 404 outside the workspace
-    filters = AnalyticsFilter(app_ids=[app.id])
+    # The app (404 outside the workspace) with its incomplete dates, read together.
+    found = await repository.app_incomplete_dates(
+        session, workspace_id, app_id, start=span.start, end=span.end
+    )
+    if found is None:
+        raise NotFound(f"no app with id {app_id}")
+    app_name, incomplete = found
+    filters = AnalyticsFilter(app_ids=[app_id])
     rows = await repository.aggregate(
         session,
         workspace_id,
@@ -178,11 +188,11 @@ async def app_summary(
     )
     totals["conversion"] = _ratio(totals["installs"], totals["product_page_views"])
     return {
-        "app_id": app.id,
-        "app_name": app.name,
+        "app_id": app_id,
+        "app_name": app_name,
         "from": span.start,
         "to": span.end,
         "totals": totals,
         "series": series,
-        "incomplete_dates": await _incomplete(session, workspace_id, span, filters, Chosen()),
+        "incomplete_dates": _incomplete_items(incomplete),
     }

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import ApiRequestBudget, ApiToken, Workspace
+from app.models import ApiRequestBudget, ApiToken, FxWorkspaceSettings, Workspace
 
 
 async def add_workspace(session: AsyncSession, name: str) -> Workspace:
@@ -51,11 +51,18 @@ async def add_token(
     return token
 
 
-async def active_token_by_hash(session: AsyncSession, token_hash: str) -> ApiToken | None:
-    result = await session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+async def active_token_by_hash(
+    session: AsyncSession, token_hash: str
+) -> tuple[ApiToken, str | None] | None:
+    """The active token of ``token_hash`` and its workspace's default reporting currency,
+    read in the same statement (every converted read needs it; issue 21 item 3)."""
+    result = await session.execute(
+        select(ApiToken, FxWorkspaceSettings.reporting_currency)
+        .outerjoin(FxWorkspaceSettings, FxWorkspaceSettings.workspace_id == ApiToken.workspace_id)
+        .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
     )
-    return result.one_or_none()
+    found = result.one_or_none()
+    return None if found is None else (found[0], found[1])
 
 
 async def list_tokens(

@@ -31,11 +31,14 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a token of one workspace with its scopes."""
+    """Who is calling: a token of one workspace with its scopes, and the workspace's default
+    reporting currency (``PUT /v1/fx/settings``; None: no conversion by default), loaded with
+    the token so a converted read does not look it up again."""
 
     workspace_id: uuid.UUID
     token_id: uuid.UUID
     scopes: tuple[str, ...]
+    reporting_currency: str | None = None
 
     def require(self, scope: Scope) -> None:
         if not grants(self.scopes, scope):
@@ -117,10 +120,16 @@ async def authenticate(session: AsyncSession, secret: str | None) -> Principal:
         raise Unauthorized("send 'Authorization: Bearer <token>'")
     if not looks_like_token(secret):
         raise Unauthorized("the bearer token is not an Orchard token")
-    token = await repository.active_token_by_hash(session, hash_token(secret))
-    if token is None:
+    found = await repository.active_token_by_hash(session, hash_token(secret))
+    if found is None:
         raise Unauthorized("the bearer token is unknown or revoked")
+    token, reporting_currency = found
     now = datetime.now(UTC)
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         await repository.touch_last_used(session, token.id, now)
-    return Principal(workspace_id=token.workspace_id, token_id=token.id, scopes=tuple(token.scopes))
+    return Principal(
+        workspace_id=token.workspace_id,
+        token_id=token.id,
+        scopes=tuple(token.scopes),
+        reporting_currency=reporting_currency,
+    )

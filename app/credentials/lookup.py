@@ -51,12 +51,14 @@ async def _list_live(
     *,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
+    inclusive: bool = False,
 ) -> list[AscAccount]:
     query = select(AscAccount).where(
         AscAccount.workspace_id == workspace_id, AscAccount.unlinked_at.is_(None)
     )
     if after is not None:
-        query = query.where(tuple_(AscAccount.created_at, AscAccount.id) > tuple_(*after))
+        position = tuple_(AscAccount.created_at, AscAccount.id)
+        query = query.where(position >= tuple_(*after) if inclusive else position > tuple_(*after))
     query = query.order_by(AscAccount.created_at, AscAccount.id).limit(limit)
     return list(await session.scalars(query))
 
@@ -78,9 +80,11 @@ async def accounts_after(
     *,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
+    inclusive: bool = False,
 ) -> list[AscAccount]:
-    """Live accounts after a (created_at, id) position, oldest first."""
-    return await _list_live(session, workspace_id, after=after, limit=limit)
+    """Live accounts after a (created_at, id) position (``inclusive``: from it on), oldest
+    first."""
+    return await _list_live(session, workspace_id, after=after, limit=limit, inclusive=inclusive)
 
 
 async def workspace_accounts(session: AsyncSession, workspace_id: uuid.UUID) -> list[AscAccount]:

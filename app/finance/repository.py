@@ -142,24 +142,39 @@ async def payment_rows(
     return list(await session.scalars(statement))
 
 
-async def month_states(
+async def scope_month_states(
     session: AsyncSession,
-    account_ids: list[uuid.UUID],
+    workspace_id: uuid.UUID,
+    account_id: uuid.UUID | None,
     dataset: str,
     months: list[dt.date],
-) -> dict[tuple[dt.date, uuid.UUID], str]:
-    """Availability state per (named month's first day, account) where one is recorded."""
-    if not account_ids or not months:
-        return {}
+) -> tuple[list[uuid.UUID], dict[tuple[dt.date, uuid.UUID], str]]:
+    """The workspace's linked accounts (only ``account_id`` when named) and, in the same
+    statement, the availability state per (named month's first day, account) where one is
+    recorded."""
+    named = "AND a.id = :account" if account_id is not None else ""
     result = await session.execute(
         text(
-            "SELECT report_date, account_id, state FROM dataset_availability "
-            "WHERE dataset = :dataset AND account_id = ANY(CAST(:ids AS uuid[])) "
-            "AND report_date = ANY(CAST(:months AS date[]))"
+            f"""
+            SELECT a.id, av.report_date, av.state
+            FROM asc_accounts AS a
+            LEFT JOIN dataset_availability AS av
+                ON av.account_id = a.id AND av.dataset = :dataset
+                AND av.report_date = ANY(CAST(:months AS date[]))
+            WHERE a.workspace_id = :ws AND a.unlinked_at IS NULL {named}
+            ORDER BY a.id
+            """  # noqa: S608  (a constant clause)
         ),
-        {"dataset": dataset, "ids": account_ids, "months": months},
+        {"ws": workspace_id, "account": account_id, "dataset": dataset, "months": months},
     )
-    return {(row[0], row[1]): row[2] for row in result}
+    accounts: list[uuid.UUID] = []
+    states: dict[tuple[dt.date, uuid.UUID], str] = {}
+    for account, month, state in result:
+        if not accounts or accounts[-1] != account:
+            accounts.append(account)
+        if month is not None:
+            states[(month, account)] = state
+    return accounts, states
 
 
 async def partition_sums(

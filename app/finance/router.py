@@ -96,6 +96,7 @@ async def list_payments(
         paging=PageRequest(limit, cursor),
         now=_now(),
         currency=currency,
+        default_currency=principal.reporting_currency,
         max_rate_age_days=settings.fx_max_rate_age_days,
     )
 

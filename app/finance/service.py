@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.credentials import lookup
-from app.errors import ValidationFailed
+from app.errors import NotFound, ValidationFailed
 from app.finance import regions, repository
 from app.finance.jobs import DATASET
 from app.finance.schemas import (
@@ -66,13 +66,28 @@ async def _accounts(
     return await query.accounts_in_scope(session, workspace_id)
 
 
-async def _incomplete(
+async def _scope(
     session: AsyncSession,
+    workspace_id: uuid.UUID,
+    account_id: uuid.UUID | None,
+    months: list[dt.date],
+) -> tuple[list[uuid.UUID], dict[tuple[dt.date, uuid.UUID], str]]:
+    """``_accounts`` (404 for a named account not the workspace's) and the availability state
+    of each of their months, read together."""
+    accounts, states = await repository.scope_month_states(
+        session, workspace_id, account_id, DATASET, months
+    )
+    if account_id is not None and not accounts:
+        raise NotFound(f"no account with id {account_id}")
+    return accounts, states
+
+
+def _incomplete(
     accounts: list[uuid.UUID],
+    states: dict[tuple[dt.date, uuid.UUID], str],
     months: list[dt.date],
     now: dt.datetime,
 ) -> list[IncompletePeriod]:
-    states = await repository.month_states(session, accounts, DATASET, months)
     newest = fiscal.latest_expected(now)
     missing = []
     for month in months:
@@ -117,9 +132,10 @@ async def payments(
     paging: PageRequest,
     now: dt.datetime,
     currency: str | None = None,
+    default_currency: str | None,
     max_rate_age_days: int = 7,
 ) -> PaymentsReport:
-    target = await convert.resolve_target(session, workspace_id, currency)
+    target = convert.target_currency(currency, default_currency)
     last = (
         parse_period(to_period, "query.to_period")
         if to_period is not None
@@ -139,7 +155,7 @@ async def payments(
         raise ValidationFailed.single(
             "query.to_period", f"the range may span at most {MAX_MONTHS} months", "out_of_range"
         )
-    accounts = await _accounts(session, workspace_id, account_id)
+    accounts, states = await _scope(session, workspace_id, account_id, months)
     groups = await repository.payment_groups(
         session,
         workspace_id,
@@ -171,7 +187,7 @@ async def payments(
             for group in page
         ],
         next_cursor=next_cursor,
-        incomplete_periods=await _incomplete(session, accounts, months, now),
+        incomplete_periods=_incomplete(accounts, states, months, now),
     )
     if target is None:
         return report

@@ -37,6 +37,7 @@ __all__ = [
     "convert_measure",
     "convert_measures",
     "resolve_target",
+    "target_currency",
 ]
 
 Triple = tuple[dt.date, str | None, Decimal]  # (report date, currency, amount)
@@ -65,11 +66,9 @@ def text(value: Decimal) -> str:
     return format(value, "f")
 
 
-async def resolve_target(
-    session: AsyncSession, workspace_id: uuid.UUID, requested: str | None
-) -> str | None:
-    """The reporting currency: the ``currency`` parameter, else the workspace's default,
-    else None (no conversion)."""
+def target_currency(requested: str | None, default: str | None) -> str | None:
+    """The reporting currency: the ``currency`` parameter, else the workspace's default
+    (``default``, as the caller's principal carries it), else None (no conversion)."""
     if requested is not None:
         code = requested.upper()
         if not is_known(code):
@@ -77,6 +76,16 @@ async def resolve_target(
                 "query.currency", f"{requested!r} is not an ISO 4217 currency code", "currency"
             )
         return code
+    return default
+
+
+async def resolve_target(
+    session: AsyncSession, workspace_id: uuid.UUID, requested: str | None
+) -> str | None:
+    """``target_currency`` with the workspace's default read from the database (one
+    statement; a request's principal already carries it)."""
+    if requested is not None:
+        return target_currency(requested, None)
     return await repository.reporting_currency(session, workspace_id)
 
 

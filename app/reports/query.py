@@ -93,6 +93,61 @@ def day_state(day: dt.date, state: str | None, newest: dt.date) -> AvailabilityS
     return AvailabilityState.NOT_YET_PUBLISHED if day > newest else AvailabilityState.NOT_FETCHED
 
 
+async def scope_day_states(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    dataset: str,
+    span: DateRange,
+    newest: dt.date,
+    *,
+    account_ids: Iterable[uuid.UUID] = (),
+    app_ids: Iterable[uuid.UUID] = (),
+    incomplete_only: bool = False,
+) -> list[tuple[dt.date, uuid.UUID, AvailabilityState]]:
+    """``day_states`` of the accounts in scope (``accounts_in_scope``), read together with
+    them in one statement."""
+    rows = await repository.scope_report_states(
+        session,
+        workspace_id,
+        account_ids=list(account_ids),
+        app_ids=list(app_ids),
+        dataset=dataset,
+        start=span.start,
+        end=span.end,
+        incomplete_only=incomplete_only,
+    )
+    return [(day, account, day_state(day, state, newest)) for day, account, state in rows]
+
+
+@dataclass(frozen=True)
+class AppDays:
+    """One app of the workspace and the state of each date of a range for its account."""
+
+    app_id: uuid.UUID
+    name: str
+    account_id: uuid.UUID
+    states: dict[dt.date, AvailabilityState]
+
+
+async def app_day_states(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    app_id: uuid.UUID,
+    dataset: str,
+    span: DateRange,
+    newest: dt.date,
+) -> AppDays:
+    """``get_app`` and the ``day_states`` of its account, in one statement; another
+    workspace's app is simply not found."""
+    found = await repository.app_report_states(
+        session, workspace_id, app_id, dataset, span.start, span.end
+    )
+    if found is None:
+        raise NotFound(f"no app with id {app_id}")
+    states = {day: day_state(day, state, newest) for day, state in found.states}
+    return AppDays(found.app_id, found.name, found.account_id, states)
+
+
 async def day_states(
     session: AsyncSession,
     accounts: list[uuid.UUID],

@@ -170,6 +170,7 @@ async def get_sales(
             paging=PageRequest(limit, cursor),
             now=_now(),
             currency=currency,
+            default_currency=principal.reporting_currency,
             max_rate_age_days=settings.fx_max_rate_age_days,
         )
         return _json(report)
@@ -184,6 +185,7 @@ async def get_sales(
         paging=PageRequest(limit, cursor),
         now=_now(),
         currency=currency,
+        default_currency=principal.reporting_currency,
         max_rate_age_days=settings.fx_max_rate_age_days,
     )
     return _json(report)
@@ -279,6 +281,7 @@ async def get_app_sales_summary(
         span=span,
         now=_now(),
         currency=currency,
+        default_currency=principal.reporting_currency,
         max_rate_age_days=settings.fx_max_rate_age_days,
     )
     return _json(summary)

@@ -193,11 +193,15 @@ async def _incomplete(
     span: DateRange,
     now: dt.datetime,
 ) -> list[dict[str, Any]]:
-    accounts = await query.accounts_in_scope(
-        session, workspace_id, account_ids=filters.account_ids, app_ids=filters.app_ids
-    )
-    states = await query.day_states(
-        session, accounts, DAILY_DATASET, span, calendar.latest_daily(now), incomplete_only=True
+    states = await query.scope_day_states(
+        session,
+        workspace_id,
+        DAILY_DATASET,
+        span,
+        calendar.latest_daily(now),
+        account_ids=filters.account_ids,
+        app_ids=filters.app_ids,
+        incomplete_only=True,
     )
     return [
         {"report_date": day, "account_id": account_id, "state": state}
@@ -228,11 +232,12 @@ async def sales_report(
     paging: PageRequest,
     now: dt.datetime,
     currency: str | None = None,
+    default_currency: str | None,
     max_rate_age_days: int = 7,
 ) -> Payload:
     """The `SalesReport` document (see ``Payload``); with a reporting currency (``currency``
     or the workspace's default) every money entry is also converted (``app.fx.convert``)."""
-    target = await convert.resolve_target(session, workspace_id, currency)
+    target = convert.target_currency(currency, default_currency)
     after = _after(paging, len(group_by))
     fx = None
     if target is not None and granularity is not Granularity.DAY:
@@ -293,12 +298,17 @@ async def app_summary(
     span: DateRange,
     now: dt.datetime,
     currency: str | None = None,
+    default_currency: str | None,
     max_rate_age_days: int = 7,
 ) -> Payload:
     """The `AppSalesSummary` document (see ``Payload``), converted like ``sales_report``."""
-    app = await query.get_app(session, workspace_id, app_id)  # 404 outside the workspace
-    target = await convert.resolve_target(session, workspace_id, currency)
-    filters = SalesFilter(app_ids=[app.id])
+    # The app (404 outside the workspace) with its account's state of every day.
+    app = await query.app_day_states(
+        session, workspace_id, app_id, DAILY_DATASET, span, calendar.latest_daily(now)
+    )
+    target = convert.target_currency(currency, default_currency)
+    states = app.states
+    filters = SalesFilter(app_ids=[app.app_id])
     rows = await repository.aggregate(
         session,
         workspace_id,
@@ -312,12 +322,6 @@ async def app_summary(
     )
     book = await _book(session, workspace_id, target, rows, span, max_rate_age_days)
     by_day = {row.bucket: row for row in rows}
-    states = {
-        day: state
-        for day, _, state in await query.day_states(
-            session, [app.account_id], DAILY_DATASET, span, calendar.latest_daily(now)
-        )
-    }
     series = []
     for day in calendar.days(span.start, span.end):
         row = by_day.get(day)
@@ -330,7 +334,7 @@ async def app_summary(
         convert.convert_measures(book, totals, (t for row in rows for t in _daily(row)))
     return {
         "currency": target,
-        "app_id": app.id,
+        "app_id": app.app_id,
         "app_name": app.name,
         "from": span.start,
         "to": span.end,

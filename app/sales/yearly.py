@@ -52,11 +52,15 @@ async def _incomplete(
     facts: set[tuple[uuid.UUID, dt.date]],
 ) -> list[dict[str, Any]]:
     """Daily dates not stored yet, except in account-years answered by a yearly file."""
-    accounts = await query.accounts_in_scope(
-        session, workspace_id, account_ids=filters.account_ids, app_ids=filters.app_ids
-    )
-    states = await query.day_states(
-        session, accounts, DAILY_DATASET, span, calendar.latest_daily(now), incomplete_only=True
+    states = await query.scope_day_states(
+        session,
+        workspace_id,
+        DAILY_DATASET,
+        span,
+        calendar.latest_daily(now),
+        account_ids=filters.account_ids,
+        app_ids=filters.app_ids,
+        incomplete_only=True,
     )
     return [
         {"report_date": day, "account_id": account_id, "state": state}
@@ -75,6 +79,7 @@ async def sales_report_years(
     paging: PageRequest,
     now: dt.datetime,
     currency: str | None = None,
+    default_currency: str | None,
     max_rate_age_days: int = 7,
 ) -> Payload:
     """The `SalesReport` document for ``granularity=year`` (see the module docstring).
@@ -82,7 +87,7 @@ async def sales_report_years(
     With a reporting currency, a yearly file's money is converted at the rate of the year's
     last day (the file does not split money by day); daily money at each day's rate.
     """
-    target = await convert.resolve_target(session, workspace_id, currency)
+    target = convert.target_currency(currency, default_currency)
     rows = await yearly_repository.aggregate_years(
         session,
         workspace_id,

@@ -20,12 +20,11 @@ import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.asc.searchads.auth import TokenRejected, TokenUnavailable
 from app.asc.searchads.client import (
@@ -51,6 +50,7 @@ from app.sync.contract import (
     PublicDataset,
     PublicPlanContext,
     PublicUnitContext,
+    SourceQuery,
     SourceReporter,
     SourceStatus,
     UnitResult,
@@ -329,12 +329,11 @@ def _sources(level: str | None) -> SourceReporter:
     """Per workspace: each of its syncing ad accounts as a source of the dataset (the dataset's
     own counts are every workspace's together)."""
 
-    async def report(
-        session: AsyncSession, workspace_id: uuid.UUID, now: dt.datetime, cadence: dt.timedelta
+    def read(
+        rows: list[tuple[Any, ...]], now: dt.datetime, cadence: dt.timedelta
     ) -> list[SourceStatus]:
         sources = []
-        for row in await repository.workspace_sources(session, workspace_id, level):
-            account_id, status, reason, last = row
+        for account_id, status, reason, last in sorted(rows, key=lambda row: row[0]):
             if status not in ("active", "unverified"):
                 state, detail = "paused_credentials", reason
             elif last is None:
@@ -347,5 +346,9 @@ def _sources(level: str | None) -> SourceReporter:
                 SourceStatus(str(account_id), state, detail, checked_at=last, last_ok_at=last)
             )
         return sources
+
+    def report(workspace_id: uuid.UUID) -> SourceQuery:
+        sql, params = repository.workspace_sources(workspace_id, level)
+        return SourceQuery(sql, params, read)
 
     return report

@@ -155,12 +155,13 @@ async def performance(
     app_ids: list[uuid.UUID] | None,
     paging: PageRequest,
     currency: str | None = None,
+    default_currency: str | None,
     max_rate_age_days: int = 7,
 ) -> Payload:
     """The `SearchAdsPerformanceReport` document as plain data (see ``Payload``)."""
     check_range(start, end)
     after = _after(paging, granularity, group_by)
-    target = await convert.resolve_target(session, workspace_id, currency)
+    target = convert.target_currency(currency, default_currency)
     rows = await read_repository.performance(
         session,
         workspace_id,

@@ -190,6 +190,23 @@ async def performance(
     return [dict(row._mapping) for row in result]
 
 
+_MISSING = """
+    SELECT DISTINCT g.day::date AS day
+    FROM searchads_accounts a
+    JOIN searchads_credentials s ON s.id = a.credential_id AND s.unlinked_at IS NULL
+    CROSS JOIN generate_series(CAST(:start AS date), CAST(:end AS date),
+                               interval '1 day') AS g(day)
+    WHERE a.workspace_id = :workspace AND a.sync_enabled AND a.visible
+      AND (CAST(:ad_accounts AS bigint[]) IS NULL
+           OR a.ad_account_id = ANY(CAST(:ad_accounts AS bigint[])))
+      AND g.day::date <= (now() AT TIME ZONE coalesce(a.time_zone, 'UTC'))::date
+      AND NOT EXISTS (SELECT 1 FROM searchads_days f
+                      WHERE f.account_id = a.id AND f.level = :level
+                        AND f.report_date = g.day::date)
+    ORDER BY 1
+"""
+
+
 async def missing_days(
     session: AsyncSession,
     workspace_id: uuid.UUID,
@@ -201,23 +218,7 @@ async def missing_days(
     """Days of the range (up to today in each ad account's zone) not yet fetched for every
     ad account that syncs."""
     rows = await session.execute(
-        text(
-            """
-            SELECT DISTINCT g.day::date AS day
-            FROM searchads_accounts a
-            JOIN searchads_credentials s ON s.id = a.credential_id AND s.unlinked_at IS NULL
-            CROSS JOIN generate_series(CAST(:start AS date), CAST(:end AS date),
-                                       interval '1 day') AS g(day)
-            WHERE a.workspace_id = :workspace AND a.sync_enabled AND a.visible
-              AND (CAST(:ad_accounts AS bigint[]) IS NULL
-                   OR a.ad_account_id = ANY(CAST(:ad_accounts AS bigint[])))
-              AND g.day::date <= (now() AT TIME ZONE coalesce(a.time_zone, 'UTC'))::date
-              AND NOT EXISTS (SELECT 1 FROM searchads_days f
-                              WHERE f.account_id = a.id AND f.level = :level
-                                AND f.report_date = g.day::date)
-            ORDER BY 1
-            """
-        ),
+        text(_MISSING),
         {
             "workspace": workspace_id,
             "level": level,
@@ -229,42 +230,79 @@ async def missing_days(
     return [row[0] for row in rows]
 
 
-async def app_spend(
-    session: AsyncSession, workspace_id: uuid.UUID, adam_id: int, start: dt.date, end: dt.date
-) -> list[dict[str, Any]]:
+async def app_missing_days(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    app_id: uuid.UUID,
+    level: str,
+    start: dt.date,
+    end: dt.date,
+) -> tuple[str, list[dt.date]] | None:
+    """The Apple id of the workspace's app ``app_id`` (None when the workspace has no such
+    app) and ``missing_days`` of every ad account, in one statement."""
+    row = (
+        await session.execute(
+            text(
+                f"""
+                SELECT ap.apple_id, ARRAY({_MISSING}) AS missing
+                FROM apps ap WHERE ap.id = :app AND ap.workspace_id = :workspace
+                """  # noqa: S608 (a constant fragment)
+            ),
+            {
+                "app": app_id,
+                "workspace": workspace_id,
+                "level": level,
+                "start": start,
+                "end": end,
+                "ad_accounts": None,
+            },
+        )
+    ).one_or_none()
+    return None if row is None else (row[0], list(row[1]))
+
+
+async def app_spend_and_proceeds(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    adam_id: int,
+    app_id: uuid.UUID,
+    start: dt.date,
+    end: dt.date,
+) -> tuple[list[dict[str, Any]], list[tuple[str, Any]]]:
+    """The app's ad spend and measures per currency (its campaigns' days), and its App Store
+    proceeds per currency over the same dates (Apple's Pacific report days), in one
+    statement."""
+    others = ", ".join(f"NULL AS {name}" for name, _ in _MEASURES[1:])
     result = await session.execute(
         text(
             f"""
-            SELECT d.currency AS currency, {_SUMS}
+            SELECT 'ads' AS part, d.currency AS currency, {_SUMS}
             FROM searchads_daily d
             JOIN searchads_campaigns c
               ON c.account_id = d.account_id AND c.campaign_id = d.campaign_id
             WHERE d.workspace_id = :workspace AND d.level = 'campaign'
               AND c.adam_id = :adam AND d.report_date BETWEEN :start AND :end
-            GROUP BY d.currency ORDER BY d.currency
-            """  # noqa: S608 (a constant fragment)
-        ),
-        {"workspace": workspace_id, "adam": adam_id, "start": start, "end": end},
-    )
-    return [dict(row._mapping) for row in result]
-
-
-async def app_proceeds(
-    session: AsyncSession, workspace_id: uuid.UUID, app_id: uuid.UUID, start: dt.date, end: dt.date
-) -> list[tuple[str, Any]]:
-    """App Store proceeds of the app over the same dates (Apple's Pacific report days)."""
-    result = await session.execute(
-        text(
-            """
-            SELECT proceeds_currency, sum(proceeds) FROM sales_daily_rollup
+            GROUP BY d.currency
+            UNION ALL
+            SELECT 'proceeds', proceeds_currency, sum(proceeds), {others}
+            FROM sales_daily_rollup
             WHERE workspace_id = :workspace AND app_id = :app
               AND report_date BETWEEN :start AND :end AND proceeds_currency IS NOT NULL
-            GROUP BY proceeds_currency ORDER BY proceeds_currency
-            """
+            GROUP BY proceeds_currency
+            ORDER BY 1, 2
+            """  # noqa: S608 (constant fragments)
         ),
-        {"workspace": workspace_id, "app": app_id, "start": start, "end": end},
+        {"workspace": workspace_id, "adam": adam_id, "app": app_id, "start": start, "end": end},
     )
-    return [(row[0], row[1]) for row in result]
+    spend: list[dict[str, Any]] = []
+    proceeds: list[tuple[str, Any]] = []
+    for row in result:
+        values = dict(row._mapping)
+        if values.pop("part") == "ads":
+            spend.append(values)
+        else:
+            proceeds.append((values["currency"], values["spend"]))
+    return spend, proceeds
 
 
 async def app_daily_money(

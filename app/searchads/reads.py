@@ -16,7 +16,7 @@ from app.fx import convert
 from app.kit import cursors
 from app.kit.money import Money, money_entry
 from app.kit.pagination import PageRequest
-from app.models import App, SearchAdsAccount, SearchAdsCampaign, SearchAdsCredential
+from app.models import SearchAdsAccount, SearchAdsCampaign, SearchAdsCredential
 from app.searchads import read_repository
 from app.searchads.schemas import (
     AppSearchAdsSummary,
@@ -58,18 +58,21 @@ async def app_summary(
     end: dt.date,
     *,
     currency: str | None = None,
+    default_currency: str | None,
     max_rate_age_days: int = 7,
 ) -> AppSearchAdsSummary:
     check_range(start, end)
-    app = (
-        await session.scalars(select(App).where(App.id == app_id, App.workspace_id == workspace_id))
-    ).one_or_none()
-    if app is None or not app.apple_id.isdigit():
+    # The app (404 outside the workspace) with the days not fetched yet, read together.
+    found = await read_repository.app_missing_days(
+        session, workspace_id, app_id, "campaign", start, end
+    )
+    if found is None or not found[0].isdigit():
         raise NotFound(f"no app with id {app_id}")
-    target = await convert.resolve_target(session, workspace_id, currency)
-    adam_id = int(app.apple_id)
-    spend_rows = await read_repository.app_spend(session, workspace_id, adam_id, start, end)
-    proceeds = await read_repository.app_proceeds(session, workspace_id, app_id, start, end)
+    target = convert.target_currency(currency, default_currency)
+    adam_id = int(found[0])
+    spend_rows, proceeds = await read_repository.app_spend_and_proceeds(
+        session, workspace_id, adam_id, app_id, start, end
+    )
     spend = {r["currency"]: r["spend"] or Decimal(0) for r in spend_rows}
     installs = sum(int(r["installs"]) for r in spend_rows)
     ratios = []
@@ -94,9 +97,7 @@ async def app_summary(
         ],
         "proceeds": [m for c, v in proceeds if (m := money_entry(Decimal(v), c)) is not None],
         "proceeds_per_ad_spend": ratios,
-        "incomplete_dates": await read_repository.missing_days(
-            session, workspace_id, "campaign", start, end
-        ),
+        "incomplete_dates": found[1],
     }
     if target is not None:
         await _convert_summary(

@@ -388,24 +388,17 @@ async def all_with_keys(session: AsyncSession) -> list[SearchAdsCredential]:
     return list(await session.scalars(query.with_for_update()))
 
 
-async def workspace_sources(
-    session: AsyncSession, workspace_id: uuid.UUID, level: str | None
-) -> list[tuple[int, str, str | None, dt.datetime | None]]:
-    """(ad account id, credential status, reason, last fetched) of the workspace's syncing ad
-    accounts: campaigns' snapshot time, or the newest fetch of a report level."""
-    result = await session.execute(
-        text(
-            """
-            SELECT a.ad_account_id, s.credential_status, s.status_reason,
-                   CASE WHEN CAST(:level AS text) IS NULL THEN a.campaigns_synced_at
-                        ELSE (SELECT max(f.fetched_at) FROM searchads_days f
-                              WHERE f.account_id = a.id AND f.level = :level) END
-            FROM searchads_accounts a
-            JOIN searchads_credentials s ON s.id = a.credential_id AND s.unlinked_at IS NULL
-            WHERE a.workspace_id = :workspace AND a.sync_enabled AND a.visible
-            ORDER BY a.ad_account_id
-            """
-        ),
-        {"workspace": workspace_id, "level": level},
-    )
-    return [(r[0], r[1], r[2], r[3]) for r in result]
+def workspace_sources(workspace_id: uuid.UUID, level: str | None) -> tuple[str, dict[str, Any]]:
+    """A query (SQL and parameters) of (ad account id, credential status, reason, last fetched)
+    of the workspace's syncing ad accounts: campaigns' snapshot time, or the newest fetch of a
+    report level. Sync-status runs it together with the other public datasets' sources."""
+    sql = """
+        SELECT a.ad_account_id, s.credential_status, s.status_reason,
+               CASE WHEN CAST(:level AS text) IS NULL THEN a.campaigns_synced_at
+                    ELSE (SELECT max(f.fetched_at) FROM searchads_days f
+                          WHERE f.account_id = a.id AND f.level = :level) END
+        FROM searchads_accounts a
+        JOIN searchads_credentials s ON s.id = a.credential_id AND s.unlinked_at IS NULL
+        WHERE a.workspace_id = :workspace AND a.sync_enabled AND a.visible
+    """
+    return sql, {"workspace": workspace_id, "level": level}

@@ -248,6 +248,7 @@ async def get_search_ads_performance(
         app_ids=app_ids,
         paging=PageRequest(limit, cursor),
         currency=currency,
+        default_currency=principal.reporting_currency,
         max_rate_age_days=settings.fx_max_rate_age_days,
     )
     # Straight to JSON (see performance.Payload); `response_model` documents the shape.
@@ -301,5 +302,6 @@ async def get_app_search_ads_summary(
         from_date,
         to_date,
         currency=currency,
+        default_currency=principal.reporting_currency,
         max_rate_age_days=settings.fx_max_rate_age_days,
     )

@@ -116,39 +116,3 @@ async def chart_at(
         {"c": country, "chart": chart, "g": genre, "at": at},
     )
     return result.first()
-
-
-async def chart_sources(session: AsyncSession, countries: list[str]) -> list[Any]:
-    rows = await session.execute(
-        text(
-            """
-            SELECT DISTINCT ON (country, chart, genre) country, chart, genre, status, detail,
-                   last_fetched_at,
-                   (SELECT max(o.last_fetched_at) FROM store_chart_snapshots o
-                    WHERE o.country = s.country AND o.chart = s.chart AND o.genre = s.genre
-                      AND o.status = 'ok') AS last_ok_at
-            FROM store_chart_snapshots s WHERE country = ANY(CAST(:c AS text[]))
-            ORDER BY country, chart, genre, first_fetched_at DESC, id DESC
-            """
-        ),
-        {"c": countries},
-    )
-    return list(rows)
-
-
-async def rating_sources(
-    session: AsyncSession, apple_ids: list[int], countries: list[str]
-) -> dict[str, Any]:
-    rows = await session.execute(
-        text(
-            """
-            SELECT country, max(fetched_at) AS checked_at,
-                   max(fetched_at) FILTER (WHERE status = 'ok') AS last_ok_at
-            FROM store_rating_snapshots
-            WHERE apple_id = ANY(CAST(:a AS bigint[])) AND country = ANY(CAST(:c AS text[]))
-            GROUP BY country
-            """
-        ),
-        {"a": apple_ids, "c": countries},
-    )
-    return {row.country: row for row in rows}

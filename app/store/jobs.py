@@ -13,13 +13,20 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from functools import partial
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.resources.app_list import AppsRefreshed
-from app.store import charts_job, history, ratings_job, repository, snapshots, storefronts
-from app.sync.contract import PlannedUnit, PublicDataset, PublicPlanContext, SourceStatus
+from app.store import charts_job, ratings_job, repository, snapshots, storefronts
+from app.sync.contract import (
+    PlannedUnit,
+    PublicDataset,
+    PublicPlanContext,
+    SourceQuery,
+    SourceStatus,
+)
 
 RATINGS = "store_ratings"
 CHARTS = "store_charts"
@@ -64,47 +71,51 @@ async def plan_charts(settings: Settings, ctx: PublicPlanContext) -> list[Planne
     ]
 
 
-async def chart_sources(
-    session: AsyncSession, workspace_id: uuid.UUID, now: dt.datetime, cadence: dt.timedelta
+def _read_charts(
+    rows: list[tuple[Any, ...]], now: dt.datetime, cadence: dt.timedelta
 ) -> list[SourceStatus]:
-    countries = await repository.workspace_countries(session, workspace_id)
-    seen = {
-        (r.country, r.chart, r.genre): r for r in await history.chart_sources(session, countries)
-    }
-    expected = {
-        (c, chart, charts_job.ALL_GENRES) for c in countries for chart in ("top-free", "top-paid")
-    }
     result = []
-    for key in sorted(expected | set(seen)):
-        row = seen.get(key)
-        name = "/".join(map(str, key))
-        if row is None:
+    for country, chart, genre, status, detail, last_fetched_at, last_ok_at in sorted(
+        rows, key=lambda row: (row[0], row[1], row[2])
+    ):
+        name = f"{country}/{chart}/{genre}"
+        if status is None:
             result.append(SourceStatus(name, "pending", "not fetched yet"))
             continue
-        state, detail = row.status, row.detail
-        if state == "ok" and now - row.last_fetched_at > 2 * cadence:
+        state = status
+        if state == "ok" and now - last_fetched_at > 2 * cadence:
             state, detail = "lagging", "not fetched within twice its cadence"
-        result.append(SourceStatus(name, state, detail, row.last_fetched_at, row.last_ok_at))
+        result.append(SourceStatus(name, state, detail, last_fetched_at, last_ok_at))
     return result
 
 
-async def rating_sources(
-    session: AsyncSession, workspace_id: uuid.UUID, now: dt.datetime, cadence: dt.timedelta
+def chart_sources(workspace_id: uuid.UUID) -> SourceQuery:
+    """Each expected chart of the workspace's storefronts, and any other fetched there."""
+    sql, params = repository.chart_sources(
+        workspace_id, ["top-free", "top-paid"], charts_job.ALL_GENRES
+    )
+    return SourceQuery(sql, params, _read_charts)
+
+
+def _read_ratings(
+    rows: list[tuple[Any, ...]], now: dt.datetime, cadence: dt.timedelta
 ) -> list[SourceStatus]:
-    countries = await repository.workspace_countries(session, workspace_id)
-    apple_ids = sorted(await repository.workspace_apple_ids(session, workspace_id))
-    seen = await history.rating_sources(session, apple_ids, countries)
     result = []
-    for country in countries:
-        row = seen.get(country)
-        if row is None:
+    for country, checked_at, last_ok_at in sorted(rows, key=lambda row: row[0]):
+        if checked_at is None:
             result.append(SourceStatus(country, "pending", "not fetched yet"))
-        elif now - row.checked_at > 2 * cadence:
+        elif now - checked_at > 2 * cadence:
             result.append(SourceStatus(country, "lagging", "not fetched within twice its "
-                                       "cadence", row.checked_at, row.last_ok_at))  # fmt: skip
+                                       "cadence", checked_at, last_ok_at))  # fmt: skip
         else:
-            result.append(SourceStatus(country, "ok", None, row.checked_at, row.last_ok_at))
+            result.append(SourceStatus(country, "ok", None, checked_at, last_ok_at))
     return result
+
+
+def rating_sources(workspace_id: uuid.UUID) -> SourceQuery:
+    """Each storefront of the workspace, over its tracked apps' star ratings."""
+    sql, params = repository.rating_sources(workspace_id)
+    return SourceQuery(sql, params, _read_ratings)
 
 
 def datasets(settings: Settings) -> list[PublicDataset]:

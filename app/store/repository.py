@@ -278,6 +278,63 @@ async def workspace_countries(session: AsyncSession, workspace_id: uuid.UUID) ->
     return [row[0] for row in rows]
 
 
+_COUNTRIES = f"""
+    SELECT DISTINCT unnest(t.effective_storefronts) AS country FROM store_tracked_apps t
+    WHERE t.workspace_id = :w AND {TRACKING}
+"""  # noqa: S608  (constants only)
+
+
+def chart_sources(
+    workspace_id: uuid.UUID, charts: list[str], genre: int
+) -> tuple[str, dict[str, Any]]:
+    """A query (SQL and parameters) of (country, chart, genre, status, detail, last fetched,
+    last ok) per chart of the workspace's storefronts: each ``charts`` × ``genre`` expected
+    (status NULL when never fetched) and every other chart fetched there, from its newest
+    snapshot. Sync-status runs it together with the other public datasets' sources."""
+    sql = f"""
+        WITH countries AS ({_COUNTRIES}),
+        expected AS (
+            SELECT c.country, ch.chart, CAST(:genre AS integer) AS genre
+            FROM countries c CROSS JOIN unnest(CAST(:charts AS text[])) AS ch(chart)
+        ),
+        seen AS (
+            SELECT DISTINCT ON (country, chart, genre) country, chart, genre, status, detail,
+                   last_fetched_at,
+                   (SELECT max(o.last_fetched_at) FROM store_chart_snapshots o
+                    WHERE o.country = s.country AND o.chart = s.chart AND o.genre = s.genre
+                      AND o.status = 'ok') AS last_ok_at
+            FROM store_chart_snapshots s WHERE country IN (SELECT country FROM countries)
+            ORDER BY country, chart, genre, first_fetched_at DESC, id DESC
+        )
+        SELECT coalesce(s.country, e.country), coalesce(s.chart, e.chart),
+               coalesce(s.genre, e.genre), s.status, s.detail, s.last_fetched_at, s.last_ok_at
+        FROM expected e
+        FULL JOIN seen s ON s.country = e.country AND s.chart = e.chart AND s.genre = e.genre
+    """  # noqa: S608  (constants only)
+    return sql, {"w": workspace_id, "charts": charts, "genre": genre}
+
+
+def rating_sources(workspace_id: uuid.UUID) -> tuple[str, dict[str, Any]]:
+    """A query (SQL and parameters) of (country, last checked, last ok) per storefront of the
+    workspace, over the star ratings of its tracked apps (NULLs when never fetched).
+    Sync-status runs it together with the other public datasets' sources."""
+    sql = f"""
+        WITH countries AS ({_COUNTRIES})
+        SELECT c.country, r.checked_at, r.last_ok_at
+        FROM countries c
+        LEFT JOIN (
+            SELECT country, max(fetched_at) AS checked_at,
+                   max(fetched_at) FILTER (WHERE status = 'ok') AS last_ok_at
+            FROM store_rating_snapshots
+            WHERE country IN (SELECT country FROM countries)
+              AND apple_id IN (SELECT t.apple_id FROM store_tracked_apps t
+                               WHERE t.workspace_id = :w AND {TRACKING})
+            GROUP BY country
+        ) r ON r.country = c.country
+    """  # noqa: S608  (constants only)
+    return sql, {"w": workspace_id}
+
+
 async def workspace_apple_ids(session: AsyncSession, workspace_id: uuid.UUID) -> set[int]:
     rows = await session.execute(
         text(

@@ -232,11 +232,23 @@ class SourceStatus:
 
 PublicPlanner = Callable[[PublicPlanContext], Awaitable[list[PlannedUnit]]]
 PublicUnitRunner = Callable[[PublicUnitContext], Awaitable[UnitResult]]
+
+
+@dataclass(frozen=True)
+class SourceQuery:
+    """The sources of a public dataset one workspace may see, as one ``SELECT`` (binding
+    ``params`` by ``:name``): sync-status reads every dataset's together with the datasets' own
+    state, in one statement. ``read`` turns its rows (tuples, in no particular order) into
+    the sources, given the time and the dataset's cadence."""
+
+    sql: str
+    params: dict[str, Any]
+    read: Callable[[list[tuple[Any, ...]], dt.datetime, dt.timedelta], list[SourceStatus]]
+
+
 #: The sources one workspace may see (its storefronts' charts), for sync-status; called with
-#: the session, the workspace, the time and the dataset's cadence.
-SourceReporter = Callable[
-    [AsyncSession, uuid.UUID, dt.datetime, dt.timedelta], Awaitable[list[SourceStatus]]
-]
+#: the workspace.
+SourceReporter = Callable[[uuid.UUID], SourceQuery]
 
 
 @dataclass(frozen=True)

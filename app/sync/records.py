@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -186,13 +188,6 @@ async def learn_report_version(
     )
 
 
-async def learned_report_versions(session: AsyncSession) -> dict[tuple[str, str, str], str]:
-    rows = await session.execute(
-        text("SELECT report_type, report_subtype, frequency, version FROM report_versions")
-    )
-    return {(row[0], row[1], row[2]): row[3] for row in rows}
-
-
 async def mark_failing(session: AsyncSession, account_id: uuid.UUID, dataset: str) -> bool:
     """A unit of the dataset ended ``failed``: True if the dataset was not failing before."""
     result = await session.execute(
@@ -217,40 +212,6 @@ async def clear_failing(session: AsyncSession, account_id: uuid.UUID, dataset: s
     return result.first() is not None
 
 
-async def job_counts(
-    session: AsyncSession, account_ids: list[uuid.UUID]
-) -> dict[tuple[uuid.UUID, str], dict[str, Any]]:
-    """Per (account, dataset): unit counts by state and the next due time."""
-    rows = await session.execute(
-        text(
-            """
-            SELECT account_id, dataset, state, count(*) AS n,
-                   min(run_after) FILTER (WHERE state IN ('queued', 'waiting')) AS next_run
-            FROM sync_jobs WHERE account_id = ANY(CAST(:ids AS uuid[]))
-            GROUP BY account_id, dataset, state
-            """
-        ),
-        {"ids": account_ids},
-    )
-    counts: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
-    for account_id, dataset, state, n, next_run in rows:
-        entry = counts.setdefault((account_id, dataset), {"next_run": None})
-        entry[state] = int(n)
-        if next_run is not None and (entry["next_run"] is None or next_run < entry["next_run"]):
-            entry["next_run"] = next_run
-    return counts
-
-
-async def dataset_states(
-    session: AsyncSession, account_ids: list[uuid.UUID]
-) -> dict[tuple[uuid.UUID, str], Any]:
-    rows = await session.execute(
-        text("SELECT * FROM sync_dataset_states WHERE account_id = ANY(CAST(:ids AS uuid[]))"),
-        {"ids": account_ids},
-    )
-    return {(row.account_id, row.dataset): row for row in rows}
-
-
 async def newest_available(
     session: AsyncSession, account_ids: list[uuid.UUID]
 ) -> dict[tuple[uuid.UUID, str], dt.date]:
@@ -265,6 +226,94 @@ async def newest_available(
         {"ids": account_ids},
     )
     return {(a, d): day for a, d, day in rows}
+
+
+class DatasetStateRow(NamedTuple):
+    """What the status lists read of a ``sync_dataset_states`` row."""
+
+    account_id: uuid.UUID
+    dataset: str
+    last_success_at: dt.datetime | None
+    last_attempt_at: dt.datetime | None
+    last_error_code: str | None
+    last_error_message: str | None
+    last_error_at: dt.datetime | None
+    last_unit_requests: int | None
+
+
+class KeyBudgetRow(NamedTuple):
+    """What the status lists read of an ``asc_key_budgets`` row."""
+
+    key_id: str
+    hour_limit: int
+    remaining: int
+    observed_at: dt.datetime
+    blocked_until: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class StatusFacts:
+    """Everything the sync status of some accounts reads: per (account, dataset) the unit
+    counts by state and the next due time (``next_run``), the dataset state row and the newest
+    report date published or "no data"; per key its request budget; the learned report
+    versions."""
+
+    counts: dict[tuple[uuid.UUID, str], dict[str, Any]]
+    states: dict[tuple[uuid.UUID, str], DatasetStateRow]
+    newest: dict[tuple[uuid.UUID, str], dt.date]
+    budgets: dict[str, KeyBudgetRow]
+    versions: dict[tuple[str, str, str], str]
+
+
+async def status_facts(
+    session: AsyncSession, account_ids: list[uuid.UUID], key_ids: list[str]
+) -> StatusFacts:
+    """The sync status facts of the accounts (and their keys' budgets) in one statement: each
+    part an array of anonymous rows, decoded with their types."""
+    row = (
+        await session.execute(
+            text(
+                """
+                SELECT
+                  ARRAY(SELECT ROW(account_id, dataset, state, count(*),
+                                   min(run_after) FILTER (WHERE state IN ('queued', 'waiting')))
+                        FROM sync_jobs WHERE account_id = ANY(CAST(:ids AS uuid[]))
+                        GROUP BY account_id, dataset, state) AS counts,
+                  ARRAY(SELECT ROW(account_id, dataset, last_success_at, last_attempt_at,
+                                   last_error_code, last_error_message, last_error_at,
+                                   last_unit_requests)
+                        FROM sync_dataset_states
+                        WHERE account_id = ANY(CAST(:ids AS uuid[]))) AS states,
+                  ARRAY(SELECT ROW(account_id, dataset, max(report_date))
+                        FROM dataset_availability
+                        WHERE account_id = ANY(CAST(:ids AS uuid[]))
+                          AND state IN ('published', 'no_data')
+                        GROUP BY account_id, dataset) AS newest,
+                  ARRAY(SELECT ROW(key_id, hour_limit, remaining, observed_at, blocked_until)
+                        FROM asc_key_budgets
+                        WHERE key_id = ANY(CAST(:keys AS text[]))) AS budgets,
+                  ARRAY(SELECT ROW(report_type, report_subtype, frequency, version)
+                        FROM report_versions) AS versions
+                """
+            ),
+            {"ids": account_ids, "keys": key_ids},
+        )
+    ).one()
+    counts: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
+    for account_id, dataset, state, n, next_run in row.counts:
+        entry = counts.setdefault((account_id, dataset), {"next_run": None})
+        entry[state] = int(n)
+        if next_run is not None and (entry["next_run"] is None or next_run < entry["next_run"]):
+            entry["next_run"] = next_run
+    states = [DatasetStateRow(*values) for values in row.states]
+    budgets = [KeyBudgetRow(*values) for values in row.budgets]
+    return StatusFacts(
+        counts=counts,
+        states={(s.account_id, s.dataset): s for s in states},
+        newest={(a, d): day for a, d, day in row.newest},
+        budgets={b.key_id: b for b in budgets},
+        versions={(t, s, f): v for t, s, f, v in row.versions},
+    )
 
 
 async def stalest_per_dataset(
@@ -294,14 +343,6 @@ async def stalest_per_dataset(
         )
     )
     return {dataset: (success, day) for dataset, success, day in rows}
-
-
-async def key_budgets(session: AsyncSession, key_ids: list[str]) -> dict[str, Any]:
-    rows = await session.execute(
-        text("SELECT * FROM asc_key_budgets WHERE key_id = ANY(CAST(:ids AS text[]))"),
-        {"ids": key_ids},
-    )
-    return {row.key_id: row for row in rows}
 
 
 async def availability_range(
@@ -405,27 +446,65 @@ async def record_public_failure(
     )
 
 
-async def public_job_counts(session: AsyncSession) -> dict[str, dict[str, Any]]:
-    """Per public dataset: unit counts by state and the next due time."""
-    rows = await session.execute(
-        text(
-            """
-            SELECT dataset, state, count(*) AS n,
-                   min(run_after) FILTER (WHERE state IN ('queued', 'waiting')) AS next_run
-            FROM sync_jobs WHERE account_id IS NULL
-            GROUP BY dataset, state
-            """
-        )
-    )
+class PublicStateRow(NamedTuple):
+    """What the status list reads of a ``sync_public_states`` row."""
+
+    dataset: str
+    last_success_at: dt.datetime | None
+    last_attempt_at: dt.datetime | None
+    last_error_code: str | None
+    last_error_message: str | None
+    last_error_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class PublicStatusFacts:
+    """Per public dataset its unit counts by state and next due time (``next_run``) and its
+    state row; per source query (in the order given) its rows."""
+
+    counts: dict[str, dict[str, Any]]
+    states: dict[str, PublicStateRow]
+    sources: list[list[tuple[Any, ...]]]
+
+
+def _bound(sql: str, params: dict[str, Any], prefix: str) -> tuple[str, dict[str, Any]]:
+    """``sql`` with each of its parameters renamed ``prefix`` + name (``::`` casts kept)."""
+    if not params:
+        return sql, {}
+    names = "|".join(re.escape(name) for name in sorted(params, key=len, reverse=True))
+    renamed = re.sub(rf"(?<![:\w]):({names})\b", rf":{prefix}\1", sql)
+    return renamed, {f"{prefix}{name}": value for name, value in params.items()}
+
+
+async def public_status_facts(
+    session: AsyncSession, sources: list[tuple[str, dict[str, Any]]]
+) -> PublicStatusFacts:
+    """The public datasets' counts and states, and the rows of each source query (SQL and
+    parameters, as the datasets give them), in one statement."""
+    parts = [
+        """ARRAY(SELECT ROW(dataset, state, count(*),
+                           min(run_after) FILTER (WHERE state IN ('queued', 'waiting')))
+                 FROM sync_jobs WHERE account_id IS NULL GROUP BY dataset, state)""",
+        """ARRAY(SELECT ROW(dataset, last_success_at, last_attempt_at, last_error_code,
+                           last_error_message, last_error_at)
+                 FROM sync_public_states)""",
+    ]
+    params: dict[str, Any] = {}
+    for index, (sql, values) in enumerate(sources):
+        renamed, bound = _bound(sql, values, f"s{index}_")
+        part = f"ARRAY(SELECT ROW(q.*) FROM ({renamed}) AS q)"  # noqa: S608  (datasets' SQL)
+        parts.append(part)
+        params.update(bound)
+    row = (await session.execute(text("SELECT " + ",\n".join(parts)), params)).one()
     counts: dict[str, dict[str, Any]] = {}
-    for dataset, state, n, next_run in rows:
+    for dataset, state, n, next_run in row[0]:
         entry = counts.setdefault(dataset, {"next_run": None})
         entry[state] = int(n)
         if next_run is not None and (entry["next_run"] is None or next_run < entry["next_run"]):
             entry["next_run"] = next_run
-    return counts
-
-
-async def public_states(session: AsyncSession) -> dict[str, Any]:
-    rows = await session.execute(text("SELECT * FROM sync_public_states"))
-    return {row.dataset: row for row in rows}
+    states = [PublicStateRow(*values) for values in row[1]]
+    return PublicStatusFacts(
+        counts=counts,
+        states={state.dataset: state for state in states},
+        sources=[[tuple(values) for values in part] for part in row[2:]],
+    )

@@ -124,12 +124,11 @@ async def sync_status(
     accounts: list[AscAccount],
     now: dt.datetime,
 ) -> list[SyncStatusEntry]:
-    ids = [account.id for account in accounts]
-    counts = await records.job_counts(session, ids)
-    states = await records.dataset_states(session, ids)
-    newest = await records.newest_available(session, ids)
-    budgets = await records.key_budgets(session, [account.key_id for account in accounts])
-    versions = await records.learned_report_versions(session)
+    facts = await records.status_facts(
+        session, [account.id for account in accounts], [account.key_id for account in accounts]
+    )
+    counts, states, newest = facts.counts, facts.states, facts.newest
+    budgets, versions = facts.budgets, facts.versions
     entries = []
     for account in accounts:
         budget_row = budgets.get(account.key_id)
@@ -300,19 +299,25 @@ def _public_state(
 async def public_sync_status(
     session: AsyncSession, registry: DatasetRegistry, workspace_id: uuid.UUID, now: dt.datetime
 ) -> list[PublicSyncStatusEntry]:
-    """Every public dataset, with the sources the workspace's data comes from."""
-    counts = await records.public_job_counts(session)
-    states = await records.public_states(session)
+    """Every public dataset, with the sources the workspace's data comes from (one statement:
+    the datasets' counts and states with every dataset's source query)."""
+    datasets = registry.public()
+    queries = {
+        dataset.name: dataset.sources(workspace_id)
+        for dataset in datasets
+        if dataset.sources is not None
+    }
+    facts = await records.public_status_facts(
+        session, [(query.sql, query.params) for query in queries.values()]
+    )
+    rows = dict(zip(queries, facts.sources, strict=True))
     entries = []
-    for dataset in registry.public():
-        unit_counts = counts.get(dataset.name, {})
-        state_row = states.get(dataset.name)
+    for dataset in datasets:
+        unit_counts = facts.counts.get(dataset.name, {})
+        state_row = facts.states.get(dataset.name)
         state, reason = _public_state(dataset, unit_counts, state_row, now)
-        sources = (
-            await dataset.sources(session, workspace_id, now, dataset.cadence)
-            if dataset.sources is not None
-            else []
-        )
+        query = queries.get(dataset.name)
+        sources = query.read(rows[dataset.name], now, dataset.cadence) if query is not None else []
         last_error = None
         if state_row is not None and state_row.last_error_code:
             last_error = LastError(

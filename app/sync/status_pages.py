@@ -46,23 +46,31 @@ async def workspace_page(
     after = paging.after(cursors.moment, cursors.UUID, cursors.TEXT)
     pairs: list[tuple[AscAccount, SyncStatusEntry]] = []
     account_after: tuple[dt.datetime, uuid.UUID] | None = None
+    # After a cursor, the accounts are read from its account on (still live: the rest of its
+    # datasets come first), together with the following ones: one query of accounts and one
+    # of their status facts per round.
+    current: tuple[uuid.UUID, str] | None = None
     if after is not None:
         created_at, account_id, dataset = after
         account_after = (created_at, account_id)
-        current = await lookup.find_account(session, workspace_id, account_id)
-        if current is not None:
-            rest = await _entries(session, registry, [current], now)
-            pairs.extend(pair for pair in rest if pair[1].dataset > dataset)
+        current = (account_id, dataset)
     per_account = max(len(registry.all()), 1)
     while len(pairs) < paging.fetch:
         missing = paging.fetch - len(pairs)
         accounts = await lookup.accounts_after(
-            session, workspace_id, after=account_after, limit=-(-missing // per_account)
+            session,
+            workspace_id,
+            after=account_after,
+            limit=-(-missing // per_account) + (current is not None),
+            inclusive=current is not None,
         )
         if not accounts:
             break
-        pairs.extend(await _entries(session, registry, accounts, now))
+        for pair in await _entries(session, registry, accounts, now):
+            if current is None or pair[0].id != current[0] or pair[1].dataset > current[1]:
+                pairs.append(pair)
         account_after = (accounts[-1].created_at, accounts[-1].id)
+        current = None
     chosen, next_cursor = paging.split(pairs, _key)
     return Page(items=[entry for _, entry in chosen], next_cursor=next_cursor)
 

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import event
 
 from app.config import Settings
 from app.fx.rates import significant
@@ -186,6 +187,33 @@ async def test_workspace_default_currency_and_app_summary(world: World) -> None:
         "JPY",
         "JPY",
     ]
+
+
+async def test_the_default_currency_is_read_with_the_token(world: World) -> None:
+    """The workspace's default currency comes in the token lookup's statement (issue 21 item
+    3: no extra round trip per converted read), and a change applies from the next request."""
+    admin = world.tenant.headers(world.tenant.admin_token)
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])  # (conn, cursor, statement, parameters, context, many)
+
+    engine = world.app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for currency in ("EUR", None):
+            response = await world.http.patch(
+                "/v1/fx/settings", json={"reporting_currency": currency}, headers=admin
+            )
+            assert response.status_code == 200, response.text
+            statements.clear()
+            body = await world.sales(**{"from": FRI, "to": FRI})
+            assert body["currency"] == currency
+            reads = [s for s in statements if "fx_workspace_settings" in s]
+            assert len(reads) == 1, statements
+            assert "FROM api_tokens LEFT OUTER JOIN fx_workspace_settings" in reads[0]
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 async def test_an_unknown_currency_is_a_problem(world: World) -> None:
