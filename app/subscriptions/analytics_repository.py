@@ -399,8 +399,22 @@ class SnapshotDay:
     rows: int = 0
 
 
+#: Where snapshot sums are read from: the per-day rollup (``snapshot_rollup``), or the raw
+#: rows (the same answer, kept for the property test that proves it).
+_SNAPSHOT_TABLES = {
+    "rollup": "subscription_snapshot_day_rollup",
+    "raw": "subscription_snapshot_rows",
+}
+
+
 async def bucket_ends(
-    session: AsyncSession, scope: RowScope, *, start: dt.date, end: dt.date, granularity: str
+    session: AsyncSession,
+    scope: RowScope,
+    *,
+    start: dt.date,
+    end: dt.date,
+    granularity: str,
+    source: str = "rollup",
 ) -> dict[dt.date, dt.date]:
     """Bucket → the newest report date of the Subscription Report stored in it (in range).
 
@@ -411,8 +425,8 @@ async def bucket_ends(
     sql = f"""
         SELECT bucket, newest FROM (
             SELECT CAST(b AS date) AS bucket, (
-                SELECT max(report_date) FROM subscription_snapshot_rows
-                WHERE {row_where(scope, params)}
+                SELECT max(report_date) FROM {_SNAPSHOT_TABLES[source]}
+                WHERE {row_where(scope, params)} {_layer(source, scope, [], params)}
                       AND report_date BETWEEN GREATEST(CAST(b AS date), :start)
                                           AND LEAST(CAST(b + {step} AS date) - 1, :end)
             ) AS newest
@@ -426,10 +440,27 @@ async def bucket_ends(
     return {row[0]: row[1] for row in await session.execute(text(sql), params)}
 
 
+#: Per source: the base (Σ in-MRR count × proceeds), priced and unpriced in-MRR counts, and
+#: source rows of one stored row, for ``snapshot_days`` to sum.
+_SNAPSHOT_MRR = {
+    "rollup": "mrr_base AS base, mrr_priced AS priced, mrr_unpriced AS unpriced, "
+    "source_rows AS rows",
+    "raw": "({in_mrr}) * developer_proceeds AS base, "
+    "CASE WHEN developer_proceeds IS NULL THEN 0 ELSE ({in_mrr}) END AS priced, "
+    "CASE WHEN developer_proceeds IS NULL THEN ({in_mrr}) ELSE 0 END AS unpriced, 1 AS rows",
+}
+
+
 async def snapshot_days(
-    session: AsyncSession, scope: RowScope, *, days: list[dt.date], dimensions: list[str]
+    session: AsyncSession,
+    scope: RowScope,
+    *,
+    days: list[dt.date],
+    dimensions: list[str],
+    source: str = "rollup",
 ) -> list[SnapshotDay]:
-    """The count columns summed per (report date, group), for the given report dates."""
+    """The count columns summed per (report date, group), for the given report dates: from the
+    per-day rollup (``snapshot_rollup``), or the raw rows (``source="raw"``, the same answer)."""
     if not days:
         return []
     params: dict[str, Any] = {"days": days}
@@ -437,18 +468,18 @@ async def snapshot_days(
     counts = "".join(f", COALESCE(sum({c}), 0)" for c in COUNT_COLUMNS)
     active = " + ".join(f"COALESCE({c}, 0)" for c in ACTIVE_COLUMNS)
     in_mrr = " + ".join(f"COALESCE({c}, 0)" for c in IN_MRR_COLUMNS)
+    mrr = _SNAPSHOT_MRR[source].format(in_mrr=in_mrr)
     sql = f"""
         WITH s AS (
             SELECT report_date{selects}, proceeds_currency AS pc, standard_duration AS d,
-                   developer_proceeds AS p, ({active}) AS active, ({in_mrr}) AS recurring,
-                   {", ".join(COUNT_COLUMNS)}
-            FROM subscription_snapshot_rows
+                   {mrr}, ({active}) AS active, {", ".join(COUNT_COLUMNS)}
+            FROM {_SNAPSHOT_TABLES[source]}
             WHERE {row_where(scope, params)} AND report_date = ANY(CAST(:days AS date[]))
+                  {_layer(source, scope, dimensions, params)}
         )
         SELECT report_date{names}, pc, d{counts},
-               COALESCE(sum(active), 0), sum(recurring * p),
-               COALESCE(sum(recurring) FILTER (WHERE p IS NOT NULL), 0),
-               COALESCE(sum(recurring) FILTER (WHERE p IS NULL), 0), count(*)
+               COALESCE(sum(active), 0), sum(base),
+               COALESCE(sum(priced), 0), COALESCE(sum(unpriced), 0), sum(rows)
         FROM s GROUP BY report_date{names}, pc, d
     """  # noqa: S608  (identifiers from fixed maps; values are bound)
     width, many = len(dimensions), len(COUNT_COLUMNS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -26,6 +27,17 @@ EVENT_DIMENSIONS = {
 _KINDS = ", ".join(
     [f"('{kind.value}', s.{kind.column})" for kind in OfferType]
     + [f"('{name}', s.{name})" for name in STATISTICS]
+)
+#: The same kinds from the per-day rollup, with each in-MRR kind's Σ count × proceeds (``p``)
+#: and its count without proceeds (``u``); the other kinds carry neither (unused for them).
+_ROLLUP_KINDS = ", ".join(
+    [
+        f"('{kind.value}', s.{kind.column}, s.{kind.column}_proceeds, s.{kind.column}_unpriced)"
+        if kind.in_mrr
+        else f"('{kind.value}', s.{kind.column}, NULL::numeric, 0::bigint)"
+        for kind in OfferType
+    ]
+    + [f"('{name}', s.{name}, NULL::numeric, 0::bigint)" for name in STATISTICS]
 )
 
 
@@ -57,33 +69,47 @@ class KindRow:
     unpriced: int  # subscriptions on rows without developer proceeds
 
 
-async def snapshot_kinds(
-    session: AsyncSession,
+def snapshot_kinds_sql(
     workspace_id: uuid.UUID,
     filters: RowFilter,
     start: dt.date,
     end: dt.date,
     dimensions: list[str],
-) -> list[KindRow]:
-    """Each count column of the Subscription Report, summed per (date, group, currency,
-    standard duration) — enough for every measure and for MRR without listing price points."""
-    params: dict[str, Any] = {"ws": workspace_id, "start": start, "end": end}
+    params: dict[str, Any],
+    source: str = "rollup",
+) -> str:
+    """The SELECT of ``snapshot_kinds`` (its parameters added to ``params``): from the per-day
+    rollup (``snapshot_rollup``, the same answer), or the raw rows with ``source="raw"``."""
+    params.update(ws=workspace_id, start=start, end=end)
     groups = "".join(f", {SNAPSHOT_DIMENSIONS[d]}" for d in dimensions)
-    sql = f"""
+    if source == "rollup":
+        table, nonzero = "subscription_snapshot_day_rollup", "IS NOT NULL"
+        kinds = f"{_ROLLUP_KINDS}) AS k(kind, n, p, u"
+        proceeds, unpriced = "sum(k.p)", "COALESCE(sum(k.u), 0)"
+        params["by_country"] = "country" in dimensions
+        layer = "AND s.by_country = :by_country"
+    else:
+        table, nonzero, layer = "subscription_snapshot_rows", "<> 0", ""
+        kinds = f"{_KINDS}) AS k(kind, n"
+        proceeds = "sum(k.n * s.developer_proceeds)"
+        unpriced = "COALESCE(sum(k.n) FILTER (WHERE s.developer_proceeds IS NULL), 0)"
+    return f"""
         SELECT s.report_date{groups}, k.kind, s.proceeds_currency, s.standard_duration,
                max(s.subscription_name) AS subscription_name,
                max(s.app_apple_id) AS app_apple_id,
                sum(k.n) AS n,
-               sum(k.n * s.developer_proceeds) AS proceeds,
-               COALESCE(sum(k.n) FILTER (WHERE s.developer_proceeds IS NULL), 0) AS unpriced
-        FROM subscription_snapshot_rows AS s
-        CROSS JOIN LATERAL (VALUES {_KINDS}) AS k(kind, n)
+               {proceeds} AS proceeds,
+               {unpriced} AS unpriced
+        FROM {table} AS s
+        CROSS JOIN LATERAL (VALUES {kinds})
         WHERE s.workspace_id = :ws AND s.report_date BETWEEN :start AND :end
-              AND k.n <> 0 {_where("s", filters, params)}
+              AND k.n {nonzero} {layer} {_where("s", filters, params)}
         GROUP BY s.report_date{groups}, k.kind, s.proceeds_currency, s.standard_duration
     """  # noqa: S608  (identifiers come from the fixed maps above; values are bound)
-    result = await session.execute(text(sql), params)
-    width = len(dimensions)
+
+
+def kind_rows(rows: Iterable[Sequence[Any]], width: int) -> list[KindRow]:
+    """``snapshot_kinds_sql``'s rows as ``KindRow``s (``width``: the number of dimensions)."""
     return [
         KindRow(
             report_date=row[0],
@@ -97,8 +123,24 @@ async def snapshot_kinds(
             proceeds=row[7 + width],
             unpriced=int(row[8 + width]),
         )
-        for row in result
+        for row in rows
     ]
+
+
+async def snapshot_kinds(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    filters: RowFilter,
+    start: dt.date,
+    end: dt.date,
+    dimensions: list[str],
+    source: str = "rollup",
+) -> list[KindRow]:
+    """Each count column of the Subscription Report, summed per (date, group, currency,
+    standard duration) — enough for every measure and for MRR without listing price points."""
+    params: dict[str, Any] = {}
+    sql = snapshot_kinds_sql(workspace_id, filters, start, end, dimensions, params, source)
+    return kind_rows(await session.execute(text(sql), params), len(dimensions))
 
 
 @dataclass(frozen=True)

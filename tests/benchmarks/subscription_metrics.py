@@ -36,6 +36,7 @@ from app.config import Settings
 from app.db.engine import create_engine, create_sessionmaker
 from app.main import create_app
 from app.subscriptions.rollup import rebuild_event_rollup, rebuild_transaction_rollup
+from app.subscriptions.snapshot_rollup import rebuild_snapshot_rollup
 from tests.benchmarks.sales_common import (
     add_account,
     add_app,
@@ -145,18 +146,23 @@ async def build_rollups(url: str, account_id: Any) -> str:
             async with create_sessionmaker(engine)() as session:
                 await rebuild_event_rollup(session, account_id, day)
                 await rebuild_transaction_rollup(session, account_id, day)
+                await rebuild_snapshot_rollup(session, account_id, day)
                 await session.commit()
             timings.append(time.perf_counter() - started)
         async with create_sessionmaker(engine)() as session:
             sizes = [
                 await session.scalar(text(f"SELECT count(*) FROM {table}"))
-                for table in ("subscription_event_day_rollup", "subscriber_transaction_day_rollup")
+                for table in (
+                    "subscription_event_day_rollup",
+                    "subscriber_transaction_day_rollup",
+                    "subscription_snapshot_day_rollup",
+                )
             ]
     finally:
         await engine.dispose()
     return (
-        f"rollups of {len(days)} days rebuilt ({sizes[0]:,} event and {sizes[1]:,} "
-        f"transaction rollup rows; per day: {describe(timings)})"
+        f"rollups of {len(days)} days rebuilt ({sizes[0]:,} event, {sizes[1]:,} transaction "
+        f"and {sizes[2]:,} snapshot rollup rows; per day: {describe(timings)})"
     )
 
 
@@ -197,7 +203,8 @@ async def load(url: str, args: argparse.Namespace) -> dict[str, Any]:
     try:
         for table in ("subscriber_transaction_rows", "subscription_event_rows",
                       "subscription_snapshot_rows", "subscription_event_day_rollup",
-                      "subscriber_transaction_day_rollup"):  # fmt: skip
+                      "subscriber_transaction_day_rollup",
+                      "subscription_snapshot_day_rollup"):  # fmt: skip
             await conn.execute(f"VACUUM ANALYZE {table}")
     finally:
         await conn.close()
