@@ -71,17 +71,18 @@ class KindRow:
 
 def snapshot_kinds_sql(
     workspace_id: uuid.UUID,
-    filters: RowFilter,
-    start: dt.date,
-    end: dt.date,
+    where: str,
+    span: str,
     dimensions: list[str],
     params: dict[str, Any],
     source: str = "rollup",
 ) -> str:
-    """The SELECT of ``snapshot_kinds`` (its parameters added to ``params``): from the per-day
-    rollup (``snapshot_rollup``, the same answer), or the raw rows with ``source="raw"``."""
-    params.update(ws=workspace_id, start=start, end=end)
+    """The SELECT of ``snapshot_kinds`` (its parameters added to ``params``; ``where``: more
+    conditions on ``s``, ``span``: the report dates' condition): from the per-day rollup
+    (``snapshot_rollup``, the same answer), or the raw rows with ``source="raw"``."""
+    params["ws"] = workspace_id
     groups = "".join(f", {SNAPSHOT_DIMENSIONS[d]}" for d in dimensions)
+    selects = "".join(f", {SNAPSHOT_DIMENSIONS[d]} AS g{i}" for i, d in enumerate(dimensions))
     if source == "rollup":
         table, nonzero = "subscription_snapshot_day_rollup", "IS NOT NULL"
         kinds = f"{_ROLLUP_KINDS}) AS k(kind, n, p, u"
@@ -94,7 +95,7 @@ def snapshot_kinds_sql(
         proceeds = "sum(k.n * s.developer_proceeds)"
         unpriced = "COALESCE(sum(k.n) FILTER (WHERE s.developer_proceeds IS NULL), 0)"
     return f"""
-        SELECT s.report_date{groups}, k.kind, s.proceeds_currency, s.standard_duration,
+        SELECT s.report_date{selects}, k.kind, s.proceeds_currency, s.standard_duration,
                max(s.subscription_name) AS subscription_name,
                max(s.app_apple_id) AS app_apple_id,
                sum(k.n) AS n,
@@ -102,8 +103,8 @@ def snapshot_kinds_sql(
                {unpriced} AS unpriced
         FROM {table} AS s
         CROSS JOIN LATERAL (VALUES {kinds})
-        WHERE s.workspace_id = :ws AND s.report_date BETWEEN :start AND :end
-              AND k.n {nonzero} {layer} {_where("s", filters, params)}
+        WHERE s.workspace_id = :ws AND s.report_date {span}
+              AND k.n {nonzero} {layer} {where}
         GROUP BY s.report_date{groups}, k.kind, s.proceeds_currency, s.standard_duration
     """  # noqa: S608  (identifiers come from the fixed maps above; values are bound)
 
@@ -138,8 +139,10 @@ async def snapshot_kinds(
 ) -> list[KindRow]:
     """Each count column of the Subscription Report, summed per (date, group, currency,
     standard duration) — enough for every measure and for MRR without listing price points."""
-    params: dict[str, Any] = {}
-    sql = snapshot_kinds_sql(workspace_id, filters, start, end, dimensions, params, source)
+    params: dict[str, Any] = {"start": start, "end": end}
+    where = _where("s", filters, params)
+    span = "BETWEEN :start AND :end"
+    sql = snapshot_kinds_sql(workspace_id, where, span, dimensions, params, source)
     return kind_rows(await session.execute(text(sql), params), len(dimensions))
 
 
@@ -153,29 +156,33 @@ class EventRow:
     quantity: int
 
 
-async def event_counts(
-    session: AsyncSession,
+def event_counts_sql(
     workspace_id: uuid.UUID,
-    filters: RowFilter,
+    where: str,
     start: dt.date,
     end: dt.date,
     dimensions: list[str],
-) -> list[EventRow]:
-    """Σ quantity per (event date, event, free-trial offer or not, group)."""
-    params: dict[str, Any] = {"ws": workspace_id, "start": start, "end": end}
+    params: dict[str, Any],
+) -> str:
+    """The SELECT of ``event_counts`` (its parameters added to ``params``; ``where``: more
+    conditions on ``e``)."""
+    params.update(ws=workspace_id, start=start, end=end)
     groups = "".join(f", {EVENT_DIMENSIONS[d]}" for d in dimensions)
-    sql = f"""
-        SELECT e.event_date{groups}, e.event,
+    selects = "".join(f", {EVENT_DIMENSIONS[d]} AS g{i}" for i, d in enumerate(dimensions))
+    return f"""
+        SELECT e.event_date{selects}, e.event,
                COALESCE(lower(btrim(e.offer_type)) = 'free trial', false) AS free_trial,
                max(e.subscription_name) AS subscription_name,
                sum(e.quantity) AS quantity
         FROM subscription_event_rows AS e
         WHERE e.workspace_id = :ws AND e.event_date BETWEEN :start AND :end
-              {_where("e", filters, params)}
+              {where}
         GROUP BY e.event_date{groups}, e.event, {3 + len(dimensions)}
     """  # noqa: S608  (identifiers come from the fixed maps above; values are bound)
-    result = await session.execute(text(sql), params)
-    width = len(dimensions)
+
+
+def event_rows(rows: Iterable[Sequence[Any]], width: int) -> list[EventRow]:
+    """``event_counts_sql``'s rows as ``EventRow``s (``width``: the number of dimensions)."""
     return [
         EventRow(
             event_date=row[0],
@@ -185,21 +192,20 @@ async def event_counts(
             subscription_name=row[3 + width],
             quantity=int(row[4 + width] or 0),
         )
-        for row in result
+        for row in rows
     ]
 
 
-async def newest_fact(
-    session: AsyncSession, account_ids: list[uuid.UUID], dataset: str
-) -> dt.date | None:
-    """The newest report date stored as published or as Apple's "no data" for any account."""
-    if not account_ids:
-        return None
-    value = await session.scalar(
-        text(
-            "SELECT max(report_date) FROM dataset_availability WHERE dataset = :dataset "
-            "AND account_id = ANY(CAST(:ids AS uuid[])) AND state IN ('published', 'no_data')"
-        ),
-        {"ids": account_ids, "dataset": dataset},
-    )
-    return value if isinstance(value, dt.date) else None
+async def event_counts(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    filters: RowFilter,
+    start: dt.date,
+    end: dt.date,
+    dimensions: list[str],
+) -> list[EventRow]:
+    """Σ quantity per (event date, event, free-trial offer or not, group)."""
+    params: dict[str, Any] = {}
+    where = _where("e", filters, params)
+    sql = event_counts_sql(workspace_id, where, start, end, dimensions, params)
+    return event_rows(await session.execute(text(sql), params), len(dimensions))
