@@ -110,8 +110,9 @@ def snapshot_kinds_sql(
 
 
 def kind_rows(rows: Iterable[Sequence[Any]], width: int) -> list[KindRow]:
-    """``snapshot_kinds_sql``'s rows as ``KindRow``s (``width``: the number of dimensions)."""
-    return [
+    """``snapshot_kinds_sql``'s rows as ``KindRow``s (``width``: the number of dimensions), in
+    one order whatever the plan (MRR adds them up in this order)."""
+    found = [
         KindRow(
             report_date=row[0],
             group=tuple(row[1 : 1 + width]),
@@ -126,6 +127,12 @@ def kind_rows(rows: Iterable[Sequence[Any]], width: int) -> list[KindRow]:
         )
         for row in rows
     ]
+    return sorted(found, key=_kind_order)
+
+
+def _kind_order(row: KindRow) -> tuple[Any, ...]:
+    values = (*row.group, row.kind, row.currency, row.duration)
+    return (row.report_date, *((v is None, v or "") for v in values))
 
 
 async def snapshot_kinds(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -54,7 +55,7 @@ class Fetched:
     facts: dict[dt.date, int] = field(default_factory=dict)  # date → accounts with a fact
 
 
-def _scope_ctes(ask: ScopeAsk, params: dict[str, Any]) -> tuple[str, str]:
+def scope_ctes(ask: ScopeAsk, params: dict[str, Any]) -> tuple[str, str]:
     """(the scope CTEs, the row filter over alias ``s`` or ``e`` as a format field ``{a}``)."""
     params.update(ws=ask.workspace_id, s_account=ask.account_id, s_app=ask.app_id)
     if ask.app_id is not None:
@@ -162,7 +163,7 @@ async def snapshot_request(
     [start, end] — or, with no dates, of the one newest date stored for an account in scope
     (``Fetched.day``) — and the availability of those dates."""
     params: dict[str, Any] = {"day_start": start, "day_end": end, "newest_dataset": dataset}
-    scope, rows = _scope_ctes(ask, params)
+    scope, rows = scope_ctes(ask, params)
     newest = """
         (SELECT max(report_date) FROM dataset_availability
          WHERE dataset = :newest_dataset AND account_id IN (SELECT id FROM s_accounts)
@@ -205,7 +206,7 @@ async def event_request(
     """The events' request: Σ quantity per (event date, event, free trial, group) of event
     dates [start, end], and the availability of the report files [files[0], files[1]]."""
     params: dict[str, Any] = {"files_first": files[0], "files_last": files[1]}
-    scope, rows = _scope_ctes(ask, params)
+    scope, rows = scope_ctes(ask, params)
     data = repository.event_counts_sql(
         ask.workspace_id, rows.format(a="e"), start, end, dimensions, params
     )
@@ -225,3 +226,74 @@ async def event_request(
         events.append(values)
     fetched.events = repository.event_rows(events, width)
     return fetched
+
+
+# --- several reads in one statement (the metrics) ---------------------------------------------
+
+#: A bound parameter in SQLAlchemy's ``text()`` (as its own compiler finds them).
+_PARAM = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
+
+
+def prefixed(sql: str, params: dict[str, Any], prefix: str) -> tuple[str, dict[str, Any]]:
+    """``sql`` and ``params`` with every parameter of ``params`` renamed ``prefix + name``, so
+    several statements can be parts of one."""
+
+    def rename(found: re.Match[str]) -> str:
+        name = found.group(1)
+        return f":{prefix}{name}" if name in params else found.group(0)
+
+    return _PARAM.sub(rename, sql), {f"{prefix}{k}": v for k, v in params.items()}
+
+
+class Batch:
+    """Several SELECTs run as one statement, after the scope's CTEs (``scope_ctes``): each
+    part's rows come back as one array of records, typed as the columns are (asyncpg decodes
+    anonymous records), so each part's own row parser reads them as it reads its rows."""
+
+    def __init__(self, ask: ScopeAsk) -> None:
+        self.params: dict[str, Any] = {}
+        self.ctes, _ = scope_ctes(ask, self.params)
+        self.parts: list[str] = []
+
+    def add(self, sql: str, params: dict[str, Any]) -> int:
+        """Add a part; returns its index in ``run``'s results."""
+        index = len(self.parts)
+        sql, renamed = prefixed(sql, params, f"b{index}_")
+        self.parts.append(sql)
+        self.params.update(renamed)
+        return index
+
+    def add_states(self, dataset: str, first: dt.date, last: dt.date) -> int:
+        """A part listing (date, account, stored state or None) of every date of
+        [first, last] and account in scope that is not a fact (published or no data)."""
+        sql = """
+            SELECT CAST(d AS date) AS day, a.id AS account, av.state
+            FROM s_accounts AS a
+            CROSS JOIN generate_series(CAST(:first AS date), CAST(:last AS date),
+                                       interval '1 day') AS d
+            LEFT JOIN dataset_availability AS av
+                ON av.account_id = a.id AND av.dataset = :dataset
+                AND av.report_date = CAST(d AS date)
+            WHERE av.state IS NULL OR av.state NOT IN ('published', 'no_data')
+        """
+        return self.add(sql, {"first": first, "last": last, "dataset": dataset})
+
+    async def run(self, session: AsyncSession) -> tuple[Fetched, list[list[Any]]]:
+        """The scope found (for the 404s) and each part's rows."""
+        arrays = "".join(
+            f", (SELECT array_agg(q) FROM ({part}) AS q)"  # noqa: S608  (fixed SQL)
+            for part in self.parts
+        )
+        sql = f"""
+            WITH {self.ctes}
+            SELECT (SELECT count(*) FROM s_account), (SELECT count(*) FROM s_app),
+                   (SELECT account_id FROM s_app), (SELECT count(*) FROM s_accounts){arrays}
+        """  # noqa: S608  (the parts' fixed SQL; values are bound)
+        row = (await session.execute(text(sql), self.params)).one()
+        fetched = Fetched(
+            account_found=bool(row[0]),
+            app_found=bool(row[1]),
+            app_account=row[2],
+            accounts=int(row[3]),
+        )
+        return fetched, [list(row[4 + i] or []) for i in range(len(self.parts))]

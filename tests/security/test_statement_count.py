@@ -67,7 +67,6 @@ KNOWN_OVER: dict[str, int] = {
     "list_payments": 4,
     "get_sales": 4,
     "get_subscription_cohorts": 5,
-    "get_subscription_metrics": 8,
     "list_sync_status": 6,
     "list_public_sync_status": 12,
     "get_search_ads_performance": 3,
