@@ -158,10 +158,12 @@ async def snapshot_request(
     start: dt.date | None,
     end: dt.date | None,
     dimensions: list[str],
+    money: bool = True,
 ) -> Fetched:
     """The summary's or the series' snapshot request: the kinds of every report date in
     [start, end] — or, with no dates, of the one newest date stored for an account in scope
-    (``Fetched.day``) — and the availability of those dates."""
+    (``Fetched.day``) — and the availability of those dates (``money``: see
+    ``repository.snapshot_kinds_sql``)."""
     params: dict[str, Any] = {"day_start": start, "day_end": end, "newest_dataset": dataset}
     scope, rows = scope_ctes(ask, params)
     newest = """
@@ -175,6 +177,7 @@ async def snapshot_request(
         "BETWEEN (SELECT first FROM s_day) AND (SELECT last FROM s_day)",
         dimensions,
         params,
+        money=money,
     )
     states = _states_cte(dataset, "(SELECT first FROM s_day)", "(SELECT last FROM s_day)", params)
     sql = f"""

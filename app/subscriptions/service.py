@@ -448,7 +448,13 @@ async def series(
 
     else:
         fetched = await request_repository.snapshot_request(
-            session, ask, dataset=SNAPSHOT_DATASET, start=start, end=end, dimensions=[]
+            session,
+            ask,
+            dataset=SNAPSHOT_DATASET,
+            start=start,
+            end=end,
+            dimensions=[],
+            money=metric is Metric.ESTIMATED_MRR,
         )
         check_scope(ask, fetched)
         done = fetched_completeness(fetched, now)
