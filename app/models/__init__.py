@@ -53,6 +53,7 @@ from app.models.store import (
     StoreTrackedApp,
     StoreWorkspaceSettings,
 )
+from app.models.subscription_snapshot_rollup import SubscriptionSnapshotDayRollup
 from app.models.subscriptions import (
     OfferCodeRedemptionRow,
     SubscriberPayerMonth,
@@ -138,6 +139,7 @@ __all__ = [
     "SubscriberTransactionRow",
     "SubscriptionEventDayRollup",
     "SubscriptionEventRow",
+    "SubscriptionSnapshotDayRollup",
     "SubscriptionSnapshotRow",
     "SyncDatasetState",
     "SyncJob",

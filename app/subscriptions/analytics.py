@@ -21,6 +21,7 @@ from app.fx.schemas import ConvertedTotal, ConvertibleMoney
 from app.kit.pagination import PageRequest, bad_cursor, decode_cursor, encode_cursor
 from app.reports import calendar, query
 from app.subscriptions import analytics_repository as repo
+from app.subscriptions import service
 from app.subscriptions.analytics_repository import (
     EventBucket,
     RowScope,
@@ -41,7 +42,7 @@ from app.subscriptions.analytics_schemas import (
 )
 from app.subscriptions.catalog import BY_NAME, METRICS, QUERYABLE, Family, MetricDef, Unit
 from app.subscriptions.metrics import MrrTotal
-from app.subscriptions.service import Scope
+from app.subscriptions.request_repository import Batch, ScopeAsk, prefixed
 
 MAX_RANGE_DAYS = 400
 MAX_METRICS = 40
@@ -218,14 +219,21 @@ class Sources:
 
 async def _read(
     session: AsyncSession,
+    ask: ScopeAsk,
     scope: RowScope,
     needs: Needs,
     start: dt.date,
     end: dt.date,
     granularity: MetricGranularity,
     dims: list[str],
+    now: dt.datetime,
     by_day: bool = False,
-) -> Sources:
+) -> tuple[Sources, list[MetricIncompleteDate]]:
+    """Every source a request needs, and its incomplete report dates, read by one statement
+    (``request_repository.Batch``: the scope and its 404s, events, transactions, distinct
+    payers, bucket ends, snapshot days, availability), after ``roomy``; MRR movements first,
+    by their own statement, when asked for. ``by_day`` keeps transaction money per Event Date
+    (conversion needs each day)."""
     found = Sources()
     g = granularity.value
     # Movements first: their whole-history window runs faster with the default work_mem
@@ -240,45 +248,75 @@ async def _read(
             for name, amount in row.amounts.items():
                 cell.setdefault(name, {})[row.currency] = amount
     await repo.roomy(session)
+    batch = Batch(ask)
     if needs.events:
-        for e in await repo.event_buckets(
-            session,
-            scope,
-            start=start,
-            end=end,
-            granularity=g,
-            dimensions=dims,
-            predicates=needs.events,
-        ):
-            found.events[(e.bucket, e.group)] = e
+        events = batch.add(
+            *repo.event_buckets_sql(
+                scope,
+                start=start,
+                end=end,
+                granularity=g,
+                dimensions=dims,
+                predicates=needs.events,
+            )
+        )
     if needs.transactions:
-        for t in await repo.transaction_buckets(
-            session,
-            scope,
-            start=start,
-            end=end,
-            granularity=g,
-            dimensions=dims,
-            distinct_payers=needs.payers,
-            by_day=by_day,
-        ):
-            found.transactions[(t.bucket, t.group)] = t
+        sql, params = repo.transaction_buckets_sql(
+            scope, start=start, end=end, granularity=g, dimensions=dims, by_day=by_day
+        )
+        transactions = batch.add(sql, params)
+        if needs.payers:
+            payers_sql, precomputed = repo.payers_sql(scope, params, dims)
+            payers = batch.add(payers_sql, params)
+    openings: dict[dt.date, dt.date] = {}
     if needs.snapshot:
-        found.as_of = await repo.bucket_ends(session, scope, start=start, end=end, granularity=g)
-        openings = {}
+        ends_sql, ends_params = repo.bucket_ends_sql(scope, start=start, end=end, granularity=g)
+        ends = batch.add(ends_sql, ends_params)
         if needs.opening:
             openings = {
                 max(b, start) - dt.timedelta(days=1): b for b in buckets_of(start, end, granularity)
             }
-        days = sorted(set(found.as_of.values()) | set(openings))
+        more_sql, more_params = prefixed(ends_sql, ends_params, "more_")
+        days_sql, days_params = repo.snapshot_days_sql(
+            scope, days=sorted(openings), dimensions=dims, more_days=more_sql
+        )
+        days = batch.add(days_sql, {**days_params, **more_params})
+    states = [
+        (dataset, batch.add_states(dataset, first, last))
+        for dataset, first, last in _incomplete_spans(needs, start, end)
+    ]
+    fetched, results = await batch.run(session)
+    service.check_scope(ask, fetched)
+    if needs.events:
+        for e in repo.event_buckets_of(results[events], dims, needs.events):
+            found.events[(e.bucket, e.group)] = e
+    if needs.transactions:
+        buckets: dict[tuple[Any, ...], TransactionBucket] = {}
+        repo.add_transactions(buckets, results[transactions], len(dims), by_day=by_day)
+        if needs.payers:
+            repo.add_payers(buckets, results[payers], len(dims), precomputed)
+        found.transactions = {(t.bucket, t.group): t for t in buckets.values()}
+    if needs.snapshot:
+        found.as_of = {row[0]: row[1] for row in results[ends]}
         closing_bucket = {d: b for b, d in found.as_of.items()}
-        for s in await repo.snapshot_days(session, scope, days=days, dimensions=dims):
+        for s in repo.snapshot_days_of(results[days], dims):
             if s.day in closing_bucket:
                 found.closing[(closing_bucket[s.day], s.group)] = s
             if s.day in openings:
                 found.opening[(openings[s.day], s.group)] = s
                 found.opening_known.add(openings[s.day])
-    return found
+    newest = calendar.latest_daily(now)
+    incomplete = [
+        MetricIncompleteDate(
+            dataset=dataset,
+            report_date=day,
+            account_id=account,
+            state=query.day_state(day, state, newest).value,
+        )
+        for dataset, index in states
+        for day, account, state in sorted(results[index], key=lambda r: (r[0], r[1]))
+    ]
+    return found, incomplete
 
 
 # --- values --------------------------------------------------------------------------------
@@ -532,14 +570,10 @@ def _check_dimensions(group_by: list[MetricDimension], needs: Needs) -> None:
         )
 
 
-async def _incomplete(
-    session: AsyncSession,
-    scope: Scope,
-    needs: Needs,
-    start: dt.date,
-    end: dt.date,
-    now: dt.datetime,
-) -> list[MetricIncompleteDate]:
+def _incomplete_spans(
+    needs: Needs, start: dt.date, end: dt.date
+) -> list[tuple[str, dt.date, dt.date]]:
+    """The report dates whose availability a request reports, per dataset."""
     spans = []
     if needs.snapshot:
         opening = start - dt.timedelta(days=1) if needs.opening else start
@@ -549,24 +583,12 @@ async def _incomplete(
         spans.append((EVENTS_DATASET, start, late))
     if needs.transactions or needs.movements:
         spans.append((SUBSCRIBERS_DATASET, start, late))
-    found = []
-    newest = calendar.latest_daily(now)
-    for dataset, first, last in spans:
-        for day, account, state in await query.day_states(
-            session, scope.accounts, dataset, query.DateRange(first, last), newest,
-            incomplete_only=True,
-        ):  # fmt: skip
-            found.append(
-                MetricIncompleteDate(
-                    dataset=dataset, report_date=day, account_id=account, state=state.value
-                )
-            )
-    return found
+    return spans
 
 
 async def metric_report(
     session: AsyncSession,
-    scope: Scope,
+    ask: ScopeAsk,
     rows: RowScope,
     *,
     metrics: list[MetricDef],
@@ -577,23 +599,24 @@ async def metric_report(
     paging: PageRequest,
     now: dt.datetime,
     currency: str | None = None,
+    default_currency: str | None = None,
     max_rate_age_days: int = 7,
 ) -> MetricReport:
     """The metrics of one page of buckets; with a reporting currency (``currency``, else the
-    workspace's default) every money value is also converted (``CONVERSION_RULE``)."""
+    workspace's default ``default_currency``) every money value is also converted
+    (``CONVERSION_RULE``)."""
     query.date_range(start, end, MAX_RANGE_DAYS)
     needs = needs_of(metrics)
     _check_dimensions(group_by, needs)
     after = _after(paging, len(group_by))
     dims = [d.value for d in group_by]
     money = [m for m in metrics if is_money(m)]
-    target = None
-    if money or currency is not None:
-        target = await convert.resolve_target(session, rows.workspace_id, currency)
+    # Validated even when nothing is money; no money asked for: the document as without one.
+    target = convert.target_currency(currency, default_currency)
     if not money:
-        target = None  # no money asked for: nothing to convert, the document as without one
-    sources = await _read(
-        session, rows, needs, start, end, granularity, dims, by_day=target is not None
+        target = None
+    sources, incomplete = await _read(
+        session, ask, rows, needs, start, end, granularity, dims, now, by_day=target is not None
     )
     keys = set(sources.events) | set(sources.transactions) | set(sources.closing)
     keys |= set(sources.movements)
@@ -634,7 +657,7 @@ async def metric_report(
         currency_conversion=CONVERSION_RULE if target is not None else CONVERSION_NOTE,
         items=items,
         next_cursor=next_cursor,
-        incomplete_dates=await _incomplete(session, scope, needs, start, end, now),
+        incomplete_dates=incomplete,
         **extra,
     )
 

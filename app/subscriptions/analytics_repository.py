@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -45,6 +46,9 @@ class RowScope:
     workspace_id: uuid.UUID
     filters: RowFilter
     countries: tuple[str, ...] = ()
+    #: An app named by Orchard's id, resolved inside each statement (its account and Apple ID
+    #: filter the rows) instead of by a lookup first; ``filters`` then names no app.
+    app_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,11 @@ def row_where(scope: RowScope, params: dict[str, Any]) -> str:
     if scope.filters.app_apple_id is not None:
         sql += " AND app_apple_id = :f_app"
         params["f_app"] = scope.filters.app_apple_id
+    if scope.app_id is not None:
+        app = "FROM apps WHERE workspace_id = :ws AND id = :f_app_id"
+        sql += f" AND account_id = (SELECT account_id {app})"
+        sql += f" AND app_apple_id = (SELECT apple_id {app})"
+        params["f_app_id"] = scope.app_id
     if scope.countries:
         sql += " AND country = ANY(CAST(:f_countries AS text[]))"
         params["f_countries"] = list(scope.countries)
@@ -160,6 +169,30 @@ async def event_buckets(
 
     The rows are first summed per bucket and distinct stored values (hashing only); the
     trimming, lower-casing and the catalogue's predicates then run over those few sums."""
+    sql, params = event_buckets_sql(
+        scope,
+        start=start,
+        end=end,
+        granularity=granularity,
+        dimensions=dimensions,
+        predicates=predicates,
+        source=source,
+    )
+    rows = await session.execute(text(sql), params)
+    return event_buckets_of(rows, dimensions, predicates)
+
+
+def event_buckets_sql(
+    scope: RowScope,
+    *,
+    start: dt.date,
+    end: dt.date,
+    granularity: str,
+    dimensions: list[str],
+    predicates: dict[str, str],
+    source: str = "rollup",
+) -> tuple[str, dict[str, Any]]:
+    """``event_buckets``' statement and its parameters."""
     params: dict[str, Any] = {"start": start, "end": end, "granularity": granularity}
     selects, names = _groups(dimensions)
     raw = ", ".join(
@@ -195,9 +228,17 @@ async def event_buckets(
                sum(rows), min(r0), max(r1), min(e0), max(e1)
         FROM e GROUP BY bucket{names}
     """  # noqa: S608  (identifiers from fixed maps and the catalogue; values are bound)
+    return sql, params
+
+
+def event_buckets_of(
+    rows: Iterable[Sequence[Any]], dimensions: list[str], predicates: dict[str, str]
+) -> list[EventBucket]:
+    """``event_buckets_sql``'s rows as buckets."""
+    names_list = list(predicates)
     width, many = len(dimensions), len(names_list)
     found = []
-    for row in await session.execute(text(sql), params):
+    for row in rows:
         tail = row[1 + width + many :]
         found.append(
             EventBucket(
@@ -255,6 +296,34 @@ async def transaction_buckets(
     currency and over all currencies when ``distinct_payers`` (always from the raw rows:
     distinct IDs do not add up over days; without it payers read 0). ``by_day`` also keeps
     the money per Event Date (``daily``), in the same statement: conversion needs each day."""
+    sql, params = transaction_buckets_sql(
+        scope,
+        start=start,
+        end=end,
+        granularity=granularity,
+        dimensions=dimensions,
+        source=source,
+        by_day=by_day,
+    )
+    buckets: dict[tuple[Any, ...], TransactionBucket] = {}
+    rows = await session.execute(text(sql), params)
+    add_transactions(buckets, rows, len(dimensions), by_day=by_day)
+    if distinct_payers:
+        await _distinct_payers(session, scope, buckets, params, dimensions, source)
+    return list(buckets.values())
+
+
+def transaction_buckets_sql(
+    scope: RowScope,
+    *,
+    start: dt.date,
+    end: dt.date,
+    granularity: str,
+    dimensions: list[str],
+    source: str = "rollup",
+    by_day: bool = False,
+) -> tuple[str, dict[str, Any]]:
+    """``transaction_buckets``' statement (without the distinct payers) and its parameters."""
     params: dict[str, Any] = {"start": start, "end": end, "granularity": granularity}
     selects, names = _groups(dimensions)
     day = "event_date" if by_day else "CAST(NULL AS date)"
@@ -275,9 +344,18 @@ async def transaction_buckets(
         FROM t
         GROUP BY GROUPING SETS ((bucket{names}, {per_day}cc, pc), (bucket{names}))
     """  # noqa: S608  (identifiers from fixed maps; values are bound)
-    width = len(dimensions)
-    buckets: dict[tuple[Any, ...], TransactionBucket] = {}
-    for row in await session.execute(text(sql), params):
+    return sql, params
+
+
+def add_transactions(
+    buckets: dict[tuple[Any, ...], TransactionBucket],
+    rows: Iterable[Sequence[Any]],
+    width: int,
+    *,
+    by_day: bool = False,
+) -> None:
+    """``transaction_buckets_sql``'s rows added to ``buckets``."""
+    for row in rows:
         key = (row[0], tuple(row[1 : 1 + width]))
         found = buckets.setdefault(key, TransactionBucket(bucket=row[0], group=key[1]))
         cc, pc, total = row[1 + width], row[2 + width], row[3 + width]
@@ -299,9 +377,6 @@ async def transaction_buckets(
             ):
                 if amount is not None:
                     found.daily.setdefault(measure, []).append((row[4 + width], currency, amount))
-    if distinct_payers:
-        await _distinct_payers(session, scope, buckets, params, dimensions, source)
-    return list(buckets.values())
 
 
 _TRANSACTION_SOURCES = {
@@ -334,9 +409,19 @@ async def _distinct_payers(
     up per proceeds currency) and per (bucket, group), from the raw charges: de-duplicated
     by hashing first, then counted (cheaper than ``count(DISTINCT …)``, which sorts every
     row)."""
+    sql, precomputed = payers_sql(scope, params, dimensions, source)
+    if not precomputed:
+        await roomy(session)
+    add_payers(buckets, await session.execute(text(sql), params), len(dimensions), precomputed)
+
+
+def payers_sql(
+    scope: RowScope, params: dict[str, Any], dimensions: list[str], source: str = "rollup"
+) -> tuple[str, bool]:
+    """The distinct payers' statement over ``params`` (``transaction_buckets_sql``'s), and
+    whether it reads the monthly counts (``subscriber_payer_months``) or the raw rows."""
     if source == "rollup" and _whole_app_months(scope, params, dimensions):
-        await _precomputed_payers(session, scope, buckets, params)
-        return
+        return _precomputed_payers_sql(scope, params), True
     selects, names = _groups(dimensions)
     sql = f"""
         WITH t AS MATERIALIZED (
@@ -351,9 +436,25 @@ async def _distinct_payers(
         SELECT bucket{names}, NULL, true, count(*)
         FROM (SELECT DISTINCT bucket{names}, sid FROM t) AS u GROUP BY bucket{names}
     """  # noqa: S608  (identifiers from fixed maps; values are bound)
-    width = len(dimensions)
-    await roomy(session)
-    for row in await session.execute(text(sql), params):
+    return sql, False
+
+
+def add_payers(
+    buckets: dict[tuple[Any, ...], TransactionBucket],
+    rows: Iterable[Sequence[Any]],
+    width: int,
+    precomputed: bool,
+) -> None:
+    """``payers_sql``'s rows added to ``buckets``."""
+    if precomputed:
+        for month, pc, total, count in rows:
+            found = buckets.setdefault((month, ()), TransactionBucket(bucket=month, group=()))
+            if total:
+                found.payers = int(count)
+            else:
+                found.payers_by_currency[pc] = found.payers_by_currency.get(pc, 0) + int(count)
+        return
+    for row in rows:
         key = (row[0], tuple(row[1 : 1 + width]))
         found = buckets.setdefault(key, TransactionBucket(bucket=row[0], group=key[1]))
         pc, total, count = row[1 + width], row[2 + width], int(row[3 + width])
@@ -368,8 +469,8 @@ def _whole_app_months(scope: RowScope, params: dict[str, Any], dimensions: list[
     app of one account, no storefront filter, no grouping, whole calendar months."""
     start, end = params["start"], params["end"]
     return (
-        scope.filters.account_id is not None
-        and scope.filters.app_apple_id is not None
+        (scope.app_id is not None or scope.filters.account_id is not None)
+        and (scope.app_id is not None or scope.filters.app_apple_id is not None)
         and not scope.countries
         and not dimensions
         and params["granularity"] == "month"
@@ -378,24 +479,13 @@ def _whole_app_months(scope: RowScope, params: dict[str, Any], dimensions: list[
     )
 
 
-async def _precomputed_payers(
-    session: AsyncSession,
-    scope: RowScope,
-    buckets: dict[tuple[Any, ...], TransactionBucket],
-    params: dict[str, Any],
-) -> None:
-    sql = f"""
+def _precomputed_payers_sql(scope: RowScope, params: dict[str, Any]) -> str:
+    return f"""
         SELECT month, proceeds_currency, total, sum(payers)
         FROM subscriber_payer_months
         WHERE {row_where(scope, params)} AND month BETWEEN :start AND :end
         GROUP BY month, customer_currency, proceeds_currency, total
     """  # noqa: S608  (fixed SQL; values are bound)
-    for month, pc, total, count in await session.execute(text(sql), params):
-        found = buckets.setdefault((month, ()), TransactionBucket(bucket=month, group=()))
-        if total:
-            found.payers = int(count)
-        else:
-            found.payers_by_currency[pc] = found.payers_by_currency.get(pc, 0) + int(count)
 
 
 # --- snapshot --------------------------------------------------------------------------------
@@ -416,20 +506,49 @@ class SnapshotDay:
     rows: int = 0
 
 
+#: Where snapshot sums are read from: the per-day rollup (``snapshot_rollup``), or the raw
+#: rows (the same answer, kept for the property test that proves it).
+_SNAPSHOT_TABLES = {
+    "rollup": "subscription_snapshot_day_rollup",
+    "raw": "subscription_snapshot_rows",
+}
+
+
 async def bucket_ends(
-    session: AsyncSession, scope: RowScope, *, start: dt.date, end: dt.date, granularity: str
+    session: AsyncSession,
+    scope: RowScope,
+    *,
+    start: dt.date,
+    end: dt.date,
+    granularity: str,
+    source: str = "rollup",
 ) -> dict[dt.date, dt.date]:
     """Bucket → the newest report date of the Subscription Report stored in it (in range).
 
     One ``max`` per bucket, each answered by walking the (workspace, report date) index back
     from the bucket's end, instead of grouping every snapshot row of the range."""
+    sql, params = bucket_ends_sql(
+        scope, start=start, end=end, granularity=granularity, source=source
+    )
+    return {row[0]: row[1] for row in await session.execute(text(sql), params)}
+
+
+def bucket_ends_sql(
+    scope: RowScope,
+    *,
+    start: dt.date,
+    end: dt.date,
+    granularity: str,
+    source: str = "rollup",
+) -> tuple[str, dict[str, Any]]:
+    """``bucket_ends``' statement (rows: bucket, newest report date) and its parameters."""
     params: dict[str, Any] = {"start": start, "end": end, "granularity": granularity}
     step = "CAST('1 ' || CAST(:granularity AS text) AS interval)"
     sql = f"""
         SELECT bucket, newest FROM (
             SELECT CAST(b AS date) AS bucket, (
-                SELECT max(report_date) FROM subscription_snapshot_rows
-                WHERE {row_where(scope, params)}
+                SELECT max(report_date) FROM {_SNAPSHOT_TABLES[source]}
+                WHERE {row_where(scope, params)} {_layer(source, scope, [], params)}
                       AND report_date BETWEEN GREATEST(CAST(b AS date), :start)
                                           AND LEAST(CAST(b + {step} AS date) - 1, :end)
             ) AS newest
@@ -440,47 +559,88 @@ async def bucket_ends(
         ) AS ends
         WHERE newest IS NOT NULL
     """  # noqa: S608
-    return {row[0]: row[1] for row in await session.execute(text(sql), params)}
+    return sql, params
+
+
+#: Per source: the base (Σ in-MRR count × proceeds), priced and unpriced in-MRR counts, and
+#: source rows of one stored row, for ``snapshot_days`` to sum.
+_SNAPSHOT_MRR = {
+    "rollup": "mrr_base AS base, mrr_priced AS priced, mrr_unpriced AS unpriced, "
+    "source_rows AS rows",
+    "raw": "({in_mrr}) * developer_proceeds AS base, "
+    "CASE WHEN developer_proceeds IS NULL THEN 0 ELSE ({in_mrr}) END AS priced, "
+    "CASE WHEN developer_proceeds IS NULL THEN ({in_mrr}) ELSE 0 END AS unpriced, 1 AS rows",
+}
 
 
 async def snapshot_days(
-    session: AsyncSession, scope: RowScope, *, days: list[dt.date], dimensions: list[str]
+    session: AsyncSession,
+    scope: RowScope,
+    *,
+    days: list[dt.date],
+    dimensions: list[str],
+    source: str = "rollup",
 ) -> list[SnapshotDay]:
-    """The count columns summed per (report date, group), for the given report dates."""
+    """The count columns summed per (report date, group), for the given report dates: from the
+    per-day rollup (``snapshot_rollup``), or the raw rows (``source="raw"``, the same answer)."""
     if not days:
         return []
+    sql, params = snapshot_days_sql(scope, days=days, dimensions=dimensions, source=source)
+    return snapshot_days_of(await session.execute(text(sql), params), dimensions)
+
+
+def snapshot_days_sql(
+    scope: RowScope,
+    *,
+    days: list[dt.date],
+    dimensions: list[str],
+    source: str = "rollup",
+    more_days: str = "",
+) -> tuple[str, dict[str, Any]]:
+    """``snapshot_days``' statement and its parameters; ``more_days``: a subquery of further
+    report dates (a column ``newest``), evaluated once."""
     params: dict[str, Any] = {"days": days}
     selects, names = _groups(dimensions)
+    day_list = "CAST(:days AS date[])"
+    if more_days:
+        day_list = f"({day_list} || ARRAY(SELECT newest FROM ({more_days}) AS more))"  # noqa: S608
     counts = "".join(f", COALESCE(sum({c}), 0)" for c in COUNT_COLUMNS)
     active = " + ".join(f"COALESCE({c}, 0)" for c in ACTIVE_COLUMNS)
     in_mrr = " + ".join(f"COALESCE({c}, 0)" for c in IN_MRR_COLUMNS)
+    mrr = _SNAPSHOT_MRR[source].format(in_mrr=in_mrr)
     sql = f"""
         WITH s AS (
             SELECT report_date{selects}, proceeds_currency AS pc, standard_duration AS d,
-                   developer_proceeds AS p, ({active}) AS active, ({in_mrr}) AS recurring,
-                   {", ".join(COUNT_COLUMNS)}
-            FROM subscription_snapshot_rows
-            WHERE {row_where(scope, params)} AND report_date = ANY(CAST(:days AS date[]))
+                   {mrr}, ({active}) AS active, {", ".join(COUNT_COLUMNS)}
+            FROM {_SNAPSHOT_TABLES[source]}
+            WHERE {row_where(scope, params)} AND report_date = ANY({day_list})
+                  {_layer(source, scope, dimensions, params)}
         )
         SELECT report_date{names}, pc, d{counts},
-               COALESCE(sum(active), 0), sum(recurring * p),
-               COALESCE(sum(recurring) FILTER (WHERE p IS NOT NULL), 0),
-               COALESCE(sum(recurring) FILTER (WHERE p IS NULL), 0), count(*)
+               COALESCE(sum(active), 0), sum(base),
+               COALESCE(sum(priced), 0), COALESCE(sum(unpriced), 0), sum(rows)
         FROM s GROUP BY report_date{names}, pc, d
     """  # noqa: S608  (identifiers from fixed maps; values are bound)
+    return sql, params
+
+
+def snapshot_days_of(rows: Iterable[Sequence[Any]], dimensions: list[str]) -> list[SnapshotDay]:
+    """``snapshot_days_sql``'s rows as report days."""
     width, many = len(dimensions), len(COUNT_COLUMNS)
     found: dict[tuple[Any, ...], SnapshotDay] = {}
-    for row in await session.execute(text(sql), params):
+    for row in rows:
         key = (row[0], tuple(row[1 : 1 + width]))
         day = found.setdefault(key, SnapshotDay(day=row[0], group=key[1]))
         currency, duration = row[1 + width], row[2 + width]
         values = row[3 + width :]
         for i, column in enumerate(COUNT_COLUMNS):
             day.counts[column] = day.counts.get(column, 0) + int(values[i])
-        active, base, priced, unpriced, rows = values[many:]
+        active, base, priced, unpriced, summed = values[many:]
         day.active_by_currency[currency] = day.active_by_currency.get(currency, 0) + int(active)
         day.mrr_parts.append((currency, duration, base, int(priced), int(unpriced)))
-        day.rows += int(rows)
+        day.rows += int(summed)
+    for day in found.values():  # one order whatever the plan: MRR adds them up in this order
+        day.mrr_parts.sort(key=lambda p: (p[0] is None, p[0] or "", p[1] is None, p[1] or ""))
     return list(found.values())
 
 

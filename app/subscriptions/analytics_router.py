@@ -27,6 +27,8 @@ from app.subscriptions.analytics_schemas import (
     MetricReport,
     MetricRows,
 )
+from app.subscriptions.request_repository import ScopeAsk
+from app.subscriptions.schemas import RowFilter
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscription analytics"])
 MAX_LIMIT = 5000
@@ -145,10 +147,12 @@ async def get_metrics(
     """
     metrics = analytics.parse_metrics(metric)
     dimensions = query.parse_dimensions(group_by, MetricDimension)
-    scope, rows = await _scopes(session, principal.workspace_id, account_id, app_id, countries)
+    # The account and app are resolved inside the report's one statement (their 404s too).
+    upper = tuple(dict.fromkeys(c.upper() for c in countries or []))
+    rows = RowScope(principal.workspace_id, RowFilter(account_id=account_id), upper, app_id)
     return await analytics.metric_report(
         session,
-        scope,
+        ScopeAsk(principal.workspace_id, account_id, app_id),
         rows,
         metrics=metrics,
         start=from_date,
@@ -158,6 +162,7 @@ async def get_metrics(
         paging=PageRequest(limit, cursor),
         now=_now(),
         currency=currency,
+        default_currency=principal.reporting_currency,
         max_rate_age_days=settings.fx_max_rate_age_days,
     )
 

@@ -2,9 +2,9 @@
 
 All three are DAILY only (version from the report-version registry) and one unit is one report
 day (``YYYY-MM-DD``, Apple's Pacific day). The file streams into its table through the shared
-ingest, replacing that (account, report date) atomically; the event and Subscriber reports
-also rebuild that day's rollup (``rollup``) in the same transaction. The Subscription Report
-has no date column: its rows get the date that was asked for.
+ingest, replacing that (account, report date) atomically; each of the three reports also
+rebuilds that day's rollup (``rollup``, ``snapshot_rollup``) in the same transaction. The
+Subscription Report has no date column: its rows get the date that was asked for.
 
 Apple answers "Invalid vendor number" (400) for these reports when the account simply has no
 auto-renewable subscriptions (FACTS §7). When the same vendor number works for SALES (the
@@ -27,6 +27,7 @@ from app.subscriptions.layout import (
     WIN_BACK_ELIGIBILITY_LAYOUT,
 )
 from app.subscriptions.rollup import rebuild_event_rollup, rebuild_transaction_rollup
+from app.subscriptions.snapshot_rollup import rebuild_snapshot_rollup
 from app.sync.contract import Dataset, Outcome, UnitContext, UnitResult
 
 NO_SUBSCRIPTIONS = (
@@ -81,6 +82,7 @@ SPECS = (
         "SUMMARY",
         SUBSCRIPTION_LAYOUT,
         "subscription_snapshot_rows",
+        rebuild_snapshot_rollup,
     ),
     _daily(
         "subscription_events_daily",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -26,6 +27,17 @@ EVENT_DIMENSIONS = {
 _KINDS = ", ".join(
     [f"('{kind.value}', s.{kind.column})" for kind in OfferType]
     + [f"('{name}', s.{name})" for name in STATISTICS]
+)
+#: The same kinds from the per-day rollup, with each in-MRR kind's Σ count × proceeds (``p``)
+#: and its count without proceeds (``u``); the other kinds carry neither (unused for them).
+_ROLLUP_KINDS = ", ".join(
+    [
+        f"('{kind.value}', s.{kind.column}, s.{kind.column}_proceeds, s.{kind.column}_unpriced)"
+        if kind.in_mrr
+        else f"('{kind.value}', s.{kind.column}, NULL::numeric, 0::bigint)"
+        for kind in OfferType
+    ]
+    + [f"('{name}', s.{name}, NULL::numeric, 0::bigint)" for name in STATISTICS]
 )
 
 
@@ -57,34 +69,61 @@ class KindRow:
     unpriced: int  # subscriptions on rows without developer proceeds
 
 
-async def snapshot_kinds(
-    session: AsyncSession,
+def snapshot_kinds_sql(
     workspace_id: uuid.UUID,
-    filters: RowFilter,
-    start: dt.date,
-    end: dt.date,
+    where: str,
+    span: str,
     dimensions: list[str],
-) -> list[KindRow]:
-    """Each count column of the Subscription Report, summed per (date, group, currency,
-    standard duration) — enough for every measure and for MRR without listing price points."""
-    params: dict[str, Any] = {"ws": workspace_id, "start": start, "end": end}
+    params: dict[str, Any],
+    source: str = "rollup",
+    *,
+    money: bool = True,
+) -> str:
+    """The SELECT of ``snapshot_kinds`` (its parameters added to ``params``; ``where``: more
+    conditions on ``s``, ``span``: the report dates' condition): from the per-day rollup
+    (``snapshot_rollup``, the same answer), or the raw rows with ``source="raw"``.
+
+    Only the kinds in MRR are split by proceeds currency and standard duration (the others
+    read null there: nothing uses them), and none without ``money``: a year of days then
+    stays a few thousand rows instead of a hundred thousand."""
+    params["ws"] = workspace_id
+    currency, duration = "NULL::text", "NULL::text"
+    if money:
+        in_mrr = ", ".join(f"'{kind.value}'" for kind in OfferType if kind.in_mrr)
+        currency = f"CASE WHEN k.kind IN ({in_mrr}) THEN s.proceeds_currency END"
+        duration = f"CASE WHEN k.kind IN ({in_mrr}) THEN s.standard_duration END"
     groups = "".join(f", {SNAPSHOT_DIMENSIONS[d]}" for d in dimensions)
-    sql = f"""
-        SELECT s.report_date{groups}, k.kind, s.proceeds_currency, s.standard_duration,
+    selects = "".join(f", {SNAPSHOT_DIMENSIONS[d]} AS g{i}" for i, d in enumerate(dimensions))
+    if source == "rollup":
+        table, nonzero = "subscription_snapshot_day_rollup", "IS NOT NULL"
+        kinds = f"{_ROLLUP_KINDS}) AS k(kind, n, p, u"
+        proceeds, unpriced = "sum(k.p)", "COALESCE(sum(k.u), 0)"
+        params["by_country"] = "country" in dimensions
+        layer = "AND s.by_country = :by_country"
+    else:
+        table, nonzero, layer = "subscription_snapshot_rows", "<> 0", ""
+        kinds = f"{_KINDS}) AS k(kind, n"
+        proceeds = "sum(k.n * s.developer_proceeds)"
+        unpriced = "COALESCE(sum(k.n) FILTER (WHERE s.developer_proceeds IS NULL), 0)"
+    return f"""
+        SELECT s.report_date{selects}, k.kind, {currency} AS currency, {duration} AS duration,
                max(s.subscription_name) AS subscription_name,
                max(s.app_apple_id) AS app_apple_id,
                sum(k.n) AS n,
-               sum(k.n * s.developer_proceeds) AS proceeds,
-               COALESCE(sum(k.n) FILTER (WHERE s.developer_proceeds IS NULL), 0) AS unpriced
-        FROM subscription_snapshot_rows AS s
-        CROSS JOIN LATERAL (VALUES {_KINDS}) AS k(kind, n)
-        WHERE s.workspace_id = :ws AND s.report_date BETWEEN :start AND :end
-              AND k.n <> 0 {_where("s", filters, params)}
-        GROUP BY s.report_date{groups}, k.kind, s.proceeds_currency, s.standard_duration
+               {proceeds} AS proceeds,
+               {unpriced} AS unpriced
+        FROM {table} AS s
+        CROSS JOIN LATERAL (VALUES {kinds})
+        WHERE s.workspace_id = :ws AND s.report_date {span}
+              AND k.n {nonzero} {layer} {where}
+        GROUP BY s.report_date{groups}, k.kind, {3 + len(dimensions)}, {4 + len(dimensions)}
     """  # noqa: S608  (identifiers come from the fixed maps above; values are bound)
-    result = await session.execute(text(sql), params)
-    width = len(dimensions)
-    return [
+
+
+def kind_rows(rows: Iterable[Sequence[Any]], width: int) -> list[KindRow]:
+    """``snapshot_kinds_sql``'s rows as ``KindRow``s (``width``: the number of dimensions), in
+    one order whatever the plan (MRR adds them up in this order)."""
+    found = [
         KindRow(
             report_date=row[0],
             group=tuple(row[1 : 1 + width]),
@@ -97,8 +136,32 @@ async def snapshot_kinds(
             proceeds=row[7 + width],
             unpriced=int(row[8 + width]),
         )
-        for row in result
+        for row in rows
     ]
+    return sorted(found, key=_kind_order)
+
+
+def _kind_order(row: KindRow) -> tuple[Any, ...]:
+    values = (*row.group, row.kind, row.currency, row.duration)
+    return (row.report_date, *((v is None, v or "") for v in values))
+
+
+async def snapshot_kinds(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    filters: RowFilter,
+    start: dt.date,
+    end: dt.date,
+    dimensions: list[str],
+    source: str = "rollup",
+) -> list[KindRow]:
+    """Each count column of the Subscription Report, summed per (date, group, currency,
+    standard duration) — enough for every measure and for MRR without listing price points."""
+    params: dict[str, Any] = {"start": start, "end": end}
+    where = _where("s", filters, params)
+    span = "BETWEEN :start AND :end"
+    sql = snapshot_kinds_sql(workspace_id, where, span, dimensions, params, source)
+    return kind_rows(await session.execute(text(sql), params), len(dimensions))
 
 
 @dataclass(frozen=True)
@@ -111,29 +174,33 @@ class EventRow:
     quantity: int
 
 
-async def event_counts(
-    session: AsyncSession,
+def event_counts_sql(
     workspace_id: uuid.UUID,
-    filters: RowFilter,
+    where: str,
     start: dt.date,
     end: dt.date,
     dimensions: list[str],
-) -> list[EventRow]:
-    """Σ quantity per (event date, event, free-trial offer or not, group)."""
-    params: dict[str, Any] = {"ws": workspace_id, "start": start, "end": end}
+    params: dict[str, Any],
+) -> str:
+    """The SELECT of ``event_counts`` (its parameters added to ``params``; ``where``: more
+    conditions on ``e``)."""
+    params.update(ws=workspace_id, start=start, end=end)
     groups = "".join(f", {EVENT_DIMENSIONS[d]}" for d in dimensions)
-    sql = f"""
-        SELECT e.event_date{groups}, e.event,
+    selects = "".join(f", {EVENT_DIMENSIONS[d]} AS g{i}" for i, d in enumerate(dimensions))
+    return f"""
+        SELECT e.event_date{selects}, e.event,
                COALESCE(lower(btrim(e.offer_type)) = 'free trial', false) AS free_trial,
                max(e.subscription_name) AS subscription_name,
                sum(e.quantity) AS quantity
         FROM subscription_event_rows AS e
         WHERE e.workspace_id = :ws AND e.event_date BETWEEN :start AND :end
-              {_where("e", filters, params)}
+              {where}
         GROUP BY e.event_date{groups}, e.event, {3 + len(dimensions)}
     """  # noqa: S608  (identifiers come from the fixed maps above; values are bound)
-    result = await session.execute(text(sql), params)
-    width = len(dimensions)
+
+
+def event_rows(rows: Iterable[Sequence[Any]], width: int) -> list[EventRow]:
+    """``event_counts_sql``'s rows as ``EventRow``s (``width``: the number of dimensions)."""
     return [
         EventRow(
             event_date=row[0],
@@ -143,21 +210,20 @@ async def event_counts(
             subscription_name=row[3 + width],
             quantity=int(row[4 + width] or 0),
         )
-        for row in result
+        for row in rows
     ]
 
 
-async def newest_fact(
-    session: AsyncSession, account_ids: list[uuid.UUID], dataset: str
-) -> dt.date | None:
-    """The newest report date stored as published or as Apple's "no data" for any account."""
-    if not account_ids:
-        return None
-    value = await session.scalar(
-        text(
-            "SELECT max(report_date) FROM dataset_availability WHERE dataset = :dataset "
-            "AND account_id = ANY(CAST(:ids AS uuid[])) AND state IN ('published', 'no_data')"
-        ),
-        {"ids": account_ids, "dataset": dataset},
-    )
-    return value if isinstance(value, dt.date) else None
+async def event_counts(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    filters: RowFilter,
+    start: dt.date,
+    end: dt.date,
+    dimensions: list[str],
+) -> list[EventRow]:
+    """Σ quantity per (event date, event, free-trial offer or not, group)."""
+    params: dict[str, Any] = {}
+    where = _where("e", filters, params)
+    sql = event_counts_sql(workspace_id, where, start, end, dimensions, params)
+    return event_rows(await session.execute(text(sql), params), len(dimensions))

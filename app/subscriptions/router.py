@@ -14,6 +14,7 @@ from app.kit.deps import AppSettings, Session
 from app.kit.problems import AUTHED, problem_responses
 from app.reports import query
 from app.subscriptions import service
+from app.subscriptions.request_repository import ScopeAsk
 from app.subscriptions.schemas import (
     CountSeries,
     EventDimension,
@@ -104,11 +105,9 @@ async def get_summary(
     converted only with a reporting currency (`currency=`), the originals kept.
     """
     dimensions = query.parse_dimensions(group_by, SummaryDimension)
-    scope = await service.resolve_scope(session, principal.workspace_id, account_id, app_id)
     return await service.summary(
         session,
-        principal.workspace_id,
-        scope,
+        ScopeAsk(principal.workspace_id, account_id, app_id),
         day=report_date,
         group_by=dimensions,
         now=_now(),
@@ -152,11 +151,9 @@ async def get_series(
     `estimated_mrr` amounts also convert at that day's own rate (the latest published on or
     before the report date, never one rate for the range), the originals kept, with the
     day's `amounts_total_converted` and what had no rate."""
-    scope = await service.resolve_scope(session, principal.workspace_id, account_id, app_id)
     return await service.series(
         session,
-        principal.workspace_id,
-        scope,
+        ScopeAsk(principal.workspace_id, account_id, app_id),
         metric=metric,
         start=from_date,
         end=to_date,
@@ -190,11 +187,9 @@ async def get_events(
     (activation / conversion events of Free Trial offers).
     """
     dimensions = query.parse_dimensions(group_by or ["event"], EventDimension)
-    scope = await service.resolve_scope(session, principal.workspace_id, account_id, app_id)
     return await service.events(
         session,
-        principal.workspace_id,
-        scope,
+        ScopeAsk(principal.workspace_id, account_id, app_id),
         start=from_date,
         end=to_date,
         group_by=dimensions,

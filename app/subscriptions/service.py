@@ -20,7 +20,7 @@ from app.kit.money import Money
 from app.models import AscAccount
 from app.reports import calendar, query
 from app.reports.schemas import IncompleteDate
-from app.subscriptions import repository
+from app.subscriptions import request_repository
 from app.subscriptions.metrics import (
     OFFER_KINDS,
     STATISTICS,
@@ -30,6 +30,7 @@ from app.subscriptions.metrics import (
     event_group,
 )
 from app.subscriptions.repository import EventRow, KindRow
+from app.subscriptions.request_repository import Fetched, ScopeAsk
 from app.subscriptions.schemas import (
     EVENT_METRICS,
     CountPoint,
@@ -104,25 +105,37 @@ class Completeness:
         return self.facts[day] > 0
 
 
-async def completeness(
-    session: AsyncSession,
-    scope: Scope,
-    dataset: str,
-    start: dt.date,
-    end: dt.date,
-    now: dt.datetime,
-) -> Completeness:
-    found = Completeness(accounts=len(scope.accounts))
-    span = query.DateRange(start, end)
-    for day, account_id, state in await query.day_states(
-        session, scope.accounts, dataset, span, calendar.latest_daily(now)
-    ):
-        if state in query.COMPLETE:
-            found.facts[day] += 1
-        else:
-            found.incomplete.append(
-                IncompleteDate(report_date=day, account_id=account_id, state=state)
-            )
+async def _requested(session: AsyncSession, ask: ScopeAsk, currency: str | None) -> str | None:
+    """The ``currency`` asked for, checked (no statement); the workspace's default reporting
+    currency comes with the request's statement (``Fetched.reporting_currency``)."""
+    if currency is None:
+        return None
+    return await convert.resolve_target(session, ask.workspace_id, currency)
+
+
+def check_scope(ask: ScopeAsk, fetched: Fetched) -> None:
+    """``resolve_scope``'s 404s, from what the request's statement found."""
+    if ask.account_id is not None and not fetched.account_found:
+        raise NotFound(f"no account with id {ask.account_id}")
+    if ask.app_id is None:
+        return
+    if not fetched.app_found:
+        raise NotFound(f"no app with id {ask.app_id}")
+    if ask.account_id is not None and fetched.app_account != ask.account_id:
+        raise NotFound(f"no app with id {ask.app_id} in account {ask.account_id}")
+
+
+def fetched_completeness(fetched: Fetched, now: dt.datetime) -> Completeness:
+    """``completeness`` from the availability states the request's statement read."""
+    found = Completeness(accounts=fetched.accounts)
+    found.facts.update(fetched.facts)
+    newest = calendar.latest_daily(now)
+    found.incomplete = [
+        IncompleteDate(
+            report_date=day, account_id=account, state=query.day_state(day, state, newest)
+        )
+        for day, account, state in fetched.incomplete
+    ]
     return found
 
 
@@ -209,8 +222,7 @@ def summary_groups(rows: list[KindRow], group_by: list[SummaryDimension]) -> lis
 
 async def summary(
     session: AsyncSession,
-    workspace_id: uuid.UUID,
-    scope: Scope,
+    ask: ScopeAsk,
     *,
     day: dt.date | None,
     group_by: list[SummaryDimension],
@@ -218,9 +230,18 @@ async def summary(
     currency: str | None = None,
     max_rate_age_days: int = 7,
 ) -> SubscriptionSummary:
-    target = await convert.resolve_target(session, workspace_id, currency)
-    if day is None:
-        day = await repository.newest_fact(session, scope.accounts, SNAPSHOT_DATASET)
+    """One statement reads the scope, the day, its rows and their completeness
+    (``request_repository``); a second the rates, only when converting."""
+    requested = (
+        await convert.resolve_target(session, ask.workspace_id, currency) if currency else None
+    )
+    sql_dims = [d.value for d in group_by if d is not SummaryDimension.OFFER_TYPE]
+    fetched = await request_repository.snapshot_request(
+        session, ask, dataset=SNAPSHOT_DATASET, start=day, end=day, dimensions=sql_dims
+    )
+    check_scope(ask, fetched)
+    target = requested or fetched.reporting_currency
+    day = fetched.day
     if day is None:
         return SubscriptionSummary(
             report_date=None,
@@ -229,12 +250,11 @@ async def summary(
             groups=[],
             incomplete_dates=[],
         )
-    sql_dims = [d.value for d in group_by if d is not SummaryDimension.OFFER_TYPE]
-    rows = await repository.snapshot_kinds(session, workspace_id, scope.filters, day, day, sql_dims)
+    rows = fetched.kinds
     totals = Tally()
     for row in rows:
         totals.add(row)
-    done = await completeness(session, scope, SNAPSHOT_DATASET, day, day, now)
+    done = fetched_completeness(fetched, now)
     report = SubscriptionSummary(
         report_date=day,
         group_by=group_by,
@@ -243,7 +263,7 @@ async def summary(
         incomplete_dates=done.incomplete,
     )
     if target is not None:
-        await _convert_mrr(session, workspace_id, report, day, target, max_rate_age_days)
+        await _convert_mrr(session, ask.workspace_id, report, day, target, max_rate_age_days)
     return report
 
 
@@ -332,30 +352,33 @@ def event_groups(rows: list[EventRow], group_by: list[EventDimension]) -> list[E
 
 async def events(
     session: AsyncSession,
-    workspace_id: uuid.UUID,
-    scope: Scope,
+    ask: ScopeAsk,
     *,
     start: dt.date,
     end: dt.date,
     group_by: list[EventDimension],
     now: dt.datetime,
 ) -> SubscriptionEvents:
+    """One statement reads the scope, the event sums and the files' completeness."""
     query.date_range(start, end, MAX_RANGE_DAYS)
     sql_dims = [
         d.value for d in group_by if d in (EventDimension.SUBSCRIPTION, EventDimension.COUNTRY)
     ]
-    rows = await repository.event_counts(session, workspace_id, scope.filters, start, end, sql_dims)
+    fetched = await request_repository.event_request(
+        session,
+        ask,
+        dataset=EVENTS_DATASET,
+        start=start,
+        end=end,
+        files=_event_files(start, end),
+        dimensions=sql_dims,
+    )
+    check_scope(ask, fetched)
+    rows = fetched.events
     tally = EventTally()
     for row in rows:
         tally.add(row)
-    done = await completeness(
-        session,
-        scope,
-        EVENTS_DATASET,
-        start - dt.timedelta(days=EVENT_FILES_BEFORE),
-        end + dt.timedelta(days=EVENT_FILES_AFTER),
-        now,
-    )
+    done = fetched_completeness(fetched, now)
     return SubscriptionEvents(
         from_date=start,
         to_date=end,
@@ -369,13 +392,20 @@ async def events(
     )
 
 
+def _event_files(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The report files that can hold events of [start, end] (see ``EVENT_FILES_BEFORE``)."""
+    return (
+        start - dt.timedelta(days=EVENT_FILES_BEFORE),
+        end + dt.timedelta(days=EVENT_FILES_AFTER),
+    )
+
+
 # --- series ------------------------------------------------------------------------------
 
 
 async def series(
     session: AsyncSession,
-    workspace_id: uuid.UUID,
-    scope: Scope,
+    ask: ScopeAsk,
     *,
     metric: Metric,
     start: dt.date,
@@ -385,24 +415,28 @@ async def series(
     max_rate_age_days: int = 7,
 ) -> CountSeries | MoneySeries:
     """``metric`` per day; ``estimated_mrr`` with a reporting currency (``currency`` or the
-    workspace's default) also converted, each day at its own report date's rate."""
+    workspace's default) also converted, each day at its own report date's rate. One statement
+    reads the scope, the rows and their completeness (``request_repository``); a second the
+    rates, only when converting."""
     query.date_range(start, end, MAX_RANGE_DAYS)
-    target = await convert.resolve_target(session, workspace_id, currency)
+    workspace_id = ask.workspace_id
+    requested = await _requested(session, ask, currency)
     amounts: dict[dt.date, list[Money]] = {}
     values: dict[dt.date, int] = {}
     if metric in EVENT_METRICS:
-        done = await completeness(
+        fetched = await request_repository.event_request(
             session,
-            scope,
-            EVENTS_DATASET,
-            start - dt.timedelta(days=EVENT_FILES_BEFORE),
-            end + dt.timedelta(days=EVENT_FILES_AFTER),
-            now,
+            ask,
+            dataset=EVENTS_DATASET,
+            start=start,
+            end=end,
+            files=_event_files(start, end),
+            dimensions=[],
         )
+        check_scope(ask, fetched)
+        done = fetched_completeness(fetched, now)
         per_day: dict[dt.date, EventTally] = defaultdict(EventTally)
-        for event in await repository.event_counts(
-            session, workspace_id, scope.filters, start, end, []
-        ):
+        for event in fetched.events:
             per_day[event.event_date].add(event)
         values = {day: tally.metric(metric) for day, tally in per_day.items()}
 
@@ -413,11 +447,19 @@ async def series(
             )
 
     else:
-        done = await completeness(session, scope, SNAPSHOT_DATASET, start, end, now)
+        fetched = await request_repository.snapshot_request(
+            session,
+            ask,
+            dataset=SNAPSHOT_DATASET,
+            start=start,
+            end=end,
+            dimensions=[],
+            money=metric is Metric.ESTIMATED_MRR,
+        )
+        check_scope(ask, fetched)
+        done = fetched_completeness(fetched, now)
         tallies: dict[dt.date, Tally] = defaultdict(Tally)
-        for row in await repository.snapshot_kinds(
-            session, workspace_id, scope.filters, start, end, []
-        ):
+        for row in fetched.kinds:
             tallies[row.report_date].add(row)
         if metric is Metric.ESTIMATED_MRR:
             amounts = {day: _money(tally.mrr.rounded()) for day, tally in tallies.items()}
@@ -425,6 +467,7 @@ async def series(
             values = {day: tally.value(metric) for day, tally in tallies.items()}
         complete = done.complete
 
+    target = requested or fetched.reporting_currency
     days = calendar.days(start, end)
     if metric is Metric.ESTIMATED_MRR:
         book = None

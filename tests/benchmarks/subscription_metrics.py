@@ -12,6 +12,11 @@ aggregated per day, event, product and storefront, and a daily SUBSCRIPTION snap
 Each day's rollups are then rebuilt as the sync unit does after a load (timed per day).
 Queries go through the real FastAPI app in-process (httpx ``ASGITransport``), each run many
 times after a warm-up; p50/p95 are of the whole request. Target: p95 < 200 ms.
+
+``--compare-raw`` also times every query that reads the Subscription Report (stocks, MRR, the
+summary and its series) with those reads pointed at the raw snapshot rows instead of their
+per-day rollup (``snapshot_rollup``), interleaved request by request in the same run, and
+prints the ratio raw / rollup (p50 and p95): a figure a loaded machine skews less.
 """
 
 from __future__ import annotations
@@ -35,7 +40,9 @@ from sqlalchemy import text
 from app.config import Settings
 from app.db.engine import create_engine, create_sessionmaker
 from app.main import create_app
+from app.subscriptions import analytics_repository, repository
 from app.subscriptions.rollup import rebuild_event_rollup, rebuild_transaction_rollup
+from app.subscriptions.snapshot_rollup import rebuild_snapshot_rollup
 from tests.benchmarks.sales_common import (
     add_account,
     add_app,
@@ -145,18 +152,23 @@ async def build_rollups(url: str, account_id: Any) -> str:
             async with create_sessionmaker(engine)() as session:
                 await rebuild_event_rollup(session, account_id, day)
                 await rebuild_transaction_rollup(session, account_id, day)
+                await rebuild_snapshot_rollup(session, account_id, day)
                 await session.commit()
             timings.append(time.perf_counter() - started)
         async with create_sessionmaker(engine)() as session:
             sizes = [
                 await session.scalar(text(f"SELECT count(*) FROM {table}"))
-                for table in ("subscription_event_day_rollup", "subscriber_transaction_day_rollup")
+                for table in (
+                    "subscription_event_day_rollup",
+                    "subscriber_transaction_day_rollup",
+                    "subscription_snapshot_day_rollup",
+                )
             ]
     finally:
         await engine.dispose()
     return (
-        f"rollups of {len(days)} days rebuilt ({sizes[0]:,} event and {sizes[1]:,} "
-        f"transaction rollup rows; per day: {describe(timings)})"
+        f"rollups of {len(days)} days rebuilt ({sizes[0]:,} event, {sizes[1]:,} transaction "
+        f"and {sizes[2]:,} snapshot rollup rows; per day: {describe(timings)})"
     )
 
 
@@ -197,7 +209,8 @@ async def load(url: str, args: argparse.Namespace) -> dict[str, Any]:
     try:
         for table in ("subscriber_transaction_rows", "subscription_event_rows",
                       "subscription_snapshot_rows", "subscription_event_day_rollup",
-                      "subscriber_transaction_day_rollup"):  # fmt: skip
+                      "subscriber_transaction_day_rollup",
+                      "subscription_snapshot_day_rollup"):  # fmt: skip
             await conn.execute(f"VACUUM ANALYZE {table}")
     finally:
         await conn.close()
@@ -231,12 +244,39 @@ def queries(world: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
         ("year, month, group_by=country: mrr, churn_rate, net_proceeds", metrics,
          {**year, "granularity": "month", "group_by": "country",
           "metric": "mrr,churn_rate,net_proceeds"}),
+        ("summary: newest day, group_by=country", "/v1/subscriptions/summary",
+         {"app_id": app, "group_by": "country"}),
+        ("series: year of estimated_mrr", "/v1/subscriptions/summary/series",
+         {**year, "metric": "estimated_mrr"}),
+        ("series: year of active", "/v1/subscriptions/summary/series",
+         {**year, "metric": "active"}),
         ("cohorts: retention, 12 months", cohorts, {**months, "metric": "retention"}),
         ("cohorts: revenue (LTV), 12 months", cohorts, {**months, "metric": "revenue"}),
         ("cohorts: renewal by period", cohorts, {**months, "metric": "renewal_by_period"}),
         ("cohorts: trial conversion", cohorts,
          {**months, "metric": "trial_conversion", "by": "trial_start_month"}),
     ]  # fmt: skip
+
+
+#: Queries that read the Subscription Report (timed against the raw rows with --compare-raw).
+SNAPSHOT_QUERIES = ("stocks", "90 days", "group_by=country", "summary:", "series:")
+
+
+def snapshot_source(source: str) -> None:
+    """Point the Subscription Report reads at their rollup or at the raw rows (the readers'
+    ``source`` default, flipped in this process only)."""
+    for reader in (analytics_repository.snapshot_days, analytics_repository.bucket_ends):
+        assert reader.__kwdefaults__ is not None
+        reader.__kwdefaults__["source"] = source
+    repository.snapshot_kinds_sql.__defaults__ = (source,)
+
+
+async def _time(
+    client: httpx.AsyncClient, path: str, params: dict[str, Any], headers: dict[str, str]
+) -> tuple[float, httpx.Response]:
+    started = time.perf_counter()
+    response = await client.get(path, params=params, headers=headers)
+    return time.perf_counter() - started, response
 
 
 async def measure(url: str, world: dict[str, Any], args: argparse.Namespace) -> bool:
@@ -258,28 +298,45 @@ async def measure(url: str, world: dict[str, Any], args: argparse.Namespace) -> 
                 for label, path, params in queries(world):
                     if args.only and not any(part in label for part in args.only):
                         continue
-                    samples: list[float] = []
-                    budget = time.perf_counter() + args.seconds_per_query
+                    compare = args.compare_raw and any(q in label for q in SNAPSHOT_QUERIES)
+                    sources = ("rollup", "raw") if compare else ("rollup",)
+                    samples: dict[str, list[float]] = {source: [] for source in sources}
+                    answers: dict[str, Any] = {}
+                    budget = time.perf_counter() + args.seconds_per_query * len(sources)
+                    failed = None
                     for n in range(args.warmup + args.repeat):
-                        started = time.perf_counter()
-                        response = await client.get(path, params=params, headers=headers)
-                        elapsed = time.perf_counter() - started
-                        if response.status_code != 200:
-                            break  # e.g. a 503 when the statement outlived command_timeout
-                        if n >= args.warmup:
-                            samples.append(elapsed)
-                        if n >= args.warmup + 5 and time.perf_counter() > budget:
+                        for source in sources:
+                            snapshot_source(source)
+                            elapsed, response = await _time(client, path, params, headers)
+                            if response.status_code != 200:
+                                failed = (elapsed, response)  # e.g. a 503 after command_timeout
+                                break
+                            answers[source] = response.json()
+                            if n >= args.warmup:
+                                samples[source].append(elapsed)
+                        snapshot_source("rollup")
+                        if failed or (n >= args.warmup + 5 and time.perf_counter() > budget):
                             break
-                    if response.status_code != 200:
+                    if failed is not None:
                         met = False
                         print(
-                            f"{label:<62} FAILED: {response.status_code} after "
-                            f"{elapsed:.1f} s ({response.json().get('detail')})"
+                            f"{label:<62} FAILED: {failed[1].status_code} after "
+                            f"{failed[0]:.1f} s ({failed[1].json().get('detail')})"
                         )
                         continue
-                    ok = percentile(samples, 0.95) < args.target
+                    ok = percentile(samples["rollup"], 0.95) < args.target
                     met = met and ok
-                    print(f"{label:<62} {describe(samples)}  {'MET' if ok else 'MISSED'}")
+                    print(f"{label:<62} {describe(samples['rollup'])}  {'MET' if ok else 'MISSED'}")
+                    if compare:
+                        raw = samples["raw"]
+                        same = "same answer" if answers["raw"] == answers["rollup"] else "DIFFERENT"
+                        ratios = "  ".join(
+                            f"{name} {percentile(raw, q) / percentile(samples['rollup'], q):.1f}×"
+                            for name, q in (("p50", 0.5), ("p95", 0.95))
+                        )
+                        print(
+                            f"{'  … raw snapshot rows':<62} {describe(raw)}  raw/rollup {ratios}, {same}"
+                        )
         print(f"done; {load_average()}")
         return met
 
@@ -293,6 +350,11 @@ async def main() -> int:
     parser.add_argument("--seconds-per-query", type=float, default=20.0)
     parser.add_argument(
         "--only", action="append", help="run only the queries whose label contains this"
+    )
+    parser.add_argument(
+        "--compare-raw",
+        action="store_true",
+        help="also time the Subscription Report queries on the raw rows (interleaved)",
     )
     add_database_argument(parser)
     args = parser.parse_args()
