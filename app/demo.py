@@ -4,6 +4,16 @@ Starts the built-in sandbox on loopback and Orchard (API + worker) against it on
 database, creates a `demo` workspace and prints a read token, links a sandbox account, and
 shows the first backfill's progress until it completes. Re-running reuses everything: the
 sandbox's keys are deterministic for its seed, so the account already linked is found again.
+
+The demo's world fills every screen, the status page's included:
+
+- App Review at demo speed (:func:`app.sandbox.review_script.demo_pace`): one app's next
+  version is sent, reviewed and rejected every half minute, another's waits in the queue; the
+  demo asks for the versions to be re-read as often, so the events feed and the review queue
+  move;
+- Apple's finance reports are broken (every download arrives truncated): ``finance_monthly``
+  fails with that error;
+- a second account whose key has a small hourly request budget: its datasets lag.
 """
 
 from __future__ import annotations
@@ -30,19 +40,37 @@ from app.kit.logging import configure_logging
 from app.kit.pagination import PageRequest
 from app.main import create_app
 from app.models import AscAccount
+from app.sandbox import faults
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.catalog import team_apps
+from app.sandbox.faults import Fault, FaultPlan
 from app.sandbox.fx import FxState, create_fx_app
+from app.sandbox.review_script import demo_pace
 from app.sandbox.searchads import AdsApp, AppleAdsState, create_apple_ads_app
-from app.sandbox.state import SandboxState
+from app.sandbox.state import SandboxKey, SandboxState
 from app.sandbox.store import StoreState, create_store_app
 from app.sandbox.store.asc_bridge import store_apps_for_team
 from app.searchads import repository as searchads_repository
 from app.searchads import service as searchads
 from app.searchads.schemas import SearchAdsCredentialCreate
+from app.sync import on_demand
+from app.sync.schemas import SyncRequest
+from app.sync.status import PAUSING
 
 DEMO_WORKSPACE = "demo"
 SANDBOX_SEED = 42
+#: The second account's team, and its key's hourly request budget (Apple's is 3600): with
+#: Orchard's reserve of 50 it runs out within the first backfill, so its datasets lag.
+SMALL_BUDGET_TEAM = "Hillside Labs"
+SMALL_BUDGET_PER_HOUR = 60
+#: The report endpoint the demo's Apple has broken (a failing dataset on the status page).
+BROKEN_PATH = "/v1/financeReports"
+#: The demo's App Review moves a version this often; the demo asks for its versions to be
+#: re-read as often, and its review submissions every third time (their routine cadence is 30
+#: minutes), as a person watching a review would press "sync now" (within the key's 3,600
+#: requests an hour).
+REVIEW_STEP = dt.timedelta(seconds=10)
+WATCHED = ["app_versions", "review_submissions"]
 
 
 def free_port() -> int:
@@ -77,6 +105,16 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     state = SandboxState(seed=SANDBOX_SEED)
     demo_key = state.default_demo_key()
+    demo_pace(state, state.default_team(), state.now(), step=REVIEW_STEP)
+    faults.inject(
+        state,
+        FaultPlan(
+            rate=1.0, kinds=frozenset({Fault.TRUNCATED_GZIP}), paths=frozenset({BROKEN_PATH})
+        ),
+    )
+    small_key = state.add_key(
+        state.add_team(SMALL_BUDGET_TEAM, apps=2), hour_limit=SMALL_BUDGET_PER_HOUR
+    )
     sandbox = QuietServer(
         uvicorn.Config(
             create_sandbox_app(state), host="127.0.0.1", port=sandbox_port, log_config=None
@@ -159,18 +197,20 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
         say(f"App Store public data (simulated Lookup and charts): {store_url}")
         say(f"Currency rates (simulated ECB files and Frankfurter): {fx_url}")
         say(f"Orchard API:               http://{host}:{port}  (docs at /docs)")
-        token, account_id = await _prepare(
-            app,
-            demo_key.key_id,
-            demo_key.issuer_id,
-            demo_key.private_key_pem,
-            demo_key.vendor_number,
-        )
+        token = await _prepare(app)
         say(f"Workspace '{DEMO_WORKSPACE}', read token (shown once): {token}")
+        account_id = await _link(app, settings, "Sandbox demo", demo_key)
         say(f"Linked sandbox account {account_id} (key {demo_key.key_id})")
+        small_id = await _link(app, settings, "Sandbox demo, small request budget", small_key)
+        say(
+            f"Linked a second sandbox account {small_id} (key {small_key.key_id}, "
+            f"{SMALL_BUDGET_PER_HOUR} requests an hour: its datasets lag)"
+        )
+        say(f"The sandbox's {BROKEN_PATH} answers truncated files: finance_monthly fails")
         say(f"Apple Ads sandbox:         {ads_url}")
         ads_id = await _link_search_ads(app, settings, ads_state)
         say(f"Linked Apple Ads credential {ads_id} (its ad accounts sync in the background)")
+        tasks.append(asyncio.create_task(_watch_reviews(app, account_id, stop)))
         await _progress(app, account_id, stop)
         say("")
         say(f'Try:  curl -H "Authorization: Bearer {token}" http://{host}:{port}/v1/sync-status')
@@ -191,6 +231,7 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
         say("Serving until Ctrl-C.")
         await stop.wait()
     finally:
+        stop.set()
         orchard.should_exit = True
         sandbox.should_exit = True
         store.should_exit = True
@@ -199,9 +240,8 @@ async def run_demo(settings: Settings, *, host: str, port: int) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _prepare(
-    app: object, key_id: str, issuer_id: str, pem: str, vendor_number: str
-) -> tuple[str, uuid.UUID]:
+async def _prepare(app: object) -> str:
+    """The demo workspace (found again on a re-run) and a new read token for it."""
     state = app.state  # type: ignore[attr-defined]
     async with state.sessionmaker() as session:
         try:
@@ -211,11 +251,22 @@ async def _prepare(
         issued = await auth.create_token(
             session, workspace.id, name="demo reader", scopes=[Scope.READ]
         )
-        existing = (
+        await session.commit()
+        return issued.secret
+
+
+async def _link(app: object, settings: Settings, name: str, key: SandboxKey) -> uuid.UUID:
+    """Link the sandbox ``key`` to the demo workspace, backfilling
+    ``ORCHARD_INITIAL_BACKFILL_DAYS`` (the account already linked is found again on a
+    re-run)."""
+    state = app.state  # type: ignore[attr-defined]
+    async with state.sessionmaker() as session:
+        workspace = await auth.workspace_by_name(session, DEMO_WORKSPACE)
+        existing: AscAccount | None = (
             await session.scalars(
                 select(AscAccount).where(
                     AscAccount.workspace_id == workspace.id,
-                    AscAccount.key_id == key_id,
+                    AscAccount.key_id == key.key_id,
                     AscAccount.unlinked_at.is_(None),
                 )
             )
@@ -227,16 +278,17 @@ async def _prepare(
                 state.registry,
                 workspace.id,
                 AccountCreate(
-                    name="Sandbox demo",
-                    key_id=key_id,
-                    issuer_id=uuid.UUID(issuer_id),
-                    private_key=pem,
-                    vendor_number=vendor_number,
+                    name=name,
+                    key_id=key.key_id,
+                    issuer_id=uuid.UUID(key.issuer_id),
+                    private_key=key.private_key_pem,
+                    vendor_number=key.vendor_number,
                 ),
                 verify=True,
+                initial_backfill=dt.timedelta(days=settings.initial_backfill_days),
             )
         await session.commit()
-        return issued.secret, existing.id
+        return existing.id
 
 
 async def _link_search_ads(app: object, settings: Settings, ads: AppleAdsState) -> uuid.UUID:
@@ -266,6 +318,27 @@ async def _link_search_ads(app: object, settings: Settings, ads: AppleAdsState) 
         )
         await session.commit()
         return linked.id
+
+
+async def _watch_reviews(app: object, account_id: uuid.UUID, stop: asyncio.Event) -> None:
+    """Ask for the account's versions every review step, its review submissions every third."""
+    state = app.state  # type: ignore[attr-defined]
+    tick = 0
+    while not stop.is_set():
+        async with state.sessionmaker() as session:
+            account = await session.get(AscAccount, account_id)
+            if account is not None and account.credential_status not in PAUSING:
+                await on_demand.request_account_sync(
+                    session,
+                    state.registry,
+                    account,
+                    SyncRequest(datasets=WATCHED if tick % 3 == 0 else WATCHED[:1]),
+                    dt.datetime.now(dt.UTC),
+                )
+                await session.commit()
+        tick += 1
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=REVIEW_STEP.total_seconds())
 
 
 async def _progress(app: object, account_id: uuid.UUID, stop: asyncio.Event) -> None:

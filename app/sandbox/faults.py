@@ -13,6 +13,10 @@ A :class:`FaultPlan` switched on for a :class:`~app.sandbox.state.SandboxState` 
   HTTP message, cut file);
 * a ``links.next`` loop: a list page whose ``next`` link points back at the page itself.
 
+``paths`` narrows a plan to some routes: with ``rate=1.0`` and no ``limit_per_request`` one
+endpoint then fails every time, however often it is retried (an Apple endpoint broken for a
+while), and everything else answers normally — ``orchard demo`` shows a failing dataset so.
+
 Decisions are deterministic for a seed, whatever the order or concurrency of requests: whether
 the n-th sending of one request (key, method, path and query) fails, and how, is a hash of
 ``(seed, request, n)``. Every fault that took effect is logged in :attr:`FaultPlan.injected`
@@ -87,6 +91,8 @@ class FaultPlan:
     #: Fail one request (same key, method, path and query) at most this often, then let it
     #: through: with ``rate=1.0`` every request fails exactly this many times.
     limit_per_request: int | None = None
+    #: Only requests to these paths (``/v1/financeReports``) may fail; None: every ``/v1`` path.
+    paths: frozenset[str] | None = None
     injected: list[InjectedFault] = field(default_factory=list)
     _sent: Counter[str] = field(default_factory=Counter, repr=False)
 
@@ -98,6 +104,8 @@ class FaultPlan:
 
     def decide(self, key_id: str | None, method: str, path: str, query: str) -> Fault | None:
         """The fault for this sending of this request, or None (answer normally)."""
+        if self.paths is not None and path not in self.paths:
+            return None
         request = f"{key_id}|{method}|{path}?{query}"
         nth = self._sent[request]
         self._sent[request] += 1

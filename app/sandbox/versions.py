@@ -2,7 +2,8 @@
 
 Both read the release timeline of :mod:`.releases`, so a version's ``appVersionState`` (and
 the deprecated ``appStoreState``) and its review submission's ``state`` move with the sandbox
-clock. Versions are listed newest first, submissions by last submission, newest first.
+clock (or a script, :mod:`.review_script`). Versions are listed newest first, submissions by
+last submission, newest first.
 Accepted but ignored: includes other than the ones documented on each route's ParamSpec below
 (``build``, ``appStoreVersionPhasedRelease``, ``app``; ``items``, ``appStoreVersionForReview``,
 ``submittedByActor``, ``lastUpdatedByActor``, ``app``).
@@ -39,6 +40,7 @@ from app.sandbox.jsonapi import (
 from app.sandbox.people import team_users
 from app.sandbox.permissions import ANY_ROLE
 from app.sandbox.releases import PHASED_RELEASE_DAYS, Release, app_releases
+from app.sandbox.review_script import with_scripted
 from app.sandbox.review_timing import submission_view
 from app.sandbox.seeding import stable_uuid
 from app.sandbox.version_overrides import with_forced_states
@@ -211,7 +213,11 @@ async def list_versions(ctx: V1Context) -> Response:
     )
     releases = [
         item
-        for item in reversed(with_forced_states(ctx.state, app_releases(ctx.team, app, now)))
+        for item in reversed(
+            with_forced_states(
+                ctx.state, with_scripted(ctx.state, app_releases(ctx.team, app, now), now)
+            )
+        )
         if _filter(platforms, item.platform)
         and _filter(strings, item.version_string)
         and _filter(store_states, item.store_state(now))
@@ -318,7 +324,7 @@ async def list_submissions(ctx: V1Context) -> Response:
         (app, item, view)
         for app in team_apps(ctx.team)
         if app.id in app_ids
-        for item in app_releases(ctx.team, app, now)
+        for item in with_scripted(ctx.state, app_releases(ctx.team, app, now), now)
         for view in [submission_view(item, now, choice)]
         if view.state is not None
         and _filter(platforms, item.platform)

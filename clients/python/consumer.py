@@ -5,18 +5,27 @@ change breaks what a service relies on (names, required fields, enums, envelopes
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from orchard_client import AuthenticatedClient
 from orchard_client.api.catalog import list_apps
 from orchard_client.api.events import list_events
-from orchard_client.api.sync import request_sync
+from orchard_client.api.review_queue import list_review_queue
+from orchard_client.api.subscriptions import get_subscription_series
+from orchard_client.api.sync import list_sync_status, request_sync
 from orchard_client.models.app_page import AppPage
 from orchard_client.models.app_read import AppRead
 from orchard_client.models.event_feed import EventFeed
+from orchard_client.models.metric import Metric
+from orchard_client.models.money_series import MoneySeries
 from orchard_client.models.problem import Problem
+from orchard_client.models.review_queue_entry import ReviewQueueEntry
+from orchard_client.models.review_queue_entry_page import ReviewQueueEntryPage
 from orchard_client.models.sync_request import SyncRequest
 from orchard_client.models.sync_request_datasets_item import SyncRequestDatasetsItem
+from orchard_client.models.sync_status_entry import SyncStatusEntry
+from orchard_client.models.sync_status_entry_page import SyncStatusEntryPage
 from orchard_client.types import UNSET, Unset
 
 
@@ -31,12 +40,12 @@ def describe(problem: Problem) -> str:
     return f"{problem.status} {problem.title} at {problem.instance}: {what}{wait}"
 
 
-def all_apps(client: AuthenticatedClient) -> list[AppRead]:
+def all_apps(client: AuthenticatedClient, limit: int = 200) -> list[AppRead]:
     """Every app, page after page: `next_cursor` is null on the last page."""
     apps: list[AppRead] = []
     cursor: str | Unset = UNSET
     while True:
-        page = list_apps.sync(client=client, limit=200, cursor=cursor)
+        page = list_apps.sync(client=client, limit=limit, cursor=cursor)
         if isinstance(page, Problem) or page is None:
             raise RuntimeError(describe(page) if page else "no answer")
         assert isinstance(page, AppPage)
@@ -46,17 +55,53 @@ def all_apps(client: AuthenticatedClient) -> list[AppRead]:
         cursor = page.next_cursor
 
 
-def new_events(client: AuthenticatedClient, cursor: str) -> tuple[list[str], str]:
+def new_events(client: AuthenticatedClient, cursor: str | Unset = UNSET) -> tuple[list[str], str]:
     """The feed's cursor is never null: the walk ends on `has_more`."""
     seen: list[str] = []
+    position: str | Unset = cursor
     while True:
-        feed = list_events.sync(client=client, cursor=cursor)
+        feed = list_events.sync(client=client, cursor=position, limit=50)
         if not isinstance(feed, EventFeed):
             raise RuntimeError(describe(feed) if feed else "no answer")
         seen.extend(f"{event.type_} {event.to_state or ''}" for event in feed.items)
-        cursor = feed.next_cursor
+        position = feed.next_cursor
         if not feed.has_more:
-            return seen, cursor
+            return seen, feed.next_cursor
+
+
+def sync_status(client: AuthenticatedClient, limit: int = 50) -> list[SyncStatusEntry]:
+    """Every (account, dataset) entry, page after page: the same envelope as every list."""
+    entries: list[SyncStatusEntry] = []
+    cursor: str | Unset = UNSET
+    while True:
+        page = list_sync_status.sync(client=client, limit=limit, cursor=cursor)
+        if not isinstance(page, SyncStatusEntryPage):
+            raise RuntimeError(describe(page) if isinstance(page, Problem) else "no answer")
+        entries.extend(page.items)
+        if page.next_cursor is None:
+            return entries
+        cursor = page.next_cursor
+
+
+def mrr(client: AuthenticatedClient, start: dt.date, end: dt.date) -> list[str]:
+    """A money series: `kind` says the points carry `amounts` (Money, never a null currency)."""
+    series = get_subscription_series.sync(
+        client=client, from_=start, to=end, metric=Metric.ESTIMATED_MRR
+    )
+    if not isinstance(series, MoneySeries):
+        raise RuntimeError(describe(series) if isinstance(series, Problem) else repr(series))
+    return [
+        f"{point.report_date}: {money.amount} {money.currency}"
+        for point in series.points
+        for money in point.amounts or []
+    ]
+
+
+def review_queue(client: AuthenticatedClient) -> list[ReviewQueueEntry]:
+    page = list_review_queue.sync(client=client, limit=200)
+    if not isinstance(page, ReviewQueueEntryPage):
+        raise RuntimeError(describe(page) if isinstance(page, Problem) else "no answer")
+    return page.items
 
 
 def backfill(client: AuthenticatedClient, account_id: uuid.UUID) -> int:

@@ -1,5 +1,6 @@
 // A small strict consumer of Orchard's typed client: if a spec change breaks what a frontend
-// relies on (names, required fields, enums, envelopes), `tsc` fails here in CI.
+// relies on (names, required fields, enums, envelopes), `tsc` fails here in CI; run.ts then
+// runs it against a live Orchard (`.ci/typed-clients` starts `orchard demo`).
 // `schema.d.ts` is generated from openapi/openapi.json by openapi-typescript (see README).
 import createClient from "openapi-fetch";
 import type { components, paths } from "./schema";
@@ -29,12 +30,12 @@ export function formatMoney(money: Money): string {
 }
 
 /** Every app, page after page: one envelope, `next_cursor` null at the end. */
-export async function allApps(client: ReturnType<typeof orchard>): Promise<App[]> {
+export async function allApps(client: ReturnType<typeof orchard>, limit = 200): Promise<App[]> {
   const apps: App[] = [];
   let cursor: string | undefined;
   for (;;) {
     const { data, error } = await client.GET("/v1/apps", {
-      params: { query: { limit: 200, ...(cursor === undefined ? {} : { cursor }) } },
+      params: { query: { limit, ...(cursor === undefined ? {} : { cursor }) } },
     });
     if (error !== undefined) throw new Error(describeProblem(error));
     apps.push(...data.items);
@@ -44,12 +45,12 @@ export async function allApps(client: ReturnType<typeof orchard>): Promise<App[]
 }
 
 /** The events feed: never-null cursor, so the walk ends on `has_more`. */
-export async function newEvents(client: ReturnType<typeof orchard>, cursor: string) {
+export async function newEvents(client: ReturnType<typeof orchard>, cursor?: string) {
   const seen: string[] = [];
   let position = cursor;
   for (;;) {
     const { data, error } = await client.GET("/v1/events", {
-      params: { query: { cursor: position } },
+      params: { query: position === undefined ? {} : { cursor: position } },
     });
     if (error !== undefined) throw new Error(describeProblem(error));
     for (const event of data.items) seen.push(`${event.type} ${event.to_state ?? ""}`);

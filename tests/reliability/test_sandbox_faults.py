@@ -81,6 +81,17 @@ def test_decisions_are_deterministic_for_a_seed_and_follow_the_rate() -> None:
     ]
 
 
+def test_a_plan_narrowed_to_a_path_fails_it_every_time_and_nothing_else() -> None:
+    plan = FaultPlan(
+        rate=1.0, kinds=frozenset({Fault.SERVER_ERROR}), paths=frozenset({"/v1/financeReports"})
+    )
+    broken = [plan.decide("K", "GET", "/v1/financeReports", "m=1") for _ in range(20)]
+    assert broken == [Fault.SERVER_ERROR] * 20  # however often it is retried
+    assert {plan.decide("K", "GET", path, "") for path in ("/v1/apps", "/v1/salesReports")} == {
+        None
+    }
+
+
 @pytest.fixture(params=["in-process", "socket"])
 async def asc_http(
     request: pytest.FixtureRequest, sandbox: SandboxState
