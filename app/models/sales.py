@@ -121,10 +121,11 @@ class SalesDailyRollup(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    # No foreign keys, like sales_rows (triggers keep their ON DELETE actions).
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    account_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     report_date: Mapped[dt.date] = mapped_column(Date)
-    app_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("apps.id", ondelete="SET NULL"))
+    app_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     app_apple_id: Mapped[str | None] = mapped_column(Text)
     product: Mapped[str | None] = mapped_column(Text)
     sku: Mapped[str | None] = mapped_column(Text)

@@ -191,6 +191,9 @@ IMPLIED_FOREIGN_KEYS = {
     ("sales_rows", "workspace_id"): "workspaces",
     ("sales_rows", "account_id"): "asc_accounts",
     ("sales_rows", "app_id"): "apps",
+    ("sales_daily_rollup", "workspace_id"): "workspaces",
+    ("sales_daily_rollup", "account_id"): "asc_accounts",
+    ("sales_daily_rollup", "app_id"): "apps",
 }
 
 
