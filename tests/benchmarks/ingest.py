@@ -349,6 +349,8 @@ async def full_ingest(url: str, path: Path, rows: int) -> tuple[float, float, uu
             raise RuntimeError(f"the unit did not load the report: {state} {stored} {error}")
         linked = await conn.fetchval("SELECT count(*) FROM sales_rows WHERE app_id IS NOT NULL")
         rollup = await conn.fetchval("SELECT count(*) FROM sales_daily_rollup")
+        await conn.execute("VACUUM ANALYZE")
+        sizes = await conn.fetch(SIZES)
     finally:
         await conn.close()
     print(
@@ -356,6 +358,11 @@ async def full_ingest(url: str, path: Path, rows: int) -> tuple[float, float, uu
         f"\n                                               {rate(rows, seconds)}"
         f"\n  of which inside the sync unit (its transaction)  {rate(rows, unit)}"
         f"\n  {linked:,} rows linked to catalog apps, {rollup:,} daily rollup rows"
+    )
+    total = sum(row["bytes"] for row in sizes)
+    print(
+        f"stored: {total / 2**20:.1f} MB for the day, {total / rows:.0f} bytes per report row: "
+        + ", ".join(f"{row['name']} {row['bytes'] / 2**20:.1f} MB" for row in sizes)
     )
     print(
         f"peak RSS growth during the ingest: {rss.growth_mb:.1f} MB "
@@ -371,6 +378,17 @@ async def full_ingest(url: str, path: Path, rows: int) -> tuple[float, float, uu
     finally:
         await engine.dispose()
     return seconds, unit, tenant.workspace_id, account_id
+
+
+#: What a day of sales costs on disk: its leaf of sales_rows and every rollup (with indexes).
+SIZES = """
+    SELECT CASE WHEN c.relname LIKE 'sales_rows%' THEN 'sales_rows' ELSE c.relname END AS name,
+           sum(pg_total_relation_size(c.oid)) AS bytes
+    FROM pg_class AS c
+    WHERE c.relkind = 'r' AND (c.relname LIKE 'sales_rows%' OR c.relname LIKE 'sales_rollup%'
+                               OR c.relname = 'sales_daily_rollup')
+    GROUP BY 1 ORDER BY 2 DESC
+"""
 
 
 async def _wait_published(
