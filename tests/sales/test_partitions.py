@@ -2,6 +2,7 @@
 replacing it touches no other leaf, retention drops whole leaves, a purge deletes only the
 account's rows, and the foreign keys' ON DELETE actions still hold (triggers)."""
 
+import asyncio
 import datetime as dt
 import gzip
 import uuid
@@ -13,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.config import Settings
+from app.db import migrate
 from app.main import create_app
 from app.reports import partitions
 from app.sandbox.state import SandboxState
@@ -166,3 +168,34 @@ async def test_purge_deletes_only_the_accounts_rows_and_a_deleted_app_unlinks_it
     assert (
         await db.fetchval("SELECT count(*) FROM sales_daily_rollup WHERE app_id = $1", app_id) == 0
     )
+
+
+async def test_the_migration_moves_stored_rows_into_partitions_and_back(
+    app: FastAPI, tenant: Tenant, sandbox: SandboxState, db: asyncpg.Connection, database_url: str
+) -> None:
+    account = await _account(app, tenant, sandbox, "acme")
+    await run_unit(app, account, "sales_daily", "2020-10-05")
+    await run_unit(app, account, "sales_weekly", "2020-11-01")
+    rows = "SELECT * FROM sales_rows ORDER BY id"
+    before = [dict(row) for row in await db.fetch(rows)]
+    assert len(before) == 2 * ROWS
+
+    await asyncio.to_thread(migrate.downgrade_sync, database_url, "21_sales_rollups")
+    assert (
+        await db.fetchval("SELECT relkind::text FROM pg_class WHERE relname = 'sales_rows'") == "r"
+    )
+    assert [dict(row) for row in await db.fetch(rows)] == before
+    await migrate.upgrade(database_url)
+
+    assert [dict(row) for row in await db.fetch(rows)] == before  # ids kept
+    assert await _leaf_rows(db) == {
+        "sales_rows_daily_2020_10": ROWS,
+        "sales_rows_weekly_2020": ROWS,
+    }
+    new_id = await db.fetchval(
+        "INSERT INTO sales_rows (workspace_id, account_id, frequency, report_date, unit_kind, "
+        "units, platform) VALUES ($1, $2, 'DAILY', '2020-10-06', 'update', 1, 'IOS') RETURNING id",
+        tenant.workspace_id,
+        account,
+    )
+    assert new_id > max(row["id"] for row in before)  # the identity continues after them
