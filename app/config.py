@@ -259,6 +259,20 @@ class Settings(BaseSettings):
     webhooks_retention: timedelta = Field(
         default=timedelta(days=30), description="How long finished deliveries are listed."
     )
+    report_retention_daily: timedelta | None = Field(
+        default=None,
+        description="How long rows of daily reports (sales) are kept, by report date; unset: "
+        "forever. Whole monthly partitions past it are dropped; the rollups stay.",
+    )
+    report_retention_weekly: timedelta | None = Field(
+        default=None, description="Likewise for weekly reports (yearly partitions)."
+    )
+    report_retention_monthly: timedelta | None = Field(
+        default=None, description="Likewise for monthly reports (yearly partitions)."
+    )
+    report_retention_yearly: timedelta | None = Field(
+        default=None, description="Likewise for yearly reports (yearly partitions)."
+    )
     webhooks_deliver: bool = Field(
         default=True, description="Workers deliver webhooks (false: another fleet does)."
     )

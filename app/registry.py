@@ -27,6 +27,7 @@ from app.fx import jobs as fx
 from app.outbox.catalogue import EventCatalogue
 from app.releases import jobs as releases
 from app.releases.jobs import feedback as releases_feedback
+from app.reports import partitions
 from app.resources.app_list import AppListing
 from app.reviews import events as review_events
 from app.reviews import jobs as reviews
@@ -104,6 +105,7 @@ def worker_parts(settings: Settings) -> WorkerParts:
                 60.0,
             ),
             webhooks.retention_task(settings),
+            partitions.retention_task(settings),
         ],
         loops=[webhooks.delivery_loop(settings)] if settings.webhooks_deliver else [],
     )

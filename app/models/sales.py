@@ -5,7 +5,18 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Identity, Index, Numeric, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Identity,
+    Index,
+    Numeric,
+    String,
+    Text,
+    Uuid,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -20,6 +31,12 @@ class SalesRow(Base):
     units with a positive per-unit proceeds). A report (account, frequency, report date) is
     replaced atomically. Fact rows use a bigint identity key: at tens of millions of rows a UUID
     key would double the index for nothing.
+
+    Partitioned (migration ``21_partitions``, :mod:`app.reports.partitions`): by frequency,
+    then by report month (daily) or year. No foreign keys and no unique index on ``id`` (the
+    identity makes it unique): per-row checks cost more than the insert itself; triggers on
+    ``asc_accounts`` and ``apps`` keep the ON DELETE actions (rows go with their account; a
+    deleted app's rows keep no ``app_id``).
     """
 
     __tablename__ = "sales_rows"
@@ -28,16 +45,19 @@ class SalesRow(Base):
         # Rows still waiting for their catalog app (see sales.repository.link_rows_to_apps).
         Index("ix_sales_rows_unlinked", "account_id", postgresql_where=text("app_id IS NULL")),
         Index("ix_sales_rows_workspace_date", "workspace_id", "frequency", "report_date", "id"),
+        {"postgresql_partition_by": "LIST (frequency)"},
     )
+    # The mapper's identity; the table has no primary key constraint (see above).
+    __mapper_args__ = {"primary_key": ["id"]}  # noqa: RUF012
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True))
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    account_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     frequency: Mapped[str] = mapped_column(String(8))
     report_date: Mapped[dt.date] = mapped_column(Date)
     # The catalog app the row belongs to (by Apple Identifier, or for in-app products by the
     # parent app's SKU); null when the catalog does not know it. The row is kept either way.
-    app_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("apps.id", ondelete="SET NULL"))
+    app_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     begin_date: Mapped[dt.date | None] = mapped_column(Date)
     end_date: Mapped[dt.date | None] = mapped_column(Date)
     provider: Mapped[str | None] = mapped_column(Text)
@@ -101,10 +121,11 @@ class SalesDailyRollup(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    # No foreign keys, like sales_rows (triggers keep their ON DELETE actions).
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    account_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     report_date: Mapped[dt.date] = mapped_column(Date)
-    app_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("apps.id", ondelete="SET NULL"))
+    app_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     app_apple_id: Mapped[str | None] = mapped_column(Text)
     product: Mapped[str | None] = mapped_column(Text)
     sku: Mapped[str | None] = mapped_column(Text)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.asc.client import Params
 from app.asc.errors import AscInvalidParameter
 from app.asc.report_download import SALES_REPORTS_PATH, sales_report_params
-from app.reports import calendar
+from app.reports import calendar, partitions
 from app.reports.ingest import Layout, delete_partition
 from app.reports.periods import Period
 from app.reports.units import ReportRequest, fetch_report_unit
@@ -169,6 +169,8 @@ def _unit(spec: ReportSpec) -> UnitRunner:
         report_date = spec.period.unit_date(ctx.unit_key)
         partition = {"account_id": ctx.account.id, **spec.partition_extra}
         partition["report_date"] = report_date
+        # Before the unit writes anything: a new leaf is created in its own short transaction.
+        await partitions.ensure_leaf(ctx.session, spec.table, spec.period.frequency, report_date)
         if spec.links_apps:
             await app_links.lock_for_report(ctx.session, ctx.account.id)
 

@@ -1,4 +1,4 @@
-"""Benchmark: ingesting a 1,000,000-row SALES/SUMMARY report.
+"""Benchmark: ingesting a 1,000,000-row SALES/SUMMARY report, as a user sees it.
 
     python tests/benchmarks/ingest.py                # 1,000,000 rows
     python tests/benchmarks/ingest.py --rows 100000  # a quick run
@@ -6,20 +6,23 @@
 1. Generates a gzip TSV in Apple's 28-column SALES/SUMMARY layout, streamed to a temp file
    (50 apps, their in-app products and subscriptions, 60 storefronts and currencies incl. JPY,
    every product type, ~3 % refunds with negative units and customer price, blank cells).
-2. Orchard's full ingest, through the real ``sales_daily`` unit: the sync engine claims the
-   unit, the ASC client downloads the file (served in 64 KiB chunks by an ``httpx``
-   MockTransport — Apple simulated at the HTTP boundary), ``load_report`` streams it into
-   ``COPY`` and replaces the day with the sales layout, derived columns and catalog joins, the
-   day's rollup is rebuilt, and the unit commits. Peak RSS growth of this process is sampled
-   during the unit (the PostgreSQL server is a separate process). It runs first, before
-   anything else has grown the heap.
+2. Orchard end to end: ``orchard serve`` with its worker (default settings: 2 claim loops
+   polling every 2 s), Apple simulated at the HTTP boundary (an ``httpx`` MockTransport serving
+   the file in 64 KiB chunks for that day, "no sales" for any other). The clock runs from
+   ``POST /v1/accounts/{id}/sync`` for that day until ``GET /v1/accounts/{id}/availability``
+   reads ``published`` for it (polled every 100 ms): claim latency, download, ``COPY``, the day's
+   replacement with the sales layout, derived columns and catalog joins, every rollup rebuilt,
+   the commit. The sync unit's own time (its transaction, commit included) is timed apart.
+   Peak RSS growth of this process is sampled meanwhile (the PostgreSQL server is another
+   process). It runs first, before anything else has grown the heap.
 3. Parse only: (a) decompress and split lines into cells, (b) the dict-per-row parser the
-   tests read reports with, ``tests.fixtures.tsv.read_tsv_file`` (ingest itself does not
-   parse rows in Python: it streams the bytes into ``COPY``).
-4. A bare ``COPY`` (asyncpg ``copy_records_to_table``) of the same rows, parsed and typed in
-   Python beforehand (untimed), into the same (emptied) table.
+   tests read reports with, ``tests.fixtures.tsv.read_tsv_file``.
+4. The baseline: a bare ``COPY`` (asyncpg ``copy_records_to_table``) of the same rows, parsed
+   and typed in Python beforehand (untimed), into an index-free table of the same columns
+   (``LIKE sales_rows``: no index, no key, no foreign key, no partitions).
 
-Targets: full ingest ≥ 50 % of the bare COPY's rows/s; RSS growth < 150 MB.
+Judged: end-to-end rows/s ÷ bare-COPY rows/s ≥ 0.7 (issue 21); the unit-only ratio is printed
+beside it. Peak RSS growth < 150 MB.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from app.sales.layout import MAC_PRODUCT_TYPES, SALES_LAYOUT, unit_kind
 from app.sales.repository import rebuild_daily_rollup
 from app.sandbox.sales import SALES_HEADER
 from app.sandbox.state import SandboxState
+from app.sync.runner import Runner
 from tests.benchmarks.sales_common import (
     RssSampler,
     add_app,
@@ -59,8 +63,10 @@ from tests.benchmarks.sales_common import (
     machine,
     make_tenant,
 )
+from tests.benchmarks.sales_common import (
+    Tenant as BenchTenant,
+)
 from tests.fixtures.accounts import Tenant, link
-from tests.fixtures.engine import run_unit
 from tests.fixtures.tsv import read_tsv_file
 
 DAY = dt.date(2026, 10, 5)
@@ -191,7 +197,8 @@ def parse_only(path: Path, rows: int) -> None:
 
 
 class FileApple:
-    """Apple's salesReports endpoint serving the file from disk in chunks (never whole)."""
+    """Apple's salesReports endpoint: the file from disk in chunks (never whole) for the
+    benchmark's day of the daily report; "no sales" for any other date or frequency."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -205,6 +212,15 @@ class FileApple:
         headers = {"X-Rate-Limit": "user-hour-lim:3600;user-hour-rem:3500;"}
         if request.url.path != "/v1/salesReports":
             return httpx.Response(200, json={"data": [], "links": {}}, headers=headers)
+        params = request.url.params
+        if (
+            params.get("filter[reportType]") != "SALES"
+            or params.get("filter[frequency]") != "DAILY"
+            or params.get("filter[reportDate]") != DAY.isoformat()
+        ):
+            error = {"status": "404", "code": "NOT_FOUND", "title": "The specified resource "
+                     "does not exist", "detail": "There were no sales for the date specified."}  # fmt: skip
+            return httpx.Response(404, json={"errors": [error]}, headers=headers)
         return httpx.Response(
             200,
             content=self._chunks(),
@@ -216,16 +232,46 @@ class FileApple:
         )
 
 
-async def full_ingest(url: str, path: Path, rows: int) -> tuple[float, uuid.UUID, uuid.UUID]:
-    settings = Settings(
+class UnitTimer:
+    """Times the sync unit's own transaction (run, bookkeeping, commit) inside the worker."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[tuple[str, str], float] = {}
+        self._original = Runner._execute_in_span
+
+    def __enter__(self) -> UnitTimer:
+        original, seconds = self._original, self.seconds
+
+        async def timed(runner: Runner, job: Any, *args: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await original(runner, job, *args)
+            finally:
+                seconds[(job.dataset, job.unit_key)] = time.perf_counter() - started
+
+        Runner._execute_in_span = timed  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        Runner._execute_in_span = self._original  # type: ignore[method-assign]
+
+
+def _settings(url: str, path: Path, *, worker: bool) -> Settings:
+    return Settings(
         database_url=url.replace("postgresql://", "postgresql+asyncpg://", 1),  # type: ignore[arg-type]
         data_dir=path.parent / "orchard",  # the generated key goes away with the report
         asc_base_url="https://apple.bench",
-        run_worker=False,
-        expect_worker=False,
+        run_worker=worker,
+        expect_worker=worker,
         log_level="WARNING",
     )
+
+
+async def _set_up_account(url: str, path: Path) -> tuple[BenchTenant, uuid.UUID]:
+    """A workspace, a linked account and its catalog apps; the account's initial sync is
+    parked so the worker is idle when the measured request comes."""
     tenant = await make_tenant(url, "bench")
+    settings = _settings(url, path, worker=False)
     application = create_app(settings, asc_transport=httpx.MockTransport(FileApple(path).handle))
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
@@ -235,58 +281,137 @@ async def full_ingest(url: str, path: Path, rows: int) -> tuple[float, uuid.UUID
             response = await link(client, owner, key, verify=False)
             assert response.status_code == 201, response.text
             account_id = uuid.UUID(response.json()["id"])
-        conn = await asyncpg.connect(url)
-        try:
-            for app in range(APPS):  # the catalog, so rows link to their apps
-                await add_app(
-                    conn, tenant.workspace_id, account_id, str(1_500_000_000 + app * 10),
-                    f"com.bench.app{app}",
-                )  # fmt: skip
-        finally:
-            await conn.close()
+    conn = await asyncpg.connect(url)
+    try:
+        for app in range(APPS):  # the catalog, so rows link to their apps
+            await add_app(
+                conn, tenant.workspace_id, account_id, str(1_500_000_000 + app * 10),
+                f"com.bench.app{app}",
+            )  # fmt: skip
+        await _park(conn)
+    finally:
+        await conn.close()
+    return tenant, account_id
 
-        with RssSampler() as rss:
-            started = time.perf_counter()
-            await run_unit(application, account_id, "sales_daily", DAY.isoformat())
-            seconds = time.perf_counter() - started
-        conn = await asyncpg.connect(url)
-        try:
-            state = await conn.fetchrow(
-                "SELECT state, row_count FROM dataset_availability WHERE account_id = $1",
+
+async def _park(conn: asyncpg.Connection) -> int:
+    result: str = await conn.execute(
+        "UPDATE sync_jobs SET state = 'waiting', run_after = now() + interval '1 day' "
+        "WHERE state IN ('queued', 'waiting')"
+    )
+    return int(result.split()[-1])
+
+
+async def full_ingest(url: str, path: Path, rows: int) -> tuple[float, float, uuid.UUID, uuid.UUID]:
+    """(seconds end to end, seconds inside the unit, workspace, account)."""
+    tenant, account_id = await _set_up_account(url, path)
+    settings = _settings(url, path, worker=True)
+    application = create_app(settings, asc_transport=httpx.MockTransport(FileApple(path).handle))
+    headers = {"Authorization": f"Bearer {tenant.token}"}
+    day = DAY.isoformat()
+    with UnitTimer() as units:
+        async with application.router.lifespan_context(application):
+            # The worker's first scheduler round plans routine units: let it, then park them.
+            await asyncio.sleep(1.0)
+            conn = await asyncpg.connect(url)
+            try:
+                await _park(conn)
+            finally:
+                await conn.close()
+            transport = httpx.ASGITransport(app=application)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+                with RssSampler() as rss:
+                    started = time.perf_counter()
+                    response = await client.post(
+                        f"/v1/accounts/{account_id}/sync",
+                        json={"datasets": ["sales_daily"], "from": day, "to": day},
+                        headers=headers,
+                    )
+                    assert response.status_code == 202, response.text
+                    state = await _wait_published(client, account_id, headers)
+                    seconds = time.perf_counter() - started
+    unit = units.seconds.get(("sales_daily", day), float("nan"))
+    conn = await asyncpg.connect(url)
+    try:
+        stored = await conn.fetchrow(
+            "SELECT state, row_count FROM dataset_availability WHERE account_id = $1 "
+            "AND dataset = 'sales_daily' AND report_date = $2",
+            account_id,
+            DAY,
+        )
+        if state != "published" or stored is None or stored["row_count"] != rows:
+            error = await conn.fetchval(
+                "SELECT last_error_message FROM sync_jobs WHERE account_id = $1 "
+                "AND dataset = 'sales_daily' AND unit_key = $2",
                 account_id,
+                day,
             )
-            if state is None or state["state"] != "published" or state["row_count"] != rows:
-                error = await conn.fetchval(
-                    "SELECT last_error_message FROM sync_jobs WHERE account_id = $1 "
-                    "AND dataset = 'sales_daily'",
-                    account_id,
-                )
-                raise RuntimeError(f"the unit did not load the report: {state} {error}")
-            linked = await conn.fetchval("SELECT count(*) FROM sales_rows WHERE app_id IS NOT NULL")
-            rollup = await conn.fetchval("SELECT count(*) FROM sales_daily_rollup")
-        finally:
-            await conn.close()
-        print(
-            f"full ingest: sales_daily unit (download, COPY, replace, rollup, commit)"
-            f"\n                                               {rate(rows, seconds)}"
-            f"   {linked:,} rows linked to catalog apps, {rollup:,} rollup rows"
+            raise RuntimeError(f"the unit did not load the report: {state} {stored} {error}")
+        linked = await conn.fetchval("SELECT count(*) FROM sales_rows WHERE app_id IS NOT NULL")
+        rollup = await conn.fetchval("SELECT count(*) FROM sales_daily_rollup")
+        await conn.execute("VACUUM ANALYZE")
+        sizes = await conn.fetch(SIZES)
+    finally:
+        await conn.close()
+    print(
+        f"Orchard end to end: POST /sync → day reads published"
+        f"\n                                               {rate(rows, seconds)}"
+        f"\n  of which inside the sync unit (its transaction)  {rate(rows, unit)}"
+        f"\n  {linked:,} rows linked to catalog apps, {rollup:,} daily rollup rows"
+    )
+    total = sum(row["bytes"] for row in sizes)
+    print(
+        f"stored: {total / 2**20:.1f} MB for the day, {total / rows:.0f} bytes per report row: "
+        + ", ".join(f"{row['name']} {row['bytes'] / 2**20:.1f} MB" for row in sizes)
+    )
+    print(
+        f"peak RSS growth during the ingest: {rss.growth_mb:.1f} MB "
+        f"(from {rss.baseline / 2**20:.0f} MB)   target < 150 MB: "
+        f"{'MET' if rss.growth_mb < 150 else 'MISSED'}"
+    )
+    engine = create_engine(settings.database_url.get_secret_value(), pool_size=1)  # type: ignore[union-attr]
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            started = time.perf_counter()
+            await rebuild_daily_rollup(session, account_id, DAY)
+            print(f"  (the day's rollups alone rebuild in {time.perf_counter() - started:.2f} s)")
+    finally:
+        await engine.dispose()
+    return seconds, unit, tenant.workspace_id, account_id
+
+
+#: What a day of sales costs on disk: its leaf of sales_rows and every rollup (with indexes).
+SIZES = """
+    SELECT CASE WHEN c.relname LIKE 'sales_rows%' THEN 'sales_rows' ELSE c.relname END AS name,
+           sum(pg_total_relation_size(c.oid)) AS bytes
+    FROM pg_class AS c
+    WHERE c.relkind = 'r' AND (c.relname LIKE 'sales_rows%' OR c.relname LIKE 'sales_rollup%'
+                               OR c.relname = 'sales_daily_rollup')
+    GROUP BY 1 ORDER BY 2 DESC
+"""
+
+
+async def _wait_published(
+    client: httpx.AsyncClient, account_id: uuid.UUID, headers: dict[str, str]
+) -> str:
+    day = DAY.isoformat()
+    deadline = time.perf_counter() + 900
+    state = "not_fetched"
+    while time.perf_counter() < deadline:
+        response = await client.get(
+            f"/v1/accounts/{account_id}/availability",
+            params={"dataset": "sales_daily", "from": day, "to": day},
+            headers=headers,
         )
-        print(
-            f"peak RSS growth during the unit: {rss.growth_mb:.1f} MB "
-            f"(from {rss.baseline / 2**20:.0f} MB)   target < 150 MB: "
-            f"{'MET' if rss.growth_mb < 150 else 'MISSED'}"
-        )
-        engine = create_engine(settings.database_url.get_secret_value(), pool_size=1)  # type: ignore[union-attr]
-        try:
-            async with create_sessionmaker(engine)() as session, session.begin():
-                started = time.perf_counter()
-                await rebuild_daily_rollup(session, account_id, DAY)
-                print(
-                    f"  of which the day's rollup rebuild takes about {time.perf_counter() - started:.2f} s"
-                )
-        finally:
-            await engine.dispose()
-    return seconds, tenant.workspace_id, account_id
+        if response.status_code == 429:  # the token's request limit: poll slower
+            await asyncio.sleep(float(response.json().get("retry_after_seconds", 1)))
+            continue
+        assert response.status_code == 200, response.text
+        state = response.json()["items"][0]["state"]
+        if state in ("published", "failed", "no_data"):
+            return str(state)
+        await asyncio.sleep(0.1)
+    return state
 
 
 def platform(product_type: str | None, device: str | None) -> str:
@@ -356,20 +481,32 @@ def typed_rows(path: Path, workspace_id: uuid.UUID, account_id: uuid.UUID) -> li
 async def bare_copy(
     url: str, path: Path, rows: int, workspace_id: uuid.UUID, account_id: uuid.UUID
 ) -> float:
+    """The baseline: the rows, typed beforehand, COPYed into an index-free table."""
     conn = await asyncpg.connect(url)
     try:
-        await conn.execute("TRUNCATE sales_rows, sales_daily_rollup")
-        await conn.execute("VACUUM ANALYZE sales_rows")
+        await conn.execute("DROP TABLE IF EXISTS bench_bare_sales_rows")
+        # LIKE copies columns, types and NOT NULL only: no index, key, foreign key, partitions.
+        await conn.execute(
+            "CREATE TABLE bench_bare_sales_rows (LIKE sales_rows INCLUDING DEFAULTS "
+            "INCLUDING IDENTITY)"
+        )
         records = typed_rows(path, workspace_id, account_id)
         assert len(records) == rows
+        await conn.execute("CHECKPOINT")
         started = time.perf_counter()
         async with conn.transaction():
-            await conn.copy_records_to_table("sales_rows", records=records, columns=COLUMNS)
+            await conn.copy_records_to_table(
+                "bench_bare_sales_rows", records=records, columns=COLUMNS
+            )
         seconds = time.perf_counter() - started
+        await conn.execute("DROP TABLE bench_bare_sales_rows")
     finally:
         await conn.close()
-    print(f"bare COPY: copy_records_to_table, typed rows    {rate(rows, seconds)}")
+    print(f"bare COPY: typed rows into an index-free table {rate(rows, seconds)}")
     return seconds
+
+
+TARGET = 0.7
 
 
 async def main() -> int:
@@ -389,16 +526,17 @@ async def main() -> int:
         async with benchmark_database(args.database_url) as url:
             # The full ingest first: nothing before it has grown this process's heap, so the
             # RSS it adds is not hidden in memory an earlier phase freed.
-            full, workspace_id, account_id = await full_ingest(url, path, args.rows)
+            full, unit, workspace_id, account_id = await full_ingest(url, path, args.rows)
             parse_only(path, args.rows)
             bare = await bare_copy(url, path, args.rows, workspace_id, account_id)
-    ratio = bare / full
+    end_to_end, unit_only = bare / full, bare / unit
     print(f"done; {load_average()}")
     print(
-        f"full ingest throughput = {ratio:.0%} of bare COPY   target >= 50%: "
-        f"{'MET' if ratio >= 0.5 else 'MISSED'}"
+        f"end to end (POST → published) = {end_to_end:.2f} of bare COPY's rows/s   "
+        f"target >= {TARGET}: {'MET' if end_to_end >= TARGET else 'MISSED'}"
     )
-    return 0 if ratio >= 0.5 else 1
+    print(f"unit only (the sync unit's transaction) = {unit_only:.2f} of bare COPY's rows/s")
+    return 0 if end_to_end >= TARGET else 1
 
 
 if __name__ == "__main__":

@@ -154,11 +154,13 @@ class Snapshot:
 
 
 async def _columns(db: asyncpg.Connection) -> dict[str, list[tuple[str, str]]]:
+    # A partitioned table is read through its parent, never its partitions.
     rows = await db.fetch(
         """
         SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c
         JOIN information_schema.tables t USING (table_schema, table_name)
         WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'
+          AND c.table_name NOT IN (SELECT relname FROM pg_class WHERE relispartition)
         ORDER BY c.table_name, c.ordinal_position
         """
     )
@@ -179,7 +181,20 @@ async def _foreign_keys(db: asyncpg.Connection) -> dict[tuple[str, str], str]:
         WHERE con.contype = 'f' AND array_length(con.conkey, 1) = 1
         """
     )
-    return {(row["table_name"], row["column_name"]): row["target"] for row in rows}
+    found = {(row["table_name"], row["column_name"]): row["target"] for row in rows}
+    return {**found, **IMPLIED_FOREIGN_KEYS}
+
+
+#: References a table keeps without a constraint (sales_rows: per-row checks cost more than
+#: the insert; see migration 21_partitions).
+IMPLIED_FOREIGN_KEYS = {
+    ("sales_rows", "workspace_id"): "workspaces",
+    ("sales_rows", "account_id"): "asc_accounts",
+    ("sales_rows", "app_id"): "apps",
+    ("sales_daily_rollup", "workspace_id"): "workspaces",
+    ("sales_daily_rollup", "account_id"): "asc_accounts",
+    ("sales_daily_rollup", "app_id"): "apps",
+}
 
 
 async def snapshot(db: asyncpg.Connection) -> Snapshot:

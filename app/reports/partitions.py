@@ -1,0 +1,216 @@
+"""Partitioned report tables: their leaves, created on demand, and retention by whole leaves.
+
+A partitioned report table (``sales_rows``, migration ``21_partitions``) is split by frequency,
+then by report date: one leaf per month for daily reports (a busy account's day is a
+million rows), one per year for the others (a few rows a period)::
+
+    sales_rows → sales_rows_daily → sales_rows_daily_2026_10
+               → sales_rows_weekly → sales_rows_weekly_2026   (likewise monthly, yearly)
+
+Replacing a report day touches one leaf. A leaf is created before the unit's transaction
+starts writing, in its own short transaction: ``ATTACH PARTITION`` takes only a SHARE UPDATE
+EXCLUSIVE lock on its parent, so readers and other units' writes go on meanwhile. Retention
+drops whole leaves past it and deletes only inside the one leaf it cuts through.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.config import Settings
+from app.credentials.clients import AscClientFactory
+from app.sync.worker import DomainTask
+
+log = logging.getLogger(__name__)
+
+#: Frequencies of Apple's report periods (``app.reports.periods``) and their leaf span.
+SPANS: Mapping[str, str] = {"DAILY": "month", "WEEKLY": "year", "MONTHLY": "year", "YEARLY": "year"}
+#: The partitioned report tables (created so by a migration).
+PARTITIONED = frozenset({"sales_rows"})
+#: Waiting longer than this for a lock on a parent is given up (retried next time): a DETACH
+#: or DROP must never queue readers behind a long unit.
+LOCK_TIMEOUT = "5s"
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+@dataclass(frozen=True)
+class Leaf:
+    table: str  # the partitioned table
+    frequency: str
+    first: dt.date  # the first report date in the leaf
+    following: dt.date  # the first report date after it
+
+    @property
+    def parent(self) -> str:
+        return f"{self.table}_{self.frequency.lower()}"
+
+    @property
+    def name(self) -> str:
+        suffix = f"{self.first:%Y_%m}" if SPANS[self.frequency] == "month" else f"{self.first:%Y}"
+        return f"{self.parent}_{suffix}"
+
+
+def leaf_of(table: str, frequency: str, day: dt.date) -> Leaf:
+    if SPANS[frequency] == "month":
+        first = day.replace(day=1)
+        following = (first + dt.timedelta(days=32)).replace(day=1)
+    else:
+        first = day.replace(month=1, day=1)
+        following = first.replace(year=first.year + 1)
+    return Leaf(table, frequency, first, following)
+
+
+async def ensure_leaf(session: AsyncSession, table: str, frequency: str, day: dt.date) -> None:
+    """Make sure the leaf holding (``frequency``, ``day``) of ``table`` exists, creating it in
+    a transaction of its own (committed at once) on another connection of the same engine."""
+    if table not in PARTITIONED:
+        return
+    leaf = leaf_of(table, frequency, day)
+    exists = await session.scalar(
+        text("SELECT to_regclass(:name) IS NOT NULL"), {"name": leaf.name}
+    )
+    if exists:
+        return
+    engine = session.bind
+    if isinstance(engine, AsyncEngine):
+        async with engine.begin() as conn:
+            await _create(conn, leaf)
+    else:  # a session on one connection: in its own transaction, then
+        await _create(await session.connection(), leaf)
+
+
+async def _create(conn: AsyncConnection, leaf: Leaf) -> None:
+    # Two units wanting the same new leaf: the second waits here, then finds it.
+    await conn.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"partition:{leaf.name}"},
+    )
+    if await conn.scalar(text("SELECT to_regclass(:name) IS NOT NULL"), {"name": leaf.name}):
+        return
+    await conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+    # LIKE the parent: its columns and defaults; ATTACH adds the parent's indexes (empty:
+    # instant) and checks no row (an empty table is trivially in bounds).
+    await conn.execute(text(f"CREATE TABLE {leaf.name} (LIKE {leaf.parent} INCLUDING DEFAULTS)"))
+    bounds = {"first": leaf.first, "following": leaf.following}
+    in_bounds = "report_date >= :first AND report_date < :following"
+    # Rows a writer put in the catch-all leaf move to their own (never, from ingest).
+    moved = await conn.execute(
+        text(
+            f"WITH moved AS (DELETE FROM {leaf.parent}_default WHERE {in_bounds} "  # noqa: S608
+            f"RETURNING *) INSERT INTO {leaf.name} SELECT * FROM moved"
+        ),
+        bounds,
+    )
+    await conn.execute(
+        text(
+            f"ALTER TABLE {leaf.parent} ATTACH PARTITION {leaf.name} "
+            f"FOR VALUES FROM ('{leaf.first.isoformat()}') TO ('{leaf.following.isoformat()}')"
+        )
+    )
+    if moved.rowcount:
+        log.info("moved rows out of the default partition", extra={"rows": moved.rowcount})
+    log.info("created report partition", extra={"partition": leaf.name})
+
+
+async def leaves(conn: AsyncConnection | AsyncSession, table: str) -> list[Leaf]:
+    """Every leaf of ``table``, from the catalog."""
+    rows = await conn.execute(
+        text(
+            """
+            SELECT parent.relname AS parent, child.relname AS name,
+                   pg_get_expr(child.relpartbound, child.oid) AS bound
+            FROM pg_inherits AS i
+            JOIN pg_class AS parent ON parent.oid = i.inhparent
+            JOIN pg_class AS child ON child.oid = i.inhrelid
+            WHERE parent.relname = ANY(CAST(:parents AS text[])) AND child.relkind = 'r'
+            ORDER BY child.relname
+            """
+        ),
+        {"parents": [f"{table}_{frequency.lower()}" for frequency in SPANS]},
+    )
+    found = []
+    for row in rows:
+        if row.bound == "DEFAULT":
+            continue
+        frequency = row.parent[len(table) + 1 :].upper()
+        # "FOR VALUES FROM ('2026-10-01') TO ('2026-11-01')"
+        first, following = (dt.date.fromisoformat(part) for part in row.bound.split("'")[1::2])
+        found.append(Leaf(table, frequency, first, following))
+    return found
+
+
+@dataclass(frozen=True)
+class Pruned:
+    dropped: list[str]
+    deleted_rows: int
+
+
+async def prune(
+    sessionmaker: async_sessionmaker[AsyncSession], table: str, keep_since: Mapping[str, dt.date]
+) -> Pruned:
+    """Retention: rows of ``frequency`` with a report date before ``keep_since[frequency]``
+    go. A leaf wholly before it is dropped (one catalog change, whatever its size); in the
+    leaf the cut-off falls into, only the rows before it are deleted. Each leaf in its own
+    short transaction; a leaf whose lock is not granted in time is left for the next run."""
+    dropped: list[str] = []
+    deleted = 0
+    async with sessionmaker() as session:
+        found = await leaves(session, table)
+    for leaf in found:
+        cutoff = keep_since.get(leaf.frequency)
+        if cutoff is None or leaf.first >= cutoff:
+            continue
+        try:
+            async with sessionmaker() as session, session.begin():
+                await session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+                if leaf.following <= cutoff:
+                    await session.execute(text(f"DROP TABLE {leaf.name}"))
+                    dropped.append(leaf.name)
+                else:
+                    result = await session.execute(
+                        text(f"DELETE FROM {leaf.name} WHERE report_date < :cutoff"),  # noqa: S608
+                        {"cutoff": cutoff},
+                    )
+                    deleted += int(getattr(result, "rowcount", 0) or 0)
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            log.warning("report retention: partition busy, next run", extra={"leaf": leaf.name})
+    if dropped or deleted:
+        log.info(
+            "report retention",
+            extra={"table": table, "dropped": dropped, "deleted_rows": deleted},
+        )
+    return Pruned(dropped, deleted)
+
+
+def keep_since(settings: Settings, today: dt.date) -> dict[str, dt.date]:
+    """The first report date kept per frequency (``ORCHARD_REPORT_RETENTION_*``; unset: all)."""
+    windows = {
+        "DAILY": settings.report_retention_daily,
+        "WEEKLY": settings.report_retention_weekly,
+        "MONTHLY": settings.report_retention_monthly,
+        "YEARLY": settings.report_retention_yearly,
+    }
+    return {frequency: today - window for frequency, window in windows.items() if window}
+
+
+def retention_task(settings: Settings) -> DomainTask:
+    """The worker's hourly retention pass over every partitioned report table."""
+
+    async def run(
+        sessionmaker: async_sessionmaker[AsyncSession], factory: AscClientFactory
+    ) -> list[Pruned]:
+        cutoffs = keep_since(settings, dt.datetime.now(dt.UTC).date())
+        if not cutoffs:
+            return []
+        return [await prune(sessionmaker, table, cutoffs) for table in sorted(PARTITIONED)]
+
+    return DomainTask("report_retention", run, 3600.0)
