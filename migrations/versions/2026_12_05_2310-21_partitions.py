@@ -25,7 +25,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "21_partitions"
-down_revision = "21_sales_rollups"
+down_revision = "18_snapshot_rollup"
 branch_labels = None
 depends_on = None
 
