@@ -180,7 +180,7 @@ async def test_the_migration_moves_stored_rows_into_partitions_and_back(
     before = [dict(row) for row in await db.fetch(rows)]
     assert len(before) == 2 * ROWS
 
-    await asyncio.to_thread(migrate.downgrade_sync, database_url, "21_sales_rollups")
+    await asyncio.to_thread(migrate.downgrade_sync, database_url, "18_snapshot_rollup")
     assert (
         await db.fetchval("SELECT relkind::text FROM pg_class WHERE relname = 'sales_rows'") == "r"
     )
