@@ -51,8 +51,8 @@ from app.credentials.clients import AscClientFactory
 from app.credentials.crypto import load_cipher
 from app.db.engine import create_engine, create_sessionmaker
 from app.registry import build_registry
+from app.sync import scheduler
 from app.sync.contract import DatasetRegistry
-from app.sync.scheduler import plan_round
 from tests.benchmarks.common import benchmark_database, machine
 from tests.benchmarks.sync_scale import HOUR_BUDGET, clean_env, start_sandbox
 
@@ -120,16 +120,21 @@ async def reset_cycle(url: str) -> None:
         await conn.close()
 
 
-async def time_planning(url: str, registry: DatasetRegistry) -> tuple[float, int]:
-    """One planning round, rolled back: (seconds, units it would queue)."""
+async def time_planning(
+    url: str, registry: DatasetRegistry, batch: int = scheduler.PLAN_BATCH
+) -> tuple[float, int]:
+    """One planning round, rolled back: (seconds, units it would queue). ``batch=1`` writes
+    each account's units in statements of their own, as rounds did before ``enqueue_many``."""
     engine = create_engine(url, pool_size=1)
+    default, scheduler.PLAN_BATCH = scheduler.PLAN_BATCH, batch
     try:
         async with create_sessionmaker(engine)() as session:
             began = time.perf_counter()
-            planned = await plan_round(session, registry, dt.datetime.now(dt.UTC))
+            planned = await scheduler.plan_round(session, registry, dt.datetime.now(dt.UTC))
             seconds = time.perf_counter() - began
             await session.rollback()
     finally:
+        scheduler.PLAN_BATCH = default
         await engine.dispose()
     return seconds, planned or 0
 
@@ -301,6 +306,16 @@ async def main() -> None:
                 linked = size
                 await reset_cycle(url)
                 plan_seconds, planned = await time_planning(url, registry)
+                unbatched, _ = await time_planning(url, registry, batch=1)
+                every = build_registry(Settings(data_dir=data_dir))
+                whole, whole_units = await time_planning(url, every)
+                whole_unbatched, _ = await time_planning(url, every, batch=1)
+                print(
+                    f"{size} accounts: planning round, {', '.join(datasets)}: {plan_seconds:.2f}s "
+                    f"batched vs {unbatched:.2f}s one account at a time; every dataset "
+                    f"({whole_units} units): {whole:.2f}s batched vs {whole_unbatched:.2f}s",
+                    flush=True,
+                )
                 r = await run_cycle(url, sandbox_url, data_dir, args, planned)
                 wall = float(r["wall"])  # type: ignore[arg-type]
                 units = int(r["units"])  # type: ignore[call-overload]
