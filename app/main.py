@@ -28,9 +28,11 @@ from app.errors import FieldError, Problem
 from app.finance.router import router as payments_router
 from app.fx.router import router as fx_router
 from app.fx.schemas import ManualRatesWrite
+from app.health.router import get_liveness
 from app.health.router import router as health_router
+from app.health.schemas import Liveness
 from app.health.status_router import router as status_router
-from app.kit import strict_query, tracing
+from app.kit import routing, strict_query, tracing
 from app.kit.caching import CachingMiddleware
 from app.kit.compression import GzipMiddleware
 from app.kit.cors import CorsMiddleware
@@ -187,6 +189,11 @@ def create_app(
     app.include_router(webhooks_router)
     app.include_router(apple_webhooks_router)
     strict_query.install(app)  # after every router: an unknown query parameter is a 422
+    routing.install_prefilters(app)  # after every router: one pattern per router, not a walk
+    # Liveness never changes: its bytes are rendered once (the whole stack still runs).
+    routes = strict_query.api_routes(app.router.routes)
+    liveness = next(route for route in routes if route.endpoint is get_liveness)
+    routing.answer_statically(app, liveness, Liveness().model_dump_json().encode())
     app.state.webhook_catalogue = webhook_catalogue()
     webhook_docs.document(app.webhooks, app.state.webhook_catalogue)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]

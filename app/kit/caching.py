@@ -47,6 +47,14 @@ def cache_control(template: str) -> str:
     return NO_STORE  # health, metrics, the status page: always live
 
 
+@lru_cache(maxsize=1024)
+def _cache_control_bytes(template: str) -> bytes:
+    return cache_control(template).encode()
+
+
+_NO_STORE = NO_STORE.encode()
+
+
 def etag_for(body: bytes) -> str:
     return 'W/"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
@@ -87,21 +95,29 @@ class CachingMiddleware:
                 route = inner.get("route")
                 template = getattr(route, "path", None) or scope["path"]
                 raw = message.setdefault("headers", [])
-                names = {name.lower(): value for name, value in raw}
-                policy = names.get(b"cache-control")
+                policy = content_type = None
+                tagged = False
+                for name, value in raw:
+                    name = name.lower()
+                    if name == b"cache-control":
+                        policy = value
+                    elif name == b"content-type":
+                        content_type = value
+                    elif name == b"etag":
+                        tagged = True
                 if message["status"] == 200 and policy is None:
-                    policy = cache_control(template).encode()
+                    policy = _cache_control_bytes(template)
                     message["headers"] = raw = [*raw, (b"cache-control", policy)]
                 if template.startswith("/v1/"):
                     # One browser, two tokens (two workspaces): never one's answer for the other.
                     MutableHeaders(scope=message).add_vary_header("Authorization")
-                json = names.get(b"content-type", b"").startswith(b"application/json")
                 # A no-store answer is never kept, so never revalidated: no ETag to compute.
                 if (
                     message["status"] != 200
-                    or not json
-                    or b"etag" in names
-                    or policy == NO_STORE.encode()
+                    or content_type is None
+                    or not content_type.startswith(b"application/json")
+                    or tagged
+                    or policy == _NO_STORE
                 ):
                     passing = True
                     await send(message)

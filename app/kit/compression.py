@@ -3,7 +3,9 @@
 Starlette's ``GZipMiddleware`` does the same, but parses the request's headers and normalises its
 list of excluded media types on every request (about 40 µs each, most of what ``/health``
 cost on top of a bare endpoint); this layer reads the one header it needs from the raw list and
-decides from the first body message, so a small answer passes through untouched.
+decides from the response's own headers when they settle it (a declared ``Content-Length``
+under the minimum, an excluded media type), else from the first body message, so a small
+answer passes through untouched and unheld.
 """
 
 from __future__ import annotations
@@ -28,15 +30,19 @@ def accepts_gzip(scope: Scope) -> bool:
     return False
 
 
-def _keep_as_is(start: Message) -> bool:
-    """Already encoded, a partial answer, or a media type not worth compressing."""
+def _keep_as_is(start: Message, minimum_size: int) -> bool:
+    """Already encoded, a partial answer, a media type not worth compressing, or a body
+    declared smaller than ``minimum_size`` (decided at the start: nothing is held)."""
     if start["status"] == 206:
         return True
     for name, value in start.get("headers", ()):
         name = name.lower()
-        if name == b"content-encoding":
+        if name == b"content-length":
+            if value.isdigit() and int(value) < minimum_size:
+                return True
+        elif name == b"content-encoding":
             return True
-        if name == b"content-type":
+        elif name == b"content-type":
             media_type = value.decode("latin-1").partition(";")[0].strip().lower()
             if media_type in _EXCLUDED or media_type.partition("/")[0] + "/*" in _EXCLUDED:
                 return True
@@ -63,7 +69,7 @@ class GzipMiddleware:
             nonlocal held, passing, compressor
             kind = message["type"]
             if kind == "http.response.start":
-                if _keep_as_is(message):
+                if _keep_as_is(message, self.minimum_size):
                     passing = True
                     await send(message)
                 else:

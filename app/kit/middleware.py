@@ -97,12 +97,14 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
 
-        incoming = declared = None
+        incoming = declared = content_type = None
         for name, value in scope["headers"]:
             if name == b"x-request-id":
                 incoming = value.decode("latin-1")
             elif name == b"content-length":
                 declared = value
+            elif name == b"content-type" and content_type is None:
+                content_type = value
         if incoming is not None and _SAFE_REQUEST_ID.match(incoming):
             request_id = incoming
         else:
@@ -128,7 +130,8 @@ class RequestContextMiddleware:
             if nul.in_url(scope):
                 await self._send_problem(scope, send_with_id, nul.refused("query"))
                 return
-            await self.app(scope, self._limited(receive, json=nul.is_json(scope)), send_with_id)
+            json = content_type is not None and nul.is_json_media_type(content_type)
+            await self.app(scope, self._limited(receive, json=json), send_with_id)
         except Exception as exc:
             error: AppError
             if database_unavailable(exc):

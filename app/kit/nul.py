@@ -26,12 +26,10 @@ def in_url(scope: Scope) -> bool:
     return b"%00" in query or b"\x00" in query or "\x00" in path
 
 
-def is_json(scope: Scope) -> bool:
-    for name, value in scope.get("headers", []):
-        if name == b"content-type":
-            media_type = bytes(value).split(b";", 1)[0].strip().lower()
-            return media_type == b"application/json" or media_type.endswith(b"+json")
-    return False
+def is_json_media_type(content_type: bytes) -> bool:
+    """Whether a ``Content-Type`` value names JSON (``application/json``, ``…+json``)."""
+    media_type = bytes(content_type).split(b";", 1)[0].strip().lower()
+    return media_type == b"application/json" or media_type.endswith(b"+json")
 
 
 def in_json(body: bytes) -> bool:

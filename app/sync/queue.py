@@ -47,6 +47,16 @@ class ClaimedJob:
         return self.account_id
 
 
+@dataclass(frozen=True)
+class AccountUnits:
+    """One account's planned units of one dataset, for ``enqueue_many``."""
+
+    account_id: uuid.UUID
+    workspace_id: uuid.UUID
+    key_id: str
+    units: list[PlannedUnit]
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -62,24 +72,40 @@ async def enqueue(
     (its ``refresh_after`` elapsed), or with ``force`` (a manual backfill). Idempotent: any
     number of schedulers may enqueue the same units at once. Returns how many were (re)queued.
     """
-    groups: dict[dt.timedelta | None, list[tuple[int, PlannedUnit]]] = {}
-    # Round-robin across accounts: each account's k-th unit ranks k, so two accounts'
-    # backfills interleave instead of one waiting for the other to finish.
-    for rank, unit in enumerate(units):
-        groups.setdefault(unit.refresh_after, []).append((rank, unit))
+    planned = AccountUnits(account_id, workspace_id, key_id, units)
+    return await enqueue_many(session, dataset=dataset, planned=[planned], now=now, force=force)
+
+
+async def enqueue_many(
+    session: AsyncSession,
+    *,
+    dataset: str,
+    planned: list[AccountUnits],
+    now: dt.datetime,
+    force: bool = False,
+) -> int:
+    """``enqueue`` for many accounts' units of one dataset, in one statement per distinct
+    ``refresh_after`` (a planning round costs a few statements per dataset, not one per
+    account). Returns how many were (re)queued."""
+    groups: dict[dt.timedelta | None, list[tuple[AccountUnits, int, PlannedUnit]]] = {}
+    for entry in planned:
+        # Round-robin across accounts: each account's k-th unit ranks k, so two accounts'
+        # backfills interleave instead of one waiting for the other to finish.
+        for rank, unit in enumerate(entry.units):
+            groups.setdefault(unit.refresh_after, []).append((entry, rank, unit))
     total = 0
     for refresh_after, group in groups.items():
         result = await session.execute(
             _ENQUEUE,
             {
-                "account_id": account_id,
-                "workspace_id": workspace_id,
-                "key_id": key_id,
+                "accounts": [entry.account_id for entry, _, _ in group],
+                "workspaces": [entry.workspace_id for entry, _, _ in group],
+                "key_ids": [entry.key_id for entry, _, _ in group],
                 "dataset": dataset,
-                "keys": [unit.unit_key for _, unit in group],
-                "priorities": [int(unit.priority) for _, unit in group],
-                "ranks": [rank for rank, _ in group],
-                "run_afters": [unit.run_after or now for _, unit in group],
+                "keys": [unit.unit_key for _, _, unit in group],
+                "priorities": [int(unit.priority) for _, _, unit in group],
+                "ranks": [rank for _, rank, _ in group],
+                "run_afters": [unit.run_after or now for _, _, unit in group],
                 "now": now,
                 "force": force,
                 "refresh": refresh_after.total_seconds() if refresh_after is not None else None,
@@ -170,10 +196,10 @@ async def enqueue_on_demand(
     return OnDemandUnits(len(rows), coalesced)
 
 
-_INSERT_UNITS = """
+_INSERT_PUBLIC_UNITS = """
     INSERT INTO sync_jobs (id, account_id, workspace_id, key_id, dataset, unit_key, state,
                            priority, fair_rank, run_after, created_at)
-    SELECT gen_random_uuid(), {owner}, :key_id, :dataset, u.unit_key,
+    SELECT gen_random_uuid(), NULL, NULL, :key_id, :dataset, u.unit_key,
            CASE WHEN u.run_after <= :now THEN 'queued' ELSE 'waiting' END,
            u.priority, u.rank, u.run_after, :now
     FROM unnest(CAST(:keys AS text[]), CAST(:priorities AS int[]),
@@ -194,14 +220,23 @@ _REQUEUE_FINISHED = """
                                        - make_interval(secs => CAST(:refresh AS float8)))
     RETURNING id
 """
+_INSERT_ACCOUNT_UNITS = """
+    INSERT INTO sync_jobs (id, account_id, workspace_id, key_id, dataset, unit_key, state,
+                           priority, fair_rank, run_after, created_at)
+    SELECT gen_random_uuid(), u.account_id, u.workspace_id, u.key_id, :dataset, u.unit_key,
+           CASE WHEN u.run_after <= :now THEN 'queued' ELSE 'waiting' END,
+           u.priority, u.rank, u.run_after, :now
+    FROM unnest(CAST(:accounts AS uuid[]), CAST(:workspaces AS uuid[]),
+                CAST(:key_ids AS text[]), CAST(:keys AS text[]), CAST(:priorities AS int[]),
+                CAST(:ranks AS bigint[]), CAST(:run_afters AS timestamptz[]))
+         AS u(account_id, workspace_id, key_id, unit_key, priority, rank, run_after)
+"""
 _ENQUEUE = text(
-    _INSERT_UNITS.format(owner=":account_id, :workspace_id")
-    + "ON CONFLICT (account_id, dataset, unit_key)"
-    + _REQUEUE_FINISHED
+    _INSERT_ACCOUNT_UNITS + "ON CONFLICT (account_id, dataset, unit_key)" + _REQUEUE_FINISHED
 )
 # Public units have no account: their own partial unique index is the conflict target.
 _ENQUEUE_PUBLIC = text(
-    _INSERT_UNITS.format(owner="NULL, NULL")
+    _INSERT_PUBLIC_UNITS
     + "ON CONFLICT (dataset, unit_key) WHERE account_id IS NULL"
     + _REQUEUE_FINISHED
 )

@@ -1,0 +1,82 @@
+"""A planning round writes each dataset's units for many accounts in one statement: the same
+units as planning account by account, in a number of writes that does not grow with the
+accounts (10,000 accounts made one round 20,000+ statements in one long transaction)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import event
+
+from app.sandbox.state import SandboxState
+from app.sync import scheduler
+from app.sync.scheduler import plan_round
+from tests.fixtures.accounts import Tenant, link_account
+
+
+async def _plan(app: FastAPI) -> tuple[int, int]:
+    """One round: (units queued, INSERTs of accounts' units into sync_jobs)."""
+    inserts = 0
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        nonlocal inserts
+        inserts += "INSERT INTO sync_jobs" in statement and "u.account_id" in statement
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        async with app.state.sessionmaker() as session, session.begin():
+            planned = await plan_round(session, app.state.registry, dt.datetime.now(dt.UTC))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert planned is not None
+    return planned, inserts
+
+
+async def _units(db: asyncpg.Connection) -> dict[str, set[tuple[Any, ...]]]:
+    rows = await db.fetch(
+        "SELECT account_id, dataset, unit_key, state, priority, fair_rank, key_id FROM sync_jobs "
+        "WHERE account_id IS NOT NULL"
+    )
+    units: dict[str, set[tuple[Any, ...]]] = {}
+    for row in rows:
+        units.setdefault(str(row["account_id"]), set()).add(tuple(row.values())[1:])
+    return units
+
+
+async def test_a_round_plans_every_account_in_a_few_statements_per_dataset(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sandbox: SandboxState,
+    db: asyncpg.Connection,
+    monkeypatch: Any,
+) -> None:
+    await link_account(client, tenant, sandbox.add_key("solo"), verify=False)
+    await db.execute("DELETE FROM sync_jobs")
+    _, alone_inserts = await _plan(app)
+    (one,) = (await _units(db)).values()
+    assert one and alone_inserts > 0
+
+    monkeypatch.setattr(scheduler, "PLAN_BATCH", 3)  # 7 accounts: batches of 3, 3 and 1
+    for n in range(6):
+        await link_account(client, tenant, sandbox.add_key(f"team{n}"), verify=False)
+    await db.execute("DELETE FROM sync_jobs")
+    planned, inserts = await _plan(app)
+
+    # The same units for every account as when it was planned alone (its own key)...
+    units = await _units(db)
+    assert len(units) == 7 and planned >= 7 * len(one)
+    for account_units in units.values():
+        assert {unit[:-1] for unit in account_units} == {unit[:-1] for unit in one}
+        assert len({unit[-1] for unit in account_units}) == 1
+    assert len({next(iter(u))[-1] for u in units.values()}) == 7
+    # ... written in one statement per dataset, refresh group and batch: three batches here,
+    # against seven accounts (and against one statement per account and dataset before).
+    assert inserts == 3 * alone_inserts
+    # Planning again queues nothing new: every unit is queued already.
+    assert (await _plan(app))[0] == 0
