@@ -108,7 +108,7 @@ async def retention(
     source: str = "precomputed",
 ) -> dict[tuple[dt.date, int], int]:
     """(cohort month, k) → subscribers with a charge whose period covers the last day of
-    cohort month + k."""
+    cohort month + k (a charge of no known duration covers no day, as in MRR)."""
     app = app_scope(scope)
     if source == "precomputed" and app is not None:
         return await subscriber_rollup.retention(session, app, first, last, periods)
@@ -123,6 +123,7 @@ async def retention(
             GREATEST(0, {_MONTHS.format("ch.d")} - {_MONTHS.format("ch.m")}),
             LEAST(:periods, {_MONTHS.format("ch.until")} - {_MONTHS.format("ch.m")} - 1)
         ) AS k
+        WHERE ch.until IS NOT NULL
         GROUP BY ch.m, k
     """  # noqa: S608  (identifiers fixed; values are bound)
     return {(row[0], int(row[1])): int(row[2]) for row in await session.execute(text(sql), params)}

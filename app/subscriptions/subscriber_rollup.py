@@ -48,7 +48,6 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-
 #: Refund rows of the Subscriber Report (FACTS §5.5): Refund = Yes, or a negative price (the
 #: rule of ``rollup.REFUND``, which re-derives these rows after its own).
 REFUND = "(COALESCE(refund, false) OR COALESCE(customer_price, 0) < 0)"
@@ -211,7 +210,7 @@ MOVEMENTS_INSERT = """
          AND c.subscriber_id = p.sid
     GROUP BY p.workspace_id, p.account_id, p.app_apple_id, p.month, p.pc, p.g_app,
              p.g_subscription, p.g_country, p.g_offer, p.g_duration
-"""  # noqa: S608  (fixed SQL)
+"""
 
 #: The touched cohorts' sizes, retained subscribers per month and revenue per month and
 #: currency (by month of Event Date; a row dated before its cohort month counts in it).
@@ -250,10 +249,10 @@ _AFFECTED = """
 _IDS = "unnest(CAST(:apps AS text[]), CAST(:sids AS text[])) AS x(app, sid)"
 _OF_IDS = f"""
     account_id = :a AND (app_apple_id, subscriber_id) IN (SELECT app, sid FROM {_IDS})
-"""
+"""  # noqa: S608  (fixed SQL)
 _RAW_OF_IDS = f"""
     account_id = :a AND (app_apple_id, btrim(subscriber_id)) IN (SELECT app, sid FROM {_IDS})
-"""
+"""  # noqa: S608
 _TOUCHED = """
     SELECT DISTINCT app_apple_id, m FROM subscriber_months,
            LATERAL (VALUES (month), (CAST(month + interval '1 month' AS date))) AS x(m)

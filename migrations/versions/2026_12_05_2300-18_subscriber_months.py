@@ -6,7 +6,6 @@ Revises: 21_sales_rollups
 Create Date: 2026-12-05 23:00:00
 """
 
-# ruff: noqa: S608, E501  (fixed SQL, no values)
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -48,14 +47,14 @@ BACKFILL_SUBSCRIBERS = r"""
         GROUP BY workspace_id, account_id, app_apple_id, sid
     ),
     charge AS (
-        SELECT c.*, (c.d + 
+        SELECT c.*, (c.d +
     CASE
       WHEN lower(dur) LIKE '%day%' THEN make_interval(days => n)
       WHEN lower(dur) LIKE '%week%' THEN make_interval(weeks => n)
       WHEN lower(dur) LIKE '%month%' THEN make_interval(months => n)
       WHEN lower(dur) LIKE '%year%' THEN make_interval(years => n)
     END
-)::date AS until, 
+)::date AS until,
     CASE
       WHEN n = 0 THEN NULL
       WHEN lower(dur) LIKE '%day%' THEN p * 30.4375 / n
