@@ -76,7 +76,10 @@ MONTHLY = """
 _KEY = "account_id, app_apple_id, subscriber_id"
 
 #: The per-subscriber rows of the Subscriber IDs whose stored rows match ``{where}`` (over
-#: ``subscriber_transaction_rows``), in one statement: the rows are read once.
+#: ``subscriber_transaction_rows``), in one statement: the rows are read once, and each
+#: subscriber's facts are windows over its rows (no join: the planner cannot know how many
+#: rows a list of IDs selects). A charge is refunded when a refund row of its ID names its
+#: Event Date as Purchase Date: both fall in one window partition.
 DERIVE = f"""
     WITH raw AS MATERIALIZED (
         SELECT id, workspace_id, account_id, app_apple_id, btrim(subscriber_id) AS sid,
@@ -92,20 +95,18 @@ DERIVE = f"""
         WHERE {{where}} AND app_apple_id IS NOT NULL
               AND NULLIF(btrim(subscriber_id), '') IS NOT NULL AND event_date IS NOT NULL
     ),
-    firsts AS MATERIALIZED (
-        SELECT workspace_id, account_id, app_apple_id, sid, min(d) AS first
-        FROM raw WHERE NOT r
-        GROUP BY workspace_id, account_id, app_apple_id, sid
+    t AS MATERIALIZED (
+        SELECT raw.*,
+               min(d) FILTER (WHERE NOT r)
+                   OVER (PARTITION BY account_id, app_apple_id, sid) AS first,
+               bool_or(r) OVER (PARTITION BY account_id, app_apple_id, sid,
+                                CASE WHEN r THEN purchase_date ELSE d END) AS refunded
+        FROM raw
     ),
     charge AS (
         SELECT c.*, (c.d + {SPAN})::date AS until, {MONTHLY} AS m
-        FROM raw AS c
-        WHERE NOT c.r AND NOT EXISTS (
-            SELECT 1 FROM raw AS back
-            WHERE back.r AND back.account_id = c.account_id
-                  AND back.app_apple_id = c.app_apple_id AND back.sid = c.sid
-                  AND back.purchase_date = c.d
-        )
+        FROM t AS c
+        WHERE NOT c.r AND NOT c.refunded
     ),
     cover AS (
         SELECT ch.*, CAST(mo AS date) AS month
@@ -117,11 +118,11 @@ DERIVE = f"""
     ),
     months AS (
         INSERT INTO subscriber_months (
-            workspace_id, {_KEY}, month, cohort, mrr, proceeds_currency, g_app,
+            workspace_id, {_KEY}, month, first_charge, cohort, mrr, proceeds_currency, g_app,
             g_subscription, g_country, g_offer, g_duration)
         SELECT DISTINCT ON (c.account_id, c.app_apple_id, c.sid, c.month)
-               c.workspace_id, c.account_id, c.app_apple_id, c.sid, c.month,
-               date_trunc('month', f.first)::date, c.m,
+               c.workspace_id, c.account_id, c.app_apple_id, c.sid, c.month, c.first,
+               date_trunc('month', c.first)::date, c.m,
                CASE WHEN c.m IS NOT NULL THEN c.pc END,
                CASE WHEN c.m IS NOT NULL THEN c.g_app END,
                CASE WHEN c.m IS NOT NULL THEN c.g_subscription END,
@@ -129,8 +130,6 @@ DERIVE = f"""
                CASE WHEN c.m IS NOT NULL THEN c.g_offer END,
                CASE WHEN c.m IS NOT NULL THEN c.g_duration END
         FROM cover AS c
-        JOIN firsts AS f
-          ON f.account_id = c.account_id AND f.app_apple_id = c.app_apple_id AND f.sid = c.sid
         ORDER BY c.account_id, c.app_apple_id, c.sid, c.month, c.m IS NULL, c.d DESC,
                  c.id DESC
         RETURNING 1
@@ -138,45 +137,39 @@ DERIVE = f"""
     money AS (
         INSERT INTO subscriber_day_proceeds (
             workspace_id, {_KEY}, cohort, event_date, proceeds_currency, proceeds, source_rows)
-        SELECT f.workspace_id, f.account_id, f.app_apple_id, f.sid,
-               date_trunc('month', f.first)::date, t.d, t.pc,
-               sum(CASE WHEN t.r THEN -abs(t.p) ELSE t.p END), count(*)
-        FROM raw AS t
-        JOIN firsts AS f
-          ON f.account_id = t.account_id AND f.app_apple_id = t.app_apple_id AND f.sid = t.sid
-        WHERE t.p IS NOT NULL
-        GROUP BY f.workspace_id, f.account_id, f.app_apple_id, f.sid, f.first, t.d, t.pc
+        SELECT workspace_id, account_id, app_apple_id, sid, date_trunc('month', first)::date,
+               d, pc, sum(CASE WHEN r THEN -abs(p) ELSE p END), count(*)
+        FROM t
+        WHERE p IS NOT NULL AND first IS NOT NULL
+        GROUP BY workspace_id, account_id, app_apple_id, sid, first, d, pc
         RETURNING 1
     )
     INSERT INTO subscriber_cohorts (workspace_id, {_KEY}, first_charge, cohort)
-    SELECT workspace_id, account_id, app_apple_id, sid, first,
-           date_trunc('month', first)::date
-    FROM firsts
+    SELECT workspace_id, account_id, app_apple_id, sid, first, date_trunc('month', first)::date
+    FROM t
+    WHERE first IS NOT NULL
+    GROUP BY workspace_id, account_id, app_apple_id, sid, first
 """  # noqa: S608  (fixed SQL; values are bound)
 
-#: For each touched (app, month) pair ``{touched}``: each subscriber's monthly proceeds at the
+#: The MRR movements of the subscribers matching ``{where}``, added to (``{sign}`` 1) or taken
+#: from (-1) the monthly sums: per calendar month, each subscriber's monthly proceeds at the
 #: end of the month before (``a``) and at the month's end (``z``), classified, summed per
-#: proceeds currency and dimensions (of ``z``'s charge, else ``a``'s).
-MOVEMENTS_INSERT = """
+#: proceeds currency and dimensions (of ``z``'s charge, else ``a``'s), with the number of
+#: subscribers (a sum is kept while some subscriber is in it).
+MOVEMENTS_DELTA = """
     WITH z AS (
-        SELECT s.* FROM subscriber_months AS s JOIN {touched} AS t
-          ON s.account_id = t.account_id AND s.app_apple_id = t.app
-             AND s.month = t.month
-        WHERE s.mrr IS NOT NULL
+        SELECT * FROM subscriber_months WHERE {where} AND mrr IS NOT NULL
     ),
     a AS (
-        SELECT s.*, CAST(s.month + interval '1 month' AS date) AS next
-        FROM subscriber_months AS s JOIN {touched} AS t
-          ON s.account_id = t.account_id AND s.app_apple_id = t.app
-             AND s.month = CAST(t.month - interval '1 month' AS date)
-        WHERE s.mrr IS NOT NULL
+        SELECT *, CAST(month + interval '1 month' AS date) AS next
+        FROM subscriber_months WHERE {where} AND mrr IS NOT NULL
     ),
-    pair AS (
+    p AS (
         SELECT COALESCE(z.workspace_id, a.workspace_id) AS workspace_id,
                COALESCE(z.account_id, a.account_id) AS account_id,
                COALESCE(z.app_apple_id, a.app_apple_id) AS app_apple_id,
                COALESCE(z.month, a.next) AS month,
-               COALESCE(z.subscriber_id, a.subscriber_id) AS sid,
+               COALESCE(z.first_charge, a.first_charge) AS first_charge,
                z.subscriber_id IS NOT NULL AS has_z, a.mrr AS a, z.mrr AS z,
                CASE WHEN z.subscriber_id IS NOT NULL THEN z.proceeds_currency
                     ELSE a.proceeds_currency END AS pc,
@@ -195,48 +188,81 @@ MOVEMENTS_INSERT = """
     INSERT INTO subscriber_mrr_movement_months (
         workspace_id, account_id, app_apple_id, month, proceeds_currency, g_app, g_subscription,
         g_country, g_offer, g_duration, new, reactivation, expansion, contraction, churned,
-        closing)
-    SELECT p.workspace_id, p.account_id, p.app_apple_id, p.month, p.pc, p.g_app,
-           p.g_subscription, p.g_country, p.g_offer, p.g_duration,
-           COALESCE(sum(p.z) FILTER (WHERE p.a IS NULL AND c.first_charge >= p.month), 0),
-           COALESCE(sum(p.z) FILTER (WHERE p.a IS NULL AND c.first_charge < p.month), 0),
-           COALESCE(sum(p.z - p.a) FILTER (WHERE p.z > p.a), 0),
-           COALESCE(sum(p.a - p.z) FILTER (WHERE p.z < p.a), 0),
-           COALESCE(sum(p.a) FILTER (WHERE NOT p.has_z), 0),
-           COALESCE(sum(p.z), 0)
-    FROM pair AS p
-    JOIN subscriber_cohorts AS c
-      ON c.account_id = p.account_id AND c.app_apple_id = p.app_apple_id
-         AND c.subscriber_id = p.sid
-    GROUP BY p.workspace_id, p.account_id, p.app_apple_id, p.month, p.pc, p.g_app,
-             p.g_subscription, p.g_country, p.g_offer, p.g_duration
+        closing, subscribers)
+    SELECT workspace_id, account_id, app_apple_id, month, pc, g_app, g_subscription, g_country,
+           g_offer, g_duration,
+           {sign} * COALESCE(sum(z) FILTER (WHERE a IS NULL AND first_charge >= month), 0),
+           {sign} * COALESCE(sum(z) FILTER (WHERE a IS NULL AND first_charge < month), 0),
+           {sign} * COALESCE(sum(z - a) FILTER (WHERE z > a), 0),
+           {sign} * COALESCE(sum(a - z) FILTER (WHERE z < a), 0),
+           {sign} * COALESCE(sum(a) FILTER (WHERE NOT has_z), 0),
+           {sign} * COALESCE(sum(z), 0),
+           {sign} * count(*)
+    FROM p
+    GROUP BY workspace_id, account_id, app_apple_id, month, pc, g_app, g_subscription,
+             g_country, g_offer, g_duration
+    RETURNING app_apple_id, month
 """
 
-#: The touched cohorts' sizes, retained subscribers per month and revenue per month and
-#: currency (by month of Event Date; a row dated before its cohort month counts in it).
-COHORTS_INSERT = """
+#: The cohort facts of the subscribers matching ``{where}``, added (``{sign}`` 1) or taken
+#: (-1): cohort sizes, retained subscribers per month, and net proceeds per month (of Event
+#: Date; a row dated before its cohort month counts in it) and currency with their rows.
+COHORTS_DELTA = """
     INSERT INTO subscriber_cohort_months (
         workspace_id, account_id, app_apple_id, cohort, month, kind, proceeds_currency,
         subscribers, proceeds)
-    SELECT c.workspace_id, c.account_id, c.app_apple_id, c.cohort, c.cohort, 'size',
-           CAST(NULL AS text), count(*), CAST(NULL AS numeric)
-    FROM subscriber_cohorts AS c JOIN {touched} AS t
-      ON c.account_id = t.account_id AND c.app_apple_id = t.app AND c.cohort = t.cohort
-    GROUP BY c.workspace_id, c.account_id, c.app_apple_id, c.cohort
+    SELECT workspace_id, account_id, app_apple_id, cohort, cohort, 'size', CAST(NULL AS text),
+           {sign} * count(*), CAST(NULL AS numeric)
+    FROM subscriber_cohorts WHERE {where}
+    GROUP BY workspace_id, account_id, app_apple_id, cohort
     UNION ALL
-    SELECT s.workspace_id, s.account_id, s.app_apple_id, s.cohort, s.month, 'retained',
-           CAST(NULL AS text), count(*), CAST(NULL AS numeric)
-    FROM subscriber_months AS s JOIN {touched} AS t
-      ON s.account_id = t.account_id AND s.app_apple_id = t.app AND s.cohort = t.cohort
-    GROUP BY s.workspace_id, s.account_id, s.app_apple_id, s.cohort, s.month
+    SELECT workspace_id, account_id, app_apple_id, cohort, month, 'retained',
+           CAST(NULL AS text), {sign} * count(*), CAST(NULL AS numeric)
+    FROM subscriber_months WHERE {where}
+    GROUP BY workspace_id, account_id, app_apple_id, cohort, month
     UNION ALL
-    SELECT p.workspace_id, p.account_id, p.app_apple_id, p.cohort,
-           GREATEST(date_trunc('month', p.event_date)::date, p.cohort) AS m, 'revenue',
-           p.proceeds_currency, count(*), sum(p.proceeds)
-    FROM subscriber_day_proceeds AS p JOIN {touched} AS t
-      ON p.account_id = t.account_id AND p.app_apple_id = t.app AND p.cohort = t.cohort
-    GROUP BY p.workspace_id, p.account_id, p.app_apple_id, p.cohort, m, p.proceeds_currency
+    SELECT workspace_id, account_id, app_apple_id, cohort,
+           GREATEST(date_trunc('month', event_date)::date, cohort) AS m, 'revenue',
+           proceeds_currency, {sign} * sum(source_rows), {sign} * sum(proceeds)
+    FROM subscriber_day_proceeds WHERE {where}
+    GROUP BY workspace_id, account_id, app_apple_id, cohort, m, proceeds_currency
+    RETURNING app_apple_id, cohort
 """
+
+_MOVEMENT_SUMS = """workspace_id, account_id, app_apple_id, month, proceeds_currency, g_app,
+    g_subscription, g_country, g_offer, g_duration"""
+#: One row per key of the touched (app, month) pairs again, the subtracted and added deltas
+#: summed; a key no subscriber is in any more is gone.
+MOVEMENTS_COMPACT = f"""
+    WITH gone AS (
+        DELETE FROM subscriber_mrr_movement_months AS m
+        USING unnest(CAST(:t_apps AS text[]), CAST(:t_months AS date[])) AS t(app, month)
+        WHERE m.account_id = :a AND m.app_apple_id = t.app AND m.month = t.month
+        RETURNING m.*
+    )
+    INSERT INTO subscriber_mrr_movement_months (
+        {_MOVEMENT_SUMS}, new, reactivation, expansion, contraction, churned, closing,
+        subscribers)
+    SELECT {_MOVEMENT_SUMS}, sum(new), sum(reactivation), sum(expansion), sum(contraction),
+           sum(churned), sum(closing), sum(subscribers)
+    FROM gone
+    GROUP BY {_MOVEMENT_SUMS}
+    HAVING sum(subscribers) <> 0
+"""  # noqa: S608  (fixed SQL; values are bound)
+_COHORT_SUMS = "workspace_id, account_id, app_apple_id, cohort, month, kind, proceeds_currency"
+COHORTS_COMPACT = f"""
+    WITH gone AS (
+        DELETE FROM subscriber_cohort_months AS m
+        USING unnest(CAST(:c_apps AS text[]), CAST(:c_months AS date[])) AS t(app, cohort)
+        WHERE m.account_id = :a AND m.app_apple_id = t.app AND m.cohort = t.cohort
+        RETURNING m.*
+    )
+    INSERT INTO subscriber_cohort_months ({_COHORT_SUMS}, subscribers, proceeds)
+    SELECT {_COHORT_SUMS}, sum(subscribers), sum(proceeds)
+    FROM gone
+    GROUP BY {_COHORT_SUMS}
+    HAVING sum(subscribers) <> 0
+"""  # noqa: S608
 
 _AFFECTED = """
     SELECT app_apple_id, subscriber_id FROM subscriber_report_days
@@ -253,12 +279,6 @@ _OF_IDS = f"""
 _RAW_OF_IDS = f"""
     account_id = :a AND (app_apple_id, btrim(subscriber_id)) IN (SELECT app, sid FROM {_IDS})
 """  # noqa: S608
-_TOUCHED = """
-    SELECT DISTINCT app_apple_id, m FROM subscriber_months,
-           LATERAL (VALUES (month), (CAST(month + interval '1 month' AS date))) AS x(m)
-    WHERE {where}
-"""
-_TOUCHED_COHORTS = "SELECT DISTINCT app_apple_id, cohort FROM subscriber_cohorts WHERE {where}"
 _REPORT_DAYS = """
     INSERT INTO subscriber_report_days (account_id, report_date, app_apple_id, subscriber_id)
     SELECT DISTINCT account_id, report_date, app_apple_id, btrim(subscriber_id)
@@ -274,21 +294,19 @@ class _Touched:
     cohorts: set[tuple[str, dt.date]] = field(default_factory=set)
 
 
-async def _collect(
-    session: AsyncSession, where: str, params: dict[str, Any], touched: _Touched
+async def _contribute(
+    session: AsyncSession, where: str, params: dict[str, Any], sign: int, touched: _Touched
 ) -> None:
-    """Add the movement months and cohorts of the subscribers matching ``where`` (their
-    current per-subscriber rows): a month's movements read its own and the previous month's
-    rows."""
-    for sql, into in ((_TOUCHED, touched.months), (_TOUCHED_COHORTS, touched.cohorts)):
-        for app, month in await session.execute(text(sql.format(where=where)), params):
+    """Add (``sign`` 1) or take (-1) the movements and cohort facts of the subscribers matching
+    ``where`` (their current per-subscriber rows), noting the keys touched."""
+    for sql, into in ((MOVEMENTS_DELTA, touched.months), (COHORTS_DELTA, touched.cohorts)):
+        statement = text(sql.format(where=where, sign=sign))
+        for app, month in await session.execute(statement, params):
             into.add((app, month))
 
 
-async def _resum(session: AsyncSession, account_id: uuid.UUID, touched: _Touched) -> None:
-    """Re-sum the movement months and the cohorts touched."""
-    months = sorted(touched.months)
-    cohorts = sorted(touched.cohorts)
+async def _compact(session: AsyncSession, account_id: uuid.UUID, touched: _Touched) -> None:
+    months, cohorts = sorted(touched.months), sorted(touched.cohorts)
     params: dict[str, Any] = {
         "a": account_id,
         "t_apps": [app for app, _ in months],
@@ -296,32 +314,9 @@ async def _resum(session: AsyncSession, account_id: uuid.UUID, touched: _Touched
         "c_apps": [app for app, _ in cohorts],
         "c_months": [month for _, month in cohorts],
     }
-    await session.execute(
-        text(f"""
-            DELETE FROM subscriber_mrr_movement_months AS m USING {_TOUCHED_LIST} AS t
-            WHERE m.account_id = :a AND m.app_apple_id = t.app AND m.month = t.month
-        """),  # noqa: S608  (fixed SQL)
-        params,
-    )
-    await session.execute(
-        text(f"""
-            DELETE FROM subscriber_cohort_months AS m USING {_COHORT_LIST} AS t
-            WHERE m.account_id = :a AND m.app_apple_id = t.app AND m.cohort = t.cohort
-        """),  # noqa: S608
-        params,
-    )
-    await session.execute(text(MOVEMENTS_INSERT.format(touched=_TOUCHED_LIST)), params)
-    await session.execute(text(COHORTS_INSERT.format(touched=_COHORT_LIST)), params)
+    await session.execute(text(MOVEMENTS_COMPACT), params)
+    await session.execute(text(COHORTS_COMPACT), params)
 
-
-_TOUCHED_LIST = """(
-    SELECT CAST(:a AS uuid) AS account_id, app, month
-    FROM unnest(CAST(:t_apps AS text[]), CAST(:t_months AS date[])) AS x(app, month)
-)"""
-_COHORT_LIST = """(
-    SELECT CAST(:a AS uuid) AS account_id, app, cohort
-    FROM unnest(CAST(:c_apps AS text[]), CAST(:c_months AS date[])) AS x(app, cohort)
-)"""
 
 _TABLES = ("subscriber_months", "subscriber_day_proceeds", "subscriber_cohorts")
 
@@ -330,8 +325,9 @@ async def rebuild_subscribers(
     session: AsyncSession, account_id: uuid.UUID, report_date: dt.date
 ) -> None:
     """Re-derive the per-subscriber rows of every Subscriber ID one account's report day
-    names (in its replaced rows and in its new ones), then re-sum the movement months and
-    cohorts they touch; runs in the unit's transaction."""
+    names (in its replaced rows and in its new ones): their old share of the monthly sums is
+    taken out, their rows derived again from all their stored rows, their new share added;
+    runs in the unit's transaction."""
     params: dict[str, Any] = {"a": account_id, "d": report_date}
     pairs = (await session.execute(text(_AFFECTED), params)).all()
     await session.execute(
@@ -346,12 +342,24 @@ async def rebuild_subscribers(
     params["apps"] = [app for app, _ in pairs]
     params["sids"] = [sid for _, sid in pairs]
     touched = _Touched()
-    await _collect(session, _OF_IDS, params, touched)
+    jit = await _no_jit(session)
+    await _contribute(session, _OF_IDS, params, -1, touched)
     for table in _TABLES:
         await session.execute(text(f"DELETE FROM {table} WHERE {_OF_IDS}"), params)  # noqa: S608
     await session.execute(text(DERIVE.format(where=_RAW_OF_IDS)), params)
-    await _collect(session, _OF_IDS, params, touched)
-    await _resum(session, account_id, touched)
+    await _contribute(session, _OF_IDS, params, 1, touched)
+    await _compact(session, account_id, touched)
+    await session.execute(text("SELECT set_config('jit', :jit, true)"), {"jit": jit})
+
+
+async def _no_jit(session: AsyncSession) -> str:
+    """Turn JIT compilation off for these statements (returns the setting to restore): the
+    planner cannot know that ``generate_series`` yields a month or a year's twelve, and its
+    estimate of a thousand rows makes it compile the statements for longer (seconds) than
+    they run."""
+    jit = await session.scalar(text("SELECT current_setting('jit')"))
+    await session.execute(text("SELECT set_config('jit', 'off', true)"))
+    return str(jit)
 
 
 async def rebuild_all(session: AsyncSession, account_id: uuid.UUID) -> None:
@@ -362,9 +370,7 @@ async def rebuild_all(session: AsyncSession, account_id: uuid.UUID) -> None:
         await session.execute(text(f"DELETE FROM {table} WHERE account_id = :a"), params)  # noqa: S608
     await session.execute(text(_REPORT_DAYS.format(where="account_id = :a")), params)
     await session.execute(text(DERIVE.format(where="account_id = :a")), params)
-    touched = _Touched()
-    await _collect(session, "account_id = :a", params, touched)
-    await _resum(session, account_id, touched)
+    await _contribute(session, "account_id = :a", params, 1, _Touched())
 
 
 # --- reads -----------------------------------------------------------------------------------
@@ -422,6 +428,7 @@ async def movement_months(
         SELECT month{names}, proceeds_currency, {sums}
         FROM subscriber_mrr_movement_months
         WHERE {_app_where(scope, params)} AND month BETWEEN :first AND :last
+              AND subscribers <> 0
         GROUP BY month{names}, proceeds_currency
     """  # noqa: S608  (identifiers from a fixed map; values are bound)
     width = len(dimensions)

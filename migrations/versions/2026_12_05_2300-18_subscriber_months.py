@@ -41,10 +41,13 @@ BACKFILL_SUBSCRIBERS = r"""
         WHERE true AND app_apple_id IS NOT NULL
               AND NULLIF(btrim(subscriber_id), '') IS NOT NULL AND event_date IS NOT NULL
     ),
-    firsts AS MATERIALIZED (
-        SELECT workspace_id, account_id, app_apple_id, sid, min(d) AS first
-        FROM raw WHERE NOT r
-        GROUP BY workspace_id, account_id, app_apple_id, sid
+    t AS MATERIALIZED (
+        SELECT raw.*,
+               min(d) FILTER (WHERE NOT r)
+                   OVER (PARTITION BY account_id, app_apple_id, sid) AS first,
+               bool_or(r) OVER (PARTITION BY account_id, app_apple_id, sid,
+                                CASE WHEN r THEN purchase_date ELSE d END) AS refunded
+        FROM raw
     ),
     charge AS (
         SELECT c.*, (c.d +
@@ -63,13 +66,8 @@ BACKFILL_SUBSCRIBERS = r"""
       WHEN lower(dur) LIKE '%year%' THEN p / (12 * n)
     END
  AS m
-        FROM raw AS c
-        WHERE NOT c.r AND NOT EXISTS (
-            SELECT 1 FROM raw AS back
-            WHERE back.r AND back.account_id = c.account_id
-                  AND back.app_apple_id = c.app_apple_id AND back.sid = c.sid
-                  AND back.purchase_date = c.d
-        )
+        FROM t AS c
+        WHERE NOT c.r AND NOT c.refunded
     ),
     cover AS (
         SELECT ch.*, CAST(mo AS date) AS month
@@ -81,11 +79,11 @@ BACKFILL_SUBSCRIBERS = r"""
     ),
     months AS (
         INSERT INTO subscriber_months (
-            workspace_id, account_id, app_apple_id, subscriber_id, month, cohort, mrr, proceeds_currency, g_app,
+            workspace_id, account_id, app_apple_id, subscriber_id, month, first_charge, cohort, mrr, proceeds_currency, g_app,
             g_subscription, g_country, g_offer, g_duration)
         SELECT DISTINCT ON (c.account_id, c.app_apple_id, c.sid, c.month)
-               c.workspace_id, c.account_id, c.app_apple_id, c.sid, c.month,
-               date_trunc('month', f.first)::date, c.m,
+               c.workspace_id, c.account_id, c.app_apple_id, c.sid, c.month, c.first,
+               date_trunc('month', c.first)::date, c.m,
                CASE WHEN c.m IS NOT NULL THEN c.pc END,
                CASE WHEN c.m IS NOT NULL THEN c.g_app END,
                CASE WHEN c.m IS NOT NULL THEN c.g_subscription END,
@@ -93,8 +91,6 @@ BACKFILL_SUBSCRIBERS = r"""
                CASE WHEN c.m IS NOT NULL THEN c.g_offer END,
                CASE WHEN c.m IS NOT NULL THEN c.g_duration END
         FROM cover AS c
-        JOIN firsts AS f
-          ON f.account_id = c.account_id AND f.app_apple_id = c.app_apple_id AND f.sid = c.sid
         ORDER BY c.account_id, c.app_apple_id, c.sid, c.month, c.m IS NULL, c.d DESC,
                  c.id DESC
         RETURNING 1
@@ -102,49 +98,33 @@ BACKFILL_SUBSCRIBERS = r"""
     money AS (
         INSERT INTO subscriber_day_proceeds (
             workspace_id, account_id, app_apple_id, subscriber_id, cohort, event_date, proceeds_currency, proceeds, source_rows)
-        SELECT f.workspace_id, f.account_id, f.app_apple_id, f.sid,
-               date_trunc('month', f.first)::date, t.d, t.pc,
-               sum(CASE WHEN t.r THEN -abs(t.p) ELSE t.p END), count(*)
-        FROM raw AS t
-        JOIN firsts AS f
-          ON f.account_id = t.account_id AND f.app_apple_id = t.app_apple_id AND f.sid = t.sid
-        WHERE t.p IS NOT NULL
-        GROUP BY f.workspace_id, f.account_id, f.app_apple_id, f.sid, f.first, t.d, t.pc
+        SELECT workspace_id, account_id, app_apple_id, sid, date_trunc('month', first)::date,
+               d, pc, sum(CASE WHEN r THEN -abs(p) ELSE p END), count(*)
+        FROM t
+        WHERE p IS NOT NULL AND first IS NOT NULL
+        GROUP BY workspace_id, account_id, app_apple_id, sid, first, d, pc
         RETURNING 1
     )
     INSERT INTO subscriber_cohorts (workspace_id, account_id, app_apple_id, subscriber_id, first_charge, cohort)
-    SELECT workspace_id, account_id, app_apple_id, sid, first,
-           date_trunc('month', first)::date
-    FROM firsts
+    SELECT workspace_id, account_id, app_apple_id, sid, first, date_trunc('month', first)::date
+    FROM t
+    WHERE first IS NOT NULL
+    GROUP BY workspace_id, account_id, app_apple_id, sid, first
 """
 BACKFILL_MOVEMENTS = r"""
     WITH z AS (
-        SELECT s.* FROM subscriber_months AS s JOIN (
-        SELECT DISTINCT account_id, app_apple_id AS app, x.m AS month
-        FROM subscriber_months,
-             LATERAL (VALUES (month), (CAST(month + interval '1 month' AS date))) AS x(m)
-    ) AS t
-          ON s.account_id = t.account_id AND s.app_apple_id = t.app
-             AND s.month = t.month
-        WHERE s.mrr IS NOT NULL
+        SELECT * FROM subscriber_months WHERE true AND mrr IS NOT NULL
     ),
     a AS (
-        SELECT s.*, CAST(s.month + interval '1 month' AS date) AS next
-        FROM subscriber_months AS s JOIN (
-        SELECT DISTINCT account_id, app_apple_id AS app, x.m AS month
-        FROM subscriber_months,
-             LATERAL (VALUES (month), (CAST(month + interval '1 month' AS date))) AS x(m)
-    ) AS t
-          ON s.account_id = t.account_id AND s.app_apple_id = t.app
-             AND s.month = CAST(t.month - interval '1 month' AS date)
-        WHERE s.mrr IS NOT NULL
+        SELECT *, CAST(month + interval '1 month' AS date) AS next
+        FROM subscriber_months WHERE true AND mrr IS NOT NULL
     ),
-    pair AS (
+    p AS (
         SELECT COALESCE(z.workspace_id, a.workspace_id) AS workspace_id,
                COALESCE(z.account_id, a.account_id) AS account_id,
                COALESCE(z.app_apple_id, a.app_apple_id) AS app_apple_id,
                COALESCE(z.month, a.next) AS month,
-               COALESCE(z.subscriber_id, a.subscriber_id) AS sid,
+               COALESCE(z.first_charge, a.first_charge) AS first_charge,
                z.subscriber_id IS NOT NULL AS has_z, a.mrr AS a, z.mrr AS z,
                CASE WHEN z.subscriber_id IS NOT NULL THEN z.proceeds_currency
                     ELSE a.proceeds_currency END AS pc,
@@ -163,50 +143,41 @@ BACKFILL_MOVEMENTS = r"""
     INSERT INTO subscriber_mrr_movement_months (
         workspace_id, account_id, app_apple_id, month, proceeds_currency, g_app, g_subscription,
         g_country, g_offer, g_duration, new, reactivation, expansion, contraction, churned,
-        closing)
-    SELECT p.workspace_id, p.account_id, p.app_apple_id, p.month, p.pc, p.g_app,
-           p.g_subscription, p.g_country, p.g_offer, p.g_duration,
-           COALESCE(sum(p.z) FILTER (WHERE p.a IS NULL AND c.first_charge >= p.month), 0),
-           COALESCE(sum(p.z) FILTER (WHERE p.a IS NULL AND c.first_charge < p.month), 0),
-           COALESCE(sum(p.z - p.a) FILTER (WHERE p.z > p.a), 0),
-           COALESCE(sum(p.a - p.z) FILTER (WHERE p.z < p.a), 0),
-           COALESCE(sum(p.a) FILTER (WHERE NOT p.has_z), 0),
-           COALESCE(sum(p.z), 0)
-    FROM pair AS p
-    JOIN subscriber_cohorts AS c
-      ON c.account_id = p.account_id AND c.app_apple_id = p.app_apple_id
-         AND c.subscriber_id = p.sid
-    GROUP BY p.workspace_id, p.account_id, p.app_apple_id, p.month, p.pc, p.g_app,
-             p.g_subscription, p.g_country, p.g_offer, p.g_duration
+        closing, subscribers)
+    SELECT workspace_id, account_id, app_apple_id, month, pc, g_app, g_subscription, g_country,
+           g_offer, g_duration,
+           1 * COALESCE(sum(z) FILTER (WHERE a IS NULL AND first_charge >= month), 0),
+           1 * COALESCE(sum(z) FILTER (WHERE a IS NULL AND first_charge < month), 0),
+           1 * COALESCE(sum(z - a) FILTER (WHERE z > a), 0),
+           1 * COALESCE(sum(a - z) FILTER (WHERE z < a), 0),
+           1 * COALESCE(sum(a) FILTER (WHERE NOT has_z), 0),
+           1 * COALESCE(sum(z), 0),
+           1 * count(*)
+    FROM p
+    GROUP BY workspace_id, account_id, app_apple_id, month, pc, g_app, g_subscription,
+             g_country, g_offer, g_duration
+    RETURNING app_apple_id, month
 """
 BACKFILL_COHORTS = r"""
     INSERT INTO subscriber_cohort_months (
         workspace_id, account_id, app_apple_id, cohort, month, kind, proceeds_currency,
         subscribers, proceeds)
-    SELECT c.workspace_id, c.account_id, c.app_apple_id, c.cohort, c.cohort, 'size',
-           CAST(NULL AS text), count(*), CAST(NULL AS numeric)
-    FROM subscriber_cohorts AS c JOIN (
-        SELECT DISTINCT account_id, app_apple_id AS app, cohort FROM subscriber_cohorts
-    ) AS t
-      ON c.account_id = t.account_id AND c.app_apple_id = t.app AND c.cohort = t.cohort
-    GROUP BY c.workspace_id, c.account_id, c.app_apple_id, c.cohort
+    SELECT workspace_id, account_id, app_apple_id, cohort, cohort, 'size', CAST(NULL AS text),
+           1 * count(*), CAST(NULL AS numeric)
+    FROM subscriber_cohorts WHERE true
+    GROUP BY workspace_id, account_id, app_apple_id, cohort
     UNION ALL
-    SELECT s.workspace_id, s.account_id, s.app_apple_id, s.cohort, s.month, 'retained',
-           CAST(NULL AS text), count(*), CAST(NULL AS numeric)
-    FROM subscriber_months AS s JOIN (
-        SELECT DISTINCT account_id, app_apple_id AS app, cohort FROM subscriber_cohorts
-    ) AS t
-      ON s.account_id = t.account_id AND s.app_apple_id = t.app AND s.cohort = t.cohort
-    GROUP BY s.workspace_id, s.account_id, s.app_apple_id, s.cohort, s.month
+    SELECT workspace_id, account_id, app_apple_id, cohort, month, 'retained',
+           CAST(NULL AS text), 1 * count(*), CAST(NULL AS numeric)
+    FROM subscriber_months WHERE true
+    GROUP BY workspace_id, account_id, app_apple_id, cohort, month
     UNION ALL
-    SELECT p.workspace_id, p.account_id, p.app_apple_id, p.cohort,
-           GREATEST(date_trunc('month', p.event_date)::date, p.cohort) AS m, 'revenue',
-           p.proceeds_currency, count(*), sum(p.proceeds)
-    FROM subscriber_day_proceeds AS p JOIN (
-        SELECT DISTINCT account_id, app_apple_id AS app, cohort FROM subscriber_cohorts
-    ) AS t
-      ON p.account_id = t.account_id AND p.app_apple_id = t.app AND p.cohort = t.cohort
-    GROUP BY p.workspace_id, p.account_id, p.app_apple_id, p.cohort, m, p.proceeds_currency
+    SELECT workspace_id, account_id, app_apple_id, cohort,
+           GREATEST(date_trunc('month', event_date)::date, cohort) AS m, 'revenue',
+           proceeds_currency, 1 * sum(source_rows), 1 * sum(proceeds)
+    FROM subscriber_day_proceeds WHERE true
+    GROUP BY workspace_id, account_id, app_apple_id, cohort, m, proceeds_currency
+    RETURNING app_apple_id, cohort
 """
 
 TABLES = (
@@ -240,9 +211,14 @@ def _keys(table: str, subscriber: bool = True) -> list[sa.SchemaItem]:
     return columns
 
 
-def _workspace(table: str) -> list[sa.SchemaItem]:
+def _workspace(table: str, key: bool = True) -> list[sa.SchemaItem]:
+    """The workspace column; its foreign key on the sums, not on the per-subscriber rows (their
+    account's key cascades a purge, and a checked key per row doubles their writes)."""
+    column = sa.Column("workspace_id", postgresql.UUID(as_uuid=True), nullable=False)
+    if not key:
+        return [column]
     return [
-        sa.Column("workspace_id", postgresql.UUID(as_uuid=True), nullable=False),
+        column,
         sa.ForeignKeyConstraint(
             ["workspace_id"],
             ["workspaces.id"],
@@ -264,7 +240,7 @@ def upgrade() -> None:
     op.create_table(
         t,
         *_keys(t),
-        *_workspace(t),
+        *_workspace(t, key=False),
         sa.Column("first_charge", sa.Date(), nullable=False),
         sa.Column("cohort", sa.Date(), nullable=False),
     )
@@ -273,8 +249,9 @@ def upgrade() -> None:
     op.create_table(
         t,
         *_keys(t),
-        *_workspace(t),
+        *_workspace(t, key=False),
         sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("first_charge", sa.Date(), nullable=False),
         sa.Column("cohort", sa.Date(), nullable=False),
         sa.Column("mrr", sa.Numeric(), nullable=True),
         sa.Column("proceeds_currency", sa.Text(), nullable=True),
@@ -287,7 +264,7 @@ def upgrade() -> None:
     op.create_table(
         t,
         *_keys(t),
-        *_workspace(t),
+        *_workspace(t, key=False),
         sa.Column("cohort", sa.Date(), nullable=False),
         sa.Column("event_date", sa.Date(), nullable=False),
         sa.Column("proceeds_currency", sa.Text(), nullable=True),
@@ -308,6 +285,7 @@ def upgrade() -> None:
             sa.Column(name, sa.Numeric(), nullable=False)
             for name in ("new", "reactivation", "expansion", "contraction", "churned", "closing")
         ],
+        sa.Column("subscribers", sa.BigInteger(), nullable=False),
     )
     op.create_index(f"ix_{t}_month", t, ["account_id", "app_apple_id", "month"])
     t = "subscriber_cohort_months"
