@@ -272,13 +272,12 @@ _AFFECTED = """
     WHERE account_id = :a AND report_date = :d AND app_apple_id IS NOT NULL
           AND NULLIF(btrim(subscriber_id), '') IS NOT NULL AND event_date IS NOT NULL
 """
-_IDS = "unnest(CAST(:apps AS text[]), CAST(:sids AS text[])) AS x(app, sid)"
-_OF_IDS = f"""
-    account_id = :a AND (app_apple_id, subscriber_id) IN (SELECT app, sid FROM {_IDS})
-"""  # noqa: S608  (fixed SQL)
-_RAW_OF_IDS = f"""
-    account_id = :a AND (app_apple_id, btrim(subscriber_id)) IN (SELECT app, sid FROM {_IDS})
-"""  # noqa: S608
+#: One app's Subscriber IDs: an array test, not a join — planned right even when the
+#: statistics of a table still describe it empty.
+_OF_IDS = "account_id = :a AND app_apple_id = :app AND subscriber_id = ANY(CAST(:sids AS text[]))"
+_RAW_OF_IDS = """
+    account_id = :a AND app_apple_id = :app AND btrim(subscriber_id) = ANY(CAST(:sids AS text[]))
+"""
 _REPORT_DAYS = """
     INSERT INTO subscriber_report_days (account_id, report_date, app_apple_id, subscriber_id)
     SELECT DISTINCT account_id, report_date, app_apple_id, btrim(subscriber_id)
@@ -339,15 +338,18 @@ async def rebuild_subscribers(
     )
     if not pairs:
         return
-    params["apps"] = [app for app, _ in pairs]
-    params["sids"] = [sid for _, sid in pairs]
+    by_app: dict[str, list[str]] = {}
+    for app, sid in pairs:
+        by_app.setdefault(app, []).append(sid)
     touched = _Touched()
     jit = await _no_jit(session)
-    await _contribute(session, _OF_IDS, params, -1, touched)
-    for table in _TABLES:
-        await session.execute(text(f"DELETE FROM {table} WHERE {_OF_IDS}"), params)  # noqa: S608
-    await session.execute(text(DERIVE.format(where=_RAW_OF_IDS)), params)
-    await _contribute(session, _OF_IDS, params, 1, touched)
+    for app, sids in sorted(by_app.items()):
+        params.update(app=app, sids=sids)
+        await _contribute(session, _OF_IDS, params, -1, touched)
+        for table in _TABLES:
+            await session.execute(text(f"DELETE FROM {table} WHERE {_OF_IDS}"), params)  # noqa: S608
+        await session.execute(text(DERIVE.format(where=_RAW_OF_IDS)), params)
+        await _contribute(session, _OF_IDS, params, 1, touched)
     await _compact(session, account_id, touched)
     await session.execute(text("SELECT set_config('jit', :jit, true)"), {"jit": jit})
 
