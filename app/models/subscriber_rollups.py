@@ -73,9 +73,9 @@ class SubscriberMonth(_AppKey, _WorkspaceColumn, _Groups, Base):
 
     __tablename__ = "subscriber_months"
     __table_args__ = (
+        # Only by Subscriber ID: with another index on the app's rows, a planner whose
+        # statistics still say the table is empty picks that one and filters every row.
         Index("ix_subscriber_months_subscriber", "account_id", "app_apple_id", "subscriber_id"),
-        Index("ix_subscriber_months_month", "account_id", "app_apple_id", "month"),
-        Index("ix_subscriber_months_cohort", "account_id", "app_apple_id", "cohort"),
     )
 
     subscriber_id: Mapped[str] = mapped_column(Text)
@@ -95,7 +95,6 @@ class SubscriberDayProceeds(_AppKey, _WorkspaceColumn, Base):
         Index(
             "ix_subscriber_day_proceeds_subscriber", "account_id", "app_apple_id", "subscriber_id"
         ),
-        Index("ix_subscriber_day_proceeds_cohort", "account_id", "app_apple_id", "cohort"),
     )
 
     subscriber_id: Mapped[str] = mapped_column(Text)

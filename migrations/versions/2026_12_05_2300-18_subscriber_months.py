@@ -258,8 +258,6 @@ def upgrade() -> None:
         *_groups(),
     )
     op.create_index(f"ix_{t}_subscriber", t, ["account_id", "app_apple_id", "subscriber_id"])
-    op.create_index(f"ix_{t}_month", t, ["account_id", "app_apple_id", "month"])
-    op.create_index(f"ix_{t}_cohort", t, ["account_id", "app_apple_id", "cohort"])
     t = "subscriber_day_proceeds"
     op.create_table(
         t,
@@ -272,7 +270,6 @@ def upgrade() -> None:
         sa.Column("source_rows", sa.BigInteger(), nullable=False),
     )
     op.create_index(f"ix_{t}_subscriber", t, ["account_id", "app_apple_id", "subscriber_id"])
-    op.create_index(f"ix_{t}_cohort", t, ["account_id", "app_apple_id", "cohort"])
     t = "subscriber_mrr_movement_months"
     op.create_table(
         t,
