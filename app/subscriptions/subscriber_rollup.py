@@ -342,6 +342,7 @@ async def rebuild_subscribers(
     for app, sid in pairs:
         by_app.setdefault(app, []).append(sid)
     touched = _Touched()
+    await _analyze_if_stale(session)
     jit = await _no_jit(session)
     for app, sids in sorted(by_app.items()):
         params.update(app=app, sids=sids)
@@ -352,6 +353,21 @@ async def rebuild_subscribers(
         await _contribute(session, _OF_IDS, params, 1, touched)
     await _compact(session, account_id, touched)
     await session.execute(text("SELECT set_config('jit', :jit, true)"), {"jit": jit})
+
+
+_STALE = """
+    SELECT relname FROM pg_stat_user_tables
+    WHERE relname IN ('subscriber_months', 'subscriber_day_proceeds', 'subscriber_cohorts')
+          AND n_mod_since_analyze > 1000 + 0.2 * n_live_tup
+"""
+
+
+async def _analyze_if_stale(session: AsyncSession) -> None:
+    """Analyze a per-subscriber table whose statistics are stale, as autovacuum would (it may
+    be off, or behind a bulk sync): with a table's statistics still saying it is empty, the
+    planner filters every row of the app by the ID list instead of looking the IDs up."""
+    for (table,) in (await session.execute(text(_STALE))).all():
+        await session.execute(text(f"ANALYZE {table}"))  # one of the three names above
 
 
 async def _no_jit(session: AsyncSession) -> str:
