@@ -357,17 +357,18 @@ async def rebuild_subscribers(
 
 _STALE = """
     SELECT relname FROM pg_stat_user_tables
-    WHERE relname IN ('subscriber_months', 'subscriber_day_proceeds', 'subscriber_cohorts')
+    WHERE relname IN ('subscriber_months', 'subscriber_day_proceeds', 'subscriber_cohorts',
+                      'subscriber_transaction_rows')
           AND n_mod_since_analyze > 1000 + 0.2 * n_live_tup
 """
 
 
 async def _analyze_if_stale(session: AsyncSession) -> None:
-    """Analyze a per-subscriber table whose statistics are stale, as autovacuum would (it may
+    """Analyze a table these statements read whose statistics are stale, as autovacuum would (it may
     be off, or behind a bulk sync): with a table's statistics still saying it is empty, the
     planner filters every row of the app by the ID list instead of looking the IDs up."""
     for (table,) in (await session.execute(text(_STALE))).all():
-        await session.execute(text(f"ANALYZE {table}"))  # one of the three names above
+        await session.execute(text(f"ANALYZE {table}"))  # one of the names above
 
 
 async def _no_jit(session: AsyncSession) -> str:
