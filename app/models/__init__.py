@@ -53,6 +53,14 @@ from app.models.store import (
     StoreTrackedApp,
     StoreWorkspaceSettings,
 )
+from app.models.subscriber_rollups import (
+    SubscriberCohort,
+    SubscriberCohortMonth,
+    SubscriberDayProceeds,
+    SubscriberMonth,
+    SubscriberMrrMovementMonth,
+    SubscriberReportDay,
+)
 from app.models.subscription_snapshot_rollup import SubscriptionSnapshotDayRollup
 from app.models.subscriptions import (
     OfferCodeRedemptionRow,
@@ -134,7 +142,13 @@ __all__ = [
     "StoreRequestBudget",
     "StoreTrackedApp",
     "StoreWorkspaceSettings",
+    "SubscriberCohort",
+    "SubscriberCohortMonth",
+    "SubscriberDayProceeds",
+    "SubscriberMonth",
+    "SubscriberMrrMovementMonth",
     "SubscriberPayerMonth",
+    "SubscriberReportDay",
     "SubscriberTransactionDayRollup",
     "SubscriberTransactionRow",
     "SubscriptionEventDayRollup",

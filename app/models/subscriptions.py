@@ -124,6 +124,13 @@ class SubscriberTransactionRow(_ReportRow, Base):
     __table_args__ = (
         Index("ix_subscriber_transaction_rows_partition", "account_id", "report_date"),
         Index("ix_subscriber_transaction_rows_workspace_event_date", "workspace_id", "event_date"),
+        # One Subscriber ID's rows, re-derived per subscriber (subscriber_rollup).
+        Index(
+            "ix_subscriber_transaction_rows_subscriber",
+            "account_id",
+            "app_apple_id",
+            text("btrim(subscriber_id)"),
+        ),
     )
 
     event_date: Mapped[dt.date | None] = mapped_column(Date)

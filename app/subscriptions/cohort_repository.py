@@ -5,6 +5,10 @@ A subscriber is a Subscriber ID: Apple resets it after 180 days without a subscr
 returning customer after a reset is a new subscriber in a new cohort. A charge is a SUBSCRIBER
 row that is not a refund; a charge later refunded (a refund row of the same Subscriber ID whose
 Purchase Date is the charge's Event Date) gave no service and counts for no period.
+
+One app's sizes, retention and revenue read the per-subscriber sums of ``subscriber_rollup``
+(the same answer); other scopes, and ``source="raw"`` (for the test that proves it), read the
+rows.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.fx.convert import DEFAULT_CURRENCY_SQL
-from app.subscriptions.analytics_repository import RowScope, rollup_layer, row_where
+from app.subscriptions import subscriber_rollup
+from app.subscriptions.analytics_repository import RowScope, app_scope, rollup_layer, row_where
 from app.subscriptions.catalog import TRIAL_CONVERSION, TRIAL_START
 
 #: The period a charge pays for, from Apple's Standard Subscription Duration.
@@ -66,8 +71,15 @@ def _charges(scope: RowScope, params: dict[str, Any]) -> str:
 
 
 async def cohort_sizes(
-    session: AsyncSession, scope: RowScope, first: dt.date, last: dt.date
+    session: AsyncSession,
+    scope: RowScope,
+    first: dt.date,
+    last: dt.date,
+    source: str = "precomputed",
 ) -> dict[dt.date, int]:
+    app = app_scope(scope)
+    if source == "precomputed" and app is not None:
+        return await subscriber_rollup.cohort_sizes(session, app, first, last)
     params: dict[str, Any] = {"first": first, "last": last}
     sql = f"""
         WITH {_charges(scope, params)}
@@ -89,10 +101,18 @@ async def newest_event_date(
 
 
 async def retention(
-    session: AsyncSession, scope: RowScope, first: dt.date, last: dt.date, periods: int
+    session: AsyncSession,
+    scope: RowScope,
+    first: dt.date,
+    last: dt.date,
+    periods: int,
+    source: str = "precomputed",
 ) -> dict[tuple[dt.date, int], int]:
     """(cohort month, k) → subscribers with a charge whose period covers the last day of
-    cohort month + k."""
+    cohort month + k (a charge of no known duration covers no day, as in MRR)."""
+    app = app_scope(scope)
+    if source == "precomputed" and app is not None:
+        return await subscriber_rollup.retention(session, app, first, last, periods)
     params: dict[str, Any] = {"first": first, "last": last, "periods": periods}
     # Month end E(k) of cohort month + k is covered by a charge iff d <= E(k) < until, i.e.
     # month(d) <= month(m + k) <= month(until) - 1: expand each charge only over those k.
@@ -104,29 +124,28 @@ async def retention(
             GREATEST(0, {_MONTHS.format("ch.d")} - {_MONTHS.format("ch.m")}),
             LEAST(:periods, {_MONTHS.format("ch.until")} - {_MONTHS.format("ch.m")} - 1)
         ) AS k
+        WHERE ch.until IS NOT NULL
         GROUP BY ch.m, k
     """  # noqa: S608  (identifiers fixed; values are bound)
     return {(row[0], int(row[1])): int(row[2]) for row in await session.execute(text(sql), params)}
 
 
 async def revenue(
-    session: AsyncSession, scope: RowScope, first: dt.date, last: dt.date, periods: int
+    session: AsyncSession,
+    scope: RowScope,
+    first: dt.date,
+    last: dt.date,
+    periods: int,
+    source: str = "precomputed",
 ) -> dict[tuple[dt.date, int], dict[str | None, Decimal]]:
     """(cohort month, k) → currency → Σ developer proceeds of charges minus |proceeds| of
     refunds of the cohort's subscribers with Event Date up to the end of cohort month + k."""
-    params: dict[str, Any] = {"first": first, "last": last}
-    sql = f"""
-        WITH {_charges(scope, params)}
-        SELECT t.m, GREATEST(0, {_MONTHS.format("t.d")} - {_MONTHS.format("t.m")}) AS k0, t.pc,
-               sum(CASE WHEN t.r THEN -abs(t.p) ELSE t.p END)
-        FROM t
-        WHERE t.p IS NOT NULL AND t.m BETWEEN :first AND :last
-        GROUP BY t.m, k0, t.pc
-    """  # noqa: S608
+    app = app_scope(scope)
+    if source == "precomputed" and app is not None:
+        monthly = await subscriber_rollup.revenue_months(session, app, first, last)
+    else:
+        monthly = await _raw_revenue_months(session, scope, first, last)
     # Per month of the cohort's life, then accumulated: month k holds everything up to it.
-    monthly: dict[tuple[dt.date, int], dict[str | None, Decimal]] = {}
-    for row in await session.execute(text(sql), params):
-        monthly.setdefault((row[0], int(row[1])), {})[row[2]] = row[3]
     found: dict[tuple[dt.date, int], dict[str | None, Decimal]] = {}
     for month in {m for m, _ in monthly}:
         running: dict[str | None, Decimal] = {}
@@ -136,6 +155,24 @@ async def revenue(
             if running:
                 found[(month, k)] = dict(running)
     return found
+
+
+async def _raw_revenue_months(
+    session: AsyncSession, scope: RowScope, first: dt.date, last: dt.date
+) -> dict[tuple[dt.date, int], dict[str | None, Decimal]]:
+    params: dict[str, Any] = {"first": first, "last": last}
+    sql = f"""
+        WITH {_charges(scope, params)}
+        SELECT t.m, GREATEST(0, {_MONTHS.format("t.d")} - {_MONTHS.format("t.m")}) AS k0, t.pc,
+               sum(CASE WHEN t.r THEN -abs(t.p) ELSE t.p END)
+        FROM t
+        WHERE t.p IS NOT NULL AND t.m BETWEEN :first AND :last
+        GROUP BY t.m, k0, t.pc
+    """  # noqa: S608
+    monthly: dict[tuple[dt.date, int], dict[str | None, Decimal]] = {}
+    for row in await session.execute(text(sql), params):
+        monthly.setdefault((row[0], int(row[1])), {})[row[2]] = row[3]
+    return monthly
 
 
 async def renewals_by_period(

@@ -26,6 +26,8 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.subscriptions.subscriber_rollup import rebuild_subscribers
+
 #: Refund rows of the Subscriber Report (FACTS §5.5): Refund = Yes, or a negative price.
 REFUND = "(COALESCE(refund, false) OR COALESCE(customer_price, 0) < 0)"
 
@@ -122,8 +124,10 @@ async def rebuild_event_rollup(
 async def rebuild_transaction_rollup(
     session: AsyncSession, account_id: uuid.UUID, report_date: dt.date
 ) -> None:
-    """Re-aggregate one account's Subscriber rows of one report date, and recount the distinct
-    payers of the months its rows (old and new) fall in; runs in the unit's transaction."""
+    """Re-aggregate one account's Subscriber rows of one report date, recount the distinct
+    payers of the months its rows (old and new) fall in, and re-derive the per-subscriber
+    rows of the Subscriber IDs it names (``subscriber_rollup``); runs in the unit's
+    transaction."""
     params = {"a": account_id, "d": report_date}
     months = sorted(m for (m,) in await session.execute(text(_TOUCHED_MONTHS), params))
     for month in months:
@@ -141,3 +145,4 @@ async def rebuild_transaction_rollup(
         account_id,
         report_date,
     )
+    await rebuild_subscribers(session, account_id, report_date)

@@ -1,0 +1,143 @@
+"""Per-subscriber tables of the Subscriber Report (``app.subscriptions.subscriber_rollup``):
+derived from ``subscriber_transaction_rows`` per (account, App Apple ID, Subscriber ID) in the
+unit's transaction, read by MRR movements and Subscriber ID cohorts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Identity, Index, Numeric, Text
+from sqlalchemy.dialects.postgresql import UUID as PGUUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+
+
+class _AppKey:
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    app_apple_id: Mapped[str] = mapped_column(Text)
+
+
+class _Workspace:
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+
+
+class _WorkspaceColumn:
+    """The workspace, without a foreign key: the account's cascades a purge, and a checked key
+    per row would double the per-subscriber rows' writes."""
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(PGUUID(as_uuid=True))
+
+
+class _Groups:
+    """The dimensions of the charge a row describes, empty values as null."""
+
+    g_app: Mapped[str | None] = mapped_column(Text)
+    g_subscription: Mapped[str | None] = mapped_column(Text)
+    g_country: Mapped[str | None] = mapped_column(Text)
+    g_offer: Mapped[str | None] = mapped_column(Text)
+    g_duration: Mapped[str | None] = mapped_column(Text)
+
+
+class SubscriberReportDay(_AppKey, Base):
+    """A Subscriber ID (trimmed) one report day's rows name: re-derived when the day is
+    replaced, with the IDs its new rows name."""
+
+    __tablename__ = "subscriber_report_days"
+    __table_args__ = (Index("ix_subscriber_report_days_day", "account_id", "report_date"),)
+
+    subscriber_id: Mapped[str] = mapped_column(Text)
+    report_date: Mapped[dt.date] = mapped_column(Date)
+
+
+class SubscriberCohort(_AppKey, _WorkspaceColumn, Base):
+    """A Subscriber ID with a charge: its first charge's Event Date and month (its cohort)."""
+
+    __tablename__ = "subscriber_cohorts"
+    __table_args__ = (
+        Index("ix_subscriber_cohorts_subscriber", "account_id", "app_apple_id", "subscriber_id"),
+    )
+
+    subscriber_id: Mapped[str] = mapped_column(Text)
+    first_charge: Mapped[dt.date] = mapped_column(Date)
+    cohort: Mapped[dt.date] = mapped_column(Date)
+
+
+class SubscriberMonth(_AppKey, _WorkspaceColumn, _Groups, Base):
+    """A month whose last day a charge of the Subscriber ID (not refunded) covers; with the
+    newest such charge with proceeds, its monthly proceeds (``mrr``), currency and dimensions
+    (null when none has proceeds)."""
+
+    __tablename__ = "subscriber_months"
+    __table_args__ = (
+        # Only by Subscriber ID: with another index on the app's rows, a planner whose
+        # statistics still say the table is empty picks that one and filters every row.
+        Index("ix_subscriber_months_subscriber", "account_id", "app_apple_id", "subscriber_id"),
+    )
+
+    subscriber_id: Mapped[str] = mapped_column(Text)
+    month: Mapped[dt.date] = mapped_column(Date)
+    first_charge: Mapped[dt.date] = mapped_column(Date)
+    cohort: Mapped[dt.date] = mapped_column(Date)
+    mrr: Mapped[Decimal | None] = mapped_column(Numeric)
+    proceeds_currency: Mapped[str | None] = mapped_column(Text)
+
+
+class SubscriberDayProceeds(_AppKey, _WorkspaceColumn, Base):
+    """A Subscriber ID's developer proceeds of one Event Date and proceeds currency: charges
+    minus |refunds|."""
+
+    __tablename__ = "subscriber_day_proceeds"
+    __table_args__ = (
+        Index(
+            "ix_subscriber_day_proceeds_subscriber", "account_id", "app_apple_id", "subscriber_id"
+        ),
+    )
+
+    subscriber_id: Mapped[str] = mapped_column(Text)
+    cohort: Mapped[dt.date] = mapped_column(Date)
+    event_date: Mapped[dt.date] = mapped_column(Date)
+    proceeds_currency: Mapped[str | None] = mapped_column(Text)
+    proceeds: Mapped[Decimal] = mapped_column(Numeric)
+    source_rows: Mapped[int] = mapped_column(BigInteger)
+
+
+class SubscriberMrrMovementMonth(_AppKey, _Workspace, _Groups, Base):
+    """An app's MRR movements of one calendar month (end of the month before → end of the
+    month) per proceeds currency and dimensions."""
+
+    __tablename__ = "subscriber_mrr_movement_months"
+    __table_args__ = (
+        Index("ix_subscriber_mrr_movement_months_month", "account_id", "app_apple_id", "month"),
+    )
+
+    month: Mapped[dt.date] = mapped_column(Date)
+    proceeds_currency: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[Decimal] = mapped_column(Numeric)
+    reactivation: Mapped[Decimal] = mapped_column(Numeric)
+    expansion: Mapped[Decimal] = mapped_column(Numeric)
+    contraction: Mapped[Decimal] = mapped_column(Numeric)
+    churned: Mapped[Decimal] = mapped_column(Numeric)
+    closing: Mapped[Decimal] = mapped_column(Numeric)
+    #: Subscribers in the sums (a key none is in any more is removed).
+    subscribers: Mapped[int] = mapped_column(BigInteger)
+
+
+class SubscriberCohortMonth(_AppKey, _Workspace, Base):
+    """An app's cohort: its size (``kind='size'``), retained subscribers per month
+    (``retained``) and net proceeds per month and currency (``revenue``)."""
+
+    __tablename__ = "subscriber_cohort_months"
+    __table_args__ = (
+        Index("ix_subscriber_cohort_months_cohort", "account_id", "app_apple_id", "cohort"),
+    )
+
+    cohort: Mapped[dt.date] = mapped_column(Date)
+    month: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(Text)
+    proceeds_currency: Mapped[str | None] = mapped_column(Text)
+    subscribers: Mapped[int] = mapped_column(BigInteger)
+    proceeds: Mapped[Decimal | None] = mapped_column(Numeric)

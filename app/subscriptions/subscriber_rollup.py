@@ -1,0 +1,535 @@
+"""Per-subscriber precomputation of the Subscriber Report, maintained in the unit's transaction.
+
+MRR movements and Subscriber ID cohorts need, per Subscriber ID, its whole history of charges:
+read from the raw SUBSCRIBER rows that is a window over every row of the app per request. These
+tables hold the per-subscriber facts instead, keyed by (account, App Apple ID, Subscriber ID) —
+the partition an app's request computes over — so a request reads a few thousand sums:
+
+- ``subscriber_cohorts``: one row per Subscriber ID with a charge (a row that is not a refund):
+  its first charge date and cohort month. A Subscriber ID reset (FACTS §5.5) is a new random ID,
+  so a returning customer after a reset is a new row here: a new subscriber in a new cohort.
+- ``subscriber_months``: per Subscriber ID and calendar month whose last day a charge (not
+  refunded: no refund row of the ID whose Purchase Date is the charge's Event Date) covers
+  (Event Date ≤ month end < Event Date + Standard Subscription Duration): the subscriber is
+  retained that month; with the newest such charge that has proceeds, its monthly proceeds
+  (MRR contribution, normalised by duration), proceeds currency and dimensions (null when no
+  covering charge has proceeds).
+- ``subscriber_day_proceeds``: per Subscriber ID, Event Date and proceeds currency, the
+  developer proceeds of charges minus |proceeds| of refunds (revenue cohorts; per day, so a
+  conversion can price each day).
+- ``subscriber_mrr_movement_months``: per app, calendar month, proceeds currency and
+  dimensions, the MRR movements between the ends of the previous month and of the month
+  (new, reactivation, expansion, contraction, churned, closing) — summed from
+  ``subscriber_months``.
+- ``subscriber_cohort_months``: per app, cohort month, month and (for money) currency: the
+  cohort's size, its retained subscribers and its revenue — summed from the tables above.
+- ``subscriber_report_days``: which Subscriber IDs each report day's rows name, so a report day
+  replaced re-derives the IDs of its old rows as well as of its new ones.
+
+When a SUBSCRIBER report day is replaced, ``rebuild_subscribers`` (the report's ``after_load``,
+after the per-day rollups) re-derives the rows of every Subscriber ID the day names (old rows
+and new) from all of that ID's stored rows, then re-sums the movement months and cohorts those
+IDs touch (before or after). ``rebuild_all`` derives everything from the stored rows (the
+migration's backfill uses the same statements).
+
+Rows without an App Apple ID or a Subscriber ID are in no app's request and no subscriber's
+history, and are left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+#: Refund rows of the Subscriber Report (FACTS §5.5): Refund = Yes, or a negative price (the
+#: rule of ``rollup.REFUND``, which re-derives these rows after its own).
+REFUND = "(COALESCE(refund, false) OR COALESCE(customer_price, 0) < 0)"
+
+#: The period a charge pays for, from Apple's Standard Subscription Duration.
+SPAN = """
+    CASE
+      WHEN lower(dur) LIKE '%day%' THEN make_interval(days => n)
+      WHEN lower(dur) LIKE '%week%' THEN make_interval(weeks => n)
+      WHEN lower(dur) LIKE '%month%' THEN make_interval(months => n)
+      WHEN lower(dur) LIKE '%year%' THEN make_interval(years => n)
+    END
+"""
+#: A charge's monthly proceeds: developer proceeds × the monthly factor of its duration (as
+#: the snapshot MRR: a month of 30.4375 days).
+MONTHLY = """
+    CASE
+      WHEN n = 0 THEN NULL
+      WHEN lower(dur) LIKE '%day%' THEN p * 30.4375 / n
+      WHEN lower(dur) LIKE '%week%' THEN p * 30.4375 / (7 * n)
+      WHEN lower(dur) LIKE '%month%' THEN p / n
+      WHEN lower(dur) LIKE '%year%' THEN p / (12 * n)
+    END
+"""
+
+_KEY = "account_id, app_apple_id, subscriber_id"
+
+#: The per-subscriber rows of the Subscriber IDs whose stored rows match ``{where}`` (over
+#: ``subscriber_transaction_rows``), in one statement: the rows are read once, and each
+#: subscriber's facts are windows over its rows (no join: the planner cannot know how many
+#: rows a list of IDs selects). A charge is refunded when a refund row of its ID names its
+#: Event Date as Purchase Date: both fall in one window partition.
+DERIVE = f"""
+    WITH raw AS MATERIALIZED (
+        SELECT id, workspace_id, account_id, app_apple_id, btrim(subscriber_id) AS sid,
+               event_date AS d, purchase_date, standard_duration AS dur,
+               COALESCE(NULLIF(substring(standard_duration from '\\d+'), ''), '0')::int AS n,
+               {REFUND} AS r, developer_proceeds AS p, proceeds_currency AS pc,
+               NULLIF(btrim(app_apple_id), '') AS g_app,
+               NULLIF(btrim(subscription_apple_id), '') AS g_subscription,
+               NULLIF(btrim(country), '') AS g_country,
+               NULLIF(btrim(offer_name), '') AS g_offer,
+               NULLIF(btrim(standard_duration), '') AS g_duration
+        FROM subscriber_transaction_rows
+        WHERE {{where}} AND app_apple_id IS NOT NULL
+              AND NULLIF(btrim(subscriber_id), '') IS NOT NULL AND event_date IS NOT NULL
+    ),
+    t AS MATERIALIZED (
+        SELECT raw.*,
+               min(d) FILTER (WHERE NOT r)
+                   OVER (PARTITION BY account_id, app_apple_id, sid) AS first,
+               bool_or(r) OVER (PARTITION BY account_id, app_apple_id, sid,
+                                CASE WHEN r THEN purchase_date ELSE d END) AS refunded
+        FROM raw
+    ),
+    charge AS (
+        SELECT c.*, (c.d + {SPAN})::date AS until, {MONTHLY} AS m
+        FROM t AS c
+        WHERE NOT c.r AND NOT c.refunded
+    ),
+    cover AS (
+        SELECT ch.*, CAST(mo AS date) AS month
+        FROM charge AS ch
+        CROSS JOIN LATERAL generate_series(
+            date_trunc('month', ch.d), date_trunc('month', ch.until) - interval '1 month',
+            interval '1 month'
+        ) AS mo
+    ),
+    months AS (
+        INSERT INTO subscriber_months (
+            workspace_id, {_KEY}, month, first_charge, cohort, mrr, proceeds_currency, g_app,
+            g_subscription, g_country, g_offer, g_duration)
+        SELECT DISTINCT ON (c.account_id, c.app_apple_id, c.sid, c.month)
+               c.workspace_id, c.account_id, c.app_apple_id, c.sid, c.month, c.first,
+               date_trunc('month', c.first)::date, c.m,
+               CASE WHEN c.m IS NOT NULL THEN c.pc END,
+               CASE WHEN c.m IS NOT NULL THEN c.g_app END,
+               CASE WHEN c.m IS NOT NULL THEN c.g_subscription END,
+               CASE WHEN c.m IS NOT NULL THEN c.g_country END,
+               CASE WHEN c.m IS NOT NULL THEN c.g_offer END,
+               CASE WHEN c.m IS NOT NULL THEN c.g_duration END
+        FROM cover AS c
+        ORDER BY c.account_id, c.app_apple_id, c.sid, c.month, c.m IS NULL, c.d DESC,
+                 c.id DESC
+        RETURNING 1
+    ),
+    money AS (
+        INSERT INTO subscriber_day_proceeds (
+            workspace_id, {_KEY}, cohort, event_date, proceeds_currency, proceeds, source_rows)
+        SELECT workspace_id, account_id, app_apple_id, sid, date_trunc('month', first)::date,
+               d, pc, sum(CASE WHEN r THEN -abs(p) ELSE p END), count(*)
+        FROM t
+        WHERE p IS NOT NULL AND first IS NOT NULL
+        GROUP BY workspace_id, account_id, app_apple_id, sid, first, d, pc
+        RETURNING 1
+    )
+    INSERT INTO subscriber_cohorts (workspace_id, {_KEY}, first_charge, cohort)
+    SELECT workspace_id, account_id, app_apple_id, sid, first, date_trunc('month', first)::date
+    FROM t
+    WHERE first IS NOT NULL
+    GROUP BY workspace_id, account_id, app_apple_id, sid, first
+"""  # noqa: S608  (fixed SQL; values are bound)
+
+#: The MRR movements of the subscribers matching ``{where}``, added to (``{sign}`` 1) or taken
+#: from (-1) the monthly sums: per calendar month, each subscriber's monthly proceeds at the
+#: end of the month before (``a``) and at the month's end (``z``), classified, summed per
+#: proceeds currency and dimensions (of ``z``'s charge, else ``a``'s), with the number of
+#: subscribers (a sum is kept while some subscriber is in it).
+MOVEMENTS_DELTA = """
+    WITH z AS (
+        SELECT * FROM subscriber_months WHERE {where} AND mrr IS NOT NULL
+    ),
+    a AS (
+        SELECT *, CAST(month + interval '1 month' AS date) AS next
+        FROM subscriber_months WHERE {where} AND mrr IS NOT NULL
+    ),
+    p AS (
+        SELECT COALESCE(z.workspace_id, a.workspace_id) AS workspace_id,
+               COALESCE(z.account_id, a.account_id) AS account_id,
+               COALESCE(z.app_apple_id, a.app_apple_id) AS app_apple_id,
+               COALESCE(z.month, a.next) AS month,
+               COALESCE(z.first_charge, a.first_charge) AS first_charge,
+               z.subscriber_id IS NOT NULL AS has_z, a.mrr AS a, z.mrr AS z,
+               CASE WHEN z.subscriber_id IS NOT NULL THEN z.proceeds_currency
+                    ELSE a.proceeds_currency END AS pc,
+               CASE WHEN z.subscriber_id IS NOT NULL THEN z.g_app ELSE a.g_app END AS g_app,
+               CASE WHEN z.subscriber_id IS NOT NULL THEN z.g_subscription
+                    ELSE a.g_subscription END AS g_subscription,
+               CASE WHEN z.subscriber_id IS NOT NULL THEN z.g_country
+                    ELSE a.g_country END AS g_country,
+               CASE WHEN z.subscriber_id IS NOT NULL THEN z.g_offer ELSE a.g_offer END AS g_offer,
+               CASE WHEN z.subscriber_id IS NOT NULL THEN z.g_duration
+                    ELSE a.g_duration END AS g_duration
+        FROM z FULL JOIN a
+          ON a.account_id = z.account_id AND a.app_apple_id = z.app_apple_id
+             AND a.subscriber_id = z.subscriber_id AND a.next = z.month
+    )
+    INSERT INTO subscriber_mrr_movement_months (
+        workspace_id, account_id, app_apple_id, month, proceeds_currency, g_app, g_subscription,
+        g_country, g_offer, g_duration, new, reactivation, expansion, contraction, churned,
+        closing, subscribers)
+    SELECT workspace_id, account_id, app_apple_id, month, pc, g_app, g_subscription, g_country,
+           g_offer, g_duration,
+           {sign} * COALESCE(sum(z) FILTER (WHERE a IS NULL AND first_charge >= month), 0),
+           {sign} * COALESCE(sum(z) FILTER (WHERE a IS NULL AND first_charge < month), 0),
+           {sign} * COALESCE(sum(z - a) FILTER (WHERE z > a), 0),
+           {sign} * COALESCE(sum(a - z) FILTER (WHERE z < a), 0),
+           {sign} * COALESCE(sum(a) FILTER (WHERE NOT has_z), 0),
+           {sign} * COALESCE(sum(z), 0),
+           {sign} * count(*)
+    FROM p
+    GROUP BY workspace_id, account_id, app_apple_id, month, pc, g_app, g_subscription,
+             g_country, g_offer, g_duration
+    RETURNING app_apple_id, month
+"""
+
+#: The cohort facts of the subscribers matching ``{where}``, added (``{sign}`` 1) or taken
+#: (-1): cohort sizes, retained subscribers per month, and net proceeds per month (of Event
+#: Date; a row dated before its cohort month counts in it) and currency with their rows.
+COHORTS_DELTA = """
+    INSERT INTO subscriber_cohort_months (
+        workspace_id, account_id, app_apple_id, cohort, month, kind, proceeds_currency,
+        subscribers, proceeds)
+    SELECT workspace_id, account_id, app_apple_id, cohort, cohort, 'size', CAST(NULL AS text),
+           {sign} * count(*), CAST(NULL AS numeric)
+    FROM subscriber_cohorts WHERE {where}
+    GROUP BY workspace_id, account_id, app_apple_id, cohort
+    UNION ALL
+    SELECT workspace_id, account_id, app_apple_id, cohort, month, 'retained',
+           CAST(NULL AS text), {sign} * count(*), CAST(NULL AS numeric)
+    FROM subscriber_months WHERE {where}
+    GROUP BY workspace_id, account_id, app_apple_id, cohort, month
+    UNION ALL
+    SELECT workspace_id, account_id, app_apple_id, cohort,
+           GREATEST(date_trunc('month', event_date)::date, cohort) AS m, 'revenue',
+           proceeds_currency, {sign} * sum(source_rows), {sign} * sum(proceeds)
+    FROM subscriber_day_proceeds WHERE {where}
+    GROUP BY workspace_id, account_id, app_apple_id, cohort, m, proceeds_currency
+    RETURNING app_apple_id, cohort
+"""
+
+_MOVEMENT_SUMS = """workspace_id, account_id, app_apple_id, month, proceeds_currency, g_app,
+    g_subscription, g_country, g_offer, g_duration"""
+#: One row per key of the touched (app, month) pairs again, the subtracted and added deltas
+#: summed; a key no subscriber is in any more is gone.
+MOVEMENTS_COMPACT = f"""
+    WITH gone AS (
+        DELETE FROM subscriber_mrr_movement_months AS m
+        USING unnest(CAST(:t_apps AS text[]), CAST(:t_months AS date[])) AS t(app, month)
+        WHERE m.account_id = :a AND m.app_apple_id = t.app AND m.month = t.month
+        RETURNING m.*
+    )
+    INSERT INTO subscriber_mrr_movement_months (
+        {_MOVEMENT_SUMS}, new, reactivation, expansion, contraction, churned, closing,
+        subscribers)
+    SELECT {_MOVEMENT_SUMS}, sum(new), sum(reactivation), sum(expansion), sum(contraction),
+           sum(churned), sum(closing), sum(subscribers)
+    FROM gone
+    GROUP BY {_MOVEMENT_SUMS}
+    HAVING sum(subscribers) <> 0
+"""  # noqa: S608  (fixed SQL; values are bound)
+_COHORT_SUMS = "workspace_id, account_id, app_apple_id, cohort, month, kind, proceeds_currency"
+COHORTS_COMPACT = f"""
+    WITH gone AS (
+        DELETE FROM subscriber_cohort_months AS m
+        USING unnest(CAST(:c_apps AS text[]), CAST(:c_months AS date[])) AS t(app, cohort)
+        WHERE m.account_id = :a AND m.app_apple_id = t.app AND m.cohort = t.cohort
+        RETURNING m.*
+    )
+    INSERT INTO subscriber_cohort_months ({_COHORT_SUMS}, subscribers, proceeds)
+    SELECT {_COHORT_SUMS}, sum(subscribers), sum(proceeds)
+    FROM gone
+    GROUP BY {_COHORT_SUMS}
+    HAVING sum(subscribers) <> 0
+"""  # noqa: S608
+
+_AFFECTED = """
+    SELECT app_apple_id, subscriber_id FROM subscriber_report_days
+    WHERE account_id = :a AND report_date = :d
+    UNION
+    SELECT app_apple_id, btrim(subscriber_id) FROM subscriber_transaction_rows
+    WHERE account_id = :a AND report_date = :d AND app_apple_id IS NOT NULL
+          AND NULLIF(btrim(subscriber_id), '') IS NOT NULL AND event_date IS NOT NULL
+"""
+#: One app's Subscriber IDs: an array test, not a join — planned right even when the
+#: statistics of a table still describe it empty.
+_OF_IDS = "account_id = :a AND app_apple_id = :app AND subscriber_id = ANY(CAST(:sids AS text[]))"
+_RAW_OF_IDS = """
+    account_id = :a AND app_apple_id = :app AND btrim(subscriber_id) = ANY(CAST(:sids AS text[]))
+"""
+_REPORT_DAYS = """
+    INSERT INTO subscriber_report_days (account_id, report_date, app_apple_id, subscriber_id)
+    SELECT DISTINCT account_id, report_date, app_apple_id, btrim(subscriber_id)
+    FROM subscriber_transaction_rows
+    WHERE {where} AND app_apple_id IS NOT NULL
+          AND NULLIF(btrim(subscriber_id), '') IS NOT NULL AND event_date IS NOT NULL
+"""
+
+
+@dataclass
+class _Touched:
+    months: set[tuple[str, dt.date]] = field(default_factory=set)
+    cohorts: set[tuple[str, dt.date]] = field(default_factory=set)
+
+
+async def _contribute(
+    session: AsyncSession, where: str, params: dict[str, Any], sign: int, touched: _Touched
+) -> None:
+    """Add (``sign`` 1) or take (-1) the movements and cohort facts of the subscribers matching
+    ``where`` (their current per-subscriber rows), noting the keys touched."""
+    for sql, into in ((MOVEMENTS_DELTA, touched.months), (COHORTS_DELTA, touched.cohorts)):
+        statement = text(sql.format(where=where, sign=sign))
+        for app, month in await session.execute(statement, params):
+            into.add((app, month))
+
+
+async def _compact(session: AsyncSession, account_id: uuid.UUID, touched: _Touched) -> None:
+    months, cohorts = sorted(touched.months), sorted(touched.cohorts)
+    params: dict[str, Any] = {
+        "a": account_id,
+        "t_apps": [app for app, _ in months],
+        "t_months": [month for _, month in months],
+        "c_apps": [app for app, _ in cohorts],
+        "c_months": [month for _, month in cohorts],
+    }
+    await session.execute(text(MOVEMENTS_COMPACT), params)
+    await session.execute(text(COHORTS_COMPACT), params)
+
+
+_TABLES = ("subscriber_months", "subscriber_day_proceeds", "subscriber_cohorts")
+
+
+async def rebuild_subscribers(
+    session: AsyncSession, account_id: uuid.UUID, report_date: dt.date
+) -> None:
+    """Re-derive the per-subscriber rows of every Subscriber ID one account's report day
+    names (in its replaced rows and in its new ones): their old share of the monthly sums is
+    taken out, their rows derived again from all their stored rows, their new share added;
+    runs in the unit's transaction."""
+    params: dict[str, Any] = {"a": account_id, "d": report_date}
+    pairs = (await session.execute(text(_AFFECTED), params)).all()
+    await session.execute(
+        text("DELETE FROM subscriber_report_days WHERE account_id = :a AND report_date = :d"),
+        params,
+    )
+    await session.execute(
+        text(_REPORT_DAYS.format(where="account_id = :a AND report_date = :d")), params
+    )
+    if not pairs:
+        return
+    by_app: dict[str, list[str]] = {}
+    for app, sid in pairs:
+        by_app.setdefault(app, []).append(sid)
+    touched = _Touched()
+    await _analyze_if_stale(session)
+    jit = await _no_jit(session)
+    for app, sids in sorted(by_app.items()):
+        params.update(app=app, sids=sids)
+        await _contribute(session, _OF_IDS, params, -1, touched)
+        for table in _TABLES:
+            await session.execute(text(f"DELETE FROM {table} WHERE {_OF_IDS}"), params)  # noqa: S608
+        await session.execute(text(DERIVE.format(where=_RAW_OF_IDS)), params)
+        await _contribute(session, _OF_IDS, params, 1, touched)
+    await _compact(session, account_id, touched)
+    await session.execute(text("SELECT set_config('jit', :jit, true)"), {"jit": jit})
+
+
+_STALE = """
+    SELECT relname FROM pg_stat_user_tables
+    WHERE relname IN ('subscriber_months', 'subscriber_day_proceeds', 'subscriber_cohorts',
+                      'subscriber_transaction_rows')
+          AND n_mod_since_analyze > 1000 + 0.2 * n_live_tup
+"""
+
+
+async def _analyze_if_stale(session: AsyncSession) -> None:
+    """Analyze a table these statements read whose statistics are stale, as autovacuum would (it may
+    be off, or behind a bulk sync): with a table's statistics still saying it is empty, the
+    planner filters every row of the app by the ID list instead of looking the IDs up."""
+    for (table,) in (await session.execute(text(_STALE))).all():
+        await session.execute(text(f"ANALYZE {table}"))  # one of the names above
+
+
+async def _no_jit(session: AsyncSession) -> str:
+    """Turn JIT compilation off for these statements (returns the setting to restore): the
+    planner cannot know that ``generate_series`` yields a month or a year's twelve, and its
+    estimate of a thousand rows makes it compile the statements for longer (seconds) than
+    they run."""
+    jit = await session.scalar(text("SELECT current_setting('jit')"))
+    await session.execute(text("SELECT set_config('jit', 'off', true)"))
+    return str(jit)
+
+
+async def rebuild_all(session: AsyncSession, account_id: uuid.UUID) -> None:
+    """Derive every per-subscriber row and sum of one account from its stored rows."""
+    params: dict[str, Any] = {"a": account_id}
+    for table in (*_TABLES, "subscriber_report_days", "subscriber_mrr_movement_months",
+                  "subscriber_cohort_months"):  # fmt: skip
+        await session.execute(text(f"DELETE FROM {table} WHERE account_id = :a"), params)  # noqa: S608
+    await session.execute(text(_REPORT_DAYS.format(where="account_id = :a")), params)
+    await session.execute(text(DERIVE.format(where="account_id = :a")), params)
+    await _contribute(session, "account_id = :a", params, 1, _Touched())
+
+
+# --- reads -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppScope:
+    """The partition these tables answer for: one app (App Apple ID) of one account."""
+
+    workspace_id: uuid.UUID
+    account_id: uuid.UUID
+    app_apple_id: str
+
+
+def _app_where(scope: AppScope, params: dict[str, Any]) -> str:
+    params.update(ws=scope.workspace_id, f_account=scope.account_id, f_app=scope.app_apple_id)
+    return "workspace_id = :ws AND account_id = :f_account AND app_apple_id = :f_app"
+
+
+MOVEMENT_COLUMNS = ("new", "reactivation", "expansion", "contraction", "churned", "closing")
+_GROUP_COLUMNS = {
+    "app": "g_app",
+    "subscription": "g_subscription",
+    "country": "g_country",
+    "offer": "g_offer",
+    "duration": "g_duration",
+}
+
+
+@dataclass(frozen=True)
+class MonthMovements:
+    month: dt.date
+    group: tuple[str | None, ...]
+    currency: str | None
+    amounts: dict[str, Decimal]
+
+
+def groupable(dimensions: Sequence[str]) -> bool:
+    return all(d in _GROUP_COLUMNS for d in dimensions)
+
+
+async def movement_months(
+    session: AsyncSession,
+    scope: AppScope,
+    first: dt.date,
+    last: dt.date,
+    dimensions: Sequence[str],
+) -> list[MonthMovements]:
+    """MRR movements per calendar month ``first``…``last`` (first days), group (dimension
+    values, empty as null) and proceeds currency."""
+    params: dict[str, Any] = {"first": first, "last": last}
+    names = "".join(f", {_GROUP_COLUMNS[d]}" for d in dimensions)
+    sums = ", ".join(f"sum({c})" for c in MOVEMENT_COLUMNS)
+    sql = f"""
+        SELECT month{names}, proceeds_currency, {sums}
+        FROM subscriber_mrr_movement_months
+        WHERE {_app_where(scope, params)} AND month BETWEEN :first AND :last
+              AND subscribers <> 0
+        GROUP BY month{names}, proceeds_currency
+    """  # noqa: S608  (identifiers from a fixed map; values are bound)
+    width = len(dimensions)
+    return [
+        MonthMovements(
+            month=row[0],
+            group=tuple(row[1 : 1 + width]),
+            currency=row[1 + width],
+            amounts=dict(zip(MOVEMENT_COLUMNS, row[2 + width :], strict=True)),
+        )
+        for row in await session.execute(text(sql), params)
+    ]
+
+
+async def cohort_sizes(
+    session: AsyncSession, scope: AppScope, first: dt.date, last: dt.date
+) -> dict[dt.date, int]:
+    params: dict[str, Any] = {"first": first, "last": last}
+    sql = f"""
+        SELECT cohort, subscribers FROM subscriber_cohort_months
+        WHERE {_app_where(scope, params)} AND kind = 'size' AND cohort BETWEEN :first AND :last
+    """  # noqa: S608
+    return {row[0]: int(row[1]) for row in await session.execute(text(sql), params)}
+
+
+_K = "((extract(year FROM month)::int - extract(year FROM cohort)::int) * 12 \
++ extract(month FROM month)::int - extract(month FROM cohort)::int)"
+
+
+async def retention(
+    session: AsyncSession, scope: AppScope, first: dt.date, last: dt.date, periods: int
+) -> dict[tuple[dt.date, int], int]:
+    """(cohort month, k) → subscribers retained at the end of cohort month + k."""
+    params: dict[str, Any] = {"first": first, "last": last, "periods": periods}
+    sql = f"""
+        SELECT cohort, {_K}, subscribers FROM subscriber_cohort_months
+        WHERE {_app_where(scope, params)} AND kind = 'retained'
+              AND cohort BETWEEN :first AND :last AND {_K} BETWEEN 0 AND :periods
+    """  # noqa: S608
+    return {(row[0], int(row[1])): int(row[2]) for row in await session.execute(text(sql), params)}
+
+
+async def revenue_months(
+    session: AsyncSession, scope: AppScope, first: dt.date, last: dt.date
+) -> dict[tuple[dt.date, int], dict[str | None, Decimal]]:
+    """(cohort month, k) → proceeds currency → net proceeds dated in cohort month + k (a row
+    dated before its cohort month counts in month 0)."""
+    params: dict[str, Any] = {"first": first, "last": last}
+    sql = f"""
+        SELECT cohort, {_K}, proceeds_currency, proceeds FROM subscriber_cohort_months
+        WHERE {_app_where(scope, params)} AND kind = 'revenue'
+              AND cohort BETWEEN :first AND :last
+    """  # noqa: S608
+    found: dict[tuple[dt.date, int], dict[str | None, Decimal]] = {}
+    for row in await session.execute(text(sql), params):
+        found.setdefault((row[0], int(row[1])), {})[row[2]] = row[3]
+    return found
+
+
+@dataclass(frozen=True)
+class CohortDayProceeds:
+    cohort: dt.date
+    day: dt.date
+    currency: str | None
+    proceeds: Decimal
+
+
+async def cohort_day_proceeds(
+    session: AsyncSession, scope: AppScope, first: dt.date, last: dt.date
+) -> list[CohortDayProceeds]:
+    """Per cohort month (``first``…``last``), Event Date and proceeds currency: the net
+    developer proceeds of the cohort's subscribers (charges minus |refunds|) — the money of
+    revenue cohorts, per day so each day can be converted at its own rate."""
+    params: dict[str, Any] = {"first": first, "last": last}
+    sql = f"""
+        SELECT cohort, event_date, proceeds_currency, sum(proceeds)
+        FROM subscriber_day_proceeds
+        WHERE {_app_where(scope, params)} AND cohort BETWEEN :first AND :last
+        GROUP BY cohort, event_date, proceeds_currency
+        ORDER BY cohort, event_date, proceeds_currency
+    """  # noqa: S608
+    return [
+        CohortDayProceeds(row[0], row[1], row[2], row[3])
+        for row in await session.execute(text(sql), params)
+    ]
