@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import pydantic_core
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
 from app.asc.enums import ReportPlatform
@@ -16,8 +18,9 @@ from app.kit.dates import Day
 from app.kit.deps import AppSettings, Session
 from app.kit.pagination import CursorParam, Page, PageRequest, Paging
 from app.kit.problems import AUTHED, problem_responses
-from app.reports import query
-from app.sales import service, yearly
+from app.kit.response_cache import cache_of, respond
+from app.reports import calendar, query
+from app.sales import service, version_repository, yearly
 from app.sales.layout import UnitKind
 from app.sales.schemas import (
     AppSalesSummary,
@@ -97,12 +100,38 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+async def _kept(
+    request: Request,
+    settings: AppSettings,
+    session: Session,
+    workspace_id: uuid.UUID,
+    key: tuple[object, ...],
+    version_of: Callable[[], Awaitable[tuple[str | None, str]]],
+    build: Callable[[], Awaitable[service.Payload]],
+) -> Response:
+    """The answer ``build`` makes, kept for the next identical request (see
+    ``app.kit.response_cache``) under ``key`` and the version of the data it reads. Answers in
+    a reporting currency are not kept (exchange rates are not part of the version)."""
+    cache = cache_of(request, settings.response_cache_mb)
+    if not cache.enabled:
+        return _json(await build())
+    reporting_currency, version = await version_of()
+    if reporting_currency is not None:
+        return _json(await build())
+    full_key = (request.scope["route"].path, workspace_id, key, version)
+    entry = cache.get(full_key)
+    if entry is None:
+        entry = cache.put(full_key, pydantic_core.to_json(await build()))
+    return await respond(request, entry)
+
+
 @router.get(
     "/v1/sales",
     response_model=SalesReport,
     responses=problem_responses(*AUTHED),
 )
 async def get_sales(
+    request: Request,
     principal: Reader,
     settings: AppSettings,
     session: Session,
@@ -174,19 +203,42 @@ async def get_sales(
         )
         return _json(report)
     span = query.date_range(from_date, to_date, settings.sales_max_range_days)
-    report = await service.sales_report(
-        session,
-        principal.workspace_id,
-        span=span,
-        granularity=granularity,
-        group_by=dimensions,
-        filters=filters,
-        paging=PageRequest(limit, cursor),
-        now=_now(),
-        currency=currency,
-        max_rate_age_days=settings.fx_max_rate_age_days,
-    )
-    return _json(report)
+    now = _now()
+
+    def version() -> Awaitable[tuple[str | None, str]]:
+        return version_repository.sales_version(
+            session,
+            principal.workspace_id,
+            start=span.start,
+            end=span.end,
+            granularity=granularity.value,
+            dimensions=[d.value for d in dimensions],
+            filters=filters,
+        )
+
+    def build() -> Awaitable[service.Payload]:
+        return service.sales_report(
+            session,
+            principal.workspace_id,
+            span=span,
+            granularity=granularity,
+            group_by=dimensions,
+            filters=filters,
+            paging=PageRequest(limit, cursor),
+            now=now,
+            currency=currency,
+            max_rate_age_days=settings.fx_max_rate_age_days,
+        )
+
+    if currency is not None:
+        return _json(await build())
+    key = (span, granularity, tuple(dimensions), _filter_key(filters), limit, cursor,
+           calendar.latest_daily(now))  # fmt: skip
+    return await _kept(request, settings, session, principal.workspace_id, key, version, build)
+
+
+def _filter_key(filters: SalesFilter) -> tuple[tuple[object, ...], ...]:
+    return tuple(tuple(getattr(filters, f.name)) for f in dataclasses.fields(filters))
 
 
 def _filters(
@@ -260,6 +312,7 @@ async def list_sales_rows(
     responses=problem_responses(*AUTHED, 404),
 )
 async def get_app_sales_summary(
+    request: Request,
     app_id: uuid.UUID,
     principal: Reader,
     session: Session,
@@ -272,13 +325,32 @@ async def get_app_sales_summary(
     the range, and a daily series with one entry per day, each with its availability `state`
     (a day is zero only when `published` or `no_data`)."""
     span = query.date_range(from_date, to_date, settings.sales_max_range_days)
-    summary = await service.app_summary(
-        session,
-        principal.workspace_id,
-        app_id,
-        span=span,
-        now=_now(),
-        currency=currency,
-        max_rate_age_days=settings.fx_max_rate_age_days,
-    )
-    return _json(summary)
+    now = _now()
+
+    def version() -> Awaitable[tuple[str | None, str]]:
+        return version_repository.sales_version(
+            session,
+            principal.workspace_id,
+            start=span.start,
+            end=span.end,
+            granularity="day",
+            dimensions=[],
+            filters=SalesFilter(app_ids=[app_id]),
+            app_id=app_id,
+        )
+
+    def build() -> Awaitable[service.Payload]:
+        return service.app_summary(
+            session,
+            principal.workspace_id,
+            app_id,
+            span=span,
+            now=now,
+            currency=currency,
+            max_rate_age_days=settings.fx_max_rate_age_days,
+        )
+
+    if currency is not None:
+        return _json(await build())
+    key = (app_id, span, calendar.latest_daily(now))
+    return await _kept(request, settings, session, principal.workspace_id, key, version, build)

@@ -114,6 +114,14 @@ def recorded_statements(app: FastAPI) -> Iterator[list[str]]:
             event.remove(engine, "before_cursor_execute", record)
 
 
+def forget_kept_answers(app: FastAPI) -> None:
+    """Empty the answer cache (``app.kit.response_cache``): a kept answer runs only the
+    version read, which would hide what computing the answer costs."""
+    kept = getattr(app.state, "response_cache", None)
+    if kept is not None:
+        kept.clear()
+
+
 def route_work(statements: list[str]) -> list[str]:
     return [s for s in statements if not any(p.search(s) for p in BOOKKEEPING)]
 
@@ -178,6 +186,7 @@ async def test_a_list_or_aggregate_runs_at_most_two_statements(
     # is excluded anyway) and nothing lazily loaded on a first call is counted.
     await world.client.get(path, params=params, headers=headers)
 
+    forget_kept_answers(world.app)  # the work of an answer, not of its kept copy
     with recorded_statements(world.app) as statements:
         response = await world.client.get(path, params=params, headers=headers)
     assert response.status_code == 200, f"{operation}: {response.status_code} {response.text}"
@@ -187,6 +196,7 @@ async def test_a_list_or_aggregate_runs_at_most_two_statements(
     json = response.headers["content-type"].startswith("application/json")
     cursor = response.json().get("next_cursor") if json else None
     if cursor:
+        forget_kept_answers(world.app)
         with recorded_statements(world.app) as statements:
             response = await world.client.get(
                 path, params={**params, "cursor": cursor}, headers=headers
