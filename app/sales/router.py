@@ -230,7 +230,8 @@ async def get_sales(
             max_rate_age_days=settings.fx_max_rate_age_days,
         )
 
-    if currency is not None:
+    kept = version_repository.worth_keeping([d.value for d in dimensions], filters)
+    if currency is not None or not kept:
         return _json(await build())
     key = (span, granularity, tuple(dimensions), _filter_key(filters), limit, cursor,
            calendar.latest_daily(now))  # fmt: skip

@@ -33,6 +33,13 @@ _ROWS = (
 )
 
 
+def worth_keeping(dimensions: list[str], filters: SalesFilter) -> bool:
+    """Whether to keep such an answer: not when it reads the per-dimension daily rollup
+    (product, SKU, device, unit kind or platform: millions of rows over a quarter), where
+    reading the version would cost about as much as the answer."""
+    return planner.choose(dimensions, filters) is not planner.FULL
+
+
 async def sales_version(
     session: AsyncSession,
     workspace_id: uuid.UUID,

@@ -152,3 +152,11 @@ async def test_off_when_configured(world: World) -> None:
     second = await world.get("/v1/sales", **RANGE)
     assert first.content == second.content
     assert len(cache(world)) == 0
+
+
+async def test_answers_from_the_per_dimension_rollup_are_not_kept(world: World) -> None:
+    await world.get("/v1/sales", **RANGE)
+    entries = len(cache(world))
+    by_device = {**RANGE, "group_by": "device"}
+    assert (await world.get("/v1/sales", **by_device)).status_code == 200
+    assert len(cache(world)) == entries
