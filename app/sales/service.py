@@ -69,12 +69,11 @@ def normalise_filter(
 
 def _money(pairs: list[tuple[str | None, str]]) -> list[dict[str, str]]:
     # Plain dicts (see ``Payload``): a big report has thousands of them.
-    listed = []
-    for currency, amount in pairs:
-        entry = money_entry(amount, currency)
-        if entry is not None:
-            listed.append(entry)
-    return listed
+    if len(pairs) == 1:  # the common case, without a generator
+        entry = money_entry(pairs[0][1], pairs[0][0])
+        return [] if entry is None else [entry]
+    entries = (money_entry(amount, currency) for currency, amount in pairs)
+    return [entry for entry in entries if entry is not None]
 
 
 def _measures(
