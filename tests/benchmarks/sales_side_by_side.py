@@ -100,6 +100,7 @@ async def main() -> None:
     parser.add_argument("--before", required=True, type=Path, help="the tree to compare with")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--levels", default="1,32")
+    parser.add_argument("--pool-size", type=int, default=8, help="connections per server")
     args = parser.parse_args()
     url = args.database_url.replace("postgresql+asyncpg://", "postgresql://")
     token = await read_token(url)
@@ -123,7 +124,8 @@ async def main() -> None:
         ORCHARD_EXPECT_WORKER="false",
         ORCHARD_RATE_LIMIT_PER_MINUTE="100000000",
         ORCHARD_RATE_LIMIT_BURST="100000000",
-        ORCHARD_DB_POOL_SIZE="20",
+        # Three servers on one shared PostgreSQL: each keeps its pool open between runs.
+        ORCHARD_DB_POOL_SIZE=str(args.pool_size),
     )
     ports, servers = {}, []
     trees = (("before", args.before, "0"), ("cold", ROOT, "0"), ("warm", ROOT, "64"))
