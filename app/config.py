@@ -57,6 +57,13 @@ class Settings(BaseSettings):
         "`scheme://host[:port]`); empty: CORS off.",
     )
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    response_cache_mb: int = Field(
+        default=64,
+        ge=0,
+        le=4096,
+        description="Memory per API process for repeated answers of the sales routes, kept "
+        "under a version of the data they read (never served once it changed); 0: off.",
+    )
     verify_interval: timedelta = Field(
         default=timedelta(hours=6), description="How often each account's key is re-verified."
     )

@@ -88,15 +88,17 @@ class CachingMiddleware:
                 break
         held: Message | None = None
         passing = False  # not ours to validate: sent on as it comes
+        not_modified = False  # a 304 went out already: the route's body is dropped
 
         async def send_validated(message: Message) -> None:
-            nonlocal held, passing
+            nonlocal held, passing, not_modified
+            if not_modified:
+                return
             if message["type"] == "http.response.start":
                 route = inner.get("route")
                 template = getattr(route, "path", None) or scope["path"]
                 raw = message.setdefault("headers", [])
-                policy = content_type = None
-                tagged = False
+                policy = content_type = own = None
                 for name, value in raw:
                     name = name.lower()
                     if name == b"cache-control":
@@ -104,19 +106,34 @@ class CachingMiddleware:
                     elif name == b"content-type":
                         content_type = value
                     elif name == b"etag":
-                        tagged = True
+                        own = value
                 if message["status"] == 200 and policy is None:
                     policy = _cache_control_bytes(template)
                     message["headers"] = raw = [*raw, (b"cache-control", policy)]
                 if template.startswith("/v1/"):
                     # One browser, two tokens (two workspaces): never one's answer for the other.
                     MutableHeaders(scope=message).add_vary_header("Authorization")
+                if (
+                    message["status"] == 200
+                    and own is not None
+                    and if_none_match is not None
+                    and none_match(if_none_match, own.decode("latin-1"))
+                ):
+                    # The route's own ETag (e.g. a kept answer, ``app.kit.response_cache``).
+                    message["status"] = 304
+                    message["headers"] = [
+                        (k, v) for k, v in message["headers"] if k.lower() not in _CONTENT_HEADERS
+                    ]
+                    await send(message)
+                    await send({"type": "http.response.body", "body": b""})
+                    not_modified = True
+                    return
                 # A no-store answer is never kept, so never revalidated: no ETag to compute.
                 if (
                     message["status"] != 200
                     or content_type is None
                     or not content_type.startswith(b"application/json")
-                    or tagged
+                    or own is not None
                     or policy == _NO_STORE
                 ):
                     passing = True

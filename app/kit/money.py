@@ -57,11 +57,39 @@ def minor_units(code: str) -> int:
 
 def amount_text(value: Decimal | str | int, currency: str) -> str:
     """``value`` with exactly ``currency``'s minor units (half-even), as decimal text."""
+    if type(value) is str:
+        # PostgreSQL's numeric text (what report sums arrive as) rarely needs rounding: then
+        # the digits are padded or cut as text, without a Decimal (a 90-day report has
+        # thousands of amounts). Anything else takes the exact path below.
+        fast = _plain_text(value, minor_units(currency))
+        if fast is not None:
+            return fast
     step = Decimal(1).scaleb(-minor_units(currency))
     number = Decimal(value).quantize(step, rounding=ROUND_HALF_EVEN)
     if number.is_zero():
         number = abs(number)  # never `-0.00`
     return format(number, "f")
+
+
+def _plain_text(text: str, decimals: int) -> str | None:
+    """``amount_text`` of plain decimal text (``-``, digits, ``.``, digits) that needs no
+    rounding (only zeros past ``decimals``); None for anything else."""
+    negative = text.startswith("-")
+    whole, dot, fraction = (text[1:] if negative else text).partition(".")
+    if not (whole.isascii() and whole.isdigit()) or len(whole) > 20:
+        return None
+    if dot and not (fraction.isascii() and fraction.isdigit()):
+        return None
+    if len(fraction) > decimals:
+        if fraction[decimals:].strip("0"):
+            return None  # to be rounded (half-even): the Decimal path
+        fraction = fraction[:decimals]
+    else:
+        fraction += "0" * (decimals - len(fraction))
+    whole = whole.lstrip("0") or "0"
+    if negative and whole == "0" and not fraction.strip("0"):
+        negative = False  # never `-0.00`
+    return ("-" if negative else "") + whole + ("." + fraction if decimals else "")
 
 
 def number_text(value: Decimal | None) -> str | None:

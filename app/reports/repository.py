@@ -57,6 +57,39 @@ async def accounts_in_scope(
     return list(result.scalars())
 
 
+@dataclass(frozen=True)
+class Also:
+    """A scalar SQL expression read in the same statement as a range's states (the version of
+    the data an answer reads: ``app.sales.version_repository``), evaluated once; its value
+    comes even when no date is listed. Its parameters are bound with the statement's: a name
+    both use must stand for the same value."""
+
+    sql: str
+    params: dict[str, Any]
+
+
+def _bind(params: dict[str, Any], also: Also | None) -> dict[str, Any]:
+    if also is None:
+        return params
+    for name, value in also.params.items():
+        if name in params and params[name] != value:
+            raise ValueError(f"parameter {name!r} means two values")
+    return {**also.params, **params}
+
+
+def _with_also(inner: str, columns: str, order: str, also: Also | None) -> str:
+    """``inner`` (ordered by ``order``), or with ``also``: one row with its value and NULL
+    columns when ``inner`` finds nothing, else ``inner``'s rows, each with the value."""
+    if also is None:
+        return f"{inner} ORDER BY {order}"
+    return f"""
+        SELECT v.also, {columns}
+        FROM (SELECT ({also.sql}) AS also) AS v
+        LEFT JOIN LATERAL ({inner}) AS s ON true
+        ORDER BY {order}
+    """  # noqa: S608  (constant clauses)
+
+
 async def _states(
     session: AsyncSession,
     accounts: str,
@@ -65,25 +98,30 @@ async def _states(
     start: dt.date,
     end: dt.date,
     incomplete_only: bool,
-) -> list[tuple[dt.date, uuid.UUID, str | None]]:
+    also: Also | None = None,
+) -> tuple[Any, list[tuple[dt.date, uuid.UUID, str | None]]]:
     only = "WHERE av.state IS NULL OR av.state NOT IN ('published', 'no_data')"
-    result = await session.execute(
-        text(
-            f"""
-            SELECT CAST(d AS date) AS report_date, a.id AS account_id, av.state
-            FROM {accounts} AS a(id)
-            CROSS JOIN generate_series(CAST(:start AS date), CAST(:end AS date),
-                                       interval '1 day') AS d
-            LEFT JOIN dataset_availability AS av
-                ON av.account_id = a.id AND av.dataset = :dataset
-                AND av.report_date = CAST(d AS date)
-            {only if incomplete_only else ""}
-            ORDER BY 1, 2
-            """  # noqa: S608  (constant clauses)
-        ),
-        {**params, "dataset": dataset, "start": start, "end": end},
-    )
-    return [(row.report_date, row.account_id, row.state) for row in result]
+    inner = f"""
+        SELECT CAST(d AS date) AS report_date, a.id AS account_id, av.state
+        FROM {accounts} AS a(id)
+        CROSS JOIN generate_series(CAST(:start AS date), CAST(:end AS date),
+                                   interval '1 day') AS d
+        LEFT JOIN dataset_availability AS av
+            ON av.account_id = a.id AND av.dataset = :dataset
+            AND av.report_date = CAST(d AS date)
+        {only if incomplete_only else ""}
+    """  # noqa: S608  (constant clauses)
+    sql = _with_also(inner, "s.report_date, s.account_id, s.state", "report_date, account_id", also)
+    bound = _bind({**params, "dataset": dataset, "start": start, "end": end}, also)
+    result = await session.execute(text(sql), bound)
+    value = None
+    states = []
+    for row in result:
+        if also is not None:
+            value = row.also
+        if row.report_date is not None:
+            states.append((row.report_date, row.account_id, row.state))
+    return value, states
 
 
 async def report_states(
@@ -101,9 +139,10 @@ async def report_states(
     if not account_ids:
         return []
     accounts = "unnest(CAST(:ids AS uuid[]))"
-    return await _states(
+    _, states = await _states(
         session, accounts, {"ids": account_ids}, dataset, start, end, incomplete_only
     )
+    return states
 
 
 async def scope_report_states(
@@ -118,8 +157,35 @@ async def scope_report_states(
     incomplete_only: bool,
 ) -> list[tuple[dt.date, uuid.UUID, str | None]]:
     """``report_states`` of the accounts in scope (``accounts_in_scope``), in one statement."""
+    _, states = await scope_report_states_and(
+        session,
+        workspace_id,
+        account_ids=account_ids,
+        app_ids=app_ids,
+        dataset=dataset,
+        start=start,
+        end=end,
+        incomplete_only=incomplete_only,
+        also=None,
+    )
+    return states
+
+
+async def scope_report_states_and(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    account_ids: list[uuid.UUID],
+    app_ids: list[uuid.UUID],
+    dataset: str,
+    start: dt.date,
+    end: dt.date,
+    incomplete_only: bool,
+    also: Also | None,
+) -> tuple[Any, list[tuple[dt.date, uuid.UUID, str | None]]]:
+    """(``also``'s value, ``scope_report_states``), in one statement."""
     sql, params = _scope(workspace_id, account_ids, app_ids)
-    return await _states(session, f"({sql})", params, dataset, start, end, incomplete_only)
+    return await _states(session, f"({sql})", params, dataset, start, end, incomplete_only, also)
 
 
 @dataclass(frozen=True)
@@ -143,24 +209,42 @@ async def app_report_states(
 ) -> AppStates | None:
     """The workspace's app ``app_id`` (None when it has none) with ``report_states`` of its
     account, by date, in one statement."""
-    result = await session.execute(
-        text(
-            """
-            SELECT ap.name, ap.account_id, CAST(d AS date) AS report_date, av.state
-            FROM apps AS ap
-            CROSS JOIN generate_series(CAST(:start AS date), CAST(:end AS date),
-                                       interval '1 day') AS d
-            LEFT JOIN dataset_availability AS av
-                ON av.account_id = ap.account_id AND av.dataset = :dataset
-                AND av.report_date = CAST(d AS date)
-            WHERE ap.id = :app AND ap.workspace_id = :ws
-            ORDER BY 3
-            """
-        ),
-        {"app": app_id, "ws": workspace_id, "dataset": dataset, "start": start, "end": end},
-    )
-    rows = result.all()
-    if not rows:
-        return None
-    name, account_id = rows[0][0], rows[0][1]
-    return AppStates(app_id, name, account_id, [(row[2], row[3]) for row in rows])
+    _, found = await app_report_states_and(session, workspace_id, app_id, dataset, start, end)
+    return found
+
+
+async def app_report_states_and(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    app_id: uuid.UUID,
+    dataset: str,
+    start: dt.date,
+    end: dt.date,
+    also: Also | None = None,
+) -> tuple[Any, AppStates | None]:
+    """(``also``'s value, ``app_report_states``), in one statement."""
+    inner = """
+        SELECT ap.name, ap.account_id, CAST(d AS date) AS report_date, av.state
+        FROM apps AS ap
+        CROSS JOIN generate_series(CAST(:start AS date), CAST(:end AS date),
+                                   interval '1 day') AS d
+        LEFT JOIN dataset_availability AS av
+            ON av.account_id = ap.account_id AND av.dataset = :dataset
+            AND av.report_date = CAST(d AS date)
+        WHERE ap.id = :app AND ap.workspace_id = :ws
+    """
+    sql = _with_also(inner, "s.name, s.account_id, s.report_date, s.state", "report_date", also)
+    params = {"app": app_id, "ws": workspace_id, "dataset": dataset, "start": start, "end": end}
+    result = await session.execute(text(sql), _bind(params, also))
+    value = None
+    states = []
+    name = account_id = None
+    for row in result:
+        if also is not None:
+            value = row.also
+        if row.report_date is not None:
+            name, account_id = row.name, row.account_id
+            states.append((row.report_date, row.state))
+    if name is None or account_id is None:
+        return value, None
+    return value, AppStates(app_id, name, account_id, states)

@@ -184,6 +184,10 @@ def _totals(
     currency met twice is parsed and added (exactly, whatever the number of digits)."""
     if not currencies or amounts is None:
         return []
+    if len(currencies) == 1:  # the common case (one storefront: one currency)
+        only = amounts[0]
+        text = None if only is None else _text(only)
+        return [] if text is None else [(currencies[0], text)]
     totals: dict[str | None, str | Decimal] = {}
     for currency, amount in zip(currencies, amounts, strict=True):
         if amount is not None:

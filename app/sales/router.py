@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 import pydantic_core
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
 from app.asc.enums import ReportPlatform
@@ -16,8 +18,9 @@ from app.kit.dates import Day
 from app.kit.deps import AppSettings, Session
 from app.kit.pagination import CursorParam, Page, PageRequest, Paging
 from app.kit.problems import AUTHED, problem_responses
-from app.reports import query
-from app.sales import service, yearly
+from app.kit.response_cache import cache_of, respond
+from app.reports import calendar, query
+from app.sales import service, version_repository, yearly
 from app.sales.layout import UnitKind
 from app.sales.schemas import (
     AppSalesSummary,
@@ -30,6 +33,9 @@ from app.sales.schemas import (
 )
 
 router = APIRouter(tags=["sales"])
+
+#: What a kept answer's first statement reads besides the version (``_kept``).
+Read = TypeVar("Read")
 
 MAX_REPORT_LIMIT = 5000
 
@@ -97,12 +103,38 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+async def _kept(
+    request: Request,
+    settings: AppSettings,
+    workspace_id: uuid.UUID,
+    key: tuple[object, ...],
+    read: Callable[[], Awaitable[tuple[str, Read]]],
+    build: Callable[[Read | None], Awaitable[service.Payload]],
+) -> Response:
+    """The answer ``build`` makes, kept for the next identical request (see
+    ``app.kit.response_cache``) under ``key`` and the version of the data it reads. ``read``
+    reads that version together with what ``build`` needs besides its aggregate (the states of
+    the range's dates), in one statement: a kept answer costs that statement, a new one adds
+    the aggregate. Answers in a reporting currency are not kept (exchange rates are not part
+    of the version): the caller does not come here for them."""
+    cache = cache_of(request, settings.response_cache_mb)
+    if not cache.enabled:
+        return _json(await build(None))
+    version, states = await read()
+    full_key = (request.scope["route"].path, workspace_id, key, version)
+    entry = cache.get(full_key)
+    if entry is None:
+        entry = cache.put(full_key, pydantic_core.to_json(await build(states)))
+    return await respond(request, entry)
+
+
 @router.get(
     "/v1/sales",
     response_model=SalesReport,
     responses=problem_responses(*AUTHED),
 )
 async def get_sales(
+    request: Request,
     principal: Reader,
     settings: AppSettings,
     session: Session,
@@ -175,20 +207,46 @@ async def get_sales(
         )
         return _json(report)
     span = query.date_range(from_date, to_date, settings.sales_max_range_days)
-    report = await service.sales_report(
-        session,
-        principal.workspace_id,
-        span=span,
-        granularity=granularity,
-        group_by=dimensions,
-        filters=filters,
-        paging=PageRequest(limit, cursor),
-        now=_now(),
-        currency=currency,
-        default_currency=principal.reporting_currency,
-        max_rate_age_days=settings.fx_max_rate_age_days,
-    )
-    return _json(report)
+    now = _now()
+
+    def build(incomplete: list[dict[str, object]] | None) -> Awaitable[service.Payload]:
+        return service.sales_report(
+            session,
+            principal.workspace_id,
+            span=span,
+            granularity=granularity,
+            group_by=dimensions,
+            filters=filters,
+            paging=PageRequest(limit, cursor),
+            now=now,
+            currency=currency,
+            default_currency=principal.reporting_currency,
+            max_rate_age_days=settings.fx_max_rate_age_days,
+            incomplete=incomplete,
+        )
+
+    kept = version_repository.worth_keeping([d.value for d in dimensions], filters)
+    if currency is not None or principal.reporting_currency is not None or not kept:
+        return _json(await build(None))
+
+    def read() -> Awaitable[tuple[str, list[dict[str, object]]]]:
+        return service.kept_report_states(
+            session,
+            principal.workspace_id,
+            span=span,
+            granularity=granularity,
+            group_by=dimensions,
+            filters=filters,
+            now=now,
+        )
+
+    key = (span, granularity, tuple(dimensions), _filter_key(filters), limit, cursor,
+           calendar.latest_daily(now))  # fmt: skip
+    return await _kept(request, settings, principal.workspace_id, key, read, build)
+
+
+def _filter_key(filters: SalesFilter) -> tuple[tuple[object, ...], ...]:
+    return tuple(tuple(getattr(filters, f.name)) for f in dataclasses.fields(filters))
 
 
 def _filters(
@@ -262,6 +320,7 @@ async def list_sales_rows(
     responses=problem_responses(*AUTHED, 404),
 )
 async def get_app_sales_summary(
+    request: Request,
     app_id: uuid.UUID,
     principal: Reader,
     session: Session,
@@ -274,14 +333,26 @@ async def get_app_sales_summary(
     the range, and a daily series with one entry per day, each with its availability `state`
     (a day is zero only when `published` or `no_data`)."""
     span = query.date_range(from_date, to_date, settings.sales_max_range_days)
-    summary = await service.app_summary(
-        session,
-        principal.workspace_id,
-        app_id,
-        span=span,
-        now=_now(),
-        currency=currency,
-        default_currency=principal.reporting_currency,
-        max_rate_age_days=settings.fx_max_rate_age_days,
-    )
-    return _json(summary)
+    now = _now()
+
+    def build(app: query.AppDays | None) -> Awaitable[service.Payload]:
+        return service.app_summary(
+            session,
+            principal.workspace_id,
+            app_id,
+            span=span,
+            now=now,
+            currency=currency,
+            default_currency=principal.reporting_currency,
+            max_rate_age_days=settings.fx_max_rate_age_days,
+            app=app,
+        )
+
+    if currency is not None or principal.reporting_currency is not None:
+        return _json(await build(None))
+
+    def read() -> Awaitable[tuple[str, query.AppDays]]:
+        return service.kept_app_states(session, principal.workspace_id, app_id, span=span, now=now)
+
+    key = (app_id, span, calendar.latest_daily(now))
+    return await _kept(request, settings, principal.workspace_id, key, read, build)

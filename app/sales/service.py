@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.asc.enums import ReportPlatform
-from app.errors import ValidationFailed
+from app.errors import NotFound, ValidationFailed
 from app.fx import convert, in_sql
 from app.kit import cursors
 from app.kit.money import Money, money_entry
@@ -23,7 +23,7 @@ from app.kit.pagination import Page, PageRequest
 from app.models import SalesRow
 from app.reports import calendar, query
 from app.reports.query import DateRange
-from app.sales import repository
+from app.sales import repository, version_repository
 from app.sales.layout import UnitKind
 from app.sales.repository import AggregateRow
 from app.sales.schemas import (
@@ -69,6 +69,9 @@ def normalise_filter(
 
 def _money(pairs: list[tuple[str | None, str]]) -> list[dict[str, str]]:
     # Plain dicts (see ``Payload``): a big report has thousands of them.
+    if len(pairs) == 1:  # the common case, without a generator
+        entry = money_entry(pairs[0][1], pairs[0][0])
+        return [] if entry is None else [entry]
     entries = (money_entry(amount, currency) for currency, amount in pairs)
     return [entry for entry in entries if entry is not None]
 
@@ -221,6 +224,64 @@ def _after(paging: PageRequest, groups: int) -> list[Any] | None:
     return list(after) if after is not None else None
 
 
+_KIND_COUNTS = tuple(name for name in repository.COUNTS if name != "partial_refunds")
+
+
+def _items(
+    page: list[AggregateRow],
+    span: DateRange,
+    granularity: Granularity,
+    group_by: list[Dimension],
+    book: convert.RateBook | None,
+    fx: in_sql.DayRates | None,
+) -> list[dict[str, Any]]:
+    """The report's items. Without conversion (the common case, thousands of items for a
+    dashboard's 90 days by storefront) each is built in one dict display: no intermediate
+    measure dicts, money entries made in one pass."""
+    names = [d.value for d in group_by]
+    items = []
+    if book is not None or fx is not None:
+        for row in page:
+            end = bucket_end(row.bucket, granularity)
+            items.append(
+                {
+                    "period_start": row.bucket,
+                    "period_end": end,
+                    "partial": row.bucket < span.start or end > span.end,
+                    "group": dict(zip(names, row.group, strict=True)),
+                    "source": "daily",
+                    **_measures(row, book, fx),
+                }
+            )
+        return items
+    day = granularity is Granularity.DAY
+    first, last = span.start, span.end
+    for row in page:
+        start = row.bucket
+        end = start if day else bucket_end(start, granularity)
+        counts = row.counts
+        item = {
+            "period_start": start,
+            "period_end": end,
+            "partial": start < first or end > last,
+            "group": dict(zip(names, row.group, strict=True)),
+            "source": "daily",
+        }
+        for name in _KIND_COUNTS:
+            item[name] = counts[name]
+        item["proceeds"] = _money(row.proceeds)
+        item["customer_sales"] = _money(row.customer_sales)
+        item["partial_refunds"] = {
+            "rows": counts.get("partial_refunds", 0),
+            "proceeds": _money(row.partial_refund_proceeds) if row.partial_refund_proceeds else [],
+            "customer_amounts": (
+                _money(row.partial_refund_customer) if row.partial_refund_customer else []
+            ),
+        }
+        items.append(item)
+    return items
+
+
 async def sales_report(
     session: AsyncSession,
     workspace_id: uuid.UUID,
@@ -234,9 +295,11 @@ async def sales_report(
     currency: str | None = None,
     default_currency: str | None,
     max_rate_age_days: int = 7,
+    incomplete: list[dict[str, Any]] | None = None,
 ) -> Payload:
     """The `SalesReport` document (see ``Payload``); with a reporting currency (``currency``
-    or the workspace's default) every money entry is also converted (``app.fx.convert``)."""
+    or the workspace's default) every money entry is also converted (``app.fx.convert``).
+    ``incomplete``: its incomplete dates, already read (``kept_report_states``)."""
     target = convert.target_currency(currency, default_currency)
     after = _after(paging, len(group_by))
     fx = None
@@ -267,27 +330,68 @@ async def sales_report(
     book = None
     if fx is None:  # one-day buckets: each bucket's per-currency totals are of one date
         book = await _book(session, workspace_id, target, page, span, max_rate_age_days)
-    items = []
-    for row in page:
-        end = bucket_end(row.bucket, granularity)
-        items.append(
-            {
-                "period_start": row.bucket,
-                "period_end": end,
-                "partial": row.bucket < span.start or end > span.end,
-                "group": {d.value: value for d, value in zip(group_by, row.group, strict=True)},
-                "source": "daily",
-                **_measures(row, book, fx),
-            }
-        )
     return {
         "currency": target,
         "granularity": granularity,
         "group_by": group_by,
-        "items": items,
+        "items": _items(page, span, granularity, group_by, book, fx),
         "next_cursor": next_cursor,
-        "incomplete_dates": await _incomplete(session, workspace_id, filters, span, now),
+        "incomplete_dates": (
+            incomplete
+            if incomplete is not None
+            else await _incomplete(session, workspace_id, filters, span, now)
+        ),
     }
+
+
+async def kept_report_states(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    span: DateRange,
+    granularity: Granularity,
+    group_by: list[Dimension],
+    filters: SalesFilter,
+    now: dt.datetime,
+) -> tuple[str, list[dict[str, Any]]]:
+    """(the version of the data a ``sales_report`` reads, its incomplete dates), in one
+    statement: what a kept answer is looked up by, and what building it needs besides the
+    aggregate."""
+    version, states = await version_repository.sales_states(
+        session,
+        workspace_id,
+        start=span.start,
+        end=span.end,
+        granularity=granularity.value,
+        dimensions=[d.value for d in group_by],
+        filters=filters,
+    )
+    newest = calendar.latest_daily(now)
+    incomplete = [
+        {"report_date": day, "account_id": account_id, "state": query.day_state(day, state, newest)}
+        for day, account_id, state in states
+    ]
+    return version, incomplete
+
+
+async def kept_app_states(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    app_id: uuid.UUID,
+    *,
+    span: DateRange,
+    now: dt.datetime,
+) -> tuple[str, query.AppDays]:
+    """(the version of the data an ``app_summary`` reads, the app with its account's state of
+    every day: 404 outside the workspace), in one statement."""
+    version, found = await version_repository.app_states(
+        session, workspace_id, app_id, start=span.start, end=span.end
+    )
+    if found is None:
+        raise NotFound(f"no app with id {app_id}")
+    newest = calendar.latest_daily(now)
+    states = {day: query.day_state(day, state, newest) for day, state in found.states}
+    return version, query.AppDays(found.app_id, found.name, found.account_id, states)
 
 
 async def app_summary(
@@ -300,12 +404,15 @@ async def app_summary(
     currency: str | None = None,
     default_currency: str | None,
     max_rate_age_days: int = 7,
+    app: query.AppDays | None = None,
 ) -> Payload:
-    """The `AppSalesSummary` document (see ``Payload``), converted like ``sales_report``."""
-    # The app (404 outside the workspace) with its account's state of every day.
-    app = await query.app_day_states(
-        session, workspace_id, app_id, DAILY_DATASET, span, calendar.latest_daily(now)
-    )
+    """The `AppSalesSummary` document (see ``Payload``), converted like ``sales_report``.
+    ``app``: the app with its days' states, already read (``kept_app_states``)."""
+    if app is None:
+        # The app (404 outside the workspace) with its account's state of every day.
+        app = await query.app_day_states(
+            session, workspace_id, app_id, DAILY_DATASET, span, calendar.latest_daily(now)
+        )
     target = convert.target_currency(currency, default_currency)
     states = app.states
     filters = SalesFilter(app_ids=[app.app_id])

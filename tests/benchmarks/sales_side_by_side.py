@@ -9,6 +9,14 @@ to this tree's head (the newer tables do not disturb older code). Each tree is s
 own `orchard serve --no-worker`; for each endpoint the two answers are compared (they must be
 identical), then each level is driven on one server and then the other, so both see the same
 machine. The whole 90-day by-country answer is timed over every page.
+
+This tree keeps repeated answers (``app.kit.response_cache``), so it is served twice: `cold`
+with the cache off (``ORCHARD_RESPONSE_CACHE_MB=0``: every answer computed, as on a cache miss
+— a miss also computes the version, in the states statement it runs anyway; the version
+alone is timed apart at the end) and `warm`
+with it on (the same request repeated: after the first, answers come from the cache). The
+client asks as httpx does by default (``Accept-Encoding`` printed below), so each server
+gzips the 2 MB answers.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import os
 import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import asyncpg
@@ -30,7 +39,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a sc
 from app.auth import service as auth_service
 from app.auth.tokens import Scope
 from app.db.engine import create_engine, create_sessionmaker
+from app.sales import version_repository
+from app.sales.schemas import SalesFilter
 from tests.benchmarks.api_load import drive, free_port, get_whole, start_server, wait_up
+from tests.benchmarks.sales_common import percentile
 from tests.benchmarks.sales_query import END
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,12 +66,42 @@ async def read_token(url: str) -> str:
         await engine.dispose()
 
 
+async def time_version(url: str, start: str) -> str:
+    """p50/p95 of the version of the 90-day by-country query read alone (every request reads
+    it within its first statement, the range's states; a hit runs only that statement)."""
+    conn = await asyncpg.connect(url)
+    try:
+        workspace_id = await conn.fetchval("SELECT id FROM workspaces ORDER BY name LIMIT 1")
+    finally:
+        await conn.close()
+    engine = create_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=1)
+    samples = []
+    try:
+        async with create_sessionmaker(engine)() as session:
+            for _ in range(30):
+                began = time.perf_counter()
+                await version_repository.sales_version(
+                    session,
+                    workspace_id,
+                    start=dt.date.fromisoformat(start),
+                    end=END,
+                    granularity="day",
+                    dimensions=["country"],
+                    filters=SalesFilter(),
+                )
+                samples.append((time.perf_counter() - began) * 1000)
+    finally:
+        await engine.dispose()
+    return f"p50 {percentile(samples, 0.5):.1f} ms, p95 {percentile(samples, 0.95):.1f} ms"
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--before", required=True, type=Path, help="the tree to compare with")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--levels", default="1,32")
+    parser.add_argument("--pool-size", type=int, default=8, help="connections per server")
     args = parser.parse_args()
     url = args.database_url.replace("postgresql+asyncpg://", "postgresql://")
     token = await read_token(url)
@@ -83,19 +125,33 @@ async def main() -> None:
         ORCHARD_EXPECT_WORKER="false",
         ORCHARD_RATE_LIMIT_PER_MINUTE="100000000",
         ORCHARD_RATE_LIMIT_BURST="100000000",
-        ORCHARD_DB_POOL_SIZE="20",
+        # Three servers on one shared PostgreSQL: each keeps its pool open between runs.
+        ORCHARD_DB_POOL_SIZE=str(args.pool_size),
     )
     ports, servers = {}, []
-    for name, tree in (("before", args.before), ("after", ROOT)):
+    trees = (("before", args.before, "0"), ("cold", ROOT, "0"), ("warm", ROOT, "64"))
+    for name, tree, cache_mb in trees:
         ports[name] = free_port()
         command = [sys.executable, "-m", "app.cli", "serve", "--no-worker"]
-        data = dict(env, ORCHARD_DATA_DIR=tempfile.mkdtemp(prefix=f"orchard-{name}-"))
+        data = dict(
+            env,
+            ORCHARD_DATA_DIR=tempfile.mkdtemp(prefix=f"orchard-{name}-"),
+            ORCHARD_RESPONSE_CACHE_MB=cache_mb,
+        )
         servers.append(start_server([*command, "--port", str(ports[name])], data, tree))
     headers = {"Authorization": f"Bearer {token}"}
     limits = httpx.Limits(max_connections=80)
     try:
         for port in ports.values():
             await wait_up(f"http://127.0.0.1:{port}/health")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports['warm']}") as client:
+            sent = client.build_request("GET", endpoints[0][1]).headers["accept-encoding"]
+            answer = await client.get(endpoints[0][1], headers=headers)
+            print(
+                f"client Accept-Encoding: {sent!r}; the server answers "
+                f"Content-Encoding: {answer.headers.get('content-encoding')!r}, "
+                f"{answer.num_bytes_downloaded:,} bytes for {len(answer.content):,} of JSON"
+            )
         print(f"{'endpoint':<24} {'conc':>4} {'code':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8}")
         for label, path, whole in endpoints:
             bodies = {}
@@ -103,7 +159,8 @@ async def main() -> None:
                 base = f"http://127.0.0.1:{port}"
                 async with httpx.AsyncClient(base_url=base, timeout=600) as client:
                     bodies[name] = (await get_whole(client, path, headers)).json()
-            print(f"{label}: identical answers: {bodies['before'] == bodies['after']}")
+            same = bodies["before"] == bodies["cold"] == bodies["warm"]
+            print(f"{label}: identical answers: {same}")
             for level in [int(level) for level in args.levels.split(",")]:
                 for name, port in ports.items():
                     base = f"http://127.0.0.1:{port}"
@@ -115,6 +172,9 @@ async def main() -> None:
                         f"load {os.getloadavg()[0]:.1f})",
                         flush=True,
                     )
+        print(
+            f"version alone (what a miss adds to its states statement): {await time_version(url, start)}"
+        )
     finally:
         for server in servers:
             server.send_signal(signal.SIGTERM)

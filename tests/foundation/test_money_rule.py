@@ -2,13 +2,15 @@
 a currency on every money object. Minor units per ISO 4217 (list one): JPY 0, USD 2, KWD 3."""
 
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from app.kit.money import Money, money_entry
+from app.kit.money import Money, amount_text, minor_units, money_entry
 
 SPEC = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 
@@ -54,3 +56,33 @@ def test_the_spec_says_so() -> None:
         "pattern": "^[A-Z]{3}$",
     }
     assert money["properties"]["amount"]["pattern"] == r"^-?[0-9]+(\.[0-9]{2,3})?$"
+
+
+@given(
+    st.one_of(
+        st.decimals(
+            allow_nan=False, allow_infinity=False, places=6, max_value=10**15, min_value=-(10**15)
+        ).map(str),
+        st.from_regex(r"\A-?[0-9]{1,22}(\.[0-9]{0,8})?\Z"),
+        st.text(alphabet="-0123456789.eE+_ ٣", max_size=12),
+    ),
+    st.sampled_from(["USD", "JPY", "KWD", "EUR"]),
+)
+def test_decimal_text_without_decimal_is_the_decimal_rule(text: str, currency: str) -> None:
+    """``amount_text`` formats plain decimal text (report sums as PostgreSQL writes them)
+    without a Decimal when nothing needs rounding: exactly what the Decimal path writes."""
+    try:
+        expected: str | None = _decimal_rule(text, currency)
+    except (InvalidOperation, ValueError):
+        expected = None
+    if expected is None:
+        with pytest.raises((InvalidOperation, ValueError)):
+            amount_text(text, currency)
+    else:
+        assert amount_text(text, currency) == expected
+
+
+def _decimal_rule(text: str, currency: str) -> str:
+    step = Decimal(1).scaleb(-minor_units(currency))
+    number = Decimal(text).quantize(step, rounding=ROUND_HALF_EVEN)
+    return format(abs(number) if number.is_zero() else number, "f")

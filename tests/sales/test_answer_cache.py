@@ -1,0 +1,162 @@
+"""Repeated sales answers are kept (``app.kit.response_cache``) and never served stale: a new
+day ingested, a day replaced or an account unlinked changes the answer at once, and one
+workspace never gets another's answer."""
+
+from __future__ import annotations
+
+import gzip
+from typing import Any
+
+import pytest
+
+from app.kit.response_cache import ResponseCache
+from tests.fixtures.accounts import Tenant
+from tests.fixtures.engine import run_unit
+from tests.sales.helpers import row, tsv
+from tests.sales.world import A, World
+
+RANGE = {"from": "2024-03-04", "to": "2024-03-14", "group_by": "country"}
+NEW_DAY = "2024-03-12"
+NEW_LINES = [
+    row(type="1", units="9", proceeds="0.70", price="0.99", currency="USD", country="NZ",
+        apple_id=A, sku="app.a", device="iPhone"),
+]  # fmt: skip
+
+
+def cache(world: World) -> ResponseCache:
+    kept: ResponseCache = world.app.state.response_cache
+    return kept
+
+
+async def uncached(world: World, path: str, **params: Any) -> dict[str, Any]:
+    """What the route answers with nothing kept (the cache emptied first)."""
+    cache(world).clear()
+    response = await world.get(path, **params)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_a_repeated_answer_is_kept_and_revalidates(world: World) -> None:
+    first = await world.get("/v1/sales", **RANGE)
+    assert first.status_code == 200
+    hits = cache(world).hits
+    again = await world.get("/v1/sales", **RANGE)
+    assert cache(world).hits == hits + 1  # served from the cache
+    assert again.content == first.content
+    assert again.headers["etag"] == first.headers["etag"]
+    assert "Authorization" in again.headers["vary"]
+    not_modified = await world.http.get(
+        "/v1/sales",
+        params=RANGE,
+        headers={**world.tenant.headers(), "If-None-Match": first.headers["etag"]},
+    )
+    assert not_modified.status_code == 304
+    assert not_modified.content == b""
+    # gzip, once compressed, is the same bytes the client decodes into the same answer.
+    zipped = await world.http.get(
+        "/v1/sales", params=RANGE, headers={**world.tenant.headers(), "Accept-Encoding": "gzip"}
+    )
+    assert zipped.json() == first.json()
+
+
+async def test_a_new_day_is_never_hidden_by_a_kept_answer(world: World) -> None:
+    before = await world.sales(**RANGE)
+    assert await world.sales(**RANGE) == before  # kept
+    assert not any(i["group"]["country"] == "NZ" for i in before["items"])
+
+    world.apple.reports[NEW_DAY] = tsv(NEW_LINES, NEW_DAY)
+    await run_unit(world.app, world.account, "sales_daily", NEW_DAY)
+
+    after = await world.sales(**RANGE)
+    assert after != before
+    new = [i for i in after["items"] if i["period_start"] == NEW_DAY]
+    assert [(i["group"], i["first_time_downloads"]) for i in new] == [({"country": "NZ"}, 9)]
+    assert after == await uncached(world, "/v1/sales", **RANGE)
+
+
+async def test_a_replaced_day_and_an_app_card_are_never_stale(world: World) -> None:
+    card = f"/v1/apps/{world.app_a}/sales/summary"
+    span = {"from": "2024-03-04", "to": "2024-03-06"}
+    before_sales = await world.sales(**span)
+    before_card = (await world.get(card, **span)).json()
+    assert (await world.get(card, **span)).json() == before_card  # kept
+
+    # Apple's file for 03-05 comes again with other lines: the day is replaced.
+    world.apple.reports["2024-03-05"] = tsv(NEW_LINES, "2024-03-05")
+    await run_unit(world.app, world.account, "sales_daily", "2024-03-05")
+
+    after_sales = await world.sales(**span)
+    after_card = (await world.get(card, **span)).json()
+    assert after_sales != before_sales and after_card != before_card
+    day = next(d for d in after_card["series"] if d["report_date"] == "2024-03-05")
+    assert day["first_time_downloads"] == 9
+    assert after_sales == await uncached(world, "/v1/sales", **span)
+    assert after_card == await uncached(world, card, **span)
+
+
+async def test_an_unlinked_account_changes_the_incomplete_dates_at_once(world: World) -> None:
+    before = await world.sales(**RANGE)
+    assert any(d["account_id"] == str(world.other_account) for d in before["incomplete_dates"])
+    response = await world.http.delete(
+        f"/v1/accounts/{world.other_account}", headers=world.tenant.headers()
+    )
+    assert response.status_code in (200, 202, 204), response.text
+    after = await world.sales(**RANGE)
+    assert after == await uncached(world, "/v1/sales", **RANGE)
+    assert after != before
+
+
+async def test_another_workspace_never_gets_a_kept_answer(
+    world: World, other_tenant: Tenant
+) -> None:
+    mine = await world.sales(**RANGE)
+    assert mine["items"]
+    theirs = await world.http.get("/v1/sales", params=RANGE, headers=other_tenant.headers())
+    assert theirs.status_code == 200
+    assert theirs.json()["items"] == []
+    assert theirs.headers["etag"] != (await world.get("/v1/sales", **RANGE)).headers["etag"]
+
+
+@pytest.mark.parametrize("currency", ["EUR"])
+async def test_converted_answers_are_not_kept(world: World, currency: str) -> None:
+    await world.get("/v1/sales", **RANGE)
+    entries = len(cache(world))
+    response = await world.get("/v1/sales", **RANGE, currency=currency)
+    assert response.status_code == 200
+    assert len(cache(world)) == entries
+
+
+async def test_gzip_is_of_the_json_body(world: World) -> None:
+    plain = await world.http.get(
+        "/v1/sales", params=RANGE, headers={**world.tenant.headers(), "Accept-Encoding": "identity"}
+    )
+    assert "content-encoding" not in plain.headers
+    assert len(plain.content) >= 1024  # big enough to be compressed
+    zipped = await world.http.get(
+        "/v1/sales", params=RANGE, headers={**world.tenant.headers(), "Accept-Encoding": "gzip"}
+    )
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped.headers["vary"]
+    assert zipped.content == plain.content  # httpx decoded it
+    assert zipped.headers["etag"] == plain.headers["etag"]
+    (entry,) = [e for e in cache(world)._entries.values() if e.body == plain.content]
+    assert entry.gzipped is not None and gzip.decompress(entry.gzipped) == plain.content
+
+
+async def test_off_when_configured(world: World) -> None:
+    await world.get("/v1/sales", **RANGE)
+    cache(world).max_bytes = 0
+    cache(world).clear()
+    first = await world.get("/v1/sales", **RANGE)
+    second = await world.get("/v1/sales", **RANGE)
+    assert first.content == second.content
+    assert len(cache(world)) == 0
+
+
+async def test_answers_from_the_per_dimension_rollup_are_not_kept(world: World) -> None:
+    await world.get("/v1/sales", **RANGE)
+    entries = len(cache(world))
+    by_device = {**RANGE, "group_by": "device"}
+    assert (await world.get("/v1/sales", **by_device)).status_code == 200
+    assert len(cache(world)) == entries
