@@ -282,6 +282,8 @@ CONVERSION_MEMBERS = frozenset(
         "customer_sales_total_converted",
         "estimated_mrr_total_converted",
         "amounts_total_converted",
+        "per_subscriber_total_converted",
+        "values_total_converted",
         "totals_converted",
     }
 )
@@ -292,6 +294,9 @@ CONVERSION_MEMBERS_OF = {
     "PaymentsReport": {"currency"},
     "SubscriptionSummary": {"currency"},
     "MoneySeries": {"currency"},
+    "MetricReport": {"currency"},
+    "MetricRows": {"currency"},
+    "CohortTable": {"currency"},
 }
 
 
