@@ -25,15 +25,6 @@ from app.subscriptions import subscriber_rollup
 from app.subscriptions.analytics_repository import RowScope, app_scope, rollup_layer, row_where
 from app.subscriptions.catalog import TRIAL_CONVERSION, TRIAL_START
 
-#: The period a charge pays for, from Apple's Standard Subscription Duration.
-_PERIOD = """
-    CASE
-      WHEN lower(dur) LIKE '%day%' THEN make_interval(days => n)
-      WHEN lower(dur) LIKE '%week%' THEN make_interval(weeks => n)
-      WHEN lower(dur) LIKE '%month%' THEN make_interval(months => n)
-      WHEN lower(dur) LIKE '%year%' THEN make_interval(years => n)
-    END
-"""
 _MONTHS = "(extract(year FROM {0})::int * 12 + extract(month FROM {0})::int)"
 
 
@@ -60,7 +51,7 @@ def _charges(scope: RowScope, params: dict[str, Any]) -> str:
             FROM raw
         ),
         charge AS (
-            SELECT t.sid, t.m, t.d, (t.d + {_PERIOD})::date AS until, t.p, t.pc
+            SELECT t.sid, t.m, t.d, (t.d + {subscriber_rollup.SPAN})::date AS until, t.p, t.pc
             FROM t
             WHERE NOT t.r AND t.m BETWEEN :first AND :last AND NOT EXISTS (
                 SELECT 1 FROM t AS back
