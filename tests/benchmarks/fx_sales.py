@@ -130,6 +130,9 @@ async def measure(url: str, world: dict[str, Any], args: argparse.Namespace) -> 
             run_worker=False,
             expect_worker=False,
             log_level="WARNING",
+            # Both sides computed: a converted answer is never kept (ORCHARD_RESPONSE_CACHE_MB),
+            # so a kept plain one would compare a cache hit with a computation.
+            response_cache_mb=0,
         )
         application = create_app(settings)
         headers = {"Authorization": f"Bearer {world['tenant'].token}"}
