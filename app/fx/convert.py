@@ -217,16 +217,7 @@ def _converted(
 ) -> dict[str, Any]:
     if len(rates) == 1:
         [only] = rates
-        entry = only.entry
-        document = {
-            "amount": book.present(amount),
-            "currency": book.target,
-            "rate": entry["rate"],
-            "rate_date": entry["rate_date"],
-            "source": entry["source"],
-            "complete": complete,
-            "rates": [entry],
-        }
+        document = _at_one_rate(book, amount, only, complete)
     else:
         entries = sorted(
             (r.entry for r in rates), key=lambda e: (e["rate_date"], e["source"], e["rate"])
@@ -243,6 +234,20 @@ def _converted(
     if estimated:
         document["estimated"] = True
     return document
+
+
+def _at_one_rate(book: RateBook, amount: Decimal, rate: Rate, complete: bool) -> dict[str, Any]:
+    """The ``converted`` document of ``amount`` (already in the target) made at one rate."""
+    entry = rate.entry
+    return {
+        "amount": book.present(amount),
+        "currency": book.target,
+        "rate": entry["rate"],
+        "rate_date": entry["rate_date"],
+        "source": entry["source"],
+        "complete": complete,
+        "rates": [entry],
+    }
 
 
 DailyMoney = tuple[dt.date, str | None, Any, str | None, Any]
@@ -307,7 +312,7 @@ def convert_day(book: RateBook, listed: list[dict[str, Any]], day: dt.date) -> d
         else:
             value = amount * found.rate
             total += value
-            entry["converted"] = _converted(book, value, {found: None}, True, False)
+            entry["converted"] = _at_one_rate(book, value, found, True)
     if len(unconverted) > 1:
         unconverted.sort(key=lambda u: (u["currency"] is None, u["currency"] or "", u["reason"]))
     return {

@@ -91,6 +91,18 @@ def _measures(
             "customer_amounts": _money(row.partial_refund_customer),
         },
     }
+    _convert(measures, row, book, fx)
+    return measures
+
+
+def _convert(
+    measures: dict[str, Any],
+    row: AggregateRow,
+    book: convert.RateBook | None,
+    fx: in_sql.DayRates | None,
+) -> None:
+    """``measures``' money (``row``'s) also in the reporting currency, when one is asked:
+    summed and converted in SQL (``fx``), or by report date in Python (``book``)."""
     if fx is not None and row.proceeds_fx is not None and row.customer_sales_fx is not None:
         measures["proceeds_total_converted"] = in_sql.convert_sums(
             fx, measures["proceeds"], row.proceeds_fx
@@ -102,7 +114,6 @@ def _measures(
         convert.convert_day_measures(book, measures, row.bucket)
     elif book is not None:
         convert.convert_measures(book, measures, _daily(row))
-    return measures
 
 
 def _daily(row: AggregateRow) -> list[convert.DailyMoney]:
@@ -235,25 +246,12 @@ def _items(
     book: convert.RateBook | None,
     fx: in_sql.DayRates | None,
 ) -> list[dict[str, Any]]:
-    """The report's items. Without conversion (the common case, thousands of items for a
-    dashboard's 90 days by storefront) each is built in one dict display: no intermediate
-    measure dicts, money entries made in one pass."""
+    """The report's items (thousands for a dashboard's 90 days by storefront), each built in
+    one dict display: no intermediate measure dicts, money entries made in one pass; with a
+    reporting currency the money is then converted in place."""
     names = [d.value for d in group_by]
     items = []
-    if book is not None or fx is not None:
-        for row in page:
-            end = bucket_end(row.bucket, granularity)
-            items.append(
-                {
-                    "period_start": row.bucket,
-                    "period_end": end,
-                    "partial": row.bucket < span.start or end > span.end,
-                    "group": dict(zip(names, row.group, strict=True)),
-                    "source": "daily",
-                    **_measures(row, book, fx),
-                }
-            )
-        return items
+    converting = book is not None or fx is not None
     day = granularity is Granularity.DAY
     first, last = span.start, span.end
     for row in page:
@@ -278,6 +276,8 @@ def _items(
                 _money(row.partial_refund_customer) if row.partial_refund_customer else []
             ),
         }
+        if converting:
+            _convert(item, row, book, fx)
         items.append(item)
     return items
 
