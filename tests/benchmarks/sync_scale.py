@@ -30,6 +30,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
 try:
     from tests.benchmarks.common import benchmark_database, machine
@@ -43,10 +44,11 @@ from app.config import Settings
 from app.credentials.clients import AscClientFactory
 from app.credentials.crypto import load_cipher
 from app.db.engine import create_engine, create_sessionmaker
+from app.models import AscAccount
 from app.registry import build_registry
 from app.reports.calendar import latest_daily
 from app.sync import queue
-from app.sync.contract import PlannedUnit, Priority
+from app.sync.contract import DatasetRegistry, PlannedUnit, Priority
 
 HOUR_BUDGET = 3600
 
@@ -83,6 +85,33 @@ async def start_sandbox(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("sandbox did not start")
 
 
+async def link_sandbox_team(
+    session: AsyncSession,
+    client: httpx.AsyncClient,
+    factory: AscClientFactory,
+    registry: DatasetRegistry,
+    workspace_id: uuid.UUID,
+    n: int,
+) -> AscAccount:
+    """A new sandbox team ``team{n}`` and its key, linked unverified with no backfill."""
+    key = (await client.post("/sandbox/keys", json={"team": f"team{n}"})).json()
+    return await accounts.link_account(
+        session,
+        factory,
+        registry,
+        workspace_id,
+        AccountCreate(
+            name=f"account {n}",
+            key_id=key["key_id"],
+            issuer_id=uuid.UUID(key["issuer_id"]),
+            private_key=key["private_key_pem"],
+            vendor_number=key["vendor_number"],
+        ),
+        verify=False,
+        initial_backfill=dt.timedelta(0),
+    )
+
+
 async def link_accounts(url: str, sandbox_url: str, data_dir: Path, count: int) -> list[uuid.UUID]:
     settings = Settings(data_dir=data_dir)
     registry = build_registry(settings)
@@ -96,22 +125,7 @@ async def link_accounts(url: str, sandbox_url: str, data_dir: Path, count: int) 
         workspace, _ = await auth.create_workspace(session, "scale")
         factory = AscClientFactory(client, sandbox_url, load_cipher(settings))
         for n in range(count):
-            key = (await client.post("/sandbox/keys", json={"team": f"team{n}"})).json()
-            account = await accounts.link_account(
-                session,
-                factory,
-                registry,
-                workspace.id,
-                AccountCreate(
-                    name=f"account {n}",
-                    key_id=key["key_id"],
-                    issuer_id=uuid.UUID(key["issuer_id"]),
-                    private_key=key["private_key_pem"],
-                    vendor_number=key["vendor_number"],
-                ),
-                verify=False,
-                initial_backfill=dt.timedelta(0),
-            )
+            account = await link_sandbox_team(session, client, factory, registry, workspace.id, n)
             ids.append(account.id)
         await session.commit()
     await engine.dispose()

@@ -34,7 +34,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -43,8 +42,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a sc
 import asyncpg
 import httpx
 
-from app.accounts import service as accounts
-from app.accounts.schemas import AccountCreate
 from app.auth import service as auth
 from app.config import Settings
 from app.credentials.clients import AscClientFactory
@@ -54,7 +51,7 @@ from app.registry import build_registry
 from app.sync import scheduler
 from app.sync.contract import DatasetRegistry
 from tests.benchmarks.common import benchmark_database, machine
-from tests.benchmarks.sync_scale import HOUR_BUDGET, clean_env, start_sandbox
+from tests.benchmarks.sync_scale import HOUR_BUDGET, clean_env, link_sandbox_team, start_sandbox
 
 LINK_CONCURRENCY = 8
 
@@ -83,22 +80,7 @@ async def link_accounts(url: str, sandbox_url: str, data_dir: Path, first: int, 
         async def linker() -> None:
             async with sessionmaker() as session:
                 for n in numbers:
-                    key = (await client.post("/sandbox/keys", json={"team": f"team{n}"})).json()
-                    await accounts.link_account(
-                        session,
-                        factory,
-                        registry,
-                        workspace.id,
-                        AccountCreate(
-                            name=f"account {n}",
-                            key_id=key["key_id"],
-                            issuer_id=uuid.UUID(key["issuer_id"]),
-                            private_key=key["private_key_pem"],
-                            vendor_number=key["vendor_number"],
-                        ),
-                        verify=False,
-                        initial_backfill=dt.timedelta(0),
-                    )
+                    await link_sandbox_team(session, client, factory, registry, workspace.id, n)
                     await session.commit()
 
         await asyncio.gather(*(linker() for _ in range(LINK_CONCURRENCY)))
