@@ -22,6 +22,11 @@ from app.models.catalog import (
     TeamInvitation,
     TeamMember,
 )
+from app.models.cohort_rollups import (
+    SubscriberPeriod,
+    SubscriberRenewalPeriod,
+    SubscriptionTrialConversionMonth,
+)
 from app.models.feedback import BetaFeedback
 from app.models.finance import FinanceReportRow
 from app.models.fx import FxManualRate, FxRate, FxWorkspaceSettings
@@ -148,6 +153,8 @@ __all__ = [
     "SubscriberMonth",
     "SubscriberMrrMovementMonth",
     "SubscriberPayerMonth",
+    "SubscriberPeriod",
+    "SubscriberRenewalPeriod",
     "SubscriberReportDay",
     "SubscriberTransactionDayRollup",
     "SubscriberTransactionRow",
@@ -155,6 +162,7 @@ __all__ = [
     "SubscriptionEventRow",
     "SubscriptionSnapshotDayRollup",
     "SubscriptionSnapshotRow",
+    "SubscriptionTrialConversionMonth",
     "SyncDatasetState",
     "SyncJob",
     "SyncPublicState",

@@ -75,6 +75,19 @@ async def _scopes(
     return scope, RowScope(workspace_id, scope.filters, upper)
 
 
+def _asked(
+    workspace_id: uuid.UUID,
+    account_id: uuid.UUID | None,
+    app_id: uuid.UUID | None,
+    countries: list[str] | None,
+) -> tuple[ScopeAsk, RowScope]:
+    """The scope as asked, for routes that resolve the account and app inside their one
+    statement (their 404s too), and the rows it filters."""
+    upper = tuple(dict.fromkeys(c.upper() for c in countries or []))
+    rows = RowScope(workspace_id, RowFilter(account_id=account_id), upper, app_id)
+    return ScopeAsk(workspace_id, account_id, app_id), rows
+
+
 @router.get(
     "/metrics/catalog",
     operation_id="get_subscription_metric_catalog",
@@ -147,12 +160,10 @@ async def get_metrics(
     """
     metrics = analytics.parse_metrics(metric)
     dimensions = query.parse_dimensions(group_by, MetricDimension)
-    # The account and app are resolved inside the report's one statement (their 404s too).
-    upper = tuple(dict.fromkeys(c.upper() for c in countries or []))
-    rows = RowScope(principal.workspace_id, RowFilter(account_id=account_id), upper, app_id)
+    ask, rows = _asked(principal.workspace_id, account_id, app_id, countries)
     return await analytics.metric_report(
         session,
-        ScopeAsk(principal.workspace_id, account_id, app_id),
+        ask,
         rows,
         metrics=metrics,
         start=from_date,
@@ -262,10 +273,10 @@ async def get_cohorts(
     the month of its Original Start Date (an introductory offer is once per subscription
     group, so that is the trial's start).
     """
-    scope, rows = await _scopes(session, principal.workspace_id, account_id, app_id, countries)
+    ask, rows = _asked(principal.workspace_id, account_id, app_id, countries)
     return await cohorts.cohort_table(
         session,
-        scope,
+        ask,
         rows,
         by=by,
         metric=metric,
@@ -274,5 +285,6 @@ async def get_cohorts(
         periods=periods,
         now=_now(),
         currency=currency,
+        default_currency=principal.reporting_currency,
         max_rate_age_days=settings.fx_max_rate_age_days,
     )

@@ -4,6 +4,8 @@ rate by period of Subscriber ID cohorts, and trial → paid conversion of trial-
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +16,7 @@ from app.fx import convert
 from app.fx.schemas import ConvertedTotal, ConvertibleMoney
 from app.reports import calendar, query
 from app.subscriptions import cohort_repository as repo
+from app.subscriptions import service
 from app.subscriptions.analytics import (
     CONVERSION_NOTE,
     EVENTS_DATASET,
@@ -32,7 +35,7 @@ from app.subscriptions.analytics_schemas import (
     MetricIncompleteDate,
 )
 from app.subscriptions.catalog import BY_NAME
-from app.subscriptions.service import Scope
+from app.subscriptions.request_repository import Batch, ScopeAsk
 
 MAX_COHORT_MONTHS = 24
 MAX_PERIODS = 36
@@ -171,48 +174,94 @@ async def _convert_revenue(
             )
 
 
-async def _subscriber_cohorts(
+@dataclass
+class _Reads:
+    """What one cohort request read (``cohort_table``'s one statement), parsed."""
+
+    through: dt.date | None = None
+    sizes: dict[dt.date, int] = field(default_factory=dict)
+    kept: dict[tuple[dt.date, int], int] = field(default_factory=dict)
+    money: dict[tuple[dt.date, int], dict[str | None, Decimal]] = field(default_factory=dict)
+    cumulative: dict[tuple[dt.date, int], list[convert.Triple]] = field(default_factory=dict)
+    renewed: dict[tuple[dt.date, int], tuple[int, int]] = field(default_factory=dict)
+    conversions: dict[tuple[dt.date, int], int] = field(default_factory=dict)
+    incomplete: list[tuple[dt.date, uuid.UUID, str | None]] = field(default_factory=list)
+
+
+async def _read(
     session: AsyncSession,
+    ask: ScopeAsk,
     rows: RowScope,
     metric: CohortMetric,
     months: list[dt.date],
     periods: int,
-    through: dt.date | None,
-    target: str | None = None,
-    max_rate_age_days: int = 7,
-) -> list[Cohort]:
+    states: tuple[str, dt.date, dt.date] | None,
+    converting: bool,
+) -> _Reads:
+    """Everything a cohort table reads, by one statement (``request_repository.Batch``): the
+    scope and its 404s, the newest stored Event Date, the cohort sizes (trial starts), the
+    metric's cells and the incomplete report dates of ``states`` (dataset, first, last)."""
     first, last = months[0], months[-1]
-    sizes = await repo.cohort_sizes(session, rows, first, last)
-    cohorts = []
-    cumulative: dict[tuple[dt.date, int], list[convert.Triple]] = {}
-    if metric is CohortMetric.RETENTION:
-        kept = await repo.retention(session, rows, first, last, periods)
-    elif metric is CohortMetric.REVENUE and target is not None:
-        # Converting: the same sums per Event Date (one statement either way).
-        days = await repo.revenue_days(session, rows, first, last)
-        cumulative = _cumulative_days(days, periods)
-        money = {key: _sums(triples) for key, triples in cumulative.items()}
-    elif metric is CohortMetric.REVENUE:
-        money = await repo.revenue(session, rows, first, last, periods)
+    trial = metric is CohortMetric.TRIAL_CONVERSION
+    batch = Batch(ask)
+    newest = batch.add(*repo.newest_sql(rows, trial=trial))
+    if trial:
+        sizes = batch.add(*repo.trial_starts_sql(rows, first, last))
+        data = batch.add(*repo.trial_conversions_sql(rows, first, last))
     else:
-        renewed = await repo.renewals_by_period(
-            session, rows, first, last, periods, through or first
-        )
+        sizes = batch.add(*repo.sizes_sql(rows, first, last))
+    if metric is CohortMetric.RETENTION:
+        data = batch.add(*repo.retention_sql(rows, first, last, periods))
+    elif metric is CohortMetric.REVENUE and converting:
+        # Converting: the same sums per Event Date (each day converts at its own rate).
+        data = batch.add(*repo.revenue_days_sql(rows, first, last))
+    elif metric is CohortMetric.REVENUE:
+        data = batch.add(*repo.revenue_months_sql(rows, first, last))
+    elif metric is CohortMetric.RENEWAL_BY_PERIOD:
+        data = batch.add(*repo.renewals_sql(rows, first, last, periods))
+    incomplete = None if states is None else batch.add_states(*states)
+    fetched, results = await batch.run(session)
+    service.check_scope(ask, fetched)
+    found = _Reads(through=repo.newest_of(results[newest]))
+    if trial:
+        found.sizes = repo.trial_starts_of(results[sizes])
+        found.conversions = repo.trial_conversions_of(results[data], periods)
+    else:
+        found.sizes = repo.sizes_of(results[sizes])
+    if metric is CohortMetric.RETENTION:
+        found.kept = repo.retention_of(results[data])
+    elif metric is CohortMetric.REVENUE and converting:
+        found.cumulative = _cumulative_days(repo.revenue_days_of(results[data]), periods)
+        found.money = {key: _sums(triples) for key, triples in found.cumulative.items()}
+    elif metric is CohortMetric.REVENUE:
+        found.money = repo.revenue_of(results[data], periods)
+    elif metric is CohortMetric.RENEWAL_BY_PERIOD:
+        found.renewed = repo.renewals_of(results[data])
+    if incomplete is not None:
+        found.incomplete = sorted(results[incomplete], key=lambda r: (r[0], r[1]))
+    return found
+
+
+def _subscriber_cohorts(
+    reads: _Reads, metric: CohortMetric, months: list[dt.date], periods: int
+) -> list[Cohort]:
+    through, sizes = reads.through, reads.sizes
+    cohorts = []
     for month in months:
         size = sizes.get(month, 0)
         cells = []
         if metric is CohortMetric.RENEWAL_BY_PERIOD:
             for n in range(1, periods + 1):
-                ended, again = renewed.get((month, n), (0, 0))
+                ended, again = reads.renewed.get((month, n), (0, 0))
                 cells.append(_cell(n, count=ended, cumulative=again, rate=ratio_text(again, ended)))
         for k in range(periods + 1) if metric is not CohortMetric.RENEWAL_BY_PERIOD else ():
             if not _over(month, k, through):
                 cells.append(_cell(k))
             elif metric is CohortMetric.RETENTION:
-                count = kept.get((month, k), 0)
+                count = reads.kept.get((month, k), 0)
                 cells.append(_cell(k, count=count, rate=ratio_text(count, size)))
             else:
-                amounts = money.get((month, k), {})
+                amounts = reads.money.get((month, k), {})
                 per = {c: a / size for c, a in amounts.items()} if size else {}
                 cells.append(
                     _cell(
@@ -222,28 +271,19 @@ async def _subscriber_cohorts(
                     )
                 )
         cohorts.append(Cohort(cohort=month.strftime("%Y-%m"), size=size, periods=cells))
-    if metric is CohortMetric.REVENUE and target is not None:
-        await _convert_revenue(session, rows, cohorts, sizes, cumulative, target, max_rate_age_days)
     return cohorts
 
 
-async def _trial_cohorts(
-    session: AsyncSession,
-    rows: RowScope,
-    months: list[dt.date],
-    periods: int,
-    through: dt.date | None,
-) -> list[Cohort]:
-    starts, conversions = await repo.trial_cohorts(session, rows, months[0], months[-1], periods)
+def _trial_cohorts(reads: _Reads, months: list[dt.date], periods: int) -> list[Cohort]:
     cohorts = []
     for month in months:
-        size = starts.get(month, 0)
+        size = reads.sizes.get(month, 0)
         cells, total = [], 0
         for k in range(periods + 1):
-            if not _started(month, k, through):
+            if not _started(month, k, reads.through):
                 cells.append(_cell(k))
                 continue
-            count = conversions.get((month, k), 0)
+            count = reads.conversions.get((month, k), 0)
             total += count
             cells.append(_cell(k, count=count, cumulative=total, rate=ratio_text(total, size)))
         cohorts.append(Cohort(cohort=month.strftime("%Y-%m"), size=size, periods=cells))
@@ -252,7 +292,7 @@ async def _trial_cohorts(
 
 async def cohort_table(
     session: AsyncSession,
-    scope: Scope,
+    ask: ScopeAsk,
     rows: RowScope,
     *,
     by: CohortBy,
@@ -262,46 +302,40 @@ async def cohort_table(
     periods: int,
     now: dt.datetime,
     currency: str | None = None,
+    default_currency: str | None = None,
     max_rate_age_days: int = 7,
 ) -> CohortTable:
-    """The cohort table; ``revenue`` with a reporting currency (``currency``, else the
-    workspace's default) also converted (``COHORT_CONVERSION_RULE``)."""
+    """The cohort table, read by one statement; ``revenue`` with a reporting currency
+    (``currency``, else the workspace's default ``default_currency``) also converted
+    (``COHORT_CONVERSION_RULE``: the rates are a second read)."""
     months = months_between(start, end)
     _check(by, metric, months, periods)
     trial = metric is CohortMetric.TRIAL_CONVERSION
     dataset = EVENTS_DATASET if trial else SUBSCRIBERS_DATASET
     target = None
     if metric is CohortMetric.REVENUE:
-        # The workspace's default comes with the newest date (no read of its own).
-        through, default = await repo.newest_event_date_and_default_currency(session, rows)
-        target = default
-        if currency is not None:
-            target = await convert.resolve_target(session, rows.workspace_id, currency)
-    else:
-        through = await repo.newest_event_date(session, rows, trial=trial)
-    if trial:
-        cohorts = await _trial_cohorts(session, rows, months, periods, through)
-    else:
-        cohorts = await _subscriber_cohorts(
-            session, rows, metric, months, periods, through, target, max_rate_age_days
-        )
+        target = convert.target_currency(currency, default_currency)
     newest = calendar.latest_daily(now)
     last = min(calendar.month_end(_add_months(months[-1], periods)), newest)
-    incomplete = []
-    if months[0] <= last:
-        for day, account, state in await query.day_states(
-            session,
-            scope.accounts,
-            dataset,
-            query.DateRange(months[0], last),
-            newest,
-            incomplete_only=True,
-        ):
-            incomplete.append(
-                MetricIncompleteDate(
-                    dataset=dataset, report_date=day, account_id=account, state=state.value
-                )
-            )
+    states = (dataset, months[0], last) if months[0] <= last else None
+    reads = await _read(session, ask, rows, metric, months, periods, states, target is not None)
+    if trial:
+        cohorts = _trial_cohorts(reads, months, periods)
+    else:
+        cohorts = _subscriber_cohorts(reads, metric, months, periods)
+    if target is not None:
+        await _convert_revenue(
+            session, rows, cohorts, reads.sizes, reads.cumulative, target, max_rate_age_days
+        )
+    incomplete = [
+        MetricIncompleteDate(
+            dataset=dataset,
+            report_date=day,
+            account_id=account,
+            state=query.day_state(day, state, newest).value,
+        )
+        for day, account, state in reads.incomplete
+    ]
     extra: dict[str, Any] = {} if target is None else {"currency": target}
     return CohortTable(
         by=by,
@@ -309,7 +343,7 @@ async def cohort_table(
         from_month=months[0].strftime("%Y-%m"),
         to_month=months[-1].strftime("%Y-%m"),
         definition=BY_NAME[metric.value].definition,
-        data_through=through,
+        data_through=reads.through,
         currency_conversion=CONVERSION_NOTE if target is None else COHORT_CONVERSION_RULE,
         cohorts=cohorts,
         incomplete_dates=incomplete,

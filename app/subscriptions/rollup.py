@@ -26,6 +26,7 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.subscriptions.catalog import TRIAL_CONVERSION
 from app.subscriptions.subscriber_rollup import rebuild_subscribers
 
 #: Refund rows of the Subscriber Report (FACTS §5.5): Refund = Yes, or a negative price.
@@ -50,6 +51,30 @@ EVENT_ROLLUP_INSERT = f"""
     WHERE event_date IS NOT NULL AND {{where}}
     GROUP BY workspace_id, account_id, report_date, event_date, {_NOT_COUNTRY},
              cancellation_reason, n, free, GROUPING SETS ((country), ())
+"""  # noqa: S608  (fixed SQL; values are bound)
+
+#: Free-trial conversions (the catalogue's ``TRIAL_CONVERSION``) per report date, app,
+#: storefront (both layers, as above), month of Original Start Date (the trial's start: an
+#: introductory offer is once per subscription group) and month of Event Date: what
+#: trial-start cohorts read instead of every event row since the first cohort month.
+TRIAL_CONVERSION_INSERT = f"""
+    INSERT INTO subscription_trial_conversion_months (
+        workspace_id, account_id, report_date, app_apple_id, country, start_month,
+        event_month, quantity, source_rows, by_country)
+    SELECT workspace_id, account_id, report_date, app_apple_id, country, start_month,
+           event_month, sum(quantity), count(*), GROUPING(country) = 0
+    FROM (
+        SELECT workspace_id, account_id, report_date, app_apple_id, country, quantity,
+               date_trunc('month', original_start_date)::date AS start_month,
+               date_trunc('month', event_date)::date AS event_month,
+               lower(btrim(COALESCE(event, ''))) AS n,
+               COALESCE(lower(btrim(offer_type)) = 'free trial', false) AS free
+        FROM subscription_event_rows
+        WHERE event_date IS NOT NULL AND original_start_date IS NOT NULL AND {{where}}
+    ) AS e
+    WHERE {TRIAL_CONVERSION}
+    GROUP BY workspace_id, account_id, report_date, app_apple_id, start_month, event_month,
+             GROUPING SETS ((country), ())
 """  # noqa: S608  (fixed SQL; values are bound)
 
 TRANSACTION_ROLLUP_INSERT = f"""
@@ -114,10 +139,17 @@ async def _rebuild(
 async def rebuild_event_rollup(
     session: AsyncSession, account_id: uuid.UUID, report_date: dt.date
 ) -> None:
-    """Re-aggregate one account's event rows of one report date; runs in the unit's
-    transaction."""
+    """Re-aggregate one account's event rows of one report date (and their free-trial
+    conversions); runs in the unit's transaction."""
     await _rebuild(
         session, "subscription_event_day_rollup", EVENT_ROLLUP_INSERT, account_id, report_date
+    )
+    await _rebuild(
+        session,
+        "subscription_trial_conversion_months",
+        TRIAL_CONVERSION_INSERT,
+        account_id,
+        report_date,
     )
 
 

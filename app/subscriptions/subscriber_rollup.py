@@ -25,6 +25,13 @@ the partition an app's request computes over — so a request reads a few thousa
   cohort's size, its retained subscribers and its revenue — summed from the tables above.
 - ``subscriber_report_days``: which Subscriber IDs each report day's rows name, so a report day
   replaced re-derives the IDs of its old rows as well as of its new ones.
+- ``subscriber_periods``: per Subscriber ID, its paid periods: its n-th charge (not refunded;
+  in order of Event Date, then as stored) with the day its period ends and whether an
+  (n+1)-th charge follows (renewal rate by period number; n up to ``PERIODS_KEPT``, charges
+  of a known duration).
+- ``subscriber_renewal_periods``: per app, cohort month, period number and end day, the
+  subscribers whose n-th period ends that day and those of them renewed — summed from
+  ``subscriber_periods``.
 
 When a SUBSCRIBER report day is replaced, ``rebuild_subscribers`` (the report's ``after_load``,
 after the per-day rollups) re-derives the rows of every Subscriber ID the day names (old rows
@@ -74,6 +81,8 @@ MONTHLY = """
 """
 
 _KEY = "account_id, app_apple_id, subscriber_id"
+#: The paid periods kept per Subscriber ID: the cohorts route asks for at most 36.
+PERIODS_KEPT = 36
 
 #: The per-subscriber rows of the Subscriber IDs whose stored rows match ``{where}`` (over
 #: ``subscriber_transaction_rows``), in one statement: the rows are read once, and each
@@ -132,6 +141,20 @@ DERIVE = f"""
         FROM cover AS c
         ORDER BY c.account_id, c.app_apple_id, c.sid, c.month, c.m IS NULL, c.d DESC,
                  c.id DESC
+        RETURNING 1
+    ),
+    periods AS (
+        INSERT INTO subscriber_periods (workspace_id, {_KEY}, cohort, period, ended, renewed)
+        SELECT workspace_id, account_id, app_apple_id, sid, date_trunc('month', first)::date,
+               period, until, period < charges
+        FROM (
+            SELECT ch.*,
+                   row_number() OVER (PARTITION BY account_id, app_apple_id, sid
+                                      ORDER BY d, id) AS period,
+                   count(*) OVER (PARTITION BY account_id, app_apple_id, sid) AS charges
+            FROM charge AS ch
+        ) AS ranked
+        WHERE period <= {PERIODS_KEPT} AND until IS NOT NULL
         RETURNING 1
     ),
     money AS (
@@ -229,6 +252,19 @@ COHORTS_DELTA = """
     RETURNING app_apple_id, cohort
 """
 
+#: The renewal facts of the subscribers matching ``{where}``, added (``{sign}`` 1) or taken
+#: (-1): per cohort, period number and the day that period ends, the subscribers and those
+#: renewed.
+RENEWALS_DELTA = """
+    INSERT INTO subscriber_renewal_periods (
+        workspace_id, account_id, app_apple_id, cohort, period, ended, subscribers, renewed)
+    SELECT workspace_id, account_id, app_apple_id, cohort, period, ended, {sign} * count(*),
+           {sign} * count(*) FILTER (WHERE renewed)
+    FROM subscriber_periods WHERE {where}
+    GROUP BY workspace_id, account_id, app_apple_id, cohort, period, ended
+    RETURNING app_apple_id, cohort
+"""
+
 _MOVEMENT_SUMS = """workspace_id, account_id, app_apple_id, month, proceeds_currency, g_app,
     g_subscription, g_country, g_offer, g_duration"""
 #: One row per key of the touched (app, month) pairs again, the subtracted and added deltas
@@ -261,6 +297,20 @@ COHORTS_COMPACT = f"""
     SELECT {_COHORT_SUMS}, sum(subscribers), sum(proceeds)
     FROM gone
     GROUP BY {_COHORT_SUMS}
+    HAVING sum(subscribers) <> 0
+"""  # noqa: S608
+_RENEWAL_SUMS = "workspace_id, account_id, app_apple_id, cohort, period, ended"
+RENEWALS_COMPACT = f"""
+    WITH gone AS (
+        DELETE FROM subscriber_renewal_periods AS m
+        USING unnest(CAST(:c_apps AS text[]), CAST(:c_months AS date[])) AS t(app, cohort)
+        WHERE m.account_id = :a AND m.app_apple_id = t.app AND m.cohort = t.cohort
+        RETURNING m.*
+    )
+    INSERT INTO subscriber_renewal_periods ({_RENEWAL_SUMS}, subscribers, renewed)
+    SELECT {_RENEWAL_SUMS}, sum(subscribers), sum(renewed)
+    FROM gone
+    GROUP BY {_RENEWAL_SUMS}
     HAVING sum(subscribers) <> 0
 """  # noqa: S608
 
@@ -298,7 +348,11 @@ async def _contribute(
 ) -> None:
     """Add (``sign`` 1) or take (-1) the movements and cohort facts of the subscribers matching
     ``where`` (their current per-subscriber rows), noting the keys touched."""
-    for sql, into in ((MOVEMENTS_DELTA, touched.months), (COHORTS_DELTA, touched.cohorts)):
+    for sql, into in (
+        (MOVEMENTS_DELTA, touched.months),
+        (COHORTS_DELTA, touched.cohorts),
+        (RENEWALS_DELTA, touched.cohorts),
+    ):
         statement = text(sql.format(where=where, sign=sign))
         for app, month in await session.execute(statement, params):
             into.add((app, month))
@@ -315,9 +369,15 @@ async def _compact(session: AsyncSession, account_id: uuid.UUID, touched: _Touch
     }
     await session.execute(text(MOVEMENTS_COMPACT), params)
     await session.execute(text(COHORTS_COMPACT), params)
+    await session.execute(text(RENEWALS_COMPACT), params)
 
 
-_TABLES = ("subscriber_months", "subscriber_day_proceeds", "subscriber_cohorts")
+_TABLES = (
+    "subscriber_months",
+    "subscriber_day_proceeds",
+    "subscriber_cohorts",
+    "subscriber_periods",
+)
 
 
 async def rebuild_subscribers(
@@ -358,7 +418,7 @@ async def rebuild_subscribers(
 _STALE = """
     SELECT relname FROM pg_stat_user_tables
     WHERE relname IN ('subscriber_months', 'subscriber_day_proceeds', 'subscriber_cohorts',
-                      'subscriber_transaction_rows')
+                      'subscriber_periods', 'subscriber_transaction_rows')
           AND n_mod_since_analyze > 1000 + 0.2 * n_live_tup
 """
 
@@ -385,7 +445,7 @@ async def rebuild_all(session: AsyncSession, account_id: uuid.UUID) -> None:
     """Derive every per-subscriber row and sum of one account from its stored rows."""
     params: dict[str, Any] = {"a": account_id}
     for table in (*_TABLES, "subscriber_report_days", "subscriber_mrr_movement_months",
-                  "subscriber_cohort_months"):  # fmt: skip
+                  "subscriber_cohort_months", "subscriber_renewal_periods"):  # fmt: skip
         await session.execute(text(f"DELETE FROM {table} WHERE account_id = :a"), params)  # noqa: S608
     await session.execute(text(_REPORT_DAYS.format(where="account_id = :a")), params)
     await session.execute(text(DERIVE.format(where="account_id = :a")), params)
@@ -458,78 +518,5 @@ async def movement_months(
             currency=row[1 + width],
             amounts=dict(zip(MOVEMENT_COLUMNS, row[2 + width :], strict=True)),
         )
-        for row in await session.execute(text(sql), params)
-    ]
-
-
-async def cohort_sizes(
-    session: AsyncSession, scope: AppScope, first: dt.date, last: dt.date
-) -> dict[dt.date, int]:
-    params: dict[str, Any] = {"first": first, "last": last}
-    sql = f"""
-        SELECT cohort, subscribers FROM subscriber_cohort_months
-        WHERE {_app_where(scope, params)} AND kind = 'size' AND cohort BETWEEN :first AND :last
-    """  # noqa: S608
-    return {row[0]: int(row[1]) for row in await session.execute(text(sql), params)}
-
-
-_K = "((extract(year FROM month)::int - extract(year FROM cohort)::int) * 12 \
-+ extract(month FROM month)::int - extract(month FROM cohort)::int)"
-
-
-async def retention(
-    session: AsyncSession, scope: AppScope, first: dt.date, last: dt.date, periods: int
-) -> dict[tuple[dt.date, int], int]:
-    """(cohort month, k) → subscribers retained at the end of cohort month + k."""
-    params: dict[str, Any] = {"first": first, "last": last, "periods": periods}
-    sql = f"""
-        SELECT cohort, {_K}, subscribers FROM subscriber_cohort_months
-        WHERE {_app_where(scope, params)} AND kind = 'retained'
-              AND cohort BETWEEN :first AND :last AND {_K} BETWEEN 0 AND :periods
-    """  # noqa: S608
-    return {(row[0], int(row[1])): int(row[2]) for row in await session.execute(text(sql), params)}
-
-
-async def revenue_months(
-    session: AsyncSession, scope: AppScope, first: dt.date, last: dt.date
-) -> dict[tuple[dt.date, int], dict[str | None, Decimal]]:
-    """(cohort month, k) → proceeds currency → net proceeds dated in cohort month + k (a row
-    dated before its cohort month counts in month 0)."""
-    params: dict[str, Any] = {"first": first, "last": last}
-    sql = f"""
-        SELECT cohort, {_K}, proceeds_currency, proceeds FROM subscriber_cohort_months
-        WHERE {_app_where(scope, params)} AND kind = 'revenue'
-              AND cohort BETWEEN :first AND :last
-    """  # noqa: S608
-    found: dict[tuple[dt.date, int], dict[str | None, Decimal]] = {}
-    for row in await session.execute(text(sql), params):
-        found.setdefault((row[0], int(row[1])), {})[row[2]] = row[3]
-    return found
-
-
-@dataclass(frozen=True)
-class CohortDayProceeds:
-    cohort: dt.date
-    day: dt.date
-    currency: str | None
-    proceeds: Decimal
-
-
-async def cohort_day_proceeds(
-    session: AsyncSession, scope: AppScope, first: dt.date, last: dt.date
-) -> list[CohortDayProceeds]:
-    """Per cohort month (``first``…``last``), Event Date and proceeds currency: the net
-    developer proceeds of the cohort's subscribers (charges minus |refunds|) — the money of
-    revenue cohorts, per day so each day can be converted at its own rate."""
-    params: dict[str, Any] = {"first": first, "last": last}
-    sql = f"""
-        SELECT cohort, event_date, proceeds_currency, sum(proceeds)
-        FROM subscriber_day_proceeds
-        WHERE {_app_where(scope, params)} AND cohort BETWEEN :first AND :last
-        GROUP BY cohort, event_date, proceeds_currency
-        ORDER BY cohort, event_date, proceeds_currency
-    """  # noqa: S608
-    return [
-        CohortDayProceeds(row[0], row[1], row[2], row[3])
         for row in await session.execute(text(sql), params)
     ]
