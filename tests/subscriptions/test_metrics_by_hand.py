@@ -4,11 +4,13 @@ positive proceeds, a Subscriber ID reset, two currencies), synced through the en
 metric is then computed here by hand, from the same rows, following the catalogue's words."""
 
 import gzip
+import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -490,7 +492,7 @@ async def test_groups_and_pages(synced: tuple[FastAPI, httpx.AsyncClient], tenan
 
 
 async def test_cohorts_equal_a_hand_computation(
-    synced: tuple[FastAPI, httpx.AsyncClient], tenant: Tenant
+    synced: tuple[FastAPI, httpx.AsyncClient], tenant: Tenant, db: asyncpg.Connection
 ) -> None:
     _, client = synced
     span = {"from": "2025-01-01", "to": "2025-03-31", "periods": "2"}
@@ -539,6 +541,26 @@ async def test_cohorts_equal_a_hand_computation(
         (2, 2, "0.666667"), (1, 3, "1.000000"), (None, None, None),
     ]  # fmt: skip
     assert trials["cohorts"][1]["size"] == 4
+
+    # The fixture is one app of one account: asked for that app, each table reads the sums
+    # kept per subscriber (and per day) instead, and says the same.
+    [account] = await db.fetch(
+        "SELECT id FROM asc_accounts WHERE workspace_id = $1", tenant.workspace_id
+    )
+    app_id = str(uuid.uuid4())  # the catalogue's app (this fixture syncs no catalogue)
+    await db.execute(
+        "INSERT INTO apps (id, workspace_id, account_id, apple_id, name, bundle_id, sku) "
+        "VALUES ($1, $2, $3, $4, 'Pocket Orchard', 'com.example.pocket', 'pocket')",
+        uuid.UUID(app_id), tenant.workspace_id, account["id"], APP["App Apple ID"],
+    )  # fmt: skip
+    for asked, table in (("retention", retention), ("revenue", revenue),
+                         ("renewal_by_period", renewal)):  # fmt: skip
+        one_app = await _get(client, tenant, "/v1/subscriptions/cohorts", metric=asked,
+                             app_id=app_id, **span)  # fmt: skip
+        assert one_app == table, asked
+    one_app = await _get(client, tenant, "/v1/subscriptions/cohorts", by="trial_start_month",
+                         metric="trial_conversion", app_id=app_id, **span)  # fmt: skip
+    assert one_app == trials
 
     bad = await client.get(
         "/v1/subscriptions/cohorts",

@@ -6,8 +6,9 @@ refunds by flag and by negative price that name their charge's Purchase Date, mi
 untrimmed and empty values, rows without an app or an ID, two accounts and two apps) is stored
 one report day at a time, each day's rows re-derived by the code the sync unit runs; then, for
 many random ranges, groupings and period counts, one app's whole-month MRR movements and its
-cohort sizes, retention and revenue read from the per-subscriber tables equal those computed
-from the raw rows — also after report days are replaced (a re-sync with other rows, a day
+cohort sizes, retention, revenue (per month and per day) and renewal rate by period number
+read from the per-subscriber tables, and the newest Event Date read from the per-day rollup,
+equal those computed from the raw rows — also after report days are replaced (a re-sync with other rows, a day
 emptied). The migration's backfill builds the same tables as the units.
 """
 
@@ -183,8 +184,15 @@ async def _compare(
             await cohorts.cohort_sizes(session, scope, first, last, source=source),
             await cohorts.retention(session, scope, first, last, periods, source=source),
             await cohorts.revenue(session, scope, first, last, periods, source=source),
+            await cohorts.renewals_by_period(session, scope, first, last, periods, source=source),
+            await cohorts.revenue_days(session, scope, first, last, source=source),
+            [await cohorts.newest_event_date(session, scope, trial=False, source=source)],
         )
-    assert answers["precomputed"] == answers["raw"], (scope, first, last, periods)
+    assert cohorts.one_app(scope) and not cohorts.one_app(scope, "raw")
+    for found, expected in zip(answers["precomputed"], answers["raw"], strict=True):
+        if isinstance(found, list):  # per-day rows: the same rows in any order
+            found, expected = sorted(found, key=repr), sorted(expected, key=repr)
+        assert found == expected, (scope, first, last, periods)
     return len(moves["raw"]), sum(len(part) for part in answers["raw"])
 
 
@@ -202,6 +210,11 @@ async def test_per_subscriber_tables_answer_what_the_raw_rows_answer(
     seen = [await _compare(session, rng, ws, accounts) for _ in range(40)]
     # The requests found something: movements and cohort cells, not empty answers.
     assert sum(m for m, _ in seen) > 100 and sum(c for _, c in seen) > 100
+    renewals = await db.fetch(
+        "SELECT period, sum(subscribers), sum(renewed) FROM subscriber_renewal_periods "
+        "GROUP BY period"
+    )
+    assert len(renewals) > 3 and any(0 < r[2] < r[1] for r in renewals)  # renewed and not
     assert await db.fetchval("SELECT count(*) FROM subscriber_mrr_movement_months") > 0
     assert await db.fetchval(
         f"SELECT count(*) FROM subscriber_transaction_rows WHERE {REFUND} "
@@ -229,9 +242,9 @@ async def test_other_scopes_read_the_rows(tenant: Tenant) -> None:
     )
 
 
-def _migration() -> Any:
-    path = next(Path(__file__).parents[2].glob("migrations/versions/*-18_subscriber_months.py"))
-    spec = importlib.util.spec_from_file_location("migration_18_subscriber_months", path)
+def _migration(revision: str = "18_subscriber_months") -> Any:
+    path = next(Path(__file__).parents[2].glob(f"migrations/versions/*-{revision}.py"))
+    spec = importlib.util.spec_from_file_location(f"migration_{revision}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -259,16 +272,20 @@ async def test_the_migration_and_the_full_rebuild_build_what_the_units_build(
         day = FIRST + dt.timedelta(days=n)
         await _store_day(db, session, account, day, world.get(day, []))
     migration = _migration()
-    built = {table: await _contents(db, table) for table in migration.TABLES}
+    periods = _migration("18_cohort_periods")
+    # The cohort migration's subscriber tables (its trial conversions: test_cohort_rollup_…).
+    tables = [*migration.TABLES, "subscriber_periods", "subscriber_renewal_periods"]
+    built = {table: await _contents(db, table) for table in tables}
     assert all(built.values())
-    for table in migration.TABLES:
+    for table in tables:
         await db.execute(f"DELETE FROM {table}")
     for backfill in (migration.BACKFILL_REPORT_DAYS, migration.BACKFILL_SUBSCRIBERS,
-                     migration.BACKFILL_MOVEMENTS, migration.BACKFILL_COHORTS):  # fmt: skip
+                     migration.BACKFILL_MOVEMENTS, migration.BACKFILL_COHORTS,
+                     periods.BACKFILL_PERIODS, periods.BACKFILL_RENEWALS):  # fmt: skip
         await db.execute(backfill)
-    for table in migration.TABLES:
+    for table in tables:
         assert await _contents(db, table) == built[table], table
     await subscriber_rollup.rebuild_all(session, account)
     await session.commit()
-    for table in migration.TABLES:
+    for table in tables:
         assert await _contents(db, table) == built[table], table
