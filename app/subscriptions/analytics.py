@@ -307,16 +307,25 @@ async def _read(
                 found.opening_known.add(openings[s.day])
     newest = calendar.latest_daily(now)
     incomplete = [
+        found
+        for dataset, index in states
+        for found in incomplete_dates(dataset, results[index], newest)
+    ]
+    return found, incomplete
+
+
+def incomplete_dates(dataset: str, rows: list[Any], newest: dt.date) -> list[MetricIncompleteDate]:
+    """A ``Batch.add_states`` part's (date, account, stored state) rows, by date then account,
+    as incomplete report dates (``newest``: the newest date Apple can have published)."""
+    return [
         MetricIncompleteDate(
             dataset=dataset,
             report_date=day,
             account_id=account,
             state=query.day_state(day, state, newest).value,
         )
-        for dataset, index in states
-        for day, account, state in sorted(results[index], key=lambda r: (r[0], r[1]))
+        for day, account, state in sorted(rows, key=lambda r: (r[0], r[1]))
     ]
-    return found, incomplete
 
 
 # --- values --------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ rate by period of Subscriber ID cohorts, and trial → paid conversion of trial-
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -14,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import ValidationFailed
 from app.fx import convert
 from app.fx.schemas import ConvertedTotal, ConvertibleMoney
-from app.reports import calendar, query
+from app.reports import calendar
 from app.subscriptions import cohort_repository as repo
 from app.subscriptions import service
 from app.subscriptions.analytics import (
@@ -22,6 +21,7 @@ from app.subscriptions.analytics import (
     EVENTS_DATASET,
     SUBSCRIBERS_DATASET,
     convert_ratio,
+    incomplete_dates,
     money_list,
     ratio_text,
 )
@@ -32,7 +32,6 @@ from app.subscriptions.analytics_schemas import (
     CohortCell,
     CohortMetric,
     CohortTable,
-    MetricIncompleteDate,
 )
 from app.subscriptions.catalog import BY_NAME
 from app.subscriptions.request_repository import Batch, ScopeAsk
@@ -185,7 +184,7 @@ class _Reads:
     cumulative: dict[tuple[dt.date, int], list[convert.Triple]] = field(default_factory=dict)
     renewed: dict[tuple[dt.date, int], tuple[int, int]] = field(default_factory=dict)
     conversions: dict[tuple[dt.date, int], int] = field(default_factory=dict)
-    incomplete: list[tuple[dt.date, uuid.UUID, str | None]] = field(default_factory=list)
+    incomplete: list[Any] = field(default_factory=list)  # Batch.add_states rows
 
 
 async def _read(
@@ -238,7 +237,7 @@ async def _read(
     elif metric is CohortMetric.RENEWAL_BY_PERIOD:
         found.renewed = repo.renewals_of(results[data])
     if incomplete is not None:
-        found.incomplete = sorted(results[incomplete], key=lambda r: (r[0], r[1]))
+        found.incomplete = results[incomplete]
     return found
 
 
@@ -327,15 +326,7 @@ async def cohort_table(
         await _convert_revenue(
             session, rows, cohorts, reads.sizes, reads.cumulative, target, max_rate_age_days
         )
-    incomplete = [
-        MetricIncompleteDate(
-            dataset=dataset,
-            report_date=day,
-            account_id=account,
-            state=query.day_state(day, state, newest).value,
-        )
-        for day, account, state in reads.incomplete
-    ]
+    incomplete = incomplete_dates(dataset, reads.incomplete, newest)
     extra: dict[str, Any] = {} if target is None else {"currency": target}
     return CohortTable(
         by=by,

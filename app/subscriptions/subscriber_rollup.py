@@ -285,34 +285,38 @@ MOVEMENTS_COMPACT = f"""
     GROUP BY {_MOVEMENT_SUMS}
     HAVING sum(subscribers) <> 0
 """  # noqa: S608  (fixed SQL; values are bound)
-_COHORT_SUMS = "workspace_id, account_id, app_apple_id, cohort, month, kind, proceeds_currency"
-COHORTS_COMPACT = f"""
-    WITH gone AS (
-        DELETE FROM subscriber_cohort_months AS m
-        USING unnest(CAST(:c_apps AS text[]), CAST(:c_months AS date[])) AS t(app, cohort)
-        WHERE m.account_id = :a AND m.app_apple_id = t.app AND m.cohort = t.cohort
-        RETURNING m.*
-    )
-    INSERT INTO subscriber_cohort_months ({_COHORT_SUMS}, subscribers, proceeds)
-    SELECT {_COHORT_SUMS}, sum(subscribers), sum(proceeds)
-    FROM gone
-    GROUP BY {_COHORT_SUMS}
-    HAVING sum(subscribers) <> 0
-"""  # noqa: S608
-_RENEWAL_SUMS = "workspace_id, account_id, app_apple_id, cohort, period, ended"
-RENEWALS_COMPACT = f"""
-    WITH gone AS (
-        DELETE FROM subscriber_renewal_periods AS m
-        USING unnest(CAST(:c_apps AS text[]), CAST(:c_months AS date[])) AS t(app, cohort)
-        WHERE m.account_id = :a AND m.app_apple_id = t.app AND m.cohort = t.cohort
-        RETURNING m.*
-    )
-    INSERT INTO subscriber_renewal_periods ({_RENEWAL_SUMS}, subscribers, renewed)
-    SELECT {_RENEWAL_SUMS}, sum(subscribers), sum(renewed)
-    FROM gone
-    GROUP BY {_RENEWAL_SUMS}
-    HAVING sum(subscribers) <> 0
-"""  # noqa: S608
+
+
+def _cohort_compact(table: str, keys: str, sums: str) -> str:
+    """One row per key of the touched (app, cohort) pairs of a cohort table again, the
+    subtracted and added deltas (``sums``) summed; a key no subscriber is in any more is
+    gone."""
+    summed = ", ".join(f"sum({column})" for column in sums.split(", "))
+    return f"""
+        WITH gone AS (
+            DELETE FROM {table} AS m
+            USING unnest(CAST(:c_apps AS text[]), CAST(:c_months AS date[])) AS t(app, cohort)
+            WHERE m.account_id = :a AND m.app_apple_id = t.app AND m.cohort = t.cohort
+            RETURNING m.*
+        )
+        INSERT INTO {table} ({keys}, {sums})
+        SELECT {keys}, {summed}
+        FROM gone
+        GROUP BY {keys}
+        HAVING sum(subscribers) <> 0
+    """  # noqa: S608  (fixed identifiers)
+
+
+COHORTS_COMPACT = _cohort_compact(
+    "subscriber_cohort_months",
+    "workspace_id, account_id, app_apple_id, cohort, month, kind, proceeds_currency",
+    "subscribers, proceeds",
+)
+RENEWALS_COMPACT = _cohort_compact(
+    "subscriber_renewal_periods",
+    "workspace_id, account_id, app_apple_id, cohort, period, ended",
+    "subscribers, renewed",
+)
 
 _AFFECTED = """
     SELECT app_apple_id, subscriber_id FROM subscriber_report_days

@@ -13,24 +13,26 @@ with other rows, a day emptied). The migration's backfill builds the same sums a
 """
 
 import datetime as dt
-import importlib.util
 import random
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import asyncpg
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.engine import create_engine, create_sessionmaker
 from app.subscriptions import cohort_repository as cohorts
 from app.subscriptions.analytics_repository import RowScope
 from app.subscriptions.rollup import rebuild_event_rollup
 from app.subscriptions.schemas import RowFilter
 from tests.fixtures.accounts import Tenant
+from tests.subscriptions.test_subscriber_rollup_equivalence import (  # the same helpers
+    _account,
+    _migration,
+    session,
+)
+
+__all__ = ["session"]  # a fixture, used by name
 
 FIRST = dt.date(2025, 1, 1)
 DAYS = 120
@@ -66,19 +68,6 @@ def _world(rng: random.Random, ws: uuid.UUID, account: uuid.UUID) -> dict[dt.dat
     return by_day
 
 
-async def _account(conn: asyncpg.Connection, workspace_id: uuid.UUID, n: int) -> uuid.UUID:
-    account_id = uuid.uuid4()
-    await conn.execute(
-        """
-        INSERT INTO asc_accounts (id, workspace_id, name, key_id, key_type, vendor_number,
-                                  key_fingerprint, credential_status, capabilities)
-        VALUES ($1, $2, $3, $4, 'team', $5, $6, 'active', '{}'::jsonb)
-        """,
-        account_id, workspace_id, f"Account {n}", f"KEY{n:05d}", f"{80000000 + n}", f"fp-{n}",
-    )  # fmt: skip
-    return account_id
-
-
 async def _store_day(
     conn: asyncpg.Connection,
     session: AsyncSession,
@@ -103,16 +92,6 @@ async def _store_day(
     )
     await rebuild_event_rollup(session, account, day)
     await session.commit()
-
-
-@pytest.fixture
-async def session(database_url: str) -> AsyncIterator[AsyncSession]:
-    engine = create_engine(database_url, pool_size=1)
-    try:
-        async with create_sessionmaker(engine)() as opened:
-            yield opened
-    finally:
-        await engine.dispose()
 
 
 def _scope(
@@ -187,15 +166,6 @@ async def test_conversion_sums_answer_what_the_raw_rows_answer(
         await _compare(session, rng, ws, accounts, app_id)
 
 
-def _migration() -> Any:
-    path = next(Path(__file__).parents[2].glob("migrations/versions/*-18_cohort_periods.py"))
-    spec = importlib.util.spec_from_file_location("migration_18_cohort_periods", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 async def test_the_migration_backfills_what_the_units_build(
     db: asyncpg.Connection, tenant: Tenant, session: AsyncSession
 ) -> None:
@@ -213,5 +183,5 @@ async def test_the_migration_backfills_what_the_units_build(
     built = sorted(map(tuple, await db.fetch(query)), key=repr)
     assert built
     await db.execute("DELETE FROM subscription_trial_conversion_months")
-    await db.execute(_migration().BACKFILL_TRIAL_CONVERSIONS)
+    await db.execute(_migration("18_cohort_periods").BACKFILL_TRIAL_CONVERSIONS)
     assert sorted(map(tuple, await db.fetch(query)), key=repr) == built
