@@ -37,6 +37,7 @@ from app.subscriptions.analytics_repository import RowScope
 from app.subscriptions.rollup import REFUND, rebuild_transaction_rollup
 from app.subscriptions.schemas import RowFilter
 from tests.fixtures.accounts import Tenant
+from tests.sales.helpers import add_app
 
 FIRST = dt.date(2025, 1, 1)
 DAYS = 150
@@ -117,18 +118,6 @@ async def _account(conn: asyncpg.Connection, workspace_id: uuid.UUID, n: int) ->
         account_id, workspace_id, f"Account {n}", f"KEY{n:05d}", f"{80000000 + n}", f"fp-{n}",
     )  # fmt: skip
     return account_id
-
-
-async def _app(
-    conn: asyncpg.Connection, workspace_id: uuid.UUID, account_id: uuid.UUID, apple_id: str
-) -> uuid.UUID:
-    app_id = uuid.uuid4()
-    await conn.execute(
-        "INSERT INTO apps (id, workspace_id, account_id, apple_id, name, bundle_id, sku) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        app_id, workspace_id, account_id, apple_id, f"App {apple_id}", f"b.{app_id}", f"s{app_id}",
-    )  # fmt: skip
-    return app_id
 
 
 async def _store_day(
@@ -277,8 +266,11 @@ async def test_per_subscriber_tables_answer_what_the_raw_rows_answer(
     rng = random.Random(1805)
     ws = tenant.workspace_id
     accounts = [await _account(db, ws, n) for n in range(2)]
-    app_ids = {(account, app): await _app(db, ws, account, app) for account in accounts
-               for app in APPS}  # fmt: skip
+    app_ids = {
+        (account, app): await add_app(db, tenant, account, app, f"subs{n}-{app}")
+        for n, account in enumerate(accounts)
+        for app in APPS
+    }
     for account in accounts:
         world = _world(rng, ws, account)
         for n in range(DAYS):
