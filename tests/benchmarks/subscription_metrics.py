@@ -281,6 +281,7 @@ def snapshot_source(source: str) -> None:
         assert reader.__kwdefaults__ is not None
         reader.__kwdefaults__["source"] = source
     repository.snapshot_kinds_sql.__defaults__ = (source,)
+    repository.snapshot_mrr_sql.__defaults__ = (source,)
 
 
 async def _time(
