@@ -112,6 +112,8 @@ class SubscriberMrrMovementMonth(_AppKey, _Workspace, _Groups, Base):
     __tablename__ = "subscriber_mrr_movement_months"
     __table_args__ = (
         Index("ix_subscriber_mrr_movement_months_month", "account_id", "app_apple_id", "month"),
+        # A workspace's or an account's apps (several apps' movements add up).
+        Index("ix_subscriber_mrr_movement_months_workspace", "workspace_id", "month"),
     )
 
     month: Mapped[dt.date] = mapped_column(Date)

@@ -4,7 +4,9 @@ of Apple's reports, per calendar bucket and group; Python only divides and forma
 Event and transaction sums read the per-day rollups (``rollup``: the same answer, rebuilt with
 each report day; ``source="raw"`` reads the rows themselves, for the test that proves it);
 distinct paying Subscriber IDs read the monthly payer counts for one app's whole months, else
-the raw rows. Snapshot stocks, MRR movements and the traces' row lists read the raw rows.
+the raw rows. MRR movements of whole calendar months read the per-subscriber monthly sums
+(``subscriber_rollup``, for any apps and storefronts), other spans the rows. Snapshot stocks
+read the per-day snapshot rollup (``snapshot_rollup``); the traces' row lists, the raw rows.
 
 Identifiers in the SQL come from fixed maps (dimensions, count columns) and from the metric
 catalogue's predicates; every value is bound.
@@ -15,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -838,25 +840,6 @@ async def snapshot_rows(
 
 # --- MRR movements (Subscriber Report) -------------------------------------------------------
 
-#: A charge's monthly proceeds: developer proceeds × the monthly factor of its duration (as
-#: the snapshot MRR: a month of 30.4375 days).
-_MONTHLY = """
-    CASE
-      WHEN n = 0 THEN NULL
-      WHEN lower(dur) LIKE '%day%' THEN p * 30.4375 / n
-      WHEN lower(dur) LIKE '%week%' THEN p * 30.4375 / (7 * n)
-      WHEN lower(dur) LIKE '%month%' THEN p / n
-      WHEN lower(dur) LIKE '%year%' THEN p / (12 * n)
-    END
-"""
-_SPAN = """
-    CASE
-      WHEN lower(dur) LIKE '%day%' THEN make_interval(days => n)
-      WHEN lower(dur) LIKE '%week%' THEN make_interval(weeks => n)
-      WHEN lower(dur) LIKE '%month%' THEN make_interval(months => n)
-      WHEN lower(dur) LIKE '%year%' THEN make_interval(years => n)
-    END
-"""
 MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churned", "closing")
 
 
@@ -876,25 +859,27 @@ async def mrr_movements(
     dimensions: list[str],
     source: str = "precomputed",
 ) -> list[MovementRow]:
-    """Per (bucket, first day in range, last day in range): each Subscriber ID's monthly
-    proceeds at the end of the day before the bucket (``a``) and at its end (``z``) — from
-    the newest charge, not refunded, whose period covers that day — classified and summed per
-    group and proceeds currency.
+    """Per (bucket, first day in range, last day in range): each subscriber's (Subscriber ID of
+    one app of one account) monthly proceeds at the end of the day before the bucket (``a``)
+    and at its end (``z``) — from the newest charge, not refunded, whose period covers that
+    day — classified and summed per group and proceeds currency, each subscriber in the group
+    of its charge at ``z`` (else at ``a``). A storefront filter keeps the subscribers whose
+    charge there is in one of the storefronts (as ``group_by=country`` splits them).
 
-    Whole calendar months of one app read the monthly sums of ``subscriber_rollup`` (the same
-    answer); other requests, and ``source="raw"`` (for the test that proves it), read the rows.
-    A charge is refunded by a refund row of its Subscriber ID dated any time (as cohorts); two
-    charges of one ID with one Event Date covering a day: the one stored last."""
+    Whole calendar months read the monthly sums of ``subscriber_rollup`` (the same answer),
+    for one app or several (a subscriber is in one app: the apps' sums add up); other spans,
+    and ``source="raw"`` (for the test that proves it), read the rows. A charge is refunded
+    by a refund row of its Subscriber ID dated any time (as cohorts); two charges of one ID
+    with one Event Date covering a day: the one stored last. Rows without an App Apple ID
+    are in no subscriber's history."""
     if not buckets:
         return []
-    app = app_scope(scope)
     if (
         source == "precomputed"
-        and app is not None
         and subscriber_rollup.groupable(dimensions)
         and all(first.day == 1 and last == calendar.month_end(first) for _, first, last in buckets)
     ):
-        return await _month_movements(session, app, buckets, dimensions)
+        return await _month_movements(session, scope, buckets, dimensions)
     params: dict[str, Any] = {
         "b": [b for b, _, _ in buckets],
         "o": [first - dt.timedelta(days=1) for _, first, _ in buckets],
@@ -905,27 +890,38 @@ async def mrr_movements(
     picked = "".join(
         f", (array_agg(s.g{i} ORDER BY s.at DESC))[1] AS g{i}" for i in range(len(dimensions))
     )
+    # The storefront filter picks subscribers by their charge's storefront, not rows: the
+    # history of a subscriber is all of its app's rows.
+    everywhere = replace(scope, countries=())
+    storefront = ""
+    if scope.countries:
+        params["m_countries"] = list(scope.countries)
+        storefront = "WHERE mv.gc = ANY(CAST(:m_countries AS text[]))"
+    key = "account_id, app_apple_id, sid"
     sql = f"""
         WITH raw AS (
-            SELECT id, btrim(subscriber_id) AS sid, event_date AS d, purchase_date,
-                   standard_duration AS dur, developer_proceeds AS p,
-                   proceeds_currency AS pc{selects},
+            SELECT id, account_id, app_apple_id, btrim(subscriber_id) AS sid, event_date AS d,
+                   purchase_date, standard_duration AS dur, developer_proceeds AS p,
+                   proceeds_currency AS pc, NULLIF(btrim(country), '') AS gc{selects},
                    COALESCE(NULLIF(substring(standard_duration from '\\d+'), ''), '0')::int AS n,
                    (COALESCE(refund, false) OR COALESCE(customer_price, 0) < 0) AS r
             FROM subscriber_transaction_rows
-            WHERE {row_where(scope, params)} AND NULLIF(btrim(subscriber_id), '') IS NOT NULL
-                  AND event_date IS NOT NULL
+            WHERE {row_where(everywhere, params)} AND app_apple_id IS NOT NULL
+                  AND NULLIF(btrim(subscriber_id), '') IS NOT NULL AND event_date IS NOT NULL
         ),
         t AS (
-            SELECT raw.*, min(d) FILTER (WHERE NOT r) OVER (PARTITION BY sid) AS first
+            SELECT raw.*, min(d) FILTER (WHERE NOT r) OVER (PARTITION BY {key}) AS first
             FROM raw
         ),
         charge AS (
-            SELECT t.*, (t.d + {_SPAN})::date AS until, {_MONTHLY} AS m
+            SELECT t.*, (t.d + {subscriber_rollup.SPAN})::date AS until,
+                   {subscriber_rollup.MONTHLY} AS m
             FROM t
             WHERE NOT t.r AND NOT EXISTS (
                 SELECT 1 FROM t AS back
-                WHERE back.r AND back.sid = t.sid AND back.purchase_date = t.d
+                WHERE back.r AND back.account_id = t.account_id
+                      AND back.app_apple_id = t.app_apple_id AND back.sid = t.sid
+                      AND back.purchase_date = t.d
             )
         ),
         pairs AS (
@@ -935,16 +931,16 @@ async def mrr_movements(
         -- The points a charge covers (d <= point < until), found by position in the sorted
         -- points (width_bucket counts the points <= a date), not by testing every point.
         cover AS (
-            SELECT DISTINCT ON (at, ch.sid)
-                   (CAST(:points AS date[]))[i] AS at, ch.sid, ch.pc, ch.m,
-                   ch.first{names.replace("g", "ch.g")}
+            SELECT DISTINCT ON (at, ch.account_id, ch.app_apple_id, ch.sid)
+                   (CAST(:points AS date[]))[i] AS at, ch.account_id, ch.app_apple_id, ch.sid,
+                   ch.pc, ch.m, ch.first, ch.gc{names.replace("g", "ch.g")}
             FROM charge AS ch
             CROSS JOIN LATERAL generate_series(
                 width_bucket(ch.d - 1, CAST(:points AS date[])) + 1,
                 width_bucket(ch.until - 1, CAST(:points AS date[]))
             ) AS i
             WHERE ch.m IS NOT NULL
-            ORDER BY at, ch.sid, ch.d DESC, ch.id DESC
+            ORDER BY at, ch.account_id, ch.app_apple_id, ch.sid, ch.d DESC, ch.id DESC
         ),
         sides AS (
             SELECT p.b, p.o, c.*, c.m AS a, NULL::numeric AS z
@@ -954,10 +950,11 @@ async def mrr_movements(
             FROM pairs AS p JOIN cover AS c ON c.at = p.e
         ),
         moves AS (
-            SELECT s.b, s.o, s.sid, max(s.a) AS a, max(s.z) AS z, min(s.first) AS first,
-                   (array_agg(s.pc ORDER BY s.at DESC))[1] AS pc{picked}
+            SELECT s.b, s.o, max(s.a) AS a, max(s.z) AS z, min(s.first) AS first,
+                   (array_agg(s.pc ORDER BY s.at DESC))[1] AS pc,
+                   (array_agg(s.gc ORDER BY s.at DESC))[1] AS gc{picked}
             FROM sides AS s
-            GROUP BY s.b, s.o, s.sid
+            GROUP BY s.b, s.o, s.account_id, s.app_apple_id, s.sid
         )
         SELECT mv.b{names.replace("g", "mv.g")}, mv.pc,
                COALESCE(sum(z) FILTER (WHERE a IS NULL AND mv.first > mv.o), 0),
@@ -967,6 +964,7 @@ async def mrr_movements(
                COALESCE(sum(a) FILTER (WHERE z IS NULL), 0),
                COALESCE(sum(z), 0)
         FROM moves AS mv
+        {storefront}
         GROUP BY mv.b{names.replace("g", "mv.g")}, mv.pc
     """  # noqa: S608  (identifiers from fixed maps; values are bound)
     width = len(dimensions)
@@ -981,15 +979,27 @@ async def mrr_movements(
     ]
 
 
+def movement_where(scope: RowScope, params: dict[str, Any]) -> str:
+    """``scope`` over ``subscriber_mrr_movement_months``: its account(s) and app(s), and a
+    storefront filter on the storefront of the subscribers' charges (``g_country``)."""
+    sql = row_where(replace(scope, countries=()), params)
+    if scope.countries:
+        sql += " AND g_country = ANY(CAST(:m_countries AS text[]))"
+        params["m_countries"] = list(scope.countries)
+    return sql
+
+
 async def _month_movements(
     session: AsyncSession,
-    app: subscriber_rollup.AppScope,
+    scope: RowScope,
     buckets: list[tuple[dt.date, dt.date, dt.date]],
     dimensions: list[str],
 ) -> list[MovementRow]:
     bucket_of = {first: b for b, first, _ in buckets}
+    params: dict[str, Any] = {}
+    where = movement_where(scope, params)
     rows = await subscriber_rollup.movement_months(
-        session, app, min(bucket_of), max(bucket_of), dimensions
+        session, where, params, min(bucket_of), max(bucket_of), dimensions
     )
     return [
         MovementRow(

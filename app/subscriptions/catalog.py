@@ -207,17 +207,22 @@ def _money(name: str, title: str, definition: str, columns: tuple[str, ...]) -> 
 
 
 MOVEMENT_BASIS = (
-    "Per Subscriber ID, its monthly proceeds on a day are those of its newest charge (a "
-    "SUBSCRIBER row that is not a refund and was not refunded) whose period — Event Date + "
-    "Standard Subscription Duration — covers the day, × the monthly factor of that duration "
-    "(as for mrr). Between the end of the day before the bucket (a) and the bucket's last day "
-    "in range (z): "
+    "Per subscriber — a Subscriber ID of one app (an ID with charges in two apps of one "
+    "developer is a subscriber of each) — its monthly proceeds on a day are those of its "
+    "newest charge (a SUBSCRIBER row that is not a refund and was not refunded) whose period — "
+    "Event Date + Standard Subscription Duration — covers the day, × the monthly factor of "
+    "that duration (as for mrr). Between the end of the day before the bucket (a) and the "
+    "bucket's last day in range (z; a partial bucket at either end of the range runs from its "
+    "first to its last day in range): "
 )
 MOVEMENT_CAVEATS = (
     RESET,
     PER_CURRENCY,
-    "Grouped by the covering charge's attributes: a plan change between groups is churn in "
-    "one and new in the other.",
+    "Each subscriber's change from a to z is classified once and counted in the group (and "
+    "proceeds currency) of its charge at z, else at a: a plan change between groups is "
+    "expansion or contraction in the new group, and the groups add up to the total. A "
+    "storefront filter (`country`) keeps the subscribers whose charge there is in one of the "
+    "storefronts, as `group_by=country` splits them.",
     "A pay-up-front offer charge is taken to cover one standard period.",
     "From charges, not from the Subscription Report: it can differ from `mrr` by "
     "subscriptions in billing retry or grace (still in the snapshot) and by late rows.",

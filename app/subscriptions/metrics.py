@@ -118,7 +118,11 @@ def monthly_factor(duration: str | None) -> Decimal | None:
 
 @dataclass
 class MrrTotal:
-    amounts: dict[str, Decimal] = field(default_factory=dict)
+    """MRR per currency: the proceeds are added up per currency and monthly factor first and
+    multiplied once, so the total is the same however the proceeds were split into parts
+    (per kind, per row, already summed): Decimal adds money exactly, but rounds products."""
+
+    bases: dict[tuple[str, Decimal], Decimal] = field(default_factory=dict)
     excluded: int = 0
 
     def add(
@@ -134,7 +138,16 @@ class MrrTotal:
         if factor is None or proceeds is None or not currency:
             self.excluded += subscriptions
             return
-        self.amounts[currency] = self.amounts.get(currency, Decimal(0)) + proceeds * factor
+        key = (currency, factor)
+        self.bases[key] = self.bases.get(key, Decimal(0)) + proceeds
+
+    @property
+    def amounts(self) -> dict[str, Decimal]:
+        """Currency → Σ proceeds × monthly factor (unrounded)."""
+        found: dict[str, Decimal] = {}
+        for (currency, factor), base in sorted(self.bases.items()):
+            found[currency] = found.get(currency, Decimal(0)) + base * factor
+        return found
 
     def rounded(self) -> list[tuple[str, Decimal]]:
         """(currency, amount rounded to its minor units, half-even), sorted by currency."""

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.subscriptions.catalog import IN_MRR_COLUMNS
 from app.subscriptions.metrics import STATISTICS, OfferType
 from app.subscriptions.schemas import RowFilter
 
@@ -120,6 +121,55 @@ def snapshot_kinds_sql(
     """  # noqa: S608  (identifiers come from the fixed maps above; values are bound)
 
 
+def snapshot_mrr_sql(
+    workspace_id: uuid.UUID,
+    where: str,
+    span: str,
+    params: dict[str, Any],
+    source: str = "rollup",
+) -> str:
+    """The estimated MRR's read (the series'): per report date, proceeds currency and standard
+    duration, Σ in-MRR count × developer proceeds (null when no row has proceeds) and the
+    in-MRR count on rows with proceeds — all MRR needs, the kinds already added up, so a year
+    is a few rows per currency and duration a day instead of one per kind too. From the
+    per-day rollup (its ``mrr_base``), or the raw rows with ``source="raw"``; ``where`` and
+    ``span`` as for ``snapshot_kinds_sql``."""
+    params["ws"] = workspace_id
+    if source == "rollup":
+        table, layer = "subscription_snapshot_day_rollup", "AND NOT s.by_country"
+        base, priced = "s.mrr_base", "s.mrr_priced"
+    else:
+        table, layer = "subscription_snapshot_rows", ""
+        in_mrr = " + ".join(f"COALESCE(s.{c}, 0)" for c in IN_MRR_COLUMNS)
+        base = f"({in_mrr}) * s.developer_proceeds"
+        priced = f"CASE WHEN s.developer_proceeds IS NULL THEN 0 ELSE {in_mrr} END"
+    return f"""
+        SELECT s.report_date, s.proceeds_currency AS currency,
+               s.standard_duration AS duration, sum({base}) AS base,
+               COALESCE(sum({priced}), 0) AS priced
+        FROM {table} AS s
+        WHERE s.workspace_id = :ws AND s.report_date {span} {layer} {where}
+        GROUP BY s.report_date, s.proceeds_currency, s.standard_duration
+    """  # noqa: S608  (identifiers come from the fixed maps above; values are bound)
+
+
+@dataclass(frozen=True)
+class MrrPart:
+    """``snapshot_mrr_sql``'s row: one report date's MRR base in a currency and duration."""
+
+    report_date: dt.date
+    currency: str | None
+    duration: str | None
+    base: Decimal | None  # Σ in-MRR count × developer proceeds; None when no row has proceeds
+    priced: int  # in-MRR subscriptions on rows with developer proceeds
+
+
+def mrr_order(part: MrrPart) -> tuple[Any, ...]:
+    """One order whatever the plan: MRR adds the parts up in this order."""
+    values = (part.currency, part.duration)
+    return (part.report_date, *((v is None, v or "") for v in values))
+
+
 def kind_rows(rows: Iterable[Sequence[Any]], width: int) -> list[KindRow]:
     """``snapshot_kinds_sql``'s rows as ``KindRow``s (``width``: the number of dimensions), in
     one order whatever the plan (MRR adds them up in this order)."""
@@ -162,6 +212,22 @@ async def snapshot_kinds(
     span = "BETWEEN :start AND :end"
     sql = snapshot_kinds_sql(workspace_id, where, span, dimensions, params, source)
     return kind_rows(await session.execute(text(sql), params), len(dimensions))
+
+
+async def snapshot_mrr(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    filters: RowFilter,
+    start: dt.date,
+    end: dt.date,
+    source: str = "rollup",
+) -> list[MrrPart]:
+    """``snapshot_mrr_sql``'s parts of every report date in [start, end], in ``mrr_order``."""
+    params: dict[str, Any] = {"start": start, "end": end}
+    where = _where("s", filters, params)
+    sql = snapshot_mrr_sql(workspace_id, where, "BETWEEN :start AND :end", params, source)
+    parts = [MrrPart(*row) for row in await session.execute(text(sql), params)]
+    return sorted(parts, key=mrr_order)
 
 
 @dataclass(frozen=True)

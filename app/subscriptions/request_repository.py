@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.subscriptions import repository
-from app.subscriptions.repository import EventRow, KindRow
+from app.subscriptions.repository import EventRow, KindRow, MrrPart
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class Fetched:
     day: dt.date | None = None  # the summary's report date (asked, or the newest stored)
     accounts: int = 0  # accounts in scope
     kinds: list[KindRow] = field(default_factory=list)
+    mrr_parts: list[MrrPart] = field(default_factory=list)  # with ``mrr_only``, not kinds
     events: list[EventRow] = field(default_factory=list)
     #: (date, account, stored state or None) of every (date, account) that is not a fact.
     incomplete: list[tuple[dt.date, uuid.UUID, str | None]] = field(default_factory=list)
@@ -159,6 +160,7 @@ async def snapshot_request(
     end: dt.date | None,
     dimensions: list[str],
     money: bool = True,
+    mrr_only: bool = False,
 ) -> Fetched:
     """The summary's or the series' snapshot request: the kinds of every report date in
     [start, end] — or, with no dates, of the one newest date stored for an account in scope
@@ -171,14 +173,13 @@ async def snapshot_request(
          WHERE dataset = :newest_dataset AND account_id IN (SELECT id FROM s_accounts)
                AND state IN ('published', 'no_data'))
     """
-    data = repository.snapshot_kinds_sql(
-        ask.workspace_id,
-        rows.format(a="s"),
-        "BETWEEN (SELECT first FROM s_day) AND (SELECT last FROM s_day)",
-        dimensions,
-        params,
-        money=money,
-    )
+    span = "BETWEEN (SELECT first FROM s_day) AND (SELECT last FROM s_day)"
+    if mrr_only:
+        data = repository.snapshot_mrr_sql(ask.workspace_id, rows.format(a="s"), span, params)
+    else:
+        data = repository.snapshot_kinds_sql(
+            ask.workspace_id, rows.format(a="s"), span, dimensions, params, money=money
+        )
     states = _states_cte(dataset, "(SELECT first FROM s_day)", "(SELECT last FROM s_day)", params)
     sql = f"""
         WITH {scope},
@@ -191,7 +192,18 @@ async def snapshot_request(
         {_HEAD}, (SELECT first FROM s_day)
     """  # noqa: S608  (fixed fragments; values are bound)
     fetched, row = await _run(session, sql, params)
-    fetched.kinds = _kinds(_json(row[7]), len(dimensions))
+    if mrr_only:
+        fetched.mrr_parts = sorted(
+            (
+                MrrPart(_date(day), currency, duration, _decimal(base), int(priced))
+                for day, currency, duration, base, priced in (
+                    item.values() for item in _json(row[7])
+                )
+            ),
+            key=repository.mrr_order,
+        )
+    else:
+        fetched.kinds = _kinds(_json(row[7]), len(dimensions))
     fetched.day = row[8]
     return fetched
 

@@ -454,16 +454,20 @@ async def series(
             start=start,
             end=end,
             dimensions=[],
-            money=metric is Metric.ESTIMATED_MRR,
+            money=False,
+            mrr_only=metric is Metric.ESTIMATED_MRR,
         )
         check_scope(ask, fetched)
         done = fetched_completeness(fetched, now)
-        tallies: dict[dt.date, Tally] = defaultdict(Tally)
-        for row in fetched.kinds:
-            tallies[row.report_date].add(row)
         if metric is Metric.ESTIMATED_MRR:
-            amounts = {day: _money(tally.mrr.rounded()) for day, tally in tallies.items()}
+            mrr: dict[dt.date, MrrTotal] = defaultdict(MrrTotal)
+            for part in fetched.mrr_parts:  # in one order (``repository.mrr_order``)
+                mrr[part.report_date].add(part.currency, part.duration, part.base, part.priced)
+            amounts = {day: _money(total.rounded()) for day, total in mrr.items()}
         else:
+            tallies: dict[dt.date, Tally] = defaultdict(Tally)
+            for row in fetched.kinds:
+                tallies[row.report_date].add(row)
             values = {day: tally.value(metric) for day, tally in tallies.items()}
         complete = done.complete
 

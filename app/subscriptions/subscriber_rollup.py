@@ -497,21 +497,23 @@ def groupable(dimensions: Sequence[str]) -> bool:
 
 async def movement_months(
     session: AsyncSession,
-    scope: AppScope,
+    where: str,
+    params: dict[str, Any],
     first: dt.date,
     last: dt.date,
     dimensions: Sequence[str],
 ) -> list[MonthMovements]:
     """MRR movements per calendar month ``first``…``last`` (first days), group (dimension
-    values, empty as null) and proceeds currency."""
-    params: dict[str, Any] = {"first": first, "last": last}
+    values, empty as null) and proceeds currency, summed over the rows of
+    ``subscriber_mrr_movement_months`` matching ``where`` (its values in ``params``): one app,
+    or several — a subscriber is a Subscriber ID of one app, so the apps' sums add up."""
+    params = {**params, "first": first, "last": last}
     names = "".join(f", {_GROUP_COLUMNS[d]}" for d in dimensions)
     sums = ", ".join(f"sum({c})" for c in MOVEMENT_COLUMNS)
     sql = f"""
         SELECT month{names}, proceeds_currency, {sums}
         FROM subscriber_mrr_movement_months
-        WHERE {_app_where(scope, params)} AND month BETWEEN :first AND :last
-              AND subscribers <> 0
+        WHERE {where} AND month BETWEEN :first AND :last AND subscribers <> 0
         GROUP BY month{names}, proceeds_currency
     """  # noqa: S608  (identifiers from a fixed map; values are bound)
     width = len(dimensions)

@@ -5,7 +5,8 @@
 
 Loads one app's year of Apple's three subscription reports with ``INSERT … SELECT`` over
 ``generate_series``: SUBSCRIBER rows (one per charge of each Subscriber ID: monthly and yearly
-plans, 20 storefronts, lifetimes of 1–24 periods, 1 % refunds), SUBSCRIPTION_EVENT rows
+plans, 20 storefronts, lifetimes of 1–24 periods, 1 % refunds; and a second app of the same
+account with a quarter of the subscribers, for the whole workspace's MRR movements), SUBSCRIPTION_EVENT rows
 aggregated per day, event, product and storefront, and a daily SUBSCRIPTION snapshot
 (product × storefront × device rows). Then VACUUM ANALYZE and every day marked published.
 
@@ -57,6 +58,9 @@ from tests.benchmarks.sales_common import (
 
 END = dt.date(2026, 10, 31)
 APPLE_ID = "1600000001"
+#: A second app of the same account, with a quarter of the subscribers (Subscriber rows only):
+#: the whole workspace's MRR movements are those of both apps.
+SECOND_APPLE_ID = "1600000002"
 COUNTRIES = ["US", "GB", "DE", "FR", "JP", "CA", "AU", "BR", "IT", "ES",
              "NL", "SE", "KR", "MX", "IN", "CH", "PL", "TR", "NO", "DK"]  # fmt: skip
 CURRENCIES = ["USD", "GBP", "EUR", "EUR", "JPY", "CAD", "AUD", "BRL", "EUR", "EUR",
@@ -76,13 +80,13 @@ INSERT INTO subscriber_transaction_rows (
     subscription_name, subscription_apple_id, subscription_group_id, standard_duration,
     customer_price, customer_currency, developer_proceeds, proceeds_currency, country,
     subscriber_id, subscriber_id_reset, refund, purchase_date, units, offer_type)
-SELECT $1, $2, c.day, c.day, 'Bench App', '{APPLE_ID}',
+SELECT $1, $2, c.day, c.day, 'Bench App', $5::text,
        CASE WHEN s.yearly THEN 'Pro Yearly' ELSE 'Pro Monthly' END,
        CASE WHEN s.yearly THEN '1600000102' ELSE '1600000101' END, '9',
        CASE WHEN s.yearly THEN '1 Year' ELSE '1 Month' END,
        CASE WHEN c.refund THEN -s.price ELSE s.price END,
        ({_array(CURRENCIES)})[s.place], round(s.price * 0.7, 2), ({_array(CURRENCIES)})[s.place],
-       ({_array(COUNTRIES)})[s.place], 'sid' || s.n, false, c.refund,
+       ({_array(COUNTRIES)})[s.place], $6::text || s.n, false, c.refund,
        CASE WHEN c.refund THEN c.day - 3 END, CASE WHEN c.refund THEN 0 ELSE 1 END, NULL
 FROM (
     SELECT n, random() < 0.15 AS yearly, 1 + floor(random() * 20)::int AS place,
@@ -180,13 +184,16 @@ async def load(url: str, args: argparse.Namespace) -> dict[str, Any]:
         app_id = await add_app(conn, tenant.workspace_id, account_id, APPLE_ID, "bench.subs")
         await conn.execute("SELECT setseed(0.18)")
         figures = []
-        for label, sql in (
-            ("subscriber", SUBSCRIBERS_SQL),
-            ("event", EVENTS_SQL),
-            ("snapshot", SNAPSHOT_SQL),
+        await add_app(conn, tenant.workspace_id, account_id, SECOND_APPLE_ID, "bench.subs2")
+        second = (SECOND_APPLE_ID, "second-sid")
+        for label, sql, more in (
+            ("subscriber", SUBSCRIBERS_SQL, (args.subscribers, APPLE_ID, "sid")),
+            ("second app's subscriber", SUBSCRIBERS_SQL, (args.subscribers // 4, *second)),
+            ("event", EVENTS_SQL, (args.subscribers,)),
+            ("snapshot", SNAPSHOT_SQL, (args.subscribers,)),
         ):
             started = time.perf_counter()
-            status = await conn.execute(sql, tenant.workspace_id, account_id, END, args.subscribers)
+            status = await conn.execute(sql, tenant.workspace_id, account_id, END, *more)
             figures.append(
                 f"{int(status.split()[-1]):,} {label} rows in {time.perf_counter() - started:.1f} s"
             )
@@ -225,6 +232,9 @@ def queries(world: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     metrics = "/v1/subscriptions/metrics"
     cohorts = "/v1/subscriptions/cohorts"
     months = {"from": str(END - dt.timedelta(days=364)), "to": str(END), "app_id": app}
+    workspace = {"from": str(END - dt.timedelta(days=364)), "to": str(END)}
+    movements = ("subscriber_mrr,mrr_new,mrr_reactivation,mrr_expansion,mrr_contraction,"
+                 "mrr_churned")  # fmt: skip
     return [
         ("year, month: stocks + MRR", metrics,
          {**year, "granularity": "month", "metric": "active,paying_active,free_trial_active,mrr,arr"}),
@@ -236,9 +246,11 @@ def queries(world: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
          {**year, "granularity": "month",
           "metric": "proceeds,net_proceeds,refunds,refund_rate,paying_subscribers,arppu,arpu"}),
         ("year, month: MRR movements", metrics,
-         {**year, "granularity": "month",
-          "metric": "subscriber_mrr,mrr_new,mrr_reactivation,mrr_expansion,mrr_contraction,"
-                    "mrr_churned"}),
+         {**year, "granularity": "month", "metric": movements}),
+        ("year, month: MRR movements, whole workspace (2 apps)", metrics,
+         {**workspace, "granularity": "month", "metric": movements}),
+        ("year, month: MRR movements, country=US,GB", metrics,
+         {**year, "granularity": "month", "metric": movements, "country": ["US", "GB"]}),
         ("90 days, day: active, mrr, renewals", metrics,
          {**d90, "granularity": "day", "metric": "active,mrr,renewals"}),
         ("year, month, group_by=country: mrr, churn_rate, net_proceeds", metrics,
@@ -269,6 +281,7 @@ def snapshot_source(source: str) -> None:
         assert reader.__kwdefaults__ is not None
         reader.__kwdefaults__["source"] = source
     repository.snapshot_kinds_sql.__defaults__ = (source,)
+    repository.snapshot_mrr_sql.__defaults__ = (source,)
 
 
 async def _time(

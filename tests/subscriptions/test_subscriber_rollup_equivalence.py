@@ -5,11 +5,13 @@ durations, late rows, plan and storefront changes, gaps and returns, two charges
 refunds by flag and by negative price that name their charge's Purchase Date, missing proceeds,
 untrimmed and empty values, rows without an app or an ID, two accounts and two apps) is stored
 one report day at a time, each day's rows re-derived by the code the sync unit runs; then, for
-many random ranges, groupings and period counts, one app's whole-month MRR movements and its
-cohort sizes, retention, revenue (per month and per day) and renewal rate by period number
-read from the per-subscriber tables, and the newest Event Date read from the per-day rollup,
-equal those computed from the raw rows — also after report days are replaced (a re-sync with other rows, a day
-emptied). The migration's backfill builds the same tables as the units.
+many random ranges, groupings and period counts, whole-month MRR movements — of one app
+(named by its Apple ID or by Orchard's id), of an account's or the workspace's apps, with or
+without a storefront filter — and one app's cohort sizes, retention, revenue (per month and per
+day) and renewal rate by period number read from the per-subscriber tables, and the newest Event
+Date read from the per-day rollup, equal those computed from the raw rows — also after report days
+are replaced (a re-sync with other rows, a day emptied). The migration's backfill builds the same
+tables as the units.
 """
 
 import datetime as dt
@@ -18,6 +20,7 @@ import random
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,7 @@ from app.subscriptions.analytics_repository import RowScope
 from app.subscriptions.rollup import REFUND, rebuild_transaction_rollup
 from app.subscriptions.schemas import RowFilter
 from tests.fixtures.accounts import Tenant
+from tests.sales.helpers import add_app
 
 FIRST = dt.date(2025, 1, 1)
 DAYS = 150
@@ -46,6 +50,7 @@ DURATIONS = ["1 Month", "1 Month", "1 Year", "7 Days", "2 Weeks", "3 Days", "1 M
              "0 Days", "Monthly"]  # fmt: skip
 CURRENCIES = [("USD", "USD"), ("EUR", "EUR"), ("GBP", "USD"), (None, None)]
 DIMENSIONS = ["app", "subscription", "country", "offer", "duration"]
+STOREFRONTS = ["US", "GB", "DE", "FR"]  # as the API passes them (" DE" is stored DE)
 STEP = {"1 Month": 30, "1 Year": 365, "7 Days": 7, "2 Weeks": 14, "3 Days": 3}
 
 Row = tuple[Any, ...]
@@ -158,24 +163,91 @@ def _month(index: int) -> dt.date:
     return dt.date(2024 + index // 12, index % 12 + 1, 1)
 
 
+Moves = dict[tuple[dt.date, tuple[str | None, ...], str | None], dict[str, Decimal]]
+
+
+async def _movements(
+    session: AsyncSession,
+    scope: RowScope,
+    buckets: list[tuple[dt.date, dt.date, dt.date]],
+    dims: list[str],
+    source: str,
+) -> Moves:
+    found = await repo.mrr_movements(
+        session, scope, buckets=buckets, dimensions=dims, source=source
+    )
+    moves = {(r.bucket, r.group, r.currency): r.amounts for r in found}
+    assert len(moves) == len(found)
+    return moves
+
+
+def _summed(moves: list[Moves], keep: Any = lambda key: True, key: Any = lambda k: k) -> Moves:
+    """Movement rows added up per ``key`` of their (bucket, group, currency), over those kept."""
+    total: dict[Any, dict[str, Decimal]] = {}
+    for part in moves:
+        for k, amounts in part.items():
+            if keep(k):
+                cell = total.setdefault(key(k), dict.fromkeys(amounts, Decimal(0)))
+                for name, amount in amounts.items():
+                    cell[name] += amount
+    return total
+
+
+def _movement_scope(
+    rng: random.Random, ws: uuid.UUID, accounts: list[uuid.UUID], app_ids: dict[Any, uuid.UUID]
+) -> RowScope:
+    """One app (by Apple ID or by Orchard's id), an account's apps or the workspace's; with a
+    storefront filter or not."""
+    account, app = rng.choice(accounts), rng.choice(APPS)
+    countries = tuple(rng.sample(STOREFRONTS, rng.randint(1, 2))) if rng.random() < 0.4 else ()
+    return rng.choice([
+        RowScope(ws, RowFilter(account, app), countries),
+        RowScope(ws, RowFilter(), countries, app_ids[account, app]),
+        RowScope(ws, RowFilter(account), countries),
+        RowScope(ws, RowFilter(), countries),
+    ])  # fmt: skip
+
+
 async def _compare(
-    session: AsyncSession, rng: random.Random, ws: uuid.UUID, accounts: list[uuid.UUID]
+    session: AsyncSession,
+    rng: random.Random,
+    ws: uuid.UUID,
+    accounts: list[uuid.UUID],
+    app_ids: dict[Any, uuid.UUID],
 ) -> tuple[int, int]:
     """One random request of each kind through both paths; (movement rows, cohort cells)."""
-    scope = RowScope(ws, RowFilter(rng.choice(accounts), rng.choice(APPS)))
-    assert repo.app_scope(scope) is not None
     start = rng.randint(11, 16)
     months = [_month(i) for i in range(start, start + rng.randint(1, 6))]
     buckets = [(m, m, calendar.month_end(m)) for m in months]
     dims = rng.sample(DIMENSIONS, rng.randint(0, 2))
-    moves = {}
-    for source in ("precomputed", "raw"):
-        found = await repo.mrr_movements(
-            session, scope, buckets=buckets, dimensions=dims, source=source
+    wide = _movement_scope(rng, ws, accounts, app_ids)
+    moves = {
+        source: await _movements(session, wide, buckets, dims, source)
+        for source in ("precomputed", "raw")
+    }
+    assert moves["precomputed"] == moves["raw"], (wide, months, dims)
+    if wide.app_id is None and wide.filters.app_apple_id is None:
+        # Several apps: each subscriber is in one app, so the apps' movements add up to them.
+        apps = [
+            await _movements(session, RowScope(ws, RowFilter(account, app), wide.countries),
+                             buckets, dims, "raw")
+            for account in accounts if wide.filters.account_id in (None, account)
+            for app in APPS
+        ]  # fmt: skip
+        assert _summed(apps) == moves["raw"], (wide, dims)
+    if wide.countries:
+        # A storefront filter keeps the cells of those storefronts of group_by=country.
+        by_country = dims if "country" in dims else [*dims, "country"]
+        at = by_country.index("country")
+        split = await _movements(session, replace(wide, countries=()), buckets, by_country, "raw")
+        kept = _summed(
+            [split],
+            keep=lambda k: k[1][at] in wide.countries,
+            key=lambda k: k if "country" in dims else (k[0], k[1][:-1], k[2]),
         )
-        moves[source] = {(r.bucket, r.group, r.currency): r.amounts for r in found}
-        assert len(moves[source]) == len(found)
-    assert moves["precomputed"] == moves["raw"], (scope, months, dims)
+        assert kept == moves["raw"], (wide, dims)
+    scope = RowScope(ws, RowFilter(rng.choice(accounts), rng.choice(APPS)))
+    assert repo.app_scope(scope) is not None
     first, last = months[0], months[-1]
     periods = rng.randint(0, 6)
     answers: dict[str, Any] = {}
@@ -202,12 +274,17 @@ async def test_per_subscriber_tables_answer_what_the_raw_rows_answer(
     rng = random.Random(1805)
     ws = tenant.workspace_id
     accounts = [await _account(db, ws, n) for n in range(2)]
+    app_ids = {
+        (account, app): await add_app(db, tenant, account, app, f"subs{n}-{app}")
+        for n, account in enumerate(accounts)
+        for app in APPS
+    }
     for account in accounts:
         world = _world(rng, ws, account)
         for n in range(DAYS):
             day = FIRST + dt.timedelta(days=n)
             await _store_day(db, session, account, day, world.get(day, []))
-    seen = [await _compare(session, rng, ws, accounts) for _ in range(40)]
+    seen = [await _compare(session, rng, ws, accounts, app_ids) for _ in range(40)]
     # The requests found something: movements and cohort cells, not empty answers.
     assert sum(m for m, _ in seen) > 100 and sum(c for _, c in seen) > 100
     renewals = await db.fetch(
@@ -228,7 +305,7 @@ async def test_per_subscriber_tables_answer_what_the_raw_rows_answer(
         await _store_day(db, session, accounts[0], day, other.get(day, []))
     await _store_day(db, session, accounts[0], FIRST + dt.timedelta(days=60), [])
     for _ in range(25):
-        await _compare(session, rng, ws, accounts)
+        await _compare(session, rng, ws, accounts, app_ids)
 
 
 async def test_other_scopes_read_the_rows(tenant: Tenant) -> None:
