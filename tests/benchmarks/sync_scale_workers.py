@@ -138,6 +138,14 @@ async def reset_cycle(url: str, first_day: bool) -> None:
                 """,
                 [DAILY.unit_key(day) for day in older],
             )
+    finally:
+        await conn.close()
+    await vacuum_queue(url)
+
+
+async def vacuum_queue(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
         await conn.execute("VACUUM ANALYZE sync_jobs")
     finally:
         await conn.close()
@@ -376,6 +384,9 @@ async def main() -> None:
                     f"load average {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
+                # The timed rounds rolled back hundreds of thousands of queued rows: their dead
+                # entries in the claim index are the timing's, not the cycle's to walk.
+                await vacuum_queue(url)
                 r = await run_cycle(url, sandbox_url, data_dir, args, planned)
                 wall = float(r["wall"])  # type: ignore[arg-type]
                 units = int(r["units"])  # type: ignore[call-overload]
