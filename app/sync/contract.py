@@ -162,9 +162,8 @@ class Dataset:
     plan: Planner
     run: UnitRunner
     #: The same plan for many accounts in one go (a planning round). A planner that reads the
-    #: database sets it (see :func:`batch_planned`), so a round's reads do not grow with the
-    #: accounts (``plan`` is then ``account_planner(plan_many)``); without it a round calls
-    #: ``plan`` per account.
+    #: database sets it, so a round's reads do not grow with the accounts (``plan`` is then
+    #: ``account_planner(plan_many)``); without it a round calls ``plan`` per account.
     plan_many: BatchPlanner | None = None
     #: Units are report dates (``YYYY-MM-DD``/``YYYY-MM``/``YYYY``): availability is tracked.
     dated: bool = False
