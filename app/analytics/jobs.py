@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from app.analytics import apple, rollups
@@ -22,7 +23,16 @@ from app.analytics.segments import InstanceTarget, load_segment
 from app.asc.errors import AscConflict, AscForbidden
 from app.config import Settings
 from app.credentials.states import Capability, set_capability
-from app.sync.contract import Dataset, Outcome, PlanContext, PlannedUnit, UnitContext, UnitResult
+from app.resources.units import plan_per_listed_app
+from app.sync.contract import (
+    Dataset,
+    Outcome,
+    PlanBatchContext,
+    PlannedUnit,
+    UnitContext,
+    UnitResult,
+    account_planner,
+)
 
 REQUESTS_DATASET = "analytics_requests"
 INSTANCES_DATASET = "analytics_instances"
@@ -40,13 +50,9 @@ STOPPED_NEEDS_ADMIN = (
 NO_READ = "needs the Admin, Sales and Reports or Finance role to read analytics reports"
 
 
-async def plan_requests(ctx: PlanContext) -> list[PlannedUnit]:
-    apps = await repo.listed_apps(ctx.session, ctx.account.id)
-    return [PlannedUnit(app.apple_id, refresh_after=ctx.cadence) for app in apps]
-
-
-async def plan_instances(ctx: PlanContext) -> list[PlannedUnit]:
-    return [PlannedUnit(key) for key in await repo.pending_instances(ctx.session, ctx.account.id)]
+async def plan_instances(ctx: PlanBatchContext) -> dict[uuid.UUID, list[PlannedUnit]]:
+    pending = await repo.pending_instances(ctx.session, [a.id for a in ctx.accounts])
+    return {account_id: [PlannedUnit(key) for key in keys] for account_id, keys in pending.items()}
 
 
 # --- requests ------------------------------------------------------------------------------
@@ -257,14 +263,16 @@ def datasets(settings: Settings) -> list[Dataset]:
             # Admin may create the request in App Store Connect meanwhile).
             capability=None,
             cadence=dt.timedelta(hours=6),
-            plan=plan_requests,
+            plan=account_planner(plan_per_listed_app),
+            plan_many=plan_per_listed_app,
             run=requests_unit(settings),
         ),
         Dataset(
             name=INSTANCES_DATASET,
             capability=None,
             cadence=dt.timedelta(minutes=15),
-            plan=plan_instances,
+            plan=account_planner(plan_instances),
+            plan_many=plan_instances,
             run=run_instance,
             availability=list_availability,
         ),

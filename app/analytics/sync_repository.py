@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -14,17 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 class ListedApp:
     id: uuid.UUID
     apple_id: str
-
-
-async def listed_apps(session: AsyncSession, account_id: uuid.UUID) -> list[ListedApp]:
-    rows = await session.execute(
-        text(
-            "SELECT id, apple_id FROM apps WHERE account_id = :account AND removed_at IS NULL "
-            "ORDER BY apple_id"
-        ),
-        {"account": account_id},
-    )
-    return [ListedApp(row[0], str(row[1])) for row in rows]
 
 
 async def listed_app(
@@ -182,15 +172,23 @@ async def add_instances(
     return len(result.fetchall())
 
 
-async def pending_instances(session: AsyncSession, account_id: uuid.UUID) -> list[str]:
+async def pending_instances(
+    session: AsyncSession, account_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    """Each account's pending instances (accounts with none left out), oldest processing date
+    first: one statement for a planning round's accounts."""
     rows = await session.execute(
         text(
-            "SELECT apple_instance_id FROM analytics_instances WHERE account_id = :a "
-            "AND state = 'pending' ORDER BY processing_date, report, granularity"
+            "SELECT account_id, apple_instance_id FROM analytics_instances "
+            "WHERE account_id = ANY(CAST(:accounts AS uuid[])) AND state = 'pending' "
+            "ORDER BY account_id, processing_date, report, granularity"
         ),
-        {"a": account_id},
+        {"accounts": list(account_ids)},
     )
-    return [str(row[0]) for row in rows]
+    pending: dict[uuid.UUID, list[str]] = {}
+    for account_id, instance_id in rows:
+        pending.setdefault(account_id, []).append(str(instance_id))
+    return pending
 
 
 @dataclass(frozen=True)

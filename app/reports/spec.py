@@ -31,12 +31,13 @@ from app.sync.contract import (
     AvailableHook,
     Dataset,
     Outcome,
-    PlanContext,
+    PlanBatchContext,
     PlannedUnit,
     ReportIdentity,
     UnitContext,
     UnitResult,
     UnitRunner,
+    account_planner,
 )
 
 #: Re-fetch the newest period once more a day later: Apple's late files (FACTS §5.7).
@@ -90,16 +91,21 @@ def dated_dataset(
     """A dataset with one unit per report period of ``period``; the newest period is fetched
     again ``late_refresh`` after it was (Apple's late files)."""
 
-    async def plan(ctx: PlanContext) -> list[PlannedUnit]:
+    async def plan_many(ctx: PlanBatchContext) -> dict[uuid.UUID, list[PlannedUnit]]:
         newest, *older = period.routine(ctx.now)
         provisional = await _provisional(ctx, name, period, [newest, *older])
-        return [
-            PlannedUnit(
-                period.unit_key(day),
-                refresh_after=provisional.get(day, late_refresh if day == newest else None),
-            )
-            for day in [newest, *older]
-        ]
+        return {
+            account.id: [
+                PlannedUnit(
+                    period.unit_key(day),
+                    refresh_after=provisional.get(
+                        (account.id, day), late_refresh if day == newest else None
+                    ),
+                )
+                for day in [newest, *older]
+            ]
+            for account in ctx.accounts
+        }
 
     def backfill(start: dt.date, end: dt.date, now: dt.datetime) -> list[str]:
         # Periods Apple has not published yet are left to the routine plan.
@@ -113,7 +119,8 @@ def dated_dataset(
         name=name,
         capability=capability,
         cadence=period.cadence,
-        plan=plan,
+        plan=account_planner(plan_many),
+        plan_many=plan_many,
         run=run,
         dated=True,
         needs_vendor_number=needs_vendor_number,
@@ -128,8 +135,8 @@ def dated_dataset(
 
 
 async def _provisional(
-    ctx: PlanContext, dataset: str, period: Period, days: list[dt.date]
-) -> dict[dt.date, dt.timedelta]:
+    ctx: PlanBatchContext, dataset: str, period: Period, days: list[dt.date]
+) -> dict[tuple[uuid.UUID, dt.date], dt.timedelta]:
     """Routine periods whose "no sales" answer is still provisional (FACTS §8): asked again
     once after each of Apple's daily batches until one answer comes after the window closes.
 
@@ -139,11 +146,12 @@ async def _provisional(
     is kept in ``dataset_availability_changes``); a ``no_data`` answered after the window is
     final and is not asked again.
     """
-    fetched = await records.no_data_fetches(ctx.session, ctx.account.id, dataset, days)
+    accounts = [account.id for account in ctx.accounts]
+    fetched = await records.no_data_fetches(ctx.session, accounts, dataset, days)
     since_batch = ctx.now - calendar.latest_batch(ctx.now)
     return {
-        day: since_batch
-        for day, at in fetched.items()
+        (account_id, day): since_batch
+        for (account_id, day), at in fetched.items()
         if at < period.available_at(day) + calendar.PROVISIONAL
     }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -79,6 +80,25 @@ async def account_has_apps(session: AsyncSession, account_id: uuid.UUID) -> bool
     """Whether the account's app list was ever stored (removed apps count)."""
     found = await session.scalar(select(exists().where(App.account_id == account_id)))
     return bool(found)
+
+
+async def listed_apple_ids(
+    session: AsyncSession, account_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    """Apple ids of each account's listed apps, in Apple id order (accounts with none are left
+    out): one statement for a whole planning round's accounts."""
+    rows = await session.execute(
+        text(
+            "SELECT account_id, apple_id FROM apps "
+            "WHERE account_id = ANY(CAST(:accounts AS uuid[])) AND removed_at IS NULL "
+            "ORDER BY account_id, apple_id"
+        ),
+        {"accounts": list(account_ids)},
+    )
+    listed: dict[uuid.UUID, list[str]] = {}
+    for account_id, apple_id in rows:
+        listed.setdefault(account_id, []).append(str(apple_id))
+    return listed
 
 
 async def live_apps(

@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.asc.errors import AscNotFound
 from app.resources import repository
 from app.resources.app_list import AppListing
-from app.sync.contract import Dataset, PlanContext, PlannedUnit, UnitContext, UnitResult
+from app.sync.contract import (
+    Dataset,
+    PlanBatchContext,
+    PlanContext,
+    PlannedUnit,
+    UnitContext,
+    UnitResult,
+)
 
 CATALOG_CADENCE = dt.timedelta(minutes=30)
 #: Refreshes one app inside a unit; returns the rows it stored.
@@ -25,6 +32,15 @@ ALL_APPS = "all"
 
 async def plan_per_account(ctx: PlanContext) -> list[PlannedUnit]:
     return [PlannedUnit(ALL_APPS, refresh_after=ctx.cadence)]
+
+
+async def plan_per_listed_app(ctx: PlanBatchContext) -> dict[uuid.UUID, list[PlannedUnit]]:
+    """One unit per listed app of each account (its Apple id), refreshed every cadence."""
+    listed = await repository.listed_apple_ids(ctx.session, [a.id for a in ctx.accounts])
+    return {
+        account_id: [PlannedUnit(apple_id, refresh_after=ctx.cadence) for apple_id in apple_ids]
+        for account_id, apple_ids in listed.items()
+    }
 
 
 @dataclass(frozen=True)

@@ -148,18 +148,6 @@ async def listed_app(
     return None if row is None else ListedApp(row[0], row[1])
 
 
-async def listed_app_ids(session: AsyncSession, account_id: uuid.UUID) -> list[str]:
-    """Apple ids of the account's listed apps (the ``apps`` dataset fills that table)."""
-    rows = await session.execute(
-        text(
-            "SELECT apple_id FROM apps WHERE account_id = :account AND removed_at IS NULL "
-            "ORDER BY apple_id"
-        ),
-        {"account": account_id},
-    )
-    return [str(row[0]) for row in rows]
-
-
 async def last_full_pass(
     session: AsyncSession, account_id: uuid.UUID, app_apple_id: str
 ) -> dt.datetime | None:

@@ -22,9 +22,10 @@ from __future__ import annotations
 import datetime as dt
 
 from app.asc.errors import AscNotFound
+from app.resources.units import plan_per_listed_app
 from app.reviews import apple, events, ingest
 from app.reviews.apple import ReviewRecord
-from app.sync.contract import Dataset, PlanContext, PlannedUnit, UnitContext, UnitResult
+from app.sync.contract import Dataset, UnitContext, UnitResult, account_planner
 
 DATASET = "reviews"
 CADENCE = dt.timedelta(hours=1)
@@ -33,11 +34,6 @@ OVERLAP = dt.timedelta(days=3)
 PAGE_LIMIT = 200
 #: Pending replies re-read per app and pass (oldest first; the rest wait for the next pass).
 MAX_PENDING_RECHECKS = 20
-
-
-async def plan_reviews(ctx: PlanContext) -> list[PlannedUnit]:
-    app_ids = await ingest.listed_app_ids(ctx.session, ctx.account.id)
-    return [PlannedUnit(app_id, refresh_after=ctx.cadence) for app_id in app_ids]
 
 
 async def run_reviews(ctx: UnitContext) -> UnitResult:
@@ -159,5 +155,10 @@ def _dedupe(records: list[ReviewRecord]) -> list[ReviewRecord]:
 
 
 REVIEWS = Dataset(
-    name=DATASET, capability="reviews", cadence=CADENCE, plan=plan_reviews, run=run_reviews
+    name=DATASET,
+    capability="reviews",
+    cadence=CADENCE,
+    plan=account_planner(plan_per_listed_app),
+    plan_many=plan_per_listed_app,
+    run=run_reviews,
 )

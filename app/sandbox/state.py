@@ -213,6 +213,7 @@ class SandboxState:
         #: Selectable Apple behaviours (FACTS §8), sandbox-wide and per team; see fidelity.py.
         self.fidelity = FidelityOptions()
         self._key_counter = 0
+        self._vendor_numbers: set[str] = set()
 
     # --- time ---------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -233,11 +234,14 @@ class SandboxState:
         if apps < 0:
             raise ValueError("apps must be >= 0")
         issuer_id = stable_uuid(self.seed, "issuer", name)
-        vendor = vendor_number or numeric_id(8, 8, self.seed, "vendor", name)
-        if not re.fullmatch(r"\d{8,9}", vendor):
-            raise ValueError("vendor_number must be 8 digits")
-        if any(t.vendor_number == vendor for t in self.teams.values()):
-            raise ValueError(f"vendor number {vendor} already in use")
+        if not vendor_number:
+            vendor = self._derive_vendor_number(name)
+        else:
+            vendor = vendor_number
+            if not re.fullmatch(r"\d{8,9}", vendor):
+                raise ValueError("vendor_number must be 8 digits")
+            if vendor in self._vendor_numbers:
+                raise ValueError(f"vendor number {vendor} already in use")
         team = SandboxTeam(
             name=name,
             issuer_id=issuer_id,
@@ -246,7 +250,20 @@ class SandboxState:
             seed=stable_hash(self.seed, issuer_id),
         )
         self.teams[name] = team
+        self._vendor_numbers.add(vendor)
         return team
+
+    def _derive_vendor_number(self, name: str) -> str:
+        """The team's seeded 8-digit vendor number, re-derived while another team has it.
+
+        Derived numbers span 10^7 values, so two of a few thousand teams share one more often
+        than not (the birthday bound: even odds near 3,700 teams); a derived number is never a
+        reason to refuse a team, only a number the caller chose is."""
+        vendor, attempt = numeric_id(8, 8, self.seed, "vendor", name), 0
+        while vendor in self._vendor_numbers:
+            attempt += 1
+            vendor = numeric_id(8, 8, self.seed, "vendor", name, attempt)
+        return vendor
 
     def team(self, name: str) -> SandboxTeam:
         return self.teams[name]

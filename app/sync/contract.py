@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
@@ -84,6 +84,17 @@ class PlanContext:
     cadence: dt.timedelta
 
 
+@dataclass(frozen=True)
+class PlanBatchContext:
+    """What a batch planner sees: many accounts at once (a planning round's), so what it reads
+    costs one statement for all of them, not one per account."""
+
+    session: AsyncSession
+    accounts: Sequence[AscAccount]
+    now: dt.datetime
+    cadence: dt.timedelta
+
+
 @dataclass
 class UnitContext:
     """Everything a unit needs. ``session`` is inside the unit's transaction: write through it,
@@ -99,6 +110,8 @@ class UnitContext:
 
 
 Planner = Callable[[PlanContext], Awaitable[list[PlannedUnit]]]
+#: Every account's due units (an account with none may be left out), by account id.
+BatchPlanner = Callable[[PlanBatchContext], Awaitable[Mapping[uuid.UUID, list[PlannedUnit]]]]
 UnitRunner = Callable[[UnitContext], Awaitable[UnitResult]]
 #: Runs in the unit's transaction when one of its report dates became a fact (``published``
 #: or ``no_data``) for the first time: e.g. writes a ``….day_published`` webhook event.
@@ -145,8 +158,13 @@ class Dataset:
     #: Capability key in ``asc_accounts.capabilities`` (None: any working key will do).
     capability: str | None
     cadence: dt.timedelta
+    #: One account's due units (a new account's first plan, an on-demand sync).
     plan: Planner
     run: UnitRunner
+    #: The same plan for many accounts in one go (a planning round). A planner that reads the
+    #: database sets it, so a round's reads do not grow with the accounts (``plan`` is then
+    #: ``account_planner(plan_many)``); without it a round calls ``plan`` per account.
+    plan_many: BatchPlanner | None = None
     #: Units are report dates (``YYYY-MM-DD``/``YYYY-MM``/``YYYY``): availability is tracked.
     dated: bool = False
     needs_vendor_number: bool = False
@@ -179,6 +197,30 @@ class DeferUnit(Exception):
         super().__init__(reason)
         self.until = until
         self.reason = reason
+
+
+def account_planner(plan_many: BatchPlanner) -> Planner:
+    """A batch planner asked for one account: a dataset with ``plan_many=f`` has
+    ``plan=account_planner(f)``, so its two plans never disagree."""
+
+    async def plan(ctx: PlanContext) -> list[PlannedUnit]:
+        batch = PlanBatchContext(ctx.session, [ctx.account], ctx.now, ctx.cadence)
+        return list((await plan_many(batch)).get(ctx.account.id, []))
+
+    return plan
+
+
+async def plan_accounts(
+    session: AsyncSession, dataset: Dataset, accounts: Sequence[AscAccount], now: dt.datetime
+) -> Mapping[uuid.UUID, list[PlannedUnit]]:
+    """``dataset``'s due units of every one of ``accounts``: its batch planner's one call, or
+    its account planner's per account (planners without one read nothing)."""
+    if dataset.plan_many is not None:
+        return await dataset.plan_many(PlanBatchContext(session, accounts, now, dataset.cadence))
+    return {
+        account.id: await dataset.plan(PlanContext(session, account, now, dataset.cadence))
+        for account in accounts
+    }
 
 
 # --- public datasets -------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -121,17 +122,19 @@ _FACT_STATES = frozenset({"published", "no_data"})
 
 
 async def no_data_fetches(
-    session: AsyncSession, account_id: uuid.UUID, dataset: str, days: list[dt.date]
-) -> dict[dt.date, dt.datetime]:
-    """Of ``days``, those stored as ``no_data``, with when Apple last said so."""
+    session: AsyncSession, account_ids: Sequence[uuid.UUID], dataset: str, days: list[dt.date]
+) -> dict[tuple[uuid.UUID, dt.date], dt.datetime]:
+    """Of ``days``, those stored as ``no_data`` for each of the accounts, with when Apple last
+    said so, by (account, day): one statement however many accounts a planning round has."""
     rows = await session.execute(
         text(
-            "SELECT report_date, fetched_at FROM dataset_availability WHERE account_id = :a "
-            "AND dataset = :d AND state = 'no_data' AND report_date = ANY(CAST(:days AS date[]))"
+            "SELECT account_id, report_date, fetched_at FROM dataset_availability "
+            "WHERE account_id = ANY(CAST(:accounts AS uuid[])) AND dataset = :d "
+            "AND state = 'no_data' AND report_date = ANY(CAST(:days AS date[]))"
         ),
-        {"a": account_id, "d": dataset, "days": days},
+        {"accounts": list(account_ids), "d": dataset, "days": days},
     )
-    return {row[0]: row[1] for row in rows}
+    return {(row[0], row[1]): row[2] for row in rows}
 
 
 async def availability_changes(

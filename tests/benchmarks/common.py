@@ -44,10 +44,12 @@ async def benchmark_database(server_url: str | None = None) -> AsyncIterator[str
     admin = await asyncpg.connect(_with_database(server_url, "postgres"))
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
-        url = _with_database(server_url, name)
-        await migrate.upgrade(url)
-        yield url
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        try:
+            url = _with_database(server_url, name)
+            await migrate.upgrade(url)
+            yield url
+        finally:  # a failed run leaves no database behind on a shared server either
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
         if server is not None:

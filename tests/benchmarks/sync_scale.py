@@ -94,7 +94,10 @@ async def link_sandbox_team(
     n: int,
 ) -> AscAccount:
     """A new sandbox team ``team{n}`` and its key, linked unverified with no backfill."""
-    key = (await client.post("/sandbox/keys", json={"team": f"team{n}"})).json()
+    created = await client.post("/sandbox/keys", json={"team": f"team{n}"})
+    if created.status_code != 201:
+        raise RuntimeError(f"sandbox key for team{n}: {created.status_code} {created.text}")
+    key = created.json()
     return await accounts.link_account(
         session,
         factory,

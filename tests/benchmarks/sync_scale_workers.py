@@ -5,8 +5,11 @@ by three worker processes on one external PostgreSQL.
         [--sizes 1000,5000,10000] [--workers 3] [--concurrency 4] [--datasets sales_daily,apps]
 
 The App Store Connect sandbox runs as its own process over HTTP (``orchard sandbox``), with one
-team and key per account; accounts are linked unverified (as ``sync_scale.py`` does) and added
-between sizes, so the database holds every account of the size being measured. Per size:
+team and key per account; accounts are linked unverified (as ``sync_scale.py`` does), ten to a
+workspace (``--accounts-per-workspace``: every sales unit recomputes its workspace's day rollup
+from all the workspace's accounts, under a (workspace, day) lock, so one workspace of 10,000
+accounts measures that lock, not the engine), and added between sizes, so the database holds
+every account of the size being measured. Per size:
 
 1. the queue is emptied and the accounts' report data dropped (a first day for every account);
 2. the scheduler's ``plan_round`` is timed on its own in a transaction that is rolled back
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import os
 import signal
@@ -34,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -41,13 +46,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a sc
 
 import asyncpg
 import httpx
+from sqlalchemy import event, select
 
 from app.auth import service as auth
 from app.config import Settings
 from app.credentials.clients import AscClientFactory
 from app.credentials.crypto import load_cipher
 from app.db.engine import create_engine, create_sessionmaker
+from app.models import Workspace
 from app.registry import build_registry
+from app.reports.periods import DAILY
 from app.sync import scheduler
 from app.sync.contract import DatasetRegistry
 from tests.benchmarks.common import benchmark_database, machine
@@ -64,31 +72,51 @@ def restricted_registry(settings: Settings, datasets: list[str]) -> DatasetRegis
     return DatasetRegistry(d for d in registry.all() if d.name in datasets)
 
 
-async def link_accounts(url: str, sandbox_url: str, data_dir: Path, first: int, count: int) -> None:
-    """Link accounts ``first`` .. ``first + count - 1`` (one sandbox team and key each)."""
+async def link_accounts(
+    url: str,
+    sandbox_url: str,
+    data_dir: Path,
+    registry: DatasetRegistry,
+    numbers: range,
+    per_workspace: int,
+) -> None:
+    """Link accounts ``numbers`` (one sandbox team and key each), in workspaces of
+    ``per_workspace`` accounts (account ``n`` in workspace ``n // per_workspace``). Linking
+    plans the first units of ``registry``'s datasets only (the cycle's): the cycle empties the
+    queue anyway, and planning every dataset made linking 10,000 accounts take most of an hour."""
     settings = Settings(data_dir=data_dir)
-    registry = build_registry(settings)
     engine = create_engine(url, pool_size=LINK_CONCURRENCY)
     sessionmaker = create_sessionmaker(engine)
     async with httpx.AsyncClient(base_url=sandbox_url, timeout=60) as client:
+        workspaces: dict[int, uuid.UUID] = {}
         async with sessionmaker() as session:
-            workspace, _ = await auth.create_workspace(session, f"scale-{first}")
+            for group in sorted({n // per_workspace for n in numbers}):
+                found = await session.scalar(
+                    select(Workspace.id).where(Workspace.name == f"scale-{group}")
+                )
+                if found is None:
+                    found = (await auth.create_workspace(session, f"scale-{group}"))[0].id
+                workspaces[group] = found
             await session.commit()
         factory = AscClientFactory(client, sandbox_url, load_cipher(settings))
-        numbers = iter(range(first, first + count))
+        pending = iter(numbers)
 
         async def linker() -> None:
             async with sessionmaker() as session:
-                for n in numbers:
-                    await link_sandbox_team(session, client, factory, registry, workspace.id, n)
+                for n in pending:
+                    workspace_id = workspaces[n // per_workspace]
+                    await link_sandbox_team(session, client, factory, registry, workspace_id, n)
                     await session.commit()
 
         await asyncio.gather(*(linker() for _ in range(LINK_CONCURRENCY)))
     await engine.dispose()
 
 
-async def reset_cycle(url: str) -> None:
-    """An empty queue and no report data: the next plan is every account's first day."""
+async def reset_cycle(url: str, first_day: bool) -> None:
+    """An empty queue and no report data. With ``first_day`` the next plan is every account's
+    first day (the whole routine window: 7 daily reports); otherwise a day like any other:
+    the older days of the window ran before (their units finished), so each account's cycle is
+    yesterday's report and the catalog refresh."""
     conn = await asyncpg.connect(url)
     try:
         await conn.execute("DELETE FROM sync_jobs")
@@ -97,18 +125,42 @@ async def reset_cycle(url: str) -> None:
             "UPDATE asc_accounts SET credential_status = 'active', last_verified_at = now()"
         )
         await conn.execute("TRUNCATE sales_rows, sales_daily_rollup, dataset_availability")
+        if not first_day:
+            _, *older = DAILY.routine(dt.datetime.now(dt.UTC))
+            await conn.execute(
+                """
+                INSERT INTO sync_jobs (id, account_id, workspace_id, key_id, dataset, unit_key,
+                                       state, priority, fair_rank, run_after, created_at,
+                                       started_at, finished_at, attempts)
+                SELECT gen_random_uuid(), a.id, a.workspace_id, a.key_id, 'sales_daily', day,
+                       'succeeded', 1, 0, now(), now(), now(), now(), 1
+                FROM asc_accounts a, unnest(CAST($1 AS text[])) AS day
+                """,
+                [DAILY.unit_key(day) for day in older],
+            )
+    finally:
+        await conn.close()
+    await vacuum_queue(url)
+
+
+async def vacuum_queue(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
         await conn.execute("VACUUM ANALYZE sync_jobs")
     finally:
         await conn.close()
 
 
-async def time_planning(
-    url: str, registry: DatasetRegistry, batch: int = scheduler.PLAN_BATCH
-) -> tuple[float, int]:
-    """One planning round, rolled back: (seconds, units it would queue). ``batch=1`` writes
-    each account's units in statements of their own, as rounds did before ``enqueue_many``."""
+async def time_planning(url: str, registry: DatasetRegistry) -> tuple[float, int, int]:
+    """One planning round, rolled back: (seconds, units it would queue, SQL statements)."""
     engine = create_engine(url, pool_size=1)
-    default, scheduler.PLAN_BATCH = scheduler.PLAN_BATCH, batch
+    statements = 0
+
+    def count(*_: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
     try:
         async with create_sessionmaker(engine)() as session:
             began = time.perf_counter()
@@ -116,9 +168,8 @@ async def time_planning(
             seconds = time.perf_counter() - began
             await session.rollback()
     finally:
-        scheduler.PLAN_BATCH = default
         await engine.dispose()
-    return seconds, planned or 0
+    return seconds, planned or 0, statements
 
 
 async def run_cycle(
@@ -138,6 +189,7 @@ async def run_cycle(
         ORCHARD_KEY_CONCURRENCY="2",
     )
     conn = await asyncpg.connect(url)
+    cycle_start = await conn.fetchval("SELECT now()")  # the units the workers plan from now
     started = time.perf_counter()
     workers = [
         subprocess.Popen(
@@ -161,7 +213,8 @@ async def run_cycle(
         while True:
             total, done = await conn.fetchrow(
                 "SELECT count(*), count(*) FILTER (WHERE state IN ('succeeded', 'failed')) "
-                "FROM sync_jobs"
+                "FROM sync_jobs WHERE created_at >= $1",
+                cycle_start,
             )
             if planned_at is None and total >= expected:
                 planned_at = time.perf_counter() - started
@@ -174,10 +227,18 @@ async def run_cycle(
                 raise RuntimeError(f"cycle not finished after {args.timeout}s: {done}/{total}")
             await asyncio.sleep(0.5)
         wall = time.perf_counter() - started
-        states = dict(await conn.fetch("SELECT state, count(*) FROM sync_jobs GROUP BY state"))
-        claimed_twice = await conn.fetchval("SELECT count(*) FROM sync_jobs WHERE attempts > 1")
+        states = dict(
+            await conn.fetch(
+                "SELECT state, count(*) FROM sync_jobs WHERE created_at >= $1 GROUP BY state",
+                cycle_start,
+            )
+        )
+        claimed_twice = await conn.fetchval(
+            "SELECT count(*) FROM sync_jobs WHERE created_at >= $1 AND attempts > 1", cycle_start
+        )
         first_claim, last_finish = await conn.fetchrow(
-            "SELECT min(started_at), max(finished_at) FROM sync_jobs"
+            "SELECT min(started_at), max(finished_at) FROM sync_jobs WHERE created_at >= $1",
+            cycle_start,
         )
     finally:
         for worker in workers:
@@ -259,6 +320,18 @@ async def main() -> None:
     parser.add_argument("--workers", type=int, default=3, help="worker processes")
     parser.add_argument("--concurrency", type=int, default=4, help="units per worker process")
     parser.add_argument("--datasets", default="sales_daily,apps")
+    parser.add_argument(
+        "--first-day",
+        action="store_true",
+        help="every account's first day (7 daily reports each) instead of a routine day",
+    )
+    parser.add_argument(
+        "--accounts-per-workspace",
+        type=int,
+        default=10,
+        help="accounts linked into one workspace (a workspace's sales day rollup is "
+        "recomputed from all its accounts by each account's sales unit, under one lock)",
+    )
     parser.add_argument("--timeout", type=float, default=3600, help="per cycle, seconds")
     parser.add_argument("--database-url", default=os.environ.get("ORCHARD_TEST_DATABASE_URL"))
     parser.add_argument("--worker-child", action="store_true", help=argparse.SUPPRESS)
@@ -283,21 +356,37 @@ async def main() -> None:
             linked = 0
             for size in sizes:
                 began = time.perf_counter()
-                await link_accounts(url, sandbox_url, data_dir, linked, size - linked)
+                await link_accounts(
+                    url,
+                    sandbox_url,
+                    data_dir,
+                    registry,
+                    range(linked, size),
+                    args.accounts_per_workspace,
+                )
                 link_seconds = time.perf_counter() - began
                 linked = size
-                await reset_cycle(url)
-                plan_seconds, planned = await time_planning(url, registry)
-                unbatched, _ = await time_planning(url, registry, batch=1)
+                await reset_cycle(url, args.first_day)
+                plan_seconds, planned, plan_statements = await time_planning(url, registry)
                 every = build_registry(Settings(data_dir=data_dir))
-                whole, whole_units = await time_planning(url, every)
-                whole_unbatched, _ = await time_planning(url, every, batch=1)
+                whole, whole_units, whole_statements = await time_planning(url, every)
+                # Side by side: the same round with each planner asked account by account (its
+                # reads one statement per account, as before ``plan_many``).
+                one_by_one = DatasetRegistry(
+                    [dataclasses.replace(d, plan_many=None) for d in every.all()]
+                )
+                apart, _, apart_statements = await time_planning(url, one_by_one)
                 print(
-                    f"{size} accounts: planning round, {', '.join(datasets)}: {plan_seconds:.2f}s "
-                    f"batched vs {unbatched:.2f}s one account at a time; every dataset "
-                    f"({whole_units} units): {whole:.2f}s batched vs {whole_unbatched:.2f}s",
+                    f"{size} accounts: planning round, {', '.join(datasets)}: {plan_seconds:.2f}s, "
+                    f"{plan_statements} statements; every dataset ({whole_units} units): "
+                    f"{whole:.2f}s, {whole_statements} statements, against {apart:.2f}s, "
+                    f"{apart_statements} statements planned account by account; "
+                    f"load average {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
+                # The timed rounds rolled back hundreds of thousands of queued rows: their dead
+                # entries in the claim index are the timing's, not the cycle's to walk.
+                await vacuum_queue(url)
                 r = await run_cycle(url, sandbox_url, data_dir, args, planned)
                 wall = float(r["wall"])  # type: ignore[arg-type]
                 units = int(r["units"])  # type: ignore[call-overload]

@@ -97,3 +97,31 @@ def test_server_helpers(tmp_path: Path) -> None:
     message = startup_message(key, "http://127.0.0.1:9001", path)
     for value in (key.key_id, key.issuer_id, key.vendor_number, str(path)):
         assert value in message
+
+
+async def test_a_key_for_a_new_team_never_fails_on_a_taken_derived_vendor_number(
+    client: httpx.AsyncClient, state: SandboxState
+) -> None:
+    # What team "second" would derive with this seed, taken first by a team that chose it.
+    derived = SandboxState(seed=state.seed).add_team("second").vendor_number
+    taken = await client.post("/sandbox/teams", json={"name": "first", "vendor_number": derived})
+    assert taken.status_code == 201, taken.text
+    created = await client.post("/sandbox/keys", json={"team": "second"})
+    assert created.status_code == 201, created.text
+    vendor = created.json()["vendor_number"]
+    assert vendor != derived and len(vendor) == 8 and vendor.isdigit()
+    # Seeded: the same sandbox world derives the same number again.
+    replay = SandboxState(seed=state.seed)
+    replay.add_team("first", vendor_number=derived)
+    assert replay.add_team("second").vendor_number == vendor
+    # A number the caller chose is still refused when another team has it.
+    chosen = await client.post("/sandbox/teams", json={"name": "third", "vendor_number": vendor})
+    assert chosen.status_code == 400 and "already in use" in chosen.text
+
+
+def test_ten_thousand_teams_get_distinct_vendor_numbers() -> None:
+    # 10^7 derivable numbers: derived numbers of a few thousand teams collide (birthday bound).
+    state = SandboxState(seed=7)
+    teams = [state.add_team(f"team{n}") for n in range(10_000)]
+    assert len({team.vendor_number for team in teams}) == 10_000
+    assert all(len(t.vendor_number) == 8 and t.vendor_number[0] == "8" for t in teams)

@@ -5,6 +5,7 @@ accounts (10,000 accounts made one round 20,000+ statements in one long transact
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 import asyncpg
@@ -12,10 +13,13 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import event
 
+from app.models import AscAccount
 from app.sandbox.state import SandboxState
 from app.sync import scheduler
-from app.sync.scheduler import plan_round
+from app.sync.contract import missing_requirement
+from app.sync.scheduler import plan_round, routine_units
 from tests.fixtures.accounts import Tenant, link_account
+from tests.fixtures.engine import run_unit
 
 
 async def _plan(app: FastAPI) -> tuple[int, int]:
@@ -80,3 +84,70 @@ async def test_a_round_plans_every_account_in_a_few_statements_per_dataset(
     assert inserts == 3 * alone_inserts
     # Planning again queues nothing new: every unit is queued already.
     assert (await _plan(app))[0] == 0
+
+
+async def _recorded_round(app: FastAPI) -> list[str]:
+    """Every statement one planning round sends (the way tests/security counts a request's)."""
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])  # (conn, cursor, statement, parameters, context, many)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        async with app.state.sessionmaker() as session, session.begin():
+            assert await plan_round(session, app.state.registry, dt.datetime.now(dt.UTC))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return statements
+
+
+async def _link_listed(
+    app: FastAPI, client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxState, names: range
+) -> list[uuid.UUID]:
+    """Accounts whose apps are listed (their ``apps`` unit ran), so every per-app dataset plans."""
+    linked = []
+    for n in names:
+        account_id = await link_account(client, tenant, sandbox.add_key(f"t{n}"), verify=False)
+        await run_unit(app, account_id, "apps", "all")
+        linked.append(account_id)
+    return linked
+
+
+async def test_a_rounds_statements_do_not_grow_with_the_accounts(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sandbox: SandboxState,
+    db: asyncpg.Connection,
+) -> None:
+    few = await _link_listed(app, client, tenant, sandbox, range(2))
+    await db.execute("DELETE FROM sync_jobs")
+    with_few = await _recorded_round(app)
+    many = few + await _link_listed(app, client, tenant, sandbox, range(2, 8))
+    await db.execute("DELETE FROM sync_jobs")
+    with_many = await _recorded_round(app)
+
+    # Every planner's read is one statement for all accounts: 8 accounts cost what 2 did
+    # (planned one account at a time, each per-app or dated dataset read once per account).
+    reads = [s for s in with_many if not s.lstrip().upper().startswith("INSERT")]
+    assert len(with_many) == len(with_few), "\n".join(with_many)
+    assert len(reads) == len([s for s in with_few if not s.lstrip().upper().startswith("INSERT")])
+    assert len(reads) < len(app.state.registry.all()) + 5
+
+    # ... and each account's units are what its own plan (one account, as on link) says.
+    queued = await db.fetch("SELECT account_id, dataset, unit_key FROM sync_jobs")
+    per_app = {row["dataset"] for row in queued if row["unit_key"].isdigit()}
+    assert {"reviews", "beta_feedback"} <= per_app
+    async with app.state.sessionmaker() as session:
+        for account_id in many:
+            account = await session.get(AscAccount, account_id)
+            assert account is not None
+            for dataset in app.state.registry.all():
+                own = []
+                if missing_requirement(dataset, account) is None:
+                    own = await routine_units(session, account, dataset, dt.datetime.now(dt.UTC))
+                stored = {r["unit_key"] for r in queued if r["account_id"] == account_id
+                          and r["dataset"] == dataset.name}  # fmt: skip
+                assert stored == {unit.unit_key for unit in own}, (dataset.name, account_id)

@@ -21,25 +21,14 @@ from sqlalchemy.dialects.postgresql import insert
 from app.asc.client import Params
 from app.asc.jsonapi import Resource
 from app.models import BetaFeedback
-from app.resources.units import apple_datetime, int_or_none, text_or_none
-from app.sync.contract import Dataset, PlanContext, PlannedUnit, UnitContext, UnitResult
+from app.resources.units import apple_datetime, int_or_none, plan_per_listed_app, text_or_none
+from app.sync.contract import Dataset, UnitContext, UnitResult, account_planner
 
 DATASET = "beta_feedback"
 CADENCE = dt.timedelta(hours=1)
 OVERLAP = dt.timedelta(days=1)
 KINDS = {"crash": "betaFeedbackCrashSubmissions", "screenshot": "betaFeedbackScreenshotSubmissions"}
 PARAMS: Params = {"sort": "-createdDate", "limit": 200}
-
-
-async def plan(ctx: PlanContext) -> list[PlannedUnit]:
-    rows = await ctx.session.execute(
-        text(
-            "SELECT apple_id FROM apps WHERE account_id = :a AND removed_at IS NULL "
-            "ORDER BY apple_id"
-        ),
-        {"a": ctx.account.id},
-    )
-    return [PlannedUnit(row[0], refresh_after=ctx.cadence) for row in rows]
 
 
 def _screenshots(value: object) -> list[dict[str, Any]]:
@@ -150,4 +139,11 @@ async def _upsert(ctx: UnitContext, app_id: Any, records: list[dict[str, Any]]) 
     return len(records)
 
 
-DATASET_SPEC = Dataset(name=DATASET, capability="testflight", cadence=CADENCE, plan=plan, run=run)
+DATASET_SPEC = Dataset(
+    name=DATASET,
+    capability="testflight",
+    cadence=CADENCE,
+    plan=account_planner(plan_per_listed_app),
+    plan_many=plan_per_listed_app,
+    run=run,
+)
