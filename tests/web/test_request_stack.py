@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.datastructures import DefaultPlaceholder
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -174,3 +175,22 @@ def test_uvicorn_formats_no_access_line(monkeypatch: pytest.MonkeyPatch) -> None
     configure_logging("INFO", "text")
     # Uvicorn formats every request's access line when this is true (app.kit.logging).
     assert not access.hasHandlers()
+
+
+def test_every_list_route_serialises_in_one_core_call(app: FastAPI) -> None:
+    """A list answer is validated against its ``Page[...]`` model (items that already are
+    instances pass as they are) and written to JSON by pydantic's core in one call: FastAPI
+    does that for a route with a response model and the default response class."""
+    lists = [
+        route
+        for route in api_routes(app.router.routes)
+        if route.response_model is not None
+        and "items" in getattr(route.response_model, "model_fields", {})
+    ]
+    assert len(lists) >= 20
+    slow = [
+        route.path
+        for route in lists
+        if route.response_field is None or not isinstance(route.response_class, DefaultPlaceholder)
+    ]
+    assert slow == []
