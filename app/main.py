@@ -33,13 +33,11 @@ from app.health.router import router as health_router
 from app.health.schemas import Liveness
 from app.health.status_router import router as status_router
 from app.kit import routing, strict_query, tracing
-from app.kit.caching import CachingMiddleware
-from app.kit.compression import GzipMiddleware
 from app.kit.cors import CorsMiddleware
 from app.kit.docs import install_docs
 from app.kit.handlers import install_handlers
 from app.kit.metrics import Metrics
-from app.kit.middleware import RequestContextMiddleware
+from app.kit.middleware import RequestContextMiddleware, skip_idle_layers
 from app.kit.problem_pages import install_problem_pages
 from app.kit.problems import problem_responses
 from app.registry import webhook_catalogue, worker_parts
@@ -157,15 +155,19 @@ def create_app(
     tracing.instrument_app(app)  # only when OTEL_EXPORTER_OTLP_ENDPOINT is set
     install_docs(app)
     install_problem_pages(app)
-    # Innermost first: validators and HEAD next to the routes, then compression (of what they
-    # validated), then request ids / limits / the access log (which so logs 304s), then CORS.
-    app.add_middleware(CachingMiddleware)
-    app.add_middleware(GzipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=6)
+    # One layer: request ids / limits / the access log (which so logs 304s) around gzip around
+    # validators and HEAD (next to the routes); then CORS.
     app.add_middleware(
-        RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes
+        RequestContextMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        validators=True,
+        gzip_minimum_size=GZIP_MIN_BYTES,
+        gzip_level=6,
     )
     if settings.cors_origin_list:  # added last: the outermost layer
         app.add_middleware(CorsMiddleware, origins=settings.cors_origin_list)
+    skip_idle_layers(app, native_telemetry=tracing.otlp_configured())
     app.include_router(health_router)
     app.include_router(status_router)
     app.include_router(tokens_router)

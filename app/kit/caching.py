@@ -71,103 +71,122 @@ def none_match(header: str, etag: str) -> bool:
 _CONTENT_HEADERS = {b"content-length", b"content-type", b"content-encoding"}
 
 
+class Validation:
+    """One GET or HEAD request's validators, applied to the messages its route sends.
+
+    Synchronous, so the request layer (``app.kit.middleware``) applies it inside its own send
+    without another ASGI layer: ``push`` takes each message the route sends and returns the
+    messages to send on (none while the start is held for the body's ETag). ``inner`` is the
+    scope to give the route: a HEAD is answered as the GET it mirrors."""
+
+    __slots__ = ("head", "held", "if_none_match", "inner", "not_modified", "passing", "scope")
+
+    def __init__(self, scope: Scope, if_none_match: str | None) -> None:
+        self.scope = scope
+        self.head = scope["method"] == "HEAD"
+        self.inner: Scope = {**scope, "method": "GET"} if self.head else scope
+        self.if_none_match = if_none_match
+        self.held: Message | None = None
+        self.passing = False  # not ours to validate: sent on as it comes
+        self.not_modified = False  # a 304 went out already: the route's body is dropped
+
+    def push(self, message: Message) -> list[Message]:
+        if self.not_modified:
+            return []
+        if message["type"] == "http.response.start":
+            return self._start(message)
+        if self.passing or self.held is None:
+            return [_bodiless(message) if self.head else message]
+        start, self.held = self.held, None
+        if message.get("more_body", False):  # streamed: no single body to hash
+            self.passing = True
+            return [start, _bodiless(message) if self.head else message]
+        etag = etag_for(message.get("body", b""))
+        start["headers"] = [*start["headers"], (b"etag", etag.encode())]
+        if self.if_none_match is not None and none_match(self.if_none_match, etag):
+            return _not_modified(start)
+        return [start, _bodiless(message) if self.head else message]
+
+    def _start(self, message: Message) -> list[Message]:
+        route = self.inner.get("route")
+        template = getattr(route, "path", None) or self.scope["path"]
+        raw = message.setdefault("headers", [])
+        found = dict(raw)  # ASGI: response header names are lower-case
+        policy = found.get(b"cache-control")
+        content_type = found.get(b"content-type")
+        own = found.get(b"etag")
+        status = message["status"]
+        if status == 200 and policy is None:
+            policy = _cache_control_bytes(template)
+            message["headers"] = [*raw, (b"cache-control", policy)]
+        if template.startswith("/v1/"):
+            # One browser, two tokens (two workspaces): never one's answer for the other.
+            MutableHeaders(scope=message).add_vary_header("Authorization")
+        if (
+            status == 200
+            and own is not None
+            and self.if_none_match is not None
+            and none_match(self.if_none_match, own.decode("latin-1"))
+        ):
+            # The route's own ETag (e.g. a kept answer, ``app.kit.response_cache``).
+            self.not_modified = True
+            return _not_modified(message)
+        # A no-store answer is never kept, so never revalidated: no ETag to compute.
+        if (
+            status != 200
+            or content_type is None
+            or not content_type.startswith(b"application/json")
+            or own is not None
+            or policy == _NO_STORE
+        ):
+            self.passing = True
+            return [message]
+        self.held = message
+        return []
+
+    def route_found(self) -> None:
+        """HEAD: the routing the GET found, onto the request's own scope (for the access log
+        and metrics)."""
+        if self.head:
+            for key in ("route", "endpoint", "path_params"):
+                if key in self.inner:
+                    self.scope[key] = self.inner[key]
+
+
+def validated(scope: Scope) -> Validation | None:
+    """The validators of ``scope`` when it is a GET or HEAD, else None."""
+    if scope["method"] not in ("GET", "HEAD"):
+        return None
+    for name, value in scope["headers"]:
+        if name == b"if-none-match":
+            return Validation(scope, value.decode("latin-1"))
+    return Validation(scope, None)
+
+
+def _not_modified(start: Message) -> list[Message]:
+    start["status"] = 304
+    start["headers"] = [(k, v) for k, v in start["headers"] if k.lower() not in _CONTENT_HEADERS]
+    return [start, {"type": "http.response.body", "body": b""}]
+
+
 class CachingMiddleware:
+    """``Validation`` as an ASGI layer of its own (Orchard applies it in its request layer)."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+        validation = validated(scope) if scope["type"] == "http" else None
+        if validation is None:
             await self.app(scope, receive, send)
             return
-        head = scope["method"] == "HEAD"
-        inner: Scope = {**scope, "method": "GET"} if head else scope
-        if_none_match = None
-        for name, value in scope["headers"]:
-            if name == b"if-none-match":
-                if_none_match = value.decode("latin-1")
-                break
-        held: Message | None = None
-        passing = False  # not ours to validate: sent on as it comes
-        not_modified = False  # a 304 went out already: the route's body is dropped
 
         async def send_validated(message: Message) -> None:
-            nonlocal held, passing, not_modified
-            if not_modified:
-                return
-            if message["type"] == "http.response.start":
-                route = inner.get("route")
-                template = getattr(route, "path", None) or scope["path"]
-                raw = message.setdefault("headers", [])
-                policy = content_type = own = None
-                for name, value in raw:
-                    name = name.lower()
-                    if name == b"cache-control":
-                        policy = value
-                    elif name == b"content-type":
-                        content_type = value
-                    elif name == b"etag":
-                        own = value
-                if message["status"] == 200 and policy is None:
-                    policy = _cache_control_bytes(template)
-                    message["headers"] = raw = [*raw, (b"cache-control", policy)]
-                if template.startswith("/v1/"):
-                    # One browser, two tokens (two workspaces): never one's answer for the other.
-                    MutableHeaders(scope=message).add_vary_header("Authorization")
-                if (
-                    message["status"] == 200
-                    and own is not None
-                    and if_none_match is not None
-                    and none_match(if_none_match, own.decode("latin-1"))
-                ):
-                    # The route's own ETag (e.g. a kept answer, ``app.kit.response_cache``).
-                    message["status"] = 304
-                    message["headers"] = [
-                        (k, v) for k, v in message["headers"] if k.lower() not in _CONTENT_HEADERS
-                    ]
-                    await send(message)
-                    await send({"type": "http.response.body", "body": b""})
-                    not_modified = True
-                    return
-                # A no-store answer is never kept, so never revalidated: no ETag to compute.
-                if (
-                    message["status"] != 200
-                    or content_type is None
-                    or not content_type.startswith(b"application/json")
-                    or own is not None
-                    or policy == _NO_STORE
-                ):
-                    passing = True
-                    await send(message)
-                else:
-                    held = message
-                return
-            if passing or held is None:
-                await send(_bodiless(message) if head else message)
-                return
-            start, held = held, None
-            if message.get("more_body", False):  # streamed: no single body to hash
-                passing = True
-                await send(start)
-                await send(_bodiless(message) if head else message)
-                return
-            etag = etag_for(message.get("body", b""))
-            start["headers"] = [*start["headers"], (b"etag", etag.encode())]
-            if if_none_match is not None and none_match(if_none_match, etag):
-                start["status"] = 304
-                start["headers"] = [
-                    (k, v) for k, v in start["headers"] if k.lower() not in _CONTENT_HEADERS
-                ]
-                await send(start)
-                await send({"type": "http.response.body", "body": b""})
-                return
-            await send(start)
-            await send(_bodiless(message) if head else message)
+            for out in validation.push(message):
+                await send(out)
 
-        await self.app(inner, receive, send_validated)
-        if head:  # the routing the GET found, for the access log and metrics
-            for key in ("route", "endpoint", "path_params"):
-                if key in inner:
-                    scope[key] = inner[key]
+        await self.app(validation.inner, receive, send_validated)
+        validation.route_found()
 
 
 def _bodiless(message: Message) -> Message:

@@ -35,23 +35,94 @@ def _keep_as_is(start: Message, minimum_size: int) -> bool:
     declared smaller than ``minimum_size`` (decided at the start: nothing is held)."""
     if start["status"] == 206:
         return True
-    for name, value in start.get("headers", ()):
-        name = name.lower()
-        if name == b"content-length":
-            if value.isdigit() and int(value) < minimum_size:
-                return True
-        elif name == b"content-encoding":
-            return True
-        elif name == b"content-type":
-            media_type = value.decode("latin-1").partition(";")[0].strip().lower()
-            if media_type in _EXCLUDED or media_type.partition("/")[0] + "/*" in _EXCLUDED:
-                return True
-            if media_type.startswith("application/grpc"):
-                return True
-    return False
+    found = dict(start.get("headers", ()))  # ASGI: response header names are lower-case
+    if b"content-encoding" in found:
+        return True
+    length = found.get(b"content-length")
+    if length is not None and length.isdigit() and int(length) < minimum_size:
+        return True
+    content_type = found.get(b"content-type")
+    if content_type is None:
+        return False
+    media_type = content_type.decode("latin-1").partition(";")[0].strip().lower()
+    return (
+        media_type in _EXCLUDED
+        or media_type.partition("/")[0] + "/*" in _EXCLUDED
+        or media_type.startswith("application/grpc")
+    )
+
+
+class Compression:
+    """One response's gzip coding, for a request that accepts it.
+
+    Like ``Validation`` (``app.kit.caching``), applied by the request layer inside its own
+    send: ``push`` returns the messages to send on, or None for a body to compress
+    (``await compress(message)``, which may run in a worker thread)."""
+
+    __slots__ = ("compresslevel", "compressor", "held", "minimum_size", "passing")
+
+    def __init__(self, minimum_size: int, compresslevel: int) -> None:
+        self.minimum_size = minimum_size
+        self.compresslevel = compresslevel
+        self.held: Message | None = None
+        self.passing = False
+        self.compressor: zlib._Compress | None = None
+
+    def push(self, message: Message) -> list[Message] | None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            if _keep_as_is(message, self.minimum_size):
+                self.passing = True
+                return [message]
+            self.held = message
+            return []
+        if self.passing or kind != "http.response.body":
+            if self.held is not None:  # e.g. a pathsend: its start goes out unchanged
+                start, self.held = self.held, None
+                return [start, message]
+            return [message]
+        if (
+            self.held is not None
+            and not message.get("more_body", False)
+            and len(message.get("body", b"")) < self.minimum_size
+        ):
+            self.passing = True
+            start, self.held = self.held, None
+            return [start, message]
+        return None
+
+    async def compress(self, message: Message) -> list[Message]:
+        body = message.get("body", b"")
+        more_body = message.get("more_body", False)
+        if self.held is None:
+            assert self.compressor is not None
+            return [{**message, "body": await _compress(self.compressor, body, more_body)}]
+        start, self.held = self.held, None
+        self.compressor = zlib.compressobj(self.compresslevel, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        body = await _compress(self.compressor, body, more_body)
+        headers = MutableHeaders(scope=start)
+        headers.add_vary_header("Accept-Encoding")
+        headers["Content-Encoding"] = "gzip"
+        if more_body:
+            del headers["Content-Length"]
+        else:
+            headers["Content-Length"] = str(len(body))
+        return [start, {**message, "body": body}]
+
+
+async def _compress(compressor: zlib._Compress, body: bytes, more_body: bool) -> bytes:
+    def run() -> bytes:
+        compressed = compressor.compress(body)
+        return compressed + compressor.flush(zlib.Z_SYNC_FLUSH if more_body else zlib.Z_FINISH)
+
+    if len(body) >= THREAD_MINIMUM_BYTES:
+        return await anyio.to_thread.run_sync(run)
+    return run()
 
 
 class GzipMiddleware:
+    """``Compression`` as an ASGI layer of its own (Orchard applies it in its request layer)."""
+
     def __init__(self, app: ASGIApp, *, minimum_size: int, compresslevel: int) -> None:
         self.app = app
         self.minimum_size = minimum_size
@@ -61,60 +132,13 @@ class GzipMiddleware:
         if scope["type"] != "http" or not accepts_gzip(scope):
             await self.app(scope, receive, send)
             return
-        held: Message | None = None
-        passing = False
-        compressor: zlib._Compress | None = None
+        compression = Compression(self.minimum_size, self.compresslevel)
 
         async def send_compressed(message: Message) -> None:
-            nonlocal held, passing, compressor
-            kind = message["type"]
-            if kind == "http.response.start":
-                if _keep_as_is(message, self.minimum_size):
-                    passing = True
-                    await send(message)
-                else:
-                    held = message
-                return
-            if passing or kind != "http.response.body":
-                if held is not None:  # e.g. a pathsend: its start goes out unchanged
-                    await send(held)
-                    held = None
-                await send(message)
-                return
-            body = message.get("body", b"")
-            more_body = message.get("more_body", False)
-            if held is not None:
-                start, held = held, None
-                if not more_body and len(body) < self.minimum_size:
-                    passing = True
-                    await send(start)
-                    await send(message)
-                    return
-                compressor = zlib.compressobj(
-                    self.compresslevel, zlib.DEFLATED, 16 + zlib.MAX_WBITS
-                )
-                body = await self._compress(compressor, body, more_body)
-                headers = MutableHeaders(scope=start)
-                headers.add_vary_header("Accept-Encoding")
-                headers["Content-Encoding"] = "gzip"
-                if more_body:
-                    del headers["Content-Length"]
-                else:
-                    headers["Content-Length"] = str(len(body))
-                await send(start)
-                await send({**message, "body": body})
-                return
-            assert compressor is not None
-            await send({**message, "body": await self._compress(compressor, body, more_body)})
+            coded = compression.push(message)
+            if coded is None:
+                coded = await compression.compress(message)
+            for out in coded:
+                await send(out)
 
         await self.app(scope, receive, send_compressed)
-
-    @staticmethod
-    async def _compress(compressor: zlib._Compress, body: bytes, more_body: bool) -> bytes:
-        def run() -> bytes:
-            compressed = compressor.compress(body)
-            return compressed + compressor.flush(zlib.Z_SYNC_FLUSH if more_body else zlib.Z_FINISH)
-
-        if len(body) >= THREAD_MINIMUM_BYTES:
-            return await anyio.to_thread.run_sync(run)
-        return run()

@@ -53,7 +53,12 @@ def configure_logging(level: str, fmt: str) -> None:
     # pgserver narrates every pg_ctl call at INFO.
     logging.getLogger("pgserver").setLevel(max(logging.WARNING, root.level))
     # Uvicorn's access log duplicates our request log line; its error log goes through ours.
-    logging.getLogger("uvicorn.access").disabled = True
+    # No handler and no propagation, rather than disabled: uvicorn asks hasHandlers() once
+    # per connection and, when true, formats the client address and quoted path of every
+    # request before the logger drops the record.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers = []
+    access.propagate = False
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True

@@ -94,7 +94,8 @@ class HttpMetrics(Collector):
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method, route, status)
-        self._counts[key] = self._counts.get(key, 0) + 1
+        counts = self._counts
+        counts[key] = counts.get(key, 0) + 1
         series = (method, route)
         buckets = self._buckets.get(series)
         if buckets is None:

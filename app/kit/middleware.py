@@ -1,5 +1,11 @@
-"""The outermost ASGI layer: request ids, body-size limit, metrics, access log, last-resort
-problems (503 while the database is unreachable, else 500)."""
+"""Orchard's request layer: request ids, body-size limit, metrics, access log, last-resort
+problems (503 while the database is unreachable, else 500), and — applied to what the route
+sends, innermost first — validators (``app.kit.caching``: ETag, 304, Cache-Control, HEAD) and
+gzip (``app.kit.compression``).
+
+One ASGI layer, not three: each layer costs a coroutine per request and another per message
+sent, and reads the request's headers again; here they are read once, and the route's
+messages pass through one send."""
 
 from __future__ import annotations
 
@@ -11,12 +17,15 @@ import secrets
 import time
 from typing import Any
 
+from fastapi import FastAPI
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import PROBLEM_CONTENT_TYPE, AppError, PayloadTooLarge, ServiceUnavailable
 from app.kit import nul
+from app.kit.caching import Validation
+from app.kit.compression import Compression
 from app.kit.logging import request_id_var
 from app.kit.metrics import Metrics
 
@@ -87,51 +96,86 @@ def problem_message(error: AppError, instance: str) -> tuple[bytes, list[tuple[b
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
+    """``gzip_minimum_size``: compress answers at least this large for clients that accept
+    gzip (None: never). ``validators``: ETag / 304 / Cache-Control / HEAD on GETs."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        max_body_bytes: int,
+        validators: bool = False,
+        gzip_minimum_size: int | None = None,
+        gzip_level: int = 6,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        self.validators = validators
+        self.gzip_minimum_size = gzip_minimum_size
+        self.gzip_level = gzip_level
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
-        incoming = declared = content_type = None
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                incoming = value.decode("latin-1")
-            elif name == b"content-length":
-                declared = value
-            elif name == b"content-type" and content_type is None:
-                content_type = value
-        if incoming is not None and _SAFE_REQUEST_ID.match(incoming):
-            request_id = incoming
-        else:
+        # One pass in C over the request's headers; reversed, so that the first of a repeated
+        # header wins, as with Starlette's ``Headers.get``.
+        headers = dict(reversed(scope["headers"]))
+        incoming = headers.get(b"x-request-id")
+        declared = headers.get(b"content-length")
+        content_type = headers.get(b"content-type")
+        gzip = b"gzip" in headers.get(b"accept-encoding", b"")
+        if_none_match = headers.get(b"if-none-match")
+        request_id = incoming.decode("latin-1") if incoming is not None else None
+        if request_id is None or not _SAFE_REQUEST_ID.match(request_id):
             request_id = new_request_id()
+        request_id_header = (b"x-request-id", request_id.encode())
+        method = scope["method"]
+        validation = None
+        if self.validators and (method == "GET" or method == "HEAD"):
+            validation = Validation(
+                scope, None if if_none_match is None else if_none_match.decode("latin-1")
+            )
+        compression = None
+        if gzip and self.gzip_minimum_size is not None:
+            compression = Compression(self.gzip_minimum_size, self.gzip_level)
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
         response_started = False
 
-        async def send_with_id(message: Message) -> None:
+        async def send_on(message: Message) -> None:
+            """The route's messages: validated, compressed, stamped with the request id."""
             nonlocal status, response_started
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                response_started = True
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
-            await send(message)
+            validated = [message] if validation is None else validation.push(message)
+            for plain in validated:
+                coded: list[Message] | None
+                if compression is None:
+                    coded = [plain]
+                else:
+                    coded = compression.push(plain)
+                    if coded is None:
+                        coded = await compression.compress(plain)
+                for out in coded:
+                    if out["type"] == "http.response.start":
+                        status = out["status"]
+                        response_started = True
+                        out["headers"] = [*out.get("headers", ()), request_id_header]
+                    await send(out)
 
         try:
             if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-                await self._send_problem(scope, send_with_id, self._too_large())
+                status = await self._send_problem(scope, send, self._too_large(), request_id)
                 return
             if nul.in_url(scope):
-                await self._send_problem(scope, send_with_id, nul.refused("query"))
+                status = await self._send_problem(scope, send, nul.refused("query"), request_id)
                 return
             json = content_type is not None and nul.is_json_media_type(content_type)
-            await self.app(scope, self._limited(receive, json=json), send_with_id)
+            inner = scope if validation is None else validation.inner
+            await self.app(inner, self._limited(receive, json=json), send_on)
         except Exception as exc:
             error: AppError
             if database_unavailable(exc):
@@ -149,17 +193,19 @@ class RequestContextMiddleware:
             if response_started:
                 raise
             error.extensions["request_id"] = request_id
-            await self._send_problem(scope, send_with_id, error)
+            status = await self._send_problem(scope, send, error, request_id)
         finally:
+            if validation is not None:
+                validation.route_found()
             elapsed = time.perf_counter() - started
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            self.metrics.observe_request(scope["method"], template, status, elapsed)
+            self.metrics.observe_request(method, template, status, elapsed)
             if log.isEnabledFor(logging.INFO):
                 log.info(
                     "request",
                     extra={
-                        "method": scope["method"],
+                        "method": method,
                         "path": scope["path"],
                         "route": template,
                         "status": status,
@@ -195,9 +241,50 @@ class RequestContextMiddleware:
         return limited_receive
 
     @staticmethod
-    async def _send_problem(scope: Scope, send: Send, error: AppError) -> None:
+    async def _send_problem(scope: Scope, send: Send, error: AppError, request_id: str) -> int:
+        """Answer ``error`` (with the request id); returns its status."""
         body, headers = problem_message(error, scope["path"])
+        headers.append((b"x-request-id", request_id.encode()))
         start: dict[str, Any] = {"type": "http.response.start", "status": error.status}
         start["headers"] = headers
         await send(start)
         await send({"type": "http.response.body", "body": body})
+        return error.status
+
+
+#: Layers FastAPI puts in every application's stack that do nothing for Orchard: exception
+#: telemetry with FastAPI's native telemetry off (it records into a scope key only that
+#: telemetry sets), and the application body limit with no ``max_body_size`` (it acts only on
+#: a scope key only a mounting parent's limit sets; Orchard's own limit is in the request
+#: layer). Each still costs a coroutine per request.
+_IDLE_WITH_TELEMETRY_OFF = "ExceptionTelemetryMiddleware"
+_IDLE_WITHOUT_BODY_LIMIT = "AppBodyLimitMiddleware"
+
+
+def skip_idle_layers(app: FastAPI, *, native_telemetry: bool) -> None:
+    """Build ``app``'s middleware stack (when it first runs) without FastAPI's layers that
+    would do nothing in it. Call after ``add_middleware`` and any instrumentation."""
+    idle = set()
+    if not native_telemetry:
+        idle.add(_IDLE_WITH_TELEMETRY_OFF)
+    if app.max_body_size is None:
+        idle.add(_IDLE_WITHOUT_BODY_LIMIT)
+    build = app.build_middleware_stack
+
+    def build_without_idle_layers() -> ASGIApp:
+        stack = build()
+        layer: Any = stack
+        while layer is not app.router and hasattr(layer, "app"):
+            following = layer.app
+            while _is_fastapi_layer(following, idle):
+                following = following.app
+            layer.app = following
+            layer = following
+        return stack
+
+    app.build_middleware_stack = build_without_idle_layers  # type: ignore[method-assign]
+
+
+def _is_fastapi_layer(layer: Any, names: set[str]) -> bool:
+    kind = type(layer)
+    return kind.__name__ in names and kind.__module__.startswith("fastapi.")

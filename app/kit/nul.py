@@ -21,9 +21,8 @@ _JSON_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def in_url(scope: Scope) -> bool:
-    query = bytes(scope.get("query_string", b""))
-    path = str(scope.get("path", ""))
-    return b"%00" in query or b"\x00" in query or "\x00" in path
+    query = scope.get("query_string", b"")
+    return bool(query and (b"%00" in query or b"\x00" in query)) or "\x00" in scope["path"]
 
 
 def is_json_media_type(content_type: bytes) -> bool:

@@ -29,6 +29,8 @@ from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
+from app.kit.caching import cache_control
+
 # A named group, written as Starlette compiles path parameters: the union cannot repeat names.
 _NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
 
@@ -117,9 +119,12 @@ class StaticJsonRoute(BaseRoute):
         self.path = self.path_format = route.path
         self.name = route.name
         self.body = body
+        # Its Cache-Control too, as the request layer would add it (``app.kit.caching``):
+        # one header list built once, not extended on every request.
         self.headers = [
             (b"content-length", str(len(body)).encode()),
             (b"content-type", b"application/json"),
+            (b"cache-control", cache_control(route.path).encode()),
         ]
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:

@@ -5,11 +5,14 @@ unique, and every API route refuses unknown query parameters."""
 from __future__ import annotations
 
 import gzip
+import logging
 import re
 from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 from fastapi import FastAPI
+from fastapi.datastructures import DefaultPlaceholder
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -17,6 +20,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from app.kit.compression import GzipMiddleware
+from app.kit.logging import configure_logging
 from app.kit.metrics import Metrics
 from app.kit.middleware import new_request_id
 from app.kit.strict_query import api_routes
@@ -126,3 +130,67 @@ def test_every_api_route_refuses_unknown_query_parameters(app: FastAPI) -> None:
     assert documented - found == set()
     unguarded = [r.path for r in routes if not getattr(r.handle, "_strict_query", False)]
     assert unguarded == []
+
+
+def test_the_stack_has_one_orchard_layer_and_no_idle_fastapi_layers(app: FastAPI) -> None:
+    layers = []
+    layer: object = app.build_middleware_stack()
+    while layer is not app.router:
+        layers.append(type(layer).__name__)
+        layer = layer.app  # type: ignore[attr-defined]
+    assert layers.count("RequestContextMiddleware") == 1
+    assert "GzipMiddleware" not in layers and "CachingMiddleware" not in layers
+    # Native telemetry is off without OTLP, and no application body limit is set.
+    assert "ExceptionTelemetryMiddleware" not in layers
+    assert "AppBodyLimitMiddleware" not in layers
+
+
+async def test_validators_and_gzip_apply_in_one_send(client: httpx.AsyncClient) -> None:
+    zipped = {"Accept-Encoding": "gzip"}
+    spec = await client.get("/openapi.json", headers=zipped)
+    assert spec.headers["content-encoding"] == "gzip"
+    assert spec.headers["x-request-id"]
+    # The ETag is of the JSON before coding: a plain GET carries the same one.
+    plain = await client.get("/openapi.json", headers={"Accept-Encoding": "identity"})
+    assert plain.headers["etag"] == spec.headers["etag"]
+    again = await client.get(
+        "/openapi.json", headers={**zipped, "If-None-Match": spec.headers["etag"]}
+    )
+    assert again.status_code == 304
+    assert "content-encoding" not in again.headers
+    assert again.headers["x-request-id"] != spec.headers["x-request-id"]
+    head = await client.head("/openapi.json", headers=zipped)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["etag"] == spec.headers["etag"]
+
+
+def test_uvicorn_formats_no_access_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    # configure_logging changes these loggers: each is put back after the test.
+    for logger_name in ("", "uvicorn", "uvicorn.error", "uvicorn.access", "pgserver"):
+        logger = logging.getLogger(logger_name)
+        for name in ("handlers", "propagate", "disabled", "level"):
+            monkeypatch.setattr(logger, name, getattr(logger, name))
+    access = logging.getLogger("uvicorn.access")
+    configure_logging("INFO", "text")
+    # Uvicorn formats every request's access line when this is true (app.kit.logging).
+    assert not access.hasHandlers()
+
+
+def test_every_list_route_serialises_in_one_core_call(app: FastAPI) -> None:
+    """A list answer is validated against its ``Page[...]`` model (items that already are
+    instances pass as they are) and written to JSON by pydantic's core in one call: FastAPI
+    does that for a route with a response model and the default response class."""
+    lists = [
+        route
+        for route in api_routes(app.router.routes)
+        if route.response_model is not None
+        and "items" in getattr(route.response_model, "model_fields", {})
+    ]
+    assert len(lists) >= 20
+    slow = [
+        route.path
+        for route in lists
+        if route.response_field is None or not isinstance(route.response_class, DefaultPlaceholder)
+    ]
+    assert slow == []
