@@ -18,7 +18,7 @@ import json
 import operator
 import re
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -404,15 +404,53 @@ class Streamed:
     ``derive`` gets the cleaned cells of ``inputs`` (layout targets; ``None`` for an empty
     cell) and returns the values of ``columns``. It must depend on nothing else: its answers
     are cached per distinct input (a report repeats a few thousand combinations a million
-    times). ``observe``, when given, sees every row as it goes in — the layout's cells in
-    layout order (``b""`` for empty) and the derived values — e.g. to aggregate a rollup on
-    the way, without reading the rows back.
+    times). ``tally``, when given, is counted on the way (e.g. a rollup, without reading the
+    rows back); ``after`` then runs in the unit's transaction once the file is in.
     """
 
     columns: tuple[str, ...]
     inputs: tuple[str, ...]
     derive: Callable[[tuple[bytes | None, ...]], tuple[str | None, ...]]
-    observe: Callable[[list[bytes], tuple[str | None, ...]], None] | None = None
+    tally: Tally | None = None
+    after: Callable[[AsyncSession], Awaitable[None]] | None = None
+
+
+@dataclass
+class Tally:
+    """Rows counted per distinct combination of the ``keys`` columns while they stream: per
+    combination, the sum of the ``count`` column's positive values, of its negative ones,
+    and how many rows have it zero.
+
+    A key is the cells as COPY text (``\\N`` for empty, backslashes doubled) joined by tabs,
+    one bytes object per combination (a million-row day has some 100,000: a tuple of cells
+    each would take several times the memory). ``exact`` turns False, and ``groups`` stops
+    being complete, when a count is not a whole number: the caller then sums in SQL.
+    """
+
+    keys: tuple[str, ...]
+    count: str
+    groups: dict[bytes, list[int]] = field(default_factory=dict)
+    exact: bool = True
+
+    def restart(self) -> None:
+        self.groups = {}
+        self.exact = True
+
+    def add(self, key: bytes, count: bytes) -> None:
+        try:
+            value = int(count)
+        except ValueError:
+            self.exact = False
+            return
+        found = self.groups.get(key)
+        if found is None:
+            self.groups[key] = found = [0, 0, 0]
+        if value > 0:
+            found[0] += value
+        elif value < 0:
+            found[1] += value
+        else:
+            found[2] += 1
 
 
 def _copy_text(value: Any) -> bytes:
@@ -501,7 +539,15 @@ class _Rows:
         # A line whose first required cell is empty may be a blank line (checked then).
         required = [self.picks[i] for i, f in enumerate(layout.fields) if f.required]
         self.blank_if_null = required[0] if required else 0
-        self.observe = streamed.observe
+        tally = streamed.tally
+        self.tally_of: Callable[[list[bytes]], tuple[bytes, ...]] | None = None
+        if tally is not None:  # by position in the cells a row loop has (file or layout order)
+            where = {
+                f.target: (p if self.fast else i)
+                for i, (p, f) in enumerate(zip(self.picks, layout.fields, strict=True))
+            }
+            self.tally_of = operator.itemgetter(*(where[name] for name in tally.keys))
+            self.tally_count = where[tally.count]
 
     async def lines(self, body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         rest = b""
@@ -553,7 +599,8 @@ class _Rows:
         text = text.replace(b"\n\t", b"\n\\N\t").replace(b"\t\n", b"\t\\N\n")
         out: list[bytes] = []
         width, numeric, blank_if_null = self.width, self.numeric, self.blank_if_null
-        prefix, key_of, derived, observe = self.prefix, self.key_of, self.derived, self.observe
+        prefix, key_of, derived = self.prefix, self.key_of, self.derived
+        tally, tally_of = self.streamed.tally, self.tally_of
         for line in text[1:-1].split(b"\n"):
             cells = line.split(b"\t")
             if len(cells) != width or cells[blank_if_null] == _NULL:
@@ -569,15 +616,15 @@ class _Rows:
             found = derived.get(key)
             if found is None:
                 found = self._derive(tuple([None if v == _NULL else v for v in key]), key)
-            if observe is not None:
-                observe(cells, found[1])
+            if tally is not None and tally_of is not None:
+                tally.add(b"\t".join(tally_of(cells)), cells[self.tally_count])
             out += (prefix, line, found[0])
         return b"".join(out)
 
     def _convert(self, lines: list[bytes]) -> bytes:
         out: list[bytes] = []
         picks, kinds, inputs, width = self.picks, self.kinds, self.inputs, self.width
-        observe = self.streamed.observe
+        tally, tally_of = self.streamed.tally, self.tally_of
         for raw in lines:
             line = raw[:-1] if raw.endswith(b"\r") else raw
             if not line.strip(b" \t\r"):
@@ -597,9 +644,10 @@ class _Rows:
             found = self.derived.get(key)
             if found is None:
                 found = self._derive(key, key)
-            if observe is not None:
-                observe([v or _NULL for v in values], found[1])
-            row = [self.prefix, b"\t".join([v or _NULL for v in values]), found[0]]
+            values = [v or _NULL for v in values]
+            if tally is not None and tally_of is not None:
+                tally.add(b"\t".join(tally_of(values)), values[self.tally_count])
+            row = [self.prefix, b"\t".join(values), found[0]]
             if self.extra is not None:
                 row.append(self._extra(cells))
             row.append(b"\n")
@@ -671,6 +719,8 @@ async def _copy_streamed(
         *constants, *rows.columns, *streamed.columns,
         *([extra_column] if extra_column is not None else []),
     ]  # fmt: skip
+    if streamed.tally is not None:
+        streamed.tally.restart()  # a download tried again counts from the start
     await delete_partition(session, table, replace)
     # MM/DD/YYYY dates are read as such (the setting ends with the transaction).
     await session.execute(text("SET LOCAL DateStyle = 'ISO, MDY'"))

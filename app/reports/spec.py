@@ -234,7 +234,10 @@ def _unit(spec: ReportSpec) -> UnitRunner:
             await records.learn_report_version(
                 ctx.session, *identity, version=drift["latest"], previous=drift["requested"]
             )
-        if spec.after_load is not None and result.outcome in (Outcome.PUBLISHED, Outcome.NO_DATA):
+        loaded = result.outcome is Outcome.PUBLISHED
+        if loaded and streamed is not None and streamed.after is not None:
+            await streamed.after(ctx.session)  # what the stream counted on the way
+        elif spec.after_load is not None and result.outcome in (Outcome.PUBLISHED, Outcome.NO_DATA):
             await spec.after_load(ctx.session, ctx.account.id, report_date)
         return result
 

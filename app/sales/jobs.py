@@ -12,7 +12,7 @@ from app.reports.spec import ReportSpec, report_dataset
 from app.sales.events import publish_day
 from app.sales.layout import PRE_ORDER_LAYOUT, SALES_LAYOUT
 from app.sales.repository import link_rows_to_apps, rebuild_daily_rollup
-from app.sales.stream import sales_columns
+from app.sales.stream import daily_sales_columns, sales_columns
 from app.sync.contract import Dataset
 
 
@@ -25,7 +25,7 @@ def _sales(dataset: str, period: periods.Period) -> ReportSpec:
         layout=SALES_LAYOUT,
         table="sales_rows",
         links_apps=True,
-        streamed=sales_columns,
+        streamed=daily_sales_columns if period is periods.DAILY else sales_columns,
         partition_extra={"frequency": period.frequency},
         after_load=rebuild_daily_rollup if period is periods.DAILY else None,
         on_available=publish_day if period is periods.DAILY else None,
