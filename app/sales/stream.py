@@ -82,6 +82,9 @@ async def daily_sales_columns(
     return Streamed(columns=COLUMNS, inputs=INPUTS, derive=derive, tally=tally, after=after)
 
 
+#: Memory for grouping a day's counted combinations (~40 MB for 100,000), for the rest of
+#: the unit's transaction.
+_GROUPING_MEMORY = "128MB"
 #: The counted combinations, typed by COPY, in a temporary table (dropped at commit).
 _COUNTED = f"""
     CREATE TEMP TABLE orchard_sales_counted (
@@ -170,6 +173,10 @@ async def _write_daily_rollup(
         format="text",
     )
     tally.restart()  # the memory goes back now, not at the end of the unit
+    # Statistics, so that the grouping is planned for its size: a hash in memory (a
+    # default-sized work_mem would sort ~100,000 rows on disk instead).
+    await session.execute(text("ANALYZE orchard_sales_counted"))
+    await session.execute(text(f"SET LOCAL work_mem = '{_GROUPING_MEMORY}'"))
     params = {"a": account_id, "d": day}
     await session.execute(
         text("DELETE FROM sales_daily_rollup WHERE account_id = :a AND report_date = :d"), params
