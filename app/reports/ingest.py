@@ -2,9 +2,14 @@
 
 The decompressed text goes straight into ``COPY`` — one line per row of a single-column staging
 table, with no Python work per row — and PostgreSQL splits, converts and inserts it in one
-``INSERT … SELECT``. Memory stays flat (one network chunk at a time) and throughput is close to
-a bare ``COPY``. Columns are found by header name, never position; header names the layout does
-not know are kept per row in the ``extra`` JSONB column.
+``INSERT … SELECT``. Memory stays flat (one network chunk at a time). Columns are found by
+header name, never position; header names the layout does not know are kept per row in the
+``extra`` JSONB column.
+
+A caller that can derive its extra columns in Python (:class:`Streamed`, the sales report) skips
+the staging table: each line is cleaned while it arrives and COPYed straight into the target,
+typed by PostgreSQL's input functions — one pass over the rows instead of two — and what the
+caller needs summed (a rollup) is counted on the way (:class:`Tally`).
 
 Everything happens inside the caller's transaction: the old partition is deleted and the new
 one inserted together, so a crash or an error anywhere (a truncated gzip, a bad cell, a footer
@@ -246,6 +251,8 @@ async def load_report(
     """
     derived = derived or {}
     _check_identifiers(table, *constants, *replace, *derived, *(f.target for f in layout.fields))
+    if streamed is not None and streamed.tally is not None:
+        streamed.tally.restart()  # a download tried again counts from the start
     splitter = _HeaderSplitter(chunks)
     await splitter.read_header(layout)
     header = splitter.header or []
@@ -741,8 +748,6 @@ async def _copy_streamed(
         *constants, *rows.columns, *streamed.columns,
         *([extra_column] if extra_column is not None else []),
     ]  # fmt: skip
-    if streamed.tally is not None:
-        streamed.tally.restart()  # a download tried again counts from the start
     await delete_partition(session, table, replace)
     # MM/DD/YYYY dates are read as such (the setting ends with the transaction).
     await session.execute(text("SET LOCAL DateStyle = 'ISO, MDY'"))
