@@ -21,7 +21,7 @@ from app.asc.client import Params
 from app.asc.errors import AscInvalidParameter
 from app.asc.report_download import SALES_REPORTS_PATH, sales_report_params
 from app.reports import calendar, partitions
-from app.reports.ingest import Layout, delete_partition
+from app.reports.ingest import Layout, Streamed, delete_partition
 from app.reports.periods import Period
 from app.reports.units import ReportRequest, fetch_report_unit
 from app.reports.versions import report_version
@@ -48,6 +48,9 @@ LATE_FILE_REFRESH = dt.timedelta(hours=20)
 AfterLoad = Callable[[AsyncSession, uuid.UUID, dt.date], Awaitable[object]]
 #: Apple refused a parameter: a result to record instead (e.g. "no data"), or None to fail.
 OnRefusal = Callable[[UnitContext, AscInvalidParameter], UnitResult | None]
+#: Builds, in the unit's transaction (after the app-list lock), the Python-side columns of a
+#: streamed load (``app.reports.ingest.Streamed``) for one account and report date.
+StreamedColumns = Callable[[AsyncSession, uuid.UUID, dt.date], Awaitable[Streamed]]
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,9 @@ class ReportSpec:
     links_apps: bool = False
     #: Partition columns beyond account and report date, with their value for this report.
     partition_extra: Mapping[str, Any] = field(default_factory=dict)
+    #: Derive columns in Python while streaming straight into ``table`` (instead of
+    #: ``derived`` and the app joins in SQL over a staging table): one pass over the rows.
+    streamed: StreamedColumns | None = None
     after_load: AfterLoad | None = None
     on_refusal: OnRefusal | None = None
     #: A report date became available for the first time (see ``Dataset.on_available``).
@@ -196,7 +202,10 @@ def _unit(spec: ReportSpec) -> UnitRunner:
         # Apple named a newer version before: ask with it at once (FACTS §8).
         asked = await records.learned_report_version(ctx.session, *identity) or spec.version
         derived = dict(spec.derived)
-        if spec.links_apps:
+        streamed = None
+        if spec.streamed is not None:
+            streamed = await spec.streamed(ctx.session, ctx.account.id, report_date)
+        elif spec.links_apps:
             derived["app_id"] = app_links.APP_ID_SQL
         try:
             result, _ = await fetch_report_unit(
@@ -218,8 +227,9 @@ def _unit(spec: ReportSpec) -> UnitRunner:
                 table=spec.table,
                 constants={"workspace_id": ctx.account.workspace_id, **partition},
                 replace=partition,
-                derived=derived or None,
-                joins=app_links.APP_JOINS if spec.links_apps else "",
+                derived=None if streamed is not None else derived or None,
+                joins=app_links.APP_JOINS if spec.links_apps and streamed is None else "",
+                streamed=streamed,
             )
         except AscInvalidParameter as error:
             instead = spec.on_refusal(ctx, error) if spec.on_refusal is not None else None
@@ -232,7 +242,10 @@ def _unit(spec: ReportSpec) -> UnitRunner:
             await records.learn_report_version(
                 ctx.session, *identity, version=drift["latest"], previous=drift["requested"]
             )
-        if spec.after_load is not None and result.outcome in (Outcome.PUBLISHED, Outcome.NO_DATA):
+        loaded = result.outcome is Outcome.PUBLISHED
+        if loaded and streamed is not None and streamed.after is not None:
+            await streamed.after(ctx.session)  # what the stream counted on the way
+        elif spec.after_load is not None and result.outcome in (Outcome.PUBLISHED, Outcome.NO_DATA):
             await spec.after_load(ctx.session, ctx.account.id, report_date)
         return result
 

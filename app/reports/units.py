@@ -35,7 +35,7 @@ from app.asc.errors import (
     NotFoundKind,
 )
 from app.asc.report_download import ReportDownload
-from app.reports.ingest import Layout, LoadResult, delete_partition, load_report
+from app.reports.ingest import Layout, LoadResult, Streamed, delete_partition, load_report
 from app.sync.contract import Outcome, UnitContext, UnitResult
 
 #: How soon to ask again about a date Apple has not published yet.
@@ -68,6 +68,7 @@ async def fetch_report_unit(
     footer: bool = False,
     joins: str = "",
     check: Callable[[LoadResult], None] | None = None,
+    streamed: Streamed | None = None,
 ) -> tuple[UnitResult, LoadResult | None]:
     """Run one report unit inside ``ctx.session``'s transaction. ``check`` may raise to reject
     a loaded file (e.g. finance totals that do not add up): the transaction then rolls back."""
@@ -82,6 +83,7 @@ async def fetch_report_unit(
         derived=derived,
         footer=footer,
         joins=joins,
+        streamed=streamed,
     )
     for attempt in (1, 2):
         try:

@@ -9,6 +9,7 @@ rows that arrived before their app did, so no row is left without the app it bel
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,38 @@ APP_JOINS = """
         ON app_parent.sku = typed.parent_identifier
 """
 APP_ID_SQL = "COALESCE(app_direct.id, app_parent.id)"
+
+
+@dataclass(frozen=True)
+class AppIndex:
+    """The account's apps as :data:`APP_JOINS` finds them, for rows matched in Python."""
+
+    by_apple_id: dict[str, uuid.UUID]
+    by_sku: dict[str, uuid.UUID]
+
+    def app_id(self, apple_identifier: str | None, parent: str | None) -> uuid.UUID | None:
+        """:data:`APP_ID_SQL` of one row (``parent``: its parent identifier)."""
+        found = self.by_apple_id.get(apple_identifier) if apple_identifier is not None else None
+        if found is None and parent is not None:
+            found = self.by_sku.get(parent)
+        return found
+
+
+async def app_index(session: AsyncSession, account_id: uuid.UUID) -> AppIndex:
+    """The account's apps by Apple id, and by SKU the one ``APP_JOINS`` picks (a live app
+    before a removed one). Read under :func:`lock_for_report`, it stays true for the unit."""
+    rows = await session.execute(
+        text("SELECT apple_id, id FROM apps WHERE account_id = :a"), {"a": account_id}
+    )
+    by_apple_id: dict[str, uuid.UUID] = {row.apple_id: row.id for row in rows}
+    rows = await session.execute(
+        text(
+            "SELECT DISTINCT ON (sku) sku, id FROM apps WHERE account_id = :a "
+            "ORDER BY sku, removed_at NULLS FIRST, id"
+        ),
+        {"a": account_id},
+    )
+    return AppIndex(by_apple_id, {row.sku: row.id for row in rows})
 
 
 async def lock_for_report(session: AsyncSession, account_id: uuid.UUID) -> None:

@@ -10,14 +10,10 @@ from __future__ import annotations
 from app.reports import periods
 from app.reports.spec import ReportSpec, report_dataset
 from app.sales.events import publish_day
-from app.sales.layout import PRE_ORDER_LAYOUT, SALES_LAYOUT, platform_sql, unit_kind_sql
+from app.sales.layout import PRE_ORDER_LAYOUT, SALES_LAYOUT
 from app.sales.repository import link_rows_to_apps, rebuild_daily_rollup
+from app.sales.stream import daily_sales_columns, sales_columns
 from app.sync.contract import Dataset
-
-DERIVED = {
-    "unit_kind": unit_kind_sql("typed.product_type"),
-    "platform": platform_sql("typed.product_type", "typed.device"),
-}
 
 
 def _sales(dataset: str, period: periods.Period) -> ReportSpec:
@@ -28,8 +24,8 @@ def _sales(dataset: str, period: periods.Period) -> ReportSpec:
         period=period,
         layout=SALES_LAYOUT,
         table="sales_rows",
-        derived=DERIVED,
         links_apps=True,
+        streamed=daily_sales_columns if period is periods.DAILY else sales_columns,
         partition_extra={"frequency": period.frequency},
         after_load=rebuild_daily_rollup if period is periods.DAILY else None,
         on_available=publish_day if period is periods.DAILY else None,

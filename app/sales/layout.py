@@ -63,6 +63,19 @@ def platform_sql(product_type: str, device: str) -> str:
     )
 
 
+def platform(product_type: str | None, device: str | None) -> str:
+    """``platform_sql`` of one row."""
+    if product_type in MAC_PRODUCT_TYPES or device in ("Desktop", "Mac"):
+        return "MAC_OS"
+    if device == "Apple TV":
+        return "TV_OS"
+    if device == "Apple Watch":
+        return "WATCH_OS"
+    if device is not None and device.startswith("Apple Vision"):
+        return "VISION_OS"
+    return "IOS" if device in ("iPhone", "iPad", "iPod", "iPod touch") else "UNKNOWN"
+
+
 SALES_LAYOUT = Layout(
     name="SALES/SUMMARY",
     fields=(

@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a sc
 from app.config import Settings
 from app.db.engine import create_engine, create_sessionmaker
 from app.main import create_app
-from app.sales.layout import MAC_PRODUCT_TYPES, SALES_LAYOUT, unit_kind
+from app.sales.layout import MAC_PRODUCT_TYPES, SALES_LAYOUT, platform, unit_kind
 from app.sales.repository import rebuild_daily_rollup
 from app.sandbox.sales import SALES_HEADER
 from app.sandbox.state import SandboxState
@@ -412,19 +412,6 @@ async def _wait_published(
             return str(state)
         await asyncio.sleep(0.1)
     return state
-
-
-def platform(product_type: str | None, device: str | None) -> str:
-    """The same classification as ``app.sales.layout.platform_sql``."""
-    if product_type in MAC_PRODUCT_TYPES or device in ("Desktop", "Mac"):
-        return "MAC_OS"
-    if device == "Apple TV":
-        return "TV_OS"
-    if device == "Apple Watch":
-        return "WATCH_OS"
-    if device and device.startswith("Apple Vision"):
-        return "VISION_OS"
-    return "IOS" if device in ("iPhone", "iPad", "iPod", "iPod touch") else "UNKNOWN"
 
 
 COLUMNS = [

@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
 import httpx
@@ -13,7 +14,12 @@ import pytest
 from fastapi import FastAPI
 
 from app.config import Settings
+from app.db.engine import create_engine, create_sessionmaker
 from app.main import create_app
+from app.reports.ingest import load_report
+from app.resources import app_links
+from app.sales.layout import SALES_LAYOUT, platform_sql, unit_kind_sql
+from app.sales.repository import rebuild_daily_rollup
 from app.sandbox.state import SandboxState
 from tests.fixtures.accounts import Tenant, link
 from tests.fixtures.apple_files import SAMPLES
@@ -233,3 +239,100 @@ async def test_resync_replaces_the_day_without_duplicates(
         )
         > 0
     )
+
+
+def _odd_file() -> bytes:
+    """The sample made awkward in every way a line can be: padded and backslashed cells,
+    thousands separators, a short line, blank and tab-only lines, refunds, blank prices, a
+    second price for one product, CRLF line ends."""
+    header, rows = _sample_rows()
+    rows[0][4] = "Foo\\Bar \\N \\t"
+    rows[0][3] = "  FOOBAR  "
+    rows[1][7], rows[1][8] = "1,234", "1,000.50"
+    rows[2] = rows[2][:20]
+    rows[3][15], rows[3][8] = " ", ""
+    rows[4][7] = "-2"
+    rows[5][15] = "301.00"  # a second price for a product and storefront
+    rows[6][7], rows[6][8], rows[6][15] = "0", "", "-12.5"  # a partial refund, no proceeds
+    lines = ["\t".join(header), *("\t".join(row) for row in rows[:10]), "", "\t\t\t"]
+    lines += ["\t".join(row) for row in rows[10:]]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+#: Every table a daily report writes, as text (so that a different scale is a difference).
+_WRITTEN = (
+    "sales_rows",
+    "sales_daily_rollup",
+    "sales_rollup_app_day",
+    "sales_rollup_account_day",
+    "sales_rollup_workspace_day",
+    "sales_rollup_app_month",
+    "sales_rollup_account_month",
+)
+
+
+async def _written(conn: Any) -> dict[str, list[str]]:
+    found = {}
+    for table in _WRITTEN:
+        rows = await conn.fetch(f"SELECT CAST(to_jsonb(t) - 'id' AS text) AS r FROM {table} AS t")
+        found[table] = sorted(row["r"] for row in rows)
+    return found
+
+
+async def test_the_streamed_load_writes_what_the_sql_path_writes(
+    mock_app: FastAPI,
+    tenant: Tenant,
+    sandbox: SandboxState,
+    db: asyncpg.Connection,
+    report: dict[str, bytes | None],
+    settings: Settings,
+) -> None:
+    """Cells cleaned in Python and typed by COPY, and the daily rollups summed on the way,
+    are exactly the staging path's SQL parse and the rollups summed from the stored rows."""
+    body = _odd_file()
+    report["body"] = gzip.compress(body)
+    account_id = await _account(mock_app, tenant, sandbox)
+    # One app matched by its Apple id, one by SKU (the in-app purchases' parent).
+    for apple_id, sku in (("1234567891", "other.sku"), ("555", "foo.bar.baz")):
+        await db.execute(
+            "INSERT INTO apps (id, workspace_id, account_id, apple_id, name, bundle_id, sku) "
+            "VALUES ($1, $2, $3, $4, 'App', 'com.app', $5)",
+            uuid.uuid4(), tenant.workspace_id, account_id, apple_id, sku,
+        )  # fmt: skip
+    await run_unit(mock_app, account_id, "sales_daily", DAY)
+    assert await db.fetchval("SELECT state FROM dataset_availability") == "published"
+    streamed = await _written(db)
+    assert len(streamed["sales_rows"]) == 46
+    assert sum('"app_id": null' not in row for row in streamed["sales_rows"]) > 1
+    assert any("Foo\\\\Bar \\\\N \\\\t" in row for row in streamed["sales_rows"])
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 97):  # lines split across chunks
+            yield body[start : start + 97]
+
+    day = datetime.date.fromisoformat(DAY)
+    partition = {"account_id": account_id, "frequency": "DAILY", "report_date": day}
+    engine = create_engine(settings.database_url.get_secret_value(), pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            loaded = await load_report(
+                session,
+                chunks(),
+                SALES_LAYOUT,
+                table="sales_rows",
+                constants={"workspace_id": tenant.workspace_id, **partition},
+                replace=partition,
+                derived={
+                    "unit_kind": unit_kind_sql("typed.product_type"),
+                    "platform": platform_sql("typed.product_type", "typed.device"),
+                    "app_id": app_links.APP_ID_SQL,
+                },
+                joins=app_links.APP_JOINS,
+            )
+            assert loaded.rows == 46
+            await rebuild_daily_rollup(session, account_id, day)
+            raw = (await (await session.connection()).get_raw_connection()).driver_connection
+            assert await _written(raw) == streamed
+            await session.rollback()
+    finally:
+        await engine.dispose()
