@@ -1,11 +1,14 @@
 """Partitioned report tables: their leaves, created on demand, and retention by whole leaves.
 
-A partitioned report table (``sales_rows``, migration ``21_partitions``) is split by frequency,
-then by report date: one leaf per month for daily reports (a busy account's day is a
-million rows), one per year for the others (a few rows a period)::
+A partitioned report table is split by report date: one leaf per month for daily reports (a
+busy account's day is a million rows), one per year for the others (a few rows a period).
+``sales_rows`` (migration ``21_partitions``) holds every frequency, so it is split by
+frequency first; the subscription reports' tables (migration ``21_report_partitions``) hold
+daily reports only and are split by month directly::
 
     sales_rows → sales_rows_daily → sales_rows_daily_2026_10
                → sales_rows_weekly → sales_rows_weekly_2026   (likewise monthly, yearly)
+    subscriber_transaction_rows → subscriber_transaction_rows_2026_10
 
 Replacing a report day touches one leaf. A leaf is created before the unit's transaction
 starts writing, in its own short transaction: ``ATTACH PARTITION`` takes only a SHARE UPDATE
@@ -32,8 +35,15 @@ log = logging.getLogger(__name__)
 
 #: Frequencies of Apple's report periods (``app.reports.periods``) and their leaf span.
 SPANS: Mapping[str, str] = {"DAILY": "month", "WEEKLY": "year", "MONTHLY": "year", "YEARLY": "year"}
-#: The partitioned report tables (created so by a migration).
-PARTITIONED = frozenset({"sales_rows"})
+#: The partitioned report tables (created so by a migration) → whether a LIST (frequency)
+#: level sits above the date ranges; a table without it holds daily reports only.
+BY_FREQUENCY: Mapping[str, bool] = {
+    "sales_rows": True,
+    "subscription_snapshot_rows": False,
+    "subscription_event_rows": False,
+    "subscriber_transaction_rows": False,
+}
+PARTITIONED = frozenset(BY_FREQUENCY)
 #: Waiting longer than this for a lock on a parent is given up (retried next time): a DETACH
 #: or DROP must never queue readers behind a long unit.
 LOCK_TIMEOUT = "5s"
@@ -49,12 +59,21 @@ class Leaf:
 
     @property
     def parent(self) -> str:
-        return f"{self.table}_{self.frequency.lower()}"
+        return parent_of(self.table, self.frequency)
 
     @property
     def name(self) -> str:
         suffix = f"{self.first:%Y_%m}" if SPANS[self.frequency] == "month" else f"{self.first:%Y}"
         return f"{self.parent}_{suffix}"
+
+
+def parent_of(table: str, frequency: str) -> str:
+    """The partitioned table whose leaves hold ``frequency``'s reports of ``table``."""
+    if BY_FREQUENCY.get(table, True):
+        return f"{table}_{frequency.lower()}"
+    if frequency != "DAILY":
+        raise ValueError(f"{table} holds daily reports only, not {frequency}")
+    return table
 
 
 def leaf_of(table: str, frequency: str, day: dt.date) -> Leaf:
@@ -121,6 +140,8 @@ async def _create(conn: AsyncConnection, leaf: Leaf) -> None:
 
 async def leaves(conn: AsyncConnection | AsyncSession, table: str) -> list[Leaf]:
     """Every leaf of ``table``, from the catalog."""
+    frequencies = SPANS if BY_FREQUENCY[table] else ["DAILY"]
+    parents = {parent_of(table, frequency): frequency for frequency in frequencies}
     rows = await conn.execute(
         text(
             """
@@ -133,13 +154,13 @@ async def leaves(conn: AsyncConnection | AsyncSession, table: str) -> list[Leaf]
             ORDER BY child.relname
             """
         ),
-        {"parents": [f"{table}_{frequency.lower()}" for frequency in SPANS]},
+        {"parents": list(parents)},
     )
     found = []
     for row in rows:
         if row.bound == "DEFAULT":
             continue
-        frequency = row.parent[len(table) + 1 :].upper()
+        frequency = parents[row.parent]
         # "FOR VALUES FROM ('2026-10-01') TO ('2026-11-01')"
         first, following = (dt.date.fromisoformat(part) for part in row.bound.split("'")[1::2])
         found.append(Leaf(table, frequency, first, following))
@@ -148,6 +169,7 @@ async def leaves(conn: AsyncConnection | AsyncSession, table: str) -> list[Leaf]
 
 @dataclass(frozen=True)
 class Pruned:
+    table: str
     dropped: list[str]
     deleted_rows: int
 
@@ -188,7 +210,7 @@ async def prune(
             "report retention",
             extra={"table": table, "dropped": dropped, "deleted_rows": deleted},
         )
-    return Pruned(dropped, deleted)
+    return Pruned(table, dropped, deleted)
 
 
 def keep_since(settings: Settings, today: dt.date) -> dict[str, dt.date]:
