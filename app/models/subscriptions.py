@@ -6,10 +6,11 @@ by (account, report date) — the date *requested*, since the Subscription Repor
 column — and a report day is replaced atomically. Fact rows use a bigint identity key, like
 the sales rows.
 
-The three report-row tables (``_ReportRow``) are partitioned by report month like
-``sales_rows`` (migration ``21_report_partitions``, :mod:`app.reports.partitions`): no primary
-key constraint and no foreign keys (the identity makes ``id`` unique; a trigger on
-``asc_accounts`` deletes an account's rows, as the cascade did).
+The three report-row tables (``_ReportRow``) are partitioned like ``sales_rows`` (migration
+``21_report_partitions``, :mod:`app.reports.partitions`): the snapshot and event rows by
+report month, the subscriber rows by account hash. No primary key constraint and no foreign
+keys (the identity makes ``id`` unique; a trigger on ``asc_accounts`` deletes an account's
+rows, as the cascade did).
 """
 
 from __future__ import annotations
@@ -142,7 +143,8 @@ class SubscriberTransactionRow(_ReportRow, Base):
             "app_apple_id",
             text("btrim(subscriber_id)"),
         ),
-        {"postgresql_partition_by": "RANGE (report_date)"},
+        # By account, not by month: read per Subscriber ID over all dates (see the migration).
+        {"postgresql_partition_by": "HASH (account_id)"},
     )
 
     event_date: Mapped[dt.date | None] = mapped_column(Date)

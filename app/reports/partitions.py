@@ -8,7 +8,10 @@ daily reports only and are split by month directly::
 
     sales_rows → sales_rows_daily → sales_rows_daily_2026_10
                → sales_rows_weekly → sales_rows_weekly_2026   (likewise monthly, yearly)
-    subscriber_transaction_rows → subscriber_transaction_rows_2026_10
+    subscription_event_rows → subscription_event_rows_2026_10
+
+(``subscriber_transaction_rows`` is split by account hash into fixed leaves made by its
+migration, and is not pruned: see ``21_report_partitions``.)
 
 Replacing a report day touches one leaf. A leaf is created before the unit's transaction
 starts writing, in its own short transaction: ``ATTACH PARTITION`` takes only a SHARE UPDATE
@@ -41,9 +44,10 @@ BY_FREQUENCY: Mapping[str, bool] = {
     "sales_rows": True,
     "subscription_snapshot_rows": False,
     "subscription_event_rows": False,
-    "subscriber_transaction_rows": False,
 }
 PARTITIONED = frozenset(BY_FREQUENCY)
+#: Partitioned tables whose stale leaves a unit analyzes before it loads (``analyze_stale``).
+ANALYZED_BEFORE_LOAD = frozenset({"subscriber_transaction_rows"})
 #: Waiting longer than this for a lock on a parent is given up (retried next time): a DETACH
 #: or DROP must never queue readers behind a long unit.
 LOCK_TIMEOUT = "5s"
@@ -136,6 +140,46 @@ async def _create(conn: AsyncConnection, leaf: Leaf) -> None:
     if moved.rowcount:
         log.info("moved rows out of the default partition", extra={"rows": moved.rowcount})
     log.info("created report partition", extra={"partition": leaf.name})
+
+
+async def analyze_stale(session: AsyncSession, table: str) -> None:
+    """Analyze each leaf of ``table`` changed much since it was last analyzed, each in a short
+    transaction of its own (a busy leaf is left for next time).
+
+    The Subscriber Report's rollup looks Subscriber IDs up in its rows, planned by their
+    statistics; it analyzes the table when autovacuum is behind (a bulk sync) or off, judged
+    by the table's counters in ``pg_stat_user_tables`` — which a partitioned parent does not
+    keep (its leaves do). So the leaves are checked here, with the rollup's threshold, before
+    the unit writes (the counters show only committed work either way)."""
+    if table not in ANALYZED_BEFORE_LOAD:
+        return
+    stale = await session.scalars(
+        text(
+            """
+            SELECT s.relname FROM pg_partition_tree(CAST(:table AS regclass)) AS tree
+            JOIN pg_stat_user_tables AS s ON s.relid = tree.relid
+            WHERE tree.isleaf AND s.n_mod_since_analyze > 1000 + 0.2 * s.n_live_tup
+            """
+        ),
+        {"table": table},
+    )
+    for leaf in list(stale):
+        try:
+            await _in_own_transaction(session, f"ANALYZE {leaf}")
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            log.info("leaf busy, not analyzed", extra={"leaf": leaf})
+
+
+async def _in_own_transaction(session: AsyncSession, statement: str) -> None:
+    engine = session.bind
+    if isinstance(engine, AsyncEngine):
+        async with engine.begin() as conn:
+            await conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+            await conn.execute(text(statement))
+    else:  # a session on one connection: in its own transaction, then
+        await (await session.connection()).execute(text(statement))
 
 
 async def leaves(conn: AsyncConnection | AsyncSession, table: str) -> list[Leaf]:

@@ -1,13 +1,21 @@
-"""The subscription reports' row tables partitioned by report month, like sales_rows.
+"""The subscription reports' row tables partitioned, like sales_rows: two by report month, the
+Subscriber Report's by account.
 
-    subscriber_transaction_rows          PARTITION BY RANGE (report_date)
-      subscriber_transaction_rows_2026_10   one leaf per month (leaves made on demand)
-      subscriber_transaction_rows_default   catch-all for writers that do not make theirs
+    subscription_event_rows              PARTITION BY RANGE (report_date)
+      subscription_event_rows_2026_10      one leaf per month (made on demand)
+      subscription_event_rows_default      catch-all for writers that do not make theirs
+    subscription_snapshot_rows           likewise
+    subscriber_transaction_rows          PARTITION BY HASH (account_id)
+      subscriber_transaction_rows_h00 … _h15
 
-Likewise ``subscription_snapshot_rows`` and ``subscription_event_rows``. All three hold daily
-reports only (no frequency level, unlike ``sales_rows``). Replacing a report day touches one
-leaf; retention (``ORCHARD_REPORT_RETENTION_DAILY``) drops whole leaves; an account's purge
-deletes its rows leaf by leaf through the (account_id, report_date) index.
+By month, replacing a report day touches one leaf and retention
+(``ORCHARD_REPORT_RETENTION_DAILY``) drops whole leaves. The Subscriber Report's rows are read
+per Subscriber ID over all dates (``subscriber_rollup`` re-derives every ID a day names, each
+unit): by month that lookup probes every month's leaf (3× slower at 13 months, measured by
+``tests/benchmarks/report_partitions.py``, and growing with each month kept), and retention
+would drop charges the per-subscriber history (cohorts, first charge) is derived from. By
+account, the lookup reads one leaf, a day's replacement and an account's purge touch one leaf
+(a sixteenth of the table), and retention does not apply.
 
 Each table keeps its name, columns, identity and indexes (on every leaf); the primary key on
 ``id`` goes (a unique index must include the partition key; the identity alone makes ids
@@ -49,6 +57,10 @@ TABLES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+#: Partitioned by account instead of by month (see the module), into this many leaves.
+BY_ACCOUNT = frozenset({"subscriber_transaction_rows"})
+HASH_LEAVES = 16
+
 #: The foreign keys' ON DELETE CASCADE, once per deleted account instead of a check per row.
 TRIGGERS = (
     """CREATE FUNCTION orchard_report_rows_account_deleted() RETURNS trigger LANGUAGE plpgsql
@@ -66,6 +78,24 @@ TRIGGERS = (
     + ", ".join(f"'{table}'" for table in TABLES)
     + ")",
 )
+
+
+_MONTH_LEAVES = """
+    DO $$
+    DECLARE
+        first date;
+    BEGIN
+        FOR first IN
+            SELECT DISTINCT CAST(date_trunc('month', CAST(report_date AS timestamp)) AS date)
+            FROM {old}
+        LOOP
+            EXECUTE format(
+                'CREATE TABLE %I PARTITION OF {table} FOR VALUES FROM (%L) TO (%L)',
+                '{table}_' || to_char(first, 'YYYY_MM'),
+                first, CAST(first + interval '1 month' AS date));
+        END LOOP;
+    END $$
+"""
 
 
 def _copy(table: str, source: str) -> None:
@@ -88,35 +118,24 @@ def upgrade() -> None:
         op.execute(f"ALTER TABLE {old} DROP CONSTRAINT pk_{table}")
         for name in _index_names(table):
             op.execute(f"DROP INDEX {name}")
+        key = "HASH (account_id)" if table in BY_ACCOUNT else "RANGE (report_date)"
         op.execute(
             f"CREATE TABLE {table} (LIKE {old} INCLUDING DEFAULTS INCLUDING IDENTITY) "
-            "PARTITION BY RANGE (report_date)"
+            f"PARTITION BY {key}"
         )
-        # A catch-all for writers that do not create their leaf first (the report units
-        # always do: this stays empty in production).
-        op.execute(f"CREATE TABLE {table}_default PARTITION OF {table} DEFAULT")
+        if table in BY_ACCOUNT:
+            for remainder in range(HASH_LEAVES):
+                op.execute(
+                    f"CREATE TABLE {table}_h{remainder:02d} PARTITION OF {table} "
+                    f"FOR VALUES WITH (MODULUS {HASH_LEAVES}, REMAINDER {remainder})"
+                )
+        else:
+            # A catch-all for writers that do not create their leaf first (the report units
+            # always do: this stays empty in production), and a leaf per month holding rows.
+            op.execute(f"CREATE TABLE {table}_default PARTITION OF {table} DEFAULT")
+            op.execute(_MONTH_LEAVES.format(table=table, old=old))
         for statement in indexes:
             op.execute(statement)
-        # One leaf per month holding rows, then the rows with their ids.
-        op.execute(
-            f"""
-            DO $$
-            DECLARE
-                first date;
-            BEGIN
-                FOR first IN
-                    SELECT DISTINCT CAST(date_trunc('month', CAST(report_date AS timestamp))
-                                         AS date)
-                    FROM {old}
-                LOOP
-                    EXECUTE format(
-                        'CREATE TABLE %I PARTITION OF {table} FOR VALUES FROM (%L) TO (%L)',
-                        '{table}_' || to_char(first, 'YYYY_MM'),
-                        first, CAST(first + interval '1 month' AS date));
-                END LOOP;
-            END $$
-            """  # noqa: S608  (the names are this module's constants)
-        )
         _copy(table, old)
         op.execute(f"DROP TABLE {old}")  # its foreign keys go with it
     for statement in TRIGGERS:

@@ -1,6 +1,7 @@
-"""The subscription reports' row tables are partitioned by report month (migration
-21_report_partitions): a day lands in its month's leaf, replacing it touches no other leaf,
-retention drops whole leaves, a purge deletes only the account's rows, and the migration keeps
+"""The subscription reports' row tables are partitioned (migration 21_report_partitions): the
+snapshot and event rows by report month, the subscriber rows by account hash. A day lands in
+its leaf, replacing it touches no other leaf, retention drops whole month leaves (and leaves
+the subscriber rows alone), a purge deletes only the account's rows, and the migration keeps
 every row with its id both ways."""
 
 import asyncio
@@ -28,6 +29,8 @@ REPORTS = {
     "subscriber_transaction_rows": ("subscribers_daily", "SUBSCRIBER", SUBSCRIBERS),
 }
 ROWS = {table: len(_sample_rows(sample)) for table, (_, _, sample) in REPORTS.items()}
+BY_MONTH = ("subscription_snapshot_rows", "subscription_event_rows")
+BY_ACCOUNT = "subscriber_transaction_rows"
 
 
 @pytest.fixture
@@ -55,16 +58,35 @@ async def _filenode(db: asyncpg.Connection, table: str) -> int:
     return int(await db.fetchval("SELECT relfilenode FROM pg_class WHERE relname = $1", table))
 
 
-async def test_a_day_lands_in_its_month_and_replacing_it_rewrites_no_other_leaf(
+async def _ids(db: asyncpg.Connection, table: str, account: uuid.UUID) -> list[int]:
+    return list(
+        await db.fetchval(
+            f"SELECT array_agg(id ORDER BY id) FROM {table} WHERE account_id = $1", account
+        )
+    )
+
+
+async def _leaf_of(db: asyncpg.Connection, account: uuid.UUID) -> str:
+    """The one hash leaf holding an account's subscriber rows."""
+    (leaf,) = await db.fetch(
+        f"SELECT DISTINCT tableoid::regclass::text AS leaf FROM {BY_ACCOUNT} WHERE account_id = $1",
+        account,
+    )
+    return str(leaf["leaf"])
+
+
+async def test_a_day_lands_in_its_leaf_and_replacing_it_rewrites_no_other_leaf(
     app: FastAPI, tenant: Tenant, sandbox: SandboxState, db: asyncpg.Connection
 ) -> None:
-    account, _ = await link_new_key(app, tenant, sandbox)
+    account, _ = await link_new_key(app, tenant, sandbox, "acme")
+    other, _ = await link_new_key(app, tenant, sandbox, "globex")
     await _sync(app, account, "2020-10-05")
     await _sync(app, account, "2020-11-02")
+    await _sync(app, other, "2020-10-05")
     november = {}
-    for table in REPORTS:
+    for table in BY_MONTH:
         assert await _leaf_rows(db, table) == {
-            f"{table}_2020_10": ROWS[table],
+            f"{table}_2020_10": 2 * ROWS[table],
             f"{table}_2020_11": ROWS[table],
         }
         november[table] = (
@@ -77,12 +99,21 @@ async def test_a_day_lands_in_its_month_and_replacing_it_rewrites_no_other_leaf(
         )
         parent = await db.fetchval("SELECT count(*) FROM pg_indexes WHERE tablename = $1", table)
         assert indexes == parent >= 2
+    # The subscriber rows: every row of an account in the one leaf its id hashes to.
+    leaf = await _leaf_of(db, account)
+    assert (await _leaf_rows(db, BY_ACCOUNT))[leaf] >= 2 * ROWS[BY_ACCOUNT]
+    assert sum((await _leaf_rows(db, BY_ACCOUNT)).values()) == 3 * ROWS[BY_ACCOUNT]
+    leaves = await db.fetchval(
+        "SELECT count(*) FROM pg_partition_tree($1) WHERE isleaf", BY_ACCOUNT
+    )
+    assert leaves == 16
+    other_ids = {table: await _ids(db, table, other) for table in REPORTS}
 
     await _sync(app, account, "2020-10-05")  # a re-sync replaces the day
 
-    for table in REPORTS:
+    for table in BY_MONTH:
         assert await _leaf_rows(db, table) == {
-            f"{table}_2020_10": ROWS[table],
+            f"{table}_2020_10": 2 * ROWS[table],
             f"{table}_2020_11": ROWS[table],
         }
         assert (
@@ -90,9 +121,12 @@ async def test_a_day_lands_in_its_month_and_replacing_it_rewrites_no_other_leaf(
             await db.fetchval(f"SELECT array_agg(id ORDER BY id) FROM {table}_2020_11"),
         ) == november[table]
         assert await db.fetchval(f"SELECT count(*) FROM {table}_default") == 0
+    assert await _leaf_of(db, account) == leaf
+    for table in REPORTS:  # the other account's rows untouched
+        assert await _ids(db, table, other) == other_ids[table]
 
 
-async def test_retention_drops_whole_leaves_of_every_report_table(
+async def test_retention_drops_whole_month_leaves_and_leaves_subscriber_rows(
     app: FastAPI,
     tenant: Tenant,
     sandbox: SandboxState,
@@ -105,14 +139,14 @@ async def test_retention_drops_whole_leaves_of_every_report_table(
     rollup = "SELECT count(*) FROM subscription_event_day_rollup"
     rollup_rows = await db.fetchval(rollup)
     assert rollup_rows > 0
-    november = {table: await _filenode(db, f"{table}_2020_11") for table in REPORTS}
+    november = {table: await _filenode(db, f"{table}_2020_11") for table in BY_MONTH}
 
     # Daily rows are kept from 2020-11-10 on.
     window = dt.datetime.now(dt.UTC).date() - dt.date(2020, 11, 10)
     task = partitions.retention_task(settings.model_copy(update={"report_retention_daily": window}))
     pruned = {p.table: p for p in await task.run(app.state.sessionmaker, app.state.asc_clients)}  # type: ignore[attr-defined]
 
-    for table in REPORTS:
+    for table in BY_MONTH:
         assert pruned[table].dropped == [f"{table}_2020_10"]
         assert pruned[table].deleted_rows == ROWS[table]  # 2020-11-02, in the leaf it cuts
         assert await db.fetchval("SELECT to_regclass($1)", f"{table}_2020_10") is None
@@ -120,6 +154,9 @@ async def test_retention_drops_whole_leaves_of_every_report_table(
         assert [row["report_date"] for row in kept] == [dt.date(2020, 11, 20)]
         assert await _filenode(db, f"{table}_2020_11") == november[table]
     assert await db.fetchval(rollup) == rollup_rows  # derived data stays
+    # A Subscriber ID's history is derived from all its rows: they are not pruned.
+    assert BY_ACCOUNT not in pruned
+    assert await db.fetchval(f"SELECT count(*) FROM {BY_ACCOUNT}") == 3 * ROWS[BY_ACCOUNT]
 
 
 async def test_purge_deletes_only_the_accounts_rows_in_place(
@@ -129,7 +166,8 @@ async def test_purge_deletes_only_the_accounts_rows_in_place(
     stays, _ = await link_new_key(app, tenant, sandbox, "globex")
     for account in (gone, stays):
         await _sync(app, account, "2020-10-05")
-    october = {table: await _filenode(db, f"{table}_2020_10") for table in REPORTS}
+    october = {table: await _filenode(db, f"{table}_2020_10") for table in BY_MONTH}
+    kept = {table: await _ids(db, table, stays) for table in REPORTS}
 
     async with api(app) as client:
         response = await client.delete(
@@ -140,6 +178,8 @@ async def test_purge_deletes_only_the_accounts_rows_in_place(
     for table in REPORTS:
         counts = dict(await db.fetch(f"SELECT account_id, count(*) FROM {table} GROUP BY 1"))
         assert counts == {stays: ROWS[table]}
+        assert await _ids(db, table, stays) == kept[table]
+    for table in BY_MONTH:
         assert await _filenode(db, f"{table}_2020_10") == october[table]
 
 
@@ -153,6 +193,7 @@ async def test_the_migration_moves_stored_rows_into_partitions_and_back(
         table: [dict(row) for row in await db.fetch(f"SELECT * FROM {table} ORDER BY id")]
         for table in REPORTS
     }
+    leaf = await _leaf_of(db, account)
 
     await asyncio.to_thread(migrate.downgrade_sync, database_url, "18_subscriber_months")
     for table in REPORTS:
@@ -165,10 +206,6 @@ async def test_the_migration_moves_stored_rows_into_partitions_and_back(
     for table in REPORTS:
         rows = await db.fetch(f"SELECT * FROM {table} ORDER BY id")
         assert [dict(row) for row in rows] == before[table]  # ids kept
-        assert await _leaf_rows(db, table) == {
-            f"{table}_2020_10": ROWS[table],
-            f"{table}_2020_11": ROWS[table],
-        }
         required = ", quantity" if table == "subscription_event_rows" else ""
         new_id = await db.fetchval(
             f"INSERT INTO {table} (workspace_id, account_id, report_date{required}) "
@@ -177,7 +214,44 @@ async def test_the_migration_moves_stored_rows_into_partitions_and_back(
             account,
         )
         assert new_id > max(row["id"] for row in before[table])  # the identity continues
+    for table in BY_MONTH:
+        assert await _leaf_rows(db, table) == {
+            f"{table}_2020_10": ROWS[table] + 1,
+            f"{table}_2020_11": ROWS[table],
+        }
+    assert await _leaf_rows(db, BY_ACCOUNT) == {leaf: 2 * ROWS[BY_ACCOUNT] + 1}
     # The account's deletion still takes its rows (the trigger came back with the upgrade).
     await db.execute("DELETE FROM asc_accounts WHERE id = $1", account)
     for table in REPORTS:
         assert await db.fetchval(f"SELECT count(*) FROM {table}") == 0
+
+
+async def test_a_stale_subscriber_leaf_is_analyzed_before_a_unit_loads(
+    app: FastAPI, tenant: Tenant, sandbox: SandboxState, db: asyncpg.Connection
+) -> None:
+    # The rollup's own staleness check reads the parent's counters, which a partitioned table
+    # does not keep: its leaves are checked by the unit instead.
+    account, _ = await link_new_key(app, tenant, sandbox)
+    await _sync(app, account, "2020-10-05")
+    leaf = await _leaf_of(db, account)
+    analyzed = "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = $1"
+    assert await db.fetchval(analyzed, leaf) is None
+    await db.execute(
+        f"INSERT INTO {BY_ACCOUNT} (workspace_id, account_id, report_date) "
+        "SELECT $1, $2, '2020-10-01' FROM generate_series(1, 2000)",
+        tenant.workspace_id,
+        account,
+    )
+    await db.execute("SELECT pg_stat_force_next_flush()")
+    await db.execute("SELECT 1")  # the counters are flushed after this statement
+
+    await run_unit(app, account, "subscribers_daily", "2020-10-06")
+
+    assert await db.fetchval(analyzed, leaf) is not None
+    others = await db.fetchval(
+        "SELECT count(*) FROM pg_stat_user_tables WHERE relname LIKE $1 AND relname <> $2 "
+        "AND last_analyze IS NOT NULL",
+        f"{BY_ACCOUNT}_h%",
+        leaf,
+    )
+    assert others == 0  # fresh leaves are left alone
