@@ -257,7 +257,7 @@ async def measure(url: str, world: dict[str, Any], args: argparse.Namespace) -> 
             print(f"{label}:")
             for layout in LAYOUTS:
                 ratio = percentile(samples[layout], 0.5) / chosen
-                print(f"  {layout:<14} {describe(samples[layout])}  ×{ratio:.1f} of account hash")
+                print(f"  {layout:<14} {describe(samples[layout])}  ×{ratio:.2f} of account hash")
     finally:
         await conn.close()
     print(load_average())

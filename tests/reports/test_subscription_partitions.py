@@ -19,6 +19,7 @@ from app.reports import partitions
 from app.sandbox.state import SandboxState
 from tests.fixtures.accounts import Tenant, link_new_key
 from tests.fixtures.engine import run_unit
+from tests.sales.test_partitions import _filenode
 from tests.subscriptions.apple import FakeApple, api, app_with
 from tests.subscriptions.test_ingest import EVENTS, SUBSCRIBERS, SUBSCRIPTION, _sample_rows
 
@@ -52,10 +53,6 @@ async def _leaf_rows(db: asyncpg.Connection, table: str) -> dict[str, int]:
         f"SELECT tableoid::regclass::text AS leaf, count(*) AS n FROM {table} GROUP BY 1"
     )
     return {row["leaf"]: row["n"] for row in rows}
-
-
-async def _filenode(db: asyncpg.Connection, table: str) -> int:
-    return int(await db.fetchval("SELECT relfilenode FROM pg_class WHERE relname = $1", table))
 
 
 async def _ids(db: asyncpg.Connection, table: str, account: uuid.UUID) -> list[int]:
