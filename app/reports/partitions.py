@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -101,12 +102,20 @@ async def ensure_leaf(session: AsyncSession, table: str, frequency: str, day: dt
     )
     if exists:
         return
+    async with _own_transaction(session) as conn:
+        await _create(conn, leaf)
+
+
+@asynccontextmanager
+async def _own_transaction(session: AsyncSession) -> AsyncIterator[AsyncConnection]:
+    """A transaction of its own (committed at once) on another connection of the session's
+    engine; on a session bound to one connection, that connection's."""
     engine = session.bind
     if isinstance(engine, AsyncEngine):
         async with engine.begin() as conn:
-            await _create(conn, leaf)
-    else:  # a session on one connection: in its own transaction, then
-        await _create(await session.connection(), leaf)
+            yield conn
+    else:
+        yield await session.connection()
 
 
 async def _create(conn: AsyncConnection, leaf: Leaf) -> None:
@@ -165,21 +174,13 @@ async def analyze_stale(session: AsyncSession, table: str) -> None:
     )
     for leaf in list(stale):
         try:
-            await _in_own_transaction(session, f"ANALYZE {leaf}")
+            async with _own_transaction(session) as conn:
+                await conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+                await conn.execute(text(f"ANALYZE {leaf}"))
         except DBAPIError as error:
             if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
                 raise
             log.info("leaf busy, not analyzed", extra={"leaf": leaf})
-
-
-async def _in_own_transaction(session: AsyncSession, statement: str) -> None:
-    engine = session.bind
-    if isinstance(engine, AsyncEngine):
-        async with engine.begin() as conn:
-            await conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-            await conn.execute(text(statement))
-    else:  # a session on one connection: in its own transaction, then
-        await (await session.connection()).execute(text(statement))
 
 
 async def leaves(conn: AsyncConnection | AsyncSession, table: str) -> list[Leaf]:
