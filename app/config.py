@@ -268,8 +268,10 @@ class Settings(BaseSettings):
     )
     report_retention_daily: timedelta | None = Field(
         default=None,
-        description="How long rows of daily reports (sales) are kept, by report date; unset: "
-        "forever. Whole monthly partitions past it are dropped; the rollups stay.",
+        description="How long rows of daily reports (sales, Subscription and Subscription "
+        "Event reports) are kept, by report date; unset: forever. Whole monthly partitions "
+        "past it are dropped; the rollups stay. Subscriber Report rows are kept: each "
+        "subscriber's history is derived from all of them.",
     )
     report_retention_weekly: timedelta | None = Field(
         default=None, description="Likewise for weekly reports (yearly partitions)."

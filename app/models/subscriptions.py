@@ -5,6 +5,12 @@ parsed by header name; columns Apple adds later land in ``extra``. Each table is
 by (account, report date) — the date *requested*, since the Subscription Report has no date
 column — and a report day is replaced atomically. Fact rows use a bigint identity key, like
 the sales rows.
+
+The three report-row tables (``_ReportRow``) are partitioned like ``sales_rows`` (migration
+``21_report_partitions``, :mod:`app.reports.partitions`): the snapshot and event rows by
+report month, the subscriber rows by account hash. No primary key constraint and no foreign
+keys (the identity makes ``id`` unique; a trigger on ``asc_accounts`` deletes an account's
+rows, as the cascade did).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     Text,
+    Uuid,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -33,9 +40,12 @@ from app.db.base import Base
 
 
 class _ReportRow:
-    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    # The mapper's identity; the table has no primary key constraint (see the module).
+    __mapper_args__ = {"primary_key": ["id"]}  # noqa: RUF012
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True))
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    account_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     # Apple's reporting day (Pacific) of the file: the day asked for.
     report_date: Mapped[dt.date] = mapped_column(Date)
     app_name: Mapped[str | None] = mapped_column(Text)
@@ -61,6 +71,7 @@ class SubscriptionSnapshotRow(_ReportRow, Base):
     __table_args__ = (
         Index("ix_subscription_snapshot_rows_partition", "account_id", "report_date"),
         Index("ix_subscription_snapshot_rows_workspace_date", "workspace_id", "report_date"),
+        {"postgresql_partition_by": "RANGE (report_date)"},
     )
 
     offer_type: Mapped[str | None] = mapped_column(Text)
@@ -96,6 +107,7 @@ class SubscriptionEventRow(_ReportRow, Base):
     __table_args__ = (
         Index("ix_subscription_event_rows_partition", "account_id", "report_date"),
         Index("ix_subscription_event_rows_workspace_event_date", "workspace_id", "event_date"),
+        {"postgresql_partition_by": "RANGE (report_date)"},
     )
 
     event_date: Mapped[dt.date | None] = mapped_column(Date)
@@ -131,6 +143,8 @@ class SubscriberTransactionRow(_ReportRow, Base):
             "app_apple_id",
             text("btrim(subscriber_id)"),
         ),
+        # By account, not by month: read per Subscriber ID over all dates (see the migration).
+        {"postgresql_partition_by": "HASH (account_id)"},
     )
 
     event_date: Mapped[dt.date | None] = mapped_column(Date)

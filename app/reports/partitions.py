@@ -1,11 +1,17 @@
 """Partitioned report tables: their leaves, created on demand, and retention by whole leaves.
 
-A partitioned report table (``sales_rows``, migration ``21_partitions``) is split by frequency,
-then by report date: one leaf per month for daily reports (a busy account's day is a
-million rows), one per year for the others (a few rows a period)::
+A partitioned report table is split by report date: one leaf per month for daily reports (a
+busy account's day is a million rows), one per year for the others (a few rows a period).
+``sales_rows`` (migration ``21_partitions``) holds every frequency, so it is split by
+frequency first; the subscription reports' tables (migration ``21_report_partitions``) hold
+daily reports only and are split by month directly::
 
     sales_rows → sales_rows_daily → sales_rows_daily_2026_10
                → sales_rows_weekly → sales_rows_weekly_2026   (likewise monthly, yearly)
+    subscription_event_rows → subscription_event_rows_2026_10
+
+(``subscriber_transaction_rows`` is split by account hash into fixed leaves made by its
+migration, and is not pruned: see ``21_report_partitions``.)
 
 Replacing a report day touches one leaf. A leaf is created before the unit's transaction
 starts writing, in its own short transaction: ``ATTACH PARTITION`` takes only a SHARE UPDATE
@@ -17,7 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -32,11 +39,21 @@ log = logging.getLogger(__name__)
 
 #: Frequencies of Apple's report periods (``app.reports.periods``) and their leaf span.
 SPANS: Mapping[str, str] = {"DAILY": "month", "WEEKLY": "year", "MONTHLY": "year", "YEARLY": "year"}
-#: The partitioned report tables (created so by a migration).
-PARTITIONED = frozenset({"sales_rows"})
+#: The partitioned report tables (created so by a migration) → whether a LIST (frequency)
+#: level sits above the date ranges; a table without it holds daily reports only.
+BY_FREQUENCY: Mapping[str, bool] = {
+    "sales_rows": True,
+    "subscription_snapshot_rows": False,
+    "subscription_event_rows": False,
+}
+PARTITIONED = frozenset(BY_FREQUENCY)
+#: Partitioned tables whose stale leaves a unit analyzes before it loads (``analyze_stale``).
+ANALYZED_BEFORE_LOAD = frozenset({"subscriber_transaction_rows"})
 #: Waiting longer than this for a lock on a parent is given up (retried next time): a DETACH
 #: or DROP must never queue readers behind a long unit.
 LOCK_TIMEOUT = "5s"
+#: An ANALYZE that would wait (autovacuum on the leaf) is skipped: the unit must not wait.
+ANALYZE_LOCK_TIMEOUT = "100ms"
 LOCK_NOT_AVAILABLE = "55P03"
 
 
@@ -49,12 +66,21 @@ class Leaf:
 
     @property
     def parent(self) -> str:
-        return f"{self.table}_{self.frequency.lower()}"
+        return parent_of(self.table, self.frequency)
 
     @property
     def name(self) -> str:
         suffix = f"{self.first:%Y_%m}" if SPANS[self.frequency] == "month" else f"{self.first:%Y}"
         return f"{self.parent}_{suffix}"
+
+
+def parent_of(table: str, frequency: str) -> str:
+    """The partitioned table whose leaves hold ``frequency``'s reports of ``table``."""
+    if BY_FREQUENCY.get(table, True):
+        return f"{table}_{frequency.lower()}"
+    if frequency != "DAILY":
+        raise ValueError(f"{table} holds daily reports only, not {frequency}")
+    return table
 
 
 def leaf_of(table: str, frequency: str, day: dt.date) -> Leaf:
@@ -78,12 +104,20 @@ async def ensure_leaf(session: AsyncSession, table: str, frequency: str, day: dt
     )
     if exists:
         return
+    async with _own_transaction(session) as conn:
+        await _create(conn, leaf)
+
+
+@asynccontextmanager
+async def _own_transaction(session: AsyncSession) -> AsyncIterator[AsyncConnection]:
+    """A transaction of its own (committed at once) on another connection of the session's
+    engine; on a session bound to one connection, that connection's."""
     engine = session.bind
     if isinstance(engine, AsyncEngine):
         async with engine.begin() as conn:
-            await _create(conn, leaf)
-    else:  # a session on one connection: in its own transaction, then
-        await _create(await session.connection(), leaf)
+            yield conn
+    else:
+        yield await session.connection()
 
 
 async def _create(conn: AsyncConnection, leaf: Leaf) -> None:
@@ -119,8 +153,48 @@ async def _create(conn: AsyncConnection, leaf: Leaf) -> None:
     log.info("created report partition", extra={"partition": leaf.name})
 
 
+async def analyze_stale(session: AsyncSession, table: str) -> None:
+    """Analyze each leaf of ``table`` changed much since it was last analyzed, each in a short
+    transaction of its own (a busy leaf is left for next time).
+
+    The Subscriber Report's rollup looks Subscriber IDs up in its rows, planned by their
+    statistics; it analyzes the table when autovacuum is behind (a bulk sync) or off, judged
+    by the table's counters in ``pg_stat_user_tables`` — which a partitioned parent does not
+    keep (its leaves do). So the leaves are checked here, with the rollup's threshold, before
+    the unit writes (the counters show only committed work either way)."""
+    if table not in ANALYZED_BEFORE_LOAD:
+        return
+    stale = await session.scalars(
+        text(
+            """
+            SELECT s.relname FROM pg_partition_tree(CAST(:table AS regclass)) AS tree
+            JOIN pg_stat_user_tables AS s ON s.relid = tree.relid
+            WHERE tree.isleaf AND s.n_mod_since_analyze > 1000 + 0.2 * s.n_live_tup
+            """
+        ),
+        {"table": table},
+    )
+    for leaf in list(stale):
+        try:
+            async with _own_transaction(session) as conn:
+                # Another unit analyzing the leaf already (the counters lag): not waited for.
+                if not await conn.scalar(
+                    text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))"),
+                    {"key": f"analyze:{leaf}"},
+                ):
+                    continue
+                await conn.execute(text(f"SET LOCAL lock_timeout = '{ANALYZE_LOCK_TIMEOUT}'"))
+                await conn.execute(text(f"ANALYZE {leaf}"))
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            log.info("leaf busy, not analyzed", extra={"leaf": leaf})
+
+
 async def leaves(conn: AsyncConnection | AsyncSession, table: str) -> list[Leaf]:
     """Every leaf of ``table``, from the catalog."""
+    frequencies = SPANS if BY_FREQUENCY[table] else ["DAILY"]
+    parents = {parent_of(table, frequency): frequency for frequency in frequencies}
     rows = await conn.execute(
         text(
             """
@@ -133,13 +207,13 @@ async def leaves(conn: AsyncConnection | AsyncSession, table: str) -> list[Leaf]
             ORDER BY child.relname
             """
         ),
-        {"parents": [f"{table}_{frequency.lower()}" for frequency in SPANS]},
+        {"parents": list(parents)},
     )
     found = []
     for row in rows:
         if row.bound == "DEFAULT":
             continue
-        frequency = row.parent[len(table) + 1 :].upper()
+        frequency = parents[row.parent]
         # "FOR VALUES FROM ('2026-10-01') TO ('2026-11-01')"
         first, following = (dt.date.fromisoformat(part) for part in row.bound.split("'")[1::2])
         found.append(Leaf(table, frequency, first, following))
@@ -148,6 +222,7 @@ async def leaves(conn: AsyncConnection | AsyncSession, table: str) -> list[Leaf]
 
 @dataclass(frozen=True)
 class Pruned:
+    table: str
     dropped: list[str]
     deleted_rows: int
 
@@ -188,7 +263,7 @@ async def prune(
             "report retention",
             extra={"table": table, "dropped": dropped, "deleted_rows": deleted},
         )
-    return Pruned(dropped, deleted)
+    return Pruned(table, dropped, deleted)
 
 
 def keep_since(settings: Settings, today: dt.date) -> dict[str, dt.date]:

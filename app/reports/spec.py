@@ -185,6 +185,7 @@ def _unit(spec: ReportSpec) -> UnitRunner:
         partition["report_date"] = report_date
         # Before the unit writes anything: a new leaf is created in its own short transaction.
         await partitions.ensure_leaf(ctx.session, spec.table, spec.period.frequency, report_date)
+        await partitions.analyze_stale(ctx.session, spec.table)
         if spec.links_apps:
             await app_links.lock_for_report(ctx.session, ctx.account.id)
 

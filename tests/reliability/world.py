@@ -186,8 +186,18 @@ async def _foreign_keys(db: asyncpg.Connection) -> dict[tuple[str, str], str]:
 
 
 #: References a table keeps without a constraint (sales_rows: per-row checks cost more than
-#: the insert; see migration 21_partitions).
+#: the insert; see migration 21_partitions; the subscription reports' rows likewise,
+#: 21_report_partitions).
 IMPLIED_FOREIGN_KEYS = {
+    **{
+        (table, column): target
+        for table in (
+            "subscription_snapshot_rows",
+            "subscription_event_rows",
+            "subscriber_transaction_rows",
+        )
+        for column, target in (("workspace_id", "workspaces"), ("account_id", "asc_accounts"))
+    },
     ("sales_rows", "workspace_id"): "workspaces",
     ("sales_rows", "account_id"): "asc_accounts",
     ("sales_rows", "app_id"): "apps",
