@@ -29,7 +29,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "21_report_partitions"
-down_revision = "18_subscriber_months"
+down_revision = "18_movement_scopes"
 branch_labels = None
 depends_on = None
 
