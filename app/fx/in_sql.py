@@ -20,6 +20,7 @@ converted documents.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import uuid
 from collections.abc import Sequence
@@ -29,8 +30,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.fx import kept
 from app.fx.convert import Gap, finish_measure
-from app.fx.currencies import ISO_4217
 from app.fx.rates import NoRate, Rate, RateBook
 
 __all__ = [
@@ -67,13 +68,18 @@ class DayRates:
         return {
             "fx_start": self.start,
             "fx_span": (self.end - self.start).days + 1,
-            "fx_map": json.dumps(
-                {
-                    f"{day.isoformat()}{code}": rate
-                    for day, code, rate in zip(self.days, self.currencies, self.rates, strict=True)
-                }
-            ),
+            "fx_map": self.rate_map,
         }
+
+    @functools.cached_property
+    def rate_map(self) -> str:
+        """The ``fx_map`` parameter (JSON text), made once: the table is kept with its book."""
+        return json.dumps(
+            {
+                f"{day.isoformat()}{code}": rate
+                for day, code, rate in zip(self.days, self.currencies, self.rates, strict=True)
+            }
+        )
 
 
 async def day_rates(
@@ -86,17 +92,22 @@ async def day_rates(
     max_age_days: int,
 ) -> DayRates:
     """The rates of the span for any currency (which ones the data holds is not known before
-    the aggregate runs): a currency without any stored rate simply has no row."""
-    book = await RateBook.load(
+    the aggregate runs): a currency without any stored rate simply has no row. The book is
+    the kept one (:mod:`app.fx.kept`), and so is its table while the rates are unchanged."""
+    book = await kept.book(
         session,
         workspace_id,
         target=target,
-        currencies=set(ISO_4217),
         start=start,
         end=end,
         max_age_days=max_age_days,
     )
-    return table(book, start, end)
+    key = ("in_sql.table", start, end)
+    found = book.derived.get(key)
+    if found is None:
+        found = book.derived[key] = table(book, start, end)
+    assert isinstance(found, DayRates)
+    return found
 
 
 def table(book: RateBook, start: dt.date, end: dt.date) -> DayRates:

@@ -64,6 +64,9 @@ class Rate:
     source: str
     method: str  # "identity" | "direct" | "cross-EUR"
     entry: dict[str, Any] = field(default_factory=dict)  # the API's `RateUsed`, built once
+    #: A `ConvertedAmount` made wholly at this rate, but its ``amount`` (built once, shared:
+    #: a converted entry is ``{"amount": …, **whole}``).
+    whole: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,9 @@ class RateBook:
         # so the decimal division runs once per fix, not once per report date.
         self._by_legs: dict[tuple[str, Leg, Leg, dt.date | None], Rate] = {}
         self._step = Decimal(1).scaleb(-minor_units(target))
+        #: What callers derive from this book's rates and keep with it (``app.fx.in_sql``'s
+        #: rate table of a span): valid as long as the book.
+        self.derived: dict[object, Any] = {}
 
     def present(self, value: Decimal) -> str:
         """``value`` rounded half-even to the target's minor units, as decimal text."""
@@ -108,7 +114,15 @@ class RateBook:
                 "source": source,
                 "method": method,
             }
-            found = self._rates[key] = Rate(value, rate_date, source, method, entry)
+            whole = {
+                "currency": self.target,
+                "rate": entry["rate"],
+                "rate_date": rate_date,
+                "source": source,
+                "complete": True,
+                "rates": [entry],
+            }
+            found = self._rates[key] = Rate(value, rate_date, source, method, entry, whole)
         return found
 
     @classmethod
@@ -136,6 +150,14 @@ class RateBook:
             rows += await repository.rates_for(
                 session, workspace_id, currencies=sorted(bases), start=first, end=end
             )
+        book._index(rows)
+        return book
+
+    @classmethod
+    def of_rows(cls, target: str, max_age_days: int, rows: Sequence[Any]) -> RateBook:
+        """A book of already read rates (``rows`` as ``_index`` takes them): every currency's
+        rates of the span, so it answers any currency (``app.fx.kept``)."""
+        book = cls(target, max_age_days)
         book._index(rows)
         return book
 

@@ -24,7 +24,7 @@ from app.models.catalog import (
 )
 from app.models.feedback import BetaFeedback
 from app.models.finance import FinanceReportRow
-from app.models.fx import FxManualRate, FxRate, FxWorkspaceSettings
+from app.models.fx import FxDataVersion, FxManualRate, FxRate, FxWorkspaceSettings
 from app.models.reviews import CustomerReview, ReviewReplyRequest, ReviewSyncState
 from app.models.sales import (
     PreOrderRow,
@@ -113,6 +113,7 @@ __all__ = [
     "CustomerReview",
     "DatasetAvailability",
     "FinanceReportRow",
+    "FxDataVersion",
     "FxManualRate",
     "FxRate",
     "FxWorkspaceSettings",

@@ -5,6 +5,7 @@ late publication recomputed, the workspace's default currency, and bad input."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -13,9 +14,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from app.config import Settings
+from app.fx import kept, repository
 from app.fx.rates import significant
 from app.main import create_app
 from app.sales.schemas import AppSalesSummary, SalesReport
@@ -225,3 +227,87 @@ async def test_an_unknown_currency_is_a_problem(world: World) -> None:
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["errors"][0]["field"] == "query.currency"
+
+
+# --- rates kept per process (app.fx.kept) --------------------------------------------------
+
+
+async def _proceeds(world: World, currency: str, **params: Any) -> dict[str, Any]:
+    body = await world.sales(**{"currency": "USD", **params})
+    return _by_currency(body["items"][0]["proceeds"])[currency]
+
+
+@pytest.mark.parametrize("granularity", ["day", "month"])
+async def test_a_rate_uploaded_after_a_conversion_changes_the_next_answer(
+    world: World, granularity: str
+) -> None:
+    """The book kept by the first answer (``app.fx.kept``) is not used once a rate is written:
+    day buckets (converted in Python) and month buckets (in the statement) alike."""
+    await run_public_unit(world.app, "fx_ecb", "history")
+    span = {"from": FRI, "to": FRI, "granularity": granularity}
+    before = await _proceeds(world, "KZT", **span)
+    assert before["converted"] is None
+    upload = {"rates": [{"date": FRI, "base": "EUR", "quote": "KZT", "rate": "580.00"}]}
+    admin = world.tenant.headers(world.tenant.admin_token)
+    response = await world.http.put("/v1/fx/rates", json=upload, headers=admin)
+    assert response.status_code == 200, response.text
+    after = await _proceeds(world, "KZT", **span)
+    assert after["converted"] is not None
+    assert after["converted"]["source"] == "ecb+manual"
+
+
+async def test_a_rate_changed_by_any_writer_changes_the_next_answer(world: World) -> None:
+    """Another process (or a hand edit) writing ``fx_rates`` is seen too: the version is bumped
+    by the database, not by Orchard's code."""
+    await run_public_unit(world.app, "fx_ecb", "history")
+    span = {"from": FRI, "to": SAT, "granularity": "month"}
+    first = (await _proceeds(world, "EUR", **span))["converted"]
+    async with world.app.state.sessionmaker() as session, session.begin():
+        await session.execute(
+            text(
+                "UPDATE fx_rates SET rate = rate * 2 "
+                "WHERE source = 'ecb' AND quote = 'USD' AND day = :day"
+            ),
+            {"day": dt.date(2025, 6, 6)},
+        )
+    again = (await _proceeds(world, "EUR", **span))["converted"]
+    assert Decimal(again["rate"]) == 2 * Decimal(first["rate"])
+    assert again["amount"] == cents(Decimal("10.00") * Decimal(again["rate"]))
+
+
+async def test_an_unchanged_version_reads_no_rates(world: World) -> None:
+    """While the rates are unchanged a kept book is reused and its statement returns the
+    version alone; the next write makes it read (and keep) the rates again."""
+    await run_public_unit(world.app, "fx_ecb", "history")
+    start, end = dt.date(2025, 6, 1), dt.date(2025, 6, 30)
+    async with world.app.state.sessionmaker() as session:
+        kept.forget()
+        version, rows = await repository.rates_unless_current(
+            session, world.tenant.workspace_id, kept=None, start=start, end=end
+        )
+        assert version is not None and rows
+        again, none = await repository.rates_unless_current(
+            session, world.tenant.workspace_id, kept=version, start=start, end=end
+        )
+        assert (again, none) == (version, None)
+        first = await kept.book(
+            session, world.tenant.workspace_id, target="USD", start=start, end=end, max_age_days=7
+        )
+        second = await kept.book(
+            session, world.tenant.workspace_id, target="USD", start=start, end=end, max_age_days=7
+        )
+        assert second is first
+        other = await kept.book(
+            session, uuid.uuid4(), target="USD", start=start, end=end, max_age_days=7
+        )
+        assert other is not first  # kept per workspace: manual rates are a workspace's own
+    await run_public_unit(world.app, "fx_ecb", "recent")  # a re-sync writes (even unchanged)
+    async with world.app.state.sessionmaker() as session:
+        newer, rows = await repository.rates_unless_current(
+            session, world.tenant.workspace_id, kept=version, start=start, end=end
+        )
+        assert newer != version and rows
+        third = await kept.book(
+            session, world.tenant.workspace_id, target="USD", start=start, end=end, max_age_days=7
+        )
+        assert third is not first
