@@ -22,15 +22,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from app.fx import kept
 from app.fx.convert import Gap, finish_measure
 from app.fx.rates import NoRate, Rate, RateBook
 
@@ -39,8 +35,8 @@ __all__ = [
     "DayRates",
     "columns",
     "convert_sums",
-    "day_rates",
     "join",
+    "kept_table",
     "merged",
     "rates_cte",
     "rows_of",
@@ -82,26 +78,10 @@ class DayRates:
         )
 
 
-async def day_rates(
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    *,
-    target: str,
-    start: dt.date,
-    end: dt.date,
-    max_age_days: int,
-) -> DayRates:
-    """The rates of the span for any currency (which ones the data holds is not known before
-    the aggregate runs): a currency without any stored rate simply has no row. The book is
-    the kept one (:mod:`app.fx.kept`), and so is its table while the rates are unchanged."""
-    book = await kept.book(
-        session,
-        workspace_id,
-        target=target,
-        start=start,
-        end=end,
-        max_age_days=max_age_days,
-    )
+def kept_table(book: RateBook, start: dt.date, end: dt.date) -> DayRates:
+    """:func:`table`, made once per book and span and kept with the book (a kept book,
+    :mod:`app.fx.kept`, serves many requests while the rates are unchanged). The book holds
+    every currency: which ones the data holds is not known before the aggregate runs."""
     key = ("in_sql.table", start, end)
     found = book.derived.get(key)
     if found is None:

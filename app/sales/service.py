@@ -302,18 +302,15 @@ async def sales_report(
     ``incomplete``: its incomplete dates, already read (``kept_report_states``)."""
     target = convert.target_currency(currency, default_currency)
     after = _after(paging, len(group_by))
+    # The span's rates (one statement, only their version while a kept book is current).
+    book = await _book(session, workspace_id, target, span, max_rate_age_days)
     fx = None
-    if target is not None and granularity is not Granularity.DAY:
+    if book is not None and granularity is not Granularity.DAY:
         # Buckets of several days: each rollup row converts at its own report date's rate
-        # inside the aggregate (one statement; see ``app.fx.in_sql``).
-        fx = await in_sql.day_rates(
-            session,
-            workspace_id,
-            target=target,
-            start=span.start,
-            end=span.end,
-            max_age_days=max_rate_age_days,
-        )
+        # inside the aggregate (see ``app.fx.in_sql``); one-day buckets convert their
+        # per-currency totals (all of one date) with the book.
+        fx = in_sql.kept_table(book, span.start, span.end)
+        book = None
     rows = await repository.aggregate(
         session,
         workspace_id,
@@ -327,9 +324,6 @@ async def sales_report(
         fx=fx,
     )
     page, next_cursor = paging.split(rows, AggregateRow.sort_key)
-    book = None
-    if fx is None:  # one-day buckets: each bucket's per-currency totals are of one date
-        book = await _book(session, workspace_id, target, span, max_rate_age_days)
     return {
         "currency": target,
         "granularity": granularity,
