@@ -311,3 +311,29 @@ async def test_an_unchanged_version_reads_no_rates(world: World) -> None:
             session, world.tenant.workspace_id, target="USD", start=start, end=end, max_age_days=7
         )
         assert third is not first
+
+
+@pytest.mark.parametrize("granularity", ["day", "month"])
+async def test_a_converted_report_reads_its_rates_in_one_statement(
+    world: World, granularity: str
+) -> None:
+    """The rates (or, with a current kept book, only their version) cost one statement, as the
+    rates read did before books were kept: a converted report runs no more statements."""
+    await run_public_unit(world.app, "fx_ecb", "history")
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])  # (conn, cursor, statement, parameters, context, many)
+
+    engine = world.app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for _ in range(2):  # the first reads and keeps the rates, the second only checks
+            statements.clear()
+            await world.sales(
+                **{"from": FRI, "to": TUE, "granularity": granularity, "currency": "USD"}
+            )
+            rates = [s for s in statements if "fx_rates" in s or "fx_data_version" in s]
+            assert len(rates) == 1, statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
