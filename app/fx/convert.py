@@ -219,18 +219,9 @@ def _converted(
         [only] = rates
         document = _at_one_rate(book, amount, only, complete)
     else:
-        entries = sorted(
-            (r.entry for r in rates), key=lambda e: (e["rate_date"], e["source"], e["rate"])
-        )
-        document = {
-            "amount": book.present(amount),
-            "currency": book.target,
-            "rate": None,
-            "rate_date": None,
-            "source": "+".join(sorted({e["source"] for e in entries})),
-            "complete": complete,
-            "rates": entries,
-        }
+        document = {"amount": book.present(amount), **book.several(tuple(rates))}
+        if not complete:
+            document["complete"] = False
     if estimated:
         document["estimated"] = True
     return document

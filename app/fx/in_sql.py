@@ -23,7 +23,7 @@ import datetime as dt
 import functools
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -43,6 +43,9 @@ __all__ = [
     "table",
 ]
 
+#: Distinct (currency, days) a kept table remembers the rates of (``DayRates.used``).
+_MAX_USED = 20_000
+
 #: Per currency of one measure: (currency, Σ amount × rate of the rows with a rate, days with
 #: money as a bit string, Σ amount without a rate, first and last date without a rate).
 CurrencySums = tuple[str | None, Any, str | None, Any, dt.date | None, dt.date | None]
@@ -59,6 +62,7 @@ class DayRates:
     days: list[dt.date]
     currencies: list[str]
     rates: list[str]  # decimal text: exact, whatever the driver does with numerics
+    _used: dict[tuple[str, str], dict[Rate, None]] = field(default_factory=dict, compare=False)
 
     def params(self) -> dict[str, Any]:
         return {
@@ -66,6 +70,24 @@ class DayRates:
             "fx_span": (self.end - self.start).days + 1,
             "fx_map": self.rate_map,
         }
+
+    def used(self, currency: str, bits: str) -> dict[Rate, None]:
+        """The rates of ``currency`` on the days set in ``bits`` (bit *k*: ``start`` + *k*
+        days), in day order; made once per distinct (currency, bits) while the table is kept
+        (most storefronts of a month share them)."""
+        key = (currency, bits)
+        found = self._used.get(key)
+        if found is None:
+            found = {}
+            at = bits.find("1")
+            while at >= 0:
+                rate = self.book.rate(currency, self.start + dt.timedelta(days=at))
+                assert isinstance(rate, Rate)  # the statement joined a rate for that day
+                found[rate] = None
+                at = bits.find("1", at + 1)
+            if len(self._used) < _MAX_USED:
+                self._used[key] = found
+        return found
 
     @functools.cached_property
     def rate_map(self) -> str:
@@ -173,15 +195,8 @@ def convert_sums(
     missing: dict[tuple[str | None, str], Gap] = {}
     for currency, conv, bits, miss, first, last in per_currency:
         if bits and currency is not None and "1" in bits:
-            found: dict[Rate, None] = {}
-            at = bits.find("1")
-            while at >= 0:
-                rate = book.rate(currency, rates.start + dt.timedelta(days=at))
-                assert isinstance(rate, Rate)  # the statement joined a rate for that day
-                found[rate] = None
-                at = bits.find("1", at + 1)
             converted[currency] = Decimal(conv)
-            used[currency] = found
+            used[currency] = rates.used(currency, bits)
         if miss is not None and first is not None and last is not None:
             amount = Decimal(miss)
             if amount:
