@@ -337,3 +337,19 @@ async def test_a_converted_report_reads_its_rates_in_one_statement(
             assert len(rates) == 1, statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+async def test_a_month_by_storefront_converts_like_the_per_day_sums(world: World) -> None:
+    """By storefront alone the workspace rollup's rows already are one day and currency pair
+    each (read without a per-day GROUP BY); by storefront and app the app rollup is summed per
+    day first. With one app both give the same converted money, rates and gaps."""
+    await run_public_unit(world.app, "fx_ecb", "history")
+    span = {"from": FRI, "to": TUE, "granularity": "month", "currency": "USD"}
+    alone = await world.sales(**span, group_by="country")
+    with_app = await world.sales(**span, group_by="country,app")
+    money = ("proceeds", "customer_sales", "proceeds_total_converted")
+    assert alone["items"] and len(alone["items"]) == len(with_app["items"])
+    for one, other in zip(alone["items"], with_app["items"], strict=True):
+        assert one["group"]["country"] == other["group"]["country"]
+        assert {m: one[m] for m in money} == {m: other[m] for m in money}
+    assert any(e["converted"] for i in alone["items"] for e in i["proceeds"])
