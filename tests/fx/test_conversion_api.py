@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -83,6 +84,22 @@ async def world(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://orchard.test") as http:
             yield World(app, http, tenant, str(app_id), fx)
+
+
+@contextmanager
+def recorded_statements(app: FastAPI) -> Iterator[list[str]]:
+    """Every SQL statement the app sends inside the block."""
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])  # (conn, cursor, statement, parameters, context, many)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def cents(value: Decimal) -> str:
@@ -195,14 +212,7 @@ async def test_the_default_currency_is_read_with_the_token(world: World) -> None
     """The workspace's default currency comes in the token lookup's statement (issue 21 item
     3: no extra round trip per converted read), and a change applies from the next request."""
     admin = world.tenant.headers(world.tenant.admin_token)
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(args[2])  # (conn, cursor, statement, parameters, context, many)
-
-    engine = world.app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(world.app) as statements:
         for currency in ("EUR", None):
             response = await world.http.patch(
                 "/v1/fx/settings", json={"reporting_currency": currency}, headers=admin
@@ -214,8 +224,6 @@ async def test_the_default_currency_is_read_with_the_token(world: World) -> None
             reads = [s for s in statements if "fx_workspace_settings" in s]
             assert len(reads) == 1, statements
             assert "FROM api_tokens LEFT OUTER JOIN fx_workspace_settings" in reads[0]
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 async def test_an_unknown_currency_is_a_problem(world: World) -> None:
@@ -320,14 +328,7 @@ async def test_a_converted_report_reads_its_rates_in_one_statement(
     """The rates (or, with a current kept book, only their version) cost one statement, as the
     rates read did before books were kept: a converted report runs no more statements."""
     await run_public_unit(world.app, "fx_ecb", "history")
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(args[2])  # (conn, cursor, statement, parameters, context, many)
-
-    engine = world.app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(world.app) as statements:
         for _ in range(2):  # the first reads and keeps the rates, the second only checks
             statements.clear()
             await world.sales(
@@ -335,8 +336,6 @@ async def test_a_converted_report_reads_its_rates_in_one_statement(
             )
             rates = [s for s in statements if "fx_rates" in s or "fx_data_version" in s]
             assert len(rates) == 1, statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 async def test_a_month_by_storefront_converts_like_the_per_day_sums(world: World) -> None:
