@@ -219,18 +219,9 @@ def _converted(
         [only] = rates
         document = _at_one_rate(book, amount, only, complete)
     else:
-        entries = sorted(
-            (r.entry for r in rates), key=lambda e: (e["rate_date"], e["source"], e["rate"])
-        )
-        document = {
-            "amount": book.present(amount),
-            "currency": book.target,
-            "rate": None,
-            "rate_date": None,
-            "source": "+".join(sorted({e["source"] for e in entries})),
-            "complete": complete,
-            "rates": entries,
-        }
+        document = {"amount": book.present(amount), **book.several(tuple(rates))}
+        if not complete:
+            document["complete"] = False
     if estimated:
         document["estimated"] = True
     return document
@@ -238,16 +229,9 @@ def _converted(
 
 def _at_one_rate(book: RateBook, amount: Decimal, rate: Rate, complete: bool) -> dict[str, Any]:
     """The ``converted`` document of ``amount`` (already in the target) made at one rate."""
-    entry = rate.entry
-    return {
-        "amount": book.present(amount),
-        "currency": book.target,
-        "rate": entry["rate"],
-        "rate_date": entry["rate_date"],
-        "source": entry["source"],
-        "complete": complete,
-        "rates": [entry],
-    }
+    if complete:
+        return {"amount": book.present(amount), **rate.whole}
+    return {"amount": book.present(amount), **rate.whole, "complete": False}
 
 
 DailyMoney = tuple[dt.date, str | None, Any, str | None, Any]
@@ -265,10 +249,6 @@ def convert_measures(book: RateBook, measures: dict[str, Any], daily: Iterable[D
     measures["customer_sales_total_converted"] = convert_measure(
         book, measures["customer_sales"], ((d, cc, Decimal(ca)) for d, _, _, cc, ca in rows)
     )
-
-
-def daily_currencies(rows: Iterable[Iterable[DailyMoney]]) -> set[str]:
-    return {c for daily in rows for _, pc, _, cc, _ in daily for c in (pc, cc) if c}
 
 
 def exact_sum(book: RateBook, triples: Iterable[Triple]) -> tuple[Decimal, bool]:
@@ -290,7 +270,16 @@ def exact_sum(book: RateBook, triples: Iterable[Triple]) -> tuple[Decimal, bool]
 def convert_day(book: RateBook, listed: list[dict[str, Any]], day: dt.date) -> dict[str, Any]:
     """:func:`convert_measure` for a measure of one report date whose ``listed`` entries are
     all its money (one per currency): the same documents, without the per-day bookkeeping
-    (the hot path of daily reports, thousands of entries)."""
+    (the hot path of daily reports: thousands of entries, most of them a measure's only one,
+    whose rounded amount is then its total's too)."""
+    if len(listed) == 1:
+        [entry] = listed
+        amount = Decimal(entry["amount"])
+        found = book.rate(entry["currency"], day) if amount else None
+        if isinstance(found, Rate):
+            shown = book.present(amount * found.rate)
+            entry["converted"] = {"amount": shown, **found.whole}
+            return {"amount": shown, "currency": book.target, "partial": False, "unconverted": []}
     total = _ZERO
     unconverted = []
     for entry in listed:
@@ -312,7 +301,7 @@ def convert_day(book: RateBook, listed: list[dict[str, Any]], day: dt.date) -> d
         else:
             value = amount * found.rate
             total += value
-            entry["converted"] = _at_one_rate(book, value, found, True)
+            entry["converted"] = {"amount": book.present(value), **found.whole}
     if len(unconverted) > 1:
         unconverted.sort(key=lambda u: (u["currency"] is None, u["currency"] or "", u["reason"]))
     return {

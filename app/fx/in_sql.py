@@ -20,17 +20,14 @@ converted documents.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.fx.convert import Gap, finish_measure
-from app.fx.currencies import ISO_4217
 from app.fx.rates import NoRate, Rate, RateBook
 
 __all__ = [
@@ -38,13 +35,16 @@ __all__ = [
     "DayRates",
     "columns",
     "convert_sums",
-    "day_rates",
     "join",
+    "kept_table",
     "merged",
     "rates_cte",
     "rows_of",
     "table",
 ]
+
+#: Distinct (currency, days) a kept table remembers the rates of (``DayRates.used``).
+_MAX_USED = 20_000
 
 #: Per currency of one measure: (currency, Σ amount × rate of the rows with a rate, days with
 #: money as a bit string, Σ amount without a rate, first and last date without a rate).
@@ -62,41 +62,54 @@ class DayRates:
     days: list[dt.date]
     currencies: list[str]
     rates: list[str]  # decimal text: exact, whatever the driver does with numerics
+    _used: dict[tuple[str, str], dict[Rate, None]] = field(default_factory=dict, compare=False)
 
     def params(self) -> dict[str, Any]:
         return {
             "fx_start": self.start,
             "fx_span": (self.end - self.start).days + 1,
-            "fx_map": json.dumps(
-                {
-                    f"{day.isoformat()}{code}": rate
-                    for day, code, rate in zip(self.days, self.currencies, self.rates, strict=True)
-                }
-            ),
+            "fx_map": self.rate_map,
         }
 
+    def used(self, currency: str, bits: str) -> dict[Rate, None]:
+        """The rates of ``currency`` on the days set in ``bits`` (bit *k*: ``start`` + *k*
+        days), in day order; made once per distinct (currency, bits) while the table is kept
+        (most storefronts of a month share them)."""
+        key = (currency, bits)
+        found = self._used.get(key)
+        if found is None:
+            found = {}
+            at = bits.find("1")
+            while at >= 0:
+                rate = self.book.rate(currency, self.start + dt.timedelta(days=at))
+                assert isinstance(rate, Rate)  # the statement joined a rate for that day
+                found[rate] = None
+                at = bits.find("1", at + 1)
+            if len(self._used) < _MAX_USED:
+                self._used[key] = found
+        return found
 
-async def day_rates(
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    *,
-    target: str,
-    start: dt.date,
-    end: dt.date,
-    max_age_days: int,
-) -> DayRates:
-    """The rates of the span for any currency (which ones the data holds is not known before
-    the aggregate runs): a currency without any stored rate simply has no row."""
-    book = await RateBook.load(
-        session,
-        workspace_id,
-        target=target,
-        currencies=set(ISO_4217),
-        start=start,
-        end=end,
-        max_age_days=max_age_days,
-    )
-    return table(book, start, end)
+    @functools.cached_property
+    def rate_map(self) -> str:
+        """The ``fx_map`` parameter (JSON text), made once: the table is kept with its book."""
+        return json.dumps(
+            {
+                f"{day.isoformat()}{code}": rate
+                for day, code, rate in zip(self.days, self.currencies, self.rates, strict=True)
+            }
+        )
+
+
+def kept_table(book: RateBook, start: dt.date, end: dt.date) -> DayRates:
+    """:func:`table`, made once per book and span and kept with the book (a kept book,
+    :mod:`app.fx.kept`, serves many requests while the rates are unchanged). The book holds
+    every currency: which ones the data holds is not known before the aggregate runs."""
+    key = ("in_sql.table", start, end)
+    found = book.derived.get(key)
+    if found is None:
+        found = book.derived[key] = table(book, start, end)
+    assert isinstance(found, DayRates)
+    return found
 
 
 def table(book: RateBook, start: dt.date, end: dt.date) -> DayRates:
@@ -182,15 +195,8 @@ def convert_sums(
     missing: dict[tuple[str | None, str], Gap] = {}
     for currency, conv, bits, miss, first, last in per_currency:
         if bits and currency is not None and "1" in bits:
-            found: dict[Rate, None] = {}
-            at = bits.find("1")
-            while at >= 0:
-                rate = book.rate(currency, rates.start + dt.timedelta(days=at))
-                assert isinstance(rate, Rate)  # the statement joined a rate for that day
-                found[rate] = None
-                at = bits.find("1", at + 1)
             converted[currency] = Decimal(conv)
-            used[currency] = found
+            used[currency] = rates.used(currency, bits)
         if miss is not None and first is not None and last is not None:
             amount = Decimal(miss)
             if amount:

@@ -34,6 +34,8 @@ from app.fx.currencies import EUR, EURO_FIXED, is_known, minor_units
 SIGNIFICANT_DIGITS = 10
 _PRIORITY = {"manual": 0, "ecb": 1, "frankfurter": 2}
 _DIVISION = Context(prec=34)
+#: Distinct rate lists a book keeps made (``RateBook.several``); beyond, they are made anew.
+_MAX_SEVERAL = 20_000
 
 
 def significant(value: Decimal, digits: int = SIGNIFICANT_DIGITS) -> Decimal:
@@ -64,6 +66,9 @@ class Rate:
     source: str
     method: str  # "identity" | "direct" | "cross-EUR"
     entry: dict[str, Any] = field(default_factory=dict)  # the API's `RateUsed`, built once
+    #: A `ConvertedAmount` made wholly at this rate, but its ``amount`` (built once, shared:
+    #: a converted entry is ``{"amount": …, **whole}``).
+    whole: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,10 @@ class RateBook:
         # so the decimal division runs once per fix, not once per report date.
         self._by_legs: dict[tuple[str, Leg, Leg, dt.date | None], Rate] = {}
         self._step = Decimal(1).scaleb(-minor_units(target))
+        #: What callers derive from this book's rates and keep with it (``app.fx.in_sql``'s
+        #: rate table of a span): valid as long as the book.
+        self.derived: dict[object, Any] = {}
+        self._several: dict[tuple[Rate, ...], dict[str, Any]] = {}
 
     def present(self, value: Decimal) -> str:
         """``value`` rounded half-even to the target's minor units, as decimal text."""
@@ -108,7 +117,36 @@ class RateBook:
                 "source": source,
                 "method": method,
             }
-            found = self._rates[key] = Rate(value, rate_date, source, method, entry)
+            whole = {
+                "currency": self.target,
+                "rate": entry["rate"],
+                "rate_date": rate_date,
+                "source": source,
+                "complete": True,
+                "rates": [entry],
+            }
+            found = self._rates[key] = Rate(value, rate_date, source, method, entry, whole)
+        return found
+
+    def several(self, rates: tuple[Rate, ...]) -> dict[str, Any]:
+        """A `ConvertedAmount` made at several ``rates`` (complete), but its ``amount``: the
+        rates listed by date, the sources joined. Made once per distinct tuple and shared: a
+        month of a 90-day report by storefront lists the same rates for most storefronts."""
+        found = self._several.get(rates)
+        if found is None:
+            entries = sorted(
+                (r.entry for r in rates), key=lambda e: (e["rate_date"], e["source"], e["rate"])
+            )
+            found = {
+                "currency": self.target,
+                "rate": None,
+                "rate_date": None,
+                "source": "+".join(sorted({e["source"] for e in entries})),
+                "complete": True,
+                "rates": entries,
+            }
+            if len(self._several) < _MAX_SEVERAL:  # a kept book serves many requests
+                self._several[rates] = found
         return found
 
     @classmethod
@@ -136,6 +174,14 @@ class RateBook:
             rows += await repository.rates_for(
                 session, workspace_id, currencies=sorted(bases), start=first, end=end
             )
+        book._index(rows)
+        return book
+
+    @classmethod
+    def of_rows(cls, target: str, max_age_days: int, rows: Sequence[Any]) -> RateBook:
+        """A book of already read rates (``rows`` as ``_index`` takes them): every currency's
+        rates of the span, so it answers any currency (``app.fx.kept``)."""
+        book = cls(target, max_age_days)
         book._index(rows)
         return book
 

@@ -177,6 +177,50 @@ async def rates_for(
     return (await session.execute(_RATES_FOR, params)).all()
 
 
+# The rates version (the first row: its day is null), then the rates themselves only when the
+# caller's kept ones are not of that version: each scan sits under a one-time filter (an
+# uncorrelated subquery), so a caller whose kept rates are current pays one primary-key read.
+_RATES_UNLESS_CURRENT = text(
+    """
+    WITH current AS MATERIALIZED (
+        SELECT (SELECT version FROM fx_data_version WHERE id = 1) AS version
+    ), wanted AS MATERIALIZED (
+        SELECT CAST(:kept AS uuid) IS NULL
+               OR version IS NULL OR version <> CAST(:kept AS uuid) AS read
+        FROM current
+    )
+    SELECT version, NULL AS day, NULL AS base, NULL AS quote, NULL AS rate, NULL AS source,
+           NULL AS provider
+    FROM current
+    UNION ALL
+    SELECT NULL, day, base, quote, rate, source, provider FROM fx_rates
+    WHERE (SELECT read FROM wanted) AND day BETWEEN :start AND :end
+    UNION ALL
+    SELECT NULL, day, base, quote, rate, 'manual', '' FROM fx_manual_rates
+    WHERE (SELECT read FROM wanted) AND workspace_id = :ws AND day BETWEEN :start AND :end
+    """
+)
+
+
+async def rates_unless_current(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    kept: uuid.UUID | None,
+    start: dt.date,
+    end: dt.date,
+) -> tuple[uuid.UUID | None, Sequence[Any] | None]:
+    """(the rates version, every rate between ``start`` and ``end`` as :func:`rates_for`'s
+    rows — or None when ``kept`` is that version already). One statement either way; the
+    version is None when its row is missing (then nothing may be kept)."""
+    params = {"start": start, "end": end, "ws": workspace_id, "kept": kept}
+    found = (await session.execute(_RATES_UNLESS_CURRENT, params)).all()
+    version = next(row[0] for row in found if row[1] is None)
+    if version is not None and version == kept:
+        return version, None
+    return version, [row[1:] for row in found if row[1] is not None]
+
+
 async def list_rates(
     session: AsyncSession,
     workspace_id: uuid.UUID,

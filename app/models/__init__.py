@@ -29,7 +29,7 @@ from app.models.cohort_rollups import (
 )
 from app.models.feedback import BetaFeedback
 from app.models.finance import FinanceReportRow
-from app.models.fx import FxManualRate, FxRate, FxWorkspaceSettings
+from app.models.fx import FxDataVersion, FxManualRate, FxRate, FxWorkspaceSettings
 from app.models.reviews import CustomerReview, ReviewReplyRequest, ReviewSyncState
 from app.models.sales import (
     PreOrderRow,
@@ -118,6 +118,7 @@ __all__ = [
     "CustomerReview",
     "DatasetAvailability",
     "FinanceReportRow",
+    "FxDataVersion",
     "FxManualRate",
     "FxRate",
     "FxWorkspaceSettings",

@@ -16,11 +16,13 @@ from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     Date,
     ForeignKey,
     Identity,
     Index,
     Numeric,
+    SmallInteger,
     String,
     UniqueConstraint,
     func,
@@ -82,3 +84,15 @@ class FxWorkspaceSettings(Base):
     )
     reporting_currency: Mapped[str | None] = mapped_column(String(3))
     updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+
+
+class FxDataVersion(Base):
+    """One row: a new random ``version`` after every statement that writes ``fx_rates`` or
+    ``fx_manual_rates`` (a trigger of migration ``17_fx_version``), so rates resolved once can
+    be reused while it is unchanged (``app.fx.kept``)."""
+
+    __tablename__ = "fx_data_version"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    version: Mapped[uuid.UUID] = mapped_column()

@@ -285,8 +285,12 @@ async def aggregate(
     # A measure-set rollup's rows go straight into the one GROUP BY below: its money arrays
     # may then repeat a currency pair (one entry per account or app), which ``_totals`` adds
     # up — one aggregation instead of two. Per-day money and the per-dimension sources sum
-    # per currency pair first.
-    summed = per_day or parts[0].source.name in ("raw", "full")
+    # per currency pair first — unless each row of the rollup already is one report date,
+    # group and currency pair: a measure-set rollup keyed by exactly the dimensions asked for
+    # (a converted month by storefront reads 90 days of them; their GROUP BY was a no-op).
+    chosen = parts[0].source
+    one_row_per_day = chosen.name not in ("raw", "full") and chosen.dimensions == set(dimensions)
+    summed = (per_day and not one_row_per_day) or chosen.name in ("raw", "full")
     base = " UNION ALL ".join(
         _part_sql(part, n, granularity, dimensions, filters, params, per_day, summed)
         for n, part in enumerate(parts)

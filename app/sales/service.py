@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.asc.enums import ReportPlatform
 from app.errors import NotFound, ValidationFailed
-from app.fx import convert, in_sql
+from app.fx import convert, in_sql, kept
 from app.kit import cursors
 from app.kit.money import Money, money_entry
 from app.kit.pagination import Page, PageRequest
@@ -130,17 +130,17 @@ async def _book(
     session: AsyncSession,
     workspace_id: uuid.UUID,
     target: str | None,
-    rows: list[AggregateRow],
     span: DateRange,
     max_rate_age_days: int,
 ) -> convert.RateBook | None:
+    """The book of the span's rates (every currency), kept while the rates are unchanged
+    (``app.fx.kept``): one statement, which reads only their version when it is current."""
     if target is None:
         return None
-    return await convert.book_for(
+    return await kept.book(
         session,
         workspace_id,
         target=target,
-        currencies=convert.daily_currencies(_daily(row) for row in rows),
         start=span.start,
         end=span.end,
         max_age_days=max_rate_age_days,
@@ -302,18 +302,15 @@ async def sales_report(
     ``incomplete``: its incomplete dates, already read (``kept_report_states``)."""
     target = convert.target_currency(currency, default_currency)
     after = _after(paging, len(group_by))
+    # The span's rates (one statement, only their version while a kept book is current).
+    book = await _book(session, workspace_id, target, span, max_rate_age_days)
     fx = None
-    if target is not None and granularity is not Granularity.DAY:
+    if book is not None and granularity is not Granularity.DAY:
         # Buckets of several days: each rollup row converts at its own report date's rate
-        # inside the aggregate (one statement; see ``app.fx.in_sql``).
-        fx = await in_sql.day_rates(
-            session,
-            workspace_id,
-            target=target,
-            start=span.start,
-            end=span.end,
-            max_age_days=max_rate_age_days,
-        )
+        # inside the aggregate (see ``app.fx.in_sql``); one-day buckets convert their
+        # per-currency totals (all of one date) with the book.
+        fx = in_sql.kept_table(book, span.start, span.end)
+        book = None
     rows = await repository.aggregate(
         session,
         workspace_id,
@@ -327,9 +324,6 @@ async def sales_report(
         fx=fx,
     )
     page, next_cursor = paging.split(rows, AggregateRow.sort_key)
-    book = None
-    if fx is None:  # one-day buckets: each bucket's per-currency totals are of one date
-        book = await _book(session, workspace_id, target, page, span, max_rate_age_days)
     return {
         "currency": target,
         "granularity": granularity,
@@ -427,7 +421,7 @@ async def app_summary(
         after=None,
         limit=span.days,
     )
-    book = await _book(session, workspace_id, target, rows, span, max_rate_age_days)
+    book = await _book(session, workspace_id, target, span, max_rate_age_days)
     by_day = {row.bucket: row for row in rows}
     series = []
     for day in calendar.days(span.start, span.end):

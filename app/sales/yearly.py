@@ -21,7 +21,6 @@ from app.kit.pagination import PageRequest
 from app.reports import calendar, query
 from app.reports.query import DateRange
 from app.sales import yearly_repository
-from app.sales.repository import AggregateRow
 from app.sales.schemas import Dimension, Granularity, SalesFilter
 from app.sales.service import DAILY_DATASET, Payload, _after, _book, _measures, bucket_end
 
@@ -100,8 +99,7 @@ async def sales_report_years(
         by_day=target is not None,
     )
     page, next_cursor = paging.split(rows, yearly_repository.YearRow.sort_key)
-    priced: list[AggregateRow] = list(page)
-    book = await _book(session, workspace_id, target, priced, span, max_rate_age_days)
+    book = await _book(session, workspace_id, target, span, max_rate_age_days)
     items = []
     for row in page:
         end = bucket_end(row.bucket, Granularity.YEAR)

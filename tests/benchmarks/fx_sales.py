@@ -2,6 +2,7 @@
 
     python tests/benchmarks/fx_sales.py                  # 10,000,000 rows (several minutes)
     python tests/benchmarks/fx_sales.py --rows 1000000   # a quick run
+    python tests/benchmarks/fx_sales.py --keep-database fx_bench_10m   # built once, then reused
 
 Builds the world of ``tests/benchmarks/sales_query.py`` (``--rows`` sales lines over 365 days,
 60 storefronts and their currencies, the daily rollup built by Orchard's own code), then stores
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import gzip
 import statistics
@@ -28,19 +30,25 @@ import time
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pydantic_core
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a script
 
+from app.auth import service as auth_service
+from app.auth.tokens import Scope
 from app.config import Settings
+from app.db import migrate
 from app.db.engine import create_engine, create_sessionmaker
 from app.fx import ecb, repository
 from app.kit.caching import etag_for
 from app.main import create_app
 from app.sandbox.fx import FxState
 from app.sandbox.fx.ecb_files import hist_xml
+from tests.benchmarks.common import _with_database
 from tests.benchmarks.sales_common import (
+    Tenant,
     add_database_argument,
     benchmark_database,
     describe,
@@ -188,6 +196,50 @@ async def measure(url: str, world: dict[str, Any], args: argparse.Namespace) -> 
         return met
 
 
+@contextlib.asynccontextmanager
+async def kept_database(server_url: str, name: str) -> Any:
+    """The database ``name`` on ``server_url``, created if missing and never dropped: a
+    10 M-row world takes many minutes to build, so later runs measure the same data again.
+    Yields (URL, whether it already held a world)."""
+    admin = await asyncpg.connect(_with_database(server_url, "postgres"))
+    try:
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = _with_database(server_url, name)
+    await migrate.upgrade(url)  # a world built before a newer migration still gets it
+    conn = await asyncpg.connect(url)
+    try:
+        built = bool(exists) and await conn.fetchval("SELECT count(*) FROM fx_rates") > 0
+    finally:
+        await conn.close()
+    yield url, built
+
+
+async def reuse(url: str) -> dict[str, Any]:
+    """The world ``load`` built earlier in ``url``: its workspace (with a new token, the
+    first one's secret is not stored) and its apps in the order ``load`` made them."""
+    engine = create_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            workspace = await auth_service.workspace_by_name(session, "bench")
+            issued = await auth_service.create_token(
+                session, workspace.id, name="fx benchmark", scopes=[Scope.ADMIN]
+            )
+    finally:
+        await engine.dispose()
+    conn = await asyncpg.connect(url)
+    try:
+        apps = [r["id"] for r in await conn.fetch("SELECT id FROM apps ORDER BY apple_id")]
+        rows = await conn.fetchval("SELECT count(*) FROM sales_daily_rollup")
+    finally:
+        await conn.close()
+    print(f"reusing the world already built in this database ({rows:,} rollup rows)")
+    return {"tenant": Tenant(workspace.id, issued.secret), "apps": apps}
+
+
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
@@ -196,16 +248,38 @@ async def main() -> int:
     parser.add_argument("--apps", type=int, default=10, help="apps per account")
     parser.add_argument("--repeat", type=int, default=30, help="measured runs per query")
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument(
+        "--keep-database",
+        metavar="NAME",
+        help="Build the world into the database NAME on --database-url's server and keep it; "
+        "if NAME already holds one, measure that instead of building another "
+        "(--rows, --days, --accounts and --apps are then ignored).",
+    )
     add_database_argument(parser)
     args = parser.parse_args()
     print(f"machine: {machine()}")
-    async with benchmark_database(args.database_url) as url:
-        world = await load(url, args)
-        started = time.perf_counter()
-        count = await load_rates(url, args.days)
-        print(f"stored {count} ECB rates in {time.perf_counter() - started:.1f} s")
+    if args.keep_database:
+        if not args.database_url:
+            parser.error("--keep-database needs --database-url")
+        database = kept_database(args.database_url, args.keep_database)
+    else:
+        database = _fresh(args.database_url)
+    async with database as (url, built):
+        if built:
+            world = await reuse(url)
+        else:
+            world = await load(url, args)
+            started = time.perf_counter()
+            count = await load_rates(url, args.days)
+            print(f"stored {count} ECB rates in {time.perf_counter() - started:.1f} s")
         met = await measure(url, world, args)
     return 0 if met else 1
+
+
+@contextlib.asynccontextmanager
+async def _fresh(server_url: str | None) -> Any:
+    async with benchmark_database(server_url) as url:
+        yield url, False
 
 
 if __name__ == "__main__":

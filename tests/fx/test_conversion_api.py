@@ -5,7 +5,9 @@ late publication recomputed, the workspace's default currency, and bad input."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -13,9 +15,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from app.config import Settings
+from app.fx import kept, repository
 from app.fx.rates import significant
 from app.main import create_app
 from app.sales.schemas import AppSalesSummary, SalesReport
@@ -81,6 +84,22 @@ async def world(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://orchard.test") as http:
             yield World(app, http, tenant, str(app_id), fx)
+
+
+@contextmanager
+def recorded_statements(app: FastAPI) -> Iterator[list[str]]:
+    """Every SQL statement the app sends inside the block."""
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])  # (conn, cursor, statement, parameters, context, many)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def cents(value: Decimal) -> str:
@@ -193,14 +212,7 @@ async def test_the_default_currency_is_read_with_the_token(world: World) -> None
     """The workspace's default currency comes in the token lookup's statement (issue 21 item
     3: no extra round trip per converted read), and a change applies from the next request."""
     admin = world.tenant.headers(world.tenant.admin_token)
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(args[2])  # (conn, cursor, statement, parameters, context, many)
-
-    engine = world.app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(world.app) as statements:
         for currency in ("EUR", None):
             response = await world.http.patch(
                 "/v1/fx/settings", json={"reporting_currency": currency}, headers=admin
@@ -212,8 +224,6 @@ async def test_the_default_currency_is_read_with_the_token(world: World) -> None
             reads = [s for s in statements if "fx_workspace_settings" in s]
             assert len(reads) == 1, statements
             assert "FROM api_tokens LEFT OUTER JOIN fx_workspace_settings" in reads[0]
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 async def test_an_unknown_currency_is_a_problem(world: World) -> None:
@@ -225,3 +235,120 @@ async def test_an_unknown_currency_is_a_problem(world: World) -> None:
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["errors"][0]["field"] == "query.currency"
+
+
+# --- rates kept per process (app.fx.kept) --------------------------------------------------
+
+
+async def _proceeds(world: World, currency: str, **params: Any) -> dict[str, Any]:
+    body = await world.sales(**{"currency": "USD", **params})
+    return _by_currency(body["items"][0]["proceeds"])[currency]
+
+
+@pytest.mark.parametrize("granularity", ["day", "month"])
+async def test_a_rate_uploaded_after_a_conversion_changes_the_next_answer(
+    world: World, granularity: str
+) -> None:
+    """The book kept by the first answer (``app.fx.kept``) is not used once a rate is written:
+    day buckets (converted in Python) and month buckets (in the statement) alike."""
+    await run_public_unit(world.app, "fx_ecb", "history")
+    span = {"from": FRI, "to": FRI, "granularity": granularity}
+    before = await _proceeds(world, "KZT", **span)
+    assert before["converted"] is None
+    upload = {"rates": [{"date": FRI, "base": "EUR", "quote": "KZT", "rate": "580.00"}]}
+    admin = world.tenant.headers(world.tenant.admin_token)
+    response = await world.http.put("/v1/fx/rates", json=upload, headers=admin)
+    assert response.status_code == 200, response.text
+    after = await _proceeds(world, "KZT", **span)
+    assert after["converted"] is not None
+    assert after["converted"]["source"] == "ecb+manual"
+
+
+async def test_a_rate_changed_by_any_writer_changes_the_next_answer(world: World) -> None:
+    """Another process (or a hand edit) writing ``fx_rates`` is seen too: the version is bumped
+    by the database, not by Orchard's code."""
+    await run_public_unit(world.app, "fx_ecb", "history")
+    span = {"from": FRI, "to": SAT, "granularity": "month"}
+    first = (await _proceeds(world, "EUR", **span))["converted"]
+    async with world.app.state.sessionmaker() as session, session.begin():
+        await session.execute(
+            text(
+                "UPDATE fx_rates SET rate = rate * 2 "
+                "WHERE source = 'ecb' AND quote = 'USD' AND day = :day"
+            ),
+            {"day": dt.date(2025, 6, 6)},
+        )
+    again = (await _proceeds(world, "EUR", **span))["converted"]
+    assert Decimal(again["rate"]) == 2 * Decimal(first["rate"])
+    assert again["amount"] == cents(Decimal("10.00") * Decimal(again["rate"]))
+
+
+async def test_an_unchanged_version_reads_no_rates(world: World) -> None:
+    """While the rates are unchanged a kept book is reused and its statement returns the
+    version alone; the next write makes it read (and keep) the rates again."""
+    await run_public_unit(world.app, "fx_ecb", "history")
+    start, end = dt.date(2025, 6, 1), dt.date(2025, 6, 30)
+    async with world.app.state.sessionmaker() as session:
+        kept.forget()
+        version, rows = await repository.rates_unless_current(
+            session, world.tenant.workspace_id, kept=None, start=start, end=end
+        )
+        assert version is not None and rows
+        again, none = await repository.rates_unless_current(
+            session, world.tenant.workspace_id, kept=version, start=start, end=end
+        )
+        assert (again, none) == (version, None)
+        first = await kept.book(
+            session, world.tenant.workspace_id, target="USD", start=start, end=end, max_age_days=7
+        )
+        second = await kept.book(
+            session, world.tenant.workspace_id, target="USD", start=start, end=end, max_age_days=7
+        )
+        assert second is first
+        other = await kept.book(
+            session, uuid.uuid4(), target="USD", start=start, end=end, max_age_days=7
+        )
+        assert other is not first  # kept per workspace: manual rates are a workspace's own
+    await run_public_unit(world.app, "fx_ecb", "recent")  # a re-sync writes (even unchanged)
+    async with world.app.state.sessionmaker() as session:
+        newer, rows = await repository.rates_unless_current(
+            session, world.tenant.workspace_id, kept=version, start=start, end=end
+        )
+        assert newer != version and rows
+        third = await kept.book(
+            session, world.tenant.workspace_id, target="USD", start=start, end=end, max_age_days=7
+        )
+        assert third is not first
+
+
+@pytest.mark.parametrize("granularity", ["day", "month"])
+async def test_a_converted_report_reads_its_rates_in_one_statement(
+    world: World, granularity: str
+) -> None:
+    """The rates (or, with a current kept book, only their version) cost one statement, as the
+    rates read did before books were kept: a converted report runs no more statements."""
+    await run_public_unit(world.app, "fx_ecb", "history")
+    with recorded_statements(world.app) as statements:
+        for _ in range(2):  # the first reads and keeps the rates, the second only checks
+            statements.clear()
+            await world.sales(
+                **{"from": FRI, "to": TUE, "granularity": granularity, "currency": "USD"}
+            )
+            rates = [s for s in statements if "fx_rates" in s or "fx_data_version" in s]
+            assert len(rates) == 1, statements
+
+
+async def test_a_month_by_storefront_converts_like_the_per_day_sums(world: World) -> None:
+    """By storefront alone the workspace rollup's rows already are one day and currency pair
+    each (read without a per-day GROUP BY); by storefront and app the app rollup is summed per
+    day first. With one app both give the same converted money, rates and gaps."""
+    await run_public_unit(world.app, "fx_ecb", "history")
+    span = {"from": FRI, "to": TUE, "granularity": "month", "currency": "USD"}
+    alone = await world.sales(**span, group_by="country")
+    with_app = await world.sales(**span, group_by="country,app")
+    money = ("proceeds", "customer_sales", "proceeds_total_converted")
+    assert alone["items"] and len(alone["items"]) == len(with_app["items"])
+    for one, other in zip(alone["items"], with_app["items"], strict=True):
+        assert one["group"]["country"] == other["group"]["country"]
+        assert {m: one[m] for m in money} == {m: other[m] for m in money}
+    assert any(e["converted"] for i in alone["items"] for e in i["proceeds"])

@@ -1,0 +1,71 @@
+"""Rate books kept per process, reused while the stored rates are unchanged.
+
+Resolving the rate of every (currency, report date) of a 90-day report is thousands of
+lookups and decimal divisions, and reading the rates is thousands of rows: the same work for
+every converted request of a dashboard. A book is therefore kept per (workspace, reporting
+currency, maximum rate age, span) and reused while ``fx_data_version`` — a new random value
+after any statement that writes a rate, public or manual (migration ``17_fx_version``) — is
+the one it was read at. Each use checks the version in the one statement that would otherwise
+read the rates (:func:`app.fx.repository.rates_unless_current`): a rate published or uploaded
+late is seen by the very next conversion, in this process or any other.
+
+A kept book holds every currency's rates of its span; its lookups fill in as requests ask
+(:meth:`RateBook.rate` memoises), and what is derived from it (the SQL rate table of
+:mod:`app.fx.in_sql`) is kept on it too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import OrderedDict
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.fx import repository
+from app.fx.rates import RateBook
+
+#: Books kept per process (least recently used first out): one is ~a megabyte for 90 days.
+MAX_KEPT = 32
+
+_Key = tuple[uuid.UUID, str, int, dt.date, dt.date]
+_kept: OrderedDict[_Key, tuple[uuid.UUID, RateBook]] = OrderedDict()
+
+
+async def book(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    target: str,
+    start: dt.date,
+    end: dt.date,
+    max_age_days: int,
+) -> RateBook:
+    """The book converting into ``target`` any currency of report dates ``start``..``end``
+    (one statement: the version, plus the rates when the kept book is not current)."""
+    key = (workspace_id, target, max_age_days, start, end)
+    found = _kept.get(key)
+    version, rows = await repository.rates_unless_current(
+        session,
+        workspace_id,
+        kept=found[0] if found is not None else None,
+        start=start - dt.timedelta(days=max_age_days),
+        end=end,
+    )
+    if rows is None and found is not None:
+        _kept.move_to_end(key)
+        return found[1]
+    current = RateBook.of_rows(target, max_age_days, rows or [])
+    if version is None:  # no version to check against next time: not kept
+        _kept.pop(key, None)
+    else:
+        _kept[key] = (version, current)
+        _kept.move_to_end(key)
+        while len(_kept) > MAX_KEPT:
+            _kept.popitem(last=False)
+    return current
+
+
+def forget() -> None:
+    """Drop every kept book (tests that compare a first computation)."""
+    _kept.clear()
