@@ -8,7 +8,7 @@ counter: a value never comes back (a recreated database, a truncated table), so 
 can never match rates it was not resolved from; a missing row means "do not keep".
 
 Revision ID: 17_fx_version
-Revises: 18_subscriber_months
+Revises: 21_report_partitions
 Create Date: 2026-12-06 00:10:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "17_fx_version"
-down_revision: str | None = "18_subscriber_months"
+down_revision: str | None = "21_report_partitions"
 branch_labels: str | None = None
 depends_on: str | None = None
 
