@@ -40,6 +40,15 @@ async def rebuild_daily_rollup(
     await rollups.rebuild(session, account_id, [report_date])
 
 
+#: The columns of a ``sales_daily_rollup`` row, in the order both of its builders select them
+#: (from the stored rows here, from the counted stream in ``stream``).
+INSERT_DAILY_ROLLUP = """INSERT INTO sales_daily_rollup (
+    workspace_id, account_id, report_date, app_id, app_apple_id, product, sku,
+    country_code, device, platform, unit_kind, proceeds_currency, customer_currency,
+    units_in, refunds, net_units, proceeds, customer_sales, partial_refunds,
+    partial_refund_proceeds, partial_refund_customer)"""
+
+
 async def _rebuild_full(session: AsyncSession, account_id: uuid.UUID, report_date: dt.date) -> None:
     params = {"a": account_id, "d": report_date}
     await session.execute(
@@ -48,11 +57,7 @@ async def _rebuild_full(session: AsyncSession, account_id: uuid.UUID, report_dat
     await session.execute(
         text(
             f"""
-            INSERT INTO sales_daily_rollup (
-                workspace_id, account_id, report_date, app_id, app_apple_id, product, sku,
-                country_code, device, platform, unit_kind, proceeds_currency, customer_currency,
-                units_in, refunds, net_units, proceeds, customer_sales, partial_refunds,
-                partial_refund_proceeds, partial_refund_customer)
+            {INSERT_DAILY_ROLLUP}
             SELECT account.workspace_id, account.id, CAST(:d AS date), g.app_id, a.apple_id,
                    g.apple_identifier, g.sku, g.country_code, g.device, g.platform,
                    g.unit_kind, g.proceeds_currency, g.customer_currency,

@@ -23,7 +23,7 @@ from app.reports.ingest import Streamed, Tally
 from app.resources import app_links
 from app.sales import rollups
 from app.sales.layout import platform, unit_kind
-from app.sales.repository import rebuild_daily_rollup
+from app.sales.repository import INSERT_DAILY_ROLLUP, rebuild_daily_rollup
 
 Derive = Callable[[tuple[bytes | None, ...]], tuple[str | None, ...]]
 
@@ -103,11 +103,7 @@ _PARTIAL = (
 #: rows: a combination's units times its prices is the sum of its rows' (same values, same
 #: numeric scales).
 _FROM_COUNTED = f"""
-    INSERT INTO sales_daily_rollup (
-        workspace_id, account_id, report_date, app_id, app_apple_id, product, sku,
-        country_code, device, platform, unit_kind, proceeds_currency, customer_currency,
-        units_in, refunds, net_units, proceeds, customer_sales, partial_refunds,
-        partial_refund_proceeds, partial_refund_customer)
+    {INSERT_DAILY_ROLLUP}
     SELECT account.workspace_id, account.id, CAST(:d AS date), g.app_id, a.apple_id,
            g.product, g.sku, g.country_code, g.device, g.platform, g.unit_kind,
            g.proceeds_currency, g.customer_currency, g.units_in, g.refunds, g.net_units,
