@@ -93,7 +93,11 @@ def test_demo_syncs_a_sandbox_account_and_reuses_it_on_rerun(embedded_data_dir: 
         assert later[0] == first[0] and later[1] != first[1], (first, later)
         events = http.get("/v1/events?limit=200").json()["items"]
         moves = {(e["from_state"], e["to_state"]) for e in events if e["app_id"] == bouncing["id"]}
-        assert ("IN_REVIEW", "REJECTED") in moves or ("WAITING_FOR_REVIEW", "IN_REVIEW") in moves
+        # Which moves the feed holds depends on when each sync read the versions (a loaded
+        # machine can miss a 10 s state: REJECTED → WAITING_FOR_REVIEW alone was seen in CI),
+        # but it holds a move between two of the scripted review states.
+        review = {"WAITING_FOR_REVIEW", "IN_REVIEW", "REJECTED"}
+        assert any(a != b and {a, b} <= review for a, b in moves), moves
         http.close()
         account = re.search(r"Linked sandbox account (\S+)", output)
         assert account is not None
