@@ -200,13 +200,15 @@ def bucket_end(start: dt.date, granularity: Granularity) -> dt.date:
     return dt.date(start.year, 12, 31)
 
 
-async def _incomplete(
+async def incomplete_dates(
     session: AsyncSession,
     workspace_id: uuid.UUID,
     filters: SalesFilter,
     span: DateRange,
     now: dt.datetime,
 ) -> list[dict[str, Any]]:
+    """The daily report dates of ``span`` not stored yet for the scope's accounts (a sales
+    document's ``incomplete_dates``)."""
     states = await query.scope_day_states(
         session,
         workspace_id,
@@ -333,7 +335,7 @@ async def sales_report(
         "incomplete_dates": (
             incomplete
             if incomplete is not None
-            else await _incomplete(session, workspace_id, filters, span, now)
+            else await incomplete_dates(session, workspace_id, filters, span, now)
         ),
     }
 

@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import ValidationFailed
 from app.fx import convert
 from app.kit.pagination import PageRequest
-from app.reports import calendar, query
+from app.reports import query
 from app.reports.query import DateRange
 from app.sales import yearly_repository
 from app.sales.schemas import Dimension, Granularity, SalesFilter
-from app.sales.service import DAILY_DATASET, Payload, _after, _book, _measures, bucket_end
+from app.sales.service import Payload, _after, _book, _measures, bucket_end, incomplete_dates
 
 #: How far back a yearly query may reach: Apple's ten years of yearly files and the current
 #: year (a range longer than ``ORCHARD_SALES_MAX_RANGE_DAYS`` is allowed for years only).
@@ -51,20 +51,10 @@ async def _incomplete(
     facts: set[tuple[uuid.UUID, dt.date]],
 ) -> list[dict[str, Any]]:
     """Daily dates not stored yet, except in account-years answered by a yearly file."""
-    states = await query.scope_day_states(
-        session,
-        workspace_id,
-        DAILY_DATASET,
-        span,
-        calendar.latest_daily(now),
-        account_ids=filters.account_ids,
-        app_ids=filters.app_ids,
-        incomplete_only=True,
-    )
     return [
-        {"report_date": day, "account_id": account_id, "state": state}
-        for day, account_id, state in states
-        if (account_id, dt.date(day.year, 1, 1)) not in facts
+        entry
+        for entry in await incomplete_dates(session, workspace_id, filters, span, now)
+        if (entry["account_id"], dt.date(entry["report_date"].year, 1, 1)) not in facts
     ]
 
 

@@ -13,7 +13,7 @@ from tests.fixtures.outside_reads import REPOSITORY, outside_repository
 
 
 def test_paths_beside_the_repository_are_outside() -> None:
-    assert outside_repository(REPOSITORY.parent / "shared" / "asc" / "FACTS.md")
+    assert outside_repository(REPOSITORY.parent / "sibling-checkout" / "FACTS.md")
     assert outside_repository(str(REPOSITORY) + "-other/file")
     assert not outside_repository(REPOSITORY / "tests" / "data")
     assert not outside_repository(REPOSITORY)
@@ -36,9 +36,9 @@ def test_a_test_reading_beside_the_repository_fails(tmp_path: Path) -> None:
             f"""
             import contextlib
 
-            def test_reads_shared():
+            def test_reads_beside():
                 with contextlib.suppress(OSError):
-                    open({str(REPOSITORY.parent / "shared" / "asc" / "FACTS.md")!r})
+                    open({str(REPOSITORY.parent / "sibling-checkout" / "FACTS.md")!r})
 
             def test_reads_inside():
                 open({str(REPOSITORY / "pyproject.toml")!r}).close()
@@ -57,7 +57,7 @@ def test_a_test_reading_beside_the_repository_fails(tmp_path: Path) -> None:
     )
     assert run.returncode == 1, run.stdout + run.stderr
     assert "1 failed, 1 passed" in run.stdout
-    assert "test_reads_shared read outside the repository" in run.stdout
+    assert "test_reads_beside read outside the repository" in run.stdout
 
 
 def test_apple_files_are_in_the_repository() -> None:
