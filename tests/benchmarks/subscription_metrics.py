@@ -2,6 +2,8 @@
 
     python tests/benchmarks/subscription_metrics.py                      # 100,000 subscribers
     python tests/benchmarks/subscription_metrics.py --subscribers 20000  # a quick run
+    python tests/benchmarks/subscription_metrics.py --database-url postgresql://… \
+        --keep-database subs_bench_100k                                  # built once, then reused
 
 Loads one app's year of Apple's three subscription reports with ``INSERT … SELECT`` over
 ``generate_series``: SUBSCRIBER rows (one per charge of each Subscriber ID: monthly and yearly
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import sys
 import tempfile
@@ -36,15 +39,21 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a script
 
+from alembic.util.exc import CommandError
 from sqlalchemy import text
 
+from app.auth import service as auth_service
+from app.auth.tokens import Scope
 from app.config import Settings
+from app.db import migrate
 from app.db.engine import create_engine, create_sessionmaker
 from app.main import create_app
 from app.subscriptions import analytics_repository, repository
 from app.subscriptions.rollup import rebuild_event_rollup, rebuild_transaction_rollup
 from app.subscriptions.snapshot_rollup import rebuild_snapshot_rollup
+from tests.benchmarks.common import _with_database
 from tests.benchmarks.sales_common import (
+    Tenant,
     add_account,
     add_app,
     add_database_argument,
@@ -225,6 +234,76 @@ async def load(url: str, args: argparse.Namespace) -> dict[str, Any]:
     return {"tenant": tenant, "app_id": app_id, "account_id": account_id}
 
 
+@contextlib.asynccontextmanager
+async def kept_database(server_url: str, name: str) -> Any:
+    """The database ``name`` on ``server_url``, created if missing and never dropped: a year of
+    100,000 subscribers takes many minutes to load, so later runs (and a checkout of another
+    branch, for a before/after) measure the same data again. Yields (URL, whether it already
+    held a complete world)."""
+    admin = await asyncpg.connect(_with_database(server_url, "postgres"))
+    try:
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = _with_database(server_url, name)
+    try:
+        await migrate.upgrade(url)  # a world built before a newer migration still gets it
+    except CommandError as error:  # a newer branch migrated it: this checkout measures as is
+        print(f"not migrating the kept database ({error})")
+    conn = await asyncpg.connect(url)
+    try:
+        built = bool(exists) and (
+            await conn.fetchval(
+                "SELECT count(DISTINCT report_date) FROM subscription_snapshot_day_rollup"
+            )
+            >= 365
+        )
+    finally:
+        await conn.close()
+    yield url, built
+
+
+@contextlib.asynccontextmanager
+async def _fresh(server_url: str | None) -> Any:
+    async with benchmark_database(server_url) as url:
+        yield url, False
+
+
+async def reuse(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The world ``load`` built earlier in ``url``: its workspace (with a new token, the first
+    one's secret is not stored), its app and account. ``--rebuild-rollups`` rebuilds every
+    day's rollups with this checkout's code (e.g. after a migration added one)."""
+    engine = create_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            workspace = await auth_service.workspace_by_name(session, "bench")
+            issued = await auth_service.create_token(
+                session, workspace.id, name="subscription benchmark", scopes=[Scope.ADMIN]
+            )
+    finally:
+        await engine.dispose()
+    conn = await asyncpg.connect(url)
+    try:
+        app = await conn.fetchrow("SELECT id, account_id FROM apps WHERE apple_id = $1", APPLE_ID)
+        subscribers = await conn.fetchval(
+            "SELECT count(DISTINCT subscriber_id) FROM subscriber_transaction_rows "
+            "WHERE app_apple_id = $1",
+            APPLE_ID,
+        )
+    finally:
+        await conn.close()
+    print(f"reusing the world already built in this database ({subscribers:,} subscriber IDs)")
+    if args.rebuild_rollups:
+        print(await build_rollups(url, app["account_id"]))
+    return {
+        "tenant": Tenant(workspace.id, issued.secret),
+        "app_id": app["id"],
+        "account_id": app["account_id"],
+    }
+
+
 def queries(world: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     app = str(world["app_id"])
     year = {"from": str(END - dt.timedelta(days=364)), "to": str(END), "app_id": app}
@@ -369,11 +448,29 @@ async def main() -> int:
         action="store_true",
         help="also time the Subscription Report queries on the raw rows (interleaved)",
     )
+    parser.add_argument(
+        "--keep-database",
+        metavar="NAME",
+        help="Load the world into the database NAME on --database-url's server and keep it; "
+        "if NAME already holds one, measure that instead of loading another "
+        "(--subscribers is then ignored).",
+    )
+    parser.add_argument(
+        "--rebuild-rollups",
+        action="store_true",
+        help="with a kept world: rebuild every day's rollups with this checkout's code first",
+    )
     add_database_argument(parser)
     args = parser.parse_args()
     print(f"machine: {machine()}")
-    async with benchmark_database(args.database_url) as url:
-        world = await load(url, args)
+    if args.keep_database:
+        if not args.database_url:
+            parser.error("--keep-database needs --database-url")
+        database = kept_database(args.database_url, args.keep_database)
+    else:
+        database = _fresh(args.database_url)
+    async with database as (url, built):
+        world = await reuse(url, args) if built else await load(url, args)
         met = await measure(url, world, args)
     return 0 if met else 1
 
