@@ -44,6 +44,7 @@ type is Free Trial — all counted by event date.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -100,9 +101,11 @@ STATISTICS = ("billing_retry", "grace_period", "marketing_opt_ins", "subscribers
 _DURATION = re.compile(r"^\s*(\d+)\s*(day|week|month|year)s?\s*$", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=1024)
 def monthly_factor(duration: str | None) -> Decimal | None:
     """How many billing periods of ``duration`` fit in a month of 30.4375 days (see the module
-    docstring); None for a duration Orchard does not recognise."""
+    docstring); None for a duration Orchard does not recognise. Cached: a year of MRR asks for
+    the same few durations thousands of times."""
     found = _DURATION.match(duration or "")
     if not found or int(found[1]) == 0:
         return None

@@ -26,7 +26,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.subscriptions import repository
-from app.subscriptions.repository import EventRow, KindRow, MrrPart
+from app.subscriptions.repository import EventRow, KindRow
+
+#: One report date's MRR base in a proceeds currency and standard duration (``mrr_only``):
+#: (report date, currency, duration, Σ in-MRR count × developer proceeds or None).
+MrrRow = tuple[dt.date, str | None, str | None, Decimal | None]
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,8 @@ class Fetched:
     day: dt.date | None = None  # the summary's report date (asked, or the newest stored)
     accounts: int = 0  # accounts in scope
     kinds: list[KindRow] = field(default_factory=list)
-    mrr_parts: list[MrrPart] = field(default_factory=list)  # with ``mrr_only``, not kinds
+    #: With ``mrr_only`` (not kinds): in ``repository.mrr_order``, as read.
+    mrr_rows: list[MrrRow] = field(default_factory=list)
     events: list[EventRow] = field(default_factory=list)
     #: (date, account, stored state or None) of every (date, account) that is not a fact.
     incomplete: list[tuple[dt.date, uuid.UUID, str | None]] = field(default_factory=list)
@@ -111,7 +116,17 @@ _HEAD = """
             FROM states WHERE NOT fact),
            (SELECT CAST(json_agg(json_build_array(day, n)) AS text)
             FROM (SELECT day, count(*) AS n FROM states WHERE fact GROUP BY day) AS f),
-           (SELECT CAST(json_agg(row_to_json(data)) AS text) FROM data)
+           {data}
+"""
+_DATA_JSON = "(SELECT CAST(json_agg(row_to_json(data)) AS text) FROM data)"
+#: The MRR bases as one array of records (decoded by asyncpg as typed tuples: a year is
+#: thousands of them, too many to parse back from JSON text), in ``repository.mrr_order``:
+#: nulls last, text by code point (``COLLATE "C"`` on UTF-8: byte order is code point order).
+_DATA_MRR = """
+    (SELECT array_agg(ROW(report_date, currency, duration, base)
+                      ORDER BY report_date, currency IS NULL, COALESCE(currency, '') COLLATE "C",
+                               duration IS NULL, COALESCE(duration, '') COLLATE "C")
+     FROM data)
 """
 
 
@@ -174,6 +189,10 @@ async def snapshot_request(
                AND state IN ('published', 'no_data'))
     """
     span = "BETWEEN (SELECT first FROM s_day) AND (SELECT last FROM s_day)"
+    if start is not None and end is not None:
+        # Bound dates: the planner then knows how many days the data spans (a year of MRR
+        # bases, estimated as a few rows through ``s_day``, spilled its hash to disk).
+        span = "BETWEEN CAST(:day_start AS date) AND CAST(:day_end AS date)"
     if mrr_only:
         data = repository.snapshot_mrr_sql(ask.workspace_id, rows.format(a="s"), span, params)
     else:
@@ -189,19 +208,11 @@ async def snapshot_request(
         ),
         data AS ({data}),
         {states}
-        {_HEAD}, (SELECT first FROM s_day)
+        {_HEAD.format(data=_DATA_MRR if mrr_only else _DATA_JSON)}, (SELECT first FROM s_day)
     """  # noqa: S608  (fixed fragments; values are bound)
     fetched, row = await _run(session, sql, params)
     if mrr_only:
-        fetched.mrr_parts = sorted(
-            (
-                MrrPart(_date(day), currency, duration, _decimal(base), int(priced))
-                for day, currency, duration, base, priced in (
-                    item.values() for item in _json(row[7])
-                )
-            ),
-            key=repository.mrr_order,
-        )
+        fetched.mrr_rows = [tuple(record) for record in row[7] or []]
     else:
         fetched.kinds = _kinds(_json(row[7]), len(dimensions))
     fetched.day = row[8]
@@ -230,7 +241,7 @@ async def event_request(
         WITH {scope},
         data AS ({data}),
         {states}
-        {_HEAD}
+        {_HEAD.format(data=_DATA_JSON)}
     """
     fetched, row = await _run(session, sql, params)
     width = len(dimensions)

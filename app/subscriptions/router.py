@@ -6,7 +6,8 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+import pydantic_core
+from fastapi import APIRouter, Query, Response
 
 from app.auth.deps import Reader
 from app.kit.dates import Day
@@ -19,7 +20,6 @@ from app.subscriptions.schemas import (
     CountSeries,
     EventDimension,
     Metric,
-    MoneySeries,
     SubscriptionEvents,
     SubscriptionSeries,
     SubscriptionSummary,
@@ -141,7 +141,7 @@ async def get_series(
     currency: CurrencyParam = None,
     *,
     settings: AppSettings,
-) -> CountSeries | MoneySeries:
+) -> CountSeries | Response:
     """One metric per day (at most 400 days), oldest first. `kind` says what the points
     carry: `count` (every metric but `estimated_mrr`) → `value`, `money` (`estimated_mrr`) →
     `amounts` per currency. A day no account in scope has yet is `null`, not zero; `complete`
@@ -151,7 +151,7 @@ async def get_series(
     `estimated_mrr` amounts also convert at that day's own rate (the latest published on or
     before the report date, never one rate for the range), the originals kept, with the
     day's `amounts_total_converted` and what had no rate."""
-    return await service.series(
+    found = await service.series(
         session,
         ScopeAsk(principal.workspace_id, account_id, app_id),
         metric=metric,
@@ -161,6 +161,9 @@ async def get_series(
         currency=currency,
         max_rate_age_days=settings.fx_max_rate_age_days,
     )
+    if isinstance(found, dict):  # the money series, built as plain data: straight to JSON
+        return Response(pydantic_core.to_json(found), media_type="application/json")
+    return found
 
 
 @router.get(

@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import NotFound
 from app.fx import convert
 from app.fx.schemas import ConvertedTotal, ConvertibleMoney
-from app.kit.money import Money
+from app.kit.money import Money, amount_text
 from app.models import AscAccount
 from app.reports import calendar, query
 from app.reports.schemas import IncompleteDate
@@ -39,8 +41,6 @@ from app.subscriptions.schemas import (
     EventDimension,
     EventGroupTotals,
     Metric,
-    MoneyPoint,
-    MoneySeries,
     RowFilter,
     SubscriptionEvents,
     SubscriptionMeasures,
@@ -413,15 +413,14 @@ async def series(
     now: dt.datetime,
     currency: str | None = None,
     max_rate_age_days: int = 7,
-) -> CountSeries | MoneySeries:
-    """``metric`` per day; ``estimated_mrr`` with a reporting currency (``currency`` or the
-    workspace's default) also converted, each day at its own report date's rate. One statement
-    reads the scope, the rows and their completeness (``request_repository``); a second the
-    rates, only when converting."""
+) -> CountSeries | Payload:
+    """``metric`` per day; ``estimated_mrr`` (a ``MoneySeries`` document, see
+    ``_mrr_series``) with a reporting currency (``currency`` or the workspace's default) also
+    converted, each day at its own report date's rate. One statement reads the scope, the rows
+    and their completeness (``request_repository``); a second the rates, only when
+    converting."""
     query.date_range(start, end, MAX_RANGE_DAYS)
-    workspace_id = ask.workspace_id
     requested = await _requested(session, ask, currency)
-    amounts: dict[dt.date, list[Money]] = {}
     values: dict[dt.date, int] = {}
     if metric in EVENT_METRICS:
         fetched = await request_repository.event_request(
@@ -460,53 +459,15 @@ async def series(
         check_scope(ask, fetched)
         done = fetched_completeness(fetched, now)
         if metric is Metric.ESTIMATED_MRR:
-            mrr: dict[dt.date, MrrTotal] = defaultdict(MrrTotal)
-            for part in fetched.mrr_parts:  # in one order (``repository.mrr_order``)
-                mrr[part.report_date].add(part.currency, part.duration, part.base, part.priced)
-            amounts = {day: _money(total.rounded()) for day, total in mrr.items()}
-        else:
-            tallies: dict[dt.date, Tally] = defaultdict(Tally)
-            for row in fetched.kinds:
-                tallies[row.report_date].add(row)
-            values = {day: tally.value(metric) for day, tally in tallies.items()}
+            return await _mrr_series(
+                session, ask.workspace_id, fetched, done, start, end, requested, max_rate_age_days
+            )
+        tallies: dict[dt.date, Tally] = defaultdict(Tally)
+        for row in fetched.kinds:
+            tallies[row.report_date].add(row)
+        values = {day: tally.value(metric) for day, tally in tallies.items()}
         complete = done.complete
 
-    target = requested or fetched.reporting_currency
-    days = calendar.days(start, end)
-    if metric is Metric.ESTIMATED_MRR:
-        book = None
-        if target is not None:
-            book = await convert.book_for(
-                session,
-                workspace_id,
-                target=target,
-                currencies={m.currency for ms in amounts.values() for m in ms if m.currency},
-                start=start,
-                end=end,
-                max_age_days=max_rate_age_days,
-            )
-        points = []
-        for day in days:
-            point = MoneyPoint(report_date=day, amounts=None, complete=complete(day))
-            if done.known(day):
-                listed = [m.model_dump() for m in amounts.get(day, [])]
-                if book is not None:
-                    triples = [(day, m["currency"], Decimal(m["amount"])) for m in listed]
-                    total = convert.convert_measure(book, listed, triples)
-                    point.amounts_total_converted = ConvertedTotal.model_validate(total)
-                point.amounts = [ConvertibleMoney.model_validate(m) for m in listed]
-            elif book is not None:
-                point.amounts_total_converted = None
-            points.append(point)
-        return MoneySeries(
-            kind="money",
-            **({"currency": target} if book is not None else {}),
-            metric=metric,
-            from_date=start,
-            to_date=end,
-            points=points,
-            incomplete_dates=done.incomplete,
-        )
     return CountSeries(
         kind="count",
         metric=metric,
@@ -518,7 +479,77 @@ async def series(
                 value=values.get(day, 0) if done.known(day) else None,
                 complete=complete(day),
             )
-            for day in days
+            for day in calendar.days(start, end)
         ],
         incomplete_dates=done.incomplete,
     )
+
+
+#: A response document exactly as the API sends it, shaped like its pydantic schema (here
+#: ``MoneySeries``, which documents it), built as plain data and serialised without a second
+#: validation (as ``app.sales.service.Payload``): a year of MRR is thousands of amounts, and
+#: a model object per amount cost more than the statement. The tests validate the responses
+#: against the schema.
+Payload = dict[str, Any]
+
+
+async def _mrr_series(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    fetched: Fetched,
+    done: Completeness,
+    start: dt.date,
+    end: dt.date,
+    requested: str | None,
+    max_rate_age_days: int,
+) -> Payload:
+    """The ``estimated_mrr`` series document: per day, ``MrrTotal`` of the day's bases (read in
+    one order, ``repository.mrr_order``), each currency rounded once (``_money``'s amounts,
+    as plain data); with a reporting currency also converted at the day's rate."""
+    amounts: dict[dt.date, list[dict[str, Any]]] = {}
+    for day, rows in groupby(fetched.mrr_rows, key=itemgetter(0)):
+        total = MrrTotal()
+        for _, currency, duration, base in rows:
+            total.add(currency, duration, base, 0)
+        amounts[day] = [
+            {"amount": amount_text(amount, currency), "currency": currency}
+            for currency, amount in total.rounded()
+            if amount != 0
+        ]
+    target = requested or fetched.reporting_currency
+    book = None
+    if target is not None:
+        book = await convert.book_for(
+            session,
+            workspace_id,
+            target=target,
+            currencies={m["currency"] for ms in amounts.values() for m in ms},
+            start=start,
+            end=end,
+            max_age_days=max_rate_age_days,
+        )
+    points: list[dict[str, Any]] = []
+    for day in calendar.days(start, end):
+        point: dict[str, Any] = {"report_date": day, "amounts": None}
+        if done.known(day):
+            listed = amounts.get(day, [])
+            if book is not None:
+                listed = [dict(m) for m in listed]
+                triples = [(day, m["currency"], Decimal(m["amount"])) for m in listed]
+                point["amounts_total_converted"] = convert.convert_measure(book, listed, triples)
+            point["amounts"] = listed
+        elif book is not None:
+            point["amounts_total_converted"] = None
+        point["complete"] = done.complete(day)
+        points.append(point)
+    return {
+        "kind": "money",
+        **({"currency": target} if book is not None else {}),
+        "metric": Metric.ESTIMATED_MRR.value,
+        "from": start,
+        "to": end,
+        "points": points,
+        "incomplete_dates": [
+            d.model_dump(mode="json", by_alias=True, exclude_unset=True) for d in done.incomplete
+        ],
+    }

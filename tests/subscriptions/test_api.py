@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from app.sandbox.state import SandboxState, SandboxTeam, utc_now
 from app.sandbox.subscriptions import SUBSCRIPTION_HEADER, events, snapshot_rows, subscriber_rows
+from app.subscriptions.schemas import MoneySeries
 from tests.fixtures.accounts import Tenant, link
 from tests.fixtures.engine import run_unit
 
@@ -204,6 +205,9 @@ async def test_summary_series_and_events_match_the_raw_files(
     assert series["kind"] == "count" and mrr["kind"] == "money"
     assert all(set(p) == {"report_date", "value", "complete"} for p in series["points"])
     assert set(mrr["points"][0]) == {"report_date", "amounts", "complete"}
+    # The money series is built as plain data (no model on the way out): the documented shape.
+    document = MoneySeries.model_validate({**mrr, "from_date": mrr["from"], "to_date": mrr["to"]})
+    assert document.model_dump(mode="json", by_alias=True, exclude_unset=True) == mrr
 
     # Events of the 8th: most in the 8th's file, the late rest in the 9th's.
     happened = [
