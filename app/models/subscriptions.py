@@ -205,6 +205,47 @@ class SubscriptionEventDayRollup(_DayRollup, Base):
     quantity_with_periods: Mapped[int] = mapped_column(BigInteger)
 
 
+class SubscriptionEventMonthRollup(Base):
+    """``subscription_event_day_rollup`` summed per calendar month of Event Date (``month``):
+    the same dimensions, event name, free-trial flag and layers, with the report and event
+    dates each month's rows span (for traces). Rebuilt for the months a report day's events
+    fall in (before and after), in the unit's transaction; read for the whole months of a
+    monthly request instead of each day's rows."""
+
+    __tablename__ = "subscription_event_month_rollup"
+    __table_args__ = (
+        Index("ix_subscription_event_month_rollup_partition", "account_id", "month"),
+        Index(
+            "ix_subscription_event_month_rollup_workspace_month",
+            "workspace_id",
+            "by_country",
+            "month",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    month: Mapped[dt.date] = mapped_column(Date)
+    app_apple_id: Mapped[str | None] = mapped_column(Text)
+    subscription_apple_id: Mapped[str | None] = mapped_column(Text)
+    country: Mapped[str | None] = mapped_column(Text)
+    offer_name: Mapped[str | None] = mapped_column(Text)
+    standard_duration: Mapped[str | None] = mapped_column(Text)
+    cancellation_reason: Mapped[str | None] = mapped_column(Text)
+    n: Mapped[str] = mapped_column(Text)
+    free: Mapped[bool] = mapped_column(Boolean)
+    by_country: Mapped[bool] = mapped_column(Boolean)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    paid_periods: Mapped[int] = mapped_column(BigInteger)
+    quantity_with_periods: Mapped[int] = mapped_column(BigInteger)
+    source_rows: Mapped[int] = mapped_column(BigInteger)
+    first_report: Mapped[dt.date] = mapped_column(Date)
+    last_report: Mapped[dt.date] = mapped_column(Date)
+    first_event: Mapped[dt.date] = mapped_column(Date)
+    last_event: Mapped[dt.date] = mapped_column(Date)
+
+
 class SubscriberTransactionDayRollup(_DayRollup, Base):
     """``subscriber_transaction_rows`` summed per day, dimension, currencies and whether the
     rows are refunds (``refund``: Refund = Yes or a negative Customer Price)."""

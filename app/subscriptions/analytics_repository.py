@@ -150,7 +150,7 @@ _EVENT_SOURCES = {
         SELECT {bucket} AS bucket, app_apple_id, subscription_apple_id, country, offer_name,
                standard_duration, cancellation_reason, n, free, quantity AS q,
                paid_periods AS pp, quantity_with_periods AS qp, source_rows AS rows,
-               report_date, event_date
+               report_date AS r0, report_date AS r1, event_date AS e0, event_date AS e1
         FROM subscription_event_day_rollup
     """,
     "raw": """
@@ -161,10 +161,28 @@ _EVENT_SOURCES = {
                quantity AS q,
                COALESCE(consecutive_paid_periods * quantity, 0) AS pp,
                CASE WHEN consecutive_paid_periods IS NULL THEN 0 ELSE quantity END AS qp,
-               1 AS rows, report_date, event_date
+               1 AS rows, report_date AS r0, report_date AS r1, event_date AS e0,
+               event_date AS e1
         FROM subscription_event_rows
     """,
 }
+#: The monthly sums of the event rollup (``rollup.EVENT_MONTHS_INSERT``): read for the whole
+#: calendar months of a monthly request, the same columns as ``_EVENT_SOURCES``.
+_EVENT_MONTHS = """
+    SELECT month AS bucket, app_apple_id, subscription_apple_id, country, offer_name,
+           standard_duration, cancellation_reason, n, free, quantity AS q, paid_periods AS pp,
+           quantity_with_periods AS qp, source_rows AS rows, first_report AS r0,
+           last_report AS r1, first_event AS e0, last_event AS e1
+    FROM subscription_event_month_rollup
+"""
+
+
+def whole_months(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date] | None:
+    """(first day, last day) of the calendar months wholly inside [start, end], if any."""
+    first = start if start.day == 1 else calendar.month_end(start) + dt.timedelta(days=1)
+    month = end.replace(day=1)
+    last = end if end == calendar.month_end(month) else month - dt.timedelta(days=1)
+    return (first, last) if first <= last else None
 
 
 async def event_buckets(
@@ -217,16 +235,28 @@ def event_buckets_sql(
         for i, name in enumerate(names_list)
     )
     rows = _EVENT_SOURCES[source].format(bucket=_bucket("event_date"))
+    layer = _layer(source, scope, dimensions, params)
+    where = f"{row_where(scope, params)} AND event_date BETWEEN :start AND :end {layer}"
+    months = whole_months(start, end) if source == "rollup" and granularity == "month" else None
+    if months is not None:
+        # Whole calendar months from their monthly sums, the partial edges from the days.
+        params.update(m_first=months[0], m_last=months[1])
+        where += " AND event_date NOT BETWEEN :m_first AND :m_last"
+        rows = f"""
+            {_EVENT_MONTHS}
+            WHERE {row_where(scope, params)} AND month BETWEEN :m_first AND :m_last {layer}
+            UNION ALL
+            {rows}
+        """
     sql = f"""
         WITH s AS (
             {rows}
-            WHERE {row_where(scope, params)} AND event_date BETWEEN :start AND :end
-                  {_layer(source, scope, dimensions, params)}
+            WHERE {where}
         ),
         k AS (
             SELECT bucket, {raw}, n, free, sum(q) AS q, sum(pp) AS pp, sum(qp) AS qp,
-                   sum(rows) AS rows, min(report_date) AS r0, max(report_date) AS r1,
-                   min(event_date) AS e0, max(event_date) AS e1
+                   sum(rows) AS rows, min(r0) AS r0, max(r1) AS r1, min(e0) AS e0,
+                   max(e1) AS e1
             FROM s GROUP BY bucket, {raw}, n, free
         ),
         e AS (

@@ -26,6 +26,7 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.reports import calendar
 from app.subscriptions.catalog import TRIAL_CONVERSION
 from app.subscriptions.subscriber_rollup import rebuild_subscribers
 
@@ -95,6 +96,32 @@ TRANSACTION_ROLLUP_INSERT = f"""
 
 _ONE_DAY = "account_id = :a AND report_date = :d"
 
+_EVENT_KEYS = (
+    f"{_DIMENSIONS}, cancellation_reason, n, free, by_country"  # the day rollup's, but dates
+)
+#: The day rollup of events summed per calendar month of Event Date (``month``), keeping the
+#: report and event dates each month row spans: what monthly metric buckets read for whole
+#: months (``analytics_repository.event_buckets_sql``) instead of every day's rows.
+EVENT_MONTHS_INSERT = f"""
+    INSERT INTO subscription_event_month_rollup (
+        workspace_id, account_id, month, {_EVENT_KEYS}, quantity, paid_periods,
+        quantity_with_periods, source_rows, first_report, last_report, first_event,
+        last_event)
+    SELECT workspace_id, account_id, date_trunc('month', event_date)::date AS m, {_EVENT_KEYS},
+           sum(quantity), sum(paid_periods), sum(quantity_with_periods), sum(source_rows),
+           min(report_date), max(report_date), min(event_date), max(event_date)
+    FROM subscription_event_day_rollup
+    WHERE {{where}}
+    GROUP BY workspace_id, account_id, m, {_EVENT_KEYS}
+"""  # noqa: S608  (fixed SQL; values are bound)
+_EVENT_MONTH = "account_id = :a AND event_date >= :first AND event_date < :last"
+#: The calendar months of Event Date of a report day's event rollup rows (the rows about to
+#: be replaced) or of its stored event rows (the new ones).
+_EVENT_MONTHS = """
+    SELECT DISTINCT date_trunc('month', event_date)::date FROM {table}
+    WHERE account_id = :a AND report_date = :d AND event_date IS NOT NULL
+"""
+
 #: The calendar months of Event Date a report day's Subscriber rows fall in, before its rollup
 #: is rebuilt (the rows replaced) and after its rows were loaded (the new ones).
 _TOUCHED_MONTHS = """
@@ -140,10 +167,31 @@ async def rebuild_event_rollup(
     session: AsyncSession, account_id: uuid.UUID, report_date: dt.date
 ) -> None:
     """Re-aggregate one account's event rows of one report date (and their free-trial
-    conversions); runs in the unit's transaction."""
+    conversions), then the monthly sums of the Event Date months its rows fall in, before
+    and after (``EVENT_MONTHS_INSERT``); runs in the unit's transaction."""
+    params = {"a": account_id, "d": report_date}
+    months = {
+        m
+        for table in ("subscription_event_day_rollup", "subscription_event_rows")
+        for (m,) in await session.execute(text(_EVENT_MONTHS.format(table=table)), params)
+    }
     await _rebuild(
         session, "subscription_event_day_rollup", EVENT_ROLLUP_INSERT, account_id, report_date
     )
+    for month in sorted(months):
+        span = {
+            "a": account_id,
+            "first": month,
+            "last": calendar.month_end(month) + dt.timedelta(days=1),
+        }
+        await session.execute(
+            text(
+                "DELETE FROM subscription_event_month_rollup WHERE account_id = :a "
+                "AND month = :first"
+            ),
+            span,
+        )
+        await session.execute(text(EVENT_MONTHS_INSERT.format(where=_EVENT_MONTH)), span)
     await _rebuild(
         session,
         "subscription_trial_conversion_months",
