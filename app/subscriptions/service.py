@@ -511,11 +511,13 @@ async def _mrr_series(
         total = MrrTotal()
         for _, currency, duration, base in rows:
             total.add(currency, duration, base, 0)
-        amounts[day] = [
-            {"amount": amount_text(amount, currency), "currency": currency}
-            for currency, amount in total.rounded()
-            if amount != 0
-        ]
+        # ``_money(total.rounded())`` as plain data, each amount rounded once.
+        listed = []
+        for currency, amount in sorted(total.amounts.items()):
+            text = amount_text(amount, currency)
+            if Decimal(text) != 0:
+                listed.append({"amount": text, "currency": currency})
+        amounts[day] = listed
     target = requested or fetched.reporting_currency
     book = None
     if target is not None:
