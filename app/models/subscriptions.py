@@ -269,6 +269,47 @@ class SubscriberTransactionDayRollup(_DayRollup, Base):
     abs_developer_proceeds: Mapped[Decimal | None] = mapped_column(Numeric)
 
 
+class SubscriberTransactionMonthRollup(Base):
+    """``subscriber_transaction_day_rollup`` summed per calendar month of Event Date
+    (``month``), with the report and event dates each month's rows span (for traces); rebuilt
+    for the months a Subscriber Report day touches (before and after), in the unit's
+    transaction; read for the whole months of a monthly request instead of each day's rows."""
+
+    __tablename__ = "subscriber_transaction_month_rollup"
+    __table_args__ = (
+        Index("ix_subscriber_transaction_month_rollup_partition", "account_id", "month"),
+        Index(
+            "ix_subscriber_transaction_month_rollup_workspace_month",
+            "workspace_id",
+            "by_country",
+            "month",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asc_accounts.id", ondelete="CASCADE"))
+    month: Mapped[dt.date] = mapped_column(Date)
+    app_apple_id: Mapped[str | None] = mapped_column(Text)
+    subscription_apple_id: Mapped[str | None] = mapped_column(Text)
+    country: Mapped[str | None] = mapped_column(Text)
+    offer_name: Mapped[str | None] = mapped_column(Text)
+    standard_duration: Mapped[str | None] = mapped_column(Text)
+    customer_currency: Mapped[str | None] = mapped_column(Text)
+    proceeds_currency: Mapped[str | None] = mapped_column(Text)
+    refund: Mapped[bool] = mapped_column(Boolean)
+    by_country: Mapped[bool] = mapped_column(Boolean)
+    customer_price: Mapped[Decimal | None] = mapped_column(Numeric)
+    developer_proceeds: Mapped[Decimal | None] = mapped_column(Numeric)
+    abs_customer_price: Mapped[Decimal | None] = mapped_column(Numeric)
+    abs_developer_proceeds: Mapped[Decimal | None] = mapped_column(Numeric)
+    source_rows: Mapped[int] = mapped_column(BigInteger)
+    first_report: Mapped[dt.date] = mapped_column(Date)
+    last_report: Mapped[dt.date] = mapped_column(Date)
+    first_event: Mapped[dt.date] = mapped_column(Date)
+    last_event: Mapped[dt.date] = mapped_column(Date)
+
+
 class SubscriberPayerMonth(Base):
     """Distinct paying Subscriber IDs (charges, not refunds) of one account's app in one
     calendar month of Event Date, per (customer, proceeds) currency pair and in total

@@ -372,18 +372,32 @@ def transaction_buckets_sql(
     day = "event_date" if by_day else "CAST(NULL AS date)"
     per_day = "event_date, " if by_day else ""
     rows = _TRANSACTION_SOURCES[source].format(bucket=_bucket("event_date"), selects=selects)
+    layer = _layer(source, scope, dimensions, params)
+    where = f"{row_where(scope, params)} AND event_date BETWEEN :start AND :end {layer}"
+    months = None
+    if source == "rollup" and granularity == "month" and not by_day:
+        months = whole_months(start, end)
+    if months is not None:
+        # Whole calendar months from their monthly sums, the partial edges from the days.
+        params.update(m_first=months[0], m_last=months[1])
+        where += " AND event_date NOT BETWEEN :m_first AND :m_last"
+        rows = f"""
+            {_TRANSACTION_MONTHS.format(selects=selects)}
+            WHERE {row_where(scope, params)} AND month BETWEEN :m_first AND :m_last {layer}
+            UNION ALL
+            {rows}
+        """
     sql = f"""
         WITH t AS (
             {rows}
-            WHERE {row_where(scope, params)} AND event_date BETWEEN :start AND :end
-                  {_layer(source, scope, dimensions, params)}
+            WHERE {where}
         )
         SELECT bucket{names}, cc, pc, GROUPING(cc, pc) AS total, {day} AS day,
                COALESCE(sum(rows) FILTER (WHERE NOT r), 0),
                COALESCE(sum(rows) FILTER (WHERE r), 0),
                sum(price) FILTER (WHERE NOT r), sum(proceeds) FILTER (WHERE NOT r),
                sum(abs_price) FILTER (WHERE r), sum(abs_proceeds) FILTER (WHERE r),
-               sum(rows), min(report_date), max(report_date), min(event_date), max(event_date)
+               sum(rows), min(r0), max(r1), min(e0), max(e1)
         FROM t
         GROUP BY GROUPING SETS ((bucket{names}, {per_day}cc, pc), (bucket{names}))
     """  # noqa: S608  (identifiers from fixed maps; values are bound)
@@ -427,17 +441,29 @@ _TRANSACTION_SOURCES = {
         SELECT {bucket} AS bucket{selects}, customer_currency AS cc, proceeds_currency AS pc,
                customer_price AS price, developer_proceeds AS proceeds,
                abs_customer_price AS abs_price, abs_developer_proceeds AS abs_proceeds,
-               refund AS r, source_rows AS rows, report_date, event_date
+               refund AS r, source_rows AS rows, report_date AS r0, report_date AS r1,
+               event_date, event_date AS e0, event_date AS e1
         FROM subscriber_transaction_day_rollup
     """,
     "raw": f"""
         SELECT {{bucket}} AS bucket{{selects}}, customer_currency AS cc, proceeds_currency AS pc,
                customer_price AS price, developer_proceeds AS proceeds,
                abs(customer_price) AS abs_price, abs(developer_proceeds) AS abs_proceeds,
-               {REFUND} AS r, 1 AS rows, report_date, event_date
+               {REFUND} AS r, 1 AS rows, report_date AS r0, report_date AS r1, event_date,
+               event_date AS e0, event_date AS e1
         FROM subscriber_transaction_rows
     """,  # noqa: S608  (fixed SQL)
 }
+#: The monthly sums of the transaction rollup (``rollup.TRANSACTION_MONTHS_INSERT``): read for
+#: the whole calendar months of a monthly request without per-day money.
+_TRANSACTION_MONTHS = """
+    SELECT month AS bucket{selects}, customer_currency AS cc, proceeds_currency AS pc,
+           customer_price AS price, developer_proceeds AS proceeds,
+           abs_customer_price AS abs_price, abs_developer_proceeds AS abs_proceeds,
+           refund AS r, source_rows AS rows, first_report AS r0, last_report AS r1,
+           CAST(NULL AS date) AS event_date, first_event AS e0, last_event AS e1
+    FROM subscriber_transaction_month_rollup
+"""
 
 
 async def _distinct_payers(

@@ -115,6 +115,22 @@ EVENT_MONTHS_INSERT = f"""
     GROUP BY workspace_id, account_id, m, {_EVENT_KEYS}
 """  # noqa: S608  (fixed SQL; values are bound)
 _EVENT_MONTH = "account_id = :a AND event_date >= :first AND event_date < :last"
+_TRANSACTION_KEYS = f"{_DIMENSIONS}, customer_currency, proceeds_currency, refund, by_country"
+#: The same for the day rollup of Subscriber rows (``analytics_repository``'s transaction
+#: buckets read it for whole months when no per-day money is asked for).
+TRANSACTION_MONTHS_INSERT = f"""
+    INSERT INTO subscriber_transaction_month_rollup (
+        workspace_id, account_id, month, {_TRANSACTION_KEYS}, customer_price,
+        developer_proceeds, abs_customer_price, abs_developer_proceeds, source_rows,
+        first_report, last_report, first_event, last_event)
+    SELECT workspace_id, account_id, date_trunc('month', event_date)::date AS m,
+           {_TRANSACTION_KEYS}, sum(customer_price), sum(developer_proceeds),
+           sum(abs_customer_price), sum(abs_developer_proceeds), sum(source_rows),
+           min(report_date), max(report_date), min(event_date), max(event_date)
+    FROM subscriber_transaction_day_rollup
+    WHERE {{where}}
+    GROUP BY workspace_id, account_id, m, {_TRANSACTION_KEYS}
+"""  # noqa: S608  (fixed SQL; values are bound)
 #: The calendar months of Event Date of a report day's event rollup rows (the rows about to
 #: be replaced) or of its stored event rows (the new ones).
 _EVENT_MONTHS = """
@@ -225,4 +241,15 @@ async def rebuild_transaction_rollup(
         account_id,
         report_date,
     )
+    for month in months:  # the monthly sums of the months the day's rows left or entered
+        following = calendar.month_end(month) + dt.timedelta(days=1)
+        span = {"a": account_id, "first": month, "last": following}
+        await session.execute(
+            text(
+                "DELETE FROM subscriber_transaction_month_rollup WHERE account_id = :a "
+                "AND month = :first"
+            ),
+            span,
+        )
+        await session.execute(text(TRANSACTION_MONTHS_INSERT.format(where=_EVENT_MONTH)), span)
     await rebuild_subscribers(session, account_id, report_date)

@@ -1,13 +1,14 @@
-"""The monthly sums of the event rollup answer exactly what the raw event rows answer.
+"""The monthly sums of the event and Subscriber rollups answer exactly what the raw rows answer.
 
-A random world of SUBSCRIPTION_EVENT rows over three calendar months (late Event Dates that
-cross into the previous month, untrimmed and empty values, two accounts and two apps) is
-stored and each (account, report date) rebuilt by the code the sync unit runs. Monthly metric
-buckets then read whole months from ``subscription_event_month_rollup`` and partial edge
-months from the day rollup: for many random ranges (whole months, partial edges, both),
+A random world of SUBSCRIPTION_EVENT and SUBSCRIBER rows over three calendar months (late
+Event Dates that cross into the previous month, untrimmed and empty values, refunds, missing
+prices, two accounts and two apps) is stored and each (account, report date) rebuilt by the
+code the sync unit runs. Monthly metric buckets then read whole months from
+``subscription_event_month_rollup`` / ``subscriber_transaction_month_rollup`` and partial edge
+months from the day rollups: for many random ranges (whole months, partial edges, both),
 groupings, predicates and scopes, the answer equals the raw rows' — also after report days are
-replaced (one of them on a month's first day, its late events in the month before) and a
-report day emptied; and the migration's backfill builds exactly what the units build.
+replaced (one of them on a month's first day, its late rows in the month before) and a report
+day emptied; and the migration's backfill builds exactly what the units build.
 """
 
 import datetime as dt
@@ -38,7 +39,7 @@ __all__ = ["session"]  # the fixture, shared
 
 FIRST = dt.date(2025, 1, 1)
 DAYS = 90  # January to March
-MONTH_TABLE = "subscription_event_month_rollup"
+MONTH_TABLES = ("subscription_event_month_rollup", "subscriber_transaction_month_rollup")
 
 
 def _span(rng: random.Random) -> tuple[dt.date, dt.date]:
@@ -78,7 +79,21 @@ async def _compare(
         )
         found[source] = {(b.bucket, b.group): b for b in buckets}
     assert found["rollup"] == found["raw"], (scope, start, end, dims, names)
-    return whole_months(start, end) is not None and bool(found["raw"])
+    transactions = {}
+    for source in ("rollup", "raw"):
+        sums = await repo.transaction_buckets(
+            session,
+            scope,
+            start=start,
+            end=end,
+            granularity="month",
+            dimensions=[d for d in dims if d != "cancellation_reason"],  # events only
+            distinct_payers=False,
+            source=source,
+        )
+        transactions[source] = {(b.bucket, b.group): b for b in sums}
+    assert transactions["rollup"] == transactions["raw"], (scope, start, end, dims)
+    return whole_months(start, end) is not None and bool(found["raw"]) and bool(transactions["raw"])
 
 
 async def test_the_event_month_rollup_answers_what_the_raw_rows_answer(
@@ -92,7 +107,8 @@ async def test_the_event_month_rollup_answers_what_the_raw_rows_answer(
             day = FIRST + dt.timedelta(days=n)
             await _store_day(db, rng, ws, account, day)
             await _rebuild(session, account, day)
-    assert await db.fetchval(f"SELECT count(*) FROM {MONTH_TABLE}") > 0
+    for table in MONTH_TABLES:
+        assert await db.fetchval(f"SELECT count(*) FROM {table}") > 0
     assert sum([await _compare(session, rng, ws, accounts) for _ in range(40)]) > 10
     # Report days replaced (a re-sync; the 1st of February's late events are January's) and
     # one emptied: the months they touch, before and after, follow.
@@ -108,18 +124,18 @@ async def test_the_event_month_rollup_answers_what_the_raw_rows_answer(
             emptied,
         )
     await _rebuild(session, accounts[1], emptied)
-    assert not await db.fetchval(
-        "SELECT count(*) FROM subscription_event_day_rollup "
-        "WHERE account_id = $1 AND report_date = $2",
-        accounts[1],
-        emptied,
-    )
+    for table in ("subscription_event_day_rollup", "subscriber_transaction_day_rollup"):
+        assert not await db.fetchval(
+            f"SELECT count(*) FROM {table} WHERE account_id = $1 AND report_date = $2",
+            accounts[1],
+            emptied,
+        )
     assert sum([await _compare(session, rng, ws, accounts) for _ in range(25)]) > 5
 
 
 def _migration() -> Any:
-    path = next(Path(__file__).parents[2].glob("migrations/versions/*-18_event_months.py"))
-    spec = importlib.util.spec_from_file_location("migration_18_event_months", path)
+    path = next(Path(__file__).parents[2].glob("migrations/versions/*-18_month_rollups.py"))
+    spec = importlib.util.spec_from_file_location("migration_18_month_rollups", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -138,9 +154,13 @@ async def test_the_migration_backfills_what_the_units_build(
         await _rebuild(session, account, day)
     await _store_day(db, rng, ws, account, FIRST + dt.timedelta(days=31))  # replaced
     await _rebuild(session, account, FIRST + dt.timedelta(days=31))
-    query = f"SELECT * FROM {MONTH_TABLE}"
-    built = sorted((tuple(r.values())[1:] for r in await db.fetch(query)), key=repr)
-    await db.execute(f"DELETE FROM {MONTH_TABLE}")
-    await db.execute(_migration().BACKFILL)
-    backfilled = sorted((tuple(r.values())[1:] for r in await db.fetch(query)), key=repr)
-    assert built and backfilled == built
+    migration = _migration()
+    for table, backfill in zip(
+        MONTH_TABLES, (migration.BACKFILL, migration.BACKFILL_TRANSACTIONS), strict=True
+    ):
+        query = f"SELECT * FROM {table}"
+        built = sorted((tuple(r.values())[1:] for r in await db.fetch(query)), key=repr)
+        await db.execute(f"DELETE FROM {table}")
+        await db.execute(backfill)
+        backfilled = sorted((tuple(r.values())[1:] for r in await db.fetch(query)), key=repr)
+        assert built and backfilled == built, table
