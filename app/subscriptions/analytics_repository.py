@@ -2,7 +2,9 @@
 of Apple's reports, per calendar bucket and group; Python only divides and formats.
 
 Event and transaction sums read the per-day rollups (``rollup``: the same answer, rebuilt with
-each report day; ``source="raw"`` reads the rows themselves, for the test that proves it);
+each report day; ``source="raw"`` reads the rows themselves, for the test that proves it) —
+for the whole calendar months of a monthly request, their monthly sums (``rollup``'s
+``EVENT_MONTHS_INSERT`` and ``TRANSACTION_MONTHS_INSERT``, not when money is kept per day);
 distinct paying Subscriber IDs read the monthly payer counts for one app's whole months, else
 the raw rows. MRR movements of whole calendar months read the per-subscriber monthly sums
 (``subscriber_rollup``, for any apps and storefronts), other spans the rows. Snapshot stocks

@@ -15,7 +15,9 @@ Every dimension and filter of the metrics API is kept as stored (not normalised)
 and filtering the rollup gives exactly the raw rows' answer. Each rollup has two layers
 (``by_country``): per storefront, and summed over storefronts (country null) — a twentieth of
 the rows for an app sold in twenty storefronts, read when a request neither groups nor filters
-by country.
+by country. Both are also summed per calendar month of Event Date (the months a report day's
+rows left or entered, rebuilt right after its day rollup): a year by month reads twelve
+months of sums instead of 365 days of rows.
 """
 
 from __future__ import annotations
