@@ -14,6 +14,11 @@ Each day's rollups are then rebuilt as the sync unit does after a load (timed pe
 Queries go through the real FastAPI app in-process (httpx ``ASGITransport``), each run many
 times after a warm-up; p50/p95 are of the whole request. Target: p95 < 200 ms.
 
+``--keep-database NAME`` loads into a database of that name on the server and keeps it; a later
+run with the same name migrates it to head (a new migration's backfill runs then), skips the
+load and measures (``--rebuild-days N`` re-times the rebuild of the newest N days' rollups):
+load once, measure several branches on the same rows (``CREATE DATABASE … TEMPLATE`` copies it).
+
 ``--compare-raw`` also times every query that reads the Subscription Report (stocks, MRR, the
 summary and its series) with those reads pointed at the raw snapshot rows instead of their
 per-day rollup (``snapshot_rollup``), interleaved request by request in the same run, and
@@ -25,11 +30,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
+import os
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -39,12 +50,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a sc
 from sqlalchemy import text
 
 from app.config import Settings
+from app.db import migrate
 from app.db.engine import create_engine, create_sessionmaker
 from app.main import create_app
 from app.subscriptions import analytics_repository, repository
 from app.subscriptions.rollup import rebuild_event_rollup, rebuild_transaction_rollup
 from app.subscriptions.snapshot_rollup import rebuild_snapshot_rollup
 from tests.benchmarks.sales_common import (
+    Tenant,
     add_account,
     add_app,
     add_database_argument,
@@ -144,11 +157,11 @@ CROSS JOIN (VALUES ('iPhone'), ('iPad'), ('Desktop')) AS dev(name)
 """
 
 
-async def build_rollups(url: str, account_id: Any) -> str:
+async def build_rollups(url: str, account_id: Any, count: int = 365) -> str:
     """Each report day's rollups, rebuilt as a sync unit does after loading the day's file (one
     transaction per day and report): the cost a daily sync adds."""
     engine = create_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=1)
-    days = [END - dt.timedelta(days=n) for n in range(365)]
+    days = [END - dt.timedelta(days=n) for n in range(count)]
     timings: list[float] = []
     try:
         for day in days:
@@ -354,6 +367,59 @@ async def measure(url: str, world: dict[str, Any], args: argparse.Namespace) -> 
         return met
 
 
+@asynccontextmanager
+async def kept_database(server_url: str | None, name: str) -> AsyncIterator[tuple[str, bool]]:
+    """The database ``name`` on the server, migrated to head and kept; yields its URL and
+    whether it was there already (loaded by an earlier run)."""
+    server_url = server_url or os.environ.get("ORCHARD_TEST_DATABASE_URL")
+    if not server_url:
+        raise SystemExit("--keep-database needs --database-url or ORCHARD_TEST_DATABASE_URL")
+    parts = urlsplit(server_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    admin = await asyncpg.connect(urlunsplit((*parts[:2], "/postgres", *parts[3:])))
+    try:
+        found = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not found:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = urlunsplit((*parts[:2], "/" + name, *parts[3:]))
+    await migrate.upgrade(url)
+    yield url, bool(found)
+
+
+async def _save_world(url: str, world: dict[str, Any]) -> None:
+    """The loaded world (tenant, ids) in the kept database's comment, for a later run."""
+    saved = {
+        "workspace_id": str(world["tenant"].workspace_id),
+        "token": world["tenant"].token,
+        "app_id": str(world["app_id"]),
+        "account_id": str(world["account_id"]),
+    }
+    conn = await asyncpg.connect(url)
+    try:
+        name = await conn.fetchval("SELECT current_database()")
+        comment = json.dumps(saved).replace("'", "''")
+        await conn.execute(f"COMMENT ON DATABASE \"{name}\" IS '{comment}'")
+    finally:
+        await conn.close()
+
+
+async def _kept_world(url: str) -> dict[str, Any]:
+    conn = await asyncpg.connect(url)
+    try:
+        comment = await conn.fetchval(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+            "WHERE datname = current_database()"
+        )
+    finally:
+        await conn.close()
+    if not comment:
+        raise SystemExit("the kept database has no loaded world (an interrupted load?)")
+    saved = json.loads(comment)
+    tenant = Tenant(uuid.UUID(saved["workspace_id"]), saved["token"])
+    return {"tenant": tenant, "app_id": saved["app_id"], "account_id": saved["account_id"]}
+
+
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--subscribers", type=int, default=100_000)
@@ -369,9 +435,32 @@ async def main() -> int:
         action="store_true",
         help="also time the Subscription Report queries on the raw rows (interleaved)",
     )
+    parser.add_argument(
+        "--keep-database",
+        metavar="NAME",
+        help="load into the database NAME and keep it; if it exists, skip the load",
+    )
+    parser.add_argument(
+        "--rebuild-days",
+        type=int,
+        default=0,
+        help="with a kept, loaded database: re-time the rebuild of the newest N days' rollups",
+    )
     add_database_argument(parser)
     args = parser.parse_args()
     print(f"machine: {machine()}")
+    if args.keep_database:
+        async with kept_database(args.database_url, args.keep_database) as (url, loaded):
+            if loaded:
+                world = await _kept_world(url)
+                print(f"kept database {args.keep_database}: loaded by an earlier run")
+                if args.rebuild_days:
+                    print(await build_rollups(url, world["account_id"], args.rebuild_days))
+            else:
+                world = await load(url, args)
+                await _save_world(url, world)
+            met = await measure(url, world, args)
+        return 0 if met else 1
     async with benchmark_database(args.database_url) as url:
         world = await load(url, args)
         met = await measure(url, world, args)
