@@ -21,6 +21,16 @@ the partition an app's request computes over — so a request reads a few thousa
   dimensions, the MRR movements between the ends of the previous month and of the month
   (new, reactivation, expansion, contraction, churned, closing) — summed from
   ``subscriber_months``.
+  It also keeps ``holders``: the subscribers with a charge at the month's end.
+- ``subscriber_mrr_changes``: per Subscriber ID, each day its MRR state (monthly proceeds,
+  proceeds currency and dimensions of its newest covering charge with proceeds — the state
+  the movements classify) differs from the day before's, with both states: the state at any
+  day is the newest change's on or before it, and a span's movements are those of the
+  subscribers with a change in it (the state before the first, after the last).
+- ``subscriber_mrr_movement_spans``: per app, day or ISO week (``span``, ``start``), proceeds
+  currency and dimensions, the MRR movements of that span — summed from the changes — with
+  the closing stock's change per each side's group (``net``, ``held``): a day's closing is
+  the month end's plus the days' changes since.
 - ``subscriber_cohort_months``: per app, cohort month, month and (for money) currency: the
   cohort's size, its retained subscribers and its revenue — summed from the tables above.
 - ``subscriber_report_days``: which Subscriber IDs each report day's rows name, so a report day
@@ -700,9 +710,14 @@ def span_kind(first: dt.date, last: dt.date) -> SpanKind:
     return "span"
 
 
+#: The state before a subscriber's first change in a span, on each of its changes there.
+_opening = ", ".join(f"first_value(c.a_{c}) OVER w AS a_{c}" for c in STATE)
+
+
 def _composed(dimensions: Sequence[str], storefront: str) -> str:
     """Movements of the ``span`` buckets from the per-subscriber changes in them: each
-    subscriber's state before its first change in the span and after its last."""
+    subscriber's state before its first change in the span and after its last (its last
+    change's row, with the first's state before as a window over its changes)."""
     names = "".join(
         f", CASE WHEN z_mrr IS NOT NULL THEN z_{_GROUP_COLUMNS[d]} ELSE a_{_GROUP_COLUMNS[d]} END"
         for d in dimensions
@@ -718,16 +733,14 @@ def _composed(dimensions: Sequence[str], storefront: str) -> str:
                CASE WHEN z_mrr IS NULL THEN a_mrr END,
                CASE WHEN z_mrr IS NULL THEN 1 ELSE 0 END, CAST(NULL AS numeric), 0
         FROM (
-            SELECT x.b, x.o, min(c.first_charge) AS first_charge, {_first("a")}, {_last("z")}
+            SELECT x.b, x.o, c.first_charge, {_opening}, {_Z_STATE},
+                   lead(c.day) OVER w AS following
             FROM x JOIN subscriber_mrr_changes AS c ON c.day > x.o AND c.day <= x.e
             WHERE x.k = 'span' AND {{cwhere}}
-            GROUP BY x.b, x.o, c.account_id, c.app_apple_id, c.subscriber_id
-        ) AS v({
-        ", ".join(
-            ["b", "o", "first_charge", *(f"a_{c}" for c in STATE), *(f"z_{c}" for c in STATE)]
-        )
-    })
-        WHERE ({_A_STATE}) IS DISTINCT FROM ({_Z_STATE}) {where}
+            WINDOW w AS (PARTITION BY x.b, c.account_id, c.app_apple_id, c.subscriber_id
+                         ORDER BY c.day)
+        ) AS v
+        WHERE following IS NULL AND ({_A_STATE}) IS DISTINCT FROM ({_Z_STATE}) {where}
     """  # noqa: S608  (identifiers from a fixed map)
 
 
@@ -770,10 +783,11 @@ async def movement_spans(
               ON month = CAST(date_trunc('month', CAST(x.e + 1 AS timestamp))
                               - interval '1 month' AS date)
             WHERE {where}""",  # noqa: S608
-        f"""SELECT x.b, proceeds_currency{names}, {zeros}, net, held
+        f"""SELECT x.b, proceeds_currency{names}, {zeros}, sum(net), sum(held)
             FROM x JOIN subscriber_mrr_movement_spans
               ON span = 'day' AND start > {month_end} AND start <= x.e
-            WHERE {where}""",  # noqa: S608
+            WHERE {where}
+            GROUP BY x.b, proceeds_currency{names}""",  # noqa: S608
     ]
     if "span" in params["x_k"]:
         parts.append(
