@@ -63,7 +63,9 @@ from app.models.subscriber_rollups import (
     SubscriberCohortMonth,
     SubscriberDayProceeds,
     SubscriberMonth,
+    SubscriberMrrChange,
     SubscriberMrrMovementMonth,
+    SubscriberMrrMovementSpan,
     SubscriberReportDay,
 )
 from app.models.subscription_snapshot_rollup import SubscriptionSnapshotDayRollup
@@ -154,7 +156,9 @@ __all__ = [
     "SubscriberCohortMonth",
     "SubscriberDayProceeds",
     "SubscriberMonth",
+    "SubscriberMrrChange",
     "SubscriberMrrMovementMonth",
+    "SubscriberMrrMovementSpan",
     "SubscriberPayerMonth",
     "SubscriberPeriod",
     "SubscriberRenewalPeriod",

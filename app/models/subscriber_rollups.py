@@ -126,6 +126,80 @@ class SubscriberMrrMovementMonth(_AppKey, _Workspace, _Groups, Base):
     closing: Mapped[Decimal] = mapped_column(Numeric)
     #: Subscribers in the sums (a key none is in any more is removed).
     subscribers: Mapped[int] = mapped_column(BigInteger)
+    #: Of them, those with a charge at the month's end (``closing``'s subscribers): the stock
+    #: a day's or a week's closing starts from.
+    holders: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class _MrrState:
+    """A subscriber's MRR state before (``a_``) and from (``z_``) a change: the monthly
+    proceeds, proceeds currency and dimensions of its newest covering charge (all null: no
+    charge with proceeds covers the day)."""
+
+    a_mrr: Mapped[Decimal | None] = mapped_column(Numeric)
+    a_currency: Mapped[str | None] = mapped_column(Text)
+    a_g_app: Mapped[str | None] = mapped_column(Text)
+    a_g_subscription: Mapped[str | None] = mapped_column(Text)
+    a_g_country: Mapped[str | None] = mapped_column(Text)
+    a_g_offer: Mapped[str | None] = mapped_column(Text)
+    a_g_duration: Mapped[str | None] = mapped_column(Text)
+    z_mrr: Mapped[Decimal | None] = mapped_column(Numeric)
+    z_currency: Mapped[str | None] = mapped_column(Text)
+    z_g_app: Mapped[str | None] = mapped_column(Text)
+    z_g_subscription: Mapped[str | None] = mapped_column(Text)
+    z_g_country: Mapped[str | None] = mapped_column(Text)
+    z_g_offer: Mapped[str | None] = mapped_column(Text)
+    z_g_duration: Mapped[str | None] = mapped_column(Text)
+
+
+class SubscriberMrrChange(_AppKey, _WorkspaceColumn, _MrrState, Base):
+    """A day whose MRR state of the Subscriber ID differs from the day before's (its charge
+    periods' boundaries where the newest covering charge changes): the state at any day is
+    that of the newest change on or before it."""
+
+    __tablename__ = "subscriber_mrr_changes"
+    __table_args__ = (
+        Index(
+            "ix_subscriber_mrr_changes_subscriber", "account_id", "app_apple_id", "subscriber_id"
+        ),
+        Index("ix_subscriber_mrr_changes_day", "account_id", "app_apple_id", "day"),
+        Index("ix_subscriber_mrr_changes_workspace", "workspace_id", "day"),
+    )
+
+    subscriber_id: Mapped[str] = mapped_column(Text)
+    day: Mapped[dt.date] = mapped_column(Date)
+    first_charge: Mapped[dt.date] = mapped_column(Date)
+
+
+class SubscriberMrrMovementSpan(_AppKey, _Workspace, _Groups, Base):
+    """An app's MRR movements of one day (``span='day'``) or ISO week (``'week'``, from its
+    Monday ``start``) per proceeds currency and dimensions, with the change of the closing
+    stock (``net``, ``held``) per the group of each side."""
+
+    __tablename__ = "subscriber_mrr_movement_spans"
+    __table_args__ = (
+        Index(
+            "ix_subscriber_mrr_movement_spans_start", "account_id", "app_apple_id", "span", "start"
+        ),
+        Index("ix_subscriber_mrr_movement_spans_workspace", "workspace_id", "span", "start"),
+    )
+
+    span: Mapped[str] = mapped_column(Text)
+    start: Mapped[dt.date] = mapped_column(Date)
+    proceeds_currency: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[Decimal] = mapped_column(Numeric)
+    reactivation: Mapped[Decimal] = mapped_column(Numeric)
+    expansion: Mapped[Decimal] = mapped_column(Numeric)
+    contraction: Mapped[Decimal] = mapped_column(Numeric)
+    churned: Mapped[Decimal] = mapped_column(Numeric)
+    #: Subscribers without a charge at the span's end that had one the day before it.
+    churners: Mapped[int] = mapped_column(BigInteger)
+    #: The closing MRR's change (+ the state after, − the state before, each in its group).
+    net: Mapped[Decimal] = mapped_column(Numeric)
+    #: The change of the subscribers with a charge (+1 after, −1 before, each in its group).
+    held: Mapped[int] = mapped_column(BigInteger)
+    #: Contributions in the sums (a key none is in any more is removed).
+    subscribers: Mapped[int] = mapped_column(BigInteger)
 
 
 class SubscriberCohortMonth(_AppKey, _Workspace, Base):

@@ -6,8 +6,9 @@ each report day; ``source="raw"`` reads the rows themselves, for the test that p
 for the whole calendar months of a monthly request, their monthly sums (``rollup``'s
 ``EVENT_MONTHS_INSERT`` and ``TRANSACTION_MONTHS_INSERT``, not when money is kept per day);
 distinct paying Subscriber IDs read the monthly payer counts for one app's whole months, else
-the raw rows. MRR movements of whole calendar months read the per-subscriber monthly sums
-(``subscriber_rollup``, for any apps and storefronts), other spans the rows. Snapshot stocks
+the raw rows. MRR movements read the per-subscriber sums (``subscriber_rollup``, for any apps and
+storefronts): of whole calendar months, of days and ISO weeks, other spans composed from the
+per-subscriber changes; ``source="raw"`` reads the rows. Snapshot stocks
 read the per-day snapshot rollup (``snapshot_rollup``); the traces' row lists, the raw rows.
 
 Identifiers in the SQL come from fixed maps (dimensions, count columns) and from the metric
@@ -925,19 +926,18 @@ async def mrr_movements(
     charge there is in one of the storefronts (as ``group_by=country`` splits them).
 
     Whole calendar months read the monthly sums of ``subscriber_rollup`` (the same answer),
-    for one app or several (a subscriber is in one app: the apps' sums add up); other spans,
-    and ``source="raw"`` (for the test that proves it), read the rows. A charge is refunded
+    for one app or several (a subscriber is in one app: the apps' sums add up); other spans
+    its sums per day and ISO week, or its per-subscriber changes (``movement_spans``);
+    ``source="raw"`` (for the test that proves it), the rows. A charge is refunded
     by a refund row of its Subscriber ID dated any time (as cohorts); two charges of one ID
     with one Event Date covering a day: the one stored last. Rows without an App Apple ID
     are in no subscriber's history."""
     if not buckets:
         return []
-    if (
-        source == "precomputed"
-        and subscriber_rollup.groupable(dimensions)
-        and all(first.day == 1 and last == calendar.month_end(first) for _, first, last in buckets)
-    ):
-        return await _month_movements(session, scope, buckets, dimensions)
+    if source == "precomputed" and subscriber_rollup.groupable(dimensions):
+        if all(first.day == 1 and last == calendar.month_end(first) for _, first, last in buckets):
+            return await _month_movements(session, scope, buckets, dimensions)
+        return await _span_movements(session, scope, buckets, dimensions)
     params: dict[str, Any] = {
         "b": [b for b, _, _ in buckets],
         "o": [first - dt.timedelta(days=1) for _, first, _ in buckets],
@@ -1065,4 +1065,22 @@ async def _month_movements(
         )
         for row in rows
         if row.month in bucket_of
+    ]
+
+
+async def _span_movements(
+    session: AsyncSession,
+    scope: RowScope,
+    buckets: list[tuple[dt.date, dt.date, dt.date]],
+    dimensions: list[str],
+) -> list[MovementRow]:
+    params: dict[str, Any] = {}
+    where = movement_where(scope, params)
+    changes_where = row_where(replace(scope, countries=()), params)
+    rows = await subscriber_rollup.movement_spans(
+        session, where, changes_where, params, buckets, dimensions, bool(scope.countries)
+    )
+    return [
+        MovementRow(bucket=row.month, group=row.group, currency=row.currency, amounts=row.amounts)
+        for row in rows
     ]

@@ -21,6 +21,16 @@ the partition an app's request computes over — so a request reads a few thousa
   dimensions, the MRR movements between the ends of the previous month and of the month
   (new, reactivation, expansion, contraction, churned, closing) — summed from
   ``subscriber_months``.
+  It also keeps ``holders``: the subscribers with a charge at the month's end.
+- ``subscriber_mrr_changes``: per Subscriber ID, each day its MRR state (monthly proceeds,
+  proceeds currency and dimensions of its newest covering charge with proceeds — the state
+  the movements classify) differs from the day before's, with both states: the state at any
+  day is the newest change's on or before it, and a span's movements are those of the
+  subscribers with a change in it (the state before the first, after the last).
+- ``subscriber_mrr_movement_spans``: per app, day or ISO week (``span``, ``start``), proceeds
+  currency and dimensions, the MRR movements of that span — summed from the changes — with
+  the closing stock's change per each side's group (``net``, ``held``): a day's closing is
+  the month end's plus the days' changes since.
 - ``subscriber_cohort_months``: per app, cohort month, month and (for money) currency: the
   cohort's size, its retained subscribers and its revenue — summed from the tables above.
 - ``subscriber_report_days``: which Subscriber IDs each report day's rows name, so a report day
@@ -81,6 +91,10 @@ MONTHLY = """
 """
 
 _KEY = "account_id, app_apple_id, subscriber_id"
+#: A subscriber's MRR state: monthly proceeds, proceeds currency and dimensions.
+STATE = ("mrr", "currency", "g_app", "g_subscription", "g_country", "g_offer", "g_duration")
+_A_STATE = ", ".join(f"a_{c}" for c in STATE)
+_Z_STATE = ", ".join(f"z_{c}" for c in STATE)
 #: The paid periods kept per Subscriber ID: the cohorts route asks for at most 36.
 PERIODS_KEPT = 36
 
@@ -141,6 +155,40 @@ DERIVE = f"""
         FROM cover AS c
         ORDER BY c.account_id, c.app_apple_id, c.sid, c.month, c.m IS NULL, c.d DESC,
                  c.id DESC
+        RETURNING 1
+    ),
+    live AS MATERIALIZED (
+        SELECT * FROM charge WHERE m IS NOT NULL
+    ),
+    points AS (
+        SELECT DISTINCT workspace_id, account_id, app_apple_id, sid, first, v.at
+        FROM live CROSS JOIN LATERAL (VALUES (live.d), (live.until)) AS v(at)
+    ),
+    tops AS (
+        SELECT DISTINCT ON (pt.account_id, pt.app_apple_id, pt.sid, pt.at)
+               pt.*, l.m, l.pc, l.g_app, l.g_subscription, l.g_country, l.g_offer, l.g_duration
+        FROM points AS pt
+        LEFT JOIN live AS l
+          ON l.account_id = pt.account_id AND l.app_apple_id = pt.app_apple_id
+             AND l.sid = pt.sid AND l.d <= pt.at AND pt.at < l.until
+        ORDER BY pt.account_id, pt.app_apple_id, pt.sid, pt.at, l.d DESC, l.id DESC
+    ),
+    steps AS (
+        SELECT tp.*, lag(m) OVER w AS a_m, lag(pc) OVER w AS a_pc, lag(g_app) OVER w AS a_app,
+               lag(g_subscription) OVER w AS a_subscription, lag(g_country) OVER w AS a_country,
+               lag(g_offer) OVER w AS a_offer, lag(g_duration) OVER w AS a_duration
+        FROM tops AS tp
+        WINDOW w AS (PARTITION BY account_id, app_apple_id, sid ORDER BY at)
+    ),
+    changes AS (
+        INSERT INTO subscriber_mrr_changes (
+            workspace_id, {_KEY}, day, first_charge, {_A_STATE}, {_Z_STATE})
+        SELECT workspace_id, account_id, app_apple_id, sid, at, first, a_m, a_pc, a_app,
+               a_subscription, a_country, a_offer, a_duration, m, pc, g_app, g_subscription,
+               g_country, g_offer, g_duration
+        FROM steps
+        WHERE (a_m, a_pc, a_app, a_subscription, a_country, a_offer, a_duration)
+              IS DISTINCT FROM (m, pc, g_app, g_subscription, g_country, g_offer, g_duration)
         RETURNING 1
     ),
     periods AS (
@@ -211,7 +259,7 @@ MOVEMENTS_DELTA = """
     INSERT INTO subscriber_mrr_movement_months (
         workspace_id, account_id, app_apple_id, month, proceeds_currency, g_app, g_subscription,
         g_country, g_offer, g_duration, new, reactivation, expansion, contraction, churned,
-        closing, subscribers)
+        closing, subscribers, holders)
     SELECT workspace_id, account_id, app_apple_id, month, pc, g_app, g_subscription, g_country,
            g_offer, g_duration,
            {sign} * COALESCE(sum(z) FILTER (WHERE a IS NULL AND first_charge >= month), 0),
@@ -220,7 +268,8 @@ MOVEMENTS_DELTA = """
            {sign} * COALESCE(sum(a - z) FILTER (WHERE z < a), 0),
            {sign} * COALESCE(sum(a) FILTER (WHERE NOT has_z), 0),
            {sign} * COALESCE(sum(z), 0),
-           {sign} * count(*)
+           {sign} * count(*),
+           {sign} * count(*) FILTER (WHERE has_z)
     FROM p
     GROUP BY workspace_id, account_id, app_apple_id, month, pc, g_app, g_subscription,
              g_country, g_offer, g_duration
@@ -278,11 +327,113 @@ MOVEMENTS_COMPACT = f"""
     )
     INSERT INTO subscriber_mrr_movement_months (
         {_MOVEMENT_SUMS}, new, reactivation, expansion, contraction, churned, closing,
-        subscribers)
+        subscribers, holders)
     SELECT {_MOVEMENT_SUMS}, sum(new), sum(reactivation), sum(expansion), sum(contraction),
-           sum(churned), sum(closing), sum(subscribers)
+           sum(churned), sum(closing), sum(subscribers), sum(holders)
     FROM gone
     GROUP BY {_MOVEMENT_SUMS}
+    HAVING sum(subscribers) <> 0
+"""  # noqa: S608  (fixed SQL; values are bound)
+
+
+def _first(side: str) -> str:
+    return ", ".join(f"(array_agg({side}_{c} ORDER BY day))[1]" for c in STATE)
+
+
+def _last(side: str) -> str:
+    return ", ".join(f"(array_agg({side}_{c} ORDER BY day DESC))[1]" for c in STATE)
+
+
+def _side(side: str) -> str:
+    """A side's currency and dimensions as a row's key (``pc, g_app, …``)."""
+    return f"{side}_currency AS pc, " + ", ".join(f"{side}_{c} AS {c}" for c in STATE[2:])
+
+
+def _kept(first: str, then: str) -> str:
+    """The key of a movement: the state after's when there is one, else the state before's."""
+    return "CASE WHEN z_mrr IS NOT NULL THEN z_currency ELSE a_currency END AS pc, " + ", ".join(
+        f"CASE WHEN z_mrr IS NOT NULL THEN {first}_{c} ELSE {then}_{c} END AS {c}"
+        for c in STATE[2:]
+    )
+
+
+_SPAN_KEYS = "workspace_id, account_id, app_apple_id, span, start, pc, " + ", ".join(STATE[2:])
+#: The MRR movements of the subscribers matching ``{where}`` per day and per ISO week, added
+#: (``{sign}`` 1) or taken (-1): per span, each subscriber's state the day before the span
+#: (``a``: before its first change in the span) and at its end (``z``: from its last change),
+#: classified as the monthly sums are (new: no state before and a first charge in the span),
+#: summed per proceeds currency and dimensions of ``z`` (else ``a``); with the closing stock's
+#: change per each side's own group (``net``: +z, −a; ``held``: +1, −1), so a span's closing
+#: is the month end's plus the days' changes since.
+SPANS_DELTA = f"""
+    WITH c AS MATERIALIZED (
+        SELECT * FROM subscriber_mrr_changes WHERE {{where}}
+    ),
+    p AS (
+        SELECT 'day' AS span, day AS start, workspace_id, account_id, app_apple_id,
+               first_charge, {_A_STATE}, {_Z_STATE}
+        FROM c
+        UNION ALL
+        SELECT 'week', w, workspace_id, account_id, app_apple_id, min(first_charge),
+               {_first("a")}, {_last("z")}
+        FROM (SELECT c.*, CAST(date_trunc('week', day) AS date) AS w FROM c) AS cw
+        GROUP BY workspace_id, account_id, app_apple_id, subscriber_id, w
+    ),
+    q AS (
+        SELECT * FROM p WHERE ({_A_STATE}) IS DISTINCT FROM ({_Z_STATE})
+    ),
+    r AS (
+        SELECT span, start, workspace_id, account_id, app_apple_id, {_kept("z", "a")},
+               CASE WHEN a_mrr IS NULL AND first_charge >= start THEN z_mrr END AS new,
+               CASE WHEN a_mrr IS NULL AND first_charge < start THEN z_mrr END AS reactivation,
+               CASE WHEN z_mrr > a_mrr THEN z_mrr - a_mrr END AS expansion,
+               CASE WHEN z_mrr < a_mrr THEN a_mrr - z_mrr END AS contraction,
+               CASE WHEN z_mrr IS NULL THEN a_mrr END AS churned,
+               CASE WHEN z_mrr IS NULL THEN 1 ELSE 0 END AS churners,
+               CAST(NULL AS numeric) AS net, 0 AS held
+        FROM q
+        UNION ALL
+        SELECT span, start, workspace_id, account_id, app_apple_id, {_side("z")}, NULL, NULL,
+               NULL, NULL, NULL, 0, z_mrr, 1
+        FROM q WHERE z_mrr IS NOT NULL
+        UNION ALL
+        SELECT span, start, workspace_id, account_id, app_apple_id, {_side("a")}, NULL, NULL,
+               NULL, NULL, NULL, 0, -a_mrr, -1
+        FROM q WHERE a_mrr IS NOT NULL
+    )
+    INSERT INTO subscriber_mrr_movement_spans (
+        workspace_id, account_id, app_apple_id, span, start, proceeds_currency, g_app,
+        g_subscription, g_country, g_offer, g_duration, new, reactivation, expansion,
+        contraction, churned, churners, net, held, subscribers)
+    SELECT {_SPAN_KEYS},
+           {{sign}} * COALESCE(sum(new), 0), {{sign}} * COALESCE(sum(reactivation), 0),
+           {{sign}} * COALESCE(sum(expansion), 0), {{sign}} * COALESCE(sum(contraction), 0),
+           {{sign}} * COALESCE(sum(churned), 0), {{sign}} * sum(churners),
+           {{sign}} * COALESCE(sum(net), 0), {{sign}} * sum(held), {{sign}} * count(*)
+    FROM r
+    GROUP BY {_SPAN_KEYS}
+    RETURNING app_apple_id, span, start
+"""  # noqa: S608  (fixed SQL; values are bound)
+
+_SPAN_SUMS = """workspace_id, account_id, app_apple_id, span, start, proceeds_currency, g_app,
+    g_subscription, g_country, g_offer, g_duration"""
+#: One row per key of the touched (app, span, start) again, as ``MOVEMENTS_COMPACT``.
+SPANS_COMPACT = f"""
+    WITH gone AS (
+        DELETE FROM subscriber_mrr_movement_spans AS m
+        USING unnest(CAST(:s_apps AS text[]), CAST(:s_spans AS text[]),
+                     CAST(:s_starts AS date[])) AS t(app, span, start)
+        WHERE m.account_id = :a AND m.app_apple_id = t.app AND m.span = t.span
+              AND m.start = t.start
+        RETURNING m.*
+    )
+    INSERT INTO subscriber_mrr_movement_spans (
+        {_SPAN_SUMS}, new, reactivation, expansion, contraction, churned, churners, net, held,
+        subscribers)
+    SELECT {_SPAN_SUMS}, sum(new), sum(reactivation), sum(expansion), sum(contraction),
+           sum(churned), sum(churners), sum(net), sum(held), sum(subscribers)
+    FROM gone
+    GROUP BY {_SPAN_SUMS}
     HAVING sum(subscribers) <> 0
 """  # noqa: S608  (fixed SQL; values are bound)
 
@@ -345,6 +496,7 @@ _REPORT_DAYS = """
 class _Touched:
     months: set[tuple[str, dt.date]] = field(default_factory=set)
     cohorts: set[tuple[str, dt.date]] = field(default_factory=set)
+    spans: set[tuple[str, str, dt.date]] = field(default_factory=set)
 
 
 async def _contribute(
@@ -360,6 +512,9 @@ async def _contribute(
         statement = text(sql.format(where=where, sign=sign))
         for app, month in await session.execute(statement, params):
             into.add((app, month))
+    statement = text(SPANS_DELTA.format(where=where, sign=sign))
+    for app, span, start in await session.execute(statement, params):
+        touched.spans.add((app, span, start))
 
 
 async def _compact(session: AsyncSession, account_id: uuid.UUID, touched: _Touched) -> None:
@@ -371,7 +526,14 @@ async def _compact(session: AsyncSession, account_id: uuid.UUID, touched: _Touch
         "c_apps": [app for app, _ in cohorts],
         "c_months": [month for _, month in cohorts],
     }
+    spans = sorted(touched.spans)
+    params.update(
+        s_apps=[app for app, _, _ in spans],
+        s_spans=[span for _, span, _ in spans],
+        s_starts=[start for _, _, start in spans],
+    )
     await session.execute(text(MOVEMENTS_COMPACT), params)
+    await session.execute(text(SPANS_COMPACT), params)
     await session.execute(text(COHORTS_COMPACT), params)
     await session.execute(text(RENEWALS_COMPACT), params)
 
@@ -381,6 +543,7 @@ _TABLES = (
     "subscriber_day_proceeds",
     "subscriber_cohorts",
     "subscriber_periods",
+    "subscriber_mrr_changes",
 )
 
 
@@ -422,7 +585,8 @@ async def rebuild_subscribers(
 _STALE = """
     SELECT relname FROM pg_stat_user_tables
     WHERE relname IN ('subscriber_months', 'subscriber_day_proceeds', 'subscriber_cohorts',
-                      'subscriber_periods', 'subscriber_transaction_rows')
+                      'subscriber_periods', 'subscriber_mrr_changes',
+               'subscriber_transaction_rows')
           AND n_mod_since_analyze > 1000 + 0.2 * n_live_tup
 """
 
@@ -449,7 +613,8 @@ async def rebuild_all(session: AsyncSession, account_id: uuid.UUID) -> None:
     """Derive every per-subscriber row and sum of one account from its stored rows."""
     params: dict[str, Any] = {"a": account_id}
     for table in (*_TABLES, "subscriber_report_days", "subscriber_mrr_movement_months",
-                  "subscriber_cohort_months", "subscriber_renewal_periods"):  # fmt: skip
+                  "subscriber_cohort_months", "subscriber_renewal_periods",
+                  "subscriber_mrr_movement_spans"):  # fmt: skip
         await session.execute(text(f"DELETE FROM {table} WHERE account_id = :a"), params)  # noqa: S608
     await session.execute(text(_REPORT_DAYS.format(where="account_id = :a")), params)
     await session.execute(text(DERIVE.format(where="account_id = :a")), params)
@@ -515,6 +680,133 @@ async def movement_months(
         FROM subscriber_mrr_movement_months
         WHERE {where} AND month BETWEEN :first AND :last AND subscribers <> 0
         GROUP BY month{names}, proceeds_currency
+    """  # noqa: S608  (identifiers from a fixed map; values are bound)
+    width = len(dimensions)
+    return [
+        MonthMovements(
+            month=row[0],
+            group=tuple(row[1 : 1 + width]),
+            currency=row[1 + width],
+            amounts=dict(zip(MOVEMENT_COLUMNS, row[2 + width :], strict=True)),
+        )
+        for row in await session.execute(text(sql), params)
+    ]
+
+
+#: Which precomputed sums answer a bucket: a whole calendar month, a day, an ISO week; any
+#: other span is composed from the per-subscriber changes.
+SpanKind = str
+
+
+def span_kind(first: dt.date, last: dt.date) -> SpanKind:
+    """``month``, ``day``, ``week`` or ``span`` (another span) for the days first…last."""
+    following = last + dt.timedelta(days=1)
+    if first.day == 1 and following.day == 1 and following - first <= dt.timedelta(days=31):
+        return "month"
+    if first == last:
+        return "day"
+    if first.weekday() == 0 and last == first + dt.timedelta(days=6):
+        return "week"
+    return "span"
+
+
+#: The state before a subscriber's first change in a span, on each of its changes there.
+_opening = ", ".join(f"first_value(c.a_{c}) OVER w AS a_{c}" for c in STATE)
+
+
+def _composed(dimensions: Sequence[str], storefront: str) -> str:
+    """Movements of the ``span`` buckets from the per-subscriber changes in them: each
+    subscriber's state before its first change in the span and after its last (its last
+    change's row, with the first's state before as a window over its changes)."""
+    names = "".join(
+        f", CASE WHEN z_mrr IS NOT NULL THEN z_{_GROUP_COLUMNS[d]} ELSE a_{_GROUP_COLUMNS[d]} END"
+        for d in dimensions
+    )
+    kept_country = "CASE WHEN z_mrr IS NOT NULL THEN z_g_country ELSE a_g_country END"
+    where = f"AND {kept_country} = ANY(CAST(:m_countries AS text[]))" if storefront else ""
+    return f"""
+        SELECT v.b, CASE WHEN z_mrr IS NOT NULL THEN z_currency ELSE a_currency END{names},
+               CASE WHEN a_mrr IS NULL AND first_charge > v.o THEN z_mrr END,
+               CASE WHEN a_mrr IS NULL AND first_charge <= v.o THEN z_mrr END,
+               CASE WHEN z_mrr > a_mrr THEN z_mrr - a_mrr END,
+               CASE WHEN z_mrr < a_mrr THEN a_mrr - z_mrr END,
+               CASE WHEN z_mrr IS NULL THEN a_mrr END,
+               CASE WHEN z_mrr IS NULL THEN 1 ELSE 0 END, CAST(NULL AS numeric), 0
+        FROM (
+            SELECT x.b, x.o, c.first_charge, {_opening}, {_Z_STATE},
+                   lead(c.day) OVER w AS following
+            FROM x JOIN subscriber_mrr_changes AS c ON c.day > x.o AND c.day <= x.e
+            WHERE x.k = 'span' AND {{cwhere}}
+            WINDOW w AS (PARTITION BY x.b, c.account_id, c.app_apple_id, c.subscriber_id
+                         ORDER BY c.day)
+        ) AS v
+        WHERE following IS NULL AND ({_A_STATE}) IS DISTINCT FROM ({_Z_STATE}) {where}
+    """  # noqa: S608  (identifiers from a fixed map)
+
+
+async def movement_spans(
+    session: AsyncSession,
+    where: str,
+    changes_where: str,
+    params: dict[str, Any],
+    buckets: Sequence[tuple[dt.date, dt.date, dt.date]],
+    dimensions: Sequence[str],
+    storefront: bool,
+) -> list[MonthMovements]:
+    """MRR movements per bucket (bucket, first day, last day), group and proceeds currency, in
+    one statement: whole months from ``subscriber_mrr_movement_months``, days and ISO weeks
+    from ``subscriber_mrr_movement_spans``, other spans composed from
+    ``subscriber_mrr_changes`` (``changes_where``; the storefront filter, when ``storefront``,
+    applied to each subscriber's kept charge, as ``where`` does to the sums); the closing
+    MRR of each bucket's last day is the month end's before it plus the days' changes since.
+    A key is in the answer while some subscriber is: with a charge at the end, or churned."""
+    params = {
+        **params,
+        "x_b": [b for b, _, _ in buckets],
+        "x_o": [first - dt.timedelta(days=1) for _, first, _ in buckets],
+        "x_e": [last for _, _, last in buckets],
+        "x_k": [span_kind(first, last) for _, first, last in buckets],
+    }
+    names = "".join(f", {_GROUP_COLUMNS[d]}" for d in dimensions)
+    sums = "new, reactivation, expansion, contraction, churned"
+    zeros = "0, 0, 0, 0, 0, 0"
+    month_end = "CAST(date_trunc('month', CAST(x.e + 1 AS timestamp)) - interval '1 day' AS date)"
+    parts = [
+        f"""SELECT x.b, proceeds_currency{names}, {sums}, subscribers - holders, 0, 0
+            FROM x JOIN subscriber_mrr_movement_months ON month = x.o + 1
+            WHERE x.k = 'month' AND {where}""",  # noqa: S608
+        f"""SELECT x.b, proceeds_currency{names}, {sums}, churners, 0, 0
+            FROM x JOIN subscriber_mrr_movement_spans ON span = x.k AND start = x.o + 1
+            WHERE x.k IN ('day', 'week') AND {where}""",  # noqa: S608
+        f"""SELECT x.b, proceeds_currency{names}, {zeros}, closing, holders
+            FROM x JOIN subscriber_mrr_movement_months
+              ON month = CAST(date_trunc('month', CAST(x.e + 1 AS timestamp))
+                              - interval '1 month' AS date)
+            WHERE {where}""",  # noqa: S608
+        f"""SELECT x.b, proceeds_currency{names}, {zeros}, sum(net), sum(held)
+            FROM x JOIN subscriber_mrr_movement_spans
+              ON span = 'day' AND start > {month_end} AND start <= x.e
+            WHERE {where}
+            GROUP BY x.b, proceeds_currency{names}""",  # noqa: S608
+    ]
+    if "span" in params["x_k"]:
+        parts.append(
+            _composed(dimensions, "m_countries" if storefront else "").format(cwhere=changes_where)
+        )
+    sql = f"""
+        WITH x AS MATERIALIZED (
+            SELECT * FROM unnest(CAST(:x_b AS date[]), CAST(:x_o AS date[]),
+                                 CAST(:x_e AS date[]), CAST(:x_k AS text[])) AS x(b, o, e, k)
+        ),
+        moves (b, pc{names}, {sums}, churners, net, held) AS (
+            {" UNION ALL ".join(parts)}
+        )
+        SELECT b{names}, pc, COALESCE(sum(new), 0), COALESCE(sum(reactivation), 0),
+               COALESCE(sum(expansion), 0), COALESCE(sum(contraction), 0),
+               COALESCE(sum(churned), 0), COALESCE(sum(net), 0)
+        FROM moves
+        GROUP BY b{names}, pc
+        HAVING sum(held) + sum(churners) > 0
     """  # noqa: S608  (identifiers from a fixed map; values are bound)
     width = len(dimensions)
     return [
