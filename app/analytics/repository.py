@@ -186,6 +186,9 @@ async def aggregate(
             placeholders.append(f":k{n}")
         keyset = f"WHERE ({', '.join(order)}) > ({', '.join(placeholders)})"
     keys = "bucket" + "".join(f", {g}" for g in groups)
+    # The rows' leaves, pruned when planned: an instance is processed on or after every date
+    # it reports (and, as of a date, on or before it).
+    row_leaves = " AND r.processing_date <= :as_of" if chosen.as_of is not None else ""
     if from_rollup:
         source = f"""
         WITH grouped AS (
@@ -201,7 +204,7 @@ async def aggregate(
         source = f"""
         WITH v AS (
             SELECT DISTINCT ON (v.app_id, v.report, v.granularity, v.report_date)
-                   v.instance_id, v.report_date, v.granularity
+                   v.instance_id, v.report_date, v.granularity, v.processing_date
             FROM analytics_vintages AS v
             WHERE v.workspace_id = :ws
               AND ((v.granularity = 'DAILY' AND v.report_date BETWEEN :start AND :end)
@@ -212,8 +215,11 @@ async def aggregate(
         ), grouped AS (
             SELECT {bucket_sql} AS bucket{group_sql}, {", ".join(measures)}
             FROM analytics_rows AS r
-            JOIN v ON v.instance_id = r.instance_id AND v.report_date = r.report_date
-            WHERE r.workspace_id = :ws {_row_filter_sql(filters, params)}
+            JOIN v ON v.granularity = r.granularity AND v.processing_date = r.processing_date
+                 AND v.instance_id = r.instance_id AND v.report_date = r.report_date
+            WHERE r.workspace_id = :ws AND r.granularity IN ('DAILY', :ugran)
+              AND r.processing_date >= :pstart{row_leaves}
+              {_row_filter_sql(filters, params)}
             GROUP BY {keys}
         )"""  # noqa: S608  (identifiers come from the fixed maps above; values are bound)
     sql = f"""{source}
