@@ -117,8 +117,10 @@ ADS_SQL = """
         impressions, taps, tap_installs, view_installs, total_installs, tap_new_downloads,
         tap_redownloads, view_new_downloads, view_redownloads, total_new_downloads,
         total_redownloads)
-    SELECT $1, level, $3::date - d, 1000 + n % 10,
-           CASE WHEN level = 'campaign' THEN 0 ELSE 2000 + n % 30 END,
+    SELECT $1, level, $3::date - d,
+           CASE WHEN level = 'campaign' THEN 1000 + n ELSE 1000 + n % 10 END,
+           CASE level WHEN 'campaign' THEN 0 WHEN 'ad_group' THEN 2000 + n
+                      ELSE 2000 + n % 30 END,
            CASE WHEN level IN ('keyword', 'search_term') THEN 3000 + n ELSE 0 END,
            ($5::text[])[1 + n % 5],
            CASE WHEN level = 'search_term' THEN 'term ' || n ELSE '' END, $2,
