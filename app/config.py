@@ -269,15 +269,18 @@ class Settings(BaseSettings):
     report_retention_daily: timedelta | None = Field(
         default=None,
         description="How long rows of daily reports (sales, Subscription and Subscription "
-        "Event reports) are kept, by report date; unset: forever. Whole monthly partitions "
-        "past it are dropped; the rollups stay. Subscriber Report rows are kept: each "
-        "subscriber's history is derived from all of them.",
+        "Event reports, Apple Ads daily reports; App Analytics instances of DAILY granularity, "
+        "by processing date) are kept, by report date; unset: forever. Whole monthly "
+        "partitions past it are dropped; the rollups stay. Subscriber Report rows are kept: "
+        "each subscriber's history is derived from all of them.",
     )
     report_retention_weekly: timedelta | None = Field(
-        default=None, description="Likewise for weekly reports (yearly partitions)."
+        default=None,
+        description="Likewise for weekly reports and App Analytics instances (yearly partitions).",
     )
     report_retention_monthly: timedelta | None = Field(
-        default=None, description="Likewise for monthly reports (yearly partitions)."
+        default=None,
+        description="Likewise for monthly reports and App Analytics instances (yearly partitions).",
     )
     report_retention_yearly: timedelta | None = Field(
         default=None, description="Likewise for yearly reports (yearly partitions)."

@@ -19,10 +19,11 @@ from app.analytics import apple, rollups
 from app.analytics import sync_repository as repo
 from app.analytics.availability import list_availability
 from app.analytics.catalog import BY_REPORT, Report
-from app.analytics.segments import InstanceTarget, load_segment
+from app.analytics.segments import TABLE, InstanceTarget, load_segment
 from app.asc.errors import AscConflict, AscForbidden
 from app.config import Settings
 from app.credentials.states import Capability, set_capability
+from app.reports import partitions
 from app.resources.units import plan_per_listed_app
 from app.sync.contract import (
     Dataset,
@@ -229,9 +230,18 @@ async def run_instance(ctx: UnitContext) -> UnitResult:
     if stored is None:
         return UnitResult(detail="Orchard never discovered this instance")
     report = BY_REPORT[Report(stored.report)]
+    # The instance's leaf, before the unit writes (a new one in its own short transaction).
+    await partitions.ensure_leaf(ctx.session, TABLE, stored.granularity, stored.processing_date)
     segments = await apple.list_segments(ctx.client, ctx.unit_key)
-    await repo.delete_instance_rows(ctx.session, stored.id)
-    target = InstanceTarget(stored.workspace_id, stored.app_id, stored.id, report)
+    await repo.delete_instance_rows(ctx.session, stored)
+    target = InstanceTarget(
+        stored.workspace_id,
+        stored.app_id,
+        stored.id,
+        report,
+        stored.granularity,
+        stored.processing_date,
+    )
     rows, header, loaded = 0, None, 0
     notes: dict[str, Any] = {}
     for index, segment in enumerate(segments):
@@ -243,7 +253,7 @@ async def run_instance(ctx: UnitContext) -> UnitResult:
         loaded += 1
         if result.unknown_columns:
             notes["unknown_columns"] = result.unknown_columns
-    dates = await repo.replace_vintages(ctx.session, stored.id, ctx.account.id)
+    dates = await repo.replace_vintages(ctx.session, stored, ctx.account.id)
     await rollups.rebuild(
         ctx.session,
         app_id=stored.app_id,

@@ -186,6 +186,12 @@ async def aggregate(
             placeholders.append(f":k{n}")
         keyset = f"WHERE ({', '.join(order)}) > ({', '.join(placeholders)})"
     keys = "bucket" + "".join(f", {g}" for g in groups)
+    # The rows of each chosen vintage, looked up by it (LATERAL, kept a subquery by OFFSET 0):
+    # each lookup reads one leaf through the instance index. As a plain join the planner costs
+    # every leaf and hashes them whole (measured: 10× slower on 90 days of one app). Leaves are
+    # also pruned when planned: an instance is processed on or after every date it reports
+    # (and, as of a date, on or before it).
+    row_leaves = " AND r.processing_date <= :as_of" if chosen.as_of is not None else ""
     if from_rollup:
         source = f"""
         WITH grouped AS (
@@ -201,7 +207,7 @@ async def aggregate(
         source = f"""
         WITH v AS (
             SELECT DISTINCT ON (v.app_id, v.report, v.granularity, v.report_date)
-                   v.instance_id, v.report_date, v.granularity
+                   v.instance_id, v.report_date, v.granularity, v.processing_date
             FROM analytics_vintages AS v
             WHERE v.workspace_id = :ws
               AND ((v.granularity = 'DAILY' AND v.report_date BETWEEN :start AND :end)
@@ -211,9 +217,15 @@ async def aggregate(
                      v.processing_date {direction}, v.instance_id {direction}
         ), grouped AS (
             SELECT {bucket_sql} AS bucket{group_sql}, {", ".join(measures)}
-            FROM analytics_rows AS r
-            JOIN v ON v.instance_id = r.instance_id AND v.report_date = r.report_date
-            WHERE r.workspace_id = :ws {_row_filter_sql(filters, params)}
+            FROM v CROSS JOIN LATERAL (
+                SELECT r.* FROM analytics_rows AS r
+                WHERE r.granularity = v.granularity AND r.processing_date = v.processing_date
+                  AND r.instance_id = v.instance_id AND r.report_date = v.report_date
+                  AND r.workspace_id = :ws AND r.granularity IN ('DAILY', :ugran)
+                  AND r.processing_date >= :pstart{row_leaves}
+                  {_row_filter_sql(filters, params)}
+                OFFSET 0
+            ) AS r
             GROUP BY {keys}
         )"""  # noqa: S608  (identifiers come from the fixed maps above; values are bound)
     sql = f"""{source}

@@ -33,7 +33,7 @@ _COLUMNS = (
 )
 
 
-def _insert(where: str) -> str:
+def _insert(where: str, rows: str = "") -> str:
     return f"""
         INSERT INTO analytics_rollups ({_COLUMNS})
         SELECT l.workspace_id, l.account_id, l.app_id, l.instance_id, l.report, l.granularity,
@@ -48,8 +48,9 @@ def _insert(where: str) -> str:
             ORDER BY v.app_id, v.report, v.granularity, v.report_date,
                      v.processing_date DESC, v.instance_id DESC
         ) AS l
-        JOIN analytics_rows AS r ON r.instance_id = l.instance_id
-             AND r.report_date = l.report_date
+        JOIN analytics_rows AS r ON r.granularity = l.granularity
+             AND r.processing_date = l.processing_date
+             AND r.instance_id = l.instance_id AND r.report_date = l.report_date{rows}
         GROUP BY l.workspace_id, l.account_id, l.app_id, l.instance_id, l.report,
                  l.granularity, l.report_date, l.processing_date, r.territory
     """  # noqa: S608  (measure SQL from the fixed map in app.analytics.measures)
@@ -57,7 +58,9 @@ def _insert(where: str) -> str:
 
 _REBUILD_DATES = _insert(
     "v.app_id = :app AND v.report = :report AND v.granularity = :gran "
-    "AND v.report_date = ANY(CAST(:dates AS date[]))"
+    "AND v.report_date = ANY(CAST(:dates AS date[]))",
+    # The rows' leaves, pruned when planned: a date's instances are processed on or after it.
+    " AND r.processing_date >= :first",
 )
 _REBUILD_ACCOUNT = _insert("v.account_id = :account")
 
@@ -80,7 +83,7 @@ async def rebuild(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 16))"),
         {"key": f"analytics-rollup:{app_id}:{report}:{granularity}"},
     )
-    params = {"app": app_id, "report": report, "gran": granularity, "dates": days}
+    params = {"app": app_id, "report": report, "gran": granularity, "dates": days, "first": days[0]}
     await session.execute(
         text(
             "DELETE FROM analytics_rollups WHERE app_id = :app AND report = :report "

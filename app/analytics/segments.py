@@ -10,6 +10,7 @@ the listed URL may have expired, ANALYTICS §9); a second failure fails the unit
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from collections.abc import AsyncIterator
@@ -50,6 +51,9 @@ class InstanceTarget:
     app_id: object
     instance_id: object
     report: ReportDef
+    #: The instance's: where its rows are partitioned (one leaf, made before the load).
+    granularity: str
+    processing_date: dt.date
 
 
 async def _checked_bytes(client: AscClient, segment: AppleSegment) -> AsyncIterator[bytes]:
@@ -134,8 +138,16 @@ async def load_segment(
                         "instance_id": target.instance_id,
                         "segment": index,
                         "report": target.report.report.value,
+                        "granularity": target.granularity,
+                        "processing_date": target.processing_date,
                     },
-                    replace={"instance_id": target.instance_id, "segment": index},
+                    # The partition keys first: the delete reads the instance's one leaf.
+                    replace={
+                        "granularity": target.granularity,
+                        "processing_date": target.processing_date,
+                        "instance_id": target.instance_id,
+                        "segment": index,
+                    },
                     extra_column=None,
                 )
         except SegmentBroken as error:

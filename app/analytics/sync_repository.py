@@ -219,13 +219,13 @@ async def find_instance(
 
 
 async def replace_vintages(
-    session: AsyncSession, instance_id: uuid.UUID, account_id: uuid.UUID
+    session: AsyncSession, instance: StoredInstance, account_id: uuid.UUID
 ) -> set[dt.date]:
     """The instance's dates, from its loaded rows (a reload replaces only its own); returns
     every date it carried before or carries now."""
     before = await session.execute(
         text("DELETE FROM analytics_vintages WHERE instance_id = :i RETURNING report_date"),
-        {"i": instance_id},
+        {"i": instance.id},
     )
     dates = {row[0] for row in before}
     now = await session.execute(
@@ -236,19 +236,29 @@ async def replace_vintages(
             SELECT i.id, r.report_date, i.workspace_id, i.account_id, i.app_id, i.report,
                    i.granularity, i.processing_date, count(*)
             FROM analytics_rows r JOIN analytics_instances i ON i.id = r.instance_id
-            WHERE r.instance_id = :i AND i.account_id = :a
+            WHERE r.granularity = :g AND r.processing_date = :p AND r.instance_id = :i
+              AND i.account_id = :a
             GROUP BY i.id, r.report_date
             RETURNING report_date
             """
         ),
-        {"i": instance_id, "a": account_id},
+        {"i": instance.id, "a": account_id, **_leaf(instance)},
     )
     return dates | {row[0] for row in now}
 
 
-async def delete_instance_rows(session: AsyncSession, instance_id: uuid.UUID) -> None:
+def _leaf(instance: StoredInstance) -> dict[str, object]:
+    """The partition keys of the instance's rows: its one leaf is read, no other."""
+    return {"g": instance.granularity, "p": instance.processing_date}
+
+
+async def delete_instance_rows(session: AsyncSession, instance: StoredInstance) -> None:
     await session.execute(
-        text("DELETE FROM analytics_rows WHERE instance_id = :i"), {"i": instance_id}
+        text(
+            "DELETE FROM analytics_rows WHERE granularity = :g AND processing_date = :p "
+            "AND instance_id = :i"
+        ),
+        {"i": instance.id, **_leaf(instance)},
     )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    Uuid,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -112,17 +113,26 @@ class AnalyticsRow(Base):
     ``count`` is the report's event count (Counts, Sessions or Crashes), ``unique_count`` its
     distinct devices/users (Unique Devices, Unique Counts: never additive across dates),
     ``duration`` the sessions' Total Session Duration in seconds.
+
+    Partitioned (migration ``21_analytics_partitions``, :mod:`app.reports.partitions`) by its
+    instance's ``granularity``, then by the month (daily) or year of the instance's
+    ``processing_date``: an instance's rows are in one leaf. No primary key constraint and no
+    foreign keys (checked for every row COPYed, they cost more than the insert): the identity
+    makes ``id`` unique, and a trigger on ``analytics_instances`` deletes an instance's rows.
     """
 
     __tablename__ = "analytics_rows"
-    __table_args__ = (Index("ix_analytics_rows_instance", "instance_id", "segment", "report_date"),)
-
-    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    app_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
-    instance_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("analytics_instances.id", ondelete="CASCADE")
+    __table_args__ = (
+        Index("ix_analytics_rows_instance", "instance_id", "segment", "report_date"),
+        {"postgresql_partition_by": "LIST (granularity)"},
     )
+    # The mapper's identity; the table has no primary key constraint (see above).
+    __mapper_args__ = {"primary_key": ["id"]}  # noqa: RUF012
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True))
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    app_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    instance_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     segment: Mapped[int] = mapped_column(SmallInteger)
     report: Mapped[str] = mapped_column(String(24))
     report_date: Mapped[dt.date] = mapped_column(Date)
@@ -138,6 +148,9 @@ class AnalyticsRow(Base):
     count: Mapped[int] = mapped_column(BigInteger)
     unique_count: Mapped[int | None] = mapped_column(BigInteger)
     duration: Mapped[int | None] = mapped_column(BigInteger)
+    #: The instance's, bound to each of its rows: the partition keys.
+    granularity: Mapped[str] = mapped_column(String(8))
+    processing_date: Mapped[dt.date] = mapped_column(Date)
 
 
 class AnalyticsRollup(Base):

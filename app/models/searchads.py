@@ -143,7 +143,10 @@ class SearchAdsDaily(Base):
     """One (level, day, campaign, ad group, keyword, country, search term) of Apple's DAILY
     reports (levels ``campaign``, ``ad_group``, ``keyword``, ``search_term``), in the
     ad account's time zone and currency. ``ad_group_id``/``keyword_id`` are 0 above their
-    level. A day is replaced whole (delete and insert) with its :class:`SearchAdsDay`."""
+    level. A day is replaced whole (delete and insert) with its :class:`SearchAdsDay`.
+
+    Partitioned by report month (migration ``21_analytics_partitions``,
+    :mod:`app.reports.partitions`): a unit's days are in one or two leaves."""
 
     __tablename__ = "searchads_daily"
     __table_args__ = (
@@ -153,6 +156,7 @@ class SearchAdsDaily(Base):
             "level",
             "report_date",
         ),
+        {"postgresql_partition_by": "RANGE (report_date)"},
     )
 
     account_id: Mapped[uuid.UUID] = mapped_column(

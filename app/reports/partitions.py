@@ -11,7 +11,14 @@ daily reports only and are split by month directly::
     subscription_event_rows → subscription_event_rows_2026_10
 
 (``subscriber_transaction_rows`` is split by account hash into fixed leaves made by its
-migration, and is not pruned: see ``21_report_partitions``.)
+migration, and is not pruned: see ``21_report_partitions``.) Migration
+``21_analytics_partitions`` adds the App Analytics rows — by granularity, then by the month
+(or year) their report instance was *processed*, so that an instance, which holds several
+dates, lives in one leaf known before its file is read — and the Apple Ads daily rows, by
+report month::
+
+    analytics_rows → analytics_rows_daily → analytics_rows_daily_2026_10   (by processing_date)
+    searchads_daily → searchads_daily_2026_10
 
 Replacing a report day touches one leaf. A leaf is created before the unit's transaction
 starts writing, in its own short transaction: ``ATTACH PARTITION`` takes only a SHARE UPDATE
@@ -45,8 +52,14 @@ BY_FREQUENCY: Mapping[str, bool] = {
     "sales_rows": True,
     "subscription_snapshot_rows": False,
     "subscription_event_rows": False,
+    "analytics_rows": True,  # by the instance's granularity
+    "searchads_daily": False,
 }
 PARTITIONED = frozenset(BY_FREQUENCY)
+#: The range partition key of a table, when not ``report_date``. An analytics row's date is
+#: never after its instance's processing date, so retention by the latter keeps every row the
+#: cut-off keeps by the former.
+KEY: Mapping[str, str] = {"analytics_rows": "processing_date"}
 #: Partitioned tables whose stale leaves a unit analyzes before it loads (``analyze_stale``).
 ANALYZED_BEFORE_LOAD = frozenset({"subscriber_transaction_rows"})
 #: Waiting longer than this for a lock on a parent is given up (retried next time): a DETACH
@@ -61,8 +74,13 @@ LOCK_NOT_AVAILABLE = "55P03"
 class Leaf:
     table: str  # the partitioned table
     frequency: str
-    first: dt.date  # the first report date in the leaf
+    first: dt.date  # the first report date (``key``) in the leaf
     following: dt.date  # the first report date after it
+
+    @property
+    def key(self) -> str:
+        """The column the leaf's bounds are on."""
+        return key_of(self.table)
 
     @property
     def parent(self) -> str:
@@ -72,6 +90,10 @@ class Leaf:
     def name(self) -> str:
         suffix = f"{self.first:%Y_%m}" if SPANS[self.frequency] == "month" else f"{self.first:%Y}"
         return f"{self.parent}_{suffix}"
+
+
+def key_of(table: str) -> str:
+    return KEY.get(table, "report_date")
 
 
 def parent_of(table: str, frequency: str) -> str:
@@ -133,7 +155,7 @@ async def _create(conn: AsyncConnection, leaf: Leaf) -> None:
     # instant) and checks no row (an empty table is trivially in bounds).
     await conn.execute(text(f"CREATE TABLE {leaf.name} (LIKE {leaf.parent} INCLUDING DEFAULTS)"))
     bounds = {"first": leaf.first, "following": leaf.following}
-    in_bounds = "report_date >= :first AND report_date < :following"
+    in_bounds = f"{leaf.key} >= :first AND {leaf.key} < :following"
     # Rows a writer put in the catch-all leaf move to their own (never, from ingest).
     moved = await conn.execute(
         text(
@@ -230,9 +252,10 @@ class Pruned:
 async def prune(
     sessionmaker: async_sessionmaker[AsyncSession], table: str, keep_since: Mapping[str, dt.date]
 ) -> Pruned:
-    """Retention: rows of ``frequency`` with a report date before ``keep_since[frequency]``
-    go. A leaf wholly before it is dropped (one catalog change, whatever its size); in the
-    leaf the cut-off falls into, only the rows before it are deleted. Each leaf in its own
+    """Retention: rows of ``frequency`` with a report date (``key_of(table)``) before
+    ``keep_since[frequency]`` go. A leaf wholly before it is dropped (one catalog change,
+    whatever its size); in the leaf the cut-off falls into, only the rows before it are
+    deleted. Each leaf in its own
     short transaction; a leaf whose lock is not granted in time is left for the next run."""
     dropped: list[str] = []
     deleted = 0
@@ -250,7 +273,7 @@ async def prune(
                     dropped.append(leaf.name)
                 else:
                     result = await session.execute(
-                        text(f"DELETE FROM {leaf.name} WHERE report_date < :cutoff"),  # noqa: S608
+                        text(f"DELETE FROM {leaf.name} WHERE {leaf.key} < :cutoff"),  # noqa: S608
                         {"cutoff": cutoff},
                     )
                     deleted += int(getattr(result, "rowcount", 0) or 0)

@@ -39,6 +39,7 @@ from app.asc.searchads.parsing import AdGroupInfo, CampaignInfo, Level
 from app.config import Settings
 from app.credentials.crypto import load_cipher
 from app.models import SearchAdsAccount, SearchAdsCredential
+from app.reports import partitions
 from app.searchads import clients, repository
 from app.searchads.budget import CredentialBudget
 from app.searchads.service import REMEDY, RETIRED, REVOKED
@@ -286,6 +287,9 @@ async def run_report(settings: Settings, level: Level, ctx: PublicUnitContext) -
         start += dt.timedelta(days=1)
     if start > end:
         return UnitResult(detail="every day of the window is final and stored")
+    # The window's month leaves, before the unit writes (new ones in short transactions).
+    for month in _months(start, end):
+        await partitions.ensure_leaf(ctx.session, "searchads_daily", "DAILY", month)
     campaign_ids = await repository.campaign_ids(ctx.session, account.id)
     if not campaign_ids:
         rows = await repository.replace_days(ctx.session, account, level, start, end, [], ctx.now)
@@ -299,6 +303,15 @@ async def run_report(settings: Settings, level: Level, ctx: PublicUnitContext) -
     )
     rows = await repository.replace_days(ctx.session, account, level, start, end, lines, ctx.now)
     return UnitResult(rows=rows, notes={"requests": backend.requests})
+
+
+def _months(start: dt.date, end: dt.date) -> list[dt.date]:
+    """The first day of each month ``start..end`` touches."""
+    months, month = [], start.replace(day=1)
+    while month <= end:
+        months.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return months
 
 
 def datasets(settings: Settings) -> list[PublicDataset]:

@@ -44,7 +44,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a sc
 
 from app.analytics import rollups
 from app.config import Settings
+from app.db.engine import create_engine, create_sessionmaker
 from app.main import create_app
+from app.reports import partitions
 from app.sandbox.state import SandboxState
 from tests.benchmarks.common import benchmark_database, machine
 from tests.benchmarks.sales_common import (
@@ -215,7 +217,7 @@ async def full_ingest(
 COLUMNS = (
     "workspace_id", "app_id", "instance_id", "segment", "report", "report_date", "app_version",
     "device", "platform_version", "source_type", "page_type", "territory", "count", "duration",
-    "unique_count",
+    "unique_count", "granularity", "processing_date",
 )  # fmt: skip
 
 
@@ -229,7 +231,8 @@ def typed_rows(paths: list[Path], workspace_id: uuid.UUID, app_id: uuid.UUID,
                 c = line.rstrip("\n").split("\t")
                 records.append(
                     (workspace_id, app_id, instance_id, n, "sessions", dt.date.fromisoformat(c[0]),
-                     c[3], c[4], c[5], c[6], c[7], c[9], int(c[10]), int(c[11]), int(c[12]))
+                     c[3], c[4], c[5], c[6], c[7], c[9], int(c[10]), int(c[11]), int(c[12]),
+                     "DAILY", PROCESSING)
                 )  # fmt: skip
     return records
 
@@ -238,7 +241,7 @@ async def bare_copy(url: str, paths: list[Path], rows: int, workspace_id: uuid.U
                     app_id: uuid.UUID, instance_id: uuid.UUID) -> float:  # fmt: skip
     conn = await asyncpg.connect(url)
     try:
-        await conn.execute("DELETE FROM analytics_rows")
+        await conn.execute("TRUNCATE analytics_rows")
         await conn.execute("VACUUM ANALYZE analytics_rows")
         records = typed_rows(paths, workspace_id, app_id, instance_id)
         assert len(records) == rows
@@ -250,6 +253,19 @@ async def bare_copy(url: str, paths: list[Path], rows: int, workspace_id: uuid.U
         await conn.close()
     print(f"bare COPY: copy_records_to_table, typed rows\n    {rate(rows, seconds)}")
     return seconds
+
+
+async def _leaves(url: str, first: dt.date, last: dt.date) -> None:
+    """The daily leaves of the instances' processing months, made as the unit makes them."""
+    engine = create_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=2)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            month = first.replace(day=1)
+            while month <= last:
+                await partitions.ensure_leaf(session, "analytics_rows", "DAILY", month)
+                month = (month + dt.timedelta(days=32)).replace(day=1)
+    finally:
+        await engine.dispose()
 
 
 async def query_benchmark(url: str, query_rows: int, folder: Path, samples: int) -> float:
@@ -289,6 +305,8 @@ async def query_benchmark(url: str, query_rows: int, folder: Path, samples: int)
             """,
             tenant.workspace_id, account_id, app_ids, PROCESSING, per_instance,
         )  # fmt: skip
+        first_processed = PROCESSING - dt.timedelta(days=400 - 6)
+        await _leaves(url, first_processed, PROCESSING)
         await conn.execute(
             """
             INSERT INTO analytics_vintages (instance_id, report_date, workspace_id, account_id,
@@ -303,12 +321,13 @@ async def query_benchmark(url: str, query_rows: int, folder: Path, samples: int)
             """
             INSERT INTO analytics_rows (workspace_id, app_id, instance_id, segment, report,
                 report_date, app_version, device, platform_version, source_type, page_type,
-                territory, count, duration, unique_count)
+                territory, count, duration, unique_count, granularity, processing_date)
             SELECT i.workspace_id, i.app_id, i.id, 0, 'sessions', i.processing_date - 6,
                    (n % 40)::text, (ARRAY['iPhone','iPad','Apple TV','Desktop'])[1 + n % 4],
                    'iOS 18.' || (n % 6), (ARRAY['App Store search','App referrer',
                    'Web referrer','Unavailable'])[1 + n % 4], 'No page',
-                   ($2::text[])[1 + n % 30], 1 + n % 300, 60 * (1 + n % 300), 1 + n % 150
+                   ($2::text[])[1 + n % 30], 1 + n % 300, 60 * (1 + n % 300), 1 + n % 150,
+                   i.granularity, i.processing_date
             FROM analytics_instances AS i, generate_series(1, $3) AS n
             WHERE i.account_id = $1
             """,

@@ -12,6 +12,7 @@ import app.models  # noqa: F401
 from app.db import migrate
 from app.db.base import Base
 from app.db.engine import create_engine
+from app.reports import partitions
 from tests.fixtures.database import plain
 
 
@@ -61,3 +62,33 @@ async def test_models_match_migrations(database_url: str) -> None:
     finally:
         await engine.dispose()
     assert differences == []
+
+
+async def test_every_table_the_partition_code_names_is_partitioned_as_it_expects(
+    database_url: str,
+) -> None:
+    """``app.reports.partitions`` makes leaves and prunes by what it believes of each table (a
+    level by frequency or not, the range key): the migrations must have built it so."""
+    conn = await asyncpg.connect(plain(database_url))
+    try:
+        for table in sorted(partitions.PARTITIONED):
+            ranged = {
+                partitions.parent_of(table, frequency)
+                for frequency in (partitions.SPANS if partitions.BY_FREQUENCY[table] else ["DAILY"])
+            }
+            found = await conn.fetch(
+                "SELECT c.relname, p.partstrat::text AS partstrat, a.attname FROM pg_partitioned_table p "
+                "JOIN pg_class c ON c.oid = p.partrelid "
+                "JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0] "
+                "WHERE c.relname = ANY($1::text[])",
+                list(ranged),
+            )
+            assert found, table
+            for row in found:
+                assert (row["partstrat"], row["attname"]) == ("r", partitions.key_of(table)), row
+            # Each range level has its catch-all, which ensure_leaf empties into a new leaf.
+            for row in found:
+                default = f"{row['relname']}_default"
+                assert await conn.fetchval("SELECT to_regclass($1)", default) is not None
+    finally:
+        await conn.close()

@@ -204,6 +204,10 @@ IMPLIED_FOREIGN_KEYS = {
     ("sales_daily_rollup", "workspace_id"): "workspaces",
     ("sales_daily_rollup", "account_id"): "asc_accounts",
     ("sales_daily_rollup", "app_id"): "apps",
+    # 21_analytics_partitions: a trigger on analytics_instances deletes an instance's rows.
+    ("analytics_rows", "workspace_id"): "workspaces",
+    ("analytics_rows", "app_id"): "apps",
+    ("analytics_rows", "instance_id"): "analytics_instances",
 }
 
 
