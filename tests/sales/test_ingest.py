@@ -241,10 +241,12 @@ async def test_resync_replaces_the_day_without_duplicates(
     )
 
 
-def _odd_file() -> bytes:
+def _odd_file(unknown_column: bool = False) -> bytes:
     """The sample made awkward in every way a line can be: padded and backslashed cells,
     thousands separators, a short line, blank and tab-only lines, refunds, blank prices, a
-    second price for one product, CRLF line ends."""
+    second price for one product, CRLF line ends; with ``unknown_column``, a column Orchard
+    does not know at the end (kept in ``extra``: the cell-by-cell path, not the whole-chunk
+    one)."""
     header, rows = _sample_rows()
     rows[0][4] = "Foo\\Bar \\N \\t"
     rows[0][3] = "  FOOBAR  "
@@ -254,6 +256,9 @@ def _odd_file() -> bytes:
     rows[4][7] = "-2"
     rows[5][15] = "301.00"  # a second price for a product and storefront
     rows[6][7], rows[6][8], rows[6][15] = "0", "", "-12.5"  # a partial refund, no proceeds
+    if unknown_column:
+        header = [*header, "Brand New Column"]
+        rows = [[*row, f" x{n} "] if len(row) > 20 else row for n, row in enumerate(rows)]
     lines = ["\t".join(header), *("\t".join(row) for row in rows[:10]), "", "\t\t\t"]
     lines += ["\t".join(row) for row in rows[10:]]
     return ("\r\n".join(lines) + "\r\n").encode()
@@ -279,6 +284,7 @@ async def _written(conn: Any) -> dict[str, list[str]]:
     return found
 
 
+@pytest.mark.parametrize("unknown_column", [False, True], ids=["apple_columns", "unknown_column"])
 async def test_the_streamed_load_writes_what_the_sql_path_writes(
     mock_app: FastAPI,
     tenant: Tenant,
@@ -286,10 +292,11 @@ async def test_the_streamed_load_writes_what_the_sql_path_writes(
     db: asyncpg.Connection,
     report: dict[str, bytes | None],
     settings: Settings,
+    unknown_column: bool,
 ) -> None:
     """Cells cleaned in Python and typed by COPY, and the daily rollups summed on the way,
     are exactly the staging path's SQL parse and the rollups summed from the stored rows."""
-    body = _odd_file()
+    body = _odd_file(unknown_column)
     report["body"] = gzip.compress(body)
     account_id = await _account(mock_app, tenant, sandbox)
     # One app matched by its Apple id, one by SKU (the in-app purchases' parent).
@@ -305,6 +312,9 @@ async def test_the_streamed_load_writes_what_the_sql_path_writes(
     assert len(streamed["sales_rows"]) == 46
     assert sum('"app_id": null' not in row for row in streamed["sales_rows"]) > 1
     assert any("Foo\\\\Bar \\\\N \\\\t" in row for row in streamed["sales_rows"])
+    assert sum('"extra": {}' not in row for row in streamed["sales_rows"]) == (
+        45 if unknown_column else 0
+    )
 
     async def chunks() -> AsyncIterator[bytes]:
         for start in range(0, len(body), 97):  # lines split across chunks
