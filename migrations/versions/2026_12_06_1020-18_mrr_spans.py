@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "18_mrr_spans"
-down_revision: str | None = "17_fx_version"
+down_revision: str | None = "18_month_rollups"
 branch_labels: str | None = None
 depends_on: str | None = None
 

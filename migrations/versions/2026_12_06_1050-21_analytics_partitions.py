@@ -38,7 +38,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "21_analytics_partitions"
-down_revision = "17_fx_version"
+down_revision = "18_mrr_spans"
 branch_labels = None
 depends_on = None
 
