@@ -155,19 +155,6 @@ def create_app(
     tracing.instrument_app(app)  # only when OTEL_EXPORTER_OTLP_ENDPOINT is set
     install_docs(app)
     install_problem_pages(app)
-    # One layer: request ids / limits / the access log (which so logs 304s) around gzip around
-    # validators and HEAD (next to the routes); then CORS.
-    app.add_middleware(
-        RequestContextMiddleware,
-        metrics=metrics,
-        max_body_bytes=settings.max_body_bytes,
-        validators=True,
-        gzip_minimum_size=GZIP_MIN_BYTES,
-        gzip_level=6,
-    )
-    if settings.cors_origin_list:  # added last: the outermost layer
-        app.add_middleware(CorsMiddleware, origins=settings.cors_origin_list)
-    skip_idle_layers(app, native_telemetry=tracing.otlp_configured())
     app.include_router(health_router)
     app.include_router(status_router)
     app.include_router(tokens_router)
@@ -195,7 +182,22 @@ def create_app(
     # Liveness never changes: its bytes are rendered once (the whole stack still runs).
     routes = strict_query.api_routes(app.router.routes)
     liveness = next(route for route in routes if route.endpoint is get_liveness)
-    routing.answer_statically(app, liveness, Liveness().model_dump_json().encode())
+    live = routing.answer_statically(app, liveness, Liveness().model_dump_json().encode())
+    # One layer: request ids / limits / the access log (which so logs 304s) around gzip around
+    # validators and HEAD (next to the routes); then CORS. The layer sends liveness itself,
+    # unless FastAPI's native telemetry (on with OTLP) must see the router name the route.
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        validators=True,
+        gzip_minimum_size=GZIP_MIN_BYTES,
+        gzip_level=6,
+        static_answers=() if tracing.otlp_configured() else (live,),
+    )
+    if settings.cors_origin_list:  # added last: the outermost layer
+        app.add_middleware(CorsMiddleware, origins=settings.cors_origin_list)
+    skip_idle_layers(app, native_telemetry=tracing.otlp_configured())
     app.state.webhook_catalogue = webhook_catalogue()
     webhook_docs.document(app.webhooks, app.state.webhook_catalogue)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]

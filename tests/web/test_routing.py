@@ -11,7 +11,9 @@ import httpx
 from fastapi import FastAPI
 from starlette.routing import Match
 
-from app.kit import routing
+from app.kit import routing, strict_query
+from app.kit.metrics import Metrics
+from app.kit.middleware import RequestContextMiddleware
 
 
 def _concrete(path: str) -> list[str]:
@@ -81,3 +83,70 @@ async def test_liveness_is_the_documented_answer_through_the_whole_stack(
 
     metrics = (await client.get("/metrics")).text
     assert 'orchard_http_requests_total{method="GET",route="/health",status="200"} 2.0' in metrics
+
+
+def _request_layer(app: FastAPI) -> RequestContextMiddleware:
+    layer: Any = app.middleware_stack or app.build_middleware_stack()
+    while not isinstance(layer, RequestContextMiddleware):
+        layer = layer.app
+    return layer
+
+
+async def test_the_request_layer_sends_liveness_as_the_router_would(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await client.get("/health")  # builds the stack
+    layer = _request_layer(app)
+    static = app.router.routes[0]
+    assert layer.static == {"/health": static}
+    inner = layer.app
+    reached: list[str] = []
+
+    async def spy(scope: Any, receive: Any, send: Any) -> None:
+        reached.append(scope["path"])
+        await inner(scope, receive, send)
+
+    layer.app = spy
+    try:
+        zipped = {"Accept-Encoding": "gzip", "If-None-Match": "*"}
+        direct = await client.get("/health", headers=zipped)
+        assert reached == []  # answered by the request layer: no router, no exception layer
+        layer.static = {}  # now through the exception layer, the exit stack and the router
+        routed = await client.get("/health", headers=zipped)
+        assert reached == ["/health"]
+    finally:
+        layer.app = inner
+        layer.static = {"/health": static}
+
+    def without_id(response: httpx.Response) -> list[tuple[str, str]]:
+        return [(k, v) for k, v in response.headers.multi_items() if k != "x-request-id"]
+
+    assert (direct.status_code, direct.content) == (routed.status_code, routed.content)
+    assert without_id(direct) == without_id(routed)
+    assert direct.headers["x-request-id"] != routed.headers["x-request-id"]
+    # Counted and logged as the documented route, like the routed answer.
+    metrics = (await client.get("/metrics")).text
+    assert 'orchard_http_requests_total{method="GET",route="/health",status="200"} 3.0' in metrics
+
+
+def test_the_request_layer_leaves_answers_its_steps_would_change_to_the_router(
+    app: FastAPI,
+) -> None:
+    live = app.router.routes[0]
+    assert isinstance(live, routing.StaticJsonRoute)
+    api = next(r for r in strict_query.api_routes(app.router.routes) if r.path == "/v1/accounts")
+    kept = routing.StaticJsonRoute(api, b"{}")  # private, no-cache: the validators add an ETag
+    large = routing.StaticJsonRoute(live.route, b'{"pad": "' + b"x" * 2000 + b'"}')  # gzip
+    layer = RequestContextMiddleware(
+        app.router,
+        metrics=Metrics(),
+        max_body_bytes=1000,
+        validators=True,
+        gzip_minimum_size=1024,
+        static_answers=[kept, large],
+    )
+    assert layer.static == {}
+    plain = RequestContextMiddleware(
+        app.router, metrics=Metrics(), max_body_bytes=1000, static_answers=[kept, large, live]
+    )
+    assert plain.static == {"/v1/accounts": kept, "/health": live}
