@@ -67,10 +67,12 @@ def amount_sql(value: str, decimals: str) -> str:
     """SQL for ``amount_text``: the numeric ``value`` with exactly ``decimals`` decimals
     (``minor_units_sql``), rounded half-even, as text — ``amount_text``'s digits (a numeric
     has no negative zero; rounding to ``d`` decimals sets its scale to ``d``). ``value`` and
-    ``decimals`` are SQL expressions (column names: each is used several times)."""
+    ``decimals`` are SQL expressions (column names: each is used several times). A value of
+    at most ``decimals`` decimals (the usual sum of prices) is only padded."""
     cut = f"trunc({value}, {decimals})"
     return (
-        f"CAST(CASE WHEN abs({value} - {cut}) = 0.5 * power(CAST(10 AS numeric), -{decimals}) "
+        f"CAST(CASE WHEN scale({value}) <= {decimals} THEN round({value}, {decimals}) "
+        f"WHEN abs({value} - {cut}) = 0.5 * power(CAST(10 AS numeric), -{decimals}) "
         f"AND mod({cut} * power(CAST(10 AS numeric), {decimals}), 2) = 0 THEN {cut} "
         f"ELSE round({value}, {decimals}) END AS text)"
     )
