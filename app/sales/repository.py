@@ -452,19 +452,19 @@ _BUCKET_ENDS = {
 }
 
 
-def _money_json(currencies: str, amounts: str) -> str:
+def _money_json(currencies: str, amounts: str, decimals: str) -> str:
     """A money list as the API writes it (``service._money`` of ``_totals``): per currency
     its non-zero total, by currency (null — written ``XXX`` — last), each
     ``{"amount":"…","currency":"…"}`` with the currency's minor units (``amount_sql``). A
     group of one currency pair (nearly every group split by storefront) is written without
-    a subquery."""
+    a subquery, its currency's minor units read from ``decimals`` (``_MINOR_UNITS``)."""
     one_code = f"COALESCE(grouped.{currencies}[1], 'XXX')"
     one = f"grouped.{amounts}[1]"
     code = "COALESCE(t.currency, 'XXX')"
     return f"""(CASE
         WHEN cardinality(grouped.{currencies}) = 1 THEN
             CASE WHEN {one} <> 0 THEN
-                '{{"amount":"' || {amount_sql(one, minor_units_sql(one_code))}
+                '{{"amount":"' || {amount_sql(one, decimals)}
                 || '","currency":' || CAST(to_json({one_code}) AS text) || '}}'
             ELSE '' END
         ELSE (
@@ -479,6 +479,14 @@ def _money_json(currencies: str, amounts: str) -> str:
                         GROUP BY currency) AS t
                   WHERE t.total <> 0) AS m)
     END)"""  # noqa: S608  (fixed identifiers)
+
+
+#: The minor units of a row's first proceeds and customer currencies, computed once per row
+#: (``OFFSET 0`` keeps PostgreSQL from inlining them into every use).
+_MINOR_UNITS = f"""CROSS JOIN LATERAL (
+    SELECT {minor_units_sql("COALESCE(grouped.pcs[1], 'XXX')")} AS pd,
+           {minor_units_sql("COALESCE(grouped.ccs[1], 'XXX')")} AS cd
+    OFFSET 0) AS u"""
 
 
 @dataclass(slots=True)
@@ -527,15 +535,15 @@ async def aggregate_written(
                                   THEN 'true' ELSE 'false' END
         || ',"group":{{' || {group or "''"} || '}},"source":"daily"'
         {counts}
-        || ',"proceeds":[' || {_money_json("pcs", "pas")}
-        || '],"customer_sales":[' || {_money_json("ccs", "cas")}
+        || ',"proceeds":[' || {_money_json("pcs", "pas", "u.pd")}
+        || '],"customer_sales":[' || {_money_json("ccs", "cas", "u.cd")}
         || '],"partial_refunds":{{"rows":' || partial_refunds
-        || ',"proceeds":[' || {_money_json("pcs", "rps")}
-        || '],"customer_amounts":[' || {_money_json("ccs", "rcs")} || ']}}}}'"""
+        || ',"proceeds":[' || {_money_json("pcs", "rps", "u.pd")}
+        || '],"customer_amounts":[' || {_money_json("ccs", "rcs", "u.cd")} || ']}}}}'"""
     sql = f"""
         WITH grouped AS ({g.sql})
         SELECT {g.keys}, {item}
-        FROM grouped
+        FROM grouped {_MINOR_UNITS}
         ORDER BY {", ".join(g.order)}
     """  # noqa: S608  (every identifier comes from fixed maps; values are bound)
     result = await session.execute(text(sql), params)
