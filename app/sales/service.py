@@ -318,7 +318,9 @@ async def sales_report(
         fx = in_sql.kept_table(book, span.start, span.end)
         book = None
     items: list[dict[str, Any]] | report_json.Encoded
-    if target is None:  # unconverted: PostgreSQL writes each item's JSON
+    if target is None and (group_by or granularity is Granularity.DAY):
+        # Unconverted, and items enough to matter: PostgreSQL writes each item's JSON (a few
+        # buckets without groups are built here: the bigger statement's planning cost more).
         written = await repository.aggregate_written(
             session,
             workspace_id,
