@@ -21,6 +21,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 _EXCLUDED = frozenset(DEFAULT_EXCLUDED_CONTENT_TYPES)
 #: Bodies this large are compressed in a worker thread so the event loop keeps serving.
 THREAD_MINIMUM_BYTES = 128 * 1024
+#: Bodies this large (a 90-day sales breakdown: 2.2 MB) are compressed at ``LARGE_BODY_LEVEL``:
+#: level 6 took 2.5× the time of level 1 on that answer (108 against 43 ms) to send 25 % fewer
+#: bytes (236 against 313 kB), and that time is the API process's (measured 2026-12-06).
+LARGE_BODY_BYTES = 256 * 1024
+LARGE_BODY_LEVEL = 1
+
+
+def level_for(size: int, level: int) -> int:
+    """The gzip level for a body of ``size`` bytes, ``level`` unless it is large."""
+    return min(level, LARGE_BODY_LEVEL) if size >= LARGE_BODY_BYTES else level
 
 
 def accepts_gzip(scope: Scope) -> bool:
@@ -98,7 +108,8 @@ class Compression:
             assert self.compressor is not None
             return [{**message, "body": await _compress(self.compressor, body, more_body)}]
         start, self.held = self.held, None
-        self.compressor = zlib.compressobj(self.compresslevel, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        level = level_for(len(body), self.compresslevel)
+        self.compressor = zlib.compressobj(level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
         body = await _compress(self.compressor, body, more_body)
         headers = MutableHeaders(scope=start)
         headers.add_vary_header("Accept-Encoding")

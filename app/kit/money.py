@@ -55,6 +55,29 @@ def minor_units(code: str) -> int:
     return 2
 
 
+def minor_units_sql(currency: str) -> str:
+    """SQL for ``minor_units`` of the SQL text expression ``currency``."""
+    zero = ", ".join(f"'{code}'" for code in sorted(_ZERO_DECIMALS))
+    three = ", ".join(f"'{code}'" for code in sorted(_THREE_DECIMALS))
+    cases = f"WHEN {currency} IN ({zero}) THEN 0 WHEN {currency} IN ({three}) THEN 3"
+    return f"(CASE {cases} ELSE 2 END)"
+
+
+def amount_sql(value: str, decimals: str) -> str:
+    """SQL for ``amount_text``: the numeric ``value`` with exactly ``decimals`` decimals
+    (``minor_units_sql``), rounded half-even, as text — ``amount_text``'s digits (a numeric
+    has no negative zero; rounding to ``d`` decimals sets its scale to ``d``). ``value`` and
+    ``decimals`` are SQL expressions (column names: each is used several times). A value of
+    at most ``decimals`` decimals (the usual sum of prices) is only padded."""
+    cut = f"trunc({value}, {decimals})"
+    return (
+        f"CAST(CASE WHEN scale({value}) <= {decimals} THEN round({value}, {decimals}) "
+        f"WHEN abs({value} - {cut}) = 0.5 * power(CAST(10 AS numeric), -{decimals}) "
+        f"AND mod({cut} * power(CAST(10 AS numeric), {decimals}), 2) = 0 THEN {cut} "
+        f"ELSE round({value}, {decimals}) END AS text)"
+    )
+
+
 def amount_text(value: Decimal | str | int, currency: str) -> str:
     """``value`` with exactly ``currency``'s minor units (half-even), as decimal text."""
     if type(value) is str:

@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.kit.caching import etag_for
-from app.kit.compression import THREAD_MINIMUM_BYTES, accepts_gzip
+from app.kit.compression import THREAD_MINIMUM_BYTES, accepts_gzip, level_for
 
 #: As the gzip layer compresses (``app.main``): answers smaller than this are sent as they are.
 GZIP_MIN_BYTES = 1024
@@ -118,7 +118,8 @@ async def respond(request: Request, entry: Entry) -> Response:
 
 async def _gzip(body: bytes) -> bytes:
     def run() -> bytes:
-        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        level = level_for(len(body), GZIP_LEVEL)
+        compressor = zlib.compressobj(level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
         return compressor.compress(body) + compressor.flush()
 
     if len(body) >= THREAD_MINIMUM_BYTES:

@@ -13,6 +13,7 @@ from sqlalchemy import select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.fx import in_sql
+from app.kit.money import amount_sql, minor_units_sql
 from app.models import SalesRow
 from app.sales import planner, rollups
 from app.sales.schemas import SalesFilter
@@ -242,10 +243,21 @@ def _part_sql(
     """  # noqa: S608  (identifiers from the planner's fixed maps; values are bound)
 
 
-async def aggregate(
-    session: AsyncSession,
+@dataclass(slots=True)
+class _Grouped:
+    """The grouping statement of ``aggregate`` and what its outer query needs."""
+
+    sql: str
+    params: dict[str, Any]
+    keys: str
+    order: list[str]
+    groups: list[str]
+    fx_select: str
+    fx_lateral: str
+
+
+def _grouped(
     workspace_id: uuid.UUID,
-    *,
     start: dt.date,
     end: dt.date,
     granularity: str,
@@ -253,22 +265,11 @@ async def aggregate(
     filters: SalesFilter,
     after: list[Any] | None,
     limit: int,
-    by_day: bool = False,
-    fx: in_sql.DayRates | None = None,
-    source: str | None = None,
-) -> list[AggregateRow]:
-    """Sum the measures per calendar bucket and group, ordered by bucket then each group value
-    (nulls last); ``after`` is the ``sort_key`` of the last row of the previous page.
-
-    One statement. The planner (``app.sales.planner``) picks the smallest rollup that keeps
-    every dimension asked for (``source`` forces one: ``raw`` reads ``sales_rows`` itself).
-    ``base`` sums per (bucket, group, proceeds currency, customer currency); the outer query
-    per (bucket, group), carrying the money per currency pair as arrays, which ``_totals``
-    adds up per currency, so currencies never mix. ``by_day`` keeps each report date apart
-    in ``base`` and returns the per-day money too; ``fx`` also keeps report dates apart in
-    ``base``, converts each at its rate in the statement and returns the converted sums per
-    currency (``app.fx.in_sql``).
-    """
+    by_day: bool,
+    fx: in_sql.DayRates | None,
+    source: str | None,
+    money_type: str | None = None,
+) -> _Grouped:
     params: dict[str, Any] = {"ws": workspace_id, "limit": limit}
     groups = [f"g{n}" for n in range(len(dimensions))]
     order = ["bucket"]
@@ -306,7 +307,7 @@ async def aggregate(
     # Money as decimal text: decoding thousands of numerics into Decimal objects cost more
     # than the query, and a group's only amount is already its total. Per-day money stays
     # numeric (it is converted at each day's rate).
-    money_type = "numeric" if per_day else "text"
+    money_type = money_type or ("numeric" if per_day else "text")
     names = ("pas", "cas", "rps", "rcs")
     amounts = ", ".join(
         f"array_agg(CAST({m} AS {money_type})) AS {name}"
@@ -348,6 +349,41 @@ async def aggregate(
         ORDER BY {", ".join(order)}
         LIMIT :limit
     """  # noqa: S608  (every identifier comes from fixed maps; values are bound)
+    return _Grouped(grouped, params, keys, order, groups, fx_select, fx_lateral)
+
+
+async def aggregate(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    start: dt.date,
+    end: dt.date,
+    granularity: str,
+    dimensions: list[str],
+    filters: SalesFilter,
+    after: list[Any] | None,
+    limit: int,
+    by_day: bool = False,
+    fx: in_sql.DayRates | None = None,
+    source: str | None = None,
+) -> list[AggregateRow]:
+    """Sum the measures per calendar bucket and group, ordered by bucket then each group value
+    (nulls last); ``after`` is the ``sort_key`` of the last row of the previous page.
+
+    One statement. The planner (``app.sales.planner``) picks the smallest rollup that keeps
+    every dimension asked for (``source`` forces one: ``raw`` reads ``sales_rows`` itself).
+    ``base`` sums per (bucket, group, proceeds currency, customer currency); the outer query
+    per (bucket, group), carrying the money per currency pair as arrays, which ``_totals``
+    adds up per currency, so currencies never mix. ``by_day`` keeps each report date apart
+    in ``base`` and returns the per-day money too; ``fx`` also keeps report dates apart in
+    ``base``, converts each at its rate in the statement and returns the converted sums per
+    currency (``app.fx.in_sql``).
+    """
+    g = _grouped(
+        workspace_id, start, end, granularity, dimensions, filters, after, limit, by_day, fx, source
+    )
+    grouped, params, keys, order, groups = g.sql, g.params, g.keys, g.order, g.groups
+    fx_select, fx_lateral = g.fx_select, g.fx_lateral
     # Split by storefront, a group has about one currency pair: its money is totalled here,
     # in Python, cheaply. Otherwise (a day of one app: tens of storefronts, a few dozen
     # currencies) PostgreSQL totals each currency, off the API process's one core; so does
@@ -405,6 +441,121 @@ async def aggregate(
             )
         )
     return rows
+
+
+#: Each bucket's last day (``service.bucket_end``), over a row of ``_grouped`` (``bucket``).
+_BUCKET_ENDS = {
+    "day": "bucket",
+    "week": "bucket + 6",
+    "month": "CAST(bucket + interval '1 month - 1 day' AS date)",
+    "year": "CAST(bucket + interval '1 year - 1 day' AS date)",
+}
+
+
+def _money_json(currencies: str, amounts: str, decimals: str) -> str:
+    """A money list as the API writes it (``service._money`` of ``_totals``): per currency
+    its non-zero total, by currency (null — written ``XXX`` — last), each
+    ``{"amount":"…","currency":"…"}`` with the currency's minor units (``amount_sql``). A
+    group of one currency pair (nearly every group split by storefront) is written without
+    a subquery, its currency's minor units read from ``decimals`` (``_MINOR_UNITS``)."""
+    one_code = f"COALESCE(grouped.{currencies}[1], 'XXX')"
+    one = f"grouped.{amounts}[1]"
+    code = "COALESCE(t.currency, 'XXX')"
+    return f"""(CASE
+        WHEN cardinality(grouped.{currencies}) = 1 THEN
+            CASE WHEN {one} <> 0 THEN
+                '{{"amount":"' || {amount_sql(one, decimals)}
+                || '","currency":' || CAST(to_json({one_code}) AS text) || '}}'
+            ELSE '' END
+        ELSE (
+            SELECT COALESCE(string_agg(
+                       '{{"amount":"' || {amount_sql("m.total", "m.d")} || '","currency":'
+                       || CAST(to_json(m.code) AS text) || '}}',
+                       ',' ORDER BY m.currency COLLATE "C" NULLS LAST), '')
+            FROM (SELECT t.currency, t.total, {code} AS code, {minor_units_sql(code)} AS d
+                  FROM (SELECT currency, sum(amount) AS total
+                        FROM unnest(grouped.{currencies}, grouped.{amounts})
+                             AS pair(currency, amount)
+                        GROUP BY currency) AS t
+                  WHERE t.total <> 0) AS m)
+    END)"""  # noqa: S608  (fixed identifiers)
+
+
+#: The minor units of a row's first proceeds and customer currencies, computed once per row
+#: (``OFFSET 0`` keeps PostgreSQL from inlining them into every use).
+_MINOR_UNITS = f"""CROSS JOIN LATERAL (
+    SELECT {minor_units_sql("COALESCE(grouped.pcs[1], 'XXX')")} AS pd,
+           {minor_units_sql("COALESCE(grouped.ccs[1], 'XXX')")} AS cd
+    OFFSET 0) AS u"""
+
+
+@dataclass(slots=True)
+class WrittenPage:
+    """``aggregate``'s rows as the API writes them: each item's JSON (``service._items`` of
+    an unconverted report), with its keyset position."""
+
+    items: list[str]
+    keys: list[list[Any]]
+
+
+async def aggregate_written(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    start: dt.date,
+    end: dt.date,
+    granularity: str,
+    dimensions: list[str],
+    filters: SalesFilter,
+    after: list[Any] | None,
+    limit: int,
+    span: tuple[dt.date, dt.date],
+) -> WrittenPage:
+    """``aggregate`` (unconverted, no per-day money), each row written as its report item's
+    JSON by PostgreSQL, byte for byte what ``service._items`` and ``pydantic_core`` write
+    (``tests/sales/test_written_items.py``): the API process only joins them. One
+    statement. ``span``: the report's range (what makes a bucket ``partial``)."""
+    g = _grouped(
+        workspace_id, start, end, granularity, dimensions, filters, after, limit, False, None,
+        None, money_type="numeric",
+    )  # fmt: skip
+    params = g.params
+    params["span_start"], params["span_end"] = span
+    bucket_end = _BUCKET_ENDS[granularity]
+    group = " || ',' || ".join(
+        f"""'"{name}":' || COALESCE(CAST(to_json({g.groups[n]}) AS text), 'null')"""
+        for n, name in enumerate(dimensions)
+    )
+    counts = "".join(
+        f""" || ',"{name}":' || {name}""" for name in COUNTS if name != "partial_refunds"
+    )
+    item = f"""'{{"period_start":"' || to_char(bucket, 'YYYY-MM-DD')
+        || '","period_end":"' || to_char({bucket_end}, 'YYYY-MM-DD')
+        || '","partial":' || CASE WHEN bucket < :span_start OR {bucket_end} > :span_end
+                                  THEN 'true' ELSE 'false' END
+        || ',"group":{{' || {group or "''"} || '}},"source":"daily"'
+        {counts}
+        || ',"proceeds":[' || {_money_json("pcs", "pas", "u.pd")}
+        || '],"customer_sales":[' || {_money_json("ccs", "cas", "u.cd")}
+        || '],"partial_refunds":{{"rows":' || partial_refunds
+        || ',"proceeds":[' || {_money_json("pcs", "rps", "u.pd")}
+        || '],"customer_amounts":[' || {_money_json("ccs", "rcs", "u.cd")} || ']}}}}'"""
+    sql = f"""
+        WITH grouped AS ({g.sql})
+        SELECT {g.keys}, {item}
+        FROM grouped {_MINOR_UNITS}
+        ORDER BY {", ".join(g.order)}
+    """  # noqa: S608  (every identifier comes from fixed maps; values are bound)
+    result = await session.execute(text(sql), params)
+    width = len(g.groups)
+    page = WrittenPage([], [])
+    for row in result.all():
+        key: list[Any] = [row[0].isoformat()]
+        for value in row[1 : 1 + width]:
+            key += [value is None, value or ""]
+        page.keys.append(key)
+        page.items.append(row[1 + width])
+    return page
 
 
 async def list_rows(

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
-import pydantic_core
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
@@ -96,7 +95,7 @@ PlatformsParam = Annotated[
 
 def _json(document: service.Payload) -> Response:
     # Straight to JSON (see service.Payload); `response_model` documents the shape.
-    return Response(pydantic_core.to_json(document), media_type="application/json")
+    return Response(service.encode(document), media_type="application/json")
 
 
 def _now() -> dt.datetime:
@@ -124,7 +123,7 @@ async def _kept(
     full_key = (request.scope["route"].path, workspace_id, key, version)
     entry = cache.get(full_key)
     if entry is None:
-        entry = cache.put(full_key, pydantic_core.to_json(await build(states)))
+        entry = cache.put(full_key, service.encode(await build(states)))
     return await respond(request, entry)
 
 

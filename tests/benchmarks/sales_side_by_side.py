@@ -10,13 +10,22 @@ own `orchard serve --no-worker`; for each endpoint the two answers are compared 
 identical), then each level is driven on one server and then the other, so both see the same
 machine. The whole 90-day by-country answer is timed over every page.
 
+Two clients (``--client``). ``raw`` (the default) measures the server, not the client:
+pre-built requests on keep-alive asyncio sockets, each answer read as the bytes the server
+sends (gzip, never decoded or parsed); a whole answer is its pages' requests in turn, their
+cursors resolved once beforehand (the data does not change during the run, so every answer's
+pages are the same), and every answer's ETag is checked against the reference answer's (a
+mismatch counts as an error). ``httpx`` is the client a Python caller would use: it decodes
+and parses every answer (at concurrency 32 on the same cores, that parsing dominates).
+
 This tree keeps repeated answers (``app.kit.response_cache``), so it is served twice: `cold`
 with the cache off (``ORCHARD_RESPONSE_CACHE_MB=0``: every answer computed, as on a cache miss
 — a miss also computes the version, in the states statement it runs anyway; the version
 alone is timed apart at the end) and `warm`
 with it on (the same request repeated: after the first, answers come from the cache). The
 client asks as httpx does by default (``Accept-Encoding`` printed below), so each server
-gzips the 2 MB answers.
+gzips the 2 MB answers. ``--before-warm`` also serves the before tree with its cache on (a
+tree that has one).
 """
 
 from __future__ import annotations
@@ -41,11 +50,98 @@ from app.auth.tokens import Scope
 from app.db.engine import create_engine, create_sessionmaker
 from app.sales import version_repository
 from app.sales.schemas import SalesFilter
-from tests.benchmarks.api_load import drive, free_port, get_whole, start_server, wait_up
+from tests.benchmarks.api_load import drive, free_port, start_server, wait_up
 from tests.benchmarks.sales_common import percentile
 from tests.benchmarks.sales_query import END
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+async def pages_of(client: httpx.AsyncClient, path: str, headers: dict[str, str]) -> list[str]:
+    """The paths of every page of ``path``'s answer (following ``next_cursor``)."""
+    pages = [path]
+    response = await client.get(path, headers=headers)
+    while cursor := response.json().get("next_cursor"):
+        pages.append(str(httpx.URL(path).copy_merge_params({"cursor": cursor})))
+        response = await client.get(pages[-1], headers=headers)
+    return pages
+
+
+def raw_request(port: int, path: str, token: str) -> bytes:
+    lines = [
+        f"GET {path} HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        "Accept: */*",
+        "Accept-Encoding: gzip, deflate",  # as httpx sends it
+        f"Authorization: Bearer {token}",
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+async def _read_answer(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
+    """(head, body bytes as sent) of one HTTP/1.1 answer: Content-Length or chunked."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length, chunked = 0, False
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        name = name.lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    if not chunked:
+        return head, await reader.readexactly(length)
+    parts = []
+    while True:
+        size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+        parts.append(await reader.readexactly(size + 2))
+        if size == 0:
+            return head, b"".join(parts)
+
+
+def _etag(head: bytes) -> bytes | None:
+    for line in head.split(b"\r\n"):
+        if line[:5].lower() == b"etag:":
+            return line[5:].strip()
+    return None
+
+
+async def raw_drive(
+    port: int, requests: list[bytes], etags: list[bytes], concurrency: int, seconds: float
+) -> dict[str, float]:
+    """Like ``api_load.drive``, over ``concurrency`` keep-alive sockets: one sample is
+    ``requests`` sent in turn (a whole answer's pages); an answer that is not a 200 with the
+    expected ETag is an error."""
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def user() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=2**20)
+        try:
+            while time.perf_counter() < deadline:
+                began = time.perf_counter()
+                good = True
+                for request, etag in zip(requests, etags, strict=True):
+                    writer.write(request)
+                    head, _ = await _read_answer(reader)
+                    good = good and head.startswith(b"HTTP/1.1 200") and _etag(head) == etag
+                latencies.append(time.perf_counter() - began)
+                errors += not good
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(user() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50": percentile(latencies, 0.50) * 1000,
+        "p95": percentile(latencies, 0.95) * 1000,
+        "errors": errors,
+        "n": len(latencies),
+    }
 
 
 async def read_token(url: str) -> str:
@@ -102,6 +198,11 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--levels", default="1,32")
     parser.add_argument("--pool-size", type=int, default=8, help="connections per server")
+    parser.add_argument("--client", choices=("raw", "httpx"), default="raw")
+    parser.add_argument(
+        "--before-warm", action="store_true", help="also serve the before tree, cache on"
+    )
+    parser.add_argument("--only", default="", help="comma-separated endpoint numbers (1-4)")
     args = parser.parse_args()
     url = args.database_url.replace("postgresql+asyncpg://", "postgresql://")
     token = await read_token(url)
@@ -129,7 +230,11 @@ async def main() -> None:
         ORCHARD_DB_POOL_SIZE=str(args.pool_size),
     )
     ports, servers = {}, []
-    trees = (("before", args.before, "0"), ("cold", ROOT, "0"), ("warm", ROOT, "64"))
+    trees = [("before", args.before, "0"), ("cold", ROOT, "0"), ("warm", ROOT, "64")]
+    if args.before_warm:
+        trees.insert(1, ("b-warm", args.before, "64"))
+    if args.only:
+        endpoints = [endpoints[int(n) - 1] for n in args.only.split(",")]
     for name, tree, cache_mb in trees:
         ports[name] = free_port()
         command = [sys.executable, "-m", "app.cli", "serve", "--no-worker"]
@@ -143,7 +248,13 @@ async def main() -> None:
     limits = httpx.Limits(max_connections=80)
     try:
         for port in ports.values():
-            await wait_up(f"http://127.0.0.1:{port}/health")
+            for attempt in range(4):  # four servers starting on a loaded machine: up to 2 min
+                try:
+                    await wait_up(f"http://127.0.0.1:{port}/health")
+                    break
+                except RuntimeError:
+                    if attempt == 3:
+                        raise
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports['warm']}") as client:
             sent = client.build_request("GET", endpoints[0][1]).headers["accept-encoding"]
             answer = await client.get(endpoints[0][1], headers=headers)
@@ -152,20 +263,32 @@ async def main() -> None:
                 f"Content-Encoding: {answer.headers.get('content-encoding')!r}, "
                 f"{answer.num_bytes_downloaded:,} bytes for {len(answer.content):,} of JSON"
             )
+        print(f"client: {args.client}; load {os.getloadavg()}")
         print(f"{'endpoint':<24} {'conc':>4} {'code':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8}")
         for label, path, whole in endpoints:
-            bodies = {}
+            bodies, pages, etags = {}, {}, {}
             for name, port in ports.items():
                 base = f"http://127.0.0.1:{port}"
                 async with httpx.AsyncClient(base_url=base, timeout=600) as client:
-                    bodies[name] = (await get_whole(client, path, headers)).json()
-            same = bodies["before"] == bodies["cold"] == bodies["warm"]
-            print(f"{label}: identical answers: {same}")
+                    answers = [await client.get(page, headers=headers) for page in
+                               (await pages_of(client, path, headers) if whole else [path])]  # fmt: skip
+                    pages[name] = [str(a.request.url.raw_path, "ascii") for a in answers]
+                    bodies[name] = [a.content for a in answers]
+                    etags[name] = [a.headers["etag"].encode() for a in answers]
+            same = all(b == bodies["before"] for b in bodies.values())
+            sizes = ", ".join(f"{len(b):,}" for b in bodies["before"])
+            print(f"{label}: identical answers (bytes): {same}; pages of {sizes} bytes of JSON")
             for level in [int(level) for level in args.levels.split(",")]:
                 for name, port in ports.items():
-                    base = f"http://127.0.0.1:{port}"
-                    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=600) as c:
-                        r = await drive(c, path, headers, level, args.seconds, whole=whole)
+                    if args.client == "raw":
+                        requests = [raw_request(port, page, token) for page in pages[name]]
+                        r = await raw_drive(port, requests, etags[name], level, args.seconds)
+                    else:
+                        base = f"http://127.0.0.1:{port}"
+                        async with httpx.AsyncClient(
+                            base_url=base, limits=limits, timeout=600
+                        ) as c:
+                            r = await drive(c, path, headers, level, args.seconds, whole=whole)
                     print(
                         f"{label:<24} {level:>4} {name:>6} {r['rps']:>7.1f} {r['p50']:>8.1f} "
                         f"{r['p95']:>8.1f}  (n={r['n']:.0f}, errors {r['errors']:.0f}, "
