@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from app.kit.compression import GzipMiddleware
+from app.kit.compression import LARGE_BODY_BYTES, GzipMiddleware
 from app.kit.logging import configure_logging
 from app.kit.metrics import Metrics
 from app.kit.middleware import new_request_id
@@ -60,12 +60,16 @@ def test_request_ids_are_unique_32_hex_digits() -> None:
 
 def _coded_app() -> Starlette:
     big = {"rows": [{"n": n, "name": f"row {n}"} for n in range(500)]}
+    huge = {"rows": [{"n": n, "name": f"row {n}"} for n in range(40_000)]}  # ~0.8 MiB
 
     async def small(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     async def large(_: Request) -> Response:
         return JSONResponse(big)
+
+    async def huge_(_: Request) -> Response:
+        return JSONResponse(huge)
 
     async def stream(_: Request) -> Response:
         async def chunks() -> AsyncIterator[bytes]:
@@ -78,6 +82,7 @@ def _coded_app() -> Starlette:
         return Response(b"\x89PNG" + b"\0" * 4000, media_type="image/png")
 
     routes = [Route(f"/{f.__name__}", f) for f in (small, large, stream, png)]
+    routes.append(Route("/huge", huge_))
     app = Starlette(routes=routes)
     app.add_middleware(GzipMiddleware, minimum_size=1024, compresslevel=6)
     return app
@@ -120,6 +125,21 @@ async def test_gzip_output_is_a_valid_gzip_stream() -> None:
     ):
         raw = b"".join([chunk async for chunk in answer.aiter_raw()])
     assert gzip.decompress(raw).startswith(b'{"rows":[{"n":0')
+
+
+async def test_a_large_body_is_gzipped_at_the_fastest_level() -> None:
+    """Past ``LARGE_BODY_BYTES`` the configured level 6 gives way to level 1 (the gzip
+    header's XFL byte says which: 4 for the fastest, 0 for the levels between)."""
+    transport = httpx.ASGITransport(app=_coded_app())
+    headers = {"Accept-Encoding": "gzip"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        raws = {}
+        for path in ("/large", "/huge"):
+            async with client.stream("GET", path, headers=headers) as answer:
+                raws[path] = b"".join([chunk async for chunk in answer.aiter_raw()])
+    assert len(gzip.decompress(raws["/huge"])) >= LARGE_BODY_BYTES
+    assert raws["/huge"][8] == 4
+    assert raws["/large"][8] == 0
 
 
 def test_every_api_route_refuses_unknown_query_parameters(app: FastAPI) -> None:
