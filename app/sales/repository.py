@@ -350,28 +350,14 @@ async def aggregate(
     """  # noqa: S608  (every identifier comes from fixed maps; values are bound)
     # Split by storefront, a group has about one currency pair: its money is totalled here,
     # in Python, cheaply. Otherwise (a day of one app: tens of storefronts, a few dozen
-    # currencies) PostgreSQL totals each currency, off the API process's one core. A converted
-    # query by storefront merges its converted sums per currency in the statement (``fx``'s
-    # LATERALs over ``grouped``), its original money in Python like an unconverted one: four
-    # LATERAL totals per bucket cost more than the Python sums of a month's days (each about
-    # one currency pair).
-    totals_in_python = "country" in dimensions
+    # currencies) PostgreSQL totals each currency, off the API process's one core; so does
+    # a converted query (its conversion is part of the statement).
+    totals_in_python = "country" in dimensions and fx is None
     width = len(groups)
     money = 1 + width + len(COUNTS)  # first money column
     rows = []
     if totals_in_python:
-        statement = grouped
-        if fx is not None:
-            statement = f"""
-        WITH grouped AS ({grouped})
-        SELECT {keys}, {", ".join(COUNTS)}, pcs, ccs, pas, cas, rps, rcs{", ds" if by_day else ""}
-               {fx_select}
-        FROM grouped
-        {fx_lateral}
-        ORDER BY {", ".join(order)}
-    """  # noqa: S608  (every identifier comes from fixed maps; values are bound)
-        result = await session.execute(text(statement), params)
-        converted = money + 6 + (1 if by_day else 0)  # first ``fx`` column
+        result = await session.execute(text(grouped), params)
         # ``all()`` fetches in bulk: iterating the result row by row cost more than the query.
         for row in result.all():
             pcs, ccs, pas, cas, rps, rcs = row[money : money + 6]
@@ -385,8 +371,6 @@ async def aggregate(
                     _totals(pcs, rps),
                     _totals(ccs, rcs),
                     list(zip(row[money + 6], pcs, pas, ccs, cas, strict=True)) if by_day else None,
-                    in_sql.rows_of(row[converted : converted + 6]) if fx else None,
-                    in_sql.rows_of(row[converted + 6 : converted + 12]) if fx else None,
                 )
             )
         return rows

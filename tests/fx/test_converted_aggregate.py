@@ -4,8 +4,8 @@ aggregate's per-day money (``by_day``) converted day by day with ``convert_measu
 original money equals the unconverted aggregate's, property-based, on the random world of the
 rollup tests (mixed currency pairs in one storefront, rows without currency or storefront).
 
-Random ranges, granularities, groupings (with and without ``country``: by storefront the
-original money is totalled in Python and only the converted sums in SQL) and filters, each
+Random ranges, granularities, groupings (with and without ``country``, which the statement
+reads from different rollups and totals differently) and filters, each
 against two rate books: one where a day's GBP rate is not published yet (that day converts at
 the previous fix, or not at all past the allowed age) and one after it arrived late; GBP has
 gaps, an empty currency never converts."""
