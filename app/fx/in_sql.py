@@ -5,9 +5,9 @@ one pass (no second query, no per-day rows shipped to Python).
 The rule is :mod:`app.fx.convert`'s: each stored row of report date *d* multiplies by the
 rate of *d* (the book's, see :mod:`app.fx.rates`), the products are summed exactly
 (PostgreSQL ``numeric``), and only the presented amount is rounded. For provenance the
-statement also returns, per currency, a bit string of the report dates that had money (bit *k*
-= span start + *k* days), from which the rates used are named, and the amount, first and last
-date of what had no rate.
+statement also returns, per currency, the report dates that had money and a rate (as day
+numbers *k* = span start + *k* days, comma-separated), from which the rates used are named, and
+the amount, first and last date of what had no rate.
 
 A domain uses it in four places of its SQL (all fragments below), over rows already summed
 per report date and currency (a few thousand): the ``fx_map`` CTE (:func:`rates_cte`), a
@@ -46,8 +46,9 @@ __all__ = [
 #: Distinct (currency, days) a kept table remembers the rates of (``DayRates.used``).
 _MAX_USED = 20_000
 
-#: Per currency of one measure: (currency, Σ amount × rate of the rows with a rate, days with
-#: money as a bit string, Σ amount without a rate, first and last date without a rate).
+#: Per currency of one measure: (currency, Σ amount × rate of the rows with a rate, day numbers
+#: with money and a rate as comma-separated text, Σ amount without a rate, first and last date
+#: without a rate).
 CurrencySums = tuple[str | None, Any, str | None, Any, dt.date | None, dt.date | None]
 
 
@@ -65,39 +66,35 @@ class DayRates:
     _used: dict[tuple[str, str], dict[Rate, None]] = field(default_factory=dict, compare=False)
 
     def params(self) -> dict[str, Any]:
-        return {
-            "fx_start": self.start,
-            "fx_span": (self.end - self.start).days + 1,
-            "fx_map": self.rate_map,
-        }
+        return {"fx_start": self.start, "fx_map": self.rate_map}
 
-    def used(self, currency: str, bits: str) -> dict[Rate, None]:
-        """The rates of ``currency`` on the days set in ``bits`` (bit *k*: ``start`` + *k*
-        days), in day order; made once per distinct (currency, bits) while the table is kept
-        (most storefronts of a month share them)."""
-        key = (currency, bits)
+    def used(self, currency: str, days: str) -> dict[Rate, None]:
+        """The rates of ``currency`` on the ``days`` (ascending day numbers *k*: ``start`` + *k*
+        days, comma-separated), in day order; made once per distinct (currency, days) while
+        the table is kept (most storefronts of a month share them)."""
+        key = (currency, days)
         found = self._used.get(key)
         if found is None:
             found = {}
-            at = bits.find("1")
-            while at >= 0:
-                rate = self.book.rate(currency, self.start + dt.timedelta(days=at))
+            for number in days.split(","):
+                rate = self.book.rate(currency, self.start + dt.timedelta(days=int(number)))
                 assert isinstance(rate, Rate)  # the statement joined a rate for that day
                 found[rate] = None
-                at = bits.find("1", at + 1)
             if len(self._used) < _MAX_USED:
                 self._used[key] = found
         return found
 
     @functools.cached_property
     def rate_map(self) -> str:
-        """The ``fx_map`` parameter (JSON text), made once: the table is kept with its book."""
-        return json.dumps(
-            {
-                f"{day.isoformat()}{code}": rate
-                for day, code, rate in zip(self.days, self.currencies, self.rates, strict=True)
-            }
-        )
+        """The ``fx_map`` parameter (JSON text), made once: the table is kept with its book.
+        Per currency, the rate text of each day number (null: no rate that day)."""
+        span = (self.end - self.start).days + 1
+        by_code: dict[str, list[str | None]] = {}
+        for day, code, rate in zip(self.days, self.currencies, self.rates, strict=True):
+            if code not in by_code:
+                by_code[code] = [None] * span
+            by_code[code][(day - self.start).days] = rate
+        return json.dumps(by_code)
 
 
 def kept_table(book: RateBook, start: dt.date, end: dt.date) -> DayRates:
@@ -129,31 +126,34 @@ def table(book: RateBook, start: dt.date, end: dt.date) -> DayRates:
 
 
 def rates_cte() -> str:
-    """``fx_map(m)``: one JSON object, date and currency (``2025-06-02USD``) → rate text."""
+    """``fx_map(m)``: one JSON object, currency → array of rate texts by day number."""
     return "fx_map AS (SELECT CAST(:fx_map AS jsonb) AS m)"
 
 
 def join(alias: str, day: str, currency: str) -> str:
     """The rate of ``day`` and ``currency`` (SQL expressions) as ``alias.rate`` (null: none),
-    and ``alias.bit``, the day's position, when there is a rate. A lookup per row, not a
-    join: no plan can turn it into a scan of every rate per row."""
-    key = f"CAST({day} AS text) || {currency}"
+    and ``alias.day``, the day's number, when there is a rate. A lookup per row, not a join:
+    no plan can turn it into a scan of every rate per row; a currency's array is indexed by
+    the day number (no date formatted per row)."""
+    number = f"({day} - CAST(:fx_start AS date))"
     return f"""CROSS JOIN LATERAL (
-                SELECT x.rate, CASE WHEN x.rate IS NOT NULL THEN
-                           set_bit(CAST(repeat('0', :fx_span) AS varbit), {day} - :fx_start, 1)
-                       END AS bit
-                FROM (SELECT CAST((SELECT m FROM fx_map) ->> ({key}) AS numeric) AS rate) AS x
+                SELECT x.rate, CASE WHEN x.rate IS NOT NULL THEN {number} END AS day
+                FROM (SELECT CASE WHEN {number} >= 0 THEN  -- (a negative index counts back)
+                                 CAST((SELECT m FROM fx_map) -> ({currency}) ->> {number}
+                                      AS numeric)
+                             END AS rate) AS x
             ) AS {alias}"""  # noqa: S608  (SQL expressions of the caller; values are bound)
 
 
 def columns(alias: str, amount: str, day: str, prefix: str) -> str:
     """Per-day columns of ``amount`` converted with the rate joined as ``alias``:
-    ``{prefix}_conv`` (amount × rate), ``_bits`` (the day, when it has money and a rate),
-    ``_miss``, ``_first``, ``_last`` (the amount and day, when it has money and no rate)."""
+    ``{prefix}_conv`` (amount × rate), ``_days`` (the day's number, when it has money and a
+    rate), ``_miss``, ``_first``, ``_last`` (the amount and day, when it has money and no
+    rate)."""
     money = f"{amount} <> 0"
     gap = f"{alias}.rate IS NULL AND {money}"
     return f"""{amount} * {alias}.rate AS {prefix}_conv,
-                   CAST(CASE WHEN {money} THEN {alias}.bit END AS text) AS {prefix}_bits,
+                   CASE WHEN {money} THEN {alias}.day END AS {prefix}_days,
                    CASE WHEN {gap} THEN {amount} END AS {prefix}_miss,
                    CASE WHEN {gap} THEN {day} END AS {prefix}_first,
                    CASE WHEN {gap} THEN {day} END AS {prefix}_last"""
@@ -161,20 +161,22 @@ def columns(alias: str, amount: str, day: str, prefix: str) -> str:
 
 def merged(currencies: str, prefix: str) -> str:
     """A LATERAL subquery over arrays (``{prefix}_conv`` … per row of ``currencies``) that
-    merges them per currency: one array each, ordered by currency (null last)."""
+    merges them per currency: one array each, ordered by currency (null last); the days as
+    their ascending distinct numbers, comma-separated."""
     order = 'ORDER BY currency COLLATE "C" NULLS LAST'
     return f"""
     SELECT array_agg(currency {order}) AS currencies,
            array_agg(CAST(conv AS text) {order}) AS conv,
-           array_agg(CAST(bits AS text) {order}) AS bits,
+           array_agg(days {order}) AS days,
            array_agg(CAST(miss AS text) {order}) AS miss,
            array_agg(first {order}) AS first,
            array_agg(last {order}) AS last
-    FROM (SELECT currency, sum(conv) AS conv, bit_or(CAST(bits AS varbit)) AS bits,
+    FROM (SELECT currency, sum(conv) AS conv,
+                 array_to_string(array_agg(DISTINCT days ORDER BY days), ',') AS days,
                  sum(miss) AS miss, min(first) AS first, max(last) AS last
-          FROM unnest(grouped.{currencies}, grouped.{prefix}_conv, grouped.{prefix}_bits,
+          FROM unnest(grouped.{currencies}, grouped.{prefix}_conv, grouped.{prefix}_days,
                       grouped.{prefix}_miss, grouped.{prefix}_first, grouped.{prefix}_last)
-               AS x(currency, conv, bits, miss, first, last)
+               AS x(currency, conv, days, miss, first, last)
           GROUP BY currency) AS per_currency
     """  # noqa: S608  (identifiers come from the caller's fixed SQL; no values)
 
@@ -193,10 +195,10 @@ def convert_sums(
     converted: dict[str | None, Decimal] = {}
     used: dict[str | None, dict[Rate, None]] = {}
     missing: dict[tuple[str | None, str], Gap] = {}
-    for currency, conv, bits, miss, first, last in per_currency:
-        if bits and currency is not None and "1" in bits:
+    for currency, conv, days, miss, first, last in per_currency:
+        if days and currency is not None:
             converted[currency] = Decimal(conv)
-            used[currency] = rates.used(currency, bits)
+            used[currency] = rates.used(currency, days)
         if miss is not None and first is not None and last is not None:
             amount = Decimal(miss)
             if amount:

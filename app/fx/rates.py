@@ -111,16 +111,19 @@ class RateBook:
         key = (value, rate_date, source, method)
         found = self._rates.get(key)
         if found is None:
+            # The date as the JSON has it, formatted once: these documents are shared by every
+            # entry converted at this rate (thousands in a 90-day report).
+            day = rate_date.isoformat()
             entry = {
                 "rate": format(value, "f"),
-                "rate_date": rate_date,
+                "rate_date": day,
                 "source": source,
                 "method": method,
             }
             whole = {
                 "currency": self.target,
                 "rate": entry["rate"],
-                "rate_date": rate_date,
+                "rate_date": day,
                 "source": source,
                 "complete": True,
                 "rates": [entry],

@@ -328,12 +328,12 @@ def _grouped(
         fx_arrays = "".join(
             f", array_agg({p}_{c}) AS {p}_{c}"
             for p in ("pfx", "cfx")
-            for c in ("conv", "bits", "miss", "first", "last")
+            for c in ("conv", "days", "miss", "first", "last")
         )
         fx_select = "".join(
             f", {a}.{c}"
             for a in ("pf", "cf")
-            for c in ("currencies", "conv", "bits", "miss", "first", "last")
+            for c in ("currencies", "conv", "days", "miss", "first", "last")
         )
         fx_lateral = f"""
         CROSS JOIN LATERAL ({in_sql.merged("pcs", "pfx")}) AS pf

@@ -8,7 +8,10 @@ scoped to the caller's workspace.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -241,6 +244,25 @@ def _after(paging: PageRequest, groups: int) -> list[Any] | None:
     return list(after) if after is not None else None
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a converted report's items are built.
+
+    A converted 90-day report makes ~10⁵ new dicts and lists (each money entry gains a
+    ``converted`` document, each measure a total): enough allocations to run several full
+    collections, each walking every object the request built so far (measured: ~40% of the
+    items' build time). The documents hold no reference cycles — reference counting frees
+    them — and the block is synchronous (no other request runs meanwhile), so the collector
+    is simply resumed after it, as it was."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 _KIND_COUNTS = tuple(name for name in repository.COUNTS if name != "partial_refunds")
 
 
@@ -352,7 +374,11 @@ async def sales_report(
             fx=fx,
         )
         page, next_cursor = paging.split(rows, AggregateRow.sort_key)
-        items = _items(page, span, granularity, group_by, book, fx)
+        if book is None and fx is None:
+            items = _items(page, span, granularity, group_by, book, fx)
+        else:
+            with _collector_paused():
+                items = _items(page, span, granularity, group_by, book, fx)
     return {
         "currency": target,
         "granularity": granularity,

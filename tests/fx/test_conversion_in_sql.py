@@ -52,11 +52,11 @@ def _statement(table: in_sql.DayRates) -> str:
             FROM base {in_sql.join("fp", "base.day", "base.currency")}
         ), grouped AS (
             SELECT array_agg(currency) AS pcs, array_agg(pfx_conv) AS pfx_conv,
-                   array_agg(pfx_bits) AS pfx_bits, array_agg(pfx_miss) AS pfx_miss,
+                   array_agg(pfx_days) AS pfx_days, array_agg(pfx_miss) AS pfx_miss,
                    array_agg(pfx_first) AS pfx_first, array_agg(pfx_last) AS pfx_last
             FROM converted
         )
-        SELECT pf.currencies, pf.conv, pf.bits, pf.miss, pf.first, pf.last
+        SELECT pf.currencies, pf.conv, pf.days, pf.miss, pf.first, pf.last
         FROM grouped CROSS JOIN LATERAL ({in_sql.merged("pcs", "pfx")}) AS pf
     """
 
