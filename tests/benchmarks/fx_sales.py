@@ -43,7 +43,7 @@ from app.db import migrate
 from app.db.engine import create_engine, create_sessionmaker
 from app.fx import ecb, repository
 from app.kit.caching import etag_for
-from app.kit.compression import LARGE_BODY_BYTES, LARGE_BODY_LEVEL
+from app.kit.compression import level_for
 from app.main import create_app
 from app.sandbox.fx import FxState
 from app.sandbox.fx.ecb_files import hist_xml
@@ -87,7 +87,7 @@ def format_cost(documents: dict[str, Any], repeat: int = 15) -> dict[str, tuple[
             started = time.perf_counter()
             body = pydantic_core.to_json(document)
             etag_for(body)
-            level = LARGE_BODY_LEVEL if len(body) >= LARGE_BODY_BYTES else 6
+            level = level_for(len(body), 6)
             gzip.decompress(gzip.compress(body, compresslevel=level))
             times[name].append((time.perf_counter() - started) * 1000)
             sizes[name] = len(body)
