@@ -13,7 +13,9 @@ every account of the size being measured. Per size:
 
 1. the queue is emptied and the accounts' report data dropped (a first day for every account);
 2. the scheduler's ``plan_round`` is timed on its own in a transaction that is rolled back
-   (what one planning round costs at this size);
+   (what one planning round costs at this size), for the cycle's datasets and for every
+   dataset, followed by a second round over the units the first queued (what each later
+   round costs while they wait: nothing is written again);
 3. ``--workers`` worker processes start (each a real ``SyncWorker``: scheduler, reaper and
    claim loops, limited to ``--datasets``). One of them wins the planning lock and plans the
    cycle for every account; all of them claim and run the units until every planned unit has
@@ -151,8 +153,12 @@ async def vacuum_queue(url: str) -> None:
         await conn.close()
 
 
-async def time_planning(url: str, registry: DatasetRegistry) -> tuple[float, int, int]:
-    """One planning round, rolled back: (seconds, units it would queue, SQL statements)."""
+async def time_planning(
+    url: str, registry: DatasetRegistry
+) -> tuple[float, int, int, float, int, int]:
+    """A planning round over an empty queue and then a second one over the units the first
+    queued (what every later round of the cycle costs), in one transaction rolled back:
+    (seconds, units queued, SQL statements) for each."""
     engine = create_engine(url, pool_size=1)
     statements = 0
 
@@ -166,10 +172,14 @@ async def time_planning(url: str, registry: DatasetRegistry) -> tuple[float, int
             began = time.perf_counter()
             planned = await scheduler.plan_round(session, registry, dt.datetime.now(dt.UTC))
             seconds = time.perf_counter() - began
+            first_statements, statements = statements, 0
+            began = time.perf_counter()
+            again = await scheduler.plan_round(session, registry, dt.datetime.now(dt.UTC))
+            again_seconds = time.perf_counter() - began
             await session.rollback()
     finally:
         await engine.dispose()
-    return seconds, planned or 0, statements
+    return seconds, planned or 0, first_statements, again_seconds, again or 0, statements
 
 
 async def run_cycle(
@@ -332,6 +342,11 @@ async def main() -> None:
         help="accounts linked into one workspace (a workspace's sales day rollup is "
         "recomputed from all its accounts by each account's sales unit, under one lock)",
     )
+    parser.add_argument(
+        "--skip-account-by-account",
+        action="store_true",
+        help="do not time the planning round with each planner asked account by account",
+    )
     parser.add_argument("--timeout", type=float, default=3600, help="per cycle, seconds")
     parser.add_argument("--database-url", default=os.environ.get("ORCHARD_TEST_DATABASE_URL"))
     parser.add_argument("--worker-child", action="store_true", help=argparse.SUPPRESS)
@@ -367,21 +382,34 @@ async def main() -> None:
                 link_seconds = time.perf_counter() - began
                 linked = size
                 await reset_cycle(url, args.first_day)
-                plan_seconds, planned, plan_statements = await time_planning(url, registry)
+                plan_seconds, planned, plan_statements, *_ = await time_planning(url, registry)
                 every = build_registry(Settings(data_dir=data_dir))
-                whole, whole_units, whole_statements = await time_planning(url, every)
+                (
+                    whole,
+                    whole_units,
+                    whole_statements,
+                    again,
+                    again_units,
+                    again_statements,
+                ) = await time_planning(url, every)
                 # Side by side: the same round with each planner asked account by account (its
                 # reads one statement per account, as before ``plan_many``).
-                one_by_one = DatasetRegistry(
-                    [dataclasses.replace(d, plan_many=None) for d in every.all()]
-                )
-                apart, _, apart_statements = await time_planning(url, one_by_one)
+                apart_text = ""
+                if not args.skip_account_by_account:
+                    one_by_one = DatasetRegistry(
+                        [dataclasses.replace(d, plan_many=None) for d in every.all()]
+                    )
+                    apart, _, apart_statements, *_ = await time_planning(url, one_by_one)
+                    apart_text = (
+                        f", against {apart:.2f}s, {apart_statements} statements planned "
+                        "account by account"
+                    )
                 print(
                     f"{size} accounts: planning round, {', '.join(datasets)}: {plan_seconds:.2f}s, "
                     f"{plan_statements} statements; every dataset ({whole_units} units): "
-                    f"{whole:.2f}s, {whole_statements} statements, against {apart:.2f}s, "
-                    f"{apart_statements} statements planned account by account; "
-                    f"load average {os.getloadavg()[0]:.1f}",
+                    f"{whole:.2f}s, {whole_statements} statements{apart_text}; the next round "
+                    f"over those units queued: {again:.2f}s, {again_statements} statements, "
+                    f"{again_units} units queued; load average {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
                 # The timed rounds rolled back hundreds of thousands of queued rows: their dead
