@@ -14,8 +14,9 @@ every account of the size being measured. Per size:
 1. the queue is emptied and the accounts' report data dropped (a first day for every account);
 2. the scheduler's ``plan_round`` is timed on its own in a transaction that is rolled back
    (what one planning round costs at this size), for the cycle's datasets and for every
-   dataset, followed by a second round over the units the first queued (what each later
-   round costs while they wait: nothing is written again);
+   dataset; the latter committed and followed by a second round over the units it queued
+   (what each later round costs while they wait: nothing is written again), after which
+   they are deleted;
 3. ``--workers`` worker processes start (each a real ``SyncWorker``: scheduler, reaper and
    claim loops, limited to ``--datasets``). One of them wins the planning lock and plans the
    cycle for every account; all of them claim and run the units until every planned unit has
@@ -48,14 +49,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a sc
 
 import asyncpg
 import httpx
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, func, select
 
 from app.auth import service as auth
 from app.config import Settings
 from app.credentials.clients import AscClientFactory
 from app.credentials.crypto import load_cipher
 from app.db.engine import create_engine, create_sessionmaker
-from app.models import Workspace
+from app.models import SyncJob, Workspace
 from app.registry import build_registry
 from app.reports.periods import DAILY
 from app.sync import scheduler
@@ -154,11 +155,12 @@ async def vacuum_queue(url: str) -> None:
 
 
 async def time_planning(
-    url: str, registry: DatasetRegistry
+    url: str, registry: DatasetRegistry, *, again: bool = False
 ) -> tuple[float, int, int, float, int, int]:
-    """A planning round over an empty queue and then a second one over the units the first
-    queued (what every later round of the cycle costs), in one transaction rolled back:
-    (seconds, units queued, SQL statements) for each."""
+    """One planning round, rolled back: (seconds, units it would queue, SQL statements), and
+    with ``again`` (then committed) a second round over the units it queued, in a transaction
+    of its own as the scheduler's next round would be (what every later round of the cycle
+    costs), and the units the first queued are deleted again: seconds, units, statements."""
     engine = create_engine(url, pool_size=1)
     statements = 0
 
@@ -167,19 +169,32 @@ async def time_planning(
         statements += 1
 
     event.listen(engine.sync_engine, "before_cursor_execute", count)
+    sessionmaker = create_sessionmaker(engine)
+    again_seconds, again_units, again_statements = 0.0, 0, 0
     try:
-        async with create_sessionmaker(engine)() as session:
+        async with sessionmaker() as session:
+            since = await session.scalar(select(func.now()))
             began = time.perf_counter()
             planned = await scheduler.plan_round(session, registry, dt.datetime.now(dt.UTC))
             seconds = time.perf_counter() - began
             first_statements, statements = statements, 0
+            if not again:
+                await session.rollback()
+                return seconds, planned or 0, first_statements, 0.0, 0, 0
+            await session.commit()
+        async with sessionmaker() as session:
             began = time.perf_counter()
-            again = await scheduler.plan_round(session, registry, dt.datetime.now(dt.UTC))
-            again_seconds = time.perf_counter() - began
-            await session.rollback()
+            again_units = (
+                await scheduler.plan_round(session, registry, dt.datetime.now(dt.UTC)) or 0
+            )
+            await session.commit()
+            again_seconds, again_statements = time.perf_counter() - began, statements
+        async with sessionmaker() as session:
+            await session.execute(delete(SyncJob).where(SyncJob.created_at >= since))
+            await session.commit()
     finally:
         await engine.dispose()
-    return seconds, planned or 0, first_statements, again_seconds, again or 0, statements
+    return seconds, planned or 0, first_statements, again_seconds, again_units, again_statements
 
 
 async def run_cycle(
@@ -391,7 +406,7 @@ async def main() -> None:
                     again,
                     again_units,
                     again_statements,
-                ) = await time_planning(url, every)
+                ) = await time_planning(url, every, again=True)
                 # Side by side: the same round with each planner asked account by account (its
                 # reads one statement per account, as before ``plan_many``).
                 apart_text = ""
