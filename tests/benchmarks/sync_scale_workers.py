@@ -13,7 +13,10 @@ every account of the size being measured. Per size:
 
 1. the queue is emptied and the accounts' report data dropped (a first day for every account);
 2. the scheduler's ``plan_round`` is timed on its own in a transaction that is rolled back
-   (what one planning round costs at this size);
+   (what one planning round costs at this size), for the cycle's datasets and for every
+   dataset; the latter committed and followed by a second round over the units it queued
+   (what each later round costs while they wait: nothing is written again), after which
+   they are deleted;
 3. ``--workers`` worker processes start (each a real ``SyncWorker``: scheduler, reaper and
    claim loops, limited to ``--datasets``). One of them wins the planning lock and plans the
    cycle for every account; all of them claim and run the units until every planned unit has
@@ -46,14 +49,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a sc
 
 import asyncpg
 import httpx
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, func, select
 
 from app.auth import service as auth
 from app.config import Settings
 from app.credentials.clients import AscClientFactory
 from app.credentials.crypto import load_cipher
 from app.db.engine import create_engine, create_sessionmaker
-from app.models import Workspace
+from app.models import SyncJob, Workspace
 from app.registry import build_registry
 from app.reports.periods import DAILY
 from app.sync import scheduler
@@ -151,8 +154,13 @@ async def vacuum_queue(url: str) -> None:
         await conn.close()
 
 
-async def time_planning(url: str, registry: DatasetRegistry) -> tuple[float, int, int]:
-    """One planning round, rolled back: (seconds, units it would queue, SQL statements)."""
+async def time_planning(
+    url: str, registry: DatasetRegistry, *, again: bool = False
+) -> tuple[float, int, int, float, int, int]:
+    """One planning round, rolled back: (seconds, units it would queue, SQL statements), and
+    with ``again`` (then committed) a second round over the units it queued, in a transaction
+    of its own as the scheduler's next round would be (what every later round of the cycle
+    costs), and the units the first queued are deleted again: seconds, units, statements."""
     engine = create_engine(url, pool_size=1)
     statements = 0
 
@@ -161,15 +169,32 @@ async def time_planning(url: str, registry: DatasetRegistry) -> tuple[float, int
         statements += 1
 
     event.listen(engine.sync_engine, "before_cursor_execute", count)
+    sessionmaker = create_sessionmaker(engine)
+    again_seconds, again_units, again_statements = 0.0, 0, 0
     try:
-        async with create_sessionmaker(engine)() as session:
+        async with sessionmaker() as session:
+            since = await session.scalar(select(func.now()))
             began = time.perf_counter()
             planned = await scheduler.plan_round(session, registry, dt.datetime.now(dt.UTC))
             seconds = time.perf_counter() - began
-            await session.rollback()
+            first_statements, statements = statements, 0
+            if not again:
+                await session.rollback()
+                return seconds, planned or 0, first_statements, 0.0, 0, 0
+            await session.commit()
+        async with sessionmaker() as session:
+            began = time.perf_counter()
+            again_units = (
+                await scheduler.plan_round(session, registry, dt.datetime.now(dt.UTC)) or 0
+            )
+            await session.commit()
+            again_seconds, again_statements = time.perf_counter() - began, statements
+        async with sessionmaker() as session:
+            await session.execute(delete(SyncJob).where(SyncJob.created_at >= since))
+            await session.commit()
     finally:
         await engine.dispose()
-    return seconds, planned or 0, statements
+    return seconds, planned or 0, first_statements, again_seconds, again_units, again_statements
 
 
 async def run_cycle(
@@ -332,6 +357,11 @@ async def main() -> None:
         help="accounts linked into one workspace (a workspace's sales day rollup is "
         "recomputed from all its accounts by each account's sales unit, under one lock)",
     )
+    parser.add_argument(
+        "--skip-account-by-account",
+        action="store_true",
+        help="do not time the planning round with each planner asked account by account",
+    )
     parser.add_argument("--timeout", type=float, default=3600, help="per cycle, seconds")
     parser.add_argument("--database-url", default=os.environ.get("ORCHARD_TEST_DATABASE_URL"))
     parser.add_argument("--worker-child", action="store_true", help=argparse.SUPPRESS)
@@ -367,21 +397,34 @@ async def main() -> None:
                 link_seconds = time.perf_counter() - began
                 linked = size
                 await reset_cycle(url, args.first_day)
-                plan_seconds, planned, plan_statements = await time_planning(url, registry)
+                plan_seconds, planned, plan_statements, *_ = await time_planning(url, registry)
                 every = build_registry(Settings(data_dir=data_dir))
-                whole, whole_units, whole_statements = await time_planning(url, every)
+                (
+                    whole,
+                    whole_units,
+                    whole_statements,
+                    again,
+                    again_units,
+                    again_statements,
+                ) = await time_planning(url, every, again=True)
                 # Side by side: the same round with each planner asked account by account (its
                 # reads one statement per account, as before ``plan_many``).
-                one_by_one = DatasetRegistry(
-                    [dataclasses.replace(d, plan_many=None) for d in every.all()]
-                )
-                apart, _, apart_statements = await time_planning(url, one_by_one)
+                apart_text = ""
+                if not args.skip_account_by_account:
+                    one_by_one = DatasetRegistry(
+                        [dataclasses.replace(d, plan_many=None) for d in every.all()]
+                    )
+                    apart, _, apart_statements, *_ = await time_planning(url, one_by_one)
+                    apart_text = (
+                        f", against {apart:.2f}s, {apart_statements} statements planned "
+                        "account by account"
+                    )
                 print(
                     f"{size} accounts: planning round, {', '.join(datasets)}: {plan_seconds:.2f}s, "
                     f"{plan_statements} statements; every dataset ({whole_units} units): "
-                    f"{whole:.2f}s, {whole_statements} statements, against {apart:.2f}s, "
-                    f"{apart_statements} statements planned account by account; "
-                    f"load average {os.getloadavg()[0]:.1f}",
+                    f"{whole:.2f}s, {whole_statements} statements{apart_text}; the next round "
+                    f"over those units queued: {again:.2f}s, {again_statements} statements, "
+                    f"{again_units} units queued; load average {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
                 # The timed rounds rolled back hundreds of thousands of queued rows: their dead

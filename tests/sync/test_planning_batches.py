@@ -151,3 +151,60 @@ async def test_a_rounds_statements_do_not_grow_with_the_accounts(
                 stored = {r["unit_key"] for r in queued if r["account_id"] == account_id
                           and r["dataset"] == dataset.name}  # fmt: skip
                 assert stored == {unit.unit_key for unit in own}, (dataset.name, account_id)
+
+
+async def _row_versions(db: asyncpg.Connection) -> dict[Any, tuple[Any, ...]]:
+    """Every unit as stored, with its row version: ``xmin`` changes when a row is rewritten,
+    ``xmax`` when a statement locks it (``ON CONFLICT DO UPDATE … WHERE false`` does)."""
+    rows = await db.fetch(
+        "SELECT id, state, priority, fair_rank, run_after, attempts, xmin::text AS xmin, "
+        "xmax::text AS xmax FROM sync_jobs"
+    )
+    return {row["id"]: tuple(row.values())[1:] for row in rows}
+
+
+async def test_a_round_over_queued_units_writes_nothing_and_a_stale_unit_is_due_again(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sandbox: SandboxState,
+    db: asyncpg.Connection,
+) -> None:
+    stale, fresh = [
+        await link_account(client, tenant, sandbox.add_key(f"q{n}"), verify=False) for n in range(2)
+    ]
+    await db.execute("DELETE FROM sync_jobs")
+    planned, _ = await _plan(app)
+    assert planned > 0
+    before = await _row_versions(db)
+    assert len(before) == planned
+
+    # Every unit is queued already: the round skips them all before writing (it neither
+    # rewrites nor locks a row: 650,000 of them at 10,000 accounts took most of a round).
+    assert (await _plan(app))[0] == 0
+    assert await _row_versions(db) == before
+
+    # A finished unit is left alone until its refresh_after (the catalog's cadence) elapses,
+    # then queued again; a finished unit still fresh stays finished.
+    now = dt.datetime.now(dt.UTC)
+    finish = (
+        "UPDATE sync_jobs SET state = 'succeeded', finished_at = $2, attempts = 1 "
+        "WHERE account_id = $1 AND dataset = 'apps' AND unit_key = 'all'"
+    )
+    await db.execute(finish, stale, now - dt.timedelta(days=1))
+    await db.execute(finish, fresh, now - dt.timedelta(seconds=5))
+    finished = await _row_versions(db)
+    assert (await _plan(app))[0] == 1
+    after = await _row_versions(db)
+    changed = {job for job in after if after[job] != finished[job]}
+    (requeued,) = changed
+    assert await db.fetchrow(
+        "SELECT account_id, dataset, unit_key, state, attempts FROM sync_jobs WHERE id = $1",
+        requeued,
+    ) == (stale, "apps", "all", "queued", 0)
+    assert (
+        await db.fetchval(
+            "SELECT state FROM sync_jobs WHERE account_id = $1 AND dataset = 'apps'", fresh
+        )
+        == "succeeded"
+    )
