@@ -17,8 +17,12 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+from alembic.util.exc import CommandError
 
+from app.auth import service as auth_service
+from app.auth.tokens import Scope
 from app.db import migrate
+from app.db.engine import create_engine, create_sessionmaker
 
 
 def _with_database(url: str, name: str) -> str:
@@ -54,6 +58,49 @@ async def benchmark_database(server_url: str | None = None) -> AsyncIterator[str
         await admin.close()
         if server is not None:
             server.cleanup()
+
+
+@asynccontextmanager
+async def kept_database(
+    server_url: str, name: str, built_sql: str
+) -> AsyncIterator[tuple[str, bool]]:
+    """The database ``name`` on ``server_url``, created if missing and never dropped: a big
+    world takes many minutes to build, so later runs (and a checkout of another branch, for a
+    before/after) measure the same data again. Yields (URL, whether it already held a world:
+    ``built_sql``, one boolean, says so)."""
+    admin = await asyncpg.connect(_with_database(server_url, "postgres"))
+    try:
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = _with_database(server_url, name)
+    try:
+        await migrate.upgrade(url)  # a world built before a newer migration still gets it
+    except CommandError as error:  # a newer branch migrated it: this checkout measures as is
+        print(f"not migrating the kept database ({error})")
+    conn = await asyncpg.connect(url)
+    try:
+        built = bool(exists) and bool(await conn.fetchval(built_sql))
+    finally:
+        await conn.close()
+    yield url, built
+
+
+async def reused_workspace(url: str, purpose: str) -> tuple[uuid.UUID, str]:
+    """A kept world's workspace ("bench") and a new admin token for it: the first token's
+    secret is not stored."""
+    engine = create_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            workspace = await auth_service.workspace_by_name(session, "bench")
+            issued = await auth_service.create_token(
+                session, workspace.id, name=purpose, scopes=[Scope.ADMIN]
+            )
+    finally:
+        await engine.dispose()
+    return workspace.id, issued.secret
 
 
 def machine() -> str:

@@ -36,10 +36,7 @@ import pydantic_core
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a script
 
-from app.auth import service as auth_service
-from app.auth.tokens import Scope
 from app.config import Settings
-from app.db import migrate
 from app.db.engine import create_engine, create_sessionmaker
 from app.fx import ecb, repository
 from app.kit.caching import etag_for
@@ -47,7 +44,7 @@ from app.kit.compression import level_for
 from app.main import create_app
 from app.sandbox.fx import FxState
 from app.sandbox.fx.ecb_files import hist_xml
-from tests.benchmarks.common import _with_database
+from tests.benchmarks.common import kept_database, reused_workspace
 from tests.benchmarks.sales_common import (
     Tenant,
     add_database_argument,
@@ -198,40 +195,10 @@ async def measure(url: str, world: dict[str, Any], args: argparse.Namespace) -> 
         return met
 
 
-@contextlib.asynccontextmanager
-async def kept_database(server_url: str, name: str) -> Any:
-    """The database ``name`` on ``server_url``, created if missing and never dropped: a
-    10 M-row world takes many minutes to build, so later runs measure the same data again.
-    Yields (URL, whether it already held a world)."""
-    admin = await asyncpg.connect(_with_database(server_url, "postgres"))
-    try:
-        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
-        if not exists:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = _with_database(server_url, name)
-    await migrate.upgrade(url)  # a world built before a newer migration still gets it
-    conn = await asyncpg.connect(url)
-    try:
-        built = bool(exists) and await conn.fetchval("SELECT count(*) FROM fx_rates") > 0
-    finally:
-        await conn.close()
-    yield url, built
-
-
 async def reuse(url: str) -> dict[str, Any]:
     """The world ``load`` built earlier in ``url``: its workspace (with a new token, the
     first one's secret is not stored) and its apps in the order ``load`` made them."""
-    engine = create_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=1)
-    try:
-        async with create_sessionmaker(engine)() as session, session.begin():
-            workspace = await auth_service.workspace_by_name(session, "bench")
-            issued = await auth_service.create_token(
-                session, workspace.id, name="fx benchmark", scopes=[Scope.ADMIN]
-            )
-    finally:
-        await engine.dispose()
+    workspace_id, secret = await reused_workspace(url, "fx benchmark")
     conn = await asyncpg.connect(url)
     try:
         apps = [r["id"] for r in await conn.fetch("SELECT id FROM apps ORDER BY apple_id")]
@@ -239,7 +206,7 @@ async def reuse(url: str) -> dict[str, Any]:
     finally:
         await conn.close()
     print(f"reusing the world already built in this database ({rows:,} rollup rows)")
-    return {"tenant": Tenant(workspace.id, issued.secret), "apps": apps}
+    return {"tenant": Tenant(workspace_id, secret), "apps": apps}
 
 
 async def main() -> int:
@@ -263,7 +230,9 @@ async def main() -> int:
     if args.keep_database:
         if not args.database_url:
             parser.error("--keep-database needs --database-url")
-        database = kept_database(args.database_url, args.keep_database)
+        database = kept_database(
+            args.database_url, args.keep_database, "SELECT count(*) > 0 FROM fx_rates"
+        )
     else:
         database = _fresh(args.database_url)
     async with database as (url, built):

@@ -45,19 +45,15 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a script
 
-from alembic.util.exc import CommandError
 from sqlalchemy import text
 
-from app.auth import service as auth_service
-from app.auth.tokens import Scope
 from app.config import Settings
-from app.db import migrate
 from app.db.engine import create_engine, create_sessionmaker
 from app.main import create_app
 from app.subscriptions import analytics_repository, repository
 from app.subscriptions.rollup import rebuild_event_rollup, rebuild_transaction_rollup
 from app.subscriptions.snapshot_rollup import rebuild_snapshot_rollup
-from tests.benchmarks.common import _with_database
+from tests.benchmarks.common import kept_database, reused_workspace
 from tests.benchmarks.sales_common import (
     Tenant,
     add_account,
@@ -241,37 +237,6 @@ async def load(url: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def kept_database(server_url: str, name: str) -> Any:
-    """The database ``name`` on ``server_url``, created if missing and never dropped: a year of
-    100,000 subscribers takes many minutes to load, so later runs (and a checkout of another
-    branch, for a before/after) measure the same data again. Yields (URL, whether it already
-    held a complete world)."""
-    admin = await asyncpg.connect(_with_database(server_url, "postgres"))
-    try:
-        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
-        if not exists:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = _with_database(server_url, name)
-    try:
-        await migrate.upgrade(url)  # a world built before a newer migration still gets it
-    except CommandError as error:  # a newer branch migrated it: this checkout measures as is
-        print(f"not migrating the kept database ({error})")
-    conn = await asyncpg.connect(url)
-    try:
-        built = bool(exists) and (
-            await conn.fetchval(
-                "SELECT count(DISTINCT report_date) FROM subscription_snapshot_day_rollup"
-            )
-            >= 365
-        )
-    finally:
-        await conn.close()
-    yield url, built
-
-
-@contextlib.asynccontextmanager
 async def _fresh(server_url: str | None) -> Any:
     async with benchmark_database(server_url) as url:
         yield url, False
@@ -281,15 +246,7 @@ async def reuse(url: str, args: argparse.Namespace) -> dict[str, Any]:
     """The world ``load`` built earlier in ``url``: its workspace (with a new token, the first
     one's secret is not stored), its app and account. ``--rebuild-rollups`` rebuilds every
     day's rollups with this checkout's code (e.g. after a migration added one)."""
-    engine = create_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=1)
-    try:
-        async with create_sessionmaker(engine)() as session, session.begin():
-            workspace = await auth_service.workspace_by_name(session, "bench")
-            issued = await auth_service.create_token(
-                session, workspace.id, name="subscription benchmark", scopes=[Scope.ADMIN]
-            )
-    finally:
-        await engine.dispose()
+    workspace_id, secret = await reused_workspace(url, "subscription benchmark")
     conn = await asyncpg.connect(url)
     try:
         app = await conn.fetchrow("SELECT id, account_id FROM apps WHERE apple_id = $1", APPLE_ID)
@@ -304,7 +261,7 @@ async def reuse(url: str, args: argparse.Namespace) -> dict[str, Any]:
     if args.rebuild_rollups or args.rebuild_days:
         print(await build_rollups(url, app["account_id"], args.rebuild_days or 365))
     return {
-        "tenant": Tenant(workspace.id, issued.secret),
+        "tenant": Tenant(workspace_id, secret),
         "app_id": app["id"],
         "account_id": app["account_id"],
     }
@@ -491,7 +448,11 @@ async def main() -> int:
     if args.keep_database:
         if not args.database_url:
             parser.error("--keep-database needs --database-url")
-        database = kept_database(args.database_url, args.keep_database)
+        database = kept_database(
+            args.database_url,
+            args.keep_database,
+            "SELECT count(DISTINCT report_date) >= 365 FROM subscription_snapshot_day_rollup",
+        )
     else:
         database = _fresh(args.database_url)
     async with database as (url, built):
