@@ -824,17 +824,25 @@ async def movement_spans(
     MRR of each bucket's last day is the month end's before it plus the month-to-date change
     at that day (``subscriber_mrr_month_to_date``: one row per key, not the days since).
     A key is in the answer while some subscriber is: with a charge at the end, or churned."""
+    # Each bucket's closing: the month end's at or before its last day (``x_c``), plus the
+    # month-to-date change at that day unless it is a month's last (``x_m``).
+    closing_months = [(last + dt.timedelta(days=1)).replace(day=1) for _, _, last in buckets]
     params = {
         **params,
         "x_b": [b for b, _, _ in buckets],
         "x_o": [first - dt.timedelta(days=1) for _, first, _ in buckets],
         "x_e": [last for _, _, last in buckets],
         "x_k": [span_kind(first, last) for _, first, last in buckets],
+        "x_c": [(month - dt.timedelta(days=1)).replace(day=1) for month in closing_months],
+        "x_m": [
+            None if month == last + dt.timedelta(days=1) else last
+            for month, (_, _, last) in zip(closing_months, buckets, strict=True)
+        ],
     }
     names = "".join(f", {_GROUP_COLUMNS[d]}" for d in dimensions)
+    kept = "".join(f", k.{_GROUP_COLUMNS[d]}" for d in dimensions)
     sums = "new, reactivation, expansion, contraction, churned"
     zeros = "0, 0, 0, 0, 0, 0"
-    month_end = "CAST(date_trunc('month', CAST(x.e + 1 AS timestamp)) - interval '1 day' AS date)"
     parts = [
         f"""SELECT x.b, proceeds_currency{names}, {sums}, subscribers - holders, 0, 0
             FROM x JOIN subscriber_mrr_movement_months ON month = x.o + 1
@@ -842,14 +850,23 @@ async def movement_spans(
         f"""SELECT x.b, proceeds_currency{names}, {sums}, churners, 0, 0
             FROM x JOIN subscriber_mrr_movement_spans ON span = x.k AND start = x.o + 1
             WHERE x.k IN ('day', 'week') AND {where}""",  # noqa: S608
-        f"""SELECT x.b, proceeds_currency{names}, {zeros}, closing, holders
-            FROM x JOIN subscriber_mrr_movement_months
-              ON month = CAST(date_trunc('month', CAST(x.e + 1 AS timestamp))
-                              - interval '1 month' AS date)
-            WHERE {where}""",  # noqa: S608
-        f"""SELECT x.b, proceeds_currency{names}, {zeros}, net, held
-            FROM x JOIN subscriber_mrr_month_to_date ON day = x.e
-            WHERE x.e <> {month_end} AND {where}""",  # noqa: S608
+        # The stocks summed per month end or day and key first (a month end is the start of
+        # many buckets), then given to each bucket.
+        f"""SELECT x.b, k.pc{kept}, {zeros}, k.closing, k.holders
+            FROM x JOIN (
+                SELECT month, proceeds_currency AS pc{names}, sum(closing) AS closing,
+                       sum(holders) AS holders
+                FROM subscriber_mrr_movement_months
+                WHERE month = ANY(CAST(:x_c AS date[])) AND {where}
+                GROUP BY month, proceeds_currency{names}
+            ) AS k ON k.month = x.c""",  # noqa: S608
+        f"""SELECT x.b, k.pc{kept}, {zeros}, k.net, k.held
+            FROM x JOIN (
+                SELECT day, proceeds_currency AS pc{names}, sum(net) AS net, sum(held) AS held
+                FROM subscriber_mrr_month_to_date
+                WHERE day = ANY(CAST(:x_m AS date[])) AND {where}
+                GROUP BY day, proceeds_currency{names}
+            ) AS k ON k.day = x.m""",  # noqa: S608
     ]
     if "span" in params["x_k"]:
         parts.append(
@@ -858,7 +875,9 @@ async def movement_spans(
     sql = f"""
         WITH x AS MATERIALIZED (
             SELECT * FROM unnest(CAST(:x_b AS date[]), CAST(:x_o AS date[]),
-                                 CAST(:x_e AS date[]), CAST(:x_k AS text[])) AS x(b, o, e, k)
+                                 CAST(:x_e AS date[]), CAST(:x_k AS text[]),
+                                 CAST(:x_c AS date[]), CAST(:x_m AS date[]))
+                AS x(b, o, e, k, c, m)
         ),
         moves (b, pc{names}, {sums}, churners, net, held) AS (
             {" UNION ALL ".join(parts)}
