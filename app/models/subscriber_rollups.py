@@ -202,6 +202,25 @@ class SubscriberMrrMovementSpan(_AppKey, _Workspace, _Groups, Base):
     subscribers: Mapped[int] = mapped_column(BigInteger)
 
 
+class SubscriberMrrMonthToDate(_AppKey, _WorkspaceColumn, _Groups, Base):
+    """An app's closing MRR stock at the end of ``day`` minus that at the end of the month
+    before (``net``, ``held``), per proceeds currency and dimensions: the running sums of the
+    month's day spans (``subscriber_mrr_movement_spans``) up to the day, kept for every day of
+    the month from a key's first change on, so a day's closing is two reads (the month end's
+    and this). A key whose sums are both zero has no row."""
+
+    __tablename__ = "subscriber_mrr_month_to_date"
+    __table_args__ = (
+        Index("ix_subscriber_mrr_month_to_date_day", "account_id", "app_apple_id", "day"),
+        Index("ix_subscriber_mrr_month_to_date_workspace", "workspace_id", "day"),
+    )
+
+    day: Mapped[dt.date] = mapped_column(Date)
+    proceeds_currency: Mapped[str | None] = mapped_column(Text)
+    net: Mapped[Decimal] = mapped_column(Numeric)
+    held: Mapped[int] = mapped_column(BigInteger)
+
+
 class SubscriberCohortMonth(_AppKey, _Workspace, Base):
     """An app's cohort: its size (``kind='size'``), retained subscribers per month
     (``retained``) and net proceeds per month and currency (``revenue``)."""

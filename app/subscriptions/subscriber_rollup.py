@@ -29,8 +29,11 @@ the partition an app's request computes over — so a request reads a few thousa
   subscribers with a change in it (the state before the first, after the last).
 - ``subscriber_mrr_movement_spans``: per app, day or ISO week (``span``, ``start``), proceeds
   currency and dimensions, the MRR movements of that span — summed from the changes — with
-  the closing stock's change per each side's group (``net``, ``held``): a day's closing is
-  the month end's plus the days' changes since.
+  the closing stock's change per each side's group (``net``, ``held``).
+- ``subscriber_mrr_month_to_date``: per app, day, proceeds currency and dimensions, the running
+  sums of the month's day spans' ``net`` and ``held`` up to that day (every day of the month
+  from a key's first change on, rebuilt from the day spans for the months a rebuild touches):
+  a day's closing is the month end's before it plus this one row, not the days since.
 - ``subscriber_cohort_months``: per app, cohort month, month and (for money) currency: the
   cohort's size, its retained subscribers and its revenue — summed from the tables above.
 - ``subscriber_report_days``: which Subscriber IDs each report day's rows name, so a report day
@@ -438,6 +441,56 @@ SPANS_COMPACT = f"""
 """  # noqa: S608  (fixed SQL; values are bound)
 
 
+_GROUPS = ", ".join(STATE[2:])
+#: The month-to-date closing changes of the (account, app, calendar month) triples ``{months}``
+#: selects (``account, app, month``), built again from their compacted day spans: per key, the
+#: running sums of ``net`` and ``held`` over the month's days, each written for every day from
+#: that span to the key's next (or the month's end) — the stock's change from the month before's
+#: end to each day's end. The months' old rows go in the same statement; a key whose sums are
+#: both zero (its changes cancelled) writes no row.
+MONTH_TO_DATE = f"""
+    WITH t AS MATERIALIZED (
+        {{months}}
+    ),
+    gone AS (
+        DELETE FROM subscriber_mrr_month_to_date AS m
+        USING t
+        WHERE m.account_id = t.account AND m.app_apple_id = t.app AND m.day >= t.month
+              AND m.day < CAST(t.month + interval '1 month' AS date)
+    ),
+    s AS (
+        SELECT s.workspace_id, s.account_id, s.app_apple_id, s.start, s.proceeds_currency,
+               {", ".join(f"s.{g}" for g in STATE[2:])},
+               sum(s.net) OVER w AS net, sum(s.held) OVER w AS held,
+               COALESCE(lead(s.start) OVER w,
+                        CAST(t.month + interval '1 month' AS date)) AS following
+        FROM t JOIN subscriber_mrr_movement_spans AS s
+          ON s.account_id = t.account AND s.app_apple_id = t.app AND s.span = 'day'
+             AND s.start >= t.month AND s.start < CAST(t.month + interval '1 month' AS date)
+        WINDOW w AS (PARTITION BY s.account_id, s.app_apple_id, t.month, s.proceeds_currency,
+                                  {", ".join(f"s.{g}" for g in STATE[2:])}
+                     ORDER BY s.start)
+    )
+    INSERT INTO subscriber_mrr_month_to_date (
+        workspace_id, account_id, app_apple_id, day, proceeds_currency, {_GROUPS}, net, held)
+    SELECT workspace_id, account_id, app_apple_id, start + n, proceeds_currency, {_GROUPS},
+           net, held
+    FROM s CROSS JOIN LATERAL generate_series(0, following - start - 1) AS n
+    WHERE net <> 0 OR held <> 0
+"""  # noqa: S608  (fixed SQL; values are bound)
+#: The months of one account's touched day spans (``:m_apps``, ``:m_months``).
+_TOUCHED_MONTHS = """
+    SELECT DISTINCT CAST(:a AS uuid) AS account, app, month
+    FROM unnest(CAST(:m_apps AS text[]), CAST(:m_months AS date[])) AS t(app, month)
+"""
+#: Every month with a day span of ``{where}`` (a full rebuild, the migration's backfill).
+_SPAN_MONTHS = """
+    SELECT DISTINCT account_id AS account, app_apple_id AS app,
+           CAST(date_trunc('month', start) AS date) AS month
+    FROM subscriber_mrr_movement_spans WHERE {where} AND span = 'day'
+"""
+
+
 def _cohort_compact(table: str, keys: str, sums: str) -> str:
     """One row per key of the touched (app, cohort) pairs of a cohort table again, the
     subtracted and added deltas (``sums``) summed; a key no subscriber is in any more is
@@ -534,6 +587,10 @@ async def _compact(session: AsyncSession, account_id: uuid.UUID, touched: _Touch
     )
     await session.execute(text(MOVEMENTS_COMPACT), params)
     await session.execute(text(SPANS_COMPACT), params)
+    # After the day spans are compacted: the month-to-date sums of their months, from them.
+    months = sorted({(app, start.replace(day=1)) for app, span, start in spans if span == "day"})
+    params.update(m_apps=[app for app, _ in months], m_months=[month for _, month in months])
+    await session.execute(text(MONTH_TO_DATE.format(months=_TOUCHED_MONTHS)), params)
     await session.execute(text(COHORTS_COMPACT), params)
     await session.execute(text(RENEWALS_COMPACT), params)
 
@@ -582,11 +639,15 @@ async def rebuild_subscribers(
     await session.execute(text("SELECT set_config('jit', :jit, true)"), {"jit": jit})
 
 
+#: The tables these statements read, and the partitions of the partitioned Subscriber rows
+#: (a partitioned table's own statistics never count modifications: its leaves' do).
 _STALE = """
     SELECT relname FROM pg_stat_user_tables
-    WHERE relname IN ('subscriber_months', 'subscriber_day_proceeds', 'subscriber_cohorts',
-                      'subscriber_periods', 'subscriber_mrr_changes',
-               'subscriber_transaction_rows')
+    WHERE (relname IN ('subscriber_months', 'subscriber_day_proceeds', 'subscriber_cohorts',
+                       'subscriber_periods', 'subscriber_mrr_changes',
+                       'subscriber_transaction_rows')
+           OR relid IN (SELECT relid FROM pg_partition_tree('subscriber_transaction_rows')
+                        WHERE isleaf))
           AND n_mod_since_analyze > 1000 + 0.2 * n_live_tup
 """
 
@@ -614,11 +675,13 @@ async def rebuild_all(session: AsyncSession, account_id: uuid.UUID) -> None:
     params: dict[str, Any] = {"a": account_id}
     for table in (*_TABLES, "subscriber_report_days", "subscriber_mrr_movement_months",
                   "subscriber_cohort_months", "subscriber_renewal_periods",
-                  "subscriber_mrr_movement_spans"):  # fmt: skip
+                  "subscriber_mrr_movement_spans", "subscriber_mrr_month_to_date"):  # fmt: skip
         await session.execute(text(f"DELETE FROM {table} WHERE account_id = :a"), params)  # noqa: S608
     await session.execute(text(_REPORT_DAYS.format(where="account_id = :a")), params)
     await session.execute(text(DERIVE.format(where="account_id = :a")), params)
     await _contribute(session, "account_id = :a", params, 1, _Touched())
+    months = _SPAN_MONTHS.format(where="account_id = :a")
+    await session.execute(text(MONTH_TO_DATE.format(months=months)), params)
 
 
 # --- reads -----------------------------------------------------------------------------------
@@ -758,19 +821,28 @@ async def movement_spans(
     from ``subscriber_mrr_movement_spans``, other spans composed from
     ``subscriber_mrr_changes`` (``changes_where``; the storefront filter, when ``storefront``,
     applied to each subscriber's kept charge, as ``where`` does to the sums); the closing
-    MRR of each bucket's last day is the month end's before it plus the days' changes since.
+    MRR of each bucket's last day is the month end's before it plus the month-to-date change
+    at that day (``subscriber_mrr_month_to_date``: one row per key, not the days since).
     A key is in the answer while some subscriber is: with a charge at the end, or churned."""
+    # Each bucket's closing: the month end's at or before its last day (``x_c``), plus the
+    # month-to-date change at that day unless it is a month's last (``x_m``).
+    closing_months = [(last + dt.timedelta(days=1)).replace(day=1) for _, _, last in buckets]
     params = {
         **params,
         "x_b": [b for b, _, _ in buckets],
         "x_o": [first - dt.timedelta(days=1) for _, first, _ in buckets],
         "x_e": [last for _, _, last in buckets],
         "x_k": [span_kind(first, last) for _, first, last in buckets],
+        "x_c": [(month - dt.timedelta(days=1)).replace(day=1) for month in closing_months],
+        "x_m": [
+            None if month == last + dt.timedelta(days=1) else last
+            for month, (_, _, last) in zip(closing_months, buckets, strict=True)
+        ],
     }
     names = "".join(f", {_GROUP_COLUMNS[d]}" for d in dimensions)
+    kept = "".join(f", k.{_GROUP_COLUMNS[d]}" for d in dimensions)
     sums = "new, reactivation, expansion, contraction, churned"
     zeros = "0, 0, 0, 0, 0, 0"
-    month_end = "CAST(date_trunc('month', CAST(x.e + 1 AS timestamp)) - interval '1 day' AS date)"
     parts = [
         f"""SELECT x.b, proceeds_currency{names}, {sums}, subscribers - holders, 0, 0
             FROM x JOIN subscriber_mrr_movement_months ON month = x.o + 1
@@ -778,16 +850,23 @@ async def movement_spans(
         f"""SELECT x.b, proceeds_currency{names}, {sums}, churners, 0, 0
             FROM x JOIN subscriber_mrr_movement_spans ON span = x.k AND start = x.o + 1
             WHERE x.k IN ('day', 'week') AND {where}""",  # noqa: S608
-        f"""SELECT x.b, proceeds_currency{names}, {zeros}, closing, holders
-            FROM x JOIN subscriber_mrr_movement_months
-              ON month = CAST(date_trunc('month', CAST(x.e + 1 AS timestamp))
-                              - interval '1 month' AS date)
-            WHERE {where}""",  # noqa: S608
-        f"""SELECT x.b, proceeds_currency{names}, {zeros}, sum(net), sum(held)
-            FROM x JOIN subscriber_mrr_movement_spans
-              ON span = 'day' AND start > {month_end} AND start <= x.e
-            WHERE {where}
-            GROUP BY x.b, proceeds_currency{names}""",  # noqa: S608
+        # The stocks summed per month end or day and key first (a month end is the start of
+        # many buckets), then given to each bucket.
+        f"""SELECT x.b, k.pc{kept}, {zeros}, k.closing, k.holders
+            FROM x JOIN (
+                SELECT month, proceeds_currency AS pc{names}, sum(closing) AS closing,
+                       sum(holders) AS holders
+                FROM subscriber_mrr_movement_months
+                WHERE month = ANY(CAST(:x_c AS date[])) AND {where}
+                GROUP BY month, proceeds_currency{names}
+            ) AS k ON k.month = x.c""",  # noqa: S608
+        f"""SELECT x.b, k.pc{kept}, {zeros}, k.net, k.held
+            FROM x JOIN (
+                SELECT day, proceeds_currency AS pc{names}, sum(net) AS net, sum(held) AS held
+                FROM subscriber_mrr_month_to_date
+                WHERE day = ANY(CAST(:x_m AS date[])) AND {where}
+                GROUP BY day, proceeds_currency{names}
+            ) AS k ON k.day = x.m""",  # noqa: S608
     ]
     if "span" in params["x_k"]:
         parts.append(
@@ -796,7 +875,9 @@ async def movement_spans(
     sql = f"""
         WITH x AS MATERIALIZED (
             SELECT * FROM unnest(CAST(:x_b AS date[]), CAST(:x_o AS date[]),
-                                 CAST(:x_e AS date[]), CAST(:x_k AS text[])) AS x(b, o, e, k)
+                                 CAST(:x_e AS date[]), CAST(:x_k AS text[]),
+                                 CAST(:x_c AS date[]), CAST(:x_m AS date[]))
+                AS x(b, o, e, k, c, m)
         ),
         moves (b, pc{names}, {sums}, churners, net, held) AS (
             {" UNION ALL ".join(parts)}

@@ -134,6 +134,12 @@ async def _store_day(
         account,
         day,
     )
+    await _insert_rows(conn, rows)
+    await rebuild_transaction_rollup(session, account, day)
+    await session.commit()
+
+
+async def _insert_rows(conn: asyncpg.Connection, rows: list[Row]) -> None:
     await conn.executemany(
         """
         INSERT INTO subscriber_transaction_rows (
@@ -145,8 +151,6 @@ async def _store_day(
         """,
         rows,
     )
-    await rebuild_transaction_rollup(session, account, day)
-    await session.commit()
 
 
 @pytest.fixture
