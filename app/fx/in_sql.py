@@ -27,12 +27,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import pydantic_core
+
 from app.fx.convert import Gap, finish_measure
+from app.fx.currencies import ISO_4217
 from app.fx.rates import NoRate, Rate, RateBook
+from app.kit.money import amount_sql, minor_units, minor_units_sql
 
 __all__ = [
     "CurrencySums",
     "DayRates",
+    "WrittenRates",
     "columns",
     "convert_sums",
     "join",
@@ -95,6 +100,309 @@ class DayRates:
                 by_code[code] = [None] * span
             by_code[code][(day - self.start).days] = rate
         return json.dumps(by_code)
+
+    @functools.cached_property
+    def written(self) -> WrittenRates:
+        """What a statement that writes converted documents as JSON binds (:func:`rates`),
+        made once: the table is kept with its book."""
+        return WrittenRates.of(self)
+
+
+#: In :class:`WrittenRates`' map, a day without a rate whose ``NoRate`` names the currency
+#: itself (it has no rate within the allowed age), or the reporting currency (it has none).
+NAMES_CURRENCY = -1
+NAMES_TARGET = -2
+
+
+@dataclass(frozen=True)
+class WrittenRates:
+    """A :class:`DayRates` as a statement that writes converted documents binds it
+    (:func:`written_params`): each distinct rate of the span numbered (1, 2, …), each
+    currency's days as those numbers — or, for a day without a rate, which currency its
+    ``NoRate`` names — and, per number, the parts of the JSON the Python path writes for it
+    (``Rate.whole``, ``Rate.entry``), so the statement only splices them."""
+
+    ids: str  # JSON: currency → [rate number | NAMES_CURRENCY | NAMES_TARGET] by day number
+    values: str  # JSON arrays by rate number − 1: the rate (decimal text), …
+    dates: str  # … its date (ISO), …
+    sources: str  # … its source, …
+    sources_json: str  # … its source as a JSON string, …
+    methods_json: str  # … its method as a JSON string
+    ranks: list[int]  # position in ``RateBook.several``'s order (date, source, rate)
+
+    @classmethod
+    def of(cls, table: DayRates) -> WrittenRates:
+        book = table.book
+        numbers: dict[Rate, int] = {}
+        span = (table.end - table.start).days + 1
+        days = [table.start + dt.timedelta(days=n) for n in range(span)]
+        by_code: dict[str, list[int]] = {}
+        for code in sorted(book.convertible()):
+            marks = []
+            for day in days:
+                found = book.rate(code, day)
+                if isinstance(found, Rate):
+                    marks.append(numbers.setdefault(found, len(numbers) + 1))
+                else:  # ``RateBook._resolve`` names the currency first when it has no leg
+                    marks.append(NAMES_CURRENCY if book.leg(code, day) is None else NAMES_TARGET)
+            by_code[code] = marks
+        entries = [rate.entry for rate in numbers]
+        order = sorted(
+            range(len(entries)),
+            key=lambda n: (entries[n]["rate_date"], entries[n]["source"], entries[n]["rate"]),
+        )
+        ranks = [0] * len(entries)
+        for position, n in enumerate(order):
+            ranks[n] = position
+
+        def as_json(values: list[Any]) -> str:
+            return json.dumps(values, separators=(",", ":"))
+
+        def quoted(value: str) -> str:
+            return pydantic_core.to_json(value).decode()
+
+        return cls(
+            ids=as_json(by_code),  # type: ignore[arg-type]
+            values=as_json([e["rate"] for e in entries]),
+            dates=as_json([e["rate_date"] for e in entries]),
+            sources=as_json([e["source"] for e in entries]),
+            sources_json=as_json([quoted(e["source"]) for e in entries]),
+            methods_json=as_json([quoted(e["method"]) for e in entries]),
+            ranks=ranks,
+        )
+
+
+def written_params(table: DayRates) -> dict[str, Any]:
+    """The bind parameters of :func:`written_cte` and the fragments that use it."""
+    written = table.written
+    target = table.book.target
+    return {
+        "fx_start": table.start,
+        "fx_ids": written.ids,
+        "fx_values": written.values,
+        "fx_dates": written.dates,
+        "fx_sources": written.sources,
+        "fx_sources_json": written.sources_json,
+        "fx_methods_json": written.methods_json,
+        "fx_ranks": written.ranks,
+        "fx_target": pydantic_core.to_json(target).decode(),
+        "fx_target_code": target,
+        "fx_decimals": minor_units(target),
+        "fx_max_age": f" rate on or within {table.book.max_age.days} days before ",
+    }
+
+
+def written_cte() -> str:
+    """``fx_w``: :func:`written_params` as one row (read once per statement)."""
+    return """fx_w AS (
+        SELECT CAST(:fx_ids AS jsonb) AS ids, CAST(:fx_values AS jsonb) AS vals,
+               CAST(:fx_dates AS jsonb) AS dates, CAST(:fx_sources AS jsonb) AS srcs,
+               CAST(:fx_sources_json AS jsonb) AS srcs_json,
+               CAST(:fx_methods_json AS jsonb) AS methods_json,
+               CAST(:fx_ranks AS integer[]) AS ranks)"""
+
+
+def written_lookup(alias: str, day: str, currency: str) -> str:
+    """The mark of ``day`` and ``currency`` (SQL expressions) as ``alias.mark`` — a rate
+    number, ``NAMES_CURRENCY``/``NAMES_TARGET`` (no rate), or null (a currency the book never
+    converts) — and its rate as ``alias.rate`` (null: none). A lookup per row (see
+    :func:`join`)."""
+    number = f"({day} - CAST(:fx_start AS date))"
+    return f"""CROSS JOIN LATERAL (
+                SELECT y.mark,
+                       CASE WHEN y.mark > 0
+                            THEN CAST((SELECT vals FROM fx_w) ->> (y.mark - 1) AS numeric)
+                       END AS rate
+                FROM (SELECT CASE WHEN {number} >= 0 THEN  -- (a negative index counts back)
+                                 CAST((SELECT ids FROM fx_w) -> ({currency}) ->> {number}
+                                      AS integer)
+                             END AS mark) AS y
+            ) AS {alias}"""  # noqa: S608  (SQL expressions of the caller; values are bound)
+
+
+def written_columns(alias: str, amount: str, day: str, prefix: str) -> str:
+    """Per-day columns of ``amount`` with the mark looked up as ``alias``
+    (:func:`written_lookup`): ``{prefix}_conv`` (amount × rate), ``_rid`` (the rate's number,
+    when the day has money and a rate), ``_miss`` and ``_gap`` (the amount and day, when it
+    has money and no rate)."""
+    money = f"{amount} <> 0"
+    gap = f"{alias}.rate IS NULL AND {money}"
+    return f"""{amount} * {alias}.rate AS {prefix}_conv,
+                   CASE WHEN {money} AND {alias}.mark > 0 THEN {alias}.mark END AS {prefix}_rid,
+                   CASE WHEN {gap} THEN {amount} END AS {prefix}_miss,
+                   CASE WHEN {gap} THEN {day} END AS {prefix}_gap"""
+
+
+_DECIMALS = "CAST(:fx_decimals AS integer)"
+_KNOWN = ", ".join(f"'{code}'" for code in sorted(ISO_4217))
+
+
+def _present(value: str) -> str:
+    """SQL for ``RateBook.present``: ``value`` (a column) half-even to the target's minor
+    units — ``Decimal.quantize`` keeps the sign of a negative amount rounded to zero."""
+    return (
+        f"(CASE WHEN {value} < 0 AND round({value}, {_DECIMALS}) = 0 THEN '-' ELSE '' END"
+        f" || {amount_sql(value, _DECIMALS)})"
+    )
+
+
+def _rate_part(rid: str, array: str) -> str:
+    return f"((SELECT {array} FROM fx_w) ->> ({rid} - 1))"  # noqa: S608  (fixed identifiers)
+
+
+def _entry(rid: str) -> str:
+    """A rate's ``RateUsed`` JSON (``Rate.entry``)."""
+    return (
+        f"""'{{"rate":"' || {_rate_part(rid, "vals")} || '","rate_date":"' """
+        f"""|| {_rate_part(rid, "dates")} || '","source":' || {_rate_part(rid, "srcs_json")} """
+        f"""|| ',"method":' || {_rate_part(rid, "methods_json")} || '}}'"""
+    )
+
+
+def _converted(conv: str, rids: str, complete: str) -> str:
+    """A listed entry's ``converted`` JSON (``convert._converted``) from its exact converted
+    sum (``conv``, a column), its rates' numbers (``rids``, an array: not null) and whether
+    all its money had a rate (``complete``, SQL text ``'true'``/``'false'``)."""
+    one = f"{rids}[1]"
+    return f"""CASE WHEN cardinality({rids}) = 1 THEN
+            '{{"amount":"' || {_present(conv)} || '","currency":' || :fx_target
+            || ',"rate":"' || {_rate_part(one, "vals")} || '","rate_date":"'
+            || {_rate_part(one, "dates")} || '","source":' || {_rate_part(one, "srcs_json")}
+            || ',"complete":' || {complete} || ',"rates":[' || {_entry(one)} || ']}}'
+        ELSE (
+            SELECT '{{"amount":"' || {_present(conv)} || '","currency":' || :fx_target
+                   || ',"rate":' || 'null,"rate_date":' || 'null,"source":'
+                   || CAST(to_json(string_agg(DISTINCT r.src, '+' ORDER BY r.src)) AS text)
+                   || ',"complete":' || {complete} || ',"rates":['
+                   || string_agg({_entry("r.rid")}, ',' ORDER BY r.rank) || ']}}'
+            FROM (SELECT u.rid, {_rate_part("u.rid", "srcs")} COLLATE "C" AS src,
+                         (SELECT ranks FROM fx_w)[u.rid] AS rank
+                  FROM unnest({rids}) AS u(rid)) AS r)
+        END"""  # noqa: S608  (fixed fragments; values are bound)
+
+
+def _gap(code: str, day: str, first: str, last: str, amount: str) -> str:
+    """An ``unconverted`` entry's JSON: ``amount`` (text) of ``code`` (null: Apple left it
+    empty) without a rate from ``first`` to ``last``, its reason and detail those of ``day``
+    (``RateBook._resolve``'s ``NoRate``)."""
+    mark = f"""CAST((SELECT ids FROM fx_w) -> ({code}) ->> ({day} - CAST(:fx_start AS date))
+                    AS integer)"""  # noqa: S608  (fixed identifiers; values are bound)
+    known = f"{code} IN ({_KNOWN})"
+    return f"""'{{"amount":"' || {amount} || '","currency":'
+        || COALESCE(CAST(to_json({code}) AS text), 'null') || ',"reason":"'
+        || CASE WHEN {code} IS NULL THEN 'no_currency' WHEN NOT {known} THEN 'unknown_currency'
+                ELSE 'no_rate' END
+        || '","detail":' || CAST(to_json(
+            CASE WHEN {code} IS NULL THEN 'Apple left the currency empty'
+                 WHEN NOT {known} THEN {code} || ' is not an ISO 4217 code'
+                 ELSE 'no ' || CASE WHEN {mark} = {NAMES_TARGET} THEN :fx_target_code
+                                    ELSE {code} END
+                      || :fx_max_age || to_char({day}, 'YYYY-MM-DD') END
+            || ' (report dates ' || to_char({first}, 'YYYY-MM-DD') || '..'
+            || to_char({last}, 'YYYY-MM-DD') || ')') AS text) || '}}'"""
+
+
+def _total(conv: str, gaps: str) -> str:
+    """A measure's ``ConvertedTotal`` JSON from its exact converted sum (a column) and its
+    ``unconverted`` entries (JSON text, comma-separated; empty: none)."""
+    return f"""'{{"amount":"' || {_present(conv)} || '","currency":' || :fx_target
+        || ',"partial":' || CASE WHEN {gaps} <> '' THEN 'true' ELSE 'false' END
+        || ',"unconverted":[' || {gaps} || ']}}'"""
+
+
+def written_span(currencies: str, amounts: str, prefix: str) -> str:
+    """A LATERAL subquery over a bucket's per-day arrays (``grouped.{currencies}``,
+    ``grouped.{amounts}`` and :func:`written_columns`' ``{prefix}_*``) that writes the
+    measure as ``convert_sums`` and ``finish_measure`` do: ``list``, its money entries with
+    ``converted`` (JSON, comma-separated), and ``total``, its ``ConvertedTotal``."""
+    code = "COALESCE(t.currency, 'XXX')"
+    complete = "CASE WHEN t.miss IS NULL OR t.miss = 0 THEN 'true' ELSE 'false' END"
+    order = 'ORDER BY c.currency COLLATE "C" NULLS LAST'
+    return f"""
+    SELECT s.list, {_total("s.conv", "s.gaps")} AS total
+    FROM (
+        SELECT COALESCE(string_agg(c.entry, ',' {order}) FILTER (WHERE c.total <> 0), '')
+                   AS list,
+               COALESCE(sum(c.conv) FILTER (WHERE c.rids IS NOT NULL), 0) AS conv,
+               COALESCE(string_agg(c.gap, ',' {order}) FILTER (WHERE c.miss <> 0), '') AS gaps
+        FROM (
+            SELECT t.currency, t.total, t.conv, t.rids, t.miss,
+                   CASE WHEN t.total <> 0 THEN
+                       '{{"amount":"' || {amount_sql("t.total", "m.d")} || '","currency":'
+                       || CAST(to_json({code}) AS text) || ',"converted":'
+                       || CASE WHEN t.currency IS NULL OR t.rids IS NULL THEN 'null'
+                               ELSE {_converted("t.conv", "t.rids", complete)} END
+                       || '}}'
+                   END AS entry,
+                   CASE WHEN t.miss <> 0 THEN
+                       {_gap("t.currency", "t.first", "t.first", "t.last", "CAST(t.miss AS text)")}
+                   END AS gap
+            FROM (
+                SELECT x.currency, sum(x.amount) AS total, sum(x.conv) AS conv,
+                       array_agg(DISTINCT x.rid) FILTER (WHERE x.rid IS NOT NULL) AS rids,
+                       sum(x.miss) AS miss, min(x.gap) AS first, max(x.gap) AS last
+                FROM unnest(grouped.{currencies}, grouped.{amounts}, grouped.{prefix}_conv,
+                            grouped.{prefix}_rid, grouped.{prefix}_miss, grouped.{prefix}_gap)
+                     AS x(currency, amount, conv, rid, miss, gap)
+                GROUP BY x.currency
+            ) AS t
+            CROSS JOIN LATERAL (SELECT {minor_units_sql(code)} AS d OFFSET 0) AS m
+        ) AS c
+    ) AS s
+    """  # noqa: S608  (identifiers come from the caller's fixed SQL; values are bound)
+
+
+def written_day(currencies: str, amounts: str, day: str) -> str:
+    """:func:`written_span` for a bucket of one report date ``day`` (an SQL expression), as
+    ``convert.convert_day`` writes it: each listed entry's presented amount converts at the
+    day's rate; its currency is the entry's (``XXX`` for an empty one)."""
+    # Entries as listed (by currency, an empty one last); gaps by the entry's code.
+    listed = 'ORDER BY c.currency COLLATE "C" NULLS LAST'
+    order = 'ORDER BY c.code COLLATE "C"'
+    return f"""
+    SELECT s.list, {_total("s.conv", "s.gaps")} AS total
+    FROM (
+        SELECT COALESCE(string_agg(c.entry, ',' {listed}), '') AS list,
+               COALESCE(sum(c.conv), 0) AS conv,
+               COALESCE(string_agg(c.gap, ',' {order}) FILTER (WHERE c.gap IS NOT NULL), '')
+                   AS gaps
+        FROM (
+            SELECT a.currency, a.code,
+                   CASE WHEN f.rate IS NOT NULL THEN a.amount * f.rate END AS conv,
+                   '{{"amount":"' || a.text || '","currency":' || CAST(to_json(a.code) AS text)
+                   || ',"converted":' || CASE WHEN f.rate IS NULL THEN 'null' ELSE
+                         '{{"amount":"' || {_present("a.amount * f.rate")} || '",'
+                         || '"currency":' || :fx_target || ',"rate":"'
+                         || {_rate_part("f.mark", "vals")} || '","rate_date":"'
+                         || {_rate_part("f.mark", "dates")} || '","source":'
+                         || {_rate_part("f.mark", "srcs_json")}
+                         || ',"complete":' || 'true,"rates":[' || {_entry("f.mark")} || ']}}' END
+                   || '}}' AS entry,
+                   CASE WHEN f.rate IS NULL AND a.amount <> 0 THEN
+                       {_gap("a.code", day, day, day, "a.text")}
+                   END AS gap
+            FROM (
+                SELECT t.currency, t.code, t.text, CAST(t.text AS numeric) AS amount
+                FROM (
+                    SELECT m.currency, m.code, {amount_sql("m.total", "m.d")} AS text
+                    FROM (
+                        SELECT k.currency, k.code, k.total, {minor_units_sql("k.code")} AS d
+                        FROM (SELECT x.currency, COALESCE(x.currency, 'XXX') AS code,
+                                     sum(x.amount) AS total
+                              FROM unnest(grouped.{currencies}, grouped.{amounts})
+                                   AS x(currency, amount)
+                              GROUP BY x.currency) AS k
+                        WHERE k.total <> 0) AS m
+                ) AS t
+            ) AS a
+            LEFT JOIN LATERAL (
+                SELECT q.mark, q.rate FROM (SELECT 1) AS one
+                {written_lookup("q", day, "a.code")}
+                WHERE a.amount <> 0
+            ) AS f ON true
+        ) AS c
+    ) AS s
+    """  # noqa: S608  (identifiers come from the caller's fixed SQL; values are bound)
 
 
 def kept_table(book: RateBook, start: dt.date, end: dt.date) -> DayRates:
