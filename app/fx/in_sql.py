@@ -193,7 +193,10 @@ def written_params(table: DayRates) -> dict[str, Any]:
 
 
 def written_cte() -> str:
-    """``fx_w``: :func:`written_params` as one row (read once per statement)."""
+    """``fx_w``: :func:`written_params` as one row (read once per statement), joined once
+    (``CROSS JOIN fx_w``) into each query level that uses the fragments below: its columns
+    are then plain references, where a scalar subquery per use cost an init plan each (over
+    a hundred: tens of milliseconds of planning)."""
     return """fx_w AS (
         SELECT CAST(:fx_ids AS jsonb) AS ids, CAST(:fx_values AS jsonb) AS vals,
                CAST(:fx_dates AS jsonb) AS dates, CAST(:fx_sources AS jsonb) AS srcs,
@@ -206,7 +209,8 @@ def written_lookup(alias: str, day: str, currency: str) -> str:
     """The mark of ``day`` and ``currency`` (SQL expressions) as ``alias.mark`` — a rate
     number, ``NAMES_CURRENCY``/``NAMES_TARGET`` (no rate), or null (a currency the book never
     converts) — and its rate as ``alias.rate`` (null: none). A lookup per row (see
-    :func:`join`)."""
+    :func:`join`). Its own init plans, not ``fx_w``'s columns: where rows are sorted before
+    their lookups run (an aggregate's input), they would carry the whole map each."""
     number = f"({day} - CAST(:fx_start AS date))"
     return f"""CROSS JOIN LATERAL (
                 SELECT y.mark,
@@ -216,7 +220,8 @@ def written_lookup(alias: str, day: str, currency: str) -> str:
                 FROM (SELECT CASE WHEN {number} >= 0 THEN  -- (a negative index counts back)
                                  CAST((SELECT ids FROM fx_w) -> ({currency}) ->> {number}
                                       AS integer)
-                             END AS mark) AS y
+                             END AS mark OFFSET 0) AS y
+                OFFSET 0  -- (flattened, the lookup would be inlined into each use)
             ) AS {alias}"""  # noqa: S608  (SQL expressions of the caller; values are bound)
 
 
@@ -247,7 +252,7 @@ def _present(value: str) -> str:
 
 
 def _rate_part(rid: str, array: str) -> str:
-    return f"((SELECT {array} FROM fx_w) ->> ({rid} - 1))"  # noqa: S608  (fixed identifiers)
+    return f"(fx_w.{array} ->> ({rid} - 1))"
 
 
 def _entry(rid: str) -> str:
@@ -276,7 +281,7 @@ def _converted(conv: str, rids: str, complete: str) -> str:
                    || ',"complete":' || {complete} || ',"rates":['
                    || string_agg({_entry("r.rid")}, ',' ORDER BY r.rank) || ']}}'
             FROM (SELECT u.rid, {_rate_part("u.rid", "srcs")} COLLATE "C" AS src,
-                         (SELECT ranks FROM fx_w)[u.rid] AS rank
+                         fx_w.ranks[u.rid] AS rank
                   FROM unnest({rids}) AS u(rid)) AS r)
         END"""  # noqa: S608  (fixed fragments; values are bound)
 
@@ -285,8 +290,7 @@ def _gap(code: str, day: str, first: str, last: str, amount: str) -> str:
     """An ``unconverted`` entry's JSON: ``amount`` (text) of ``code`` (null: Apple left it
     empty) without a rate from ``first`` to ``last``, its reason and detail those of ``day``
     (``RateBook._resolve``'s ``NoRate``)."""
-    mark = f"""CAST((SELECT ids FROM fx_w) -> ({code}) ->> ({day} - CAST(:fx_start AS date))
-                    AS integer)"""  # noqa: S608  (fixed identifiers; values are bound)
+    mark = f"""CAST(fx_w.ids -> ({code}) ->> ({day} - CAST(:fx_start AS date)) AS integer)"""
     known = f"{code} IN ({_KNOWN})"
     return f"""'{{"amount":"' || {amount} || '","currency":'
         || COALESCE(CAST(to_json({code}) AS text), 'null') || ',"reason":"'
@@ -347,15 +351,21 @@ def written_span(currencies: str, amounts: str, prefix: str) -> str:
                 GROUP BY x.currency
             ) AS t
             CROSS JOIN LATERAL (SELECT {minor_units_sql(code)} AS d OFFSET 0) AS m
+            OFFSET 0
         ) AS c
     ) AS s
     """  # noqa: S608  (identifiers come from the caller's fixed SQL; values are bound)
 
 
 def written_day(currencies: str, amounts: str, day: str) -> str:
-    """:func:`written_span` for a bucket of one report date ``day`` (an SQL expression), as
+    """(``OFFSET 0`` below, here and in :func:`written_span`, keeps each level a level of
+    its own: flattened, each computed column is inlined into every use — the presented
+    amount, say, six times over — and the gating ``WHERE`` would run after the subquery.)
+
+    :func:`written_span` for a bucket of one report date ``day`` (an SQL expression), as
     ``convert.convert_day`` writes it: each listed entry's presented amount converts at the
-    day's rate; its currency is the entry's (``XXX`` for an empty one)."""
+    day's rate; its currency is the entry's (``XXX`` for an empty one). No row for a bucket
+    of one currency (:func:`written_one_day` writes it)."""
     # Entries as listed (by currency, an empty one last); gaps by the entry's code.
     listed = 'ORDER BY c.currency COLLATE "C" NULLS LAST'
     order = 'ORDER BY c.code COLLATE "C"'
@@ -392,16 +402,65 @@ def written_day(currencies: str, amounts: str, day: str) -> str:
                               FROM unnest(grouped.{currencies}, grouped.{amounts})
                                    AS x(currency, amount)
                               GROUP BY x.currency) AS k
-                        WHERE k.total <> 0) AS m
-                ) AS t
-            ) AS a
+                        WHERE k.total <> 0 OFFSET 0) AS m
+                    OFFSET 0) AS t
+                OFFSET 0) AS a
             LEFT JOIN LATERAL (
                 SELECT q.mark, q.rate FROM (SELECT 1) AS one
                 {written_lookup("q", day, "a.code")}
-                WHERE a.amount <> 0
+                WHERE a.amount <> 0 OFFSET 0
             ) AS f ON true
+            OFFSET 0
         ) AS c
     ) AS s
+    WHERE NOT {_ONE_CURRENCY.format(c=currencies)}
+    OFFSET 0
+    """  # noqa: S608  (identifiers come from the caller's fixed SQL; values are bound)
+
+
+#: Whether a bucket's money (``grouped``'s ``{c}_min`` … of its currency column) is all of
+#: one currency, or all without one.
+_ONE_CURRENCY = """(grouped.{c}_count = 0
+    OR (grouped.{c}_count = grouped.{c}_rows AND grouped.{c}_min = grouped.{c}_max))"""
+
+
+def written_one_day(currencies: str, day: str) -> str:
+    """:func:`written_day` for a one-day bucket whose money is all of one currency (most
+    buckets split by storefront): its total (``grouped.{currencies}_sum``) is its one listed
+    entry, converted without merging arrays. No row for other buckets."""
+    code = f"COALESCE(grouped.{currencies}_min, 'XXX')"
+    return f"""
+    SELECT CASE WHEN r.total = 0 THEN '' ELSE
+               '{{"amount":"' || r.text || '","currency":' || CAST(to_json(r.code) AS text)
+               || ',"converted":' || CASE WHEN r.value IS NULL THEN 'null' ELSE
+                     '{{"amount":"' || r.shown || '","currency":' || :fx_target || ',"rate":"'
+                     || {_rate_part("r.mark", "vals")} || '","rate_date":"'
+                     || {_rate_part("r.mark", "dates")} || '","source":'
+                     || {_rate_part("r.mark", "srcs_json")}
+                     || ',"complete":' || 'true,"rates":[' || {_entry("r.mark")} || ']}}' END
+               || '}}' END AS list,
+           {_total("r.total_value", "r.gaps")} AS total
+    FROM (
+        SELECT q.*, {_present("q.value")} AS shown, COALESCE(q.value, 0) AS total_value,
+               CASE WHEN q.value IS NULL AND q.amount <> 0 THEN
+                   {_gap("q.code", day, day, day, "q.text")} ELSE '' END AS gaps
+        FROM (
+            SELECT p.*, p.amount * CASE WHEN p.mark > 0 THEN
+                            CAST(fx_w.vals ->> (p.mark - 1) AS numeric) END AS value
+            FROM (
+                SELECT t.code, t.total, t.text, CAST(t.text AS numeric) AS amount,
+                       CASE WHEN CAST(t.text AS numeric) <> 0 THEN
+                           CAST(fx_w.ids -> t.code ->> ({day} - CAST(:fx_start AS date))
+                                AS integer)
+                       END AS mark
+                FROM (SELECT d.code, d.total, {amount_sql("d.total", "d.d")} AS text
+                      FROM (SELECT {code} AS code, grouped.{currencies}_sum AS total,
+                                   {minor_units_sql(code)} AS d OFFSET 0) AS d OFFSET 0) AS t
+                OFFSET 0) AS p
+            OFFSET 0) AS q
+        OFFSET 0) AS r
+    WHERE {_ONE_CURRENCY.format(c=currencies)}
+    OFFSET 0
     """  # noqa: S608  (identifiers come from the caller's fixed SQL; values are bound)
 
 

@@ -315,6 +315,17 @@ def _grouped(
         for m, name in zip(rollups.MONEY_COLUMNS, names, strict=True)
     )
     summed_from, fx_cte, fx_arrays, fx_select, fx_lateral = "base", "", "", "", ""
+    if written_fx and fx is None:
+        # Whether a bucket's money is all of one currency, and its total: a one-day bucket
+        # converts it without merging its arrays per currency (``in_sql.written_one_day``).
+        fx_arrays = "".join(
+            f""", min({c}) AS {n}_min, max({c}) AS {n}_max, count({c}) AS {n}_count,
+               count(*) AS {n}_rows, sum({m}) AS {n}_sum"""
+            for c, m, n in (
+                ("proceeds_currency", "proceeds", "pcs"),
+                ("customer_currency", "customer_sales", "ccs"),
+            )
+        )
     if fx is not None and written_fx:  # the same, for documents written as JSON
         params.update(in_sql.written_params(fx))
         summed_from = "converted"
@@ -506,11 +517,6 @@ _MINOR_UNITS = f"""CROSS JOIN LATERAL (
     OFFSET 0) AS u"""
 
 
-#: A converted item's totals (``service._convert``), after its ``partial_refunds``.
-_CONVERTED_TOTALS = """|| ',"proceeds_total_converted":' || pw.total
-        || ',"customer_sales_total_converted":' || cw.total"""
-
-
 @dataclass(slots=True)
 class WrittenPage:
     """``aggregate``'s rows as the API writes them: each item's JSON (``service._items`` of
@@ -559,32 +565,46 @@ async def aggregate_written(
     counts = "".join(
         f""" || ',"{name}":' || {name}""" for name in COUNTS if name != "partial_refunds"
     )
+    proceeds_list = _money_json("pcs", "pas", "u.pd")
+    customer_list = _money_json("ccs", "cas", "u.cd")
+    converted_totals = ""
+    if fx is not None:
+        # One-day buckets of one currency are written by p1 and c1; the others by pw and cw.
+        one = (lambda w, o: w) if several_days else (lambda w, o: f"COALESCE({o}, {w})")
+        proceeds_list, customer_list = one("pw.list", "p1.list"), one("cw.list", "c1.list")
+        converted_totals = f"""|| ',"proceeds_total_converted":' || {one("pw.total", "p1.total")}
+        || ',"customer_sales_total_converted":' || {one("cw.total", "c1.total")}"""
     item = f"""'{{"period_start":"' || to_char(bucket, 'YYYY-MM-DD')
         || '","period_end":"' || to_char({bucket_end}, 'YYYY-MM-DD')
         || '","partial":' || CASE WHEN bucket < :span_start OR {bucket_end} > :span_end
                                   THEN 'true' ELSE 'false' END
         || ',"group":{{' || {group or "''"} || '}},"source":"daily"'
         {counts}
-        || ',"proceeds":[' || {"pw.list" if fx else _money_json("pcs", "pas", "u.pd")}
-        || '],"customer_sales":[' || {"cw.list" if fx else _money_json("ccs", "cas", "u.cd")}
+        || ',"proceeds":[' || {proceeds_list}
+        || '],"customer_sales":[' || {customer_list}
         || '],"partial_refunds":{{"rows":' || partial_refunds
         || ',"proceeds":[' || {_money_json("pcs", "rps", "u.pd")}
         || '],"customer_amounts":[' || {_money_json("ccs", "rcs", "u.cd")} || ']}}'
-        {_CONVERTED_TOTALS if fx else ""} || '}}'"""
+        {converted_totals} || '}}'"""
     with_fx, converting = "", ""
     if fx is not None:
         if not several_days:
             params.update(in_sql.written_params(fx))
         with_fx = f"{in_sql.written_cte()}, "
-        if several_days:
+        if several_days:  # (no one-currency shortcut: p1 and c1 are never joined)
             proceeds = in_sql.written_span("pcs", "pas", "pfx")
             customer = in_sql.written_span("ccs", "cas", "cfx")
         else:
             proceeds = in_sql.written_day("pcs", "pas", "grouped.bucket")
             customer = in_sql.written_day("ccs", "cas", "grouped.bucket")
         converting = f"""
-        CROSS JOIN LATERAL ({proceeds}) AS pw
-        CROSS JOIN LATERAL ({customer}) AS cw"""
+        CROSS JOIN fx_w
+        LEFT JOIN LATERAL ({proceeds}) AS pw ON true
+        LEFT JOIN LATERAL ({customer}) AS cw ON true"""
+        if not several_days:
+            converting += f"""
+        LEFT JOIN LATERAL ({in_sql.written_one_day("pcs", "grouped.bucket")}) AS p1 ON true
+        LEFT JOIN LATERAL ({in_sql.written_one_day("ccs", "grouped.bucket")}) AS c1 ON true"""
     sql = f"""
         WITH {with_fx}grouped AS ({g.sql})
         SELECT {g.keys}, {item}
