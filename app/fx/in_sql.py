@@ -193,16 +193,39 @@ def written_params(table: DayRates) -> dict[str, Any]:
 
 
 def written_cte() -> str:
-    """``fx_w``: :func:`written_params` as one row (read once per statement), joined once
-    (``CROSS JOIN fx_w``) into each query level that uses the fragments below: its columns
-    are then plain references, where a scalar subquery per use cost an init plan each (over
-    a hundred: tens of milliseconds of planning)."""
-    return """fx_w AS (
-        SELECT CAST(:fx_ids AS jsonb) AS ids, CAST(:fx_values AS jsonb) AS vals,
-               CAST(:fx_dates AS jsonb) AS dates, CAST(:fx_sources AS jsonb) AS srcs,
-               CAST(:fx_sources_json AS jsonb) AS srcs_json,
-               CAST(:fx_methods_json AS jsonb) AS methods_json,
-               CAST(:fx_ranks AS integer[]) AS ranks)"""
+    """``fx_rates``: :func:`written_params` as one row, made once per statement; a query
+    level that uses the fragments below joins :data:`WRITTEN_ROW`."""
+    return """fx_rates AS MATERIALIZED (
+        SELECT p.*, r.entries, r.wholes, r.partials, CAST(:fx_decimals AS integer) AS d,
+               0.5 * power(CAST(10 AS numeric), -CAST(:fx_decimals AS integer)) AS half,
+               power(CAST(10 AS numeric), CAST(:fx_decimals AS integer)) AS unit
+        FROM (SELECT CAST(:fx_ids AS jsonb) AS ids, CAST(:fx_values AS jsonb) AS vals,
+                     CAST(:fx_dates AS jsonb) AS dates, CAST(:fx_sources AS jsonb) AS srcs,
+                     CAST(:fx_sources_json AS jsonb) AS srcs_json,
+                     CAST(:fx_methods_json AS jsonb) AS methods_json,
+                     CAST(:fx_ranks AS integer[]) AS ranks) AS p
+        -- Per rate number, its JSON made once per statement: the ``RateUsed`` entry, and
+        -- a ``converted`` document made wholly at it after its amount (complete or not).
+        CROSS JOIN LATERAL (
+            SELECT jsonb_agg(x.entry ORDER BY x.n) AS entries,
+                   jsonb_agg(x.head || 'true' || x.tail ORDER BY x.n) AS wholes,
+                   jsonb_agg(x.head || 'false' || x.tail ORDER BY x.n) AS partials
+            FROM (SELECT y.n, y.entry,
+                         '"currency":' || :fx_target || ',"rate":"' || y.v
+                         || '","rate_date":"' || y.d || '","source":' || y.s
+                         || ',"complete":' AS head,
+                         ',"rates":[' || y.entry || ']}' AS tail
+                  FROM (SELECT v.n, v.v, p.dates ->> CAST(v.n - 1 AS integer) AS d,
+                               p.srcs_json ->> CAST(v.n - 1 AS integer) AS s,
+                               '{"rate":"' || v.v || '","rate_date":"'
+                               || (p.dates ->> CAST(v.n - 1 AS integer)) || '","source":'
+                               || (p.srcs_json ->> CAST(v.n - 1 AS integer)) || ',"method":'
+                               || (p.methods_json ->> CAST(v.n - 1 AS integer)) || '}'
+                                   AS entry
+                        FROM jsonb_array_elements_text(p.vals) WITH ORDINALITY AS v(v, n)
+                        OFFSET 0) AS y
+                  OFFSET 0) AS x
+        ) AS r)"""
 
 
 def written_lookup(alias: str, day: str, currency: str) -> str:
@@ -215,10 +238,10 @@ def written_lookup(alias: str, day: str, currency: str) -> str:
     return f"""CROSS JOIN LATERAL (
                 SELECT y.mark,
                        CASE WHEN y.mark > 0
-                            THEN CAST((SELECT vals FROM fx_w) ->> (y.mark - 1) AS numeric)
+                            THEN CAST((SELECT vals FROM fx_rates) ->> (y.mark - 1) AS numeric)
                        END AS rate
                 FROM (SELECT CASE WHEN {number} >= 0 THEN  -- (a negative index counts back)
-                                 CAST((SELECT ids FROM fx_w) -> ({currency}) ->> {number}
+                                 CAST((SELECT ids FROM fx_rates) -> ({currency}) ->> {number}
                                       AS integer)
                              END AS mark OFFSET 0) AS y
                 OFFSET 0  -- (flattened, the lookup would be inlined into each use)
@@ -238,30 +261,46 @@ def written_columns(alias: str, amount: str, day: str, prefix: str) -> str:
                    CASE WHEN {gap} THEN {day} END AS {prefix}_gap"""
 
 
-_DECIMALS = "CAST(:fx_decimals AS integer)"
+#: ``fx_rates``' row as ``fx_w``, to join where the fragments below are used: its values
+#: are init plans, each read once — not a scan of the CTE per row joined, which copies its
+#: row (hundreds of kilobytes) each time, nor an init plan per use (over a hundred: tens of
+#: milliseconds of planning).
+WRITTEN_ROW = "CROSS JOIN (SELECT {}) AS fx_w".format(
+    ", ".join(
+        f"(SELECT {c} FROM fx_rates) AS {c}"  # noqa: S608  (fixed column names)
+        for c in (
+            "ids",
+            "vals",
+            "srcs",
+            "ranks",
+            "entries",
+            "wholes",
+            "partials",
+            "d",
+            "half",
+            "unit",
+        )
+    )
+)
 _KNOWN = ", ".join(f"'{code}'" for code in sorted(ISO_4217))
 
 
 def _present(value: str) -> str:
     """SQL for ``RateBook.present``: ``value`` (a column) half-even to the target's minor
-    units — ``Decimal.quantize`` keeps the sign of a negative amount rounded to zero."""
+    units (``amount_sql``, with ``fx_w``'s constants) — and, as ``Decimal.quantize``, with
+    the sign of a negative amount rounded to zero."""
+    d = "fx_w.d"
+    cut = f"trunc({value}, {d})"
     return (
-        f"(CASE WHEN {value} < 0 AND round({value}, {_DECIMALS}) = 0 THEN '-' ELSE '' END"
-        f" || {amount_sql(value, _DECIMALS)})"
+        f"(CASE WHEN {value} < 0 AND round({value}, {d}) = 0 THEN '-' ELSE '' END || "
+        f"CAST(CASE WHEN scale({value}) <= {d} THEN round({value}, {d}) "
+        f"WHEN abs({value} - {cut}) = fx_w.half AND mod({cut} * fx_w.unit, 2) = 0 "
+        f"THEN {cut} ELSE round({value}, {d}) END AS text))"
     )
 
 
 def _rate_part(rid: str, array: str) -> str:
     return f"(fx_w.{array} ->> ({rid} - 1))"
-
-
-def _entry(rid: str) -> str:
-    """A rate's ``RateUsed`` JSON (``Rate.entry``)."""
-    return (
-        f"""'{{"rate":"' || {_rate_part(rid, "vals")} || '","rate_date":"' """
-        f"""|| {_rate_part(rid, "dates")} || '","source":' || {_rate_part(rid, "srcs_json")} """
-        f"""|| ',"method":' || {_rate_part(rid, "methods_json")} || '}}'"""
-    )
 
 
 def _converted(conv: str, rids: str, complete: str) -> str:
@@ -270,16 +309,15 @@ def _converted(conv: str, rids: str, complete: str) -> str:
     all its money had a rate (``complete``, SQL text ``'true'``/``'false'``)."""
     one = f"{rids}[1]"
     return f"""CASE WHEN cardinality({rids}) = 1 THEN
-            '{{"amount":"' || {_present(conv)} || '","currency":' || :fx_target
-            || ',"rate":"' || {_rate_part(one, "vals")} || '","rate_date":"'
-            || {_rate_part(one, "dates")} || '","source":' || {_rate_part(one, "srcs_json")}
-            || ',"complete":' || {complete} || ',"rates":[' || {_entry(one)} || ']}}'
+            '{{"amount":"' || {_present(conv)} || '",'
+            || CASE WHEN {complete} = 'true' THEN {_rate_part(one, "wholes")}
+                    ELSE {_rate_part(one, "partials")} END
         ELSE (
             SELECT '{{"amount":"' || {_present(conv)} || '","currency":' || :fx_target
                    || ',"rate":' || 'null,"rate_date":' || 'null,"source":'
                    || CAST(to_json(string_agg(DISTINCT r.src, '+' ORDER BY r.src)) AS text)
                    || ',"complete":' || {complete} || ',"rates":['
-                   || string_agg({_entry("r.rid")}, ',' ORDER BY r.rank) || ']}}'
+                   || string_agg({_rate_part("r.rid", "entries")}, ',' ORDER BY r.rank) || ']}}'
             FROM (SELECT u.rid, {_rate_part("u.rid", "srcs")} COLLATE "C" AS src,
                          fx_w.ranks[u.rid] AS rank
                   FROM unnest({rids}) AS u(rid)) AS r)
@@ -382,11 +420,7 @@ def written_day(currencies: str, amounts: str, day: str) -> str:
                    '{{"amount":"' || a.text || '","currency":' || CAST(to_json(a.code) AS text)
                    || ',"converted":' || CASE WHEN f.rate IS NULL THEN 'null' ELSE
                          '{{"amount":"' || {_present("a.amount * f.rate")} || '",'
-                         || '"currency":' || :fx_target || ',"rate":"'
-                         || {_rate_part("f.mark", "vals")} || '","rate_date":"'
-                         || {_rate_part("f.mark", "dates")} || '","source":'
-                         || {_rate_part("f.mark", "srcs_json")}
-                         || ',"complete":' || 'true,"rates":[' || {_entry("f.mark")} || ']}}' END
+                         || {_rate_part("f.mark", "wholes")} END
                    || '}}' AS entry,
                    CASE WHEN f.rate IS NULL AND a.amount <> 0 THEN
                        {_gap("a.code", day, day, day, "a.text")}
@@ -433,11 +467,7 @@ def written_one_day(currencies: str, day: str) -> str:
     SELECT CASE WHEN r.total = 0 THEN '' ELSE
                '{{"amount":"' || r.text || '","currency":' || CAST(to_json(r.code) AS text)
                || ',"converted":' || CASE WHEN r.value IS NULL THEN 'null' ELSE
-                     '{{"amount":"' || r.shown || '","currency":' || :fx_target || ',"rate":"'
-                     || {_rate_part("r.mark", "vals")} || '","rate_date":"'
-                     || {_rate_part("r.mark", "dates")} || '","source":'
-                     || {_rate_part("r.mark", "srcs_json")}
-                     || ',"complete":' || 'true,"rates":[' || {_entry("r.mark")} || ']}}' END
+                     '{{"amount":"' || r.shown || '",' || {_rate_part("r.mark", "wholes")} END
                || '}}' END AS list,
            {_total("r.total_value", "r.gaps")} AS total
     FROM (

@@ -598,7 +598,7 @@ async def aggregate_written(
             proceeds = in_sql.written_day("pcs", "pas", "grouped.bucket")
             customer = in_sql.written_day("ccs", "cas", "grouped.bucket")
         converting = f"""
-        CROSS JOIN fx_w
+        {in_sql.WRITTEN_ROW}
         LEFT JOIN LATERAL ({proceeds}) AS pw ON true
         LEFT JOIN LATERAL ({customer}) AS cw ON true"""
         if not several_days:
