@@ -27,12 +27,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import pydantic_core
+
 from app.fx.convert import Gap, finish_measure
+from app.fx.currencies import ISO_4217
 from app.fx.rates import NoRate, Rate, RateBook
+from app.kit.money import amount_sql, minor_units, minor_units_sql
 
 __all__ = [
     "CurrencySums",
     "DayRates",
+    "WrittenRates",
     "columns",
     "convert_sums",
     "join",
@@ -95,6 +100,398 @@ class DayRates:
                 by_code[code] = [None] * span
             by_code[code][(day - self.start).days] = rate
         return json.dumps(by_code)
+
+    @functools.cached_property
+    def written(self) -> WrittenRates:
+        """What a statement that writes converted documents as JSON binds (:func:`rates`),
+        made once: the table is kept with its book."""
+        return WrittenRates.of(self)
+
+
+#: In :class:`WrittenRates`' map, a day without a rate whose ``NoRate`` names the currency
+#: itself (it has no rate within the allowed age), or the reporting currency (it has none).
+NAMES_CURRENCY = -1
+NAMES_TARGET = -2
+
+
+@dataclass(frozen=True)
+class WrittenRates:
+    """A :class:`DayRates` as a statement that writes converted documents binds it
+    (:func:`written_params`): each distinct rate of the span numbered (1, 2, …), each
+    currency's days as those numbers — or, for a day without a rate, which currency its
+    ``NoRate`` names — and, per number, the parts of the JSON the Python path writes for it
+    (``Rate.whole``, ``Rate.entry``), so the statement only splices them."""
+
+    ids: str  # JSON: currency → [rate number | NAMES_CURRENCY | NAMES_TARGET] by day number
+    values: str  # JSON arrays by rate number − 1: the rate (decimal text), …
+    dates: str  # … its date (ISO), …
+    sources: str  # … its source, …
+    sources_json: str  # … its source as a JSON string, …
+    methods_json: str  # … its method as a JSON string
+    ranks: list[int]  # position in ``RateBook.several``'s order (date, source, rate)
+
+    @classmethod
+    def of(cls, table: DayRates) -> WrittenRates:
+        book = table.book
+        numbers: dict[Rate, int] = {}
+        span = (table.end - table.start).days + 1
+        days = [table.start + dt.timedelta(days=n) for n in range(span)]
+        by_code: dict[str, list[int]] = {}
+        for code in sorted(book.convertible()):
+            marks = []
+            for day in days:
+                found = book.rate(code, day)
+                if isinstance(found, Rate):
+                    marks.append(numbers.setdefault(found, len(numbers) + 1))
+                else:  # ``RateBook._resolve`` names the currency first when it has no leg
+                    marks.append(NAMES_CURRENCY if book.leg(code, day) is None else NAMES_TARGET)
+            by_code[code] = marks
+        entries = [rate.entry for rate in numbers]
+        order = sorted(
+            range(len(entries)),
+            key=lambda n: (entries[n]["rate_date"], entries[n]["source"], entries[n]["rate"]),
+        )
+        ranks = [0] * len(entries)
+        for position, n in enumerate(order):
+            ranks[n] = position
+
+        def as_json(values: list[Any]) -> str:
+            return json.dumps(values, separators=(",", ":"))
+
+        def quoted(value: str) -> str:
+            return pydantic_core.to_json(value).decode()
+
+        return cls(
+            ids=as_json(by_code),  # type: ignore[arg-type]
+            values=as_json([e["rate"] for e in entries]),
+            dates=as_json([e["rate_date"] for e in entries]),
+            sources=as_json([e["source"] for e in entries]),
+            sources_json=as_json([quoted(e["source"]) for e in entries]),
+            methods_json=as_json([quoted(e["method"]) for e in entries]),
+            ranks=ranks,
+        )
+
+
+def written_params(table: DayRates) -> dict[str, Any]:
+    """The bind parameters of :func:`written_cte` and the fragments that use it."""
+    written = table.written
+    target = table.book.target
+    return {
+        "fx_start": table.start,
+        "fx_ids": written.ids,
+        "fx_values": written.values,
+        "fx_dates": written.dates,
+        "fx_sources": written.sources,
+        "fx_sources_json": written.sources_json,
+        "fx_methods_json": written.methods_json,
+        "fx_ranks": written.ranks,
+        "fx_target": pydantic_core.to_json(target).decode(),
+        "fx_target_code": target,
+        "fx_decimals": minor_units(target),
+        "fx_max_age": f" rate on or within {table.book.max_age.days} days before ",
+    }
+
+
+def written_cte() -> str:
+    """``fx_rates``: :func:`written_params` as one row, made once per statement; a query
+    level that uses the fragments below joins :data:`WRITTEN_ROW`."""
+    return """fx_rates AS MATERIALIZED (
+        SELECT p.*, r.entries, r.wholes, r.partials, CAST(:fx_decimals AS integer) AS d,
+               0.5 * power(CAST(10 AS numeric), -CAST(:fx_decimals AS integer)) AS half,
+               power(CAST(10 AS numeric), CAST(:fx_decimals AS integer)) AS unit
+        FROM (SELECT CAST(:fx_ids AS jsonb) AS ids, CAST(:fx_values AS jsonb) AS vals,
+                     CAST(:fx_dates AS jsonb) AS dates, CAST(:fx_sources AS jsonb) AS srcs,
+                     CAST(:fx_sources_json AS jsonb) AS srcs_json,
+                     CAST(:fx_methods_json AS jsonb) AS methods_json,
+                     CAST(:fx_ranks AS integer[]) AS ranks) AS p
+        -- Per rate number, its JSON made once per statement: the ``RateUsed`` entry, and
+        -- a ``converted`` document made wholly at it after its amount (complete or not).
+        CROSS JOIN LATERAL (
+            SELECT jsonb_agg(x.entry ORDER BY x.n) AS entries,
+                   jsonb_agg(x.head || 'true' || x.tail ORDER BY x.n) AS wholes,
+                   jsonb_agg(x.head || 'false' || x.tail ORDER BY x.n) AS partials
+            FROM (SELECT y.n, y.entry,
+                         '"currency":' || :fx_target || ',"rate":"' || y.v
+                         || '","rate_date":"' || y.d || '","source":' || y.s
+                         || ',"complete":' AS head,
+                         ',"rates":[' || y.entry || ']}' AS tail
+                  FROM (SELECT v.n, v.v, p.dates ->> CAST(v.n - 1 AS integer) AS d,
+                               p.srcs_json ->> CAST(v.n - 1 AS integer) AS s,
+                               '{"rate":"' || v.v || '","rate_date":"'
+                               || (p.dates ->> CAST(v.n - 1 AS integer)) || '","source":'
+                               || (p.srcs_json ->> CAST(v.n - 1 AS integer)) || ',"method":'
+                               || (p.methods_json ->> CAST(v.n - 1 AS integer)) || '}'
+                                   AS entry
+                        FROM jsonb_array_elements_text(p.vals) WITH ORDINALITY AS v(v, n)
+                        OFFSET 0) AS y
+                  OFFSET 0) AS x
+        ) AS r)"""
+
+
+def written_lookup(alias: str, day: str, currency: str) -> str:
+    """The mark of ``day`` and ``currency`` (SQL expressions) as ``alias.mark`` — a rate
+    number, ``NAMES_CURRENCY``/``NAMES_TARGET`` (no rate), or null (a currency the book never
+    converts) — and its rate as ``alias.rate`` (null: none). A lookup per row (see
+    :func:`join`). Its own init plans, not ``fx_w``'s columns: where rows are sorted before
+    their lookups run (an aggregate's input), they would carry the whole map each."""
+    number = f"({day} - CAST(:fx_start AS date))"
+    return f"""CROSS JOIN LATERAL (
+                SELECT y.mark,
+                       CASE WHEN y.mark > 0
+                            THEN CAST((SELECT vals FROM fx_rates) ->> (y.mark - 1) AS numeric)
+                       END AS rate
+                FROM (SELECT CASE WHEN {number} >= 0 THEN  -- (a negative index counts back)
+                                 CAST((SELECT ids FROM fx_rates) -> ({currency}) ->> {number}
+                                      AS integer)
+                             END AS mark OFFSET 0) AS y
+                OFFSET 0  -- (flattened, the lookup would be inlined into each use)
+            ) AS {alias}"""  # noqa: S608  (SQL expressions of the caller; values are bound)
+
+
+def written_columns(alias: str, amount: str, day: str, prefix: str) -> str:
+    """Per-day columns of ``amount`` with the mark looked up as ``alias``
+    (:func:`written_lookup`): ``{prefix}_conv`` (amount × rate), ``_rid`` (the rate's number,
+    when the day has money and a rate), ``_miss`` and ``_gap`` (the amount and day, when it
+    has money and no rate)."""
+    money = f"{amount} <> 0"
+    gap = f"{alias}.rate IS NULL AND {money}"
+    return f"""{amount} * {alias}.rate AS {prefix}_conv,
+                   CASE WHEN {money} AND {alias}.mark > 0 THEN {alias}.mark END AS {prefix}_rid,
+                   CASE WHEN {gap} THEN {amount} END AS {prefix}_miss,
+                   CASE WHEN {gap} THEN {day} END AS {prefix}_gap"""
+
+
+#: ``fx_rates``' row as ``fx_w``, to join where the fragments below are used: its values
+#: are init plans, each read once — not a scan of the CTE per row joined, which copies its
+#: row (hundreds of kilobytes) each time, nor an init plan per use (over a hundred: tens of
+#: milliseconds of planning).
+WRITTEN_ROW = "CROSS JOIN (SELECT {}) AS fx_w".format(
+    ", ".join(
+        f"(SELECT {c} FROM fx_rates) AS {c}"  # noqa: S608  (fixed column names)
+        for c in (
+            "ids",
+            "vals",
+            "srcs",
+            "ranks",
+            "entries",
+            "wholes",
+            "partials",
+            "d",
+            "half",
+            "unit",
+        )
+    )
+)
+_KNOWN = ", ".join(f"'{code}'" for code in sorted(ISO_4217))
+
+
+def _present(value: str) -> str:
+    """SQL for ``RateBook.present``: ``value`` (a column) half-even to the target's minor
+    units (``amount_sql``, with ``fx_w``'s constants) — and, as ``Decimal.quantize``, with
+    the sign of a negative amount rounded to zero."""
+    d = "fx_w.d"
+    cut = f"trunc({value}, {d})"
+    return (
+        f"(CASE WHEN {value} < 0 AND round({value}, {d}) = 0 THEN '-' ELSE '' END || "
+        f"CAST(CASE WHEN scale({value}) <= {d} THEN round({value}, {d}) "
+        f"WHEN abs({value} - {cut}) = fx_w.half AND mod({cut} * fx_w.unit, 2) = 0 "
+        f"THEN {cut} ELSE round({value}, {d}) END AS text))"
+    )
+
+
+def _rate_part(rid: str, array: str) -> str:
+    return f"(fx_w.{array} ->> ({rid} - 1))"
+
+
+def _converted(conv: str, rids: str, complete: str) -> str:
+    """A listed entry's ``converted`` JSON (``convert._converted``) from its exact converted
+    sum (``conv``, a column), its rates' numbers (``rids``, an array: not null) and whether
+    all its money had a rate (``complete``, SQL text ``'true'``/``'false'``)."""
+    one = f"{rids}[1]"
+    return f"""CASE WHEN cardinality({rids}) = 1 THEN
+            '{{"amount":"' || {_present(conv)} || '",'
+            || CASE WHEN {complete} = 'true' THEN {_rate_part(one, "wholes")}
+                    ELSE {_rate_part(one, "partials")} END
+        ELSE (
+            SELECT '{{"amount":"' || {_present(conv)} || '","currency":' || :fx_target
+                   || ',"rate":' || 'null,"rate_date":' || 'null,"source":'
+                   || CAST(to_json(string_agg(DISTINCT r.src, '+' ORDER BY r.src)) AS text)
+                   || ',"complete":' || {complete} || ',"rates":['
+                   || string_agg({_rate_part("r.rid", "entries")}, ',' ORDER BY r.rank) || ']}}'
+            FROM (SELECT u.rid, {_rate_part("u.rid", "srcs")} COLLATE "C" AS src,
+                         fx_w.ranks[u.rid] AS rank
+                  FROM unnest({rids}) AS u(rid)) AS r)
+        END"""  # noqa: S608  (fixed fragments; values are bound)
+
+
+def _gap(code: str, day: str, first: str, last: str, amount: str) -> str:
+    """An ``unconverted`` entry's JSON: ``amount`` (text) of ``code`` (null: Apple left it
+    empty) without a rate from ``first`` to ``last``, its reason and detail those of ``day``
+    (``RateBook._resolve``'s ``NoRate``)."""
+    mark = f"""CAST(fx_w.ids -> ({code}) ->> ({day} - CAST(:fx_start AS date)) AS integer)"""
+    known = f"{code} IN ({_KNOWN})"
+    return f"""'{{"amount":"' || {amount} || '","currency":'
+        || COALESCE(CAST(to_json({code}) AS text), 'null') || ',"reason":"'
+        || CASE WHEN {code} IS NULL THEN 'no_currency' WHEN NOT {known} THEN 'unknown_currency'
+                ELSE 'no_rate' END
+        || '","detail":' || CAST(to_json(
+            CASE WHEN {code} IS NULL THEN 'Apple left the currency empty'
+                 WHEN NOT {known} THEN {code} || ' is not an ISO 4217 code'
+                 ELSE 'no ' || CASE WHEN {mark} = {NAMES_TARGET} THEN :fx_target_code
+                                    ELSE {code} END
+                      || :fx_max_age || to_char({day}, 'YYYY-MM-DD') END
+            || ' (report dates ' || to_char({first}, 'YYYY-MM-DD') || '..'
+            || to_char({last}, 'YYYY-MM-DD') || ')') AS text) || '}}'"""
+
+
+def _total(conv: str, gaps: str) -> str:
+    """A measure's ``ConvertedTotal`` JSON from its exact converted sum (a column) and its
+    ``unconverted`` entries (JSON text, comma-separated; empty: none)."""
+    return f"""'{{"amount":"' || {_present(conv)} || '","currency":' || :fx_target
+        || ',"partial":' || CASE WHEN {gaps} <> '' THEN 'true' ELSE 'false' END
+        || ',"unconverted":[' || {gaps} || ']}}'"""
+
+
+def written_span(currencies: str, amounts: str, prefix: str) -> str:
+    """A LATERAL subquery over a bucket's per-day arrays (``grouped.{currencies}``,
+    ``grouped.{amounts}`` and :func:`written_columns`' ``{prefix}_*``) that writes the
+    measure as ``convert_sums`` and ``finish_measure`` do: ``list``, its money entries with
+    ``converted`` (JSON, comma-separated), and ``total``, its ``ConvertedTotal``."""
+    code = "COALESCE(t.currency, 'XXX')"
+    complete = "CASE WHEN t.miss IS NULL OR t.miss = 0 THEN 'true' ELSE 'false' END"
+    order = 'ORDER BY c.currency COLLATE "C" NULLS LAST'
+    return f"""
+    SELECT s.list, {_total("s.conv", "s.gaps")} AS total
+    FROM (
+        SELECT COALESCE(string_agg(c.entry, ',' {order}) FILTER (WHERE c.total <> 0), '')
+                   AS list,
+               COALESCE(sum(c.conv) FILTER (WHERE c.rids IS NOT NULL), 0) AS conv,
+               COALESCE(string_agg(c.gap, ',' {order}) FILTER (WHERE c.miss <> 0), '') AS gaps
+        FROM (
+            SELECT t.currency, t.total, t.conv, t.rids, t.miss,
+                   CASE WHEN t.total <> 0 THEN
+                       '{{"amount":"' || {amount_sql("t.total", "m.d")} || '","currency":'
+                       || CAST(to_json({code}) AS text) || ',"converted":'
+                       || CASE WHEN t.currency IS NULL OR t.rids IS NULL THEN 'null'
+                               ELSE {_converted("t.conv", "t.rids", complete)} END
+                       || '}}'
+                   END AS entry,
+                   CASE WHEN t.miss <> 0 THEN
+                       {_gap("t.currency", "t.first", "t.first", "t.last", "CAST(t.miss AS text)")}
+                   END AS gap
+            FROM (
+                SELECT x.currency, sum(x.amount) AS total, sum(x.conv) AS conv,
+                       array_agg(DISTINCT x.rid) FILTER (WHERE x.rid IS NOT NULL) AS rids,
+                       sum(x.miss) AS miss, min(x.gap) AS first, max(x.gap) AS last
+                FROM unnest(grouped.{currencies}, grouped.{amounts}, grouped.{prefix}_conv,
+                            grouped.{prefix}_rid, grouped.{prefix}_miss, grouped.{prefix}_gap)
+                     AS x(currency, amount, conv, rid, miss, gap)
+                GROUP BY x.currency
+            ) AS t
+            CROSS JOIN LATERAL (SELECT {minor_units_sql(code)} AS d OFFSET 0) AS m
+            OFFSET 0
+        ) AS c
+    ) AS s
+    """  # noqa: S608  (identifiers come from the caller's fixed SQL; values are bound)
+
+
+def written_day(currencies: str, amounts: str, day: str) -> str:
+    """(``OFFSET 0`` below, here and in :func:`written_span`, keeps each level a level of
+    its own: flattened, each computed column is inlined into every use — the presented
+    amount, say, six times over — and the gating ``WHERE`` would run after the subquery.)
+
+    :func:`written_span` for a bucket of one report date ``day`` (an SQL expression), as
+    ``convert.convert_day`` writes it: each listed entry's presented amount converts at the
+    day's rate; its currency is the entry's (``XXX`` for an empty one). No row for a bucket
+    of one currency (:func:`written_one_day` writes it)."""
+    # Entries as listed (by currency, an empty one last); gaps by the entry's code.
+    listed = 'ORDER BY c.currency COLLATE "C" NULLS LAST'
+    order = 'ORDER BY c.code COLLATE "C"'
+    return f"""
+    SELECT s.list, {_total("s.conv", "s.gaps")} AS total
+    FROM (
+        SELECT COALESCE(string_agg(c.entry, ',' {listed}), '') AS list,
+               COALESCE(sum(c.conv), 0) AS conv,
+               COALESCE(string_agg(c.gap, ',' {order}) FILTER (WHERE c.gap IS NOT NULL), '')
+                   AS gaps
+        FROM (
+            SELECT a.currency, a.code,
+                   CASE WHEN f.rate IS NOT NULL THEN a.amount * f.rate END AS conv,
+                   '{{"amount":"' || a.text || '","currency":' || CAST(to_json(a.code) AS text)
+                   || ',"converted":' || CASE WHEN f.rate IS NULL THEN 'null' ELSE
+                         '{{"amount":"' || {_present("a.amount * f.rate")} || '",'
+                         || {_rate_part("f.mark", "wholes")} END
+                   || '}}' AS entry,
+                   CASE WHEN f.rate IS NULL AND a.amount <> 0 THEN
+                       {_gap("a.code", day, day, day, "a.text")}
+                   END AS gap
+            FROM (
+                SELECT t.currency, t.code, t.text, CAST(t.text AS numeric) AS amount
+                FROM (
+                    SELECT m.currency, m.code, {amount_sql("m.total", "m.d")} AS text
+                    FROM (
+                        SELECT k.currency, k.code, k.total, {minor_units_sql("k.code")} AS d
+                        FROM (SELECT x.currency, COALESCE(x.currency, 'XXX') AS code,
+                                     sum(x.amount) AS total
+                              FROM unnest(grouped.{currencies}, grouped.{amounts})
+                                   AS x(currency, amount)
+                              GROUP BY x.currency) AS k
+                        WHERE k.total <> 0 OFFSET 0) AS m
+                    OFFSET 0) AS t
+                OFFSET 0) AS a
+            LEFT JOIN LATERAL (
+                SELECT q.mark, q.rate FROM (SELECT 1) AS one
+                {written_lookup("q", day, "a.code")}
+                WHERE a.amount <> 0 OFFSET 0
+            ) AS f ON true
+            OFFSET 0
+        ) AS c
+    ) AS s
+    WHERE NOT {_ONE_CURRENCY.format(c=currencies)}
+    OFFSET 0
+    """  # noqa: S608  (identifiers come from the caller's fixed SQL; values are bound)
+
+
+#: Whether a bucket's money (``grouped``'s ``{c}_min`` … of its currency column) is all of
+#: one currency, or all without one.
+_ONE_CURRENCY = """(grouped.{c}_count = 0
+    OR (grouped.{c}_count = grouped.{c}_rows AND grouped.{c}_min = grouped.{c}_max))"""
+
+
+def written_one_day(currencies: str, day: str) -> str:
+    """:func:`written_day` for a one-day bucket whose money is all of one currency (most
+    buckets split by storefront): its total (``grouped.{currencies}_sum``) is its one listed
+    entry, converted without merging arrays. No row for other buckets."""
+    code = f"COALESCE(grouped.{currencies}_min, 'XXX')"
+    return f"""
+    SELECT CASE WHEN r.total = 0 THEN '' ELSE
+               '{{"amount":"' || r.text || '","currency":' || CAST(to_json(r.code) AS text)
+               || ',"converted":' || CASE WHEN r.value IS NULL THEN 'null' ELSE
+                     '{{"amount":"' || r.shown || '",' || {_rate_part("r.mark", "wholes")} END
+               || '}}' END AS list,
+           {_total("r.total_value", "r.gaps")} AS total
+    FROM (
+        SELECT q.*, {_present("q.value")} AS shown, COALESCE(q.value, 0) AS total_value,
+               CASE WHEN q.value IS NULL AND q.amount <> 0 THEN
+                   {_gap("q.code", day, day, day, "q.text")} ELSE '' END AS gaps
+        FROM (
+            SELECT p.*, p.amount * CASE WHEN p.mark > 0 THEN
+                            CAST(fx_w.vals ->> (p.mark - 1) AS numeric) END AS value
+            FROM (
+                SELECT t.code, t.total, t.text, CAST(t.text AS numeric) AS amount,
+                       CASE WHEN CAST(t.text AS numeric) <> 0 THEN
+                           CAST(fx_w.ids -> t.code ->> ({day} - CAST(:fx_start AS date))
+                                AS integer)
+                       END AS mark
+                FROM (SELECT d.code, d.total, {amount_sql("d.total", "d.d")} AS text
+                      FROM (SELECT {code} AS code, grouped.{currencies}_sum AS total,
+                                   {minor_units_sql(code)} AS d OFFSET 0) AS d OFFSET 0) AS t
+                OFFSET 0) AS p
+            OFFSET 0) AS q
+        OFFSET 0) AS r
+    WHERE {_ONE_CURRENCY.format(c=currencies)}
+    OFFSET 0
+    """  # noqa: S608  (identifiers come from the caller's fixed SQL; values are bound)
 
 
 def kept_table(book: RateBook, start: dt.date, end: dt.date) -> DayRates:

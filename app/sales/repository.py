@@ -269,6 +269,7 @@ def _grouped(
     fx: in_sql.DayRates | None,
     source: str | None,
     money_type: str | None = None,
+    written_fx: bool = False,
 ) -> _Grouped:
     params: dict[str, Any] = {"ws": workspace_id, "limit": limit}
     groups = [f"g{n}" for n in range(len(dimensions))]
@@ -314,7 +315,34 @@ def _grouped(
         for m, name in zip(rollups.MONEY_COLUMNS, names, strict=True)
     )
     summed_from, fx_cte, fx_arrays, fx_select, fx_lateral = "base", "", "", "", ""
-    if fx is not None:  # each day's sums converted at its rate (see ``app.fx.in_sql``)
+    if written_fx and fx is None:
+        # Whether a bucket's money is all of one currency, and its total: a one-day bucket
+        # converts it without merging its arrays per currency (``in_sql.written_one_day``).
+        fx_arrays = "".join(
+            f""", min({c}) AS {n}_min, max({c}) AS {n}_max, count({c}) AS {n}_count,
+               count(*) AS {n}_rows, sum({m}) AS {n}_sum"""
+            for c, m, n in (
+                ("proceeds_currency", "proceeds", "pcs"),
+                ("customer_currency", "customer_sales", "ccs"),
+            )
+        )
+    if fx is not None and written_fx:  # the same, for documents written as JSON
+        params.update(in_sql.written_params(fx))
+        summed_from = "converted"
+        fx_cte = f""", converted AS (
+            SELECT base.*,
+                   {in_sql.written_columns("fp", "base.proceeds", "base.day", "pfx")},
+                   {in_sql.written_columns("fc", "base.customer_sales", "base.day", "cfx")}
+            FROM base
+            {in_sql.written_lookup("fp", "base.day", "base.proceeds_currency")}
+            {in_sql.written_lookup("fc", "base.day", "base.customer_currency")}
+        )"""  # noqa: S608  (fixed fragments of app.fx.in_sql; values are bound)
+        fx_arrays = "".join(
+            f", array_agg({p}_{c}) AS {p}_{c}"
+            for p in ("pfx", "cfx")
+            for c in ("conv", "rid", "miss", "gap")
+        )
+    elif fx is not None:  # each day's sums converted at its rate (see ``app.fx.in_sql``)
         params.update(fx.params())
         summed_from = "converted"
         fx_cte = f""", {in_sql.rates_cte()}, converted AS (
@@ -510,14 +538,22 @@ async def aggregate_written(
     after: list[Any] | None,
     limit: int,
     span: tuple[dt.date, dt.date],
+    fx: in_sql.DayRates | None = None,
 ) -> WrittenPage:
-    """``aggregate`` (unconverted, no per-day money), each row written as its report item's
-    JSON by PostgreSQL, byte for byte what ``service._items`` and ``pydantic_core`` write
+    """``aggregate`` (no per-day money), each row written as its report item's JSON by
+    PostgreSQL, byte for byte what ``service._items`` and ``pydantic_core`` write
     (``tests/sales/test_written_items.py``): the API process only joins them. One
-    statement. ``span``: the report's range (what makes a bucket ``partial``)."""
+    statement. ``span``: the report's range (what makes a bucket ``partial``).
+
+    ``fx``: the money also converted into its book's currency, as ``service._convert``
+    converts it (``tests/fx/test_converted_written.py``): a bucket of several days per report
+    date inside the aggregate (``in_sql.written_span``, the rule of ``in_sql.convert_sums``),
+    a one-day bucket per listed entry (``in_sql.written_day``, that of
+    ``convert.convert_day``)."""
+    several_days = fx is not None and granularity != "day"
     g = _grouped(
-        workspace_id, start, end, granularity, dimensions, filters, after, limit, False, None,
-        None, money_type="numeric",
+        workspace_id, start, end, granularity, dimensions, filters, after, limit, False,
+        fx if several_days else None, None, money_type="numeric", written_fx=True,
     )  # fmt: skip
     params = g.params
     params["span_start"], params["span_end"] = span
@@ -529,21 +565,50 @@ async def aggregate_written(
     counts = "".join(
         f""" || ',"{name}":' || {name}""" for name in COUNTS if name != "partial_refunds"
     )
+    proceeds_list = _money_json("pcs", "pas", "u.pd")
+    customer_list = _money_json("ccs", "cas", "u.cd")
+    converted_totals = ""
+    if fx is not None:
+        # One-day buckets of one currency are written by p1 and c1; the others by pw and cw.
+        one = (lambda w, o: w) if several_days else (lambda w, o: f"COALESCE({o}, {w})")
+        proceeds_list, customer_list = one("pw.list", "p1.list"), one("cw.list", "c1.list")
+        converted_totals = f"""|| ',"proceeds_total_converted":' || {one("pw.total", "p1.total")}
+        || ',"customer_sales_total_converted":' || {one("cw.total", "c1.total")}"""
     item = f"""'{{"period_start":"' || to_char(bucket, 'YYYY-MM-DD')
         || '","period_end":"' || to_char({bucket_end}, 'YYYY-MM-DD')
         || '","partial":' || CASE WHEN bucket < :span_start OR {bucket_end} > :span_end
                                   THEN 'true' ELSE 'false' END
         || ',"group":{{' || {group or "''"} || '}},"source":"daily"'
         {counts}
-        || ',"proceeds":[' || {_money_json("pcs", "pas", "u.pd")}
-        || '],"customer_sales":[' || {_money_json("ccs", "cas", "u.cd")}
+        || ',"proceeds":[' || {proceeds_list}
+        || '],"customer_sales":[' || {customer_list}
         || '],"partial_refunds":{{"rows":' || partial_refunds
         || ',"proceeds":[' || {_money_json("pcs", "rps", "u.pd")}
-        || '],"customer_amounts":[' || {_money_json("ccs", "rcs", "u.cd")} || ']}}}}'"""
+        || '],"customer_amounts":[' || {_money_json("ccs", "rcs", "u.cd")} || ']}}'
+        {converted_totals} || '}}'"""
+    with_fx, converting = "", ""
+    if fx is not None:
+        if not several_days:
+            params.update(in_sql.written_params(fx))
+        with_fx = f"{in_sql.written_cte()}, "
+        if several_days:  # (no one-currency shortcut: p1 and c1 are never joined)
+            proceeds = in_sql.written_span("pcs", "pas", "pfx")
+            customer = in_sql.written_span("ccs", "cas", "cfx")
+        else:
+            proceeds = in_sql.written_day("pcs", "pas", "grouped.bucket")
+            customer = in_sql.written_day("ccs", "cas", "grouped.bucket")
+        converting = f"""
+        {in_sql.WRITTEN_ROW}
+        LEFT JOIN LATERAL ({proceeds}) AS pw ON true
+        LEFT JOIN LATERAL ({customer}) AS cw ON true"""
+        if not several_days:
+            converting += f"""
+        LEFT JOIN LATERAL ({in_sql.written_one_day("pcs", "grouped.bucket")}) AS p1 ON true
+        LEFT JOIN LATERAL ({in_sql.written_one_day("ccs", "grouped.bucket")}) AS c1 ON true"""
     sql = f"""
-        WITH grouped AS ({g.sql})
+        WITH {with_fx}grouped AS ({g.sql})
         SELECT {g.keys}, {item}
-        FROM grouped {_MINOR_UNITS}
+        FROM grouped {_MINOR_UNITS}{converting}
         ORDER BY {", ".join(g.order)}
     """  # noqa: S608  (every identifier comes from fixed maps; values are bound)
     result = await session.execute(text(sql), params)

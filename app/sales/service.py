@@ -332,17 +332,13 @@ async def sales_report(
     after = _after(paging, len(group_by))
     # The span's rates (one statement, only their version while a kept book is current).
     book = await _book(session, workspace_id, target, span, max_rate_age_days)
-    fx = None
-    if book is not None and granularity is not Granularity.DAY:
-        # Buckets of several days: each rollup row converts at its own report date's rate
-        # inside the aggregate (see ``app.fx.in_sql``); one-day buckets convert their
-        # per-currency totals (all of one date) with the book.
-        fx = in_sql.kept_table(book, span.start, span.end)
-        book = None
     items: list[dict[str, Any]] | report_json.Encoded
-    if target is None and (group_by or granularity is Granularity.DAY):
-        # Unconverted, and items enough to matter: PostgreSQL writes each item's JSON (a few
+    if group_by or granularity is Granularity.DAY:
+        # Items enough to matter: PostgreSQL writes each item's JSON, converted too (a few
         # buckets without groups are built here: the bigger statement's planning cost more).
+        # Converted: buckets of several days per report date inside the aggregate, one-day
+        # buckets per listed entry — the rules of ``_convert`` below, byte for byte
+        # (``tests/fx/test_converted_written.py``).
         written = await repository.aggregate_written(
             session,
             workspace_id,
@@ -354,6 +350,7 @@ async def sales_report(
             after=after,
             limit=paging.fetch,
             span=(span.start, span.end),
+            fx=None if book is None else in_sql.kept_table(book, span.start, span.end),
         )
         positions, next_cursor = paging.split(
             list(range(len(written.items))), written.keys.__getitem__
@@ -361,6 +358,10 @@ async def sales_report(
         texts = written.items[: len(positions)]
         items = report_json.Encoded(("[" + ",".join(texts) + "]").encode())
     else:
+        # Buckets of several days without groups: each rollup row converts at its own report
+        # date's rate inside the aggregate (see ``app.fx.in_sql``).
+        fx = None if book is None else in_sql.kept_table(book, span.start, span.end)
+        book = None
         rows = await repository.aggregate(
             session,
             workspace_id,
