@@ -489,6 +489,18 @@ _MINOR_UNITS = f"""CROSS JOIN LATERAL (
     OFFSET 0) AS u"""
 
 
+#: A row of ``_grouped``'s measures as the API writes them (``service._measures``), the
+#: members of an object without its braces: the counts, then the money (``_money_json``).
+_MEASURES_JSON = (
+    " || ',' || ".join(f"""'"{name}":' || {name}""" for name in COUNTS if name != "partial_refunds")
+    + f""" || ',"proceeds":[' || {_money_json("pcs", "pas", "u.pd")}
+        || '],"customer_sales":[' || {_money_json("ccs", "cas", "u.cd")}
+        || '],"partial_refunds":{{"rows":' || partial_refunds
+        || ',"proceeds":[' || {_money_json("pcs", "rps", "u.pd")}
+        || '],"customer_amounts":[' || {_money_json("ccs", "rcs", "u.cd")} || ']}}'"""
+)
+
+
 @dataclass(slots=True)
 class WrittenPage:
     """``aggregate``'s rows as the API writes them: each item's JSON (``service._items`` of
@@ -526,20 +538,12 @@ async def aggregate_written(
         f"""'"{name}":' || COALESCE(CAST(to_json({g.groups[n]}) AS text), 'null')"""
         for n, name in enumerate(dimensions)
     )
-    counts = "".join(
-        f""" || ',"{name}":' || {name}""" for name in COUNTS if name != "partial_refunds"
-    )
     item = f"""'{{"period_start":"' || to_char(bucket, 'YYYY-MM-DD')
         || '","period_end":"' || to_char({bucket_end}, 'YYYY-MM-DD')
         || '","partial":' || CASE WHEN bucket < :span_start OR {bucket_end} > :span_end
                                   THEN 'true' ELSE 'false' END
-        || ',"group":{{' || {group or "''"} || '}},"source":"daily"'
-        {counts}
-        || ',"proceeds":[' || {_money_json("pcs", "pas", "u.pd")}
-        || '],"customer_sales":[' || {_money_json("ccs", "cas", "u.cd")}
-        || '],"partial_refunds":{{"rows":' || partial_refunds
-        || ',"proceeds":[' || {_money_json("pcs", "rps", "u.pd")}
-        || '],"customer_amounts":[' || {_money_json("ccs", "rcs", "u.cd")} || ']}}}}'"""
+        || ',"group":{{' || {group or "''"} || '}},"source":"daily",' || {_MEASURES_JSON}
+        || '}}'"""
     sql = f"""
         WITH grouped AS ({g.sql})
         SELECT {g.keys}, {item}
@@ -619,3 +623,74 @@ async def link_rows_to_apps(session: AsyncSession, account_id: uuid.UUID) -> lis
         await _rebuild_full(session, account_id, day)
     await rollups.rebuild(session, account_id, days)
     return days
+
+
+def _money_total_json(currencies: str, amounts: str) -> str:
+    """A money list as ``service._merged`` writes it: every row of ``grouped`` together, per
+    currency its non-zero total (null last, written ``XXX``), like ``_money_json``."""
+    code = "COALESCE(t.currency, 'XXX')"
+    return f"""(
+        SELECT COALESCE(string_agg(
+                   '{{"amount":"' || {amount_sql("m.total", "m.d")} || '","currency":'
+                   || CAST(to_json(m.code) AS text) || '}}',
+                   ',' ORDER BY m.currency COLLATE "C" NULLS LAST), '')
+        FROM (SELECT t.currency, t.total, {code} AS code, {minor_units_sql(code)} AS d
+              FROM (SELECT pair.currency, sum(pair.amount) AS total
+                    FROM grouped
+                    CROSS JOIN LATERAL unnest(grouped.{currencies}, grouped.{amounts})
+                         AS pair(currency, amount)
+                    GROUP BY pair.currency) AS t
+              WHERE t.total <> 0) AS m)"""  # noqa: S608  (fixed identifiers)
+
+
+#: The measures of every row of ``grouped`` together (``service._merged``), written like
+#: ``_MEASURES_JSON``.
+_TOTALS_JSON = (
+    " || ',' || ".join(
+        f"""'"{name}":' || CAST(COALESCE(sum({name}), 0) AS bigint)"""
+        for name in COUNTS
+        if name != "partial_refunds"
+    )
+    + f""" || ',"proceeds":[' || {_money_total_json("pcs", "pas")}
+        || '],"customer_sales":[' || {_money_total_json("ccs", "cas")}
+        || '],"partial_refunds":{{"rows":' || CAST(COALESCE(sum(partial_refunds), 0) AS bigint)
+        || ',"proceeds":[' || {_money_total_json("pcs", "rps")}
+        || '],"customer_amounts":[' || {_money_total_json("ccs", "rcs")} || ']}}'"""
+)
+
+
+@dataclass(slots=True)
+class WrittenDays:
+    """An app's days as its card writes them: each day's measures (the members of its series
+    entry after ``report_date`` and ``state``), and the totals' members, as JSON text."""
+
+    days: dict[dt.date, str]
+    totals: str
+
+
+async def app_days_written(
+    session: AsyncSession, workspace_id: uuid.UUID, app_id: uuid.UUID, start: dt.date, end: dt.date
+) -> WrittenDays:
+    """``aggregate`` of one app by day over ``start``…``end`` and the measures of them all
+    together, written by PostgreSQL as an app's card writes them (``service._measures`` and
+    ``service._merged``, byte for byte: ``tests/sales/test_written_card.py``). One statement:
+    the days, then one row (bucket null) with the totals."""
+    limit = (end - start).days + 1
+    g = _grouped(
+        workspace_id, start, end, "day", [], SalesFilter(app_ids=[app_id]), None, limit, False,
+        None, None, money_type="numeric",
+    )  # fmt: skip
+    sql = f"""
+        WITH grouped AS ({g.sql})
+        SELECT bucket, {_MEASURES_JSON} FROM grouped {_MINOR_UNITS}
+        UNION ALL
+        SELECT NULL, {_TOTALS_JSON} FROM grouped
+    """  # noqa: S608  (every identifier comes from fixed maps; values are bound)
+    result = await session.execute(text(sql), g.params)
+    written = WrittenDays({}, "")
+    for bucket, measures in result.all():
+        if bucket is None:
+            written.totals = measures
+        else:
+            written.days[bucket] = measures
+    return written
