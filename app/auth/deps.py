@@ -21,7 +21,7 @@ bearer = HTTPBearer(
 )
 
 
-def get_rate_limiter(request: Request) -> TokenRateLimiter:
+async def get_rate_limiter(request: Request) -> TokenRateLimiter:
     limiter: TokenRateLimiter = request.app.state.rate_limiter
     return limiter
 
