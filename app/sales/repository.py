@@ -625,38 +625,56 @@ async def link_rows_to_apps(session: AsyncSession, account_id: uuid.UUID) -> lis
     return days
 
 
-def _money_total_json(currencies: str, amounts: str) -> str:
-    """A money list as ``service._merged`` writes it: every row of ``grouped`` together, per
-    currency its non-zero total (null last, written ``XXX``), like ``_money_json``."""
-    code = "COALESCE(t.currency, 'XXX')"
-    return f"""(
-        SELECT COALESCE(string_agg(
-                   '{{"amount":"' || {amount_sql("m.total", "m.d")} || '","currency":'
-                   || CAST(to_json(m.code) AS text) || '}}',
-                   ',' ORDER BY m.currency COLLATE "C" NULLS LAST), '')
-        FROM (SELECT t.currency, t.total, {code} AS code, {minor_units_sql(code)} AS d
-              FROM (SELECT pair.currency, sum(pair.amount) AS total
-                    FROM grouped
-                    CROSS JOIN LATERAL unnest(grouped.{currencies}, grouped.{amounts})
-                         AS pair(currency, amount)
-                    GROUP BY pair.currency) AS t
-              WHERE t.total <> 0) AS m)"""  # noqa: S608  (fixed identifiers)
-
-
-#: The measures of every row of ``grouped`` together (``service._merged``), written like
-#: ``_MEASURES_JSON``.
-_TOTALS_JSON = (
-    " || ',' || ".join(
-        f"""'"{name}":' || CAST(COALESCE(sum({name}), 0) AS bigint)"""
-        for name in COUNTS
-        if name != "partial_refunds"
-    )
-    + f""" || ',"proceeds":[' || {_money_total_json("pcs", "pas")}
-        || '],"customer_sales":[' || {_money_total_json("ccs", "cas")}
-        || '],"partial_refunds":{{"rows":' || CAST(COALESCE(sum(partial_refunds), 0) AS bigint)
-        || ',"proceeds":[' || {_money_total_json("pcs", "rps")}
-        || '],"customer_amounts":[' || {_money_total_json("ccs", "rcs")} || ']}}'"""
+#: One money entry as the API writes it, of a row of ``amount`` and ``code`` (its currency,
+#: null written ``XXX``) and ``d`` (its minor units).
+_ENTRY_JSON = (
+    f"""'{{"amount":"' || {amount_sql("m.amount", "m.d")} || '","currency":'"""
+    """ || CAST(to_json(m.code) AS text) || '}'"""
 )
+
+
+def _entries_json(amount: str) -> str:
+    """The money list of a group of ``m`` rows (one per currency): its non-zero amounts in
+    column ``amount``, by currency (null last), as ``_money_json`` writes them."""
+    return (
+        f"COALESCE(string_agg({_ENTRY_JSON.replace('m.amount', f'm.{amount}')}, ','"
+        f""" ORDER BY m.currency COLLATE "C" NULLS LAST) FILTER (WHERE m.{amount} <> 0), '')"""
+    )
+
+
+def _per_currency(side: str, currency: str, amount: str, refund: str) -> str:
+    """``side``: the money of one side (proceeds or customer) per day and currency, from
+    ``base``; then each day's two lists written, and the totals' per currency."""
+    code = "COALESCE(t.currency, 'XXX')"
+    return f"""
+        {side} AS (
+            SELECT t.*, {code} AS code, {minor_units_sql(code)} AS d
+            FROM (SELECT bucket, {currency} AS currency, sum({amount}) AS amount,
+                         sum({refund}) AS refund
+                  FROM base GROUP BY bucket, {currency}) AS t),
+        {side}_days AS (
+            SELECT m.bucket, {_entries_json("amount")} AS amounts,
+                   {_entries_json("refund")} AS refunds
+            FROM {side} AS m GROUP BY m.bucket),
+        {side}_total AS (
+            SELECT {_entries_json("amount")} AS amounts, {_entries_json("refund")} AS refunds
+            FROM (SELECT currency, code, d, sum(amount) AS amount, sum(refund) AS refund
+                  FROM {side} GROUP BY currency, code, d) AS m)"""  # noqa: S608
+
+
+def _card_measures(counts: str, proceeds: str, customer: str) -> str:
+    """The members of a card's measures (``_MEASURES_JSON``): counts from ``counts``, money
+    lists from the ``proceeds`` and ``customer`` rows of ``_per_currency``."""
+    return (
+        " || ',' || ".join(
+            f"""'"{name}":' || {counts}.{name}""" for name in COUNTS if name != "partial_refunds"
+        )
+        + f""" || ',"proceeds":[' || COALESCE({proceeds}.amounts, '')
+        || '],"customer_sales":[' || COALESCE({customer}.amounts, '')
+        || '],"partial_refunds":{{"rows":' || {counts}.partial_refunds
+        || ',"proceeds":[' || COALESCE({proceeds}.refunds, '')
+        || '],"customer_amounts":[' || COALESCE({customer}.refunds, '') || ']}}'"""
+    )
 
 
 @dataclass(slots=True)
@@ -674,19 +692,35 @@ async def app_days_written(
     """``aggregate`` of one app by day over ``start``…``end`` and the measures of them all
     together, written by PostgreSQL as an app's card writes them (``service._measures`` and
     ``service._merged``, byte for byte: ``tests/sales/test_written_card.py``). One statement:
-    the days, then one row (bucket null) with the totals."""
-    limit = (end - start).days + 1
-    g = _grouped(
-        workspace_id, start, end, "day", [], SalesFilter(app_ids=[app_id]), None, limit, False,
-        None, None, money_type="numeric",
-    )  # fmt: skip
+    the days, then one row (bucket null) with the totals.
+
+    Set-based: the money is summed per (day, currency) in one grouping per side, and the
+    totals per currency from those sums. (Per row, as ``aggregate_written`` does, a day of one
+    app — tens of storefronts and currencies — summed its currencies in a subquery of its
+    own: 90 hash aggregates per list.)"""
+    params: dict[str, Any] = {"ws": workspace_id}
+    filters = SalesFilter(app_ids=[app_id])
+    parts = planner.plan(start, end, "day", [], filters)
+    base = " UNION ALL ".join(
+        _part_sql(part, n, "day", [], filters, params, False, part.source.name in ("raw", "full"))
+        for n, part in enumerate(parts)
+    )
+    sums = ", ".join(f"CAST(COALESCE(sum({m}), 0) AS bigint) AS {m}" for m in COUNTS)
     sql = f"""
-        WITH grouped AS ({g.sql})
-        SELECT bucket, {_MEASURES_JSON} FROM grouped {_MINOR_UNITS}
+        WITH base AS ({base}),
+        counts AS (SELECT bucket, {sums} FROM base GROUP BY bucket),
+        total AS (SELECT {sums} FROM counts),
+        {_per_currency("p", "proceeds_currency", "proceeds", "partial_refund_proceeds")},
+        {_per_currency("c", "customer_currency", "customer_sales", "partial_refund_customer")}
+        SELECT counts.bucket, {_card_measures("counts", "pd", "cd")}
+        FROM counts
+        LEFT JOIN p_days AS pd ON pd.bucket = counts.bucket
+        LEFT JOIN c_days AS cd ON cd.bucket = counts.bucket
         UNION ALL
-        SELECT NULL, {_TOTALS_JSON} FROM grouped
+        SELECT NULL, {_card_measures("total", "pt", "ct")}
+        FROM total CROSS JOIN p_total AS pt CROSS JOIN c_total AS ct
     """  # noqa: S608  (every identifier comes from fixed maps; values are bound)
-    result = await session.execute(text(sql), g.params)
+    result = await session.execute(text(sql), params)
     written = WrittenDays({}, "")
     for bucket, measures in result.all():
         if bucket is None:
