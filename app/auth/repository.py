@@ -98,7 +98,13 @@ async def mark_revoked(session: AsyncSession, token: ApiToken, when: datetime) -
     await session.flush()
 
 
+#: ``session.info`` key, set by the writes authenticating a request may make (a token's last
+#: use, a rate allowance taken): ``app.auth.deps.admit`` commits them apart only then.
+WROTE = "orchard_auth_wrote"
+
+
 async def touch_last_used(session: AsyncSession, token_id: uuid.UUID, when: datetime) -> None:
+    session.info[WROTE] = True
     await session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=when))
 
 
@@ -135,6 +141,7 @@ async def take_request_allowance(
     give_back: int,
 ) -> tuple[int, float]:
     """Take up to ``want`` requests from the token's shared budget: (taken, left over)."""
+    session.info[WROTE] = True
     params = {
         "token": token_id,
         "rate": rate_per_second,

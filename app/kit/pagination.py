@@ -149,7 +149,9 @@ CursorParam = Annotated[
 ]
 
 
-def page_request(limit: LimitParam = DEFAULT_LIMIT, cursor: CursorParam = None) -> PageRequest:
+async def page_request(
+    limit: LimitParam = DEFAULT_LIMIT, cursor: CursorParam = None
+) -> PageRequest:
     return PageRequest(limit=limit, cursor=cursor)
 
 

@@ -517,6 +517,18 @@ _MINOR_UNITS = f"""CROSS JOIN LATERAL (
     OFFSET 0) AS u"""
 
 
+#: A row of ``_grouped``'s measures as the API writes them (``service._measures``), the
+#: members of an object without its braces: the counts, then the money (``_money_json``).
+_MEASURES_JSON = (
+    " || ',' || ".join(f"""'"{name}":' || {name}""" for name in COUNTS if name != "partial_refunds")
+    + f""" || ',"proceeds":[' || {_money_json("pcs", "pas", "u.pd")}
+        || '],"customer_sales":[' || {_money_json("ccs", "cas", "u.cd")}
+        || '],"partial_refunds":{{"rows":' || partial_refunds
+        || ',"proceeds":[' || {_money_json("pcs", "rps", "u.pd")}
+        || '],"customer_amounts":[' || {_money_json("ccs", "rcs", "u.cd")} || ']}}'"""
+)
+
+
 @dataclass(slots=True)
 class WrittenPage:
     """``aggregate``'s rows as the API writes them: each item's JSON (``service._items`` of
@@ -684,3 +696,108 @@ async def link_rows_to_apps(session: AsyncSession, account_id: uuid.UUID) -> lis
         await _rebuild_full(session, account_id, day)
     await rollups.rebuild(session, account_id, days)
     return days
+
+
+#: One money entry as the API writes it, of a row of ``amount`` and ``code`` (its currency,
+#: null written ``XXX``) and ``d`` (its minor units).
+_ENTRY_JSON = (
+    f"""'{{"amount":"' || {amount_sql("m.amount", "m.d")} || '","currency":'"""
+    """ || CAST(to_json(m.code) AS text) || '}'"""
+)
+
+
+def _entries_json(amount: str) -> str:
+    """The money list of a group of ``m`` rows (one per currency): its non-zero amounts in
+    column ``amount``, by currency (null last), as ``_money_json`` writes them."""
+    return (
+        f"COALESCE(string_agg({_ENTRY_JSON.replace('m.amount', f'm.{amount}')}, ','"
+        f""" ORDER BY m.currency COLLATE "C" NULLS LAST) FILTER (WHERE m.{amount} <> 0), '')"""
+    )
+
+
+def _per_currency(side: str, currency: str, amount: str, refund: str) -> str:
+    """``side``: the money of one side (proceeds or customer) per day and currency, from
+    ``base``; then each day's two lists written, and the totals' per currency."""
+    code = "COALESCE(t.currency, 'XXX')"
+    return f"""
+        {side} AS (
+            SELECT t.*, {code} AS code, {minor_units_sql(code)} AS d
+            FROM (SELECT bucket, {currency} AS currency, sum({amount}) AS amount,
+                         sum({refund}) AS refund
+                  FROM base GROUP BY bucket, {currency}) AS t),
+        {side}_days AS (
+            SELECT m.bucket, {_entries_json("amount")} AS amounts,
+                   {_entries_json("refund")} AS refunds
+            FROM {side} AS m GROUP BY m.bucket),
+        {side}_total AS (
+            SELECT {_entries_json("amount")} AS amounts, {_entries_json("refund")} AS refunds
+            FROM (SELECT currency, code, d, sum(amount) AS amount, sum(refund) AS refund
+                  FROM {side} GROUP BY currency, code, d) AS m)"""  # noqa: S608
+
+
+def _card_measures(counts: str, proceeds: str, customer: str) -> str:
+    """The members of a card's measures (``_MEASURES_JSON``): counts from ``counts``, money
+    lists from the ``proceeds`` and ``customer`` rows of ``_per_currency``."""
+    return (
+        " || ',' || ".join(
+            f"""'"{name}":' || {counts}.{name}""" for name in COUNTS if name != "partial_refunds"
+        )
+        + f""" || ',"proceeds":[' || COALESCE({proceeds}.amounts, '')
+        || '],"customer_sales":[' || COALESCE({customer}.amounts, '')
+        || '],"partial_refunds":{{"rows":' || {counts}.partial_refunds
+        || ',"proceeds":[' || COALESCE({proceeds}.refunds, '')
+        || '],"customer_amounts":[' || COALESCE({customer}.refunds, '') || ']}}'"""
+    )
+
+
+@dataclass(slots=True)
+class WrittenDays:
+    """An app's days as its card writes them: each day's measures (the members of its series
+    entry after ``report_date`` and ``state``), and the totals' members, as JSON text."""
+
+    days: dict[dt.date, str]
+    totals: str
+
+
+async def app_days_written(
+    session: AsyncSession, workspace_id: uuid.UUID, app_id: uuid.UUID, start: dt.date, end: dt.date
+) -> WrittenDays:
+    """``aggregate`` of one app by day over ``start``…``end`` and the measures of them all
+    together, written by PostgreSQL as an app's card writes them (``service._measures`` and
+    ``service._merged``, byte for byte: ``tests/sales/test_written_card.py``). One statement:
+    the days, then one row (bucket null) with the totals.
+
+    Set-based: the money is summed per (day, currency) in one grouping per side, and the
+    totals per currency from those sums. (Per row, as ``aggregate_written`` does, a day of one
+    app — tens of storefronts and currencies — summed its currencies in a subquery of its
+    own: 90 hash aggregates per list.)"""
+    params: dict[str, Any] = {"ws": workspace_id}
+    filters = SalesFilter(app_ids=[app_id])
+    parts = planner.plan(start, end, "day", [], filters)
+    base = " UNION ALL ".join(
+        _part_sql(part, n, "day", [], filters, params, False, part.source.name in ("raw", "full"))
+        for n, part in enumerate(parts)
+    )
+    sums = ", ".join(f"CAST(COALESCE(sum({m}), 0) AS bigint) AS {m}" for m in COUNTS)
+    sql = f"""
+        WITH base AS ({base}),
+        counts AS (SELECT bucket, {sums} FROM base GROUP BY bucket),
+        total AS (SELECT {sums} FROM counts),
+        {_per_currency("p", "proceeds_currency", "proceeds", "partial_refund_proceeds")},
+        {_per_currency("c", "customer_currency", "customer_sales", "partial_refund_customer")}
+        SELECT counts.bucket, {_card_measures("counts", "pd", "cd")}
+        FROM counts
+        LEFT JOIN p_days AS pd ON pd.bucket = counts.bucket
+        LEFT JOIN c_days AS cd ON cd.bucket = counts.bucket
+        UNION ALL
+        SELECT NULL, {_card_measures("total", "pt", "ct")}
+        FROM total CROSS JOIN p_total AS pt CROSS JOIN c_total AS ct
+    """  # noqa: S608  (every identifier comes from fixed maps; values are bound)
+    result = await session.execute(text(sql), params)
+    written = WrittenDays({}, "")
+    for bucket, measures in result.all():
+        if bucket is None:
+            written.totals = measures
+        else:
+            written.days[bucket] = measures
+    return written

@@ -26,7 +26,7 @@ from app.kit.pagination import Page, PageRequest
 from app.models import SalesRow
 from app.reports import calendar, query
 from app.reports.query import DateRange
-from app.sales import report_json, repository, version_repository
+from app.sales import card, report_json, repository, version_repository
 from app.sales.layout import UnitKind
 from app.sales.repository import AggregateRow
 from app.sales.schemas import (
@@ -464,6 +464,22 @@ async def app_summary(
             session, workspace_id, app_id, DAILY_DATASET, span, calendar.latest_daily(now)
         )
     target = convert.target_currency(currency, default_currency)
+    if target is None:  # PostgreSQL writes the measures' JSON (``app.sales.card``)
+        return await card.written_summary(session, workspace_id, app, span)
+    book = await _book(session, workspace_id, target, span, max_rate_age_days)
+    return await _built_summary(session, workspace_id, app, span, target, book)
+
+
+async def _built_summary(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    app: query.AppDays,
+    span: DateRange,
+    target: str | None,
+    book: convert.RateBook | None,
+) -> Payload:
+    """``app_summary``'s document built here from the aggregate's rows: converted with
+    ``book``; unconverted (``book`` None), the bytes ``card.written_summary`` writes."""
     states = app.states
     filters = SalesFilter(app_ids=[app.app_id])
     rows = await repository.aggregate(
@@ -477,7 +493,6 @@ async def app_summary(
         after=None,
         limit=span.days,
     )
-    book = await _book(session, workspace_id, target, span, max_rate_age_days)
     by_day = {row.bucket: row for row in rows}
     series = []
     for day in calendar.days(span.start, span.end):
