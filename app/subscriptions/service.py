@@ -148,6 +148,9 @@ def _money(pairs: Iterable[tuple[str, Decimal]]) -> list[Money]:
     return [m for m in entries if m is not None]
 
 
+_PROGRAMS = ("introductory", "promotional", "offer_code", "win_back")
+
+
 @dataclass
 class Tally:
     kinds: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -167,7 +170,7 @@ class Tally:
             "free_trial": sum(n for kind, n in offers if not kind.paying),
             **{
                 program: sum(n for kind, n in offers if kind.program == program)
-                for program in ("introductory", "promotional", "offer_code", "win_back")
+                for program in _PROGRAMS
             },
             "estimated_mrr": _money(self.mrr.rounded()),
             "mrr_excluded_subscriptions": self.mrr.excluded,
@@ -177,8 +180,21 @@ class Tally:
         return values
 
     def value(self, metric: Metric) -> int:
-        measures = self.measures()
-        return int(measures[metric.value])
+        """One count measure of ``measures`` — computed alone: a year's series asks for one
+        measure of 365 days."""
+        name = metric.value
+        if name in STATISTICS:
+            return int(self.kinds.get(name, 0))
+        offers = [(OfferType(k), n) for k, n in self.kinds.items() if k in OFFER_KINDS]
+        if name == "active":
+            return int(sum(n for _, n in offers))
+        if name == "paying":
+            return int(sum(n for kind, n in offers if kind.paying))
+        if name == "free_trial":
+            return int(sum(n for kind, n in offers if not kind.paying))
+        if name in _PROGRAMS:
+            return int(sum(n for kind, n in offers if kind.program == name))
+        return int(self.measures()[name])
 
 
 def _sort_key(values: tuple[str | None, ...]) -> tuple[tuple[bool, str], ...]:

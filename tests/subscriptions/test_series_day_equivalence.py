@@ -28,9 +28,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.engine import create_engine, create_sessionmaker
-from app.subscriptions import service
+from app.subscriptions import repository, service
 from app.subscriptions.request_repository import ScopeAsk
-from app.subscriptions.schemas import EVENT_METRICS, Metric
+from app.subscriptions.schemas import EVENT_METRICS, Metric, RowFilter
 from app.subscriptions.series_days import COUNT_COLUMNS
 from app.subscriptions.snapshot_rollup import rebuild_snapshot_rollup
 from tests.fixtures.accounts import Tenant
@@ -183,6 +183,27 @@ async def test_precomputed_series_days_answer_what_the_raw_rows_answer(
     )
     assert isinstance(emptied, dict)
     assert not any(p["amounts"] for p in emptied["points"])
+
+
+async def test_a_count_series_value_is_the_summary_measure(
+    db: asyncpg.Connection, tenant: Tenant, session: AsyncSession
+) -> None:
+    """The series computes only the measure it serves (``Tally.value``): the summary's."""
+    await _world(db, tenant, session, random.Random(3))
+    end = FIRST + dt.timedelta(days=DAYS)
+    rows = await repository.snapshot_kinds(
+        session, tenant.workspace_id, RowFilter(), FIRST, end, [], source="raw"
+    )
+    tallies: dict[dt.date, service.Tally] = {}
+    for row in rows:
+        tallies.setdefault(row.report_date, service.Tally()).add(row)
+    assert len(tallies) >= DAYS - 2
+    for tally in tallies.values():
+        measures = tally.measures()
+        assert {m: tally.value(m) for m in COUNT_METRICS} == {
+            m: measures[m.value] for m in COUNT_METRICS
+        }
+    assert any(t.value(Metric.ACTIVE) != t.value(Metric.PAYING) for t in tallies.values())
 
 
 def _migration() -> Any:
