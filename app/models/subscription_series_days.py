@@ -37,6 +37,7 @@ class SubscriptionMrrDay(Base):
             "app_apple_id",
             "report_date",
         ),
+        Index("ix_subscription_mrr_days_workspace", "workspace_id", "by_app", "report_date"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)

@@ -202,11 +202,13 @@ async def snapshot_request(
     """The summary's or the series' snapshot request: the kinds of every report date in
     [start, end] — or, with no dates, of the one newest date stored for an account in scope
     (``Fetched.day``) — and the availability of those dates (``money``: see
-    ``repository.snapshot_kinds_sql``). ``mrr_only``: the MRR instead of the kinds — for one
-    app or one account the precomputed amounts (``Fetched.mrr_amounts``, ``series_days``), else
-    the MRR bases (``Fetched.mrr_rows``). Kinds without money or groups (a count series) come
-    from ``series_days``' counts. ``series_source`` ``"rollup"`` or ``"raw"``: both read the
-    snapshot rollup or the raw rows instead (for the test that proves them equal)."""
+    ``repository.snapshot_kinds_sql``). ``mrr_only``: the MRR instead of the kinds — the amounts
+    precomputed per day (``Fetched.mrr_amounts``, ``series_days``) of one app, one account, or
+    of the workspace on days when one account alone has MRR; the rollup's MRR bases
+    (``Fetched.mrr_rows``) of the workspace's other days. Kinds without money or groups (a
+    count series) come from ``series_days``' counts. ``series_source`` ``"rollup"`` or
+    ``"raw"``: both read the snapshot rollup or the raw rows instead (for the test that proves
+    them equal)."""
     params: dict[str, Any] = {"day_start": start, "day_end": end, "newest_dataset": dataset}
     scope, rows = scope_ctes(ask, params)
     newest = """
@@ -221,12 +223,21 @@ async def snapshot_request(
         span = "BETWEEN CAST(:day_start AS date) AND CAST(:day_end AS date)"
     by_app = ask.app_id is not None
     ready = series_source == "precomputed"
-    precomputed = ready and mrr_only and (by_app or ask.account_id is not None)
+    precomputed = ready and mrr_only
+    whole = precomputed and not by_app and ask.account_id is None  # the whole workspace
     source = "rollup" if ready else series_source
     counts = ready and not mrr_only and not money and not dimensions
+    more = ""  # a CTE of the rollup's MRR parts, for the workspace's days of several accounts
     if precomputed:
         params["mrr_by_app"] = by_app
-        data = series_days.mrr_series_sql(ask.workspace_id, rows.format(a="s"), span, params)
+        where = rows.format(a="s")
+        if whole:
+            several = " AND s.report_date NOT IN (SELECT report_date FROM mrr_single)"
+            parts = repository.snapshot_mrr_sql(ask.workspace_id, several, span, params)
+            single = series_days.single_account_days_sql(span)
+            more = f"mrr_single AS ({single}), parts AS ({parts}),"
+            where = " AND s.report_date IN (SELECT report_date FROM mrr_single)"
+        data = series_days.mrr_series_sql(ask.workspace_id, where, span, params)
     elif mrr_only:
         data = repository.snapshot_mrr_sql(
             ask.workspace_id, rows.format(a="s"), span, params, source
@@ -247,12 +258,15 @@ async def snapshot_request(
     head = _DATA_AMOUNTS if precomputed else _DATA_MRR if mrr_only else _DATA_JSON
     if counts:
         head = _DATA_RECORDS
+    if whole:
+        head += ", " + _DATA_MRR.replace("FROM data", "FROM parts")
     sql = f"""
         WITH {scope},
         s_day AS (
             SELECT COALESCE(CAST(:day_start AS date), {newest}) AS first,
                    COALESCE(CAST(:day_end AS date), {newest}) AS last
         ),
+        {more}
         data AS ({data}),
         {states}
         {_HEAD.format(data=head)}, (SELECT first FROM s_day)
@@ -266,7 +280,9 @@ async def snapshot_request(
         fetched.kinds = repository.kind_rows(row[7] or [], len(dimensions))
     else:
         fetched.kinds = _kinds(_json(row[7]), len(dimensions))
-    fetched.day = row[8]
+    if whole:
+        fetched.mrr_rows = [tuple(record) for record in row[8] or []]
+    fetched.day = row[-1]
     return fetched
 
 

@@ -16,7 +16,8 @@ Apple ID as stored) and over the account's apps (``by_app`` false, app null):
   and money rounds half-even; PostgreSQL's numeric division differs in the last digits. Why not
   per workspace: a workspace's day mixes accounts loaded by concurrent units, and per-account
   amounts cannot be added up exactly (each was rounded to 28 digits), so a workspace-wide MRR
-  series still reads the rollup's parts (``repository.snapshot_mrr_sql``).
+  series reads the one account's amounts on days when one account alone has MRR, and the
+  rollup's parts (``repository.snapshot_mrr_sql``) on the others.
 * ``subscription_count_days`` — each count column summed (null when no rollup row has it), so a
   count series (``active``, ``paying``, …) reads one row per day and account or app instead of
   every rollup row times every kind. Integer sums add up exactly: a workspace's series sums its
@@ -190,6 +191,18 @@ def kinds_series_sql(
               AND k.n IS NOT NULL {where}
         GROUP BY s.report_date, k.kind
     """  # noqa: S608  (identifiers come from fixed enums; values are bound)
+
+
+def single_account_days_sql(span: str) -> str:
+    """The report dates of ``span`` on which one account alone has MRR in the workspace
+    (``:ws``): its whole-account amounts are then the workspace's, exactly (every other
+    account's parts that day were left out of MRR, or it has none)."""
+    return f"""
+        SELECT report_date FROM {TABLE}
+        WHERE workspace_id = :ws AND NOT by_app AND report_date {span}
+        GROUP BY report_date
+        HAVING count(DISTINCT account_id) = 1
+    """  # noqa: S608  (fixed SQL; values are bound)
 
 
 def is_zero(amount: str) -> bool:

@@ -149,6 +149,9 @@ def upgrade() -> None:
         ["account_id", "by_app", "app_apple_id", "report_date"],
         unique=False,
     )
+    op.create_index(
+        f"ix_{TABLE}_workspace", TABLE, ["workspace_id", "by_app", "report_date"], unique=False
+    )
     backfill(op.get_bind())
     op.create_table(
         COUNTS_TABLE,

@@ -6,8 +6,8 @@ A random world of SUBSCRIPTION rows (two accounts, apps by untrimmed and missing
 durations of every unit and unrecognised ones, currencies of 0, 2 and 3 minor units and none,
 proceeds on exact half minor units, rows without proceeds, zero and missing counts) is stored
 and each (account, report date) rebuilt by the code the sync unit runs. For many random
-requests — the workspace, an account, an app by Orchard's id (with its account or not), ranges
-cut anywhere, ``estimated_mrr`` and every count metric — the series from the precomputed days
+requests — the workspace (on days with one account's MRR and with several), an account, an
+app by Orchard's id (with its account or not), ranges cut anywhere, ``estimated_mrr`` and every count metric — the series from the precomputed days
 equals the series from the raw rows and from the snapshot rollup; also after report days are
 replaced (late data), a day's proceeds currency changes and a day is emptied. The migration's
 backfill builds exactly what the units build.
@@ -132,7 +132,7 @@ async def _world(
 ) -> tuple[list[uuid.UUID], list[ScopeAsk]]:
     ws = tenant.workspace_id
     accounts = [await _account(db, ws, n) for n in range(2)]
-    asks = [ScopeAsk(ws)]
+    asks = [ScopeAsk(ws)] * 4  # the workspace: its days of one and of several accounts
     for n, account in enumerate(accounts):
         asks.append(ScopeAsk(ws, account))
         for apple_id in APPS:
@@ -140,7 +140,10 @@ async def _world(
             asks += [ScopeAsk(ws, None, app_id), ScopeAsk(ws, account, app_id)]
         for i in range(DAYS):
             day = FIRST + dt.timedelta(days=i)
-            await _store_day(db, session, account, day, _rows(rng, ws, account, day))
+            # The second account has no rows some days: the workspace's MRR is then the
+            # first account's alone (read precomputed), on the others added up from parts.
+            rows = [] if n == 1 and i % 3 == 0 else _rows(rng, ws, account, day)
+            await _store_day(db, session, account, day, rows)
             if i != 7:  # one day never published: its points are null, not zero
                 await db.execute(
                     "INSERT INTO dataset_availability (account_id, dataset, report_date, state, "
@@ -157,6 +160,11 @@ async def test_precomputed_series_days_answer_what_the_raw_rows_answer(
     rng = random.Random(1807)
     ws = tenant.workspace_id
     accounts, asks = await _world(db, tenant, session, rng)
+    single = await db.fetchval(
+        "SELECT count(*) FROM (SELECT report_date FROM subscription_mrr_days WHERE NOT by_app "
+        "GROUP BY report_date HAVING count(DISTINCT account_id) = 1) AS d"
+    )
+    assert 0 < single < DAYS
     seen = [await _compare(session, rng, asks) for _ in range(30)]
     assert {m for m, _ in seen} >= {Metric.ESTIMATED_MRR, Metric.ACTIVE}
     assert sum(n for m, n in seen if m is Metric.ESTIMATED_MRR) > 10  # days with money
@@ -166,7 +174,7 @@ async def test_precomputed_series_days_answer_what_the_raw_rows_answer(
         day = FIRST + dt.timedelta(days=i)
         await _store_day(db, session, accounts[0], day, _rows(rng, ws, accounts[0], day))
     await _store_day(db, session, accounts[1], FIRST + dt.timedelta(days=5), [])
-    day = FIRST + dt.timedelta(days=9)
+    day = FIRST + dt.timedelta(days=10)
     stored = "SELECT DISTINCT proceeds_currency FROM subscription_mrr_days WHERE account_id = $1"
     stored += " AND report_date = $2"
     assert {r[0] for r in await db.fetch(stored, accounts[1], day)} - {"EUR"}
