@@ -69,6 +69,7 @@ from app.models.subscriber_rollups import (
     SubscriberMrrMovementSpan,
     SubscriberReportDay,
 )
+from app.models.subscription_series_days import SubscriptionCountDay, SubscriptionMrrDay
 from app.models.subscription_snapshot_rollup import SubscriptionSnapshotDayRollup
 from app.models.subscriptions import (
     OfferCodeRedemptionRow,
@@ -168,9 +169,11 @@ __all__ = [
     "SubscriberTransactionDayRollup",
     "SubscriberTransactionMonthRollup",
     "SubscriberTransactionRow",
+    "SubscriptionCountDay",
     "SubscriptionEventDayRollup",
     "SubscriptionEventMonthRollup",
     "SubscriptionEventRow",
+    "SubscriptionMrrDay",
     "SubscriptionSnapshotDayRollup",
     "SubscriptionSnapshotRow",
     "SubscriptionTrialConversionMonth",

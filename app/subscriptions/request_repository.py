@@ -25,12 +25,15 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.subscriptions import repository
+from app.subscriptions import repository, series_days
 from app.subscriptions.repository import EventRow, KindRow
 
 #: One report date's MRR base in a proceeds currency and standard duration (``mrr_only``):
 #: (report date, currency, duration, Σ in-MRR count × developer proceeds or None).
 MrrRow = tuple[dt.date, str | None, str | None, Decimal | None]
+#: One report date's precomputed MRR in a currency (``series_days``): (report date, currency,
+#: amount text, rounded to the currency's minor units; zero ones included).
+MrrAmount = tuple[dt.date, str, str]
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class Fetched:
     kinds: list[KindRow] = field(default_factory=list)
     #: With ``mrr_only`` (not kinds): in ``repository.mrr_order``, as read.
     mrr_rows: list[MrrRow] = field(default_factory=list)
+    #: With ``mrr_only`` read from ``series_days`` (instead of ``mrr_rows``): by date, currency.
+    mrr_amounts: list[MrrAmount] | None = None
     events: list[EventRow] = field(default_factory=list)
     #: (date, account, stored state or None) of every (date, account) that is not a fact.
     incomplete: list[tuple[dt.date, uuid.UUID, str | None]] = field(default_factory=list)
@@ -128,6 +133,22 @@ _DATA_MRR = """
                                duration IS NULL, COALESCE(duration, '') COLLATE "C")
      FROM data)
 """
+#: The precomputed amounts (``series_days``), by date and currency (code point order, as Python
+#: sorts the currencies of ``MrrTotal.amounts``).
+_DATA_AMOUNTS = """
+    (SELECT array_agg(ROW(report_date, currency, amount)
+                      ORDER BY report_date, currency COLLATE "C")
+     FROM data)
+"""
+
+
+#: The kinds as one array of records, typed as their columns (a count series: a year is
+#: thousands of kinds, cheaper decoded by asyncpg than parsed back from JSON text).
+_DATA_RECORDS = """
+    (SELECT array_agg(ROW(report_date, kind, currency, duration, subscription_name,
+                          app_apple_id, n, proceeds, unpriced))
+     FROM data)
+"""
 
 
 def _json(value: str | None) -> list[Any]:
@@ -176,11 +197,18 @@ async def snapshot_request(
     dimensions: list[str],
     money: bool = True,
     mrr_only: bool = False,
+    series_source: str = "precomputed",
 ) -> Fetched:
     """The summary's or the series' snapshot request: the kinds of every report date in
     [start, end] — or, with no dates, of the one newest date stored for an account in scope
     (``Fetched.day``) — and the availability of those dates (``money``: see
-    ``repository.snapshot_kinds_sql``)."""
+    ``repository.snapshot_kinds_sql``). ``mrr_only``: the MRR instead of the kinds — the amounts
+    precomputed per day (``Fetched.mrr_amounts``, ``series_days``) of one app, one account, or
+    of the workspace on days when one account alone has MRR; the rollup's MRR bases
+    (``Fetched.mrr_rows``) of the workspace's other days. Kinds without money or groups (a
+    count series) come from ``series_days``' counts. ``series_source`` ``"rollup"`` or
+    ``"raw"``: both read the snapshot rollup or the raw rows instead (for the test that proves
+    them equal)."""
     params: dict[str, Any] = {"day_start": start, "day_end": end, "newest_dataset": dataset}
     scope, rows = scope_ctes(ask, params)
     newest = """
@@ -193,29 +221,68 @@ async def snapshot_request(
         # Bound dates: the planner then knows how many days the data spans (a year of MRR
         # bases, estimated as a few rows through ``s_day``, spilled its hash to disk).
         span = "BETWEEN CAST(:day_start AS date) AND CAST(:day_end AS date)"
-    if mrr_only:
-        data = repository.snapshot_mrr_sql(ask.workspace_id, rows.format(a="s"), span, params)
+    by_app = ask.app_id is not None
+    ready = series_source == "precomputed"
+    precomputed = ready and mrr_only
+    whole = precomputed and not by_app and ask.account_id is None  # the whole workspace
+    source = "rollup" if ready else series_source
+    counts = ready and not mrr_only and not money and not dimensions
+    more = ""  # a CTE of the rollup's MRR parts, for the workspace's days of several accounts
+    if precomputed:
+        params["mrr_by_app"] = by_app
+        where = rows.format(a="s")
+        if whole:
+            several = " AND s.report_date NOT IN (SELECT report_date FROM mrr_single)"
+            parts = repository.snapshot_mrr_sql(ask.workspace_id, several, span, params)
+            single = series_days.single_account_days_sql(span)
+            more = f"mrr_single AS ({single}), parts AS ({parts}),"
+            where = " AND s.report_date IN (SELECT report_date FROM mrr_single)"
+        data = series_days.mrr_series_sql(ask.workspace_id, where, span, params)
+    elif mrr_only:
+        data = repository.snapshot_mrr_sql(
+            ask.workspace_id, rows.format(a="s"), span, params, source
+        )
+    elif counts:
+        data = series_days.kinds_series_sql(
+            ask.workspace_id, rows.format(a="s"), span, by_app, params
+        )
+    elif not ready:
+        data = repository.snapshot_kinds_sql(
+            ask.workspace_id, rows.format(a="s"), span, dimensions, params, source, money=money
+        )
     else:
         data = repository.snapshot_kinds_sql(
             ask.workspace_id, rows.format(a="s"), span, dimensions, params, money=money
         )
     states = _states_cte(dataset, "(SELECT first FROM s_day)", "(SELECT last FROM s_day)", params)
+    head = _DATA_AMOUNTS if precomputed else _DATA_MRR if mrr_only else _DATA_JSON
+    if counts:
+        head = _DATA_RECORDS
+    if whole:
+        head += ", " + _DATA_MRR.replace("FROM data", "FROM parts")
     sql = f"""
         WITH {scope},
         s_day AS (
             SELECT COALESCE(CAST(:day_start AS date), {newest}) AS first,
                    COALESCE(CAST(:day_end AS date), {newest}) AS last
         ),
+        {more}
         data AS ({data}),
         {states}
-        {_HEAD.format(data=_DATA_MRR if mrr_only else _DATA_JSON)}, (SELECT first FROM s_day)
+        {_HEAD.format(data=head)}, (SELECT first FROM s_day)
     """  # noqa: S608  (fixed fragments; values are bound)
     fetched, row = await _run(session, sql, params)
-    if mrr_only:
+    if precomputed:
+        fetched.mrr_amounts = [tuple(record) for record in row[7] or []]
+    elif mrr_only:
         fetched.mrr_rows = [tuple(record) for record in row[7] or []]
+    elif counts:
+        fetched.kinds = repository.kind_rows(row[7] or [], len(dimensions))
     else:
         fetched.kinds = _kinds(_json(row[7]), len(dimensions))
-    fetched.day = row[8]
+    if whole:
+        fetched.mrr_rows = [tuple(record) for record in row[8] or []]
+    fetched.day = row[-1]
     return fetched
 
 

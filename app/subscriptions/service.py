@@ -48,6 +48,7 @@ from app.subscriptions.schemas import (
     SummaryDimension,
     SummaryGroup,
 )
+from app.subscriptions.series_days import is_zero
 
 SNAPSHOT_DATASET = "subscriptions_daily"
 EVENTS_DATASET = "subscription_events_daily"
@@ -147,6 +148,9 @@ def _money(pairs: Iterable[tuple[str, Decimal]]) -> list[Money]:
     return [m for m in entries if m is not None]
 
 
+_PROGRAMS = ("introductory", "promotional", "offer_code", "win_back")
+
+
 @dataclass
 class Tally:
     kinds: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -166,7 +170,7 @@ class Tally:
             "free_trial": sum(n for kind, n in offers if not kind.paying),
             **{
                 program: sum(n for kind, n in offers if kind.program == program)
-                for program in ("introductory", "promotional", "offer_code", "win_back")
+                for program in _PROGRAMS
             },
             "estimated_mrr": _money(self.mrr.rounded()),
             "mrr_excluded_subscriptions": self.mrr.excluded,
@@ -176,8 +180,21 @@ class Tally:
         return values
 
     def value(self, metric: Metric) -> int:
-        measures = self.measures()
-        return int(measures[metric.value])
+        """One count measure of ``measures`` — computed alone: a year's series asks for one
+        measure of 365 days."""
+        name = metric.value
+        if name in STATISTICS:
+            return int(self.kinds.get(name, 0))
+        offers = [(OfferType(k), n) for k, n in self.kinds.items() if k in OFFER_KINDS]
+        if name == "active":
+            return int(sum(n for _, n in offers))
+        if name == "paying":
+            return int(sum(n for kind, n in offers if kind.paying))
+        if name == "free_trial":
+            return int(sum(n for kind, n in offers if not kind.paying))
+        if name in _PROGRAMS:
+            return int(sum(n for kind, n in offers if kind.program == name))
+        return int(self.measures()[name])
 
 
 def _sort_key(values: tuple[str | None, ...]) -> tuple[tuple[bool, str], ...]:
@@ -413,12 +430,16 @@ async def series(
     now: dt.datetime,
     currency: str | None = None,
     max_rate_age_days: int = 7,
+    series_source: str = "precomputed",
 ) -> CountSeries | Payload:
     """``metric`` per day; ``estimated_mrr`` (a ``MoneySeries`` document, see
     ``_mrr_series``) with a reporting currency (``currency`` or the workspace's default) also
     converted, each day at its own report date's rate. One statement reads the scope, the rows
     and their completeness (``request_repository``); a second the rates, only when
-    converting."""
+    converting. ``series_source``: where the snapshot values come from (the values
+    precomputed per day in ``series_days`` where they answer, else the snapshot rollup;
+    ``"rollup"`` or ``"raw"``: the rollup or the raw rows, for the test that proves them
+    equal)."""
     query.date_range(start, end, MAX_RANGE_DAYS)
     requested = await _requested(session, ask, currency)
     values: dict[dt.date, int] = {}
@@ -455,6 +476,7 @@ async def series(
             dimensions=[],
             money=False,
             mrr_only=metric is Metric.ESTIMATED_MRR,
+            series_source=series_source,
         )
         check_scope(ask, fetched)
         done = fetched_completeness(fetched, now)
@@ -485,6 +507,17 @@ async def series(
     )
 
 
+def _listed(amounts: Iterable[tuple[str, Decimal]]) -> list[dict[str, Any]]:
+    """``_money`` of (currency, unrounded amount) in currency order as plain data: each amount
+    rounded once, zeros left out."""
+    listed = []
+    for currency, amount in amounts:
+        text = amount_text(amount, currency)
+        if Decimal(text) != 0:
+            listed.append({"amount": text, "currency": currency})
+    return listed
+
+
 #: A response document exactly as the API sends it, shaped like its pydantic schema (here
 #: ``MoneySeries``, which documents it), built as plain data and serialised without a second
 #: validation (as ``app.sales.service.Payload``): a year of MRR is thousands of amounts, and
@@ -504,20 +537,18 @@ async def _mrr_series(
     max_rate_age_days: int,
 ) -> Payload:
     """The ``estimated_mrr`` series document: per day, ``MrrTotal`` of the day's bases (read in
-    one order, ``repository.mrr_order``), each currency rounded once (``_money``'s amounts,
-    as plain data); with a reporting currency also converted at the day's rate."""
+    one order, ``repository.mrr_order``) or the same amounts precomputed (``series_days``), each
+    currency rounded once (``_money``'s amounts, as plain data); with a reporting currency also
+    converted at the day's rate."""
     amounts: dict[dt.date, list[dict[str, Any]]] = {}
+    if fetched.mrr_amounts is not None:  # already rounded
+        for day, found in groupby(fetched.mrr_amounts, key=itemgetter(0)):
+            amounts[day] = [{"amount": a, "currency": c} for _, c, a in found if not is_zero(a)]
     for day, rows in groupby(fetched.mrr_rows, key=itemgetter(0)):
         total = MrrTotal()
         for _, currency, duration, base in rows:
             total.add(currency, duration, base, 0)
-        # ``_money(total.rounded())`` as plain data, each amount rounded once.
-        listed = []
-        for currency, amount in sorted(total.amounts.items()):
-            text = amount_text(amount, currency)
-            if Decimal(text) != 0:
-                listed.append({"amount": text, "currency": currency})
-        amounts[day] = listed
+        amounts[day] = _listed(sorted(total.amounts.items()))
     target = requested or fetched.reporting_currency
     book = None
     if target is not None:

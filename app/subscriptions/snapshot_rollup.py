@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.subscriptions.catalog import IN_MRR_COLUMNS
 from app.subscriptions.metrics import STATISTICS, OfferType
+from app.subscriptions.series_days import rebuild_series_days
 
 TABLE = "subscription_snapshot_day_rollup"
 #: Every count column of the Subscription Report, in a fixed order.
@@ -91,8 +92,9 @@ _ONE_DAY = "account_id = :a AND report_date = :d"
 async def rebuild_snapshot_rollup(
     session: AsyncSession, account_id: uuid.UUID, report_date: dt.date
 ) -> None:
-    """Re-aggregate one account's Subscription Report rows of one report date; runs in the
-    unit's transaction."""
+    """Re-aggregate one account's Subscription Report rows of one report date, then the day's
+    series values from them (``series_days``); runs in the unit's transaction."""
     params = {"a": account_id, "d": report_date}
     await session.execute(text(f"DELETE FROM {TABLE} WHERE {_ONE_DAY}"), params)  # noqa: S608
     await session.execute(text(SNAPSHOT_ROLLUP_INSERT.format(where=_ONE_DAY)), params)
+    await rebuild_series_days(session, account_id, report_date)

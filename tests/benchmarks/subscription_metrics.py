@@ -50,7 +50,7 @@ from sqlalchemy import text
 from app.config import Settings
 from app.db.engine import create_engine, create_sessionmaker
 from app.main import create_app
-from app.subscriptions import analytics_repository, repository
+from app.subscriptions import analytics_repository, repository, service
 from app.subscriptions.rollup import rebuild_event_rollup, rebuild_transaction_rollup
 from app.subscriptions.snapshot_rollup import rebuild_snapshot_rollup
 from tests.benchmarks.common import kept_database, reused_workspace
@@ -348,6 +348,9 @@ def snapshot_source(source: str) -> None:
         reader.__kwdefaults__["source"] = source
     repository.snapshot_kinds_sql.__defaults__ = (source,)
     repository.snapshot_mrr_sql.__defaults__ = (source,)
+    # The series: their values precomputed per day (``series_days``), or the raw rows.
+    assert service.series.__kwdefaults__ is not None
+    service.series.__kwdefaults__["series_source"] = "precomputed" if source == "rollup" else source
 
 
 async def _time(
