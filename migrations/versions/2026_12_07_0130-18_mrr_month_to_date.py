@@ -5,7 +5,7 @@ bucket no longer re-reads every day span since its month's end; backfilled from 
 already stored.
 
 Revision ID: 18_mrr_month_to_date
-Revises: 21_analytics_partitions
+Revises: 18_series_days
 Create Date: 2026-12-07 01:30:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "18_mrr_month_to_date"
-down_revision: str | None = "21_analytics_partitions"
+down_revision: str | None = "18_series_days"
 branch_labels: str | None = None
 depends_on: str | None = None
 
