@@ -22,7 +22,11 @@ from app.sync.worker import SyncWorker
 from tests.fixtures.accounts import Tenant, link_account
 from tests.sync.helpers import job_states, today_pacific
 
-LISTENERS = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'orchard-listen'"
+#: This test's database only: other tests (other databases) may run workers meanwhile.
+LISTENERS = (
+    "SELECT count(*) FROM pg_stat_activity "
+    "WHERE application_name = 'orchard-listen' AND datname = current_database()"
+)
 
 
 def worker(app: FastAPI, settings: Settings) -> SyncWorker:
@@ -46,9 +50,7 @@ async def settled(db: asyncpg.Connection, timeout: float = 60) -> Counter[str]:
             await asyncio.sleep(0.02)
 
 
-async def idle_worker(
-    app: FastAPI, db: asyncpg.Connection, settings: Settings, idle: Settings
-) -> SyncWorker:
+async def idle_worker(app: FastAPI, db: asyncpg.Connection, idle: Settings) -> SyncWorker:
     """A worker polling once a minute (``idle``), started once everything queued has run and
     its listener is connected: from then on, only a wake-up makes it claim within a minute."""
     started = worker(app, idle)
@@ -109,7 +111,8 @@ async def only_sales_days(db: asyncpg.Connection, *days: str) -> None:
 
 @pytest.fixture
 def idle(settings: Settings) -> Settings:
-    # A minute between polls and scheduler rounds: a claim within seconds is the wake-up's.
+    # A minute between polls and scheduler rounds: a claim within 15 s (a loaded machine) is
+    # the wake-up's.
     return settings.model_copy(update={"worker_poll_seconds": 60.0, "scheduler_seconds": 60.0})
 
 
@@ -119,43 +122,41 @@ async def test_an_idle_worker_claims_an_on_demand_unit_at_once(
     tenant: Tenant,
     sandbox: SandboxState,
     db: asyncpg.Connection,
-    settings: Settings,
     idle: Settings,
 ) -> None:
     account_id = await link_account(client, tenant, sandbox.add_key("acme"))
     await only_sales_days(db, DAY)
-    started = await idle_worker(app, db, settings, idle)
+    started = await idle_worker(app, db, idle)
     try:
-        await claimed_within(client, tenant, db, account_id, seconds=5)
+        await claimed_within(client, tenant, db, account_id, seconds=15)
         await settled(db)
     finally:
         await started.stop()
     assert await db.fetchval(LISTENERS) == 0  # closed at stop, not left to the server
 
 
-async def test_a_lost_listening_connection_is_replaced_and_polling_goes_on(
+async def test_a_lost_listening_connection_is_replaced_and_wakes_the_worker_again(
     app: FastAPI,
     client: httpx.AsyncClient,
     tenant: Tenant,
     sandbox: SandboxState,
     db: asyncpg.Connection,
-    settings: Settings,
     idle: Settings,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     account_id = await link_account(client, tenant, sandbox.add_key("acme"))
     await only_sales_days(db, DAY)
-    started = await idle_worker(app, db, settings, idle)
+    started = await idle_worker(app, db, idle)
     try:
         killed = await db.fetchval(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE application_name = 'orchard-listen'"
+            "WHERE application_name = 'orchard-listen' AND datname = current_database()"
         )
         assert killed == 1
         # The worker goes on; its listener comes back (after a second) and wakes it again.
         await until(db, LISTENERS, 0, timeout=5)
         await until(db, LISTENERS, 1, timeout=10)
-        await claimed_within(client, tenant, db, account_id, seconds=5)
+        await claimed_within(client, tenant, db, account_id, seconds=15)
         await settled(db)
     finally:
         await started.stop()
