@@ -25,6 +25,10 @@ SUCCEEDED = "succeeded"
 FAILED = "failed"
 PAUSED = "paused"
 
+#: ``NOTIFY``'d when units are queued to run now (on demand): idle workers ``LISTEN`` and
+#: claim at once instead of at their next poll (``app.sync.worker``).
+QUEUED_CHANNEL = "orchard_units_queued"
+
 _KEY_LOCK_NAMESPACE = 0x0C4A  # first half of the advisory lock key: "orchard key slots"
 
 
@@ -193,6 +197,8 @@ async def enqueue_on_demand(
         )
     ).all()
     coalesced = sum(1 for _, before in rows if before in (QUEUED, RUNNING))
+    if rows:  # delivered at commit, when the units can be claimed
+        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": QUEUED_CHANNEL})
     return OnDemandUnits(len(rows), coalesced)
 
 

@@ -20,10 +20,11 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.credentials.clients import AscClientFactory
+from app.db.listen import listen
 from app.kit.metrics import Metrics
 from app.sync import queue, records
 from app.sync.budget import KeyBudgets
@@ -115,7 +116,11 @@ class SyncWorker:
             metrics,
         )
         self._stopping = asyncio.Event()
+        #: Set when a unit was queued for now (``queue.QUEUED_CHANNEL``) or the worker stops:
+        #: an idle claim loop claims at once instead of at its next poll.
+        self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._listener: asyncio.Task[None] | None = None
         self._loops: list[asyncio.Task[None]] = []
 
     # -- periodic work ------------------------------------------------------------------
@@ -190,8 +195,26 @@ class SyncWorker:
             if not ran:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
-                        self._stopping.wait(), timeout=self.settings.worker_poll_seconds
+                        self._wake.wait(), timeout=self.settings.worker_poll_seconds
                     )
+                # Cleared after waking and before claiming again: a unit queued later sets it
+                # again; one queued earlier is committed, so that claim sees it.
+                if not self._stopping.is_set():
+                    self._wake.clear()
+
+    async def _listen(self) -> None:
+        """Wakes the claim loops when a unit is queued for now, by any process, from a
+        connection of its own (not the pool's: ``app.db.listen``). The poll stays, for a
+        lost connection and for units that become due by time."""
+        engine = self.sessionmaker.kw.get("bind")
+        if not isinstance(engine, AsyncEngine):
+            return
+        await listen(
+            engine.url,
+            queue.QUEUED_CHANNEL,
+            self._wake.set,
+            self._stopping,
+        )
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -199,12 +222,14 @@ class SyncWorker:
         self._tasks = [asyncio.create_task(self._periodic(t)) for t in self.periodic_tasks()]
         self._loops = [asyncio.create_task(self._claim_loop()) for _ in range(self.concurrency)]
         self._loops += [asyncio.create_task(self._domain_loop(loop)) for loop in self.parts.loops]
+        self._listener = asyncio.create_task(self._listen())
         log.info(
             "worker started", extra={"worker_id": self.worker_id, "concurrency": self.concurrency}
         )
 
     async def stop(self) -> None:
         self._stopping.set()
+        self._wake.set()
         timeout = self.settings.shutdown_timeout_seconds
         if self._loops:
             _, pending = await asyncio.wait(self._loops, timeout=timeout)
@@ -214,6 +239,11 @@ class SyncWorker:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._listener is not None:  # it closes its connection and ends once stopping is set
+            _, pending = await asyncio.wait({self._listener}, timeout=timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
         async with self.sessionmaker() as session, session.begin():
             released = await queue.release_worker(session, self.worker_id)
             await records.worker_stopped(session, self.worker_id)
