@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import ValidationFailed
 from app.fx import convert
 from app.fx.schemas import ConvertedTotal, ConvertibleMoney
-from app.kit.money import CURRENCY_PATTERN, money_entry
+from app.kit.money import CURRENCY_PATTERN, NO_CURRENCY, amount_text, minor_units
 from app.kit.pagination import PageRequest, bad_cursor, decode_cursor, encode_cursor
 from app.reports import calendar, query
 from app.subscriptions import analytics_repository as repo
@@ -349,23 +349,35 @@ def money_list(totals: dict[str | None, Decimal]) -> list[ConvertibleMoney]:
 
 
 _CURRENCY = re.compile(CURRENCY_PATTERN)
+#: Per currency code the pattern accepts: the step its amounts are rounded to (its minor units).
+_STEPS: dict[str, Decimal] = {}
 
 
 def money_entries(totals: dict[str | None, Decimal]) -> list[Entry]:
     """Non-zero totals as money, by currency (null last), each rounded once, at presentation,
     by Money's rule (the currency's minor units, half-even): ``ConvertibleMoney.of`` of each,
-    as plain data. ``money_entry`` writes the amount by Money's rule, which the model's
-    validator would only apply again (a 90-day request by day has thousands of amounts:
-    building models was most of its time). A currency the pattern refuses still goes through
-    validation, and fails there as before."""
+    as plain data. The amount is written here as ``amount_text`` writes a Decimal, which the
+    model's validator would only apply again (a 90-day request by day has thousands of
+    amounts: building models was most of its time). A currency the pattern refuses still goes
+    through validation, and fails there as before."""
     ordered = sorted(totals.items(), key=lambda item: (item[0] is None, item[0] or ""))
     entries = []
     for currency, amount in ordered:
-        if not amount or (entry := money_entry(amount, currency)) is None:
-            continue
-        if not _CURRENCY.fullmatch(entry["currency"]):
-            entry = ConvertibleMoney(**entry).model_dump(exclude_unset=True)
-        entries.append(entry)
+        if not amount:
+            continue  # no money; a zero with no currency is none either
+        code = NO_CURRENCY if currency is None else currency
+        step = _STEPS.get(code)
+        if step is None:
+            if not _CURRENCY.fullmatch(code):
+                written = amount_text(amount, code)
+                refused = ConvertibleMoney(amount=written, currency=code)  # raises
+                entries.append(refused.model_dump(exclude_unset=True))
+                continue
+            step = _STEPS.setdefault(code, Decimal(1).scaleb(-minor_units(code)))
+        number = Decimal(amount).quantize(step, rounding=ROUND_HALF_EVEN)
+        if number.is_zero():
+            number = abs(number)  # never `-0.00`
+        entries.append({"amount": format(number, "f"), "currency": code})
     return entries
 
 
