@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import ValidationFailed
 from app.fx import convert
 from app.fx.schemas import ConvertedTotal, ConvertibleMoney
-from app.kit.money import CURRENCY_PATTERN, money_entry
+from app.kit.money import CURRENCY_PATTERN, NO_CURRENCY, amount_text, minor_units
 from app.kit.pagination import PageRequest, bad_cursor, decode_cursor, encode_cursor
 from app.reports import calendar, query
 from app.subscriptions import analytics_repository as repo
@@ -32,15 +32,11 @@ from app.subscriptions.analytics_repository import (
     TransactionBucket,
 )
 from app.subscriptions.analytics_schemas import (
-    MetricBucket,
     MetricCatalog,
     MetricDimension,
     MetricGranularity,
     MetricIncompleteDate,
     MetricInfo,
-    MetricReport,
-    MetricValue,
-    SourceTrace,
 )
 from app.subscriptions.catalog import BY_NAME, METRICS, QUERYABLE, Family, MetricDef, Unit
 from app.subscriptions.metrics import MrrTotal
@@ -333,32 +329,56 @@ def incomplete_dates(dataset: str, rows: list[Any], newest: dt.date) -> list[Met
 # --- values --------------------------------------------------------------------------------
 
 
+#: A money object as the document holds it: ``{"amount", "currency"}`` (and ``converted``
+#: with a reporting currency), exactly ``ConvertibleMoney``'s dump without its unset fields.
+Entry = dict[str, Any]
+#: A metric's value in the document: a count, a ratio's decimal text, money, or null.
+Value = int | str | list[Entry] | None
+#: A document of the API as plain data, serialised once by the router (see ``metric_report``).
+Document = dict[str, Any]
+
+
 def money_list(totals: dict[str | None, Decimal]) -> list[ConvertibleMoney]:
-    """Non-zero totals as money, by currency (null last), each rounded once, at presentation,
-    by Money's rule (the currency's minor units, half-even). Convertible: with a reporting
-    currency each gains ``converted`` (unset, so absent, without one)."""
-    ordered = sorted(totals.items(), key=lambda item: (item[0] is None, item[0] or ""))
-    return [m for currency, amount in ordered if amount and (m := _money(amount, currency))]
+    """``money_entries`` as models (for documents built of models: cohorts). Convertible:
+    with a reporting currency each gains ``converted`` (unset, so absent, without one)."""
+    return [
+        # The set fields named, so no default is resolved: ``converted`` stays unset.
+        ConvertibleMoney.model_construct({"amount", "currency"}, **entry, converted=None)
+        for entry in money_entries(totals)
+    ]
 
 
 _CURRENCY = re.compile(CURRENCY_PATTERN)
+#: Per currency code the pattern accepts: the step its amounts are rounded to (its minor units).
+_STEPS: dict[str, Decimal] = {}
 
 
-def _money(amount: Decimal, currency: str | None) -> ConvertibleMoney | None:
-    """``ConvertibleMoney.of``, without writing the amount twice: ``money_entry`` writes it by
-    Money's rule, which its validator would only apply again (a 90-day request by day has
-    thousands of amounts: validating them was half its time). A currency the pattern refuses
-    still goes through validation, and fails there as before."""
-    entry = money_entry(amount, currency)
-    if entry is None:
-        return None
-    written, code = entry["amount"], entry["currency"]
-    if _CURRENCY.fullmatch(code):
-        # The set fields named, so no default is resolved: ``converted`` stays unset.
-        return ConvertibleMoney.model_construct(
-            {"amount", "currency"}, amount=written, currency=code, converted=None
-        )
-    return ConvertibleMoney(amount=written, currency=code)
+def money_entries(totals: dict[str | None, Decimal]) -> list[Entry]:
+    """Non-zero totals as money, by currency (null last), each rounded once, at presentation,
+    by Money's rule (the currency's minor units, half-even): ``ConvertibleMoney.of`` of each,
+    as plain data. The amount is written here as ``amount_text`` writes a Decimal, which the
+    model's validator would only apply again (a 90-day request by day has thousands of
+    amounts: building models was most of its time). A currency the pattern refuses still goes
+    through validation, and fails there as before."""
+    ordered = sorted(totals.items(), key=lambda item: (item[0] is None, item[0] or ""))
+    entries = []
+    for currency, amount in ordered:
+        if not amount:
+            continue  # no money; a zero with no currency is none either
+        code = NO_CURRENCY if currency is None else currency
+        step = _STEPS.get(code)
+        if step is None:
+            if not _CURRENCY.fullmatch(code):
+                written = amount_text(amount, code)
+                refused = ConvertibleMoney(amount=written, currency=code)  # raises
+                entries.append(refused.model_dump(exclude_unset=True))
+                continue
+            step = _STEPS.setdefault(code, Decimal(1).scaleb(-minor_units(code)))
+        number = Decimal(amount).quantize(step, rounding=ROUND_HALF_EVEN)
+        if number.is_zero():
+            number = abs(number)  # never `-0.00`
+        entries.append({"amount": format(number, "f"), "currency": code})
+    return entries
 
 
 def ratio_text(numerator: int | None, denominator: int | None) -> str | None:
@@ -367,15 +387,13 @@ def ratio_text(numerator: int | None, denominator: int | None) -> str | None:
     return format((Decimal(numerator) / Decimal(denominator)).quantize(RATIO_PLACES), "f")
 
 
-def _per(
-    amounts: dict[str | None, Decimal], counts: dict[str | None, int]
-) -> list[ConvertibleMoney] | None:
+def _per(amounts: dict[str | None, Decimal], counts: dict[str | None, int]) -> list[Entry] | None:
     per = {
         currency: amounts.get(currency, Decimal(0)) / count
         for currency, count in counts.items()
         if count
     }
-    return money_list(per) if per else None
+    return money_entries(per) if per else None
 
 
 @dataclass
@@ -392,7 +410,7 @@ class Cell:
     def has_snapshot(self) -> bool:
         return self.key[0] in self.sources.as_of
 
-    def stock(self, metric: MetricDef) -> MetricValue:
+    def stock(self, metric: MetricDef) -> Value:
         if not self.has_snapshot():
             return None
         day = self.snapshot
@@ -401,7 +419,7 @@ class Cell:
             for currency, duration, base, priced, _unpriced in day.mrr_parts if day else []:
                 total.add(currency, duration, base, priced)
             factor = 12 if metric.name == "arr" else 1
-            return money_list({c: a * factor for c, a in total.amounts.items() if c is not None})
+            return money_entries({c: a * factor for c, a in total.amounts.items() if c is not None})
         if day is None:
             return 0
         return sum(day.counts.get(c, 0) for c in metric.snapshot_columns)
@@ -442,7 +460,7 @@ class Cell:
         value = self.stock(metric)
         return value if isinstance(value, int) else None
 
-    def value(self, metric: MetricDef) -> MetricValue:
+    def value(self, metric: MetricDef) -> Value:
         return _VALUES.get(metric.name, _default)(self, metric)
 
     def money_days(self, name: str, last: dt.date) -> list[convert.Triple]:
@@ -502,10 +520,10 @@ _MOVEMENT_OF = {
 }
 
 
-def _default(cell: Cell, metric: MetricDef) -> MetricValue:
+def _default(cell: Cell, metric: MetricDef) -> Value:
     if metric.family is Family.MOVEMENTS:
         amounts = cell.sources.movements.get(cell.key, {}).get(_MOVEMENT_OF[metric.name], {})
-        return money_list(amounts)
+        return money_entries(amounts)
     if metric.family is Family.SNAPSHOT:
         return cell.stock(metric)
     if metric.family is Family.RATIO:
@@ -514,7 +532,7 @@ def _default(cell: Cell, metric: MetricDef) -> MetricValue:
     return cell.count(metric.name)
 
 
-def _paid_periods(cell: Cell, _: MetricDef) -> MetricValue:
+def _paid_periods(cell: Cell, _: MetricDef) -> Value:
     found = cell.sources.events.get(cell.key)
     if found is None or not found.cancellations_with_periods:
         return None
@@ -522,26 +540,27 @@ def _paid_periods(cell: Cell, _: MetricDef) -> MetricValue:
     return format(average.quantize(RATIO_PLACES), "f")
 
 
-def _arpu(cell: Cell, _: MetricDef) -> MetricValue:
+def _arpu(cell: Cell, _: MetricDef) -> Value:
     snapshot = cell.snapshot
     if snapshot is None:
         return None
     return _per(cell.net_proceeds(), snapshot.active_by_currency)
 
 
-_VALUES: dict[str, Callable[[Cell, MetricDef], MetricValue]] = {
+_VALUES: dict[str, Callable[[Cell, MetricDef], Value]] = {
     "paid_periods_before_cancel": _paid_periods,
-    "gross_sales": lambda c, _: money_list(c.transactions().sales),
-    "proceeds": lambda c, _: money_list(c.transactions().proceeds),
-    "refunded_amount": lambda c, _: money_list(c.transactions().refunded),
-    "refunded_proceeds": lambda c, _: money_list(c.transactions().refunded_proceeds),
-    "net_proceeds": lambda c, _: money_list(c.net_proceeds()),
+    "gross_sales": lambda c, _: money_entries(c.transactions().sales),
+    "proceeds": lambda c, _: money_entries(c.transactions().proceeds),
+    "refunded_amount": lambda c, _: money_entries(c.transactions().refunded),
+    "refunded_proceeds": lambda c, _: money_entries(c.transactions().refunded_proceeds),
+    "net_proceeds": lambda c, _: money_entries(c.net_proceeds()),
     "arppu": lambda c, _: _per(c.net_proceeds(), c.transactions().payers_by_currency),
     "arpu": _arpu,
 }
 
 
-def _trace(cell: Cell) -> list[SourceTrace]:
+def _trace(cell: Cell) -> list[Document]:
+    """The bucket's ``trace``: ``SourceTrace`` objects as plain data (every field set)."""
     traces: list[tuple[str, Trace]] = []
     snapshot = cell.snapshot
     if snapshot is not None:
@@ -552,15 +571,15 @@ def _trace(cell: Cell) -> list[SourceTrace]:
     if (t := cell.sources.transactions.get(cell.key)) is not None:
         traces.append((SUBSCRIBERS_DATASET, t.trace))
     return [
-        SourceTrace(
-            dataset=dataset,
-            table=_TABLES[dataset],
-            rows=trace.rows,
-            first_report_date=trace.first_report,
-            last_report_date=trace.last_report,
-            first_event_date=trace.first_event,
-            last_event_date=trace.last_event,
-        )
+        {
+            "dataset": dataset,
+            "table": _TABLES[dataset],
+            "rows": trace.rows,
+            "first_report_date": trace.first_report,
+            "last_report_date": trace.last_report,
+            "first_event_date": trace.first_event,
+            "last_event_date": trace.last_event,
+        }
         for dataset, trace in traces
     ]
 
@@ -630,10 +649,17 @@ async def metric_report(
     currency: str | None = None,
     default_currency: str | None = None,
     max_rate_age_days: int = 7,
-) -> MetricReport:
+) -> Document:
     """The metrics of one page of buckets; with a reporting currency (``currency``, else the
     workspace's default ``default_currency``) every money value is also converted
-    (``CONVERSION_RULE``)."""
+    (``CONVERSION_RULE``).
+
+    The `MetricReport` document as plain data, in its fields' order and without its unset
+    fields (what ``model_dump(by_alias=True, exclude_unset=True)`` of the model gives): a
+    year of MRR movements by day holds thousands of money objects, and building a model of
+    each, then having the response model check and dump them again, was most of the API
+    process's time (``tests/subscriptions/test_metrics_document.py`` proves the bytes equal
+    the model's)."""
     query.date_range(start, end, MAX_RANGE_DAYS)
     needs = needs_of(metrics)
     _check_dimensions(group_by, needs)
@@ -654,59 +680,65 @@ async def metric_report(
         ordered = [k for k in ordered if _sort_key(k) > after]
     page = ordered[: paging.limit]
     next_cursor = encode_cursor(_sort_key(page[-1])) if len(ordered) > paging.limit else None
-    items = []
-    cells = []
-    for key in page:
-        cell = Cell(key, sources)
-        end_of = bucket_end(key[0], granularity)
-        cells.append((cell, min(end_of, end)))
-        items.append(
-            MetricBucket(
-                period_start=key[0],
-                period_end=end_of,
-                partial=key[0] < start or end_of > end,
-                group=dict(zip(dims, key[1], strict=True)),
-                as_of=sources.as_of.get(key[0]) if needs.snapshot else None,
-                values={m.name: cell.value(m) for m in metrics},
-                trace=_trace(cell),
-            )
-        )
-    extra: dict[str, Any] = {}
+    cells = [Cell(key, sources) for key in page]
+    values = [{m.name: cell.value(m) for m in metrics} for cell in cells]
+    totals: list[dict[str, Document | None]] | None = None
     if target is not None:
-        await _convert_page(
-            session, rows, items, cells, money, target, start, end, max_rate_age_days
+        lasts = [min(bucket_end(cell.key[0], granularity), end) for cell in cells]
+        totals = await _convert_page(
+            session, rows, values, cells, lasts, money, target, start, end, max_rate_age_days
         )
-        extra["currency"] = target
-    return MetricReport(
-        metrics=[m.name for m in metrics],
-        granularity=granularity,
-        group_by=group_by,
-        from_date=start,
-        to_date=end,
-        currency_conversion=CONVERSION_RULE if target is not None else CONVERSION_NOTE,
-        items=items,
-        next_cursor=next_cursor,
-        incomplete_dates=incomplete,
-        **extra,
-    )
+    items = []
+    for n, cell in enumerate(cells):
+        first, group = cell.key
+        end_of = bucket_end(first, granularity)
+        item: Document = {
+            "period_start": first,
+            "period_end": end_of,
+            "partial": first < start or end_of > end,
+            "group": dict(zip(dims, group, strict=True)),
+            "as_of": sources.as_of.get(first) if needs.snapshot else None,
+            "values": values[n],
+        }
+        if totals is not None:
+            item["values_total_converted"] = totals[n]
+        item["trace"] = _trace(cell)
+        items.append(item)
+    document: Document = {
+        "metrics": [m.name for m in metrics],
+        "granularity": granularity.value,
+        "group_by": dims,
+        "from": start,
+        "to": end,
+    }
+    if target is not None:
+        document["currency"] = target
+    document["currency_conversion"] = CONVERSION_RULE if target is not None else CONVERSION_NOTE
+    document["items"] = items
+    document["next_cursor"] = next_cursor
+    document["incomplete_dates"] = [found.model_dump() for found in incomplete]
+    return document
 
 
 async def _convert_page(
     session: AsyncSession,
     rows: RowScope,
-    items: list[MetricBucket],
-    cells: list[tuple[Cell, dt.date]],
+    values: list[dict[str, Value]],
+    cells: list[Cell],
+    lasts: list[dt.date],
     money: list[MetricDef],
     target: str,
     start: dt.date,
     end: dt.date,
     max_rate_age_days: int,
-) -> None:
-    """Every money value of the page gains ``converted``, each bucket its converted totals;
-    the rates of the whole range come from one read."""
+) -> list[dict[str, Document | None]]:
+    """Every money value of the page gains ``converted`` (in place); returns each bucket's
+    converted totals. The rates of the whole range come from one read. ``lasts``: each
+    bucket's last day in range. Converted entries and totals go through their models (a
+    converted page is not the hot path), so they are exactly the models' dumps."""
     days = [
-        {m.name: cell.money_days(m.name, last) for m in money if item.values[m.name] is not None}
-        for item, (cell, last) in zip(items, cells, strict=True)
+        {m.name: cell.money_days(m.name, last) for m in money if per[m.name] is not None}
+        for per, cell, last in zip(values, cells, lasts, strict=True)
     ]
     book = await convert.book_for(
         session,
@@ -717,23 +749,31 @@ async def _convert_page(
         end=end,
         max_age_days=max_rate_age_days,
     )
-    for item, (cell, _), per in zip(items, cells, days, strict=True):
-        totals: dict[str, ConvertedTotal | None] = {}
+    found: list[dict[str, Document | None]] = []
+    for per, cell, per_days in zip(values, cells, days, strict=True):
+        totals: dict[str, Document | None] = {}
         for metric in money:
-            value = item.values[metric.name]
+            value = per[metric.name]
             if not isinstance(value, list):
                 totals[metric.name] = None
                 continue
-            listed = [m.model_dump() for m in value]
-            triples = per[metric.name]
+            listed = [{**entry, "converted": None} for entry in value]
+            triples = per_days[metric.name]
             if metric.name in _MONEY_RATIOS:
                 counts, whole = cell.per_counts(metric.name)
                 total = convert_ratio(book, listed, triples, counts, whole)
             else:
                 total = convert.convert_measure(book, listed, triples)
-            item.values[metric.name] = [ConvertibleMoney.model_validate(m) for m in listed]
-            totals[metric.name] = None if total is None else ConvertedTotal.model_validate(total)
-        item.values_total_converted = totals
+            per[metric.name] = [
+                ConvertibleMoney.model_validate(m).model_dump(exclude_unset=True) for m in listed
+            ]
+            totals[metric.name] = (
+                None
+                if total is None
+                else ConvertedTotal.model_validate(total).model_dump(exclude_unset=True)
+            )
+        found.append(totals)
+    return found
 
 
 def convert_ratio(

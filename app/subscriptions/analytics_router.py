@@ -6,7 +6,8 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+import pydantic_core
+from fastapi import APIRouter, Query, Response
 from pydantic import Field
 
 from app.auth.deps import Reader
@@ -105,9 +106,9 @@ async def get_catalog(principal: Reader) -> MetricCatalog:
 @router.get(
     "/metrics",
     operation_id="get_subscription_metrics",
+    # Documents the shape; the answer is the service's plain document, serialised once
+    # (``analytics.metric_report``), so FastAPI neither checks nor dumps it again.
     response_model=MetricReport,
-    # Without a reporting currency the document is exactly as before (no conversion keys).
-    response_model_exclude_unset=True,
     responses=problem_responses(*AUTHED, 404),
 )
 async def get_metrics(
@@ -140,7 +141,7 @@ async def get_metrics(
     currency: CurrencyParam = None,
     *,
     settings: AppSettings,
-) -> MetricReport:
+) -> Response:
     """Subscription metrics per calendar bucket and group, computed in SQL from the stored rows
     of Apple's Subscription, Subscription Event and Subscriber reports (at most 400 days).
 
@@ -161,7 +162,7 @@ async def get_metrics(
     metrics = analytics.parse_metrics(metric)
     dimensions = query.parse_dimensions(group_by, MetricDimension)
     ask, rows = _asked(principal.workspace_id, account_id, app_id, countries)
-    return await analytics.metric_report(
+    document = await analytics.metric_report(
         session,
         ask,
         rows,
@@ -176,6 +177,7 @@ async def get_metrics(
         default_currency=principal.reporting_currency,
         max_rate_age_days=settings.fx_max_rate_age_days,
     )
+    return Response(pydantic_core.to_json(document), media_type="application/json")
 
 
 @router.get(

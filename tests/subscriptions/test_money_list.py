@@ -1,6 +1,7 @@
-"""The metrics' money lists (``analytics.money_list``) are exactly ``ConvertibleMoney.of`` of
-each non-zero total, in currency order: the same amounts, currencies and set fields for any
-amount and currency (minor units 0, 2 and 3, no currency, a code the pattern refuses)."""
+"""The metrics' money lists (``analytics.money_list``, and ``money_entries``: the same as plain
+data) are exactly ``ConvertibleMoney.of`` of each non-zero total, in currency order: the same
+amounts, currencies and set fields for any amount and currency (minor units 0, 2 and 3, no
+currency, a code the pattern refuses)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from app.fx.schemas import ConvertibleMoney
-from app.subscriptions.analytics import money_list
+from app.subscriptions.analytics import money_entries, money_list
 
 CURRENCIES = st.sampled_from(["USD", "JPY", "KWD", "EUR", "XXX", None])
 AMOUNTS = st.decimals(
@@ -33,6 +34,8 @@ def test_the_list_is_money_of_each_non_zero_total(totals: dict[str | None, Decim
     assert [m.model_dump_json(exclude_unset=True) for m in listed] == [
         m.model_dump_json(exclude_unset=True) for m in expected
     ]
+    # What the metrics document holds: the model's dump without its unset fields.
+    assert money_entries(totals) == [m.model_dump(exclude_unset=True) for m in expected]
 
 
 def test_a_currency_the_pattern_refuses_still_fails() -> None:
@@ -41,3 +44,5 @@ def test_a_currency_the_pattern_refuses_still_fails() -> None:
     for refused in ("usd", "USD\n", "EURO"):
         with pytest.raises(ValidationError):
             money_list({refused: Decimal("1")})
+        with pytest.raises(ValidationError):
+            money_entries({refused: Decimal("1")})
