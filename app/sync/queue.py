@@ -210,14 +210,19 @@ def _requeueable(job: str) -> str:
 def kept_unit(account: str, unit_key: str, refresh: str) -> str:
     """SQL condition: the unit (``account``, ``:kept_dataset``, ``unit_key``) exists and a
     planning round at ``:kept_now`` would leave it alone, ``refresh`` being its refresh
-    interval in seconds (NULL: never refreshed). For planners, which leave such units out."""
+    interval in seconds (NULL: never refreshed). For planners, which leave such units out.
+
+    ``OFFSET 0`` keeps it one probe of the unique index per proposed unit: as an anti-join
+    PostgreSQL hashed the whole of ``sync_jobs`` once per dataset instead (every unit ever
+    planned, backfills included, every round)."""
     return f"""EXISTS (
         SELECT 1 FROM sync_jobs kept
         WHERE kept.account_id = {account} AND kept.dataset = CAST(:kept_dataset AS text)
           AND kept.unit_key = {unit_key}
           AND NOT (kept.state IN ('succeeded', 'failed') AND {refresh} IS NOT NULL
                    AND kept.finished_at < CAST(:kept_now AS timestamptz)
-                                          - make_interval(secs => {refresh})))"""  # noqa: S608
+                                          - make_interval(secs => {refresh}))
+        OFFSET 0)"""  # noqa: S608
 
 
 async def unkept_accounts(
