@@ -44,14 +44,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     import signal
 
-    from app.asc.http_client import create_http_client
+    from app.asc.http_client import asc_timeout, create_http_client
     from app.credentials.clients import AscClientFactory
     from app.credentials.crypto import load_cipher
     from app.db.runtime import open_database
     from app.kit import tracing
     from app.kit.logging import configure_logging
     from app.kit.metrics import Metrics
-    from app.main import asc_http_timeout
     from app.registry import worker_parts
     from app.sync.worker import SyncWorker
 
@@ -66,7 +65,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         cipher = load_cipher(settings)
         async with (
             open_database(settings) as database,
-            create_http_client(timeout=asc_http_timeout(settings)) as http,
+            create_http_client(timeout=asc_timeout(settings.asc_read_timeout_seconds)) as http,
         ):
             tracing.instrument_clients(http=http, engine=database.engine)  # OTEL_* only
             factory = AscClientFactory(http, settings.asc_base_url, cipher)

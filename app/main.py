@@ -15,7 +15,7 @@ from app.accounts.router import router as accounts_router
 from app.analytics.router import router as analytics_router
 from app.apple_webhooks import service as apple_webhooks_service
 from app.apple_webhooks.router import router as apple_webhooks_router
-from app.asc.http_client import DEFAULT_TIMEOUT, create_http_client
+from app.asc.http_client import asc_timeout, create_http_client
 from app.asc.retry import RetryPolicy
 from app.auth.ratelimit import TokenRateLimiter
 from app.auth.router import router as tokens_router
@@ -73,12 +73,7 @@ GZIP_MIN_BYTES = 1024
 
 def asc_http_timeout(settings: Settings) -> httpx.Timeout:
     """Apple timeouts, with the read timeout from settings (a stalled read holds a lease)."""
-    return httpx.Timeout(
-        connect=DEFAULT_TIMEOUT.connect,
-        read=settings.asc_read_timeout_seconds,
-        write=DEFAULT_TIMEOUT.write,
-        pool=DEFAULT_TIMEOUT.pool,
-    )
+    return asc_timeout(settings.asc_read_timeout_seconds)
 
 
 def create_app(

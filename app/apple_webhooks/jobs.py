@@ -30,10 +30,10 @@ from app.asc.errors import AscConflict, AscForbidden, AscNotFound
 from app.credentials.crypto import CredentialCipher
 from app.models import AppleWebhook, AscAccount
 from app.resources.app_list import AppsRefreshed
+from app.resources.units import plan_per_account, plan_per_account_many
 from app.sync import queue
 from app.sync.contract import (
     Dataset,
-    PlanContext,
     PlannedUnit,
     Priority,
     UnitContext,
@@ -57,10 +57,6 @@ def receiver_base(public_url: str, token: str) -> str:
 
 def app_url(public_url: str, token: str, app_apple_id: str) -> str:
     return f"{receiver_base(public_url, token)}/apps/{app_apple_id}"
-
-
-async def plan(ctx: PlanContext) -> list[PlannedUnit]:
-    return [PlannedUnit("all", refresh_after=ctx.cadence)]
 
 
 @dataclass
@@ -172,7 +168,14 @@ def dataset(
     public_url: str | None, cipher: Callable[[], CredentialCipher], datasets: set[str]
 ) -> Dataset:
     registrar = Registrar(public_url, cipher, subscribed_types(datasets))
-    return Dataset(name=DATASET, capability=None, cadence=CADENCE, plan=plan, run=registrar.run)
+    return Dataset(
+        name=DATASET,
+        capability=None,
+        cadence=CADENCE,
+        plan=plan_per_account,
+        plan_many=plan_per_account_many,
+        run=registrar.run,
+    )
 
 
 def after_apps_refresh(public_url: str | None) -> AppsRefreshed:

@@ -10,10 +10,21 @@ import importlib.metadata
 
 import httpx
 
-__all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "create_http_client", "user_agent"]
+__all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "asc_timeout", "create_http_client", "user_agent"]
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
+def asc_timeout(read_seconds: float) -> httpx.Timeout:
+    """Apple timeouts, with the read timeout configured (a stalled read holds a lease). Here,
+    not in ``app.main``, so a worker process does not import the API to build its client."""
+    return httpx.Timeout(
+        connect=DEFAULT_TIMEOUT.connect,
+        read=read_seconds,
+        write=DEFAULT_TIMEOUT.write,
+        pool=DEFAULT_TIMEOUT.pool,
+    )
 
 
 def user_agent() -> str:

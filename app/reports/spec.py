@@ -99,6 +99,8 @@ def dated_dataset(
 
     async def plan_many(ctx: PlanBatchContext) -> dict[uuid.UUID, list[PlannedUnit]]:
         newest, *older = period.routine(ctx.now)
+        if ctx.skip_kept_of is not None:
+            return await _due(ctx, name, period, [newest, *older], late_refresh)
         provisional = await _provisional(ctx, name, period, [newest, *older])
         return {
             account.id: [
@@ -160,6 +162,38 @@ async def _provisional(
         for (account_id, day), at in fetched.items()
         if at < period.available_at(day) + calendar.PROVISIONAL
     }
+
+
+async def _due(
+    ctx: PlanBatchContext,
+    dataset: str,
+    period: Period,
+    days: list[dt.date],
+    late_refresh: dt.timedelta,
+) -> dict[uuid.UUID, list[PlannedUnit]]:
+    """``plan_many``'s units for a planning round, kept ones left out: the same refresh for
+    each (the newest period's late refresh, a provisional period's daily one), decided in
+    the one statement that leaves the kept out."""
+    since_batch = ctx.now - calendar.latest_batch(ctx.now)
+    periods = [
+        (
+            day,
+            period.unit_key(day),
+            late_refresh if day == days[0] else None,
+            period.available_at(day) + calendar.PROVISIONAL,
+        )
+        for day in days
+    ]
+    due = await records.due_periods(
+        ctx.session, [a.id for a in ctx.accounts], dataset, periods, since_batch, ctx.now
+    )
+    planned: dict[uuid.UUID, list[PlannedUnit]] = {}
+    for account_id, day, provisional in due:
+        refresh = since_batch if provisional else (late_refresh if day == days[0] else None)
+        planned.setdefault(account_id, []).append(
+            PlannedUnit(period.unit_key(day), refresh_after=refresh)
+        )
+    return planned
 
 
 def report_dataset(spec: ReportSpec) -> Dataset:

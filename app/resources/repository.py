@@ -13,6 +13,7 @@ from sqlalchemy import exists, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import App
+from app.sync import queue
 
 SyncMarker = Literal[
     "versions_synced_at", "builds_synced_at", "testflight_synced_at", "submissions_synced_at"
@@ -94,6 +95,35 @@ async def listed_apple_ids(
             "ORDER BY account_id, apple_id"
         ),
         {"accounts": list(account_ids)},
+    )
+    listed: dict[uuid.UUID, list[str]] = {}
+    for account_id, apple_id in rows:
+        listed.setdefault(account_id, []).append(str(apple_id))
+    return listed
+
+
+async def due_listed_apple_ids(
+    session: AsyncSession,
+    account_ids: Sequence[uuid.UUID],
+    dataset: str,
+    refresh: dt.timedelta,
+    now: dt.datetime,
+) -> dict[uuid.UUID, list[str]]:
+    """``listed_apple_ids`` for a planning round of ``dataset`` (one unit per app, refreshed
+    every ``refresh``): the apps whose unit is kept (``queue.kept_unit``) left out."""
+    kept = queue.kept_unit("apps.account_id", "CAST(apps.apple_id AS text)", "CAST(:r AS float8)")
+    rows = await session.execute(
+        text(
+            "SELECT account_id, apple_id FROM apps "  # noqa: S608  (fixed fragments; values are bound)
+            "WHERE account_id = ANY(CAST(:accounts AS uuid[])) AND removed_at IS NULL "
+            f"AND NOT {kept} ORDER BY account_id, apple_id"
+        ),
+        {
+            "accounts": list(account_ids),
+            "kept_dataset": dataset,
+            "r": refresh.total_seconds(),
+            "kept_now": now,
+        },
     )
     listed: dict[uuid.UUID, list[str]] = {}
     for account_id, apple_id in rows:

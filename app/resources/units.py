@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.asc.errors import AscNotFound
 from app.resources import repository
 from app.resources.app_list import AppListing
+from app.sync import queue
 from app.sync.contract import (
     Dataset,
     PlanBatchContext,
@@ -34,9 +35,26 @@ async def plan_per_account(ctx: PlanContext) -> list[PlannedUnit]:
     return [PlannedUnit(ALL_APPS, refresh_after=ctx.cadence)]
 
 
+async def plan_per_account_many(ctx: PlanBatchContext) -> dict[uuid.UUID, list[PlannedUnit]]:
+    """``plan_per_account`` for many accounts; a planning round's leaves out the accounts
+    whose unit is kept (one statement; nothing is read otherwise)."""
+    accounts = [a.id for a in ctx.accounts]
+    if ctx.skip_kept_of is not None:
+        accounts = await queue.unkept_accounts(
+            ctx.session, ctx.skip_kept_of, accounts, ALL_APPS, ctx.cadence, ctx.now
+        )
+    return {account: [PlannedUnit(ALL_APPS, refresh_after=ctx.cadence)] for account in accounts}
+
+
 async def plan_per_listed_app(ctx: PlanBatchContext) -> dict[uuid.UUID, list[PlannedUnit]]:
     """One unit per listed app of each account (its Apple id), refreshed every cadence."""
-    listed = await repository.listed_apple_ids(ctx.session, [a.id for a in ctx.accounts])
+    accounts = [a.id for a in ctx.accounts]
+    if ctx.skip_kept_of is not None:
+        listed = await repository.due_listed_apple_ids(
+            ctx.session, accounts, ctx.skip_kept_of, ctx.cadence, ctx.now
+        )
+    else:
+        listed = await repository.listed_apple_ids(ctx.session, accounts)
     return {
         account_id: [PlannedUnit(apple_id, refresh_after=ctx.cadence) for apple_id in apple_ids]
         for account_id, apple_ids in listed.items()
@@ -151,7 +169,12 @@ def per_app_dataset(
         return await run_per_app(ctx, marker, sync_app, listing)
 
     return Dataset(
-        name=name, capability=capability, cadence=CATALOG_CADENCE, plan=plan_per_account, run=run
+        name=name,
+        capability=capability,
+        cadence=CATALOG_CADENCE,
+        plan=plan_per_account,
+        plan_many=plan_per_account_many,
+        run=run,
     )
 
 

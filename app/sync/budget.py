@@ -5,6 +5,11 @@ response's figure is written to ``asc_key_budgets``; below the reserve the key i
 (no unit starts for it) until enough of the hour has rolled by, and a 429 blocks it with
 exponential backoff. Inside a running unit, ``guard`` stops the next request once this
 process has seen the budget fall to the reserve, so Apple never has to answer 429.
+
+A figure below the reserve is written at once, in a transaction of its own (other workers must
+stop claiming the key). A figure with budget to spare changes no claim: it waits in memory and
+is written with the others by ``flush``, in the runner's next claim transaction (a short one),
+instead of costing every Apple response a transaction and a commit of its own.
 """
 
 from __future__ import annotations
@@ -23,6 +28,25 @@ log = logging.getLogger("orchard.sync")
 
 MIN_BLOCK = dt.timedelta(seconds=10)
 MAX_BLOCK = dt.timedelta(hours=1)
+
+# Apple's figures for some keys; a key already stored keeps its longest block, and a figure
+# observed before the stored one (another worker's, written meanwhile) changes nothing.
+_RECORD = text(
+    """
+    INSERT INTO asc_key_budgets (key_id, hour_limit, remaining, observed_at, blocked_until,
+                                 consecutive_429)
+    SELECT u.key_id, u.hour_limit, u.remaining, u.observed_at, u.blocked_until, 0
+    FROM unnest(CAST(:keys AS text[]), CAST(:limits AS int[]), CAST(:remaining AS int[]),
+                CAST(:observed AS timestamptz[]), CAST(:blocked AS timestamptz[]))
+         AS u(key_id, hour_limit, remaining, observed_at, blocked_until)
+    ON CONFLICT (key_id) DO UPDATE SET hour_limit = EXCLUDED.hour_limit,
+        remaining = EXCLUDED.remaining, observed_at = EXCLUDED.observed_at,
+        blocked_until = GREATEST(asc_key_budgets.blocked_until, EXCLUDED.blocked_until),
+        consecutive_429 = CASE WHEN EXCLUDED.remaining > 0 THEN 0
+                               ELSE asc_key_budgets.consecutive_429 END
+    WHERE asc_key_budgets.observed_at <= EXCLUDED.observed_at
+    """
+)
 
 
 class BudgetReserveReached(Exception):
@@ -54,38 +78,47 @@ class KeyBudgets:
         self.reserve = reserve
         self.metrics = metrics
         self._last: dict[str, tuple[RateLimitInfo, dt.datetime]] = {}
+        #: Figures with budget to spare not written yet (the newest per key), for ``flush``.
+        self._pending: dict[str, tuple[RateLimitInfo, dt.datetime]] = {}
 
     async def record(self, key_id: str, info: RateLimitInfo) -> None:
         now = dt.datetime.now(dt.UTC)
         self._last[key_id] = (info, now)
         if self.metrics is not None:
             self.metrics.observe_budget(key_id, info.remaining, info.limit)
-        blocked_until = (
-            now + refill_wait(info, self.reserve) if info.remaining < self.reserve else None
-        )
+        if info.remaining >= self.reserve:
+            self._pending[key_id] = (info, now)
+            return
+        self._pending.pop(key_id, None)  # this newer figure supersedes it
         async with self.sessionmaker() as session, session.begin():
             await session.execute(
-                text(
-                    """
-                    INSERT INTO asc_key_budgets (key_id, hour_limit, remaining, observed_at,
-                                                 blocked_until, consecutive_429)
-                    VALUES (:key, :limit, :remaining, :now, :blocked, 0)
-                    ON CONFLICT (key_id) DO UPDATE SET hour_limit = EXCLUDED.hour_limit,
-                        remaining = EXCLUDED.remaining, observed_at = EXCLUDED.observed_at,
-                        blocked_until = GREATEST(asc_key_budgets.blocked_until,
-                                                 EXCLUDED.blocked_until),
-                        consecutive_429 = CASE WHEN EXCLUDED.remaining > 0 THEN 0
-                                               ELSE asc_key_budgets.consecutive_429 END
-                    """
-                ),
+                _RECORD,
                 {
-                    "key": key_id,
-                    "limit": info.limit,
-                    "remaining": info.remaining,
-                    "now": now,
-                    "blocked": blocked_until,
+                    "keys": [key_id],
+                    "limits": [info.limit],
+                    "remaining": [info.remaining],
+                    "observed": [now],
+                    "blocked": [now + refill_wait(info, self.reserve)],
                 },
             )
+
+    async def flush(self, session: AsyncSession) -> None:
+        """Write the figures with budget to spare seen since the last flush, in ``session``'s
+        transaction (one statement; keys in order, so two flushing workers never deadlock).
+        A figure older than the one stored (another worker's, written meanwhile) is dropped."""
+        if not self._pending:
+            return
+        pending, self._pending = sorted(self._pending.items()), {}
+        await session.execute(
+            _RECORD,
+            {
+                "keys": [key for key, _ in pending],
+                "limits": [info.limit for _, (info, _) in pending],
+                "remaining": [info.remaining for _, (info, _) in pending],
+                "observed": [at for _, (_, at) in pending],
+                "blocked": [None] * len(pending),
+            },
+        )
 
     async def rate_limited(self, key_id: str, retry_after: float | None) -> dt.datetime:
         """Apple answered 429: block the key with exponential backoff. Returns until when."""

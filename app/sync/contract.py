@@ -93,6 +93,10 @@ class PlanBatchContext:
     accounts: Sequence[AscAccount]
     now: dt.datetime
     cadence: dt.timedelta
+    #: A planning round's: the dataset whose kept units (queued, running, paused, or finished
+    #: and still fresh: ``queue.kept_unit``) the planner leaves out, since the round would
+    #: skip them anyway; None (a link, a backfill, one account's plan): every unit.
+    skip_kept_of: str | None = None
 
 
 @dataclass
@@ -211,12 +215,21 @@ def account_planner(plan_many: BatchPlanner) -> Planner:
 
 
 async def plan_accounts(
-    session: AsyncSession, dataset: Dataset, accounts: Sequence[AscAccount], now: dt.datetime
+    session: AsyncSession,
+    dataset: Dataset,
+    accounts: Sequence[AscAccount],
+    now: dt.datetime,
+    *,
+    skip_kept: bool = False,
 ) -> Mapping[uuid.UUID, list[PlannedUnit]]:
     """``dataset``'s due units of every one of ``accounts``: its batch planner's one call, or
-    its account planner's per account (planners without one read nothing)."""
+    its account planner's per account (planners without one read nothing). With
+    ``skip_kept`` (a planning round) a batch planner leaves out the units already kept."""
     if dataset.plan_many is not None:
-        return await dataset.plan_many(PlanBatchContext(session, accounts, now, dataset.cadence))
+        batch = PlanBatchContext(
+            session, accounts, now, dataset.cadence, dataset.name if skip_kept else None
+        )
+        return await dataset.plan_many(batch)
     return {
         account.id: await dataset.plan(PlanContext(session, account, now, dataset.cadence))
         for account in accounts

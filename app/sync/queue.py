@@ -213,6 +213,51 @@ def _requeueable(job: str) -> str:
                                      - make_interval(secs => CAST(:refresh AS float8))))"""
 
 
+def kept_unit(account: str, unit_key: str, refresh: str) -> str:
+    """SQL condition: the unit (``account``, ``:kept_dataset``, ``unit_key``) exists and a
+    planning round at ``:kept_now`` would leave it alone, ``refresh`` being its refresh
+    interval in seconds (NULL: never refreshed). For planners, which leave such units out.
+
+    ``OFFSET 0`` keeps it one probe of the unique index per proposed unit: as an anti-join
+    PostgreSQL hashed the whole of ``sync_jobs`` once per dataset instead (every unit ever
+    planned, backfills included, every round)."""
+    return f"""EXISTS (
+        SELECT 1 FROM sync_jobs kept
+        WHERE kept.account_id = {account} AND kept.dataset = CAST(:kept_dataset AS text)
+          AND kept.unit_key = {unit_key}
+          AND NOT (kept.state IN ('succeeded', 'failed') AND {refresh} IS NOT NULL
+                   AND kept.finished_at < CAST(:kept_now AS timestamptz)
+                                          - make_interval(secs => {refresh}))
+        OFFSET 0)"""  # noqa: S608
+
+
+async def unkept_accounts(
+    session: AsyncSession,
+    dataset: str,
+    account_ids: list[uuid.UUID],
+    unit_key: str,
+    refresh: dt.timedelta,
+    now: dt.datetime,
+) -> list[uuid.UUID]:
+    """Of ``account_ids``, those whose unit ``unit_key`` of ``dataset`` (refreshed every
+    ``refresh``) is not kept: what a planning round queues of a one-unit-per-account dataset."""
+    kept = kept_unit("a.account_id", "CAST(:unit_key AS text)", "CAST(:refresh AS float8)")
+    rows = await session.execute(
+        text(
+            "SELECT a.account_id FROM unnest(CAST(:accounts AS uuid[])) "  # noqa: S608  (fixed fragments; values are bound)
+            f"WITH ORDINALITY AS a(account_id, n) WHERE NOT {kept} ORDER BY a.n"
+        ),
+        {
+            "accounts": account_ids,
+            "kept_dataset": dataset,
+            "unit_key": unit_key,
+            "refresh": refresh.total_seconds(),
+            "kept_now": now,
+        },
+    )
+    return [row[0] for row in rows]
+
+
 # Units that exist and are not to be queued again (queued, running, paused, or finished and
 # still fresh) are dropped before the INSERT (an anti-join on the unique key): ``ON CONFLICT
 # DO UPDATE … WHERE`` alone would leave them unchanged but still lock, and so write, each row

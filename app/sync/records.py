@@ -13,6 +13,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.sync import queue
+
 
 async def record_success(
     session: AsyncSession,
@@ -135,6 +137,59 @@ async def no_data_fetches(
         {"accounts": list(account_ids), "d": dataset, "days": days},
     )
     return {(row[0], row[1]): row[2] for row in rows}
+
+
+async def due_periods(
+    session: AsyncSession,
+    account_ids: Sequence[uuid.UUID],
+    dataset: str,
+    periods: Sequence[tuple[dt.date, str, dt.timedelta | None, dt.datetime]],
+    provisional_refresh: dt.timedelta,
+    now: dt.datetime,
+) -> list[tuple[uuid.UUID, dt.date, bool]]:
+    """A planning round's routine periods of ``dataset`` not kept yet, for every account:
+    (account, report date, provisional), in ``periods`` order per account. ``periods`` are
+    (report date, unit key, refresh, provisional before): a period stored as ``no_data`` by
+    a fetch before its "provisional before" is provisional and refreshed every
+    ``provisional_refresh`` instead. One statement for all the accounts; the kept units
+    (nearly all, round after round) never leave the database."""
+    refresh = (
+        "CASE WHEN p.account_id IS NOT NULL THEN CAST(:provisional AS float8) ELSE k.refresh END"
+    )
+    rows = await session.execute(
+        text(
+            f"""
+            WITH k AS (
+                SELECT * FROM unnest(CAST(:days AS date[]), CAST(:keys AS text[]),
+                                     CAST(:refresh AS float8[]), CAST(:before AS timestamptz[]))
+                     WITH ORDINALITY AS k(report_date, unit_key, refresh, before, n)
+            ), p AS (
+                SELECT av.account_id, av.report_date FROM dataset_availability av
+                JOIN k ON k.report_date = av.report_date
+                WHERE av.account_id = ANY(CAST(:accounts AS uuid[]))
+                  AND av.dataset = CAST(:kept_dataset AS text) AND av.state = 'no_data'
+                  AND av.fetched_at < k.before
+            )
+            SELECT a.account_id, k.report_date, p.account_id IS NOT NULL
+            FROM unnest(CAST(:accounts AS uuid[])) AS a(account_id)
+            CROSS JOIN k
+            LEFT JOIN p ON p.account_id = a.account_id AND p.report_date = k.report_date
+            WHERE NOT {queue.kept_unit("a.account_id", "k.unit_key", refresh)}
+            ORDER BY a.account_id, k.n
+            """  # noqa: S608  (fixed fragments; values are bound)
+        ),
+        {
+            "accounts": list(account_ids),
+            "kept_dataset": dataset,
+            "days": [day for day, _, _, _ in periods],
+            "keys": [key for _, key, _, _ in periods],
+            "refresh": [r.total_seconds() if r is not None else None for _, _, r, _ in periods],
+            "before": [before for _, _, _, before in periods],
+            "provisional": provisional_refresh.total_seconds(),
+            "kept_now": now,
+        },
+    )
+    return [(row[0], row[1], bool(row[2])) for row in rows]
 
 
 async def availability_changes(

@@ -105,6 +105,8 @@ class Runner:
     async def run_once(self) -> bool:
         """Claim and run one due unit. False when there was nothing to claim."""
         async with self.sessionmaker() as session, session.begin():
+            # The budget figures earlier units saw, written in this short transaction.
+            await self.budgets.flush(session)
             job = await queue.claim(
                 session,
                 worker_id=self.config.worker_id,
@@ -112,12 +114,17 @@ class Runner:
                 key_concurrency=self.config.key_concurrency,
                 budget_reserve=self.config.budget_reserve,
             )
+            # The unit's account, read in the claim's transaction (a transaction of its own
+            # was one more connection checkout and BEGIN/ROLLBACK per unit).
+            account = None
+            if job is not None and job.account_id is not None:
+                account = await session.get(AscAccount, job.account_id)
         if job is None:
             return False
-        await self._run(job)
+        await self._run(job, account)
         return True
 
-    async def _run(self, job: queue.ClaimedJob) -> None:
+    async def _run(self, job: queue.ClaimedJob, account: AscAccount | None) -> None:
         if job.account_id is None:
             await self.public.run(
                 job,
@@ -126,8 +133,6 @@ class Runner:
             )
             return
         dataset = self.registry.get(job.dataset)
-        async with self.sessionmaker() as session:
-            account = await session.get(AscAccount, job.account_id)
         if dataset is None or account is None or account.encrypted_private_key is None:
             await self._finish(job, queue.FAILED, "not_runnable", "dataset or account is gone")
             return

@@ -20,6 +20,7 @@ from app.resources.units import (
     apple_datetime,
     bool_or_none,
     plan_per_account,
+    plan_per_account_many,
     text_or_none,
     unique,
 )
@@ -100,5 +101,10 @@ async def run(ctx: UnitContext) -> UnitResult:
 
 
 TEAM = Dataset(
-    name=DATASET, capability="users", cadence=CATALOG_CADENCE, plan=plan_per_account, run=run
+    name=DATASET,
+    capability="users",
+    cadence=CATALOG_CADENCE,
+    plan=plan_per_account,
+    plan_many=plan_per_account_many,
+    run=run,
 )

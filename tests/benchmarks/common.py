@@ -31,8 +31,11 @@ def _with_database(url: str, name: str) -> str:
 
 
 @asynccontextmanager
-async def benchmark_database(server_url: str | None = None) -> AsyncIterator[str]:
-    """A fresh, migrated database; yields its URL and drops it afterwards."""
+async def benchmark_database(
+    server_url: str | None = None, prefix: str = "orchard_bench_"
+) -> AsyncIterator[str]:
+    """A fresh, migrated database named ``prefix`` + 8 hex digits (a shared server's owners
+    tell theirs apart by the prefix); yields its URL and drops it afterwards."""
     server_url = server_url or os.environ.get("ORCHARD_TEST_DATABASE_URL")
     server = None
     if not server_url:
@@ -44,7 +47,7 @@ async def benchmark_database(server_url: str | None = None) -> AsyncIterator[str
                 Path(tempfile.mkdtemp(prefix="orchard-bench-")) / "pg", cleanup_mode="delete"
             )
         server_url = server.get_uri()
-    name = f"orchard_bench_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(_with_database(server_url, "postgres"))
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')

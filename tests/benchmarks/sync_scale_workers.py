@@ -65,6 +65,7 @@ from tests.benchmarks.common import benchmark_database, machine
 from tests.benchmarks.sync_scale import HOUR_BUDGET, clean_env, link_sandbox_team, start_sandbox
 
 LINK_CONCURRENCY = 8
+LINK_COMMIT_EVERY = 50
 
 
 def restricted_registry(settings: Settings, datasets: list[str]) -> DatasetRegistry:
@@ -79,14 +80,15 @@ async def link_accounts(
     url: str,
     sandbox_url: str,
     data_dir: Path,
-    registry: DatasetRegistry,
     numbers: range,
     per_workspace: int,
 ) -> None:
     """Link accounts ``numbers`` (one sandbox team and key each), in workspaces of
-    ``per_workspace`` accounts (account ``n`` in workspace ``n // per_workspace``). Linking
-    plans the first units of ``registry``'s datasets only (the cycle's): the cycle empties the
-    queue anyway, and planning every dataset made linking 10,000 accounts take most of an hour."""
+    ``per_workspace`` accounts (account ``n`` in workspace ``n // per_workspace``), through
+    ``link_account`` as the API does, committed ``LINK_COMMIT_EVERY`` accounts a transaction
+    per linker. Linking plans no first units: each cycle starts from an empty queue anyway
+    (``reset_cycle``), and planning them (every dataset made linking 10,000 accounts take most
+    of an hour; the cycle's two datasets still seven statements an account) was most of it."""
     settings = Settings(data_dir=data_dir)
     engine = create_engine(url, pool_size=LINK_CONCURRENCY)
     sessionmaker = create_sessionmaker(engine)
@@ -102,14 +104,17 @@ async def link_accounts(
                 workspaces[group] = found
             await session.commit()
         factory = AscClientFactory(client, sandbox_url, load_cipher(settings))
+        nothing = DatasetRegistry([])  # no first units (above)
         pending = iter(numbers)
 
         async def linker() -> None:
             async with sessionmaker() as session:
-                for n in pending:
+                for count, n in enumerate(pending, 1):
                     workspace_id = workspaces[n // per_workspace]
-                    await link_sandbox_team(session, client, factory, registry, workspace_id, n)
-                    await session.commit()
+                    await link_sandbox_team(session, client, factory, nothing, workspace_id, n)
+                    if count % LINK_COMMIT_EVERY == 0:
+                        await session.commit()
+                await session.commit()
 
         await asyncio.gather(*(linker() for _ in range(LINK_CONCURRENCY)))
     await engine.dispose()
@@ -313,12 +318,11 @@ async def run_cycle(
 
 async def worker_child(datasets: list[str], concurrency: int) -> None:
     """One worker process: ``orchard worker`` limited to ``datasets`` (no domain tasks)."""
-    from app.asc.http_client import create_http_client
+    from app.asc.http_client import asc_timeout, create_http_client
     from app.config import load_settings
     from app.db.runtime import open_database
     from app.kit.logging import configure_logging
     from app.kit.metrics import Metrics
-    from app.main import asc_http_timeout
     from app.sync.worker import SyncWorker, WorkerParts
 
     settings = load_settings()
@@ -330,7 +334,7 @@ async def worker_child(datasets: list[str], concurrency: int) -> None:
     parts = WorkerParts(registry=restricted_registry(settings, datasets))
     async with (
         open_database(settings) as database,
-        create_http_client(timeout=asc_http_timeout(settings)) as http,
+        create_http_client(timeout=asc_timeout(settings.asc_read_timeout_seconds)) as http,
     ):
         factory = AscClientFactory(http, settings.asc_base_url, load_cipher(settings))
         worker = SyncWorker(
@@ -364,6 +368,11 @@ async def main() -> None:
     )
     parser.add_argument("--timeout", type=float, default=3600, help="per cycle, seconds")
     parser.add_argument("--database-url", default=os.environ.get("ORCHARD_TEST_DATABASE_URL"))
+    parser.add_argument(
+        "--database-prefix",
+        default="orchard_bench_",
+        help="the benchmark database's name prefix (it is created and dropped by the run)",
+    )
     parser.add_argument("--worker-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     datasets = args.datasets.split(",")
@@ -380,7 +389,7 @@ async def main() -> None:
         f"cycle: {', '.join(datasets)} per account; {args.workers} worker processes x "
         f"{args.concurrency} units; PostgreSQL {args.database_url.rsplit('@', 1)[-1]}"
     )
-    async with benchmark_database(args.database_url) as url:
+    async with benchmark_database(args.database_url, args.database_prefix) as url:
         sandbox, sandbox_url = await start_sandbox(data_dir)
         try:
             linked = 0
@@ -390,7 +399,6 @@ async def main() -> None:
                     url,
                     sandbox_url,
                     data_dir,
-                    registry,
                     range(linked, size),
                     args.accounts_per_workspace,
                 )

@@ -11,12 +11,14 @@ from typing import Any
 import asyncpg
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from app.models import AscAccount
+from app.reports import calendar
+from app.reports.periods import DAILY, WEEKLY
 from app.sandbox.state import SandboxState
 from app.sync import scheduler
-from app.sync.contract import missing_requirement
+from app.sync.contract import missing_requirement, plan_accounts
 from app.sync.scheduler import plan_round, routine_units
 from tests.fixtures.accounts import Tenant, link_account
 from tests.fixtures.engine import run_unit
@@ -134,7 +136,10 @@ async def test_a_rounds_statements_do_not_grow_with_the_accounts(
     reads = [s for s in with_many if not s.lstrip().upper().startswith("INSERT")]
     assert len(with_many) == len(with_few), "\n".join(with_many)
     assert len(reads) == len([s for s in with_few if not s.lstrip().upper().startswith("INSERT")])
-    assert len(reads) < len(app.state.registry.all()) + 5
+    # The round's lock and accounts, then at most one read per planner (a one-unit-per-account
+    # planner too, since it leaves out the accounts whose unit is kept).
+    registry = app.state.registry
+    assert len(reads) <= 2 + len(registry.all()) + len(registry.public())
 
     # ... and each account's units are what its own plan (one account, as on link) says.
     queued = await db.fetch("SELECT account_id, dataset, unit_key FROM sync_jobs")
@@ -208,3 +213,115 @@ async def test_a_round_over_queued_units_writes_nothing_and_a_stale_unit_is_due_
         )
         == "succeeded"
     )
+
+
+async def _proposals(
+    app: FastAPI, now: dt.datetime, *, skip_kept: bool
+) -> dict[tuple[uuid.UUID, str, str], dt.timedelta | None]:
+    """Every unit each dataset's planner proposes for every account, as a round asks it
+    (``skip_kept``) or as a link does: (account, dataset, unit key) → refresh."""
+    proposed: dict[tuple[uuid.UUID, str, str], dt.timedelta | None] = {}
+    async with app.state.sessionmaker() as session:
+        accounts = list(await session.scalars(select(AscAccount)))
+        for dataset in app.state.registry.all():
+            eligible = [a for a in accounts if missing_requirement(dataset, a) is None]
+            planned = await plan_accounts(session, dataset, eligible, now, skip_kept=skip_kept)
+            for account_id, units in planned.items():
+                for unit in units:
+                    proposed[(account_id, dataset.name, unit.unit_key)] = unit.refresh_after
+    return proposed
+
+
+async def test_a_rounds_planners_leave_out_the_units_it_would_skip(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sandbox: SandboxState,
+    db: asyncpg.Connection,
+) -> None:
+    first, second = await _link_listed(app, client, tenant, sandbox, range(2))
+    await db.execute("DELETE FROM sync_jobs")
+    planned, _ = await _plan(app)
+    now = dt.datetime.now(dt.UTC)
+    every = await _proposals(app, now, skip_kept=False)
+    assert planned > 0
+    assert len(every) == await db.fetchval(
+        "SELECT count(*) FROM sync_jobs WHERE account_id IS NOT NULL"
+    )
+    # A later round: every unit is kept, so no planner proposes one (none is built, sent to
+    # PostgreSQL and dropped by the INSERT's anti-join: 650,000 a round at 10,000 accounts).
+    assert await _proposals(app, now, skip_kept=True) == {}
+
+    # Then units change: due again are a newest day past its late refresh, a catalog unit
+    # and a per-app unit past their cadence, a unit deleted, and a provisional "no sales"
+    # day fetched before Apple's latest batch; an older day, a fresh unit and a final "no
+    # sales" day stay kept.
+    newest, *older = DAILY.routine(now)
+    weekly = WEEKLY.unit_key(WEEKLY.routine(now)[0])
+    apple_id = min(key[2] for key in every if key[:2] == (first, "reviews"))
+    batch = calendar.latest_batch(now)
+    finished = {
+        (first, "sales_daily", DAILY.unit_key(newest)): now - dt.timedelta(days=2),
+        (first, "sales_daily", DAILY.unit_key(older[0])): now - dt.timedelta(days=2),
+        (second, "apps", "all"): now - dt.timedelta(days=1),
+        (first, "apps", "all"): now - dt.timedelta(seconds=5),
+        (first, "reviews", apple_id): now - dt.timedelta(days=1),
+        (second, "sales_daily", DAILY.unit_key(older[2])): batch - dt.timedelta(minutes=1),
+        (second, "sales_daily", DAILY.unit_key(older[3])): batch - dt.timedelta(minutes=1),
+    }
+    for (account_id, dataset, key), at in finished.items():
+        await db.execute(
+            "UPDATE sync_jobs SET state = 'succeeded', finished_at = $4 "
+            "WHERE account_id = $1 AND dataset = $2 AND unit_key = $3",
+            account_id,
+            dataset,
+            key,
+            at,
+        )
+    await db.execute(
+        "DELETE FROM sync_jobs WHERE account_id = $1 AND dataset = 'sales_weekly' "
+        "AND unit_key = $2",
+        second,
+        weekly,
+    )
+    for day, fetched in (
+        (older[2], DAILY.available_at(older[2])),  # inside the provisional window
+        (older[3], DAILY.available_at(older[3]) + calendar.PROVISIONAL),  # after it: final
+    ):
+        await db.execute(
+            "INSERT INTO dataset_availability (account_id, dataset, report_date, state, "
+            "fetched_at, row_count) VALUES ($1, 'sales_daily', $2, 'no_data', $3, 0)",
+            second,
+            day,
+            fetched,
+        )
+
+    every = await _proposals(app, now, skip_kept=False)
+    due = await _proposals(app, now, skip_kept=True)
+    assert set(due) == {
+        (first, "sales_daily", DAILY.unit_key(newest)),
+        (second, "apps", "all"),
+        (first, "reviews", apple_id),
+        (second, "sales_weekly", weekly),
+        (second, "sales_daily", DAILY.unit_key(older[2])),
+    }
+    # ... each with the refresh the full plan gives it, and exactly the units the INSERT's
+    # own anti-join would have queued of the full plan.
+    assert due == {unit: every[unit] for unit in due}
+    stored = {
+        (row["account_id"], row["dataset"], row["unit_key"]): (row["state"], row["finished_at"])
+        for row in await db.fetch(
+            "SELECT account_id, dataset, unit_key, state, finished_at FROM sync_jobs "
+            "WHERE account_id IS NOT NULL"
+        )
+    }
+
+    def requeued(unit: tuple[uuid.UUID, str, str], refresh: dt.timedelta | None) -> bool:
+        if unit not in stored:
+            return True
+        state, finished_at = stored[unit]
+        finished = state in ("succeeded", "failed")
+        return finished and refresh is not None and finished_at < now - refresh
+
+    assert set(due) == {unit for unit, refresh in every.items() if requeued(unit, refresh)}
+    assert (await _plan(app))[0] == len(due)
