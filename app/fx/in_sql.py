@@ -193,9 +193,9 @@ def written_params(table: DayRates) -> dict[str, Any]:
 
 
 def written_cte() -> str:
-    """``fx_rates``: :func:`written_params` as one row, made once per statement; a query
+    """``rate_book``: :func:`written_params` as one row, made once per statement; a query
     level that uses the fragments below joins :data:`WRITTEN_ROW`."""
-    return """fx_rates AS MATERIALIZED (
+    return """rate_book AS MATERIALIZED (
         SELECT p.*, r.entries, r.wholes, r.partials, CAST(:fx_decimals AS integer) AS d,
                0.5 * power(CAST(10 AS numeric), -CAST(:fx_decimals AS integer)) AS half,
                power(CAST(10 AS numeric), CAST(:fx_decimals AS integer)) AS unit
@@ -238,10 +238,10 @@ def written_lookup(alias: str, day: str, currency: str) -> str:
     return f"""CROSS JOIN LATERAL (
                 SELECT y.mark,
                        CASE WHEN y.mark > 0
-                            THEN CAST((SELECT vals FROM fx_rates) ->> (y.mark - 1) AS numeric)
+                            THEN CAST((SELECT vals FROM rate_book) ->> (y.mark - 1) AS numeric)
                        END AS rate
                 FROM (SELECT CASE WHEN {number} >= 0 THEN  -- (a negative index counts back)
-                                 CAST((SELECT ids FROM fx_rates) -> ({currency}) ->> {number}
+                                 CAST((SELECT ids FROM rate_book) -> ({currency}) ->> {number}
                                       AS integer)
                              END AS mark OFFSET 0) AS y
                 OFFSET 0  -- (flattened, the lookup would be inlined into each use)
@@ -261,13 +261,13 @@ def written_columns(alias: str, amount: str, day: str, prefix: str) -> str:
                    CASE WHEN {gap} THEN {day} END AS {prefix}_gap"""
 
 
-#: ``fx_rates``' row as ``fx_w``, to join where the fragments below are used: its values
+#: ``rate_book``' row as ``fx_w``, to join where the fragments below are used: its values
 #: are init plans, each read once — not a scan of the CTE per row joined, which copies its
 #: row (hundreds of kilobytes) each time, nor an init plan per use (over a hundred: tens of
 #: milliseconds of planning).
 WRITTEN_ROW = "CROSS JOIN (SELECT {}) AS fx_w".format(
     ", ".join(
-        f"(SELECT {c} FROM fx_rates) AS {c}"  # noqa: S608  (fixed column names)
+        f"(SELECT {c} FROM rate_book) AS {c}"  # noqa: S608  (fixed column names)
         for c in (
             "ids",
             "vals",
