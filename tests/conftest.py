@@ -8,7 +8,6 @@ by the Alembic migrations into a template database; each test gets a copy of the
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import tempfile
@@ -82,72 +81,22 @@ async def template_database(pg_server_url: str) -> AsyncIterator[str]:
         await admin.close()
 
 
-class DatabaseSupply:
-    """Copies of the template database, each made while the test before it runs.
-
-    Copying the migrated template (`CREATE DATABASE … TEMPLATE`) and dropping a test's copy
-    take about a second together on a loaded 2-core machine: paid in turn, that is a third of
-    the suite's time. The next test's copy is made, and the last test's dropped, in tasks of the
-    session's event loop, so the server does it while the tests run.
-    """
-
-    def __init__(self, server_url: str, template: str) -> None:
-        self._server_url = server_url
-        self._template = template
-        self._next: asyncio.Task[str] | None = None
-        self._drops: set[asyncio.Task[None]] = set()
-
-    async def _admin(self) -> asyncpg.Connection:
-        return await asyncpg.connect(with_database(self._server_url, "postgres"))
-
-    async def _create(self) -> str:
-        name = f"orchard_t_{uuid.uuid4().hex[:12]}"
-        admin = await self._admin()
-        try:
-            await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"')
-        finally:
-            await admin.close()
-        return name
-
-    async def _drop(self, name: str) -> None:
-        admin = await self._admin()
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-    async def take(self) -> str:
-        """A fresh copy's name (the one made ahead, if any), and the next one started."""
-        name = await (self._next or asyncio.ensure_future(self._create()))
-        self._next = asyncio.ensure_future(self._create())
-        return name
-
-    def give_back(self, name: str) -> None:
-        drop = asyncio.ensure_future(self._drop(name))
-        self._drops.add(drop)
-        drop.add_done_callback(self._drops.discard)
-
-    async def close(self) -> None:
-        if self._next is not None:
-            self.give_back(await self._next)
-        await asyncio.gather(*self._drops)
-
-
-@pytest.fixture(scope="session")
-async def database_supply(
-    pg_server_url: str, template_database: str
-) -> AsyncIterator[DatabaseSupply]:
-    supply = DatabaseSupply(pg_server_url, template_database)
-    yield supply
-    await supply.close()
-
-
 @pytest.fixture
-async def database_url(pg_server_url: str, database_supply: DatabaseSupply) -> AsyncIterator[str]:
-    """A fresh, migrated database for this test only."""
-    name = await database_supply.take()
-    yield with_database(pg_server_url, name)
-    database_supply.give_back(name)
+async def database_url(pg_server_url: str, template_database: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for this test only.
+
+    Made and dropped while no test runs: copying the template ahead, during the test before,
+    was tried and holds back every snapshot's xmin (a `CREATE DATABASE` is a transaction of the
+    whole cluster), which the events feed reads as its horizon — its tests then saw no events.
+    """
+    name = f"orchard_t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(with_database(pg_server_url, "postgres"))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+        yield with_database(pg_server_url, name)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
 
 
 @pytest.fixture
