@@ -517,15 +517,22 @@ _MINOR_UNITS = f"""CROSS JOIN LATERAL (
     OFFSET 0) AS u"""
 
 
-#: A row of ``_grouped``'s measures as the API writes them (``service._measures``), the
-#: members of an object without its braces: the counts, then the money (``_money_json``).
-_MEASURES_JSON = (
-    " || ',' || ".join(f"""'"{name}":' || {name}""" for name in COUNTS if name != "partial_refunds")
-    + f""" || ',"proceeds":[' || {_money_json("pcs", "pas", "u.pd")}
-        || '],"customer_sales":[' || {_money_json("ccs", "cas", "u.cd")}
+def _measures_json(proceeds: str, customer_sales: str) -> str:
+    """A row of ``_grouped``'s measures as the API writes them (``service._measures``), the
+    members of an object without its braces: the counts, then the money (``_money_json``);
+    ``proceeds`` and ``customer_sales`` write those two lists (converted ones, say)."""
+    counts = " || ',' || ".join(
+        f"""'"{name}":' || {name}""" for name in COUNTS if name != "partial_refunds"
+    )
+    return f"""{counts} || ',"proceeds":[' || {proceeds}
+        || '],"customer_sales":[' || {customer_sales}
         || '],"partial_refunds":{{"rows":' || partial_refunds
         || ',"proceeds":[' || {_money_json("pcs", "rps", "u.pd")}
         || '],"customer_amounts":[' || {_money_json("ccs", "rcs", "u.cd")} || ']}}'"""
+
+
+_MEASURES_JSON = _measures_json(
+    _money_json("pcs", "pas", "u.pd"), _money_json("ccs", "cas", "u.cd")
 )
 
 
@@ -574,29 +581,19 @@ async def aggregate_written(
         f"""'"{name}":' || COALESCE(CAST(to_json({g.groups[n]}) AS text), 'null')"""
         for n, name in enumerate(dimensions)
     )
-    counts = "".join(
-        f""" || ',"{name}":' || {name}""" for name in COUNTS if name != "partial_refunds"
-    )
-    proceeds_list = _money_json("pcs", "pas", "u.pd")
-    customer_list = _money_json("ccs", "cas", "u.cd")
+    measures = _MEASURES_JSON
     converted_totals = ""
     if fx is not None:
         # One-day buckets of one currency are written by p1 and c1; the others by pw and cw.
         one = (lambda w, o: w) if several_days else (lambda w, o: f"COALESCE({o}, {w})")
-        proceeds_list, customer_list = one("pw.list", "p1.list"), one("cw.list", "c1.list")
+        measures = _measures_json(one("pw.list", "p1.list"), one("cw.list", "c1.list"))
         converted_totals = f"""|| ',"proceeds_total_converted":' || {one("pw.total", "p1.total")}
         || ',"customer_sales_total_converted":' || {one("cw.total", "c1.total")}"""
     item = f"""'{{"period_start":"' || to_char(bucket, 'YYYY-MM-DD')
         || '","period_end":"' || to_char({bucket_end}, 'YYYY-MM-DD')
         || '","partial":' || CASE WHEN bucket < :span_start OR {bucket_end} > :span_end
                                   THEN 'true' ELSE 'false' END
-        || ',"group":{{' || {group or "''"} || '}},"source":"daily"'
-        {counts}
-        || ',"proceeds":[' || {proceeds_list}
-        || '],"customer_sales":[' || {customer_list}
-        || '],"partial_refunds":{{"rows":' || partial_refunds
-        || ',"proceeds":[' || {_money_json("pcs", "rps", "u.pd")}
-        || '],"customer_amounts":[' || {_money_json("ccs", "rcs", "u.cd")} || ']}}'
+        || ',"group":{{' || {group or "''"} || '}},"source":"daily",' || {measures}
         {converted_totals} || '}}'"""
     with_fx, converting = "", ""
     if fx is not None:
