@@ -93,3 +93,6 @@ class SubscriptionCountDay(Base):
     grace_period: Mapped[int | None] = mapped_column(BigInteger)
     marketing_opt_ins: Mapped[int | None] = mapped_column(BigInteger)
     subscribers: Mapped[int | None] = mapped_column(BigInteger)
+    #: The Subscription Report rows behind the counts (Σ the rollup's ``source_rows``): the
+    #: metrics' traces.
+    source_rows: Mapped[int] = mapped_column(BigInteger)

@@ -39,7 +39,6 @@ from app.subscriptions.analytics_schemas import (
     MetricInfo,
 )
 from app.subscriptions.catalog import BY_NAME, METRICS, QUERYABLE, Family, MetricDef, Unit
-from app.subscriptions.metrics import MrrTotal
 from app.subscriptions.request_repository import Batch, ScopeAsk, prefixed
 
 MAX_RANGE_DAYS = 400
@@ -146,6 +145,7 @@ class Needs:
     opening: bool
     movements: bool = False
     payers: bool = False  # distinct paying Subscriber IDs (paying_subscribers, arppu)
+    by_currency: bool = False  # actives per proceeds currency (arpu)
 
 
 def _expand(metrics: list[MetricDef]) -> set[str]:
@@ -171,6 +171,7 @@ def needs_of(metrics: list[MetricDef]) -> Needs:
         opening="opening_paying_active" in names,
         movements=any(m.family is Family.MOVEMENTS for m in defs),
         payers="paying_subscribers" in names,
+        by_currency="arpu" in names,
     )
 
 
@@ -275,9 +276,15 @@ async def _read(
                 max(b, start) - dt.timedelta(days=1): b for b in buckets_of(start, end, granularity)
             }
         more_sql, more_params = prefixed(ends_sql, ends_params, "more_")
-        days_sql, days_params = repo.snapshot_days_sql(
-            scope, days=sorted(openings), dimensions=dims, more_days=more_sql
-        )
+        stored = repo.stored_days_answer(scope, dims, needs.by_currency)
+        if stored:
+            days_sql, days_params = repo.stored_days_sql(
+                scope, days=sorted(openings), more_days=more_sql
+            )
+        else:
+            days_sql, days_params = repo.snapshot_days_sql(
+                scope, days=sorted(openings), dimensions=dims, more_days=more_sql
+            )
         days = batch.add(days_sql, {**days_params, **more_params})
     states = [
         (dataset, batch.add_states(dataset, first, last))
@@ -297,7 +304,8 @@ async def _read(
     if needs.snapshot:
         found.as_of = {row[0]: row[1] for row in results[ends]}
         closing_bucket = {d: b for b, d in found.as_of.items()}
-        for s in repo.snapshot_days_of(results[days], dims):
+        rows = results[days]
+        for s in repo.stored_days_of(rows) if stored else repo.snapshot_days_of(rows, dims):
             if s.day in closing_bucket:
                 found.closing[(closing_bucket[s.day], s.group)] = s
             if s.day in openings:
@@ -415,11 +423,8 @@ class Cell:
             return None
         day = self.snapshot
         if metric.name in ("mrr", "arr"):
-            total = MrrTotal()
-            for currency, duration, base, priced, _unpriced in day.mrr_parts if day else []:
-                total.add(currency, duration, base, priced)
             factor = 12 if metric.name == "arr" else 1
-            return money_entries({c: a * factor for c, a in total.amounts.items() if c is not None})
+            return money_entries({c: a * factor for c, a in day.mrr.items()} if day else {})
         if day is None:
             return 0
         return sum(day.counts.get(c, 0) for c in metric.snapshot_columns)
@@ -473,11 +478,8 @@ class Cell:
             day = self.snapshot
             if day is None:
                 return []
-            total = MrrTotal()
-            for currency, duration, base, priced, _unpriced in day.mrr_parts:
-                total.add(currency, duration, base, priced)
             factor = 12 if name == "arr" else 1
-            return [(day.day, c, a * factor) for c, a in total.amounts.items()]
+            return [(day.day, c, a * factor) for c, a in day.mrr.items()]
         if metric.family is Family.MOVEMENTS:
             amounts = self.sources.movements.get(self.key, {}).get(_MOVEMENT_OF[name], {})
             return [(last, c, a) for c, a in amounts.items()]

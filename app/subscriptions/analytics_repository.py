@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.fx.convert import DEFAULT_CURRENCY_SQL
 from app.reports import calendar
-from app.subscriptions import subscriber_rollup
+from app.subscriptions import series_days, subscriber_rollup
 from app.subscriptions.catalog import ACTIVE_COLUMNS, IN_MRR_COLUMNS
 from app.subscriptions.rollup import REFUND
 from app.subscriptions.schemas import RowFilter
@@ -575,6 +575,8 @@ class SnapshotDay:
     mrr_parts: list[tuple[str | None, str | None, Decimal | None, int, int]] = field(
         default_factory=list
     )
+    #: Currency → the estimated MRR (unrounded): ``metrics.MrrTotal`` over ``mrr_parts``.
+    mrr: dict[str, Decimal] = field(default_factory=dict)
     rows: int = 0
 
 
@@ -711,9 +713,71 @@ def snapshot_days_of(rows: Iterable[Sequence[Any]], dimensions: list[str]) -> li
         day.active_by_currency[currency] = day.active_by_currency.get(currency, 0) + int(active)
         day.mrr_parts.append((currency, duration, base, int(priced), int(unpriced)))
         day.rows += int(summed)
-    for day in found.values():  # one order whatever the plan: MRR adds them up in this order
-        day.mrr_parts.sort(key=lambda p: (p[0] is None, p[0] or "", p[1] is None, p[1] or ""))
+    for day in found.values():
+        day.mrr = series_days.amounts_of(p[:3] for p in day.mrr_parts)
     return list(found.values())
+
+
+def stored_days_answer(scope: RowScope, dimensions: list[str], by_currency: bool) -> bool:
+    """Whether ``stored_days_sql`` answers a snapshot read: one app or one account, neither
+    grouped nor filtered by storefront, and no count per proceeds currency needed (``arpu``;
+    the stored days keep none). A workspace's MRR is not stored exactly (see ``series_days``)."""
+    one_account = scope.filters.account_id is not None or scope.app_id is not None
+    return one_account and not dimensions and not scope.countries and not by_currency
+
+
+async def stored_days(
+    session: AsyncSession, scope: RowScope, *, days: list[dt.date]
+) -> list[SnapshotDay]:
+    """``snapshot_days`` for a scope ``stored_days_answer`` admits, from the stored days."""
+    if not days:
+        return []
+    sql, params = stored_days_sql(scope, days=days)
+    return stored_days_of(await session.execute(text(sql), params))
+
+
+def stored_days_sql(
+    scope: RowScope, *, days: list[dt.date], more_days: str = ""
+) -> tuple[str, dict[str, Any]]:
+    """``snapshot_days_sql`` for a scope ``stored_days_answer`` admits, from the values stored
+    per report date (``series_days``: the counts and MRR the units computed from the same
+    rollup rows, in their transaction): one row per day instead of every rollup row.
+    Rows: report date, the count sums (``COUNT_COLUMNS``), the source rows, and the MRR's
+    currencies and unrounded amounts."""
+    params: dict[str, Any] = {"days": days}
+    day_list = "CAST(:days AS date[])"
+    if more_days:
+        day_list = f"({day_list} || ARRAY(SELECT newest FROM ({more_days}) AS more))"  # noqa: S608
+    params["stored_by_app"] = scope.app_id is not None or scope.filters.app_apple_id is not None
+    counts = "".join(f", COALESCE(c.{column}, 0)" for column in COUNT_COLUMNS)
+    sql = f"""
+        SELECT c.report_date{counts}, c.source_rows, m.currencies, m.amounts
+        FROM {series_days.COUNTS_TABLE} AS c
+        LEFT JOIN LATERAL (
+            SELECT array_agg(proceeds_currency ORDER BY id) AS currencies,
+                   array_agg(CAST(amount AS text) ORDER BY id) AS amounts
+            FROM {series_days.TABLE}
+            WHERE account_id = c.account_id AND report_date = c.report_date
+                  AND by_app = c.by_app AND app_apple_id IS NOT DISTINCT FROM c.app_apple_id
+        ) AS m ON true
+        WHERE {row_where(scope, params)} AND by_app = :stored_by_app
+              AND report_date = ANY({day_list})
+    """  # noqa: S608  (identifiers from fixed maps; values are bound)
+    return sql, params
+
+
+def stored_days_of(rows: Iterable[Sequence[Any]]) -> list[SnapshotDay]:
+    """``stored_days_sql``'s rows as report days (no parts or counts per currency)."""
+    many = len(COUNT_COLUMNS)
+    found = []
+    for row in rows:
+        counts = dict(zip(COUNT_COLUMNS, map(int, row[1 : 1 + many]), strict=True))
+        # In currency order, as ``metrics.MrrTotal`` gives them; the amounts as text (asyncpg
+        # decodes no numeric array inside a record), every digit kept.
+        amounts = map(Decimal, row[3 + many] or [])
+        mrr = dict(sorted(zip(row[2 + many] or [], amounts, strict=True)))
+        found.append(SnapshotDay(day=row[0], group=(), counts=counts, mrr=mrr, rows=row[1 + many]))
+    return found
 
 
 # --- the rows behind a metric (traceability) -------------------------------------------------

@@ -18,10 +18,11 @@ Apple ID as stored) and over the account's apps (``by_app`` false, app null):
   amounts cannot be added up exactly (each was rounded to 28 digits), so a workspace-wide MRR
   series reads the one account's amounts on days when one account alone has MRR, and the
   rollup's parts (``repository.snapshot_mrr_sql``) on the others.
-* ``subscription_count_days`` — each count column summed (null when no rollup row has it), so a
-  count series (``active``, ``paying``, …) reads one row per day and account or app instead of
-  every rollup row times every kind. Integer sums add up exactly: a workspace's series sums its
-  accounts' rows.
+* ``subscription_count_days`` — each count column summed (null when no rollup row has it) and
+  the source rows behind them, so a count series (``active``, ``paying``, …) and the metrics'
+  stocks of one app or account (``analytics_repository.stored_days_sql``) read one row per day
+  instead of every rollup row times every kind. Integer sums add up exactly: a workspace's
+  series sums its accounts' rows.
 """
 
 from __future__ import annotations
@@ -110,9 +111,9 @@ def _layer_order(row: Any) -> tuple[Any, ...]:
 _COUNTS = ", ".join(COUNT_COLUMNS)
 COUNTS_INSERT = f"""
     INSERT INTO {COUNTS_TABLE} (workspace_id, account_id, report_date, by_app, app_apple_id,
-                                {_COUNTS})
+                                {_COUNTS}, source_rows)
     SELECT workspace_id, account_id, report_date, GROUPING(app_apple_id) = 0, app_apple_id,
-           {", ".join(f"sum({c})" for c in COUNT_COLUMNS)}
+           {", ".join(f"sum({c})" for c in COUNT_COLUMNS)}, sum(source_rows)
     FROM subscription_snapshot_day_rollup
     WHERE NOT by_country AND {{where}}
     GROUP BY workspace_id, account_id, report_date, GROUPING SETS ((app_apple_id), ())

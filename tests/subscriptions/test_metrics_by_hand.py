@@ -272,7 +272,7 @@ FREE = [c for c in ACTIVE if "Free Trial" in c]
 
 
 async def test_month_metrics_equal_a_hand_computation(
-    synced: tuple[FastAPI, httpx.AsyncClient], tenant: Tenant
+    synced: tuple[FastAPI, httpx.AsyncClient], tenant: Tenant, db: asyncpg.Connection
 ) -> None:
     _, client = synced
     names = [
@@ -419,6 +419,28 @@ async def test_month_metrics_equal_a_hand_computation(
         }
     # The fixture exercises what it claims to.
     assert items["2025-02"]["values"]["refunds"] == 1 and items["2025-02"]["values"]["churn_rate"]
+
+    # Asked for the fixture's one account or one app, without arpu (actives per currency), the
+    # stocks, MRR and their traces are read from the values stored per report date
+    # (``series_days``) instead of the snapshot rollup: the same answers, by month and by day.
+    [account] = await db.fetch(
+        "SELECT id FROM asc_accounts WHERE workspace_id = $1", tenant.workspace_id
+    )
+    app_id = uuid.uuid4()
+    await db.execute(
+        "INSERT INTO apps (id, workspace_id, account_id, apple_id, name, bundle_id, sku) "
+        "VALUES ($1, $2, $3, $4, 'Pocket Orchard', 'com.example.pocket', 'pocket')",
+        app_id, tenant.workspace_id, account["id"], APP["App Apple ID"],
+    )  # fmt: skip
+    stored = ",".join(n for n in names if n != "arpu")
+    for granularity in ("month", "day"):
+        asked = {"metric": stored, "granularity": granularity,
+                 "from": "2025-01-01", "to": "2025-02-28", "limit": 100}  # fmt: skip
+        workspace = await _get(client, tenant, "/v1/subscriptions/metrics", **asked)
+        assert any(i["values"]["mrr"] for i in workspace["items"])
+        for scope in ({"account_id": str(account["id"])}, {"app_id": str(app_id)}):
+            one = await _get(client, tenant, "/v1/subscriptions/metrics", **asked, **scope)
+            assert one == workspace, (granularity, scope)
 
 
 async def test_groups_and_pages(synced: tuple[FastAPI, httpx.AsyncClient], tenant: Tenant) -> None:
