@@ -148,7 +148,7 @@ class KeyBudgets:
 
     def _put_back(self, taken: dict[str, tuple[RateLimitInfo, dt.datetime]]) -> None:
         for key, figure in taken.items():
-            if key not in self._pending and self._last.get(key) == figure:
+            if self._last.get(key) == figure:  # else a newer one is pending or was written
                 self._pending[key] = figure
 
     async def rate_limited(self, key_id: str, retry_after: float | None) -> dt.datetime:
