@@ -17,12 +17,14 @@ from fastapi import FastAPI
 from sqlalchemy.exc import DBAPIError
 
 from app.asc.ratelimit import RateLimitInfo
+from app.config import Settings
 from app.sandbox import faults
+from app.sandbox.app import create_sandbox_app
 from app.sandbox.faults import Fault, FaultPlan
 from app.sandbox.state import SandboxKey, SandboxState
 from app.sync.budget import KeyBudgets
 from tests.fixtures.accounts import Tenant, link_account
-from tests.fixtures.engine import run_unit
+from tests.fixtures.engine import INSTANT_RETRY, run_unit
 
 
 async def _stored(db: asyncpg.Connection, key: str) -> tuple[int, bool] | None:
@@ -54,6 +56,10 @@ async def test_budget_figures_are_written_at_once_only_below_the_reserve(
     await budgets.record("KEYA", RateLimitInfo(limit=3600, remaining=3400))
     await _end_unit(budgets)
     assert await _stored(db, "KEYA") == (3400, True)  # the block stays until it ends
+    # A unit that ends without a transaction (its lease was lost) writes them on their own.
+    await budgets.record("KEYA", RateLimitInfo(limit=3600, remaining=3300))
+    await budgets.write_pending()
+    assert await _stored(db, "KEYA") == (3300, True)
 
     # Another worker's older figure, written after this one's newer: the newer stays.
     other = KeyBudgets(app.state.sessionmaker, reserve=3)
@@ -177,3 +183,45 @@ async def test_a_figure_being_written_is_not_written_again_nor_lost_when_its_tra
         await _end_unit(budgets)
         expected = 3000 if newer is None else newer.remaining
         assert await _stored(db, "KEYC") == (expected, False)
+
+
+async def test_a_unit_that_lost_its_lease_still_stores_the_budget_figures_it_saw(
+    settings: Settings,
+    tenant: Tenant,
+    sandbox: SandboxState,
+    db: asyncpg.Connection,
+) -> None:
+    from app.main import create_app
+
+    apple = httpx.ASGITransport(app=create_sandbox_app(sandbox))
+
+    async def stalled_worker(request: httpx.Request) -> httpx.Response:
+        # While this worker waits for Apple, its lease expires and another worker takes the
+        # unit: its completion is refused and its transaction rolled back.
+        await db.execute(
+            "UPDATE sync_jobs SET lease_owner = 'another-worker' "
+            "WHERE state = 'running' AND dataset = 'apps'"
+        )
+        return await apple.handle_async_request(request)
+
+    application = create_app(
+        settings, asc_transport=httpx.MockTransport(stalled_worker), asc_retry=INSTANT_RETRY
+    )
+    async with (
+        application.router.lifespan_context(application),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=application), base_url="http://t"
+        ) as client,
+    ):
+        account_id, key = await _linked(client, tenant, sandbox, db)
+        await run_unit(application, account_id, "apps", "all")
+        assert (
+            await db.fetchval(
+                "SELECT lease_owner FROM sync_jobs WHERE account_id = $1 AND dataset = 'apps'",
+                account_id,
+            )
+            == "another-worker"
+        )
+        assert await db.fetchval("SELECT count(*) FROM apps WHERE account_id = $1", account_id) == 0
+        assert key.remaining < key.hour_limit
+        assert await _stored(db, key.key_id) == (key.remaining, False)
