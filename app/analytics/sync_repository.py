@@ -178,8 +178,8 @@ async def pending_instances(
     session: AsyncSession,
     account_ids: Sequence[uuid.UUID],
     *,
-    skip_kept_of: str | None = None,
-    now: dt.datetime | None = None,
+    skip_kept_of: str | None,
+    now: dt.datetime,
 ) -> dict[uuid.UUID, list[str]]:
     """Each account's pending instances (accounts with none left out), oldest processing date
     first: one statement for a planning round's accounts. A round's (``skip_kept_of``, its
@@ -190,7 +190,7 @@ async def pending_instances(
     if skip_kept_of is not None:
         unit = queue.kept_unit("i.account_id", "i.apple_instance_id", "CAST(NULL AS float8)")
         kept = f"AND NOT {unit} "
-        params |= {"kept_dataset": skip_kept_of, "kept_now": now or dt.datetime.now(dt.UTC)}
+        params |= {"kept_dataset": skip_kept_of, "kept_now": now}
     rows = await session.execute(
         text(
             "SELECT i.account_id, i.apple_instance_id FROM analytics_instances i "  # noqa: S608  (fixed fragments; values are bound)
