@@ -52,7 +52,9 @@ NO_READ = "needs the Admin, Sales and Reports or Finance role to read analytics 
 
 
 async def plan_instances(ctx: PlanBatchContext) -> dict[uuid.UUID, list[PlannedUnit]]:
-    pending = await repo.pending_instances(ctx.session, [a.id for a in ctx.accounts])
+    pending = await repo.pending_instances(
+        ctx.session, [a.id for a in ctx.accounts], skip_kept_of=ctx.skip_kept_of, now=ctx.now
+    )
     return {account_id: [PlannedUnit(key) for key in keys] for account_id, keys in pending.items()}
 
 

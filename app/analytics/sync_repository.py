@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.sync import queue
+
 
 @dataclass(frozen=True)
 class ListedApp:
@@ -173,17 +175,29 @@ async def add_instances(
 
 
 async def pending_instances(
-    session: AsyncSession, account_ids: Sequence[uuid.UUID]
+    session: AsyncSession,
+    account_ids: Sequence[uuid.UUID],
+    *,
+    skip_kept_of: str | None,
+    now: dt.datetime,
 ) -> dict[uuid.UUID, list[str]]:
     """Each account's pending instances (accounts with none left out), oldest processing date
-    first: one statement for a planning round's accounts."""
+    first: one statement for a planning round's accounts. A round's (``skip_kept_of``, its
+    dataset, at ``now``) leaves out the instances whose unit is kept (``queue.kept_unit``; an
+    instance's unit is never refreshed, so any unit of it), which its INSERT would skip."""
+    kept = ""
+    params: dict[str, object] = {"accounts": list(account_ids)}
+    if skip_kept_of is not None:
+        unit = queue.kept_unit("i.account_id", "i.apple_instance_id", "CAST(NULL AS float8)")
+        kept = f"AND NOT {unit} "
+        params |= {"kept_dataset": skip_kept_of, "kept_now": now}
     rows = await session.execute(
         text(
-            "SELECT account_id, apple_instance_id FROM analytics_instances "
-            "WHERE account_id = ANY(CAST(:accounts AS uuid[])) AND state = 'pending' "
-            "ORDER BY account_id, processing_date, report, granularity"
+            "SELECT i.account_id, i.apple_instance_id FROM analytics_instances i "  # noqa: S608  (fixed fragments; values are bound)
+            "WHERE i.account_id = ANY(CAST(:accounts AS uuid[])) AND i.state = 'pending' "
+            f"{kept}ORDER BY i.account_id, i.processing_date, i.report, i.granularity"
         ),
-        {"accounts": list(account_ids)},
+        params,
     )
     pending: dict[uuid.UUID, list[str]] = {}
     for account_id, instance_id in rows:

@@ -8,14 +8,18 @@ process has seen the budget fall to the reserve, so Apple never has to answer 42
 
 A figure below the reserve is written at once, in a transaction of its own (other workers must
 stop claiming the key). A figure with budget to spare changes no claim: it waits in memory and
-is written with the others by ``flush``, in the runner's next claim transaction (a short one),
-instead of costing every Apple response a transaction and a commit of its own.
+is written with the others as the last statement of the transaction that ends a unit
+(``KeyBudgets.transaction``), instead of costing every Apple response a transaction and a commit
+of its own. So the status page's figure lags at most until the end of the unit that saw it,
+however long the units keep every claim slot busy.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+from collections.abc import AsyncIterator
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -49,6 +53,18 @@ _RECORD = text(
 )
 
 
+def _figures(figures: dict[str, tuple[RateLimitInfo, dt.datetime]]) -> dict[str, object]:
+    """``_RECORD``'s parameters for figures with budget to spare (no block), keys in order."""
+    ordered = sorted(figures.items())
+    return {
+        "keys": [key for key, _ in ordered],
+        "limits": [info.limit for _, (info, _) in ordered],
+        "remaining": [info.remaining for _, (info, _) in ordered],
+        "observed": [at for _, (_, at) in ordered],
+        "blocked": [None] * len(ordered),
+    }
+
+
 class BudgetReserveReached(Exception):
     """The key's remaining budget is at the reserve: stop sending, try again later."""
 
@@ -78,7 +94,7 @@ class KeyBudgets:
         self.reserve = reserve
         self.metrics = metrics
         self._last: dict[str, tuple[RateLimitInfo, dt.datetime]] = {}
-        #: Figures with budget to spare not written yet (the newest per key), for ``flush``.
+        #: Figures with budget to spare not written yet (the newest per key), for ``transaction``.
         self._pending: dict[str, tuple[RateLimitInfo, dt.datetime]] = {}
 
     async def record(self, key_id: str, info: RateLimitInfo) -> None:
@@ -102,23 +118,38 @@ class KeyBudgets:
                 },
             )
 
-    async def flush(self, session: AsyncSession) -> None:
-        """Write the figures with budget to spare seen since the last flush, in ``session``'s
-        transaction (one statement; keys in order, so two flushing workers never deadlock).
-        A figure older than the one stored (another worker's, written meanwhile) is dropped."""
-        if not self._pending:
-            return
-        pending, self._pending = sorted(self._pending.items()), {}
-        await session.execute(
-            _RECORD,
-            {
-                "keys": [key for key, _ in pending],
-                "limits": [info.limit for _, (info, _) in pending],
-                "remaining": [info.remaining for _, (info, _) in pending],
-                "observed": [at for _, (_, at) in pending],
-                "blocked": [None] * len(pending),
-            },
-        )
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A transaction (a unit's last one) whose last statement writes the figures with budget
+        to spare seen so far: no round trip of its own, and no lag past the unit's end.
+
+        The figures are taken when the body is done, so a concurrent transaction never writes
+        them again; if this one does not commit they are put back (unless a newer figure of the
+        key came meanwhile) for the next one. One statement, keys in order, so two writing
+        workers never deadlock; a figure older than the one stored (another worker's, written
+        meanwhile) is dropped."""
+        taken: dict[str, tuple[RateLimitInfo, dt.datetime]] = {}
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                yield session
+                taken, self._pending = self._pending, {}
+                if taken:
+                    await session.execute(_RECORD, _figures(taken))
+        except BaseException:
+            self._put_back(taken)
+            raise
+
+    async def write_pending(self) -> None:
+        """Write the figures with budget to spare seen so far in a transaction of their own, for
+        a unit that ends without a transaction (its lease was lost)."""
+        if self._pending:
+            async with self.transaction():
+                pass
+
+    def _put_back(self, taken: dict[str, tuple[RateLimitInfo, dt.datetime]]) -> None:
+        for key, figure in taken.items():
+            if self._last.get(key) == figure:  # else a newer one is pending or was written
+                self._pending[key] = figure
 
     async def rate_limited(self, key_id: str, retry_after: float | None) -> dt.datetime:
         """Apple answered 429: block the key with exponential backoff. Returns until when."""

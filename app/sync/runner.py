@@ -2,7 +2,9 @@
 
 The unit's rows, its availability row, the dataset state and the job's completion commit in
 one transaction, and the completion only counts if this worker still holds the lease, so a
-unit taken over by another worker (after this one stalled) can never be written twice.
+unit taken over by another worker (after this one stalled) can never be written twice. Whichever
+transaction ends a unit (done, deferred, failed, paused) also writes Apple's budget figures with
+room to spare seen so far (``KeyBudgets.transaction``), so they never wait for a next claim.
 """
 
 from __future__ import annotations
@@ -105,8 +107,6 @@ class Runner:
     async def run_once(self) -> bool:
         """Claim and run one due unit. False when there was nothing to claim."""
         async with self.sessionmaker() as session, session.begin():
-            # The budget figures earlier units saw, written in this short transaction.
-            await self.budgets.flush(session)
             job = await queue.claim(
                 session,
                 worker_id=self.config.worker_id,
@@ -200,7 +200,7 @@ class Runner:
         client: AscClient,
         unit_log: logging.LoggerAdapter[logging.Logger],
     ) -> UnitResult:
-        async with self.sessionmaker() as session, session.begin():
+        async with self.budgets.transaction() as session:
             now = dt.datetime.now(dt.UTC)
             context = UnitContext(
                 session=session,
@@ -282,6 +282,7 @@ class Runner:
         """What a failure means for the unit, the key and the account (module docstring)."""
         if isinstance(exc, LeaseLost):
             unit_log.warning("unit discarded: another worker took it over")
+            await self.budgets.write_pending()
         elif isinstance(exc, BudgetReserveReached):
             await self._defer(job, exc.until)
         elif isinstance(exc, AscRateLimited):
@@ -311,7 +312,7 @@ class Runner:
             if isinstance(exc, AscAgreementRequired)
             else CredentialStatus.REVOKED_OR_INVALID
         )
-        async with self.sessionmaker() as session, session.begin():
+        async with self.budgets.transaction() as session:
             await credential_states.mark_credential_problem(session, account.id, status, exc.code)
             await queue.pause_account(session, account.id)
             await queue.finish(
@@ -394,7 +395,8 @@ class Runner:
         dataset: Dataset | None = None,
         account: AscAccount | None = None,
     ) -> None:
-        async with self.sessionmaker() as session, session.begin():
+        # The unit ends here: Apple's budget figures it saw are written with its end.
+        async with self.budgets.transaction() as session:
             await queue.finish(
                 session,
                 job.id,

@@ -244,8 +244,7 @@ class SyncWorker:
             for task in pending:
                 task.cancel()
             await asyncio.gather(self._listener, return_exceptions=True)
-        async with self.sessionmaker() as session, session.begin():
-            await self.budgets.flush(session)
+        async with self.budgets.transaction() as session:
             released = await queue.release_worker(session, self.worker_id)
             await records.worker_stopped(session, self.worker_id)
         log.info("worker stopped", extra={"worker_id": self.worker_id, "released_units": released})

@@ -20,6 +20,7 @@ from app.sandbox.state import SandboxState
 from app.sync import scheduler
 from app.sync.contract import missing_requirement, plan_accounts
 from app.sync.scheduler import plan_round, routine_units
+from tests.analytics.helpers import existing_request, one_app_team
 from tests.fixtures.accounts import Tenant, link_account
 from tests.fixtures.engine import run_unit
 
@@ -325,3 +326,59 @@ async def test_a_rounds_planners_leave_out_the_units_it_would_skip(
 
     assert set(due) == {unit for unit, refresh in every.items() if requeued(unit, refresh)}
     assert (await _plan(app))[0] == len(due)
+
+
+async def test_a_rounds_analytics_planner_leaves_out_the_instances_it_would_skip(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    sandbox: SandboxState,
+    db: asyncpg.Connection,
+) -> None:
+    linked = []
+    for name in ("north", "south"):
+        key, sandbox_app = one_app_team(sandbox, name)
+        existing_request(sandbox, sandbox_app, days_ago=2)
+        account_id = await link_account(client, tenant, key, verify=False)
+        await run_unit(app, account_id, "apps", "all")
+        await run_unit(app, account_id, "analytics_requests", sandbox_app.id)
+        linked.append(account_id)
+    pending = {
+        (row["account_id"], "analytics_instances", row["apple_instance_id"])
+        for row in await db.fetch(
+            "SELECT account_id, apple_instance_id FROM analytics_instances WHERE state = 'pending'"
+        )
+    }
+    assert {unit[0] for unit in pending} == set(linked)  # Apple published some for both
+    await db.execute("DELETE FROM sync_jobs")
+    assert (await _plan(app))[0] > len(pending)
+    now = dt.datetime.now(dt.UTC)
+    every = await _proposals(app, now, skip_kept=False)
+    assert {unit for unit in every if unit[1] == "analytics_instances"} == pending
+    # A later round: every instance's unit is queued, so the planner proposes none.
+    assert await _proposals(app, now, skip_kept=True) == {}
+
+    # An instance's unit is never refreshed: one finished, failed, running or paused stays
+    # kept; one deleted is due again.
+    north = sorted(unit[2] for unit in pending if unit[0] == linked[0])
+    assert len(north) >= 5
+    for instance, state in zip(north, ("succeeded", "failed", "running", "paused"), strict=False):
+        await db.execute(
+            "UPDATE sync_jobs SET state = $3, finished_at = $4 "
+            "WHERE account_id = $1 AND dataset = 'analytics_instances' AND unit_key = $2",
+            linked[0],
+            instance,
+            state,
+            now - dt.timedelta(days=30) if state in ("succeeded", "failed") else None,
+        )
+    await db.execute(
+        "DELETE FROM sync_jobs WHERE account_id = $1 AND dataset = 'analytics_instances' "
+        "AND unit_key = $2",
+        linked[0],
+        north[4],
+    )
+    due = await _proposals(app, now, skip_kept=True)
+    assert due == {(linked[0], "analytics_instances", north[4]): None}
+    # ... exactly what the round's INSERT queues of the full plan.
+    assert (await _plan(app))[0] == len(due)
+    assert await _proposals(app, now, skip_kept=True) == {}
