@@ -120,6 +120,10 @@ async def test_random_sigkills_never_half_write_a_partition_and_end_with_the_cle
             deadline = asyncio.get_running_loop().time() + rng.uniform(0.0, 1.0)
             while asyncio.get_running_loop().time() < deadline:
                 await watch.check(sandbox)
+            # Frozen first, then read: a unit read as running can no longer commit before the
+            # kill (a commit already sent has landed by the read).
+            process.send_signal(signal.SIGSTOP)
+            await asyncio.sleep(0.2)
             held = await _running_in(db, process)
         finally:
             process.kill()
