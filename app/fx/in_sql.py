@@ -202,6 +202,8 @@ def written_params(table: DayRates) -> dict[str, Any]:
         "fx_target": pydantic_core.to_json(target).decode(),
         "fx_target_code": target,
         "fx_decimals": minor_units(target),
+        "fx_day_rates": table.rate_map,
+        "fx_zero": table.book.present(Decimal(0)),
         "fx_max_age": f" rate on or within {table.book.max_age.days} days before ",
     }
 
@@ -213,7 +215,8 @@ def written_cte() -> str:
         SELECT CAST(:fx_ids AS jsonb) AS ids, CAST(:fx_values AS jsonb) AS vals,
                CAST(:fx_sources AS jsonb) AS srcs, CAST(:fx_ranks AS integer[]) AS ranks,
                CAST(:fx_entries AS jsonb) AS entries, CAST(:fx_wholes AS jsonb) AS wholes,
-               CAST(:fx_partials AS jsonb) AS partials, CAST(:fx_decimals AS integer) AS d,
+               CAST(:fx_partials AS jsonb) AS partials,
+               CAST(:fx_day_rates AS jsonb) AS day_rates, CAST(:fx_decimals AS integer) AS d,
                0.5 * power(CAST(10 AS numeric), -CAST(:fx_decimals AS integer)) AS half,
                power(CAST(10 AS numeric), CAST(:fx_decimals AS integer)) AS unit)"""
 
@@ -236,6 +239,38 @@ def written_lookup(alias: str, day: str, currency: str) -> str:
                              END AS mark OFFSET 0) AS y
                 OFFSET 0  -- (flattened, the lookup would be inlined into each use)
             ) AS {alias}"""  # noqa: S608  (SQL expressions of the caller; values are bound)
+
+
+def written_marked(source: str, lookups: dict[str, tuple[str, str]]) -> str:
+    """``source`` (a relation, rows summed per report date and currency) with each lookup of
+    :func:`written_lookup` as plain columns — per ``alias``: (day, currency) SQL expressions
+    over ``source``'s row ``s``, whose mark and rate become ``alias.mark`` and ``alias.rate``
+    in the query that selects ``FROM`` this, for :func:`written_columns`. Expressions on the
+    map's init plans, one level each (``OFFSET 0``: the mark is computed once, not inlined
+    into every use), for the thousands of report dates by storefront of a converted month:
+    a LATERAL lookup per row runs a subquery scan, a memoize and a result node each. (A join
+    with the marks as rows was worse: PostgreSQL merges it, sorting both sides by currency.)"""
+    marks = "".join(
+        f""", CASE WHEN {day} >= CAST(:fx_start AS date) THEN
+                       CAST((SELECT ids FROM rate_book) -> ({currency})
+                            ->> ({day} - CAST(:fx_start AS date)) AS integer)
+                   END AS {alias}_mark"""  # noqa: S608  (SQL of the caller)
+        for alias, (day, currency) in lookups.items()
+    )
+    rates = "".join(
+        f""", CASE WHEN j.{alias}_mark > 0 THEN
+                       CAST((SELECT vals FROM rate_book) ->> (j.{alias}_mark - 1) AS numeric)
+                   END AS {alias}_rate"""  # noqa: S608  (fixed SQL)
+        for alias in lookups
+    )
+    aliases = "".join(
+        f"""
+            CROSS JOIN LATERAL (SELECT k.{alias}_mark AS mark, k.{alias}_rate AS rate) AS {alias}"""
+        for alias in lookups
+    )
+    return f"""(SELECT j.*{rates}
+                 FROM (SELECT s.*{marks} FROM {source} AS s OFFSET 0) AS j
+                 OFFSET 0) AS k{aliases}"""  # noqa: S608  (SQL of the caller; values are bound)
 
 
 def written_columns(alias: str, amount: str, day: str, prefix: str) -> str:
@@ -266,6 +301,7 @@ WRITTEN_ROW = "CROSS JOIN (SELECT {}) AS fx_w".format(
             "entries",
             "wholes",
             "partials",
+            "day_rates",
             "d",
             "half",
             "unit",
@@ -448,35 +484,42 @@ _ONE_CURRENCY = """(grouped.{c}_count = 0
     OR (grouped.{c}_count = grouped.{c}_rows AND grouped.{c}_min = grouped.{c}_max))"""
 
 
-def written_one_day(currencies: str, day: str) -> str:
+def written_one_day(currencies: str, day: str, decimals: str) -> str:
     """:func:`written_day` for a one-day bucket whose money is all of one currency (most
     buckets split by storefront): its total (``grouped.{currencies}_sum``) is its one listed
-    entry, converted without merging arrays. No row for other buckets."""
+    entry, converted without merging arrays. No row for other buckets. ``decimals``: the
+    minor units of the bucket's currency (the caller's, computed once per row).
+
+    Three levels (``OFFSET 0`` each: a column used several times is computed once): the
+    presented amount; its mark and its value at the day's rate (``rate_map``'s, looked up
+    beside the mark rather than from it); the value presented — once, the converted entry's
+    and the total's (a bucket of one currency: the same sum). Thousands of buckets by
+    storefront: each level and each numeric operation per row counts."""
     code = f"COALESCE(grouped.{currencies}_min, 'XXX')"
+    number = f"({day} - CAST(:fx_start AS date))"
     return f"""
     SELECT CASE WHEN r.total = 0 THEN '' ELSE
                '{{"amount":"' || r.text || '","currency":' || CAST(to_json(r.code) AS text)
                || ',"converted":' || CASE WHEN r.value IS NULL THEN 'null' ELSE
                      '{{"amount":"' || r.shown || '",' || {_rate_part("r.mark", "wholes")} END
                || '}}' END AS list,
-           {_total("r.total_value", "r.gaps")} AS total
+           '{{"amount":"' || COALESCE(r.shown, :fx_zero) || '","currency":' || :fx_target
+           || CASE WHEN r.value IS NULL AND r.money THEN
+                  ',"partial":' || 'true,"unconverted":['
+                  || {_gap("r.code", day, day, day, "r.text")} || ']}}'
+              ELSE ',"partial":' || 'false,"unconverted":[]}}' END AS total
     FROM (
-        SELECT q.*, {_present("q.value")} AS shown, COALESCE(q.value, 0) AS total_value,
-               CASE WHEN q.value IS NULL AND q.amount <> 0 THEN
-                   {_gap("q.code", day, day, day, "q.text")} ELSE '' END AS gaps
+        SELECT q.*, {_present("q.value")} AS shown
         FROM (
-            SELECT p.*, p.amount * CASE WHEN p.mark > 0 THEN
-                            CAST(fx_w.vals ->> (p.mark - 1) AS numeric) END AS value
-            FROM (
-                SELECT t.code, t.total, t.text, CAST(t.text AS numeric) AS amount,
-                       CASE WHEN CAST(t.text AS numeric) <> 0 THEN
-                           CAST(fx_w.ids -> t.code ->> ({day} - CAST(:fx_start AS date))
-                                AS integer)
-                       END AS mark
-                FROM (SELECT d.code, d.total, {amount_sql("d.total", "d.d")} AS text
-                      FROM (SELECT {code} AS code, grouped.{currencies}_sum AS total,
-                                   {minor_units_sql(code)} AS d OFFSET 0) AS d OFFSET 0) AS t
-                OFFSET 0) AS p
+            SELECT t.code, t.total, t.text, CAST(t.text AS numeric) <> 0 AS money,
+                   CAST(fx_w.ids -> t.code ->> {number} AS integer) AS mark,
+                   CASE WHEN CAST(t.text AS numeric) <> 0 THEN
+                       CAST(t.text AS numeric)
+                       * CAST(fx_w.day_rates -> t.code ->> {number} AS numeric)
+                   END AS value
+            FROM (SELECT {code} AS code, grouped.{currencies}_sum AS total,
+                         {amount_sql(f"grouped.{currencies}_sum", decimals)} AS text
+                  OFFSET 0) AS t
             OFFSET 0) AS q
         OFFSET 0) AS r
     WHERE {_ONE_CURRENCY.format(c=currencies)}

@@ -329,13 +329,12 @@ def _grouped(
     if fx is not None and written_fx:  # the same, for documents written as JSON
         params.update(in_sql.written_params(fx))
         summed_from = "converted"
+        lookups = {"fp": ("s.day", "s.proceeds_currency"), "fc": ("s.day", "s.customer_currency")}
         fx_cte = f""", converted AS (
-            SELECT base.*,
-                   {in_sql.written_columns("fp", "base.proceeds", "base.day", "pfx")},
-                   {in_sql.written_columns("fc", "base.customer_sales", "base.day", "cfx")}
-            FROM base
-            {in_sql.written_lookup("fp", "base.day", "base.proceeds_currency")}
-            {in_sql.written_lookup("fc", "base.day", "base.customer_currency")}
+            SELECT k.*,
+                   {in_sql.written_columns("fp", "k.proceeds", "k.day", "pfx")},
+                   {in_sql.written_columns("fc", "k.customer_sales", "k.day", "cfx")}
+            FROM {in_sql.written_marked("base", lookups)}
         )"""  # noqa: S608  (fixed fragments of app.fx.in_sql; values are bound)
         fx_arrays = "".join(
             f", array_agg({p}_{c}) AS {p}_{c}"
@@ -611,9 +610,12 @@ async def aggregate_written(
         LEFT JOIN LATERAL ({proceeds}) AS pw ON true
         LEFT JOIN LATERAL ({customer}) AS cw ON true"""
         if not several_days:
+            # (``u``'s minor units are those of a one-currency bucket's currency.)
+            p1 = in_sql.written_one_day("pcs", "grouped.bucket", "u.pd")
+            c1 = in_sql.written_one_day("ccs", "grouped.bucket", "u.cd")
             converting += f"""
-        LEFT JOIN LATERAL ({in_sql.written_one_day("pcs", "grouped.bucket")}) AS p1 ON true
-        LEFT JOIN LATERAL ({in_sql.written_one_day("ccs", "grouped.bucket")}) AS c1 ON true"""
+        LEFT JOIN LATERAL ({p1}) AS p1 ON true
+        LEFT JOIN LATERAL ({c1}) AS c1 ON true"""
     sql = f"""
         WITH {with_fx}grouped AS ({g.sql})
         SELECT {g.keys}, {item}
