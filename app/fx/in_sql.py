@@ -418,6 +418,43 @@ def written_span(currencies: str, amounts: str, prefix: str) -> str:
             OFFSET 0
         ) AS c
     ) AS s
+    WHERE NOT {_ONE_CURRENCY.format(c=currencies)}
+    OFFSET 0
+    """  # noqa: S608  (identifiers come from the caller's fixed SQL; values are bound)
+
+
+def written_one_span(currencies: str, prefix: str, decimals: str) -> str:
+    """:func:`written_span` for a bucket whose money is all of one currency (most buckets
+    split by storefront), from its sums over the bucket (``grouped.{currencies}_sum``,
+    ``grouped.{prefix}_csum``, ``_rids``, ``_msum``, ``_first``, ``_last``: what
+    :func:`written_span` sums per currency), without unnesting and grouping its arrays: a
+    sort and an aggregate per bucket and side were most of a converted month's statement.
+    ``decimals``: the minor units of the bucket's currency (the caller's). No row for other
+    buckets."""
+    complete = "CASE WHEN t.miss IS NULL OR t.miss = 0 THEN 'true' ELSE 'false' END"
+    return f"""
+    SELECT CASE WHEN t.total <> 0 THEN
+               '{{"amount":"' || {amount_sql("t.total", decimals)} || '","currency":'
+               || CAST(to_json(t.code) AS text) || ',"converted":'
+               || CASE WHEN t.currency IS NULL OR t.rids IS NULL THEN 'null'
+                       ELSE {_converted("t.conv", "t.rids", complete)} END
+               || '}}'
+           ELSE '' END AS list,
+           {_total("t.conv_total", "t.gaps")} AS total
+    FROM (
+        SELECT g.*, COALESCE(CASE WHEN g.rids IS NOT NULL THEN g.conv END, 0) AS conv_total,
+               CASE WHEN g.miss <> 0 THEN
+                   {_gap("g.currency", "g.first", "g.first", "g.last", "CAST(g.miss AS text)")}
+               ELSE '' END AS gaps
+        FROM (SELECT grouped.{currencies}_min AS currency,
+                     COALESCE(grouped.{currencies}_min, 'XXX') AS code,
+                     grouped.{currencies}_sum AS total, grouped.{prefix}_csum AS conv,
+                     grouped.{prefix}_rids AS rids, grouped.{prefix}_msum AS miss,
+                     grouped.{prefix}_first AS first, grouped.{prefix}_last AS last
+              OFFSET 0) AS g
+        OFFSET 0) AS t
+    WHERE {_ONE_CURRENCY.format(c=currencies)}
+    OFFSET 0
     """  # noqa: S608  (identifiers come from the caller's fixed SQL; values are bound)
 
 
