@@ -119,17 +119,15 @@ class WrittenRates:
     """A :class:`DayRates` as a statement that writes converted documents binds it
     (:func:`written_params`): each distinct rate of the span numbered (1, 2, …), each
     currency's days as those numbers — or, for a day without a rate, which currency its
-    ``NoRate`` names — and, per number, the JSON the Python path writes for it
-    (``Rate.entry``, ``Rate.whole``), written here once per kept book: the statement only
-    splices them. (Written by each statement, the 2,000 rates of a 90-day book cost more
-    than a converted month's aggregate.)"""
+    ``NoRate`` names — and, per number, the parts of the JSON the Python path writes for it
+    (``Rate.whole``, ``Rate.entry``), so the statement only splices them."""
 
     ids: str  # JSON: currency → [rate number | NAMES_CURRENCY | NAMES_TARGET] by day number
     values: str  # JSON arrays by rate number − 1: the rate (decimal text), …
+    dates: str  # … its date (ISO), …
     sources: str  # … its source, …
-    entries: str  # … its ``RateUsed`` entry as JSON text, …
-    wholes: str  # … a ``converted`` document made wholly at it after its amount, complete …
-    partials: str  # … and the same, not complete
+    sources_json: str  # … its source as a JSON string, …
+    methods_json: str  # … its method as a JSON string
     ranks: list[int]  # position in ``RateBook.several``'s order (date, source, rate)
 
     @classmethod
@@ -163,25 +161,13 @@ class WrittenRates:
         def quoted(value: str) -> str:
             return pydantic_core.to_json(value).decode()
 
-        target = quoted(book.target)
-        written = [
-            f'{{"rate":"{e["rate"]}","rate_date":"{e["rate_date"]}",'
-            f'"source":{quoted(e["source"])},"method":{quoted(e["method"])}}}'
-            for e in entries
-        ]
-        heads = [
-            f'"currency":{target},"rate":"{e["rate"]}","rate_date":"{e["rate_date"]}",'
-            f'"source":{quoted(e["source"])},"complete":'
-            for e in entries
-        ]
-        tails = [f',"rates":[{entry}]}}' for entry in written]
         return cls(
             ids=as_json(by_code),  # type: ignore[arg-type]
             values=as_json([e["rate"] for e in entries]),
+            dates=as_json([e["rate_date"] for e in entries]),
             sources=as_json([e["source"] for e in entries]),
-            entries=as_json(written),
-            wholes=as_json([h + "true" + t for h, t in zip(heads, tails, strict=True)]),
-            partials=as_json([h + "false" + t for h, t in zip(heads, tails, strict=True)]),
+            sources_json=as_json([quoted(e["source"]) for e in entries]),
+            methods_json=as_json([quoted(e["method"]) for e in entries]),
             ranks=ranks,
         )
 
@@ -194,10 +180,10 @@ def written_params(table: DayRates) -> dict[str, Any]:
         "fx_start": table.start,
         "fx_ids": written.ids,
         "fx_values": written.values,
+        "fx_dates": written.dates,
         "fx_sources": written.sources,
-        "fx_entries": written.entries,
-        "fx_wholes": written.wholes,
-        "fx_partials": written.partials,
+        "fx_sources_json": written.sources_json,
+        "fx_methods_json": written.methods_json,
         "fx_ranks": written.ranks,
         "fx_target": pydantic_core.to_json(target).decode(),
         "fx_target_code": target,
@@ -212,13 +198,37 @@ def written_cte() -> str:
     """``rate_book``: :func:`written_params` as one row, made once per statement; a query
     level that uses the fragments below joins :data:`WRITTEN_ROW`."""
     return """rate_book AS MATERIALIZED (
-        SELECT CAST(:fx_ids AS jsonb) AS ids, CAST(:fx_values AS jsonb) AS vals,
-               CAST(:fx_sources AS jsonb) AS srcs, CAST(:fx_ranks AS integer[]) AS ranks,
-               CAST(:fx_entries AS jsonb) AS entries, CAST(:fx_wholes AS jsonb) AS wholes,
-               CAST(:fx_partials AS jsonb) AS partials,
-               CAST(:fx_day_rates AS jsonb) AS day_rates, CAST(:fx_decimals AS integer) AS d,
+        SELECT p.*, r.entries, r.wholes, r.partials, CAST(:fx_decimals AS integer) AS d,
                0.5 * power(CAST(10 AS numeric), -CAST(:fx_decimals AS integer)) AS half,
-               power(CAST(10 AS numeric), CAST(:fx_decimals AS integer)) AS unit)"""
+               power(CAST(10 AS numeric), CAST(:fx_decimals AS integer)) AS unit
+        FROM (SELECT CAST(:fx_ids AS jsonb) AS ids, CAST(:fx_values AS jsonb) AS vals,
+                     CAST(:fx_dates AS jsonb) AS dates, CAST(:fx_sources AS jsonb) AS srcs,
+                     CAST(:fx_sources_json AS jsonb) AS srcs_json,
+                     CAST(:fx_methods_json AS jsonb) AS methods_json,
+                     CAST(:fx_ranks AS integer[]) AS ranks,
+                     CAST(:fx_day_rates AS jsonb) AS day_rates) AS p
+        -- Per rate number, its JSON made once per statement: the ``RateUsed`` entry, and
+        -- a ``converted`` document made wholly at it after its amount (complete or not).
+        CROSS JOIN LATERAL (
+            SELECT jsonb_agg(x.entry ORDER BY x.n) AS entries,
+                   jsonb_agg(x.head || 'true' || x.tail ORDER BY x.n) AS wholes,
+                   jsonb_agg(x.head || 'false' || x.tail ORDER BY x.n) AS partials
+            FROM (SELECT y.n, y.entry,
+                         '"currency":' || :fx_target || ',"rate":"' || y.v
+                         || '","rate_date":"' || y.d || '","source":' || y.s
+                         || ',"complete":' AS head,
+                         ',"rates":[' || y.entry || ']}' AS tail
+                  FROM (SELECT v.n, v.v, p.dates ->> CAST(v.n - 1 AS integer) AS d,
+                               p.srcs_json ->> CAST(v.n - 1 AS integer) AS s,
+                               '{"rate":"' || v.v || '","rate_date":"'
+                               || (p.dates ->> CAST(v.n - 1 AS integer)) || '","source":'
+                               || (p.srcs_json ->> CAST(v.n - 1 AS integer)) || ',"method":'
+                               || (p.methods_json ->> CAST(v.n - 1 AS integer)) || '}'
+                                   AS entry
+                        FROM jsonb_array_elements_text(p.vals) WITH ORDINALITY AS v(v, n)
+                        OFFSET 0) AS y
+                  OFFSET 0) AS x
+        ) AS r)"""
 
 
 def written_lookup(alias: str, day: str, currency: str) -> str:
