@@ -316,8 +316,9 @@ def _grouped(
     )
     summed_from, fx_cte, fx_arrays, fx_select, fx_lateral = "base", "", "", "", ""
     if written_fx:
-        # Whether a bucket's money is all of one currency, and its total: a one-day bucket
-        # converts it without merging its arrays per currency (``in_sql.written_one_day``).
+        # Whether a bucket's money is all of one currency, and its total: a converted bucket
+        # of one currency is written without merging its arrays per currency
+        # (``in_sql.written_one_day``, ``in_sql.written_one_span``).
         fx_arrays = "".join(
             f""", min({c}) AS {n}_min, max({c}) AS {n}_max, count({c}) AS {n}_count,
                count(*) AS {n}_rows, sum({m}) AS {n}_sum"""
