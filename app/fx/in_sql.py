@@ -188,6 +188,8 @@ def written_params(table: DayRates) -> dict[str, Any]:
         "fx_target": pydantic_core.to_json(target).decode(),
         "fx_target_code": target,
         "fx_decimals": minor_units(target),
+        "fx_day_rates": table.rate_map,
+        "fx_zero": table.book.present(Decimal(0)),
         "fx_max_age": f" rate on or within {table.book.max_age.days} days before ",
     }
 
@@ -203,7 +205,8 @@ def written_cte() -> str:
                      CAST(:fx_dates AS jsonb) AS dates, CAST(:fx_sources AS jsonb) AS srcs,
                      CAST(:fx_sources_json AS jsonb) AS srcs_json,
                      CAST(:fx_methods_json AS jsonb) AS methods_json,
-                     CAST(:fx_ranks AS integer[]) AS ranks) AS p
+                     CAST(:fx_ranks AS integer[]) AS ranks,
+                     CAST(:fx_day_rates AS jsonb) AS day_rates) AS p
         -- Per rate number, its JSON made once per statement: the ``RateUsed`` entry, and
         -- a ``converted`` document made wholly at it after its amount (complete or not).
         CROSS JOIN LATERAL (
@@ -248,6 +251,38 @@ def written_lookup(alias: str, day: str, currency: str) -> str:
             ) AS {alias}"""  # noqa: S608  (SQL expressions of the caller; values are bound)
 
 
+def written_marked(source: str, lookups: dict[str, tuple[str, str]]) -> str:
+    """``source`` (a relation, rows summed per report date and currency) with each lookup of
+    :func:`written_lookup` as plain columns — per ``alias``: (day, currency) SQL expressions
+    over ``source``'s row ``s``, whose mark and rate become ``alias.mark`` and ``alias.rate``
+    in the query that selects ``FROM`` this, for :func:`written_columns`. Expressions on the
+    map's init plans, one level each (``OFFSET 0``: the mark is computed once, not inlined
+    into every use), for the thousands of report dates by storefront of a converted month:
+    a LATERAL lookup per row runs a subquery scan, a memoize and a result node each. (A join
+    with the marks as rows was worse: PostgreSQL merges it, sorting both sides by currency.)"""
+    marks = "".join(
+        f""", CASE WHEN {day} >= CAST(:fx_start AS date) THEN
+                       CAST((SELECT ids FROM rate_book) -> ({currency})
+                            ->> ({day} - CAST(:fx_start AS date)) AS integer)
+                   END AS {alias}_mark"""  # noqa: S608  (SQL of the caller)
+        for alias, (day, currency) in lookups.items()
+    )
+    rates = "".join(
+        f""", CASE WHEN j.{alias}_mark > 0 THEN
+                       CAST((SELECT vals FROM rate_book) ->> (j.{alias}_mark - 1) AS numeric)
+                   END AS {alias}_rate"""  # noqa: S608  (fixed SQL)
+        for alias in lookups
+    )
+    aliases = "".join(
+        f"""
+            CROSS JOIN LATERAL (SELECT k.{alias}_mark AS mark, k.{alias}_rate AS rate) AS {alias}"""
+        for alias in lookups
+    )
+    return f"""(SELECT j.*{rates}
+                 FROM (SELECT s.*{marks} FROM {source} AS s OFFSET 0) AS j
+                 OFFSET 0) AS k{aliases}"""  # noqa: S608  (SQL of the caller; values are bound)
+
+
 def written_columns(alias: str, amount: str, day: str, prefix: str) -> str:
     """Per-day columns of ``amount`` with the mark looked up as ``alias``
     (:func:`written_lookup`): ``{prefix}_conv`` (amount × rate), ``_rid`` (the rate's number,
@@ -276,6 +311,7 @@ WRITTEN_ROW = "CROSS JOIN (SELECT {}) AS fx_w".format(
             "entries",
             "wholes",
             "partials",
+            "day_rates",
             "d",
             "half",
             "unit",
@@ -392,6 +428,43 @@ def written_span(currencies: str, amounts: str, prefix: str) -> str:
             OFFSET 0
         ) AS c
     ) AS s
+    WHERE NOT {_ONE_CURRENCY.format(c=currencies)}
+    OFFSET 0
+    """  # noqa: S608  (identifiers come from the caller's fixed SQL; values are bound)
+
+
+def written_one_span(currencies: str, prefix: str, decimals: str) -> str:
+    """:func:`written_span` for a bucket whose money is all of one currency (most buckets
+    split by storefront), from its sums over the bucket (``grouped.{currencies}_sum``,
+    ``grouped.{prefix}_csum``, ``_rids``, ``_msum``, ``_first``, ``_last``: what
+    :func:`written_span` sums per currency), without unnesting and grouping its arrays: a
+    sort and an aggregate per bucket and side were most of a converted month's statement.
+    ``decimals``: the minor units of the bucket's currency (the caller's). No row for other
+    buckets."""
+    complete = "CASE WHEN t.miss IS NULL OR t.miss = 0 THEN 'true' ELSE 'false' END"
+    return f"""
+    SELECT CASE WHEN t.total <> 0 THEN
+               '{{"amount":"' || {amount_sql("t.total", decimals)} || '","currency":'
+               || CAST(to_json(t.code) AS text) || ',"converted":'
+               || CASE WHEN t.currency IS NULL OR t.rids IS NULL THEN 'null'
+                       ELSE {_converted("t.conv", "t.rids", complete)} END
+               || '}}'
+           ELSE '' END AS list,
+           {_total("t.conv_total", "t.gaps")} AS total
+    FROM (
+        SELECT g.*, COALESCE(CASE WHEN g.rids IS NOT NULL THEN g.conv END, 0) AS conv_total,
+               CASE WHEN g.miss <> 0 THEN
+                   {_gap("g.currency", "g.first", "g.first", "g.last", "CAST(g.miss AS text)")}
+               ELSE '' END AS gaps
+        FROM (SELECT grouped.{currencies}_min AS currency,
+                     COALESCE(grouped.{currencies}_min, 'XXX') AS code,
+                     grouped.{currencies}_sum AS total, grouped.{prefix}_csum AS conv,
+                     grouped.{prefix}_rids AS rids, grouped.{prefix}_msum AS miss,
+                     grouped.{prefix}_first AS first, grouped.{prefix}_last AS last
+              OFFSET 0) AS g
+        OFFSET 0) AS t
+    WHERE {_ONE_CURRENCY.format(c=currencies)}
+    OFFSET 0
     """  # noqa: S608  (identifiers come from the caller's fixed SQL; values are bound)
 
 
@@ -458,35 +531,42 @@ _ONE_CURRENCY = """(grouped.{c}_count = 0
     OR (grouped.{c}_count = grouped.{c}_rows AND grouped.{c}_min = grouped.{c}_max))"""
 
 
-def written_one_day(currencies: str, day: str) -> str:
+def written_one_day(currencies: str, day: str, decimals: str) -> str:
     """:func:`written_day` for a one-day bucket whose money is all of one currency (most
     buckets split by storefront): its total (``grouped.{currencies}_sum``) is its one listed
-    entry, converted without merging arrays. No row for other buckets."""
+    entry, converted without merging arrays. No row for other buckets. ``decimals``: the
+    minor units of the bucket's currency (the caller's, computed once per row).
+
+    Three levels (``OFFSET 0`` each: a column used several times is computed once): the
+    presented amount; its mark and its value at the day's rate (``rate_map``'s, looked up
+    beside the mark rather than from it); the value presented — once, the converted entry's
+    and the total's (a bucket of one currency: the same sum). Thousands of buckets by
+    storefront: each level and each numeric operation per row counts."""
     code = f"COALESCE(grouped.{currencies}_min, 'XXX')"
+    number = f"({day} - CAST(:fx_start AS date))"
     return f"""
     SELECT CASE WHEN r.total = 0 THEN '' ELSE
                '{{"amount":"' || r.text || '","currency":' || CAST(to_json(r.code) AS text)
                || ',"converted":' || CASE WHEN r.value IS NULL THEN 'null' ELSE
                      '{{"amount":"' || r.shown || '",' || {_rate_part("r.mark", "wholes")} END
                || '}}' END AS list,
-           {_total("r.total_value", "r.gaps")} AS total
+           '{{"amount":"' || COALESCE(r.shown, :fx_zero) || '","currency":' || :fx_target
+           || CASE WHEN r.value IS NULL AND r.money THEN
+                  ',"partial":' || 'true,"unconverted":['
+                  || {_gap("r.code", day, day, day, "r.text")} || ']}}'
+              ELSE ',"partial":' || 'false,"unconverted":[]}}' END AS total
     FROM (
-        SELECT q.*, {_present("q.value")} AS shown, COALESCE(q.value, 0) AS total_value,
-               CASE WHEN q.value IS NULL AND q.amount <> 0 THEN
-                   {_gap("q.code", day, day, day, "q.text")} ELSE '' END AS gaps
+        SELECT q.*, {_present("q.value")} AS shown
         FROM (
-            SELECT p.*, p.amount * CASE WHEN p.mark > 0 THEN
-                            CAST(fx_w.vals ->> (p.mark - 1) AS numeric) END AS value
-            FROM (
-                SELECT t.code, t.total, t.text, CAST(t.text AS numeric) AS amount,
-                       CASE WHEN CAST(t.text AS numeric) <> 0 THEN
-                           CAST(fx_w.ids -> t.code ->> ({day} - CAST(:fx_start AS date))
-                                AS integer)
-                       END AS mark
-                FROM (SELECT d.code, d.total, {amount_sql("d.total", "d.d")} AS text
-                      FROM (SELECT {code} AS code, grouped.{currencies}_sum AS total,
-                                   {minor_units_sql(code)} AS d OFFSET 0) AS d OFFSET 0) AS t
-                OFFSET 0) AS p
+            SELECT t.code, t.total, t.text, CAST(t.text AS numeric) <> 0 AS money,
+                   CAST(fx_w.ids -> t.code ->> {number} AS integer) AS mark,
+                   CASE WHEN CAST(t.text AS numeric) <> 0 THEN
+                       CAST(t.text AS numeric)
+                       * CAST(fx_w.day_rates -> t.code ->> {number} AS numeric)
+                   END AS value
+            FROM (SELECT {code} AS code, grouped.{currencies}_sum AS total,
+                         {amount_sql(f"grouped.{currencies}_sum", decimals)} AS text
+                  OFFSET 0) AS t
             OFFSET 0) AS q
         OFFSET 0) AS r
     WHERE {_ONE_CURRENCY.format(c=currencies)}

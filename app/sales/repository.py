@@ -315,9 +315,10 @@ def _grouped(
         for m, name in zip(rollups.MONEY_COLUMNS, names, strict=True)
     )
     summed_from, fx_cte, fx_arrays, fx_select, fx_lateral = "base", "", "", "", ""
-    if written_fx and fx is None:
-        # Whether a bucket's money is all of one currency, and its total: a one-day bucket
-        # converts it without merging its arrays per currency (``in_sql.written_one_day``).
+    if written_fx:
+        # Whether a bucket's money is all of one currency, and its total: a converted bucket
+        # of one currency is written without merging its arrays per currency
+        # (``in_sql.written_one_day``, ``in_sql.written_one_span``).
         fx_arrays = "".join(
             f""", min({c}) AS {n}_min, max({c}) AS {n}_max, count({c}) AS {n}_count,
                count(*) AS {n}_rows, sum({m}) AS {n}_sum"""
@@ -329,18 +330,25 @@ def _grouped(
     if fx is not None and written_fx:  # the same, for documents written as JSON
         params.update(in_sql.written_params(fx))
         summed_from = "converted"
+        lookups = {"fp": ("s.day", "s.proceeds_currency"), "fc": ("s.day", "s.customer_currency")}
         fx_cte = f""", converted AS (
-            SELECT base.*,
-                   {in_sql.written_columns("fp", "base.proceeds", "base.day", "pfx")},
-                   {in_sql.written_columns("fc", "base.customer_sales", "base.day", "cfx")}
-            FROM base
-            {in_sql.written_lookup("fp", "base.day", "base.proceeds_currency")}
-            {in_sql.written_lookup("fc", "base.day", "base.customer_currency")}
+            SELECT k.*,
+                   {in_sql.written_columns("fp", "k.proceeds", "k.day", "pfx")},
+                   {in_sql.written_columns("fc", "k.customer_sales", "k.day", "cfx")}
+            FROM {in_sql.written_marked("base", lookups)}
         )"""  # noqa: S608  (fixed fragments of app.fx.in_sql; values are bound)
-        fx_arrays = "".join(
+        fx_arrays += "".join(
             f", array_agg({p}_{c}) AS {p}_{c}"
             for p in ("pfx", "cfx")
             for c in ("conv", "rid", "miss", "gap")
+        )
+        # The same summed over the bucket, for a bucket of one currency
+        # (``in_sql.written_one_span``).
+        fx_arrays += "".join(
+            f""", sum({p}_conv) AS {p}_csum,
+               array_agg(DISTINCT {p}_rid) FILTER (WHERE {p}_rid IS NOT NULL) AS {p}_rids,
+               sum({p}_miss) AS {p}_msum, min({p}_gap) AS {p}_first, max({p}_gap) AS {p}_last"""
+            for p in ("pfx", "cfx")
         )
     elif fx is not None:  # each day's sums converted at its rate (see ``app.fx.in_sql``)
         params.update(fx.params())
@@ -584,11 +592,10 @@ async def aggregate_written(
     measures = _MEASURES_JSON
     converted_totals = ""
     if fx is not None:
-        # One-day buckets of one currency are written by p1 and c1; the others by pw and cw.
-        one = (lambda w, o: w) if several_days else (lambda w, o: f"COALESCE({o}, {w})")
-        measures = _measures_json(one("pw.list", "p1.list"), one("cw.list", "c1.list"))
-        converted_totals = f"""|| ',"proceeds_total_converted":' || {one("pw.total", "p1.total")}
-        || ',"customer_sales_total_converted":' || {one("cw.total", "c1.total")}"""
+        # Buckets of one currency are written by p1 and c1; the others by pw and cw.
+        measures = _measures_json("COALESCE(p1.list, pw.list)", "COALESCE(c1.list, cw.list)")
+        converted_totals = """|| ',"proceeds_total_converted":' || COALESCE(p1.total, pw.total)
+        || ',"customer_sales_total_converted":' || COALESCE(c1.total, cw.total)"""
     item = f"""'{{"period_start":"' || to_char(bucket, 'YYYY-MM-DD')
         || '","period_end":"' || to_char({bucket_end}, 'YYYY-MM-DD')
         || '","partial":' || CASE WHEN bucket < :span_start OR {bucket_end} > :span_end
@@ -600,20 +607,23 @@ async def aggregate_written(
         if not several_days:
             params.update(in_sql.written_params(fx))
         with_fx = f"{in_sql.written_cte()}, "
-        if several_days:  # (no one-currency shortcut: p1 and c1 are never joined)
+        # (``u``'s minor units are those of a one-currency bucket's currency.)
+        if several_days:
             proceeds = in_sql.written_span("pcs", "pas", "pfx")
             customer = in_sql.written_span("ccs", "cas", "cfx")
+            p1 = in_sql.written_one_span("pcs", "pfx", "u.pd")
+            c1 = in_sql.written_one_span("ccs", "cfx", "u.cd")
         else:
             proceeds = in_sql.written_day("pcs", "pas", "grouped.bucket")
             customer = in_sql.written_day("ccs", "cas", "grouped.bucket")
+            p1 = in_sql.written_one_day("pcs", "grouped.bucket", "u.pd")
+            c1 = in_sql.written_one_day("ccs", "grouped.bucket", "u.cd")
         converting = f"""
         {in_sql.WRITTEN_ROW}
         LEFT JOIN LATERAL ({proceeds}) AS pw ON true
-        LEFT JOIN LATERAL ({customer}) AS cw ON true"""
-        if not several_days:
-            converting += f"""
-        LEFT JOIN LATERAL ({in_sql.written_one_day("pcs", "grouped.bucket")}) AS p1 ON true
-        LEFT JOIN LATERAL ({in_sql.written_one_day("ccs", "grouped.bucket")}) AS c1 ON true"""
+        LEFT JOIN LATERAL ({customer}) AS cw ON true
+        LEFT JOIN LATERAL ({p1}) AS p1 ON true
+        LEFT JOIN LATERAL ({c1}) AS c1 ON true"""
     sql = f"""
         WITH {with_fx}grouped AS ({g.sql})
         SELECT {g.keys}, {item}

@@ -201,3 +201,20 @@ def _all() -> Any:
     from app.sales.schemas import SalesFilter
 
     return SalesFilter()
+
+
+async def test_written_storefronts_are_the_reference_for_every_book(
+    fx_world: RollupWorld,
+) -> None:
+    """The dashboard's query — the whole range by storefront, by day and by month — for each
+    book: its buckets are nearly all of one currency, the ones written without merging
+    arrays (``in_sql.written_one_day``, ``in_sql.written_one_span``), with every reason a
+    total is partial, several rates per entry and the late rate among the books. (One world
+    for all: building it is most of a test's time.)"""
+    last = FIRST + dt.timedelta(days=DAYS - 1)
+    for granularity in ("day", "month"):
+        query = Query(FIRST, last, granularity, ["country"], _all(), False)
+        for book in BOOKS:
+            expected = await _pages(fx_world, query, 10_000, book, written=False)
+            written = await _pages(fx_world, query, 10_000, book, written=True)
+            assert written == expected, (granularity, book.target)
