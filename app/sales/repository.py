@@ -538,11 +538,15 @@ _MEASURES_JSON = _measures_json(
 
 @dataclass(slots=True)
 class WrittenPage:
-    """``aggregate``'s rows as the API writes them: each item's JSON (``service._items`` of
-    an unconverted report), with its keyset position."""
+    """A page of ``aggregate``'s rows as the API writes them: of the ``limit`` rows asked for
+    (a page and one more, which tells whether another page follows), the items' JSON
+    (``service._items`` of an unconverted report) of all but the ``limit``-th, joined by
+    commas; how many rows there were; and, when there were ``limit``, the keyset position of
+    the page's last row (what the next page's ``after`` takes)."""
 
-    items: list[str]
-    keys: list[list[Any]]
+    items: str
+    rows: int
+    last_key: list[Any] | None
 
 
 async def aggregate_written(
@@ -614,22 +618,28 @@ async def aggregate_written(
             converting += f"""
         LEFT JOIN LATERAL ({in_sql.written_one_day("pcs", "grouped.bucket")}) AS p1 ON true
         LEFT JOIN LATERAL ({in_sql.written_one_day("ccs", "grouped.bucket")}) AS c1 ON true"""
+    # The page comes back as one text, its items joined in PostgreSQL: 5,000 rows of a few
+    # hundred bytes each cost the API process more to receive, wrap and join (about 13 ms)
+    # than PostgreSQL's join (measured 2026-12-06). The join reads the rows in the order of
+    # the subquery, which nothing above it (no join, no grouping) reorders.
+    params["page"] = limit - 1
+    last = "".join(f", max({key}) FILTER (WHERE n = :page)" for key in ("bucket", *g.groups))
     sql = f"""
         WITH {with_fx}grouped AS ({g.sql})
-        SELECT {g.keys}, {item}
-        FROM grouped {_MINOR_UNITS}{converting}
-        ORDER BY {", ".join(g.order)}
+        SELECT COALESCE(string_agg(item, ',') FILTER (WHERE n <= :page), ''), count(*){last}
+        FROM (
+            SELECT {g.keys}, {item} AS item, row_number() OVER (ORDER BY {", ".join(g.order)}) AS n
+            FROM grouped {_MINOR_UNITS}{converting}
+            ORDER BY {", ".join(g.order)}
+        ) AS written
     """  # noqa: S608  (every identifier comes from fixed maps; values are bound)
-    result = await session.execute(text(sql), params)
-    width = len(g.groups)
-    page = WrittenPage([], [])
-    for row in result.all():
-        key: list[Any] = [row[0].isoformat()]
-        for value in row[1 : 1 + width]:
-            key += [value is None, value or ""]
-        page.keys.append(key)
-        page.items.append(row[1 + width])
-    return page
+    items, rows, bucket, *groups = (await session.execute(text(sql), params)).one()
+    last_key: list[Any] | None = None
+    if rows == limit:
+        last_key = [bucket.isoformat()]
+        for value in groups:
+            last_key += [value is None, value or ""]
+    return WrittenPage(items, rows, last_key)
 
 
 async def list_rows(
