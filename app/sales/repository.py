@@ -524,11 +524,16 @@ def _measures_json(proceeds: str, customer_sales: str) -> str:
     counts = " || ',' || ".join(
         f"""'"{name}":' || {name}""" for name in COUNTS if name != "partial_refunds"
     )
+    # A partial refund's money is summed from partial-refund rows only (``PARTIAL_REFUND``),
+    # which ``partial_refunds`` counts: none counted, no money, and the two lists are empty
+    # without merging a bucket's currencies (most buckets: a partial refund is rare).
     return f"""{counts} || ',"proceeds":[' || {proceeds}
         || '],"customer_sales":[' || {customer_sales}
         || '],"partial_refunds":{{"rows":' || partial_refunds
-        || ',"proceeds":[' || {_money_json("pcs", "rps", "u.pd")}
-        || '],"customer_amounts":[' || {_money_json("ccs", "rcs", "u.cd")} || ']}}'"""
+        || CASE WHEN partial_refunds = 0 THEN ',"proceeds":[],"customer_amounts":[]}}'
+           ELSE ',"proceeds":[' || {_money_json("pcs", "rps", "u.pd")}
+                || '],"customer_amounts":[' || {_money_json("ccs", "rcs", "u.cd")} || ']}}'
+           END"""
 
 
 _MEASURES_JSON = _measures_json(
