@@ -791,8 +791,13 @@ async def app_days_written(
         for n, part in enumerate(parts)
     )
     sums = ", ".join(f"CAST(COALESCE(sum({m}), 0) AS bigint) AS {m}" for m in COUNTS)
+    # ``base`` is read three times (counts, each side's money): NOT MATERIALIZED, each read
+    # takes only the columns it needs from the rollup's pages instead of writing and reading
+    # back every column of 5,400 rows (90 days of an app, 2026-12-06: the statement with its
+    # values written in, PostgreSQL CPU 25 → 22 ms; prepared, as the API runs it, 25.5 →
+    # 24.3 ms, within the noise of that run).
     sql = f"""
-        WITH base AS ({base}),
+        WITH base AS NOT MATERIALIZED ({base}),
         counts AS (SELECT bucket, {sums} FROM base GROUP BY bucket),
         total AS (SELECT {sums} FROM counts),
         {_per_currency("p", "proceeds_currency", "proceeds", "partial_refund_proceeds")},
