@@ -624,9 +624,10 @@ async def aggregate_written(
         LEFT JOIN LATERAL ({in_sql.written_one_day("pcs", "grouped.bucket")}) AS p1 ON true
         LEFT JOIN LATERAL ({in_sql.written_one_day("ccs", "grouped.bucket")}) AS c1 ON true"""
     # The page comes back as one text, its items joined in PostgreSQL: 5,000 rows of a few
-    # hundred bytes each cost the API process more to receive, wrap and join (about 13 ms)
-    # than PostgreSQL's join (measured 2026-12-06). ``ORDER BY n`` states the order the
-    # rows already come in (its sort finds them sorted: no measurable cost).
+    # hundred bytes each cost the API process (one core for every request) about 13 ms to
+    # receive, wrap and join, PostgreSQL's join about 2 ms (38.5 → 40.8 ms for the page,
+    # prepared, alternating; 2026-12-06). ``ORDER BY n`` states the order the rows already
+    # come in (its sort finds them sorted).
     params["page"] = limit - 1
     last = "".join(f", max({key}) FILTER (WHERE n = :page)" for key in ("bucket", *g.groups))
     sql = f"""
@@ -793,9 +794,8 @@ async def app_days_written(
     sums = ", ".join(f"CAST(COALESCE(sum({m}), 0) AS bigint) AS {m}" for m in COUNTS)
     # ``base`` is read three times (counts, each side's money): NOT MATERIALIZED, each read
     # takes only the columns it needs from the rollup's pages instead of writing and reading
-    # back every column of 5,400 rows (90 days of an app, 2026-12-06: the statement with its
-    # values written in, PostgreSQL CPU 25 → 22 ms; prepared, as the API runs it, 25.5 →
-    # 24.3 ms, within the noise of that run).
+    # back every column of 5,400 rows (90 days of an app, prepared as the API runs it,
+    # alternating: PostgreSQL CPU 25.1 → 23.5 ms; 2026-12-06).
     sql = f"""
         WITH base AS NOT MATERIALIZED ({base}),
         counts AS (SELECT bucket, {sums} FROM base GROUP BY bucket),
