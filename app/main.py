@@ -187,7 +187,6 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         validators=True,
         gzip_minimum_size=GZIP_MIN_BYTES,
-        gzip_level=6,
         static_answers=() if tracing.otlp_configured() else (live,),
     )
     if settings.cors_origin_list:  # added last: the outermost layer

@@ -21,21 +21,18 @@ Bounded by bytes (``ORCHARD_RESPONSE_CACHE_MB``; 0 turns it off); one per applic
 
 from __future__ import annotations
 
-import zlib
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 
-import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 
 from app.kit.caching import etag_for
-from app.kit.compression import THREAD_MINIMUM_BYTES, accepts_gzip, level_for
+from app.kit.compression import accepts_gzip, gzip_body
 
 #: As the gzip layer compresses (``app.main``): answers smaller than this are sent as they are.
 GZIP_MIN_BYTES = 1024
-GZIP_LEVEL = 6
 
 
 @dataclass
@@ -109,19 +106,8 @@ async def respond(request: Request, entry: Entry) -> Response:
     headers = {"ETag": entry.etag}
     if entry.size >= GZIP_MIN_BYTES and accepts_gzip(request.scope):
         if entry.gzipped is None:
-            entry.gzipped = await _gzip(entry.body)
+            entry.gzipped = await gzip_body(entry.body)
         headers["Content-Encoding"] = "gzip"
         headers["Vary"] = "Accept-Encoding"
         return Response(entry.gzipped, media_type="application/json", headers=headers)
     return Response(entry.body, media_type="application/json", headers=headers)
-
-
-async def _gzip(body: bytes) -> bytes:
-    def run() -> bytes:
-        level = level_for(len(body), GZIP_LEVEL)
-        compressor = zlib.compressobj(level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-        return compressor.compress(body) + compressor.flush()
-
-    if len(body) >= THREAD_MINIMUM_BYTES:
-        return await anyio.to_thread.run_sync(run)
-    return run()

@@ -532,11 +532,16 @@ def _measures_json(proceeds: str, customer_sales: str) -> str:
     counts = " || ',' || ".join(
         f"""'"{name}":' || {name}""" for name in COUNTS if name != "partial_refunds"
     )
+    # A partial refund's money is summed from partial-refund rows only (``PARTIAL_REFUND``),
+    # which ``partial_refunds`` counts: none counted, no money, and the two lists are empty
+    # without merging a bucket's currencies (most buckets: a partial refund is rare).
     return f"""{counts} || ',"proceeds":[' || {proceeds}
         || '],"customer_sales":[' || {customer_sales}
         || '],"partial_refunds":{{"rows":' || partial_refunds
-        || ',"proceeds":[' || {_money_json("pcs", "rps", "u.pd")}
-        || '],"customer_amounts":[' || {_money_json("ccs", "rcs", "u.cd")} || ']}}'"""
+        || CASE WHEN partial_refunds = 0 THEN ',"proceeds":[],"customer_amounts":[]}}'
+           ELSE ',"proceeds":[' || {_money_json("pcs", "rps", "u.pd")}
+                || '],"customer_amounts":[' || {_money_json("ccs", "rcs", "u.cd")} || ']}}'
+           END"""
 
 
 _MEASURES_JSON = _measures_json(
@@ -546,11 +551,15 @@ _MEASURES_JSON = _measures_json(
 
 @dataclass(slots=True)
 class WrittenPage:
-    """``aggregate``'s rows as the API writes them: each item's JSON (``service._items`` of
-    an unconverted report), with its keyset position."""
+    """A page of ``aggregate``'s rows as the API writes them: of the ``limit`` rows asked for
+    (a page and one more, which tells whether another page follows), the items' JSON
+    (``service._items`` of an unconverted report) of all but the ``limit``-th, joined by
+    commas; how many rows there were; and, when there were ``limit``, the keyset position of
+    the page's last row (what the next page's ``after`` takes)."""
 
-    items: list[str]
-    keys: list[list[Any]]
+    items: str
+    rows: int
+    last_key: list[Any] | None
 
 
 async def aggregate_written(
@@ -624,22 +633,29 @@ async def aggregate_written(
         LEFT JOIN LATERAL ({customer}) AS cw ON true
         LEFT JOIN LATERAL ({p1}) AS p1 ON true
         LEFT JOIN LATERAL ({c1}) AS c1 ON true"""
+    # The page comes back as one text, its items joined in PostgreSQL: 5,000 rows of a few
+    # hundred bytes each cost the API process (one core for every request) about 13 ms to
+    # receive, wrap and join, PostgreSQL's join about 2 ms (38.5 → 40.8 ms for the page,
+    # prepared, alternating; 2026-12-06). ``ORDER BY n`` states the order the rows already
+    # come in (its sort finds them sorted).
+    params["page"] = limit - 1
+    last = "".join(f", max({key}) FILTER (WHERE n = :page)" for key in ("bucket", *g.groups))
     sql = f"""
         WITH {with_fx}grouped AS ({g.sql})
-        SELECT {g.keys}, {item}
-        FROM grouped {_MINOR_UNITS}{converting}
-        ORDER BY {", ".join(g.order)}
+        SELECT COALESCE(string_agg(item, ',' ORDER BY n) FILTER (WHERE n <= :page), ''),
+               count(*){last}
+        FROM (
+            SELECT {g.keys}, {item} AS item, row_number() OVER (ORDER BY {", ".join(g.order)}) AS n
+            FROM grouped {_MINOR_UNITS}{converting}
+        ) AS written
     """  # noqa: S608  (every identifier comes from fixed maps; values are bound)
-    result = await session.execute(text(sql), params)
-    width = len(g.groups)
-    page = WrittenPage([], [])
-    for row in result.all():
-        key: list[Any] = [row[0].isoformat()]
-        for value in row[1 : 1 + width]:
-            key += [value is None, value or ""]
-        page.keys.append(key)
-        page.items.append(row[1 + width])
-    return page
+    items, rows, bucket, *groups = (await session.execute(text(sql), params)).one()
+    last_key: list[Any] | None = None
+    if rows == limit:
+        last_key = [bucket.isoformat()]
+        for value in groups:
+            last_key += [value is None, value or ""]
+    return WrittenPage(items, rows, last_key)
 
 
 async def list_rows(
@@ -786,8 +802,12 @@ async def app_days_written(
         for n, part in enumerate(parts)
     )
     sums = ", ".join(f"CAST(COALESCE(sum({m}), 0) AS bigint) AS {m}" for m in COUNTS)
+    # ``base`` is read three times (counts, each side's money): NOT MATERIALIZED, each read
+    # takes only the columns it needs from the rollup's pages instead of writing and reading
+    # back every column of 5,400 rows (90 days of an app, prepared as the API runs it,
+    # alternating: PostgreSQL CPU 25.1 → 23.5 ms; 2026-12-06).
     sql = f"""
-        WITH base AS ({base}),
+        WITH base AS NOT MATERIALIZED ({base}),
         counts AS (SELECT bucket, {sums} FROM base GROUP BY bucket),
         total AS (SELECT {sums} FROM counts),
         {_per_currency("p", "proceeds_currency", "proceeds", "partial_refund_proceeds")},

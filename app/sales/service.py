@@ -22,7 +22,7 @@ from app.errors import NotFound, ValidationFailed
 from app.fx import convert, in_sql, kept
 from app.kit import cursors
 from app.kit.money import Money, money_entry
-from app.kit.pagination import Page, PageRequest
+from app.kit.pagination import Page, PageRequest, encode_cursor
 from app.models import SalesRow
 from app.reports import calendar, query
 from app.reports.query import DateRange
@@ -352,11 +352,8 @@ async def sales_report(
             span=(span.start, span.end),
             fx=None if book is None else in_sql.kept_table(book, span.start, span.end),
         )
-        positions, next_cursor = paging.split(
-            list(range(len(written.items))), written.keys.__getitem__
-        )
-        texts = written.items[: len(positions)]
-        items = report_json.Encoded(("[" + ",".join(texts) + "]").encode())
+        next_cursor = None if written.last_key is None else encode_cursor(written.last_key)
+        items = report_json.Encoded(("[" + written.items + "]").encode())
     else:
         # Buckets of several days without groups: each rollup row converts at its own report
         # date's rate inside the aggregate (see ``app.fx.in_sql``).

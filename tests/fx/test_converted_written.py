@@ -126,8 +126,8 @@ async def _pages(
                 page = await repository.aggregate_written(
                     session, world.workspace_id, span=(span.start, span.end), fx=table, **kwargs
                 )
-                items = ("[" + ",".join(page.items[:limit]) + "]").encode()
-                keys = page.keys
+                items = ("[" + page.items + "]").encode()
+                read, last = page.rows, page.last_key
             else:  # the reference: what ``service.sales_report`` did before
                 fx = table if several_days else None
                 rows = await repository.aggregate(session, world.workspace_id, fx=fx, **kwargs)
@@ -140,11 +140,12 @@ async def _pages(
                     fx,
                 )
                 items = pydantic_core.to_json(made)
-                keys = [row.sort_key() for row in rows]
+                read, last = len(rows), rows[limit - 1].sort_key() if len(rows) > limit else None
             out.append(items)
-            if len(keys) <= limit:
+            if read <= limit:
+                assert last is None
                 return out
-            after = keys[limit - 1]
+            after = last
             out.append(pydantic_core.to_json(after))
 
 
