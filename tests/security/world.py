@@ -189,19 +189,22 @@ async def database_digest(db: asyncpg.Connection) -> dict[str, str]:
     authenticated request by design, so they are left out; everything else must stay byte for
     byte the same.
     """
+    # Every table but partitions (a partitioned table's rows are its partitions' rows, read
+    # once through it), each digested in one statement: one round trip, not one per table.
+    # (Names come from the catalogue: our own tables, plain identifiers.)
     tables = await db.fetch(
-        "SELECT table_name FROM information_schema.tables "
-        "WHERE table_schema = 'public' AND table_type = 'BASE TABLE' "
-        "AND table_name <> 'api_request_budgets' ORDER BY table_name"
+        "SELECT c.relname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
+        "AND c.relname <> 'api_request_budgets' ORDER BY c.relname"
     )
-    digest: dict[str, str] = {}
-    for row in tables:
-        table = row["table_name"]
-        digest[table] = await db.fetchval(
-            f"SELECT md5(coalesce(string_agg(r, '|' ORDER BY r), '')) FROM "
-            f"(SELECT (to_jsonb(t) - 'last_used_at')::text AS r FROM \"{table}\" t) s"
-        )
-    return digest
+    parts = [
+        f"SELECT '{row['relname']}' AS name, "
+        f"(SELECT md5(coalesce(string_agg(r, '|' ORDER BY r), '')) FROM "
+        f"(SELECT (to_jsonb(t) - 'last_used_at')::text AS r FROM \"{row['relname']}\" t) s) AS digest"
+        for row in tables
+    ]
+    rows = await db.fetch(" UNION ALL ".join(parts))
+    return {row["name"]: row["digest"] for row in rows}
 
 
 async def link_search_ads(client: httpx.AsyncClient, tenant: Tenant, ads: AppleAdsState) -> None:
