@@ -9,7 +9,9 @@ distinct paying Subscriber IDs read the monthly payer counts for one app's whole
 the raw rows. MRR movements read the per-subscriber sums (``subscriber_rollup``, for any apps and
 storefronts): of whole calendar months, of days and ISO weeks, other spans composed from the
 per-subscriber changes; ``source="raw"`` reads the rows. Snapshot stocks
-read the per-day snapshot rollup (``snapshot_rollup``); the traces' row lists, the raw rows.
+read the per-day snapshot rollup (``snapshot_rollup``) — for one app or account, ungrouped, the
+values stored per report date instead (``series_days``, ``stored_days_sql``); the traces' row
+lists, the raw rows.
 
 Identifiers in the SQL come from fixed maps (dimensions, count columns) and from the metric
 catalogue's predicates; every value is bound.
