@@ -665,6 +665,14 @@ async def snapshot_days(
     return snapshot_days_of(await session.execute(text(sql), params), dimensions)
 
 
+def _day_list(more_days: str) -> str:
+    """The report dates asked for (``:days``), and ``more_days``' (a subquery with a column
+    ``newest``, evaluated once) when given."""
+    if not more_days:
+        return "CAST(:days AS date[])"
+    return f"(CAST(:days AS date[]) || ARRAY(SELECT newest FROM ({more_days}) AS more))"  # noqa: S608
+
+
 def snapshot_days_sql(
     scope: RowScope,
     *,
@@ -677,9 +685,7 @@ def snapshot_days_sql(
     report dates (a column ``newest``), evaluated once."""
     params: dict[str, Any] = {"days": days}
     selects, names = _groups(dimensions)
-    day_list = "CAST(:days AS date[])"
-    if more_days:
-        day_list = f"({day_list} || ARRAY(SELECT newest FROM ({more_days}) AS more))"  # noqa: S608
+    day_list = _day_list(more_days)
     counts = "".join(f", COALESCE(sum({c}), 0)" for c in COUNT_COLUMNS)
     active = " + ".join(f"COALESCE({c}, 0)" for c in ACTIVE_COLUMNS)
     in_mrr = " + ".join(f"COALESCE({c}, 0)" for c in IN_MRR_COLUMNS)
@@ -747,9 +753,7 @@ def stored_days_sql(
     Rows: report date, the count sums (``COUNT_COLUMNS``), the source rows, and the MRR's
     currencies and unrounded amounts."""
     params: dict[str, Any] = {"days": days}
-    day_list = "CAST(:days AS date[])"
-    if more_days:
-        day_list = f"({day_list} || ARRAY(SELECT newest FROM ({more_days}) AS more))"  # noqa: S608
+    day_list = _day_list(more_days)
     params["stored_by_app"] = scope.app_id is not None or scope.filters.app_apple_id is not None
     counts = "".join(f", COALESCE(c.{column}, 0)" for column in COUNT_COLUMNS)
     sql = f"""

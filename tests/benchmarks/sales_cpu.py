@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import json
 import os
 import subprocess
@@ -31,7 +30,6 @@ import asyncpg
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
-END = dt.date(2026, 10, 31)  # as tests/benchmarks/sales_query.py loads it
 TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
 
 
@@ -79,22 +77,11 @@ async def call(app: Any, path: str, token: str) -> int:
     return status
 
 
-async def child(url: str, token: str, answers: int) -> None:
+async def child(url: str, token: str, answers: int, endpoints: dict[str, str]) -> None:
     """In a tree's own process (its ``app``): CPU per answer of each endpoint, as JSON."""
     from app.config import Settings
     from app.main import create_app
 
-    conn = await asyncpg.connect(url)
-    try:
-        app_id = await conn.fetchval("SELECT id FROM apps ORDER BY sku LIMIT 1")
-    finally:
-        await conn.close()
-    start = (END - dt.timedelta(days=89)).isoformat()
-    endpoints = {
-        "90d country, all pages": f"/v1/sales?from={start}&to={END}&group_by=country&limit=5000",
-        "90d one app by day": f"/v1/sales?from={start}&to={END}&app_id={app_id}",
-        "app sales summary": f"/v1/apps/{app_id}/sales/summary?from={start}&to={END}",
-    }
     settings = Settings(
         database_url=url.replace("postgresql://", "postgresql+asyncpg://", 1),  # type: ignore[arg-type]
         data_dir=Path(tempfile.mkdtemp(prefix="orchard-cpu-")),
@@ -145,18 +132,27 @@ async def child(url: str, token: str, answers: int) -> None:
     print(json.dumps(out))
 
 
-async def read_token(url: str) -> str:
+#: ``sales_side_by_side``'s answers but the year by month (cheap: its CPU is not in question).
+SKIPPED = ("365d by month",)
+
+
+async def setup(url: str) -> tuple[str, dict[str, str]]:
+    """A token, and the answers to time (label → path), by this tree's ``sales_side_by_side``
+    (each tree's child is given them: the before tree may not have that helper)."""
     sys.path.insert(0, str(ROOT))
-    from tests.benchmarks.sales_side_by_side import read_token as issue
+    from tests.benchmarks.sales_side_by_side import read_token, sales_endpoints
 
-    return await issue(url)
+    endpoints = {label: path for label, path, _ in await sales_endpoints(url)}
+    return await read_token(url), {k: v for k, v in endpoints.items() if k not in SKIPPED}
 
 
-def run_tree(tree: Path, url: str, token: str, answers: int) -> dict[str, dict[str, float]]:
+def run_tree(
+    tree: Path, url: str, token: str, answers: int, endpoints: dict[str, str]
+) -> dict[str, dict[str, float]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ORCHARD_")}
     env["PYTHONPATH"] = str(tree)
     command = [sys.executable, str(Path(__file__).resolve()), "--child", "--database-url", url]
-    command += ["--token", token, "--answers", str(answers)]
+    command += ["--token", token, "--answers", str(answers), "--endpoints", json.dumps(endpoints)]
     done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=True)
     result: dict[str, dict[str, float]] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -170,18 +166,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
+    parser.add_argument("--endpoints", help=argparse.SUPPRESS)
     args = parser.parse_args()
     url = args.database_url.replace("postgresql+asyncpg://", "postgresql://")
     if args.child:
-        asyncio.run(child(url, args.token, args.answers))
+        asyncio.run(child(url, args.token, args.answers, json.loads(args.endpoints)))
         return
-    token = asyncio.run(read_token(url))
+    token, endpoints = asyncio.run(setup(url))
     trees = [("before", args.before), ("after", ROOT)] if args.before else [("after", ROOT)]
     print(f"load {os.getloadavg()}")
     print(f"{'endpoint':<24} {'tree':>6} {'round':>5} {'API ms':>7} {'PG ms':>7}  (CPU per answer)")
     for round_number in range(1, args.rounds + 1):
         for name, tree in trees:
-            for label, cpu in run_tree(tree, url, token, args.answers).items():
+            for label, cpu in run_tree(tree, url, token, args.answers, endpoints).items():
                 print(
                     f"{label:<24} {name:>6} {round_number:>5} {cpu['api_ms']:>7.1f} "
                     f"{cpu['pg_ms']:>7.1f}  (load {os.getloadavg()[0]:.1f})",
