@@ -71,6 +71,7 @@ def _snap(product: dict[str, str], place: dict[str, str], price: str, proceeds: 
         "trial": "Active Free Trial Introductory Offer Subscriptions",
         "payg": "Active Pay As You Go Introductory Offer Subscriptions",
         "code_trial": "Free Trial Offer Code Subscriptions",
+        "promo": "Pay Up Front Promotional Offer Subscriptions",
         "retry": "Billing Retry",
         "grace": "Grace Period",
         "opt_in": "Marketing Opt-Ins",
@@ -103,7 +104,7 @@ SNAPSHOTS = {
     ],
     "2025-02-28": [
         _snap(MONTHLY, US, "9.99", "6.99", standard=12, trial=1, code_trial=2, retry=2),
-        _snap(YEARLY, DE, "49.99", "35.00", standard=5),
+        _snap(YEARLY, DE, "49.99", "35.00", standard=5, promo=1),  # paid up front: not in MRR
     ],
 }
 EVENTS = {
@@ -286,11 +287,20 @@ async def test_month_metrics_equal_a_hand_computation(
         "trial_conversion_rate", "churn_rate", "voluntary_churn_rate",
         "involuntary_churn_rate", "billing_recovery_rate", "refund_rate", "arppu", "arpu",
     ]  # fmt: skip
+    # At most 40 metrics a call: the rest of the catalogue's by a second one.
+    more = ["standard_price_active", "introductory_offer_active", "promotional_offer_active",
+            "offer_starts"]  # fmt: skip
     body = await _get(
         client, tenant, "/v1/subscriptions/metrics", metric=",".join(names),
         granularity="month", **{"from": "2025-01-01", "to": "2025-02-28"},
     )  # fmt: skip
     items = {i["period_start"][:7]: i for i in body["items"]}
+    rest = await _get(
+        client, tenant, "/v1/subscriptions/metrics", metric=",".join(more),
+        granularity="month", **{"from": "2025-01-01", "to": "2025-02-28"},
+    )  # fmt: skip
+    for item in rest["items"]:
+        items[item["period_start"][:7]]["values"].update(item["values"])
     assert list(items) == ["2025-01", "2025-02"]
     # Only the stored days are complete: the rest are listed, never taken as zero.
     missing = {(d["dataset"], d["report_date"]) for d in body["incomplete_dates"]}
@@ -309,6 +319,12 @@ async def test_month_metrics_equal_a_hand_computation(
         assert values["free_trial_active"] == _counts(snap, *FREE)
         assert values["paying_active"] == active - _counts(snap, *FREE)
         assert values["offer_code_active"] == _counts(snap, *[c for c in ACTIVE if "Code" in c])
+        assert values["standard_price_active"] == _counts(
+            snap, "Active Standard Price Subscriptions"
+        )
+        for metric, program in (("introductory_offer_active", "Introductory"),
+                                ("promotional_offer_active", "Promotional")):  # fmt: skip
+            assert values[metric] == _counts(snap, *[c for c in ACTIVE if program in c]), metric
         assert values["billing_retry"] == _counts(snap, "Billing Retry")
         assert values["grace_period"] == _counts(snap, "Grace Period")
         assert values["marketing_opt_ins"] == _counts(snap, "Marketing Opt-Ins")
@@ -343,6 +359,16 @@ async def test_month_metrics_equal_a_hand_computation(
                 lambda r: r["Event"] == "Paid Subscription from Introductory Offer" and _trial(r),
             ),
             "offer_code_redemptions": _events(month, _named("Start Offer Code")),
+            "offer_starts": _events(
+                month,
+                lambda r: (
+                    r["Event"] in ("Start Introductory Offer", "Start Offer Code")
+                    or (
+                        r["Event"].startswith("Reactivat")
+                        and (r.get("Subscription Offer Name") or "").strip()
+                    )
+                ),
+            ),
             "renewals": _events(month, _named("Renew")),
             "billing_recoveries": _events(month, _named("Renewal from Billing Retry")),
             "billing_retry_entries": _events(month, _named("Billing Retry from Paid Subscription")),
@@ -419,6 +445,7 @@ async def test_month_metrics_equal_a_hand_computation(
         }
     # The fixture exercises what it claims to.
     assert items["2025-02"]["values"]["refunds"] == 1 and items["2025-02"]["values"]["churn_rate"]
+    assert items["2025-02"]["values"]["promotional_offer_active"] == 1
 
     # Asked for the fixture's one account or one app, without arpu (actives per currency), the
     # stocks, MRR and their traces are read from the values stored per report date
