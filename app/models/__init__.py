@@ -34,6 +34,7 @@ from app.models.reviews import CustomerReview, ReviewReplyRequest, ReviewSyncSta
 from app.models.sales import (
     PreOrderRow,
     SalesDailyRollup,
+    SalesItemsWorkspaceDay,
     SalesRollupAccountDay,
     SalesRollupAccountMonth,
     SalesRollupAppDay,
@@ -135,6 +136,7 @@ __all__ = [
     "ReviewSubmission",
     "ReviewSyncState",
     "SalesDailyRollup",
+    "SalesItemsWorkspaceDay",
     "SalesRollupAccountDay",
     "SalesRollupAccountMonth",
     "SalesRollupAppDay",

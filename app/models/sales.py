@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    Integer,
     Numeric,
     String,
     Text,
@@ -231,6 +232,25 @@ class SalesRollupWorkspaceDay(_Measures, Base):
     country_code: Mapped[str | None] = mapped_column(Text)
     proceeds_currency: Mapped[str | None] = mapped_column(Text)
     customer_currency: Mapped[str | None] = mapped_column(Text)
+
+
+class SalesItemsWorkspaceDay(Base):
+    """Per day × country: the item of a whole-workspace day report by storefront, written as
+    JSON from ``sales_rollup_workspace_day`` whenever that changes (``app.sales.item_sql``)."""
+
+    __tablename__ = "sales_items_workspace_day"
+    __table_args__ = (
+        # The report's order: a page is read in it, not sorted.
+        Index("ix_sales_items_workspace_day_order", "workspace_id", "report_date", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    report_date: Mapped[dt.date] = mapped_column(Date)
+    country_code: Mapped[str | None] = mapped_column(Text)
+    #: The item's place in its day (storefronts in byte order, none last), from 1.
+    position: Mapped[int] = mapped_column(Integer)
+    item: Mapped[str] = mapped_column(Text)
 
 
 class SalesRollupAccountMonth(_MeasureSetRollup, Base):

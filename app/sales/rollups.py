@@ -7,6 +7,8 @@ Each is derived from the level below it, inside the transaction that replaces a 
                                                   ↓                    ↓             ↘
                                        sales_rollup_app_month  sales_rollup_account_month
                                                                           sales_rollup_workspace_day
+                                                                                       ↓
+                                                                          sales_items_workspace_day
 
 The app and account day tables are replaced per (account, day). The workspace day table is
 recomputed per (workspace, day) under a transaction-level advisory lock on it, and a month
@@ -144,6 +146,11 @@ async def rebuild_days(session: AsyncSession, account_id: uuid.UUID, day: dt.dat
         where=where,
     )
     await session.execute(text(sql), params)
+    # The day's kept items (``app.sales.item_sql``), still under the lock.
+    await session.execute(
+        text(f"SELECT sales_items_workspace_refresh({_WORKSPACE}, :d, :d)"),
+        params,
+    )
 
 
 async def rebuild_month(session: AsyncSession, account_id: uuid.UUID, month: dt.date) -> None:

@@ -353,7 +353,7 @@ async def sales_report(
             fx=None if book is None else in_sql.kept_table(book, span.start, span.end),
         )
         next_cursor = None if written.last_key is None else encode_cursor(written.last_key)
-        items = report_json.Encoded(("[" + written.items + "]").encode())
+        items = report_json.Encoded(written.items)
     else:
         # Buckets of several days without groups: each rollup row converts at its own report
         # date's rate inside the aggregate (see ``app.fx.in_sql``).

@@ -54,7 +54,7 @@ async def _pages(world: RollupWorld, query: Query, limit: int, written: bool) ->
                 page = await repository.aggregate_written(
                     session, world.workspace_id, span=(span.start, span.end), **kwargs
                 )
-                items = ("[" + page.items + "]").encode()
+                items = page.items
                 read, last = page.rows, page.last_key
             else:
                 rows = await repository.aggregate(session, world.workspace_id, **kwargs)
