@@ -35,31 +35,37 @@ from tests.sales.test_rollup_planner import (  # noqa: F401  (rollup_world: the 
 from tests.sales.test_written_items import _pages
 
 
+async def _written(
+    world: RollupWorld, query: Query, after: list[Any] | None, limit: int
+) -> repository.WrittenPage:
+    async with world.sessions() as session:
+        return await repository.aggregate_written(
+            session,
+            world.workspace_id,
+            start=query.start,
+            end=query.end,
+            granularity=query.granularity,
+            dimensions=query.dimensions,
+            filters=query.filters,
+            after=after,
+            limit=limit,
+            span=(query.start, query.end),
+        )
+
+
 async def _kept_pages(world: RollupWorld, query: Query, limit: int) -> list[bytes]:
     """``_pages`` of the written report, each page asserted to come from the kept items."""
     out: list[bytes] = []
     after = None
-    async with world.sessions() as session:
-        for _ in range(DAYS * 10):  # (more pages than rows: the cursor went nowhere)
-            page = await repository.aggregate_written(
-                session,
-                world.workspace_id,
-                start=query.start,
-                end=query.end,
-                granularity=query.granularity,
-                dimensions=query.dimensions,
-                filters=query.filters,
-                after=after,
-                limit=limit + 1,
-                span=(query.start, query.end),
-            )
-            assert page.kept
-            out.append(page.items)
-            if page.rows <= limit:
-                assert page.last_key is None
-                return out
-            after = page.last_key
-            out.append(pydantic_core.to_json(after))
+    for _ in range(DAYS * 10):  # (more pages than rows: the cursor went nowhere)
+        page = await _written(world, query, after, limit + 1)
+        assert page.kept
+        out.append(page.items)
+        if page.rows <= limit:
+            assert page.last_key is None
+            return out
+        after = page.last_key
+        out.append(pydantic_core.to_json(after))
     raise AssertionError("the pages never ended")
 
 
@@ -96,21 +102,9 @@ async def test_other_shapes_are_written_not_kept(
         Query(*whole, "day", ["country", "app"], SalesFilter(), False),
         Query(*whole, "day", ["country"], SalesFilter(account_ids=[account]), False),
     ]
-    async with rollup_world.sessions() as session:
-        for query in others:
-            page = await repository.aggregate_written(
-                session,
-                rollup_world.workspace_id,
-                start=query.start,
-                end=query.end,
-                granularity=query.granularity,
-                dimensions=query.dimensions,
-                filters=query.filters,
-                after=None,
-                limit=10_000,
-                span=whole,
-            )
-            assert not page.kept, query
+    for query in others:
+        page = await _written(rollup_world, query, None, 10_000)
+        assert not page.kept, query
 
 
 async def test_kept_items_follow_a_replaced_day_linked_rows_and_a_purge(
