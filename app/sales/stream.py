@@ -4,9 +4,10 @@ classifications in ``app.sales.layout`` and ``app.resources.app_links.APP_JOINS`
 
 A daily report's rows are also counted on the way (``Tally``): per distinct combination of
 the rollup's grouping columns and the two prices, the units. Those combinations (a few per
-hundred rows) then become the day's ``sales_daily_rollup`` rows in SQL, the same sums
-``repository.rebuild_daily_rollup`` takes over the stored rows, without reading a million
-rows back. A file whose units are not whole numbers is summed from the stored rows.
+hundred rows) are then grouped in Python (exact ``Decimal`` sums) into the day's
+``sales_daily_rollup`` rows, COPYed in: the same sums ``repository.rebuild_daily_rollup`` takes
+over the stored rows, without reading a million rows back. A file whose units are not whole
+numbers, or whose prices are not plain decimals, is summed from the stored rows.
 """
 
 from __future__ import annotations
