@@ -602,14 +602,18 @@ class _Rows:
                 self.footer_values.setdefault(parts[0].strip(), parts[1].strip())
 
     def _fast(self, block: bytes) -> bytes:
-        text = block.replace(b"\r\n", b"\n")
+        text = block.replace(b"\r\n", b"\n") if b"\r" in block else block  # one scan, not two
         if b"\\" in text:
             text = text.replace(b"\\", b"\\\\")
         # Spaces around every cell go, then empty cells become NULL (at a line's either end,
         # and between two tabs — twice, for runs of empty cells).
         text = b"\n" + text
-        for spaced, bare in _SPACED:
-            while spaced in text:  # a run of n spaces takes n passes (Apple writes one)
+        if b"  " in text:  # a run of n spaces takes n passes
+            for spaced, bare in _SPACED:
+                while spaced in text:
+                    text = text.replace(spaced, bare)
+        else:  # no run of spaces (Apple writes an empty cell as one): one pass each
+            for spaced, bare in _SPACED:
                 text = text.replace(spaced, bare)
         text = text.replace(b"\t\t", b"\t\\N\t").replace(b"\t\t", b"\t\\N\t")
         text = text.replace(b"\n\t", b"\n\\N\t").replace(b"\t\n", b"\t\\N\n")
@@ -619,6 +623,7 @@ class _Rows:
         tally, tally_of = self.streamed.tally, self.tally_of
         groups, exact = (tally.groups, tally.exact) if tally is not None else ({}, True)
         count_at = self.tally_count
+        commas = b"," in text  # thousands separators: looked for per line only if any
         for line in text[1:-1].split(b"\n"):
             cells = line.split(b"\t")
             if len(cells) != width or cells[blank_if_null] == _NULL:
@@ -626,7 +631,7 @@ class _Rows:
                     continue  # a blank line
                 cells = (cells + [_NULL] * width)[:width]
                 line = b"\t".join(cells)
-            if b"," in line:
+            if commas and b"," in line:
                 for n in numeric:
                     if b"," in cells[n]:
                         cells[n] = cells[n].replace(b",", b"")

@@ -41,8 +41,8 @@ async def rebuild_daily_rollup(
     await rollups.rebuild(session, account_id, [report_date])
 
 
-#: The columns of a ``sales_daily_rollup`` row, in the order both of its builders select them
-#: (from the stored rows here, from the counted stream in ``stream``).
+#: The columns of a ``sales_daily_rollup`` row, in the order the build from the stored rows
+#: selects them (``stream`` COPYs the same columns, summed from the counted stream).
 INSERT_DAILY_ROLLUP = """INSERT INTO sales_daily_rollup (
     workspace_id, account_id, report_date, app_id, app_apple_id, product, sku,
     country_code, device, platform, unit_kind, proceeds_currency, customer_currency,

@@ -4,16 +4,20 @@ classifications in ``app.sales.layout`` and ``app.resources.app_links.APP_JOINS`
 
 A daily report's rows are also counted on the way (``Tally``): per distinct combination of
 the rollup's grouping columns and the two prices, the units. Those combinations (a few per
-hundred rows) then become the day's ``sales_daily_rollup`` rows in SQL, the same sums
-``repository.rebuild_daily_rollup`` takes over the stored rows, without reading a million
-rows back. A file whose units are not whole numbers is summed from the stored rows.
+hundred rows) are then grouped in Python (exact ``Decimal`` sums) into the day's
+``sales_daily_rollup`` rows, COPYed in: the same sums ``repository.rebuild_daily_rollup`` takes
+over the stored rows, without reading a million rows back. A file whose units are not whole
+numbers, or whose prices are not plain decimals, is summed from the stored rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
 
 import asyncpg
 from sqlalchemy import text
@@ -23,7 +27,7 @@ from app.reports.ingest import Streamed, Tally
 from app.resources import app_links
 from app.sales import rollups
 from app.sales.layout import platform, unit_kind
-from app.sales.repository import INSERT_DAILY_ROLLUP, rebuild_daily_rollup
+from app.sales.repository import rebuild_daily_rollup
 
 Derive = Callable[[tuple[bytes | None, ...]], tuple[str | None, ...]]
 
@@ -73,109 +77,179 @@ async def daily_sales_columns(
     tally = Tally(keys=TALLY_KEYS, count="units")
 
     async def after(session: AsyncSession) -> None:
-        if tally.exact:
-            await _write_daily_rollup(session, account_id, day, tally, derive)
+        # A count that is not a whole number, or a price that is not a plain decimal: summed
+        # from the stored rows.
+        if tally.exact and await _write_daily_rollup(session, account_id, day, tally, derive, apps):
             await rollups.rebuild(session, account_id, [day])
-        else:  # a count that is not a whole number: summed from the stored rows
+        else:
             await rebuild_daily_rollup(session, account_id, day)
 
     return Streamed(columns=COLUMNS, inputs=INPUTS, derive=derive, tally=tally, after=after)
 
 
-#: Memory for grouping a day's counted combinations (~40 MB for 100,000), for the rest of
-#: the unit's transaction.
-_GROUPING_MEMORY = "128MB"
-#: The counted combinations, typed by COPY, in a temporary table (dropped at commit).
-_COUNTED = f"""
-    CREATE TEMP TABLE orchard_sales_counted (
-        {", ".join(f"{name} text" for name in TALLY_KEYS[:-2])},
-        developer_proceeds numeric, customer_price numeric,
-        unit_kind text, platform text, app_id uuid,
-        units_in bigint, units_out bigint, zero_rows bigint
-    ) ON COMMIT DROP
-"""
-#: A row of the counted combinations is a partial refund (``repository.PARTIAL_REFUND``).
-_PARTIAL = (
-    "c.zero_rows > 0 AND (COALESCE(c.developer_proceeds, 0) <> 0 "
-    "OR COALESCE(c.customer_price, 0) <> 0)"
-)
-#: ``repository.rebuild_daily_rollup``'s sums, over the counted combinations instead of the
-#: rows: a combination's units times its prices is the sum of its rows' (same values, same
-#: numeric scales).
-_FROM_COUNTED = f"""
-    {INSERT_DAILY_ROLLUP}
-    SELECT account.workspace_id, account.id, CAST(:d AS date), g.app_id, a.apple_id,
-           g.product, g.sku, g.country_code, g.device, g.platform, g.unit_kind,
-           g.proceeds_currency, g.customer_currency, g.units_in, g.refunds, g.net_units,
-           g.proceeds, g.customer_sales, g.partial_refunds, g.partial_refund_proceeds,
-           g.partial_refund_customer
-    FROM (
-        SELECT c.apple_identifier, c.sku, c.country_code, c.device, c.platform,
-               c.unit_kind, c.proceeds_currency, c.customer_currency,
-               sum(c.units_in), -sum(c.units_out), sum(c.units_in + c.units_out),
-               sum((c.units_in + c.units_out) * COALESCE(c.developer_proceeds, 0)),
-               sum((c.units_in + c.units_out) * abs(COALESCE(c.customer_price, 0))),
-               COALESCE(sum(c.zero_rows) FILTER (WHERE {_PARTIAL}), 0),
-               COALESCE(-sum(c.zero_rows * abs(c.developer_proceeds))
-                        FILTER (WHERE {_PARTIAL}), 0),
-               COALESCE(-sum(c.zero_rows * abs(c.customer_price)) FILTER (WHERE {_PARTIAL}), 0),
-               c.app_id
-        FROM orchard_sales_counted AS c
-        GROUP BY c.app_id, c.apple_identifier, c.sku, c.country_code, c.device, c.platform,
-                 c.unit_kind, c.proceeds_currency, c.customer_currency
-    ) AS g (product, sku, country_code, device, platform, unit_kind, proceeds_currency,
-            customer_currency, units_in, refunds, net_units, proceeds, customer_sales,
-            partial_refunds, partial_refund_proceeds, partial_refund_customer, app_id)
-    JOIN asc_accounts AS account ON account.id = :a
-    LEFT JOIN apps AS a ON a.id = g.app_id
-"""  # noqa: S608  (fixed SQL; values are bound)
+#: A price cell summed in Python: a plain decimal, as Apple writes them. Any other spelling
+#: PostgreSQL reads (``1e3``, ``NaN``) makes the day's rollup summed from the stored rows.
+_PLAIN_DECIMAL = re.compile(rb"-?[0-9]+(?:\.[0-9]+)?")
+#: Exact arithmetic: no rounding at any size, like PostgreSQL's ``numeric``.
+_EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+_ZERO = Decimal(0)
+_UNREAD = Decimal("NaN")  # a price cell not parsed yet (never a parsed cell: NaN is refused)
+#: The columns of a ``sales_daily_rollup`` row COPYed by ``_write_daily_rollup``.
+_ROLLUP_COLUMNS = (
+    "workspace_id", "account_id", "report_date", "app_id", "app_apple_id", "product", "sku",
+    "country_code", "device", "platform", "unit_kind", "proceeds_currency", "customer_currency",
+    "units_in", "refunds", "net_units", "proceeds", "customer_sales", "partial_refunds",
+    "partial_refund_proceeds", "partial_refund_customer",
+)  # fmt: skip
+
+
+class _Sums:
+    """One daily rollup row's measures, summed over the counted combinations of its group as
+    ``repository.rebuild_daily_rollup`` sums them over the rows: a combination's units times
+    its prices is the sum of its rows' (same values; Decimal keeps ``numeric``'s scales)."""
+
+    __slots__ = (
+        "customer", "partial", "partial_customer", "partial_proceeds", "proceeds", "units_in",
+        "units_out",
+    )  # fmt: skip
+
+    def __init__(self) -> None:
+        self.units_in = 0
+        self.units_out = 0
+        self.proceeds = _ZERO
+        self.customer = _ZERO
+        self.partial = 0
+        # None: no partial refund with that price yet (SQL's sum of no values, then 0).
+        self.partial_proceeds: Decimal | None = None
+        self.partial_customer: Decimal | None = None
+
+    def line(self) -> bytes:
+        """The measures as COPY text, in ``_ROLLUP_COLUMNS`` order."""
+        partial_proceeds = _ZERO if self.partial_proceeds is None else -self.partial_proceeds
+        partial_customer = _ZERO if self.partial_customer is None else -self.partial_customer
+        return b"%d\t%d\t%d\t%b\t%b\t%d\t%b\t%b\n" % (
+            self.units_in, -self.units_out, self.units_in + self.units_out,
+            _number(self.proceeds), _number(self.customer), self.partial,
+            _number(partial_proceeds), _number(partial_customer),
+        )  # fmt: skip
+
+
+def _number(value: Decimal) -> bytes:
+    return format(value, "f").encode()
+
+
+def _daily_rollup(
+    tally: Tally, derive: Derive, apple_ids: dict[str, str]
+) -> dict[bytes, _Sums] | None:
+    """The day's ``sales_daily_rollup`` rows (their grouping columns as COPY text → their
+    sums), grouped from ``tally``'s counted combinations like ``repository.rebuild_daily_rollup``
+    groups the rows (by app, product, SKU, storefront, device, platform, unit kind and currency
+    pair); None when a price is not a plain decimal (the caller sums the stored rows instead).
+    Takes the combinations out of ``tally`` as it goes: both never take their full memory at
+    once."""
+    derived: dict[tuple[bytes, ...], tuple[bytes, bytes, bytes, bytes]] = {}
+    prices: dict[bytes, Decimal | None] = {_NULL: None}  # a cell's value, parsed once
+    groups: dict[bytes, _Sums] = {}
+    counted = tally.groups
+    with decimal.localcontext(_EXACT):
+        while counted:
+            key, (units_in, units_out, zero_rows) = counted.popitem()
+            (product_type, device, apple_identifier, parent, sku, country, proceeds_currency,
+             customer_currency, proceeds_cell, price_cell) = key.split(b"\t")  # fmt: skip
+            inputs = (product_type, device, apple_identifier, parent)
+            columns = derived.get(inputs)
+            if columns is None:
+                kind, platform, app_id = derive(
+                    tuple(None if v == _NULL else v.replace(b"\\\\", b"\\") for v in inputs)
+                )
+                apple_id = None if app_id is None else apple_ids.get(app_id)
+                columns = derived[inputs] = (
+                    _copy_cell(app_id), _copy_cell(apple_id), _copy_cell(platform),
+                    _copy_cell(kind),
+                )  # fmt: skip
+            group = b"\t".join(
+                (columns[0], columns[1], apple_identifier, sku, country, device, columns[2],
+                 columns[3], proceeds_currency, customer_currency)
+            )  # fmt: skip
+            sums = groups.get(group)
+            if sums is None:
+                groups[group] = sums = _Sums()
+            proceeds, price = prices.get(proceeds_cell, _UNREAD), prices.get(price_cell, _UNREAD)
+            if proceeds is _UNREAD or price is _UNREAD:
+                for cell in (proceeds_cell, price_cell):
+                    if cell not in prices:
+                        if not _PLAIN_DECIMAL.fullmatch(cell):
+                            return None
+                        prices[cell] = Decimal(cell.decode())
+                proceeds, price = prices[proceeds_cell], prices[price_cell]
+            units = units_in + units_out
+            sums.units_in += units_in
+            sums.units_out += units_out
+            sums.proceeds += units * (_ZERO if proceeds is None else proceeds)
+            sums.customer += units * (_ZERO if price is None else abs(price))
+            if zero_rows and (proceeds or price):  # a partial refund (repository.PARTIAL_REFUND)
+                sums.partial += zero_rows
+                if proceeds is not None:
+                    part = zero_rows * abs(proceeds)
+                    sums.partial_proceeds = (
+                        part if sums.partial_proceeds is None else sums.partial_proceeds + part
+                    )
+                if price is not None:
+                    part = zero_rows * abs(price)
+                    sums.partial_customer = (
+                        part if sums.partial_customer is None else sums.partial_customer + part
+                    )
+    return groups
+
+
+def _copy_cell(value: str | None) -> bytes:
+    if value is None:
+        return _NULL
+    escaped = value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+    return escaped.replace("\r", "\\r").encode()
 
 
 async def _write_daily_rollup(
-    session: AsyncSession, account_id: uuid.UUID, day: dt.date, tally: Tally, derive: Derive
-) -> None:
-    """The day's ``sales_daily_rollup`` rows from ``tally``: its combinations (a few per
-    hundred rows) COPYed with their derived columns, then grouped like the rows would be."""
-    derived: dict[bytes, bytes] = {}
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    day: dt.date,
+    tally: Tally,
+    derive: Derive,
+    apps: app_links.AppIndex,
+) -> bool:
+    """The day's ``sales_daily_rollup`` rows from ``tally``, grouped in Python and COPYed in
+    (a few per hundred report rows); False, having written nothing, when they must be summed
+    from the stored rows instead (a price that is not a plain decimal)."""
+    workspace_id = await session.scalar(
+        text("SELECT workspace_id FROM asc_accounts WHERE id = :a"), {"a": account_id}
+    )
+    prefix = f"{workspace_id}\t{account_id}\t{day.isoformat()}\t".encode()
+    apple_ids = {str(app_id): apple_id for apple_id, app_id in apps.by_apple_id.items()}
+    groups = _daily_rollup(tally, derive, apple_ids)
+    tally.restart()  # the memory goes back now, not at the end of the unit
+    if groups is None:
+        return False
+    await session.execute(
+        text("DELETE FROM sales_daily_rollup WHERE account_id = :a AND report_date = :d"),
+        {"a": account_id, "d": day},
+    )
 
     async def lines() -> AsyncIterator[bytes]:
         out: list[bytes] = []
-        for key, (units_in, units_out, zero_rows) in tally.groups.items():
-            inputs = key.split(b"\t", len(INPUTS))[: len(INPUTS)]
-            joined = b"\t".join(inputs)
-            columns = derived.get(joined)
-            if columns is None:
-                values = derive(
-                    tuple(None if v == _NULL else v.replace(b"\\\\", b"\\") for v in inputs)
-                )
-                columns = derived[joined] = b"\t".join(
-                    _NULL if v is None else v.encode() for v in values
-                )
-            out.append(b"%b\t%b\t%d\t%d\t%d\n" % (key, columns, units_in, units_out, zero_rows))
-            if len(out) >= 2000:
-                yield b"".join(out)
-                out = []
+        with decimal.localcontext(_EXACT):
+            while groups:  # taken out as they go, so that their memory goes back meanwhile
+                group, sums = groups.popitem()
+                out.append(b"%b%b\t%b" % (prefix, group, sums.line()))
+                if len(out) >= 2000:
+                    yield b"".join(out)
+                    out = []
         if out:
             yield b"".join(out)
 
-    await session.execute(text(_COUNTED))
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver: asyncpg.Connection = raw.driver_connection
     await driver.copy_to_table(
-        "orchard_sales_counted",
-        source=lines(),
-        columns=[*TALLY_KEYS, *COLUMNS, "units_in", "units_out", "zero_rows"],
-        format="text",
+        "sales_daily_rollup", source=lines(), columns=list(_ROLLUP_COLUMNS), format="text"
     )
-    tally.restart()  # the memory goes back now, not at the end of the unit
-    # Statistics, so that the grouping is planned for its size: a hash in memory (a
-    # default-sized work_mem would sort ~100,000 rows on disk instead).
-    await session.execute(text("ANALYZE orchard_sales_counted"))
-    await session.execute(text(f"SET LOCAL work_mem = '{_GROUPING_MEMORY}'"))
-    params = {"a": account_id, "d": day}
-    await session.execute(
-        text("DELETE FROM sales_daily_rollup WHERE account_id = :a AND report_date = :d"), params
-    )
-    await session.execute(text(_FROM_COUNTED), params)
-    await session.execute(text("DROP TABLE orchard_sales_counted"))
+    return True

@@ -241,12 +241,13 @@ async def test_resync_replaces_the_day_without_duplicates(
     )
 
 
-def _odd_file(unknown_column: bool = False) -> bytes:
+def _odd_file(unknown_column: bool = False, spelled_price: bool = False) -> bytes:
     """The sample made awkward in every way a line can be: padded and backslashed cells,
     thousands separators, a short line, blank and tab-only lines, refunds, blank prices, a
     second price for one product, CRLF line ends; with ``unknown_column``, a column Orchard
     does not know at the end (kept in ``extra``: the cell-by-cell path, not the whole-chunk
-    one)."""
+    one); with ``spelled_price``, a price in exponent notation (the day's rollup is then summed
+    from the stored rows, not in Python)."""
     header, rows = _sample_rows()
     rows[0][4] = "Foo\\Bar \\N \\t"
     rows[0][3] = "  FOOBAR  "
@@ -256,6 +257,8 @@ def _odd_file(unknown_column: bool = False) -> bytes:
     rows[4][7] = "-2"
     rows[5][15] = "301.00"  # a second price for a product and storefront
     rows[6][7], rows[6][8], rows[6][15] = "0", "", "-12.5"  # a partial refund, no proceeds
+    if spelled_price:
+        rows[7][15] = "1.250e1"
     if unknown_column:
         header = [*header, "Brand New Column"]
         rows = [[*row, f" x{n} "] if len(row) > 20 else row for n, row in enumerate(rows)]
@@ -284,7 +287,11 @@ async def _written(conn: Any) -> dict[str, list[str]]:
     return found
 
 
-@pytest.mark.parametrize("unknown_column", [False, True], ids=["apple_columns", "unknown_column"])
+@pytest.mark.parametrize(
+    ("unknown_column", "spelled_price"),
+    [(False, False), (True, False), (False, True)],
+    ids=["apple_columns", "unknown_column", "spelled_price"],
+)
 async def test_the_streamed_load_writes_what_the_sql_path_writes(
     mock_app: FastAPI,
     tenant: Tenant,
@@ -293,10 +300,11 @@ async def test_the_streamed_load_writes_what_the_sql_path_writes(
     report: dict[str, bytes | None],
     settings: Settings,
     unknown_column: bool,
+    spelled_price: bool,
 ) -> None:
     """Cells cleaned in Python and typed by COPY, and the daily rollups summed on the way,
     are exactly the staging path's SQL parse and the rollups summed from the stored rows."""
-    body = _odd_file(unknown_column)
+    body = _odd_file(unknown_column, spelled_price)
     report["body"] = gzip.compress(body)
     account_id = await _account(mock_app, tenant, sandbox)
     # One app matched by its Apple id, one by SKU (the in-app purchases' parent).
