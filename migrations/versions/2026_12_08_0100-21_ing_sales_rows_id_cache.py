@@ -6,7 +6,7 @@ order by id); across sessions they interleave, and the unused rest of a session'
 skipped: ids are unique, not dense and not in commit order (nothing reads them so).
 
 Revision ID: 21_ing_sales_rows_id_cache
-Revises: 18_count_rows
+Revises: 21_kept_items
 Create Date: 2026-12-08 01:00:00
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from alembic import op
 
 revision: str = "21_ing_sales_rows_id_cache"
-down_revision: str | None = "18_count_rows"
+down_revision: str | None = "21_kept_items"
 branch_labels: str | None = None
 depends_on: str | None = None
 
