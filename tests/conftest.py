@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,23 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
         return 0
     cores = os.cpu_count() or 1
     return min(cores, MAX_WORKERS) if cores > 1 else 0
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test gets a node id of its own.
+
+    Schemathesis names each operation's test ``test_fuzz[GET /v1/apps]`` but gives all of
+    them the node id ``…::test_fuzz``; pytest-xdist's ``--dist loadgroup`` keys the tests by
+    node id, so all but one would silently never run. Such tests take their name as node id;
+    any id still shared stops the run rather than losing tests.
+    """
+    seen = Counter(item.nodeid for item in items)
+    for item in items:
+        if seen[item.nodeid] > 1 and item.parent is not None:
+            item._id = item.parent.id.child(item.name)
+    shared = [nodeid for nodeid, count in Counter(i.nodeid for i in items).items() if count > 1]
+    if shared:
+        raise pytest.UsageError(f"tests share a node id (xdist would run one): {shared[:5]}")
 
 
 @pytest.fixture(scope="session")
