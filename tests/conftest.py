@@ -66,9 +66,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test gets a node id of its own.
 
     Schemathesis names each operation's test ``test_fuzz[GET /v1/apps]`` but gives all of
-    them the node id ``…::test_fuzz``; pytest-xdist's ``--dist loadgroup`` keys the tests by
-    node id, so all but one would silently never run. Such tests take their name as node id;
-    any id still shared stops the run rather than losing tests.
+    them the node id ``…::test_fuzz``: a report could not say which failed, and pytest-xdist's
+    scope-keyed modes (loadscope, loadgroup, loadfile) would silently run one of them. Such
+    tests take their name as node id; any id still shared stops the run.
     """
     seen = Counter(item.nodeid for item in items)
     for item in items:

@@ -11,7 +11,6 @@ import subprocess
 
 import asyncpg
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from app.config import Settings
@@ -29,10 +28,6 @@ from tests.reliability.world import (
 )
 from tests.sync.helpers import expected_daily_rows
 from tests.sync.test_processes import _worker_process, sandbox_url  # noqa: F401  (fixture)
-
-#: Worker processes timed by the wall clock: one worker runs every such module (pytest-xdist,
-#: pyproject.toml), so two of them never compete for the cores at once.
-pytestmark = pytest.mark.xdist_group("processes")
 
 KILLS = 5
 

@@ -24,10 +24,6 @@ from tests.fixtures.accounts import Tenant, link_account
 from tests.reliability.world import TEAMS, add_keys
 from tests.sync.test_processes import _worker_process, sandbox_url  # noqa: F401  (fixture)
 
-#: Worker processes timed by the wall clock: one worker runs every such module (pytest-xdist,
-#: pyproject.toml), so two of them never compete for the cores at once.
-pytestmark = pytest.mark.xdist_group("processes")
-
 COMMANDS = {
     "worker": ("worker", "--concurrency", "2"),
     "serve": ("serve", "--port", "0"),  # the port is replaced per run

@@ -26,10 +26,6 @@ from tests.secrets_guard import scan
 from tests.security.operations import BODIES, Operation, Parameter, operations, value_for
 from tests.security.world import World, changed_tables, database_state
 
-#: One worker runs every test of the shared security world (tests/security/conftest.py),
-#: so it is built once (pytest-xdist, pyproject.toml).
-pytestmark = pytest.mark.xdist_group("security-world")
-
 #: Text that only appears in a body when an exception or a driver error leaked into it.
 STACK_MARKERS = (
     "Traceback (most recent call last)",

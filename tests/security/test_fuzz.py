@@ -24,9 +24,6 @@ from schemathesis.core.transport import Response
 from tests.security.fuzzing import load_schema, real_values, send, validate
 from tests.security.world import World, build_world, scratch_database
 
-#: One worker runs the whole module, so the fuzzer's world is built once (pytest-xdist).
-pytestmark = pytest.mark.xdist_group("fuzz-world")
-
 EXAMPLES_PER_OPERATION = int(os.environ.get("ORCHARD_FUZZ_EXAMPLES", "5"))
 STATEFUL_SCENARIOS = int(os.environ.get("ORCHARD_FUZZ_SCENARIOS", "10"))
 SEED = int(os.environ.get("ORCHARD_FUZZ_SEED", "20261121"))

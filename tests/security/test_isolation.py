@@ -33,10 +33,6 @@ from tests.security.operations import (
 )
 from tests.security.world import World, changed_tables, database_state
 
-#: One worker runs every test of the shared security world (tests/security/conftest.py),
-#: so it is built once (pytest-xdist, pyproject.toml).
-pytestmark = pytest.mark.xdist_group("security-world")
-
 AUTHENTICATED = [operation for operation in operations() if operation.authenticated]
 
 

@@ -19,10 +19,6 @@ from app.cli import OPENAPI_PATH
 from tests.secrets_guard import guard_of, scan
 from tests.security.world import World
 
-#: One worker runs every test of the shared security world (tests/security/conftest.py),
-#: so it is built once (pytest-xdist, pyproject.toml).
-pytestmark = pytest.mark.xdist_group("security-world")
-
 REPO = Path(__file__).resolve().parents[2]
 JWT = (
     "eyJhbGciOiJFUzI1NiIsImtpZCI6IjJYOVI0SExYNDMiLCJ0eXAiOiJKV1QifQ"

@@ -34,10 +34,6 @@ from sqlalchemy.engine import Engine
 from tests.security.operations import QUERY_EXTRAS, Operation, check_mapped, operations, value_for
 from tests.security.world import World
 
-#: One worker runs every test of the shared security world (tests/security/conftest.py),
-#: so it is built once (pytest-xdist, pyproject.toml).
-pytestmark = pytest.mark.xdist_group("security-world")
-
 MAX_STATEMENTS = 2
 
 #: Authentication and request-limit bookkeeping (see the module's docstring).

@@ -10,13 +10,8 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from app.demo import WATCHED, free_port
-
-#: Worker processes timed by the wall clock: one worker runs every such module (pytest-xdist,
-#: pyproject.toml), so two of them never compete for the cores at once.
-pytestmark = pytest.mark.xdist_group("processes")
 
 
 def _run_demo(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], list[str]]:

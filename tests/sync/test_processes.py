@@ -23,10 +23,6 @@ from tests.fixtures.accounts import Tenant, link_account
 from tests.fixtures.engine import drain
 from tests.sync.helpers import daily_units, expected_daily_rows, job_states, stored_daily_rows
 
-#: Worker processes timed by the wall clock: one worker runs every such module (pytest-xdist,
-#: pyproject.toml), so two of them never compete for the cores at once.
-pytestmark = pytest.mark.xdist_group("processes")
-
 
 @pytest.fixture
 def sandbox_url(sandbox: SandboxState) -> Iterator[str]:

@@ -29,10 +29,6 @@ from app.demo import QuietServer, free_port
 from tests.fixtures.accounts import Tenant
 from tests.webhooks.helpers import emit
 
-#: Worker processes timed by the wall clock: one worker runs every such module (pytest-xdist,
-#: pyproject.toml), so two of them never compete for the cores at once.
-pytestmark = pytest.mark.xdist_group("processes")
-
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
