@@ -5,7 +5,8 @@ own), else an embedded PostgreSQL from pgserver in a temporary folder. The schem
 by the Alembic migrations into a template database; each test gets a copy of the template
 (``CREATE DATABASE … TEMPLATE``), so tests are isolated and may use many connections. The
 copies come from a pool (tests/fixtures/database_pool.py) that, embedded, makes them on a
-server no test is using at the time.
+server no test is using at the time. Embedded, each pytest-xdist worker process (see
+``pytest_xdist_auto_num_workers``) has servers of its own.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,44 @@ from tests.fixtures.sandbox import SANDBOX_URL
 #: Fails the session if a private key, an Orchard token or a JWT ever reaches a log record.
 #: Fails a test that reads a file beside the repository (a clone has nothing there).
 pytest_plugins = ["tests.secrets_guard", "tests.fixtures.outside_reads"]
+
+
+#: Workers beyond this add embedded servers (three each) faster than they save time; measured
+#: on 2 cores only.
+MAX_WORKERS = 4
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """How many pytest-xdist workers ``-n auto`` (pyproject.toml) starts.
+
+    Embedded, each worker has servers of its own, so no copy ever runs beside another worker's
+    test. With ORCHARD_TEST_DATABASE_URL all would share one server, where one worker's
+    ``CREATE DATABASE`` holds back the snapshot horizon of the other's test (the events feed
+    and the outbox would read nothing; tests/fixtures/database_pool.py): no workers then, the
+    tests run in this process.
+    """
+    if os.environ.get("ORCHARD_TEST_DATABASE_URL"):
+        return 0
+    cores = os.cpu_count() or 1
+    return min(cores, MAX_WORKERS) if cores > 1 else 0
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test gets a node id of its own.
+
+    Schemathesis names each operation's test ``test_fuzz[GET /v1/apps]`` but gives all of
+    them the node id ``…::test_fuzz``: a report could not say which failed, and pytest-xdist's
+    scope-keyed modes (loadscope, loadgroup, loadfile) would silently run one of them. Such
+    tests take their name as node id; any id still shared stops the run.
+    """
+    seen = Counter(item.nodeid for item in items)
+    for item in items:
+        if seen[item.nodeid] > 1 and item.parent is not None:
+            item._id = item.parent.id.child(item.name)
+    shared = [nodeid for nodeid, count in Counter(i.nodeid for i in items).items() if count > 1]
+    if shared:
+        raise pytest.UsageError(f"tests share a node id (xdist would run one): {shared[:5]}")
 
 
 @pytest.fixture(scope="session")

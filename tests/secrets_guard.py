@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -30,6 +31,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "webhook signing secret": re.compile(r"whsec_[A-Za-z0-9+/=]{20,}"),
 }
 PLUGIN_NAME = "orchard_secrets_guard"
+#: Where a pytest-xdist worker hands its findings to the controller.
+WORKER_OUTPUT_KEY = "orchard_secrets_found"
 
 
 @dataclass(frozen=True)
@@ -131,8 +134,21 @@ class SecretsGuard:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        worker_output = getattr(session.config, "workeroutput", None)
+        if worker_output is not None:
+            # A pytest-xdist worker: its exit status is not the session's, so the findings go
+            # to the controller (``pytest_testnodedown``), which fails the session.
+            worker_output[WORKER_OUTPUT_KEY] = [
+                (f.kind, f.redacted, f.where) for f in self.findings
+            ]
         if self.findings:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        """pytest-xdist's controller: a worker is done; its findings are the session's."""
+        for kind, redacted, where in getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY, []):
+            self.found(Finding(kind, redacted, where))
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if not self.findings:

@@ -1,9 +1,9 @@
 """Hostile input, generated over every operation: a clean 4xx problem, nothing stored, no 500.
 
-Each test takes a digest of every table before and after, so "nothing stored" is checked on
-the whole database, and every answer is checked for stack-trace text and secrets. Requests
-use the owner's token and the owner's real objects, so hostile values reach the handlers and
-their SQL rather than stopping at a 404.
+Each test checks every table's rows before and after (``changed_tables``), so "nothing stored"
+is checked on the whole database, and every answer is checked for stack-trace text and
+secrets. Requests use the owner's token and the owner's real objects, so hostile values reach
+the handlers and their SQL rather than stopping at a 404.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from app.kit import nul
 from tests.fixtures.accounts import link_body
 from tests.secrets_guard import scan
 from tests.security.operations import BODIES, Operation, Parameter, operations, value_for
-from tests.security.world import World, database_digest
+from tests.security.world import World, changed_tables, database_state
 
 #: Text that only appears in a body when an exception or a driver error leaked into it.
 STACK_MARKERS = (
@@ -70,11 +70,10 @@ def assert_clean(response: httpx.Response, *, refused: bool = True) -> None:
 @pytest.fixture
 async def unchanged(world: World) -> AsyncIterator[None]:
     """Fails the test if any table's rows changed while it ran."""
-    before = await database_digest(world.db)
+    before = await database_state(world.db)
     calls = len(world.sandbox.requests)
     yield
-    after = await database_digest(world.db)
-    changed = sorted(table for table in before if before[table] != after[table])
+    changed = await changed_tables(world.db, before)
     assert not changed, f"hostile input changed tables {changed}"
     assert len(world.sandbox.requests) == calls, "hostile input reached App Store Connect"
 

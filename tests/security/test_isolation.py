@@ -31,7 +31,7 @@ from tests.security.operations import (
     operations,
     value_for,
 )
-from tests.security.world import World, database_digest
+from tests.security.world import World, changed_tables, database_state
 
 AUTHENTICATED = [operation for operation in operations() if operation.authenticated]
 
@@ -127,8 +127,8 @@ async def _object_route(world: World, operation: Operation) -> None:
             f"{operation} as the owner answered {own.status_code}: the test's ids are not "
             f"real objects of A ({values}): {own.text[:300]}"
         )
-    # A digest costs ~0.2 s, so only writes take one; reads are held to the leak check.
-    before = None if operation.is_read else await database_digest(world.db)
+    # Cheap enough (two statements of ~0.05 s) to check reads too.
+    before = await database_state(world.db)
     apple_calls = len(world.sandbox.requests)
 
     response = await _call(world, operation, url, world.intruder.headers(), params)
@@ -138,10 +138,8 @@ async def _object_route(world: World, operation: Operation) -> None:
     else:
         assert response.status_code in (200, 404), response.text[:500]
     _assert_no_leak(world, response, operation)
-    if before is not None:
-        after = await database_digest(world.db)
-        changed = sorted(table for table in before if before[table] != after[table])
-        assert not changed, f"{operation} as another workspace changed tables {changed}"
+    changed = await changed_tables(world.db, before)
+    assert not changed, f"{operation} as another workspace changed tables {changed}"
     assert len(world.sandbox.requests) == apple_calls, (
         f"{operation} as another workspace made Orchard call Apple with A's key"
     )

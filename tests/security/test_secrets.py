@@ -90,8 +90,10 @@ def test_the_guard_catches_a_secret_logged_anywhere(request: pytest.FixtureReque
     assert not [f for f in guard.findings if request.node.nodeid in f.where]
 
 
-def test_a_leak_fails_the_whole_session(tmp_path: Path) -> None:
-    """A run whose only test passes but logs a token exits non-zero and names the test."""
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_leak_fails_the_whole_session(tmp_path: Path, workers: str) -> None:
+    """A run whose only test passes but logs a token exits non-zero and names the test, also
+    when the test ran in a pytest-xdist worker (the suite's own setting, pyproject.toml)."""
     test_file = tmp_path / "test_leaky.py"
     test_file.write_text(
         textwrap.dedent(
@@ -106,7 +108,10 @@ def test_a_leak_fails_the_whole_session(tmp_path: Path) -> None:
         )
     )
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "tests.secrets_guard", str(test_file)],
+        [
+            *(sys.executable, "-m", "pytest", "-q", "-p", "tests.secrets_guard"),
+            *("-n", workers, str(test_file)),
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,

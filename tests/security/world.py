@@ -182,29 +182,106 @@ async def owned_markers(db: asyncpg.Connection, owner: Tenant, other: Tenant) ->
     return frozenset(mine - theirs - {str(owner.workspace_id)})
 
 
-async def database_digest(db: asyncpg.Connection) -> dict[str, str]:
-    """A digest of every table's rows, to prove a refused request changed nothing.
+#: Tables whose rows an authenticated request changes by design: a token's ``last_used_at``
+#: (compared without it, by content) and its request budget (left out).
+WRITTEN_BY_EVERY_REQUEST = {"api_tokens": "last_used_at"}
+LEFT_OUT = "api_request_budgets"
 
-    A token's ``last_used_at`` and its request budget (``api_request_budgets``) move on every
-    authenticated request by design, so they are left out; everything else must stay byte for
-    byte the same.
-    """
-    # Every table but partitions (a partitioned table's rows are its partitions' rows, read
-    # once through it), each digested in one statement: one round trip, not one per table.
-    # (Names come from the catalogue: our own tables, plain identifiers.)
-    tables = await db.fetch(
+
+@dataclass(frozen=True)
+class DatabaseState:
+    """What ``changed_tables`` compares with: taken before a request that must change nothing."""
+
+    #: The moment it was taken: a row version committed later is one this snapshot cannot see.
+    snapshot: str
+    #: Each table's row count then.
+    rows: dict[str, int]
+    #: A digest of the rows of the tables every request writes, without the moving column.
+    digests: dict[str, str]
+
+
+async def _tables(db: asyncpg.Connection) -> list[str]:
+    """Every table but partitions (a partitioned table's rows are its partitions' rows, read
+    once through it). Names come from the catalogue: our own tables, plain identifiers."""
+    rows = await db.fetch(
         "SELECT c.relname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace "
         "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
-        "AND c.relname <> 'api_request_budgets' ORDER BY c.relname"
+        "AND c.relname <> $1 ORDER BY c.relname",
+        LEFT_OUT,
     )
-    parts = [
-        f"SELECT '{row['relname']}' AS name, "
+    return [row["relname"] for row in rows]
+
+
+def _content_digest(table: str) -> str:
+    column = WRITTEN_BY_EVERY_REQUEST[table]
+    return (
         f"(SELECT md5(coalesce(string_agg(r, '|' ORDER BY r), '')) FROM "
-        f"(SELECT (to_jsonb(t) - 'last_used_at')::text AS r FROM \"{row['relname']}\" t) s) AS digest"
-        for row in tables
+        f"(SELECT (to_jsonb(t) - '{column}')::text AS r FROM \"{table}\" t) s)"
+    )
+
+
+async def database_state(db: asyncpg.Connection) -> DatabaseState:
+    """Row counts, a snapshot and the content of the tables every request writes, in one
+    statement (so one snapshot: the counts are exactly the rows the snapshot sees)."""
+    tables = await _tables(db)
+    parts = [
+        f"SELECT '{table}' AS name, (SELECT count(*) FROM \"{table}\") AS rows, "
+        + (_content_digest(table) if table in WRITTEN_BY_EVERY_REQUEST else "NULL::text")
+        + " AS digest, pg_current_snapshot()::text AS snapshot"
+        for table in tables
     ]
     rows = await db.fetch(" UNION ALL ".join(parts))
-    return {row["name"]: row["digest"] for row in rows}
+    return DatabaseState(
+        snapshot=rows[0]["snapshot"],
+        rows={row["name"]: row["rows"] for row in rows},
+        digests={row["name"]: row["digest"] for row in rows if row["digest"] is not None},
+    )
+
+
+#: The row versions ``before`` could not see: written by a transaction that had no id yet when
+#: it was taken (its xid is at or past the snapshot's xmax) or was still running then (its xid
+#: is in the snapshot's in-progress list). xmin is a 32-bit xid without an order, so "at or
+#: past" is told by age(), which counts back from one point for the whole statement.
+_BEFORE = (
+    "WITH before AS (SELECT (pg_snapshot_xmax(s)::text::bigint % 4294967296)::text::xid AS xmax, "
+    "ARRAY(SELECT (x::text::bigint % 4294967296)::text::xid FROM pg_snapshot_xip(s) AS x) "
+    "AS running FROM (SELECT $1::text::pg_snapshot AS s) AS given) "
+)
+
+
+async def changed_tables(db: asyncpg.Connection, before: DatabaseState) -> list[str]:
+    """The tables whose rows are not exactly those of ``before``.
+
+    Cheaper than a digest of every row and just as complete: an INSERT or UPDATE leaves a row
+    version whose xmin is a transaction ``before``'s snapshot could not see, and a DELETE
+    alone changes the row count (a DELETE with an INSERT or UPDATE leaves such a version
+    too). So equal counts and no such version mean the very same row versions, hence the same
+    rows. Stricter than comparing contents: an UPDATE that rewrites a row as it was counts as
+    a change. (Statistics such as pg_stat_user_tables would not do: a backend reports its
+    counts up to a second after its commit.) The tables every request writes are compared by
+    content instead, without the column that moves."""
+    tables = await _tables(db)
+    parts = [
+        (
+            f"SELECT '{table}' AS name, (SELECT count(*) FROM \"{table}\") AS rows, "
+            f"false AS newer, {_content_digest(table)} AS digest"
+        )
+        if table in WRITTEN_BY_EVERY_REQUEST
+        else (
+            f"SELECT '{table}' AS name, count(*) AS rows, coalesce(bool_or(age(t.xmin) <= "
+            "age(b.xmax) OR t.xmin = ANY(b.running)), false) AS newer, NULL::text AS digest "
+            f'FROM "{table}" AS t, before AS b'
+        )
+        for table in tables
+    ]
+    rows = await db.fetch(_BEFORE + " UNION ALL ".join(parts), before.snapshot)
+    return sorted(
+        row["name"]
+        for row in rows
+        if row["newer"]
+        or row["rows"] != before.rows.get(row["name"])
+        or row["digest"] != before.digests.get(row["name"])
+    )
 
 
 async def link_search_ads(client: httpx.AsyncClient, tenant: Tenant, ads: AppleAdsState) -> None:
