@@ -400,7 +400,7 @@ async def _insert(
 # --- the streamed path: cleaned in Python, typed by COPY ---------------------------------------
 
 #: COPY's text format: the NULL marker.
-_NULL = b"\\N"
+COPY_NULL = b"\\N"
 
 
 @dataclass(frozen=True)
@@ -462,10 +462,10 @@ class Tally:
             found[2] += 1
 
 
-def _copy_text(value: Any) -> bytes:
+def copy_text(value: Any) -> bytes:
     """``value`` as one cell of COPY's text format."""
     if value is None:
-        return _NULL
+        return COPY_NULL
     if isinstance(value, bool):
         return b"t" if value else b"f"
     if isinstance(value, dt.date):
@@ -539,7 +539,7 @@ class _Rows:
         self.columns = (
             [by_position[p].target for p in range(self.width)] + missing if self.fast else targets
         )
-        self.missing = b"\t" + b"\t".join([_NULL] * len(missing)) if missing else b""
+        self.missing = b"\t" + b"\t".join([COPY_NULL] * len(missing)) if missing else b""
         self.empty_extra = b"\t{}" if extra else b""
         self.numeric = [p for p, f in by_position.items() if p < self.width and f.kind == "numeric"]
         keys = [self.picks[i] for i in self.inputs]
@@ -626,10 +626,10 @@ class _Rows:
         commas = b"," in text  # thousands separators: looked for per line only if any
         for line in text[1:-1].split(b"\n"):
             cells = line.split(b"\t")
-            if len(cells) != width or cells[blank_if_null] == _NULL:
+            if len(cells) != width or cells[blank_if_null] == COPY_NULL:
                 if not line.replace(b"\\N", b"").strip(b"\t\r "):
                     continue  # a blank line
-                cells = (cells + [_NULL] * width)[:width]
+                cells = (cells + [COPY_NULL] * width)[:width]
                 line = b"\t".join(cells)
             if commas and b"," in line:
                 for n in numeric:
@@ -639,7 +639,7 @@ class _Rows:
             key = key_of(cells)
             found = derived.get(key)
             if found is None:
-                found = self._derive(tuple([None if v == _NULL else v for v in key]), key)
+                found = self._derive(tuple([None if v == COPY_NULL else v for v in key]), key)
             if tally_of is not None:  # Tally.add, inline: a call per row costs a third more
                 try:
                     units = int(cells[count_at])
@@ -683,7 +683,7 @@ class _Rows:
             found = self.derived.get(key)
             if found is None:
                 found = self._derive(key, key)
-            values = [v or _NULL for v in values]
+            values = [v or COPY_NULL for v in values]
             if tally is not None and tally_of is not None:
                 tally.add(b"\t".join(tally_of(values)), values[self.tally_count])
             row = [self.prefix, b"\t".join(values), found[0]]
@@ -699,7 +699,7 @@ class _Rows:
         if kind == "bool_yes":
             return b"t" if value.lower() == b"yes" else b"f"
         if kind == "territory":
-            return _copy_text(territories.alpha2(_text(value, self.layout)))
+            return copy_text(territories.alpha2(_text(value, self.layout)))
         return value  # dates: read by PostgreSQL's date input (ISO or MDY)
 
     def _derive(
@@ -707,7 +707,7 @@ class _Rows:
     ) -> tuple[bytes, tuple[str | None, ...]]:
         unescaped = tuple(None if v is None else v.replace(b"\\\\", b"\\") for v in cells)
         values = self.streamed.derive(unescaped)
-        encoded = b"".join(b"\t" + _copy_text(v) for v in values)
+        encoded = b"".join(b"\t" + copy_text(v) for v in values)
         if self.fast:  # the whole end of the line: missing fields, derived, extra
             encoded = self.missing + encoded + self.empty_extra + b"\n"
         if len(self.derived) > 100_000:  # a pathological file: keep memory flat
@@ -722,7 +722,7 @@ class _Rows:
             cell = cells[position].strip(b" ")
             if cell:
                 pairs[name] = _text(cell.replace(b"\\\\", b"\\"), self.layout)
-        return b"\t" + _copy_text(json.dumps(pairs, ensure_ascii=False))
+        return b"\t" + copy_text(json.dumps(pairs, ensure_ascii=False))
 
 
 #: Kinds COPY reads from the cell as written (numbers once their thousands separators go).
@@ -752,7 +752,7 @@ async def _copy_streamed(
     streamed: Streamed,
 ) -> LoadResult:
     _check_identifiers(*streamed.columns)
-    prefix = b"".join(_copy_text(value) + b"\t" for value in constants.values())
+    prefix = b"".join(copy_text(value) + b"\t" for value in constants.values())
     rows = _Rows(layout, header, prefix, streamed, footer, extra_column is not None)
     columns: Sequence[str] = [
         *constants, *rows.columns, *streamed.columns,

@@ -99,8 +99,15 @@ _MONEY_ARRAYS = (
     ("partial_refund_customer", "rcs"),
 )
 
+
+def group_order(column: str) -> list[str]:
+    """The sort keys of a group value (``column``) as the report orders its groups: nulls
+    last, the others in byte order (what a cursor's keyset compares)."""
+    return [f"({column} IS NULL)", f"COALESCE({column}, '') COLLATE \"C\""]
+
+
 #: A storefront group's order within its bucket, as the report lists them (over ``grouped``).
-ORDER = "(grouped.g0 IS NULL), COALESCE(grouped.g0, '') COLLATE \"C\""
+ORDER = ", ".join(group_order("grouped.g0"))
 
 #: Kept items answer a report of exactly this shape: day buckets, grouped by storefront alone,
 #: every account of the workspace, no filter but storefronts, no reporting currency.

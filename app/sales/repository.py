@@ -275,7 +275,7 @@ def _grouped(
     groups = [f"g{n}" for n in range(len(dimensions))]
     order = ["bucket"]
     for g in groups:
-        order += [f"({g} IS NULL)", f"COALESCE({g}, '') COLLATE \"C\""]
+        order += item_sql.group_order(g)
     keyset = ""
     if after is not None:
         placeholders = []
@@ -543,9 +543,7 @@ async def _kept_items(
     keyset = ""
     if after is not None:
         params["k0"], params["k1"], params["k2"] = dt.date.fromisoformat(after[0]), *after[1:]
-        order = (
-            "r.report_date, (r.country_code IS NULL), COALESCE(r.country_code, '') COLLATE \"C\""
-        )
+        order = ", ".join(["r.report_date", *item_sql.group_order("r.country_code")])
         keyset = f"AND ({order}) > (:k0, :k1, :k2)"
         params["s"] = max(start, params["k0"])  # the scan starts at the cursor's day
     sql = f"""

@@ -23,7 +23,7 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.reports.ingest import Streamed, Tally
+from app.reports.ingest import COPY_NULL, Streamed, Tally, copy_text
 from app.resources import app_links
 from app.sales import rollups
 from app.sales.layout import platform, unit_kind
@@ -65,7 +65,6 @@ TALLY_KEYS = (
     *INPUTS, "sku", "country_code", "proceeds_currency", "customer_currency",
     "developer_proceeds", "customer_price",
 )  # fmt: skip
-_NULL = b"\\N"
 
 
 async def daily_sales_columns(
@@ -134,6 +133,11 @@ class _Sums:
         )  # fmt: skip
 
 
+def _plus(total: Decimal | None, part: Decimal) -> Decimal:
+    """SQL's ``sum`` of one more value: None (no value yet) plus ``part`` is ``part``."""
+    return part if total is None else total + part
+
+
 def _number(value: Decimal) -> bytes:
     return format(value, "f").encode()
 
@@ -148,7 +152,7 @@ def _daily_rollup(
     Takes the combinations out of ``tally`` as it goes: both never take their full memory at
     once."""
     derived: dict[tuple[bytes, ...], tuple[bytes, bytes, bytes, bytes]] = {}
-    prices: dict[bytes, Decimal | None] = {_NULL: None}  # a cell's value, parsed once
+    prices: dict[bytes, Decimal | None] = {COPY_NULL: None}  # a cell's value, parsed once
     groups: dict[bytes, _Sums] = {}
     counted = tally.groups
     with decimal.localcontext(_EXACT):
@@ -160,12 +164,12 @@ def _daily_rollup(
             columns = derived.get(inputs)
             if columns is None:
                 kind, platform, app_id = derive(
-                    tuple(None if v == _NULL else v.replace(b"\\\\", b"\\") for v in inputs)
+                    tuple(None if v == COPY_NULL else v.replace(b"\\\\", b"\\") for v in inputs)
                 )
                 apple_id = None if app_id is None else apple_ids.get(app_id)
                 columns = derived[inputs] = (
-                    _copy_cell(app_id), _copy_cell(apple_id), _copy_cell(platform),
-                    _copy_cell(kind),
+                    copy_text(app_id), copy_text(apple_id), copy_text(platform),
+                    copy_text(kind),
                 )  # fmt: skip
             group = b"\t".join(
                 (columns[0], columns[1], apple_identifier, sku, country, device, columns[2],
@@ -190,23 +194,10 @@ def _daily_rollup(
             if zero_rows and (proceeds or price):  # a partial refund (repository.PARTIAL_REFUND)
                 sums.partial += zero_rows
                 if proceeds is not None:
-                    part = zero_rows * abs(proceeds)
-                    sums.partial_proceeds = (
-                        part if sums.partial_proceeds is None else sums.partial_proceeds + part
-                    )
+                    sums.partial_proceeds = _plus(sums.partial_proceeds, zero_rows * abs(proceeds))
                 if price is not None:
-                    part = zero_rows * abs(price)
-                    sums.partial_customer = (
-                        part if sums.partial_customer is None else sums.partial_customer + part
-                    )
+                    sums.partial_customer = _plus(sums.partial_customer, zero_rows * abs(price))
     return groups
-
-
-def _copy_cell(value: str | None) -> bytes:
-    if value is None:
-        return _NULL
-    escaped = value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-    return escaped.replace("\r", "\\r").encode()
 
 
 async def _write_daily_rollup(

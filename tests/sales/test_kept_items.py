@@ -14,7 +14,6 @@ import random
 from typing import Any
 
 import asyncpg
-import pydantic_core
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -33,40 +32,6 @@ from tests.sales.test_rollup_planner import (  # noqa: F401  (rollup_world: the 
     rollup_world,
 )
 from tests.sales.test_written_items import _pages
-
-
-async def _written(
-    world: RollupWorld, query: Query, after: list[Any] | None, limit: int
-) -> repository.WrittenPage:
-    async with world.sessions() as session:
-        return await repository.aggregate_written(
-            session,
-            world.workspace_id,
-            start=query.start,
-            end=query.end,
-            granularity=query.granularity,
-            dimensions=query.dimensions,
-            filters=query.filters,
-            after=after,
-            limit=limit,
-            span=(query.start, query.end),
-        )
-
-
-async def _kept_pages(world: RollupWorld, query: Query, limit: int) -> list[bytes]:
-    """``_pages`` of the written report, each page asserted to come from the kept items."""
-    out: list[bytes] = []
-    after = None
-    for _ in range(DAYS * 10):  # (more pages than rows: the cursor went nowhere)
-        page = await _written(world, query, after, limit + 1)
-        assert page.kept
-        out.append(page.items)
-        if page.rows <= limit:
-            assert page.last_key is None
-            return out
-        after = page.last_key
-        out.append(pydantic_core.to_json(after))
-    raise AssertionError("the pages never ended")
 
 
 def _by_storefront(start: dt.date, end: dt.date, countries: list[str]) -> Query:
@@ -88,7 +53,7 @@ async def test_kept_items_are_the_bytes_the_api_wrote(
     query = _by_storefront(start, end, countries)
     limit = data.draw(st.sampled_from([1, 3, 7, 10_000]))
     expected = await _pages(rollup_world, query, limit, written=False)
-    assert await _kept_pages(rollup_world, query, limit) == expected
+    assert await _pages(rollup_world, query, limit, written=True, kept=True) == expected
 
 
 async def test_other_shapes_are_written_not_kept(
@@ -103,8 +68,7 @@ async def test_other_shapes_are_written_not_kept(
         Query(*whole, "day", ["country"], SalesFilter(account_ids=[account]), False),
     ]
     for query in others:
-        page = await _written(rollup_world, query, None, 10_000)
-        assert not page.kept, query
+        await _pages(rollup_world, query, 10_000, written=True, kept=False)
 
 
 async def test_kept_items_follow_a_replaced_day_linked_rows_and_a_purge(
@@ -113,10 +77,10 @@ async def test_kept_items_follow_a_replaced_day_linked_rows_and_a_purge(
 ) -> None:
     world = rollup_world
     whole = _by_storefront(FIRST, FIRST + dt.timedelta(days=DAYS - 1), [])
-    states: list[list[bytes]] = [await _kept_pages(world, whole, 7)]
+    states: list[list[bytes]] = [await _pages(world, whole, 7, written=True, kept=True)]
 
     async def check() -> None:
-        kept = await _kept_pages(world, whole, 7)
+        kept = await _pages(world, whole, 7, written=True, kept=True)
         assert kept == await _pages(world, whole, 7, written=False)
         assert kept != states[-1]  # the change reached the kept items
         states.append(kept)
@@ -138,7 +102,9 @@ async def test_kept_items_follow_a_replaced_day_linked_rows_and_a_purge(
     await _app(db, world.workspace_id, account, "1400000007")
     async with world.sessions() as session, session.begin():
         await repository.link_rows_to_apps(session, account)
-    assert await _kept_pages(world, whole, 7) == await _pages(world, whole, 7, written=False)
+    assert await _pages(world, whole, 7, written=True, kept=True) == await _pages(
+        world, whole, 7, written=False
+    )
     # A purged account: its rows leave every kept day (the purge trigger).
     await db.execute("DELETE FROM asc_accounts WHERE id = $1", world.accounts[1])
     await check()

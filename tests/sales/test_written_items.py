@@ -34,13 +34,16 @@ from tests.sales.test_rollup_planner import (  # noqa: F401  (rollup_world: the 
 )
 
 
-async def _pages(world: RollupWorld, query: Query, limit: int, written: bool) -> list[bytes]:
-    """Every page of the answer, page by page: its items' JSON, then the cursor after it."""
+async def _pages(
+    world: RollupWorld, query: Query, limit: int, written: bool, kept: bool | None = None
+) -> list[bytes]:
+    """Every page of the answer, page by page: its items' JSON, then the cursor after it.
+    ``kept``: whether each written page must come from kept items (None: either)."""
     span = DateRange(query.start, query.end)
     out: list[bytes] = []
     after = None
     async with world.sessions() as session:
-        while True:
+        for _ in range(100_000):  # (more pages than any world's rows: the cursor went nowhere)
             kwargs: dict[str, Any] = {
                 "start": query.start,
                 "end": query.end,
@@ -54,6 +57,7 @@ async def _pages(world: RollupWorld, query: Query, limit: int, written: bool) ->
                 page = await repository.aggregate_written(
                     session, world.workspace_id, span=(span.start, span.end), **kwargs
                 )
+                assert kept is None or page.kept == kept
                 items = page.items
                 read, last = page.rows, page.last_key
             else:
@@ -74,6 +78,7 @@ async def _pages(world: RollupWorld, query: Query, limit: int, written: bool) ->
                 return out
             after = last
             out.append(pydantic_core.to_json(after))
+    raise AssertionError("the pages never ended")
 
 
 @FIXTURE_OK
