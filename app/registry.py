@@ -31,6 +31,7 @@ from app.reports import partitions
 from app.resources.app_list import AppListing
 from app.reviews import events as review_events
 from app.reviews import jobs as reviews
+from app.sales import converted_items
 from app.sales import events as sales_events
 from app.sales import jobs as sales
 from app.searchads import jobs as searchads
@@ -106,6 +107,7 @@ def worker_parts(settings: Settings) -> WorkerParts:
             ),
             webhooks.retention_task(settings),
             partitions.retention_task(settings),
+            converted_items.keeping_task(settings),
         ],
         loops=[webhooks.delivery_loop(settings)] if settings.webhooks_deliver else [],
     )

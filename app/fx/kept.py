@@ -43,6 +43,29 @@ async def book(
 ) -> RateBook:
     """The book converting into ``target`` any currency of report dates ``start``..``end``
     (one statement: the version, plus the rates when the kept book is not current)."""
+    return (
+        await versioned_book(
+            session,
+            workspace_id,
+            target=target,
+            start=start,
+            end=end,
+            max_age_days=max_age_days,
+        )
+    )[1]
+
+
+async def versioned_book(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    target: str,
+    start: dt.date,
+    end: dt.date,
+    max_age_days: int,
+) -> tuple[uuid.UUID | None, RateBook]:
+    """:func:`book`, with the rates version it was read at (None: the version row is missing,
+    so what is converted with it cannot be checked later)."""
     key = (workspace_id, target, max_age_days, start, end)
     found = _kept.get(key)
     version, rows = await repository.rates_unless_current(
@@ -54,7 +77,7 @@ async def book(
     )
     if rows is None and found is not None:
         _kept.move_to_end(key)
-        return found[1]
+        return version, found[1]
     current = RateBook.of_rows(target, max_age_days, rows or [])
     if version is None:  # no version to check against next time: not kept
         _kept.pop(key, None)
@@ -63,7 +86,7 @@ async def book(
         _kept.move_to_end(key)
         while len(_kept) > MAX_KEPT:
             _kept.popitem(last=False)
-    return current
+    return version, current
 
 
 def forget() -> None:

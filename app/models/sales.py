@@ -255,6 +255,48 @@ class SalesItemsWorkspaceDay(Base):
     item: Mapped[str] = mapped_column(Text)
 
 
+class SalesItemsWorkspaceDayConverted(Base):
+    """Per day × country: the same item converted into a workspace's default reporting
+    currency, kept by the worker (``app.sales.converted_items``) for the days whose
+    ``SalesItemsWorkspaceDayConvertedDay`` says they are current."""
+
+    __tablename__ = "sales_items_workspace_day_converted"
+    __table_args__ = (
+        Index(
+            "ix_sales_items_workspace_day_converted_order",
+            "workspace_id",
+            "currency",
+            "report_date",
+            "position",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    currency: Mapped[str] = mapped_column(String(3))
+    report_date: Mapped[dt.date] = mapped_column(Date)
+    country_code: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer)
+    item: Mapped[str] = mapped_column(Text)
+
+
+class SalesItemsWorkspaceDayConvertedDay(Base):
+    """A day whose converted items are kept: converted into ``currency`` with the rates of
+    ``fx_version`` (``fx_data_version``) and ``max_rate_age_days``. Deleted, with the day's
+    converted items, whenever the day's unconverted kept items change (a trigger of migration
+    ``17_kept_converted_items``)."""
+
+    __tablename__ = "sales_items_workspace_day_converted_days"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    report_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    fx_version: Mapped[uuid.UUID] = mapped_column(Uuid)
+    max_rate_age_days: Mapped[int] = mapped_column(Integer)
+
+
 class SalesRollupAccountMonth(_MeasureSetRollup, Base):
     """Per calendar month × account × country × currency pair."""
 

@@ -525,6 +525,43 @@ def _page_of(
     return WrittenPage(items, rows, last_key, kept)
 
 
+def _kept_page_sql(
+    table: str,
+    params: dict[str, Any],
+    workspace_id: uuid.UUID,
+    start: dt.date,
+    end: dt.date,
+    filters: SalesFilter,
+    after: list[Any] | None,
+    limit: int,
+    also: str = "",
+) -> str:
+    """The statement reading a page of kept items from ``table`` (``sales_items_workspace_day``
+    or its converted twin, whose rows ``also`` narrows to one currency): (items, rows, last
+    day, last storefront), as ``aggregate_written``'s page. Binds its values into
+    ``params``."""
+    params.update({"ws": workspace_id, "s": start, "e": end, "limit": limit, "page": limit - 1})
+    keyset = ""
+    if after is not None:
+        params["k0"], params["k1"], params["k2"] = dt.date.fromisoformat(after[0]), *after[1:]
+        order = ", ".join(["r.report_date", *item_sql.group_order("r.country_code")])
+        keyset = f"AND ({order}) > (:k0, :k1, :k2)"
+        params["s"] = max(start, params["k0"])  # the scan starts at the cursor's day
+    return f"""
+        SELECT {_ITEMS_ARRAY},
+               count(*) AS rows, max(report_date) FILTER (WHERE n = :page) AS bucket,
+               max(country_code) FILTER (WHERE n = :page) AS g0
+        FROM (SELECT page.*, row_number() OVER (ORDER BY page.report_date, page.position) AS n
+              FROM (SELECT r.report_date, r.position, r.country_code, r.item
+                    FROM {table} AS r
+                    WHERE r.workspace_id = :ws AND r.report_date BETWEEN :s AND :e {also}
+                          {_filter_sql(filters, "r", params)} {keyset}
+                    ORDER BY r.report_date, r.position
+                    LIMIT :limit) AS page
+              ORDER BY page.report_date, page.position) AS kept
+    """  # noqa: S608  (fixed identifiers; values are bound)
+
+
 async def _kept_items(
     session: AsyncSession,
     workspace_id: uuid.UUID,
@@ -537,36 +574,29 @@ async def _kept_items(
     """``aggregate_written``'s page of a whole-workspace day report by storefront, from the
     items kept at ingest (``item_sql.refresh_function``): joined, not written (a 90-day
     answer is 5,400 items, ~2 MB). Same order, keyset and page as the written one."""
-    params: dict[str, Any] = {"ws": workspace_id, "s": start, "e": end, "limit": limit}
-    params["page"] = limit - 1
-
-    keyset = ""
-    if after is not None:
-        params["k0"], params["k1"], params["k2"] = dt.date.fromisoformat(after[0]), *after[1:]
-        order = ", ".join(["r.report_date", *item_sql.group_order("r.country_code")])
-        keyset = f"AND ({order}) > (:k0, :k1, :k2)"
-        params["s"] = max(start, params["k0"])  # the scan starts at the cursor's day
-    sql = f"""
-        SELECT {_ITEMS_ARRAY},
-               count(*), max(report_date) FILTER (WHERE n = :page),
-               max(country_code) FILTER (WHERE n = :page)
-        FROM (SELECT page.*, row_number() OVER (ORDER BY page.report_date, page.position) AS n
-              FROM (SELECT r.report_date, r.position, r.country_code, r.item
-                    FROM sales_items_workspace_day AS r
-                    WHERE r.workspace_id = :ws AND r.report_date BETWEEN :s AND :e
-                          {_filter_sql(filters, "r", params)} {keyset}
-                    ORDER BY r.report_date, r.position
-                    LIMIT :limit) AS page
-              ORDER BY page.report_date, page.position) AS kept
-    """  # noqa: S608  (fixed identifiers; values are bound)
+    params: dict[str, Any] = {}
+    sql = _kept_page_sql(
+        "sales_items_workspace_day", params, workspace_id, start, end, filters, after, limit
+    )
     items, rows, bucket, country = (await session.execute(text(sql), params)).one()
     return _page_of(items, rows, limit, bucket, [country], kept=True)
 
 
-async def aggregate_written(
-    session: AsyncSession,
+#: Whether every day of ``:s``..``:e`` with kept items has them kept converted into ``:kc``
+#: at the current rates and maximum rate age (``converted_items``): a day without items has
+#: nothing to convert.
+_CONVERTED_CURRENT = """NOT EXISTS (
+    SELECT FROM (SELECT DISTINCT report_date FROM sales_items_workspace_day
+                 WHERE workspace_id = :ws AND report_date BETWEEN :s AND :e) AS p
+    WHERE NOT EXISTS (
+        SELECT FROM sales_items_workspace_day_converted_days AS d
+        WHERE d.workspace_id = :ws AND d.currency = :kc AND d.report_date = p.report_date
+              AND d.max_rate_age_days = :kage
+              AND d.fx_version = (SELECT version FROM fx_data_version WHERE id = 1)))"""
+
+
+def _written_rows(
     workspace_id: uuid.UUID,
-    *,
     start: dt.date,
     end: dt.date,
     granularity: str,
@@ -575,25 +605,11 @@ async def aggregate_written(
     after: list[Any] | None,
     limit: int,
     span: tuple[dt.date, dt.date],
-    fx: in_sql.DayRates | None = None,
-) -> WrittenPage:
-    """``aggregate`` (no per-day money), each row written as its report item's JSON by
-    PostgreSQL, byte for byte what ``service._items`` and ``pydantic_core`` write
-    (``tests/sales/test_written_items.py``): the API process only joins them. One
-    statement. ``span``: the report's range (what makes a bucket ``partial``).
-
-    ``fx``: the money also converted into its book's currency, as ``service._convert``
-    converts it (``tests/fx/test_converted_written.py``): a bucket of several days per report
-    date inside the aggregate (``in_sql.written_span``, the rule of ``in_sql.convert_sums``),
-    a one-day bucket per listed entry (``in_sql.written_day``, that of
-    ``convert.convert_day``)."""
-    if (
-        fx is None
-        and granularity == "day"
-        and dimensions == item_sql.KEPT_DIMENSIONS
-        and planner.choose(dimensions, filters) is planner.WORKSPACE
-    ):
-        return await _kept_items(session, workspace_id, start, end, filters, after, limit)
+    fx: in_sql.DayRates | None,
+) -> tuple[str, str, _Grouped]:
+    """``aggregate_written``'s rows: (the ``WITH`` clause they need, a query of ``keys``,
+    ``item`` and ``n`` — the report's order — in that order, the grouping whose ``params``
+    both bind)."""
     several_days = fx is not None and granularity != "day"
     g = _grouped(
         workspace_id, start, end, granularity, dimensions, filters, after, limit, False,
@@ -638,6 +654,55 @@ async def aggregate_written(
         LEFT JOIN LATERAL ({customer}) AS cw ON true
         LEFT JOIN LATERAL ({p1}) AS p1 ON true
         LEFT JOIN LATERAL ({c1}) AS c1 ON true"""
+    rows = f"""
+        SELECT {g.keys}, {item} AS item, row_number() OVER (ORDER BY {", ".join(g.order)}) AS n
+        FROM grouped {item_sql.MINOR_UNITS}{converting}
+        ORDER BY {", ".join(g.order)}
+    """  # noqa: S608  (every identifier comes from fixed maps; values are bound)
+    return f"WITH {with_fx}grouped AS ({g.sql})", rows, g
+
+
+async def aggregate_written(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    start: dt.date,
+    end: dt.date,
+    granularity: str,
+    dimensions: list[str],
+    filters: SalesFilter,
+    after: list[Any] | None,
+    limit: int,
+    span: tuple[dt.date, dt.date],
+    fx: in_sql.DayRates | None = None,
+    kept: bool = True,
+) -> WrittenPage:
+    """``aggregate`` (no per-day money), each row written as its report item's JSON by
+    PostgreSQL, byte for byte what ``service._items`` and ``pydantic_core`` write
+    (``tests/sales/test_written_items.py``): the API process only joins them. One
+    statement. ``span``: the report's range (what makes a bucket ``partial``).
+
+    ``fx``: the money also converted into its book's currency, as ``service._convert``
+    converts it (``tests/fx/test_converted_written.py``): a bucket of several days per report
+    date inside the aggregate (``in_sql.written_span``, the rule of ``in_sql.convert_sums``),
+    a one-day bucket per listed entry (``in_sql.written_day``, that of
+    ``convert.convert_day``).
+
+    A whole-workspace day report by storefront is read from kept items instead (unless not
+    ``kept``): unconverted ones always (kept at ingest), converted ones when every day has
+    them at the current rates (kept by the worker, ``converted_items``; else written now)."""
+    kept_shape = (
+        kept
+        and granularity == "day"
+        and dimensions == item_sql.KEPT_DIMENSIONS
+        and planner.choose(dimensions, filters) is planner.WORKSPACE
+    )
+    if fx is None and kept_shape:
+        return await _kept_items(session, workspace_id, start, end, filters, after, limit)
+    with_clause, rows, g = _written_rows(
+        workspace_id, start, end, granularity, dimensions, filters, after, limit, span, fx
+    )
+    params = g.params
     # The page comes back as one text, its items joined in PostgreSQL: 5,000 rows of a few
     # hundred bytes each cost the API process (one core for every request) about 13 ms to
     # receive, wrap and join, PostgreSQL's join about 2 ms (38.5 → 40.8 ms for the page,
@@ -646,15 +711,27 @@ async def aggregate_written(
     params["page"] = limit - 1
     last = "".join(f", max({key}) FILTER (WHERE n = :page)" for key in ("bucket", *g.groups))
     sql = f"""
-        WITH {with_fx}grouped AS ({g.sql})
+        {with_clause}
         SELECT {_ITEMS_ARRAY},
                count(*){last}
-        FROM (
-            SELECT {g.keys}, {item} AS item, row_number() OVER (ORDER BY {", ".join(g.order)}) AS n
-            FROM grouped {item_sql.MINOR_UNITS}{converting}
-            ORDER BY {", ".join(g.order)}
-        ) AS written
+        FROM ({rows}) AS written
     """  # noqa: S608  (every identifier comes from fixed maps; values are bound)
+    if fx is not None and kept_shape:
+        # Still one statement: the kept page behind a one-time filter, the written one behind
+        # its negation (PostgreSQL runs only the branch whose filter holds).
+        params["kc"], params["kage"] = fx.book.target, fx.book.max_age.days
+        kept_sql = _kept_page_sql(
+            "sales_items_workspace_day_converted", params, workspace_id, start, end, filters,
+            after, limit, also="AND r.currency = :kc",
+        )  # fmt: skip
+        sql = f"""
+            WITH ready AS MATERIALIZED (SELECT {_CONVERTED_CURRENT} AS ok)
+            SELECT k.*, true FROM ({kept_sql}) AS k WHERE (SELECT ok FROM ready)
+            UNION ALL
+            SELECT w.*, false FROM ({sql}) AS w WHERE NOT (SELECT ok FROM ready)
+        """  # noqa: S608  (fixed identifiers; values are bound)
+        items, rows, bucket, country, from_kept = (await session.execute(text(sql), params)).one()
+        return _page_of(items, rows, limit, bucket, [country], kept=from_kept)
     items, rows, bucket, *groups = (await session.execute(text(sql), params)).one()
     return _page_of(items, rows, limit, bucket, groups, kept=False)
 
@@ -829,3 +906,99 @@ async def app_days_written(
         else:
             written.days[bucket] = measures
     return written
+
+
+#: The converted kept items, and the days kept.
+_CONVERTED_TABLES = (
+    "sales_items_workspace_day_converted",
+    "sales_items_workspace_day_converted_days",
+)
+#: A limit no report reaches: every row of the span.
+_EVERY_ROW = 2**31 - 1
+
+
+async def keep_converted_items(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    first: dt.date,
+    last: dt.date,
+    fx: in_sql.DayRates,
+    fx_version: uuid.UUID,
+) -> int:
+    """Write the converted kept items of ``first``..``last`` (``fx``'s currency): each
+    (day, storefront)'s item as ``aggregate_written`` writes it converted, and mark every day
+    of the span that has kept items as converted at ``fx_version``. Returns the days marked.
+    The caller holds the days' locks (``rollups.lock_workspace_days``)."""
+    target, age = fx.book.target, fx.book.max_age.days
+    span = {"ws": workspace_id, "kc": target, "first": first, "last": last}
+    for table in _CONVERTED_TABLES:
+        await session.execute(
+            text(
+                f"DELETE FROM {table} WHERE workspace_id = :ws AND currency = :kc "  # noqa: S608
+                "AND report_date BETWEEN :first AND :last"
+            ),
+            span,
+        )
+    with_clause, rows, g = _written_rows(
+        workspace_id, first, last, "day", item_sql.KEPT_DIMENSIONS, SalesFilter(), None,
+        _EVERY_ROW, (first, last), fx,
+    )  # fmt: skip
+    sql = f"""
+        {with_clause}
+        INSERT INTO sales_items_workspace_day_converted
+            (workspace_id, currency, report_date, country_code, position, item)
+        SELECT CAST(:ws AS uuid), CAST(:kc AS text), w.bucket, w.g0,
+               row_number() OVER (PARTITION BY w.bucket ORDER BY w.n), w.item
+        FROM ({rows}) AS w
+    """  # noqa: S608  (fixed identifiers; values are bound)
+    await session.execute(text(sql), {**g.params, "kc": target})
+    marked = await session.execute(
+        text(
+            """
+            INSERT INTO sales_items_workspace_day_converted_days
+                (workspace_id, currency, report_date, fx_version, max_rate_age_days)
+            SELECT DISTINCT CAST(:ws AS uuid), CAST(:kc AS text), report_date,
+                   CAST(:kv AS uuid), CAST(:kage AS integer)
+            FROM sales_items_workspace_day
+            WHERE workspace_id = :ws AND report_date BETWEEN :first AND :last
+            """
+        ),
+        {**span, "kv": fx_version, "kage": age},
+    )
+    return int(marked.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def converted_days_to_keep(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    currency: str,
+    max_rate_age_days: int,
+) -> list[dt.date]:
+    """The days with kept items whose converted ones into ``currency`` are missing or not at
+    the current rates; converted items into any other currency are dropped (the workspace's
+    reporting currency changed)."""
+    params = {"ws": workspace_id, "kc": currency, "kage": max_rate_age_days}
+    for table in _CONVERTED_TABLES:
+        await session.execute(
+            text(f"DELETE FROM {table} WHERE workspace_id = :ws AND currency <> :kc"),  # noqa: S608
+            params,
+        )
+    rows = await session.execute(
+        text(
+            """
+            SELECT p.report_date
+            FROM (SELECT DISTINCT report_date FROM sales_items_workspace_day
+                  WHERE workspace_id = :ws) AS p
+            WHERE NOT EXISTS (
+                SELECT FROM sales_items_workspace_day_converted_days AS d
+                WHERE d.workspace_id = :ws AND d.currency = :kc
+                      AND d.report_date = p.report_date AND d.max_rate_age_days = :kage
+                      AND d.fx_version = (SELECT version FROM fx_data_version WHERE id = 1))
+            ORDER BY 1
+            """
+        ),
+        params,
+    )
+    return list(rows.scalars())

@@ -108,6 +108,27 @@ def month_of(day: dt.date) -> tuple[dt.date, dt.date]:
     return first, following - dt.timedelta(days=1)
 
 
+#: The lock on a (workspace, day) of the workspace day table, taken for a transaction.
+_WORKSPACE_DAY_LOCK = (
+    "pg_advisory_xact_lock(hashtextextended("
+    "'sales_rollup_workspace_day:' || {workspace} || ':' || {day}, 0))"
+)
+
+
+async def lock_workspace_days(
+    session: AsyncSession, workspace_id: uuid.UUID, days: list[dt.date]
+) -> None:
+    """Take the (workspace, day) locks ``rebuild_days`` takes, ascending, for the transaction:
+    what is read after it sees every unit that changed those days committed, and no unit
+    changes them before this transaction ends."""
+    lock = _WORKSPACE_DAY_LOCK.format(workspace="CAST(:ws AS uuid)", day="d")
+    await session.execute(
+        # In the array's order: ascending, as every unit takes them (no deadlock).
+        text(f"SELECT {lock} FROM unnest(CAST(:days AS date[])) AS d"),  # noqa: S608
+        {"ws": workspace_id, "days": sorted(days)},
+    )
+
+
 async def rebuild_days(session: AsyncSession, account_id: uuid.UUID, day: dt.date) -> None:
     """Replace one account-day in the day tables (after ``sales_daily_rollup`` has it)."""
     params = {"a": account_id, "d": day}
@@ -121,12 +142,9 @@ async def rebuild_days(session: AsyncSession, account_id: uuid.UUID, day: dt.dat
         await session.execute(text(sql), params)
     # Every account of the workspace adds to this day: recomputed under a (workspace, day)
     # lock, like a month (see the module's docstring).
+    lock = _WORKSPACE_DAY_LOCK.format(workspace="workspace_id", day="CAST(:d AS date)")
     await session.execute(
-        text(
-            "SELECT pg_advisory_xact_lock(hashtextextended("
-            "'sales_rollup_workspace_day:' || workspace_id || ':' || CAST(:d AS date), 0)) "
-            "FROM asc_accounts WHERE id = :a"
-        ),
+        text(f"SELECT {lock} FROM asc_accounts WHERE id = :a"),  # noqa: S608  (fixed SQL)
         params,
     )
     await session.execute(
