@@ -584,11 +584,11 @@ async def _kept_items(
 
 #: Whether every day of ``:s``..``:e`` with kept items has them kept converted into ``:kc``
 #: at the current rates and maximum rate age (``converted_items``): a day without items has
-#: nothing to convert.
+#: nothing to convert. (A day's first item stands for the day: read from the index alone.)
 _CONVERTED_CURRENT = """NOT EXISTS (
-    SELECT FROM (SELECT DISTINCT report_date FROM sales_items_workspace_day
-                 WHERE workspace_id = :ws AND report_date BETWEEN :s AND :e) AS p
-    WHERE NOT EXISTS (
+    SELECT FROM sales_items_workspace_day AS p
+    WHERE p.workspace_id = :ws AND p.report_date BETWEEN :s AND :e AND p.position = 1
+    AND NOT EXISTS (
         SELECT FROM sales_items_workspace_day_converted_days AS d
         WHERE d.workspace_id = :ws AND d.currency = :kc AND d.report_date = p.report_date
               AND d.max_rate_age_days = :kage
