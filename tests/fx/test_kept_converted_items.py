@@ -14,7 +14,7 @@ import asyncio
 import datetime as dt
 import random
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import pytest
@@ -22,8 +22,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+from app.config import Settings
+from app.credentials.clients import AscClientFactory
 from app.fx import in_sql, kept
 from app.fx import repository as fx_repository
+from app.registry import worker_parts
 from app.reports.query import DateRange
 from app.sales import converted_items, repository, rollups
 from app.sales.schemas import SalesFilter
@@ -252,3 +255,13 @@ def test_spans_are_at_most_a_month_of_days() -> None:
         (days[5], days[5]),
     ]
     assert converted_items.spans([]) == []
+
+
+async def test_the_worker_runs_the_task(kept_world: RollupWorld, settings: Settings) -> None:
+    """``orchard worker`` has the task (at the configured maximum rate age)."""
+    tasks = {task.name: task for task in worker_parts(settings).tasks}
+    task = tasks["keep_converted_sales_items"]
+    assert task.every_seconds == converted_items.EVERY_SECONDS
+    kept_days = await task.run(kept_world.sessions, cast(AscClientFactory, None))
+    assert kept_days == {kept_world.workspace_id: DAYS}
+    await _check(kept_world, kept_now=True, age=settings.fx_max_rate_age_days)
