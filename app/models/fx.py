@@ -87,9 +87,10 @@ class FxWorkspaceSettings(Base):
 
 
 class FxDataVersion(Base):
-    """One row: a new random ``version`` after every statement that writes ``fx_rates`` or
-    ``fx_manual_rates`` (a trigger of migration ``17_fx_version``), so rates resolved once can
-    be reused while it is unchanged (``app.fx.kept``)."""
+    """One row: a new random ``version`` after every statement that changes a row of
+    ``fx_rates`` or ``fx_manual_rates`` (triggers of migrations ``17_fx_version`` and
+    ``17_fx_version_on_change``), so rates resolved once can be reused while it is unchanged
+    (``app.fx.kept``, ``app.sales.converted_items``)."""
 
     __tablename__ = "fx_data_version"
     __table_args__ = (CheckConstraint("id = 1", name="one_row"),)

@@ -265,3 +265,31 @@ async def test_the_worker_runs_the_task(kept_world: RollupWorld, settings: Setti
     kept_days = await task.run(kept_world.sessions, cast(AscClientFactory, None))
     assert kept_days == {kept_world.workspace_id: DAYS}
     await _check(kept_world, kept_now=True, age=settings.fx_max_rate_age_days)
+
+
+async def test_the_rates_version_changes_only_with_a_rate(
+    kept_world: RollupWorld, db: asyncpg.Connection
+) -> None:
+    """An hourly ECB run storing rates already stored changes nothing: the kept items stay
+    current (migration ``17_fx_version_on_change``)."""
+    world = kept_world
+    await _keep(world)
+
+    async def version() -> Any:
+        return await db.fetchval("SELECT version FROM fx_data_version WHERE id = 1")
+
+    first = await version()
+    await _store_rates(world, _rates())  # the same rates again
+    await db.execute("DELETE FROM fx_manual_rates WHERE false")
+    await db.execute("UPDATE fx_rates SET rate = rate WHERE false")
+    assert await version() == first
+    assert await _keep(world) == 0
+    await _check(world, kept_now=True)
+    for statement in (
+        "UPDATE fx_rates SET rate = rate * 2 WHERE quote = 'JPY' AND day = $1",
+        "DELETE FROM fx_rates WHERE quote = 'JPY' AND day = $1",
+        "TRUNCATE fx_manual_rates",
+    ):
+        before = await version()
+        await db.execute(statement, *([FIRST + dt.timedelta(days=3)] if "$1" in statement else []))
+        assert await version() != before, statement
