@@ -989,9 +989,9 @@ async def converted_days_to_keep(
         text(
             """
             SELECT p.report_date
-            FROM (SELECT DISTINCT report_date FROM sales_items_workspace_day
-                  WHERE workspace_id = :ws) AS p
-            WHERE NOT EXISTS (
+            FROM sales_items_workspace_day AS p
+            WHERE p.workspace_id = :ws AND p.position = 1  -- (one per day with items)
+            AND NOT EXISTS (
                 SELECT FROM sales_items_workspace_day_converted_days AS d
                 WHERE d.workspace_id = :ws AND d.currency = :kc
                       AND d.report_date = p.report_date AND d.max_rate_age_days = :kage
