@@ -298,13 +298,3 @@ async def set_reporting_currency(
         set_={"reporting_currency": currency, "updated_at": now},
     )
     await session.execute(statement)
-
-
-async def reporting_currencies(session: AsyncSession) -> list[tuple[uuid.UUID, str]]:
-    """Every workspace that has a default reporting currency, with it."""
-    rows = await session.execute(
-        select(FxWorkspaceSettings.workspace_id, FxWorkspaceSettings.reporting_currency)
-        .where(FxWorkspaceSettings.reporting_currency.is_not(None))
-        .order_by(FxWorkspaceSettings.workspace_id)
-    )
-    return [(workspace_id, currency) for workspace_id, currency in rows if currency is not None]

@@ -32,7 +32,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import Settings
 from app.credentials.clients import AscClientFactory
 from app.fx import in_sql, kept
-from app.fx import repository as fx_repository
 from app.sales import repository, rollups
 from app.sync.worker import DomainTask
 
@@ -96,10 +95,10 @@ async def keep_workspace(
 async def keep_all(
     sessionmaker: async_sessionmaker[AsyncSession], max_rate_age_days: int
 ) -> dict[uuid.UUID, int]:
-    """:func:`keep_workspace` for every workspace with a reporting currency; the days kept per
-    workspace (those with any)."""
+    """:func:`keep_workspace` for every workspace with a reporting currency and something to
+    convert; the days kept per workspace (those with any)."""
     async with sessionmaker() as session:
-        workspaces = await fx_repository.reporting_currencies(session)
+        workspaces = await repository.workspaces_to_convert(session, max_rate_age_days)
     kept_days = {}
     for workspace_id, currency in workspaces:
         count = await keep_workspace(sessionmaker, workspace_id, currency, max_rate_age_days)

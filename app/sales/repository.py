@@ -969,6 +969,41 @@ async def keep_converted_items(
     return int(marked.rowcount or 0)  # type: ignore[attr-defined]
 
 
+async def workspaces_to_convert(
+    session: AsyncSession, max_rate_age_days: int
+) -> list[tuple[uuid.UUID, str]]:
+    """The workspaces with a reporting currency that have a day with kept items not kept
+    converted into it at the current rates, or converted items in another currency; with
+    their reporting currency. One statement for every workspace (the worker asks often)."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT s.workspace_id, s.reporting_currency
+            FROM fx_workspace_settings AS s
+            WHERE s.reporting_currency IS NOT NULL AND (
+                EXISTS (
+                    SELECT FROM sales_items_workspace_day AS p
+                    WHERE p.workspace_id = s.workspace_id AND p.position = 1
+                    AND NOT EXISTS (
+                        SELECT FROM sales_items_workspace_day_converted_days AS d
+                        WHERE d.workspace_id = s.workspace_id
+                              AND d.currency = s.reporting_currency
+                              AND d.report_date = p.report_date
+                              AND d.max_rate_age_days = :kage
+                              AND d.fx_version = (SELECT version FROM fx_data_version
+                                                  WHERE id = 1)))
+                OR EXISTS (
+                    SELECT FROM sales_items_workspace_day_converted_days AS d
+                    WHERE d.workspace_id = s.workspace_id
+                          AND d.currency <> s.reporting_currency))
+            ORDER BY s.workspace_id
+            """
+        ),
+        {"kage": max_rate_age_days},
+    )
+    return [(workspace_id, currency) for workspace_id, currency in rows]
+
+
 async def converted_days_to_keep(
     session: AsyncSession,
     workspace_id: uuid.UUID,

@@ -27,7 +27,7 @@ from app.sandbox.state import SandboxState
 from tests.fixtures.accounts import Tenant, link_new_key
 from tests.fixtures.engine import INSTANT_RETRY, run_unit
 from tests.fixtures.hosts import HostRouter
-from tests.fx.helpers import FakeClock, run_public_unit
+from tests.fx.helpers import NOW, FakeClock, run_public_unit
 from tests.sales.helpers import FakeApple, add_app, row, tsv
 
 A = "1000000001"
@@ -285,7 +285,8 @@ async def test_a_rate_changed_by_any_writer_changes_the_next_answer(world: World
 
 async def test_an_unchanged_version_reads_no_rates(world: World) -> None:
     """While the rates are unchanged a kept book is reused and its statement returns the
-    version alone; the next write makes it read (and keep) the rates again."""
+    version alone — a re-sync storing the same rates changes nothing; the next rate written
+    makes it read (and keep) the rates again."""
     await run_public_unit(world.app, "fx_ecb", "history")
     start, end = dt.date(2025, 6, 1), dt.date(2025, 6, 30)
     async with world.app.state.sessionmaker() as session:
@@ -309,7 +310,32 @@ async def test_an_unchanged_version_reads_no_rates(world: World) -> None:
             session, uuid.uuid4(), target="USD", start=start, end=end, max_age_days=7
         )
         assert other is not first  # kept per workspace: manual rates are a workspace's own
-    await run_public_unit(world.app, "fx_ecb", "recent")  # a re-sync writes (even unchanged)
+    await run_public_unit(world.app, "fx_ecb", "recent")  # the same rates again
+    async with world.app.state.sessionmaker() as session:
+        same, none = await repository.rates_unless_current(
+            session, world.tenant.workspace_id, kept=version, start=start, end=end
+        )
+        assert (same, none) == (version, None)
+        assert (
+            await kept.book(
+                session,
+                world.tenant.workspace_id,
+                target="USD",
+                start=start,
+                end=end,
+                max_age_days=7,
+            )
+            is first
+        )
+    async with world.app.state.sessionmaker() as session, session.begin():
+        rate = {
+            "day": start,
+            "base": "EUR",
+            "quote": "XAF",
+            "rate": Decimal("655.957"),
+            "note": None,
+        }
+        await repository.upsert_manual(session, world.tenant.workspace_id, [rate], NOW)
     async with world.app.state.sessionmaker() as session:
         newer, rows = await repository.rates_unless_current(
             session, world.tenant.workspace_id, kept=version, start=start, end=end
