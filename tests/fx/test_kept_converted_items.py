@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 import asyncpg
+import hypothesis
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -140,7 +141,9 @@ async def _check(world: RollupWorld, *, kept_now: bool, limit: int = 7, **kwargs
     return b"".join(pages)
 
 
-@FIXTURE_OK
+# Half the planner's examples, as ``test_converted_written`` (the suite's time is counted):
+# each draws a paged report both ways.
+@hypothesis.settings(FIXTURE_OK, max_examples=30)
 @given(data=st.data())
 async def test_kept_converted_items_are_the_written_ones(
     kept_world: RollupWorld, data: st.DataObject
