@@ -21,7 +21,7 @@ import hypothesis
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from app.config import Settings
 from app.credentials.clients import AscClientFactory
@@ -296,3 +296,42 @@ async def test_the_rates_version_changes_only_with_a_rate(
         before = await version()
         await db.execute(statement, *([FIRST + dt.timedelta(days=3)] if "$1" in statement else []))
         assert await version() != before, statement
+
+
+async def test_a_page_is_one_statement_kept_or_not(kept_world: RollupWorld) -> None:
+    """The readiness check, the kept page and the written one are one statement (issue 21's
+    at most two a route: the rates' version, then this)."""
+    world = kept_world
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    engine = world.sessions.kw["bind"].sync_engine
+    for kept_now in (False, True):
+        if kept_now:
+            await _keep(world)
+        async with world.sessions() as session:
+            book = await kept.book(
+                session, world.workspace_id, target="USD", start=FIRST, end=LAST, max_age_days=AGE
+            )
+            event.listen(engine, "before_cursor_execute", record)
+            try:
+                page = await repository.aggregate_written(
+                    session,
+                    world.workspace_id,
+                    start=FIRST,
+                    end=LAST,
+                    granularity="day",
+                    dimensions=["country"],
+                    filters=SalesFilter(),
+                    after=None,
+                    limit=10_001,
+                    span=(FIRST, LAST),
+                    fx=in_sql.kept_table(book, FIRST, LAST),
+                )
+            finally:
+                event.remove(engine, "before_cursor_execute", record)
+        assert page.kept is kept_now
+        assert len(statements) == 1, statements
+        statements.clear()
