@@ -217,6 +217,9 @@ def _unit(spec: ReportSpec) -> UnitRunner:
         report_date = spec.period.unit_date(ctx.unit_key)
         partition = {"account_id": ctx.account.id, **spec.partition_extra}
         partition["report_date"] = report_date
+        # The day is deleted by its workspace too: a report table's workspace index finds it
+        # (``sales_rows`` has no index on its account and day; migration 21_sales_rows_one_index).
+        replace = {"workspace_id": ctx.account.workspace_id, **partition}
         # Before the unit writes anything: a new leaf is created in its own short transaction.
         await partitions.ensure_leaf(ctx.session, spec.table, spec.period.frequency, report_date)
         await partitions.analyze_stale(ctx.session, spec.table)
@@ -261,7 +264,7 @@ def _unit(spec: ReportSpec) -> UnitRunner:
                 spec.layout,
                 table=spec.table,
                 constants={"workspace_id": ctx.account.workspace_id, **partition},
-                replace=partition,
+                replace=replace,
                 derived=None if streamed is not None else derived or None,
                 joins=app_links.APP_JOINS if spec.links_apps and streamed is None else "",
                 streamed=streamed,
@@ -270,7 +273,7 @@ def _unit(spec: ReportSpec) -> UnitRunner:
             instead = spec.on_refusal(ctx, error) if spec.on_refusal is not None else None
             if instead is None:
                 raise
-            await delete_partition(ctx.session, spec.table, partition)
+            await delete_partition(ctx.session, spec.table, replace)
             result = instead
         drift = result.notes.get("version_drift")
         if drift is not None:

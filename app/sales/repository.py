@@ -76,7 +76,8 @@ async def _rebuild_full(session: AsyncSession, account_id: uuid.UUID, report_dat
                        sum(s.units * abs(COALESCE(s.customer_price, 0))) AS customer_sales,
                        {PARTIAL_REFUND_SUMS}
                 FROM sales_rows s
-                WHERE s.account_id = :a AND s.frequency = 'DAILY' AND s.report_date = :d
+                WHERE s.workspace_id = (SELECT workspace_id FROM asc_accounts WHERE id = :a)
+                      AND s.account_id = :a AND s.frequency = 'DAILY' AND s.report_date = :d
                 GROUP BY s.app_id, s.apple_identifier, s.sku, s.country_code, s.device,
                          s.platform, s.unit_kind, s.proceeds_currency, s.customer_currency
             ) AS g
