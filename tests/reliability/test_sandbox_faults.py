@@ -3,7 +3,6 @@ App Store Connect client as the real failure would, and each one absorbed by the
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 import uuid
 from collections import Counter
@@ -31,14 +30,12 @@ from app.reports.periods import DAILY
 from app.sandbox import faults
 from app.sandbox.app import create_sandbox_app
 from app.sandbox.faults import TRANSIENT, Fault, FaultPlan
-from app.sandbox.periods import Frequency, latest_available
-from app.sandbox.sales import is_no_sales_day
 from app.sandbox.state import SandboxKey, SandboxState
 from tests.fixtures.accounts import Tenant, link_account
 from tests.fixtures.engine import run_unit
 from tests.fixtures.report_rows import sales_report_rows
 from tests.fixtures.sandbox import SANDBOX_URL
-from tests.reliability.world import TEAMS, Reference, add_keys, partition_counts
+from tests.reliability.world import TEAMS, Reference, add_keys, day_with_sales, partition_counts
 from tests.sync.test_processes import sandbox_url  # noqa: F401  (fixture)
 
 READ_TIMEOUT = 0.3
@@ -163,21 +160,11 @@ async def test_each_fault_reaches_the_client_as_the_real_failure(
     assert {f.key_id for f in plan.injected} == {key.key_id}
 
 
-def _day_with_sales(key: SandboxKey) -> dt.date:
-    """The newest published day the key's team sold something: the sandbox has seeded days
-    without sales (a 404 "no sales", no file to truncate), and the newest day moves with the
-    wall clock."""
-    day = latest_available(Frequency.DAILY, dt.datetime.now(dt.UTC)).end
-    while is_no_sales_day(key.team, day):
-        day -= dt.timedelta(days=1)
-    return day
-
-
 async def _provoke(client: AscClient, key: SandboxKey, fault: Fault) -> None:
     """The call a fault of this kind can hit: a report download, a list, or any GET."""
     if fault is Fault.TRUNCATED_GZIP:
         report = sales_report_rows(
-            client, key.vendor_number, "SALES", "SUMMARY", "DAILY", _day_with_sales(key), "1_0"
+            client, key.vendor_number, "SALES", "SUMMARY", "DAILY", day_with_sales(key), "1_0"
         )
         async with report as rows:
             async for _ in rows:
@@ -221,7 +208,7 @@ async def test_every_transient_fault_alone_is_absorbed_by_the_engine(
     # that may be one of the sandbox's days without sales, which stores nothing).
     partition = max(p for p in reference.partitions if p[:3] == ("sales_rows", key.key_id, "DAILY"))
     day = partition[3]
-    assert day == DAILY.unit_key(_day_with_sales(key))
+    assert day == DAILY.unit_key(day_with_sales(key))
     team = [row for row in reference.snapshot.tables["team_members"] if key.key_id in row]
     for fault in sorted(TRANSIENT):
         plan = faults.inject(

@@ -7,7 +7,6 @@ a stressed backfill end differently from a clean one.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 
 import asyncpg
 import httpx
@@ -18,7 +17,7 @@ from app.sandbox.state import SandboxState
 from tests.fixtures.accounts import Tenant, link_account
 from tests.fixtures.database import plain
 from tests.fixtures.engine import run_unit
-from tests.reliability.world import TEAMS, add_keys
+from tests.reliability.world import TEAMS, add_keys, day_with_sales
 
 
 async def _unlinked_rows(db: asyncpg.Connection, day: object) -> int:
@@ -41,13 +40,14 @@ async def test_a_sales_day_loaded_before_the_app_list_is_linked_to_its_apps(
     key = add_keys(sandbox, TEAMS[:1])[0]
     account_id = await link_account(client, tenant, key)
     daily = DAILY
-    day = daily.latest(dt.datetime.now(dt.UTC))
+    day = day_with_sales(key)  # a day that stores rows, whatever today is
     await run_unit(app, account_id, "sales_daily", daily.unit_key(day))  # before the app list
     await run_unit(app, account_id, "apps", "all")
     loaded_first = await _unlinked_rows(db, day)
     await run_unit(app, account_id, "sales_daily", daily.unit_key(day))  # the same file again
     loaded_after = await _unlinked_rows(db, day)
     assert loaded_first == loaded_after, f"{loaded_first - loaded_after} rows lack their app"
+    assert await db.fetchval("SELECT count(*) FROM sales_rows WHERE report_date = $1", day) > 0
 
 
 async def test_a_sales_day_committing_while_the_app_list_arrives_is_linked_to_its_apps(
@@ -63,7 +63,7 @@ async def test_a_sales_day_committing_while_the_app_list_arrives_is_linked_to_it
     key = add_keys(sandbox, TEAMS[:1])[0]
     account_id = await link_account(client, tenant, key)
     daily = DAILY
-    day = daily.latest(dt.datetime.now(dt.UTC))
+    day = day_with_sales(key)  # a day that stores rows, whatever today is
     sandbox.latency_seconds = 0.5  # time to take the lock once the report unit is running
     report_unit = asyncio.create_task(run_unit(app, account_id, "sales_daily", daily.unit_key(day)))
     blocker = await asyncpg.connect(plain(database_url))

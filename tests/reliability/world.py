@@ -26,6 +26,8 @@ from app.config import Settings
 from app.main import create_app
 from app.registry import worker_parts
 from app.sandbox.app import create_sandbox_app
+from app.sandbox.periods import Frequency, latest_available
+from app.sandbox.sales import is_no_sales_day
 from app.sandbox.state import SandboxKey, SandboxState, utc_now
 from app.sync.worker import SyncWorker
 from tests.fixtures.accounts import link_account, make_tenant
@@ -418,3 +420,13 @@ async def clean_reference(
     assert sum(reference.snapshot.counts().values()) > 0, "the clean run stored nothing"
     _REFERENCE[cache_key] = reference
     return reference
+
+
+def day_with_sales(key: SandboxKey) -> dt.date:
+    """The newest published day the key's team sold something. The newest published day moves
+    with the wall clock, and the sandbox has seeded days without sales (a 404 "no sales"): a
+    test reading one would store nothing, and compare nothing with nothing."""
+    day = latest_available(Frequency.DAILY, dt.datetime.now(dt.UTC)).end
+    while is_no_sales_day(key.team, day):
+        day -= dt.timedelta(days=1)
+    return day
