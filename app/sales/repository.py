@@ -583,17 +583,25 @@ async def _kept_items(
     return _page_of(items, rows, limit, bucket, [country], kept=True)
 
 
-#: Whether every day of ``:s``..``:e`` with kept items has them kept converted into ``:kc``
-#: at the current rates and maximum rate age (``converted_items``): a day without items has
-#: nothing to convert. (A day's first item stands for the day: read from the index alone.)
-_CONVERTED_CURRENT = """NOT EXISTS (
-    SELECT FROM sales_items_workspace_day AS p
-    WHERE p.workspace_id = :ws AND p.report_date BETWEEN :s AND :e AND p.position = 1
-    AND NOT EXISTS (
-        SELECT FROM sales_items_workspace_day_converted_days AS d
-        WHERE d.workspace_id = :ws AND d.currency = :kc AND d.report_date = p.report_date
-              AND d.max_rate_age_days = :kage
-              AND d.fx_version = (SELECT version FROM fx_data_version WHERE id = 1)))"""
+def _unconverted_days(workspace: str, currency: str, also: str = "") -> str:
+    """The days (``p.report_date``) of ``workspace`` with kept items whose converted ones into
+    ``currency`` (SQL expressions) are missing, or not at the current rates and maximum rate
+    age ``:kage`` (``converted_items``); ``also`` narrows them. A day without items has
+    nothing to convert; a day's first item stands for the day (read from the index alone)."""
+    return f"""SELECT p.report_date FROM sales_items_workspace_day AS p
+        WHERE p.workspace_id = {workspace} AND p.position = 1 {also}
+        AND NOT EXISTS (
+            SELECT FROM sales_items_workspace_day_converted_days AS d
+            WHERE d.workspace_id = {workspace} AND d.currency = {currency}
+                  AND d.report_date = p.report_date AND d.max_rate_age_days = :kage
+                  AND d.fx_version = (SELECT version FROM fx_data_version WHERE id = 1))"""  # noqa: S608  (fixed SQL)
+
+
+#: Whether every day of ``:s``..``:e`` with kept items has them converted into ``:kc`` at the
+#: current rates (a request may read the kept converted page).
+_CONVERTED_CURRENT = (
+    f"NOT EXISTS ({_unconverted_days(':ws', ':kc', 'AND p.report_date BETWEEN :s AND :e')})"
+)
 
 
 def _written_rows(
@@ -980,29 +988,20 @@ async def workspaces_to_convert(
     Its cost is estimated per workspace at hundreds of index probes: past PostgreSQL's JIT
     threshold it was compiled (190 ms) for 1.5 ms of work, so not in this transaction."""
     await session.execute(text("SET LOCAL jit = off"))
+    unconverted = _unconverted_days("s.workspace_id", "s.reporting_currency")
     rows = await session.execute(
         text(
-            """
+            f"""
             SELECT s.workspace_id, s.reporting_currency
             FROM fx_workspace_settings AS s
             WHERE s.reporting_currency IS NOT NULL AND (
-                EXISTS (
-                    SELECT FROM sales_items_workspace_day AS p
-                    WHERE p.workspace_id = s.workspace_id AND p.position = 1
-                    AND NOT EXISTS (
-                        SELECT FROM sales_items_workspace_day_converted_days AS d
-                        WHERE d.workspace_id = s.workspace_id
-                              AND d.currency = s.reporting_currency
-                              AND d.report_date = p.report_date
-                              AND d.max_rate_age_days = :kage
-                              AND d.fx_version = (SELECT version FROM fx_data_version
-                                                  WHERE id = 1)))
+                EXISTS ({unconverted})
                 OR EXISTS (
                     SELECT FROM sales_items_workspace_day_converted_days AS d
                     WHERE d.workspace_id = s.workspace_id
                           AND d.currency <> s.reporting_currency))
             ORDER BY s.workspace_id
-            """
+            """  # noqa: S608  (fixed SQL)
         ),
         {"kage": max_rate_age_days},
     )
@@ -1025,20 +1024,5 @@ async def converted_days_to_keep(
             text(f"DELETE FROM {table} WHERE workspace_id = :ws AND currency <> :kc"),  # noqa: S608
             params,
         )
-    rows = await session.execute(
-        text(
-            """
-            SELECT p.report_date
-            FROM sales_items_workspace_day AS p
-            WHERE p.workspace_id = :ws AND p.position = 1  -- (one per day with items)
-            AND NOT EXISTS (
-                SELECT FROM sales_items_workspace_day_converted_days AS d
-                WHERE d.workspace_id = :ws AND d.currency = :kc
-                      AND d.report_date = p.report_date AND d.max_rate_age_days = :kage
-                      AND d.fx_version = (SELECT version FROM fx_data_version WHERE id = 1))
-            ORDER BY 1
-            """
-        ),
-        params,
-    )
+    rows = await session.execute(text(f"{_unconverted_days(':ws', ':kc')} ORDER BY 1"), params)
     return list(rows.scalars())

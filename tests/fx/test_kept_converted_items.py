@@ -22,13 +22,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.credentials.clients import AscClientFactory
 from app.fx import in_sql, kept
 from app.fx import repository as fx_repository
 from app.registry import worker_parts
-from app.reports.query import DateRange
 from app.sales import converted_items, repository, rollups
 from app.sales.schemas import SalesFilter
 from tests.fx.test_converted_written import (  # noqa: F401  (fx_world: the fixture)
@@ -80,6 +80,34 @@ async def kept_world(fx_world: RollupWorld) -> RollupWorld:  # noqa: F811  (the 
     return fx_world
 
 
+async def _page(
+    session: AsyncSession,
+    world: RollupWorld,
+    fx: in_sql.DayRates,
+    start: dt.date,
+    end: dt.date,
+    limit: int,
+    after: list[Any] | None,
+    countries: list[str] | None = None,
+    use_kept: bool = True,
+) -> repository.WrittenPage:
+    """One page of the converted day report by storefront, as the API reads it."""
+    return await repository.aggregate_written(
+        session,
+        world.workspace_id,
+        start=start,
+        end=end,
+        granularity="day",
+        dimensions=["country"],
+        filters=SalesFilter(countries=countries or []),
+        after=after,
+        limit=limit + 1,
+        span=(start, end),
+        fx=fx,
+        kept=use_kept,
+    )
+
+
 async def _pages(
     world: RollupWorld,
     start: dt.date,
@@ -96,26 +124,13 @@ async def _pages(
     out: list[bytes] = []
     sources: set[bool] = set()
     after = None
-    span = DateRange(start, end)
     async with world.sessions() as session:
         book = await kept.book(
             session, world.workspace_id, target=currency, start=start, end=end, max_age_days=age
         )
+        fx = in_sql.kept_table(book, start, end)
         while True:
-            page = await repository.aggregate_written(
-                session,
-                world.workspace_id,
-                start=start,
-                end=end,
-                granularity="day",
-                dimensions=["country"],
-                filters=SalesFilter(countries=countries or []),
-                after=after,
-                limit=limit + 1,
-                span=(span.start, span.end),
-                fx=in_sql.kept_table(book, start, end),
-                kept=use_kept,
-            )
+            page = await _page(session, world, fx, start, end, limit, after, countries, use_kept)
             out.append(page.items)
             sources.add(page.kept)
             if page.last_key is None:
@@ -315,21 +330,10 @@ async def test_a_page_is_one_statement_kept_or_not(kept_world: RollupWorld) -> N
             book = await kept.book(
                 session, world.workspace_id, target="USD", start=FIRST, end=LAST, max_age_days=AGE
             )
+            fx = in_sql.kept_table(book, FIRST, LAST)
             event.listen(engine, "before_cursor_execute", record)
             try:
-                page = await repository.aggregate_written(
-                    session,
-                    world.workspace_id,
-                    start=FIRST,
-                    end=LAST,
-                    granularity="day",
-                    dimensions=["country"],
-                    filters=SalesFilter(),
-                    after=None,
-                    limit=10_001,
-                    span=(FIRST, LAST),
-                    fx=in_sql.kept_table(book, FIRST, LAST),
-                )
+                page = await _page(session, world, fx, FIRST, LAST, 10_000, None)
             finally:
                 event.remove(engine, "before_cursor_execute", record)
         assert page.kept is kept_now
