@@ -332,7 +332,7 @@ async def sales_report(
     after = _after(paging, len(group_by))
     # The span's rates (one statement, only their version while a kept book is current).
     book = await _book(session, workspace_id, target, span, max_rate_age_days)
-    items: list[dict[str, Any]] | report_json.Encoded
+    items: list[dict[str, Any]] | report_json.ArrayItems
     if group_by or granularity is Granularity.DAY:
         # Items enough to matter: PostgreSQL writes each item's JSON, converted too (a few
         # buckets without groups are built here: the bigger statement's planning cost more).
@@ -353,7 +353,7 @@ async def sales_report(
             fx=None if book is None else in_sql.kept_table(book, span.start, span.end),
         )
         next_cursor = None if written.last_key is None else encode_cursor(written.last_key)
-        items = report_json.Encoded(written.items)
+        items = report_json.ArrayItems(written.items)
     else:
         # Buckets of several days without groups: each rollup row converts at its own report
         # date's rate inside the aggregate (see ``app.fx.in_sql``).

@@ -58,7 +58,7 @@ async def _pages(
                     session, world.workspace_id, span=(span.start, span.end), **kwargs
                 )
                 assert kept is None or page.kept == kept
-                items = page.items
+                items = b"[" + page.items + b"]"
                 read, last = page.rows, page.last_key
             else:
                 rows = await repository.aggregate(session, world.workspace_id, **kwargs)
@@ -132,3 +132,16 @@ def test_a_written_part_takes_its_place_in_the_document() -> None:
     written = report_json.encode({**document, "items": report_json.Encoded(b'[{"a":1}]')})
     assert written == pydantic_core.to_json({**document, "items": [{"a": 1}]})
     assert report_json.encode(document) == pydantic_core.to_json(document)
+    # Items joined without their brackets go between the placeholder's; several written
+    # parts each take their own place, whatever the order of the keys.
+    joined = report_json.ArrayItems(b'{"a":1},{"b":2}')
+    both = {**document, "next_cursor": report_json.Encoded(b'"x"'), "items": joined}
+    assert report_json.encode({**document, "items": joined}) == pydantic_core.to_json(
+        {**document, "items": [{"a": 1}, {"b": 2}]}
+    )
+    assert report_json.encode({**document, "items": report_json.ArrayItems(b"")}) == (
+        pydantic_core.to_json(document)
+    )
+    assert report_json.encode(both) == pydantic_core.to_json(
+        {**document, "next_cursor": "x", "items": [{"a": 1}, {"b": 2}]}
+    )
