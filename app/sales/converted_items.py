@@ -19,6 +19,9 @@ than what it reads:
 * the worker converts a span under the (workspace, day) locks ``rollups.rebuild_days``
   takes, read after taking them: a unit changing those days waits for it, or it for the
   unit.
+
+Every worker process runs the task; a span another pass kept while this one waited for its
+locks is found current once they are taken, and left alone.
 """
 
 from __future__ import annotations
@@ -71,6 +74,15 @@ async def keep_workspace(
         async with sessionmaker() as session, session.begin():
             span = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
             await rollups.lock_workspace_days(session, workspace_id, span)
+            # Another worker's pass may have kept them while this one waited for the locks.
+            if not await repository.converted_days_to_keep(
+                session,
+                workspace_id,
+                currency=currency,
+                max_rate_age_days=max_rate_age_days,
+                within=(first, last),
+            ):
+                continue
             version, book = await kept.versioned_book(
                 session,
                 workspace_id,

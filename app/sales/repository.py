@@ -1026,15 +1026,20 @@ async def converted_days_to_keep(
     *,
     currency: str,
     max_rate_age_days: int,
+    within: tuple[dt.date, dt.date] | None = None,
 ) -> list[dt.date]:
-    """The days with kept items whose converted ones into ``currency`` are missing or not at
-    the current rates; converted items into any other currency are dropped (the workspace's
-    reporting currency changed)."""
-    params = {"ws": workspace_id, "kc": currency, "kage": max_rate_age_days}
+    """The days (of ``within``, first and last, if given) with kept items whose converted
+    ones into ``currency`` are missing or not at the current rates; converted items into any
+    other currency are dropped (the workspace's reporting currency changed)."""
+    params: dict[str, Any] = {"ws": workspace_id, "kc": currency, "kage": max_rate_age_days}
     for table in _CONVERTED_TABLES:
         await session.execute(
             text(f"DELETE FROM {table} WHERE workspace_id = :ws AND currency <> :kc"),  # noqa: S608
             params,
         )
-    rows = await session.execute(text(f"{_unconverted_days(':ws', ':kc')} ORDER BY 1"), params)
-    return list(rows.scalars())
+    also = ""
+    if within is not None:
+        params["s"], params["e"] = within
+        also = "AND p.report_date BETWEEN :s AND :e"
+    days = _unconverted_days(":ws", ":kc", also)
+    return list((await session.execute(text(f"{days} ORDER BY 1"), params)).scalars())

@@ -265,6 +265,19 @@ async def test_the_worker_converts_under_the_units_locks(kept_world: RollupWorld
     await _check(world, kept_now=True)
 
 
+async def test_two_workers_convert_each_day_once(kept_world: RollupWorld) -> None:
+    """Every worker process runs the task: two passes that found the same stale days (both
+    waiting on a unit's lock) convert them once between them, not once each."""
+    world = kept_world
+    async with world.sessions() as unit, unit.begin():
+        await rollups.lock_workspace_days(unit, world.workspace_id, [FIRST + dt.timedelta(3)])
+        passes = [asyncio.create_task(_keep(world)) for _ in range(2)]
+        await asyncio.sleep(0.5)
+        assert not any(p.done() for p in passes)
+    assert sum(await asyncio.wait_for(asyncio.gather(*passes), 30)) == DAYS
+    await _check(world, kept_now=True)
+
+
 def test_spans_are_at_most_a_month_of_days() -> None:
     days = [FIRST + dt.timedelta(days=n) for n in (0, 1, 5, 30, 31, 90)]
     assert converted_items.spans(days) == [
