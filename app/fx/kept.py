@@ -19,11 +19,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.fx import repository
 from app.fx.rates import RateBook
+from app.reports.repository import Also
 
 #: Books kept per process (least recently used first out): one is ~a megabyte for 90 days.
 MAX_KEPT = 32
@@ -75,10 +79,50 @@ async def versioned_book(
         start=start - dt.timedelta(days=max_age_days),
         end=end,
     )
+    return _settle(key, found, version, rows)
+
+
+@dataclass(frozen=True)
+class BookRead:
+    """A book's read made part of another statement (``reports.repository.Also``): ``also``
+    goes into it, and :meth:`book` takes its value — a conversion without a statement of its
+    own (issue 21's two statements per route)."""
+
+    key: _Key
+    found: tuple[uuid.UUID, RateBook] | None
+    also: Also
+
+    def book(self, value: str) -> RateBook:
+        return _settle(self.key, self.found, *repository.rates_of_also(value))[1]
+
+
+def book_read(
+    workspace_id: uuid.UUID, *, target: str, start: dt.date, end: dt.date, max_age_days: int
+) -> BookRead:
+    """:func:`book`, read inside another statement (see :class:`BookRead`)."""
+    key = (workspace_id, target, max_age_days, start, end)
+    found = _kept.get(key)
+    also = repository.rates_unless_current_also(
+        workspace_id,
+        kept=found[0] if found is not None else None,
+        start=start - dt.timedelta(days=max_age_days),
+        end=end,
+    )
+    return BookRead(key, found, also)
+
+
+def _settle(
+    key: _Key,
+    found: tuple[uuid.UUID, RateBook] | None,
+    version: uuid.UUID | None,
+    rows: Sequence[Any] | None,
+) -> tuple[uuid.UUID | None, RateBook]:
+    """The kept book when the read found it current (no ``rows``), else a new one of
+    ``rows``, kept under ``version``."""
     if rows is None and found is not None:
         _kept.move_to_end(key)
         return version, found[1]
-    current = RateBook.of_rows(target, max_age_days, rows or [])
+    current = RateBook.of_rows(key[1], key[2], rows or [])
     if version is None:  # no version to check against next time: not kept
         _kept.pop(key, None)
     else:

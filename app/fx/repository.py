@@ -4,6 +4,7 @@ and for the rates API, and the workspace's reporting currency."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import FxManualRate, FxRate, FxWorkspaceSettings
+from app.reports.repository import Also
 
 BATCH = 2000
 
@@ -219,6 +221,51 @@ async def rates_unless_current(
     if version is not None and version == kept:
         return version, None
     return version, [row[1:] for row in found if row[1] is not None]
+
+
+#: ``_RATES_UNLESS_CURRENT`` as one scalar JSON value, to be read inside another statement
+#: (``reports.repository.Also``): ``{"version": …, "rates": [[day, base, quote, rate, source,
+#: provider], …] or null}``. The rates' subquery sits in the CASE branch taken only when the
+#: caller's kept version is not current, so a current caller pays one primary-key read. The
+#: parameters are named apart from the host statement's (``ws`` is the same workspace).
+_RATES_UNLESS_CURRENT_JSON = """(
+    SELECT CAST(json_build_object(
+        'version', c.version,
+        'rates', CASE WHEN CAST(:fx_kept AS uuid) IS NULL OR c.version IS NULL
+                           OR c.version <> CAST(:fx_kept AS uuid)
+                 THEN (SELECT COALESCE(json_agg(json_build_array(
+                                  r.day, r.base, r.quote, CAST(r.rate AS text), r.source,
+                                  r.provider)), '[]')
+                       FROM (SELECT day, base, quote, rate, source, provider FROM fx_rates
+                             WHERE day BETWEEN :fx_start AND :fx_end
+                             UNION ALL
+                             SELECT day, base, quote, rate, 'manual', '' FROM fx_manual_rates
+                             WHERE workspace_id = :ws AND day BETWEEN :fx_start AND :fx_end
+                            ) AS r)
+                 END) AS text)
+    FROM (SELECT (SELECT version FROM fx_data_version WHERE id = 1) AS version) AS c)"""
+
+
+def rates_unless_current_also(
+    workspace_id: uuid.UUID, *, kept: uuid.UUID | None, start: dt.date, end: dt.date
+) -> Also:
+    """:func:`rates_unless_current` as a value another statement reads along
+    (:func:`rates_of_also` decodes it): a route's conversion costs no statement of its own."""
+    params = {"fx_kept": kept, "fx_start": start, "fx_end": end, "ws": workspace_id}
+    return Also(_RATES_UNLESS_CURRENT_JSON, params)
+
+
+def rates_of_also(value: str) -> tuple[uuid.UUID | None, Sequence[Any] | None]:
+    """What :func:`rates_unless_current` returns, from :func:`rates_unless_current_also`'s
+    value (its rates are null exactly when the kept version is current)."""
+    found = json.loads(value)
+    version = uuid.UUID(found["version"]) if found["version"] is not None else None
+    if found["rates"] is None:
+        return version, None
+    return version, [
+        (dt.date.fromisoformat(day), base, quote, Decimal(rate), source, provider)
+        for day, base, quote, rate, source, provider in found["rates"]
+    ]
 
 
 async def list_rates(

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -93,7 +93,7 @@ def day_state(day: dt.date, state: str | None, newest: dt.date) -> AvailabilityS
     return AvailabilityState.NOT_YET_PUBLISHED if day > newest else AvailabilityState.NOT_FETCHED
 
 
-async def scope_day_states(
+async def scope_day_states_and(
     session: AsyncSession,
     workspace_id: uuid.UUID,
     dataset: str,
@@ -103,10 +103,11 @@ async def scope_day_states(
     account_ids: Iterable[uuid.UUID] = (),
     app_ids: Iterable[uuid.UUID] = (),
     incomplete_only: bool = False,
-) -> list[tuple[dt.date, uuid.UUID, AvailabilityState]]:
-    """``day_states`` of the accounts in scope (``accounts_in_scope``), read together with
-    them in one statement."""
-    rows = await repository.scope_report_states(
+    also: repository.Also | None,
+) -> tuple[Any, list[tuple[dt.date, uuid.UUID, AvailabilityState]]]:
+    """(``also``'s value, the ``day_states`` of the accounts in scope —
+    ``accounts_in_scope``), read together with them in one statement."""
+    value, rows = await repository.scope_report_states_and(
         session,
         workspace_id,
         account_ids=list(account_ids),
@@ -115,8 +116,9 @@ async def scope_day_states(
         start=span.start,
         end=span.end,
         incomplete_only=incomplete_only,
+        also=also,
     )
-    return [(day, account, day_state(day, state, newest)) for day, account, state in rows]
+    return value, [(day, account, day_state(day, state, newest)) for day, account, state in rows]
 
 
 @dataclass(frozen=True)
@@ -129,23 +131,24 @@ class AppDays:
     states: dict[dt.date, AvailabilityState]
 
 
-async def app_day_states(
+async def app_day_states_and(
     session: AsyncSession,
     workspace_id: uuid.UUID,
     app_id: uuid.UUID,
     dataset: str,
     span: DateRange,
     newest: dt.date,
-) -> AppDays:
-    """``get_app`` and the ``day_states`` of its account, in one statement; another
-    workspace's app is simply not found."""
-    found = await repository.app_report_states(
-        session, workspace_id, app_id, dataset, span.start, span.end
+    also: repository.Also | None,
+) -> tuple[Any, AppDays]:
+    """(``also``'s value, ``get_app`` and the ``day_states`` of its account), in one
+    statement; another workspace's app is simply not found."""
+    value, found = await repository.app_report_states_and(
+        session, workspace_id, app_id, dataset, span.start, span.end, also
     )
     if found is None:
         raise NotFound(f"no app with id {app_id}")
     states = {day: day_state(day, state, newest) for day, state in found.states}
-    return AppDays(found.app_id, found.name, found.account_id, states)
+    return value, AppDays(found.app_id, found.name, found.account_id, states)
 
 
 async def day_states(

@@ -26,6 +26,7 @@ from app.kit.pagination import Page, PageRequest, encode_cursor
 from app.models import SalesRow
 from app.reports import calendar, query
 from app.reports.query import DateRange
+from app.reports.repository import Also
 from app.sales import card, report_json, repository, version_repository
 from app.sales.layout import UnitKind
 from app.sales.repository import AggregateRow
@@ -216,7 +217,19 @@ async def incomplete_dates(
 ) -> list[dict[str, Any]]:
     """The daily report dates of ``span`` not stored yet for the scope's accounts (a sales
     document's ``incomplete_dates``)."""
-    states = await query.scope_day_states(
+    return (await _incomplete_dates_and(session, workspace_id, filters, span, now, None))[1]
+
+
+async def _incomplete_dates_and(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    filters: SalesFilter,
+    span: DateRange,
+    now: dt.datetime,
+    also: Also | None,
+) -> tuple[Any, list[dict[str, Any]]]:
+    """(``also``'s value, ``incomplete_dates``), in one statement."""
+    value, states = await query.scope_day_states_and(
         session,
         workspace_id,
         DAILY_DATASET,
@@ -225,8 +238,9 @@ async def incomplete_dates(
         account_ids=filters.account_ids,
         app_ids=filters.app_ids,
         incomplete_only=True,
+        also=also,
     )
-    return [
+    return value, [
         {"report_date": day, "account_id": account_id, "state": state}
         for day, account_id, state in states
     ]
@@ -330,8 +344,23 @@ async def sales_report(
     ``incomplete``: its incomplete dates, already read (``kept_report_states``)."""
     target = convert.target_currency(currency, default_currency)
     after = _after(paging, len(group_by))
-    # The span's rates (one statement, only their version while a kept book is current).
-    book = await _book(session, workspace_id, target, span, max_rate_age_days)
+    # The span's rates (only their version while a kept book is current): read in the
+    # statement that reads the incomplete dates, unless those came read already.
+    book: convert.RateBook | None
+    if target is not None and incomplete is None:
+        read = kept.book_read(
+            workspace_id,
+            target=target,
+            start=span.start,
+            end=span.end,
+            max_age_days=max_rate_age_days,
+        )
+        value, incomplete = await _incomplete_dates_and(
+            session, workspace_id, filters, span, now, read.also
+        )
+        book = read.book(value)
+    else:
+        book = await _book(session, workspace_id, target, span, max_rate_age_days)
     items: list[dict[str, Any]] | report_json.ArrayItems
     if group_by or granularity is Granularity.DAY:
         # Items enough to matter: PostgreSQL writes each item's JSON, converted too (a few
@@ -455,15 +484,30 @@ async def app_summary(
 ) -> Payload:
     """The `AppSalesSummary` document (see ``Payload``), converted like ``sales_report``.
     ``app``: the app with its days' states, already read (``kept_app_states``)."""
-    if app is None:
-        # The app (404 outside the workspace) with its account's state of every day.
-        app = await query.app_day_states(
-            session, workspace_id, app_id, DAILY_DATASET, span, calendar.latest_daily(now)
-        )
     target = convert.target_currency(currency, default_currency)
+    book: convert.RateBook | None = None
+    if app is None:
+        # The app (404 outside the workspace) with its account's state of every day, and
+        # the span's rates read along (only their version while a kept book is current).
+        read = None
+        if target is not None:
+            read = kept.book_read(
+                workspace_id,
+                target=target,
+                start=span.start,
+                end=span.end,
+                max_age_days=max_rate_age_days,
+            )
+        newest = calendar.latest_daily(now)
+        value, app = await query.app_day_states_and(
+            session, workspace_id, app_id, DAILY_DATASET, span, newest,
+            read.also if read is not None else None,
+        )  # fmt: skip
+        book = read.book(value) if read is not None else None
     if target is None:  # PostgreSQL writes the measures' JSON (``app.sales.card``)
         return await card.written_summary(session, workspace_id, app, span)
-    book = await _book(session, workspace_id, target, span, max_rate_age_days)
+    if book is None:
+        book = await _book(session, workspace_id, target, span, max_rate_age_days)
     return await _built_summary(session, workspace_id, app, span, target, book)
 
 

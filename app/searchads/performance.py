@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.fx import convert
+from app.fx import convert, kept
 from app.kit import cursors
 from app.kit.money import amount_text
 from app.kit.pagination import Kind as cursors_kind
@@ -177,17 +177,19 @@ async def performance(
         by_day=target is not None and granularity != "day",
     )
     rows, next_cursor = paging.split(rows, lambda r: _position(r, granularity, group_by))
-    book = None
+    # The missing days, and the span's rates read along (a kept book: only their version
+    # while it is current).
+    read = None
     if target is not None:
-        book = await convert.book_for(
-            session,
-            workspace_id,
-            target=target,
-            currencies={r["currency"] for r in rows},
-            start=start,
-            end=end,
-            max_age_days=max_rate_age_days,
+        read = kept.book_read(
+            workspace_id, target=target, start=start, end=end, max_age_days=max_rate_age_days
         )
+    level = read_repository.level_for(group_by)
+    value, missing = await read_repository.missing_days(
+        session, workspace_id, level, start, end, ad_account_ids,
+        read.also if read is not None else None,
+    )  # fmt: skip
+    book = read.book(value) if read is not None else None
     items = []
     for row in rows:
         document = {
@@ -198,10 +200,6 @@ async def performance(
         if book is not None:
             _converted_measures(book, document, _row_daily(row, granularity))
         items.append(document)
-    level = read_repository.level_for(group_by)
-    missing = await read_repository.missing_days(
-        session, workspace_id, level, start, end, ad_account_ids
-    )
     return {
         "currency": target,
         "items": items,

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.reports.repository import Also
+
 
 @dataclass(frozen=True)
 class Key:
@@ -214,20 +216,22 @@ async def missing_days(
     start: dt.date,
     end: dt.date,
     ad_account_ids: Sequence[int] | None = None,
-) -> list[dt.date]:
+    also: Also | None = None,
+) -> tuple[Any, list[dt.date]]:
     """Days of the range (up to today in each ad account's zone) not yet fetched for every
-    ad account that syncs."""
-    rows = await session.execute(
-        text(_MISSING),
-        {
-            "workspace": workspace_id,
-            "level": level,
-            "start": start,
-            "end": end,
-            "ad_accounts": list(ad_account_ids) if ad_account_ids else None,
-        },
-    )
-    return [row[0] for row in rows]
+    ad account that syncs; with ``also``'s value (a conversion's rates) read in the same
+    statement."""
+    params = {
+        "workspace": workspace_id,
+        "level": level,
+        "start": start,
+        "end": end,
+        "ad_accounts": list(ad_account_ids) if ad_account_ids else None,
+    }
+    value = also.sql if also is not None else "NULL"
+    sql = f"SELECT ({value}) AS also, ARRAY({_MISSING}) AS missing"
+    row = (await session.execute(text(sql), {**(also.params if also else {}), **params})).one()
+    return row.also, list(row.missing)
 
 
 async def app_missing_days(

@@ -283,6 +283,40 @@ async def test_a_rate_changed_by_any_writer_changes_the_next_answer(world: World
     assert again["amount"] == cents(Decimal("10.00") * Decimal(again["rate"]))
 
 
+async def test_rates_read_inside_another_statement_are_the_rates_read_alone(
+    world: World,
+) -> None:
+    """``rates_unless_current_also`` (a route's rates read in a statement it runs anyway) gives
+    what ``rates_unless_current`` gives: the version, every public and manual rate exactly
+    (decimals, dates, sources), or none while the kept version is current."""
+    await run_public_unit(world.app, "fx_ecb", "history")
+    upload = {"rates": [{"date": FRI, "base": "EUR", "quote": "KZT", "rate": "580.123456789"}]}
+    admin = world.tenant.headers(world.tenant.admin_token)
+    response = await world.http.put("/v1/fx/rates", json=upload, headers=admin)
+    assert response.status_code == 200, response.text
+    start, end = dt.date(2025, 6, 1), dt.date(2025, 6, 30)
+    workspace_id = world.tenant.workspace_id
+    async with world.app.state.sessionmaker() as session:
+        for kept_version in (None, uuid.uuid4(), "current"):
+            alone = await repository.rates_unless_current(
+                session, workspace_id, kept=None, start=start, end=end
+            )
+            known = alone[0] if kept_version == "current" else kept_version
+            assert known is None or isinstance(known, uuid.UUID)
+            also = repository.rates_unless_current_also(
+                workspace_id, kept=known, start=start, end=end
+            )
+            value = await session.scalar(text(f"SELECT {also.sql}"), also.params)
+            version, rows = repository.rates_of_also(value)
+            assert version == alone[0]
+            if kept_version == "current":
+                assert rows is None
+                continue
+            assert rows is not None and alone[1] is not None
+            assert sorted(rows) == sorted(tuple(r) for r in alone[1])
+            assert ("manual", Decimal("580.123456789")) in {(r[4], r[3]) for r in rows}
+
+
 async def test_an_unchanged_version_reads_no_rates(world: World) -> None:
     """While the rates are unchanged a kept book is reused and its statement returns the
     version alone — a re-sync storing the same rates changes nothing; the next rate written

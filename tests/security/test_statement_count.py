@@ -62,8 +62,20 @@ ROUTES = [operation for operation in operations() if is_list_or_aggregate(operat
 KNOWN_OVER: dict[str, int] = {}
 
 
-def _case(operation: Operation) -> Any:
-    over = KNOWN_OVER.get(operation.operation_id)
+#: The same with ``currency=USD`` (found in stop 32, when this test first asked for a
+#: conversion): the rates a conversion needs are read in a statement of their own (a kept
+#: book's version check, or the span's rates), beside the route's reads. Strict xfails, as
+#: above: folding that read into a statement the route runs anyway is the open work.
+KNOWN_CONVERTED_OVER: dict[str, int] = {
+    "list_payments": 4,
+    "get_app_search_ads_summary": 5,
+    "get_subscription_metrics": 3,
+    "list_subscription_metric_rows": 3,
+}
+
+
+def _case(operation: Operation, known: dict[str, int] = KNOWN_OVER) -> Any:
+    over = known.get(operation.operation_id)
     if over is None:
         return pytest.param(operation, id=str(operation))
     reason = f"still {over} statements (issue 21 item 3): combine them, then drop it here"
@@ -154,18 +166,43 @@ async def test_the_listener_sees_a_route_and_its_bookkeeping(world: World) -> No
 def test_known_exceptions_name_covered_routes() -> None:
     stale = set(KNOWN_OVER) - {operation.operation_id for operation in ROUTES}
     assert not stale, f"KNOWN_OVER names routes that are not covered (any more): {stale}"
+    converting = {operation.operation_id for operation in CONVERTING}
+    stale = set(KNOWN_CONVERTED_OVER) - converting
+    assert not stale, f"KNOWN_CONVERTED_OVER names routes without a currency: {stale}"
 
 
 @pytest.mark.parametrize("operation", [_case(operation) for operation in ROUTES])
 async def test_a_list_or_aggregate_runs_at_most_two_statements(
     world: World, operation: Operation
 ) -> None:
+    await _check_pages(world, operation, {})
+
+
+#: The routes with money in a reporting currency (issue 17).
+CONVERTING = [o for o in ROUTES if any(p.name == "currency" for p in o.query_params)]
+
+
+def test_the_converting_routes_are_found() -> None:
+    assert {"get_sales", "list_payments"} <= {o.operation_id for o in CONVERTING}
+
+
+@pytest.mark.parametrize(
+    "operation", [_case(operation, KNOWN_CONVERTED_OVER) for operation in CONVERTING]
+)
+async def test_a_converted_list_or_aggregate_runs_at_most_two_statements(
+    world: World, operation: Operation
+) -> None:
+    """The same rule with ``currency=USD``: the rates a conversion reads are no third read."""
+    await _check_pages(world, operation, {"currency": "USD"})
+
+
+async def _check_pages(world: World, operation: Operation, extra: dict[str, str]) -> None:
     check_mapped(operation)
     path = operation.path
     for parameter in operation.path_params:
         value = await value_for(world.db, world.victim.workspace_id, operation, parameter)
         path = path.replace("{" + parameter.name + "}", value)
-    params = await query_for(world, operation)
+    params = {**await query_for(world, operation), **extra}
     headers = world.victim.headers()
     # Once untimed, so the token's last use and request allowance are fresh (bookkeeping that
     # is excluded anyway) and nothing lazily loaded on a first call is counted.
