@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -80,13 +81,18 @@ def _development_key(path: Path) -> bytes:
         return _parse_keys(path.read_text())[0]
     path.parent.mkdir(parents=True, exist_ok=True)
     key = Fernet.generate_key()
-    # O_EXCL: two processes starting at once must not both write (and disagree on) the key.
+    # Written whole under a name of its own, then linked into place, which fails if a key is
+    # there already: processes starting at once (replicas sharing a data directory) never
+    # both write (and disagree on) the key, and none reads a file another is still writing.
+    fd, written = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:  # mkstemp's file is 0600
+            handle.write(key.decode())
+        os.link(written, path)
     except FileExistsError:
         return _parse_keys(path.read_text())[0]
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key.decode())
+    finally:
+        os.unlink(written)
     log.warning(
         "ORCHARD_SECRET_KEYS is not set: generated a credential encryption key in %s; "
         "set ORCHARD_SECRET_KEYS in production",

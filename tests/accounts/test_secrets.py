@@ -6,6 +6,7 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -86,6 +87,31 @@ def test_development_key_is_generated_once_with_mode_0600(tmp_path: Path) -> Non
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     ciphertext = first.encrypt("hello")
     assert load_cipher(settings).decrypt(ciphertext) == "hello"
+
+
+def test_processes_starting_at_once_read_one_whole_development_key(tmp_path: Path) -> None:
+    """Replicas sharing a data directory start together: each reads the key another is writing
+    only once it is whole (an empty file read half-way failed one at start-up), and all agree."""
+    for round_ in range(40):
+        folder = tmp_path / str(round_)
+        start = threading.Barrier(8)
+        found: list[CredentialCipher | Exception] = []
+
+        def load(folder: Path = folder, start: threading.Barrier = start) -> None:
+            start.wait()
+            try:
+                found.append(load_cipher(Settings(data_dir=folder)))
+            except Exception as error:
+                found.append(error)
+
+        threads = [threading.Thread(target=load) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not [f for f in found if isinstance(f, Exception)], found
+        token = Fernet((folder / "secret.key").read_text().strip().encode()).encrypt(b"same")
+        assert {c.decrypt(token) for c in found if isinstance(c, CredentialCipher)} == {"same"}
 
 
 def test_production_refuses_to_start_without_keys(tmp_path: Path) -> None:
