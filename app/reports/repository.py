@@ -145,32 +145,6 @@ async def report_states(
     return states
 
 
-async def scope_report_states(
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    *,
-    account_ids: list[uuid.UUID],
-    app_ids: list[uuid.UUID],
-    dataset: str,
-    start: dt.date,
-    end: dt.date,
-    incomplete_only: bool,
-) -> list[tuple[dt.date, uuid.UUID, str | None]]:
-    """``report_states`` of the accounts in scope (``accounts_in_scope``), in one statement."""
-    _, states = await scope_report_states_and(
-        session,
-        workspace_id,
-        account_ids=account_ids,
-        app_ids=app_ids,
-        dataset=dataset,
-        start=start,
-        end=end,
-        incomplete_only=incomplete_only,
-        also=None,
-    )
-    return states
-
-
 async def scope_report_states_and(
     session: AsyncSession,
     workspace_id: uuid.UUID,
@@ -183,7 +157,8 @@ async def scope_report_states_and(
     incomplete_only: bool,
     also: Also | None,
 ) -> tuple[Any, list[tuple[dt.date, uuid.UUID, str | None]]]:
-    """(``also``'s value, ``scope_report_states``), in one statement."""
+    """(``also``'s value, ``report_states`` of the accounts in scope —
+    ``accounts_in_scope``), in one statement."""
     sql, params = _scope(workspace_id, account_ids, app_ids)
     return await _states(session, f"({sql})", params, dataset, start, end, incomplete_only, also)
 
@@ -199,20 +174,6 @@ class AppStates:
     states: list[tuple[dt.date, str | None]]
 
 
-async def app_report_states(
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    app_id: uuid.UUID,
-    dataset: str,
-    start: dt.date,
-    end: dt.date,
-) -> AppStates | None:
-    """The workspace's app ``app_id`` (None when it has none) with ``report_states`` of its
-    account, by date, in one statement."""
-    _, found = await app_report_states_and(session, workspace_id, app_id, dataset, start, end)
-    return found
-
-
 async def app_report_states_and(
     session: AsyncSession,
     workspace_id: uuid.UUID,
@@ -222,7 +183,8 @@ async def app_report_states_and(
     end: dt.date,
     also: Also | None = None,
 ) -> tuple[Any, AppStates | None]:
-    """(``also``'s value, ``app_report_states``), in one statement."""
+    """(``also``'s value, the workspace's app ``app_id`` — None when it has none — with
+    ``report_states`` of its account, by date), in one statement."""
     inner = """
         SELECT ap.name, ap.account_id, CAST(d AS date) AS report_date, av.state
         FROM apps AS ap

@@ -102,7 +102,7 @@ async def sales_states(
     filters: SalesFilter,
 ) -> tuple[str, list[tuple[dt.date, uuid.UUID, str | None]]]:
     """(the version of what a ``/v1/sales`` answer reads, the dates of its accounts in scope
-    that are not facts yet: ``scope_report_states`` with ``incomplete_only``), in one
+    that are not facts yet: ``scope_report_states_and`` with ``incomplete_only``), in one
     statement."""
     version = _version(
         workspace_id,
@@ -134,7 +134,7 @@ async def app_states(
     start: dt.date,
     end: dt.date,
 ) -> tuple[str, reports_repository.AppStates | None]:
-    """(the version of what an app's card reads, ``app_report_states``: None when the
+    """(the version of what an app's card reads, ``app_report_states_and``: None when the
     workspace has no such app), in one statement."""
     version = _version(
         workspace_id,
