@@ -17,11 +17,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ValidationFailed
-from app.fx import convert
+from app.fx import convert, kept
 from app.fx.schemas import ConvertedTotal, ConvertibleMoney
 from app.kit.money import CURRENCY_PATTERN, NO_CURRENCY, amount_text, minor_units
 from app.kit.pagination import PageRequest, bad_cursor, decode_cursor, encode_cursor
 from app.reports import calendar, query
+from app.reports.repository import Also
 from app.subscriptions import analytics_repository as repo
 from app.subscriptions import service
 from app.subscriptions.analytics_repository import (
@@ -227,8 +228,10 @@ async def _read(
     dims: list[str],
     now: dt.datetime,
     by_day: bool = False,
-) -> tuple[Sources, list[MetricIncompleteDate]]:
-    """Every source a request needs, and its incomplete report dates, read by one statement
+    rates: Also | None = None,
+) -> tuple[Sources, list[MetricIncompleteDate], Any]:
+    """Every source a request needs, its incomplete report dates, and ``rates``' value (a
+    conversion's rates: ``kept.book_read``), read by one statement
     (``request_repository.Batch``: the scope and its 404s, events, transactions, distinct
     payers, bucket ends, snapshot days, availability), after ``roomy``; MRR movements first,
     by their own statement, when asked for. ``by_day`` keeps transaction money per Event Date
@@ -290,6 +293,7 @@ async def _read(
         (dataset, batch.add_states(dataset, first, last))
         for dataset, first, last in _incomplete_spans(needs, start, end)
     ]
+    read_rates = None if rates is None else batch.add(f"SELECT {rates.sql} AS also", rates.params)
     fetched, results = await batch.run(session)
     service.check_scope(ask, fetched)
     if needs.events:
@@ -317,7 +321,7 @@ async def _read(
         for dataset, index in states
         for found in incomplete_dates(dataset, results[index], newest)
     ]
-    return found, incomplete
+    return found, incomplete, None if read_rates is None else results[read_rates][0][0]
 
 
 def incomplete_dates(dataset: str, rows: list[Any], newest: dt.date) -> list[MetricIncompleteDate]:
@@ -672,9 +676,20 @@ async def metric_report(
     target = convert.target_currency(currency, default_currency)
     if not money:
         target = None
-    sources, incomplete = await _read(
-        session, ask, rows, needs, start, end, granularity, dims, now, by_day=target is not None
-    )
+    # The rates (a kept book: only their version while it is current) come with the sources.
+    read = None
+    if target is not None:
+        read = kept.book_read(
+            rows.workspace_id,
+            target=target,
+            start=start,
+            end=end,
+            max_age_days=max_rate_age_days,
+        )
+    sources, incomplete, rates = await _read(
+        session, ask, rows, needs, start, end, granularity, dims, now,
+        by_day=target is not None, rates=read.also if read is not None else None,
+    )  # fmt: skip
     keys = set(sources.events) | set(sources.transactions) | set(sources.closing)
     keys |= set(sources.movements)
     ordered = sorted(keys, key=_sort_key)
@@ -685,11 +700,9 @@ async def metric_report(
     cells = [Cell(key, sources) for key in page]
     values = [{m.name: cell.value(m) for m in metrics} for cell in cells]
     totals: list[dict[str, Document | None]] | None = None
-    if target is not None:
+    if read is not None:
         lasts = [min(bucket_end(cell.key[0], granularity), end) for cell in cells]
-        totals = await _convert_page(
-            session, rows, values, cells, lasts, money, target, start, end, max_rate_age_days
-        )
+        totals = _convert_page(values, cells, lasts, money, read.book(rates))
     items = []
     for n, cell in enumerate(cells):
         first, group = cell.key
@@ -722,35 +735,21 @@ async def metric_report(
     return document
 
 
-async def _convert_page(
-    session: AsyncSession,
-    rows: RowScope,
+def _convert_page(
     values: list[dict[str, Value]],
     cells: list[Cell],
     lasts: list[dt.date],
     money: list[MetricDef],
-    target: str,
-    start: dt.date,
-    end: dt.date,
-    max_rate_age_days: int,
+    book: convert.RateBook,
 ) -> list[dict[str, Document | None]]:
     """Every money value of the page gains ``converted`` (in place); returns each bucket's
-    converted totals. The rates of the whole range come from one read. ``lasts``: each
-    bucket's last day in range. Converted entries and totals go through their models (a
-    converted page is not the hot path), so they are exactly the models' dumps."""
+    converted totals. ``book``: the rates of the whole range, read with the sources.
+    ``lasts``: each bucket's last day in range. Converted entries and totals go through their
+    models (a converted page is not the hot path), so they are exactly the models' dumps."""
     days = [
         {m.name: cell.money_days(m.name, last) for m in money if per[m.name] is not None}
         for per, cell, last in zip(values, cells, lasts, strict=True)
     ]
-    book = await convert.book_for(
-        session,
-        rows.workspace_id,
-        target=target,
-        currencies={c for per in days for ts in per.values() for _, c, _ in ts if c},
-        start=start,
-        end=end,
-        max_age_days=max_rate_age_days,
-    )
     found: list[dict[str, Document | None]] = []
     for per, cell, per_days in zip(values, cells, days, strict=True):
         totals: dict[str, Document | None] = {}
