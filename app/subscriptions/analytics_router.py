@@ -217,7 +217,10 @@ async def list_metric_rows(
     also converts at its own day's rate (Event Date of a Subscriber row, report date of a
     snapshot row), and `amounts_total_converted` adds up the page's converted amounts."""
     definition = analytics.parse_metric(metric)
-    _, rows = await _scopes(session, principal.workspace_id, account_id, app_id, countries)
+    if account_id is None and app_id is None:  # nothing named, nothing to find (or 404)
+        rows = _asked(principal.workspace_id, None, None, countries)[1]
+    else:
+        _, rows = await _scopes(session, principal.workspace_id, account_id, app_id, countries)
     return await metric_rows.metric_rows(
         session,
         rows,

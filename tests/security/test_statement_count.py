@@ -69,7 +69,6 @@ KNOWN_OVER: dict[str, int] = {}
 KNOWN_CONVERTED_OVER: dict[str, int] = {
     "list_payments": 4,
     "get_app_search_ads_summary": 5,
-    "list_subscription_metric_rows": 3,
 }
 
 
