@@ -86,20 +86,31 @@ async def versioned_book(
 class BookRead:
     """A book's read made part of another statement (``reports.repository.Also``): ``also``
     goes into it, and :meth:`book` takes its value — a conversion without a statement of its
-    own (issue 21's two statements per route)."""
+    own (issue 21's two statements per route). Without a target currency there is nothing to
+    read: ``also`` is None and so is the book."""
 
-    key: _Key
-    found: tuple[uuid.UUID, RateBook] | None
-    also: Also
+    key: _Key | None
+    found: tuple[uuid.UUID, RateBook] | None = None
+    also: Also | None = None
 
-    def book(self, value: str) -> RateBook:
+    def book(self, value: str | None) -> RateBook | None:
+        if self.key is None or value is None:
+            return None
         return _settle(self.key, self.found, *repository.rates_of_also(value))[1]
 
 
 def book_read(
-    workspace_id: uuid.UUID, *, target: str, start: dt.date, end: dt.date, max_age_days: int
+    workspace_id: uuid.UUID,
+    *,
+    target: str | None,
+    start: dt.date,
+    end: dt.date,
+    max_age_days: int,
 ) -> BookRead:
-    """:func:`book`, read inside another statement (see :class:`BookRead`)."""
+    """:func:`book` into ``target`` (if any), read inside another statement (see
+    :class:`BookRead`)."""
+    if target is None:
+        return BookRead(None)
     key = (workspace_id, target, max_age_days, start, end)
     found = _kept.get(key)
     also = repository.rates_unless_current_also(

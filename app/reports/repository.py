@@ -68,7 +68,8 @@ class Also:
     params: dict[str, Any]
 
 
-def _bind(params: dict[str, Any], also: Also | None) -> dict[str, Any]:
+def bind(params: dict[str, Any], also: Also | None) -> dict[str, Any]:
+    """A statement's ``params`` with ``also``'s (a name both use must mean one value)."""
     if also is None:
         return params
     for name, value in also.params.items():
@@ -112,7 +113,7 @@ async def _states(
         {only if incomplete_only else ""}
     """  # noqa: S608  (constant clauses)
     sql = _with_also(inner, "s.report_date, s.account_id, s.state", "report_date, account_id", also)
-    bound = _bind({**params, "dataset": dataset, "start": start, "end": end}, also)
+    bound = bind({**params, "dataset": dataset, "start": start, "end": end}, also)
     result = await session.execute(text(sql), bound)
     value = None
     states = []
@@ -197,7 +198,7 @@ async def app_report_states_and(
     """
     sql = _with_also(inner, "s.name, s.account_id, s.report_date, s.state", "report_date", also)
     params = {"app": app_id, "ws": workspace_id, "dataset": dataset, "start": start, "end": end}
-    result = await session.execute(text(sql), _bind(params, also))
+    result = await session.execute(text(sql), bind(params, also))
     value = None
     states = []
     name = account_id = None

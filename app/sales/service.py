@@ -155,6 +155,19 @@ async def _book(
     )
 
 
+def _book_read(
+    workspace_id: uuid.UUID, target: str | None, span: DateRange, max_rate_age_days: int
+) -> kept.BookRead:
+    """``_book``, read inside a statement the route runs anyway (``kept.book_read``)."""
+    return kept.book_read(
+        workspace_id,
+        target=target,
+        start=span.start,
+        end=span.end,
+        max_age_days=max_rate_age_days,
+    )
+
+
 def _merged(rows: list[AggregateRow]) -> dict[str, Any]:
     """The measures of several rows together (money added per currency)."""
     counts = dict.fromkeys(repository.COUNTS, 0)
@@ -346,20 +359,14 @@ async def sales_report(
     after = _after(paging, len(group_by))
     # The span's rates (only their version while a kept book is current): read in the
     # statement that reads the incomplete dates, unless those came read already.
-    book: convert.RateBook | None
-    if target is not None and incomplete is None:
-        read = kept.book_read(
-            workspace_id,
-            target=target,
-            start=span.start,
-            end=span.end,
-            max_age_days=max_rate_age_days,
-        )
-        value, incomplete = await _incomplete_dates_and(
+    if incomplete is None:
+        read = _book_read(workspace_id, target, span, max_rate_age_days)
+        value, dates = await _incomplete_dates_and(
             session, workspace_id, filters, span, now, read.also
         )
         book = read.book(value)
     else:
+        dates = incomplete
         book = await _book(session, workspace_id, target, span, max_rate_age_days)
     items: list[dict[str, Any]] | report_json.ArrayItems
     if group_by or granularity is Granularity.DAY:
@@ -412,11 +419,7 @@ async def sales_report(
         "group_by": group_by,
         "items": items,
         "next_cursor": next_cursor,
-        "incomplete_dates": (
-            incomplete
-            if incomplete is not None
-            else await incomplete_dates(session, workspace_id, filters, span, now)
-        ),
+        "incomplete_dates": dates,
     }
 
 
@@ -485,25 +488,16 @@ async def app_summary(
     """The `AppSalesSummary` document (see ``Payload``), converted like ``sales_report``.
     ``app``: the app with its days' states, already read (``kept_app_states``)."""
     target = convert.target_currency(currency, default_currency)
-    book: convert.RateBook | None = None
+    book = None
     if app is None:
         # The app (404 outside the workspace) with its account's state of every day, and
         # the span's rates read along (only their version while a kept book is current).
-        read = None
-        if target is not None:
-            read = kept.book_read(
-                workspace_id,
-                target=target,
-                start=span.start,
-                end=span.end,
-                max_age_days=max_rate_age_days,
-            )
+        read = _book_read(workspace_id, target, span, max_rate_age_days)
         newest = calendar.latest_daily(now)
         value, app = await query.app_day_states_and(
-            session, workspace_id, app_id, DAILY_DATASET, span, newest,
-            read.also if read is not None else None,
-        )  # fmt: skip
-        book = read.book(value) if read is not None else None
+            session, workspace_id, app_id, DAILY_DATASET, span, newest, read.also
+        )
+        book = read.book(value)
     if target is None:  # PostgreSQL writes the measures' JSON (``app.sales.card``)
         return await card.written_summary(session, workspace_id, app, span)
     if book is None:

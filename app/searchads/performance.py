@@ -179,17 +179,14 @@ async def performance(
     rows, next_cursor = paging.split(rows, lambda r: _position(r, granularity, group_by))
     # The missing days, and the span's rates read along (a kept book: only their version
     # while it is current).
-    read = None
-    if target is not None:
-        read = kept.book_read(
-            workspace_id, target=target, start=start, end=end, max_age_days=max_rate_age_days
-        )
+    read = kept.book_read(
+        workspace_id, target=target, start=start, end=end, max_age_days=max_rate_age_days
+    )
     level = read_repository.level_for(group_by)
     value, missing = await read_repository.missing_days(
-        session, workspace_id, level, start, end, ad_account_ids,
-        read.also if read is not None else None,
-    )  # fmt: skip
-    book = read.book(value) if read is not None else None
+        session, workspace_id, level, start, end, ad_account_ids, read.also
+    )
+    book = read.book(value)
     items = []
     for row in rows:
         document = {

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.reports.repository import Also
+from app.reports.repository import Also, bind
 
 
 @dataclass(frozen=True)
@@ -230,7 +230,7 @@ async def missing_days(
     }
     value = also.sql if also is not None else "NULL"
     sql = f"SELECT ({value}) AS also, ARRAY({_MISSING}) AS missing"
-    row = (await session.execute(text(sql), {**(also.params if also else {}), **params})).one()
+    row = (await session.execute(text(sql), bind(params, also))).one()
     return row.also, list(row.missing)
 
 

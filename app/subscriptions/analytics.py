@@ -677,18 +677,12 @@ async def metric_report(
     if not money:
         target = None
     # The rates (a kept book: only their version while it is current) come with the sources.
-    read = None
-    if target is not None:
-        read = kept.book_read(
-            rows.workspace_id,
-            target=target,
-            start=start,
-            end=end,
-            max_age_days=max_rate_age_days,
-        )
+    read = kept.book_read(
+        rows.workspace_id, target=target, start=start, end=end, max_age_days=max_rate_age_days
+    )
     sources, incomplete, rates = await _read(
         session, ask, rows, needs, start, end, granularity, dims, now,
-        by_day=target is not None, rates=read.also if read is not None else None,
+        by_day=target is not None, rates=read.also,
     )  # fmt: skip
     keys = set(sources.events) | set(sources.transactions) | set(sources.closing)
     keys |= set(sources.movements)
@@ -700,9 +694,10 @@ async def metric_report(
     cells = [Cell(key, sources) for key in page]
     values = [{m.name: cell.value(m) for m in metrics} for cell in cells]
     totals: list[dict[str, Document | None]] | None = None
-    if read is not None:
+    book = read.book(rates)
+    if book is not None:
         lasts = [min(bucket_end(cell.key[0], granularity), end) for cell in cells]
-        totals = _convert_page(values, cells, lasts, money, read.book(rates))
+        totals = _convert_page(values, cells, lasts, money, book)
     items = []
     for n, cell in enumerate(cells):
         first, group = cell.key
