@@ -241,28 +241,44 @@ async def app_missing_days(
     level: str,
     start: dt.date,
     end: dt.date,
-) -> tuple[str, list[dt.date]] | None:
-    """The Apple id of the workspace's app ``app_id`` (None when the workspace has no such
-    app) and ``missing_days`` of every ad account, in one statement."""
+    also: Also | None = None,
+) -> tuple[Any, str, list[dt.date]] | None:
+    """``also``'s value (a conversion's rates), the Apple id of the workspace's app
+    ``app_id`` and ``missing_days`` of every ad account, in one statement; None when the
+    workspace has no such app."""
+    value = also.sql if also is not None else "NULL"
+    params = {
+        "app": app_id,
+        "workspace": workspace_id,
+        "level": level,
+        "start": start,
+        "end": end,
+        "ad_accounts": None,
+    }
     row = (
         await session.execute(
             text(
                 f"""
-                SELECT ap.apple_id, ARRAY({_MISSING}) AS missing
+                SELECT ({value}) AS also, ap.apple_id, ARRAY({_MISSING}) AS missing
                 FROM apps ap WHERE ap.id = :app AND ap.workspace_id = :workspace
-                """  # noqa: S608 (a constant fragment)
+                """  # noqa: S608 (constant fragments)
             ),
-            {
-                "app": app_id,
-                "workspace": workspace_id,
-                "level": level,
-                "start": start,
-                "end": end,
-                "ad_accounts": None,
-            },
+            bind(params, also),
         )
     ).one_or_none()
-    return None if row is None else (row[0], list(row[1]))
+    return None if row is None else (row[0], row[1], list(row[2]))
+
+
+@dataclass
+class SpendAndProceeds:
+    """An app's ad measures per currency (``spend``: rows of ``currency`` and the sums), its
+    App Store proceeds per currency, and — when asked for by day — both per (day, currency)
+    for conversion at each day's rate."""
+
+    spend: list[dict[str, Any]]
+    proceeds: list[tuple[str, Any]]
+    spend_days: list[tuple[dt.date, str, Any]]
+    proceeds_days: list[tuple[dt.date, str, Any]]
 
 
 async def app_spend_and_proceeds(
@@ -272,77 +288,52 @@ async def app_spend_and_proceeds(
     app_id: uuid.UUID,
     start: dt.date,
     end: dt.date,
-) -> tuple[list[dict[str, Any]], list[tuple[str, Any]]]:
+    *,
+    by_day: bool = False,
+) -> SpendAndProceeds:
     """The app's ad spend and measures per currency (its campaigns' days), and its App Store
     proceeds per currency over the same dates (Apple's Pacific report days), in one
-    statement."""
+    statement; ``by_day`` adds both per (report date, currency) as further grouping sets of
+    that statement."""
     others = ", ".join(f"NULL AS {name}" for name, _ in _MEASURES[1:])
+    # Per currency, and per (day, currency) as a second grouping set when asked.
+    ads_day, proceeds_day = ("d.report_date", "report_date") if by_day else ("NULL", "NULL")
+    ads_sets = "(d.currency), (d.report_date, d.currency)" if by_day else "(d.currency)"
+    proceeds_sets = (
+        "(proceeds_currency), (report_date, proceeds_currency)" if by_day else "(proceeds_currency)"
+    )
     result = await session.execute(
         text(
             f"""
-            SELECT 'ads' AS part, d.currency AS currency, {_SUMS}
+            SELECT 'ads' AS part, CAST({ads_day} AS date) AS day, d.currency AS currency, {_SUMS}
             FROM searchads_daily d
             JOIN searchads_campaigns c
               ON c.account_id = d.account_id AND c.campaign_id = d.campaign_id
             WHERE d.workspace_id = :workspace AND d.level = 'campaign'
               AND c.adam_id = :adam AND d.report_date BETWEEN :start AND :end
-            GROUP BY d.currency
+            GROUP BY GROUPING SETS ({ads_sets})
             UNION ALL
-            SELECT 'proceeds', proceeds_currency, sum(proceeds), {others}
+            SELECT 'proceeds', {proceeds_day}, proceeds_currency, sum(proceeds), {others}
             FROM sales_daily_rollup
             WHERE workspace_id = :workspace AND app_id = :app
               AND report_date BETWEEN :start AND :end AND proceeds_currency IS NOT NULL
-            GROUP BY proceeds_currency
-            ORDER BY 1, 2
+            GROUP BY GROUPING SETS ({proceeds_sets})
+            ORDER BY 1, 2 NULLS FIRST, 3
             """  # noqa: S608 (constant fragments)
         ),
         {"workspace": workspace_id, "adam": adam_id, "app": app_id, "start": start, "end": end},
     )
-    spend: list[dict[str, Any]] = []
-    proceeds: list[tuple[str, Any]] = []
+    found = SpendAndProceeds([], [], [], [])
     for row in result:
         values = dict(row._mapping)
-        if values.pop("part") == "ads":
-            spend.append(values)
+        part, day = values.pop("part"), values.pop("day")
+        if part == "ads":
+            if day is None:
+                found.spend.append(values)
+            else:
+                found.spend_days.append((day, values["currency"], values["spend"]))
+        elif day is None:
+            found.proceeds.append((values["currency"], values["spend"]))
         else:
-            proceeds.append((values["currency"], values["spend"]))
-    return spend, proceeds
-
-
-async def app_daily_money(
-    session: AsyncSession, workspace_id: uuid.UUID, adam_id: int, start: dt.date, end: dt.date
-) -> list[tuple[dt.date, str, Any]]:
-    """The app's ad spend per (report date, currency): what conversion needs, day by day."""
-    result = await session.execute(
-        text(
-            """
-            SELECT d.report_date, d.currency, sum(d.spend)
-            FROM searchads_daily d
-            JOIN searchads_campaigns c
-              ON c.account_id = d.account_id AND c.campaign_id = d.campaign_id
-            WHERE d.workspace_id = :workspace AND d.level = 'campaign'
-              AND c.adam_id = :adam AND d.report_date BETWEEN :start AND :end
-            GROUP BY 1, 2 ORDER BY 1, 2
-            """
-        ),
-        {"workspace": workspace_id, "adam": adam_id, "start": start, "end": end},
-    )
-    return [(row[0], row[1], row[2]) for row in result]
-
-
-async def app_daily_proceeds(
-    session: AsyncSession, workspace_id: uuid.UUID, app_id: uuid.UUID, start: dt.date, end: dt.date
-) -> list[tuple[dt.date, str, Any]]:
-    """The app's App Store proceeds per (Pacific report date, currency)."""
-    result = await session.execute(
-        text(
-            """
-            SELECT report_date, proceeds_currency, sum(proceeds) FROM sales_daily_rollup
-            WHERE workspace_id = :workspace AND app_id = :app
-              AND report_date BETWEEN :start AND :end AND proceeds_currency IS NOT NULL
-            GROUP BY 1, 2 ORDER BY 1, 2
-            """
-        ),
-        {"workspace": workspace_id, "app": app_id, "start": start, "end": end},
-    )
-    return [(row[0], row[1], row[2]) for row in result]
+            found.proceeds_days.append((day, values["currency"], values["spend"]))
+    return found

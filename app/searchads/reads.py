@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound, ValidationFailed
-from app.fx import convert
+from app.fx import convert, kept
+from app.fx.rates import RateBook
 from app.kit import cursors
 from app.kit.money import Money, money_entry
 from app.kit.pagination import PageRequest
@@ -62,17 +63,23 @@ async def app_summary(
     max_rate_age_days: int = 7,
 ) -> AppSearchAdsSummary:
     check_range(start, end)
-    # The app (404 outside the workspace) with the days not fetched yet, read together.
-    found = await read_repository.app_missing_days(
-        session, workspace_id, app_id, "campaign", start, end
-    )
-    if found is None or not found[0].isdigit():
-        raise NotFound(f"no app with id {app_id}")
     target = convert.target_currency(currency, default_currency)
-    adam_id = int(found[0])
-    spend_rows, proceeds = await read_repository.app_spend_and_proceeds(
-        session, workspace_id, adam_id, app_id, start, end
+    # The app (404 outside the workspace) with the days not fetched yet and the span's rates
+    # (a kept book: only their version while it is current), read together.
+    read = kept.book_read(
+        workspace_id, target=target, start=start, end=end, max_age_days=max_rate_age_days
     )
+    found = await read_repository.app_missing_days(
+        session, workspace_id, app_id, "campaign", start, end, read.also
+    )
+    if found is None or not found[1].isdigit():
+        raise NotFound(f"no app with id {app_id}")
+    rates, apple_id, missing = found
+    adam_id = int(apple_id)
+    sums = await read_repository.app_spend_and_proceeds(
+        session, workspace_id, adam_id, app_id, start, end, by_day=target is not None
+    )
+    spend_rows, proceeds = sums.spend, sums.proceeds
     spend = {r["currency"]: r["spend"] or Decimal(0) for r in spend_rows}
     installs = sum(int(r["installs"]) for r in spend_rows)
     ratios = []
@@ -97,44 +104,22 @@ async def app_summary(
         ],
         "proceeds": [m for c, v in proceeds if (m := money_entry(Decimal(v), c)) is not None],
         "proceeds_per_ad_spend": ratios,
-        "incomplete_dates": found[1],
+        "incomplete_dates": missing,
     }
-    if target is not None:
-        await _convert_summary(
-            session, workspace_id, document, target, adam_id, app_id, start, end, max_rate_age_days
-        )
+    book = read.book(rates)
+    if book is not None:
+        _convert_summary(document, book, sums)
     return AppSearchAdsSummary.model_validate(document)
 
 
-async def _convert_summary(
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    document: dict[str, Any],
-    target: str,
-    adam_id: int,
-    app_id: uuid.UUID,
-    start: dt.date,
-    end: dt.date,
-    max_rate_age_days: int,
+def _convert_summary(
+    document: dict[str, Any], book: RateBook, sums: read_repository.SpendAndProceeds
 ) -> None:
     """Spend and proceeds converted day by day (ad days: the ad account's zone; proceeds:
     Apple's Pacific report days), their totals, and the ratio of the two converted totals
     when both converted whole."""
-    spend_days = await read_repository.app_daily_money(session, workspace_id, adam_id, start, end)
-    proceeds_days = await read_repository.app_daily_proceeds(
-        session, workspace_id, app_id, start, end
-    )
-    book = await convert.book_for(
-        session,
-        workspace_id,
-        target=target,
-        currencies={c for _, c, _ in spend_days + proceeds_days},
-        start=start,
-        end=end,
-        max_age_days=max_rate_age_days,
-    )
-    spend = [(d, c, Decimal(a)) for d, c, a in spend_days]
-    proceeds = [(d, c, Decimal(a)) for d, c, a in proceeds_days]
+    spend = [(d, c, Decimal(a)) for d, c, a in sums.spend_days]
+    proceeds = [(d, c, Decimal(a)) for d, c, a in sums.proceeds_days]
     document["spend_total_converted"] = convert.convert_measure(book, document["spend"], spend)
     document["proceeds_total_converted"] = convert.convert_measure(
         book, document["proceeds"], proceeds

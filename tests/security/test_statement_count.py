@@ -68,7 +68,6 @@ KNOWN_OVER: dict[str, int] = {}
 #: above: folding that read into a statement the route runs anyway is the open work.
 KNOWN_CONVERTED_OVER: dict[str, int] = {
     "list_payments": 4,
-    "get_app_search_ads_summary": 5,
 }
 
 
