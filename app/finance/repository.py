@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.finance.regions import COUNTRY_REGION_JSON, PAYMENT_REGION_SQL
 from app.models import FinanceReportRow
+from app.reports.repository import Also, bind, with_also
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class PaymentGroup:
     net_units: int
     earned: Decimal
     rows: int
+    #: After the page's keyset position (see :func:`payment_groups`).
+    past_cursor: bool = True
 
     def sort_key(self) -> list[Any]:
         return [
@@ -51,17 +54,20 @@ async def payment_groups(
     region: str,
     account_id: uuid.UUID | None,
     after: list[Any] | None,
-    limit: int,
+    limit: int | None,
 ) -> list[PaymentGroup]:
     """Σ per (fiscal period, account, region file, payment region, partner share currency), in
-    that order. The payment region of a ZZ row comes from its country (see ``regions``)."""
+    that order. The payment region of a ZZ row comes from its country (see ``regions``).
+
+    With a ``limit``: that many groups after the keyset position ``after``. Without one:
+    every group of the range, each marked ``past_cursor`` when it lies after ``after`` (a
+    page is then the first groups so marked, cut from the whole range's)."""
     params: dict[str, Any] = {
         "regions": COUNTRY_REGION_JSON,
         "ws": workspace_id,
         "first": first,
         "last": last,
         "region": region,
-        "limit": limit,
     }
     account = ""
     if account_id is not None:
@@ -70,12 +76,16 @@ async def payment_groups(
     order = (
         "period, account_id, region_code, payment_region, currency IS NULL, COALESCE(currency, '')"
     )
-    keyset = ""
+    past = "true"
     if after is not None:
-        keyset = f"WHERE ({order}) > (:k0, CAST(:k1 AS uuid), :k2, :k3, :k4, :k5)"
+        past = f"({order}) > (:k0, CAST(:k1 AS uuid), :k2, :k3, :k4, :k5)"
         params.update({f"k{n}": value for n, value in enumerate(after)})
+    where, page = "", ""
+    if limit is not None:
+        where, page = "WHERE past_cursor", "LIMIT :limit"
+        params["limit"] = limit
     sql = f"""
-        SELECT * FROM (
+        SELECT * FROM (SELECT g.*, {past} AS past_cursor FROM (
             SELECT f.fiscal_period AS period, f.account_id, f.region_code,
                    {PAYMENT_REGION_SQL} AS payment_region,
                    f.partner_share_currency AS currency,
@@ -91,10 +101,10 @@ async def payment_groups(
                   AND f.fiscal_period BETWEEN :first AND :last{account}
             GROUP BY f.fiscal_period, f.account_id, f.region_code, payment_region,
                      f.partner_share_currency
-        ) AS g
-        {keyset}
+        ) AS g) AS h
+        {where}
         ORDER BY {order}
-        LIMIT :limit
+        {page}
     """  # noqa: S608  (fixed SQL; values are bound)
     result = await session.execute(text(sql), params)
     return [
@@ -111,6 +121,7 @@ async def payment_groups(
             net_units=int(row["net_units"]),
             earned=Decimal(row["earned"]),
             rows=int(row["row_count"]),
+            past_cursor=row["past_cursor"],
         )
         for row in result.mappings()
     ]
@@ -148,33 +159,37 @@ async def scope_month_states(
     account_id: uuid.UUID | None,
     dataset: str,
     months: list[dt.date],
-) -> tuple[list[uuid.UUID], dict[tuple[dt.date, uuid.UUID], str]]:
-    """The workspace's linked accounts (only ``account_id`` when named) and, in the same
-    statement, the availability state per (named month's first day, account) where one is
-    recorded."""
+    also: Also | None = None,
+) -> tuple[Any, list[uuid.UUID], dict[tuple[dt.date, uuid.UUID], str]]:
+    """``also``'s value (a conversion's rates), the workspace's linked accounts (only
+    ``account_id`` when named) and, in the same statement, the availability state per (named
+    month's first day, account) where one is recorded."""
     named = "AND a.id = :account" if account_id is not None else ""
+    inner = f"""
+        SELECT a.id, av.report_date, av.state
+        FROM asc_accounts AS a
+        LEFT JOIN dataset_availability AS av
+            ON av.account_id = a.id AND av.dataset = :dataset
+            AND av.report_date = ANY(CAST(:months AS date[]))
+        WHERE a.workspace_id = :ws AND a.unlinked_at IS NULL {named}
+    """  # noqa: S608  (a constant clause)
+    params = {"ws": workspace_id, "account": account_id, "dataset": dataset, "months": months}
     result = await session.execute(
-        text(
-            f"""
-            SELECT a.id, av.report_date, av.state
-            FROM asc_accounts AS a
-            LEFT JOIN dataset_availability AS av
-                ON av.account_id = a.id AND av.dataset = :dataset
-                AND av.report_date = ANY(CAST(:months AS date[]))
-            WHERE a.workspace_id = :ws AND a.unlinked_at IS NULL {named}
-            ORDER BY a.id
-            """  # noqa: S608  (a constant clause)
-        ),
-        {"ws": workspace_id, "account": account_id, "dataset": dataset, "months": months},
+        text(with_also(inner, "s.id, s.report_date, s.state", "id", also)), bind(params, also)
     )
+    value = None
     accounts: list[uuid.UUID] = []
     states: dict[tuple[dt.date, uuid.UUID], str] = {}
-    for account, month, state in result:
-        if not accounts or accounts[-1] != account:
-            accounts.append(account)
-        if month is not None:
-            states[(month, account)] = state
-    return accounts, states
+    for row in result:
+        if also is not None:
+            value = row.also
+        if row.id is None:  # ``also``'s row when there is no account
+            continue
+        if not accounts or accounts[-1] != row.id:
+            accounts.append(row.id)
+        if row.report_date is not None:
+            states[(row.report_date, row.id)] = row.state
+    return value, accounts, states
 
 
 async def partition_sums(

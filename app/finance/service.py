@@ -21,13 +21,15 @@ from app.finance.schemas import (
     PaymentSummary,
     PeriodTotal,
 )
-from app.fx import convert
+from app.fx import convert, kept
+from app.fx.rates import RateBook
 from app.fx.schemas import ConvertedTotal, ConvertibleMoney
 from app.kit import cursors
 from app.kit.money import Money
 from app.kit.pagination import Page, PageRequest
 from app.models import FinanceReportRow
 from app.reports import fiscal, query
+from app.reports.repository import Also
 
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 MAX_MONTHS = 120
@@ -71,15 +73,16 @@ async def _scope(
     workspace_id: uuid.UUID,
     account_id: uuid.UUID | None,
     months: list[dt.date],
-) -> tuple[list[uuid.UUID], dict[tuple[dt.date, uuid.UUID], str]]:
-    """``_accounts`` (404 for a named account not the workspace's) and the availability state
-    of each of their months, read together."""
-    accounts, states = await repository.scope_month_states(
-        session, workspace_id, account_id, DATASET, months
+    also: Also | None,
+) -> tuple[Any, list[uuid.UUID], dict[tuple[dt.date, uuid.UUID], str]]:
+    """``also``'s value, ``_accounts`` (404 for a named account not the workspace's) and the
+    availability state of each of their months, read together."""
+    value, accounts, states = await repository.scope_month_states(
+        session, workspace_id, account_id, DATASET, months, also
     )
     if account_id is not None and not accounts:
         raise NotFound(f"no account with id {account_id}")
-    return accounts, states
+    return value, accounts, states
 
 
 def _incomplete(
@@ -155,7 +158,14 @@ async def payments(
         raise ValidationFailed.single(
             "query.to_period", f"the range may span at most {MAX_MONTHS} months", "out_of_range"
         )
-    accounts, states = await _scope(session, workspace_id, account_id, months)
+    # The span's rates are read along with the scope (a kept book: only their version while
+    # it is current); a conversion needs the whole range's groups for its per-month totals, so
+    # the page is then cut from those instead of being read on its own.
+    span = _rate_span(first, last)
+    read = kept.book_read(
+        workspace_id, target=target, start=span[0], end=span[1], max_age_days=max_rate_age_days
+    )
+    rates, accounts, states = await _scope(session, workspace_id, account_id, months, read.also)
     groups = await repository.payment_groups(
         session,
         workspace_id,
@@ -164,9 +174,10 @@ async def payments(
         region=region,
         account_id=account_id,
         after=_after(paging),
-        limit=paging.fetch,
+        limit=paging.fetch if target is None else None,
     )
-    page, next_cursor = paging.split(groups, repository.PaymentGroup.sort_key)
+    listed = [group for group in groups if group.past_cursor][: paging.fetch]
+    page, next_cursor = paging.split(listed, repository.PaymentGroup.sort_key)
     report = PaymentsReport(
         items=[
             PaymentSummary(
@@ -189,24 +200,38 @@ async def payments(
         next_cursor=next_cursor,
         incomplete_periods=_incomplete(accounts, states, months, now),
     )
-    if target is None:
+    book = read.book(rates)
+    if target is None or book is None:
         return report
-    everything = await repository.payment_groups(
-        session,
-        workspace_id,
-        first=first.strftime("%Y-%m"),
-        last=last.strftime("%Y-%m"),
-        region=region,
-        account_id=account_id,
-        after=None,
-        limit=MAX_GROUPS,
-    )
-    await _convert(session, workspace_id, report, page, everything, target, max_rate_age_days)
+    days = [rate_day(g) for g in groups]
+    if days and (min(days) < span[0] or max(days) > span[1]):
+        # A file whose End Date lies far from the month it is named after: its rates are
+        # outside the span read along, so they are read now (one more statement).
+        book = await convert.book_for(
+            session,
+            workspace_id,
+            target=target,
+            currencies={g.currency for g in groups if g.currency},
+            start=min(days),
+            end=max(days),
+            max_age_days=max_rate_age_days,
+        )
+    _convert(report, page, groups, target, book)
     return report
 
 
-#: Payment groups of one range converted for the totals (months × accounts × currencies).
-MAX_GROUPS = 100_000
+#: How far a fiscal period's End Date may lie from the end of the calendar month it is named
+#: after: Apple's periods run Sunday–Saturday in whole weeks (``app.reports.fiscal``), so an
+#: end is at most a week or two away; the rates read along cover this margin.
+PERIOD_END_MARGIN = dt.timedelta(days=21)
+
+
+def _rate_span(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+    """The report dates whose rates a conversion of fiscal months ``first``..``last`` reads
+    along: every period's End Date, with ``PERIOD_END_MARGIN`` on either side."""
+    first_end = _add_months(first, 1) - dt.timedelta(days=1)
+    last_end = _add_months(last, 1) - dt.timedelta(days=1)
+    return first_end - PERIOD_END_MARGIN, last_end + PERIOD_END_MARGIN
 
 
 def rate_day(group: repository.PaymentGroup) -> dt.date:
@@ -217,26 +242,14 @@ def rate_day(group: repository.PaymentGroup) -> dt.date:
     return _add_months(parse_period(group.period, "period"), 1) - dt.timedelta(days=1)
 
 
-async def _convert(
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
+def _convert(
     report: PaymentsReport,
     page: list[repository.PaymentGroup],
     everything: list[repository.PaymentGroup],
     target: str,
-    max_rate_age_days: int,
+    book: RateBook,
 ) -> None:
     report.currency = target
-    days = [rate_day(g) for g in everything] or [dt.date.today()]
-    book = await convert.book_for(
-        session,
-        workspace_id,
-        target=target,
-        currencies={g.currency for g in everything if g.currency},
-        start=min(days),
-        end=max(days),
-        max_age_days=max_rate_age_days,
-    )
     for item, group in zip(report.items, page, strict=True):
         if item.earned is None:
             continue

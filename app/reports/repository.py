@@ -78,7 +78,7 @@ def bind(params: dict[str, Any], also: Also | None) -> dict[str, Any]:
     return {**also.params, **params}
 
 
-def _with_also(inner: str, columns: str, order: str, also: Also | None) -> str:
+def with_also(inner: str, columns: str, order: str, also: Also | None) -> str:
     """``inner`` (ordered by ``order``), or with ``also``: one row with its value and NULL
     columns when ``inner`` finds nothing, else ``inner``'s rows, each with the value."""
     if also is None:
@@ -112,7 +112,7 @@ async def _states(
             AND av.report_date = CAST(d AS date)
         {only if incomplete_only else ""}
     """  # noqa: S608  (constant clauses)
-    sql = _with_also(inner, "s.report_date, s.account_id, s.state", "report_date, account_id", also)
+    sql = with_also(inner, "s.report_date, s.account_id, s.state", "report_date, account_id", also)
     bound = bind({**params, "dataset": dataset, "start": start, "end": end}, also)
     result = await session.execute(text(sql), bound)
     value = None
@@ -196,7 +196,7 @@ async def app_report_states_and(
             AND av.report_date = CAST(d AS date)
         WHERE ap.id = :app AND ap.workspace_id = :ws
     """
-    sql = _with_also(inner, "s.name, s.account_id, s.report_date, s.state", "report_date", also)
+    sql = with_also(inner, "s.name, s.account_id, s.report_date, s.state", "report_date", also)
     params = {"app": app_id, "ws": workspace_id, "dataset": dataset, "start": start, "end": end}
     result = await session.execute(text(sql), bind(params, also))
     value = None
