@@ -6,6 +6,7 @@ import datetime as dt
 import decimal
 import functools
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -493,15 +494,25 @@ _BUCKET_ENDS = {
 #: A page's items (rows ``n`` ≤ ``:page`` of a ``written`` relation ordered as the report) as
 #: JSON joined by commas, without the array's brackets (``report_json.ArrayItems``), in UTF-8
 #: bytes: each item's ``textsend`` (its bytes in the client's encoding, asyncpg's UTF-8) joined
-#: as ``bytea``. Every whole-page copy costs here (a fresh 5 MB block is ~10 ms of page faults
-#: on this project's machine): wrapping the joined text in brackets and ``convert_to`` on it
-#: took a 5,000-item converted page 18.8 ms against 3.8 ms for this (pgbench, 2026-12-06).
-#: The rows are joined in the order the subquery gives them (a plain aggregate reads its input
-#: in order; the subquery's ``LIMIT`` rules out a parallel one), not by ``string_agg(… ORDER
-#: BY n)``: PostgreSQL 15 sorts an aggregate's input itself, and 5,000 converted items (5 MB)
-#: passed ``work_mem`` — a sort on disk, a quarter of a converted page's time.
+#: as ``bytea``, one value per bucket (``_CHUNKS``). Every whole-page copy costs here (a fresh
+#: 5 MB block is ~10 ms of page faults on this project's machine): wrapping the joined text in
+#: brackets and ``convert_to`` on it took a 5,000-item converted page 18.8 ms against 3.8 ms
+#: for this (pgbench, 2026-12-06). The rows are joined in the order the subquery gives them
+#: (an aggregate reads its input in order), not by ``string_agg(… ORDER BY n)``: PostgreSQL 15
+#: sorts an aggregate's input itself, and 5,000 converted items (5 MB) passed ``work_mem`` — a
+#: sort on disk, a quarter of a converted page's time.
 _ITEMS_ARRAY = """COALESCE(
     string_agg(textsend(item), CAST(',' AS bytea)) FILTER (WHERE n <= :page), CAST('' AS bytea))"""
+
+#: The page comes back as one row per bucket (day, month…), each with its items joined, not as
+#: one value of the whole page: a single 5 MB value took the converted page's statement
+#: 21.5-22.8 ms against 9.2-9.8 ms in rows of a day's items (the unconverted 2 MB page: 11.0-15.6
+#: against 9.8-10.0 ms; asyncpg, prepared, medians of 32 runs, 2026-12-07). The relation is
+#: ordered by its bucket first, so PostgreSQL groups it as it comes, without a sort (a hash
+#: aggregate would also advance each bucket in input order): the items keep the report's order
+#: within each bucket. The buckets themselves are put in order by ``_page_of`` (a sort here
+#: would copy the page's megabytes once more). ``{bucket}``: the grouping column.
+_CHUNKS = "GROUP BY {bucket}"
 
 
 #: ``text`` of a page's statement, made once per distinct SQL (the values are bound): a
@@ -514,25 +525,40 @@ _page_statement = functools.lru_cache(maxsize=512)(text)
 class WrittenPage:
     """A page of ``aggregate``'s rows as the API writes them: of the ``limit`` rows asked for
     (a page and one more, which tells whether another page follows), the items' JSON
-    (``service._items`` of an unconverted report) of all but the ``limit``-th, joined by
-    commas without the array's brackets (UTF-8; ``report_json.ArrayItems``); how many rows
-    there were; and, when there were ``limit``, the keyset position of the page's last row
-    (what the next page's ``after`` takes)."""
+    (``service._items`` of an unconverted report) of all but the ``limit``-th, in parts of
+    items joined by commas without the array's brackets (UTF-8; ``report_json.ArrayItems``);
+    how many rows there were; and, when there were ``limit``, the keyset position of the
+    page's last row (what the next page's ``after`` takes)."""
 
-    items: bytes
+    items: list[bytes]
     rows: int
     last_key: list[Any] | None
     #: Whether the items were kept ones (``sales_items_workspace_day``), not written now.
     kept: bool = False
 
+    @property
+    def joined(self) -> bytes:
+        """The items joined by commas (the array's content)."""
+        return b",".join(self.items)
 
-def _page_of(
-    items: bytes, rows: int, limit: int, bucket: dt.date | None, groups: list[Any], kept: bool
-) -> WrittenPage:
+
+def _page_of(chunks: Sequence[Any], limit: int, kept: bool) -> WrittenPage:
+    """The page of a statement's rows (``_CHUNKS``): per bucket, its key, its joined items,
+    its rows and — in the bucket holding the ``limit``-th row — that row's bucket and group
+    values."""
+    items: list[bytes] = []
+    rows = 0
+    last: Sequence[Any] | None = None
+    for chunk in sorted(chunks, key=lambda chunk: chunk[0]):
+        if chunk[1]:
+            items.append(chunk[1])
+        rows += chunk[2]
+        if chunk[3] is not None:
+            last = chunk[3:]
     last_key: list[Any] | None = None
-    if rows == limit and bucket is not None:
-        last_key = [bucket.isoformat()]
-        for value in groups:
+    if rows == limit and last is not None:
+        last_key = [last[0].isoformat()]
+        for value in last[1:]:
             last_key += [value is None, value or ""]
     return WrittenPage(items, rows, last_key, kept)
 
@@ -560,7 +586,7 @@ def _kept_page_sql(
         keyset = f"AND ({order}) > (:k0, :k1, :k2)"
         params["s"] = max(start, params["k0"])  # the scan starts at the cursor's day
     return f"""
-        SELECT {_ITEMS_ARRAY},
+        SELECT report_date AS chunk, {_ITEMS_ARRAY},
                count(*) AS rows, max(report_date) FILTER (WHERE n = :page) AS bucket,
                max(country_code) FILTER (WHERE n = :page) AS g0
         FROM (SELECT page.*, row_number() OVER (ORDER BY page.report_date, page.position) AS n
@@ -571,6 +597,7 @@ def _kept_page_sql(
                     ORDER BY r.report_date, r.position
                     LIMIT :limit) AS page
               ORDER BY page.report_date, page.position) AS kept
+        {_CHUNKS.format(bucket="report_date")}
     """  # noqa: S608  (fixed identifiers; values are bound)
 
 
@@ -590,8 +617,8 @@ async def _kept_items(
     sql = _kept_page_sql(
         "sales_items_workspace_day", params, workspace_id, start, end, filters, after, limit
     )
-    items, rows, bucket, country = (await session.execute(_page_statement(sql), params)).one()
-    return _page_of(items, rows, limit, bucket, [country], kept=True)
+    chunks = (await session.execute(_page_statement(sql), params)).all()
+    return _page_of(chunks, limit, kept=True)
 
 
 def _unconverted_days(workspace: str, currency: str, also: str = "") -> str:
@@ -723,18 +750,19 @@ async def aggregate_written(
         workspace_id, start, end, granularity, dimensions, filters, after, limit, span, fx
     )
     params = g.params
-    # The page comes back as one text, its items joined in PostgreSQL: 5,000 rows of a few
-    # hundred bytes each cost the API process (one core for every request) about 13 ms to
-    # receive, wrap and join, PostgreSQL's join about 2 ms (38.5 → 40.8 ms for the page,
-    # prepared, alternating; 2026-12-06). The window's order is the report's; ``written``
-    # keeps it (no second sort) for ``_ITEMS_ARRAY``.
+    # The page comes back in a few texts (one per bucket, ``_CHUNKS``), its items joined in
+    # PostgreSQL: 5,000 rows of a few hundred bytes each cost the API process (one core for
+    # every request) about 13 ms to receive, wrap and join, PostgreSQL's join about 2 ms
+    # (38.5 → 40.8 ms for the page, prepared, alternating; 2026-12-06). The window's order is
+    # the report's; ``written`` keeps it (no second sort) for ``_ITEMS_ARRAY``.
     params["page"] = limit - 1
     last = "".join(f", max({key}) FILTER (WHERE n = :page)" for key in ("bucket", *g.groups))
     sql = f"""
         {with_clause}
-        SELECT {_ITEMS_ARRAY},
+        SELECT bucket AS chunk, {_ITEMS_ARRAY},
                count(*){last}
         FROM ({rows}) AS written
+        {_CHUNKS.format(bucket="bucket")}
     """  # noqa: S608  (every identifier comes from fixed maps; values are bound)
     if fx is not None and kept_shape:
         # Still one statement: the kept page behind a one-time filter, the written one behind
@@ -744,17 +772,21 @@ async def aggregate_written(
             "sales_items_workspace_day_converted", params, workspace_id, start, end, filters,
             after, limit, also="AND r.currency = :kc",
         )  # fmt: skip
+        # Which branch ran comes as a row of its own (its chunk is null), so that it is known
+        # even when the page is empty.
         sql = f"""
             WITH ready AS MATERIALIZED (SELECT {_CONVERTED_CURRENT} AS ok)
+            SELECT NULL, NULL, 0, NULL, NULL, (SELECT ok FROM ready)
+            UNION ALL
             SELECT k.*, true FROM ({kept_sql}) AS k WHERE (SELECT ok FROM ready)
             UNION ALL
             SELECT w.*, false FROM ({sql}) AS w WHERE NOT (SELECT ok FROM ready)
         """  # noqa: S608  (fixed identifiers; values are bound)
-        page = await session.execute(_page_statement(sql), params)
-        items, rows, bucket, country, from_kept = page.one()
-        return _page_of(items, rows, limit, bucket, [country], kept=from_kept)
-    items, rows, bucket, *groups = (await session.execute(_page_statement(sql), params)).one()
-    return _page_of(items, rows, limit, bucket, groups, kept=False)
+        found = (await session.execute(_page_statement(sql), params)).all()
+        [from_kept] = [row[-1] for row in found if row[0] is None]
+        return _page_of([row[:-1] for row in found if row[0] is not None], limit, from_kept)
+    page = (await session.execute(_page_statement(sql), params)).all()
+    return _page_of(page, limit, kept=False)
 
 
 async def list_rows(

@@ -126,7 +126,7 @@ async def _pages(
                 page = await repository.aggregate_written(
                     session, world.workspace_id, span=(span.start, span.end), fx=table, **kwargs
                 )
-                items = b"[" + page.items + b"]"
+                items = b"[" + page.joined + b"]"
                 read, last = page.rows, page.last_key
             else:  # the reference: what ``service.sales_report`` did before
                 fx = table if several_days else None

@@ -131,7 +131,7 @@ async def _pages(
         fx = in_sql.kept_table(book, start, end)
         while True:
             page = await _page(session, world, fx, start, end, limit, after, countries, use_kept)
-            out.append(page.items)
+            out.append(page.joined)
             sources.add(page.kept)
             if page.last_key is None:
                 return out, sources

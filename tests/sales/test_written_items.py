@@ -58,7 +58,7 @@ async def _pages(
                     session, world.workspace_id, span=(span.start, span.end), **kwargs
                 )
                 assert kept is None or page.kept == kept
-                items = b"[" + page.items + b"]"
+                items = b"[" + page.joined + b"]"
                 read, last = page.rows, page.last_key
             else:
                 rows = await repository.aggregate(session, world.workspace_id, **kwargs)
@@ -132,16 +132,16 @@ def test_a_written_part_takes_its_place_in_the_document() -> None:
     written = report_json.encode({**document, "items": report_json.Encoded(b'[{"a":1}]')})
     assert written == pydantic_core.to_json({**document, "items": [{"a": 1}]})
     assert report_json.encode(document) == pydantic_core.to_json(document)
-    # Items joined without their brackets go between the placeholder's; several written
-    # parts each take their own place, whatever the order of the keys.
-    joined = report_json.ArrayItems(b'{"a":1},{"b":2}')
+    # Items joined without their brackets go between the placeholder's, their parts joined by
+    # commas; several written parts each take their own place, whatever the order of the keys.
+    joined = report_json.ArrayItems([b'{"a":1}', b'{"b":2},{"c":3}'])
     both = {**document, "next_cursor": report_json.Encoded(b'"x"'), "items": joined}
     assert report_json.encode({**document, "items": joined}) == pydantic_core.to_json(
-        {**document, "items": [{"a": 1}, {"b": 2}]}
+        {**document, "items": [{"a": 1}, {"b": 2}, {"c": 3}]}
     )
-    assert report_json.encode({**document, "items": report_json.ArrayItems(b"")}) == (
+    assert report_json.encode({**document, "items": report_json.ArrayItems([])}) == (
         pydantic_core.to_json(document)
     )
     assert report_json.encode(both) == pydantic_core.to_json(
-        {**document, "next_cursor": "x", "items": [{"a": 1}, {"b": 2}]}
+        {**document, "next_cursor": "x", "items": [{"a": 1}, {"b": 2}, {"c": 3}]}
     )
