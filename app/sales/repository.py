@@ -507,7 +507,7 @@ _ITEMS_ARRAY = """COALESCE(
 #: The page comes back as one row per bucket (day, month…), each with its items joined, not as
 #: one value of the whole page: a single 5 MB value took the converted page's statement
 #: 21.5-22.8 ms against 9.2-9.8 ms in rows of a day's items (the unconverted 2 MB page: 11.0-15.6
-#: against 9.8-10.0 ms; asyncpg, prepared, medians of 32 runs, 2026-12-07). The relation is
+#: against 9.8-10.0 ms; asyncpg, prepared, medians of 32 runs, 2026-12-06). The relation is
 #: ordered by its bucket first, so PostgreSQL groups it as it comes, without a sort (a hash
 #: aggregate would also advance each bucket in input order): the items keep the report's order
 #: within each bucket. The buckets themselves are put in order by ``_page_of`` (a sort here
