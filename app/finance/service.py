@@ -200,8 +200,8 @@ async def payments(
         next_cursor=next_cursor,
         incomplete_periods=_incomplete(accounts, states, months, now),
     )
-    book = read.book(rates)
-    if target is None or book is None:
+    book = read.book(rates)  # None: no reporting currency
+    if book is None:
         return report
     days = [rate_day(g) for g in groups]
     if days and (min(days) < span[0] or max(days) > span[1]):
@@ -210,13 +210,13 @@ async def payments(
         book = await convert.book_for(
             session,
             workspace_id,
-            target=target,
+            target=book.target,
             currencies={g.currency for g in groups if g.currency},
             start=min(days),
             end=max(days),
             max_age_days=max_rate_age_days,
         )
-    _convert(report, page, groups, target, book)
+    _convert(report, page, groups, book)
     return report
 
 
@@ -246,10 +246,9 @@ def _convert(
     report: PaymentsReport,
     page: list[repository.PaymentGroup],
     everything: list[repository.PaymentGroup],
-    target: str,
     book: RateBook,
 ) -> None:
-    report.currency = target
+    report.currency = book.target
     for item, group in zip(report.items, page, strict=True):
         if item.earned is None:
             continue

@@ -209,6 +209,36 @@ _MISSING = """
 """
 
 
+async def _with_missing(
+    session: AsyncSession,
+    params: dict[str, Any],
+    also: Also | None,
+    columns: str = "",
+    source: str = "",
+) -> Any:
+    """One statement's row: ``also``'s value, ``columns`` of ``source`` (a ``FROM`` clause:
+    no row when it finds none) and ``_MISSING``'s days for ``params``."""
+    value = also.sql if also is not None else "NULL"
+    sql = f"SELECT ({value}) AS also, {columns} ARRAY({_MISSING}) AS missing {source}"
+    return (await session.execute(text(sql), bind(params, also))).one_or_none()
+
+
+def _missing_params(
+    workspace_id: uuid.UUID,
+    level: str,
+    start: dt.date,
+    end: dt.date,
+    ad_account_ids: Sequence[int] | None,
+) -> dict[str, Any]:
+    return {
+        "workspace": workspace_id,
+        "level": level,
+        "start": start,
+        "end": end,
+        "ad_accounts": list(ad_account_ids) if ad_account_ids else None,
+    }
+
+
 async def missing_days(
     session: AsyncSession,
     workspace_id: uuid.UUID,
@@ -221,16 +251,8 @@ async def missing_days(
     """Days of the range (up to today in each ad account's zone) not yet fetched for every
     ad account that syncs; with ``also``'s value (a conversion's rates) read in the same
     statement."""
-    params = {
-        "workspace": workspace_id,
-        "level": level,
-        "start": start,
-        "end": end,
-        "ad_accounts": list(ad_account_ids) if ad_account_ids else None,
-    }
-    value = also.sql if also is not None else "NULL"
-    sql = f"SELECT ({value}) AS also, ARRAY({_MISSING}) AS missing"
-    row = (await session.execute(text(sql), bind(params, also))).one()
+    params = _missing_params(workspace_id, level, start, end, ad_account_ids)
+    row = await _with_missing(session, params, also)
     return row.also, list(row.missing)
 
 
@@ -246,27 +268,15 @@ async def app_missing_days(
     """``also``'s value (a conversion's rates), the Apple id of the workspace's app
     ``app_id`` and ``missing_days`` of every ad account, in one statement; None when the
     workspace has no such app."""
-    value = also.sql if also is not None else "NULL"
-    params = {
-        "app": app_id,
-        "workspace": workspace_id,
-        "level": level,
-        "start": start,
-        "end": end,
-        "ad_accounts": None,
-    }
-    row = (
-        await session.execute(
-            text(
-                f"""
-                SELECT ({value}) AS also, ap.apple_id, ARRAY({_MISSING}) AS missing
-                FROM apps ap WHERE ap.id = :app AND ap.workspace_id = :workspace
-                """  # noqa: S608 (constant fragments)
-            ),
-            bind(params, also),
-        )
-    ).one_or_none()
-    return None if row is None else (row[0], row[1], list(row[2]))
+    params = {**_missing_params(workspace_id, level, start, end, None), "app": app_id}
+    row = await _with_missing(
+        session,
+        params,
+        also,
+        "ap.apple_id,",
+        "FROM apps ap WHERE ap.id = :app AND ap.workspace_id = :workspace",
+    )
+    return None if row is None else (row.also, row.apple_id, list(row.missing))
 
 
 @dataclass

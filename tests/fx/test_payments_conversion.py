@@ -19,8 +19,9 @@ from app.fx.currencies import ECB_CURRENCIES, EURO_FIXED
 from app.fx.rates import significant
 from app.sandbox.fx import FxState
 from app.sandbox.state import SandboxState, utc_now
-from tests.fixtures.accounts import Tenant, link
+from tests.fixtures.accounts import Tenant, link, link_account
 from tests.fixtures.engine import run_unit
+from tests.fixtures.pages import pages
 from tests.fx.helpers import NOW, run_public_unit
 
 MAY_2025 = "2025-08"  # fiscal key of Apple's "May 2025": 05/04/2025–05/31/2025 (a Saturday)
@@ -93,30 +94,10 @@ APRIL_2025 = "2025-07"  # fiscal key of Apple's "April 2025": 04/06/2025–05/03
 async def _two_months(
     app: FastAPI, client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxState
 ) -> None:
-    response = await link(client, tenant, sandbox.add_key("acme", roles=("FINANCE",)))
-    assert response.status_code == 201, response.text
-    account_id = uuid.UUID(response.json()["id"])
+    account_id = await link_account(client, tenant, sandbox.add_key("acme", roles=("FINANCE",)))
     for key in (APRIL_2025, MAY_2025):
         await run_unit(app, account_id, "finance_monthly", key)
     await run_public_unit(app, "fx_ecb", "history")
-
-
-async def _pages(
-    client: httpx.AsyncClient, tenant: Tenant, params: dict[str, str]
-) -> list[dict[str, Any]]:
-    pages = []
-    cursor = None
-    while True:
-        response = await client.get(
-            "/v1/payments",
-            params={**params, **({"cursor": cursor} if cursor else {})},
-            headers=tenant.headers(),
-        )
-        assert response.status_code == 200, response.text
-        pages.append(response.json())
-        cursor = pages[-1]["next_cursor"]
-        if cursor is None:
-            return pages
 
 
 async def test_converted_pages_are_the_plain_pages_with_the_whole_ranges_totals(
@@ -127,8 +108,10 @@ async def test_converted_pages_are_the_plain_pages_with_the_whole_ranges_totals(
     without a currency; every page carries the totals of the whole range."""
     await _two_months(app, client, tenant, sandbox)
     months = {"from_period": "2025-04", "to_period": "2025-05"}
-    plain = await _pages(client, tenant, {**months, "limit": "7"})
-    converted = await _pages(client, tenant, {**months, "limit": "7", "currency": "EUR"})
+    plain = await pages(client, tenant, "/v1/payments", {**months, "limit": "7"})
+    converted = await pages(
+        client, tenant, "/v1/payments", {**months, "limit": "7", "currency": "EUR"}
+    )
     assert len(plain) >= 3  # several pages, so the cut is exercised
 
     def unconverted(item: dict[str, Any]) -> dict[str, Any]:
@@ -136,7 +119,9 @@ async def test_converted_pages_are_the_plain_pages_with_the_whole_ranges_totals(
 
     assert [[unconverted(i) for i in p["items"]] for p in converted] == [p["items"] for p in plain]
     assert [p["next_cursor"] for p in converted] == [p["next_cursor"] for p in plain]
-    [whole] = await _pages(client, tenant, {**months, "limit": "1000", "currency": "EUR"})
+    [whole] = await pages(
+        client, tenant, "/v1/payments", {**months, "limit": "1000", "currency": "EUR"}
+    )
     assert {p["items"][0]["period"] for p in converted} == {"2025-04", "2025-05"}
     assert [t["period"] for t in whole["totals_converted"]] == ["2025-04", "2025-05"]
     assert all(p["totals_converted"] == whole["totals_converted"] for p in converted)

@@ -17,6 +17,7 @@ from app.sandbox.catalog import SandboxApp
 from app.sandbox.reviews import visible_reviews
 from app.sandbox.state import SandboxKey, SandboxState
 from tests.fixtures.accounts import Tenant, make_token
+from tests.fixtures.pages import pages
 from tests.reviews.helpers import FakeClock
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -25,19 +26,11 @@ PACIFIC = ZoneInfo("America/Los_Angeles")
 async def all_pages(
     client: httpx.AsyncClient, tenant: Tenant, params: dict[str, Any] | list[tuple[str, Any]]
 ) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        query = list(params.items()) if isinstance(params, dict) else list(params)
-        if cursor:
-            query.append(("cursor", cursor))
-        response = await client.get("/v1/reviews", params=query, headers=tenant.headers())
-        assert response.status_code == 200, response.text
-        page = response.json()
-        items.extend(page["items"])
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return items
+    return [
+        item
+        for page in await pages(client, tenant, "/v1/reviews", params)
+        for item in page["items"]
+    ]
 
 
 async def app_ids(db: asyncpg.Connection) -> dict[str, uuid.UUID]:
