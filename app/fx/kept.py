@@ -94,9 +94,13 @@ class BookRead:
     also: Also | None = None
 
     def book(self, value: str | None) -> RateBook | None:
+        return self.versioned_book(value)[1]
+
+    def versioned_book(self, value: str | None) -> tuple[uuid.UUID | None, RateBook | None]:
+        """The book, with the rates version it was read at (see :func:`versioned_book`)."""
         if self.key is None or value is None:
-            return None
-        return _settle(self.key, self.found, *repository.rates_of_also(value))[1]
+            return None, None
+        return _settle(self.key, self.found, *repository.rates_of_also(value))
 
 
 def book_read(

@@ -78,6 +78,15 @@ def bind(params: dict[str, Any], also: Also | None) -> dict[str, Any]:
     return {**also.params, **params}
 
 
+def both(first: Also, second: Also | None) -> Also:
+    """``first`` and ``second`` read as one value: a text array of the two (``second``'s
+    element NULL when there is none), e.g. an answer's version and the rates it converts at."""
+    if second is None:
+        return Also(f"ARRAY[CAST(({first.sql}) AS text), NULL]", first.params)
+    params = bind(first.params, second)
+    return Also(f"ARRAY[CAST(({first.sql}) AS text), CAST(({second.sql}) AS text)]", params)
+
+
 def with_also(inner: str, columns: str, order: str, also: Also | None) -> str:
     """``inner`` (ordered by ``order``), or with ``also``: one row with its value and NULL
     columns when ``inner`` finds nothing, else ``inner``'s rows, each with the value."""

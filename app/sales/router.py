@@ -13,6 +13,7 @@ from pydantic import Field
 
 from app.asc.enums import ReportPlatform
 from app.auth.deps import Reader
+from app.fx import convert
 from app.kit.dates import Day
 from app.kit.deps import AppSettings, Session
 from app.kit.pagination import CursorParam, Page, PageRequest, Paging
@@ -107,23 +108,25 @@ async def _kept(
     settings: AppSettings,
     workspace_id: uuid.UUID,
     key: tuple[object, ...],
-    read: Callable[[], Awaitable[tuple[str, Read]]],
+    read: Callable[[], Awaitable[tuple[str | None, Read]]],
     build: Callable[[Read | None], Awaitable[service.Payload]],
 ) -> Response:
     """The answer ``build`` makes, kept for the next identical request (see
     ``app.kit.response_cache``) under ``key`` and the version of the data it reads. ``read``
     reads that version together with what ``build`` needs besides its aggregate (the states of
-    the range's dates), in one statement: a kept answer costs that statement, a new one adds
-    the aggregate. Answers in a reporting currency are not kept (exchange rates are not part
-    of the version): the caller does not come here for them."""
+    the range's dates, the rates of a reporting currency), in one statement: a kept answer
+    costs that statement, a new one adds the aggregate. A version of None (rates without a
+    version to check them by) builds the answer without keeping it."""
     cache = cache_of(request, settings.response_cache_mb)
     if not cache.enabled:
         return _json(await build(None))
-    version, states = await read()
+    version, known = await read()
+    if version is None:
+        return _json(await build(known))
     full_key = (request.scope["route"].path, workspace_id, key, version)
     entry = cache.get(full_key)
     if entry is None:
-        entry = cache.put(full_key, service.encode(await build(states)))
+        entry = cache.put(full_key, service.encode(await build(known)))
     return await respond(request, entry)
 
 
@@ -208,7 +211,7 @@ async def get_sales(
     span = query.date_range(from_date, to_date, settings.sales_max_range_days)
     now = _now()
 
-    def build(incomplete: list[dict[str, object]] | None) -> Awaitable[service.Payload]:
+    def build(known: service.Known[list[dict[str, object]]] | None) -> Awaitable[service.Payload]:
         return service.sales_report(
             session,
             principal.workspace_id,
@@ -221,14 +224,14 @@ async def get_sales(
             currency=currency,
             default_currency=principal.reporting_currency,
             max_rate_age_days=settings.fx_max_rate_age_days,
-            incomplete=incomplete,
+            known=known,
         )
 
-    kept = version_repository.worth_keeping([d.value for d in dimensions], filters)
-    if currency is not None or principal.reporting_currency is not None or not kept:
+    if not version_repository.worth_keeping([d.value for d in dimensions], filters):
         return _json(await build(None))
+    target = convert.target_currency(currency, principal.reporting_currency)
 
-    def read() -> Awaitable[tuple[str, list[dict[str, object]]]]:
+    def read() -> Awaitable[tuple[str | None, service.Known[list[dict[str, object]]]]]:
         return service.kept_report_states(
             session,
             principal.workspace_id,
@@ -237,10 +240,12 @@ async def get_sales(
             group_by=dimensions,
             filters=filters,
             now=now,
+            target=target,
+            max_rate_age_days=settings.fx_max_rate_age_days,
         )
 
     key = (span, granularity, tuple(dimensions), _filter_key(filters), limit, cursor,
-           calendar.latest_daily(now))  # fmt: skip
+           calendar.latest_daily(now), target, settings.fx_max_rate_age_days)  # fmt: skip
     return await _kept(request, settings, principal.workspace_id, key, read, build)
 
 
@@ -334,7 +339,7 @@ async def get_app_sales_summary(
     span = query.date_range(from_date, to_date, settings.sales_max_range_days)
     now = _now()
 
-    def build(app: query.AppDays | None) -> Awaitable[service.Payload]:
+    def build(known: service.Known[query.AppDays] | None) -> Awaitable[service.Payload]:
         return service.app_summary(
             session,
             principal.workspace_id,
@@ -344,14 +349,21 @@ async def get_app_sales_summary(
             currency=currency,
             default_currency=principal.reporting_currency,
             max_rate_age_days=settings.fx_max_rate_age_days,
-            app=app,
+            known=known,
         )
 
-    if currency is not None or principal.reporting_currency is not None:
-        return _json(await build(None))
+    target = convert.target_currency(currency, principal.reporting_currency)
 
-    def read() -> Awaitable[tuple[str, query.AppDays]]:
-        return service.kept_app_states(session, principal.workspace_id, app_id, span=span, now=now)
+    def read() -> Awaitable[tuple[str | None, service.Known[query.AppDays]]]:
+        return service.kept_app_states(
+            session,
+            principal.workspace_id,
+            app_id,
+            span=span,
+            now=now,
+            target=target,
+            max_rate_age_days=settings.fx_max_rate_age_days,
+        )
 
-    key = (app_id, span, calendar.latest_daily(now))
+    key = (app_id, span, calendar.latest_daily(now), target, settings.fx_max_rate_age_days)
     return await _kept(request, settings, principal.workspace_id, key, read, build)

@@ -12,8 +12,9 @@ import gc
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +46,7 @@ from app.sales.schemas import (
 #: tests validate every response against the schema. An unconverted report's items come
 #: already written as JSON (``app.sales.report_json``): serialise with ``encode``.
 Payload = dict[str, Any]
+States = TypeVar("States")
 
 _ZERO = Decimal(0)
 DAILY_DATASET = "sales_daily"
@@ -350,24 +352,23 @@ async def sales_report(
     currency: str | None = None,
     default_currency: str | None,
     max_rate_age_days: int = 7,
-    incomplete: list[dict[str, Any]] | None = None,
+    known: Known[list[dict[str, Any]]] | None = None,
 ) -> Payload:
     """The `SalesReport` document (see ``Payload``); with a reporting currency (``currency``
     or the workspace's default) every money entry is also converted (``app.fx.convert``).
-    ``incomplete``: its incomplete dates, already read (``kept_report_states``)."""
+    ``known``: its incomplete dates and rates, already read (``kept_report_states``)."""
     target = convert.target_currency(currency, default_currency)
     after = _after(paging, len(group_by))
     # The span's rates (only their version while a kept book is current): read in the
     # statement that reads the incomplete dates, unless those came read already.
-    if incomplete is None:
+    if known is None:
         read = _book_read(workspace_id, target, span, max_rate_age_days)
         value, dates = await _incomplete_dates_and(
             session, workspace_id, filters, span, now, read.also
         )
         book = read.book(value)
     else:
-        dates = incomplete
-        book = await _book(session, workspace_id, target, span, max_rate_age_days)
+        dates, book = known.states, known.book
     items: list[dict[str, Any]] | report_json.ArrayItems
     if group_by or granularity is Granularity.DAY:
         # Items enough to matter: PostgreSQL writes each item's JSON, converted too (a few
@@ -423,6 +424,27 @@ async def sales_report(
     }
 
 
+@dataclass(frozen=True)
+class Known(Generic[States]):
+    """What a kept answer's first statement read besides its version, for building the answer
+    when it is not kept yet: the states of its dates and, converted, the rates' book."""
+
+    states: States
+    book: convert.RateBook | None
+
+
+def _answer_version(
+    version: str, read: kept.BookRead, rates: str | None
+) -> tuple[str | None, convert.RateBook | None]:
+    """(the version an answer is kept under, its book): a converted answer's version includes
+    the rates' (``fx_data_version``); None when the rates have no version row (such an answer
+    is built, not kept: a rate written later could not be told apart)."""
+    rates_version, book = read.versioned_book(rates)
+    if read.also is None:
+        return version, None
+    return (None if rates_version is None else f"{version};fx:{rates_version}"), book
+
+
 async def kept_report_states(
     session: AsyncSession,
     workspace_id: uuid.UUID,
@@ -432,11 +454,14 @@ async def kept_report_states(
     group_by: list[Dimension],
     filters: SalesFilter,
     now: dt.datetime,
-) -> tuple[str, list[dict[str, Any]]]:
-    """(the version of the data a ``sales_report`` reads, its incomplete dates), in one
-    statement: what a kept answer is looked up by, and what building it needs besides the
-    aggregate."""
-    version, states = await version_repository.sales_states(
+    target: str | None = None,
+    max_rate_age_days: int = 7,
+) -> tuple[str | None, Known[list[dict[str, Any]]]]:
+    """(the version of the data a ``sales_report`` reads — in ``target`` with its rates —,
+    its incomplete dates and book), in one statement: what a kept answer is looked up by, and
+    what building it needs besides the aggregate."""
+    read = _book_read(workspace_id, target, span, max_rate_age_days)
+    version, rates, states = await version_repository.sales_states(
         session,
         workspace_id,
         start=span.start,
@@ -444,13 +469,15 @@ async def kept_report_states(
         granularity=granularity.value,
         dimensions=[d.value for d in group_by],
         filters=filters,
+        rates=read.also,
     )
     newest = calendar.latest_daily(now)
     incomplete = [
         {"report_date": day, "account_id": account_id, "state": query.day_state(day, state, newest)}
         for day, account_id, state in states
     ]
-    return version, incomplete
+    answer_version, book = _answer_version(version, read, rates)
+    return answer_version, Known(incomplete, book)
 
 
 async def kept_app_states(
@@ -460,17 +487,23 @@ async def kept_app_states(
     *,
     span: DateRange,
     now: dt.datetime,
-) -> tuple[str, query.AppDays]:
-    """(the version of the data an ``app_summary`` reads, the app with its account's state of
-    every day: 404 outside the workspace), in one statement."""
-    version, found = await version_repository.app_states(
-        session, workspace_id, app_id, start=span.start, end=span.end
+    target: str | None = None,
+    max_rate_age_days: int = 7,
+) -> tuple[str | None, Known[query.AppDays]]:
+    """(the version of the data an ``app_summary`` reads — in ``target`` with its rates —, the
+    app with its account's state of every day — 404 outside the workspace — and the book), in
+    one statement."""
+    read = _book_read(workspace_id, target, span, max_rate_age_days)
+    version, rates, found = await version_repository.app_states(
+        session, workspace_id, app_id, start=span.start, end=span.end, rates=read.also
     )
     if found is None:
         raise NotFound(f"no app with id {app_id}")
     newest = calendar.latest_daily(now)
     states = {day: query.day_state(day, state, newest) for day, state in found.states}
-    return version, query.AppDays(found.app_id, found.name, found.account_id, states)
+    app = query.AppDays(found.app_id, found.name, found.account_id, states)
+    answer_version, book = _answer_version(version, read, rates)
+    return answer_version, Known(app, book)
 
 
 async def app_summary(
@@ -483,13 +516,15 @@ async def app_summary(
     currency: str | None = None,
     default_currency: str | None,
     max_rate_age_days: int = 7,
-    app: query.AppDays | None = None,
+    known: Known[query.AppDays] | None = None,
 ) -> Payload:
     """The `AppSalesSummary` document (see ``Payload``), converted like ``sales_report``.
-    ``app``: the app with its days' states, already read (``kept_app_states``)."""
+    ``known``: the app with its days' states and the rates, already read
+    (``kept_app_states``)."""
     target = convert.target_currency(currency, default_currency)
-    book = None
-    if app is None:
+    if known is not None:
+        app, book = known.states, known.book
+    else:
         # The app (404 outside the workspace) with its account's state of every day, and
         # the span's rates read along (only their version while a kept book is current).
         read = _book_read(workspace_id, target, span, max_rate_age_days)
@@ -500,8 +535,6 @@ async def app_summary(
         book = read.book(value)
     if target is None:  # PostgreSQL writes the measures' JSON (``app.sales.card``)
         return await card.written_summary(session, workspace_id, app, span)
-    if book is None:
-        book = await _book(session, workspace_id, target, span, max_rate_age_days)
     return await _built_summary(session, workspace_id, app, span, target, book)
 
 

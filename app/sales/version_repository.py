@@ -8,10 +8,11 @@ rollup rows the planner would read (the same tables, range and filters: every ro
 PostgreSQL holds there, by its ``xmin``, ``ctid`` and table — a row rewritten by an ingest,
 even with equal values, is a new row version), the workspace's accounts (id, unlinked), the
 availability of their days in the range (date, state), and the app's row for an app's card.
-(Answers in a reporting currency, asked for or the workspace's default that comes with the
-caller's token, are not kept.) Any commit that changes what the answer reads changes it;
-READ COMMITTED reads it before the answer's aggregate, so an answer is never filed under
-a version older than the data it saw was at that version.
+An answer in a reporting currency adds the version of the stored rates (``fx_data_version``,
+which any statement writing a rate changes: ``app.fx.kept``), and its currency and maximum
+rate age go in its key. Any commit that changes what the answer reads changes it; READ
+COMMITTED reads it before the answer's aggregate, so an answer is never filed under a version
+older than the data it saw was at that version.
 """
 
 from __future__ import annotations
@@ -100,10 +101,12 @@ async def sales_states(
     granularity: str,
     dimensions: list[str],
     filters: SalesFilter,
-) -> tuple[str, list[tuple[dt.date, uuid.UUID, str | None]]]:
-    """(the version of what a ``/v1/sales`` answer reads, the dates of its accounts in scope
-    that are not facts yet: ``scope_report_states_and`` with ``incomplete_only``), in one
-    statement."""
+    rates: reports_repository.Also | None = None,
+) -> tuple[str, str | None, list[tuple[dt.date, uuid.UUID, str | None]]]:
+    """(the version of what a ``/v1/sales`` answer reads, ``rates``' value — the rates a
+    converted answer reads, ``app.fx.kept.BookRead`` — or None, the dates of its accounts in
+    scope that are not facts yet: ``scope_report_states_and`` with ``incomplete_only``), in
+    one statement."""
     version = _version(
         workspace_id,
         start=start,
@@ -121,9 +124,9 @@ async def sales_states(
         start=start,
         end=end,
         incomplete_only=True,
-        also=version,
+        also=reports_repository.both(version, rates),
     )
-    return str(value), states
+    return value[0], value[1], states
 
 
 async def app_states(
@@ -133,9 +136,11 @@ async def app_states(
     *,
     start: dt.date,
     end: dt.date,
-) -> tuple[str, reports_repository.AppStates | None]:
-    """(the version of what an app's card reads, ``app_report_states_and``: None when the
-    workspace has no such app), in one statement."""
+    rates: reports_repository.Also | None = None,
+) -> tuple[str, str | None, reports_repository.AppStates | None]:
+    """(the version of what an app's card reads, ``rates``' value or None (see
+    ``sales_states``), ``app_report_states_and``: None when the workspace has no such app),
+    in one statement."""
     version = _version(
         workspace_id,
         start=start,
@@ -146,9 +151,15 @@ async def app_states(
         app_id=app_id,
     )
     value, found = await reports_repository.app_report_states_and(
-        session, workspace_id, app_id, DAILY_DATASET, start, end, also=version
+        session,
+        workspace_id,
+        app_id,
+        DAILY_DATASET,
+        start,
+        end,
+        also=reports_repository.both(version, rates),
     )
-    return str(value), found
+    return value[0], value[1], found
 
 
 async def sales_version(

@@ -5,9 +5,8 @@ workspace never gets another's answer."""
 from __future__ import annotations
 
 import gzip
+from decimal import Decimal
 from typing import Any
-
-import pytest
 
 from app.kit.response_cache import ResponseCache
 from tests.fixtures.accounts import Tenant
@@ -15,6 +14,7 @@ from tests.fixtures.engine import run_unit
 from tests.sales.helpers import row, tsv
 from tests.sales.world import A, World
 
+CENT = Decimal("0.01")
 RANGE = {"from": "2024-03-04", "to": "2024-03-14", "group_by": "country"}
 NEW_DAY = "2024-03-12"
 NEW_LINES = [
@@ -118,13 +118,117 @@ async def test_another_workspace_never_gets_a_kept_answer(
     assert theirs.headers["etag"] != (await world.get("/v1/sales", **RANGE)).headers["etag"]
 
 
-@pytest.mark.parametrize("currency", ["EUR"])
-async def test_converted_answers_are_not_kept(world: World, currency: str) -> None:
-    await world.get("/v1/sales", **RANGE)
-    entries = len(cache(world))
-    response = await world.get("/v1/sales", **RANGE, currency=currency)
-    assert response.status_code == 200
-    assert len(cache(world)) == entries
+def _usd_rates(per_euro: str, *days: str) -> dict[str, Any]:
+    """A manual upload: 1 EUR = ``per_euro`` USD on each of ``days``."""
+    return {"rates": [{"date": d, "base": "EUR", "quote": "USD", "rate": per_euro} for d in days]}
+
+
+RATE_DAYS = [f"2024-03-{d:02d}" for d in range(1, 15)]
+
+
+def _converted_usd(body: dict[str, Any], day: str) -> str:
+    """The converted amount of the US storefront's USD proceeds on ``day``."""
+    (item,) = [
+        i for i in body["items"] if i["period_start"] == day and i["group"] == {"country": "US"}
+    ]
+    (usd,) = [m for m in item["proceeds"] if m["currency"] == "USD"]
+    amount: str = usd["converted"]["amount"]
+    return amount
+
+
+async def test_a_converted_answer_is_kept_under_its_rates(world: World) -> None:
+    """An answer in a reporting currency is kept like a plain one, under its currency and
+    the version of the stored rates: a rate uploaded (or published) later changes the very
+    next answer, and another currency, or none, never gets it."""
+    upload = await world.http.put(
+        "/v1/fx/rates", json=_usd_rates("1.25", *RATE_DAYS), headers=world.tenant.headers()
+    )
+    assert upload.status_code == 200, upload.text
+    converted = {**RANGE, "currency": "EUR"}
+    first = await world.get("/v1/sales", **converted)
+    assert first.status_code == 200
+    hits = cache(world).hits
+    again = await world.get("/v1/sales", **converted)
+    assert cache(world).hits == hits + 1  # served from the cache
+    assert again.content == first.content
+    assert again.headers["etag"] == first.headers["etag"]
+    body = first.json()
+    assert body["currency"] == "EUR"
+    day = "2024-03-05"
+    plain_usd = next(
+        Decimal(m["amount"])
+        for i in body["items"]
+        if i["period_start"] == day and i["group"] == {"country": "US"}
+        for m in i["proceeds"]
+        if m["currency"] == "USD"
+    )
+    assert _converted_usd(body, day) == str((plain_usd / Decimal("1.25")).quantize(CENT))
+
+    # Another currency and no currency are other answers, not this one.
+    in_gbp = await world.get("/v1/sales", **RANGE, currency="GBP")
+    plain = await world.get("/v1/sales", **RANGE)
+    assert in_gbp.json()["currency"] == "GBP" and plain.json()["currency"] is None
+    assert len({first.headers["etag"], in_gbp.headers["etag"], plain.headers["etag"]}) == 3
+
+    # A new rate for one day: the next answer converts that day at it, and is what the route
+    # answers with nothing kept.
+    upload = await world.http.put(
+        "/v1/fx/rates", json=_usd_rates("1.60", day), headers=world.tenant.headers()
+    )
+    assert upload.status_code == 200, upload.text
+    after = await world.sales(**converted)
+    assert _converted_usd(after, day) == str((plain_usd / Decimal("1.60")).quantize(CENT))
+    assert _converted_usd(after, "2024-03-04") == _converted_usd(body, "2024-03-04")
+    assert after == await uncached(world, "/v1/sales", **converted)
+
+
+async def test_a_converted_app_card_is_kept_and_follows_its_rates(world: World) -> None:
+    card = f"/v1/apps/{world.app_a}/sales/summary"
+    span = {"from": "2024-03-04", "to": "2024-03-06", "currency": "EUR"}
+    upload = await world.http.put(
+        "/v1/fx/rates", json=_usd_rates("1.25", *RATE_DAYS), headers=world.tenant.headers()
+    )
+    assert upload.status_code == 200, upload.text
+    before = (await world.get(card, **span)).json()
+    hits = cache(world).hits
+    assert (await world.get(card, **span)).json() == before
+    assert cache(world).hits == hits + 1
+    total = before["totals"]["proceeds_total_converted"]
+    assert total["currency"] == "EUR"
+
+    upload = await world.http.put(
+        "/v1/fx/rates", json=_usd_rates("2.50", *RATE_DAYS), headers=world.tenant.headers()
+    )
+    assert upload.status_code == 200, upload.text
+    after = (await world.get(card, **span)).json()
+    # Twice as many dollars to the euro: the converted dollars halve (other currencies have
+    # no rate here and stay unconverted).
+    assert Decimal(after["totals"]["proceeds_total_converted"]["amount"]) < Decimal(total["amount"])
+    assert after == await uncached(world, card, **span)
+
+
+async def test_the_workspace_default_currency_is_part_of_a_kept_answer(world: World) -> None:
+    """Without ``currency=``, the workspace's default decides the answer: setting or unsetting
+    it never serves the answer kept for the other."""
+    upload = await world.http.put(
+        "/v1/fx/rates", json=_usd_rates("1.25", *RATE_DAYS), headers=world.tenant.headers()
+    )
+    assert upload.status_code == 200, upload.text
+    plain = await world.sales(**RANGE)
+    assert plain["currency"] is None
+
+    async def default(currency: str | None) -> None:
+        response = await world.http.patch(
+            "/v1/fx/settings", json={"reporting_currency": currency}, headers=world.tenant.headers()
+        )
+        assert response.status_code == 200, response.text
+
+    await default("EUR")
+    in_eur = await world.sales(**RANGE)
+    assert in_eur["currency"] == "EUR"
+    assert in_eur == await world.sales(**RANGE, currency="EUR")
+    await default(None)
+    assert await world.sales(**RANGE) == plain
 
 
 async def test_gzip_is_of_the_json_body(world: World) -> None:
