@@ -439,9 +439,9 @@ def _answer_version(
     """(the version an answer is kept under, its book): a converted answer's version includes
     the rates' (``fx_data_version``); None when the rates have no version row (such an answer
     is built, not kept: a rate written later could not be told apart)."""
-    rates_version, book = read.versioned_book(rates)
-    if read.also is None:
+    if read.also is None:  # no reporting currency
         return version, None
+    rates_version, book = read.versioned_book(rates)
     return (None if rates_version is None else f"{version};fx:{rates_version}"), book
 
 

@@ -8,6 +8,7 @@ import gzip
 from decimal import Decimal
 from typing import Any
 
+from httpx import Response
 from sqlalchemy import text
 
 from app.kit.response_cache import ResponseCache
@@ -39,14 +40,21 @@ async def uncached(world: World, path: str, **params: Any) -> dict[str, Any]:
     return body
 
 
-async def test_a_repeated_answer_is_kept_and_revalidates(world: World) -> None:
-    first = await world.get("/v1/sales", **RANGE)
-    assert first.status_code == 200
+async def asked_twice(world: World, path: str, **params: Any) -> tuple[Response, Response]:
+    """The route's answer, then the same request again: served from the cache, the same bytes
+    and ETag."""
+    first = await world.get(path, **params)
+    assert first.status_code == 200, first.text
     hits = cache(world).hits
-    again = await world.get("/v1/sales", **RANGE)
+    again = await world.get(path, **params)
     assert cache(world).hits == hits + 1  # served from the cache
     assert again.content == first.content
     assert again.headers["etag"] == first.headers["etag"]
+    return first, again
+
+
+async def test_a_repeated_answer_is_kept_and_revalidates(world: World) -> None:
+    first, again = await asked_twice(world, "/v1/sales", **RANGE)
     assert "Authorization" in again.headers["vary"]
     not_modified = await world.http.get(
         "/v1/sales",
@@ -120,9 +128,13 @@ async def test_another_workspace_never_gets_a_kept_answer(
     assert theirs.headers["etag"] != (await world.get("/v1/sales", **RANGE)).headers["etag"]
 
 
-def _usd_rates(per_euro: str, *days: str) -> dict[str, Any]:
+async def upload_usd_rates(world: World, per_euro: str, *days: str) -> None:
     """A manual upload: 1 EUR = ``per_euro`` USD on each of ``days``."""
-    return {"rates": [{"date": d, "base": "EUR", "quote": "USD", "rate": per_euro} for d in days]}
+    rates = [{"date": d, "base": "EUR", "quote": "USD", "rate": per_euro} for d in days]
+    upload = await world.http.put(
+        "/v1/fx/rates", json={"rates": rates}, headers=world.tenant.headers()
+    )
+    assert upload.status_code == 200, upload.text
 
 
 RATE_DAYS = [f"2024-03-{d:02d}" for d in range(1, 15)]
@@ -142,18 +154,9 @@ async def test_a_converted_answer_is_kept_under_its_rates(world: World) -> None:
     """An answer in a reporting currency is kept like a plain one, under its currency and
     the version of the stored rates: a rate uploaded (or published) later changes the very
     next answer, and another currency, or none, never gets it."""
-    upload = await world.http.put(
-        "/v1/fx/rates", json=_usd_rates("1.25", *RATE_DAYS), headers=world.tenant.headers()
-    )
-    assert upload.status_code == 200, upload.text
+    await upload_usd_rates(world, "1.25", *RATE_DAYS)
     converted = {**RANGE, "currency": "EUR"}
-    first = await world.get("/v1/sales", **converted)
-    assert first.status_code == 200
-    hits = cache(world).hits
-    again = await world.get("/v1/sales", **converted)
-    assert cache(world).hits == hits + 1  # served from the cache
-    assert again.content == first.content
-    assert again.headers["etag"] == first.headers["etag"]
+    first, _ = await asked_twice(world, "/v1/sales", **converted)
     body = first.json()
     assert body["currency"] == "EUR"
     day = "2024-03-05"
@@ -174,10 +177,7 @@ async def test_a_converted_answer_is_kept_under_its_rates(world: World) -> None:
 
     # A new rate for one day: the next answer converts that day at it, and is what the route
     # answers with nothing kept.
-    upload = await world.http.put(
-        "/v1/fx/rates", json=_usd_rates("1.60", day), headers=world.tenant.headers()
-    )
-    assert upload.status_code == 200, upload.text
+    await upload_usd_rates(world, "1.60", day)
     after = await world.sales(**converted)
     assert _converted_usd(after, day) == str((plain_usd / Decimal("1.60")).quantize(CENT))
     assert _converted_usd(after, "2024-03-04") == _converted_usd(body, "2024-03-04")
@@ -187,21 +187,12 @@ async def test_a_converted_answer_is_kept_under_its_rates(world: World) -> None:
 async def test_a_converted_app_card_is_kept_and_follows_its_rates(world: World) -> None:
     card = f"/v1/apps/{world.app_a}/sales/summary"
     span = {"from": "2024-03-04", "to": "2024-03-06", "currency": "EUR"}
-    upload = await world.http.put(
-        "/v1/fx/rates", json=_usd_rates("1.25", *RATE_DAYS), headers=world.tenant.headers()
-    )
-    assert upload.status_code == 200, upload.text
-    before = (await world.get(card, **span)).json()
-    hits = cache(world).hits
-    assert (await world.get(card, **span)).json() == before
-    assert cache(world).hits == hits + 1
+    await upload_usd_rates(world, "1.25", *RATE_DAYS)
+    before = (await asked_twice(world, card, **span))[0].json()
     total = before["totals"]["proceeds_total_converted"]
     assert total["currency"] == "EUR"
 
-    upload = await world.http.put(
-        "/v1/fx/rates", json=_usd_rates("2.50", *RATE_DAYS), headers=world.tenant.headers()
-    )
-    assert upload.status_code == 200, upload.text
+    await upload_usd_rates(world, "2.50", *RATE_DAYS)
     after = (await world.get(card, **span)).json()
     # Twice as many dollars to the euro: the converted dollars halve (other currencies have
     # no rate here and stay unconverted).
@@ -213,10 +204,7 @@ async def test_rates_without_a_version_are_not_kept(world: World) -> None:
     """Without its version row (a hand-made database, a failed restore) a rate written later
     could not be told apart: converted answers are then built on every request. The next rate
     written brings the row back (``migrations/…17_fx_version``), and answers are kept again."""
-    upload = await world.http.put(
-        "/v1/fx/rates", json=_usd_rates("1.25", *RATE_DAYS), headers=world.tenant.headers()
-    )
-    assert upload.status_code == 200, upload.text
+    await upload_usd_rates(world, "1.25", *RATE_DAYS)
     async with world.app.state.sessionmaker() as session, session.begin():
         await session.execute(text("DELETE FROM fx_data_version"))
     converted = {**RANGE, "currency": "EUR"}
@@ -226,10 +214,7 @@ async def test_rates_without_a_version_are_not_kept(world: World) -> None:
     assert await world.sales(**converted) == first
     assert (len(cache(world)), cache(world).hits) == (entries, hits)
 
-    upload = await world.http.put(
-        "/v1/fx/rates", json=_usd_rates("1.60", "2024-03-05"), headers=world.tenant.headers()
-    )
-    assert upload.status_code == 200, upload.text
+    await upload_usd_rates(world, "1.60", "2024-03-05")
     after = await world.sales(**converted)
     assert _converted_usd(after, "2024-03-05") != _converted_usd(first, "2024-03-05")
     assert len(cache(world)) == entries + 1
@@ -238,10 +223,7 @@ async def test_rates_without_a_version_are_not_kept(world: World) -> None:
 async def test_the_workspace_default_currency_is_part_of_a_kept_answer(world: World) -> None:
     """Without ``currency=``, the workspace's default decides the answer: setting or unsetting
     it never serves the answer kept for the other."""
-    upload = await world.http.put(
-        "/v1/fx/rates", json=_usd_rates("1.25", *RATE_DAYS), headers=world.tenant.headers()
-    )
-    assert upload.status_code == 200, upload.text
+    await upload_usd_rates(world, "1.25", *RATE_DAYS)
     plain = await world.sales(**RANGE)
     assert plain["currency"] is None
 
