@@ -78,13 +78,18 @@ def bind(params: dict[str, Any], also: Also | None) -> dict[str, Any]:
     return {**also.params, **params}
 
 
-def both(first: Also, second: Also | None) -> Also:
-    """``first`` and ``second`` read as one value: a text array of the two (``second``'s
-    element NULL when there is none), e.g. an answer's version and the rates it converts at."""
-    if second is None:
-        return Also(f"ARRAY[CAST(({first.sql}) AS text), NULL]", first.params)
-    params = bind(first.params, second)
-    return Also(f"ARRAY[CAST(({first.sql}) AS text), CAST(({second.sql}) AS text)]", params)
+def together(*values: Also | None) -> Also:
+    """``values`` read as one value: a text array of them, an element NULL where a value is
+    None (e.g. an answer's version, the rates it converts at, whether its items are kept)."""
+    params: dict[str, Any] = {}
+    elements = []
+    for value in values:
+        if value is None:
+            elements.append("NULL")
+        else:
+            params = bind(params, value)
+            elements.append(f"CAST(({value.sql}) AS text)")
+    return Also(f"ARRAY[{', '.join(elements)}]", params)
 
 
 def with_also(inner: str, columns: str, order: str, also: Also | None) -> str:

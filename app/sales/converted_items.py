@@ -8,8 +8,9 @@ its report, a revision, a manual upload), and are kept per currency: so they are
 worker instead, every :data:`EVERY_SECONDS`, for each workspace's reporting currency, and
 each day says what it was converted with (``…_converted_days``: the rates version and the
 maximum rate age). A request uses them only when every day of its span that has items is
-kept at the current rates (``repository.aggregate_written``, in its one statement); otherwise
-it converts and writes the items itself, as before. So a kept converted answer is never older
+kept at the current rates (``repository.converted_current``, read in the route's first
+statement, and checked again by ``repository.aggregate_written``'s page); otherwise it
+converts and writes the items itself, as before. So a kept converted answer is never older
 than what it reads:
 
 * a day whose sales change loses its converted items and mark in the same transaction (a

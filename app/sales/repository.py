@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.fx import in_sql
 from app.kit.money import amount_sql, minor_units_sql
 from app.models import SalesRow
+from app.reports.repository import Also
 from app.sales import item_sql, planner, rollups
 from app.sales.schemas import SalesFilter
 
@@ -621,6 +622,39 @@ async def _kept_items(
     return _page_of(chunks, limit, kept=True)
 
 
+async def _kept_converted_items(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    start: dt.date,
+    end: dt.date,
+    filters: SalesFilter,
+    after: list[Any] | None,
+    limit: int,
+    fx: in_sql.DayRates,
+) -> WrittenPage | None:
+    """``_kept_items`` from the items the worker converted into ``fx``'s currency, in one
+    statement that also checks them current (``_CONVERTED_CURRENT``); None, having read no
+    item, when they are not."""
+    params: dict[str, Any] = {"kc": fx.book.target, "kage": fx.book.max_age.days}
+    kept_sql = _kept_page_sql(
+        "sales_items_workspace_day_converted", params, workspace_id, start, end, filters,
+        after, limit, also="AND r.currency = :kc",
+    )  # fmt: skip
+    # Whether they are current comes as a row of its own (its chunk is null), so that it is
+    # known even when the page is empty.
+    sql = f"""
+        WITH ready AS MATERIALIZED (SELECT {_CONVERTED_CURRENT} AS ok)
+        SELECT NULL, NULL, 0, NULL, NULL, (SELECT ok FROM ready)
+        UNION ALL
+        SELECT k.*, true FROM ({kept_sql}) AS k WHERE (SELECT ok FROM ready)
+    """  # noqa: S608  (fixed identifiers; values are bound)
+    found = (await session.execute(_page_statement(sql), params)).all()
+    [current] = [row[-1] for row in found if row[0] is None]
+    if not current:
+        return None
+    return _page_of([row[:-1] for row in found if row[0] is not None], limit, kept=True)
+
+
 def _unconverted_days(workspace: str, currency: str, also: str = "") -> str:
     """The days (``p.report_date``) of ``workspace`` with kept items whose converted ones into
     ``currency`` (SQL expressions) are missing, or not at the current rates and maximum rate
@@ -709,6 +743,30 @@ def _written_rows(
     return f"WITH {with_fx}grouped AS ({g.sql})", rows, g
 
 
+def kept_shape(granularity: str, dimensions: list[str], filters: SalesFilter) -> bool:
+    """Whether kept items can answer such a report: a whole-workspace day report by
+    storefront (unconverted ones always, converted ones while the worker keeps them current:
+    :func:`converted_current`)."""
+    return (
+        granularity == "day"
+        and dimensions == item_sql.KEPT_DIMENSIONS
+        and planner.choose(dimensions, filters) is planner.WORKSPACE
+    )
+
+
+def converted_current(
+    workspace_id: uuid.UUID, currency: str, max_rate_age_days: int, start: dt.date, end: dt.date
+) -> Also:
+    """Whether every day of ``start``..``end`` with kept items has them converted into
+    ``currency`` at the current rates and ``max_rate_age_days`` (``'true'``/``'false'``), read
+    in the route's first statement: its page then reads the kept converted items alone,
+    without the rates a page written now binds (200 kB for 90 days)."""
+    days = _unconverted_days(":cc_ws", ":cc_kc", "AND p.report_date BETWEEN :cc_s AND :cc_e")
+    params = {"cc_ws": workspace_id, "cc_kc": currency, "cc_s": start, "cc_e": end,
+              "kage": max_rate_age_days}  # fmt: skip
+    return Also(f"NOT EXISTS ({days})", params)
+
+
 async def aggregate_written(
     session: AsyncSession,
     workspace_id: uuid.UUID,
@@ -735,17 +793,21 @@ async def aggregate_written(
     a one-day bucket per listed entry (``in_sql.written_day``, that of
     ``convert.convert_day``).
 
-    A whole-workspace day report by storefront is read from kept items instead (unless not
-    ``kept``): unconverted ones always (kept at ingest), converted ones when every day has
-    them at the current rates (kept by the worker, ``converted_items``; else written now)."""
-    kept_shape = (
-        kept
-        and granularity == "day"
-        and dimensions == item_sql.KEPT_DIMENSIONS
-        and planner.choose(dimensions, filters) is planner.WORKSPACE
-    )
-    if fx is None and kept_shape:
+    A whole-workspace day report by storefront (``kept_shape``) is read from kept items
+    instead, unless not ``kept``: unconverted ones always (kept at ingest); converted ones
+    (kept by the worker, ``converted_items``) when every day of the range has them at the
+    current rates, which the statement checks — the caller passes ``kept`` when its first
+    statement found them so (``converted_current``). Should a unit have changed those days
+    in between, the page is written now, in a second statement (the only case with two)."""
+    kept_shape_ = kept and kept_shape(granularity, dimensions, filters)
+    if kept_shape_ and fx is None:
         return await _kept_items(session, workspace_id, start, end, filters, after, limit)
+    if kept_shape_ and fx is not None:
+        page = await _kept_converted_items(
+            session, workspace_id, start, end, filters, after, limit, fx
+        )
+        if page is not None:
+            return page
     with_clause, rows, g = _written_rows(
         workspace_id, start, end, granularity, dimensions, filters, after, limit, span, fx
     )
@@ -764,29 +826,8 @@ async def aggregate_written(
         FROM ({rows}) AS written
         {_CHUNKS.format(bucket="bucket")}
     """  # noqa: S608  (every identifier comes from fixed maps; values are bound)
-    if fx is not None and kept_shape:
-        # Still one statement: the kept page behind a one-time filter, the written one behind
-        # its negation (PostgreSQL runs only the branch whose filter holds).
-        params["kc"], params["kage"] = fx.book.target, fx.book.max_age.days
-        kept_sql = _kept_page_sql(
-            "sales_items_workspace_day_converted", params, workspace_id, start, end, filters,
-            after, limit, also="AND r.currency = :kc",
-        )  # fmt: skip
-        # Which branch ran comes as a row of its own (its chunk is null), so that it is known
-        # even when the page is empty.
-        sql = f"""
-            WITH ready AS MATERIALIZED (SELECT {_CONVERTED_CURRENT} AS ok)
-            SELECT NULL, NULL, 0, NULL, NULL, (SELECT ok FROM ready)
-            UNION ALL
-            SELECT k.*, true FROM ({kept_sql}) AS k WHERE (SELECT ok FROM ready)
-            UNION ALL
-            SELECT w.*, false FROM ({sql}) AS w WHERE NOT (SELECT ok FROM ready)
-        """  # noqa: S608  (fixed identifiers; values are bound)
-        found = (await session.execute(_page_statement(sql), params)).all()
-        [from_kept] = [row[-1] for row in found if row[0] is None]
-        return _page_of([row[:-1] for row in found if row[0] is not None], limit, from_kept)
-    page = (await session.execute(_page_statement(sql), params)).all()
-    return _page_of(page, limit, kept=False)
+    chunks = (await session.execute(_page_statement(sql), params)).all()
+    return _page_of(chunks, limit, kept=False)
 
 
 async def list_rows(

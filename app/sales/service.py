@@ -27,7 +27,7 @@ from app.kit.pagination import Page, PageRequest, encode_cursor
 from app.models import SalesRow
 from app.reports import calendar, query
 from app.reports.query import DateRange
-from app.reports.repository import Also
+from app.reports.repository import Also, together
 from app.sales import card, report_json, repository, version_repository
 from app.sales.layout import UnitKind
 from app.sales.repository import AggregateRow
@@ -167,6 +167,26 @@ def _book_read(
         start=span.start,
         end=span.end,
         max_age_days=max_rate_age_days,
+    )
+
+
+def _converted_current(
+    workspace_id: uuid.UUID,
+    target: str | None,
+    span: DateRange,
+    granularity: Granularity,
+    group_by: list[Dimension],
+    filters: SalesFilter,
+    max_rate_age_days: int,
+) -> Also | None:
+    """For a converted report that kept items can answer: whether they are kept converted at
+    the current rates (``repository.converted_current``), read in the route's first
+    statement; else None."""
+    dimensions = [d.value for d in group_by]
+    if target is None or not repository.kept_shape(granularity.value, dimensions, filters):
+        return None
+    return repository.converted_current(
+        workspace_id, target, max_rate_age_days, span.start, span.end
     )
 
 
@@ -363,12 +383,16 @@ async def sales_report(
     # statement that reads the incomplete dates, unless those came read already.
     if known is None:
         read = _book_read(workspace_id, target, span, max_rate_age_days)
-        value, dates = await _incomplete_dates_and(
-            session, workspace_id, filters, span, now, read.also
+        current = _converted_current(
+            workspace_id, target, span, granularity, group_by, filters, max_rate_age_days
         )
-        book = read.book(value)
+        also = None if read.also is None else together(read.also, current)
+        value, dates = await _incomplete_dates_and(session, workspace_id, filters, span, now, also)
+        rates, current_value = (None, None) if value is None else value
+        kept_converted = current_value == "true"
+        book = read.book(rates)
     else:
-        dates, book = known.states, known.book
+        dates, book, kept_converted = known.states, known.book, known.kept_converted
     items: list[dict[str, Any]] | report_json.ArrayItems
     if group_by or granularity is Granularity.DAY:
         # Items enough to matter: PostgreSQL writes each item's JSON, converted too (a few
@@ -388,6 +412,7 @@ async def sales_report(
             limit=paging.fetch,
             span=(span.start, span.end),
             fx=None if book is None else in_sql.kept_table(book, span.start, span.end),
+            kept=book is None or kept_converted,
         )
         next_cursor = None if written.last_key is None else encode_cursor(written.last_key)
         items = report_json.ArrayItems(written.items)
@@ -431,6 +456,9 @@ class Known(Generic[States]):
 
     states: States
     book: convert.RateBook | None
+    #: Whether the answer's items are kept converted at the book's rates, as
+    #: ``repository.converted_current`` read them (False: not such an answer).
+    kept_converted: bool = False
 
 
 def _answer_version(
@@ -461,7 +489,10 @@ async def kept_report_states(
     its incomplete dates and book), in one statement: what a kept answer is looked up by, and
     what building it needs besides the aggregate."""
     read = _book_read(workspace_id, target, span, max_rate_age_days)
-    version, rates, states = await version_repository.sales_states(
+    current = _converted_current(
+        workspace_id, target, span, granularity, group_by, filters, max_rate_age_days
+    )
+    version, (rates, current_value), states = await version_repository.sales_states(
         session,
         workspace_id,
         start=span.start,
@@ -469,7 +500,7 @@ async def kept_report_states(
         granularity=granularity.value,
         dimensions=[d.value for d in group_by],
         filters=filters,
-        rates=read.also,
+        also=(read.also, current),
     )
     newest = calendar.latest_daily(now)
     incomplete = [
@@ -477,7 +508,7 @@ async def kept_report_states(
         for day, account_id, state in states
     ]
     answer_version, book = _answer_version(version, read, rates)
-    return answer_version, Known(incomplete, book)
+    return answer_version, Known(incomplete, book, current_value == "true")
 
 
 async def kept_app_states(

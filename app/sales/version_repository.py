@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
@@ -101,12 +102,12 @@ async def sales_states(
     granularity: str,
     dimensions: list[str],
     filters: SalesFilter,
-    rates: reports_repository.Also | None = None,
-) -> tuple[str, str | None, list[tuple[dt.date, uuid.UUID, str | None]]]:
-    """(the version of what a ``/v1/sales`` answer reads, ``rates``' value — the rates a
-    converted answer reads, ``app.fx.kept.BookRead`` — or None, the dates of its accounts in
-    scope that are not facts yet: ``scope_report_states_and`` with ``incomplete_only``), in
-    one statement."""
+    also: Sequence[reports_repository.Also | None] = (),
+) -> tuple[str, list[str | None], list[tuple[dt.date, uuid.UUID, str | None]]]:
+    """(the version of what a ``/v1/sales`` answer reads, the value of each of ``also`` — the
+    rates a converted answer reads (``app.fx.kept.BookRead``), whether its items are kept
+    converted — or None where it is None, the dates of its accounts in scope that are not
+    facts yet: ``scope_report_states_and`` with ``incomplete_only``), in one statement."""
     version = _version(
         workspace_id,
         start=start,
@@ -124,9 +125,9 @@ async def sales_states(
         start=start,
         end=end,
         incomplete_only=True,
-        also=reports_repository.both(version, rates),
+        also=reports_repository.together(version, *also),
     )
-    return value[0], value[1], states
+    return value[0], value[1:], states
 
 
 async def app_states(
@@ -157,7 +158,7 @@ async def app_states(
         DAILY_DATASET,
         start,
         end,
-        also=reports_repository.both(version, rates),
+        also=reports_repository.together(version, rates),
     )
     return value[0], value[1], found
 

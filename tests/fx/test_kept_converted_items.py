@@ -326,9 +326,17 @@ async def test_the_rates_version_changes_only_with_a_rate(
         assert await version() != before, statement
 
 
+async def _current(world: RollupWorld, session: AsyncSession) -> bool:
+    """What a route's first statement reads: whether the kept converted items are current."""
+    also = repository.converted_current(world.workspace_id, "USD", AGE, FIRST, LAST)
+    value = await session.scalar(text(f"SELECT CAST(({also.sql}) AS text)"), also.params)
+    return bool(value == "true")
+
+
 async def test_a_page_is_one_statement_kept_or_not(kept_world: RollupWorld) -> None:
-    """The readiness check, the kept page and the written one are one statement (issue 21's
-    at most two a route: the rates' version, then this)."""
+    """The kept page (with its own check that the items are current) or the written one is
+    one statement, when the route's first statement read which it is (issue 21's at most two a
+    route: the rates' version and the items' state, then this)."""
     world = kept_world
     statements: list[str] = []
 
@@ -344,11 +352,43 @@ async def test_a_page_is_one_statement_kept_or_not(kept_world: RollupWorld) -> N
                 session, world.workspace_id, target="USD", start=FIRST, end=LAST, max_age_days=AGE
             )
             fx = in_sql.kept_table(book, FIRST, LAST)
+            current = await _current(world, session)
+            assert current is kept_now
             event.listen(engine, "before_cursor_execute", record)
             try:
-                page = await _page(session, world, fx, FIRST, LAST, 10_000, None)
+                page = await _page(session, world, fx, FIRST, LAST, 10_000, None, use_kept=current)
             finally:
                 event.remove(engine, "before_cursor_execute", record)
         assert page.kept is kept_now
         assert len(statements) == 1, statements
+        assert ("sales_items_workspace_day_converted" in statements[0]) is kept_now
         statements.clear()
+
+
+async def test_a_day_replaced_after_the_first_statement_is_written_now(
+    kept_world: RollupWorld, db: asyncpg.Connection
+) -> None:
+    """A unit replacing a day between the route's first statement (which found the items
+    current) and its page: the page checks again, finds that day's converted items gone, and
+    is written now (a second statement), never a page missing that day."""
+    world = kept_world
+    await _keep(world)
+    async with world.sessions() as session:
+        book = await kept.book(
+            session, world.workspace_id, target="USD", start=FIRST, end=LAST, max_age_days=AGE
+        )
+        fx = in_sql.kept_table(book, FIRST, LAST)
+        assert await _current(world, session)
+        day, account = FIRST + dt.timedelta(days=2), world.accounts[0]
+        rng = random.Random(7)
+        await db.executemany(
+            INSERT,
+            [_row(rng, world.workspace_id, account, day, (None, "1400000009")) for _ in range(3)],
+        )
+        await _rebuild(world, account, [day])  # the unit, in between
+        page = await _page(session, world, fx, FIRST, LAST, 10_000, None, use_kept=True)
+        written = await _page(session, world, fx, FIRST, LAST, 10_000, None, use_kept=False)
+    assert page.kept is False
+    assert page.rows == written.rows
+    assert page.joined == written.joined
+    assert f'"period_start":"{day.isoformat()}"'.encode() in page.joined

@@ -12,10 +12,12 @@ from httpx import Response
 from sqlalchemy import text
 
 from app.kit.response_cache import ResponseCache
+from app.sales import converted_items
 from tests.fixtures.accounts import Tenant
 from tests.fixtures.engine import run_unit
 from tests.sales.helpers import row, tsv
 from tests.sales.world import A, World
+from tests.security.test_statement_count import recorded_statements, route_work
 
 CENT = Decimal("0.01")
 RANGE = {"from": "2024-03-04", "to": "2024-03-14", "group_by": "country"}
@@ -274,3 +276,32 @@ async def test_answers_from_the_per_dimension_rollup_are_not_kept(world: World) 
     by_device = {**RANGE, "group_by": "device"}
     assert (await world.get("/v1/sales", **by_device)).status_code == 200
     assert len(cache(world)) == entries
+
+
+async def test_a_converted_day_report_reads_the_kept_converted_items(world: World) -> None:
+    """With the worker's converted items current (``app.sales.converted_items``), the whole
+    workspace's day report by storefront in the reporting currency reads them: the route's
+    first statement finds them current, and its page reads them alone, without binding the
+    rates a written page needs. Built or kept, the answer is the one written before."""
+    await upload_usd_rates(world, "1.25", *RATE_DAYS)
+    converted = {**RANGE, "currency": "EUR"}
+    await world.sales(**RANGE)  # (the cache is made by a first request)
+    written = await uncached(world, "/v1/sales", **converted)
+    settings = await world.http.patch(
+        "/v1/fx/settings", json={"reporting_currency": "EUR"}, headers=world.tenant.headers()
+    )
+    assert settings.status_code == 200, settings.text
+    max_age = world.app.state.settings.fx_max_rate_age_days
+    kept = await converted_items.keep_all(world.app.state.sessionmaker, max_age)
+    assert kept.get(world.tenant.workspace_id)
+
+    size = cache(world).max_bytes
+    for max_bytes in (0, size):  # the cache off (``ORCHARD_RESPONSE_CACHE_MB=0``), then a miss
+        cache(world).max_bytes = max_bytes
+        cache(world).clear()
+        with recorded_statements(world.app) as statements:
+            assert await world.sales(**converted) == written
+        work = route_work(statements)
+        assert len(work) == 2, work
+        assert "sales_items_workspace_day_converted" in work[1]
+        assert "jsonb" not in work[1]  # the written page's rate table (``in_sql.rates_cte``)
