@@ -633,24 +633,28 @@ async def _kept_converted_items(
     fx: in_sql.DayRates,
 ) -> WrittenPage | None:
     """``_kept_items`` from the items the worker converted into ``fx``'s currency, in one
-    statement that also checks them current (``_CONVERTED_CURRENT``); None, having read no
-    item, when they are not."""
-    params: dict[str, Any] = {"kc": fx.book.target, "kage": fx.book.max_age.days}
+    statement that also checks them current (``converted_current``, from the cursor's day on:
+    the days the page reads); None, having read no item, when they are not."""
+    params: dict[str, Any] = {"kc": fx.book.target}
     kept_sql = _kept_page_sql(
         "sales_items_workspace_day_converted", params, workspace_id, start, end, filters,
         after, limit, also="AND r.currency = :kc",
     )  # fmt: skip
+    current = converted_current(
+        workspace_id, fx.book.target, fx.book.max_age.days, params["s"], end
+    )
+    params.update(current.params)
     # Whether they are current comes as a row of its own (its chunk is null), so that it is
     # known even when the page is empty.
     sql = f"""
-        WITH ready AS MATERIALIZED (SELECT {_CONVERTED_CURRENT} AS ok)
+        WITH ready AS MATERIALIZED (SELECT {current.sql} AS ok)
         SELECT NULL, NULL, 0, NULL, NULL, (SELECT ok FROM ready)
         UNION ALL
         SELECT k.*, true FROM ({kept_sql}) AS k WHERE (SELECT ok FROM ready)
     """  # noqa: S608  (fixed identifiers; values are bound)
     found = (await session.execute(_page_statement(sql), params)).all()
-    [current] = [row[-1] for row in found if row[0] is None]
-    if not current:
+    [is_current] = [row[-1] for row in found if row[0] is None]
+    if not is_current:
         return None
     return _page_of([row[:-1] for row in found if row[0] is not None], limit, kept=True)
 
@@ -667,13 +671,6 @@ def _unconverted_days(workspace: str, currency: str, also: str = "") -> str:
             WHERE d.workspace_id = {workspace} AND d.currency = {currency}
                   AND d.report_date = p.report_date AND d.max_rate_age_days = :kage
                   AND d.fx_version = (SELECT version FROM fx_data_version WHERE id = 1))"""  # noqa: S608  (fixed SQL)
-
-
-#: Whether every day of ``:s``..``:e`` with kept items has them converted into ``:kc`` at the
-#: current rates (a request may read the kept converted page).
-_CONVERTED_CURRENT = (
-    f"NOT EXISTS ({_unconverted_days(':ws', ':kc', 'AND p.report_date BETWEEN :s AND :e')})"
-)
 
 
 def _written_rows(
@@ -799,10 +796,10 @@ async def aggregate_written(
     current rates, which the statement checks — the caller passes ``kept`` when its first
     statement found them so (``converted_current``). Should a unit have changed those days
     in between, the page is written now, in a second statement (the only case with two)."""
-    kept_shape_ = kept and kept_shape(granularity, dimensions, filters)
-    if kept_shape_ and fx is None:
+    from_kept = kept and kept_shape(granularity, dimensions, filters)
+    if from_kept and fx is None:
         return await _kept_items(session, workspace_id, start, end, filters, after, limit)
-    if kept_shape_ and fx is not None:
+    if from_kept and fx is not None:
         page = await _kept_converted_items(
             session, workspace_id, start, end, filters, after, limit, fx
         )
