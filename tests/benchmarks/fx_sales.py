@@ -18,7 +18,9 @@ is run alternately, many times after a warm-up, so both see the same machine loa
 (issue 17): p95 with conversion within 1.3× of p95 without, for the whole workspace's 90 days
 by country (by day, the API's default); one app's days, the months and a currency not kept are
 printed beside it, and last the judged query once more with the answer cache on (its default
-size), where both sides are kept answers after the first request (not judged).
+size), where both sides are kept answers after the first request (not judged). The judged pair
+is also timed to the last byte the server sends, the body still gzipped: the server's share
+without the client's gunzip (not judged).
 """
 
 from __future__ import annotations
@@ -95,6 +97,17 @@ def format_cost(documents: dict[str, Any], repeat: int = 15) -> dict[str, tuple[
             times[name].append((time.perf_counter() - started) * 1000)
             sizes[name] = len(body)
     return {name: (sizes[name], statistics.median(ms)) for name, ms in times.items()}
+
+
+async def wire_seconds(client: httpx.AsyncClient, params: dict[str, Any], headers: Any) -> float:
+    """One request's time to its last byte as sent (gzipped), without the client's gunzip."""
+    started = time.perf_counter()
+    async with client.stream("GET", "/v1/sales", params=params, headers=headers) as response:
+        if response.status_code != 200:
+            raise RuntimeError(f"{params}: {response.status_code}")
+        async for _ in response.aiter_raw():
+            pass
+    return time.perf_counter() - started
 
 
 async def load_rates(url: str, days: int) -> int:
@@ -262,6 +275,23 @@ async def measure(
                         f"    p95 ratio {ratio:.2f} (target ≤ {RATIO_TARGET}): "
                         f"{'MET' if ok else 'MISSED'}{'' if judged else ' (not judged)'}"
                     )
+                    if judged:
+                        # The same pair again, timed to the last byte sent: what the server
+                        # spends, without the client decoding 5 MB against 2 (not judged).
+                        wire: tuple[list[float], list[float]] = ([], [])
+                        for n in range(args.warmup + args.repeat):
+                            for samples, extra in zip(wire, ({}, {"currency": currency})):
+                                params = {**params_of(n), **extra}
+                                elapsed = await wire_seconds(client, params, headers)
+                                if n >= args.warmup:
+                                    samples.append(elapsed)
+                        wire_ratio = percentile(wire[1], 0.95) / percentile(wire[0], 0.95)
+                        print(
+                            f"    to the last byte sent, the client's gunzip left out: "
+                            f"p95 ratio {wire_ratio:.2f} (p50 "
+                            f"{statistics.median(wire[1]) * 1000:.1f} ÷ "
+                            f"{statistics.median(wire[0]) * 1000:.1f} ms; not judged)"
+                        )
                     bodies["converted, no rates lists"] = without_rate_lists(bodies["converted"])
                     extra_ms = percentile(converted, 0.95) - percentile(plain, 0.95)
                     print(f"    response format (p95 difference {extra_ms * 1000:.1f} ms):")
