@@ -289,7 +289,9 @@ CONVERSION_MEMBERS = frozenset(
 )
 
 
-#: Per document: its reporting currency, named only when one is asked.
+#: Per document, the members written only when they apply: its reporting currency, named only
+#: when one is asked; a converted amount's `rates` (only when several rates converted it) and
+#: `estimated` (only when true: payments).
 CONVERSION_MEMBERS_OF = {
     "PaymentsReport": {"currency"},
     "SubscriptionSummary": {"currency"},
@@ -297,6 +299,7 @@ CONVERSION_MEMBERS_OF = {
     "MetricReport": {"currency"},
     "MetricRows": {"currency"},
     "CohortTable": {"currency"},
+    "ConvertedAmount": {"rates", "estimated"},
 }
 
 

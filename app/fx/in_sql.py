@@ -211,13 +211,12 @@ def written_cte() -> str:
         -- a ``converted`` document made wholly at it after its amount (complete or not).
         CROSS JOIN LATERAL (
             SELECT jsonb_agg(x.entry ORDER BY x.n) AS entries,
-                   jsonb_agg(x.head || 'true' || x.tail ORDER BY x.n) AS wholes,
-                   jsonb_agg(x.head || 'false' || x.tail ORDER BY x.n) AS partials
+                   jsonb_agg(x.head || 'true}' ORDER BY x.n) AS wholes,
+                   jsonb_agg(x.head || 'false}' ORDER BY x.n) AS partials
             FROM (SELECT y.n, y.entry,
                          '"currency":' || :fx_target || ',"rate":"' || y.v
                          || '","rate_date":"' || y.d || '","source":' || y.s
-                         || ',"complete":' AS head,
-                         ',"rates":[' || y.entry || ']}' AS tail
+                         || ',"complete":' AS head
                   FROM (SELECT v.n, v.v, p.dates ->> CAST(v.n - 1 AS integer) AS d,
                                p.srcs_json ->> CAST(v.n - 1 AS integer) AS s,
                                '{"rate":"' || v.v || '","rate_date":"'

@@ -126,7 +126,6 @@ class RateBook:
                 "rate_date": day,
                 "source": source,
                 "complete": True,
-                "rates": [entry],
             }
             found = self._rates[key] = Rate(value, rate_date, source, method, entry, whole)
         return found

@@ -6,6 +6,7 @@ import datetime as dt
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from app.fx.convert import RULE
 from app.kit.money import Money
@@ -92,14 +93,25 @@ class ConvertedAmount(BaseModel):
 
     amount: str = Field(description="Rounded half-even to the currency's minor units.")
     currency: str
-    rate: str | None = Field(description="The rate, when one rate converted the whole amount.")
+    rate: str | None = Field(
+        description="The rate, when one rate converted the whole amount (a day's amount); "
+        "null when several did (see `rates`)."
+    )
     rate_date: dt.date | None = Field(description="That rate's date (null: several, see `rates`).")
     source: str = Field(description="Source(s) of the rates used, joined by `+`.")
     complete: bool = Field(
         description="False when part of the original amount (some report dates) had no rate: "
         "that part is in the measure's `unconverted` list."
     )
-    rates: list[RateUsed] = Field(description="Every rate used, by date.")
+    # Absent, never null: ``SkipJsonSchema`` keeps ``None`` (the default) out of the spec.
+    rates: list[RateUsed] | SkipJsonSchema[None] = Field(
+        default=None,
+        description="Every rate used, by date, when several were (`rate` is null: an amount "
+        "summed over several report dates). Absent when one rate converted the whole amount: "
+        "`rate`, `rate_date` and `source` name it, and its method follows from the two "
+        "currencies (`identity` when they are equal, `direct` when one is EUR, else "
+        "`cross-EUR`).",
+    )
     estimated: bool = Field(
         default=False,
         description="True for payments: Apple's own rate (at the time of payment) is not in "

@@ -5,6 +5,7 @@ late publication recomputed, the workspace's default currency, and bad input."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event, text
 
+from app.cli import render_openapi
 from app.config import Settings
 from app.fx import kept, repository
 from app.fx.rates import significant
@@ -29,6 +31,7 @@ from tests.fixtures.engine import INSTANT_RETRY, run_unit
 from tests.fixtures.hosts import HostRouter
 from tests.fx.helpers import NOW, FakeClock, run_public_unit
 from tests.sales.helpers import FakeApple, add_app, row, tsv
+from tests.web.test_spec import _validator
 
 A = "1000000001"
 FRI, SAT, TUE = "2025-06-06", "2025-06-07", "2025-06-10"
@@ -125,6 +128,7 @@ async def test_hand_computation_weekend_fallback_and_unconverted(world: World) -
     assert eur["amount"] == cents(Decimal("10.00") * usd_per_eur)
     assert eur["rate"] == str(usd_per_eur) and eur["rate_date"] == FRI
     assert eur["source"] == "ecb" and eur["complete"] is True
+    assert "rates" not in eur  # one rate converted both days: named once
     assert proceeds["USD"]["converted"]["amount"] == "7.00"
     assert proceeds["USD"]["converted"]["source"] == "identity"
     # KZT has no ECB rate: never dropped, never zero — listed, and the total says partial.
@@ -146,6 +150,37 @@ async def test_hand_computation_weekend_fallback_and_unconverted(world: World) -
     assert "converted" not in plain["items"][0]["proceeds"][0]
 
 
+async def test_one_rate_is_named_once_and_several_are_listed(world: World) -> None:
+    """A day's amount converts at one rate: ``rate``, ``rate_date`` and ``source`` name it,
+    with no ``rates`` list repeating it. An amount over report dates with different fixes
+    has ``rate`` null and lists each rate by date, with its method."""
+    await run_public_unit(world.app, "fx_ecb", "history")
+    fixes = {day: world.fx.rate(dt.date.fromisoformat(day), "USD") for day in (FRI, TUE)}
+    documented = _validator(json.loads(render_openapi()), "ConvertedAmount")  # the spec's shape
+    span = {"from": FRI, "to": TUE, "currency": "USD"}
+    for group_by in ("", "country"):
+        by_day = await world.sales(**span, group_by=group_by)
+        converted = [
+            entry["converted"]
+            for item in by_day["items"]
+            for entry in item["proceeds"] + item["customer_sales"]
+            if entry["converted"]
+        ]
+        assert len(converted) == 8  # Friday: USD and EUR; Saturday, Tuesday: EUR (× 2 measures)
+        for one in converted:
+            assert one["rate"] is not None and one["rate_date"] is not None
+            assert "rates" not in one
+            documented.validate(one)
+    month = await world.sales(**span, granularity="month")
+    eur = _by_currency(month["items"][0]["proceeds"])["EUR"]["converted"]
+    assert eur["rate"] is None and eur["rate_date"] is None and eur["source"] == "ecb"
+    assert eur["rates"] == [
+        {"rate": str(fixes[FRI]), "rate_date": FRI, "source": "ecb", "method": "direct"},
+        {"rate": str(fixes[TUE]), "rate_date": TUE, "source": "ecb", "method": "direct"},
+    ]
+    documented.validate(eur)
+
+
 async def test_a_manual_rate_converts_a_currency_the_ecb_lacks(world: World) -> None:
     await run_public_unit(world.app, "fx_ecb", "history")
     upload = {"rates": [{"date": FRI, "base": "EUR", "quote": "KZT", "rate": "580.00"}]}
@@ -161,7 +196,7 @@ async def test_a_manual_rate_converts_a_currency_the_ecb_lacks(world: World) -> 
     assert kzt["rate"] == format(rate, "f")
     assert kzt["amount"] == cents(Decimal(1000) * rate)
     assert kzt["source"] == "ecb+manual"
-    assert kzt["rates"][0]["method"] == "cross-EUR"
+    assert "rates" not in kzt  # one rate, named once (its method: cross-EUR, KZT→EUR→USD)
     assert body["items"][0]["proceeds_total_converted"]["partial"] is False
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.credentials.clients import AscClientFactory
+from app.db import migrate
 from app.fx import in_sql, kept
 from app.fx import repository as fx_repository
 from app.registry import worker_parts
@@ -211,6 +212,22 @@ async def test_the_worker_keeps_only_what_changed(
     await _check(world, kept_now=False, age=AGE + 1)
     # Another currency asked for: written now.
     await _check(world, kept_now=False, currency="JPY")
+
+
+async def test_items_kept_before_a_rate_was_named_once_are_forgotten(
+    kept_world: RollupWorld, database_url: str
+) -> None:
+    """Migration ``17_converted_one_rate``: items kept before it (whose one-rate ``converted``
+    also listed that rate under ``rates``) go with their days' marks, so each answer is
+    written now until the worker keeps the items again, each rate named once."""
+    world = kept_world
+    await asyncio.to_thread(migrate.downgrade_sync, database_url, "21_sales_rows_one_index")
+    assert await _keep(world) == DAYS
+    await migrate.upgrade(database_url)
+    await _check(world, kept_now=False)
+    assert await _keep(world) == DAYS
+    kept_again = await _check(world, kept_now=True)
+    assert '"rate_date"' in kept_again.decode() and '"rates"' not in kept_again.decode()
 
 
 async def test_a_new_reporting_currency_replaces_the_kept_one(kept_world: RollupWorld) -> None:
