@@ -67,20 +67,6 @@ from tests.benchmarks.sales_query import END, load
 RATIO_TARGET = 1.3
 
 
-def without_rate_lists(document: Any) -> Any:
-    """``document`` with the ``rates`` list of every converted entry left out (what the
-    response would be if a single-rate entry named its rate only once)."""
-    if isinstance(document, dict):
-        return {
-            k: without_rate_lists(v)
-            for k, v in document.items()
-            if not (k == "rates" and "rate_date" in document)
-        }
-    if isinstance(document, list):
-        return [without_rate_lists(v) for v in document]
-    return document
-
-
 def format_cost(documents: dict[str, Any], repeat: int = 15) -> dict[str, tuple[int, float]]:
     """Per document: (JSON bytes, median ms of what the server does with a body after the
     query — ``to_json``, the ETag hash, gzip as the server codes it — and
@@ -203,7 +189,7 @@ async def keep_converted(url: str, world: dict[str, Any]) -> None:
     finally:
         await conn.close()
     print(
-        f"kept converted items ({KEPT_CURRENCY}) of {kept_days.get(workspace_id, 0)} days "
+        f"kept converted items ({KEPT_CURRENCY}) of {sum(kept_days.values())} days "
         f"in {seconds:.1f} s (the worker's task; 0 days: already current)"
     )
 
@@ -292,7 +278,6 @@ async def measure(
                             f"{statistics.median(wire[1]) * 1000:.1f} ÷ "
                             f"{statistics.median(wire[0]) * 1000:.1f} ms; not judged)"
                         )
-                    bodies["converted, no rates lists"] = without_rate_lists(bodies["converted"])
                     extra_ms = percentile(converted, 0.95) - percentile(plain, 0.95)
                     print(f"    response format (p95 difference {extra_ms * 1000:.1f} ms):")
                     for name, (size, ms) in format_cost(bodies).items():
