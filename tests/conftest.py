@@ -62,6 +62,27 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return min(cores, MAX_WORKERS) if cores > 1 else 0
 
 
+#: The system user pgserver runs its servers as when the tests run as root (pgserver's own name).
+PGSERVER_SYSTEM_USER = "pgserver"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Run as root, pgserver starts its servers as a system user of its own, which it creates
+    on first use. On a machine without that user (a fresh one, a container), the xdist
+    workers starting their servers at once both found it missing, and one worker's servers
+    then failed ``initdb`` ("could not change permissions of directory"): every test on that
+    worker errored (seen in 2 of 4 first runs, 2026-12-07). So the controller creates it once,
+    before any worker starts, with pgserver's own function."""
+    embedded = not os.environ.get("ORCHARD_TEST_DATABASE_URL")
+    is_worker = hasattr(config, "workerinput")
+    if embedded and not is_worker and os.name == "posix" and os.geteuid() == 0:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from pgserver.utils import ensure_user_exists
+
+        ensure_user_exists(PGSERVER_SYSTEM_USER)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test gets a node id of its own.
 
