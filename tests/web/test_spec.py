@@ -99,7 +99,8 @@ async def test_dataset_enums_are_the_registry(
     assert {entry["dataset"] for entry in statuses.json()["items"]} == set(names)
 
 
-def _validator(spec: dict[str, Any], name: str) -> jsonschema.Draft202012Validator:
+def schema_validator(spec: dict[str, Any], name: str) -> jsonschema.Draft202012Validator:
+    """A validator of the spec's component schema ``name`` (its references resolved)."""
     root = {"$defs": spec["components"]["schemas"], "$ref": f"#/$defs/{name}"}
     text = json.dumps(root).replace("#/components/schemas/", "#/$defs/")
     return jsonschema.Draft202012Validator(json.loads(text))
@@ -114,7 +115,7 @@ async def test_problems_carry_only_declared_members_and_resolve(
     problem = spec["components"]["schemas"]["Problem"]
     declared = set(problem["properties"])
     assert {"type", "title", "status", "detail", "instance"} <= set(problem["required"])
-    validator = _validator(spec, "Problem")
+    validator = schema_validator(spec, "Problem")
     no_scope = await make_token(database_url, tenant, [])
     answers = [
         await client.get("/v1/apps"),  # 401
@@ -146,7 +147,7 @@ async def test_always_sent_properties_are_required(
     assert schemas["Liveness"]["required"] == ["status"]
     assert "reason" in schemas["CapabilityRead"]["required"]
     assert "basis" in schemas["RatingsSummary"]["required"]
-    _validator(spec, "Liveness").validate((await client.get("/health")).json())
+    schema_validator(spec, "Liveness").validate((await client.get("/health")).json())
 
 
 def test_response_headers_are_declared(spec: dict[str, Any]) -> None:
