@@ -635,10 +635,10 @@ async def _kept_converted_items(
     """``_kept_items`` from the items the worker converted into ``fx``'s currency, in one
     statement that also checks them current (``converted_current``, from the cursor's day on:
     the days the page reads); None, having read no item, when they are not."""
-    params: dict[str, Any] = {"kc": fx.book.target}
+    params: dict[str, Any] = {}
     kept_sql = _kept_page_sql(
         "sales_items_workspace_day_converted", params, workspace_id, start, end, filters,
-        after, limit, also="AND r.currency = :kc",
+        after, limit, also="AND r.currency = :cc_kc",  # bound by ``converted_current``
     )  # fmt: skip
     current = converted_current(
         workspace_id, fx.book.target, fx.book.max_age.days, params["s"], end
