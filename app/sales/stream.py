@@ -94,7 +94,7 @@ _EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=deci
 _ZERO = Decimal(0)
 _UNREAD = Decimal("NaN")  # a price cell not parsed yet (never a parsed cell: NaN is refused)
 #: The columns of a ``sales_daily_rollup`` row COPYed by ``_write_daily_rollup``.
-_ROLLUP_COLUMNS = (
+ROLLUP_COLUMNS = (
     "workspace_id", "account_id", "report_date", "app_id", "app_apple_id", "product", "sku",
     "country_code", "device", "platform", "unit_kind", "proceeds_currency", "customer_currency",
     "units_in", "refunds", "net_units", "proceeds", "customer_sales", "partial_refunds",
@@ -123,7 +123,7 @@ class _Sums:
         self.partial_customer: Decimal | None = None
 
     def line(self) -> bytes:
-        """The measures as COPY text, in ``_ROLLUP_COLUMNS`` order."""
+        """The measures as COPY text, in ``ROLLUP_COLUMNS`` order."""
         partial_proceeds = _ZERO if self.partial_proceeds is None else -self.partial_proceeds
         partial_customer = _ZERO if self.partial_customer is None else -self.partial_customer
         return b"%d\t%d\t%d\t%b\t%b\t%d\t%b\t%b\n" % (
@@ -241,6 +241,6 @@ async def _write_daily_rollup(
     raw = await connection.get_raw_connection()
     driver: asyncpg.Connection = raw.driver_connection
     await driver.copy_to_table(
-        "sales_daily_rollup", source=lines(), columns=list(_ROLLUP_COLUMNS), format="text"
+        "sales_daily_rollup", source=lines(), columns=list(ROLLUP_COLUMNS), format="text"
     )
     return True
