@@ -51,7 +51,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a script
 
 from app.config import Settings
-from app.db.engine import create_engine, create_sessionmaker
+from app.db.engine import create_engine, create_sessionmaker, widen_send_buffer
 from app.main import create_app
 from app.sales import rollups
 from app.sales.layout import MAC_PRODUCT_TYPES, SALES_LAYOUT, platform, unit_kind
@@ -474,8 +474,10 @@ def typed_rows(path: Path, workspace_id: uuid.UUID, account_id: uuid.UUID) -> li
 async def bare_copy(
     url: str, path: Path, rows: int, workspace_id: uuid.UUID, account_id: uuid.UUID
 ) -> float:
-    """The baseline: the rows, typed beforehand, COPYed into an index-free table."""
+    """The baseline: the rows, typed beforehand, COPYed into an index-free table (over a
+    connection with the send buffer Orchard's own have: ``widen_send_buffer``)."""
     conn = await asyncpg.connect(url)
+    widen_send_buffer(conn)
     try:
         await conn.execute("DROP TABLE IF EXISTS bench_bare_sales_rows")
         # LIKE copies columns, types and NOT NULL only: no index, key, foreign key, partitions.
