@@ -401,6 +401,10 @@ async def _insert(
 
 #: COPY's text format: the NULL marker.
 COPY_NULL = b"\\N"
+#: The NULL marker of a COPY whose file needs no per-cell conversion (``_Rows.fast``): the
+#: empty cell itself (``COPY … NULL ''``), so that Python need not rewrite every empty cell.
+#: No text is stored empty: an empty cell means no value everywhere in Orchard.
+FAST_NULL = b""
 
 
 @dataclass(frozen=True)
@@ -430,9 +434,10 @@ class Tally:
     combination, the sum of the ``count`` column's positive values, of its negative ones,
     and how many rows have it zero.
 
-    A key is the cells as COPY text (``\\N`` for empty, backslashes doubled) joined by tabs,
-    one bytes object per combination (a million-row day has some 100,000: a tuple of cells
-    each would take several times the memory). ``exact`` turns False, and ``groups`` stops
+    A key is the cells as COPY text (empty: ``\\N``, or ``FAST_NULL`` from a file COPYed as
+    written; backslashes doubled) joined by tabs, one bytes object per combination (a
+    million-row day has some 100,000: a tuple of cells each would take several times the
+    memory). ``exact`` turns False, and ``groups`` stops
     being complete, when a count is not a whole number: the caller then sums in SQL.
     """
 
@@ -462,10 +467,10 @@ class Tally:
             found[2] += 1
 
 
-def copy_text(value: Any) -> bytes:
-    """``value`` as one cell of COPY's text format."""
+def copy_text(value: Any, null: bytes = COPY_NULL) -> bytes:
+    """``value`` as one cell of COPY's text format (``null``: the COPY's NULL marker)."""
     if value is None:
-        return COPY_NULL
+        return null
     if isinstance(value, bool):
         return b"t" if value else b"f"
     if isinstance(value, dt.date):
@@ -493,7 +498,7 @@ class _Rows:
         self,
         layout: Layout,
         header: list[str],
-        prefix: bytes,
+        constants: Mapping[str, Any],
         streamed: Streamed,
         footer: bool,
         extra: bool,
@@ -519,7 +524,6 @@ class _Rows:
         # default then (reading ``{}`` as JSON a million times costs PostgreSQL ~10 % of a COPY).
         extra = extra and bool(self.unknown)
         self.extra = [(name, first[name]) for name in self.unknown[:50]] if extra else None
-        self.prefix = prefix
         self.streamed = streamed
         self.footer = footer
         self.derived: dict[tuple[bytes | None, ...], tuple[bytes, tuple[str | None, ...]]] = {}
@@ -532,6 +536,9 @@ class _Rows:
         self.fast = picked == list(range(self.width)) and all(
             f.kind in _AS_WRITTEN for f in layout.fields
         )
+        #: The COPY's NULL marker (its ``NULL`` option).
+        self.null = FAST_NULL if self.fast else COPY_NULL
+        self.prefix = b"".join(copy_text(value, self.null) + b"\t" for value in constants.values())
         by_position = dict(zip(self.picks, layout.fields, strict=True))
         missing = [
             f.target for p, f in zip(self.picks, layout.fields, strict=True) if p == self.width
@@ -539,7 +546,7 @@ class _Rows:
         self.columns = (
             [by_position[p].target for p in range(self.width)] + missing if self.fast else targets
         )
-        self.missing = b"\t" + b"\t".join([COPY_NULL] * len(missing)) if missing else b""
+        self.missing = b"\t" + b"\t".join([self.null] * len(missing)) if missing else b""
         self.empty_extra = b"\t{}" if extra else b""
         self.numeric = [p for p, f in by_position.items() if p < self.width and f.kind == "numeric"]
         keys = [self.picks[i] for i in self.inputs]
@@ -605,8 +612,7 @@ class _Rows:
         text = block.replace(b"\r\n", b"\n") if b"\r" in block else block  # one scan, not two
         if b"\\" in text:
             text = text.replace(b"\\", b"\\\\")
-        # Spaces around every cell go, then empty cells become NULL (at a line's either end,
-        # and between two tabs — twice, for runs of empty cells).
+        # Spaces around every cell go: an empty cell is then NULL as it is (``FAST_NULL``).
         text = b"\n" + text
         if b"  " in text:  # a run of n spaces takes n passes
             for spaced, bare in _SPACED:
@@ -615,8 +621,6 @@ class _Rows:
         else:  # no run of spaces (Apple writes an empty cell as one): one pass each
             for spaced, bare in _SPACED:
                 text = text.replace(spaced, bare)
-        text = text.replace(b"\t\t", b"\t\\N\t").replace(b"\t\t", b"\t\\N\t")
-        text = text.replace(b"\n\t", b"\n\\N\t").replace(b"\t\n", b"\t\\N\n")
         out: list[bytes] = []
         width, numeric, blank_if_null = self.width, self.numeric, self.blank_if_null
         prefix, key_of, derived = self.prefix, self.key_of, self.derived
@@ -626,10 +630,10 @@ class _Rows:
         commas = b"," in text  # thousands separators: looked for per line only if any
         for line in text[1:-1].split(b"\n"):
             cells = line.split(b"\t")
-            if len(cells) != width or cells[blank_if_null] == COPY_NULL:
-                if not line.replace(b"\\N", b"").strip(b"\t\r "):
+            if len(cells) != width or not cells[blank_if_null]:
+                if not line.strip(b"\t\r "):
                     continue  # a blank line
-                cells = (cells + [COPY_NULL] * width)[:width]
+                cells = (cells + [FAST_NULL] * width)[:width]
                 line = b"\t".join(cells)
             if commas and b"," in line:
                 for n in numeric:
@@ -639,7 +643,7 @@ class _Rows:
             key = key_of(cells)
             found = derived.get(key)
             if found is None:
-                found = self._derive(tuple([None if v == COPY_NULL else v for v in key]), key)
+                found = self._derive(tuple([v or None for v in key]), key)
             if tally_of is not None:  # Tally.add, inline: a call per row costs a third more
                 try:
                     units = int(cells[count_at])
@@ -707,7 +711,7 @@ class _Rows:
     ) -> tuple[bytes, tuple[str | None, ...]]:
         unescaped = tuple(None if v is None else v.replace(b"\\\\", b"\\") for v in cells)
         values = self.streamed.derive(unescaped)
-        encoded = b"".join(b"\t" + copy_text(v) for v in values)
+        encoded = b"".join(b"\t" + copy_text(v, self.null) for v in values)
         if self.fast:  # the whole end of the line: missing fields, derived, extra
             encoded = self.missing + encoded + self.empty_extra + b"\n"
         if len(self.derived) > 100_000:  # a pathological file: keep memory flat
@@ -752,8 +756,7 @@ async def _copy_streamed(
     streamed: Streamed,
 ) -> LoadResult:
     _check_identifiers(*streamed.columns)
-    prefix = b"".join(copy_text(value) + b"\t" for value in constants.values())
-    rows = _Rows(layout, header, prefix, streamed, footer, extra_column is not None)
+    rows = _Rows(layout, header, constants, streamed, footer, extra_column is not None)
     columns: Sequence[str] = [
         *constants, *rows.columns, *streamed.columns,
         *([extra_column] if extra_column is not None and rows.extra is not None else []),
@@ -766,7 +769,11 @@ async def _copy_streamed(
     driver: asyncpg.Connection = raw.driver_connection
     try:
         status = await driver.copy_to_table(
-            table, source=rows.lines(splitter.body()), columns=list(columns), format="text"
+            table,
+            source=rows.lines(splitter.body()),
+            columns=list(columns),
+            format="text",
+            null=rows.null.decode(),
         )
     except asyncpg.PostgresError as exc:
         # SQLSTATE class 22 (data exception): a cell PostgreSQL cannot read; 22P04 and

@@ -158,8 +158,12 @@ def _daily_rollup(
     with decimal.localcontext(_EXACT):
         while counted:
             key, (units_in, units_out, zero_rows) = counted.popitem()
+            # An empty cell as this COPY's NULL (a file COPYed as written counted it as
+            # ``FAST_NULL``).
             (product_type, device, apple_identifier, parent, sku, country, proceeds_currency,
-             customer_currency, proceeds_cell, price_cell) = key.split(b"\t")  # fmt: skip
+             customer_currency, proceeds_cell, price_cell) = [
+                cell or COPY_NULL for cell in key.split(b"\t")
+            ]  # fmt: skip
             inputs = (product_type, device, apple_identifier, parent)
             columns = derived.get(inputs)
             if columns is None:

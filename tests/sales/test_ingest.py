@@ -16,8 +16,9 @@ from fastapi import FastAPI
 from app.config import Settings
 from app.db.engine import create_engine, create_sessionmaker
 from app.main import create_app
-from app.reports.ingest import load_report
+from app.reports.ingest import COPY_NULL, Streamed, Tally, _Rows, load_report
 from app.resources import app_links
+from app.sales import stream
 from app.sales.layout import SALES_LAYOUT, platform_sql, unit_kind_sql
 from app.sales.repository import rebuild_daily_rollup
 from app.sandbox.state import SandboxState
@@ -354,3 +355,34 @@ async def test_the_streamed_load_writes_what_the_sql_path_writes(
             await session.rollback()
     finally:
         await engine.dispose()
+
+
+async def test_a_file_copied_as_written_sums_its_rollup_in_python_blank_cells_as_nulls() -> None:
+    """Apple's own columns are COPYed as written, an empty cell being the COPY's NULL: a blank
+    price is then no price (the day is still summed in Python, not handed to SQL as a
+    spelling Python cannot read), and a blank grouping cell goes into the daily rollup's
+    COPY as its NULL (``\\N``), never as an empty text."""
+    header, rows = _sample_rows()
+    at = {name: n for n, name in enumerate(header)}
+    rows[0][at["Device"]] = " "
+    rows[1][at["Customer Price"]] = ""
+    tally = Tally(keys=stream.TALLY_KEYS, count="units")
+
+    def derive(cells: tuple[bytes | None, ...]) -> tuple[str | None, ...]:
+        return ("download", "iOS", None)
+
+    streamed = Streamed(columns=stream.COLUMNS, inputs=stream.INPUTS, derive=derive, tally=tally)
+    cleaned = _Rows(SALES_LAYOUT, header, {"day": DAY}, streamed, footer=True, extra=True)
+    assert cleaned.fast
+
+    async def body() -> AsyncIterator[bytes]:
+        yield ("\n".join("\t".join(row) for row in rows) + "\n").encode()
+
+    lines = b"".join([chunk async for chunk in cleaned.lines(body())])
+    assert b"\\N" not in lines  # empty cells stay empty: the COPY reads them as NULL
+    groups = stream._daily_rollup(tally, derive, {})
+    assert groups is not None
+    cells = [group.split(b"\t") for group in groups]
+    assert all(b"" not in group for group in cells)
+    device = 5  # the group's columns: app, Apple id, Apple identifier, SKU, storefront, device…
+    assert [group[device] for group in cells].count(COPY_NULL) == 1
