@@ -437,8 +437,8 @@ class Tally:
     A key is the cells as COPY text (empty: ``\\N``, or ``FAST_NULL`` from a file COPYed as
     written; backslashes doubled) joined by tabs, one bytes object per combination (a
     million-row day has some 100,000: a tuple of cells each would take several times the
-    memory). ``exact`` turns False, and ``groups`` stops
-    being complete, when a count is not a whole number: the caller then sums in SQL.
+    memory). ``exact`` turns False, and ``groups`` stops being complete, when a count is not
+    a whole number: the caller then sums in SQL.
     """
 
     keys: tuple[str, ...]
