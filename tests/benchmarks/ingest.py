@@ -53,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a sc
 from app.config import Settings
 from app.db.engine import create_engine, create_sessionmaker, widen_send_buffer
 from app.main import create_app
+from app.reports.partitions import ensure_leaf
 from app.sales import rollups
 from app.sales.layout import MAC_PRODUCT_TYPES, SALES_LAYOUT, platform, unit_kind
 from app.sales.repository import rebuild_daily_rollup
@@ -506,13 +507,13 @@ async def ceiling(
     url: str, records: list[tuple[Any, ...]], rows: int, bare: float, account_id: uuid.UUID
 ) -> None:
     """What no ingest of this design can beat, whatever it does in Python: the same typed
-    rows into Orchard's own table (its partition and indexes), as another day of the same
-    leaf (the ingested day's index entries are still there); then, in the same transaction
-    as the unit keeps them, that day's rollups: the daily rollup rows the unit wrote for its
-    day (read back and typed beforehand, untimed), COPYed as the new day's, and the
-    measure-set rollups rebuilt from them (``rollups.rebuild``, as the unit does). Rolled
-    back."""
-    next_day = DAY + dt.timedelta(days=1)
+    rows into Orchard's own table (its partition and indexes) as the same day of the next
+    month (a new leaf, and a month with that day alone, as the unit's day was in this new
+    database); then, in the same transaction as the unit keeps them, that day's rollups: the
+    daily rollup rows the unit wrote for its day (read back and typed beforehand, untimed),
+    COPYed as the new day's, and the measure-set rollups rebuilt from them
+    (``rollups.rebuild``, as the unit does). Rolled back."""
+    next_day = (DAY.replace(day=1) + dt.timedelta(days=32)).replace(day=DAY.day)
     records = [(*r[:3], next_day, *r[4:]) for r in records]
     conn = await asyncpg.connect(url)
     try:
@@ -529,6 +530,8 @@ async def ceiling(
     engine = create_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=1)
     try:
         async with create_sessionmaker(engine)() as session:
+            await ensure_leaf(session, "sales_rows", "DAILY", next_day)  # as the unit does first
+            await session.commit()
             try:
                 connection = await session.connection()
                 raw = await connection.get_raw_connection()
