@@ -489,9 +489,10 @@ class _Rows:
 
     When every header column is a layout field of a kind COPY reads as written (text, numbers,
     dates) — Apple's own files — the cleaning is done on the whole chunk at once by a few
-    byte-level passes, the cells go to COPY in the file's own column order, and Python only
-    splits each line to look up its derived columns: a few microseconds a row. Any other
-    file goes cell by cell (``_convert``).
+    byte-level passes, the cells go to COPY in the file's own column order (an empty one read
+    as NULL by the COPY itself: ``FAST_NULL``), and Python only splits each line to look up
+    its derived columns: a few microseconds a row. Any other file goes cell by cell
+    (``_convert``, ``\\N`` for NULL).
     """
 
     def __init__(

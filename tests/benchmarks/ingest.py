@@ -526,7 +526,7 @@ async def ceiling(
         await conn.execute("CHECKPOINT")
     finally:
         await conn.close()
-    daily_records = [(*r[:2], next_day, *tuple(r)[3:]) for r in daily]
+    daily_records = [(*r[:2], next_day, *r[3:]) for r in daily]
     engine = create_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=1)
     try:
         async with create_sessionmaker(engine)() as session:
