@@ -7,6 +7,7 @@ import socket
 import time
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event
 from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import (
@@ -53,6 +54,15 @@ def create_engine(url: str, *, pool_size: int = 10, read_only: bool = False) -> 
         widen_send_buffer(dbapi.driver_connection)
 
     return engine
+
+
+async def asyncpg_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under ``session``'s transaction, for what SQLAlchemy does not
+    wrap (``COPY``)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    return driver
 
 
 def widen_send_buffer(connection: Any) -> None:

@@ -32,6 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.engine import asyncpg_connection
 from app.kit import territories
 from app.sync.contract import PermanentUnitError
 
@@ -308,9 +309,7 @@ async def _stage(session: AsyncSession, splitter: _HeaderSplitter, layout: Layou
             "(n bigint GENERATED ALWAYS AS IDENTITY, line text) ON COMMIT DROP"
         )
     )
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: asyncpg.Connection = raw.driver_connection
+    driver = await asyncpg_connection(session)
     try:
         # One line per row: \x02 never appears in Apple's text, \x01 disables quoting.
         await driver.copy_to_table(
@@ -765,9 +764,7 @@ async def _copy_streamed(
     await delete_partition(session, table, replace)
     # MM/DD/YYYY dates are read as such (the setting ends with the transaction).
     await session.execute(text("SET LOCAL DateStyle = 'ISO, MDY'"))
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: asyncpg.Connection = raw.driver_connection
+    driver = await asyncpg_connection(session)
     try:
         status = await driver.copy_to_table(
             table,

@@ -19,10 +19,10 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 
-import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.engine import asyncpg_connection
 from app.reports.ingest import COPY_NULL, Streamed, Tally, copy_text
 from app.resources import app_links
 from app.sales import rollups
@@ -241,9 +241,7 @@ async def _write_daily_rollup(
         if out:
             yield b"".join(out)
 
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: asyncpg.Connection = raw.driver_connection
+    driver = await asyncpg_connection(session)
     await driver.copy_to_table(
         "sales_daily_rollup", source=lines(), columns=list(ROLLUP_COLUMNS), format="text"
     )

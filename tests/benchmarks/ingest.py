@@ -51,7 +51,12 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # runnable as a script
 
 from app.config import Settings
-from app.db.engine import create_engine, create_sessionmaker, widen_send_buffer
+from app.db.engine import (
+    asyncpg_connection,
+    create_engine,
+    create_sessionmaker,
+    widen_send_buffer,
+)
 from app.main import create_app
 from app.reports.partitions import ensure_leaf
 from app.sales import rollups
@@ -533,9 +538,7 @@ async def ceiling(
             await ensure_leaf(session, "sales_rows", "DAILY", next_day)  # as the unit does first
             await session.commit()
             try:
-                connection = await session.connection()
-                raw = await connection.get_raw_connection()
-                driver: asyncpg.Connection = raw.driver_connection
+                driver = await asyncpg_connection(session)
                 started = time.perf_counter()
                 await driver.copy_records_to_table("sales_rows", records=records, columns=COLUMNS)
                 indexed = time.perf_counter() - started

@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.config import Settings
-from app.db.engine import create_engine, create_sessionmaker
+from app.db.engine import asyncpg_connection, create_engine, create_sessionmaker
 from app.main import create_app
 from app.reports.ingest import COPY_NULL, Streamed, Tally, _Rows, load_report
 from app.resources import app_links
@@ -350,8 +350,7 @@ async def test_the_streamed_load_writes_what_the_sql_path_writes(
             )
             assert loaded.rows == 46
             await rebuild_daily_rollup(session, account_id, day)
-            raw = (await (await session.connection()).get_raw_connection()).driver_connection
-            assert await _written(raw) == streamed
+            assert await _written(await asyncpg_connection(session)) == streamed
             await session.rollback()
     finally:
         await engine.dispose()
